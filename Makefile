@@ -1,0 +1,40 @@
+# The two commands: `make run` runs Portico, `make test` runs every test.
+GO      ?= go
+BIN     ?= bin/portico
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PORTICO_ADMIN_PASSWORD ?=
+
+.PHONY: build run demo test test-short bench bench-go vet fmt clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
+
+# Runs the control plane and the embedded gateway on :9180 / :9080 / :9091.
+run: build
+	PORTICO_ADMIN_PASSWORD=$(PORTICO_ADMIN_PASSWORD) ./$(BIN) server
+
+# The httpbin-like backend of the README tour on :8080.
+demo: build
+	./$(BIN) demo-backend --addr :8080
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+# Every test, with the race detector, as CI runs them.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# Micro-benchmarks (route lookup, proxy path) then the side-by-side run
+# against nginx, HAProxy and the httputil reference (see bench/ and README).
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/engine/...
+
+bench: bench-go
+	$(GO) run ./bench/runner
+
+clean:
+	rm -rf bin portico-data

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portico-gw/portico/internal/controlplane"
+	"github.com/portico-gw/portico/internal/demobackend"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	return v
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "portico %s (%s %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		},
+	}
+}
+
+func serverCmd() *cobra.Command {
+	var (
+		o                   controlplane.Options
+		logLevel, logFormat string
+		drain               time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane (admin API, console) with an embedded gateway",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
+				return err
+			}
+			log, err := newLogger(logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			o.Logger, o.Stdout, o.Version, o.DrainTimeout = log, cmd.OutOrStdout(), buildVersion(), drain
+			o.AdminPassword = os.Getenv("PORTICO_ADMIN_PASSWORD")
+			return controlplane.Run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.AdminAddr, "admin-addr", ":9180", "admin API and console address")
+	f.StringVar(&o.GatewayAddr, "gateway-addr", ":9080", "gateway (data plane) address")
+	f.StringVar(&o.StatusAddr, "status-addr", ":9091", "status address: /metrics, /healthz, /readyz")
+	f.StringVar(&o.DataDir, "data-dir", "./portico-data", "directory of the embedded store")
+	f.StringVar(&o.StoreURL, "store", "", "store URL (postgres://… in a later release); empty: embedded SQLite in --data-dir")
+	f.StringVar(&o.RedisURL, "redis", "", "Redis URL for cluster-wide rate limits (redis://…)")
+	f.StringSliceVar(&o.Groups, "group", []string{"default"}, "gateway group the embedded gateway serves (repeatable; created when missing)")
+	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	annotateEnv(f, envPrefix)
+	return cmd
+}
+
+func demoBackendCmd() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "demo-backend",
+		Short: "Run an httpbin-like echo server (/anything, /status/{code}, /delay/{s}, /headers)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), demoEnvPrefix); err != nil {
+				return err
+			}
+			log, err := newLogger("info", "text")
+			if err != nil {
+				return err
+			}
+			return demobackend.Run(cmd.Context(), addr, log, func(a string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "demo backend listening on http://%s\n", a)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", ":8080", "listen address")
+	annotateEnv(cmd.Flags(), demoEnvPrefix)
+	return cmd
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestApplyEnv(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		wantAddr  string
+		wantGroup []string
+		wantErr   bool
+	}{
+		{name: "defaults", wantAddr: ":9180", wantGroup: []string{"default"}},
+		{name: "env sets", env: map[string]string{"PORTICO_ADMIN_ADDR": "127.0.0.1:1", "PORTICO_GROUP": "test,production"},
+			wantAddr: "127.0.0.1:1", wantGroup: []string{"test", "production"}},
+		{name: "flag beats env", env: map[string]string{"PORTICO_ADMIN_ADDR": "127.0.0.1:1"}, args: []string{"--admin-addr", ":2"},
+			wantAddr: ":2", wantGroup: []string{"default"}},
+		{name: "repeated flag", args: []string{"--group", "a", "--group", "b"}, wantAddr: ":9180", wantGroup: []string{"a", "b"}},
+		{name: "bad env value", env: map[string]string{"PORTICO_DRAIN": "soon"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			addr := fs.String("admin-addr", ":9180", "")
+			groups := fs.StringSlice("group", []string{"default"}, "")
+			fs.Duration("drain", 0, "")
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := applyEnv(fs, envPrefix)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("applyEnv error = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if *addr != tt.wantAddr {
+				t.Errorf("admin-addr = %q, want %q", *addr, tt.wantAddr)
+			}
+			if len(*groups) != len(tt.wantGroup) {
+				t.Fatalf("groups = %v, want %v", *groups, tt.wantGroup)
+			}
+			for i := range *groups {
+				if (*groups)[i] != tt.wantGroup[i] {
+					t.Errorf("groups = %v, want %v", *groups, tt.wantGroup)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,177 @@
+package adminapi
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+func groupResource(name string) string { return "/gateway-groups/" + name }
+
+func (c *call) loadGroup(tx store.Tx, name string) (spec.GatewayGroup, error) {
+	g, err := tx.GetGroup(c.ctx(), name)
+	return g, onNotFound(err, "gateway group %q not found", name)
+}
+
+func (c *call) listGroups() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		items, total, err := tx.ListGroups(c.ctx(), q)
+		if err != nil {
+			return fmt.Errorf("list gateway groups: %w", err)
+		}
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
+
+func (c *call) getGroup() (any, error) {
+	var g spec.GatewayGroup
+	err := c.tx(func(tx store.Tx) error {
+		var err error
+		g, err = c.loadGroup(tx, c.path("g"))
+		return err
+	})
+	return g, err
+}
+
+func (c *call) createGroup() (any, error) {
+	var g spec.GatewayGroup
+	if err := c.decode(&g); err != nil {
+		return nil, err
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	err := c.tx(func(tx store.Tx) error {
+		now := c.s.now()
+		g.Revision, g.CreatedAt, g.UpdatedAt = 0, now, now
+		if err := tx.CreateGroup(c.ctx(), &g); err != nil {
+			return onConflict(err, "gateway group %q already exists", g.Name)
+		}
+		return c.audit(tx, "gateway_group.create", groupResource(g.Name), g)
+	})
+	return g, err
+}
+
+func (c *call) patchGroup() (any, error) { return c.updateGroup(true) }
+func (c *call) putGroup() (any, error)   { return c.updateGroup(false) }
+
+// updateGroup changes a group; a new path_prefix changes every public URL
+// of the group, so it bumps the group's revision and gateways reload.
+func (c *call) updateGroup(patch bool) (any, error) {
+	body, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	var g spec.GatewayGroup
+	err = c.tx(func(tx store.Tx) error {
+		old, err := c.loadGroup(tx, c.path("g"))
+		if err != nil {
+			return err
+		}
+		if g, err = decodeUpdate(body, patch, old); err != nil {
+			return err
+		}
+		g.Name, g.Revision, g.CreatedAt, g.UpdatedAt = old.Name, old.Revision, old.CreatedAt, c.s.now()
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		if err := tx.UpdateGroup(c.ctx(), &g); err != nil {
+			return onConflict(err, "update gateway group %q", g.Name)
+		}
+		if g.PathPrefix != old.PathPrefix {
+			rev, err := tx.BumpRevision(c.ctx(), g.Name)
+			if err != nil {
+				return fmt.Errorf("update gateway group %q: bump revision: %w", g.Name, err)
+			}
+			g.Revision = rev
+		}
+		return c.audit(tx, "gateway_group.update", groupResource(g.Name), g)
+	})
+	return g, err
+}
+
+func (c *call) deleteGroup() (any, error) {
+	name := c.path("g")
+	if name == spec.DefaultGroup {
+		return nil, withDetail(store.ErrConflict, "gateway group %q cannot be deleted", name)
+	}
+	return nil, c.tx(func(tx store.Tx) error {
+		if _, err := c.loadGroup(tx, name); err != nil {
+			return err
+		}
+		deps, err := tx.ListDeploymentsByGroup(c.ctx(), name)
+		if err != nil {
+			return fmt.Errorf("delete gateway group %q: %w", name, err)
+		}
+		if len(deps) > 0 {
+			return withDetail(store.ErrConflict, "gateway group %q still runs %d service(s); take them off first", name, len(deps))
+		}
+		if err := tx.DeleteGroup(c.ctx(), name); err != nil {
+			return onConflict(err, "gateway group %q is still in use", name)
+		}
+		return c.audit(tx, "gateway_group.delete", groupResource(name), map[string]string{"name": name})
+	})
+}
+
+// groupService is one service running in a gateway group.
+type groupService struct {
+	ProjectID   string        `json:"project_id"`
+	ServiceID   string        `json:"service_id"`
+	ServiceName string        `json:"service_name"`
+	Version     string        `json:"version"`
+	Upstream    spec.Upstream `json:"upstream"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	URLs        []string      `json:"urls"` // public paths of every route, group prefix included
+}
+
+func (c *call) groupServices() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	name := c.path("g")
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		g, err := c.loadGroup(tx, name)
+		if err != nil {
+			return err
+		}
+		deps, err := tx.ListDeploymentsByGroup(c.ctx(), name)
+		if err != nil {
+			return fmt.Errorf("services of gateway group %q: %w", name, err)
+		}
+		all := make([]groupService, 0, len(deps))
+		for _, d := range deps {
+			v, err := tx.GetVersion(c.ctx(), d.ServiceID, d.Version)
+			if err != nil {
+				return fmt.Errorf("services of gateway group %q: version %s of %s: %w", name, d.Version, d.ServiceID, err)
+			}
+			urls := []string{}
+			for i := range v.Service.Routes {
+				urls = append(urls, spec.RoutePaths(g.PathPrefix, d.ProjectID, &v.Service, &v.Service.Routes[i])...)
+			}
+			all = append(all, groupService{ProjectID: d.ProjectID, ServiceID: d.ServiceID, ServiceName: v.Service.Name,
+				Version: d.Version, Upstream: d.Upstream, UpdatedAt: d.UpdatedAt, URLs: urls})
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if all[i].ProjectID != all[j].ProjectID {
+				return all[i].ProjectID < all[j].ProjectID
+			}
+			return all[i].ServiceName < all[j].ServiceName
+		})
+		items, total := pageOf(all, q, func(s groupService) string { return s.ServiceName })
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}

@@ -1,0 +1,332 @@
+package adminapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+// readOnly names the fields the server sets: kept from the stored object on
+// PUT and PATCH, ignored on POST.
+var readOnly = map[reflect.Type][]string{
+	reflect.TypeFor[spec.Project]():      {"created_at", "updated_at"},
+	reflect.TypeFor[spec.GatewayGroup](): {"revision", "created_at", "updated_at"},
+	reflect.TypeFor[spec.Upstream]():     {"id", "project_id", "created_at", "updated_at"},
+	reflect.TypeFor[spec.Service]():      {"id", "project_id", "state", "created_at", "updated_at"},
+	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
+}
+
+// optional names fields without omitempty that a client may still leave out.
+var optional = map[reflect.Type][]string{
+	reflect.TypeFor[spec.Node]():         {"weight"},
+	reflect.TypeFor[spec.Project]():      {"name", "test_group", "production_group"},
+	reflect.TypeFor[spec.GatewayGroup](): {"path_prefix"},
+}
+
+// fieldNotes document fields whose meaning the type alone does not tell.
+var fieldNotes = map[reflect.Type]map[string]string{
+	reflect.TypeFor[spec.Project](): {
+		"id":               "immutable slug; kept on PUT and PATCH",
+		"name":             "defaults to id",
+		"test_group":       "gateway group of the test stage; defaults to default; must exist",
+		"production_group": "gateway group of the production stage; defaults to default; must exist",
+	},
+	reflect.TypeFor[spec.GatewayGroup](): {
+		"name":        "immutable; kept on PUT and PATCH",
+		"path_prefix": "template that may use {project}; changing it bumps the group's revision",
+	},
+	reflect.TypeFor[spec.Node](): {"weight": "defaults to 100"},
+	reflect.TypeFor[spec.Service](): {
+		"upstream_id": "id or name of an upstream of the project",
+		"routes":      "filled when read whole; accepted on create only (change routes under /routes)",
+	},
+}
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+// schemas derives JSON Schemas from Go types through their json tags.
+// Named structs become components; patch variants drop "required" (a merge
+// patch names only what changes).
+type schemas struct {
+	defs  obj
+	names map[string]reflect.Type
+}
+
+func (g *schemas) of(t reflect.Type, patch bool) obj {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		return obj{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return obj{} // any JSON value
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return obj{"type": "integer"}
+	case reflect.Int64, reflect.Uint64:
+		return obj{"type": "integer", "format": "int64"}
+	case reflect.Float32, reflect.Float64:
+		return obj{"type": "number"}
+	case reflect.String:
+		return obj{"type": "string"}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return obj{"type": "string", "contentEncoding": "base64"}
+		}
+		return obj{"type": "array", "items": g.of(t.Elem(), patch)}
+	case reflect.Map:
+		return obj{"type": "object", "additionalProperties": g.of(t.Elem(), patch)}
+	case reflect.Struct:
+		if t.Name() == "" {
+			return g.object(t, patch)
+		}
+		return g.ref(t, patch)
+	}
+	return obj{}
+}
+
+// ref registers a named struct as a component and answers a $ref to it.
+func (g *schemas) ref(t reflect.Type, patch bool) obj {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 { // generic instance
+		name = name[:i]
+	}
+	name = strings.ToUpper(name[:1]) + name[1:]
+	if patch {
+		name += "Patch"
+	}
+	for n := 2; g.names[name] != nil && g.names[name] != t; n++ {
+		name = strings.TrimRight(name, "0123456789") + strconv.Itoa(n)
+	}
+	if g.names[name] == nil {
+		g.names[name] = t
+		g.defs[name] = obj{} // placeholder first: types may refer to themselves
+		g.defs[name] = g.object(t, patch)
+	}
+	return obj{"$ref": "#/components/schemas/" + name}
+}
+
+// object builds the schema of a struct: embedded structs are flattened like
+// encoding/json does; omitempty/omitzero and readOnly fields are optional.
+func (g *schemas) object(t reflect.Type, patch bool) obj {
+	props := obj{}
+	var required []string
+	g.fields(t, patch, props, &required)
+	o := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if patch {
+		o["description"] = "JSON merge patch (RFC 7396): members given replace the stored ones, null removes one"
+	} else if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func (g *schemas) fields(t reflect.Type, patch bool, props obj, required *[]string) {
+	ro, opt, notes := set(readOnly[t]), set(optional[t]), fieldNotes[t]
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				g.fields(ft, patch, props, required)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		s := g.of(f.Type, patch)
+		if ro[name] || notes[name] != "" {
+			// $ref siblings are allowed in 3.1, but wrapping keeps older tools happy.
+			if _, isRef := s["$ref"]; isRef {
+				s = obj{"allOf": []any{s}}
+			}
+			if ro[name] {
+				s["readOnly"] = true
+			}
+			if notes[name] != "" {
+				s["description"] = notes[name]
+			}
+		}
+		props[name] = s
+		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+		if !omit && !ro[name] && !opt[name] {
+			*required = append(*required, name)
+		}
+	}
+}
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+var (
+	pathParamRe = regexp.MustCompile(`\{([a-z]+)\}`)
+	opIDRe      = regexp.MustCompile(`[^a-z0-9]+`)
+)
+
+var pathParamNotes = map[string]string{
+	"p": "project id",
+	"g": "gateway group name",
+	"u": "upstream id or name",
+	"s": "service id or name",
+	"r": "route id or name",
+	"v": "version string",
+}
+
+var queryParams = map[string]obj{
+	"page":      {"name": "page", "in": "query", "description": "1-based page number", "schema": obj{"type": "integer", "minimum": 1, "default": 1}},
+	"page_size": {"name": "page_size", "in": "query", "description": "items per page", "schema": obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}},
+	"q":         {"name": "q", "in": "query", "description": "substring of the name", "schema": obj{"type": "string"}},
+	"group":     {"name": "group", "in": "query", "description": "only this gateway group", "schema": obj{"type": "string"}},
+}
+
+// buildOpenAPI renders the OpenAPI 3.1 document of the route table.
+func buildOpenAPI(eps []endpoint, version string) []byte {
+	if version == "" {
+		version = "dev"
+	}
+	g := &schemas{defs: obj{}, names: map[string]reflect.Type{}}
+	g.defs["Problem"] = g.object(reflect.TypeFor[problem](), false)
+	paths := obj{}
+	for _, ep := range eps {
+		item, _ := paths[ep.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[ep.path] = item
+		}
+		item[strings.ToLower(ep.method)] = g.operation(ep)
+	}
+	errResp := obj{}
+	for _, code := range []int{400, 401, 404, 409, 413, 500} {
+		errResp[strconv.Itoa(code)] = obj{
+			"description": http.StatusText(code) + " (RFC 9457 problem details)",
+			"content":     obj{"application/problem+json": obj{"schema": obj{"$ref": "#/components/schemas/Problem"}}},
+		}
+	}
+	doc := obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "Portico admin API",
+			"version":     version,
+			"description": "The admin REST API of the Portico control plane. Every endpoint except login and this document needs Authorization: Bearer <token>.",
+		},
+		"servers":  []any{obj{"url": Prefix}},
+		"security": []any{obj{"bearer": []any{}}},
+		"paths":    paths,
+		"components": obj{
+			"schemas":         g.defs,
+			"responses":       errResp,
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "token from POST /auth/login"}},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		// Only maps, slices and strings are marshalled: this cannot fail.
+		return []byte(fmt.Sprintf(`{"openapi":"3.1.0","info":{"title":"Portico admin API","version":%q,"description":"document failed: %s"},"paths":{}}`, version, err))
+	}
+	return b
+}
+
+func (g *schemas) operation(ep endpoint) obj {
+	op := obj{
+		"operationId": strings.Trim(opIDRe.ReplaceAllString(strings.ToLower(ep.method+"_"+ep.path), "_"), "_"),
+		"summary":     ep.summary,
+		"tags":        []any{ep.tag},
+	}
+	var params []any
+	for _, m := range pathParamRe.FindAllStringSubmatch(ep.path, -1) {
+		params = append(params, obj{"name": m[1], "in": "path", "required": true,
+			"description": pathParamNotes[m[1]], "schema": obj{"type": "string"}})
+	}
+	for _, q := range ep.query {
+		params = append(params, queryParams[q])
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if ep.req != nil {
+		patch := ep.method == http.MethodPatch
+		s := g.of(reflect.TypeOf(ep.req), patch)
+		content := obj{"application/json": obj{"schema": s}}
+		if patch {
+			content["application/merge-patch+json"] = obj{"schema": s}
+		}
+		op["requestBody"] = obj{"required": true, "content": content}
+	}
+	ok := obj{"description": http.StatusText(ep.status)}
+	switch {
+	case ep.openapi:
+		ok["content"] = obj{"application/json": obj{"schema": obj{"type": "object"}}}
+	case ep.list:
+		ok["content"] = obj{"application/json": obj{"schema": obj{
+			"type":     "object",
+			"required": []any{"items", "total"},
+			"properties": obj{
+				"items": obj{"type": "array", "items": g.of(reflect.TypeOf(ep.resp), false)},
+				"total": obj{"type": "integer", "description": "number of matching items on all pages"},
+			},
+		}}}
+	case ep.resp != nil:
+		ok["content"] = obj{"application/json": obj{"schema": g.of(reflect.TypeOf(ep.resp), false)}}
+	}
+	resp := obj{strconv.Itoa(ep.status): ok}
+	errRef := func(code int) { resp[strconv.Itoa(code)] = obj{"$ref": "#/components/responses/" + strconv.Itoa(code)} }
+	if ep.req != nil || len(ep.query) > 0 {
+		errRef(400)
+	}
+	if ep.public {
+		op["security"] = []any{}
+		if ep.path == "/auth/login" {
+			errRef(401)
+		}
+	} else {
+		errRef(401)
+	}
+	if strings.Contains(ep.path, "{") {
+		errRef(404)
+	}
+	if ep.method != http.MethodGet && !strings.HasPrefix(ep.path, "/auth/") {
+		errRef(409)
+	}
+	if ep.req != nil {
+		errRef(413)
+	}
+	if !ep.openapi {
+		errRef(500)
+	}
+	op["responses"] = resp
+	return op
+}

@@ -1,0 +1,202 @@
+package adminapi
+
+import (
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/release"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// publishResponse is the deployment a publish made plus the group's new
+// config revision (what gateways report once they applied it).
+type publishResponse struct {
+	spec.Deployment
+	Revision int64 `json:"revision"`
+}
+
+// versionInfo is a version plus the gateway groups it runs in now.
+type versionInfo struct {
+	spec.Version
+	Groups []string `json:"groups"`
+}
+
+// publish and rollback leave validation, history and audit to the release
+// package, which runs inside this request's transaction.
+func (c *call) publish() (any, error) {
+	var req release.PublishRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	var resp publishResponse
+	err := c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, p, c.path("s"))
+		if err != nil {
+			return err
+		}
+		d, err := release.Publish(c.ctx(), tx, c.user.Username, p, s.ID, req)
+		if err != nil {
+			return err
+		}
+		g, err := tx.GetGroup(c.ctx(), d.Group)
+		if err != nil {
+			return fmt.Errorf("publish: read group %q: %w", d.Group, err)
+		}
+		resp = publishResponse{Deployment: d, Revision: g.Revision}
+		return nil
+	})
+	return resp, err
+}
+
+func (c *call) rollback() (any, error) {
+	var req release.RollbackRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	var d spec.Deployment
+	err := c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, p, c.path("s"))
+		if err != nil {
+			return err
+		}
+		d, err = release.Rollback(c.ctx(), tx, c.user.Username, p, s.ID, req)
+		return err
+	})
+	return d, err
+}
+
+// runningGroups maps each version of a service to the groups running it.
+func (c *call) runningGroups(tx store.Tx, serviceID string) (map[string][]string, error) {
+	deps, err := tx.ListDeploymentsByService(c.ctx(), serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("deployments of %s: %w", serviceID, err)
+	}
+	m := map[string][]string{}
+	for _, d := range deps {
+		m[d.Version] = append(m[d.Version], d.Group)
+	}
+	return m, nil
+}
+
+func withGroups(v spec.Version, running map[string][]string) versionInfo {
+	g := running[v.Version]
+	if g == nil {
+		g = []string{}
+	}
+	return versionInfo{Version: v, Groups: g}
+}
+
+func (c *call) listVersions() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, c.path("p"), c.path("s"))
+		if err != nil {
+			return err
+		}
+		vs, err := tx.ListVersions(c.ctx(), s.ID)
+		if err != nil {
+			return fmt.Errorf("versions of %q: %w", s.Name, err)
+		}
+		running, err := c.runningGroups(tx, s.ID)
+		if err != nil {
+			return err
+		}
+		page, total := pageOf(vs, q, func(v spec.Version) string { return v.Version })
+		items := make([]versionInfo, len(page))
+		for i, v := range page {
+			items[i] = withGroups(v, running)
+		}
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
+
+func (c *call) getVersion() (any, error) {
+	var out versionInfo
+	err := c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, c.path("p"), c.path("s"))
+		if err != nil {
+			return err
+		}
+		v, err := tx.GetVersion(c.ctx(), s.ID, c.path("v"))
+		if err != nil {
+			return onNotFound(err, "version %q of service %q not found", c.path("v"), s.Name)
+		}
+		running, err := c.runningGroups(tx, s.ID)
+		if err != nil {
+			return err
+		}
+		out = withGroups(v, running)
+		return nil
+	})
+	return out, err
+}
+
+// history lists the service's release history; ?group= narrows it to one
+// gateway group (filtered here: the store pages by service only).
+func (c *call) history() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	group := c.r.URL.Query().Get("group")
+	q.Q = ""
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, c.path("p"), c.path("s"))
+		if err != nil {
+			return err
+		}
+		if group == "" {
+			items, total, err := tx.ListHistory(c.ctx(), s.ID, q)
+			if err != nil {
+				return fmt.Errorf("history of %q: %w", s.Name, err)
+			}
+			res = list(items, total)
+			return nil
+		}
+		var all []spec.HistoryEvent
+		for page := 1; ; page++ {
+			items, total, err := tx.ListHistory(c.ctx(), s.ID, store.ListQuery{Page: page, PageSize: 500})
+			if err != nil {
+				return fmt.Errorf("history of %q: %w", s.Name, err)
+			}
+			for _, e := range items {
+				if e.Group == group {
+					all = append(all, e)
+				}
+			}
+			if len(items) == 0 || page*500 >= total {
+				break
+			}
+		}
+		items, total := pageOf(all, q, func(spec.HistoryEvent) string { return "" })
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
+
+func (c *call) auditEvents() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		items, total, err := tx.ListAudit(c.ctx(), q)
+		if err != nil {
+			return fmt.Errorf("list audit events: %w", err)
+		}
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}

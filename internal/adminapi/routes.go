@@ -1,0 +1,119 @@
+package adminapi
+
+import (
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+func routeResource(p, s, id string) string { return serviceResource(p, s) + "/routes/" + id }
+
+func (c *call) loadRoute(tx store.Tx, project, service, idOrName string) (spec.Service, spec.Route, error) {
+	s, err := c.loadService(tx, project, service)
+	if err != nil {
+		return s, spec.Route{}, err
+	}
+	r, err := tx.GetRoute(c.ctx(), s.ID, idOrName)
+	return s, r, onNotFound(err, "route %q not found in service %q", idOrName, s.Name)
+}
+
+func (c *call) listRoutes() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, c.path("p"), c.path("s"))
+		if err != nil {
+			return err
+		}
+		all, err := tx.ListRoutes(c.ctx(), s.ID)
+		if err != nil {
+			return fmt.Errorf("list routes of %q: %w", s.Name, err)
+		}
+		items, total := pageOf(all, q, func(r spec.Route) string { return r.Name })
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
+
+func (c *call) getRoute() (any, error) {
+	var r spec.Route
+	err := c.tx(func(tx store.Tx) error {
+		var err error
+		_, r, err = c.loadRoute(tx, c.path("p"), c.path("s"), c.path("r"))
+		return err
+	})
+	return r, err
+}
+
+func (c *call) createRoute() (any, error) {
+	var r spec.Route
+	if err := c.decode(&r); err != nil {
+		return nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	err := c.tx(func(tx store.Tx) error {
+		s, err := c.loadService(tx, p, c.path("s"))
+		if err != nil {
+			return err
+		}
+		now := c.s.now()
+		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = newID(), s.ID, now, now
+		if err := tx.CreateRoute(c.ctx(), &r); err != nil {
+			return onConflict(err, "a route named %q already exists in service %q", r.Name, s.Name)
+		}
+		return c.audit(tx, "route.create", routeResource(p, s.ID, r.ID), r)
+	})
+	return r, err
+}
+
+func (c *call) patchRoute() (any, error) { return c.updateRoute(true) }
+func (c *call) putRoute() (any, error)   { return c.updateRoute(false) }
+
+func (c *call) updateRoute(patch bool) (any, error) {
+	body, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	var r spec.Route
+	err = c.tx(func(tx store.Tx) error {
+		s, old, err := c.loadRoute(tx, p, c.path("s"), c.path("r"))
+		if err != nil {
+			return err
+		}
+		if r, err = decodeUpdate(body, patch, old); err != nil {
+			return err
+		}
+		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = old.ID, old.ServiceID, old.CreatedAt, c.s.now()
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if err := tx.UpdateRoute(c.ctx(), &r); err != nil {
+			return onConflict(err, "a route named %q already exists in service %q", r.Name, s.Name)
+		}
+		return c.audit(tx, "route.update", routeResource(p, s.ID, r.ID), r)
+	})
+	return r, err
+}
+
+func (c *call) deleteRoute() (any, error) {
+	p := c.path("p")
+	return nil, c.tx(func(tx store.Tx) error {
+		s, r, err := c.loadRoute(tx, p, c.path("s"), c.path("r"))
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteRoute(c.ctx(), s.ID, r.ID); err != nil {
+			return onConflict(err, "route %q is still in use", r.Name)
+		}
+		return c.audit(tx, "route.delete", routeResource(p, s.ID, r.ID), map[string]string{"id": r.ID, "name": r.Name})
+	})
+}

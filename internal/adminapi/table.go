@@ -1,0 +1,90 @@
+package adminapi
+
+import (
+	"net/http"
+
+	"github.com/portico-gw/portico/internal/release"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// endpoint is one row of the route table: it registers the handler and
+// describes the operation in the OpenAPI document, so the two cannot drift.
+type endpoint struct {
+	method  string
+	path    string // under Prefix; ServeMux pattern and OpenAPI path template at once
+	tag     string
+	summary string
+	req     any      // zero value of the request body type; nil: no body
+	resp    any      // zero value of the answer type (the item type when list is set); nil: no body
+	list    bool     // the answer is {items: [resp], total}
+	query   []string // query parameters (see queryParams)
+	status  int      // success status
+	public  bool     // no bearer token needed
+	openapi bool     // serves the OpenAPI document itself
+	handle  func(*call) (any, error)
+}
+
+var listParams = []string{"page", "page_size", "q"}
+
+func (s *server) endpoints() []endpoint {
+	const (
+		P  = "/projects/{p}"
+		G  = "/gateway-groups/{g}"
+		U  = P + "/upstreams/{u}"
+		S  = P + "/services/{s}"
+		R  = S + "/routes/{r}"
+		ok = http.StatusOK
+		cr = http.StatusCreated
+		nc = http.StatusNoContent
+	)
+	return []endpoint{
+		{method: "POST", path: "/auth/login", tag: "session", summary: "Log in; answers a bearer token", req: loginRequest{}, resp: loginResponse{}, status: ok, public: true, handle: (*call).login},
+		{method: "POST", path: "/auth/logout", tag: "session", summary: "Invalidate the presented token", status: nc, handle: (*call).logout},
+		{method: "GET", path: "/me", tag: "session", summary: "The calling user", resp: spec.User{}, status: ok, handle: (*call).me},
+		{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document (OpenAPI 3.1)", status: ok, public: true, openapi: true},
+
+		{method: "GET", path: "/projects", tag: "projects", summary: "List projects", resp: spec.Project{}, list: true, query: listParams, status: ok, handle: (*call).listProjects},
+		{method: "POST", path: "/projects", tag: "projects", summary: "Create a project", req: spec.Project{}, resp: spec.Project{}, status: cr, handle: (*call).createProject},
+		{method: "GET", path: P, tag: "projects", summary: "Get a project", resp: spec.Project{}, status: ok, handle: (*call).getProject},
+		{method: "PATCH", path: P, tag: "projects", summary: "Change a project (JSON merge patch)", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).patchProject},
+		{method: "PUT", path: P, tag: "projects", summary: "Replace a project", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).putProject},
+		{method: "DELETE", path: P, tag: "projects", summary: "Delete a project without services or upstreams", status: nc, handle: (*call).deleteProject},
+
+		{method: "GET", path: "/gateway-groups", tag: "gateway groups", summary: "List gateway groups", resp: spec.GatewayGroup{}, list: true, query: listParams, status: ok, handle: (*call).listGroups},
+		{method: "POST", path: "/gateway-groups", tag: "gateway groups", summary: "Create a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: cr, handle: (*call).createGroup},
+		{method: "GET", path: G, tag: "gateway groups", summary: "Get a gateway group", resp: spec.GatewayGroup{}, status: ok, handle: (*call).getGroup},
+		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch)", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: ok, handle: (*call).patchGroup},
+		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: ok, handle: (*call).putGroup},
+		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs", status: nc, handle: (*call).deleteGroup},
+		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, status: ok, handle: (*call).groupServices},
+
+		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},
+		{method: "POST", path: P + "/upstreams", tag: "upstreams", summary: "Create an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: cr, handle: (*call).createUpstream},
+		{method: "GET", path: U, tag: "upstreams", summary: "Get an upstream", resp: spec.Upstream{}, status: ok, handle: (*call).getUpstream},
+		{method: "PATCH", path: U, tag: "upstreams", summary: "Change an upstream (JSON merge patch)", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).patchUpstream},
+		{method: "PUT", path: U, tag: "upstreams", summary: "Replace an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).putUpstream},
+		{method: "DELETE", path: U, tag: "upstreams", summary: "Delete an upstream no service uses", status: nc, handle: (*call).deleteUpstream},
+
+		{method: "GET", path: P + "/services", tag: "services", summary: "List services (without routes)", resp: spec.Service{}, list: true, query: listParams, status: ok, handle: (*call).listServices},
+		{method: "POST", path: P + "/services", tag: "services", summary: "Create a service (state draft); routes given inline are created with it", req: spec.Service{}, resp: spec.Service{}, status: cr, handle: (*call).createService},
+		{method: "GET", path: S, tag: "services", summary: "Get a service with its routes", resp: spec.Service{}, status: ok, handle: (*call).getService},
+		{method: "PATCH", path: S, tag: "services", summary: "Change a service template (JSON merge patch; routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).patchService},
+		{method: "PUT", path: S, tag: "services", summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
+		{method: "DELETE", path: S, tag: "services", summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
+
+		{method: "GET", path: S + "/routes", tag: "routes", summary: "List the routes of a service", resp: spec.Route{}, list: true, query: listParams, status: ok, handle: (*call).listRoutes},
+		{method: "POST", path: S + "/routes", tag: "routes", summary: "Create a route", req: spec.Route{}, resp: spec.Route{}, status: cr, handle: (*call).createRoute},
+		{method: "GET", path: R, tag: "routes", summary: "Get a route", resp: spec.Route{}, status: ok, handle: (*call).getRoute},
+		{method: "PATCH", path: R, tag: "routes", summary: "Change a route (JSON merge patch)", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).patchRoute},
+		{method: "PUT", path: R, tag: "routes", summary: "Replace a route", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).putRoute},
+		{method: "DELETE", path: R, tag: "routes", summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
+
+		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, status: cr, handle: (*call).publish},
+		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: spec.Deployment{}, status: ok, handle: (*call).rollback},
+		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, status: ok, handle: (*call).listVersions},
+		{method: "GET", path: S + "/versions/{v}", tag: "publishing", summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
+		{method: "GET", path: S + "/history", tag: "publishing", summary: "Release history (newest first)", resp: spec.HistoryEvent{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
+
+		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
+	}
+}

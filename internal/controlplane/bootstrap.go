@@ -1,0 +1,77 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// bootstrap makes a fresh store usable in one transaction: the admin user,
+// the default project, the default group and every group named by --group.
+// Served groups get a first revision so a gateway's first poll answers at
+// once, even before anything is published.
+func bootstrap(ctx context.Context, st store.Store, opts Options) error {
+	var generated string
+	err := st.Tx(ctx, func(tx store.Tx) error {
+		n, err := tx.CountUsers(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			pw := opts.AdminPassword
+			if pw == "" {
+				pw = rand.Text()
+				generated = pw
+			}
+			hash, err := adminapi.HashPassword(pw)
+			if err != nil {
+				return fmt.Errorf("hash admin password: %w", err)
+			}
+			if err := tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash); err != nil {
+				return fmt.Errorf("create admin user: %w", err)
+			}
+		}
+		groups := append([]string{spec.DefaultGroup}, opts.Groups...)
+		for _, name := range groups {
+			g, err := tx.GetGroup(ctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				g = spec.GatewayGroup{Name: name}
+				if err := g.Validate(); err != nil {
+					return fmt.Errorf("--group %q: %w", name, err)
+				}
+				if err := tx.CreateGroup(ctx, &g); err != nil {
+					return fmt.Errorf("create gateway group %q: %w", name, err)
+				}
+			} else if err != nil {
+				return fmt.Errorf("gateway group %q: %w", name, err)
+			}
+			if g.Revision == 0 {
+				if _, err := tx.BumpRevision(ctx, name); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.GetProject(ctx, spec.DefaultProject); errors.Is(err, store.ErrNotFound) {
+			p := spec.Project{ID: spec.DefaultProject, Name: "Default", TestGroup: spec.DefaultGroup, ProductionGroup: spec.DefaultGroup}
+			if err := tx.CreateProject(ctx, &p); err != nil {
+				return fmt.Errorf("create default project: %w", err)
+			}
+		} else if err != nil {
+			return fmt.Errorf("default project: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		// Printed once, on the first start only: it is stored hashed.
+		fmt.Fprintf(opts.Stdout, "First start: created user \"admin\" with password %s\n(set PORTICO_ADMIN_PASSWORD to choose it; this is the only time it is shown)\n", generated)
+	}
+	return nil
+}

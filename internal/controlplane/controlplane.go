@@ -1,0 +1,174 @@
+// Package controlplane is the composition root of `portico server`: it opens
+// the store, bootstraps a fresh install, mounts the admin API, starts the
+// embedded gateway and shuts everything down gracefully.
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// Options configure Run. Zero values take PRODUCT.md's defaults.
+type Options struct {
+	AdminAddr     string   // default ":9180"
+	GatewayAddr   string   // default ":9080"
+	StatusAddr    string   // default ":9091"
+	DataDir       string   // default "./portico-data"
+	StoreURL      string   // empty: SQLite in DataDir
+	RedisURL      string   // cluster-wide rate limits (later issue)
+	Groups        []string // groups the embedded gateway serves; default ["default"]
+	AdminPassword string   // PORTICO_ADMIN_PASSWORD; empty: generated and printed once
+	Version       string
+	Logger        *slog.Logger
+	Stdout        io.Writer // where the first-start password and the console URL are printed
+	DrainTimeout  time.Duration
+	// OnReady, when set, is called once every listener is open and the
+	// gateway has applied its first config (tests use ":0" addresses).
+	OnReady func(Addrs)
+}
+
+// Addrs are the bound addresses.
+type Addrs struct{ Admin, Gateway, Status string }
+
+// Run serves until ctx ends, then drains in-flight requests and returns.
+func Run(ctx context.Context, opts Options) error {
+	opts.defaults()
+	log := opts.Logger
+	st, err := openStore(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if err := bootstrap(ctx, st, opts); err != nil {
+		return fmt.Errorf("first-start bootstrap: %w", err)
+	}
+
+	adminLn, err := net.Listen("tcp", opts.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
+	}
+	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", api)
+	mux.HandleFunc("GET /{$}", landing)
+	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		errMu   sync.Mutex
+		firstEr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstEr == nil {
+			firstEr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+
+	ready := newReadiness(opts, adminLn.Addr().String())
+	wg.Go(func() {
+		if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("admin server: %w", err))
+		}
+	})
+	wg.Go(func() {
+		err := gateway.Run(ctx, gateway.Options{
+			Addr:         opts.GatewayAddr,
+			StatusAddr:   opts.StatusAddr,
+			Groups:       opts.Groups,
+			Source:       storeSource{st: st},
+			Logger:       log.With("component", "gateway"),
+			DrainTimeout: opts.DrainTimeout,
+			OnListen:     ready.listening,
+			OnApply:      ready.applied,
+		})
+		if err != nil {
+			fail(fmt.Errorf("gateway: %w", err))
+		}
+	})
+	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
+	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
+
+	<-ctx.Done()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
+	defer stop()
+	if err := adminSrv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("admin server did not drain in time", "err", err)
+	}
+	wg.Wait()
+	return firstEr
+}
+
+func (o *Options) defaults() {
+	if o.AdminAddr == "" {
+		o.AdminAddr = ":9180"
+	}
+	if o.GatewayAddr == "" {
+		o.GatewayAddr = ":9080"
+	}
+	if o.StatusAddr == "" {
+		o.StatusAddr = ":9091"
+	}
+	if o.DataDir == "" {
+		o.DataDir = "./portico-data"
+	}
+	if len(o.Groups) == 0 {
+		o.Groups = []string{spec.DefaultGroup}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 30 * time.Second
+	}
+}
+
+func openStore(ctx context.Context, opts Options) (store.Store, error) {
+	if opts.StoreURL != "" && !strings.HasPrefix(opts.StoreURL, "sqlite:") {
+		return nil, fmt.Errorf("--store %q: only the embedded SQLite store is available in this build (PostgreSQL comes in a later release)", opts.StoreURL)
+	}
+	st, err := store.OpenSQLite(ctx, opts.DataDir, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
+	}
+	return st, nil
+}
+
+// displayAddr turns ":9180" or "[::]:9180" into something a person can click.
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func landing(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	io.WriteString(w, `<!doctype html><meta charset="utf-8"><title>Portico</title>
+<h1>Portico</h1><p>The admin API is at <a href="/api/v1/openapi.json">/api/v1</a> (OpenAPI 3.1 description).</p>`)
+}

@@ -1,0 +1,30 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// storeSource feeds the embedded gateway straight from the store: the same
+// gateway.Source a stand-alone gateway's feed client satisfies, without the
+// HTTP hop.
+type storeSource struct{ st store.Store }
+
+func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*spec.Snapshot, error) {
+	if _, err := s.st.WaitRevision(ctx, groups, after); err != nil {
+		return nil, err
+	}
+	var snap spec.Snapshot
+	err := s.st.Tx(ctx, func(tx store.Tx) error {
+		var err error
+		snap, err = tx.Snapshot(ctx, groups)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %v: %w", groups, err)
+	}
+	return &snap, nil
+}

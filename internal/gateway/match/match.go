@@ -1,0 +1,264 @@
+// Package match is the gateway's route matcher: a segment tree built once per
+// config revision and never mutated, so lookups need no lock.
+//
+// Precedence, in order:
+//   - a route whose path has only literal segments beats one with parameters,
+//     which beats one ending in a wildcard;
+//   - at each segment a literal child is tried before a parameter child, so
+//     among parameter routes the one with more leading literals wins;
+//   - among wildcard routes the longest (deepest) prefix wins;
+//   - at one path, a route naming the request's exact host beats a route with
+//     a "*.example.com" host, which beats a route without hosts;
+//   - a path (and host) that matches only with other methods answers 405.
+//
+// Path syntax: literal segments, parameters ({id} or :id, one whole non-empty
+// segment) and a wildcard ending the path: "/anything/*" matches
+// "/anything/" and "/anything/x/y" but, as in APISIX, not "/anything";
+// "/blog/bar*" matches "/blog/bar", "/blog/barx" and "/blog/bar/a".
+package match
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// MaxParams bounds the parameters one route path may hold, so captured
+// values fit a fixed buffer the caller provides.
+const MaxParams = 16
+
+// Route is one entry given to the Builder.
+type Route[T any] struct {
+	// Path is the full public path (group prefix and service path included).
+	Path string
+	// Hosts narrow the route to these hosts (exact or "*.suffix"); empty
+	// means any host.
+	Hosts []string
+	// Methods narrow the route to these methods; empty means any method.
+	Methods []string
+	Value   T
+}
+
+// ConflictError reports that a route answers the same host, method and path
+// as one added before.
+type ConflictError[T any] struct {
+	Path     string
+	Host     string
+	Existing T
+}
+
+func (e *ConflictError[T]) Error() string {
+	h := e.Host
+	if h == "" {
+		h = "any host"
+	}
+	return fmt.Sprintf("path %s on %s is already served by another route", e.Path, h)
+}
+
+type entry[T any] struct {
+	host     string // "" any, "example.com", or "*.example.com"
+	hostKind int    // 0 exact, 1 wildcard suffix, 2 any: the order entries are tried
+	suffix   string // for wildcard hosts: ".example.com"
+	methods  uint16 // bit set; allMethods when the route lists none
+	names    []string
+	value    T
+}
+
+type wild[T any] struct {
+	prefix  string // literal start of the wildcard segment ("bar" for "bar*")
+	depth   int
+	entries []*entry[T]
+}
+
+type node[T any] struct {
+	statics map[string]*node[T]
+	param   *node[T]
+	end     []*entry[T]
+	wilds   []*wild[T]
+}
+
+// Matcher is an immutable route table. Safe for concurrent Lookup.
+type Matcher[T any] struct {
+	root node[T]
+	n    int
+}
+
+// Builder collects routes; Build freezes them into a Matcher. A Builder is
+// not safe for concurrent use.
+type Builder[T any] struct {
+	m *Matcher[T]
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder[T any]() *Builder[T] {
+	return &Builder[T]{m: &Matcher[T]{}}
+}
+
+// Len is the number of routes (path × host entries) added.
+func (m *Matcher[T]) Len() int { return m.n }
+
+type segment struct {
+	kind int // segLiteral, segParam, segWild
+	text string
+}
+
+const (
+	segLiteral = iota
+	segParam
+	segWild
+)
+
+// parsePath splits a route path into its segments. It never panics; it
+// returns an error for paths a route may not have.
+func parsePath(p string) ([]segment, error) {
+	if !strings.HasPrefix(p, "/") {
+		return nil, errors.New("path must start with /")
+	}
+	parts := strings.Split(p[1:], "/")
+	segs := make([]segment, 0, len(parts))
+	params := 0
+	for i, s := range parts {
+		last := i == len(parts)-1
+		switch {
+		case strings.HasSuffix(s, "*"):
+			if !last {
+				return nil, errors.New("a wildcard * may only end the path")
+			}
+			pre := strings.TrimSuffix(s, "*")
+			if strings.ContainsAny(pre, "*{}") || strings.HasPrefix(pre, ":") {
+				return nil, fmt.Errorf("segment %q mixes a wildcard with a parameter", s)
+			}
+			segs = append(segs, segment{segWild, pre})
+		case len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}':
+			segs = append(segs, segment{segParam, s[1 : len(s)-1]})
+			params++
+		case len(s) > 1 && s[0] == ':':
+			segs = append(segs, segment{segParam, s[1:]})
+			params++
+		default:
+			if strings.ContainsAny(s, "{}*") {
+				return nil, fmt.Errorf("segment %q holds a partial parameter", s)
+			}
+			segs = append(segs, segment{segLiteral, s})
+		}
+	}
+	if params > MaxParams {
+		return nil, fmt.Errorf("path has %d parameters, at most %d are allowed", params, MaxParams)
+	}
+	return segs, nil
+}
+
+// Add inserts a route. It returns a *ConflictError[T] when a route added
+// before answers an overlapping host, method and path, and another error for
+// a malformed path or host.
+func (b *Builder[T]) Add(r Route[T]) error {
+	segs, err := parsePath(r.Path)
+	if err != nil {
+		return fmt.Errorf("route path %q: %w", r.Path, err)
+	}
+	mask, err := methodMask(r.Methods)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, s := range segs {
+		if s.kind == segParam {
+			names = append(names, s.text)
+		}
+	}
+	n := &b.m.root
+	depth := 0
+	var w *wild[T]
+	for _, s := range segs {
+		switch s.kind {
+		case segLiteral:
+			if n.statics == nil {
+				n.statics = map[string]*node[T]{}
+			}
+			c := n.statics[s.text]
+			if c == nil {
+				c = &node[T]{}
+				n.statics[s.text] = c
+			}
+			n = c
+		case segParam:
+			if n.param == nil {
+				n.param = &node[T]{}
+			}
+			n = n.param
+		case segWild:
+			for _, x := range n.wilds {
+				if x.prefix == s.text {
+					w = x
+				}
+			}
+			if w == nil {
+				w = &wild[T]{prefix: s.text, depth: depth}
+				n.wilds = append(n.wilds, w)
+			}
+		}
+		depth++
+	}
+	hosts := r.Hosts
+	if len(hosts) == 0 {
+		hosts = []string{""}
+	}
+	for _, h := range hosts {
+		e, err := newEntry(h, mask, names, r.Value)
+		if err != nil {
+			return fmt.Errorf("route path %q: %w", r.Path, err)
+		}
+		list := &n.end
+		if w != nil {
+			list = &w.entries
+		}
+		for _, x := range *list {
+			if x.host == e.host && x.methods&e.methods != 0 {
+				return &ConflictError[T]{Path: r.Path, Host: h, Existing: x.value}
+			}
+		}
+		*list = insertEntry(*list, e)
+		b.m.n++
+	}
+	return nil
+}
+
+func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], error) {
+	e := &entry[T]{host: strings.ToLower(host), methods: mask, names: names, value: v}
+	switch {
+	case host == "":
+		e.hostKind = 2
+	case strings.HasPrefix(host, "*."):
+		if len(host) < 3 || strings.Contains(host[2:], "*") {
+			return nil, fmt.Errorf("host %q is not a valid wildcard host", host)
+		}
+		e.hostKind = 1
+		e.suffix = e.host[1:]
+	case strings.Contains(host, "*"):
+		return nil, fmt.Errorf("host %q: a wildcard may only start a host", host)
+	}
+	return e, nil
+}
+
+// insertEntry keeps entries ordered exact host, wildcard host (longest
+// suffix first), any host, so the first hit is the most specific.
+func insertEntry[T any](list []*entry[T], e *entry[T]) []*entry[T] {
+	i := len(list)
+	for j, x := range list {
+		if e.hostKind < x.hostKind || (e.hostKind == 1 && x.hostKind == 1 && len(e.suffix) > len(x.suffix)) {
+			i = j
+			break
+		}
+	}
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	return list
+}
+
+// Build freezes the routes. The Builder must not be used afterwards.
+func (b *Builder[T]) Build() *Matcher[T] {
+	m := b.m
+	b.m = nil
+	return m
+}

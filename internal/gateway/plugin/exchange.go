@@ -1,0 +1,171 @@
+package plugin
+
+import (
+	"net/netip"
+	"unicode/utf8"
+
+	"github.com/portico-gw/portico/internal/gateway/match"
+)
+
+// Exchange is one request as plugins see it. Engines own it: it is reset and
+// reused between requests, so a plugin must not keep it (or strings it
+// returns on a zero-copy engine) after its filter returns.
+type Exchange struct {
+	b         Backing
+	requestID string
+	route     *RouteInfo
+	params    *match.Params
+
+	upstreamPath string
+	consumer     Consumer
+	hasConsumer  bool
+
+	rejected     bool
+	rejectStatus int
+	errBuf       []byte
+}
+
+// Reset prepares the Exchange for a new request. Engines call it.
+func (ex *Exchange) Reset(b Backing, requestID string, route *RouteInfo, params *match.Params) {
+	buf := ex.errBuf[:0]
+	*ex = Exchange{b: b, requestID: requestID, route: route, params: params, errBuf: buf}
+}
+
+// Release drops references to request state so the pool keeps nothing alive.
+func (ex *Exchange) Release() {
+	buf := ex.errBuf[:0]
+	*ex = Exchange{errBuf: buf}
+}
+
+// Method is the client's request method.
+func (ex *Exchange) Method() string { return ex.b.Method() }
+
+// Path is the client's request path (decoded, without query).
+func (ex *Exchange) Path() string { return ex.b.Path() }
+
+// Host is the client's Host without port.
+func (ex *Exchange) Host() string { return ex.b.Host() }
+
+// Header returns the first value of a request header.
+func (ex *Exchange) Header(name string) string { return ex.b.Header(name) }
+
+// Query returns the first value of a query parameter.
+func (ex *Exchange) Query(name string) string { return ex.b.Query(name) }
+
+// ClientAddr is the address of the connection's peer.
+func (ex *Exchange) ClientAddr() netip.Addr { return ex.b.ClientAddr() }
+
+// ContentLength of the request body, -1 when unknown.
+func (ex *Exchange) ContentLength() int64 { return ex.b.ContentLength() }
+
+// LimitBody makes the backend's read of the body fail past max bytes; the
+// engine then answers 413.
+func (ex *Exchange) LimitBody(max int64) { ex.b.LimitBody(max) }
+
+// RequestID is the X-Request-Id of this request.
+func (ex *Exchange) RequestID() string { return ex.requestID }
+
+// Route identifies the matched route; nil before routing.
+func (ex *Exchange) Route() *RouteInfo { return ex.route }
+
+// PathParam returns a path parameter of the matched route, or "".
+func (ex *Exchange) PathParam(name string) string {
+	if ex.params == nil {
+		return ""
+	}
+	return ex.params.Get(name)
+}
+
+// Params are the captured path parameters; nil before routing.
+func (ex *Exchange) Params() *match.Params { return ex.params }
+
+// SetUpstreamHeader sets a header on the request sent to the backend.
+func (ex *Exchange) SetUpstreamHeader(name, value string) { ex.b.SetUpstreamHeader(name, value) }
+
+// DelUpstreamHeader removes a header from the request sent to the backend.
+func (ex *Exchange) DelUpstreamHeader(name string) { ex.b.DelUpstreamHeader(name) }
+
+// SetUpstreamPath replaces the path sent to the backend (query kept).
+func (ex *Exchange) SetUpstreamPath(p string) { ex.upstreamPath = p }
+
+// UpstreamPath is the path a plugin set, or "".
+func (ex *Exchange) UpstreamPath() string { return ex.upstreamPath }
+
+// SetConsumer records who an authentication plugin recognised.
+func (ex *Exchange) SetConsumer(c Consumer) { ex.consumer, ex.hasConsumer = c, true }
+
+// Consumer returns the recognised consumer, if any.
+func (ex *Exchange) Consumer() (Consumer, bool) { return ex.consumer, ex.hasConsumer }
+
+// ResponseStatus is the backend's status in response filters.
+func (ex *Exchange) ResponseStatus() int { return ex.b.ResponseStatus() }
+
+// ResponseHeader reads a response header.
+func (ex *Exchange) ResponseHeader(name string) string { return ex.b.ResponseHeader(name) }
+
+// SetResponseHeader sets a header of the answer to the client (also before
+// a Reject, e.g. Retry-After).
+func (ex *Exchange) SetResponseHeader(name, value string) { ex.b.SetResponseHeader(name, value) }
+
+// DelResponseHeader removes a header of the answer to the client.
+func (ex *Exchange) DelResponseHeader(name string) { ex.b.DelResponseHeader(name) }
+
+// Rejected reports whether Reject answered the request, and with which status.
+func (ex *Exchange) Rejected() (bool, int) { return ex.rejected, ex.rejectStatus }
+
+// Reject answers the request with a gateway error:
+// {"error":{"code":..,"message":..},"request_id":".."} as application/json.
+// It is the only writer of gateway errors; only the first call writes.
+func (ex *Exchange) Reject(status int, code, message string) {
+	if ex.rejected {
+		return
+	}
+	ex.rejected, ex.rejectStatus = true, status
+	ex.errBuf = AppendError(ex.errBuf[:0], code, message, ex.requestID)
+	ex.b.WriteError(status, ex.errBuf)
+}
+
+// AppendError appends the JSON gateway error body to dst. Engines use it for
+// the few errors they answer before an Exchange exists.
+func AppendError(dst []byte, code, message, requestID string) []byte {
+	dst = append(dst, `{"error":{"code":`...)
+	dst = appendJSONString(dst, code)
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, message)
+	dst = append(dst, `},"request_id":`...)
+	dst = appendJSONString(dst, requestID)
+	return append(dst, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}

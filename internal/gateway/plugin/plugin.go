@@ -1,0 +1,92 @@
+// Package plugin is the filter contract every gateway plugin shares. Plugins
+// see a request through *Exchange and never through an HTTP library's types,
+// so one compiled chain runs on any engine (DESIGN.md rule 9).
+package plugin
+
+import (
+	"errors"
+	"net/netip"
+)
+
+// RequestFilter runs before the backend. It returns stop=true when it has
+// answered the request (normally through Exchange.Reject).
+type RequestFilter interface {
+	OnRequest(ex *Exchange) (stop bool)
+}
+
+// ResponseFilter runs after the backend's response headers arrived and
+// before they are sent to the client.
+type ResponseFilter interface {
+	OnResponse(ex *Exchange)
+}
+
+// Phases order the request filters of a route (PRODUCT.md §5). The routing
+// compiler sorts filters by phase; plugins of one phase keep name order.
+type Phase int
+
+// The request phases, in execution order.
+const (
+	PhaseIPRestriction Phase = iota + 1
+	PhaseAuthentication
+	PhaseSubscription
+	PhaseRateLimit
+	PhaseValidation
+	PhaseSizeLimit
+	PhaseTransform
+	PhaseCanary
+	PhaseResponse // response-only plugins
+)
+
+// ErrBodyTooLarge is returned by a request body a plugin limited with
+// Exchange.LimitBody once more than the limit was read. Engines answer it
+// with 413.
+var ErrBodyTooLarge = errors.New("request body too large")
+
+// RouteInfo identifies the matched route. The compiler builds one per route;
+// it is shared by all requests and never modified.
+type RouteInfo struct {
+	Group       string
+	ProjectID   string
+	ServiceID   string
+	ServiceName string
+	RouteID     string
+	RouteName   string
+}
+
+// Consumer is who an authentication plugin recognised.
+type Consumer struct {
+	ApplicationID string
+	Name          string
+	ProjectID     string
+	// CredentialType is the plugin that accepted the credential (key-auth, …).
+	CredentialType string
+}
+
+// Backing is what an engine implements for its own request state. Plugins
+// never see it; they call Exchange's methods.
+type Backing interface {
+	Method() string
+	Path() string
+	Host() string // without port
+	Header(name string) string
+	Query(name string) string
+	ClientAddr() netip.Addr
+	// ContentLength is -1 when unknown (chunked).
+	ContentLength() int64
+	// LimitBody makes reading more than max bytes of the request body fail
+	// with ErrBodyTooLarge.
+	LimitBody(max int64)
+
+	SetUpstreamHeader(name, value string)
+	DelUpstreamHeader(name string)
+
+	// Response view: the backend's response once it arrived, otherwise the
+	// headers the gateway will send.
+	ResponseStatus() int
+	ResponseHeader(name string) string
+	SetResponseHeader(name, value string)
+	DelResponseHeader(name string)
+
+	// WriteError sends a complete gateway error answer; the body is JSON.
+	WriteError(status int, body []byte)
+}

@@ -1,0 +1,67 @@
+// Package plugintest gives plugin tests a fake engine backing for
+// plugin.Exchange, so plugins are tested without an HTTP server.
+package plugintest
+
+import (
+	"net/http"
+	"net/netip"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+)
+
+// Backing is an in-memory plugin.Backing. Fields are the request; the
+// recorded fields show what the plugin did.
+type Backing struct {
+	ReqMethod, ReqPath, ReqHost string
+	ReqHeader                   http.Header
+	ReqQuery                    map[string]string
+	Client                      netip.Addr
+	Length                      int64
+
+	BodyLimit      int64 // set by LimitBody; 0 when not called
+	UpstreamHeader http.Header
+	Status         int
+	RespHeader     http.Header
+	ErrorStatus    int
+	ErrorBody      []byte
+	Errors         int // how many times WriteError was called
+}
+
+// New returns a GET / request from addr.
+func New(addr string) *Backing {
+	return &Backing{
+		ReqMethod: "GET", ReqPath: "/", ReqHost: "example.com",
+		ReqHeader: http.Header{}, ReqQuery: map[string]string{},
+		Client: netip.MustParseAddr(addr), Length: -1,
+		UpstreamHeader: http.Header{}, RespHeader: http.Header{}, Status: 200,
+	}
+}
+
+// Exchange returns a fresh Exchange backed by b.
+func (b *Backing) Exchange() *plugin.Exchange {
+	ex := &plugin.Exchange{}
+	ex.Reset(b, "req-1", &plugin.RouteInfo{Group: "default", ServiceName: "svc", RouteName: "r"}, nil)
+	return ex
+}
+
+func (b *Backing) Method() string                       { return b.ReqMethod }
+func (b *Backing) Path() string                         { return b.ReqPath }
+func (b *Backing) Host() string                         { return b.ReqHost }
+func (b *Backing) Header(name string) string            { return b.ReqHeader.Get(name) }
+func (b *Backing) Query(name string) string             { return b.ReqQuery[name] }
+func (b *Backing) ClientAddr() netip.Addr               { return b.Client }
+func (b *Backing) ContentLength() int64                 { return b.Length }
+func (b *Backing) LimitBody(max int64)                  { b.BodyLimit = max }
+func (b *Backing) SetUpstreamHeader(name, value string) { b.UpstreamHeader.Set(name, value) }
+func (b *Backing) DelUpstreamHeader(name string)        { b.UpstreamHeader.Del(name) }
+func (b *Backing) ResponseStatus() int                  { return b.Status }
+func (b *Backing) ResponseHeader(name string) string    { return b.RespHeader.Get(name) }
+func (b *Backing) SetResponseHeader(name, value string) { b.RespHeader.Set(name, value) }
+func (b *Backing) DelResponseHeader(name string)        { b.RespHeader.Del(name) }
+
+// WriteError records the gateway error.
+func (b *Backing) WriteError(status int, body []byte) {
+	b.Errors++
+	b.ErrorStatus = status
+	b.ErrorBody = append([]byte(nil), body...)
+}

@@ -1,0 +1,212 @@
+package spec
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Lifecycle states of a service (PRODUCT.md §3).
+const (
+	StateDraft     = "draft"
+	StateSubmitted = "submitted"
+	StatePublished = "published"
+	StateDisabled  = "disabled"
+)
+
+// DefaultProject and DefaultGroup exist from the first start.
+const (
+	DefaultProject = "default"
+	DefaultGroup   = "default"
+)
+
+// DefaultNodeWeight is the weight of a node that does not give one.
+const DefaultNodeWeight = 100
+
+// User is a person or robot that calls the admin API.
+type User struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Project is the tenancy unit. Its ID is an immutable slug.
+type Project struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Description     string    `json:"description,omitempty"`
+	TestGroup       string    `json:"test_group"`
+	ProductionGroup string    `json:"production_group"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// GatewayGroup is an environment served by gateway instances. PathPrefix is a
+// template that may contain {project}. Revision is the config revision at
+// which the group last changed.
+type GatewayGroup struct {
+	Name        string    `json:"name"`
+	PathPrefix  string    `json:"path_prefix"`
+	Description string    `json:"description,omitempty"`
+	Revision    int64     `json:"revision"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Node is one backend address of an upstream.
+type Node struct {
+	Host   string `json:"host"`
+	Port   int    `json:"port"`
+	Weight int    `json:"weight"`
+}
+
+// UnmarshalJSON gives a node without weight the default weight and refuses
+// unknown fields (a custom unmarshaller does not inherit the caller's
+// DisallowUnknownFields).
+func (n *Node) UnmarshalJSON(b []byte) error {
+	type plain struct {
+		Host   string `json:"host"`
+		Port   int    `json:"port"`
+		Weight *int   `json:"weight"`
+	}
+	var p plain
+	if err := strictUnmarshal(b, &p); err != nil {
+		return err
+	}
+	n.Host, n.Port, n.Weight = p.Host, p.Port, DefaultNodeWeight
+	if p.Weight != nil {
+		n.Weight = *p.Weight
+	}
+	return nil
+}
+
+// Timeout holds per-phase timeouts in seconds; zero means the default.
+type Timeout struct {
+	Connect float64 `json:"connect,omitempty"`
+	Send    float64 `json:"send,omitempty"`
+	Read    float64 `json:"read,omitempty"`
+}
+
+// Discovery names a service in a registry connection of the gateway group.
+type Discovery struct {
+	Registry    string `json:"registry"`
+	Namespace   string `json:"namespace,omitempty"`
+	ServiceName string `json:"service_name"`
+}
+
+// Upstream is where requests go: fixed nodes or a discovered service.
+type Upstream struct {
+	ID           string     `json:"id,omitempty"`
+	ProjectID    string     `json:"project_id,omitempty"`
+	Name         string     `json:"name,omitempty"`
+	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https
+	LoadBalancer string     `json:"load_balancer,omitempty"` // roundrobin (default) | least_conn | chash
+	HashOn       string     `json:"hash_on,omitempty"`       // for chash: header:NAME, cookie:NAME, ip
+	Nodes        []Node     `json:"nodes,omitempty"`
+	Discovery    *Discovery `json:"discovery,omitempty"`
+	Timeout      *Timeout   `json:"timeout,omitempty"`
+	Retries      *int       `json:"retries,omitempty"`   // default: one retry on another node for idempotent requests
+	PassHost     string     `json:"pass_host,omitempty"` // pass (default) | node | rewrite
+	UpstreamHost string     `json:"upstream_host,omitempty"`
+	CreatedAt    time.Time  `json:"created_at,omitzero"`
+	UpdatedAt    time.Time  `json:"updated_at,omitzero"`
+}
+
+// Plugins maps a plugin name to its raw configuration; the gateway's
+// compiler decodes and validates each one.
+type Plugins map[string]json.RawMessage
+
+// Backend says what answers a route. Type "upstream" (the default) proxies
+// to the service's upstream; later types (mock, sql, composite) extend it.
+type Backend struct {
+	Type    string   `json:"type,omitempty"`
+	Path    string   `json:"path,omitempty"`   // rewrite of the upstream path; may use {param}
+	Method  string   `json:"method,omitempty"` // backend method, when it differs
+	Timeout *Timeout `json:"timeout,omitempty"`
+}
+
+// Route is one operation of a service.
+type Route struct {
+	ID          string    `json:"id,omitempty"`
+	ServiceID   string    `json:"service_id,omitempty"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Paths       []string  `json:"paths,omitempty"`
+	Methods     []string  `json:"methods,omitempty"`
+	Hosts       []string  `json:"hosts,omitempty"`
+	Plugins     Plugins   `json:"plugins,omitempty"`
+	Backend     *Backend  `json:"backend,omitempty"`
+	Online      *bool     `json:"online,omitempty"` // nil means online
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+}
+
+// IsOnline reports whether the route is served.
+func (r *Route) IsOnline() bool { return r.Online == nil || *r.Online }
+
+// Service is the editable template of an API. Routes are filled when a
+// service is read whole (GET, versions, snapshots).
+type Service struct {
+	ID          string            `json:"id,omitempty"`
+	ProjectID   string            `json:"project_id,omitempty"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Protocols   []string          `json:"protocols,omitempty"`
+	Path        string            `json:"path,omitempty"` // service path prefix: "" or "/x[/y]"
+	Hosts       []string          `json:"hosts,omitempty"`
+	Plugins     Plugins           `json:"plugins,omitempty"`
+	UpstreamID  string            `json:"upstream_id,omitempty"`
+	Upstream    *Upstream         `json:"upstream,omitempty"` // inline upstream of the template
+	State       string            `json:"state,omitempty"`
+	Routes      []Route           `json:"routes,omitempty"`
+	CreatedAt   time.Time         `json:"created_at,omitzero"`
+	UpdatedAt   time.Time         `json:"updated_at,omitzero"`
+}
+
+// Version is an immutable snapshot of a service template, routes included.
+type Version struct {
+	ID        string    `json:"id"`
+	ProjectID string    `json:"project_id"`
+	ServiceID string    `json:"service_id"`
+	Version   string    `json:"version"`
+	Service   Service   `json:"service"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Deployment is what runs for one service in one group: a version and the
+// upstream it was published with there.
+type Deployment struct {
+	Group     string    `json:"group"`
+	ProjectID string    `json:"project_id"`
+	ServiceID string    `json:"service_id"`
+	Version   string    `json:"version"`
+	Upstream  Upstream  `json:"upstream"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// HistoryEvent is one entry of a group's release history.
+type HistoryEvent struct {
+	ID          int64     `json:"id"`
+	ProjectID   string    `json:"project_id"`
+	ServiceID   string    `json:"service_id"`
+	Group       string    `json:"group"`
+	Action      string    `json:"action"` // publish, rollback, …
+	Version     string    `json:"version"`
+	FromVersion string    `json:"from_version,omitempty"`
+	Actor       string    `json:"actor,omitempty"`
+	Detail      string    `json:"detail,omitempty"`
+	Revision    int64     `json:"revision"`
+	At          time.Time `json:"at"`
+}
+
+// AuditEvent records one admin action.
+type AuditEvent struct {
+	ID       int64           `json:"id"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`   // e.g. service.create
+	Resource string          `json:"resource"` // e.g. /projects/default/services/ID
+	Detail   json.RawMessage `json:"detail,omitempty"`
+	At       time.Time       `json:"at"`
+}

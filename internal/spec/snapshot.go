@@ -1,0 +1,45 @@
+package spec
+
+import "strings"
+
+// Snapshot is the full configuration of some gateway groups at a revision:
+// what a gateway compiles into its routing table.
+type Snapshot struct {
+	Revision int64           `json:"revision"`
+	Groups   []GroupSnapshot `json:"groups"`
+}
+
+// GroupSnapshot is what runs in one group.
+type GroupSnapshot struct {
+	Group    GatewayGroup      `json:"group"`
+	Services []DeployedService `json:"services"`
+}
+
+// DeployedService is one running service version with its upstream.
+type DeployedService struct {
+	ProjectID string   `json:"project_id"`
+	Version   string   `json:"version"`
+	Service   Service  `json:"service"` // from the version: routes included
+	Upstream  Upstream `json:"upstream"`
+}
+
+// GroupPrefix fills the {project} placeholder of a group's path prefix.
+func GroupPrefix(template, project string) string {
+	p := strings.ReplaceAll(template, "{project}", project)
+	return strings.TrimRight(p, "/")
+}
+
+// RoutePaths returns the public paths of a route in a group: group prefix +
+// service path + route path. A route without paths answers on /{name}.
+func RoutePaths(groupPrefix, project string, svc *Service, r *Route) []string {
+	prefix := GroupPrefix(groupPrefix, project) + strings.TrimRight(svc.Path, "/")
+	paths := r.Paths
+	if len(paths) == 0 {
+		paths = []string{"/" + r.Name}
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = prefix + p
+	}
+	return out
+}

@@ -1,0 +1,313 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// FieldError names one bad field by its JSON path (e.g. "upstream.nodes[0].port").
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// FieldErrors is a validation failure; it is data the admin API returns as is.
+type FieldErrors []FieldError
+
+func (fe FieldErrors) Error() string {
+	parts := make([]string, len(fe))
+	for i, e := range fe {
+		parts[i] = e.Field + ": " + e.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Add appends a problem at path.
+func (fe *FieldErrors) Add(field, format string, args ...any) {
+	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil when there are no problems, so callers can return it directly.
+func (fe FieldErrors) Err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
+
+var (
+	// Slugs: project ids and gateway group names.
+	slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,62}[a-z0-9])?$`)
+	// Names of services and upstreams: readable, no control characters.
+	nameRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$`)
+	// Route names end up in URLs (/{name}): letters, digits, underscore and,
+	// because the seed-002 tour names its route getting-started-anything, hyphen.
+	routeNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$`)
+	versionRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+	hostRe      = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+	pathSegRe   = regexp.MustCompile(`^([A-Za-z0-9._~!$&'()+,;=:@%-]*|\{[A-Za-z_][A-Za-z0-9_]*\}|:[A-Za-z_][A-Za-z0-9_]*)$`)
+)
+
+// Methods are the HTTP methods a route may name.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE"}
+
+func validMethod(m string) bool {
+	for _, x := range Methods {
+		if m == x {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidSlug reports whether s can be a project id or group name.
+func ValidSlug(s string) bool { return slugRe.MatchString(s) }
+
+// ValidVersion reports whether s can be a version string.
+func ValidVersion(s string) bool { return versionRe.MatchString(s) }
+
+func validateName(fe *FieldErrors, field, name string) {
+	switch {
+	case name == "":
+		fe.Add(field, "is required")
+	case !nameRe.MatchString(name):
+		fe.Add(field, "must start with a letter or digit and hold only letters, digits, space, '.', '_' or '-' (at most 100)")
+	}
+}
+
+func validateHosts(fe *FieldErrors, field string, hosts []string) {
+	for i, h := range hosts {
+		if !hostRe.MatchString(h) {
+			fe.Add(fmt.Sprintf("%s[%d]", field, i), "must be a host name, optionally starting with *.")
+		}
+	}
+}
+
+// ValidatePath checks one route path: it starts with '/', its segments are
+// literal, {param} or :param, and only the last may be '*' (or end in '*').
+func ValidatePath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return "must start with /"
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, s := range segs {
+		last := i == len(segs)-1
+		if strings.HasSuffix(s, "*") {
+			if !last {
+				return "a wildcard * may only end the path"
+			}
+			s = strings.TrimSuffix(s, "*")
+		}
+		if !pathSegRe.MatchString(s) {
+			return fmt.Sprintf("segment %q holds characters a path may not", s)
+		}
+	}
+	return ""
+}
+
+// Validate checks a project.
+func (p *Project) Validate() error {
+	var fe FieldErrors
+	if !ValidSlug(p.ID) {
+		fe.Add("id", "must be 1–64 lower-case letters, digits, '-' or '_', starting and ending with a letter or digit")
+	}
+	if p.Name != "" {
+		validateName(&fe, "name", p.Name)
+	}
+	if p.TestGroup != "" && !ValidSlug(p.TestGroup) {
+		fe.Add("test_group", "is not a valid gateway group name")
+	}
+	if p.ProductionGroup != "" && !ValidSlug(p.ProductionGroup) {
+		fe.Add("production_group", "is not a valid gateway group name")
+	}
+	return fe.Err()
+}
+
+// Validate checks a gateway group.
+func (g *GatewayGroup) Validate() error {
+	var fe FieldErrors
+	if !ValidSlug(g.Name) {
+		fe.Add("name", "must be 1–64 lower-case letters, digits, '-' or '_', starting and ending with a letter or digit")
+	}
+	if g.PathPrefix != "" {
+		tmpl := strings.ReplaceAll(g.PathPrefix, "{project}", "p")
+		if msg := ValidatePath(tmpl); msg != "" || strings.Contains(tmpl, "*") || strings.Contains(tmpl, "{") {
+			if msg == "" {
+				msg = "may hold only literal segments and {project}"
+			}
+			fe.Add("path_prefix", "%s", msg)
+		}
+	}
+	return fe.Err()
+}
+
+// Validate checks an upstream; prefix is the JSON path of the object
+// ("" for a top-level upstream, "upstream." when nested).
+func (u *Upstream) Validate(prefix string) FieldErrors {
+	var fe FieldErrors
+	if u.Name != "" {
+		validateName(&fe, prefix+"name", u.Name)
+	}
+	switch u.Scheme {
+	case "", "http", "https":
+	default:
+		fe.Add(prefix+"scheme", "must be http or https")
+	}
+	switch u.LoadBalancer {
+	case "", "roundrobin", "least_conn", "chash":
+	default:
+		fe.Add(prefix+"load_balancer", "must be roundrobin, least_conn or chash")
+	}
+	switch u.PassHost {
+	case "", "pass", "node":
+	case "rewrite":
+		if u.UpstreamHost == "" {
+			fe.Add(prefix+"upstream_host", "is required when pass_host is rewrite")
+		}
+	default:
+		fe.Add(prefix+"pass_host", "must be pass, node or rewrite")
+	}
+	if u.Discovery != nil && len(u.Nodes) > 0 {
+		fe.Add(prefix+"discovery", "cannot be combined with nodes")
+	}
+	if u.Discovery != nil {
+		if u.Discovery.Registry == "" {
+			fe.Add(prefix+"discovery.registry", "is required")
+		}
+		if u.Discovery.ServiceName == "" {
+			fe.Add(prefix+"discovery.service_name", "is required")
+		}
+	}
+	for i, n := range u.Nodes {
+		f := fmt.Sprintf("%snodes[%d].", prefix, i)
+		if n.Host == "" {
+			fe.Add(f+"host", "is required")
+		} else if _, err := netip.ParseAddr(n.Host); err != nil && !hostRe.MatchString(n.Host) {
+			fe.Add(f+"host", "must be an IP address or a host name")
+		}
+		if n.Port < 1 || n.Port > 65535 {
+			fe.Add(f+"port", "must be between 1 and 65535")
+		}
+		if n.Weight < 0 {
+			fe.Add(f+"weight", "must not be negative")
+		}
+	}
+	if t := u.Timeout; t != nil {
+		validateTimeout(&fe, prefix+"timeout.", t)
+	}
+	if u.Retries != nil && (*u.Retries < 0 || *u.Retries > 10) {
+		fe.Add(prefix+"retries", "must be between 0 and 10")
+	}
+	return fe
+}
+
+func validateTimeout(fe *FieldErrors, prefix string, t *Timeout) {
+	for _, x := range []struct {
+		name string
+		v    float64
+	}{{"connect", t.Connect}, {"send", t.Send}, {"read", t.Read}} {
+		if x.v < 0 || x.v > 3600 {
+			fe.Add(prefix+x.name, "must be between 0 and 3600 seconds")
+		}
+	}
+}
+
+// RequireNodes checks that an upstream can take traffic: nodes or discovery.
+func (u *Upstream) RequireNodes(prefix string) FieldErrors {
+	var fe FieldErrors
+	if len(u.Nodes) == 0 && u.Discovery == nil {
+		fe.Add(prefix+"nodes", "at least one node (or discovery) is required")
+	}
+	return fe
+}
+
+// Validate checks a service template (without its routes).
+func (s *Service) Validate() error {
+	var fe FieldErrors
+	validateName(&fe, "name", s.Name)
+	for i, p := range s.Protocols {
+		if p != "http" && p != "https" {
+			fe.Add(fmt.Sprintf("protocols[%d]", i), "must be http or https")
+		}
+	}
+	if s.Path != "" {
+		if msg := ValidatePath(s.Path); msg != "" {
+			fe.Add("path", "%s", msg)
+		} else if strings.ContainsAny(s.Path, "*{:") {
+			fe.Add("path", "must be literal segments")
+		}
+	}
+	validateHosts(&fe, "hosts", s.Hosts)
+	validatePluginNames(&fe, "plugins", s.Plugins)
+	if s.Upstream != nil {
+		fe = append(fe, s.Upstream.Validate("upstream.")...)
+	}
+	return fe.Err()
+}
+
+// Validate checks a route.
+func (r *Route) Validate() error {
+	var fe FieldErrors
+	switch {
+	case r.Name == "":
+		fe.Add("name", "is required")
+	case !routeNameRe.MatchString(r.Name):
+		fe.Add("name", "must hold only letters, digits, '_' or '-' (at most 100)")
+	}
+	seen := map[string]bool{}
+	for i, p := range r.Paths {
+		f := fmt.Sprintf("paths[%d]", i)
+		if msg := ValidatePath(p); msg != "" {
+			fe.Add(f, "%s", msg)
+		} else if seen[p] {
+			fe.Add(f, "is listed twice")
+		}
+		seen[p] = true
+	}
+	for i, m := range r.Methods {
+		if !validMethod(m) {
+			fe.Add(fmt.Sprintf("methods[%d]", i), "must be one of %s", strings.Join(Methods, ", "))
+		}
+	}
+	validateHosts(&fe, "hosts", r.Hosts)
+	validatePluginNames(&fe, "plugins", r.Plugins)
+	if b := r.Backend; b != nil {
+		if b.Type != "" && b.Type != "upstream" {
+			fe.Add("backend.type", "must be upstream")
+		}
+		if b.Path != "" {
+			if msg := ValidatePath(strings.TrimSuffix(b.Path, "*")); msg != "" {
+				fe.Add("backend.path", "%s", msg)
+			}
+		}
+		if b.Method != "" && !validMethod(b.Method) {
+			fe.Add("backend.method", "must be one of %s", strings.Join(Methods, ", "))
+		}
+		if b.Timeout != nil {
+			validateTimeout(&fe, "backend.timeout.", b.Timeout)
+		}
+	}
+	return fe.Err()
+}
+
+func validatePluginNames(fe *FieldErrors, field string, p Plugins) {
+	for name, raw := range p {
+		if !routeNameRe.MatchString(name) {
+			fe.Add(field+"."+name, "is not a plugin name")
+			continue
+		}
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+			fe.Add(field+"."+name, "must be a JSON object")
+		}
+	}
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

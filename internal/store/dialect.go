@@ -1,0 +1,48 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// errKind is what a driver error means to the store.
+type errKind int
+
+const (
+	errOther      errKind = iota
+	errUnique             // unique or primary key violation
+	errForeignKey         // foreign key violation
+)
+
+// dialect is the little that differs between databases. The SQL itself is
+// shared: both drivers take $1 placeholders, RETURNING and ON CONFLICT.
+type dialect struct {
+	name     string
+	goose    goose.Dialect
+	classify func(error) errKind
+}
+
+var sqliteDialect = dialect{
+	name:     "sqlite",
+	goose:    goose.DialectSQLite3,
+	classify: classifySQLite,
+}
+
+// classifySQLite reads the extended result code, which modernc enables on
+// every connection.
+func classifySQLite(err error) errKind {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return errOther
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return errUnique
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return errForeignKey
+	}
+	return errOther
+}

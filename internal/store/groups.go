@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+const groupCols = "name, path_prefix, description, revision, created_at, updated_at"
+
+func scanGroup(s scanner) (spec.GatewayGroup, error) {
+	var g spec.GatewayGroup
+	var created, updated int64
+	if err := s.Scan(&g.Name, &g.PathPrefix, &g.Description, &g.Revision, &created, &updated); err != nil {
+		return spec.GatewayGroup{}, err
+	}
+	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return g, nil
+}
+
+// CreateGroup stores a gateway group. Its revision starts at g.Revision
+// (normally 0) and afterwards changes only through BumpRevision.
+func (t *txn) CreateGroup(ctx context.Context, g *spec.GatewayGroup) error {
+	ts := now()
+	g.CreatedAt, g.UpdatedAt = ts, ts
+	_, err := t.exec(ctx, "INSERT INTO gateway_groups ("+groupCols+") VALUES ($1, $2, $3, $4, $5, $6)",
+		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts))
+	if err != nil {
+		if t.kind(err) == errUnique {
+			return fmt.Errorf("gateway group %q already exists: %w", g.Name, ErrConflict)
+		}
+		return fmt.Errorf("create gateway group %q: %w", g.Name, err)
+	}
+	return nil
+}
+
+func (t *txn) GetGroup(ctx context.Context, name string) (spec.GatewayGroup, error) {
+	g, err := scanGroup(t.queryRow(ctx, "SELECT "+groupCols+" FROM gateway_groups WHERE name = $1", name))
+	if err != nil {
+		return spec.GatewayGroup{}, notFound(err, "gateway group %q", name)
+	}
+	return g, nil
+}
+
+func (t *txn) ListGroups(ctx context.Context, q ListQuery) ([]spec.GatewayGroup, int, error) {
+	out := []spec.GatewayGroup{}
+	total, err := t.page(ctx, listing{
+		what:  "list gateway groups",
+		cols:  groupCols,
+		from:  "gateway_groups",
+		where: likeClause(1, "name"),
+		args:  []any{likePattern(q.Q)},
+		order: "created_at, name",
+	}, q, func(rows *sql.Rows) error {
+		g, err := scanGroup(rows)
+		out = append(out, g)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// UpdateGroup replaces the path prefix and description; the revision is
+// left alone (and read back into g), since only BumpRevision moves it.
+func (t *txn) UpdateGroup(ctx context.Context, g *spec.GatewayGroup) error {
+	ts := now()
+	var created int64
+	err := t.queryRow(ctx, `UPDATE gateway_groups SET path_prefix = $2, description = $3, updated_at = $4
+		WHERE name = $1 RETURNING created_at, revision`,
+		g.Name, g.PathPrefix, g.Description, toNanos(ts)).Scan(&created, &g.Revision)
+	if err != nil {
+		return notFound(err, "update gateway group %q", g.Name)
+	}
+	g.CreatedAt, g.UpdatedAt = fromNanos(created), ts
+	return nil
+}
+
+// DeleteGroup removes a group; one that still has deployments is
+// ErrConflict.
+func (t *txn) DeleteGroup(ctx context.Context, name string) error {
+	err := t.execOne(ctx, fmt.Sprintf("delete gateway group %q", name), "DELETE FROM gateway_groups WHERE name = $1", name)
+	if err != nil && t.kind(err) == errForeignKey {
+		return fmt.Errorf("delete gateway group %q: services are still deployed in it: %w", name, ErrConflict)
+	}
+	return err
+}
+
+// BumpRevision takes the next global revision and assigns it to the named
+// groups. Watchers are woken by Store.Tx after the commit, not here.
+func (t *txn) BumpRevision(ctx context.Context, groups ...string) (int64, error) {
+	names := slices.Clone(groups)
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	rev, err := t.nextID(ctx, "revision")
+	if err != nil {
+		return 0, err
+	}
+	if len(names) > 0 {
+		args := make([]any, 0, len(names)+1)
+		args = append(args, rev)
+		for _, n := range names {
+			args = append(args, n)
+		}
+		res, err := t.exec(ctx, "UPDATE gateway_groups SET revision = $1 WHERE name IN ("+placeholders(2, len(names))+")", args...)
+		if err != nil {
+			return 0, fmt.Errorf("bump revision of %v: %w", names, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("bump revision of %v: rows affected: %w", names, err)
+		}
+		if int(n) != len(names) {
+			return 0, fmt.Errorf("bump revision of %v: %d of the groups exist: %w", names, n, ErrNotFound)
+		}
+	}
+	t.bumped = true
+	return rev, nil
+}

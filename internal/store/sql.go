@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/portico-gw/portico/internal/store/migrations"
+)
+
+// SQL is the Store over database/sql. SQLite and PostgreSQL differ only in
+// how the handles are opened and in the dialect value.
+type SQL struct {
+	// write runs every Tx. On SQLite it holds a single connection, so
+	// concurrent admin actions queue in the pool instead of failing with
+	// "database is locked".
+	write *sql.DB
+	// read serves WaitRevision's polling; on SQLite it is a separate,
+	// query-only pool that WAL lets run beside the writer. It may be the
+	// same handle as write.
+	read    *sql.DB
+	dialect dialect
+	logger  *slog.Logger
+	changes *broadcaster
+}
+
+var _ Store = (*SQL)(nil)
+
+// migrate brings the schema up to date with the embedded migrations.
+func migrate(ctx context.Context, db *sql.DB, d dialect, logger *slog.Logger) error {
+	var fsys fs.FS = migrations.FS
+	p, err := goose.NewProvider(d.goose, db, fsys,
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithSlog(logger),
+	)
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	// p.Close would close db: the provider does not own it.
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		logger.Info("store migration applied", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// Tx runs fn in one transaction. It returns fn's error as is, so callers can
+// still test it with errors.Is and errors.As. A panic in fn rolls back and
+// panics again.
+func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &txn{tx: sqlTx, d: &s.dialect}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			s.logger.Warn("store rollback failed", "err", rbErr)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	committed = true
+	// Wake watchers only now: a revision bumped in a transaction that rolls
+	// back must never be seen.
+	if tx.bumped {
+		s.changes.notify()
+	}
+	return nil
+}
+
+// WaitRevision blocks until the highest revision of groups is above after.
+func (s *SQL) WaitRevision(ctx context.Context, groups []string, after int64) (int64, error) {
+	if len(groups) == 0 {
+		return 0, errors.New("wait for revision: no groups given")
+	}
+	q := "SELECT COALESCE(MAX(revision), 0) FROM gateway_groups WHERE name IN (" + placeholders(1, len(groups)) + ")"
+	args := make([]any, len(groups))
+	for i, g := range groups {
+		args[i] = g
+	}
+	for {
+		woken := s.changes.wait()
+		var rev int64
+		if err := s.read.QueryRowContext(ctx, q, args...).Scan(&rev); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return 0, ctxErr
+			}
+			return 0, fmt.Errorf("read revision of %s: %w", strings.Join(groups, ","), err)
+		}
+		if rev > after {
+			return rev, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-woken:
+		}
+	}
+}
+
+// Close closes the database handles.
+func (s *SQL) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}

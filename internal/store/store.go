@@ -1,0 +1,124 @@
+// Package store keeps Portico's state: SQLite by default (pure Go, WAL),
+// PostgreSQL later, behind one interface so callers never know which. Every
+// admin action runs in one transaction (Store.Tx); a failed action leaves
+// nothing behind. Commits that change what a gateway group runs bump the
+// group's revision and wake watchers (Store.WaitRevision).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Sentinels callers branch on (test with errors.Is).
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict") // unique name, version exists, still in use
+)
+
+// ListQuery selects one page of a list; Q filters by a substring of the name.
+type ListQuery struct {
+	Page     int // 1-based; 0 means 1
+	PageSize int // 0 means 20; capped at 500
+	Q        string
+}
+
+// Token is a bearer token; only its SHA-256 hash is stored.
+type Token struct {
+	ID        string
+	UserID    string
+	Hash      string // hex SHA-256 of the token
+	Name      string // "session" for login tokens, else the name of a personal access token
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Store is the handle the control plane holds.
+type Store interface {
+	// Tx runs fn in one transaction: it commits when fn returns nil and rolls
+	// back otherwise. Revisions bumped inside fn wake WaitRevision after commit.
+	Tx(ctx context.Context, fn func(Tx) error) error
+	// WaitRevision blocks until the highest revision of the named groups is
+	// greater than after, or ctx ends; it returns that revision.
+	WaitRevision(ctx context.Context, groups []string, after int64) (int64, error)
+	Close() error
+}
+
+// Tx is one transaction. Reads see the transaction's own writes. Every
+// Get/Update/Delete of a missing object returns an error wrapping
+// ErrNotFound; a duplicate name or version wraps ErrConflict.
+type Tx interface {
+	// Users and tokens.
+	CreateUser(ctx context.Context, u *spec.User, passwordHash string) error
+	UserByName(ctx context.Context, username string) (spec.User, string, error) // user, password hash
+	GetUser(ctx context.Context, id string) (spec.User, error)
+	CountUsers(ctx context.Context) (int, error)
+	CreateToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (Token, spec.User, error) // expired tokens are ErrNotFound
+	DeleteToken(ctx context.Context, hash string) error
+
+	// Projects (ID is the slug).
+	CreateProject(ctx context.Context, p *spec.Project) error
+	GetProject(ctx context.Context, id string) (spec.Project, error)
+	ListProjects(ctx context.Context, q ListQuery) ([]spec.Project, int, error)
+	UpdateProject(ctx context.Context, p *spec.Project) error
+	DeleteProject(ctx context.Context, id string) error
+
+	// Gateway groups (keyed by name).
+	CreateGroup(ctx context.Context, g *spec.GatewayGroup) error
+	GetGroup(ctx context.Context, name string) (spec.GatewayGroup, error)
+	ListGroups(ctx context.Context, q ListQuery) ([]spec.GatewayGroup, int, error)
+	UpdateGroup(ctx context.Context, g *spec.GatewayGroup) error
+	DeleteGroup(ctx context.Context, name string) error
+	// BumpRevision sets the named groups' revision to a new value of the
+	// global, monotonically increasing config revision and returns it.
+	BumpRevision(ctx context.Context, groups ...string) (int64, error)
+
+	// Upstreams of a project. Get accepts the id or the name.
+	CreateUpstream(ctx context.Context, u *spec.Upstream) error
+	GetUpstream(ctx context.Context, project, idOrName string) (spec.Upstream, error)
+	ListUpstreams(ctx context.Context, project string, q ListQuery) ([]spec.Upstream, int, error)
+	UpdateUpstream(ctx context.Context, u *spec.Upstream) error
+	DeleteUpstream(ctx context.Context, project, id string) error // ErrConflict while a service refers to it
+
+	// Services of a project, without routes. Get accepts the id or the name.
+	CreateService(ctx context.Context, s *spec.Service) error
+	GetService(ctx context.Context, project, idOrName string) (spec.Service, error)
+	ListServices(ctx context.Context, project string, q ListQuery) ([]spec.Service, int, error)
+	UpdateService(ctx context.Context, s *spec.Service) error
+	DeleteService(ctx context.Context, project, id string) error // routes, versions and history go with it
+
+	// Routes of a service. Get accepts the id or the name.
+	CreateRoute(ctx context.Context, r *spec.Route) error
+	GetRoute(ctx context.Context, service, idOrName string) (spec.Route, error)
+	ListRoutes(ctx context.Context, service string) ([]spec.Route, error) // ordered by creation
+	UpdateRoute(ctx context.Context, r *spec.Route) error
+	DeleteRoute(ctx context.Context, service, id string) error
+
+	// Versions: immutable; a second CreateVersion with the same version string
+	// for the service is ErrConflict.
+	CreateVersion(ctx context.Context, v *spec.Version) error
+	GetVersion(ctx context.Context, service, version string) (spec.Version, error)
+	ListVersions(ctx context.Context, service string) ([]spec.Version, error) // newest first
+
+	// Deployments: what runs for a service in a group.
+	PutDeployment(ctx context.Context, d *spec.Deployment) error // insert or replace
+	GetDeployment(ctx context.Context, group, service string) (spec.Deployment, error)
+	DeleteDeployment(ctx context.Context, group, service string) error
+	ListDeploymentsByGroup(ctx context.Context, group string) ([]spec.Deployment, error)
+	ListDeploymentsByService(ctx context.Context, service string) ([]spec.Deployment, error)
+
+	// Release history and audit log.
+	AddHistory(ctx context.Context, e *spec.HistoryEvent) error                                     // sets ID
+	ListHistory(ctx context.Context, service string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
+	AddAudit(ctx context.Context, e *spec.AuditEvent) error
+	ListAudit(ctx context.Context, q ListQuery) ([]spec.AuditEvent, int, error) // newest first
+
+	// Snapshot assembles the running config of the named groups: each group
+	// with its deployments, the service taken from the deployed version.
+	// Revision is the highest revision among the groups.
+	Snapshot(ctx context.Context, groups []string) (spec.Snapshot, error)
+}
