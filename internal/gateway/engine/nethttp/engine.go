@@ -1,0 +1,133 @@
+// Package nethttp is the net/http engine of the gateway: it serves HTTP/1.1
+// (and, with TLS or h2c later, HTTP/2) and drives the compiled routing
+// table's plugin chains through plugin.Exchange, then proxies with
+// httputil.ReverseProxy over one tuned transport per upstream node.
+package nethttp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/requestid"
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// Observer receives what metrics need. route is nil for requests no route
+// matched.
+type Observer interface {
+	Observe(route *routing.Route, status int, elapsed time.Duration)
+	UpstreamError(route *routing.Route, kind string)
+}
+
+// Handler is the gateway's http.Handler.
+type Handler struct {
+	table   *atomic.Pointer[routing.Table]
+	obs     Observer
+	log     *slog.Logger
+	proxy   *httputil.ReverseProxy
+	clients *clients
+	states  sync.Pool
+}
+
+// New returns a handler serving whatever table holds at each request.
+func New(table *atomic.Pointer[routing.Table], obs Observer, log *slog.Logger) *Handler {
+	h := &Handler{table: table, obs: obs, log: log, clients: &clients{}}
+	h.states.New = func() any { return new(state) }
+	h.proxy = &httputil.ReverseProxy{
+		Rewrite:        rewrite,
+		Transport:      &balancer{clients: h.clients, obs: obs},
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   h.proxyError,
+		BufferPool:     bufferPool{},
+		// Go's own log line for an aborted copy is noise: metrics count it.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return h
+}
+
+// CloseIdle closes idle upstream connections (on shutdown).
+func (h *Handler) CloseIdle() { h.clients.closeIdle() }
+
+type stateKey struct{}
+
+func stateOf(ctx context.Context) *state {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	return st
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	st := h.states.Get().(*state)
+	st.begin(w, r)
+	defer h.finish(st, start)
+
+	id := r.Header.Get("X-Request-Id")
+	if !requestid.Valid(id) {
+		id = requestid.New()
+		r.Header.Set("X-Request-Id", id)
+	}
+	w.Header().Set("X-Request-Id", id)
+
+	t := h.table.Load()
+	if t == nil {
+		st.ex.Reset(st, id, nil, &st.params)
+		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
+		return
+	}
+	rt, allow, ok := t.Lookup(st.Host(), r.Method, r.URL.Path, &st.params)
+	if !ok {
+		st.ex.Reset(st, id, nil, &st.params)
+		if allow != "" {
+			w.Header().Set("Allow", allow)
+			st.ex.Reject(http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" is not allowed here")
+			return
+		}
+		st.ex.Reject(http.StatusNotFound, "route_not_found", "no route matches this request")
+		return
+	}
+	st.route = rt
+	st.ex.Reset(st, id, &rt.Info, &st.params)
+	for _, f := range rt.Request {
+		if f.OnRequest(&st.ex) {
+			return
+		}
+	}
+	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+}
+
+// finish records the request and recycles its state. A panic in a plugin
+// answers 500 in the gateway's error shape; http.ErrAbortHandler (the
+// proxy aborting a response it had started) goes on to net/http.
+func (h *Handler) finish(st *state, start time.Time) {
+	p := recover()
+	if p != nil && p != http.ErrAbortHandler {
+		h.log.Error("panic serving request", "panic", fmt.Sprint(p), "request_id", st.ex.RequestID(), "path", st.r.URL.Path)
+		if st.status == 0 {
+			st.ex.Reject(http.StatusInternalServerError, "internal_error", "the gateway failed to handle this request")
+		}
+	}
+	status := st.status
+	if status == 0 {
+		status = 499 // the client went away before any answer (nginx's code)
+	}
+	h.obs.Observe(st.route, status, time.Since(start))
+	aborted := p == http.ErrAbortHandler
+	st.end()
+	h.states.Put(st)
+	if aborted {
+		panic(p)
+	}
+}
+
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }

@@ -1,0 +1,174 @@
+// Package gateway runs Portico's data plane: the gateway listener, the
+// status listener, and the loop that takes config snapshots from a Source,
+// compiles them and swaps the routing table atomically.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/portico-gw/portico/internal/gateway/engine/nethttp"
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// Server limits of the gateway listener.
+const (
+	readHeaderTimeout = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	sourceRetry       = time.Second
+)
+
+// Run serves until ctx ends, then stops accepting, lets in-flight requests
+// finish for up to DrainTimeout and returns.
+func Run(ctx context.Context, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	if opts.Source == nil {
+		return errors.New("gateway needs a config source")
+	}
+	gwLn, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on gateway address %s: %w", opts.Addr, err)
+	}
+	defer gwLn.Close()
+	var statusLn net.Listener
+	if opts.StatusAddr != "" {
+		if statusLn, err = net.Listen("tcp", opts.StatusAddr); err != nil {
+			return fmt.Errorf("listen on status address %s: %w", opts.StatusAddr, err)
+		}
+		defer statusLn.Close()
+	}
+
+	var table atomic.Pointer[routing.Table]
+	var draining atomic.Bool
+	m := newMetrics()
+	handler := nethttp.New(&table, m, log)
+	gwSrv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	statusSrv := &http.Server{
+		Handler:           statusMux(m, &table, &draining),
+		ReadHeaderTimeout: readHeaderTimeout,
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	serve := func(srv *http.Server, ln net.Listener, what string) {
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s server: %w", what, err)
+				cancel()
+			}
+		})
+	}
+	serve(gwSrv, gwLn, "gateway")
+	statusAddr := ""
+	if statusLn != nil {
+		serve(statusSrv, statusLn, "status")
+		statusAddr = statusLn.Addr().String()
+	}
+	if opts.OnListen != nil {
+		opts.OnListen(gwLn.Addr().String(), statusAddr)
+	}
+	log.Info("gateway listening", "addr", gwLn.Addr().String(), "status", statusAddr, "groups", opts.Groups)
+	wg.Go(func() { follow(runCtx, opts, log, &table, m) })
+
+	<-runCtx.Done()
+	draining.Store(true)
+	drainCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
+	defer stop()
+	if err := gwSrv.Shutdown(drainCtx); err != nil {
+		log.Warn("gateway did not drain in time; closing connections", "err", err)
+		_ = gwSrv.Close()
+	}
+	_ = statusSrv.Shutdown(drainCtx)
+	handler.CloseIdle()
+	cancel()
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// follow applies every newer snapshot the source delivers. A snapshot that
+// does not compile is refused and the previous table keeps serving.
+func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics) {
+	var after int64
+	for {
+		snap, err := opts.Source.Next(ctx, opts.Groups, after)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Warn("config source failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(sourceRetry):
+			}
+			continue
+		}
+		after = snap.Revision
+		t, err := routing.Build(snap, routing.Deps{Logger: log})
+		if err != nil {
+			m.applyErrors.Inc()
+			log.Error("refused config snapshot; serving the previous one", "revision", snap.Revision, "err", err)
+			continue
+		}
+		table.Store(t)
+		m.revision.Set(float64(t.Revision))
+		m.routes.Set(float64(t.Len()))
+		log.Debug("config applied", "revision", t.Revision, "routes", t.Len())
+		if opts.OnApply != nil {
+			opts.OnApply(t.Revision)
+		}
+	}
+}
+
+func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		t := table.Load()
+		switch {
+		case draining.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"draining"}` + "\n"))
+		case t == nil:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"waiting for config"}` + "\n"))
+		default:
+			fmt.Fprintf(w, `{"status":"ready","revision":%d,"routes":%d}`+"\n", t.Revision, t.Len())
+		}
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	return mux
+}

@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// metrics are the gateway's Prometheus series, in a registry of its own so
+// several gateways in one process (tests) do not collide.
+type metrics struct {
+	registry       *prometheus.Registry
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	upstreamErrors *prometheus.CounterVec
+	revision       prometheus.Gauge
+	applyErrors    prometheus.Counter
+	routes         prometheus.Gauge
+}
+
+// statusLabels avoids formatting a status code per request.
+var statusLabels = func() [600]string {
+	var s [600]string
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_http_requests_total",
+			Help: "Requests answered by the gateway, by group, service, route and status.",
+		}, []string{"group", "service", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portico_http_request_duration_seconds",
+			Help:    "Time from request to the end of the answer, upstream included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"group", "service", "route"}),
+		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_upstream_errors_total",
+			Help: "Failed upstream calls by kind: connect, timeout, broken, no_node, client_closed.",
+		}, []string{"group", "service", "route", "kind"}),
+		revision: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_config_revision",
+			Help: "Config revision the gateway serves.",
+		}),
+		applyErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portico_config_apply_errors_total",
+			Help: "Snapshots the gateway refused to apply (it kept the previous one).",
+		}),
+		routes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_routes",
+			Help: "Route paths in the routing table.",
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func labels(rt *routing.Route) (group, service, route string) {
+	if rt == nil {
+		return "", "", ""
+	}
+	return rt.Info.Group, rt.Info.ServiceName, rt.Info.RouteName
+}
+
+// Observe counts one answered request.
+func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) {
+	g, s, r := labels(rt)
+	code := "other"
+	if status >= 0 && status < len(statusLabels) {
+		code = statusLabels[status]
+	}
+	m.requests.WithLabelValues(g, s, r, code).Inc()
+	m.latency.WithLabelValues(g, s, r).Observe(elapsed.Seconds())
+}
+
+// UpstreamError counts one failed upstream call.
+func (m *metrics) UpstreamError(rt *routing.Route, kind string) {
+	g, s, r := labels(rt)
+	m.upstreamErrors.WithLabelValues(g, s, r, kind).Inc()
+}

@@ -1,0 +1,182 @@
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+
+	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Deps are the gateway's shared facilities plugins may use (later: the
+// Redis client of cluster-wide rate limits). Validate passes none: building
+// must not need them, only running does.
+type Deps struct {
+	Logger *slog.Logger
+}
+
+// Validate compiles snap without any I/O and returns the problems a gateway
+// would refuse it for: spec.FieldErrors naming each bad plugin config or
+// conflicting route. The control plane calls it before it commits a change
+// (DESIGN.md rule 7), so a gateway never receives a snapshot it refuses.
+func Validate(snap *spec.Snapshot) error {
+	_, err := Build(snap, Deps{})
+	return err
+}
+
+// Build compiles snap into a routing table.
+func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
+	var fe spec.FieldErrors
+	b := match.NewBuilder[*Route]()
+	n := 0
+	for gi := range snap.Groups {
+		gs := &snap.Groups[gi]
+		for si := range gs.Services {
+			n += addService(b, &fe, deps, gs.Group, &gs.Services[si])
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	return &Table{Revision: snap.Revision, matcher: b.Build(), routes: n}, nil
+}
+
+// addService adds the online routes of one deployed service and returns how
+// many paths it added.
+func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) int {
+	svc := &ds.Service
+	pool := upstream.New(&ds.Upstream)
+	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
+	added := 0
+	for ri := range svc.Routes {
+		r := &svc.Routes[ri]
+		if !r.IsOnline() {
+			continue
+		}
+		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
+		rt := &Route{
+			Info: plugin.RouteInfo{
+				Group: g.Name, ProjectID: ds.ProjectID,
+				ServiceID: svc.ID, ServiceName: svc.Name,
+				RouteID: r.ID, RouteName: r.Name,
+			},
+			Upstream:    pool,
+			StripPrefix: strip,
+		}
+		if !compileBackend(fe, field, rt, r.Backend, &ds.Upstream) {
+			continue
+		}
+		if !compilePlugins(fe, field, deps, rt, svc.Plugins, r.Plugins) {
+			continue
+		}
+		hosts := r.Hosts
+		if len(hosts) == 0 {
+			hosts = svc.Hosts
+		}
+		for _, p := range spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r) {
+			err := b.Add(match.Route[*Route]{Path: p, Hosts: hosts, Methods: r.Methods, Value: rt})
+			var conflict *match.ConflictError[*Route]
+			switch {
+			case errors.As(err, &conflict):
+				other := conflict.Existing.Info
+				fe.Add(field+".paths", "%s in group %s is already served by route %s of service %s",
+					p, g.Name, other.RouteName, other.ServiceName)
+			case err != nil:
+				fe.Add(field+".paths", "%s: %v", p, err)
+			default:
+				added++
+			}
+		}
+	}
+	return added
+}
+
+func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Backend, up *spec.Upstream) bool {
+	if be == nil {
+		return true
+	}
+	ok := true
+	if be.Type != "" && be.Type != "upstream" {
+		fe.Add(field+".backend.type", "backend type %q is not supported by this gateway", be.Type)
+		ok = false
+	}
+	if be.Path != "" {
+		t, err := compilePathTemplate(be.Path)
+		if err != nil {
+			fe.Add(field+".backend.path", "%v", err)
+			ok = false
+		}
+		rt.rewrite = t
+	}
+	if be.Timeout != nil {
+		// The route's own timeouts need their own pool; it balances
+		// separately from the service's other routes, which is harmless.
+		u := *up
+		t := spec.Timeout{}
+		if up.Timeout != nil {
+			t = *up.Timeout
+		}
+		if be.Timeout.Connect > 0 {
+			t.Connect = be.Timeout.Connect
+		}
+		if be.Timeout.Send > 0 {
+			t.Send = be.Timeout.Send
+		}
+		if be.Timeout.Read > 0 {
+			t.Read = be.Timeout.Read
+		}
+		u.Timeout = &t
+		rt.Upstream = upstream.New(&u)
+	}
+	return ok
+}
+
+// compilePlugins merges the service's plugins with the route's (the
+// route's configuration of a plugin wins) and orders the filters by phase.
+func compilePlugins(fe *spec.FieldErrors, field string, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
+	merged := maps.Clone(svcPlugins)
+	if merged == nil {
+		merged = spec.Plugins{}
+	}
+	maps.Copy(merged, routePlugins)
+	type compiled struct {
+		name   string
+		phase  plugin.Phase
+		filter any
+	}
+	var list []compiled
+	ok := true
+	for _, name := range slices.Sorted(maps.Keys(merged)) {
+		f, known := plugins[name]
+		if !known {
+			fe.Add(field+".plugins."+name, "unknown plugin %q", name)
+			ok = false
+			continue
+		}
+		filter, err := f.build(merged[name], deps)
+		if err != nil {
+			fe.Add(field+".plugins."+name, "%v", err)
+			ok = false
+			continue
+		}
+		list = append(list, compiled{name, f.phase, filter})
+	}
+	if !ok {
+		return false
+	}
+	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
+	for _, c := range list {
+		if f, isReq := c.filter.(plugin.RequestFilter); isReq {
+			rt.Request = append(rt.Request, f)
+		}
+		if f, isResp := c.filter.(plugin.ResponseFilter); isResp {
+			rt.Response = append(rt.Response, f)
+		}
+	}
+	return true
+}

@@ -1,0 +1,57 @@
+package routing
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
+	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
+)
+
+// factory compiles one plugin's raw configuration into its filter.
+type factory struct {
+	phase plugin.Phase
+	build func(raw json.RawMessage, deps Deps) (any, error)
+}
+
+// plugins is the one table of the plugins a gateway knows. Adding a plugin
+// is one package and one row here; nothing registers itself.
+var plugins = map[string]factory{
+	"ip-restriction":     {plugin.PhaseIPRestriction, simple(iprestriction.New)},
+	"request-size-limit": {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
+}
+
+// simple adapts a New(Config) (*Filter, error) constructor: the raw config
+// is decoded strictly into Config first.
+func simple[C any, F any](newFilter func(C) (F, error)) func(json.RawMessage, Deps) (any, error) {
+	return func(raw json.RawMessage, _ Deps) (any, error) {
+		var cfg C
+		if err := decodeStrict(raw, &cfg); err != nil {
+			return nil, err
+		}
+		return newFilter(cfg)
+	}
+}
+
+func decodeStrict(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		raw = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	if dec.More() {
+		return fmt.Errorf("invalid configuration: trailing data")
+	}
+	return nil
+}
+
+// Known reports whether name is a plugin this gateway can run.
+func Known(name string) bool {
+	_, ok := plugins[name]
+	return ok
+}

@@ -1,0 +1,184 @@
+// Package upstream turns a spec.Upstream into a Pool: its nodes, the order in
+// which requests visit them, and the timeouts and retry budget of a call.
+// It knows no HTTP library; each engine attaches its own client to a Node.
+package upstream
+
+import (
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Default timeouts of an upstream call, as in nginx's proxy_*_timeout but
+// with a shorter connect: a dead node should fail over quickly.
+const (
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultSendTimeout    = 60 * time.Second
+	DefaultReadTimeout    = 60 * time.Second
+)
+
+// maxSchedule bounds the precomputed round-robin schedule; larger weight
+// sums are scaled down, which keeps the ratios to within a fraction of one.
+const maxSchedule = 4096
+
+// Timeouts of one upstream call. Send and Read apply between two successive
+// writes or reads, so a long stream that keeps moving never times out.
+type Timeouts struct {
+	Connect, Send, Read time.Duration
+}
+
+// Node is one backend address. Client is a slot the engine fills with its
+// own connection pool for the node the first time it uses it, so the hot
+// path finds it with one atomic load.
+type Node struct {
+	Host   string
+	Port   int
+	Weight int
+	Addr   string // host:port, IPv6 in brackets
+	// Key identifies the client an engine may share between nodes of
+	// different builds: same scheme, address and timeouts.
+	Key    string
+	Client atomic.Value
+}
+
+// Pool is a compiled upstream. Immutable but for the round-robin cursor.
+type Pool struct {
+	Scheme       string // http or https
+	PassHost     string // pass, node or rewrite
+	UpstreamHost string // the Host sent with PassHost "rewrite"
+	Timeouts     Timeouts
+	// Retries is how many other nodes a request that could not connect may
+	// try, already bounded by the node count.
+	Retries  int
+	Nodes    []*Node
+	schedule []uint16
+	cursor   atomic.Uint64
+}
+
+// New compiles u. Nodes with weight 0 are kept out of the schedule: weight 0
+// is how an operator drains a node.
+func New(u *spec.Upstream) *Pool {
+	p := &Pool{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost}
+	if p.Scheme == "" {
+		p.Scheme = "http"
+	}
+	if p.PassHost == "" {
+		p.PassHost = "pass"
+	}
+	p.Timeouts = Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout}
+	if t := u.Timeout; t != nil {
+		p.Timeouts.Connect = seconds(t.Connect, p.Timeouts.Connect)
+		p.Timeouts.Send = seconds(t.Send, p.Timeouts.Send)
+		p.Timeouts.Read = seconds(t.Read, p.Timeouts.Read)
+	}
+	for _, n := range u.Nodes {
+		if n.Weight <= 0 {
+			continue
+		}
+		addr := net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+		p.Nodes = append(p.Nodes, &Node{
+			Host: n.Host, Port: n.Port, Weight: n.Weight, Addr: addr,
+			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key(),
+		})
+	}
+	p.Retries = 1
+	if u.Retries != nil {
+		p.Retries = *u.Retries
+	}
+	p.Retries = max(0, min(p.Retries, len(p.Nodes)-1))
+	p.schedule = smoothSchedule(p.Nodes)
+	// Gateways that start together should not all hit the first node first.
+	if len(p.schedule) > 0 {
+		p.cursor.Store(uint64(rand.IntN(len(p.schedule))))
+	}
+	return p
+}
+
+func (t Timeouts) key() string {
+	return t.Connect.String() + "/" + t.Send.String() + "/" + t.Read.String()
+}
+
+func seconds(s float64, def time.Duration) time.Duration {
+	if s <= 0 {
+		return def
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// Next returns the node for a new request, or nil when the pool is empty.
+func (p *Pool) Next() *Node {
+	if len(p.schedule) == 0 {
+		return nil
+	}
+	i := p.cursor.Add(1)
+	return p.Nodes[p.schedule[i%uint64(len(p.schedule))]]
+}
+
+// NextExcept returns a node other than failed for a retry, or nil when
+// there is none.
+func (p *Pool) NextExcept(failed *Node) *Node {
+	for range len(p.Nodes) {
+		n := p.Next()
+		if n != failed {
+			return n
+		}
+	}
+	return nil
+}
+
+// smoothSchedule unrolls nginx's smooth weighted round robin into one cycle,
+// so picking a node is an atomic increment instead of a locked update. The
+// sequence interleaves nodes (5,1,1 gives a a b a c a a), not bursts.
+func smoothSchedule(nodes []*Node) []uint16 {
+	if len(nodes) == 0 {
+		return nil
+	}
+	weights := make([]int, len(nodes))
+	total := 0
+	for i, n := range nodes {
+		weights[i] = n.Weight
+		total += n.Weight
+	}
+	g := weights[0]
+	for _, w := range weights[1:] {
+		g = gcd(g, w)
+	}
+	total = 0
+	for i := range weights {
+		weights[i] /= g
+		total += weights[i]
+	}
+	if total > maxSchedule {
+		scaled := 0
+		for i, w := range weights {
+			weights[i] = max(1, w*maxSchedule/total)
+			scaled += weights[i]
+		}
+		total = scaled
+	}
+	current := make([]int, len(nodes))
+	out := make([]uint16, total)
+	for k := range out {
+		best := 0
+		for i, w := range weights {
+			current[i] += w
+			if current[i] > current[best] {
+				best = i
+			}
+		}
+		current[best] -= total
+		out[k] = uint16(best)
+	}
+	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
