@@ -115,7 +115,7 @@ func TestAdminErrors(t *testing.T) {
 	s.Token = ""
 	s.do(t, "GET", "/api/v1/projects", "", 401, nil)
 	s.Token = tok
-	b := s.do(t, "POST", "/api/v1/projects/default/services/x/routes", `{"name":"r","paths":["nope"]}`, 404, nil)
+	b := s.do(t, "POST", "/api/v1/projects/default/services/x/routes", `{"name":"r","paths":["/x"]}`, 404, nil)
 	if !strings.Contains(string(b), `"status"`) {
 		t.Errorf("404 body %s is not problem+json", b)
 	}
