@@ -1,0 +1,356 @@
+// Command runner is Portico's side-by-side benchmark (`make bench`): it
+// builds Portico, a minimal origin and the httputil reference proxy, then
+// measures the origin alone, nginx (when installed), the reference and
+// Portico with wrk (or a built-in load generator), the proxy pinned to its
+// own core, rounds interleaved, and prints medians of throughput, latency
+// and CPU time per request with the ratios to nginx and to the reference.
+// The method is shared/BENCHMARKING.md's.
+//
+//	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	rounds      int
+	duration    time.Duration
+	warmup      time.Duration
+	connections []int
+	targets     []target
+	timeout     time.Duration
+	proxyCPU    int
+	loadCPU     int
+	loader      string
+	originMode  string
+	porticoArgs []string
+	keep        bool
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
+	rounds := fs.Int("rounds", 3, "rounds; targets are interleaved and their order rotates each round")
+	duration := fs.Duration("duration", 5*time.Second, "measured load per run")
+	warmup := fs.Duration("warmup", time.Second, "unmeasured load before each run")
+	conns := fs.String("connections", "50", "comma-separated connection counts (wrk -c), e.g. 50,200")
+	targets := fs.String("targets", "direct,nginx,refproxy,portico", "targets to measure, in first-round order")
+	timeout := fs.Duration("timeout", 20*time.Minute, "the whole benchmark is stopped after this")
+	proxyCPU := fs.Int("proxy-cpu", 1, "CPU the proxy under test is pinned to (-1: no pinning)")
+	loadCPU := fs.Int("load-cpu", 0, "CPU the load generator, the origin and the runner are pinned to")
+	loader := fs.String("loader", "auto", "auto (wrk when installed), wrk or go")
+	originMode := fs.String("origin", "raw", "origin server: raw (minimal HTTP/1.1) or nethttp")
+	porticoArgs := fs.String("portico-args", "", "extra arguments for `portico server`, space-separated (e.g. --log-level warn)")
+	keep := fs.Bool("keep", false, "keep the temp dir (logs, configs) and print its path")
+	lg := registerLoadgenFlags(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	if *lg.url != "" { // child mode: the built-in load generator
+		if err := loadgenMain(*lg.url, *lg.conns, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			return 1
+		}
+		return 0
+	}
+
+	cfg := config{rounds: *rounds, duration: *duration, warmup: *warmup, timeout: *timeout,
+		proxyCPU: *proxyCPU, loadCPU: *loadCPU, loader: *loader, originMode: *originMode,
+		porticoArgs: strings.Fields(*porticoArgs), keep: *keep}
+	if err := cfg.check(*conns, *targets); err != nil {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	if err := bench(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		return 1
+	}
+	return 0
+}
+
+func (c *config) check(conns, targets string) error {
+	if c.rounds < 1 || c.rounds > 50 {
+		return fmt.Errorf("-rounds %d: want 1 to 50", c.rounds)
+	}
+	if c.duration < time.Second || c.duration > 10*time.Minute {
+		return fmt.Errorf("-duration %v: want 1s to 10m", c.duration)
+	}
+	if c.warmup < 0 || c.warmup > time.Minute {
+		return fmt.Errorf("-warmup %v: want 0 to 1m", c.warmup)
+	}
+	for s := range strings.SplitSeq(conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 10000 {
+			return fmt.Errorf("-connections %q: want numbers from 1 to 10000", conns)
+		}
+		c.connections = append(c.connections, n)
+	}
+	seen := map[string]bool{}
+	for s := range strings.SplitSeq(targets, ",") {
+		name := strings.TrimSpace(s)
+		t, ok := targetByName(name)
+		if !ok {
+			return fmt.Errorf("-targets: unknown %q (direct, nginx, refproxy, portico)", name)
+		}
+		if !seen[name] {
+			c.targets = append(c.targets, t)
+			seen[name] = true
+		}
+	}
+	switch c.loader {
+	case "auto", "wrk", "go":
+	default:
+		return fmt.Errorf("-loader %q: want auto, wrk or go", c.loader)
+	}
+	if c.originMode != "raw" && c.originMode != "nethttp" {
+		return fmt.Errorf("-origin %q: want raw or nethttp", c.originMode)
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// bench runs the whole benchmark; every process it starts is gone when it
+// returns, on success, error or signal alike.
+func bench(ctx context.Context, cfg config) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "portico-bench-")
+	if err != nil {
+		return err
+	}
+	if cfg.keep {
+		defer logf("kept %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	ps := &procs{dir: tmp}
+	defer ps.killAll()
+
+	nproc := runtime.NumCPU() // before the runner pins itself
+	if p, err := exec.LookPath("taskset"); err == nil && cfg.proxyCPU >= 0 && nproc >= 2 {
+		ps.taskset = p
+	} else {
+		cfg.proxyCPU, cfg.loadCPU = -1, -1
+	}
+	e := &env{ps: ps, tmp: tmp, root: root, proxyCPU: cfg.proxyCPU, porticoArgs: cfg.porticoArgs}
+	if p, err := exec.LookPath("nginx"); err == nil {
+		e.nginx = p
+	}
+	needPortico := false
+	for _, t := range cfg.targets {
+		needPortico = needPortico || t.name == "portico"
+	}
+	logf("building origin, refproxy%s in %s", map[bool]string{true: ", portico", false: ""}[needPortico], tmp)
+	if err := buildAll(ctx, e, needPortico); err != nil {
+		return err
+	}
+	if err := e.buildErrs["portico"]; err != nil {
+		logf("portico will be skipped: %v", err)
+	}
+	if ps.taskset != "" {
+		// The runner shares the load CPU, away from the proxy under test.
+		_ = exec.Command(ps.taskset, "-a", "-p", "-c", strconv.Itoa(cfg.loadCPU), strconv.Itoa(os.Getpid())).Run()
+	}
+	if err := startOrigin(ctx, e, cfg.loadCPU, cfg.originMode); err != nil {
+		return err
+	}
+	ld, err := chooseLoader(cfg, ps.taskset)
+	if err != nil {
+		return err
+	}
+	printFacts(cfg, e, ld, nproc)
+
+	runs := len(cfg.targets) * len(cfg.connections) * cfg.rounds
+	logf("%d runs of %v (+%v warm-up) each", runs, cfg.duration, cfg.warmup)
+	var samples []sample
+	failures := map[string]error{}
+	for r := range cfg.rounds {
+		order := rotate(cfg.targets, r)
+		for _, c := range cfg.connections {
+			for _, t := range order {
+				if ctx.Err() != nil {
+					return fmt.Errorf("stopped: %w", context.Cause(ctx))
+				}
+				key := fmt.Sprintf("%s c=%d", t.name, c)
+				if _, failed := failures[key]; failed {
+					continue // a target that failed once is not retried
+				}
+				s, err := measure(ctx, e, ld, t, c, cfg)
+				if err != nil && ctx.Err() != nil {
+					return fmt.Errorf("stopped during %s: %w", key, context.Cause(ctx))
+				}
+				if err != nil {
+					var skip skipError
+					if errors.As(err, &skip) {
+						logf("round %d %s: skipped: %v", r+1, key, err)
+					} else {
+						logf("round %d %s: FAILED: %v", r+1, key, err)
+					}
+					failures[key] = err
+					continue
+				}
+				s.round = r
+				samples = append(samples, s)
+				logf("round %d %-16s %9.0f rps  p50 %-8s p99 %-8s cpu %6s µs/req  origin %5.1f µs/req  others %.2f cores%s",
+					r+1, key, s.rps, fmtDur(s.p50), fmtDur(s.p99), fmtFloat(s.cpuPerReq, 1), s.originPerReq, s.others, errNote(s.errors))
+			}
+		}
+	}
+	fmt.Println()
+	printTable(os.Stdout, cfg, samples)
+	hard := 0
+	for _, key := range slices.Sorted(maps.Keys(failures)) {
+		err := failures[key]
+		var skip skipError
+		if errors.As(err, &skip) {
+			fmt.Printf("\n%s: skipped: %v\n", key, err)
+			continue
+		}
+		hard++
+		fmt.Printf("\n%s FAILED: %s\n", key, firstLines(err.Error(), 30))
+	}
+	if hard > 0 {
+		return fmt.Errorf("%d target(s) failed", hard)
+	}
+	return nil
+}
+
+func rotate(ts []target, by int) []target {
+	n := len(ts)
+	out := make([]target, 0, n)
+	for i := range n {
+		out = append(out, ts[(i+by)%n])
+	}
+	return out
+}
+
+func chooseLoader(cfg config, taskset string) (loader, error) {
+	wrk, werr := exec.LookPath("wrk")
+	switch {
+	case cfg.loader == "wrk" && werr != nil:
+		return nil, fmt.Errorf("-loader wrk: %w", werr)
+	case cfg.loader != "go" && werr == nil:
+		return wrkLoader{path: wrk, taskset: taskset, cpu: cfg.loadCPU}, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return goLoader{self: self, taskset: taskset, cpu: cfg.loadCPU}, nil
+}
+
+// sample is one measured run of one target.
+type sample struct {
+	target       string
+	conns        int
+	round        int
+	requests     int64
+	rps          float64
+	p50, p99     time.Duration
+	cpuPerReq    float64 // µs of the proxy's CPU per request; NaN for direct
+	originPerReq float64 // µs of the origin's CPU per request
+	allocsPerReq float64 // NaN when not known
+	others       float64 // cores used by everything else on the machine during the run
+	errors       int64
+}
+
+// measure starts t fresh, warms it up, then drives it for cfg.duration
+// while reading the CPU time of the proxy, the origin and the machine.
+func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg config) (sample, error) {
+	inst, err := t.start(ctx, e)
+	if err != nil {
+		return sample{}, err
+	}
+	defer inst.stop()
+	if err := quickCheck(ctx, inst.url); err != nil {
+		return sample{}, err
+	}
+	if cfg.warmup > 0 {
+		if _, err := ld.run(ctx, inst.url, conns, cfg.warmup); err != nil {
+			return sample{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	self, _ := cpuOf(os.Getpid())
+	proxy0, origin0, busy0 := treeCPU(inst.measured...), treeCPU(e.origin), systemBusy()
+	var allocs0 uint64
+	haveAllocs := false
+	if inst.allocs != nil {
+		allocs0, haveAllocs = inst.allocs()
+	}
+	wall0 := time.Now()
+	res, err := ld.run(ctx, inst.url, conns, cfg.duration)
+	wall := time.Since(wall0)
+	if err != nil {
+		return sample{}, err
+	}
+	proxy1, origin1, busy1 := treeCPU(inst.measured...), treeCPU(e.origin), systemBusy()
+	self1, _ := cpuOf(os.Getpid())
+	for _, p := range inst.measured {
+		if p.exited() {
+			return sample{}, fmt.Errorf("%s exited during the run (%v):\n%s", p.name, p.err, p.tail())
+		}
+	}
+	if res.Requests <= 0 {
+		return sample{}, fmt.Errorf("no request completed")
+	}
+	n := float64(res.Requests)
+	s := sample{
+		target: t.name, conns: conns, requests: res.Requests, rps: res.RPS, p50: res.P50, p99: res.P99, errors: res.Errors,
+		cpuPerReq:    math.NaN(),
+		allocsPerReq: math.NaN(),
+		originPerReq: float64((origin1 - origin0).Microseconds()) / n,
+	}
+	if len(inst.measured) > 0 {
+		s.cpuPerReq = float64((proxy1 - proxy0).Microseconds()) / n
+	}
+	if haveAllocs {
+		if allocs1, ok := inst.allocs(); ok && allocs1 >= allocs0 {
+			s.allocsPerReq = float64(allocs1-allocs0) / n
+		}
+	}
+	ours := (proxy1 - proxy0) + (origin1 - origin0) + res.CPU + (self1 - self)
+	s.others = max(0, (busy1-busy0-ours).Seconds()/wall.Seconds())
+	return s, nil
+}
+
+func errNote(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  (%d errors)", n)
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}

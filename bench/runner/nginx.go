@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/template"
+)
+
+// nginxConf is the reference nginx of BENCHMARKING.md: one worker, upstream
+// keep-alive (without it nginx opens a connection per request and the
+// comparison is meaningless), no access log, everything under dir.
+var nginxConf = template.Must(template.New("nginx").Parse(`# written by bench/runner
+worker_processes 1;
+daemon off;
+master_process on;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log warn;
+{{if .Root}}user root;
+{{end}}
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path {{.Dir}}/client_body;
+    proxy_temp_path {{.Dir}}/proxy;
+    fastcgi_temp_path {{.Dir}}/fastcgi;
+    uwsgi_temp_path {{.Dir}}/uwsgi;
+    scgi_temp_path {{.Dir}}/scgi;
+
+    upstream origin {
+        server {{.Origin}};
+        keepalive 1024;
+        keepalive_requests 1000000;
+        keepalive_timeout 75s;
+    }
+
+    server {
+        listen {{.Listen}};
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+        }
+    }
+}
+`))
+
+// writeNginxConf writes dir/nginx.conf proxying listen to origin and
+// returns its path.
+func writeNginxConf(dir, listen, origin string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	err := nginxConf.Execute(&b, map[string]any{
+		"Dir": dir, "Listen": listen, "Origin": origin,
+		// As root nginx would switch its worker to nobody, who cannot
+		// write the temp dirs; as anyone else the directive is an error.
+		"Root": os.Geteuid() == 0,
+	})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "nginx.conf")
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// nginxVersion is what `nginx -v` says, for the facts header.
+func nginxVersion(path string) string {
+	out, err := exec.Command(path, "-v").CombinedOutput()
+	if err != nil {
+		return "unknown"
+	}
+	s := strings.TrimSpace(string(out))
+	if _, v, ok := strings.Cut(s, "version: "); ok {
+		return v
+	}
+	return s
+}
+
+// nginxArgv is the command line that runs the config at conf in the
+// foreground; -e keeps the start-up error log out of /var/log.
+func nginxArgv(path, dir, conf string) []string {
+	return []string{path, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log")}
+}
+
+// checkNginxConf runs nginx -t on conf, so a bad config is reported with
+// nginx's own words rather than as a start that never answers.
+func checkNginxConf(path, dir, conf string) error {
+	argv := append(nginxArgv(path, dir, conf), "-t", "-q")
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("nginx -t: %v\n%s", err, out)
+	}
+	return nil
+}

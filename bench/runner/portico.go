@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// porticoPassword is the admin password of the benchmark's Portico.
+const porticoPassword = "benchpass"
+
+// benchPath is the path every target is driven on; Portico publishes it as
+// an exact route.
+const benchPath = "/bench"
+
+// porticoAddrs are the three listeners of one `portico server`.
+type porticoAddrs struct {
+	admin, gateway, status string
+}
+
+// porticoArgv is the command line of one fresh Portico on dataDir.
+func porticoArgv(bin, dataDir string, a porticoAddrs, extra []string) []string {
+	argv := []string{bin, "server", "--data-dir", dataDir,
+		"--admin-addr", a.admin, "--gateway-addr", a.gateway, "--status-addr", a.status}
+	return append(argv, extra...)
+}
+
+// adminClient calls Portico's admin API (PRODUCT.md §4).
+type adminClient struct {
+	base  string // http://admin-addr
+	token string
+	http  *http.Client
+}
+
+// call sends body as JSON and decodes the answer into out; an answer other
+// than want is an error naming the problem detail.
+func (c *adminClient) call(ctx context.Context, method, path string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1"+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %s, want %d: %s", method, path, resp.Status, want, strings.TrimSpace(string(b)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: decoding %s: %w", method, path, b, err)
+		}
+	}
+	return nil
+}
+
+// publishBench runs the seed-002 flow: log in as admin, create a service
+// with one GET route on benchPath and publish it to the default group with
+// the origin as its upstream.
+func publishBench(ctx context.Context, adminAddr, originAddr string) error {
+	host, portStr, err := net.SplitHostPort(originAddr)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return err
+	}
+	c := &adminClient{base: "http://" + adminAddr, http: &http.Client{Timeout: 10 * time.Second}}
+	var login struct {
+		Token string `json:"token"`
+	}
+	if err := c.call(ctx, "POST", "/auth/login", map[string]string{"username": "admin", "password": porticoPassword}, 200, &login); err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	if login.Token == "" {
+		return fmt.Errorf("login: the answer has no token")
+	}
+	c.token = login.Token
+
+	var svc struct {
+		ID string `json:"id"`
+	}
+	if err := c.call(ctx, "POST", "/projects/default/services",
+		map[string]any{"name": "bench", "protocols": []string{"http"}}, 201, &svc); err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	if svc.ID == "" {
+		return fmt.Errorf("create service: the answer has no id")
+	}
+	base := "/projects/default/services/" + svc.ID
+	if err := c.call(ctx, "POST", base+"/routes",
+		map[string]any{"name": "bench", "paths": []string{benchPath}, "methods": []string{"GET"}}, 201, nil); err != nil {
+		return fmt.Errorf("create route: %w", err)
+	}
+	upstream := map[string]any{
+		"scheme": "http",
+		"nodes":  []map[string]any{{"host": host, "port": port, "weight": 100}},
+	}
+	if err := c.call(ctx, "POST", base+"/publish",
+		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, 201, nil); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
+}
+
+// porticoAllocs reads the heap objects allocated so far from the status
+// port's Prometheus metrics (go_memstats_mallocs_total), when exposed.
+func porticoAllocs(statusAddr string) (uint64, bool) {
+	v, ok := scrapeMetric(statusAddr, "go_memstats_mallocs_total")
+	return uint64(v), ok
+}
+
+// scrapeMetric reads one unlabelled sample from the /metrics of a status
+// address.
+func scrapeMetric(statusAddr, name string) (float64, bool) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + statusAddr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return 0, false
+	}
+	return parseMetric(resp.Body, name)
+}
+
+// parseMetric finds the first sample of name in a Prometheus text
+// exposition.
+func parseMetric(r io.Reader, name string) (float64, bool) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			continue
+		}
+		return v, true
+	}
+	return 0, false
+}
+
+// refproxyAllocs reads the refproxy's /allocs counter.
+func refproxyAllocs(statsAddr string) (uint64, bool) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + statsAddr + "/allocs")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return n, err == nil
+}
