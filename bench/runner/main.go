@@ -223,7 +223,6 @@ func bench(ctx context.Context, cfg config) error {
 			}
 		}
 	}
-	fmt.Println()
 	printTable(os.Stdout, cfg, samples)
 	hard := 0
 	for _, key := range slices.Sorted(maps.Keys(failures)) {
