@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
@@ -88,6 +89,7 @@ func New(cfg Config) http.Handler {
 func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, s: s}
+		defer s.recoverPanic(w, r)
 		if ep.openapi {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(doc)
@@ -112,6 +114,22 @@ func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 		}
 		writeJSON(w, ep.status, out)
 	})
+}
+
+// recoverPanic answers a handler's panic as a 500 problem and logs it, so
+// that a bug costs one request its answer, not its connection.
+func (s *server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log.Error("admin api handler panicked", "method", r.Method, "path", r.URL.Path,
+		"panic", v, "stack", string(debug.Stack()))
+	writeProblem(w, problem{Type: typeInternal, Title: "Internal Server Error", Status: http.StatusInternalServerError,
+		Detail: "an internal error occurred; it has been logged"})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,12 +1,15 @@
 package adminapi
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
 )
 
 func TestLogin(t *testing.T) {
@@ -49,18 +52,41 @@ func TestLogin(t *testing.T) {
 
 func TestAuthRequired(t *testing.T) {
 	a := newTestAPI(t)
+	var me spec.User
+	a.mustJSON("GET", "/me", nil, http.StatusOK, &me)
+	const expired = "expired-token-for-tests"
+	err := a.store.Tx(context.Background(), func(tx store.Tx) error {
+		return tx.CreateToken(context.Background(), &store.Token{ID: newID(), UserID: me.ID, Hash: tokenHash(expired),
+			Name: "session", ExpiresAt: time.Now().Add(-time.Minute), CreatedAt: time.Now().Add(-time.Hour)})
+	})
+	if err != nil {
+		t.Fatalf("create expired token: %v", err)
+	}
 	tests := []struct {
 		name   string
 		header string
+		method string
+		path   string
+		body   string
 	}{
-		{"no header", ""},
-		{"unknown token", "Bearer not-a-token"},
-		{"basic scheme", "Basic YWRtaW46eA=="},
-		{"empty bearer", "Bearer "},
+		{"no header", "", "GET", "/me", ""},
+		{"unknown token", "Bearer not-a-token", "GET", "/me", ""},
+		{"expired token", "Bearer " + expired, "GET", "/me", ""},
+		{"basic scheme", "Basic YWRtaW46eA==", "GET", "/me", ""},
+		{"empty bearer", "Bearer ", "GET", "/me", ""},
+		{"token without scheme", a.token, "GET", "/me", ""},
+		// Credentials are checked before the body: an anonymous caller learns nothing of validation.
+		{"no header, invalid body", "", "POST", "/projects/default/services", `{"bogus":`},
+		{"no header, missing object", "", "DELETE", "/projects/default/services/nope", ""},
+		{"no header, logout", "", "POST", "/auth/logout", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest("GET", a.url+Prefix+"/me", nil)
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest(tt.method, a.url+Prefix+tt.path, body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,15 +97,17 @@ func TestAuthRequired(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("status %d, want 401", resp.StatusCode)
+			r := response{status: resp.StatusCode, header: resp.Header, body: b}
+			if r.status != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401; body %s", r.status, r.body)
 			}
 			if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
 				t.Errorf("WWW-Authenticate = %q, want Bearer …", got)
 			}
-			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			if p := r.problem(t); p.Status != http.StatusUnauthorized || p.Type != typeUnauthorized || p.Detail == "" {
+				t.Errorf("problem = %+v, want status 401, type %s and a detail", p, typeUnauthorized)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,21 +35,6 @@ func (c *call) decode(v any) error {
 		return err
 	}
 	return strictDecode(b, v)
-}
-
-func strictDecode(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return fieldError("body", "a JSON body is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fieldError("body", "must hold exactly one JSON value")
-	}
-	return nil
 }
 
 // decodeError turns an encoding/json error into field errors.
@@ -105,8 +89,8 @@ func decodeUpdate[T any](body []byte, patch bool, old T) (T, error) {
 	if !patch {
 		return out, strictDecode(body, &out)
 	}
-	var p any
-	if err := strictDecode(body, &p); err != nil {
+	p, err := parseJSON(body)
+	if err != nil {
 		return out, err
 	}
 	if _, ok := p.(map[string]any); !ok {
@@ -116,9 +100,9 @@ func decodeUpdate[T any](body []byte, patch bool, old T) (T, error) {
 	if err != nil {
 		return out, fmt.Errorf("patch: marshal stored object: %w", err)
 	}
-	var doc any
-	if err := json.Unmarshal(orig, &doc); err != nil {
-		return out, fmt.Errorf("patch: unmarshal stored object: %w", err)
+	doc, err := parseJSON(orig)
+	if err != nil {
+		return out, fmt.Errorf("patch: parse stored object: %w", err)
 	}
 	merged, err := json.Marshal(mergePatch(doc, p))
 	if err != nil {
@@ -162,14 +146,18 @@ func list[T any](items []T, total int) listResult {
 	return listResult{Items: items, Total: total}
 }
 
+// maxPage bounds ?page= so that the offset (page-1)*page_size cannot
+// overflow, here or in the store.
+const maxPage = 1_000_000
+
 // listQuery reads page, page_size and q.
 func (c *call) listQuery() (store.ListQuery, error) {
 	q := store.ListQuery{Page: 1, PageSize: 20, Q: c.r.URL.Query().Get("q")}
 	var fe spec.FieldErrors
 	if v := c.r.URL.Query().Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			fe.Add("page", "must be an integer of at least 1")
+		if err != nil || n < 1 || n > maxPage {
+			fe.Add("page", "must be an integer between 1 and %d", maxPage)
 		}
 		q.Page = n
 	}
@@ -195,10 +183,10 @@ func pageOf[T any](all []T, q store.ListQuery, name func(T) string) ([]T, int) {
 		all = kept
 	}
 	total := len(all)
-	start := (q.Page - 1) * q.PageSize
-	if start >= total {
-		return []T{}, total
+	if q.Page < 1 || q.PageSize < 1 || q.Page-1 >= (total+q.PageSize-1)/q.PageSize {
+		return []T{}, total // past the end; compared by pages so nothing overflows
 	}
+	start := (q.Page - 1) * q.PageSize
 	end := min(start+q.PageSize, total)
 	return all[start:end], total
 }

@@ -48,31 +48,79 @@ func TestStrictDecodeFields(t *testing.T) {
 	type inner struct {
 		N int `json:"n"`
 	}
+	type embedded struct {
+		E string `json:"e"`
+	}
 	type outer struct {
-		Name  string  `json:"name"`
-		Inner inner   `json:"inner"`
-		List  []inner `json:"list"`
+		embedded
+		Name   string            `json:"name"`
+		Inner  inner             `json:"inner"`
+		List   []inner           `json:"list"`
+		Labels map[string]string `json:"labels"`
+		Small  uint8             `json:"small"`
+		Raw    json.RawMessage   `json:"raw"`
+		Any    any               `json:"any"`
 	}
 	tests := []struct {
-		name, body, field string
+		name, body string
+		fields     []string // nil: decodes
 	}{
-		{"unknown top-level field", `{"nope":1}`, "nope"},
-		{"unknown nested field", `{"inner":{"x":1}}`, "x"},
-		{"wrong type", `{"name":1}`, "name"},
-		{"wrong nested type", `{"inner":{"n":"1"}}`, "inner.n"},
-		{"syntax", `{"name":"a",}`, "body"},
-		{"trailing value", `{} {}`, "body"},
-		{"trailing garbage", `{} x`, "body"},
-		{"blank", " \n", "body"},
+		{"unknown top-level field", `{"nope":1}`, []string{"nope"}},
+		{"unknown nested field", `{"inner":{"x":1}}`, []string{"inner.x"}},
+		{"unknown field in a list", `{"list":[{"n":1},{"x":1}]}`, []string{"list[1].x"}},
+		{"every unknown field", `{"b":1,"a":2,"inner":{"c":3}}`, []string{"a", "b", "inner.c"}},
+		{"name in another case", `{"NAME":"x"}`, []string{"NAME"}},
+		{"wrong type", `{"name":1}`, []string{"name"}},
+		{"wrong nested type", `{"inner":{"n":"1"}}`, []string{"inner.n"}},
+		{"wrong type in a list", `{"list":[{"n":1},{"n":true}]}`, []string{"list[1].n"}},
+		{"wrong type in a map", `{"labels":{"a":"x","b":2}}`, []string{"labels.b"}},
+		{"fraction for an integer", `{"inner":{"n":1.5}}`, []string{"inner.n"}},
+		{"integer out of range", `{"small":256}`, []string{"small"}},
+		{"negative for unsigned", `{"small":-1}`, []string{"small"}},
+		{"array for an object", `[]`, []string{"body"}},
+		{"syntax", `{"name":"a",}`, []string{"body"}},
+		{"trailing value", `{} {}`, []string{"body"}},
+		{"trailing garbage", `{} x`, []string{"body"}},
+		{"blank", " \n", []string{"body"}},
+		{"embedded member", `{"e":"x"}`, nil},
+		{"raw and any take anything", `{"raw":[1,{"x":2}],"any":{"y":[3]}}`, nil},
+		{"null anywhere", `{"name":null,"inner":null,"list":[null],"labels":{"a":null}}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v outer
 			err := strictDecode([]byte(tt.body), &v)
+			if tt.fields == nil {
+				if err != nil {
+					t.Fatalf("strictDecode: %v, want success", err)
+				}
+				return
+			}
 			p, _ := toProblem(err)
-			if p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != tt.field {
-				t.Errorf("problem = %+v, want 400 naming %s", p, tt.field)
+			var got []string
+			for _, e := range p.Errors {
+				got = append(got, e.Field)
+			}
+			if p.Status != 400 || !cmp.Equal(got, tt.fields) {
+				t.Errorf("problem = %+v, want 400 naming %v", p, tt.fields)
 			}
 		})
+	}
+}
+
+// TestPatchKeepsLargeIntegers checks that a merge patch does not round
+// integers through float64.
+func TestPatchKeepsLargeIntegers(t *testing.T) {
+	type obj struct {
+		Big  int64  `json:"big"`
+		Name string `json:"name"`
+	}
+	old := obj{Big: 1<<62 + 1, Name: "a"}
+	got, err := decodeUpdate([]byte(`{"name":"b"}`), true, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (obj{Big: 1<<62 + 1, Name: "b"}); got != want {
+		t.Errorf("patched = %+v, want %+v", got, want)
 	}
 }

@@ -207,7 +207,7 @@ var pathParamNotes = map[string]string{
 }
 
 var queryParams = map[string]obj{
-	"page":      {"name": "page", "in": "query", "description": "1-based page number", "schema": obj{"type": "integer", "minimum": 1, "default": 1}},
+	"page":      {"name": "page", "in": "query", "description": "1-based page number", "schema": obj{"type": "integer", "minimum": 1, "maximum": maxPage, "default": 1}},
 	"page_size": {"name": "page_size", "in": "query", "description": "items per page", "schema": obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}},
 	"q":         {"name": "q", "in": "query", "description": "substring of the name", "schema": obj{"type": "string"}},
 	"group":     {"name": "group", "in": "query", "description": "only this gateway group", "schema": obj{"type": "string"}},

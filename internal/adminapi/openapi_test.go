@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,8 +45,37 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	param := regexp.MustCompile(`\{[a-z]+\}`)
 	for _, ep := range eps {
 		t.Run(ep.method+" "+ep.path, func(t *testing.T) {
-			if _, ok := doc.Paths[ep.path][strings.ToLower(ep.method)]; !ok {
-				t.Errorf("not in openapi.json")
+			raw, ok := doc.Paths[ep.path][strings.ToLower(ep.method)]
+			if !ok {
+				t.Fatalf("not in openapi.json")
+			}
+			var op struct {
+				RequestBody json.RawMessage            `json:"requestBody"`
+				Responses   map[string]json.RawMessage `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("operation: %v", err)
+			}
+			want := []int{ep.status}
+			if !ep.public {
+				want = append(want, http.StatusUnauthorized)
+			}
+			if strings.Contains(ep.path, "{") {
+				want = append(want, http.StatusNotFound)
+			}
+			if ep.req != nil {
+				want = append(want, http.StatusBadRequest)
+				if op.RequestBody == nil {
+					t.Errorf("takes a body, but no requestBody is described")
+				}
+			}
+			if ep.method != http.MethodGet && !strings.HasPrefix(ep.path, "/auth/") {
+				want = append(want, http.StatusConflict)
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[strconv.Itoa(code)]; !ok {
+					t.Errorf("answer %d is not described; responses: %v", code, keys(op.Responses))
+				}
 			}
 			if ep.public {
 				return
@@ -62,6 +92,9 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("without token: status %d, want 401 (is the route registered?)", resp.StatusCode)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("without token: Content-Type %q, want application/problem+json", ct)
 			}
 		})
 	}

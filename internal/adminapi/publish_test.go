@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -166,5 +168,78 @@ func TestVersionNotFound(t *testing.T) {
 	_ = json.Unmarshal(r.body, &p)
 	if want := `version "1.0.0" of service "svc" not found`; p.Detail != want {
 		t.Errorf("detail = %q, want %q", p.Detail, want)
+	}
+}
+
+// TestPublishExistingVersion checks that a version string the service
+// already has is refused with 409 wherever and however it is published, and
+// that the refusal changes nothing.
+func TestPublishExistingVersion(t *testing.T) {
+	a := newTestAPI(t)
+	s := a.createService("svc")
+	base := "/projects/default/services/" + s.ID
+	a.mustJSON("POST", base+"/routes", `{"name":"r","paths":["/r"]}`, http.StatusCreated, nil)
+	a.mustJSON("POST", "/gateway-groups", `{"name":"test"}`, http.StatusCreated, nil)
+	up := `"upstream":{"nodes":[{"host":"127.0.0.1","port":8080}]}`
+	a.mustJSON("POST", base+"/publish", `{"group":"default","version":"1.0.0",`+up+`}`, http.StatusCreated, nil)
+	a.mustJSON("POST", base+"/publish", `{"group":"default","version":"1.1.0"}`, http.StatusCreated, nil)
+
+	type state struct {
+		Versions, History int
+		Revisions         map[string]int64
+	}
+	read := func() state {
+		st := state{Revisions: map[string]int64{}}
+		var l struct{ Total int }
+		a.mustJSON("GET", base+"/versions", nil, http.StatusOK, &l)
+		st.Versions = l.Total
+		a.mustJSON("GET", base+"/history", nil, http.StatusOK, &l)
+		st.History = l.Total
+		for _, g := range []string{"default", "test"} {
+			var gg spec.GatewayGroup
+			a.mustJSON("GET", "/gateway-groups/"+g, nil, http.StatusOK, &gg)
+			st.Revisions[g] = gg.Revision
+		}
+		return st
+	}
+	before := read()
+
+	tests := []struct {
+		name, path, body, version string
+	}{
+		{"an earlier version to the same group", base + "/publish", `{"group":"default","version":"1.0.0",` + up + `}`, "1.0.0"},
+		{"an earlier version without upstream", base + "/publish", `{"group":"default","version":"1.0.0"}`, "1.0.0"},
+		{"the version running now", base + "/publish", `{"group":"default","version":"1.1.0"}`, "1.1.0"},
+		{"an existing version to another group", base + "/publish", `{"group":"test","version":"1.0.0",` + up + `}`, "1.0.0"},
+		{"by the service's name", "/projects/default/services/svc/publish", `{"group":"test","version":"1.1.0",` + up + `}`, "1.1.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := a.do("POST", tt.path, tt.body)
+			if r.status != http.StatusConflict {
+				t.Fatalf("status %d, want 409; body %s", r.status, r.body)
+			}
+			if p := r.problem(t); p.Type != typeConflict || !strings.Contains(p.Detail, `"`+tt.version+`"`) {
+				t.Errorf("problem = %+v, want type %s and a detail naming %q", p, typeConflict, tt.version)
+			}
+		})
+	}
+	if diff := cmp.Diff(before, read()); diff != "" {
+		t.Errorf("refused publishes changed something (-before +after):\n%s", diff)
+	}
+}
+
+// TestPanicAnswers500 checks that a handler's panic is answered as a 500
+// problem rather than a dropped connection (here: a server without a store).
+func TestPanicAnswers500(t *testing.T) {
+	srv := httptest.NewServer(New(Config{}))
+	t.Cleanup(srv.Close)
+	a := &testAPI{t: t, url: srv.URL, token: "any"}
+	r := a.do("GET", "/me", nil)
+	if r.status != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500; body %s", r.status, r.body)
+	}
+	if p := r.problem(t); p.Type != typeInternal {
+		t.Errorf("problem = %+v, want type %s", p, typeInternal)
 	}
 }

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,26 +14,65 @@ import (
 func TestNotFound(t *testing.T) {
 	a := newTestAPI(t)
 	s := a.createService("svc")
+	const (
+		noProject = `project "nope" not found`
+		noGroup   = `gateway group "nope" not found`
+		noService = `service "x" not found in project "default"`
+		noRoute   = `route "r" not found in service "svc"`
+		noUp      = `upstream "u" not found in project "default"`
+		svcs      = "/projects/default/services"
+		ups       = "/projects/default/upstreams"
+		pub       = `{"group":"default","version":"1.0.0"}`
+	)
+	routes := svcs + "/" + s.ID + "/routes"
 	tests := []struct {
 		name   string
 		method string
 		path   string
+		body   string // sent when not empty; PATCH sends {} by default
 		detail string
 	}{
-		{"project", "GET", "/projects/nope", `project "nope" not found`},
-		{"services of a missing project", "GET", "/projects/nope/services", `project "nope" not found`},
-		{"service", "GET", "/projects/default/services/x", `service "x" not found in project "default"`},
-		{"service delete", "DELETE", "/projects/default/services/x", `service "x" not found in project "default"`},
-		{"route", "GET", "/projects/default/services/" + s.ID + "/routes/r", `route "r" not found in service "svc"`},
-		{"upstream", "GET", "/projects/default/upstreams/u", `upstream "u" not found in project "default"`},
-		{"group", "GET", "/gateway-groups/nope", `gateway group "nope" not found`},
-		{"group patch", "PATCH", "/gateway-groups/nope", `gateway group "nope" not found`},
-		{"no such endpoint", "GET", "/nothing-here", `no endpoint GET /api/v1/nothing-here`},
+		{"project", "GET", "/projects/nope", "", noProject},
+		{"project patch", "PATCH", "/projects/nope", "", noProject},
+		{"project put", "PUT", "/projects/nope", `{"id":"nope"}`, noProject},
+		{"project delete", "DELETE", "/projects/nope", "", noProject},
+		{"services of a missing project", "GET", "/projects/nope/services", "", noProject},
+		{"service create in a missing project", "POST", "/projects/nope/services", `{"name":"s"}`, noProject},
+		{"upstreams of a missing project", "GET", "/projects/nope/upstreams", "", noProject},
+		{"upstream create in a missing project", "POST", "/projects/nope/upstreams", `{"name":"u","nodes":[{"host":"h","port":1}]}`, noProject},
+		{"service", "GET", svcs + "/x", "", noService},
+		{"service patch", "PATCH", svcs + "/x", "", noService},
+		{"service put", "PUT", svcs + "/x", `{"name":"x"}`, noService},
+		{"service delete", "DELETE", svcs + "/x", "", noService},
+		{"routes of a missing service", "GET", svcs + "/x/routes", "", noService},
+		{"route create in a missing service", "POST", svcs + "/x/routes", `{"name":"r"}`, noService},
+		{"route", "GET", routes + "/r", "", noRoute},
+		{"route patch", "PATCH", routes + "/r", "", noRoute},
+		{"route put", "PUT", routes + "/r", `{"name":"r"}`, noRoute},
+		{"route delete", "DELETE", routes + "/r", "", noRoute},
+		{"publish a missing service", "POST", svcs + "/x/publish", pub, noService},
+		{"rollback a missing service", "POST", svcs + "/x/rollback", pub, noService},
+		{"versions of a missing service", "GET", svcs + "/x/versions", "", noService},
+		{"version of a missing service", "GET", svcs + "/x/versions/1.0.0", "", noService},
+		{"history of a missing service", "GET", svcs + "/x/history", "", noService},
+		{"upstream", "GET", ups + "/u", "", noUp},
+		{"upstream patch", "PATCH", ups + "/u", "", noUp},
+		{"upstream put", "PUT", ups + "/u", `{"name":"u","nodes":[{"host":"h","port":1}]}`, noUp},
+		{"upstream delete", "DELETE", ups + "/u", "", noUp},
+		{"group", "GET", "/gateway-groups/nope", "", noGroup},
+		{"group patch", "PATCH", "/gateway-groups/nope", "", noGroup},
+		{"group put", "PUT", "/gateway-groups/nope", `{}`, noGroup},
+		{"group delete", "DELETE", "/gateway-groups/nope", "", noGroup},
+		{"services of a missing group", "GET", "/gateway-groups/nope/services", "", noGroup},
+		{"no such endpoint", "GET", "/nothing-here", "", `no endpoint GET /api/v1/nothing-here`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var body any
-			if tt.method == "PATCH" {
+			switch {
+			case tt.body != "":
+				body = tt.body
+			case tt.method == "PATCH":
 				body = `{}`
 			}
 			r := a.do(tt.method, tt.path, body)
@@ -61,6 +101,8 @@ func TestConflicts(t *testing.T) {
 	a.mustJSON("POST", "/projects/default/services", `{"name":"uses-up","upstream_id":"up"}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/projects", `{"id":"busy"}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/projects/busy/services", `{"name":"x"}`, http.StatusCreated, nil)
+	a.mustJSON("POST", "/projects/default/services/svc/routes", `{"name":"r2"}`, http.StatusCreated, nil)
+	a.mustJSON("POST", "/projects/default/upstreams", `{"name":"up2","nodes":[{"host":"h","port":1}]}`, http.StatusCreated, nil)
 	tests := []struct {
 		name   string
 		method string
@@ -69,7 +111,12 @@ func TestConflicts(t *testing.T) {
 	}{
 		{"duplicate service name", "POST", "/projects/default/services", `{"name":"svc"}`},
 		{"rename onto another service", "PATCH", "/projects/default/services/uses-up", `{"name":"svc"}`},
+		{"rename onto another service by PUT", "PUT", "/projects/default/services/uses-up", `{"name":"svc"}`},
 		{"duplicate route name", "POST", "/projects/default/services/" + s.ID + "/routes", `{"name":"r"}`},
+		{"rename a route onto another by PATCH", "PATCH", "/projects/default/services/svc/routes/r2", `{"name":"r"}`},
+		{"rename a route onto another by PUT", "PUT", "/projects/default/services/svc/routes/r2", `{"name":"r"}`},
+		{"rename an upstream onto another by PATCH", "PATCH", "/projects/default/upstreams/up2", `{"name":"up"}`},
+		{"rename an upstream onto another by PUT", "PUT", "/projects/default/upstreams/up2", `{"name":"up","nodes":[{"host":"h","port":1}]}`},
 		{"duplicate upstream name", "POST", "/projects/default/upstreams", `{"name":"up","nodes":[{"host":"h","port":1}]}`},
 		{"duplicate project", "POST", "/projects", `{"id":"busy"}`},
 		{"duplicate group", "POST", "/gateway-groups", `{"name":"default"}`},
@@ -119,12 +166,27 @@ func TestPatchMerge(t *testing.T) {
 	}
 
 	// PUT replaces: fields left out are cleared, read-only ones are kept.
-	a.mustJSON("PUT", "/projects/default/services/svc", `{"name":"svc2"}`, http.StatusOK, &got)
-	if got.ID != created.ID || got.State != spec.StateDraft || got.Description != "" || got.Labels != nil || got.Name != "svc2" {
-		t.Errorf("after PUT = %+v, want only name svc2 with id and state kept", got)
-	}
-	if !got.CreatedAt.Equal(created.CreatedAt) {
-		t.Errorf("created_at changed by PUT: %v → %v", created.CreatedAt, got.CreatedAt)
+	// Each answer is decoded into a fresh value: json.Unmarshal leaves the
+	// fields an answer omits (omitempty) as they were, which would make
+	// cleared fields look kept.
+	var put, reread spec.Service
+	a.mustJSON("PUT", "/projects/default/services/svc", `{"name":"svc2"}`, http.StatusOK, &put)
+	a.mustJSON("GET", "/projects/default/services/"+created.ID, nil, http.StatusOK, &reread)
+	for _, x := range []struct {
+		name string
+		got  spec.Service
+	}{{"PUT answer", put}, {"GET after PUT", reread}} {
+		got := x.got
+		if got.ID != created.ID || got.ProjectID != "default" || got.State != spec.StateDraft || got.Name != "svc2" ||
+			got.Description != "" || got.Labels != nil || got.Protocols != nil || got.Path != "" {
+			t.Errorf("%s = %+v, want only name svc2 with id, project and state kept", x.name, got)
+		}
+		if !got.CreatedAt.Equal(created.CreatedAt) {
+			t.Errorf("%s: created_at changed by PUT: %v → %v", x.name, created.CreatedAt, got.CreatedAt)
+		}
+		if len(got.Routes) != 1 {
+			t.Errorf("%s: routes = %v, want the route kept (routes change under /routes)", x.name, got.Routes)
+		}
 	}
 
 	// Route patch: a partial change keeps the rest.
@@ -236,5 +298,78 @@ func TestDeletes(t *testing.T) {
 		if r := a.do("GET", path, nil); r.status != http.StatusNotFound {
 			t.Errorf("GET %s after delete: status %d, want 404", path, r.status)
 		}
+	}
+}
+
+// TestPutReplaces checks PUT on every resource: members left out of the body
+// are cleared (or take their defaults), the server-set ones are kept.
+func TestPutReplaces(t *testing.T) {
+	a := newTestAPI(t)
+	a.mustJSON("POST", "/gateway-groups", `{"name":"test"}`, http.StatusCreated, nil)
+	a.createService("svc")
+	tests := []struct {
+		name         string
+		create, path string // POST path; the object's path is path
+		body, put    string
+		kept         []string       // members equal before and after
+		want         map[string]any // members after PUT
+		cleared      []string       // members absent after PUT
+	}{
+		{
+			name: "project", create: "/projects", path: "/projects/p1",
+			body: `{"id":"p1","name":"P one","description":"d","test_group":"test"}`, put: `{"name":"P1"}`,
+			kept:    []string{"id", "created_at"},
+			want:    map[string]any{"name": "P1", "test_group": "default", "production_group": "default"},
+			cleared: []string{"description"},
+		},
+		{
+			name: "gateway group", create: "/gateway-groups", path: "/gateway-groups/g1",
+			body: `{"name":"g1","path_prefix":"/g","description":"d"}`, put: `{"description":"new"}`,
+			kept: []string{"name", "created_at"},
+			want: map[string]any{"description": "new", "path_prefix": ""},
+		},
+		{
+			name: "upstream", create: "/projects/default/upstreams", path: "/projects/default/upstreams/up",
+			body: `{"name":"up","scheme":"https","retries":2,"nodes":[{"host":"a","port":1}]}`, put: `{"name":"up2","nodes":[{"host":"b","port":2}]}`,
+			kept:    []string{"id", "project_id", "created_at"},
+			want:    map[string]any{"name": "up2", "nodes": []any{map[string]any{"host": "b", "port": 2.0, "weight": 100.0}}},
+			cleared: []string{"scheme", "retries"},
+		},
+		{
+			name: "route", create: "/projects/default/services/svc/routes", path: "/projects/default/services/svc/routes/r",
+			body: `{"name":"r","description":"d","paths":["/a"],"methods":["GET"]}`, put: `{"name":"r2","paths":["/b"]}`,
+			kept:    []string{"id", "service_id", "created_at"},
+			want:    map[string]any{"name": "r2", "paths": []any{"/b"}},
+			cleared: []string{"description", "methods"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after, reread map[string]any
+			a.mustJSON("POST", tt.create, tt.body, http.StatusCreated, &before)
+			a.mustJSON("PUT", tt.path, tt.put, http.StatusOK, &after)
+			id, _ := after["id"].(string)
+			if id == "" {
+				id, _ = after["name"].(string)
+			}
+			a.mustJSON("GET", tt.path[:strings.LastIndexByte(tt.path, '/')+1]+id, nil, http.StatusOK, &reread)
+			for what, got := range map[string]map[string]any{"PUT answer": after, "GET after PUT": reread} {
+				for _, k := range tt.kept {
+					if !cmp.Equal(got[k], before[k]) {
+						t.Errorf("%s: %s = %v, want it kept as %v", what, k, got[k], before[k])
+					}
+				}
+				for k, v := range tt.want {
+					if !cmp.Equal(got[k], v) {
+						t.Errorf("%s: %s = %v, want %v", what, k, got[k], v)
+					}
+				}
+				for _, k := range tt.cleared {
+					if v, ok := got[k]; ok {
+						t.Errorf("%s: %s = %v, want it cleared", what, k, v)
+					}
+				}
+			}
+		})
 	}
 }

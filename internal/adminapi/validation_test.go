@@ -16,6 +16,9 @@ func TestValidation(t *testing.T) {
 	routes := svcs + "/" + s.ID + "/routes"
 	ups := "/projects/default/upstreams"
 	node := func(n string) string { return `{"name":"u","nodes":[` + n + `]}` }
+	pub := svcs + "/" + s.ID + "/publish"
+	a.mustJSON("POST", routes, `{"name":"r","paths":["/a"]}`, http.StatusCreated, nil)
+	a.mustJSON("POST", ups, `{"name":"u0","nodes":[{"host":"h","port":1}]}`, http.StatusCreated, nil)
 	tests := []struct {
 		name   string
 		method string
@@ -57,6 +60,50 @@ func TestValidation(t *testing.T) {
 		{"patch invalid path", "PATCH", svcs + "/" + s.ID, `{"path":"x"}`, []string{"path"}},
 		{"put routes", "PUT", svcs + "/" + s.ID, `{"name":"svc","routes":[]}`, []string{"routes"}},
 		{"page 0", "GET", svcs + "?page=0", ``, []string{"page"}},
+		{"page too large", "GET", svcs + "/" + s.ID + "/routes?page=1000001", ``, []string{"page"}},
+		{"page beyond int64", "GET", svcs + "?page=9223372036854775808", ``, []string{"page"}},
+
+		// Every bad field is named, not only the first.
+		{"service with several bad fields", "POST", svcs, `{"name":"","protocols":["ftp"],"path":"v1"}`, []string{"name", "protocols[0]", "path"}},
+		{"route with several bad fields", "POST", routes, `{"name":"a b","paths":["x","/ok"],"methods":["get","FETCH"]}`,
+			[]string{"name", "paths[0]", "methods[0]", "methods[1]"}},
+		{"upstream with several bad fields", "POST", ups, `{"name":"!u","scheme":"ftp","nodes":[{"host":"","port":0,"weight":-1},{"host":"h","port":65536}]}`,
+			[]string{"name", "scheme", "nodes[0].host", "nodes[0].port", "nodes[0].weight", "nodes[1].port"}},
+		{"upstream with empty name", "POST", ups, `{"name":"","nodes":[{"host":"h","port":1}]}`, []string{"name"}},
+		{"upstream with invalid name", "POST", ups, `{"name":"!u","nodes":[{"host":"h","port":1}]}`, []string{"name"}},
+		{"port -1", "POST", ups, node(`{"host":"127.0.0.1","port":-1}`), []string{"nodes[0].port"}},
+		{"port 65536", "POST", ups, node(`{"host":"127.0.0.1","port":65536}`), []string{"nodes[0].port"}},
+		{"unknown fields at any depth", "POST", svcs, `{"name":"x","bogus":1,"upstream":{"nodes":[{"host":"h","port":1,"zz":2}]}}`,
+			[]string{"bogus", "upstream.nodes[0].zz"}},
+		{"field name in another case", "POST", svcs, `{"Name":"x"}`, []string{"Name"}},
+		{"wrong type in a list", "POST", ups, node(`{"host":"h","port":"80"}`), []string{"nodes[0].port"}},
+		{"fraction for an integer", "POST", ups, `{"name":"u","retries":1.5,"nodes":[{"host":"h","port":1}]}`, []string{"retries"}},
+		{"array for an object", "POST", svcs, `[{"name":"x"}]`, []string{"body"}},
+
+		// PUT and PATCH validate like POST.
+		{"patch field name in another case", "PATCH", svcs + "/" + s.ID, `{"Name":"y"}`, []string{"Name"}},
+		{"patch removes the name", "PATCH", svcs + "/" + s.ID, `{"name":null}`, []string{"name"}},
+		{"put without name", "PUT", svcs + "/" + s.ID, `{"description":"x"}`, []string{"name"}},
+		{"route put path without slash", "PUT", routes + "/r", `{"name":"r","paths":["x"]}`, []string{"paths[0]"}},
+		{"route patch unknown method", "PATCH", routes + "/r", `{"methods":["FETCH"]}`, []string{"methods[0]"}},
+		{"route patch invalid name", "PATCH", routes + "/r", `{"name":""}`, []string{"name"}},
+		{"upstream patch port 0", "PATCH", ups + "/u0", `{"nodes":[{"host":"h","port":0}]}`, []string{"nodes[0].port"}},
+		{"upstream patch negative weight", "PATCH", ups + "/u0", `{"nodes":[{"host":"h","port":1,"weight":-3}]}`, []string{"nodes[0].weight"}},
+		{"upstream put without nodes", "PUT", ups + "/u0", `{"name":"u0"}`, []string{"nodes"}},
+		{"group patch prefix without slash", "PATCH", "/gateway-groups/default", `{"path_prefix":"x"}`, []string{"path_prefix"}},
+		{"project patch missing group", "PATCH", "/projects/default", `{"production_group":"nope"}`, []string{"production_group"}},
+		{"project patch invalid name", "PATCH", "/projects/default", `{"name":"!"}`, []string{"name"}},
+		{"patch malformed JSON", "PATCH", "/projects/default", `{"name":`, []string{"body"}},
+
+		// Publishing and rolling back.
+		{"publish without group and version", "POST", pub, `{}`, []string{"group", "version"}},
+		{"publish bad version and port", "POST", pub, `{"group":"default","version":"bad version","upstream":{"nodes":[{"host":"h","port":0}]}}`,
+			[]string{"version", "upstream.nodes[0].port"}},
+		{"publish to a missing group", "POST", pub, `{"group":"nope","version":"1"}`, []string{"group"}},
+		{"publish unknown upstream field", "POST", pub, `{"group":"default","version":"1","upstream":{"nodes":[{"host":"h","port":1,"x":1}]}}`,
+			[]string{"upstream.nodes[0].x"}},
+		{"publish malformed JSON", "POST", pub, `{"group":`, []string{"body"}},
+		{"rollback without group and version", "POST", svcs + "/" + s.ID + "/rollback", `{}`, []string{"group", "version"}},
 		{"page not a number", "GET", svcs + "?page=x", ``, []string{"page"}},
 		{"page_size 0", "GET", svcs + "?page_size=0", ``, []string{"page_size"}},
 		{"page_size 501", "GET", svcs + "?page_size=501", ``, []string{"page_size"}},
@@ -82,6 +129,18 @@ func TestValidation(t *testing.T) {
 	if list.Total != 1 {
 		t.Errorf("services after failed creates: %d, want 1", list.Total)
 	}
+}
+
+// TestValidationBoundaries checks that the edges of the allowed ranges are accepted.
+func TestValidationBoundaries(t *testing.T) {
+	a := newTestAPI(t)
+	var u struct{ Nodes []struct{ Port, Weight int } }
+	a.mustJSON("POST", "/projects/default/upstreams",
+		`{"name":"edges","nodes":[{"host":"h","port":1,"weight":0},{"host":"h","port":65535}]}`, http.StatusCreated, &u)
+	if len(u.Nodes) != 2 || u.Nodes[0].Weight != 0 || u.Nodes[1].Port != 65535 || u.Nodes[1].Weight != 100 {
+		t.Errorf("nodes = %+v, want ports 1 and 65535, weights 0 and the default 100", u.Nodes)
+	}
+	a.mustJSON("GET", "/projects/default/services?page=1000000", nil, http.StatusOK, nil)
 }
 
 func TestBodyTooLarge(t *testing.T) {
