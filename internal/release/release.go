@@ -59,6 +59,13 @@ func Publish(ctx context.Context, tx store.Tx, actor, project, service string, r
 	if err := requireGroup(ctx, tx, req.Group); err != nil {
 		return spec.Deployment{}, err
 	}
+	// Immutability is the first answer a repeated version gets, whatever
+	// else is wrong with the request.
+	if _, err := tx.GetVersion(ctx, svc.ID, req.Version); err == nil {
+		return spec.Deployment{}, errVersionExists(svc.Name, req.Version)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return spec.Deployment{}, fmt.Errorf("version %s@%s: %w", svc.Name, req.Version, err)
+	}
 	routes, err := tx.ListRoutes(ctx, svc.ID)
 	if err != nil {
 		return spec.Deployment{}, fmt.Errorf("routes of %s: %w", svc.Name, err)
@@ -82,7 +89,7 @@ func Publish(ctx context.Context, tx store.Tx, actor, project, service string, r
 	v := spec.Version{ProjectID: project, ServiceID: svc.ID, Version: req.Version, Service: frozen, CreatedBy: actor}
 	if err := tx.CreateVersion(ctx, &v); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return spec.Deployment{}, fmt.Errorf("service %q already has version %q and versions are immutable; publish a new version string or roll back to it: %w", svc.Name, req.Version, store.ErrConflict)
+			return spec.Deployment{}, errVersionExists(svc.Name, req.Version)
 		}
 		return spec.Deployment{}, fmt.Errorf("create version %s@%s: %w", svc.Name, req.Version, err)
 	}
@@ -189,4 +196,8 @@ func upstreamKind(u spec.Upstream) string {
 		return "service discovery"
 	}
 	return "nodes"
+}
+
+func errVersionExists(service, version string) error {
+	return fmt.Errorf("service %q already has version %q and versions are immutable; publish a new version string or roll back to it: %w", service, version, store.ErrConflict)
 }
