@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -168,6 +169,11 @@ func limits(q ListQuery) (limit, offset int) {
 		size = defaultPageSize
 	case size > maxPageSize:
 		size = maxPageSize
+	}
+	// A page beyond any table must stay beyond it, not wrap negative (which
+	// SQL reads as offset 0, the first page).
+	if page-1 > math.MaxInt32/size {
+		return size, math.MaxInt32
 	}
 	return size, (page - 1) * size
 }
