@@ -6,6 +6,7 @@ package upstream
 import (
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -118,13 +119,20 @@ func (p *Pool) Next() *Node {
 	return p.Nodes[p.schedule[i%uint64(len(p.schedule))]]
 }
 
-// NextExcept returns a node other than failed for a retry, or nil when
-// there is none.
-func (p *Pool) NextExcept(failed *Node) *Node {
-	for range len(p.Nodes) {
-		n := p.Next()
-		if n != failed {
-			return n
+// NextExcept returns a node for a retry that is none of the failed ones,
+// or nil when there is none. It takes the next slot of the schedule whose
+// node has not failed, so retries keep to the weights; a heavy failed node
+// costs a scan of at most one cycle, never a missed retry.
+func (p *Pool) NextExcept(failed ...*Node) *Node {
+	n := uint64(len(p.schedule))
+	if n == 0 {
+		return nil
+	}
+	start := p.cursor.Add(1)
+	for k := range n {
+		node := p.Nodes[p.schedule[(start+k)%n]]
+		if !slices.Contains(failed, node) {
+			return node
 		}
 	}
 	return nil

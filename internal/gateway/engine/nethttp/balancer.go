@@ -25,6 +25,8 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if node == nil {
 		return nil, errNoNode
 	}
+	var triedBuf [4]*upstream.Node
+	tried := triedBuf[:0]
 	for attempt := 0; ; attempt++ {
 		req.URL.Host = node.Addr
 		resp, err := b.clients.get(node, pool).RoundTrip(req)
@@ -32,7 +34,8 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		b.obs.UpstreamError(st.route, "connect")
-		next := pool.NextExcept(node)
+		tried = append(tried, node)
+		next := pool.NextExcept(tried...)
 		if next == nil {
 			return nil, err
 		}

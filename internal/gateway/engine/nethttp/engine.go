@@ -67,12 +67,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.begin(w, r)
 	defer h.finish(st, start)
 
-	id := r.Header.Get("X-Request-Id")
-	if !requestid.Valid(id) {
-		id = requestid.New()
-		r.Header.Set("X-Request-Id", id)
+	// One value slice serves the upstream request and the answer: headers
+	// are replaced, never edited in place, and the proxy copies its own.
+	ids := r.Header["X-Request-Id"]
+	if len(ids) == 0 || !requestid.Valid(ids[0]) {
+		ids = []string{requestid.New()}
+		r.Header["X-Request-Id"] = ids
 	}
-	w.Header().Set("X-Request-Id", id)
+	id := ids[0]
+	w.Header()["X-Request-Id"] = ids
 
 	t := h.table.Load()
 	if t == nil {
