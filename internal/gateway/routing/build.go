@@ -52,6 +52,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	svc := &ds.Service
 	pool := upstream.New(&ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
+	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{}}
 	added := 0
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
@@ -59,6 +60,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			continue
 		}
 		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
+		paths := spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r)
 		rt := &Route{
 			Info: plugin.RouteInfo{
 				Group: g.Name, ProjectID: ds.ProjectID,
@@ -68,17 +70,18 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Upstream:    pool,
 			StripPrefix: strip,
 		}
-		if !compileBackend(fe, field, rt, r.Backend, &ds.Upstream) {
+		if !compileBackend(fe, field, rt, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
-		if !compilePlugins(fe, field, deps, rt, svc.Plugins, r.Plugins) {
+		pf.route = field
+		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
 			continue
 		}
 		hosts := r.Hosts
 		if len(hosts) == 0 {
 			hosts = svc.Hosts
 		}
-		for _, p := range spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r) {
+		for _, p := range paths {
 			err := b.Add(match.Route[*Route]{Path: p, Hosts: hosts, Methods: r.Methods, Value: rt})
 			var conflict *match.ConflictError[*Route]
 			switch {
@@ -96,7 +99,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	return added
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Backend, up *spec.Upstream) bool {
+func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Backend, up *spec.Upstream, paths []string) bool {
 	if be == nil {
 		return true
 	}
@@ -107,12 +110,16 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Back
 	}
 	if be.Path != "" {
 		t, err := compilePathTemplate(be.Path)
+		if err == nil {
+			err = t.check(paths)
+		}
 		if err != nil {
 			fe.Add(field+".backend.path", "%v", err)
 			ok = false
 		}
 		rt.rewrite = t
 	}
+	rt.BackendMethod = be.Method
 	if be.Timeout != nil {
 		// The route's own timeouts need their own pool; it balances
 		// separately from the service's other routes, which is harmless.
@@ -136,14 +143,32 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Back
 	return ok
 }
 
+// pluginFields names where a plugin's configuration came from: a problem
+// with a service's plugin is reported once, on the service, not on every
+// route that inherits it.
+type pluginFields struct {
+	service, route string
+	reported       map[string]bool
+}
+
 // compilePlugins merges the service's plugins with the route's (the
 // route's configuration of a plugin wins) and orders the filters by phase.
-func compilePlugins(fe *spec.FieldErrors, field string, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
+func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
 	merged := maps.Clone(svcPlugins)
 	if merged == nil {
 		merged = spec.Plugins{}
 	}
 	maps.Copy(merged, routePlugins)
+	fail := func(name, format string, args ...any) {
+		if _, own := routePlugins[name]; own {
+			fe.Add(pf.route+".plugins."+name, format, args...)
+			return
+		}
+		if !pf.reported[name] {
+			pf.reported[name] = true
+			fe.Add(pf.service+".plugins."+name, format, args...)
+		}
+	}
 	type compiled struct {
 		name   string
 		phase  plugin.Phase
@@ -154,13 +179,13 @@ func compilePlugins(fe *spec.FieldErrors, field string, deps Deps, rt *Route, sv
 	for _, name := range slices.Sorted(maps.Keys(merged)) {
 		f, known := plugins[name]
 		if !known {
-			fe.Add(field+".plugins."+name, "unknown plugin %q", name)
+			fail(name, "unknown plugin %q", name)
 			ok = false
 			continue
 		}
 		filter, err := f.build(merged[name], deps)
 		if err != nil {
-			fe.Add(field+".plugins."+name, "%v", err)
+			fail(name, "%v", err)
 			ok = false
 			continue
 		}

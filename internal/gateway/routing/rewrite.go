@@ -38,6 +38,34 @@ func compilePathTemplate(p string) (*pathTemplate, error) {
 	}
 }
 
+// check reports a placeholder that some path of the route does not
+// capture: it would silently expand to an empty segment.
+func (t *pathTemplate) check(paths []string) error {
+	for i := 1; i < len(t.parts); i += 2 {
+		name := t.parts[i]
+		for _, p := range paths {
+			if !captures(p, name) {
+				return fmt.Errorf("{%s} is not captured by the route path %s", name, p)
+			}
+		}
+	}
+	return nil
+}
+
+// captures reports whether the route path p has the parameter name ({name}
+// or :name), or for "*" whether it ends in a wildcard.
+func captures(p, name string) bool {
+	if name == "*" {
+		return strings.HasSuffix(p, "*")
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "{"+name+"}" || seg == ":"+name {
+			return true
+		}
+	}
+	return false
+}
+
 // expand fills the template from the request's path parameters; "*" names
 // what the route's wildcard covered.
 func (t *pathTemplate) expand(ps *match.Params) string {

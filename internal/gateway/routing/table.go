@@ -28,7 +28,9 @@ type Route struct {
 	// StripPrefix is the group's path prefix, which the backend never sees:
 	// environments share one backend path space.
 	StripPrefix string
-	rewrite     *pathTemplate
+	// BackendMethod, when set, replaces the client's method upstream.
+	BackendMethod string
+	rewrite       *pathTemplate
 }
 
 // Lookup finds the route of a request (host without port, decoded path).
