@@ -70,6 +70,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// One value slice serves the upstream request and the answer: headers
 	// are replaced, never edited in place, and the proxy copies its own.
 	ids := r.Header["X-Request-Id"]
+	if len(ids) > 1 {
+		ids = ids[:1:1] // the backend sees the one id the client is answered with
+		r.Header["X-Request-Id"] = ids
+	}
 	if len(ids) == 0 || !requestid.Valid(ids[0]) {
 		ids = []string{requestid.New()}
 		r.Header["X-Request-Id"] = ids
@@ -111,6 +115,10 @@ func (h *Handler) finish(st *state, start time.Time) {
 	p := recover()
 	if p != nil && p != http.ErrAbortHandler {
 		h.log.Error("panic serving request", "panic", fmt.Sprint(p), "request_id", st.ex.RequestID(), "path", st.r.URL.Path)
+		if st.resp != nil {
+			// A response filter panicked: the proxy never got to the body.
+			_ = st.resp.Body.Close()
+		}
 		if st.status == 0 {
 			st.ex.Reject(http.StatusInternalServerError, "internal_error", "the gateway failed to handle this request")
 		}

@@ -17,8 +17,9 @@ import (
 var errNoNode = errors.New("upstream has no available node")
 
 // rewrite shapes the outgoing request: path (group prefix stripped or the
-// route's backend path), Host per pass_host, X-Forwarded-*. The node's
-// address is filled by the balancer, which may retry on another one.
+// route's backend path), method (backend.method), Host per pass_host,
+// X-Forwarded-*. The node's address is filled by the balancer, which may
+// retry on another one.
 func rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In.Context())
 	rt := st.route
@@ -40,11 +41,18 @@ func rewrite(pr *httputil.ProxyRequest) {
 		}
 		out.URL.RawPath = raw
 	}
+	if rt.BackendMethod != "" {
+		out.Method = rt.BackendMethod
+	}
 	switch pool.PassHost {
 	case "node":
 		out.Host = "" // the node's address, set by the balancer
 	case "rewrite":
 		out.Host = pool.UpstreamHost
+	}
+	// Behind a load balancer the chain matters: keep it and add the peer.
+	if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+		out.Header["X-Forwarded-For"] = xff
 	}
 	pr.SetXForwarded()
 }
@@ -53,13 +61,15 @@ func rewrite(pr *httputil.ProxyRequest) {
 func modifyResponse(resp *http.Response) error {
 	st := stateOf(resp.Request.Context())
 	st.resp = resp
-	st.status = resp.StatusCode
 	// The gateway's X-Request-Id is already set; a backend's copy would
 	// repeat it.
 	resp.Header.Del("X-Request-Id")
 	for _, f := range st.route.Response {
 		f.OnResponse(&st.ex)
 	}
+	// Set only now: a filter that panicked has sent nothing, so the
+	// recover still answers 500.
+	st.status = resp.StatusCode
 	return nil
 }
 
