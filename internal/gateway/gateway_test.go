@@ -174,7 +174,9 @@ func snapshotOf(t *testing.T, rev int64, be *httptest.Server, routes ...spec.Rou
 	}}}
 }
 
-func named(name string) spec.Route { return spec.Route{ID: name, Name: name, Paths: []string{"/" + name}} }
+func named(name string) spec.Route {
+	return spec.Route{ID: name, Name: name, Paths: []string{"/" + name}}
+}
 
 // metricValue returns the value of the series line that starts with
 // series (name and labels as Prometheus prints them), or -1.
@@ -229,8 +231,8 @@ func TestRunLifecycle(t *testing.T) {
 	for series, want := range map[string]float64{
 		`portico_http_requests_total{group="default",route="r",service="svc",status="200"}`: 1,
 		`portico_http_requests_total{group="",route="",service="",status="404"}`:            1,
-		`portico_config_revision`:          4,
-		`portico_routes`:                   2,
+		`portico_config_revision`:           4,
+		`portico_routes`:                    2,
 		`portico_config_apply_errors_total`: 0,
 	} {
 		if got := metricValue(t, g.status, series); got != want {
