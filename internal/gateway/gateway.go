@@ -140,6 +140,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			continue
 		}
 		table.Store(t)
+		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
 		log.Debug("config applied", "revision", t.Revision, "routes", t.Len())

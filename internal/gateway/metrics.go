@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +23,8 @@ type metrics struct {
 	revision       prometheus.Gauge
 	applyErrors    prometheus.Counter
 	routes         prometheus.Gauge
+	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
+	unmatched      *routeSeries
 }
 
 // statusLabels avoids formatting a status code per request.
@@ -62,6 +67,8 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.forget()
+	m.unmatched = m.newSeries(nil)
 	return m
 }
 
@@ -72,15 +79,77 @@ func labels(rt *routing.Route) (group, service, route string) {
 	return rt.Info.Group, rt.Info.ServiceName, rt.Info.RouteName
 }
 
+// routeSeries caches one route's series, so a request costs no label
+// hashing and no allocation. Status counters are a short copy-on-write list:
+// a route sees few distinct statuses.
+type routeSeries struct {
+	m                     *metrics
+	group, service, route string
+	latency               prometheus.Observer
+	mu                    sync.Mutex
+	codes                 atomic.Pointer[[]codeCounter]
+}
+
+type codeCounter struct {
+	code int
+	c    prometheus.Counter
+}
+
+func (m *metrics) newSeries(rt *routing.Route) *routeSeries {
+	g, s, r := labels(rt)
+	return &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r)}
+}
+
+// series returns the cached series of rt. The cache holds the routes of the
+// current table only: forget drops it when a new table is swapped in.
+func (m *metrics) series(rt *routing.Route) *routeSeries {
+	if rt == nil {
+		return m.unmatched
+	}
+	cache := m.cache.Load()
+	if v, ok := cache.Load(rt); ok {
+		return v.(*routeSeries)
+	}
+	v, _ := cache.LoadOrStore(rt, m.newSeries(rt))
+	return v.(*routeSeries)
+}
+
+func (m *metrics) forget() { m.cache.Store(new(sync.Map)) }
+
+func (rs *routeSeries) counter(code int) prometheus.Counter {
+	if p := rs.codes.Load(); p != nil {
+		for _, cc := range *p {
+			if cc.code == code {
+				return cc.c
+			}
+		}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var list []codeCounter
+	if p := rs.codes.Load(); p != nil {
+		for _, cc := range *p {
+			if cc.code == code {
+				return cc.c
+			}
+		}
+		list = slices.Clone(*p)
+	}
+	label := "other"
+	if code >= 0 && code < len(statusLabels) {
+		label = statusLabels[code]
+	}
+	c := rs.m.requests.WithLabelValues(rs.group, rs.service, rs.route, label)
+	list = append(list, codeCounter{code, c})
+	rs.codes.Store(&list)
+	return c
+}
+
 // Observe counts one answered request.
 func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) {
-	g, s, r := labels(rt)
-	code := "other"
-	if status >= 0 && status < len(statusLabels) {
-		code = statusLabels[status]
-	}
-	m.requests.WithLabelValues(g, s, r, code).Inc()
-	m.latency.WithLabelValues(g, s, r).Observe(elapsed.Seconds())
+	rs := m.series(rt)
+	rs.counter(status).Inc()
+	rs.latency.Observe(elapsed.Seconds())
 }
 
 // UpstreamError counts one failed upstream call.

@@ -98,7 +98,6 @@ func newTransport(t upstream.Timeouts) *http.Transport {
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   t.Connect,
-		ResponseHeaderTimeout: t.Read,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 		WriteBufferSize:       16 << 10,
