@@ -29,9 +29,9 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # Micro-benchmarks (route lookup, proxy path) then the side-by-side run
-# against nginx, HAProxy and the httputil reference (see bench/ and README).
+# against nginx (when installed) and the httputil reference (see bench/ and README).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/engine/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/routing/ ./internal/gateway/engine/...
 
 bench: bench-go
 	$(GO) run ./bench/runner
