@@ -17,10 +17,11 @@ import (
 type balancer struct {
 	clients *clients
 	obs     Observer
+	st      *state // the request state this balancer's proxy serves
 }
 
 func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := stateOf(req.Context())
+	st := b.st
 	pool := st.route.Upstream
 	node := pool.Next()
 	if node == nil {

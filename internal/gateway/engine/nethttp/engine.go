@@ -5,8 +5,8 @@
 package nethttp
 
 import (
-	"context"
 	"fmt"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -30,36 +30,39 @@ type Handler struct {
 	table   *atomic.Pointer[routing.Table]
 	obs     Observer
 	log     *slog.Logger
-	proxy   *httputil.ReverseProxy
 	clients *clients
+	errLog  *log.Logger
 	states  sync.Pool
 }
 
 // New returns a handler serving whatever table holds at each request.
-func New(table *atomic.Pointer[routing.Table], obs Observer, log *slog.Logger) *Handler {
-	h := &Handler{table: table, obs: obs, log: log, clients: &clients{}}
-	h.states.New = func() any { return new(state) }
-	h.proxy = &httputil.ReverseProxy{
-		Rewrite:        rewrite,
-		Transport:      &balancer{clients: h.clients, obs: obs},
-		ModifyResponse: modifyResponse,
-		ErrorHandler:   h.proxyError,
-		BufferPool:     bufferPool{},
+func New(table *atomic.Pointer[routing.Table], obs Observer, logger *slog.Logger) *Handler {
+	h := &Handler{table: table, obs: obs, log: logger, clients: &clients{},
 		// Go's own log line for an aborted copy is noise: metrics count it.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+		errLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	h.states.New = func() any { return h.newState() }
 	return h
+}
+
+// newState gives each pooled request state its own ReverseProxy whose hooks
+// are bound to it: the hooks find the request's route, parameters and
+// Exchange without a context value (and its two allocations) per request.
+func (h *Handler) newState() *state {
+	st := &state{h: h}
+	st.bal = balancer{clients: h.clients, obs: h.obs, st: st}
+	st.proxy = httputil.ReverseProxy{
+		Rewrite:        st.rewrite,
+		Transport:      &st.bal,
+		ModifyResponse: st.modifyResponse,
+		ErrorHandler:   st.proxyError,
+		BufferPool:     bufferPool{},
+		ErrorLog:       h.errLog,
+	}
+	return st
 }
 
 // CloseIdle closes idle upstream connections (on shutdown).
 func (h *Handler) CloseIdle() { h.clients.closeIdle() }
-
-type stateKey struct{}
-
-func stateOf(ctx context.Context) *state {
-	st, _ := ctx.Value(stateKey{}).(*state)
-	return st
-}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -105,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	st.proxy.ServeHTTP(w, r)
 }
 
 // finish records the request and recycles its state. A panic in a plugin

@@ -20,8 +20,7 @@ var errNoNode = errors.New("upstream has no available node")
 // route's backend path), method (backend.method), Host per pass_host,
 // X-Forwarded-*. The node's address is filled by the balancer, which may
 // retry on another one.
-func rewrite(pr *httputil.ProxyRequest) {
-	st := stateOf(pr.In.Context())
+func (st *state) rewrite(pr *httputil.ProxyRequest) {
 	rt := st.route
 	pool := rt.Upstream
 	out := pr.Out
@@ -58,8 +57,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 }
 
 // modifyResponse runs the route's response filters on the backend's answer.
-func modifyResponse(resp *http.Response) error {
-	st := stateOf(resp.Request.Context())
+func (st *state) modifyResponse(resp *http.Response) error {
 	st.resp = resp
 	// The gateway's X-Request-Id is already set; a backend's copy would
 	// repeat it.
@@ -74,8 +72,8 @@ func modifyResponse(resp *http.Response) error {
 }
 
 // proxyError answers a failed upstream call in the gateway's JSON shape.
-func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	st := stateOf(r.Context())
+func (st *state) proxyError(_ http.ResponseWriter, r *http.Request, err error) {
+	h := st.h
 	if r.Context().Err() != nil {
 		// The client left; nobody reads an answer. Metrics count a 499.
 		h.obs.UpstreamError(st.route, "client_closed")

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -17,6 +18,10 @@ import (
 // state is one request's engine state, pooled. It is the plugin.Backing of
 // its Exchange.
 type state struct {
+	h     *Handler
+	proxy httputil.ReverseProxy // hooks bound to this state (newState)
+	bal   balancer
+
 	w      http.ResponseWriter
 	r      *http.Request
 	route  *routing.Route
@@ -40,7 +45,7 @@ func (st *state) begin(w http.ResponseWriter, r *http.Request) {
 func (st *state) end() {
 	st.ex.Release()
 	st.params.Reset()
-	*st = state{ex: st.ex, params: st.params}
+	*st = state{h: st.h, proxy: st.proxy, bal: st.bal, ex: st.ex, params: st.params}
 }
 
 func (st *state) Method() string { return st.r.Method }
