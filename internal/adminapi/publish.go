@@ -55,16 +55,24 @@ func (c *call) rollback() (any, error) {
 		return nil, err
 	}
 	p := c.path("p")
-	var d spec.Deployment
+	var resp publishResponse
 	err := c.tx(func(tx store.Tx) error {
 		s, err := c.loadService(tx, p, c.path("s"))
 		if err != nil {
 			return err
 		}
-		d, err = release.Rollback(c.ctx(), tx, c.user.Username, p, s.ID, req)
-		return err
+		d, err := release.Rollback(c.ctx(), tx, c.user.Username, p, s.ID, req)
+		if err != nil {
+			return err
+		}
+		g, err := tx.GetGroup(c.ctx(), d.Group)
+		if err != nil {
+			return fmt.Errorf("rollback: read group %q: %w", d.Group, err)
+		}
+		resp = publishResponse{Deployment: d, Revision: g.Revision}
+		return nil
 	})
-	return d, err
+	return resp, err
 }
 
 // runningGroups maps each version of a service to the groups running it.
