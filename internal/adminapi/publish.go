@@ -28,25 +28,9 @@ func (c *call) publish() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	p := c.path("p")
-	var resp publishResponse
-	err := c.tx(func(tx store.Tx) error {
-		s, err := c.loadService(tx, p, c.path("s"))
-		if err != nil {
-			return err
-		}
-		d, err := release.Publish(c.ctx(), tx, c.user.Username, p, s.ID, req)
-		if err != nil {
-			return err
-		}
-		g, err := tx.GetGroup(c.ctx(), d.Group)
-		if err != nil {
-			return fmt.Errorf("publish: read group %q: %w", d.Group, err)
-		}
-		resp = publishResponse{Deployment: d, Revision: g.Revision}
-		return nil
+	return c.release("publish", func(tx store.Tx, project, service string) (spec.Deployment, error) {
+		return release.Publish(c.ctx(), tx, c.user.Username, project, service, req)
 	})
-	return resp, err
 }
 
 func (c *call) rollback() (any, error) {
@@ -54,6 +38,14 @@ func (c *call) rollback() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	return c.release("rollback", func(tx store.Tx, project, service string) (spec.Deployment, error) {
+		return release.Rollback(c.ctx(), tx, c.user.Username, project, service, req)
+	})
+}
+
+// release runs one release action on the service of the path and answers
+// the deployment with the group's new revision.
+func (c *call) release(action string, act func(tx store.Tx, project, service string) (spec.Deployment, error)) (any, error) {
 	p := c.path("p")
 	var resp publishResponse
 	err := c.tx(func(tx store.Tx) error {
@@ -61,13 +53,13 @@ func (c *call) rollback() (any, error) {
 		if err != nil {
 			return err
 		}
-		d, err := release.Rollback(c.ctx(), tx, c.user.Username, p, s.ID, req)
+		d, err := act(tx, p, s.ID)
 		if err != nil {
 			return err
 		}
 		g, err := tx.GetGroup(c.ctx(), d.Group)
 		if err != nil {
-			return fmt.Errorf("rollback: read group %q: %w", d.Group, err)
+			return fmt.Errorf("%s: read group %q: %w", action, d.Group, err)
 		}
 		resp = publishResponse{Deployment: d, Revision: g.Revision}
 		return nil
