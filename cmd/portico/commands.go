@@ -76,6 +76,8 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&o.StoreURL, "store", "", "store URL (postgres://… in a later release); empty: embedded SQLite in --data-dir")
 	f.StringVar(&o.RedisURL, "redis", "", "Redis URL for cluster-wide rate limits (redis://…)")
 	f.StringSliceVar(&o.Groups, "group", []string{"default"}, "gateway group the embedded gateway serves (repeatable; created when missing)")
+	f.StringVar(&o.Engine, "engine", "fast", "gateway engine: fast (HTTP/1.1 hot path on fasthttp) or nethttp (net/http)")
+	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body the gateway accepts, in bytes (413 above); 0: no limit (routes can set request-size-limit)")
 	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")

@@ -16,15 +16,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/portico-gw/portico/internal/gateway/engine/nethttp"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
-// Server limits of the gateway listener.
+// Limits of the status listener; sourceRetry paces a failing source.
 const (
 	readHeaderTimeout = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
 	sourceRetry       = time.Second
 )
 
@@ -40,6 +38,16 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Source == nil {
 		return errors.New("gateway needs a config source")
+	}
+	if err := opts.Limits.validate(); err != nil {
+		return err
+	}
+	switch opts.Engine {
+	case "":
+		opts.Engine = EngineFast
+	case EngineFast, EngineNetHTTP:
+	default:
+		return fmt.Errorf("unknown gateway engine %q (fast or nethttp)", opts.Engine)
 	}
 	gwLn, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -57,14 +65,7 @@ func Run(ctx context.Context, opts Options) error {
 	var table atomic.Pointer[routing.Table]
 	var draining atomic.Bool
 	m := newMetrics()
-	handler := nethttp.New(&table, m, log)
-	gwSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	gwSrv := newFrontEnd(opts, &table, m, log)
 	statusSrv := &http.Server{
 		Handler:           statusMux(m, &table, &draining),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -74,7 +75,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cancel()
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
-	serve := func(srv *http.Server, ln net.Listener, what string) {
+	serve := func(srv interface{ Serve(net.Listener) error }, ln net.Listener, what string) {
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("%s server: %w", what, err)
@@ -91,7 +92,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.OnListen != nil {
 		opts.OnListen(gwLn.Addr().String(), statusAddr)
 	}
-	log.Info("gateway listening", "addr", gwLn.Addr().String(), "status", statusAddr, "groups", opts.Groups)
+	log.Info("gateway listening", "addr", gwLn.Addr().String(), "status", statusAddr, "groups", opts.Groups, "engine", opts.Engine)
 	wg.Go(func() { follow(runCtx, opts, log, &table, m) })
 
 	<-runCtx.Done()
@@ -103,7 +104,6 @@ func Run(ctx context.Context, opts Options) error {
 		_ = gwSrv.Close()
 	}
 	_ = statusSrv.Shutdown(drainCtx)
-	handler.CloseIdle()
 	cancel()
 	wg.Wait()
 	select {
@@ -118,6 +118,8 @@ func Run(ctx context.Context, opts Options) error {
 // does not compile is refused and the previous table keeps serving.
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics) {
 	var after int64
+	// Plugin state that must survive reloads (DESIGN.md rule 8).
+	deps := routing.Deps{Logger: log, Counters: limitcount.NewRegistry()}
 	for {
 		snap, err := opts.Source.Next(ctx, opts.Groups, after)
 		if ctx.Err() != nil {
@@ -133,7 +135,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			continue
 		}
 		after = snap.Revision
-		t, err := routing.Build(snap, routing.Deps{Logger: log})
+		t, err := routing.Build(snap, deps)
 		if err != nil {
 			m.applyErrors.Inc()
 			log.Error("refused config snapshot; serving the previous one", "revision", snap.Revision, "err", err)

@@ -54,7 +54,16 @@ type running struct {
 	done       chan error
 }
 
-func start(t *testing.T) *running {
+// engines are the engines every gateway test runs on.
+var engines = []string{EngineFast, EngineNetHTTP}
+
+func forEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, e := range engines {
+		t.Run(e, func(t *testing.T) { test(t, e) })
+	}
+}
+
+func start(t *testing.T, engine string) *running {
 	t.Helper()
 	r := &running{src: newChanSource(), applied: make(chan int64, 1024), done: make(chan error, 1)}
 	addrs := make(chan [2]string, 1)
@@ -65,6 +74,7 @@ func start(t *testing.T) *running {
 		Source: r.src, Logger: slog.New(slog.DiscardHandler), DrainTimeout: waitLimit,
 		OnListen: func(gw, status string) { addrs <- [2]string{gw, status} },
 		OnApply:  func(rev int64) { r.applied <- rev },
+		Engine:   engine,
 	}
 	go func() { r.done <- Run(ctx, opts) }()
 	select {
@@ -198,9 +208,11 @@ func metricValue(t *testing.T, statusURL, series string) float64 {
 	return -1
 }
 
-func TestRunLifecycle(t *testing.T) {
+func TestRunLifecycle(t *testing.T) { forEachEngine(t, testRunLifecycle) }
+
+func testRunLifecycle(t *testing.T, engine string) {
 	be := backendServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "from backend") })
-	g := start(t)
+	g := start(t, engine)
 
 	if code, body := fetch(t, g.status+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("/healthz = %d %s", code, body)
@@ -244,9 +256,11 @@ func TestRunLifecycle(t *testing.T) {
 	}
 }
 
-func TestRefusedSnapshotKeepsServing(t *testing.T) {
+func TestRefusedSnapshotKeepsServing(t *testing.T) { forEachEngine(t, testRefusedSnapshotKeepsServing) }
+
+func testRefusedSnapshotKeepsServing(t *testing.T, engine string) {
 	be := backendServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.URL.Path) })
-	g := start(t)
+	g := start(t, engine)
 	g.publish(t, snapshotOf(t, 1, be, named("r")))
 
 	bad := snapshotOf(t, 2, be, named("r"), named("new"))
@@ -277,10 +291,12 @@ func TestRefusedSnapshotKeepsServing(t *testing.T) {
 	}
 }
 
-func TestSwapUnderLoad(t *testing.T) {
+func TestSwapUnderLoad(t *testing.T) { forEachEngine(t, testSwapUnderLoad) }
+
+func testSwapUnderLoad(t *testing.T, engine string) {
 	a := backendServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "a") })
 	b := backendServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "b") })
-	g := start(t)
+	g := start(t, engine)
 	g.publish(t, snapshotOf(t, 1, a, named("r")))
 
 	const clients, perClient, swaps, ticksPerSwap = 4, 200, 20, 30
@@ -339,7 +355,9 @@ func TestSwapUnderLoad(t *testing.T) {
 	}
 }
 
-func TestCancelDrainsInFlight(t *testing.T) {
+func TestCancelDrainsInFlight(t *testing.T) { forEachEngine(t, testCancelDrainsInFlight) }
+
+func testCancelDrainsInFlight(t *testing.T, engine string) {
 	arrived := make(chan struct{})
 	release := make(chan struct{})
 	be := backendServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -347,7 +365,7 @@ func TestCancelDrainsInFlight(t *testing.T) {
 		<-release
 		_, _ = io.WriteString(w, "finished")
 	})
-	g := start(t)
+	g := start(t, engine)
 	g.publish(t, snapshotOf(t, 1, be, named("slow")))
 
 	type answer struct {
@@ -419,6 +437,8 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{name: "no source", opts: Options{Addr: "127.0.0.1:0"}, want: "source"},
+		{name: "negative body limit", opts: Options{Addr: "127.0.0.1:0", Source: newChanSource(), Limits: Limits{MaxBodyBytes: -1}}, want: "max body bytes"},
+		{name: "unknown engine", opts: Options{Addr: "127.0.0.1:0", Source: newChanSource(), Engine: "turbo"}, want: "engine"},
 		{name: "gateway address taken", opts: Options{Addr: taken.Addr().String(), Source: newChanSource()}, want: "gateway address"},
 		{name: "status address taken", opts: Options{Addr: "127.0.0.1:0", StatusAddr: taken.Addr().String(), Source: newChanSource()}, want: "status address"},
 	}
@@ -453,7 +473,9 @@ func (s *flakySource) Next(ctx context.Context, _ []string, after int64) (*spec.
 	return nil, ctx.Err()
 }
 
-func TestSourceErrorIsRetried(t *testing.T) {
+func TestSourceErrorIsRetried(t *testing.T) { forEachEngine(t, testSourceErrorIsRetried) }
+
+func testSourceErrorIsRetried(t *testing.T, engine string) {
 	be := backendServer(t, func(w http.ResponseWriter, r *http.Request) {})
 	src := &flakySource{calls: make(chan int, 16), snap: snapshotOf(t, 9, be, named("r"))}
 	applied := make(chan int64, 4)
@@ -461,7 +483,7 @@ func TestSourceErrorIsRetried(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Addr: "127.0.0.1:0", Source: src, Logger: slog.New(slog.DiscardHandler),
-			OnApply: func(rev int64) { applied <- rev }})
+			OnApply: func(rev int64) { applied <- rev }, Engine: engine})
 	}()
 	select {
 	case rev := <-applied:

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -31,4 +33,39 @@ type Options struct {
 	OnListen func(gateway, status string)
 	// OnApply, when set, is called after each snapshot is swapped in.
 	OnApply func(revision int64)
+	// Engine serves the gateway address: "fast" (default, HTTP/1.1 on
+	// fasthttp) or "nethttp" (net/http: HTTP/1.1 and, with TLS, HTTP/2).
+	Engine string
+	// Limits of client requests; zero values take the engines' defaults.
+	Limits Limits
+}
+
+// Engines a gateway can run.
+const (
+	EngineFast    = "fast"
+	EngineNetHTTP = "nethttp"
+)
+
+// Limits bound what a client may send and how slowly.
+type Limits struct {
+	MaxHeaderBytes    int           // request line and headers: 431 above (64 KiB)
+	MaxBodyBytes      int64         // request body: 413 above (0: unlimited)
+	ReadHeaderTimeout time.Duration // whole header (30 s)
+	BodyTimeout       time.Duration // between two reads of a body (60 s)
+	SendTimeout       time.Duration // between two writes of an answer (60 s)
+	IdleTimeout       time.Duration // keep-alive idle (120 s)
+}
+
+// validate refuses negative limits: zero means "the default", and a
+// negative one would silently mean "none".
+func (l Limits) validate() error {
+	switch {
+	case l.MaxHeaderBytes < 0:
+		return fmt.Errorf("max header bytes %d: must not be negative", l.MaxHeaderBytes)
+	case l.MaxBodyBytes < 0:
+		return fmt.Errorf("max body bytes %d: must not be negative (0: no limit)", l.MaxBodyBytes)
+	case l.ReadHeaderTimeout < 0 || l.BodyTimeout < 0 || l.SendTimeout < 0 || l.IdleTimeout < 0:
+		return errors.New("gateway timeouts must not be negative")
+	}
+	return nil
 }

@@ -26,9 +26,14 @@ func newPrefix() string {
 // New returns a fresh id: a random per-process prefix and a counter.
 func New() string {
 	var buf [17 + 20]byte
-	b := append(buf[:0], prefix...)
-	b = strconv.AppendUint(b, counter.Add(1), 36)
-	return string(b)
+	return string(Append(buf[:0]))
+}
+
+// Append appends a fresh id to dst, for engines that keep the id in a
+// reused buffer instead of a new string.
+func Append(dst []byte) []byte {
+	dst = append(dst, prefix...)
+	return strconv.AppendUint(dst, counter.Add(1), 36)
 }
 
 // Valid reports whether a client's id may be kept: not empty, not too long,

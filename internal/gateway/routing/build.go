@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -18,6 +19,9 @@ import (
 // must not need them, only running does.
 type Deps struct {
 	Logger *slog.Logger
+	// Counters keeps limit-count's counters across reloads; nil: fresh
+	// counters per build (validation).
+	Counters *limitcount.Registry
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -52,7 +56,14 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	svc := &ds.Service
 	pool := upstream.New(&ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
-	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{}}
+	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{},
+		group: g.Name, serviceID: svc.ID}
+	var canaryRules *canaryRules
+	var target *upstream.Pool
+	if ds.Canary != nil {
+		canaryRules = compileCanary(fe, fmt.Sprintf("services[%s].canary", svc.Name), ds.Canary, svc.Routes)
+		target = upstream.New(&ds.Canary.Target)
+	}
 	added := 0
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
@@ -73,9 +84,23 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		if !compileBackend(fe, field, rt, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
+		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
+			c := &canary{canaryRules: canaryRules, pool: target}
+			if be := r.Backend; be != nil && be.Timeout != nil {
+				c.pool = upstream.New(withTimeout(&ds.Canary.Target, be.Timeout))
+			}
+			rt.canary = c
+		}
 		pf.route = field
 		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
 			continue
+		}
+		// First, so response plugins see the answer as the caller will.
+		if pool.Registered {
+			rt.Response = append([]plugin.ResponseFilter{newHideBackend(pool, strip)}, rt.Response...)
+		}
+		if rt.canary != nil && rt.canary.pool.Registered {
+			rt.Response = append([]plugin.ResponseFilter{newHideBackend(rt.canary.pool, strip)}, rt.Response...)
 		}
 		hosts := r.Hosts
 		if len(hosts) == 0 {
@@ -123,32 +148,38 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Back
 	if be.Timeout != nil {
 		// The route's own timeouts need their own pool; it balances
 		// separately from the service's other routes, which is harmless.
-		u := *up
-		t := spec.Timeout{}
-		if up.Timeout != nil {
-			t = *up.Timeout
-		}
-		if be.Timeout.Connect > 0 {
-			t.Connect = be.Timeout.Connect
-		}
-		if be.Timeout.Send > 0 {
-			t.Send = be.Timeout.Send
-		}
-		if be.Timeout.Read > 0 {
-			t.Read = be.Timeout.Read
-		}
-		u.Timeout = &t
-		rt.Upstream = upstream.New(&u)
+		rt.Upstream = upstream.New(withTimeout(up, be.Timeout))
 	}
 	return ok
+}
+
+// withTimeout is up with a route's backend timeouts over its own.
+func withTimeout(up *spec.Upstream, bt *spec.Timeout) *spec.Upstream {
+	u := *up
+	t := spec.Timeout{}
+	if up.Timeout != nil {
+		t = *up.Timeout
+	}
+	if bt.Connect > 0 {
+		t.Connect = bt.Connect
+	}
+	if bt.Send > 0 {
+		t.Send = bt.Send
+	}
+	if bt.Read > 0 {
+		t.Read = bt.Read
+	}
+	u.Timeout = &t
+	return &u
 }
 
 // pluginFields names where a plugin's configuration came from: a problem
 // with a service's plugin is reported once, on the service, not on every
 // route that inherits it.
 type pluginFields struct {
-	service, route string
-	reported       map[string]bool
+	service, route   string
+	reported         map[string]bool
+	group, serviceID string // the scope of plugin state
 }
 
 // compilePlugins merges the service's plugins with the route's (the
@@ -183,7 +214,11 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 			ok = false
 			continue
 		}
-		filter, err := f.build(merged[name], deps)
+		scope := pf.group + "|service:" + pf.serviceID
+		if _, own := routePlugins[name]; own {
+			scope = pf.group + "|route:" + rt.Info.RouteID
+		}
+		filter, err := f.build(merged[name], deps, scope)
 		if err != nil {
 			fail(name, "%v", err)
 			ok = false

@@ -7,13 +7,16 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 )
 
-// factory compiles one plugin's raw configuration into its filter.
+// factory compiles one plugin's raw configuration into its filter. scope
+// names where the configuration sits (group and route or service id),
+// stable across reloads, for plugins that keep state in Deps.
 type factory struct {
 	phase plugin.Phase
-	build func(raw json.RawMessage, deps Deps) (any, error)
+	build func(raw json.RawMessage, deps Deps, scope string) (any, error)
 }
 
 // plugins is the one table of the plugins a gateway knows. Adding a plugin
@@ -21,12 +24,21 @@ type factory struct {
 var plugins = map[string]factory{
 	"ip-restriction":     {plugin.PhaseIPRestriction, simple(iprestriction.New)},
 	"request-size-limit": {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
+	"limit-count":        {plugin.PhaseRateLimit, limitCount},
+}
+
+func limitCount(raw json.RawMessage, deps Deps, scope string) (any, error) {
+	var cfg limitcount.Config
+	if err := decodeStrict(raw, &cfg); err != nil {
+		return nil, err
+	}
+	return limitcount.New(cfg, deps.Counters, scope)
 }
 
 // simple adapts a New(Config) (*Filter, error) constructor: the raw config
 // is decoded strictly into Config first.
-func simple[C any, F any](newFilter func(C) (F, error)) func(json.RawMessage, Deps) (any, error) {
-	return func(raw json.RawMessage, _ Deps) (any, error) {
+func simple[C any, F any](newFilter func(C) (F, error)) func(json.RawMessage, Deps, string) (any, error) {
+	return func(raw json.RawMessage, _ Deps, _ string) (any, error) {
 		var cfg C
 		if err := decodeStrict(raw, &cfg); err != nil {
 			return nil, err

@@ -7,8 +7,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/plugintest"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 	"github.com/portico-gw/portico/internal/spec"
@@ -110,10 +112,10 @@ func withTestPlugins(t *testing.T, rows map[string]factory) {
 func TestFiltersOrderedByPhase(t *testing.T) {
 	var ran []string
 	both := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps) (any, error) { return recorder{name, &ran}, nil }}
+		return factory{phase, func(json.RawMessage, Deps, string) (any, error) { return recorder{name, &ran}, nil }}
 	}
 	reqOnly := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps) (any, error) { return requestOnly{recorder{name, &ran}}, nil }}
+		return factory{phase, func(json.RawMessage, Deps, string) (any, error) { return requestOnly{recorder{name, &ran}}, nil }}
 	}
 	// Names sort against their phases, so name order cannot pass the test.
 	withTestPlugins(t, map[string]factory{
@@ -145,7 +147,7 @@ func TestFiltersOrderedByPhase(t *testing.T) {
 
 func TestFactoryErrorIsAFieldError(t *testing.T) {
 	withTestPlugins(t, map[string]factory{
-		"broken": {plugin.PhaseTransform, func(json.RawMessage, Deps) (any, error) { return nil, fmt.Errorf("bad knob") }},
+		"broken": {plugin.PhaseTransform, func(json.RawMessage, Deps, string) (any, error) { return nil, fmt.Errorf("bad knob") }},
 	})
 	_, err := Build(snapshot(group("g", "",
 		deployed("p", "a", "", withPlugins(route("r", "/r"), map[string]string{"broken": `{}`})))), Deps{})
@@ -164,6 +166,7 @@ func TestPluginTableRows(t *testing.T) {
 	}{
 		"ip-restriction":     {plugin.PhaseIPRestriction, `{"allow":["127.0.0.1"]}`, &iprestriction.Filter{}},
 		"request-size-limit": {plugin.PhaseSizeLimit, `{"max_bytes":1}`, &requestsizelimit.Filter{}},
+		"limit-count":        {plugin.PhaseRateLimit, `{"count":1,"time_window":60}`, &limitcount.Filter{}},
 	} {
 		if !Known(name) {
 			t.Errorf("Known(%q) = false", name)
@@ -173,7 +176,7 @@ func TestPluginTableRows(t *testing.T) {
 		if f.phase != want.phase {
 			t.Errorf("%s phase %d, want %d", name, f.phase, want.phase)
 		}
-		got, err := f.build(json.RawMessage(want.cfg), Deps{})
+		got, err := f.build(json.RawMessage(want.cfg), Deps{}, "test")
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -184,5 +187,38 @@ func TestPluginTableRows(t *testing.T) {
 	}
 	if Known("no-such-plugin") {
 		t.Error("Known(no-such-plugin) = true")
+	}
+}
+
+// Counters of limit-count live in Deps, so a rebuilt table (a publish)
+// keeps each client's quota instead of resetting it.
+func TestLimitCountSurvivesRebuild(t *testing.T) {
+	deps := Deps{Counters: limitcount.NewRegistry()}
+	snap := snapshot(group("g", "",
+		deployed("p", "a", "", withPlugins(route("r", "/r"), map[string]string{"limit-count": `{"count":1,"time_window":3600,"key":"route"}`}))))
+	hit := func() (bool, int) {
+		tbl, err := Build(snap, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps match.Params
+		rt, _, ok := tbl.Lookup("", "GET", "/r", &ps)
+		if !ok {
+			t.Fatal("no route")
+		}
+		b := plugintest.New("192.0.2.1")
+		ex := b.Exchange()
+		for _, f := range rt.Request {
+			if f.OnRequest(ex) {
+				return true, b.ErrorStatus
+			}
+		}
+		return false, 0
+	}
+	if stopped, _ := hit(); stopped {
+		t.Fatal("the first request was limited")
+	}
+	if stopped, status := hit(); !stopped || status != 429 {
+		t.Errorf("the second request after a rebuild: stopped %v status %d, want 429 (counter kept)", stopped, status)
 	}
 }

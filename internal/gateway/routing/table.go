@@ -24,6 +24,8 @@ type Route struct {
 	Info     plugin.RouteInfo
 	Request  []plugin.RequestFilter  // in PRODUCT.md §5 order
 	Response []plugin.ResponseFilter // run on the backend's response
+	// Upstream is the current (stable) side; Pick chooses between it and a
+	// canary's target.
 	Upstream *upstream.Pool
 	// StripPrefix is the group's path prefix, which the backend never sees:
 	// environments share one backend path space.
@@ -31,6 +33,7 @@ type Route struct {
 	// BackendMethod, when set, replaces the client's method upstream.
 	BackendMethod string
 	rewrite       *pathTemplate
+	canary        *canary // nil: no canary release on this route
 }
 
 // Lookup finds the route of a request (host without port, decoded path).

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,9 @@ type Node struct {
 	Port   int
 	Weight int
 	Addr   string // host:port, IPv6 in brackets
+	// HostHeader is the Host sent with pass_host "node": Addr without the
+	// scheme's default port, as a browser would send it.
+	HostHeader string
 	// Key identifies the client an engine may share between nodes of
 	// different builds: same scheme, address and timeouts.
 	Key    string
@@ -52,6 +56,13 @@ type Pool struct {
 	PassHost     string // pass, node or rewrite
 	UpstreamHost string // the Host sent with PassHost "rewrite"
 	Timeouts     Timeouts
+	// BasePath prefixes every upstream path (a registered API's URL path).
+	BasePath string
+	// TLSVerify checks an https node's certificate (the default).
+	TLSVerify bool
+	// Registered is a third-party API given by URL: its address is hidden
+	// from callers.
+	Registered bool
 	// Retries is how many other nodes a request that could not connect may
 	// try, already bounded by the node count.
 	Retries  int
@@ -63,7 +74,21 @@ type Pool struct {
 // New compiles u. Nodes with weight 0 are kept out of the schedule: weight 0
 // is how an operator drains a node.
 func New(u *spec.Upstream) *Pool {
-	p := &Pool{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost}
+	p := &Pool{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost, TLSVerify: true}
+	if u.TLSVerify != nil {
+		p.TLSVerify = *u.TLSVerify
+	}
+	nodes := u.Nodes
+	if u.URL != "" {
+		// Validated by spec; a URL that does not parse leaves no node (503).
+		if ru, err := spec.ParseUpstreamURL(u.URL); err == nil {
+			p.Scheme, p.BasePath, p.Registered = ru.Scheme, ru.BasePath, true
+			nodes = []spec.Node{{Host: ru.Host, Port: ru.Port, Weight: 1}}
+			if p.PassHost == "" {
+				p.PassHost = "node" // a third party serves its own name
+			}
+		}
+	}
 	if p.Scheme == "" {
 		p.Scheme = "http"
 	}
@@ -76,14 +101,18 @@ func New(u *spec.Upstream) *Pool {
 		p.Timeouts.Send = seconds(t.Send, p.Timeouts.Send)
 		p.Timeouts.Read = seconds(t.Read, p.Timeouts.Read)
 	}
-	for _, n := range u.Nodes {
+	for _, n := range nodes {
 		if n.Weight <= 0 {
 			continue
 		}
 		addr := net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+		hostHeader := addr
+		if p.Scheme == "https" && n.Port == 443 || p.Scheme == "http" && n.Port == 80 {
+			hostHeader = strings.TrimSuffix(addr, ":"+strconv.Itoa(n.Port))
+		}
 		p.Nodes = append(p.Nodes, &Node{
-			Host: n.Host, Port: n.Port, Weight: n.Weight, Addr: addr,
-			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key(),
+			Host: n.Host, Port: n.Port, Weight: n.Weight, Addr: addr, HostHeader: hostHeader,
+			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key() + "|" + strconv.FormatBool(p.TLSVerify),
 		})
 	}
 	p.Retries = 1

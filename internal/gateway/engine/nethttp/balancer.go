@@ -2,8 +2,11 @@ package nethttp
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,28 +14,54 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
-// balancer is the proxy's RoundTripper: it picks the node, sends through
-// that node's transport and, when a node refuses the connection, retries an
-// idempotent request without a body once on another node.
+// balancer picks the node, sends through that node's client and, when a
+// node refuses the connection, retries an idempotent request without a
+// body on another node. A plain request goes through the engine's own
+// HTTP/1.1 client (h1.go), anything else through the node's
+// http.Transport.
 type balancer struct {
 	clients *clients
 	obs     Observer
-	st      *state // the request state this balancer's proxy serves
+	st      *state // the request state this balancer serves
 }
 
-func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
+func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	st := b.st
-	pool := st.route.Upstream
+	pool := st.pool
 	node := pool.Next()
 	if node == nil {
 		return nil, errNoNode
 	}
+	direct := out.Body == nil && pool.Scheme == "http" && out.Header["Upgrade"] == nil
+	var req *http.Request
+	var tr *trace1xx
+	if !direct {
+		req, tr = st.transportRequest(out)
+		defer tr.end()
+	}
+	// The node's name goes as Host with pass_host "node", and when the
+	// client sent none.
+	nodeHost := out.Host == ""
 	var triedBuf [4]*upstream.Node
 	tried := triedBuf[:0]
 	for attempt := 0; ; attempt++ {
-		req.URL.Host = node.Addr
-		resp, err := b.clients.get(node, pool).RoundTrip(req)
-		if err == nil || attempt >= pool.Retries || !retryable(req, err) {
+		nc := b.clients.get(node, pool)
+		var resp *http.Response
+		var err error
+		if direct {
+			out.URL.Host = node.Addr
+			if nodeHost {
+				out.Host = node.HostHeader
+			}
+			resp, err = nc.h1.roundTrip(st, out, node.Addr)
+		} else {
+			req.URL.Host = node.Addr
+			if nodeHost {
+				req.Host = node.HostHeader
+			}
+			resp, err = nc.tr.RoundTrip(req)
+		}
+		if err == nil || attempt >= pool.Retries || !retryable(out, err) {
 			return resp, err
 		}
 		b.obs.UpstreamError(st.route, "connect")
@@ -43,6 +72,57 @@ func (b *balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		node = next
 	}
+}
+
+// transportRequest is out as http.Transport gets it: its own copy, which
+// the transport's goroutines may still read after the handler returned,
+// carrying the client's context (its departure cancels the call) and a
+// trace that passes 1xx answers on.
+func (st *state) transportRequest(out *http.Request) (*http.Request, *trace1xx) {
+	tr := &trace1xx{w: st.w}
+	tr.ct.Got1xxResponse = tr.got1xx
+	req := out.WithContext(httptrace.WithClientTrace(st.r.Context(), &tr.ct))
+	u := *out.URL
+	req.URL = &u
+	req.Header = out.Header.Clone()
+	return req, tr
+}
+
+// trace1xx passes informational answers on until the round trip returned.
+type trace1xx struct {
+	mu   sync.Mutex
+	done bool
+	w    http.ResponseWriter
+	ct   httptrace.ClientTrace
+}
+
+func (t *trace1xx) got1xx(code int, header textproto.MIMEHeader) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	h := t.w.Header()
+	var added [8]string
+	keys := added[:0]
+	for k, vv := range header {
+		if _, ok := h[k]; ok || k == "X-Request-Id" {
+			continue
+		}
+		h[k] = vv
+		keys = append(keys, k)
+	}
+	t.w.WriteHeader(code)
+	for _, k := range keys {
+		delete(h, k)
+	}
+	return nil
+}
+
+func (t *trace1xx) end() {
+	t.mu.Lock()
+	t.done = true
+	t.mu.Unlock()
 }
 
 // retryable: only a request that never reached a backend, and that a
@@ -58,52 +138,73 @@ func retryable(req *http.Request, err error) bool {
 	return false
 }
 
-// clients holds one transport per (scheme, node, timeouts), shared by every
-// table that uses the node, so keep-alive connections survive publishes.
-type clients struct {
-	m sync.Map // Node.Key → *http.Transport
+// nodeClient is the clients of one node: the engine's HTTP/1.1 client for
+// plain requests, http.Transport for the others.
+type nodeClient struct {
+	h1 *h1Pool
+	tr *http.Transport
 }
 
-func (c *clients) get(n *upstream.Node, pool *upstream.Pool) *http.Transport {
-	if v := n.Client.Load(); v != nil {
-		return v.(*http.Transport)
+// clients holds one client per (scheme, node, timeouts), shared by every
+// table that uses the node, so keep-alive connections survive publishes.
+type clients struct {
+	m sync.Map // Node.Key → *nodeClient
+}
+
+func (c *clients) get(n *upstream.Node, pool *upstream.Pool) *nodeClient {
+	if v, ok := n.Client.Load().(*nodeClient); ok {
+		return v
 	}
 	v, ok := c.m.Load(n.Key)
 	if !ok {
-		v, _ = c.m.LoadOrStore(n.Key, newTransport(pool.Timeouts))
+		v, _ = c.m.LoadOrStore(n.Key, newNodeClient(pool))
 	}
 	n.Client.Store(v)
-	return v.(*http.Transport)
+	return v.(*nodeClient)
 }
 
 func (c *clients) closeIdle() {
 	c.m.Range(func(_, v any) bool {
-		v.(*http.Transport).CloseIdleConnections()
+		nc := v.(*nodeClient)
+		nc.h1.closeIdle()
+		nc.tr.CloseIdleConnections()
 		return true
 	})
 }
 
-// newTransport is tuned for a gateway: many idle keep-alive connections per
-// node, no proxy, no compression (bodies pass as they are), HTTP/1.1 to
+const (
+	maxIdlePerNode  = 1024
+	idleConnTimeout = 90 * time.Second
+)
+
+// newNodeClient is tuned for a gateway: many idle keep-alive connections
+// per node, no proxy, no compression (bodies pass as they are), HTTP/1.1 to
 // backends, and the call timeouts of the upstream.
-func newTransport(t upstream.Timeouts) *http.Transport {
+func newNodeClient(pool *upstream.Pool) *nodeClient {
+	t := pool.Timeouts
 	dialer := &net.Dialer{Timeout: t.Connect, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &deadlineConn{Conn: c, send: t.Send, read: t.Read}, nil
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &deadlineConn{Conn: c, send: t.Send, read: t.Read}, nil
+	}
+	return &nodeClient{
+		h1: &h1Pool{dial: dial, maxIdle: maxIdlePerNode, idleTimeout: idleConnTimeout},
+		tr: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           dial,
+			MaxIdleConnsPerHost:   maxIdlePerNode,
+			IdleConnTimeout:       idleConnTimeout,
+			TLSHandshakeTimeout:   t.Connect,
+			ExpectContinueTimeout: time.Second,
+			DisableCompression:    true,
+			WriteBufferSize:       16 << 10,
+			ReadBufferSize:        16 << 10,
+			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12,
+				InsecureSkipVerify: !pool.TLSVerify}, //nolint:gosec // the operator's explicit tls_verify: false
 		},
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   t.Connect,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-		WriteBufferSize:       16 << 10,
-		ReadBufferSize:        16 << 10,
 	}
 }
 

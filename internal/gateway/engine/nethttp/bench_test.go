@@ -2,7 +2,6 @@ package nethttp
 
 import (
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
@@ -22,18 +22,11 @@ import (
 // on a transport tuned the same way. Allocations of the client and origin
 // are in both; metrics are in neither.
 
-// discardObserver keeps metrics out of the comparison (the gateway's
-// Prometheus observer lives in package gateway).
-type discardObserver struct{}
-
-func (discardObserver) Observe(*routing.Route, int, time.Duration) {}
-func (discardObserver) UpstreamError(*routing.Route, string)       {}
-
 var benchBody = []byte(`{"hello":"world","n":42}`)
 
 func benchOrigin(b *testing.B) *httptest.Server {
 	b.Helper()
-	return backend(b, func(w http.ResponseWriter, r *http.Request) {
+	return enginetest.Backend(b, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(benchBody)
 	})
@@ -44,12 +37,11 @@ func benchClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
 }
 
-func runProxyBench(b *testing.B, front http.Handler, path string) {
-	srv := httptest.NewServer(front)
-	defer srv.Close()
+// runProxyBench sends GETs to base+path.
+func runProxyBench(b *testing.B, base, path string) {
 	cl := benchClient()
 	defer cl.CloseIdleConnections()
-	url := srv.URL + path
+	url := base + path
 	get := func() {
 		resp, err := cl.Get(url)
 		if err != nil {
@@ -69,14 +61,17 @@ func runProxyBench(b *testing.B, front http.Handler, path string) {
 	}
 }
 
+// BenchmarkProxy runs the engine as the gateway does: a Server with its
+// default limits; metrics are kept out (the gateway's Prometheus observer
+// lives in package gateway).
 func BenchmarkProxy(b *testing.B) {
 	origin := benchOrigin(b)
-	tbl := table(b, "/{project}", upstreamOf(b, origin), rt("items", "/items/{id}"), rt("other", "/other/*"))
+	tbl := enginetest.Table(b, "/{project}", enginetest.UpstreamOf(b, origin),
+		enginetest.Route("items", "/items/{id}"), enginetest.Route("other", "/other/*"))
 	var tp atomic.Pointer[routing.Table]
 	tp.Store(tbl)
-	g := New(&tp, discardObserver{}, slog.New(slog.DiscardHandler))
-	defer g.CloseIdle()
-	runProxyBench(b, g, "/shop/items/42")
+	base := startNetHTTP(b, enginetest.Config{Table: &tp, Observer: enginetest.Discard{}})
+	runProxyBench(b, base, "/shop/items/42")
 }
 
 func BenchmarkReverseProxyBaseline(b *testing.B) {
@@ -100,5 +95,13 @@ func BenchmarkReverseProxyBaseline(b *testing.B) {
 		},
 		BufferPool: bufferPool{},
 	}
-	runProxyBench(b, rp, "/items/42")
+	srv := httptest.NewServer(rp)
+	defer srv.Close()
+	runProxyBench(b, srv.URL, "/items/42")
 }
+
+// bufferPool is refproxy's 32 KiB BufferPool.
+type bufferPool struct{}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }

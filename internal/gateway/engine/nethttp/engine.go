@@ -1,7 +1,8 @@
 // Package nethttp is the net/http engine of the gateway: it serves HTTP/1.1
 // (and, with TLS or h2c later, HTTP/2) and drives the compiled routing
 // table's plugin chains through plugin.Exchange, then proxies with
-// httputil.ReverseProxy over one tuned transport per upstream node.
+// its own proxy (proxy.go): the engine's HTTP/1.1 client for plain requests
+// and one tuned http.Transport per upstream node for the others.
 package nethttp
 
 import (
@@ -9,7 +10,6 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,9 +33,14 @@ type Handler struct {
 	clients *clients
 	errLog  *log.Logger
 	states  sync.Pool
+
+	// Limits set by NewServer; zero (New) means none.
+	maxBody     int64
+	bodyTimeout time.Duration
 }
 
-// New returns a handler serving whatever table holds at each request.
+// New returns a handler serving whatever table holds at each request. It
+// applies no body limits; NewServer builds a whole server with them.
 func New(table *atomic.Pointer[routing.Table], obs Observer, logger *slog.Logger) *Handler {
 	h := &Handler{table: table, obs: obs, log: logger, clients: &clients{},
 		// Go's own log line for an aborted copy is noise: metrics count it.
@@ -44,20 +49,11 @@ func New(table *atomic.Pointer[routing.Table], obs Observer, logger *slog.Logger
 	return h
 }
 
-// newState gives each pooled request state its own ReverseProxy whose hooks
-// are bound to it: the hooks find the request's route, parameters and
-// Exchange without a context value (and its two allocations) per request.
+// newState gives each pooled request state its balancer and the outgoing
+// request's header map, reused request after request.
 func (h *Handler) newState() *state {
-	st := &state{h: h}
+	st := &state{h: h, outHeader: make(http.Header, 16)}
 	st.bal = balancer{clients: h.clients, obs: h.obs, st: st}
-	st.proxy = httputil.ReverseProxy{
-		Rewrite:        st.rewrite,
-		Transport:      &st.bal,
-		ModifyResponse: st.modifyResponse,
-		ErrorHandler:   st.proxyError,
-		BufferPool:     bufferPool{},
-		ErrorLog:       h.errLog,
-	}
 	return st
 }
 
@@ -103,12 +99,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
+	if h.maxBody > 0 && r.ContentLength > h.maxBody {
+		// Refused before the body is read: a 100-continue client is never
+		// told to send it, and net/http closes the connection after.
+		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than the gateway allows")
+		return
+	}
+	if h.bodyTimeout > 0 || (h.maxBody > 0 && r.ContentLength < 0) {
+		if b := st.wrapBody(); b != nil && h.maxBody > 0 && r.ContentLength < 0 {
+			b.limit(h.maxBody, errBodyOverGatewayLimit)
+		}
+	}
 	for _, f := range rt.Request {
 		if f.OnRequest(&st.ex) {
 			return
 		}
 	}
-	st.proxy.ServeHTTP(w, r)
+	st.proxy()
 }
 
 // finish records the request and recycles its state. A panic in a plugin
@@ -130,7 +137,11 @@ func (h *Handler) finish(st *state, start time.Time) {
 	if status == 0 {
 		status = 499 // the client went away before any answer (nginx's code)
 	}
-	h.obs.Observe(st.route, status, time.Since(start))
+	elapsed := time.Since(start)
+	h.obs.Observe(st.route, status, elapsed)
+	if st.pool != nil {
+		st.route.Answered(st.canary, status, int64(elapsed))
+	}
 	aborted := p == http.ErrAbortHandler
 	st.end()
 	h.states.Put(st)
@@ -139,9 +150,5 @@ func (h *Handler) finish(st *state, start time.Time) {
 	}
 }
 
-type bufferPool struct{}
-
+// copyBuffers are the 32 KiB buffers answers are copied with.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
-func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }

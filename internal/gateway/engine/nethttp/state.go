@@ -1,30 +1,42 @@
 package nethttp
 
 import (
-	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
 // state is one request's engine state, pooled. It is the plugin.Backing of
 // its Exchange.
 type state struct {
-	h     *Handler
-	proxy httputil.ReverseProxy // hooks bound to this state (newState)
-	bal   balancer
+	h   *Handler
+	bal balancer
 
-	w      http.ResponseWriter
-	r      *http.Request
-	route  *routing.Route
+	// The outgoing request (proxy.go), rebuilt in place for every request;
+	// only the engine's own client, which is done with it when the handler
+	// returns, gets it as it is (http.Transport gets a copy).
+	out       http.Request
+	outURL    url.URL
+	outHeader http.Header
+	xvals     [3]string // X-Forwarded-For, X-Forwarded-Host, Upgrade
+	h1b       h1Body
+	cc        *clientConn // the client connection, once looked up
+	ccSet     bool
+
+	w     http.ResponseWriter
+	r     *http.Request
+	route *routing.Route
+	// pool is the side of the route's canary Pick chose (the route's
+	// upstream without one); nil until the request goes upstream.
+	pool   *upstream.Pool
+	canary bool
 	params match.Params
 	ex     plugin.Exchange
 	resp   *http.Response // the backend's response once it arrived
@@ -35,7 +47,7 @@ type state struct {
 	client     netip.Addr
 	clientSet  bool
 	query      url.Values
-	limit      limitedBody
+	body       *reqBody // the body the proxy sends, when wrapped (body.go)
 }
 
 func (st *state) begin(w http.ResponseWriter, r *http.Request) {
@@ -43,9 +55,13 @@ func (st *state) begin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (st *state) end() {
+	if st.body != nil {
+		st.body.end()
+	}
 	st.ex.Release()
 	st.params.Reset()
-	*st = state{h: st.h, proxy: st.proxy, bal: st.bal, ex: st.ex, params: st.params}
+	clear(st.outHeader)
+	*st = state{h: st.h, bal: st.bal, ex: st.ex, params: st.params, outHeader: st.outHeader}
 }
 
 func (st *state) Method() string { return st.r.Method }
@@ -53,24 +69,9 @@ func (st *state) Path() string   { return st.r.URL.Path }
 
 func (st *state) Host() string {
 	if !st.hostParsed {
-		st.host, st.hostParsed = hostOnly(st.r.Host), true
+		st.host, st.hostParsed = match.HostOnly(st.r.Host), true
 	}
 	return st.host
-}
-
-// hostOnly drops the port (and IPv6 brackets); it allocates nothing.
-func hostOnly(h string) string {
-	i := strings.LastIndexByte(h, ':')
-	switch {
-	case len(h) > 0 && h[0] == '[':
-		if j := strings.IndexByte(h, ']'); j > 0 {
-			return h[1:j]
-		}
-		return h
-	case i < 0 || strings.IndexByte(h, ':') != i: // no port, or a bare IPv6
-		return h
-	}
-	return h[:i]
 }
 
 func (st *state) Header(name string) string { return st.r.Header.Get(name) }
@@ -95,16 +96,6 @@ func (st *state) ClientAddr() netip.Addr {
 }
 
 func (st *state) ContentLength() int64 { return st.r.ContentLength }
-
-// LimitBody makes the proxy's read of the body fail with
-// plugin.ErrBodyTooLarge past max bytes; the proxy then answers 413.
-func (st *state) LimitBody(max int64) {
-	if st.r.Body == nil || st.r.Body == http.NoBody {
-		return
-	}
-	st.limit = limitedBody{rc: st.r.Body, left: max}
-	st.r.Body = &st.limit
-}
 
 func (st *state) SetUpstreamHeader(name, value string) { st.r.Header.Set(name, value) }
 func (st *state) DelUpstreamHeader(name string)        { st.r.Header.Del(name) }
@@ -142,26 +133,3 @@ func (st *state) WriteError(status int, body []byte) {
 	}
 	st.status = status
 }
-
-// limitedBody fails a read once more than left bytes came.
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (l *limitedBody) Read(p []byte) (int, error) {
-	if l.left < 0 {
-		return 0, plugin.ErrBodyTooLarge
-	}
-	if int64(len(p)) > l.left+1 {
-		p = p[:l.left+1]
-	}
-	n, err := l.rc.Read(p)
-	l.left -= int64(n)
-	if l.left < 0 {
-		return 0, plugin.ErrBodyTooLarge
-	}
-	return n, err
-}
-
-func (l *limitedBody) Close() error { return l.rc.Close() }

@@ -1,4 +1,4 @@
-package nethttp
+package enginetest
 
 import (
 	"bytes"
@@ -7,20 +7,30 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-func TestGatewayErrors(t *testing.T) {
-	be := backend(t, echoHandler)
-	slow := backend(t, func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done() // answers only once the gateway gave up
+var errorTests = []conformanceTest{
+	{name: "GatewayErrors", fn: testGatewayErrors},
+	{name: "NoTableAnswers503", fn: testNoTableAnswers503},
+	{name: "PanickingFilterAnswers500", fn: testPanickingFilterAnswers500},
+}
+
+func testGatewayErrors(t *testing.T, s *suite) {
+	be := Backend(t, EchoHandler)
+	slow := Backend(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // answers only once the gateway gave up
+		case <-r.Context().Done():
+		case <-time.After(WaitLimit):
+		}
 	})
-	up := upstreamOf(t, be)
-	slowUp := upstreamOf(t, slow)
+	up := UpstreamOf(t, be)
+	slowUp := UpstreamOf(t, slow)
 	slowUp.Timeout = &spec.Timeout{Read: 0.05}
-	dead := spec.Upstream{Nodes: []spec.Node{nodeOf(t, closedAddr(t))}}
+	dead := spec.Upstream{Nodes: []spec.Node{NodeOf(t, ClosedAddr(t))}}
 	drained := spec.Upstream{Nodes: []spec.Node{{Host: "127.0.0.1", Port: 1, Weight: 0}}}
 
 	snap := &spec.Snapshot{Revision: 1, Groups: []spec.GroupSnapshot{{
@@ -38,7 +48,7 @@ func TestGatewayErrors(t *testing.T) {
 			{ProjectID: "p", Service: spec.Service{Name: "empty", Routes: []spec.Route{{Name: "empty", Paths: []string{"/empty"}}}}, Upstream: drained},
 		},
 	}}}
-	g := newGateway(t, mustBuild(t, snap))
+	g := s.gateway(t, MustBuild(t, snap))
 
 	tests := []struct {
 		name       string
@@ -64,7 +74,7 @@ func TestGatewayErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(g.obs.upstreamErrors())
+			before := len(g.Obs.UpstreamErrors())
 			req, _ := http.NewRequest(tc.method, g.URL+tc.path, tc.body)
 			if tc.body != nil {
 				req.ContentLength = tc.length
@@ -72,50 +82,50 @@ func TestGatewayErrors(t *testing.T) {
 					req.Body = io.NopCloser(tc.body) // hides the length: chunked
 				}
 			}
-			resp, body := do(t, req)
+			resp, body := Do(t, req)
 			if tc.want == 200 {
-				e := decodeEcho(t, resp, body)
+				e := DecodeEcho(t, resp, body)
 				if tc.body != nil && e.BodyLength != 100 {
 					t.Errorf("backend got %d body bytes, want 100", e.BodyLength)
 				}
 				return
 			}
-			code := wantError(t, resp, body, tc.want)
+			code := WantError(t, resp, body, tc.want)
 			if tc.wantCode != "" && code != tc.wantCode {
 				t.Errorf("code %q, want %q", code, tc.wantCode)
 			}
 			if got := resp.Header.Get("Allow"); got != tc.wantAllow {
 				t.Errorf("Allow %q, want %q", got, tc.wantAllow)
 			}
-			if tc.wantUpKind != "" && !slices.Contains(g.obs.upstreamErrors()[before:], tc.wantUpKind) {
-				t.Errorf("upstream errors %v, want %q among them", g.obs.upstreamErrors()[before:], tc.wantUpKind)
+			if tc.wantUpKind != "" && !slices.Contains(g.Obs.UpstreamErrors()[before:], tc.wantUpKind) {
+				t.Errorf("upstream errors %v, want %q among them", g.Obs.UpstreamErrors()[before:], tc.wantUpKind)
 			}
 		})
 	}
 
 	t.Run("HEAD error has no body", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodHead, g.URL+"/nowhere", nil)
-		resp, body := do(t, req)
+		resp, body := Do(t, req)
 		if resp.StatusCode != 404 || len(body) != 0 || resp.Header.Get("X-Request-Id") == "" {
 			t.Errorf("HEAD 404: %d, %d body bytes, id %q", resp.StatusCode, len(body), resp.Header.Get("X-Request-Id"))
 		}
 	})
 }
 
-func TestNoTableAnswers503(t *testing.T) {
-	g := newGateway(t, nil)
-	resp, body := get(t, g.URL+"/anything")
-	if code := wantError(t, resp, body, http.StatusServiceUnavailable); code != "not_ready" {
+func testNoTableAnswers503(t *testing.T, s *suite) {
+	g := s.gateway(t, nil)
+	resp, body := Get(t, g.URL+"/anything")
+	if code := WantError(t, resp, body, http.StatusServiceUnavailable); code != "not_ready" {
 		t.Errorf("code %q, want not_ready", code)
 	}
-	if ob := g.obs.next(t); ob.status != 503 {
+	if ob := g.Obs.Next(t); ob.Status != 503 {
 		t.Errorf("observer saw %+v", ob)
 	}
 	// The same handler serves as soon as a table arrives.
-	be := backend(t, echoHandler)
-	g.table.Store(table(t, "", upstreamOf(t, be), rt("r", "/anything")))
-	resp, body = get(t, g.URL+"/anything")
-	decodeEcho(t, resp, body)
+	be := Backend(t, EchoHandler)
+	g.Table.Store(Table(t, "", UpstreamOf(t, be), Route("r", "/anything")))
+	resp, body = Get(t, g.URL+"/anything")
+	DecodeEcho(t, resp, body)
 }
 
 // panicky is a test-only filter that panics.
@@ -128,29 +138,29 @@ type respOnly struct{ panicky }
 
 func (r respOnly) OnResponse(ex *plugin.Exchange) { r.panicky.OnResponse(ex) }
 
-func TestPanickingFilterAnswers500(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+func testPanickingFilterAnswers500(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(bytes.Repeat([]byte("b"), 10))
 	})
-	tbl := table(t, "", upstreamOf(t, be), rt("req", "/req"), rt("resp", "/resp"), rt("fine", "/fine"))
-	req := routeOf(t, tbl, "GET", "/req")
+	tbl := Table(t, "", UpstreamOf(t, be), Route("req", "/req"), Route("resp", "/resp"), Route("fine", "/fine"))
+	req := RouteOf(t, tbl, "GET", "/req")
 	req.Request = append(req.Request, panicky{})
-	resp := routeOf(t, tbl, "GET", "/resp")
+	resp := RouteOf(t, tbl, "GET", "/resp")
 	resp.Response = append(resp.Response, respOnly{})
-	g := newGateway(t, tbl)
+	g := s.gateway(t, tbl)
 
 	for _, path := range []string{"/req", "/resp", "/req"} {
-		r, body := get(t, g.URL+path)
-		if code := wantError(t, r, body, http.StatusInternalServerError); code != "internal_error" {
+		r, body := Get(t, g.URL+path)
+		if code := WantError(t, r, body, http.StatusInternalServerError); code != "internal_error" {
 			t.Errorf("%s: code %q", path, code)
 		}
-		if ob := g.obs.next(t); ob.status != 500 {
+		if ob := g.Obs.Next(t); ob.Status != 500 {
 			t.Errorf("%s: observer saw %+v, want 500", path, ob)
 		}
 	}
 	// The server survived and its pooled request state is clean.
 	for range 3 {
-		r, body := get(t, g.URL+"/fine")
+		r, body := Get(t, g.URL+"/fine")
 		if r.StatusCode != 200 || string(body) != "bbbbbbbbbb" {
 			t.Fatalf("after panics: %d %q", r.StatusCode, body)
 		}

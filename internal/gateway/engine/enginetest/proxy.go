@@ -1,4 +1,4 @@
-package nethttp
+package enginetest
 
 import (
 	"net/http"
@@ -13,32 +13,42 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-func TestProxyGet(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+var proxyTests = []conformanceTest{
+	{name: "ProxyGet", fn: testProxyGet},
+	{name: "RequestID", fn: testRequestID},
+	{name: "ForwardedAndHopByHopHeaders", fn: testForwardedAndHopByHopHeaders},
+	{name: "UpstreamPath", fn: testUpstreamPath},
+	{name: "PassHost", fn: testPassHost},
+	{name: "FiltersEditRequestAndResponse", fn: testFiltersEditRequestAndResponse},
+	{name: "ObserverSeesStatuses", fn: testObserverSeesStatuses},
+}
+
+func testProxyGet(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Backend", "yes")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte("hello from " + r.URL.Path))
 	})
-	g := newGateway(t, table(t, "", upstreamOf(t, be), rt("hello", "/hello")))
-	resp, body := get(t, g.URL+"/hello")
+	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("hello", "/hello")))
+	resp, body := Get(t, g.URL+"/hello")
 	if resp.StatusCode != http.StatusCreated || string(body) != "hello from /hello" {
 		t.Fatalf("got %d %q, want 201 %q", resp.StatusCode, body, "hello from /hello")
 	}
 	if resp.Header.Get("X-Backend") != "yes" {
 		t.Errorf("backend header lost: %v", resp.Header)
 	}
-	if ob := g.obs.next(t); ob != (observed{route: "hello", status: 201}) {
+	if ob := g.Obs.Next(t); ob != (Observed{Route: "hello", Status: 201}) {
 		t.Errorf("observer saw %+v", ob)
 	}
 }
 
-func TestRequestID(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+func testRequestID(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		// A backend's own id must not reach the client beside the gateway's.
 		w.Header().Set("X-Request-Id", "from-backend")
-		echoHandler(w, r)
+		EchoHandler(w, r)
 	})
-	g := newGateway(t, table(t, "", upstreamOf(t, be), rt("r", "/r")))
+	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("r", "/r")))
 	tests := []struct {
 		name string
 		sent []string // X-Request-Id values the client sends
@@ -57,7 +67,7 @@ func TestRequestID(t *testing.T) {
 				for _, v := range tc.sent {
 					req.Header.Add("X-Request-Id", v)
 				}
-				resp, body := do(t, req)
+				resp, body := Do(t, req)
 				ids := resp.Header.Values("X-Request-Id")
 				if len(ids) != 1 || !requestid.Valid(ids[0]) {
 					t.Fatalf("%s: X-Request-Id %q, want one valid id", path, ids)
@@ -69,10 +79,10 @@ func TestRequestID(t *testing.T) {
 					t.Errorf("%s: kept invalid id %q", path, ids[0])
 				}
 				if path == "/missing" {
-					wantError(t, resp, body, http.StatusNotFound)
+					WantError(t, resp, body, http.StatusNotFound)
 					continue
 				}
-				e := decodeEcho(t, resp, body)
+				e := DecodeEcho(t, resp, body)
 				if got := e.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != ids[0] {
 					t.Errorf("backend got X-Request-Id %q, client got %q", got, ids[0])
 				}
@@ -80,22 +90,22 @@ func TestRequestID(t *testing.T) {
 		})
 	}
 	// Two requests never share a generated id.
-	r1, _ := get(t, g.URL+"/r")
-	r2, _ := get(t, g.URL+"/r")
+	r1, _ := Get(t, g.URL+"/r")
+	r2, _ := Get(t, g.URL+"/r")
 	if a, b := r1.Header.Get("X-Request-Id"), r2.Header.Get("X-Request-Id"); a == b {
 		t.Errorf("two requests got the same id %q", a)
 	}
 }
 
-func TestForwardedAndHopByHopHeaders(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+func testForwardedAndHopByHopHeaders(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "X-Backend-Hop")
 		w.Header().Set("X-Backend-Hop", "1")
 		w.Header().Set("Keep-Alive", "timeout=5")
 		w.Header().Set("X-Backend-End", "1")
-		echoHandler(w, r)
+		EchoHandler(w, r)
 	})
-	g := newGateway(t, table(t, "", upstreamOf(t, be), rt("r", "/r")))
+	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("r", "/r")))
 	req, _ := http.NewRequest(http.MethodGet, g.URL+"/r?a=1&b=two", nil)
 	req.Host = "api.example.com"
 	req.Header.Set("Connection", "X-Client-Hop")
@@ -104,8 +114,8 @@ func TestForwardedAndHopByHopHeaders(t *testing.T) {
 	req.Header.Set("Te", "gzip")
 	req.Header.Set("X-Forwarded-For", "203.0.113.9")
 	req.Header.Set("X-End-To-End", "kept")
-	resp, body := do(t, req)
-	e := decodeEcho(t, resp, body)
+	resp, body := Do(t, req)
+	e := DecodeEcho(t, resp, body)
 
 	got := map[string]string{}
 	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-End-To-End",
@@ -138,17 +148,17 @@ func TestForwardedAndHopByHopHeaders(t *testing.T) {
 	}
 }
 
-func TestUpstreamPath(t *testing.T) {
-	be := backend(t, echoHandler)
-	up := upstreamOf(t, be)
-	tbl := table(t, "/{project}", up,
-		rt("pet", "/pets/{id}"),
-		rt("files", "/files/*"),
-		rt("named"),
+func testUpstreamPath(t *testing.T, s *suite) {
+	be := Backend(t, EchoHandler)
+	up := UpstreamOf(t, be)
+	tbl := Table(t, "/{project}", up,
+		Route("pet", "/pets/{id}"),
+		Route("files", "/files/*"),
+		Route("named"),
 		spec.Route{ID: "rw", Name: "rw", Paths: []string{"/v1/users/{id}/*"}, Backend: &spec.Backend{Path: "/internal/{id}/{*}"}},
 		spec.Route{ID: "m", Name: "m", Paths: []string{"/as-post"}, Backend: &spec.Backend{Method: "POST"}},
 	)
-	g := newGateway(t, tbl)
+	g := s.gateway(t, tbl)
 	tests := []struct {
 		name, method, path     string
 		wantMethod, wantPath   string
@@ -168,8 +178,8 @@ func TestUpstreamPath(t *testing.T) {
 				method = http.MethodGet
 			}
 			req, _ := http.NewRequest(method, g.URL+tc.path, nil)
-			resp, body := do(t, req)
-			e := decodeEcho(t, resp, body)
+			resp, body := Do(t, req)
+			e := DecodeEcho(t, resp, body)
 			wantMethod := tc.wantMethod
 			if wantMethod == "" {
 				wantMethod = method
@@ -183,8 +193,8 @@ func TestUpstreamPath(t *testing.T) {
 	}
 }
 
-func TestPassHost(t *testing.T) {
-	be := backend(t, echoHandler)
+func testPassHost(t *testing.T, s *suite) {
+	be := Backend(t, EchoHandler)
 	nodeAddr := be.Listener.Addr().String()
 	tests := []struct {
 		passHost, upstreamHost string
@@ -197,13 +207,13 @@ func TestPassHost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("pass_host="+tc.passHost, func(t *testing.T) {
-			up := upstreamOf(t, be)
+			up := UpstreamOf(t, be)
 			up.PassHost, up.UpstreamHost = tc.passHost, tc.upstreamHost
-			g := newGateway(t, table(t, "", up, rt("r", "/r")))
+			g := s.gateway(t, Table(t, "", up, Route("r", "/r")))
 			req, _ := http.NewRequest(http.MethodGet, g.URL+"/r", nil)
 			req.Host = "client.example"
-			resp, body := do(t, req)
-			if e := decodeEcho(t, resp, body); e.Host != tc.want {
+			resp, body := Do(t, req)
+			if e := DecodeEcho(t, resp, body); e.Host != tc.want {
 				t.Errorf("backend saw Host %q, want %q", e.Host, tc.want)
 			}
 		})
@@ -224,24 +234,27 @@ type headerFilter struct{}
 func (headerFilter) OnRequest(ex *plugin.Exchange) bool {
 	ex.SetUpstreamHeader("X-Added", "by "+ex.Route().RouteName+" for "+ex.PathParam("id"))
 	ex.DelUpstreamHeader("X-Remove-Me")
+	// Set on the answer before the backend answered (as rate limits and
+	// CORS do): it must reach the client beside the backend's headers.
+	ex.SetResponseHeader("X-Early", "set before the backend")
 	return false
 }
 
-func TestFiltersEditRequestAndResponse(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+func testFiltersEditRequestAndResponse(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Backend", "b1")
 		w.Header().Set("X-Secret", "s")
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write([]byte(r.Header.Get("X-Added") + "|" + r.Header.Get("X-Remove-Me")))
 	})
-	tbl := table(t, "", upstreamOf(t, be), rt("item", "/items/{id}"))
-	route := routeOf(t, tbl, "GET", "/items/1")
+	tbl := Table(t, "", UpstreamOf(t, be), Route("item", "/items/{id}"))
+	route := RouteOf(t, tbl, "GET", "/items/1")
 	route.Request = append(route.Request, headerFilter{})
 	route.Response = append(route.Response, respFilter{})
-	g := newGateway(t, tbl)
+	g := s.gateway(t, tbl)
 	req, _ := http.NewRequest(http.MethodGet, g.URL+"/items/9", nil)
 	req.Header.Set("X-Remove-Me", "x")
-	resp, body := do(t, req)
+	resp, body := Do(t, req)
 	if resp.StatusCode != http.StatusAccepted || string(body) != "by item for 9|" {
 		t.Errorf("got %d %q, want 202 %q", resp.StatusCode, body, "by item for 9|")
 	}
@@ -251,22 +264,25 @@ func TestFiltersEditRequestAndResponse(t *testing.T) {
 	if resp.Header.Get("X-Secret") != "" {
 		t.Error("response filter could not remove a backend header")
 	}
+	if got := resp.Header.Get("X-Early"); got != "set before the backend" {
+		t.Errorf("X-Early = %q: a header a request filter set on the answer was lost", got)
+	}
 }
 
-func TestObserverSeesStatuses(t *testing.T) {
-	be := backend(t, func(w http.ResponseWriter, r *http.Request) {
+func testObserverSeesStatuses(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
 		w.WriteHeader(code)
 	})
-	up := upstreamOf(t, be)
-	tbl := table(t, "", up, rt("ok", "/ok"), spec.Route{ID: "p", Name: "post_only", Paths: []string{"/p"}, Methods: []string{"POST"}})
-	g := newGateway(t, tbl)
+	up := UpstreamOf(t, be)
+	tbl := Table(t, "", up, Route("ok", "/ok"), spec.Route{ID: "p", Name: "post_only", Paths: []string{"/p"}, Methods: []string{"POST"}})
+	g := s.gateway(t, tbl)
 	for _, p := range []string{"/ok?code=200", "/ok?code=503", "/ok?code=302", "/nope", "/p"} {
-		get(t, g.URL+p)
-		g.obs.next(t)
+		Get(t, g.URL+p)
+		g.Obs.Next(t)
 	}
-	want := []observed{{"ok", 200}, {"ok", 503}, {"ok", 302}, {"", 404}, {"", 405}}
-	if diff := cmp.Diff(want, g.obs.statuses(), cmp.AllowUnexported(observed{})); diff != "" {
+	want := []Observed{{"ok", 200}, {"ok", 503}, {"ok", 302}, {"", 404}, {"", 405}}
+	if diff := cmp.Diff(want, g.Obs.Statuses()); diff != "" {
 		t.Errorf("observed (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,93 @@
+package enginetest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+)
+
+var disconnectTests = []conformanceTest{
+	{name: "ClientDisconnectCancelsUpstream", fn: testClientDisconnectCancelsUpstream},
+	{name: "ClientDisconnectBeforeAnswer", fn: testClientDisconnectBeforeAnswer},
+}
+
+func testClientDisconnectCancelsUpstream(t *testing.T, s *suite) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("partial"))
+		http.NewResponseController(w).Flush()
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(WaitLimit):
+		}
+	})
+	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("hang", "/hang")))
+	ctx, cancel := context.WithTimeout(context.Background(), WaitLimit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/hang", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len("partial"))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "partial" {
+		t.Fatalf("read %q: %v", buf, err)
+	}
+	waitFor(t, started, "the backend to start")
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(WaitLimit):
+		t.Fatal("the upstream request was not cancelled when the client left")
+	}
+	// The answer had started: the observer counts the backend's status.
+	if ob := g.Obs.Next(t); ob.Status != 200 {
+		t.Errorf("observer saw %+v", ob)
+	}
+}
+
+func testClientDisconnectBeforeAnswer(t *testing.T, s *suite) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(WaitLimit):
+		}
+	})
+	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("hang", "/hang")))
+	ctx, cancel := context.WithTimeout(context.Background(), WaitLimit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/hang", nil)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	waitFor(t, started, "the backend to start")
+	cancel()
+	if err := waitFor(t, errc, "the client to give up"); !errors.Is(err, context.Canceled) {
+		t.Errorf("client error %v, want context.Canceled", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(WaitLimit):
+		t.Fatal("the upstream request was not cancelled when the client left")
+	}
+	if ob := g.Obs.Next(t); ob.Status != 499 {
+		t.Errorf("observer saw %+v, want 499", ob)
+	}
+}

@@ -1,0 +1,135 @@
+// Package enginetest is the conformance suite every gateway engine runs:
+// the same behaviour tests (proxying, errors, plugins, streaming, upgrades,
+// limits, slow clients, request smuggling, hop-by-hop headers) driven over
+// real loopback connections against whatever engine a Start function
+// serves. It imports no engine; an engine's tests call
+//
+//	func TestConformance(t *testing.T) { enginetest.Run(t, enginetest.Engine{Start: start}) }
+//
+// It also exports the fixtures the engines' own tests and benchmarks use:
+// a recording observer, backends, table builders and client helpers.
+//
+// Every wait is bounded by WaitLimit and every raw connection carries a
+// deadline, so a broken engine fails instead of hanging. No test asserts
+// that something was fast, only that it happened before a generous bound.
+package enginetest
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// WaitLimit bounds every wait of the suite.
+const WaitLimit = 20 * time.Second
+
+// Observer receives what metrics need; route is nil for requests no route
+// matched. It has the method set of the engines' own Observer interfaces.
+type Observer interface {
+	Observe(rt *routing.Route, status int, elapsed time.Duration)
+	UpstreamError(rt *routing.Route, kind string)
+}
+
+// Limits of the engine's client side; a zero field takes the engine's
+// default (64 KiB header, unlimited body, 30 s header, 60 s body and send
+// timeouts, 120 s idle).
+type Limits struct {
+	MaxHeaderBytes    int   // request line + headers; larger → 431
+	MaxBodyBytes      int64 // larger → 413
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration // between two reads of the request body
+	SendTimeout       time.Duration // between two writes to the client
+	IdleTimeout       time.Duration // keep-alive idle
+}
+
+// Config is what an engine under test serves.
+type Config struct {
+	Table    *atomic.Pointer[routing.Table]
+	Observer Observer
+	Limits   Limits
+}
+
+// Start serves an engine on a fresh 127.0.0.1 listener with cfg, registers
+// its shutdown with t.Cleanup, and returns the base URL
+// "http://127.0.0.1:port".
+type Start func(t testing.TB, cfg Config) string
+
+// Engine is an engine under test.
+type Engine struct {
+	Start Start
+	// Quirks declares the requests the engine's HTTP/1.1 parser accepts in
+	// a way RFC 9112 permits where the suite would rather see a refusal.
+	Quirks Quirks
+}
+
+// Quirks are parser leniencies an engine cannot turn off at its handler.
+// For a declared quirk the smuggling test checks the handling the RFC
+// permits (one request, framed one way, reaches the backend) instead of a
+// 400, and logs that the engine accepts the request.
+type Quirks struct {
+	// FoldsObsFold: a header line starting with a space or tab (obs-fold)
+	// is joined to the previous header's value with a space instead of
+	// being refused (RFC 9112 §5.2 allows either).
+	FoldsObsFold bool
+	// MergesEqualContentLengths: two Content-Length headers with the same
+	// value are treated as one (RFC 9110 §8.6 allows it).
+	MergesEqualContentLengths bool
+	// DropsContentLengthWithChunked: a Content-Length beside
+	// Transfer-Encoding: chunked is removed and the body read as chunked
+	// (RFC 9112 §6.3 lets an intermediary do that instead of refusing).
+	DropsContentLengthWithChunked bool
+}
+
+// suite is the engine every test of a Run drives.
+type suite struct{ Engine }
+
+type conformanceTest struct {
+	name string
+	fn   func(t *testing.T, s *suite)
+	// serial tests measure the process's heap, so nothing else of the
+	// suite may run beside them.
+	serial bool
+}
+
+// tests lists the suite; each file adds its own.
+func tests() []conformanceTest {
+	var all []conformanceTest
+	for _, group := range [][]conformanceTest{
+		proxyTests, errorTests, retryTests, streamTests, upgradeTests, disconnectTests,
+		smugglingTests, hopByHopTests, limitTests, slowClientTests, pipelineTests,
+		registeredTests, canaryTests,
+	} {
+		all = append(all, group...)
+	}
+	return all
+}
+
+// Run runs every conformance test against e as subtests.
+func Run(t *testing.T, e Engine) {
+	if e.Start == nil {
+		t.Fatal("enginetest.Run needs Engine.Start")
+	}
+	s := &suite{e}
+	for _, tc := range tests() {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.serial {
+				t.Parallel()
+			}
+			tc.fn(t, s)
+		})
+	}
+}
+
+// gateway starts the engine on tbl with default limits.
+func (s *suite) gateway(t testing.TB, tbl *routing.Table) *Gateway {
+	t.Helper()
+	return StartGateway(t, s.Start, tbl, Limits{})
+}
+
+// gatewayWith starts the engine on tbl with lim.
+func (s *suite) gatewayWith(t testing.TB, tbl *routing.Table, lim Limits) *Gateway {
+	t.Helper()
+	return StartGateway(t, s.Start, tbl, lim)
+}

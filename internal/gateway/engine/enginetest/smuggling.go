@@ -1,0 +1,193 @@
+package enginetest
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var smugglingTests = []conformanceTest{
+	{name: "RequestSmuggling", fn: testRequestSmuggling},
+}
+
+// seenRequest is what a recording backend received.
+type seenRequest struct {
+	method, path string
+	header       http.Header
+	body         string
+}
+
+// recordingBackend records every request it receives and answers 200.
+type recordingBackend struct {
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func (b *recordingBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body strings.Builder
+	buf := make([]byte, 4<<10)
+	for {
+		n, err := r.Body.Read(buf)
+		body.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	b.mu.Lock()
+	b.seen = append(b.seen, seenRequest{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), body: body.String()})
+	b.mu.Unlock()
+	_, _ = w.Write([]byte("backend answer"))
+}
+
+func (b *recordingBackend) requests() []seenRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.seen)
+}
+
+// smuggledRequest rides in a body: a backend that frames the body
+// differently from the gateway would take it for a request of its own.
+const smuggledRequest = "GET /r/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n"
+
+type smugglingCase struct {
+	name    string
+	request string
+	// refuse lists the statuses that count as a refusal; nil means 400.
+	refuse []int
+	// quirk, when set, reports whether the engine declared that it may
+	// accept the request the way RFC 9112 permits; accepted then checks
+	// what reached the backend.
+	quirk    func(Quirks) bool
+	accepted func(t *testing.T, seen []seenRequest)
+}
+
+func smugglingCases() []smugglingCase {
+	get := func(header string) string {
+		return "GET /r HTTP/1.1\r\nHost: gw\r\n" + header + "\r\nX-After: 1\r\n\r\n"
+	}
+	chunkedBody := "5\r\nhello\r\n0\r\n\r\n"
+	post := func(headers ...string) string {
+		return "POST /r HTTP/1.1\r\nHost: gw\r\n" + strings.Join(headers, "\r\n") + "\r\n\r\n" + chunkedBody
+	}
+	clAndChunked := "0\r\n\r\n" + smuggledRequest
+	teRefusal := []int{http.StatusBadRequest, http.StatusNotImplemented} // RFC 9112 §6.1: 501 for an unknown coding
+	oneRequest := func(t *testing.T, seen []seenRequest, wantBody string) seenRequest {
+		t.Helper()
+		if len(seen) != 1 {
+			t.Fatalf("backend saw %d requests, want 1: %+v", len(seen), seen)
+		}
+		if seen[0].path != "/r" || seen[0].body != wantBody {
+			t.Errorf("backend saw %s %q with body %q, want /r with body %q", seen[0].method, seen[0].path, seen[0].body, wantBody)
+		}
+		return seen[0]
+	}
+	folded := func(t *testing.T, seen []seenRequest) {
+		r := oneRequest(t, seen, "")
+		v := strings.Join(r.header.Values("X-Folded"), ",")
+		if strings.ContainsAny(v, "\r\n") || strings.Join(strings.Fields(v), " ") != "first second" {
+			t.Errorf("folded header reached the backend as %q, want \"first second\" joined by spaces", v)
+		}
+	}
+	return []smugglingCase{
+		{name: "Content-Length with chunked",
+			request:  "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: " + strconv.Itoa(len(clAndChunked)) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + clAndChunked,
+			quirk:    func(q Quirks) bool { return q.DropsContentLengthWithChunked },
+			accepted: func(t *testing.T, seen []seenRequest) { oneRequest(t, seen, "") }},
+		{name: "chunked with Content-Length after it",
+			request:  "POST /r HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nContent-Length: " + strconv.Itoa(len(clAndChunked)) + "\r\n\r\n" + clAndChunked,
+			quirk:    func(q Quirks) bool { return q.DropsContentLengthWithChunked },
+			accepted: func(t *testing.T, seen []seenRequest) { oneRequest(t, seen, "") }},
+		{name: "two equal Content-Length",
+			request:  "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+			quirk:    func(q Quirks) bool { return q.MergesEqualContentLengths },
+			accepted: func(t *testing.T, seen []seenRequest) { oneRequest(t, seen, "hello") }},
+		{name: "two different Content-Length",
+			request: "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\nContent-Length: " + strconv.Itoa(5+len(smuggledRequest)) + "\r\n\r\nhello" + smuggledRequest},
+		{name: "Content-Length not a number", request: "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: +5\r\n\r\nhello"},
+		{name: "obs-fold with space", request: get("X-Folded: first\r\n second"),
+			quirk: func(q Quirks) bool { return q.FoldsObsFold }, accepted: folded},
+		{name: "obs-fold with tab", request: get("X-Folded: first\r\n\tsecond"),
+			quirk: func(q Quirks) bool { return q.FoldsObsFold }, accepted: folded},
+		{name: "obs-fold right after the request line", request: "GET /r HTTP/1.1\r\n X-Folded: first\r\nHost: gw\r\n\r\n"},
+		{name: "space inside a header name", request: get("X Bad: 1")},
+		{name: "space before the colon", request: get("Transfer-Encoding : chunked")},
+		{name: "paren in a header name", request: get("X(Bad: 1")},
+		{name: "at sign in a header name", request: get("X@Bad: 1")},
+		{name: "non-ASCII header name", request: get("X-B\xc3\xa4d: 1")},
+		{name: "NUL in a header value", request: get("X-Bad: a\x00b")},
+		{name: "control byte in a header value", request: get("X-Bad: a\x01b")},
+		{name: "escape in a header value", request: get("X-Bad: a\x1bb")},
+		{name: "bare CR in a header value", request: get("X-Bad: a\rb")},
+		{name: "DEL in a header value", request: get("X-Bad: a\x7fb")},
+		{name: "Transfer-Encoding gzip", request: post("Transfer-Encoding: gzip"), refuse: teRefusal},
+		{name: "Transfer-Encoding gzip then chunked", request: post("Transfer-Encoding: gzip, chunked"), refuse: teRefusal},
+		{name: "Transfer-Encoding identity", request: post("Transfer-Encoding: identity"), refuse: teRefusal},
+		{name: "Transfer-Encoding twice", request: post("Transfer-Encoding: chunked", "Transfer-Encoding: chunked"), refuse: teRefusal},
+		{name: "Transfer-Encoding chunked twice in one", request: post("Transfer-Encoding: chunked, chunked"), refuse: teRefusal},
+	}
+}
+
+// testRequestSmuggling sends requests whose framing or header syntax is
+// ambiguous. Each must be refused (400, or 501 for a transfer coding the
+// engine does not implement) without the backend ever seeing a request,
+// and the connection closed after the answer — unless the engine declared
+// a Quirk that RFC 9112 permits, in which case exactly one request, framed
+// the permitted way, may reach the backend.
+func testRequestSmuggling(t *testing.T, s *suite) {
+	t.Run("control: a tab in a header value passes", func(t *testing.T) {
+		t.Parallel()
+		var be recordingBackend
+		g := s.gateway(t, Table(t, "", UpstreamOf(t, Backend(t, be.ServeHTTP)), Route("r", "/r")))
+		conn, br := dial(t, g.Addr)
+		write(t, conn, "GET /r HTTP/1.1\r\nHost: gw\r\nX-Tab: a\tb\r\n\r\n")
+		if resp, body := readResponse(t, br, http.MethodGet); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d (%s), want 200", resp.StatusCode, body)
+		}
+		if seen := be.requests(); len(seen) != 1 || seen[0].header.Get("X-Tab") != "a\tb" {
+			t.Errorf("backend saw %+v, want one request with X-Tab \"a\\tb\"", seen)
+		}
+	})
+	for _, tc := range smugglingCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var be recordingBackend
+			g := s.gateway(t, Table(t, "", UpstreamOf(t, Backend(t, be.ServeHTTP)), Route("r", "/r")))
+			conn, br := dial(t, g.Addr)
+			write(t, conn, tc.request)
+			method, _, _ := strings.Cut(tc.request, " ")
+			resp, body := readResponse(t, br, method)
+
+			refuse := tc.refuse
+			if refuse == nil {
+				refuse = []int{http.StatusBadRequest}
+			}
+			if slices.Contains(refuse, resp.StatusCode) {
+				if resp.Header.Get("Content-Type") == "application/json" {
+					wantErrorShape(t, resp.Header, body) // the engine answered itself
+				}
+				if rest := waitClosed(t, conn, br); len(rest) != 0 {
+					t.Errorf("after the %d the connection went on with %q, want it closed", resp.StatusCode, rest)
+				}
+				if seen := be.requests(); len(seen) != 0 {
+					t.Errorf("the backend saw %d requests, want none: %+v", len(seen), seen)
+				}
+				return
+			}
+			if tc.quirk != nil && tc.quirk(s.Quirks) {
+				t.Logf("accepted (%d) under a declared engine quirk; checking what the backend saw", resp.StatusCode)
+				conn.Close()
+				tc.accepted(t, be.requests())
+				for _, r := range be.requests() {
+					if r.path == "/r/smuggled" {
+						t.Errorf("the smuggled request reached the backend")
+					}
+				}
+				return
+			}
+			t.Errorf("status %d (body %q), want one of %v; backend saw %d requests", resp.StatusCode, body, refuse, len(be.requests()))
+		})
+	}
+}

@@ -1,0 +1,29 @@
+package fast
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
+)
+
+// TestConformance runs the engine-neutral suite against this engine. It
+// has no quirks: every ambiguous request is refused.
+func TestConformance(t *testing.T) {
+	enginetest.Run(t, enginetest.Engine{Start: startFast})
+}
+
+func startFast(t testing.TB, cfg enginetest.Config) string {
+	t.Helper()
+	return enginetest.ServeLoopback(t, NewServer(Config{
+		Table:             cfg.Table,
+		Observer:          cfg.Observer,
+		Logger:            slog.New(slog.DiscardHandler),
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
+		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		BodyTimeout:       cfg.Limits.BodyTimeout,
+		SendTimeout:       cfg.Limits.SendTimeout,
+		IdleTimeout:       cfg.Limits.IdleTimeout,
+	}))
+}

@@ -1,0 +1,180 @@
+package fast
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/requestid"
+)
+
+// serve is fasthttp's handler: one request from its header to the moment
+// its answer is ready. A streamed answer ends later, when fasthttp closes
+// the body (responseBody.Close).
+func (s *Server) serve(ctx *fasthttp.RequestCtx) {
+	st := s.states.get()
+	st.ctx = ctx
+	st.start = time.Now()
+	streaming := false
+	defer func() {
+		if p := recover(); p != nil {
+			// A plugin panicked (the stream is set up last, so it never
+			// is): answer 500 in the gateway's shape.
+			s.cfg.Logger.Error("panic serving request", "panic", fmt.Sprint(p), "request_id", st.ex.RequestID(), "path", st.path)
+			st.releaseUpstream(true)
+			st.up.answered, st.status, streaming = false, 0, false
+			ctx.Response.Reset()
+			st.ex.Reject(http.StatusInternalServerError, "internal_error", "the gateway failed to handle this request")
+		}
+		if !streaming {
+			st.finish()
+		}
+	}()
+
+	head, bad := st.readHead()
+	id := st.requestID()
+	if bad != "" {
+		st.ex.Reset(st, id, nil, &st.params)
+		ctx.SetConnectionClose()
+		st.ex.Reject(http.StatusBadRequest, "bad_request", bad)
+		return
+	}
+	t := s.cfg.Table.Load()
+	if t == nil {
+		st.ex.Reset(st, id, nil, &st.params)
+		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
+		return
+	}
+	method := b2s(ctx.Method())
+	rt, allow, ok := t.Lookup(st.Host(), method, st.path, &st.params)
+	if !ok {
+		st.ex.Reset(st, id, nil, &st.params)
+		if allow != "" {
+			ctx.Response.Header.Set("Allow", allow)
+			st.ex.Reject(http.StatusMethodNotAllowed, "method_not_allowed", "method "+method+" is not allowed here")
+			return
+		}
+		st.ex.Reject(http.StatusNotFound, "route_not_found", "no route matches this request")
+		return
+	}
+	st.route = rt
+	st.ex.Reset(st, id, &rt.Info, &st.params)
+	if s.cfg.MaxBodyBytes > 0 {
+		st.LimitBody(s.cfg.MaxBodyBytes)
+	}
+	for _, f := range rt.Request {
+		if f.OnRequest(&st.ex) {
+			return
+		}
+	}
+	if st.limited && int64(ctx.Request.Header.ContentLength()) > st.bodyLimit {
+		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than this route allows")
+		st.lingerClose()
+		return
+	}
+	streaming = st.proxy(head)
+}
+
+// requestID keeps a valid client X-Request-Id or makes one, in the
+// state's buffer.
+func (st *state) requestID() string {
+	id := st.ctx.Request.Header.Peek("X-Request-Id")
+	if requestid.Valid(b2s(id)) {
+		st.idBuf = append(st.idBuf[:0], id...)
+	} else {
+		st.idBuf = requestid.Append(st.idBuf[:0])
+	}
+	return b2s(st.idBuf)
+}
+
+// finish records the request and recycles its state.
+func (st *state) finish() {
+	status := st.status
+	if st.up.answered {
+		status = st.ctx.Response.StatusCode()
+	}
+	if st.clientGone.Load() && !st.up.answered {
+		status = 499 // the client went away before the answer (nginx's code)
+	}
+	if status == 0 {
+		status = 499
+	}
+	elapsed := time.Since(st.start)
+	st.s.cfg.Observer.Observe(st.route, status, elapsed)
+	if st.pool != nil {
+		st.route.Answered(st.canary, status, int64(elapsed))
+	}
+	st.reset()
+	st.s.states.put(st)
+}
+
+// parseError answers what fasthttp could not parse, in the gateway's error
+// shape. The connection is closed after it.
+func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
+	status, code, msg := http.StatusBadRequest, "bad_request", "the request is malformed"
+	switch {
+	case isSmallBuffer(err):
+		status, code, msg = http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "the request header is too large"
+	case isTimeout(err):
+		status, code, msg = http.StatusRequestTimeout, "request_timeout", "the request was not received in time"
+	}
+	var idBuf [48]byte
+	id := requestid.Append(idBuf[:0])
+	body := plugin.AppendError(make([]byte, 0, 160), code, msg, string(id))
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.Header.SetBytesV("X-Request-Id", id)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBody(body)
+	ctx.SetConnectionClose()
+	s.cfg.Observer.Observe(nil, status, 0)
+}
+
+// expect decides an `Expect: 100-continue` request before its body is
+// sent: a request that no route answers or whose declared body is over the
+// engine's limit gets its final status at once, without 100 Continue.
+func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
+	t := s.cfg.Table.Load()
+	st := s.states.get()
+	st.ctx = ctx
+	st.start = time.Now()
+	defer st.finishExpect()
+	_, bad := st.readHead()
+	id := st.requestID()
+	st.ex.Reset(st, id, nil, &st.params)
+	switch {
+	case bad != "":
+		st.ex.Reject(http.StatusBadRequest, "bad_request", bad)
+	case t == nil:
+		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
+	case s.cfg.MaxBodyBytes > 0 && int64(ctx.Request.Header.ContentLength()) > s.cfg.MaxBodyBytes:
+		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than this gateway allows")
+	default:
+		rt, allow, ok := t.Lookup(st.Host(), b2s(ctx.Method()), st.path, &st.params)
+		switch {
+		case ok:
+			st.route = rt
+			return fasthttp.StatusContinue
+		case allow != "":
+			ctx.Response.Header.Set("Allow", allow)
+			st.ex.Reject(http.StatusMethodNotAllowed, "method_not_allowed", "this method is not allowed here")
+		default:
+			st.ex.Reject(http.StatusNotFound, "route_not_found", "no route matches this request")
+		}
+	}
+	return st.status
+}
+
+// finishExpect records a refused 100-continue request; an accepted one is
+// recorded by serve.
+func (st *state) finishExpect() {
+	if st.status != 0 {
+		st.s.cfg.Observer.Observe(st.route, st.status, time.Since(st.start))
+	}
+	st.reset()
+	st.s.states.put(st)
+}

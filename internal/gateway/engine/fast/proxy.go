@@ -1,0 +1,378 @@
+package fast
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+)
+
+// smallBody is the largest answer read whole before it is sent on; larger
+// and chunked ones stream.
+const smallBody = 64 << 10
+
+// upstreamCall is the state of one request's upstream round trip.
+type upstreamCall struct {
+	nc       *nodeClient
+	cc       any
+	conn     net.Conn
+	br       *bufio.Reader
+	answered bool // the backend's status and headers are in ctx.Response
+	sentBody bool // some of the request body went out
+}
+
+// proxy sends the request upstream and prepares the answer. It reports
+// whether the answer streams, in which case responseBody.Close finishes
+// the request.
+func (st *state) proxy(h head) (streaming bool) {
+	rt := st.route
+	pool, canary := rt.Pick(&st.ex)
+	st.pool, st.canary = pool, canary
+	node := pool.Next()
+	if node == nil {
+		st.s.cfg.Observer.UpstreamError(rt, "no_node")
+		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+		return false
+	}
+	st.shapeRequest(h)
+	if h.upgrade {
+		st.upgrade(node)
+		return false
+	}
+	req := &st.ctx.Request
+	hasBody := req.Header.ContentLength() != -2 && req.Header.ContentLength() != 0
+	if hasBody {
+		st.reqBody.begin(req.BodyStream(), st.limited, st.bodyLimit)
+		req.SetBodyStream(&st.reqBody, req.Header.ContentLength())
+	}
+	replayable := !hasBody && idempotent(req.Header.Method())
+
+	var triedBuf [4]*upstream.Node
+	tried := triedBuf[:0]
+	staleRetried := false
+	for attempt := 0; ; {
+		err := st.exchange(node, pool)
+		if err == nil {
+			break
+		}
+		if st.clientGone.Load() || st.reqBody.clientErr != nil {
+			st.clientFailed()
+			return false
+		}
+		// A pooled connection the backend had closed: once more on a
+		// fresh one, when sending twice cannot hurt.
+		if errors.Is(err, errStale) && replayable && !staleRetried {
+			staleRetried = true
+			continue
+		}
+		if isDialError(err) && replayable && attempt < pool.Retries {
+			st.s.cfg.Observer.UpstreamError(rt, "connect")
+			tried = append(tried, node)
+			if next := pool.NextExcept(tried...); next != nil {
+				node = next
+				attempt++
+				continue
+			}
+		}
+		st.failed(err)
+		return false
+	}
+	return st.answer(h)
+}
+
+func idempotent(m []byte) bool {
+	switch string(m) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// errStale is a pooled connection that failed before any answer came.
+var errStale = errors.New("pooled upstream connection was closed")
+
+// exchange writes the request to node and reads the answer's header into
+// ctx.Response.
+func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
+	nc := st.s.clients.get(node, pool)
+	hdr := &st.ctx.Request.Header
+	st.ctx.Request.UseHostHeader = true // Write must not take Host from a parsed URI
+	setHost(hdr, node, pool)
+	cc, conn, err := nc.pool.acquire()
+	if err != nil {
+		if !isDialError(err) && !isTimeout(err) {
+			err = &dialError{err}
+		}
+		return err
+	}
+	uc := asUpConn(conn)
+	reused := uc != nil && uc.used
+	st.up = upstreamCall{nc: nc, cc: cc, conn: conn}
+	st.beginWait(conn)
+	defer st.endWait()
+
+	bw := nc.hc.AcquireWriter(conn)
+	err = st.ctx.Request.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	nc.hc.ReleaseWriter(bw)
+	if err != nil {
+		nc.pool.discard(cc)
+		st.up = upstreamCall{}
+		if reused && !st.reqBody.sent && !isTimeout(err) {
+			return errStale
+		}
+		return err
+	}
+	br := nc.hc.AcquireReader(conn)
+	resp := &st.ctx.Response
+	for {
+		err = resp.Header.Read(br)
+		if err != nil {
+			break
+		}
+		// Interim answers (100 Continue, 103 Early Hints) are the
+		// gateway's to absorb; 101 ends the exchange.
+		if c := resp.Header.StatusCode(); c < 100 || c >= 200 || c == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	if err != nil {
+		nc.hc.ReleaseReader(br)
+		nc.pool.discard(cc)
+		st.up = upstreamCall{}
+		resp.Header.Reset()
+		if reused && !st.reqBody.sent && (errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) || isReset(err)) {
+			return errStale
+		}
+		return err
+	}
+	if uc != nil {
+		uc.used = true
+	}
+	st.up.br = br
+	st.up.answered = true
+	return nil
+}
+
+// setHost sets the Host the backend sees, per pass_host.
+func setHost(hdr *fasthttp.RequestHeader, node *upstream.Node, pool *upstream.Pool) {
+	switch pool.PassHost {
+	case "node":
+		hdr.SetHost(node.HostHeader)
+	case "rewrite":
+		hdr.SetHost(pool.UpstreamHost)
+	default:
+		if len(hdr.Host()) == 0 {
+			hdr.SetHost(node.HostHeader)
+		}
+	}
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && !op.Timeout()
+}
+
+// clientFailed ends a request whose client went away or stalled: a
+// client too slow with its body gets 408, a departed one no answer at all.
+func (st *state) clientFailed() {
+	st.s.cfg.Observer.UpstreamError(st.route, "client_closed")
+	st.ctx.Response.Header.Reset()
+	st.up.answered = false
+	if err := st.reqBody.clientErr; err != nil && isTimeout(err) && !st.clientGone.Load() {
+		st.ctx.SetConnectionClose()
+		st.ex.Reject(http.StatusRequestTimeout, "request_timeout", "the request body was not received in time")
+		return
+	}
+	st.clientGone.Store(true)
+	st.dropConnection()
+}
+
+// dropConnection closes the client connection without an answer.
+func (st *state) dropConnection() {
+	st.ctx.HijackSetNoResponse(true)
+	st.ctx.Hijack(func(net.Conn) {}) // fasthttp closes it when this returns
+}
+
+// lingerTime is how long a connection refused mid-body keeps reading (and
+// dropping) what the client still sends, so the client gets to read the
+// answer before the close resets the connection (as net/http does).
+const lingerTime = time.Second
+
+// lingerClose ends the connection after the answer: write side closed,
+// then the unread body drained for up to lingerTime.
+func (st *state) lingerClose() {
+	raw := st.ctx.Conn()
+	// The answer is written here, not by fasthttp, which would close the
+	// connection at once after a Connection: close answer.
+	st.ctx.Response.Header.SetConnectionClose()
+	answer := []byte(st.ctx.Response.String())
+	st.ctx.HijackSetNoResponse(true)
+	st.ctx.Hijack(func(c net.Conn) {
+		if _, err := c.Write(answer); err != nil {
+			return
+		}
+		closeWrite(raw)
+		_ = raw.SetReadDeadline(time.Now().Add(lingerTime))
+		_, _ = io.Copy(io.Discard, c) // through fasthttp's read buffer
+	})
+}
+
+// failed answers a request whose upstream call failed, in the gateway's
+// JSON shape.
+func (st *state) failed(err error) {
+	rt, obs := st.route, st.s.cfg.Observer
+	st.ctx.Response.Header.Reset()
+	switch {
+	case errors.Is(err, plugin.ErrBodyTooLarge) || errors.Is(st.reqBody.err, plugin.ErrBodyTooLarge):
+		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than this route allows")
+		st.lingerClose()
+	case errors.Is(err, errNoNode):
+		obs.UpstreamError(rt, "no_node")
+		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+	case isTimeout(err):
+		obs.UpstreamError(rt, "timeout")
+		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
+	default:
+		kind := "broken"
+		if isDialError(err) {
+			kind = "connect"
+		}
+		obs.UpstreamError(rt, kind)
+		st.s.cfg.Logger.Debug("upstream call failed", "err", err, "request_id", st.ex.RequestID())
+		st.ex.Reject(http.StatusBadGateway, "upstream_unavailable", "the upstream could not be reached")
+	}
+	// An unread rest of the body is discarded by fasthttp (up to 256 KiB)
+	// or the connection closed, so the next request is never misread.
+}
+
+// answer turns the backend's answer into the client's: hop-by-hop headers
+// out, X-Request-Id in, response filters, then the body read whole or
+// streamed.
+func (st *state) answer(h head) (streaming bool) {
+	resp := &st.ctx.Response
+	up := &st.up
+	if resp.Header.StatusCode() == http.StatusSwitchingProtocols {
+		// Only an upgrade request may be switched; anything else is a
+		// backend speaking out of turn.
+		up.nc.hc.ReleaseReader(up.br)
+		up.nc.pool.discard(up.cc)
+		*up = upstreamCall{}
+		st.failed(errors.New("unexpected 101 Switching Protocols"))
+		return false
+	}
+	closeUp := resp.Header.ConnectionClose()
+	resp.Header.ResetConnectionClose()
+	st.stripResponseHops()
+	resp.Header.SetBytesV("X-Request-Id", st.idBuf)
+	st.applyPreAnswer()
+	for _, f := range st.route.Response {
+		f.OnResponse(&st.ex)
+	}
+
+	code := resp.Header.StatusCode()
+	cl := resp.Header.ContentLength()
+	switch {
+	case st.ctx.IsHead() || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified:
+		resp.SkipBody = true
+		st.releaseUpstream(closeUp)
+		return false
+	case cl >= 0 && cl <= smallBody:
+		err := resp.ReadBody(up.br, 0)
+		if err != nil {
+			st.releaseUpstream(true)
+			up.answered = false
+			resp.ResetBody()
+			st.failed(err)
+			return false
+		}
+		st.releaseUpstream(closeUp)
+		return false
+	}
+	// Stream: the backend's body is read by fasthttp's writer through
+	// responseBody, which gives the connection back when it is done.
+	st.resp.begin(up, closeUp || cl == -2)
+	st.up = upstreamCall{answered: true}
+	if cl == -2 {
+		cl = -1 // read to the backend's close; the client gets it chunked
+	}
+	resp.SetBodyStream(&st.resp, cl)
+	return true
+}
+
+// releaseUpstream gives the connection back to its pool, or closes it.
+func (st *state) releaseUpstream(closeConn bool) {
+	up := &st.up
+	if up.nc == nil {
+		return
+	}
+	up.nc.hc.ReleaseReader(up.br)
+	if closeConn {
+		up.nc.pool.discard(up.cc)
+	} else {
+		up.nc.pool.release(up.cc)
+	}
+	up.nc, up.cc, up.conn, up.br = nil, nil, nil, nil
+}
+
+// stripResponseHops removes hop-by-hop headers of the backend's answer.
+func (st *state) stripResponseHops() {
+	hdr := &st.ctx.Response.Header
+	found := false
+	for k := range hdr.All() { // one pass; most answers have none
+		if isHopByHop(k) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	conn := hdr.Peek("Connection")
+	st.hops = 0
+	st.noteConnection(conn)
+	// Copy the names: deleting headers moves the bytes they point into.
+	var names [8][32]byte
+	var lens [8]int
+	n := 0
+	for i := range st.hops {
+		if len(st.hopTokens[i]) <= len(names[0]) {
+			lens[n] = copy(names[n][:], st.hopTokens[i])
+			n++
+		}
+	}
+	for i := range n {
+		hdr.DelBytes(names[i][:lens[i]])
+	}
+	for _, name := range hopHeaders {
+		if name != "Trailer" { // fasthttp frames announced trailers itself
+			hdr.Del(name)
+		}
+	}
+	st.hops = 0
+}
+
+// beginWait marks the start of the wait for the upstream, which the
+// watcher may cut short when the client leaves.
+func (st *state) beginWait(conn net.Conn) {
+	st.mu.Lock()
+	st.upConn = conn
+	st.waitingSince.Store(time.Now().UnixNano())
+	st.mu.Unlock()
+}
+
+func (st *state) endWait() {
+	st.mu.Lock()
+	st.upConn = nil
+	st.waitingSince.Store(0)
+	st.mu.Unlock()
+}

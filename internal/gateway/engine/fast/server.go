@@ -1,0 +1,222 @@
+// Package fast is the gateway's HTTP/1.1 hot-path engine, built on
+// valyala/fasthttp: connection and request state are reused, no goroutine is
+// started per request, headers are read in place, and the upstream round
+// trip runs on the serving goroutine over the node's keep-alive pool. It
+// drives the same compiled routing table and plugin chains as the net/http
+// engine, through plugin.Exchange.
+//
+// TLS is planned as a front that chooses by ALPN: "http/1.1" connections
+// are handed to this engine's Serve, "h2" ones (and cleartext h2c) to the
+// net/http engine; Server.Serve takes any net.Listener so that split needs
+// no change here.
+package fast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// Observer receives what metrics need. route is nil for requests no route
+// matched.
+type Observer interface {
+	Observe(route *routing.Route, status int, elapsed time.Duration)
+	UpstreamError(route *routing.Route, kind string)
+}
+
+// Config of a Server. Zero durations and sizes take the defaults noted.
+type Config struct {
+	Table    *atomic.Pointer[routing.Table]
+	Observer Observer
+	Logger   *slog.Logger
+	// MaxHeaderBytes bounds the request line and headers (431 above);
+	// 64 KiB when 0.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body (413 above); 0 is unlimited.
+	MaxBodyBytes int64
+	// ReadHeaderTimeout bounds the wait for a whole request header; 30 s.
+	ReadHeaderTimeout time.Duration
+	// BodyTimeout bounds the wait between two reads of a request body
+	// (nginx's client_body_timeout); 60 s.
+	BodyTimeout time.Duration
+	// SendTimeout bounds the wait between two writes to the client (nginx's
+	// send_timeout), so a client that stops reading is cut off; 60 s.
+	SendTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long; 120 s.
+	IdleTimeout time.Duration
+}
+
+// Defaults of Config.
+const (
+	defaultMaxHeaderBytes    = 64 << 10
+	defaultReadHeaderTimeout = 30 * time.Second
+	defaultBodyTimeout       = 60 * time.Second
+	defaultSendTimeout       = 60 * time.Second
+	defaultIdleTimeout       = 120 * time.Second
+	// prefetchBody is how much of a request body is read before the
+	// handler runs; larger bodies stream through.
+	prefetchBody = 16 << 10
+	// watchAfter is how long a request waits for its upstream before the
+	// watcher starts checking that its client is still there.
+	watchAfter = 100 * time.Millisecond
+)
+
+// Server is the fast engine on one or more listeners.
+type Server struct {
+	cfg     Config
+	srv     *fasthttp.Server
+	clients clients
+	states  freeList
+	watch   watcher
+	tunnels tunnels
+	conns   openConns
+	closing atomic.Bool
+	stopped chan struct{}
+	once    sync.Once
+}
+
+// NewServer returns a server for cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = defaultMaxHeaderBytes
+	}
+	cfg.ReadHeaderTimeout = orDefault(cfg.ReadHeaderTimeout, defaultReadHeaderTimeout)
+	cfg.BodyTimeout = orDefault(cfg.BodyTimeout, defaultBodyTimeout)
+	cfg.SendTimeout = orDefault(cfg.SendTimeout, defaultSendTimeout)
+	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, defaultIdleTimeout)
+	s := &Server{cfg: cfg, stopped: make(chan struct{})}
+	s.states.s = s
+	s.watch.s = s
+	s.srv = &fasthttp.Server{
+		Handler:       s.serve,
+		ErrorHandler:  s.parseError,
+		ExpectHandler: s.expect,
+		ConnState:     s.conns.track,
+		// fasthttp bounds the request header by its read buffer.
+		ReadBufferSize:  cfg.MaxHeaderBytes,
+		WriteBufferSize: 16 << 10,
+		// Applies from a request's first byte through its header (and the
+		// prefetched body); a streamed body moves the deadline itself.
+		ReadTimeout: cfg.ReadHeaderTimeout,
+		// Set before the answer is written; a streamed body moves it.
+		WriteTimeout:                 cfg.SendTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		MaxRequestBodySize:           prefetchBody,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		NoDefaultDate:                true,
+		CloseOnShutdown:              true,
+		Logger:                       fasthttpLogger{cfg.Logger},
+	}
+	return s
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Serve accepts connections on ln until Shutdown or Close; it then
+// returns nil.
+func (s *Server) Serve(ln net.Listener) error {
+	s.once.Do(func() { go s.watch.run(s.stopped) })
+	err := s.srv.Serve(ln)
+	if s.closing.Load() {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fast engine: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting, lets in-flight requests finish (or ctx end)
+// and closes idle upstream connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	err := s.srv.ShutdownWithContext(ctx)
+	s.stop()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("fast engine shutdown: %w", err)
+	}
+	return err
+}
+
+// Close stops at once: listeners and connections are closed.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // an ended context makes fasthttp close what is open
+	_ = s.srv.ShutdownWithContext(ctx)
+	s.conns.closeAll()
+	s.tunnels.closeAll()
+	s.stop()
+	return nil
+}
+
+func (s *Server) stop() {
+	select {
+	case <-s.stopped:
+	default:
+		close(s.stopped)
+	}
+	s.clients.closeIdle()
+}
+
+// noDeadline clears a deadline.
+var noDeadline time.Time
+
+// openConns tracks client connections so Close can end active ones
+// (fasthttp's shutdown only waits for them).
+type openConns struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (o *openConns) track(c net.Conn, state fasthttp.ConnState) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch state {
+	case fasthttp.StateNew:
+		if o.m == nil {
+			o.m = map[net.Conn]struct{}{}
+		}
+		o.m[c] = struct{}{}
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		delete(o.m, c)
+	}
+}
+
+func (o *openConns) closeAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for c := range o.m {
+		_ = c.Close()
+	}
+}
+
+// fasthttpLogger sends fasthttp's own messages (broken client
+// connections, mostly) to debug: metrics count what matters.
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug(fmt.Sprintf(format, args...), "engine", "fast")
+	}
+}

@@ -1,0 +1,244 @@
+package fast
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
+)
+
+// state is one request's engine state, reused. It is the plugin.Backing of
+// its Exchange. A state lives from the handler's start until the answer's
+// body was written (for a streamed body, after the handler returned).
+type state struct {
+	s     *Server
+	ctx   *fasthttp.RequestCtx
+	start time.Time
+	route *routing.Route
+	// pool is the side of the route's canary Pick chose (the route's
+	// upstream without one); nil until the request goes upstream.
+	pool   *upstream.Pool
+	canary bool
+
+	params match.Params
+	ex     plugin.Exchange
+	status int // what the client was answered; 0 before
+
+	path    string // decoded request path, for routing and plugins
+	pathBuf []byte
+	idBuf   []byte
+	uriBuf  []byte
+	xffBuf  []byte
+
+	client    netip.Addr
+	clientSet bool
+	// bodyLimit is the smallest body limit in force, when limited.
+	bodyLimit int64
+	limited   bool
+	// hop names the headers of the Connection header (hop-by-hop).
+	hopTokens [8][]byte
+	hops      int
+
+	// preAnswer are the answer's headers plugins set before the backend
+	// answered; reading the backend's header resets ctx.Response, so they
+	// are applied again after it.
+	preAnswer []headerEdit
+
+	up      upstreamCall
+	reqBody requestBody
+	resp    responseBody
+
+	// waitingSince is when the upstream wait began (unix nanos), 0 when
+	// not waiting; the watcher reads it. mu orders the watcher's check of
+	// the client against the end of the wait.
+	mu           sync.Mutex
+	waitingSince atomic.Int64
+	clientGone   atomic.Bool
+	upConn       net.Conn // the upstream connection in use, for the watcher
+}
+
+// freeList keeps every state ever made, so the watcher can scan them and
+// a state is never lost to a GC'd pool: their number is the peak number
+// of concurrent requests.
+type freeList struct {
+	s    *Server
+	mu   sync.Mutex
+	free []*state
+	all  atomic.Pointer[[]*state]
+}
+
+func (f *freeList) get() *state {
+	f.mu.Lock()
+	if n := len(f.free); n > 0 {
+		st := f.free[n-1]
+		f.free = f.free[:n-1]
+		f.mu.Unlock()
+		return st
+	}
+	st := &state{s: f.s}
+	st.reqBody.st = st
+	st.resp.st = st
+	var all []*state
+	if p := f.all.Load(); p != nil {
+		all = append(all, *p...)
+	}
+	all = append(all, st)
+	f.all.Store(&all)
+	f.mu.Unlock()
+	return st
+}
+
+func (f *freeList) put(st *state) {
+	f.mu.Lock()
+	f.free = append(f.free, st)
+	f.mu.Unlock()
+}
+
+// snapshot lists every state, for the watcher.
+func (f *freeList) snapshot() []*state {
+	if p := f.all.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (st *state) reset() {
+	st.ex.Release()
+	st.params.Reset()
+	st.ctx, st.route, st.status = nil, nil, 0
+	st.pool, st.canary = nil, false
+	st.path = ""
+	st.client, st.clientSet = netip.Addr{}, false
+	st.bodyLimit, st.limited = 0, false
+	for i := range st.hops {
+		st.hopTokens[i] = nil
+	}
+	st.hops = 0
+	clear(st.preAnswer)
+	st.preAnswer = st.preAnswer[:0]
+	st.up = upstreamCall{}
+	st.reqBody.reset()
+	st.resp.reset()
+	st.clientGone.Store(false)
+}
+
+// b2s views b as a string without copying. The string is valid as long as
+// b is: for request data, until the request ends (plugin.Exchange's rule).
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (st *state) Method() string { return b2s(st.ctx.Method()) }
+func (st *state) Path() string   { return st.path }
+func (st *state) Host() string   { return match.HostOnly(b2s(st.ctx.Request.Header.Host())) }
+
+func (st *state) Header(name string) string {
+	return b2s(st.ctx.Request.Header.Peek(name))
+}
+
+func (st *state) Query(name string) string {
+	return b2s(st.ctx.QueryArgs().Peek(name))
+}
+
+func (st *state) ClientAddr() netip.Addr {
+	if !st.clientSet {
+		st.clientSet = true
+		if ta, ok := st.ctx.RemoteAddr().(*net.TCPAddr); ok {
+			st.client = ta.AddrPort().Addr().Unmap()
+		} else if ap, err := netip.ParseAddrPort(st.ctx.RemoteAddr().String()); err == nil {
+			st.client = ap.Addr().Unmap()
+		}
+	}
+	return st.client
+}
+
+// ContentLength is -1 for a chunked body and 0 for none.
+func (st *state) ContentLength() int64 {
+	switch n := st.ctx.Request.Header.ContentLength(); {
+	case n == -1:
+		return -1
+	case n < 0:
+		return 0
+	default:
+		return int64(n)
+	}
+}
+
+// LimitBody keeps the smallest limit: the engine's and every plugin's.
+func (st *state) LimitBody(n int64) {
+	n = max(n, 0)
+	if !st.limited || n < st.bodyLimit {
+		st.bodyLimit, st.limited = n, true
+	}
+}
+
+func (st *state) SetUpstreamHeader(name, value string) { st.ctx.Request.Header.Set(name, value) }
+func (st *state) DelUpstreamHeader(name string)        { st.ctx.Request.Header.Del(name) }
+
+func (st *state) ResponseStatus() int {
+	if st.up.answered {
+		return st.ctx.Response.StatusCode()
+	}
+	return st.status
+}
+
+func (st *state) ResponseHeader(name string) string {
+	return b2s(st.ctx.Response.Header.Peek(name))
+}
+
+func (st *state) SetResponseHeader(name, value string) {
+	st.ctx.Response.Header.Set(name, value)
+	if !st.up.answered {
+		st.preAnswer = append(st.preAnswer, headerEdit{name, value, false})
+	}
+}
+
+func (st *state) DelResponseHeader(name string) {
+	st.ctx.Response.Header.Del(name)
+	if !st.up.answered {
+		st.preAnswer = append(st.preAnswer, headerEdit{name, "", true})
+	}
+}
+
+// headerEdit is a change to the answer's headers.
+type headerEdit struct {
+	name, value string
+	del         bool
+}
+
+// applyPreAnswer repeats, on the backend's answer, the header edits made
+// before it arrived (X-RateLimit-*, CORS, …).
+func (st *state) applyPreAnswer() {
+	h := &st.ctx.Response.Header
+	for _, e := range st.preAnswer {
+		if e.del {
+			h.Del(e.name)
+		} else {
+			h.Set(e.name, e.value)
+		}
+	}
+}
+
+// WriteError sends a gateway error. Headers a plugin set before (Allow,
+// Retry-After) stay.
+func (st *state) WriteError(status int, body []byte) {
+	r := &st.ctx.Response
+	r.SetStatusCode(status)
+	r.Header.SetContentType("application/json")
+	r.Header.Set("Cache-Control", "no-store")
+	r.Header.SetBytesV("X-Request-Id", st.idBuf)
+	r.SetBody(body)
+	st.status = status
+}

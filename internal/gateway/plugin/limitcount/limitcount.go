@@ -1,0 +1,181 @@
+// Package limitcount is the limit-count plugin: at most count requests per
+// time window per key (consumer, client address, route or a header), with
+// X-RateLimit-* headers and 429 + Retry-After past the limit. Counters live
+// in a Registry the gateway keeps across config reloads, so publishing does
+// not reset anyone's quota (DESIGN.md rule 8).
+package limitcount
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+)
+
+// Config is the plugin configuration (PRODUCT.md §5).
+type Config struct {
+	Count      int64   `json:"count"`
+	TimeWindow float64 `json:"time_window"` // seconds
+	// Key is consumer, remote_addr, route or header:NAME; consumer falls
+	// back to the client address when no credential identified one.
+	Key string `json:"key,omitempty"`
+	// Policy is local (counters in this gateway); redis (cluster-wide)
+	// comes with the cluster rate-limit work.
+	Policy string `json:"policy,omitempty"`
+}
+
+// key kinds
+const (
+	byConsumer = iota
+	byAddr
+	byRoute
+	byHeader
+)
+
+// Filter is the compiled plugin for one route.
+type Filter struct {
+	count    int64
+	window   time.Duration
+	kind     int
+	header   string
+	limit    string // Count formatted once
+	counters *window
+	now      func() time.Time
+}
+
+// New validates cfg and binds the filter to its counters in reg, found by
+// scope (the route's stable id and where the config came from) so a reload
+// keeps them. reg may be nil (validation only).
+func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
+	if cfg.Count <= 0 {
+		return nil, errors.New("count must be a positive number of requests")
+	}
+	if cfg.TimeWindow <= 0 || cfg.TimeWindow > 366*24*3600 || math.IsNaN(cfg.TimeWindow) {
+		return nil, errors.New("time_window must be a positive number of seconds (at most a year)")
+	}
+	switch cfg.Policy {
+	case "", "local":
+	case "redis":
+		return nil, errors.New(`policy "redis" needs the gateway's Redis connection, which this release does not have yet; use "local"`)
+	default:
+		return nil, fmt.Errorf("policy %q is not local or redis", cfg.Policy)
+	}
+	f := &Filter{count: cfg.Count, window: time.Duration(cfg.TimeWindow * float64(time.Second)),
+		limit: strconv.FormatInt(cfg.Count, 10), now: time.Now}
+	switch k := cfg.Key; {
+	case k == "" || k == "consumer":
+		f.kind = byConsumer
+	case k == "remote_addr":
+		f.kind = byAddr
+	case k == "route":
+		f.kind = byRoute
+	case strings.HasPrefix(k, "header:") && len(k) > len("header:"):
+		f.kind, f.header = byHeader, http.CanonicalHeaderKey(k[len("header:"):])
+	default:
+		return nil, fmt.Errorf("key %q is not consumer, remote_addr, route or header:NAME", k)
+	}
+	if f.window < time.Millisecond {
+		return nil, errors.New("time_window must be at least a millisecond")
+	}
+	if reg == nil {
+		reg = NewRegistry()
+	}
+	f.counters = reg.window(fmt.Sprintf("%s|%s|%d|%d", scope, cfg.Key, cfg.Count, f.window))
+	return f, nil
+}
+
+// OnRequest counts the request against its key's quota.
+func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
+	now := f.now()
+	var used int64
+	var resetAt time.Time
+	switch f.kind {
+	case byRoute:
+		used, resetAt = f.counters.hit(now, f.window, keyOf{})
+	case byHeader:
+		used, resetAt = f.counters.hit(now, f.window, keyOf{s: ex.Header(f.header)})
+	case byConsumer:
+		if c, ok := ex.Consumer(); ok {
+			used, resetAt = f.counters.hit(now, f.window, keyOf{s: c.ApplicationID})
+			break
+		}
+		fallthrough
+	default:
+		used, resetAt = f.counters.hit(now, f.window, keyOf{addr: ex.ClientAddr()})
+	}
+	remaining := max(f.count-used, 0)
+	reset := int64(math.Ceil(resetAt.Sub(now).Seconds()))
+	ex.SetResponseHeader("X-RateLimit-Limit", f.limit)
+	ex.SetResponseHeader("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+	ex.SetResponseHeader("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	if used > f.count {
+		ex.SetResponseHeader("Retry-After", strconv.FormatInt(max(reset, 1), 10))
+		ex.Reject(http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the time in Retry-After")
+		return true
+	}
+	return false
+}
+
+// keyOf is one counted key: a client address or a string (consumer id,
+// header value); the zero value is the whole route.
+type keyOf struct {
+	addr netip.Addr
+	s    string
+}
+
+// window counts hits per key in fixed windows aligned to the window
+// length. Only the current window's counts are kept, so memory is bounded
+// by the keys seen in one window.
+type window struct {
+	mu     sync.Mutex
+	start  int64 // unix nanos of the current window's start
+	counts map[keyOf]int64
+}
+
+func (w *window) hit(now time.Time, length time.Duration, k keyOf) (used int64, resetAt time.Time) {
+	n := now.UnixNano()
+	start := n - n%int64(length)
+	w.mu.Lock()
+	if start != w.start || w.counts == nil {
+		w.start = start
+		clear(w.counts)
+		if w.counts == nil {
+			w.counts = map[keyOf]int64{}
+		}
+	}
+	c, ok := w.counts[k]
+	if !ok && k.s != "" {
+		k.s = strings.Clone(k.s) // the engine's view of a header is not ours to keep
+	}
+	c++
+	w.counts[k] = c
+	w.mu.Unlock()
+	return c, time.Unix(0, start+int64(length))
+}
+
+// Registry holds the counters of every limit-count filter, across reloads.
+type Registry struct {
+	mu sync.Mutex
+	m  map[string]*window
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{m: map[string]*window{}} }
+
+func (r *Registry) window(id string) *window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.m[id]
+	if !ok {
+		w = &window{}
+		r.m[id] = w
+	}
+	return w
+}
