@@ -31,6 +31,12 @@ type problem struct {
 	Status int               `json:"status"`
 	Detail string            `json:"detail"`
 	Errors []spec.FieldError `json:"errors,omitempty"`
+	// Extension members of a lifecycle refusal (release.StateError).
+	State          string   `json:"state,omitempty"`
+	AllowedActions []string `json:"allowed_actions,omitempty"`
+
+	// Route collisions and moved URLs of a 409 (sync.go).
+	problemExtensions
 }
 
 // errUnauthorized is returned when no valid bearer token was presented.
@@ -89,8 +95,11 @@ func toProblem(err error) (problem, bool) {
 			Detail: detail(err.Error())}, false
 	case errors.Is(err, release.ErrState):
 		// release.ErrState errors carry the state and the allowed actions.
-		return problem{Type: typeState, Title: "Conflict", Status: http.StatusConflict,
-			Detail: detail(err.Error())}, false
+		p := problem{Type: typeState, Title: "Conflict", Status: http.StatusConflict, Detail: detail(err.Error())}
+		if se, ok := errors.AsType[*release.StateError](err); ok {
+			p.Detail, p.State, p.AllowedActions = detail(se.Error()), se.State, se.Allowed
+		}
+		return p, false
 	case errors.Is(err, store.ErrConflict):
 		return problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
 			Detail: detail(err.Error())}, false
@@ -113,6 +122,7 @@ func fieldList(fe spec.FieldErrors) string {
 // writeError answers err as a problem and logs internal causes.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := toProblem(err)
+	p.extend(err)
 	if internal {
 		s.log.Error("admin api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -66,9 +67,15 @@ func (c *call) patchGroup() (any, error) { return c.updateGroup(true) }
 func (c *call) putGroup() (any, error)   { return c.updateGroup(false) }
 
 // updateGroup changes a group; a new path_prefix changes every public URL
-// of the group, so it bumps the group's revision and gateways reload.
+// of the group, so it bumps the group's revision and gateways reload. When
+// services run there, their URLs move: that needs ?confirm=true, else the
+// answer is 409 with the URLs that would change (release.Move).
 func (c *call) updateGroup(patch bool) (any, error) {
 	body, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	confirm, err := c.confirmed()
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +92,29 @@ func (c *call) updateGroup(patch bool) (any, error) {
 		if err := g.Validate(); err != nil {
 			return err
 		}
+		before, err := tx.Snapshot(c.ctx(), []string{g.Name})
+		if err != nil {
+			return fmt.Errorf("update gateway group %q: %w", g.Name, err)
+		}
 		if err := tx.UpdateGroup(c.ctx(), &g); err != nil {
 			return onConflict(err, "update gateway group %q", g.Name)
 		}
 		if g.PathPrefix != old.PathPrefix {
-			rev, err := tx.BumpRevision(c.ctx(), g.Name)
+			what := fmt.Sprintf("changing the path_prefix of gateway group %q from %q to %q", g.Name, old.PathPrefix, g.PathPrefix)
+			moved, err := release.Move(c.ctx(), tx, c.user.Username, what, before, confirm)
 			if err != nil {
-				return fmt.Errorf("update gateway group %q: bump revision: %w", g.Name, err)
+				return err
 			}
-			g.Revision = rev
+			if len(moved) == 0 {
+				// Nothing runs there: no release to record, but gateways
+				// still reload the group with its new prefix.
+				if _, err := tx.BumpRevision(c.ctx(), g.Name); err != nil {
+					return fmt.Errorf("update gateway group %q: bump revision: %w", g.Name, err)
+				}
+			}
+			if g, err = tx.GetGroup(c.ctx(), g.Name); err != nil {
+				return fmt.Errorf("update gateway group %q: %w", g.Name, err)
+			}
 		}
 		return c.audit(tx, "gateway_group.update", groupResource(g.Name), g)
 	})
@@ -116,11 +137,39 @@ func (c *call) deleteGroup() (any, error) {
 		if len(deps) > 0 {
 			return withDetail(store.ErrConflict, "gateway group %q still runs %d service(s); take them off first", name, len(deps))
 		}
+		if err := c.groupUnused(tx, name); err != nil {
+			return err
+		}
 		if err := tx.DeleteGroup(c.ctx(), name); err != nil {
 			return onConflict(err, "gateway group %q is still in use", name)
 		}
 		return c.audit(tx, "gateway_group.delete", groupResource(name), map[string]string{"name": name})
 	})
+}
+
+// groupUnused refuses to delete a group that a project names as its test
+// or production stage: the project's lifecycle actions would have nowhere
+// to go.
+func (c *call) groupUnused(tx store.Tx, name string) error {
+	var users []string
+	for page := 1; ; page++ {
+		items, total, err := tx.ListProjects(c.ctx(), store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return fmt.Errorf("delete gateway group %q: %w", name, err)
+		}
+		for _, p := range items {
+			if p.TestGroup == name || p.ProductionGroup == name {
+				users = append(users, p.ID)
+			}
+		}
+		if len(items) == 0 || page*500 >= total {
+			break
+		}
+	}
+	if len(users) > 0 {
+		return withDetail(store.ErrConflict, "gateway group %q is the test or production group of project(s) %q; change their test_group and production_group first", name, users)
+	}
+	return nil
 }
 
 // groupService is one service running in a gateway group.

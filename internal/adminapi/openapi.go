@@ -22,7 +22,8 @@ var readOnly = map[reflect.Type][]string{
 	reflect.TypeFor[spec.Project]():      {"created_at", "updated_at"},
 	reflect.TypeFor[spec.GatewayGroup](): {"revision", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Upstream]():     {"id", "project_id", "created_at", "updated_at"},
-	reflect.TypeFor[spec.Service]():      {"id", "project_id", "state", "created_at", "updated_at"},
+	reflect.TypeFor[spec.Service]():      {"id", "project_id", "state", "created_at", "updated_at", "folder_path"},
+	reflect.TypeFor[spec.Folder]():       {"id", "project_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
 }
 
@@ -43,11 +44,14 @@ var fieldNotes = map[reflect.Type]map[string]string{
 	},
 	reflect.TypeFor[spec.GatewayGroup](): {
 		"name":        "immutable; kept on PUT and PATCH",
-		"path_prefix": "template that may use {project}; changing it bumps the group's revision",
+		"path_prefix": "template that may use {project}; changing it bumps the group's revision; when it moves running URLs it needs ?confirm=true",
 	},
 	reflect.TypeFor[spec.Node](): {"weight": "defaults to 100"},
 	reflect.TypeFor[spec.Service](): {
 		"upstream_id": "id or name of an upstream of the project",
+		"path":        "custom path (/x or /x/y), or default: the path of its catalog folder",
+		"folder_id":   "catalog folder of the service (an id of the project's folders)",
+		"folder_path": "the current path of the folder; used in URLs when path is default",
 		"routes":      "filled when read whole; accepted on create only (change routes under /routes)",
 	},
 }
@@ -204,6 +208,7 @@ var pathParamNotes = map[string]string{
 	"s": "service id or name",
 	"r": "route id or name",
 	"v": "version string",
+	"f": "folder id",
 }
 
 var queryParams = map[string]obj{
@@ -211,6 +216,8 @@ var queryParams = map[string]obj{
 	"page_size": {"name": "page_size", "in": "query", "description": "items per page", "schema": obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}},
 	"q":         {"name": "q", "in": "query", "description": "substring of the name", "schema": obj{"type": "string"}},
 	"group":     {"name": "group", "in": "query", "description": "only this gateway group", "schema": obj{"type": "string"}},
+	"confirm":   {"name": "confirm", "in": "query", "description": "true: do it even though it moves the URLs of running services (otherwise 409 with the list)", "schema": obj{"type": "boolean", "default": false}},
+	"project":   {"name": "project", "in": "query", "description": "the project, when several list a service of that name", "schema": obj{"type": "string"}},
 }
 
 // buildOpenAPI renders the OpenAPI 3.1 document of the route table.

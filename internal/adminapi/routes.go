@@ -64,6 +64,9 @@ func (c *call) createRoute() (any, error) {
 		if err != nil {
 			return err
 		}
+		if err := checkEdit(&s); err != nil {
+			return err
+		}
 		now := c.s.now()
 		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = newID(), s.ID, now, now
 		if err := tx.CreateRoute(c.ctx(), &r); err != nil {
@@ -89,6 +92,9 @@ func (c *call) updateRoute(patch bool) (any, error) {
 		if err != nil {
 			return err
 		}
+		if err := checkEdit(&s); err != nil {
+			return err
+		}
 		if r, err = decodeUpdate(body, patch, old); err != nil {
 			return err
 		}
@@ -109,6 +115,9 @@ func (c *call) deleteRoute() (any, error) {
 	return nil, c.tx(func(tx store.Tx) error {
 		s, r, err := c.loadRoute(tx, p, c.path("s"), c.path("r"))
 		if err != nil {
+			return err
+		}
+		if err := checkEdit(&s); err != nil {
 			return err
 		}
 		if err := tx.DeleteRoute(c.ctx(), s.ID, r.ID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -24,6 +25,9 @@ func (c *call) loadService(tx store.Tx, project, idOrName string) (spec.Service,
 // name of the project's upstreams) to the upstream's id.
 func (c *call) checkService(tx store.Tx, s *spec.Service) error {
 	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := c.checkFolder(tx, s); err != nil {
 		return err
 	}
 	if s.UpstreamID == "" {
@@ -71,6 +75,9 @@ func (c *call) listServices() (any, error) {
 		if err != nil {
 			return fmt.Errorf("list services of %q: %w", p, err)
 		}
+		for i := range items {
+			withActions(&items[i])
+		}
 		res = list(items, total)
 		return nil
 	})
@@ -84,6 +91,7 @@ func (c *call) getService() (any, error) {
 		if s, err = c.loadService(tx, c.path("p"), c.path("s")); err != nil {
 			return err
 		}
+		withActions(&s)
 		return c.fillRoutes(tx, &s)
 	})
 	return s, err
@@ -155,6 +163,7 @@ func (c *call) createService() (any, error) {
 		if s.Routes == nil {
 			s.Routes = []spec.Route{}
 		}
+		withActions(&s)
 		return c.audit(tx, "service.create", serviceResource(p, s.ID), s)
 	})
 	return s, err
@@ -178,6 +187,9 @@ func (c *call) updateService(patch bool) (any, error) {
 			return err
 		}
 		old.Routes = nil
+		if err := checkEdit(&old); err != nil {
+			return err
+		}
 		if s, err = decodeUpdate(body, patch, old); err != nil {
 			return err
 		}
@@ -191,9 +203,11 @@ func (c *call) updateService(patch bool) (any, error) {
 		if err := tx.UpdateService(c.ctx(), &s); err != nil {
 			return onConflict(err, "a service named %q already exists in project %q", s.Name, p)
 		}
+		s.AllowedActions = nil
 		if err := c.audit(tx, "service.update", serviceResource(p, s.ID), s); err != nil {
 			return err
 		}
+		withActions(&s)
 		return c.fillRoutes(tx, &s)
 	})
 	return s, err
@@ -204,6 +218,9 @@ func (c *call) deleteService() (any, error) {
 	return nil, c.tx(func(tx store.Tx) error {
 		s, err := c.loadService(tx, p, c.path("s"))
 		if err != nil {
+			return err
+		}
+		if err := release.CheckAction(&s, release.ActionDelete); err != nil {
 			return err
 		}
 		deps, err := tx.ListDeploymentsByService(c.ctx(), s.ID)

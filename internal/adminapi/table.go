@@ -33,6 +33,7 @@ func (s *server) endpoints() []endpoint {
 		U  = P + "/upstreams/{u}"
 		S  = P + "/services/{s}"
 		R  = S + "/routes/{r}"
+		F  = P + "/folders/{f}"
 		ok = http.StatusOK
 		cr = http.StatusCreated
 		nc = http.StatusNoContent
@@ -53,9 +54,9 @@ func (s *server) endpoints() []endpoint {
 		{method: "GET", path: "/gateway-groups", tag: "gateway groups", summary: "List gateway groups", resp: spec.GatewayGroup{}, list: true, query: listParams, status: ok, handle: (*call).listGroups},
 		{method: "POST", path: "/gateway-groups", tag: "gateway groups", summary: "Create a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: cr, handle: (*call).createGroup},
 		{method: "GET", path: G, tag: "gateway groups", summary: "Get a gateway group", resp: spec.GatewayGroup{}, status: ok, handle: (*call).getGroup},
-		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch)", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: ok, handle: (*call).patchGroup},
-		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: ok, handle: (*call).putGroup},
-		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs", status: nc, handle: (*call).deleteGroup},
+		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch); a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).patchGroup},
+		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group; a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).putGroup},
+		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs and no project stage points", status: nc, handle: (*call).deleteGroup},
 		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, status: ok, handle: (*call).groupServices},
 
 		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},
@@ -64,6 +65,13 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: U, tag: "upstreams", summary: "Change an upstream (JSON merge patch)", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).patchUpstream},
 		{method: "PUT", path: U, tag: "upstreams", summary: "Replace an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).putUpstream},
 		{method: "DELETE", path: U, tag: "upstreams", summary: "Delete an upstream no service uses", status: nc, handle: (*call).deleteUpstream},
+
+		{method: "GET", path: P + "/folders", tag: "folders", summary: "List the catalog folders of a project (a tree: parent_id)", resp: spec.Folder{}, list: true, query: listParams, status: ok, handle: (*call).listFolders},
+		{method: "POST", path: P + "/folders", tag: "folders", summary: "Create a catalog folder", req: spec.Folder{}, resp: spec.Folder{}, status: cr, handle: (*call).createFolder},
+		{method: "GET", path: F, tag: "folders", summary: "Get a catalog folder", resp: spec.Folder{}, status: ok, handle: (*call).getFolder},
+		{method: "PATCH", path: F, tag: "folders", summary: "Change a catalog folder (JSON merge patch); a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).patchFolder},
+		{method: "PUT", path: F, tag: "folders", summary: "Replace a catalog folder; a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).putFolder},
+		{method: "DELETE", path: F, tag: "folders", summary: "Delete a catalog folder without folders or services", status: nc, handle: (*call).deleteFolder},
 
 		{method: "GET", path: P + "/services", tag: "services", summary: "List services (without routes)", resp: spec.Service{}, list: true, query: listParams, status: ok, handle: (*call).listServices},
 		{method: "POST", path: P + "/services", tag: "services", summary: "Create a service (state draft); routes given inline are created with it", req: spec.Service{}, resp: spec.Service{}, status: cr, handle: (*call).createService},
@@ -80,10 +88,21 @@ func (s *server) endpoints() []endpoint {
 		{method: "DELETE", path: R, tag: "routes", summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
 
 		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, status: cr, handle: (*call).publish},
+		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target (seed 003); only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, status: ok, handle: (*call).syncVersion},
 		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: spec.Deployment{}, status: ok, handle: (*call).rollback},
 		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, status: ok, handle: (*call).listVersions},
 		{method: "GET", path: S + "/versions/{v}", tag: "publishing", summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
 		{method: "GET", path: S + "/history", tag: "publishing", summary: "Release history (newest first)", resp: spec.HistoryEvent{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
+
+		{method: "POST", path: S + "/actions/submit", tag: "lifecycle", summary: "Submit: publish the template as a new version (default: next patch version, 1.0.0 first) to the project's test group (draft → submitted; published stays published)", req: release.ActionRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionSubmit)},
+		{method: "POST", path: S + "/actions/withdraw", tag: "lifecycle", summary: "Withdraw: take the submitted version off the test group (submitted → draft)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionWithdraw)},
+		{method: "POST", path: S + "/actions/publish", tag: "lifecycle", summary: "Publish: run the test group's version in the production group and list it in the catalog (submitted → published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionPublish)},
+		{method: "POST", path: S + "/actions/republish", tag: "lifecycle", summary: "Republish: replace production's version with the one now in the test group (published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionRepublish)},
+		{method: "POST", path: S + "/actions/disable", tag: "lifecycle", summary: "Disable: take the service off production and test, hide it from the catalog, remember what ran (published → disabled)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionDisable)},
+		{method: "POST", path: S + "/actions/enable", tag: "lifecycle", summary: "Enable: restore exactly what ran before disable (disabled → published)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionEnable)},
+		{method: "GET", path: G + "/history", tag: "gateway groups", summary: "Release history of a gateway group (newest first)", resp: spec.HistoryEvent{}, list: true, query: listParams, status: ok, handle: (*call).groupHistory},
+		{method: "GET", path: "/catalog", tag: "catalog", summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, status: ok, handle: (*call).listCatalog},
+		{method: "GET", path: "/catalog/{service}", tag: "catalog", summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
 
 		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
 	}

@@ -35,6 +35,10 @@ type Options struct {
 	Logger        *slog.Logger
 	Stdout        io.Writer // where the first-start password and the console URL are printed
 	DrainTimeout  time.Duration
+	// Engine of the embedded gateway: "fast" (default) or "nethttp".
+	Engine string
+	// MaxBodyBytes bounds request bodies at the gateway (413); 0: none.
+	MaxBodyBytes int64
 	// OnReady, when set, is called once every listener is open and the
 	// gateway has applied its first config (tests use ":0" addresses).
 	OnReady func(Addrs)
@@ -97,6 +101,8 @@ func Run(ctx context.Context, opts Options) error {
 			Source:       storeSource{st: st},
 			Logger:       log.With("component", "gateway"),
 			DrainTimeout: opts.DrainTimeout,
+			Engine:       opts.Engine,
+			Limits:       gateway.Limits{MaxBodyBytes: opts.MaxBodyBytes},
 			OnListen:     ready.listening,
 			OnApply:      ready.applied,
 		})

@@ -11,36 +11,54 @@ import (
 )
 
 // Commit is the one way a change reaches gateways (DESIGN.md rule 6): it
-// compiles the group's new snapshot with the gateway's own compiler, bumps
-// the group's revision and records the release history and audit entry. It
-// runs inside the caller's transaction, so a refused change leaves nothing.
+// refuses routes that collide with another service's (a *ConflictError,
+// 409), compiles the group's new snapshot with the gateway's own compiler,
+// bumps the group's revision and records the release history and audit
+// entry. It runs inside the caller's transaction, so a refused change
+// leaves nothing.
 func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, error) {
-	snap, err := tx.Snapshot(ctx, []string{ev.Group})
+	return commitGroup(ctx, tx, ev.Group, ev.ServiceID, []spec.HistoryEvent{ev})
+}
+
+// commitGroup is Commit for one or more events of one group: one snapshot
+// check, one new revision, a history and audit entry per event. focus is
+// the service whose route collisions are reported ("" for all).
+func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []spec.HistoryEvent) (int64, error) {
+	snap, err := tx.Snapshot(ctx, []string{group})
 	if err != nil {
-		return 0, fmt.Errorf("assemble snapshot of %s: %w", ev.Group, err)
+		return 0, fmt.Errorf("assemble snapshot of %s: %w", group, err)
+	}
+	if err := snapshotConflicts(&snap, focus); err != nil {
+		return 0, err
 	}
 	if err := routing.Validate(&snap); err != nil {
 		return 0, err
 	}
-	rev, err := tx.BumpRevision(ctx, ev.Group)
+	rev, err := tx.BumpRevision(ctx, group)
 	if err != nil {
-		return 0, fmt.Errorf("bump revision of %s: %w", ev.Group, err)
+		return 0, fmt.Errorf("bump revision of %s: %w", group, err)
 	}
-	ev.Revision = rev
-	if err := tx.AddHistory(ctx, &ev); err != nil {
-		return 0, fmt.Errorf("record history: %w", err)
-	}
-	detail, _ := json.Marshal(map[string]any{
-		"group": ev.Group, "version": ev.Version, "from_version": ev.FromVersion, "revision": rev,
-	})
-	audit := spec.AuditEvent{
-		Actor:    ev.Actor,
-		Action:   "release." + ev.Action,
-		Resource: "/projects/" + ev.ProjectID + "/services/" + ev.ServiceID,
-		Detail:   detail,
-	}
-	if err := tx.AddAudit(ctx, &audit); err != nil {
-		return 0, fmt.Errorf("record audit: %w", err)
+	for _, ev := range evs {
+		ev.Group, ev.Revision = group, rev
+		if err := tx.AddHistory(ctx, &ev); err != nil {
+			return 0, fmt.Errorf("record history: %w", err)
+		}
+		d := map[string]any{
+			"group": ev.Group, "version": ev.Version, "from_version": ev.FromVersion, "revision": rev,
+		}
+		if ev.Detail != "" {
+			d["detail"] = ev.Detail
+		}
+		detail, _ := json.Marshal(d)
+		audit := spec.AuditEvent{
+			Actor:    ev.Actor,
+			Action:   "release." + ev.Action,
+			Resource: "/projects/" + ev.ProjectID + "/services/" + ev.ServiceID,
+			Detail:   detail,
+		}
+		if err := tx.AddAudit(ctx, &audit); err != nil {
+			return 0, fmt.Errorf("record audit: %w", err)
+		}
 	}
 	return rev, nil
 }

@@ -237,8 +237,9 @@ func TestPublishRefused(t *testing.T) {
 				other := e.service(spec.Service{Name: "billing", Path: "/orders", Upstream: nodes("b")}, route)
 				e.mustPublish(other.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
 			},
-			req:  release.PublishRequest{Group: "default", Version: "1.0.0"},
-			kind: errFields, fields: []string{"services[*"},
+			req: release.PublishRequest{Group: "default", Version: "1.0.0"},
+			// A collision with another service is a 409 naming it (conflict_test.go).
+			kind: errConflict,
 		},
 		{
 			name: "a new version that breaks the running one is refused, the old one keeps running",

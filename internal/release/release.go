@@ -35,6 +35,12 @@ type RollbackRequest struct {
 // string the service already has is store.ErrConflict. Invalid input is
 // spec.FieldErrors. Runs inside tx; the caller commits.
 func Publish(ctx context.Context, tx store.Tx, actor, project, service string, req PublishRequest) (spec.Deployment, error) {
+	return publish(ctx, tx, actor, project, service, req, spec.HistoryEvent{Action: "publish"})
+}
+
+// publish is Publish recorded as the action and with the detail of ev (a
+// lifecycle submit is a publish to the project's test group).
+func publish(ctx context.Context, tx store.Tx, actor, project, service string, req PublishRequest, ev spec.HistoryEvent) (spec.Deployment, error) {
 	var fe spec.FieldErrors
 	if req.Group == "" {
 		fe.Add("group", "is required")
@@ -97,7 +103,7 @@ func Publish(ctx context.Context, tx store.Tx, actor, project, service string, r
 	if err := tx.PutDeployment(ctx, &d); err != nil {
 		return spec.Deployment{}, fmt.Errorf("deploy %s@%s to %s: %w", svc.Name, req.Version, req.Group, err)
 	}
-	ev := spec.HistoryEvent{ProjectID: project, ServiceID: svc.ID, Group: req.Group, Action: "publish", Version: req.Version, Actor: actor}
+	ev.ProjectID, ev.ServiceID, ev.Group, ev.Version, ev.Actor = project, svc.ID, req.Group, req.Version, actor
 	if running {
 		ev.FromVersion = prev.Version
 	}

@@ -108,7 +108,7 @@ func TestRollbackRefused(t *testing.T) {
 				e.mustPublish(other.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
 			},
 			req:  release.RollbackRequest{Group: "default", Version: "1.0.0"},
-			kind: errFields, fields: []string{"services[*"},
+			kind: errConflict, // a collision with another service's route
 		},
 	}
 	for _, tc := range cases {

@@ -108,8 +108,15 @@ type Upstream struct {
 	Retries      *int       `json:"retries,omitempty"`   // default: one retry on another node for idempotent requests
 	PassHost     string     `json:"pass_host,omitempty"` // pass (default) | node | rewrite
 	UpstreamHost string     `json:"upstream_host,omitempty"`
-	CreatedAt    time.Time  `json:"created_at,omitzero"`
-	UpdatedAt    time.Time  `json:"updated_at,omitzero"`
+	// URL registers a third-party API (seed 001): "https://host[:port]/base"
+	// instead of nodes. The backend's address stays hidden from callers
+	// (Location rewritten, identifying headers dropped) and the target's own
+	// Host is sent unless pass_host says otherwise.
+	URL string `json:"url,omitempty"`
+	// TLSVerify checks an https backend's certificate; default true.
+	TLSVerify *bool     `json:"tls_verify,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Plugins maps a plugin name to its raw configuration; the gateway's
@@ -153,15 +160,20 @@ type Service struct {
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Protocols   []string          `json:"protocols,omitempty"`
-	Path        string            `json:"path,omitempty"` // service path prefix: "" or "/x[/y]"
+	Path        string            `json:"path,omitempty"`        // service path prefix: "", "/x[/y]" or "default" (the folder's path)
+	FolderID    string            `json:"folder_id,omitempty"`   // catalog folder of the service
+	FolderPath  string            `json:"folder_path,omitempty"` // the folder's path now; filled by the store when read
 	Hosts       []string          `json:"hosts,omitempty"`
 	Plugins     Plugins           `json:"plugins,omitempty"`
 	UpstreamID  string            `json:"upstream_id,omitempty"`
 	Upstream    *Upstream         `json:"upstream,omitempty"` // inline upstream of the template
 	State       string            `json:"state,omitempty"`
-	Routes      []Route           `json:"routes,omitempty"`
-	CreatedAt   time.Time         `json:"created_at,omitzero"`
-	UpdatedAt   time.Time         `json:"updated_at,omitzero"`
+	// AllowedActions is what the lifecycle state allows (PRODUCT.md §3);
+	// filled by the admin API when it answers, never stored.
+	AllowedActions []string  `json:"allowed_actions,omitempty"`
+	Routes         []Route   `json:"routes,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitzero"`
+	UpdatedAt      time.Time `json:"updated_at,omitzero"`
 }
 
 // Version is an immutable snapshot of a service template, routes included.

@@ -21,6 +21,8 @@ type DeployedService struct {
 	Version   string   `json:"version"`
 	Service   Service  `json:"service"` // from the version: routes included
 	Upstream  Upstream `json:"upstream"`
+	// Canary, when set, sends part of the traffic to another upstream.
+	Canary *CanaryRoute `json:"canary,omitempty"`
 }
 
 // GroupPrefix fills the {project} placeholder of a group's path prefix.
@@ -30,9 +32,10 @@ func GroupPrefix(template, project string) string {
 }
 
 // RoutePaths returns the public paths of a route in a group: group prefix +
-// service path + route path. A route without paths answers on /{name}.
+// service path (its folder's path when the service's path is "default") +
+// route path. A route without paths answers on /{name}.
 func RoutePaths(groupPrefix, project string, svc *Service, r *Route) []string {
-	prefix := GroupPrefix(groupPrefix, project) + strings.TrimRight(svc.Path, "/")
+	prefix := GroupPrefix(groupPrefix, project) + strings.TrimRight(svc.EffectivePath(), "/")
 	paths := r.Paths
 	if len(paths) == 0 {
 		paths = []string{"/" + r.Name}

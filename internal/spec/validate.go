@@ -3,9 +3,12 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -174,6 +177,14 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	if u.Discovery != nil && len(u.Nodes) > 0 {
 		fe.Add(prefix+"discovery", "cannot be combined with nodes")
 	}
+	if u.URL != "" {
+		if len(u.Nodes) > 0 || u.Discovery != nil {
+			fe.Add(prefix+"url", "cannot be combined with nodes or discovery")
+		}
+		if _, err := ParseUpstreamURL(u.URL); err != nil {
+			fe.Add(prefix+"url", "%v", err)
+		}
+	}
 	if u.Discovery != nil {
 		if u.Discovery.Registry == "" {
 			fe.Add(prefix+"discovery.registry", "is required")
@@ -234,7 +245,7 @@ func (s *Service) Validate() error {
 			fe.Add(fmt.Sprintf("protocols[%d]", i), "must be http or https")
 		}
 	}
-	if s.Path != "" {
+	if s.Path != "" && s.Path != DefaultPath {
 		if msg := ValidatePath(s.Path); msg != "" {
 			fe.Add("path", "%s", msg)
 		} else if strings.ContainsAny(s.Path, "*{:") {
@@ -310,4 +321,43 @@ func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+// UpstreamURL is a registered API's address, parsed.
+type UpstreamURL struct {
+	Scheme   string // http or https
+	Host     string
+	Port     int
+	BasePath string // "" or "/base" without a trailing slash
+}
+
+// ParseUpstreamURL reads "http(s)://host[:port][/base]".
+func ParseUpstreamURL(raw string) (UpstreamURL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return UpstreamURL{}, errors.New("must be an absolute http or https URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return UpstreamURL{}, errors.New("must be an absolute http or https URL")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return UpstreamURL{}, errors.New("must not carry user info, a query or a fragment")
+	}
+	out := UpstreamURL{Scheme: u.Scheme, Host: u.Hostname(), BasePath: strings.TrimSuffix(u.EscapedPath(), "/")}
+	if _, err := netip.ParseAddr(out.Host); err != nil && !hostRe.MatchString(out.Host) {
+		return UpstreamURL{}, errors.New("has a host that is not an IP address or a host name")
+	}
+	switch p := u.Port(); {
+	case p == "" && u.Scheme == "https":
+		out.Port = 443
+	case p == "":
+		out.Port = 80
+	default:
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return UpstreamURL{}, errors.New("has a port outside 1-65535")
+		}
+		out.Port = n
+	}
+	return out, nil
 }

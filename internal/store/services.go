@@ -9,15 +9,15 @@ import (
 )
 
 const serviceCols = `id, project_id, name, description, labels, protocols, path, hosts, plugins,
-	upstream_id, upstream, state, created_at, updated_at`
+	upstream_id, upstream, state, created_at, updated_at, folder_id`
 
 func scanService(s scanner) (spec.Service, error) {
 	var v spec.Service
 	var labels, protocols, hosts, plugins, upstream string
-	var upstreamID sql.NullString
+	var upstreamID, folderID sql.NullString
 	var created, updated int64
 	if err := s.Scan(&v.ID, &v.ProjectID, &v.Name, &v.Description, &labels, &protocols, &v.Path,
-		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated); err != nil {
+		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated, &folderID); err != nil {
 		return spec.Service{}, err
 	}
 	var c jsonCodec
@@ -29,7 +29,7 @@ func scanService(s scanner) (spec.Service, error) {
 	if c.err != nil {
 		return spec.Service{}, c.err
 	}
-	v.UpstreamID = upstreamID.String
+	v.UpstreamID, v.FolderID = upstreamID.String, folderID.String
 	v.CreatedAt, v.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return v, nil
 }
@@ -55,15 +55,15 @@ func (t *txn) CreateService(ctx context.Context, s *spec.Service) error {
 	}
 	ts := now()
 	s.CreatedAt, s.UpdatedAt = ts, ts
-	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), toNanos(ts))
+	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), toNanos(ts), nullString(s.FolderID))
 	_, err = t.exec(ctx, "INSERT INTO services ("+serviceCols+") VALUES ("+placeholders(1, len(args))+")", args...)
 	if err != nil {
 		switch t.kind(err) {
 		case errUnique:
 			return fmt.Errorf("service %q already exists in project %q: %w", s.Name, s.ProjectID, ErrConflict)
 		case errForeignKey:
-			return fmt.Errorf("create service %q: project %q or its upstream %q: %w",
-				s.Name, s.ProjectID, s.UpstreamID, ErrNotFound)
+			return fmt.Errorf("create service %q: project %q, its upstream %q or its folder %q: %w",
+				s.Name, s.ProjectID, s.UpstreamID, s.FolderID, ErrNotFound)
 		}
 		return fmt.Errorf("create service %q: %w", s.Name, err)
 	}
@@ -78,6 +78,9 @@ func (t *txn) GetService(ctx context.Context, project, idOrName string) (spec.Se
 		ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END LIMIT 1`, project, idOrName))
 	if err != nil {
 		return spec.Service{}, notFound(err, "service %q in project %q", idOrName, project)
+	}
+	if err := t.fillFolderPath(ctx, &s, nil); err != nil {
+		return spec.Service{}, fmt.Errorf("service %q in project %q: %w", idOrName, project, err)
 	}
 	return s, nil
 }
@@ -99,6 +102,12 @@ func (t *txn) ListServices(ctx context.Context, project string, q ListQuery) ([]
 	if err != nil {
 		return nil, 0, err
 	}
+	cache := map[string]string{}
+	for i := range out {
+		if err := t.fillFolderPath(ctx, &out[i], cache); err != nil {
+			return nil, 0, fmt.Errorf("list services of project %q: %w", project, err)
+		}
+	}
 	return out, total, nil
 }
 
@@ -110,18 +119,18 @@ func (t *txn) UpdateService(ctx context.Context, s *spec.Service) error {
 		return fmt.Errorf("update service %s: %w", s.ID, err)
 	}
 	ts := now()
-	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts))
+	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), nullString(s.FolderID))
 	var created int64
 	err = t.queryRow(ctx, `UPDATE services SET name = $3, description = $4, labels = $5, protocols = $6,
 			path = $7, hosts = $8, plugins = $9, upstream_id = $10, upstream = $11, state = $12,
-			updated_at = $13
+			updated_at = $13, folder_id = $14
 		WHERE id = $1 AND project_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		switch t.kind(err) {
 		case errUnique:
 			return fmt.Errorf("service %q already exists in project %q: %w", s.Name, s.ProjectID, ErrConflict)
 		case errForeignKey:
-			return fmt.Errorf("update service %s: upstream %q in project %q: %w", s.ID, s.UpstreamID, s.ProjectID, ErrNotFound)
+			return fmt.Errorf("update service %s: upstream %q or folder %q in project %q: %w", s.ID, s.UpstreamID, s.FolderID, s.ProjectID, ErrNotFound)
 		}
 		return notFound(err, "update service %s in project %q", s.ID, s.ProjectID)
 	}

@@ -39,7 +39,8 @@ func (t *txn) Snapshot(ctx context.Context, groups []string) (spec.Snapshot, err
 
 // deployedServices joins a group's deployments with the versions they run:
 // the service comes frozen from the version, routes included, and the
-// upstream from the deployment.
+// upstream from the deployment; the path of the service's folder is read
+// now (a folder's path change moves its services' URLs).
 func (t *txn) deployedServices(ctx context.Context, group string) ([]spec.DeployedService, error) {
 	out := []spec.DeployedService{}
 	err := t.each(ctx, fmt.Sprintf("services deployed in %q", group), func(rows *sql.Rows) error {
@@ -64,6 +65,12 @@ func (t *txn) deployedServices(ctx context.Context, group string) ([]spec.Deploy
 		ORDER BY d.project_id, s.name, d.service_id`, group)
 	if err != nil {
 		return nil, err
+	}
+	cache := map[string]string{}
+	for i := range out {
+		if err := t.fillFolderPath(ctx, &out[i].Service, cache); err != nil {
+			return nil, fmt.Errorf("services deployed in %q: %w", group, err)
+		}
 	}
 	return out, nil
 }

@@ -91,6 +91,18 @@ type Tx interface {
 	UpdateService(ctx context.Context, s *spec.Service) error
 	DeleteService(ctx context.Context, project, id string) error // routes, versions and history go with it
 
+	// Catalog folders of a project (a tree through ParentID). Create and
+	// Update refuse a parent outside the project (ErrNotFound), a sibling
+	// of the same name and a loop (ErrConflict); Delete refuses a folder
+	// that still holds folders or services (ErrConflict). Services read by
+	// GetService, GetVersion, ListVersions and Snapshot carry the current
+	// path of their folder in FolderPath.
+	CreateFolder(ctx context.Context, f *spec.Folder) error
+	GetFolder(ctx context.Context, project, id string) (spec.Folder, error)
+	ListFolders(ctx context.Context, project string, q ListQuery) ([]spec.Folder, int, error)
+	UpdateFolder(ctx context.Context, f *spec.Folder) error
+	DeleteFolder(ctx context.Context, project, id string) error
+
 	// Routes of a service. Get accepts the id or the name.
 	CreateRoute(ctx context.Context, r *spec.Route) error
 	GetRoute(ctx context.Context, service, idOrName string) (spec.Route, error)
@@ -116,6 +128,14 @@ type Tx interface {
 	ListHistory(ctx context.Context, service string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
 	AddAudit(ctx context.Context, e *spec.AuditEvent) error
 	ListAudit(ctx context.Context, q ListQuery) ([]spec.AuditEvent, int, error) // newest first
+
+	// Publishing lifecycle (lifecycle.go): what a "disable" took off, kept
+	// for "enable"; per-group history; services by state (the catalog).
+	ParkDeployment(ctx context.Context, d *spec.Deployment) error // insert or replace
+	ListParkedDeployments(ctx context.Context, service string) ([]spec.Deployment, error)
+	DeleteParkedDeployments(ctx context.Context, service string) error
+	ListGroupHistory(ctx context.Context, group string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
+	ListServicesInState(ctx context.Context, state string, q ListQuery) ([]spec.Service, int, error)   // by name
 
 	// Snapshot assembles the running config of the named groups: each group
 	// with its deployments, the service taken from the deployed version.

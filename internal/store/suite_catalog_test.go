@@ -18,6 +18,7 @@ func testUpstreams(t *testing.T, s store.Store) {
 		Discovery: &spec.Discovery{Registry: "consul", Namespace: "ns", ServiceName: "svc"},
 		Timeout:   &spec.Timeout{Connect: 1.5, Read: 30},
 		Retries:   ptr(0), PassHost: "rewrite", UpstreamHost: "example.com",
+		URL: "https://api.third.example/v2", TLSVerify: new(bool),
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateUpstream(ctx, &full) })
 	if full.ID == "" || full.CreatedAt.IsZero() {
@@ -57,6 +58,7 @@ func testUpstreams(t *testing.T, s store.Store) {
 	t.Run("update", func(t *testing.T) {
 		upd := full
 		upd.Nodes, upd.Discovery, upd.Retries, upd.Name = nil, nil, nil, "full2"
+		upd.URL, upd.TLSVerify = "", nil
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUpstream(ctx, &upd) })
 		if !upd.CreatedAt.Equal(full.CreatedAt) {
 			t.Errorf("CreatedAt changed: %v -> %v", full.CreatedAt, upd.CreatedAt)

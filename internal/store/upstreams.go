@@ -9,16 +9,21 @@ import (
 )
 
 const upstreamCols = `id, project_id, name, scheme, load_balancer, hash_on, nodes, discovery, timeout,
-	retries, pass_host, upstream_host, created_at, updated_at`
+	retries, pass_host, upstream_host, url, tls_verify, created_at, updated_at`
 
 func scanUpstream(s scanner) (spec.Upstream, error) {
 	var u spec.Upstream
 	var nodes, discovery, timeout string
-	var retries sql.NullInt64
+	var retries, tlsVerify sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&u.ID, &u.ProjectID, &u.Name, &u.Scheme, &u.LoadBalancer, &u.HashOn,
-		&nodes, &discovery, &timeout, &retries, &u.PassHost, &u.UpstreamHost, &created, &updated); err != nil {
+		&nodes, &discovery, &timeout, &retries, &u.PassHost, &u.UpstreamHost, &u.URL, &tlsVerify,
+		&created, &updated); err != nil {
 		return spec.Upstream{}, err
+	}
+	if tlsVerify.Valid {
+		v := tlsVerify.Int64 != 0
+		u.TLSVerify = &v
 	}
 	var c jsonCodec
 	c.decode("nodes", nodes, &u.Nodes)
@@ -42,10 +47,17 @@ func upstreamArgs(u *spec.Upstream) ([]any, error) {
 	if u.Retries != nil {
 		retries = sql.NullInt64{Int64: int64(*u.Retries), Valid: true}
 	}
+	var tlsVerify sql.NullInt64
+	if u.TLSVerify != nil {
+		tlsVerify.Valid = true
+		if *u.TLSVerify {
+			tlsVerify.Int64 = 1
+		}
+	}
 	var c jsonCodec
 	args := []any{u.Name, u.Scheme, u.LoadBalancer, u.HashOn,
 		c.encode("nodes", u.Nodes), c.encode("discovery", u.Discovery), c.encode("timeout", u.Timeout),
-		retries, u.PassHost, u.UpstreamHost}
+		retries, u.PassHost, u.UpstreamHost, u.URL, tlsVerify}
 	return args, c.err
 }
 
@@ -115,7 +127,7 @@ func (t *txn) UpdateUpstream(ctx context.Context, u *spec.Upstream) error {
 	var created int64
 	err = t.queryRow(ctx, `UPDATE upstreams SET name = $3, scheme = $4, load_balancer = $5, hash_on = $6,
 			nodes = $7, discovery = $8, timeout = $9, retries = $10, pass_host = $11,
-			upstream_host = $12, updated_at = $13
+			upstream_host = $12, url = $13, tls_verify = $14, updated_at = $15
 		WHERE id = $1 AND project_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		if t.kind(err) == errUnique {

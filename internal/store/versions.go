@@ -59,6 +59,9 @@ func (t *txn) GetVersion(ctx context.Context, service, version string) (spec.Ver
 	if err != nil {
 		return spec.Version{}, notFound(err, "version %q of service %s", version, service)
 	}
+	if err := t.fillFolderPath(ctx, &v.Service, nil); err != nil {
+		return spec.Version{}, fmt.Errorf("version %q of service %s: %w", version, service, err)
+	}
 	return v, nil
 }
 
@@ -72,6 +75,12 @@ func (t *txn) ListVersions(ctx context.Context, service string) ([]spec.Version,
 	}, "SELECT "+versionCols+" FROM versions WHERE service_id = $1 ORDER BY created_at DESC, id DESC", service)
 	if err != nil {
 		return nil, err
+	}
+	cache := map[string]string{}
+	for i := range out {
+		if err := t.fillFolderPath(ctx, &out[i].Service, cache); err != nil {
+			return nil, fmt.Errorf("list versions of service %s: %w", service, err)
+		}
 	}
 	return out, nil
 }

@@ -1,0 +1,89 @@
+package adminapi
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/portico-gw/portico/internal/release"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// promoteRequest is the optional body of publish and republish: the
+// upstream production runs the promoted version with.
+type promoteRequest struct {
+	Upstream *spec.Upstream `json:"upstream,omitempty"`
+}
+
+// lifecycleAction is the handler of POST …/actions/{action}: one store
+// transaction in which release.Act checks the state table and ends every
+// change in release.Commit. The body is optional; submit takes
+// {version, upstream}, publish and republish {upstream}, the others {}.
+func lifecycleAction(action string) func(*call) (any, error) {
+	return func(c *call) (any, error) {
+		body, err := c.readBody()
+		if err != nil {
+			return nil, err
+		}
+		var req release.ActionRequest
+		if len(bytes.TrimSpace(body)) > 0 {
+			switch action {
+			case release.ActionSubmit:
+				err = strictDecode(body, &req)
+			case release.ActionPublish, release.ActionRepublish:
+				var pr promoteRequest
+				err = strictDecode(body, &pr)
+				req.Upstream = pr.Upstream
+			default:
+				var none struct{}
+				err = strictDecode(body, &none)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		p := c.path("p")
+		var res release.ActionResult
+		err = c.tx(func(tx store.Tx) error {
+			s, err := c.loadService(tx, p, c.path("s"))
+			if err != nil {
+				return err
+			}
+			res, err = release.Act(c.ctx(), tx, c.user.Username, p, s.ID, action, req)
+			return err
+		})
+		return res, err
+	}
+}
+
+// withActions fills what the service's lifecycle state allows.
+func withActions(s *spec.Service) {
+	s.AllowedActions = release.AllowedActions(release.State(s))
+}
+
+// checkEdit refuses a change of the template (the service or its routes)
+// when the state does not allow edit: a 409 naming the state.
+func checkEdit(s *spec.Service) error { return release.CheckAction(s, release.ActionEdit) }
+
+// groupHistory lists every release event of a gateway group, newest first;
+// q matches the action, the version or the service id.
+func (c *call) groupHistory() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	name := c.path("g")
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		if _, err := c.loadGroup(tx, name); err != nil {
+			return err
+		}
+		items, total, err := tx.ListGroupHistory(c.ctx(), name, q)
+		if err != nil {
+			return fmt.Errorf("history of gateway group %q: %w", name, err)
+		}
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
