@@ -34,7 +34,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/routing/ ./internal/gateway/engine/...
 
 bench: bench-go
-	$(GO) run ./bench/runner
+	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin portico-data

@@ -36,7 +36,7 @@ type loadResult struct {
 // loader drives one URL with a fixed number of keep-alive connections.
 type loader interface {
 	name() string
-	run(ctx context.Context, url string, conns int, d time.Duration) (loadResult, error)
+	run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error)
 }
 
 // wrkLoader runs wrk -t1 (BENCHMARKING.md), pinned to the load CPU.
@@ -48,9 +48,13 @@ type wrkLoader struct {
 
 func (w wrkLoader) name() string { return "wrk -t1" }
 
-func (w wrkLoader) run(ctx context.Context, url string, conns int, d time.Duration) (loadResult, error) {
+func (w wrkLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
 	secs := max(1, int((d+time.Second-1)/time.Second))
-	argv := []string{w.path, "-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s", url}
+	argv := []string{w.path, "-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
+	for _, h := range headers {
+		argv = append(argv, "-H", h)
+	}
+	argv = append(argv, url)
 	if w.taskset != "" && w.cpu >= 0 {
 		argv = append([]string{w.taskset, "-c", strconv.Itoa(w.cpu)}, argv...)
 	}
@@ -139,8 +143,11 @@ type goLoader struct {
 
 func (g goLoader) name() string { return "built-in Go load generator (wrk not found)" }
 
-func (g goLoader) run(ctx context.Context, url string, conns int, d time.Duration) (loadResult, error) {
+func (g goLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
 	argv := []string{g.self, "-loadgen", url, "-loadgen-conns", strconv.Itoa(conns), "-duration", d.String()}
+	for _, h := range headers {
+		argv = append(argv, "-loadgen-header", h)
+	}
 	if g.taskset != "" && g.cpu >= 0 {
 		argv = append([]string{g.taskset, "-c", strconv.Itoa(g.cpu)}, argv...)
 	}
@@ -167,8 +174,9 @@ func (g goLoader) run(ctx context.Context, url string, conns int, d time.Duratio
 const maxSamples = 1 << 20
 
 // loadgenMain is the -loadgen mode: conns keep-alive connections each
-// sending GET url in a loop for d; prints a loadResult as JSON.
-func loadgenMain(target string, conns int, d time.Duration) error {
+// sending GET url (with headers) in a loop for d; prints a loadResult as
+// JSON.
+func loadgenMain(target string, headers []string, conns int, d time.Duration) error {
 	if conns < 1 || conns > 10000 {
 		return fmt.Errorf("-loadgen-conns %d: want 1 to 10000", conns)
 	}
@@ -179,7 +187,14 @@ func loadgenMain(target string, conns int, d time.Duration) error {
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return fmt.Errorf("-loadgen %q: want an http:// URL", target)
 	}
-	reqBytes := []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: portico-bench\r\n\r\n")
+	head := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: portico-bench\r\n"
+	for _, h := range headers {
+		if strings.ContainsAny(h, "\r\n") || !strings.Contains(h, ":") {
+			return fmt.Errorf("-loadgen-header %q: want one Name: value", h)
+		}
+		head += h + "\r\n"
+	}
+	reqBytes := []byte(head + "\r\n")
 
 	var (
 		total, errs atomic.Int64
@@ -266,20 +281,30 @@ func loadConn(host string, req []byte, deadline time.Time, samples *[]time.Durat
 // loadgenFlags are the flags of the -loadgen mode, registered with the
 // runner's own.
 type loadgenFlags struct {
-	url   *string
-	conns *int
+	url     *string
+	conns   *int
+	headers *headerList
 }
 
+// headerList is a repeatable "Name: value" flag.
+type headerList []string
+
+func (h *headerList) String() string     { return strings.Join(*h, ", ") }
+func (h *headerList) Set(s string) error { *h = append(*h, s); return nil }
+
 func registerLoadgenFlags(fs *flag.FlagSet) loadgenFlags {
-	return loadgenFlags{
-		url:   fs.String("loadgen", "", "internal: run as the built-in load generator against this URL and print JSON"),
-		conns: fs.Int("loadgen-conns", 50, "internal: connections of the built-in load generator"),
+	lg := loadgenFlags{
+		url:     fs.String("loadgen", "", "internal: run as the built-in load generator against this URL and print JSON"),
+		conns:   fs.Int("loadgen-conns", 50, "internal: connections of the built-in load generator"),
+		headers: &headerList{},
 	}
+	fs.Var(lg.headers, "loadgen-header", "internal: a request header of the built-in load generator, Name: value (repeatable)")
+	return lg
 }
 
 // quickCheck makes sure url answers 200 before load is put on it.
-func quickCheck(ctx context.Context, target string) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
+func quickCheck(ctx context.Context, target string, headers []string) error {
+	req, err := newGet(ctx, target, headers)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 // Command runner is Portico's side-by-side benchmark (`make bench`): it
 // builds Portico, a minimal origin and the httputil reference proxy, then
-// measures the origin alone, nginx (when installed), the reference and
-// Portico with wrk (or a built-in load generator), the proxy pinned to its
-// own core, rounds interleaved, and prints medians of throughput, latency
-// and CPU time per request with the ratios to nginx and to the reference.
+// measures the origin alone, nginx and HAProxy (when installed), the
+// reference and Portico's engines (net/http, fast, fast with the gateway
+// policies on the route) with wrk (or a built-in load generator), the
+// proxy pinned to its own core, rounds interleaved, and prints medians of
+// throughput, latency, CPU time and allocations per request with the
+// ratios to nginx and to the reference, and issue 3's targets beside them.
 // The method is shared/BENCHMARKING.md's.
 //
-//	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200]
+//	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200] [-targets direct,nginx,…]
 package main
 
 import (
@@ -52,7 +54,7 @@ func run() int {
 	duration := fs.Duration("duration", 5*time.Second, "measured load per run")
 	warmup := fs.Duration("warmup", time.Second, "unmeasured load before each run")
 	conns := fs.String("connections", "50", "comma-separated connection counts (wrk -c), e.g. 50,200")
-	targets := fs.String("targets", "direct,nginx,refproxy,portico", "targets to measure, in first-round order")
+	targets := fs.String("targets", defaultTargets, "targets to measure, in first-round order: "+targetNames())
 	timeout := fs.Duration("timeout", 20*time.Minute, "the whole benchmark is stopped after this")
 	proxyCPU := fs.Int("proxy-cpu", 1, "CPU the proxy under test is pinned to (-1: no pinning)")
 	loadCPU := fs.Int("load-cpu", 0, "CPU the load generator, the origin and the runner are pinned to")
@@ -65,7 +67,7 @@ func run() int {
 		return 2
 	}
 	if *lg.url != "" { // child mode: the built-in load generator
-		if err := loadgenMain(*lg.url, *lg.conns, *duration); err != nil {
+		if err := loadgenMain(*lg.url, *lg.headers, *lg.conns, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			return 1
 		}
@@ -112,11 +114,11 @@ func (c *config) check(conns, targets string) error {
 		name := strings.TrimSpace(s)
 		t, ok := targetByName(name)
 		if !ok {
-			return fmt.Errorf("-targets: unknown %q (direct, nginx, refproxy, portico)", name)
+			return fmt.Errorf("-targets: unknown %q (%s)", name, targetNames())
 		}
-		if !seen[name] {
+		if !seen[t.name] {
 			c.targets = append(c.targets, t)
-			seen[name] = true
+			seen[t.name] = true
 		}
 	}
 	switch c.loader {
@@ -163,16 +165,26 @@ func bench(ctx context.Context, cfg config) error {
 	if p, err := exec.LookPath("nginx"); err == nil {
 		e.nginx = p
 	}
-	needPortico := false
-	for _, t := range cfg.targets {
-		needPortico = needPortico || t.name == "portico"
+	if p, err := exec.LookPath("haproxy"); err == nil {
+		e.haproxy = p
 	}
+	needPortico := slices.ContainsFunc(cfg.targets, func(t target) bool { return t.portico })
 	logf("building origin, refproxy%s in %s", map[bool]string{true: ", portico", false: ""}[needPortico], tmp)
 	if err := buildAll(ctx, e, needPortico); err != nil {
 		return err
 	}
 	if err := e.buildErrs["portico"]; err != nil {
 		logf("portico will be skipped: %v", err)
+	} else if bin := e.bins["portico"]; bin != "" {
+		known, err := porticoKnowsEngine(ctx, bin)
+		e.engineFlag = known
+		switch {
+		case err != nil:
+			e.buildErrs["portico"] = err
+			logf("portico will be skipped: %v", err)
+		case !known:
+			logf("this portico has no `server --engine` flag: portico-nethttp runs without it, the fast rows are skipped")
+		}
 	}
 	if ps.taskset != "" {
 		// The runner shares the load CPU, away from the proxy under test.
@@ -223,7 +235,8 @@ func bench(ctx context.Context, cfg config) error {
 			}
 		}
 	}
-	printTable(os.Stdout, cfg, samples)
+	printTable(os.Stdout, cfg, samples, failures)
+	printFooter(os.Stdout, footerFacts(cfg, e))
 	hard := 0
 	for _, key := range slices.Sorted(maps.Keys(failures)) {
 		err := failures[key]
@@ -288,11 +301,11 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 		return sample{}, err
 	}
 	defer inst.stop()
-	if err := quickCheck(ctx, inst.url); err != nil {
+	if err := quickCheck(ctx, inst.url, inst.headers); err != nil {
 		return sample{}, err
 	}
 	if cfg.warmup > 0 {
-		if _, err := ld.run(ctx, inst.url, conns, cfg.warmup); err != nil {
+		if _, err := ld.run(ctx, inst.url, inst.headers, conns, cfg.warmup); err != nil {
 			return sample{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -304,7 +317,7 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 		allocs0, haveAllocs = inst.allocs()
 	}
 	wall0 := time.Now()
-	res, err := ld.run(ctx, inst.url, conns, cfg.duration)
+	res, err := ld.run(ctx, inst.url, inst.headers, conns, cfg.duration)
 	wall := time.Since(wall0)
 	if err != nil {
 		return sample{}, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,37 @@ const porticoPassword = "benchpass"
 // benchPath is the path every target is driven on; Portico publishes it as
 // an exact route.
 const benchPath = "/bench"
+
+// porticoKnowsEngine reports whether `portico server --help` lists the
+// --engine flag.
+func porticoKnowsEngine(ctx context.Context, bin string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "server", "--help").CombinedOutput()
+	if err != nil {
+		return false, fmt.Errorf("portico server --help: %v\n%s", err, out)
+	}
+	return helpHasFlag(string(out), "engine"), nil
+}
+
+// helpHasFlag reports whether a cobra/pflag help text lists --name.
+func helpHasFlag(help, name string) bool {
+	for line := range strings.SplitSeq(help, "\n") {
+		// A flag line starts with its names: "-e, --engine string  …" or
+		// "--engine string  …"; a mention in another flag's text is not one.
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		for _, w := range f[:min(2, len(f))] {
+			w = strings.TrimRight(w, ",")
+			if w == "--"+name || strings.HasPrefix(w, "--"+name+"=") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // porticoAddrs are the three listeners of one `portico server`.
 type porticoAddrs struct {
@@ -80,8 +112,14 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, w
 
 // publishBench runs the seed-002 flow: log in as admin, create a service
 // with one GET route on benchPath and publish it to the default group with
-// the origin as its upstream.
-func publishBench(ctx context.Context, adminAddr, originAddr string) error {
+// the origin as its upstream. With plugins the route carries them (and
+// takes POST too, for the probes' requests with a body), and their setup
+// runs first.
+func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []routePlugin) error {
+	routePl, err := routePlugins(plugins)
+	if err != nil {
+		return err
+	}
 	host, portStr, err := net.SplitHostPort(originAddr)
 	if err != nil {
 		return err
@@ -101,6 +139,14 @@ func publishBench(ctx context.Context, adminAddr, originAddr string) error {
 		return fmt.Errorf("login: the answer has no token")
 	}
 	c.token = login.Token
+	for _, p := range plugins {
+		if p.setup == nil {
+			continue
+		}
+		if err := p.setup(ctx, c); err != nil {
+			return fmt.Errorf("setup of plugin %s: %w", p.name, err)
+		}
+	}
 
 	var svc struct {
 		ID string `json:"id"`
@@ -113,8 +159,12 @@ func publishBench(ctx context.Context, adminAddr, originAddr string) error {
 		return fmt.Errorf("create service: the answer has no id")
 	}
 	base := "/projects/default/services/" + svc.ID
-	if err := c.call(ctx, "POST", base+"/routes",
-		map[string]any{"name": "bench", "paths": []string{benchPath}, "methods": []string{"GET"}}, 201, nil); err != nil {
+	route := map[string]any{"name": "bench", "paths": []string{benchPath}, "methods": []string{"GET"}}
+	if routePl != nil {
+		route["plugins"] = routePl
+		route["methods"] = []string{"GET", "POST"}
+	}
+	if err := c.call(ctx, "POST", base+"/routes", route, 201, nil); err != nil {
 		return fmt.Errorf("create route: %w", err)
 	}
 	upstream := map[string]any{

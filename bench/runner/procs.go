@@ -150,11 +150,16 @@ func freeAddr() (string, error) {
 // waitHTTP polls url until it answers want (any status when want is 0), the
 // process exits, or limit passes.
 func waitHTTP(ctx context.Context, p *proc, url string, want int, limit time.Duration) error {
+	return waitHTTPWith(ctx, p, url, nil, want, limit)
+}
+
+// waitHTTPWith is waitHTTP with request headers ("Name: value").
+func waitHTTPWith(ctx context.Context, p *proc, url string, headers []string, want int, limit time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(limit)
 	last := "no answer"
 	for {
-		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		req, err := newGet(ctx, url, headers)
 		if err != nil {
 			return err
 		}
@@ -180,6 +185,22 @@ func waitHTTP(ctx context.Context, p *proc, url string, want int, limit time.Dur
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// newGet is a GET of url carrying headers ("Name: value" lines).
+func newGet(ctx context.Context, url string, headers []string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return nil, fmt.Errorf("header %q: want Name: value", h)
+		}
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	return req, nil
 }
 
 // clockTicks is the unit of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK)).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -33,21 +34,40 @@ func printFacts(cfg config, e *env, ld loader, nproc int) {
 	} else {
 		fmt.Printf("nginx       not installed: no nginx row and no nginx ratios\n")
 	}
+	if e.haproxy != "" {
+		fmt.Printf("haproxy     %s (nbthread 1, http-reuse always, keep-alive both ways, no logging)\n", haproxyVersion(e.haproxy))
+	} else {
+		fmt.Printf("haproxy     not installed: no haproxy row\n")
+	}
+	switch {
+	case e.bins["portico"] == "":
+		fmt.Printf("portico     not built\n")
+	case e.engineFlag:
+		fmt.Printf("portico     server --engine fast|nethttp (fast rows: --engine fast)\n")
+	default:
+		fmt.Printf("portico     no --engine flag in this build: portico-nethttp runs its only engine (net/http), fast rows skipped\n")
+	}
 	fmt.Println()
 }
 
 // printTable prints one table per connection count: medians over the
 // rounds, and ratios computed within each round (targets of one round ran
-// minutes apart at most) then their median.
-func printTable(w io.Writer, cfg config, samples []sample) {
+// minutes apart at most) then their median; under each table, issue 3's
+// targets beside the measured ratios.
+func printTable(w io.Writer, cfg config, samples []sample, failures map[string]error) {
+	selected := map[string]bool{}
+	for _, t := range cfg.targets {
+		selected[t.name] = true
+	}
 	for _, c := range cfg.connections {
 		fmt.Fprintf(w, "c=%d, medians of %d round(s)\n", c, cfg.rounds)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "target\trps\tp50\tp99\tCPU µs/req\tallocs/req\torigin µs/req\tothers (cores)\trps/nginx\trps/ref\tCPU/nginx\tCPU/ref\terrors\t")
 		for _, t := range cfg.targets {
+			label := rowLabel(t.name)
 			mine := filter(samples, t.name, c)
 			if len(mine) == 0 {
-				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", t.name)
+				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t\n", label, missingNote(failures[sampleKey(t.name, c)]))
 				continue
 			}
 			var errs int64
@@ -55,7 +75,7 @@ func printTable(w io.Writer, cfg config, samples []sample) {
 				errs += s.errors
 			}
 			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%d\t\n",
-				t.name,
+				label,
 				median(field(mine, func(s sample) float64 { return s.rps })),
 				fmtDur(time.Duration(median(field(mine, func(s sample) float64 { return float64(s.p50) })))),
 				fmtDur(time.Duration(median(field(mine, func(s sample) float64 { return float64(s.p99) })))),
@@ -71,10 +91,180 @@ func printTable(w io.Writer, cfg config, samples []sample) {
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
+		if goals := slices.DeleteFunc(slices.Clone(issueGoals), func(g goal) bool { return !selected[g.target] }); len(goals) > 0 {
+			fmt.Fprintf(w, "issue 3 targets, c=%d (CPU µs/req of the proxy process; median of the per-round ratios):\n", c)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for _, g := range goals {
+				r := checkGoal(g, samples, c, selected, failures)
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", g.text, g.target+" / "+g.ref, fmtRatio(r.ratio), r.verdict)
+			}
+			tw.Flush()
+			fmt.Fprintln(w)
+		}
 	}
 	fmt.Fprintln(w, "CPU µs/req: user+system time of the proxy process (nginx: master + worker) per request wrk counted;")
+	fmt.Fprintln(w, "allocs/req: heap objects the Go process allocated per request (Portico: go_memstats_mallocs_total on its status /metrics);")
 	fmt.Fprintln(w, "others: cores busy with anything but the proxy, origin, load generator and runner (a noisy round shows here);")
 	fmt.Fprintln(w, "ratios: target / reference within each round, median over rounds. Quote CPU per request and ratios, not a lone rps.")
+}
+
+// rowLabel marks the plugin rows; the footer's "*" note lists their
+// plugins.
+func rowLabel(name string) string {
+	if strings.HasSuffix(name, "-plugins") {
+		return name + "*"
+	}
+	return name
+}
+
+func sampleKey(target string, conns int) string { return fmt.Sprintf("%s c=%d", target, conns) }
+
+// missingNote is the errors cell of a row without samples.
+func missingNote(err error) string {
+	var skip skipError
+	switch {
+	case err == nil:
+		return "no sample"
+	case errors.As(err, &skip):
+		return "skipped"
+	default:
+		return "FAILED"
+	}
+}
+
+// goal is one of issue 3's performance targets: target's CPU per request
+// at most limit times ref's (stretch: a better figure also asked for).
+type goal struct {
+	target, ref    string
+	limit, stretch float64
+	text           string
+}
+
+// issueGoals are issue 3's targets, all on CPU µs per request.
+var issueGoals = []goal{
+	{"portico-fast", "nginx", 1.25, 1.0, "fast plain ≤ 1.25× nginx (stretch ≤ 1.0×)"},
+	{"portico-fast-plugins", "nginx", 1.4, 0, "fast + plugins ≤ 1.4× nginx plain"},
+	{"portico-nethttp", "refproxy", 0.9, 0, "nethttp ≤ 0.9× httputil reference"},
+}
+
+// goalResult is one goal checked against one connection count's samples.
+type goalResult struct {
+	ratio   float64 // NaN when it could not be measured
+	verdict string
+}
+
+// checkGoal compares the measured CPU/req ratio with g, or says why there
+// is none: a row not selected, skipped (with the reason), failed, or
+// without a round in which both rows ran.
+func checkGoal(g goal, samples []sample, conns int, selected map[string]bool, failures map[string]error) goalResult {
+	for _, name := range []string{g.target, g.ref} {
+		if !selected[name] {
+			return goalResult{math.NaN(), "not measured: " + name + " not in -targets"}
+		}
+		if err, ok := failures[sampleKey(name, conns)]; ok {
+			var skip skipError
+			if errors.As(err, &skip) {
+				return goalResult{math.NaN(), "not measured: " + name + " skipped (" + firstLines(err.Error(), 1) + ")"}
+			}
+			return goalResult{math.NaN(), "not measured: " + name + " failed"}
+		}
+	}
+	r := ratio(samples, filter(samples, g.target, conns), g.ref, func(s sample) float64 { return s.cpuPerReq })
+	switch {
+	case math.IsNaN(r):
+		return goalResult{r, "not measured: no round with both " + g.target + " and " + g.ref}
+	case g.stretch > 0 && r <= g.stretch:
+		return goalResult{r, fmt.Sprintf("met, stretch too (≤ %.2f×)", g.stretch)}
+	case r <= g.limit:
+		if g.stretch > 0 {
+			return goalResult{r, fmt.Sprintf("met (stretch ≤ %.2f× not)", g.stretch)}
+		}
+		return goalResult{r, "met"}
+	default:
+		return goalResult{r, fmt.Sprintf("NOT met (%.0f %% over ≤ %.2f×)", (r/g.limit-1)*100, g.limit)}
+	}
+}
+
+func fmtRatio(r float64) string {
+	if math.IsNaN(r) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// footer is what the notes under the tables depend on.
+type footer struct {
+	targets       []string // selected rows
+	nginx         bool     // installed
+	haproxy       bool     // installed
+	porticoUsable bool     // built, and `server --help` answered
+	engineFlag    bool     // the built portico knows --engine
+	plugins       []routePlugin
+}
+
+func footerFacts(cfg config, e *env) footer {
+	f := footer{nginx: e.nginx != "", haproxy: e.haproxy != "", porticoUsable: e.bins["portico"] != "" && e.buildErrs["portico"] == nil,
+		engineFlag: e.engineFlag, plugins: benchPlugins}
+	for _, t := range cfg.targets {
+		f.targets = append(f.targets, t.name)
+	}
+	return f
+}
+
+// footerNotes are the notes printed under the tables: the plugins of the
+// plugin rows and which of the issue's are missing, which engine the
+// Portico rows ran, and which references are missing.
+func footerNotes(f footer) []string {
+	has := func(name string) bool { return slices.Contains(f.targets, name) }
+	var notes []string
+	if slices.ContainsFunc(f.targets, func(n string) bool { return strings.HasSuffix(n, "-plugins") }) {
+		notes = append(notes, "* plugins on the route: "+describePlugins(f.plugins)+".")
+		if missing := missingIssuePlugins(f.plugins); len(missing) > 0 {
+			notes = append(notes, fmt.Sprintf("  Issue 3's plugins row is key-auth + limit-count (local) + ip-restriction + a 50 %% canary; "+
+				"missing here: %s (%d of %d: no such plugin in the gateway yet), so the row carries fewer policies than the target assumes.",
+				strings.Join(missing, ", "), len(missing), len(issuePlugins)))
+		}
+	}
+	if slices.ContainsFunc(f.targets, func(n string) bool { return strings.HasPrefix(n, "portico-") }) {
+		switch {
+		case !f.porticoUsable:
+			notes = append(notes, "Portico rows: skipped, portico did not build or its `server --help` failed (the reason is in the log above).")
+		case f.engineFlag:
+			notes = append(notes, "Portico rows: engine chosen with `portico server --engine fast|nethttp`.")
+		default:
+			notes = append(notes, "Portico rows: this portico has no --engine flag yet: portico-nethttp ran its only engine (net/http) without the flag; the fast rows were skipped.")
+		}
+	}
+	for _, ref := range []struct {
+		name, install string
+		installed     bool
+		what          string
+	}{
+		{"nginx", "apt-get install nginx-light", f.nginx, "no nginx row, no CPU/nginx or rps/nginx ratios, the fast engine's nginx targets unchecked"},
+		{"haproxy", "apt-get install haproxy", f.haproxy, "no haproxy row"},
+	} {
+		switch {
+		case !has(ref.name):
+			notes = append(notes, fmt.Sprintf("%s not in -targets: %s.", ref.name, ref.what))
+		case !ref.installed:
+			notes = append(notes, fmt.Sprintf("%s is not installed (%s): %s.", ref.name, ref.install, ref.what))
+		}
+	}
+	if !has("refproxy") {
+		notes = append(notes, "refproxy not in -targets: no ratios to the httputil reference, the nethttp target unchecked.")
+	}
+	return notes
+}
+
+func printFooter(w io.Writer, f footer) {
+	notes := footerNotes(f)
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 }
 
 func filter(samples []sample, target string, conns int) []sample {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,14 +22,19 @@ type env struct {
 	origin      *proc
 	originAddr  string
 	nginx       string // nginx path; empty: not installed
+	haproxy     string // haproxy path; empty: not installed
 	proxyCPU    int    // -1: no pinning
 	porticoArgs []string
-	seq         int // numbers fresh data and config dirs
+	// engineFlag: the built portico knows `server --engine`; without it
+	// the binary has one engine, net/http, and the fast rows are skipped.
+	engineFlag bool
+	seq        int // numbers fresh data and config dirs
 }
 
 // instance is one started target, fresh for one measured run.
 type instance struct {
 	url      string
+	headers  []string              // "Name: value" lines every load request carries (key-auth's key)
 	measured []*proc               // processes whose CPU (with children) is the target's cost
 	allocs   func() (uint64, bool) // heap objects allocated so far, when the target is ours
 	stop     func()
@@ -35,24 +42,51 @@ type instance struct {
 
 // target is one row of the table.
 type target struct {
-	name  string
-	start func(ctx context.Context, e *env) (*instance, error)
+	name    string
+	portico bool // a `portico server` (needs the binary; reports allocations)
+	start   func(ctx context.Context, e *env) (*instance, error)
 }
 
+// allTargets are the rows the runner knows, in the default order.
 var allTargets = []target{
-	{"direct", startDirect},
-	{"nginx", startNginx},
-	{"refproxy", startRefproxy},
-	{"portico", startPortico},
+	{"direct", false, startDirect},
+	{"nginx", false, startNginx},
+	{"haproxy", false, startHaproxy},
+	{"refproxy", false, startRefproxy},
+	{"portico-nethttp", true, porticoTarget("nethttp", nil)},
+	{"portico-fast", true, porticoTarget("fast", nil)},
+	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins)},
+	{"portico-nethttp-plugins", true, porticoTarget("nethttp", benchPlugins)},
 }
+
+// defaultTargets is -targets' default: every row issue 3 asks for
+// (portico-nethttp-plugins is there on request).
+const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins"
+
+// targetAliases are other names -targets accepts.
+var targetAliases = map[string]string{"portico": "portico-fast"}
 
 func targetByName(name string) (target, bool) {
+	if to, ok := targetAliases[name]; ok {
+		name = to
+	}
 	for _, t := range allTargets {
 		if t.name == name {
 			return t, true
 		}
 	}
 	return target{}, false
+}
+
+func targetNames() string {
+	names := make([]string, 0, len(allTargets)+len(targetAliases))
+	for _, t := range allTargets {
+		names = append(names, t.name)
+	}
+	for _, a := range slices.Sorted(maps.Keys(targetAliases)) {
+		names = append(names, a+" (= "+targetAliases[a]+")")
+	}
+	return strings.Join(names, ", ")
 }
 
 // moduleRoot is the directory of the main module's go.mod.
@@ -180,15 +214,41 @@ func startRefproxy(ctx context.Context, e *env) (*instance, error) {
 	return inst, nil
 }
 
+// porticoTarget is the start function of a Portico row: a fresh `portico
+// server` with the given engine, its bench route carrying plugins.
+func porticoTarget(engine string, plugins []routePlugin) func(context.Context, *env) (*instance, error) {
+	return func(ctx context.Context, e *env) (*instance, error) {
+		return startPortico(ctx, e, engine, plugins)
+	}
+}
+
+// porticoEngineArgs is what selects engine on the command line, or why it
+// cannot be selected: a portico without --engine has one engine, net/http,
+// which runs without the flag.
+func porticoEngineArgs(engineFlag bool, engine string) ([]string, error) {
+	switch {
+	case engineFlag:
+		return []string{"--engine", engine}, nil
+	case engine == "nethttp":
+		return nil, nil
+	default:
+		return nil, errSkip(fmt.Sprintf("no --engine flag in this portico: the %s engine cannot be selected", engine))
+	}
+}
+
 // startPortico runs a fresh `portico server` on a new data dir, publishes
-// the bench route through the admin API and waits until the gateway
-// serves it.
-func startPortico(ctx context.Context, e *env) (*instance, error) {
+// the bench route (with plugins, when given) through the admin API and
+// waits until the gateway serves it.
+func startPortico(ctx context.Context, e *env, engine string, plugins []routePlugin) (*instance, error) {
 	if err := e.buildErrs["portico"]; err != nil {
-		return nil, errSkip("portico did not build")
+		return nil, errSkip("portico is unusable: " + firstLines(err.Error(), 1))
 	}
 	if e.bins["portico"] == "" {
 		return nil, errSkip("portico was not built")
+	}
+	engineArgs, err := porticoEngineArgs(e.engineFlag, engine)
+	if err != nil {
+		return nil, err
 	}
 	e.seq++
 	dataDir := filepath.Join(e.tmp, fmt.Sprintf("portico-%d", e.seq))
@@ -201,13 +261,17 @@ func startPortico(ctx context.Context, e *env) (*instance, error) {
 		*p = addr
 	}
 	started := time.Now()
-	p, err := e.ps.start("portico", e.proxyCPU, []string{"PORTICO_ADMIN_PASSWORD=" + porticoPassword},
-		porticoArgv(e.bins["portico"], dataDir, a, e.porticoArgs)...)
+	// PORTICO_ENGINE is set too, so an engine inherited from the caller's
+	// environment never decides the row.
+	p, err := e.ps.start("portico-"+engine, e.proxyCPU,
+		[]string{"PORTICO_ADMIN_PASSWORD=" + porticoPassword, "PORTICO_ENGINE=" + engine},
+		porticoArgv(e.bins["portico"], dataDir, a, append(engineArgs, e.porticoArgs...))...)
 	if err != nil {
 		return nil, err
 	}
 	inst := &instance{
 		url:      "http://" + a.gateway + benchPath,
+		headers:  pluginHeaders(plugins),
 		measured: []*proc{p},
 		allocs:   func() (uint64, bool) { return porticoAllocs(a.status) },
 		stop:     func() { e.ps.stop(p, 5*time.Second) },
@@ -220,19 +284,56 @@ func startPortico(ctx context.Context, e *env) (*instance, error) {
 		return fail(err)
 	}
 	readyIn := time.Since(started)
-	if err := publishBench(ctx, a.admin, e.originAddr); err != nil {
+	if err := publishBench(ctx, a.admin, e.originAddr, plugins); err != nil {
 		return fail(err)
 	}
 	published := time.Now()
-	if err := waitHTTP(ctx, p, inst.url, 200, 10*time.Second); err != nil {
+	if err := waitHTTPWith(ctx, p, inst.url, inst.headers, 200, 10*time.Second); err != nil {
 		return fail(fmt.Errorf("published route: %w", err))
 	}
-	procsNote := ""
-	if n, ok := scrapeMetric(a.status, "go_sched_gomaxprocs_threads"); ok {
-		procsNote = fmt.Sprintf(", GOMAXPROCS %.0f", n)
+	for _, pl := range plugins {
+		if pl.probe == nil {
+			continue
+		}
+		if err := pl.probe(ctx, a.gateway); err != nil {
+			return fail(fmt.Errorf("plugin %s is not live on the route: %w", pl.name, err))
+		}
 	}
-	logf("portico ready in %v, route live %v after publish%s", readyIn.Round(time.Millisecond), time.Since(published).Round(time.Millisecond), procsNote)
+	note := ""
+	if n, ok := scrapeMetric(a.status, "go_sched_gomaxprocs_threads"); ok {
+		note += fmt.Sprintf(", GOMAXPROCS %.0f", n)
+	}
+	if _, ok := inst.allocs(); !ok {
+		note += ", NO allocation counter (go_memstats_mallocs_total missing from the status /metrics)"
+	}
+	if len(engineArgs) == 0 {
+		note += ", no --engine flag: the binary's net/http engine"
+	}
+	if line := firstLogLine(p.logPath, "engine"); line != "" {
+		note += "; log: " + line
+	}
+	logf("portico %s ready in %v, route live %v after publish%s", strings.Join(append([]string{engine}, pluginNames(plugins)...), "+"),
+		readyIn.Round(time.Millisecond), time.Since(published).Round(time.Millisecond), note)
 	return inst, nil
+}
+
+// firstLogLine is the first line of the log at path that mentions word
+// (case-insensitive), shortened; empty when none does.
+func firstLogLine(path, word string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.Contains(strings.ToLower(line), word) {
+			line = strings.TrimSpace(line)
+			if len(line) > 200 {
+				line = line[:200] + "…"
+			}
+			return line
+		}
+	}
+	return ""
 }
 
 // skipError marks a target that cannot run here (not a failure of it).
