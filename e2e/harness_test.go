@@ -84,8 +84,29 @@ func freePort(t *testing.T) string {
 }
 
 // startServer runs the binary on fresh loopback ports with dataDir and
-// waits until it is ready and logged in as admin.
+// waits until it is ready and logged in as admin. A port picked free can be
+// taken by another test's connection before the server binds it; such a
+// start is retried on new ports.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := launch(t, dataDir, extra...)
+		if err == nil {
+			var login struct{ Token string }
+			s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, s.Password), 200, &login)
+			s.Token = login.Token
+			return s
+		}
+		if attempt < 4 && strings.Contains(s.out.String(), "address already in use") {
+			t.Logf("start lost a port race, retrying: %v", err)
+			continue
+		}
+		t.Fatalf("%v\n%s", err, s.out.String())
+	}
+}
+
+// launch starts one server process and waits for /readyz.
+func launch(t *testing.T, dataDir string, extra ...string) (*server, error) {
 	t.Helper()
 	s := &server{DataDir: dataDir, Password: "e2e-secret-password", out: &syncBuffer{}, exited: make(chan error, 1)}
 	admin, gw, status := freePort(t), freePort(t), freePort(t)
@@ -116,19 +137,17 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		}
 		select {
 		case err := <-s.exited:
-			t.Fatalf("server exited before ready: %v\n%s", err, s.out.String())
+			s.exited <- err // stop reads it again
+			return s, fmt.Errorf("server exited before ready: %w", err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server not ready after 15s\n%s", s.out.String())
+			return s, fmt.Errorf("server not ready after 15s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	s.StartedIn = time.Since(start)
-	var login struct{ Token string }
-	s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, s.Password), 200, &login)
-	s.Token = login.Token
-	return s
+	return s, nil
 }
 
 // stop sends SIGTERM and waits for a clean exit.
