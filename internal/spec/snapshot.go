@@ -13,6 +13,9 @@ type Snapshot struct {
 type GroupSnapshot struct {
 	Group    GatewayGroup      `json:"group"`
 	Services []DeployedService `json:"services"`
+	// Consumers are the applications admitted to a service of the group
+	// (consumer.go), for the authentication plugins.
+	Consumers []Consumer `json:"consumers,omitempty"`
 }
 
 // DeployedService is one running service version with its upstream.

@@ -1,0 +1,208 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// credIDRe is what a client-chosen identifier (key, username, access key,
+// client id) may hold: it travels in headers, query strings and Basic auth.
+var credIDRe = regexp.MustCompile(`^[!-+\--9;-~]{1,128}$`)
+
+// Credential types (PRODUCT.md §5): each is also the name of the gateway
+// plugin that accepts it.
+const (
+	CredKeyAuth   = "key-auth"
+	CredBasicAuth = "basic-auth"
+	CredHMACAuth  = "hmac-auth"
+	CredJWTAuth   = "jwt-auth"
+	CredOAuth2    = "oauth2"
+)
+
+// CredentialTypes lists the credential types in documentation order.
+var CredentialTypes = []string{CredKeyAuth, CredBasicAuth, CredHMACAuth, CredJWTAuth, CredOAuth2}
+
+// JWTAlgorithms are the signing algorithms a jwt-auth credential may name.
+var JWTAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "ES256"}
+
+// Subscription states. Approvals come with the portal; until then a
+// subscription is approved when it is made.
+const (
+	SubscriptionApproved = "approved"
+	SubscriptionPending  = "pending"
+)
+
+// Application is a consumer: it holds credentials. Owned by a project (the
+// project's "call credentials", seed 004: admitted to every service of the
+// project, or only to Services when given) or by a user (admitted to the
+// services it subscribes to).
+type Application struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// ProjectID makes the application project-owned; "" means user-owned.
+	ProjectID string `json:"project,omitempty"`
+	// Owner is the id of the user owning a user-owned application; set by
+	// the server from the caller.
+	Owner string `json:"owner,omitempty"`
+	// Services, for a project-owned application, narrows admission to
+	// these service ids of the project (seed 004's per-service credentials).
+	Services  []string  `json:"services,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// Validate checks an application.
+func (a *Application) Validate() error {
+	var fe FieldErrors
+	validateName(&fe, "name", a.Name)
+	if a.ProjectID != "" && !ValidSlug(a.ProjectID) {
+		fe.Add("project", "is not a valid project id")
+	}
+	if a.ProjectID == "" && len(a.Services) > 0 {
+		fe.Add("services", "only a project-owned application is narrowed to services; a user's subscribes instead")
+	}
+	seen := map[string]bool{}
+	for i, s := range a.Services {
+		switch {
+		case s == "":
+			fe.Add(fmt.Sprintf("services[%d]", i), "must be a service id")
+		case seen[s]:
+			fe.Add(fmt.Sprintf("services[%d]", i), "is listed twice")
+		}
+		seen[s] = true
+	}
+	return fe.Err()
+}
+
+// Credential is one way an application proves who it is. Which fields
+// apply depends on Type: key-auth {key}, basic-auth {username, password},
+// hmac-auth {access_key, secret_key}, jwt-auth {key, secret, algorithm},
+// oauth2 {client_id, client_secret}. The secret fields (key of key-auth,
+// password, secret_key, secret, client_secret) are filled only in the
+// answer that creates the credential; the store keeps hashes or sealed
+// values, never the secret itself.
+type Credential struct {
+	ID            string `json:"id,omitempty"`
+	ApplicationID string `json:"application_id,omitempty"`
+	Type          string `json:"type"`
+
+	Key          string `json:"key,omitempty"`           // key-auth (secret) and jwt-auth (names the credential)
+	Username     string `json:"username,omitempty"`      // basic-auth
+	Password     string `json:"password,omitempty"`      // basic-auth, secret
+	AccessKey    string `json:"access_key,omitempty"`    // hmac-auth
+	SecretKey    string `json:"secret_key,omitempty"`    // hmac-auth, secret
+	Secret       string `json:"secret,omitempty"`        // jwt-auth, secret (HS*) or public key PEM (RS256, ES256)
+	Algorithm    string `json:"algorithm,omitempty"`     // jwt-auth; default HS256
+	ClientID     string `json:"client_id,omitempty"`     // oauth2
+	ClientSecret string `json:"client_secret,omitempty"` // oauth2, secret
+
+	// Hint tells key-auth keys apart in lists: the key's first characters.
+	Hint string `json:"hint,omitempty"`
+	// ExpiresAt, when set, ends the credential: the overlap of a rotation.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Redacted is c without its secret fields: what lists and reads show.
+func (c Credential) Redacted() Credential {
+	if c.Type == CredKeyAuth {
+		c.Key = ""
+	}
+	c.Password, c.SecretKey, c.Secret, c.ClientSecret = "", "", "", ""
+	return c
+}
+
+// Validate checks a credential as sent by a client; left-out secrets and
+// identifiers are generated later, so only what is given is checked.
+func (c *Credential) Validate() error {
+	var fe FieldErrors
+	given := map[string]bool{
+		"key": c.Key != "", "username": c.Username != "", "password": c.Password != "",
+		"access_key": c.AccessKey != "", "secret_key": c.SecretKey != "", "secret": c.Secret != "",
+		"algorithm": c.Algorithm != "", "client_id": c.ClientID != "", "client_secret": c.ClientSecret != "",
+	}
+	var allowed []string
+	switch c.Type {
+	case "":
+		fe.Add("type", "is required: one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2")
+		return fe.Err()
+	case CredKeyAuth:
+		allowed = []string{"key"}
+	case CredBasicAuth:
+		allowed = []string{"username", "password"}
+		if c.Username == "" {
+			fe.Add("username", "is required")
+		}
+		if len(c.Password) > 72 {
+			fe.Add("password", "must be at most 72 bytes")
+		}
+	case CredHMACAuth:
+		allowed = []string{"access_key", "secret_key"}
+	case CredJWTAuth:
+		allowed = []string{"key", "secret", "algorithm"}
+		if c.Algorithm != "" && !contains(JWTAlgorithms, c.Algorithm) {
+			fe.Add("algorithm", "must be one of HS256, HS384, HS512, RS256, ES256")
+		}
+		if (c.Algorithm == "RS256" || c.Algorithm == "ES256") && c.Secret == "" {
+			fe.Add("secret", "is required for %s: the PEM public key that checks the signatures", c.Algorithm)
+		}
+	case CredOAuth2:
+		allowed = []string{"client_id", "client_secret"}
+	default:
+		fe.Add("type", "must be one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2")
+		return fe.Err()
+	}
+	for _, f := range []string{"key", "username", "password", "access_key", "secret_key", "secret", "algorithm", "client_id", "client_secret"} {
+		if given[f] && !contains(allowed, f) {
+			fe.Add(f, "does not apply to a %s credential", c.Type)
+		}
+	}
+	for _, x := range [][2]string{{"key", c.Key}, {"username", c.Username}, {"access_key", c.AccessKey}, {"client_id", c.ClientID}} {
+		if x[1] != "" && !credIDRe.MatchString(x[1]) {
+			fe.Add(x[0], "must be 1-128 printable ASCII characters without space, ':' or ','")
+		}
+	}
+	hsSecret := ""
+	if c.Type == CredJWTAuth && c.Algorithm != "RS256" && c.Algorithm != "ES256" {
+		hsSecret = c.Secret
+	}
+	for _, x := range [][2]string{{"password", c.Password}, {"secret_key", c.SecretKey}, {"client_secret", c.ClientSecret}, {"secret", hsSecret}} {
+		if x[1] != "" && len(x[1]) < 8 {
+			fe.Add(x[0], "must be at least 8 characters; leave it out to have one generated")
+		}
+	}
+	return fe.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Subscription admits a user's application to a listed service.
+type Subscription struct {
+	ID            string    `json:"id,omitempty"`
+	ApplicationID string    `json:"application"`
+	ServiceID     string    `json:"service"`
+	ProjectID     string    `json:"project,omitempty"` // the service's project; set by the server
+	State         string    `json:"state,omitempty"`
+	CreatedAt     time.Time `json:"created_at,omitzero"`
+}
+
+// Validate checks a subscription request.
+func (s *Subscription) Validate() error {
+	var fe FieldErrors
+	if s.ApplicationID == "" {
+		fe.Add("application", "is required")
+	}
+	if s.ServiceID == "" {
+		fe.Add("service", "is required")
+	}
+	return fe.Err()
+}
