@@ -31,7 +31,11 @@ func (t *txn) Snapshot(ctx context.Context, groups []string) (spec.Snapshot, err
 		if err != nil {
 			return spec.Snapshot{}, fmt.Errorf("snapshot: %w", err)
 		}
-		snap.Groups = append(snap.Groups, spec.GroupSnapshot{Group: g, Services: services})
+		consumers, err := t.groupConsumers(ctx, services)
+		if err != nil {
+			return spec.Snapshot{}, fmt.Errorf("snapshot: %w", err)
+		}
+		snap.Groups = append(snap.Groups, spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers})
 		snap.Revision = max(snap.Revision, g.Revision)
 	}
 	return snap, nil

@@ -137,6 +137,25 @@ type Tx interface {
 	ListGroupHistory(ctx context.Context, group string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
 	ListServicesInState(ctx context.Context, state string, q ListQuery) ([]spec.Service, int, error)   // by name
 
+	// Applications, credentials and subscriptions (applications.go,
+	// credentials.go, subscriptions.go). Credentials come back redacted:
+	// the store keeps only CredentialSecret. Snapshot carries the consumers
+	// admitted in each group (consumers.go).
+	CreateApplication(ctx context.Context, a *spec.Application) error
+	GetApplication(ctx context.Context, id string) (spec.Application, error)
+	ListApplications(ctx context.Context, f ApplicationFilter, q ListQuery) ([]spec.Application, int, error)
+	UpdateApplication(ctx context.Context, a *spec.Application) error
+	DeleteApplication(ctx context.Context, id string) error // credentials and subscriptions go with it
+	CreateCredential(ctx context.Context, c *spec.Credential, sec CredentialSecret) error
+	GetCredential(ctx context.Context, app, id string) (spec.Credential, error)
+	ListCredentials(ctx context.Context, app string) ([]spec.Credential, error)
+	SetCredentialExpiry(ctx context.Context, app, id string, at time.Time) error
+	DeleteCredential(ctx context.Context, app, id string) error
+	CreateSubscription(ctx context.Context, s *spec.Subscription) error
+	GetSubscription(ctx context.Context, id string) (spec.Subscription, error)
+	ListSubscriptions(ctx context.Context, f SubscriptionFilter, q ListQuery) ([]spec.Subscription, int, error)
+	DeleteSubscription(ctx context.Context, id string) error
+
 	// Snapshot assembles the running config of the named groups: each group
 	// with its deployments, the service taken from the deployed version.
 	// Revision is the highest revision among the groups.
