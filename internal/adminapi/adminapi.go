@@ -28,6 +28,9 @@ type Config struct {
 	Version      string
 	TokenTTL     time.Duration // lifetime of login tokens; default 24h
 	MaxBodyBytes int64         // request body limit; default 10 MiB
+	// Figures, when set, gives GET …/canary the live figures of running
+	// canaries.
+	Figures CanaryFigures
 }
 
 // server holds what every handler needs.
@@ -39,6 +42,7 @@ type server struct {
 	maxBody   int64
 	dummyHash string // compared against when a user is unknown, so timing tells nothing
 	now       func() time.Time
+	figures   CanaryFigures
 }
 
 // call is one request as a handler sees it.
@@ -61,6 +65,7 @@ func New(cfg Config) http.Handler {
 		version: cfg.Version,
 		ttl:     cfg.TokenTTL,
 		maxBody: cfg.MaxBodyBytes,
+		figures: cfg.Figures,
 		now:     func() time.Time { return time.Now().UTC() },
 	}
 	if s.log == nil {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -65,7 +67,9 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
 	}
-	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version})
+	splits := splitstats.NewRegistry()
+	figures := splitFigures{reg: splits}
+	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	mux.HandleFunc("GET /{$}", landing)
@@ -105,11 +109,14 @@ func Run(ctx context.Context, opts Options) error {
 			Limits:       gateway.Limits{MaxBodyBytes: opts.MaxBodyBytes},
 			OnListen:     ready.listening,
 			OnApply:      ready.applied,
+			Splits:       splits,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))
 		}
 	})
+	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
+	wg.Go(func() { _ = guard.Run(ctx) })
 	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
 	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
 

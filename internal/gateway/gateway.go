@@ -18,6 +18,8 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/spec"
 )
 
 // Limits of the status listener; sourceRetry paces a failing source.
@@ -119,7 +121,10 @@ func Run(ctx context.Context, opts Options) error {
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics) {
 	var after int64
 	// Plugin state that must survive reloads (DESIGN.md rule 8).
-	deps := routing.Deps{Logger: log, Counters: limitcount.NewRegistry()}
+	deps := routing.Deps{Logger: log, Counters: limitcount.NewRegistry(), Splits: opts.Splits}
+	if deps.Splits == nil {
+		deps.Splits = splitstats.NewRegistry()
+	}
 	for {
 		snap, err := opts.Source.Next(ctx, opts.Groups, after)
 		if ctx.Err() != nil {
@@ -142,6 +147,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			continue
 		}
 		table.Store(t)
+		deps.Splits.Retain(canaryIDs(snap))
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
@@ -150,6 +156,20 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			opts.OnApply(t.Revision)
 		}
 	}
+}
+
+// canaryIDs are the canaries a snapshot runs: their figures stay, the
+// figures of ended ones go.
+func canaryIDs(snap *spec.Snapshot) map[string]bool {
+	ids := map[string]bool{}
+	for gi := range snap.Groups {
+		for _, ds := range snap.Groups[gi].Services {
+			if ds.Canary != nil {
+				ids[ds.Canary.ID] = true
+			}
+		}
+	}
+	return ids
 }
 
 func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool) http.Handler {

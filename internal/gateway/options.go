@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -38,6 +39,10 @@ type Options struct {
 	Engine string
 	// Limits of client requests; zero values take the engines' defaults.
 	Limits Limits
+	// Splits, when set, receives the live figures of the canaries this
+	// gateway runs (the control plane reads them for GET …/canary and the
+	// guard); nil keeps them private.
+	Splits *splitstats.Registry
 }
 
 // Engines a gateway can run.

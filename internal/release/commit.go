@@ -3,7 +3,9 @@ package release
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
@@ -24,6 +26,9 @@ func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, erro
 // check, one new revision, a history and audit entry per event. focus is
 // the service whose route collisions are reported ("" for all).
 func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []spec.HistoryEvent) (int64, error) {
+	if err := refuseUnderCanary(ctx, tx, group, evs); err != nil {
+		return 0, err
+	}
 	snap, err := tx.Snapshot(ctx, []string{group})
 	if err != nil {
 		return 0, fmt.Errorf("assemble snapshot of %s: %w", group, err)
@@ -61,4 +66,25 @@ func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []sp
 		}
 	}
 	return rev, nil
+}
+
+// refuseUnderCanary keeps a running canary meaningful: while one splits a
+// service's traffic in the group, only the canary's own actions may change
+// what the service runs there.
+func refuseUnderCanary(ctx context.Context, tx store.Tx, group string, evs []spec.HistoryEvent) error {
+	for _, ev := range evs {
+		if ev.ServiceID == "" || strings.HasPrefix(ev.Action, "canary.") {
+			continue
+		}
+		c, err := tx.RunningCanary(ctx, group, ev.ServiceID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("running canary in %s: %w", group, err)
+		}
+		return fmt.Errorf("canary %s is running for this service in group %q (%d%% to the target); promote or cancel it before a %s: %w",
+			c.ID, group, c.Weight, ev.Action, store.ErrConflict)
+	}
+	return nil
 }

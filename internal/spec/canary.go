@@ -66,11 +66,22 @@ func ParseHashOn(s string) (kind, name string, ok bool) {
 // Validate checks a canary; prefix is its JSON path ("canary." when
 // nested).
 func (c *CanaryRoute) Validate(prefix string) FieldErrors {
+	fe := validateSplit(prefix, c.Weight, c.Rules, c.HashOn, c.Routes)
+	fe = append(fe, c.Target.Validate(prefix+"target.")...)
+	if c.Target.URL == "" {
+		fe = append(fe, c.Target.RequireNodes(prefix+"target.")...)
+	}
+	return fe
+}
+
+// validateSplit checks how a canary splits traffic, whether it is a task
+// of the admin API or the route a gateway runs.
+func validateSplit(prefix string, weight int, rules []CanaryRule, hashOn string, routes []string) FieldErrors {
 	var fe FieldErrors
-	if c.Weight < 0 || c.Weight > 100 {
+	if weight < 0 || weight > 100 {
 		fe.Add(prefix+"weight", "must be between 0 and 100")
 	}
-	for i, r := range c.Rules {
+	for i, r := range rules {
 		f := fmt.Sprintf("%srules[%d].", prefix, i)
 		switch r.Kind {
 		case RuleHeader, RuleCookie, RuleQuery:
@@ -99,11 +110,11 @@ func (c *CanaryRoute) Validate(prefix string) FieldErrors {
 			fe.Add(f+"op", "must be equals or matches")
 		}
 	}
-	if _, _, ok := ParseHashOn(c.HashOn); !ok {
+	if _, _, ok := ParseHashOn(hashOn); !ok {
 		fe.Add(prefix+"hash_on", "must be header:NAME, cookie:NAME or ip")
 	}
 	seen := map[string]bool{}
-	for i, name := range c.Routes {
+	for i, name := range routes {
 		f := fmt.Sprintf("%sroutes[%d]", prefix, i)
 		switch {
 		case !routeNameRe.MatchString(name):
@@ -112,10 +123,6 @@ func (c *CanaryRoute) Validate(prefix string) FieldErrors {
 			fe.Add(f, "is listed twice")
 		}
 		seen[name] = true
-	}
-	fe = append(fe, c.Target.Validate(prefix+"target.")...)
-	if c.Target.URL == "" {
-		fe = append(fe, c.Target.RequireNodes(prefix+"target.")...)
 	}
 	return fe
 }

@@ -76,5 +76,31 @@ func (t *txn) deployedServices(ctx context.Context, group string) ([]spec.Deploy
 			return nil, fmt.Errorf("services deployed in %q: %w", group, err)
 		}
 	}
+	if err := t.attachCanaries(ctx, group, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// attachCanaries gives each deployed service the running canary task of
+// the group, if it has one.
+func (t *txn) attachCanaries(ctx context.Context, group string, out []spec.DeployedService) error {
+	running, err := t.canaries(ctx, fmt.Sprintf("running canaries in %q", group),
+		"SELECT "+canaryCols+" FROM canaries WHERE group_name = $1 AND state = 'running'", group)
+	if err != nil {
+		return err
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	byService := make(map[string]*spec.Canary, len(running))
+	for i := range running {
+		byService[running[i].ServiceID] = &running[i]
+	}
+	for i := range out {
+		if c, ok := byService[out[i].Service.ID]; ok {
+			out[i].Canary = c.Route()
+		}
+	}
+	return nil
 }

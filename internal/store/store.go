@@ -137,6 +137,16 @@ type Tx interface {
 	ListGroupHistory(ctx context.Context, group string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
 	ListServicesInState(ctx context.Context, state string, q ListQuery) ([]spec.Service, int, error)   // by name
 
+	// Canary release tasks (canaries.go). At most one running task per
+	// service and group: a second is ErrConflict. Snapshot attaches a
+	// group's running tasks to the services they split.
+	CreateCanary(ctx context.Context, c *spec.Canary) error
+	GetCanary(ctx context.Context, service, id string) (spec.Canary, error)
+	UpdateCanary(ctx context.Context, c *spec.Canary) error
+	ListCanaries(ctx context.Context, service, group string) ([]spec.Canary, error) // newest first; group "" = all
+	RunningCanary(ctx context.Context, group, service string) (spec.Canary, error)
+	ListRunningCanaries(ctx context.Context) ([]spec.Canary, error)
+
 	// Applications, credentials and subscriptions (applications.go,
 	// credentials.go, subscriptions.go). Credentials come back redacted:
 	// the store keeps only CredentialSecret. Snapshot carries the consumers

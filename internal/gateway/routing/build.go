@@ -10,6 +10,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -22,6 +23,9 @@ type Deps struct {
 	// Counters keeps limit-count's counters across reloads; nil: fresh
 	// counters per build (validation).
 	Counters *limitcount.Registry
+	// Splits keeps the figures of canaries across reloads; nil: fresh
+	// figures per build.
+	Splits *splitstats.Registry
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -60,9 +64,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		group: g.Name, serviceID: svc.ID}
 	var canaryRules *canaryRules
 	var target *upstream.Pool
+	var split *splitstats.Split
 	if ds.Canary != nil {
 		canaryRules = compileCanary(fe, fmt.Sprintf("services[%s].canary", svc.Name), ds.Canary, svc.Routes)
 		target = upstream.New(&ds.Canary.Target)
+		split = deps.Splits.Get(ds.Canary.ID)
 	}
 	added := 0
 	for ri := range svc.Routes {
@@ -85,7 +91,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			continue
 		}
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
-			c := &canary{canaryRules: canaryRules, pool: target}
+			c := &canary{canaryRules: canaryRules, pool: target, split: split}
 			if be := r.Backend; be != nil && be.Timeout != nil {
 				c.pool = upstream.New(withTimeout(&ds.Canary.Target, be.Timeout))
 			}

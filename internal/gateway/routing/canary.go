@@ -5,8 +5,10 @@ import (
 	"net/netip"
 	"regexp"
 	"sync/atomic"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -35,14 +37,9 @@ type canary struct {
 	*canaryRules
 	pool   *upstream.Pool
 	cursor atomic.Uint64
-	sides  [2]SideStats
-}
-
-// SideStats counts the answers of one side of a canary.
-type SideStats struct {
-	Requests atomic.Uint64
-	Errors   atomic.Uint64 // answered 5xx
-	Nanos    atomic.Uint64 // time spent, summed
+	// split holds the figures of both sides, shared by the canary's routes
+	// and kept across reloads in Deps.Splits.
+	split *splitstats.Split
 }
 
 // compileCanary checks c (field is its JSON path) and compiles it; nil when
@@ -220,25 +217,15 @@ func (rt *Route) Answered(canary bool, status int, elapsedNanos int64) {
 	if c == nil {
 		return
 	}
-	s := &c.sides[0]
-	if canary {
-		s = &c.sides[1]
-	}
-	s.Requests.Add(1)
-	if status >= 500 {
-		s.Errors.Add(1)
-	}
-	if elapsedNanos > 0 {
-		s.Nanos.Add(uint64(elapsedNanos))
-	}
+	c.split.Record(canary, status, time.Duration(elapsedNanos), time.Now())
 }
 
-// Canary returns the id of the route's canary and the figures of both
-// sides (stable, target); ok is false when the route has none.
-func (rt *Route) Canary() (id string, stable, target *SideStats, ok bool) {
+// Canary returns the id of the route's canary and its figures; ok is false
+// when the route has none.
+func (rt *Route) Canary() (id string, split *splitstats.Split, ok bool) {
 	c := rt.canary
 	if c == nil {
-		return "", nil, nil, false
+		return "", nil, false
 	}
-	return c.id, &c.sides[0], &c.sides[1], true
+	return c.id, c.split, true
 }

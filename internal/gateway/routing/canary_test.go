@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/plugintest"
@@ -190,24 +191,26 @@ func TestPickRoutesAndPools(t *testing.T) {
 	if pool, isCanary := b.Pick(ex); isCanary || pool != b.Upstream {
 		t.Error("route b is not in the canary's routes but went to the target")
 	}
-	if _, _, _, ok := b.Canary(); ok {
+	if _, _, ok := b.Canary(); ok {
 		t.Error("route b reports a canary")
 	}
 }
 
 func TestCanaryAnswered(t *testing.T) {
 	rt := canaryRoute(t, canaryTable(t, spec.CanaryRoute{ID: "c1", Weight: 50}), "/shop/b")
-	rt.Answered(false, 200, 10)
-	rt.Answered(true, 502, 20)
-	rt.Answered(true, 200, 30)
-	id, stable, target, ok := rt.Canary()
+	rt.Answered(false, 200, int64(10*time.Millisecond))
+	rt.Answered(true, 502, int64(20*time.Millisecond))
+	rt.Answered(true, 200, int64(30*time.Millisecond))
+	id, split, ok := rt.Canary()
 	if !ok || id != "c1" {
 		t.Fatalf("Canary() = %q, %v", id, ok)
 	}
-	if stable.Requests.Load() != 1 || stable.Errors.Load() != 0 || target.Requests.Load() != 2 ||
-		target.Errors.Load() != 1 || target.Nanos.Load() != 50 {
-		t.Errorf("figures: stable %d/%d, target %d/%d/%d", stable.Requests.Load(), stable.Errors.Load(),
-			target.Requests.Load(), target.Errors.Load(), target.Nanos.Load())
+	stable, target := split.Side(false, time.Minute, time.Now()), split.Side(true, time.Minute, time.Now())
+	if stable.Requests != 1 || stable.Errors != 0 || target.Requests != 2 || target.Errors != 1 || target.ErrorRate != 0.5 {
+		t.Errorf("figures: stable %+v, target %+v", stable, target)
+	}
+	if target.P99Ms < 26 || target.P99Ms > 34 {
+		t.Errorf("target p99 = %.1f ms, want about 30", target.P99Ms)
 	}
 	plain := canaryRoute(t, mustBuild(t, snapshot(group("g", "", deployed("p", "s", "/s", route("r", "/r"))))), "/s/r")
 	plain.Answered(true, 500, 1) // no canary: nothing, no panic

@@ -63,15 +63,16 @@ func testCanaryWeightSplit(t *testing.T, s *suite) {
 		t.Errorf("sides seen %v over %d requests, want about half each", seen, n)
 	}
 	rt := RouteOf(t, g.Table.Load(), http.MethodGet, "/r")
-	id, stable, canary, ok := rt.Canary()
+	id, split, ok := rt.Canary()
 	if !ok || id != "c1" {
 		t.Fatalf("route r: canary %q, %v", id, ok)
 	}
+	side := func(target bool) uint64 { return split.Side(target, time.Minute, time.Now()).Requests }
 	// The figures are recorded after the answer was sent: wait for them.
-	if !eventually(func() bool { return stable.Requests.Load()+canary.Requests.Load() == n }) {
-		t.Fatalf("route figures: %d + %d requests recorded, want %d", stable.Requests.Load(), canary.Requests.Load(), n)
+	if !eventually(func() bool { return side(false)+side(true) == n }) {
+		t.Fatalf("route figures: %d + %d requests recorded, want %d", side(false), side(true), n)
 	}
-	if got := canary.Requests.Load(); got != uint64(seen["canary"]) {
+	if got := side(true); got != uint64(seen["canary"]) {
 		t.Errorf("route figures: %d target requests, the client saw %d", got, seen["canary"])
 	}
 	// A route outside the canary's routes never goes to the target.
