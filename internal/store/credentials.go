@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,15 +45,25 @@ func scanCredential(s scanner) (spec.Credential, error) {
 }
 
 // CreateCredential stores c (its secret fields are ignored) with sec. A
-// lookup value its type already has is ErrConflict; a missing application
-// ErrNotFound. c comes back redacted.
+// lookup value another application holds for the type is ErrConflict (the
+// same application may hold it twice: a rotation's overlap); a missing
+// application is ErrNotFound. c comes back redacted.
 func (t *txn) CreateCredential(ctx context.Context, c *spec.Credential, sec CredentialSecret) error {
 	if err := ensureID(&c.ID); err != nil {
 		return err
 	}
+	var holder string
+	err := t.queryRow(ctx, "SELECT application_id FROM credentials WHERE type = $1 AND lookup = $2 AND application_id <> $3 LIMIT 1",
+		c.Type, sec.Lookup, c.ApplicationID).Scan(&holder)
+	switch {
+	case err == nil:
+		return fmt.Errorf("a %s credential with that identifier belongs to another application: %w", c.Type, ErrConflict)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("create %s credential: %w", c.Type, err)
+	}
 	ts := now()
 	c.CreatedAt = ts
-	_, err := t.exec(ctx, `INSERT INTO credentials (id, application_id, type, lookup, hint, secret_hash, secret_sealed,
+	_, err = t.exec(ctx, `INSERT INTO credentials (id, application_id, type, lookup, hint, secret_hash, secret_sealed,
 		algorithm, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.ApplicationID, c.Type, sec.Lookup, c.Hint, sec.Hash, sec.Sealed, c.Algorithm, toNanos(c.ExpiresAt), toNanos(ts))
 	if err != nil {

@@ -94,6 +94,14 @@ func testApplications(t *testing.T, s store.Store) {
 		wantErr(t, "same key", try(func(tx store.Tx) error {
 			return tx.CreateCredential(ctx, &dup, store.CredentialSecret{Lookup: "hash-of-key"})
 		}), store.ErrConflict)
+		// A rotation: the same application holds the identifier twice.
+		rotated := spec.Credential{ApplicationID: projApp.ID, Type: spec.CredHMACAuth}
+		wantErr(t, "same access key, same application", try(func(tx store.Tx) error {
+			if err := tx.CreateCredential(ctx, &rotated, store.CredentialSecret{Lookup: "ak1", Sealed: "v1.new"}); err != nil {
+				return err
+			}
+			return tx.DeleteCredential(ctx, projApp.ID, rotated.ID)
+		}), nil)
 		orphan := spec.Credential{ApplicationID: "nope", Type: spec.CredKeyAuth}
 		wantErr(t, "missing application", try(func(tx store.Tx) error {
 			return tx.CreateCredential(ctx, &orphan, store.CredentialSecret{Lookup: "h2"})

@@ -36,9 +36,12 @@ CREATE TABLE credentials (
     secret_sealed  TEXT NOT NULL,
     algorithm      TEXT NOT NULL,
     expires_at     BIGINT NOT NULL, -- 0: never
-    created_at     BIGINT NOT NULL,
-    UNIQUE (type, lookup)
+    created_at     BIGINT NOT NULL
 );
+-- Not unique: a rotation keeps the identifier (username, access key, …)
+-- with a new secret beside the old one until the old expires. The store
+-- refuses an identifier another application holds.
+CREATE INDEX credentials_lookup ON credentials (type, lookup);
 CREATE INDEX credentials_application ON credentials (application_id, created_at, id);
 
 CREATE TABLE subscriptions (
