@@ -30,7 +30,8 @@ type Options struct {
 	StatusAddr    string   // default ":9091"
 	DataDir       string   // default "./portico-data"
 	StoreURL      string   // empty: SQLite in DataDir
-	RedisURL      string   // cluster-wide rate limits (later issue)
+	RedisURL      string   // cluster-wide rate limits (limit-count policy redis)
+	RedisPrefix   string   // starts every Redis key; default "portico:"
 	Groups        []string // groups the embedded gateway serves; default ["default"]
 	AdminPassword string   // PORTICO_ADMIN_PASSWORD; empty: generated and printed once
 	Version       string
@@ -107,6 +108,8 @@ func Run(ctx context.Context, opts Options) error {
 			DrainTimeout: opts.DrainTimeout,
 			Engine:       opts.Engine,
 			Limits:       gateway.Limits{MaxBodyBytes: opts.MaxBodyBytes},
+			RedisURL:     opts.RedisURL,
+			RedisPrefix:  opts.RedisPrefix,
 			OnListen:     ready.listening,
 			OnApply:      ready.applied,
 			Splits:       splits,

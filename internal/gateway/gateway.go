@@ -67,6 +67,11 @@ func Run(ctx context.Context, opts Options) error {
 	var table atomic.Pointer[routing.Table]
 	var draining atomic.Bool
 	m := newMetrics()
+	counters, closeRedis, err := newCounters(ctx, opts, log, m)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
 	gwSrv := newFrontEnd(opts, &table, m, log)
 	statusSrv := &http.Server{
 		Handler:           statusMux(m, &table, &draining),
@@ -95,7 +100,7 @@ func Run(ctx context.Context, opts Options) error {
 		opts.OnListen(gwLn.Addr().String(), statusAddr)
 	}
 	log.Info("gateway listening", "addr", gwLn.Addr().String(), "status", statusAddr, "groups", opts.Groups, "engine", opts.Engine)
-	wg.Go(func() { follow(runCtx, opts, log, &table, m) })
+	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters) })
 
 	<-runCtx.Done()
 	draining.Store(true)
@@ -118,10 +123,10 @@ func Run(ctx context.Context, opts Options) error {
 
 // follow applies every newer snapshot the source delivers. A snapshot that
 // does not compile is refused and the previous table keeps serving.
-func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics) {
+func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
 	var after int64
 	// Plugin state that must survive reloads (DESIGN.md rule 8).
-	deps := routing.Deps{Logger: log, Counters: limitcount.NewRegistry(), Splits: opts.Splits}
+	deps := routing.Deps{Logger: log, Counters: counters, Splits: opts.Splits}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}
@@ -194,4 +199,28 @@ func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomi
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// newCounters makes limit-count's registry, connected to Redis when
+// opts.RedisURL is set. A Redis that does not answer at start is logged,
+// not fatal: limits count locally until it does.
+func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics) (*limitcount.Registry, func(), error) {
+	reg := limitcount.NewRegistry()
+	ro := limitcount.RemoteOptions{OnFallback: m.fallbackCounter(), Logger: log}
+	closeFn := func() {}
+	if opts.RedisURL != "" {
+		r, err := limitcount.NewRedis(opts.RedisURL, opts.RedisPrefix)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--redis: %w", err)
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
+		if err := r.Ping(pingCtx); err != nil {
+			log.Warn("Redis does not answer; limit-count policy redis counts locally until it does", "err", err)
+		}
+		cancel()
+		ro.Remote = r
+		closeFn = func() { _ = r.Close() }
+	}
+	reg.UseRemote(ro)
+	return reg, closeFn, nil
 }

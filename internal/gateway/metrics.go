@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
@@ -23,6 +24,7 @@ type metrics struct {
 	revision       prometheus.Gauge
 	applyErrors    prometheus.Counter
 	routes         prometheus.Gauge
+	rateFallback   *prometheus.CounterVec
 	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
 	unmatched      *routeSeries
 }
@@ -64,8 +66,12 @@ func newMetrics() *metrics {
 			Name: "portico_routes",
 			Help: "Route paths in the routing table.",
 		}),
+		rateFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_ratelimit_redis_fallback_total",
+			Help: "Requests of limit-count policy redis counted locally: Redis unreachable or not configured (--redis).",
+		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes,
+	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.forget()
 	m.unmatched = m.newSeries(nil)
@@ -156,4 +162,18 @@ func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) 
 func (m *metrics) UpstreamError(rt *routing.Route, kind string) {
 	g, s, r := labels(rt)
 	m.upstreamErrors.WithLabelValues(g, s, r, kind).Inc()
+}
+
+// fallbackCounter returns OnFallback for limit-count: the series are
+// resolved once, so a fallback costs one atomic add.
+func (m *metrics) fallbackCounter() func(reason string) {
+	unreachable := m.rateFallback.WithLabelValues(limitcount.FallbackUnreachable)
+	unconfigured := m.rateFallback.WithLabelValues(limitcount.FallbackNotConfigured)
+	return func(reason string) {
+		if reason == limitcount.FallbackNotConfigured {
+			unconfigured.Inc()
+			return
+		}
+		unreachable.Inc()
+	}
 }

@@ -39,6 +39,12 @@ type Options struct {
 	Engine string
 	// Limits of client requests; zero values take the engines' defaults.
 	Limits Limits
+	// RedisURL (redis://…) is where limit-count's policy redis counts,
+	// shared by every gateway; empty: such limits count locally.
+	RedisURL string
+	// RedisPrefix starts every Redis key (default "portico:"), so
+	// installs or tests sharing one Redis stay apart.
+	RedisPrefix string
 	// Splits, when set, receives the live figures of the canaries this
 	// gateway runs (the control plane reads them for GET …/canary and the
 	// guard); nil keeps them private.

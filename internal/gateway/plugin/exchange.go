@@ -16,12 +16,16 @@ type Exchange struct {
 	route     *RouteInfo
 	params    *match.Params
 
-	upstreamPath string
-	consumer     Consumer
-	hasConsumer  bool
+	upstreamPath  string
+	upstreamHost  string
+	upstreamQuery string
+	queryEdited   bool
+	consumer      Consumer
+	hasConsumer   bool
 
 	rejected     bool
 	rejectStatus int
+	answered     bool // Respond or Reject wrote the answer
 	errBuf       []byte
 }
 
@@ -51,6 +55,9 @@ func (ex *Exchange) Header(name string) string { return ex.b.Header(name) }
 
 // Query returns the first value of a query parameter.
 func (ex *Exchange) Query(name string) string { return ex.b.Query(name) }
+
+// RawQuery is the client's query string without '?'.
+func (ex *Exchange) RawQuery() string { return ex.b.RawQuery() }
 
 // ClientAddr is the address of the connection's peer.
 func (ex *Exchange) ClientAddr() netip.Addr { return ex.b.ClientAddr() }
@@ -91,6 +98,29 @@ func (ex *Exchange) SetUpstreamPath(p string) { ex.upstreamPath = p }
 // UpstreamPath is the path a plugin set, or "".
 func (ex *Exchange) UpstreamPath() string { return ex.upstreamPath }
 
+// BackendPath is the path the backend will get as things stand: the one a
+// plugin set, else the route's (group prefix stripped, backend.path applied).
+func (ex *Exchange) BackendPath() string {
+	if ex.upstreamPath != "" {
+		return ex.upstreamPath
+	}
+	return ex.b.BackendPath()
+}
+
+// SetUpstreamHost replaces the Host header the backend gets, whatever the
+// upstream's pass_host says.
+func (ex *Exchange) SetUpstreamHost(host string) { ex.upstreamHost = host }
+
+// UpstreamHost is the Host a plugin set, or "".
+func (ex *Exchange) UpstreamHost() string { return ex.upstreamHost }
+
+// SetUpstreamQuery replaces the query string sent to the backend (raw,
+// without '?'; "" drops it).
+func (ex *Exchange) SetUpstreamQuery(raw string) { ex.upstreamQuery, ex.queryEdited = raw, true }
+
+// UpstreamQuery is the query a plugin set; ok is false when none did.
+func (ex *Exchange) UpstreamQuery() (raw string, ok bool) { return ex.upstreamQuery, ex.queryEdited }
+
 // SetConsumer records who an authentication plugin recognised.
 func (ex *Exchange) SetConsumer(c Consumer) { ex.consumer, ex.hasConsumer = c, true }
 
@@ -117,13 +147,28 @@ func (ex *Exchange) Rejected() (bool, int) { return ex.rejected, ex.rejectStatus
 // {"error":{"code":..,"message":..},"request_id":".."} as application/json.
 // It is the only writer of gateway errors; only the first call writes.
 func (ex *Exchange) Reject(status int, code, message string) {
-	if ex.rejected {
+	if ex.answered {
 		return
 	}
+	ex.answered = true
 	ex.rejected, ex.rejectStatus = true, status
 	ex.errBuf = AppendError(ex.errBuf[:0], code, message, ex.requestID)
 	ex.b.WriteError(status, ex.errBuf)
 }
+
+// Respond answers the request itself with status, the response headers
+// set so far and body (mock backends, CORS preflight); the backend is not
+// called. Only the first Respond or Reject writes.
+func (ex *Exchange) Respond(status int, body []byte) {
+	if ex.answered {
+		return
+	}
+	ex.answered = true
+	ex.b.WriteResponse(status, body)
+}
+
+// Answered reports whether Respond or Reject wrote the answer.
+func (ex *Exchange) Answered() bool { return ex.answered }
 
 // AppendError appends the JSON gateway error body to dst. Engines use it for
 // the few errors they answer before an Exchange exists.

@@ -27,6 +27,9 @@ type Phase int
 // The request phases, in execution order.
 const (
 	PhaseIPRestriction Phase = iota + 1
+	// PhaseCORS answers preflight requests before authentication (a browser
+	// sends no credentials on one) and marks every answer with CORS headers.
+	PhaseCORS
 	PhaseAuthentication
 	PhaseSubscription
 	PhaseRateLimit
@@ -70,6 +73,11 @@ type Backing interface {
 	Host() string // without port
 	Header(name string) string
 	Query(name string) string
+	// RawQuery is the client's query string without '?', as sent.
+	RawQuery() string
+	// BackendPath is the path the backend gets unless a plugin sets one:
+	// the group prefix stripped, the route's backend.path applied.
+	BackendPath() string
 	ClientAddr() netip.Addr
 	// ContentLength is -1 when unknown (chunked).
 	ContentLength() int64
@@ -89,4 +97,7 @@ type Backing interface {
 
 	// WriteError sends a complete gateway error answer; the body is JSON.
 	WriteError(status int, body []byte)
+	// WriteResponse sends a complete answer a plugin made (mock, CORS
+	// preflight) with the response headers set so far; no backend is called.
+	WriteResponse(status int, body []byte)
 }

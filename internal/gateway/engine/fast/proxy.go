@@ -105,6 +105,9 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 	hdr := &st.ctx.Request.Header
 	st.ctx.Request.UseHostHeader = true // Write must not take Host from a parsed URI
 	setHost(hdr, node, pool)
+	if h := st.ex.UpstreamHost(); h != "" {
+		hdr.SetHost(h) // a plugin's (proxy-rewrite) beats pass_host
+	}
 	cc, conn, err := nc.pool.acquire()
 	if err != nil {
 		if !isDialError(err) && !isTimeout(err) {

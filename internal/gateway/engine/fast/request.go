@@ -253,11 +253,16 @@ func (st *state) shapeRequest(h head) {
 	rt := st.route
 	hdr := &st.ctx.Request.Header
 	uri := hdr.RequestURI()
+	query := b2s(rawQuery(uri))
+	q, queryEdited := st.ex.UpstreamQuery()
+	if queryEdited {
+		query = q
+	}
 	switch {
 	case st.ex.UpstreamPath() != "":
-		st.setURI(escapePath(st.ex.UpstreamPath()), rawQuery(uri))
+		st.setURI(escapePath(st.ex.UpstreamPath()), query)
 	case rt.HasRewrite():
-		st.setURI(escapePath(rt.UpstreamPath(st.path, &st.params)), rawQuery(uri))
+		st.setURI(escapePath(rt.UpstreamPath(st.path, &st.params)), query)
 	case rt.StripPrefix != "":
 		raw := rawPath(uri)
 		p, ok := bytes.CutPrefix(raw, []byte(rt.StripPrefix))
@@ -268,11 +273,11 @@ func (st *state) shapeRequest(h head) {
 		default: // the prefix was escaped in the request: use the decoded form
 			p = []byte(escapePath(rt.UpstreamPath(st.path, &st.params)))
 		}
-		st.setURI(b2s(p), rawQuery(uri))
-	case len(uri) > 0 && uri[0] != '/' || st.pool.BasePath != "":
+		st.setURI(b2s(p), query)
+	case len(uri) > 0 && uri[0] != '/' || st.pool.BasePath != "" || queryEdited:
 		// Absolute form becomes origin form; a registered API's base path
 		// goes in front.
-		st.setURI(b2s(rawPath(uri)), rawQuery(uri))
+		st.setURI(b2s(rawPath(uri)), query)
 	}
 	if rt.BackendMethod != "" {
 		hdr.SetMethod(rt.BackendMethod)
@@ -317,7 +322,7 @@ func (st *state) shapeRequest(h head) {
 
 // setURI sets the upstream request target: the upstream's base path (a
 // registered API's), path and query.
-func (st *state) setURI(path string, query []byte) {
+func (st *state) setURI(path string, query string) {
 	b := append(st.uriBuf[:0], st.pool.BasePath...)
 	b = append(b, path...)
 	if len(query) > 0 {

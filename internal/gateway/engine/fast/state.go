@@ -152,6 +152,17 @@ func (st *state) Query(name string) string {
 	return b2s(st.ctx.QueryArgs().Peek(name))
 }
 
+func (st *state) RawQuery() string {
+	return b2s(rawQuery(st.ctx.Request.Header.RequestURI()))
+}
+
+func (st *state) BackendPath() string {
+	if st.route == nil {
+		return st.path
+	}
+	return st.route.UpstreamPath(st.path, &st.params)
+}
+
 func (st *state) ClientAddr() netip.Addr {
 	if !st.clientSet {
 		st.clientSet = true
@@ -238,6 +249,16 @@ func (st *state) WriteError(status int, body []byte) {
 	r.SetStatusCode(status)
 	r.Header.SetContentType("application/json")
 	r.Header.Set("Cache-Control", "no-store")
+	r.Header.SetBytesV("X-Request-Id", st.idBuf)
+	r.SetBody(body)
+	st.status = status
+}
+
+// WriteResponse sends a plugin's own answer (mock, CORS preflight) with the
+// headers it set.
+func (st *state) WriteResponse(status int, body []byte) {
+	r := &st.ctx.Response
+	r.SetStatusCode(status)
 	r.Header.SetBytesV("X-Request-Id", st.idBuf)
 	r.SetBody(body)
 	st.status = status

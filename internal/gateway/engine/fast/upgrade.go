@@ -20,6 +20,9 @@ import (
 func (st *state) upgrade(node *upstream.Node) {
 	pool := st.pool
 	setHost(&st.ctx.Request.Header, node, pool)
+	if h := st.ex.UpstreamHost(); h != "" {
+		st.ctx.Request.Header.SetHost(h)
+	}
 	dialer := net.Dialer{Timeout: pool.Timeouts.Connect}
 	raw, err := dialer.Dial("tcp", node.Addr)
 	if err != nil {

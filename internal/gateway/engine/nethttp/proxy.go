@@ -61,11 +61,12 @@ func (st *state) proxy() {
 		return
 	}
 
+	// Headers a request filter set on the answer before the backend
+	// answered (X-RateLimit-*, CORS) replace the backend's, as on the fast
+	// engine: the gateway's word is final.
 	dst := st.w.Header()
 	for k, vv := range res.Header {
-		if old, ok := dst[k]; ok {
-			dst[k] = append(old[:len(old):len(old)], vv...)
-		} else {
+		if _, ok := dst[k]; !ok {
 			dst[k] = vv
 		}
 	}
@@ -215,6 +216,10 @@ func (st *state) buildOut() (*http.Request, error) {
 	u.Scheme = pool.Scheme
 	u.Host = "upstream" // replaced by the balancer
 	u.RawQuery = cleanQueryParams(in.URL.RawQuery)
+	if q, ok := st.ex.UpstreamQuery(); ok {
+		u.RawQuery = q
+		u.ForceQuery = false
+	}
 	switch {
 	case st.ex.UpstreamPath() != "":
 		u.Path, u.RawPath = st.ex.UpstreamPath(), ""
@@ -262,6 +267,9 @@ func (st *state) buildOut() (*http.Request, error) {
 		out.Host = "" // the node's, set by the balancer
 	case "rewrite":
 		out.Host = pool.UpstreamHost
+	}
+	if host := st.ex.UpstreamHost(); host != "" {
+		out.Host = host // a plugin's (proxy-rewrite) beats pass_host
 	}
 	return out, nil
 }

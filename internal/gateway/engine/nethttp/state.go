@@ -83,6 +83,15 @@ func (st *state) Query(name string) string {
 	return st.query.Get(name)
 }
 
+func (st *state) RawQuery() string { return st.r.URL.RawQuery }
+
+func (st *state) BackendPath() string {
+	if st.route == nil {
+		return st.r.URL.Path
+	}
+	return st.route.UpstreamPath(st.r.URL.Path, &st.params)
+}
+
 func (st *state) ClientAddr() netip.Addr {
 	if !st.clientSet {
 		st.clientSet = true
@@ -129,6 +138,21 @@ func (st *state) WriteError(status int, body []byte) {
 	h.Set("Cache-Control", "no-store")
 	st.w.WriteHeader(status)
 	if st.r.Method != http.MethodHead {
+		_, _ = st.w.Write(body)
+	}
+	st.status = status
+}
+
+// WriteResponse sends a plugin's own answer (mock, CORS preflight) with the
+// headers it set.
+func (st *state) WriteResponse(status int, body []byte) {
+	h := st.w.Header()
+	noBody := status == http.StatusNoContent || status == http.StatusNotModified || status < 200
+	if !noBody {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	st.w.WriteHeader(status)
+	if !noBody && st.r.Method != http.MethodHead {
 		_, _ = st.w.Write(body)
 	}
 	st.status = status

@@ -6,6 +6,8 @@
 package limitcount
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
@@ -26,8 +29,9 @@ type Config struct {
 	// Key is consumer, remote_addr, route or header:NAME; consumer falls
 	// back to the client address when no credential identified one.
 	Key string `json:"key,omitempty"`
-	// Policy is local (counters in this gateway); redis (cluster-wide)
-	// comes with the cluster rate-limit work.
+	// Policy is local (counters in this gateway) or redis (one counter per
+	// key shared by every gateway through the gateway's --redis; while
+	// Redis is unreachable each gateway counts locally).
 	Policy string `json:"policy,omitempty"`
 }
 
@@ -48,6 +52,14 @@ type Filter struct {
 	limit    string // Count formatted once
 	counters *window
 	now      func() time.Time
+
+	// Policy redis: remote is the registry's Redis; scoped says the config
+	// sits on the route (not inherited from the service); base is the key
+	// prefix, made from the route's names at its first request.
+	remote *remoteState
+	scoped bool
+	id     string
+	base   atomic.Pointer[string]
 }
 
 // New validates cfg and binds the filter to its counters in reg, found by
@@ -63,7 +75,6 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 	switch cfg.Policy {
 	case "", "local":
 	case "redis":
-		return nil, errors.New(`policy "redis" needs the gateway's Redis connection, which this release does not have yet; use "local"`)
 	default:
 		return nil, fmt.Errorf("policy %q is not local or redis", cfg.Policy)
 	}
@@ -87,13 +98,46 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 	if reg == nil {
 		reg = NewRegistry()
 	}
-	f.counters = reg.window(fmt.Sprintf("%s|%s|%d|%d", scope, cfg.Key, cfg.Count, f.window))
+	f.id = fmt.Sprintf("%s|%d|%d", cfg.Key, cfg.Count, f.window.Milliseconds())
+	f.counters = reg.window(scope + "|" + f.id)
+	if cfg.Policy == "redis" {
+		f.remote = reg.remoteState()
+		f.scoped = strings.Contains(scope, "|route:")
+	}
 	return f, nil
+}
+
+// keyBase is the filter's Redis key prefix. It names the route by group,
+// project, service and route names, not ids: gateways of separate control
+// planes (test and production installs) publishing the same service share
+// the counter, as do all gateways of one.
+func (f *Filter) keyBase(ex *plugin.Exchange) string {
+	if p := f.base.Load(); p != nil {
+		return *p
+	}
+	var b strings.Builder
+	b.WriteString(f.remote.opts.prefixOr())
+	b.WriteString("lc:")
+	if ri := ex.Route(); ri != nil {
+		b.WriteString(ri.Group + "|" + ri.ProjectID + "|" + ri.ServiceName)
+		if f.scoped {
+			b.WriteString("|" + ri.RouteName)
+		}
+	}
+	b.WriteString("|" + f.id + ":")
+	s := b.String()
+	f.base.Store(&s)
+	return s
 }
 
 // OnRequest counts the request against its key's quota.
 func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	now := f.now()
+	if f.remote != nil {
+		if used, resetAt, ok := f.countRemote(ex, now); ok {
+			return f.answer(ex, now, used, resetAt)
+		}
+	}
 	var used int64
 	var resetAt time.Time
 	switch f.kind {
@@ -110,6 +154,51 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	default:
 		used, resetAt = f.counters.hit(now, f.window, keyOf{addr: ex.ClientAddr()})
 	}
+	return f.answer(ex, now, used, resetAt)
+}
+
+// countRemote counts the request in Redis; ok is false when it must be
+// counted locally.
+func (f *Filter) countRemote(ex *plugin.Exchange, now time.Time) (used int64, resetAt time.Time, ok bool) {
+	n := now.UnixNano()
+	length := int64(f.window)
+	index := n / length
+	var buf [160]byte
+	var value []byte
+	switch f.kind {
+	case byRoute:
+	case byHeader:
+		value = appendValue(buf[:0], ex.Header(f.header))
+	case byConsumer:
+		if c, has := ex.Consumer(); has {
+			value = append(append(buf[:0], "c:"...), c.ApplicationID...)
+			break
+		}
+		fallthrough
+	default:
+		value = ex.ClientAddr().AppendTo(append(buf[:0], "a:"...))
+	}
+	key := appendKey(make([]byte, 0, 96+len(value)), f.keyBase(ex), index, value)
+	used, ok = f.remote.incr(now, string(key), f.window)
+	if !ok {
+		return 0, time.Time{}, false
+	}
+	return used, time.Unix(0, (index+1)*length), true
+}
+
+// appendValue appends a header value as a key part; a long one is hashed
+// so a client cannot make Redis keys of any size.
+func appendValue(dst []byte, v string) []byte {
+	dst = append(dst, "h:"...)
+	if len(v) <= 64 {
+		return append(dst, v...)
+	}
+	sum := sha256.Sum256([]byte(v))
+	return hex.AppendEncode(append(dst, '#'), sum[:])
+}
+
+// answer sets the X-RateLimit-* headers and refuses a request over the limit.
+func (f *Filter) answer(ex *plugin.Exchange, now time.Time, used int64, resetAt time.Time) bool {
 	remaining := max(f.count-used, 0)
 	reset := int64(math.Ceil(resetAt.Sub(now).Seconds()))
 	ex.SetResponseHeader("X-RateLimit-Limit", f.limit)
@@ -162,8 +251,9 @@ func (w *window) hit(now time.Time, length time.Duration, k keyOf) (used int64, 
 
 // Registry holds the counters of every limit-count filter, across reloads.
 type Registry struct {
-	mu sync.Mutex
-	m  map[string]*window
+	mu     sync.Mutex
+	m      map[string]*window
+	remote *remoteState // policy redis; nil until UseRemote or first use
 }
 
 // NewRegistry returns an empty registry.

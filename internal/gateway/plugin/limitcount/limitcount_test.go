@@ -22,7 +22,7 @@ func TestConfig(t *testing.T) {
 		{"tiny window", Config{Count: 1, TimeWindow: 0.0001}, "millisecond"},
 		{"bad key", Config{Count: 1, TimeWindow: 1, Key: "cookie"}, "key"},
 		{"empty header", Config{Count: 1, TimeWindow: 1, Key: "header:"}, "key"},
-		{"redis later", Config{Count: 1, TimeWindow: 1, Policy: "redis"}, "Redis"},
+		{"redis", Config{Count: 1, TimeWindow: 1, Policy: "redis"}, ""},
 		{"bad policy", Config{Count: 1, TimeWindow: 1, Policy: "global"}, "policy"},
 	}
 	for _, tc := range tests {

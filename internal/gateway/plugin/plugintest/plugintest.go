@@ -15,8 +15,11 @@ type Backing struct {
 	ReqMethod, ReqPath, ReqHost string
 	ReqHeader                   http.Header
 	ReqQuery                    map[string]string
-	Client                      netip.Addr
-	Length                      int64
+	ReqRawQuery                 string
+	// Backend is what BackendPath answers; "" means ReqPath.
+	Backend string
+	Client  netip.Addr
+	Length  int64
 
 	BodyLimit      int64 // set by LimitBody; 0 when not called
 	UpstreamHeader http.Header
@@ -25,6 +28,9 @@ type Backing struct {
 	ErrorStatus    int
 	ErrorBody      []byte
 	Errors         int // how many times WriteError was called
+	// Responses counts WriteResponse calls; RespBody is the last body.
+	Responses int
+	RespBody  []byte
 }
 
 // New returns a GET / request from addr.
@@ -49,6 +55,7 @@ func (b *Backing) Path() string                         { return b.ReqPath }
 func (b *Backing) Host() string                         { return b.ReqHost }
 func (b *Backing) Header(name string) string            { return b.ReqHeader.Get(name) }
 func (b *Backing) Query(name string) string             { return b.ReqQuery[name] }
+func (b *Backing) RawQuery() string                     { return b.ReqRawQuery }
 func (b *Backing) ClientAddr() netip.Addr               { return b.Client }
 func (b *Backing) ContentLength() int64                 { return b.Length }
 func (b *Backing) LimitBody(max int64)                  { b.BodyLimit = max }
@@ -64,4 +71,19 @@ func (b *Backing) WriteError(status int, body []byte) {
 	b.Errors++
 	b.ErrorStatus = status
 	b.ErrorBody = append([]byte(nil), body...)
+}
+
+// BackendPath is Backend, or ReqPath when Backend is empty.
+func (b *Backing) BackendPath() string {
+	if b.Backend != "" {
+		return b.Backend
+	}
+	return b.ReqPath
+}
+
+// WriteResponse records a plugin's own answer.
+func (b *Backing) WriteResponse(status int, body []byte) {
+	b.Responses++
+	b.Status = status
+	b.RespBody = append([]byte(nil), body...)
 }
