@@ -36,9 +36,6 @@ func (g *Guard) Run(ctx context.Context) error {
 	if g.Interval <= 0 {
 		g.Interval = time.Second
 	}
-	if g.Logger == nil {
-		g.Logger = slog.Default()
-	}
 	tick := time.NewTicker(g.Interval)
 	defer tick.Stop()
 	for {
@@ -48,7 +45,7 @@ func (g *Guard) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		if err := g.Check(ctx); err != nil && ctx.Err() == nil {
-			g.Logger.Warn("canary guard check failed", "err", err)
+			g.log().Warn("canary guard check failed", "err", err)
 		}
 	}
 }
@@ -89,8 +86,15 @@ func (g *Guard) Check(ctx context.Context) error {
 		case err != nil:
 			errs = append(errs, err)
 		default:
-			g.Logger.Warn("canary cancelled by its guard", "canary", c.ID, "service", c.ServiceID, "group", c.Group, "reason", reason)
+			g.log().Warn("canary cancelled by its guard", "canary", c.ID, "service", c.ServiceID, "group", c.Group, "reason", reason)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (g *Guard) log() *slog.Logger {
+	if g.Logger == nil {
+		return slog.Default()
+	}
+	return g.Logger
 }
