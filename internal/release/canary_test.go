@@ -164,7 +164,9 @@ func TestCanaryLifecycle(t *testing.T) {
 // fakeFigures reports fixed target figures for every canary.
 type fakeFigures struct{ target spec.SideFigures }
 
-func (f fakeFigures) TargetFigures(string, time.Duration) (spec.SideFigures, bool) { return f.target, true }
+func (f fakeFigures) TargetFigures(string, time.Duration) (spec.SideFigures, bool) {
+	return f.target, true
+}
 func (f fakeFigures) CanaryFigures(string) ([]spec.CanaryWindow, bool) {
 	return []spec.CanaryWindow{{Window: "1m0s", Target: f.target}}, true
 }
