@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	Version      string
 	TokenTTL     time.Duration // lifetime of login tokens; default 24h
 	MaxBodyBytes int64         // request body limit; default 10 MiB
+	// Secrets seals the HMAC and JWT secrets of credentials; nil: a random
+	// key that dies with the process (tests), with a warning.
+	Secrets *credential.Keyring
 	// Figures, when set, gives GET …/canary the live figures of running
 	// canaries.
 	Figures CanaryFigures
@@ -42,6 +46,7 @@ type server struct {
 	maxBody   int64
 	dummyHash string // compared against when a user is unknown, so timing tells nothing
 	now       func() time.Time
+	secrets   *credential.Keyring
 	figures   CanaryFigures
 }
 
@@ -70,6 +75,10 @@ func New(cfg Config) http.Handler {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.secrets = cfg.Secrets; s.secrets == nil {
+		s.log.Warn("admin api: no secret key configured; credential secrets sealed now cannot be opened after a restart")
+		s.secrets = credential.NewRandomKeyring()
 	}
 	if s.ttl <= 0 {
 		s.ttl = 24 * time.Hour

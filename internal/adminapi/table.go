@@ -34,6 +34,8 @@ func (s *server) endpoints() []endpoint {
 		S  = P + "/services/{s}"
 		R  = S + "/routes/{r}"
 		F  = P + "/folders/{f}"
+		A  = "/applications/{a}"
+		C  = A + "/credentials/{c}"
 		ok = http.StatusOK
 		cr = http.StatusCreated
 		nc = http.StatusNoContent
@@ -110,6 +112,23 @@ func (s *server) endpoints() []endpoint {
 		{method: "GET", path: G + "/history", tag: "gateway groups", summary: "Release history of a gateway group (newest first)", resp: spec.HistoryEvent{}, list: true, query: listParams, status: ok, handle: (*call).groupHistory},
 		{method: "GET", path: "/catalog", tag: "catalog", summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, status: ok, handle: (*call).listCatalog},
 		{method: "GET", path: "/catalog/{service}", tag: "catalog", summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
+
+		{method: "GET", path: "/applications", tag: "applications", summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
+		{method: "POST", path: "/applications", tag: "applications", summary: "Create an application: with project, the project's call credentials (admitted to its services, or only to services); without, the caller's own", req: spec.Application{}, resp: spec.Application{}, status: cr, handle: (*call).createApplication},
+		{method: "GET", path: A, tag: "applications", summary: "Get an application", resp: spec.Application{}, status: ok, handle: (*call).getApplication},
+		{method: "PATCH", path: A, tag: "applications", summary: "Change an application (JSON merge patch)", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).patchApplication},
+		{method: "PUT", path: A, tag: "applications", summary: "Replace an application", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).putApplication},
+		{method: "DELETE", path: A, tag: "applications", summary: "Delete an application with its credentials and subscriptions", status: nc, handle: (*call).deleteApplication},
+		{method: "GET", path: A + "/credentials", tag: "applications", summary: "List an application's credentials (never with secrets)", resp: spec.Credential{}, list: true, status: ok, handle: (*call).listCredentials},
+		{method: "POST", path: A + "/credentials", tag: "applications", summary: "Create a credential (key-auth, basic-auth, hmac-auth, jwt-auth, oauth2); secrets left out are generated; this answer is the only one showing them", req: spec.Credential{}, resp: spec.Credential{}, status: cr, handle: (*call).createCredential},
+		{method: "GET", path: C, tag: "applications", summary: "Get a credential (without secret)", resp: spec.Credential{}, status: ok, handle: (*call).getCredential},
+		{method: "PATCH", path: C, tag: "applications", summary: "Set or clear (null) a credential's expires_at", req: credentialPatch{}, resp: spec.Credential{}, status: ok, handle: (*call).patchCredential},
+		{method: "POST", path: C + "/rotate", tag: "applications", summary: "Rotate: a new secret for the same identifier (a new key for key-auth), shown once; the old one expires after overlap seconds (default 3600)", req: rotateRequest{}, resp: spec.Credential{}, status: cr, handle: (*call).rotateCredential},
+		{method: "DELETE", path: C, tag: "applications", summary: "Revoke a credential at once", status: nc, handle: (*call).deleteCredential},
+		{method: "GET", path: "/subscriptions", tag: "subscriptions", summary: "List subscriptions (?application=, ?service=)", resp: spec.Subscription{}, list: true, query: []string{"page", "page_size", "application", "service"}, status: ok, handle: (*call).listSubscriptions},
+		{method: "POST", path: "/subscriptions", tag: "subscriptions", summary: "Subscribe a user's application to a service (approved at once until approvals land)", req: spec.Subscription{}, resp: spec.Subscription{}, status: cr, handle: (*call).createSubscription},
+		{method: "GET", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Get a subscription", resp: spec.Subscription{}, status: ok, handle: (*call).getSubscription},
+		{method: "DELETE", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Unsubscribe", status: nc, handle: (*call).deleteSubscription},
 
 		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
 	}
