@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/release"
@@ -59,6 +60,12 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer st.Close()
+	// The key that seals credential secrets ($PORTICO_SECRET_KEY, else a
+	// 0600 file in the data directory made on first start).
+	keys, err := credential.LoadKeyring(opts.DataDir)
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
 
 	if err := bootstrap(ctx, st, opts); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)
@@ -70,7 +77,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	splits := splitstats.NewRegistry()
 	figures := splitFigures{reg: splits}
-	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures})
+	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	mux.HandleFunc("GET /{$}", landing)
@@ -103,7 +110,7 @@ func Run(ctx context.Context, opts Options) error {
 			Addr:         opts.GatewayAddr,
 			StatusAddr:   opts.StatusAddr,
 			Groups:       opts.Groups,
-			Source:       storeSource{st: st},
+			Source:       storeSource{st: st, keys: keys},
 			Logger:       log.With("component", "gateway"),
 			DrainTimeout: opts.DrainTimeout,
 			Engine:       opts.Engine,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -11,7 +12,10 @@ import (
 // storeSource feeds the embedded gateway straight from the store: the same
 // gateway.Source a stand-alone gateway's feed client satisfies, without the
 // HTTP hop.
-type storeSource struct{ st store.Store }
+type storeSource struct {
+	st   store.Store
+	keys *credential.Keyring // opens consumer secrets (secrets.go)
+}
 
 func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*spec.Snapshot, error) {
 	if _, err := s.st.WaitRevision(ctx, groups, after); err != nil {
@@ -26,5 +30,6 @@ func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*s
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %v: %w", groups, err)
 	}
+	openConsumerSecrets(&snap, s.keys)
 	return &snap, nil
 }
