@@ -25,6 +25,9 @@ type routePlugin struct {
 	headers []string                                        // "Name: value" lines the load sends
 	setup   func(ctx context.Context, c *adminClient) error // runs after login, before the service is created
 	probe   func(ctx context.Context, gatewayAddr string) error
+	// afterPublish runs once the service is published; a policy that is
+	// not a route plugin (the canary) has no config and is set up here.
+	afterPublish func(ctx context.Context, c *adminClient, serviceBase string, upstream map[string]any) error
 }
 
 // sizeLimit is request-size-limit's max_bytes on the bench route.
@@ -33,16 +36,16 @@ const sizeLimit = 1 << 20
 // benchPlugins are the policies of the portico-*-plugins rows: the gateway
 // policies that exist today (internal/gateway/routing/plugins.go). Issue
 // 3's row is key-auth + limit-count (local) + ip-restriction + a 50 %
-// canary; when the others land, each is one entry here, e.g.
+// canary; when key-auth lands, it is one entry here, e.g.
 //
 //	{name: "key-auth", config: …, headers: []string{"apikey: bench-key"}, setup: createBenchConsumer},
-//	{name: "canary", config: {weight 50 to a second node on the same origin}},
 var benchPlugins = []routePlugin{
 	{name: "ip-restriction", config: map[string]any{"allow": []string{"127.0.0.1"}}},
 	// Counted per client address like a real quota, with a limit no run
 	// reaches, so every request pays the counting and the headers.
 	{name: "limit-count", config: map[string]any{"count": 1 << 40, "time_window": 3600, "key": "remote_addr", "policy": "local"}},
 	{name: "request-size-limit", config: map[string]any{"max_bytes": sizeLimit}, probe: probeSizeLimit},
+	benchCanary,
 }
 
 // issuePlugins are the policies issue 3's plugins row is specified with.
@@ -82,11 +85,18 @@ func routePlugins(plugins []routePlugin) (map[string]any, error) {
 		return nil, nil
 	}
 	out := make(map[string]any, len(plugins))
+	seen := make(map[string]bool, len(plugins))
 	for _, p := range plugins {
-		if _, dup := out[p.name]; dup {
+		if seen[p.name] {
 			return nil, fmt.Errorf("plugin %s listed twice", p.name)
 		}
-		out[p.name] = p.config
+		seen[p.name] = true
+		if p.config != nil {
+			out[p.name] = p.config
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
 }
@@ -95,6 +105,10 @@ func routePlugins(plugins []routePlugin) (map[string]any, error) {
 func describePlugins(plugins []routePlugin) string {
 	parts := make([]string, 0, len(plugins))
 	for _, p := range plugins {
+		if p.config == nil {
+			parts = append(parts, p.name+" (50 % to a second pool on the same origin)")
+			continue
+		}
 		b, err := json.Marshal(p.config)
 		if err != nil {
 			b = []byte("?")

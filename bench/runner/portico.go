@@ -175,6 +175,14 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, 201, nil); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
+	for _, p := range plugins {
+		if p.afterPublish == nil {
+			continue
+		}
+		if err := p.afterPublish(ctx, c, base, upstream); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
 	return nil
 }
 

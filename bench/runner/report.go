@@ -145,6 +145,7 @@ var issueGoals = []goal{
 	{"portico-fast", "nginx", 1.25, 1.0, "fast plain ≤ 1.25× nginx (stretch ≤ 1.0×)"},
 	{"portico-fast-plugins", "nginx", 1.4, 0, "fast + plugins ≤ 1.4× nginx plain"},
 	{"portico-nethttp", "refproxy", 0.9, 0, "nethttp ≤ 0.9× httputil reference"},
+	{"portico-fast-canary", "portico-fast", 1.05, 0, "fast + 50 % canary ≤ 1.05× fast plain (issue 5)"},
 }
 
 // goalResult is one goal checked against one connection count's samples.
