@@ -92,7 +92,7 @@ func printTable(w io.Writer, cfg config, samples []sample, failures map[string]e
 		tw.Flush()
 		fmt.Fprintln(w)
 		if goals := slices.DeleteFunc(slices.Clone(issueGoals), func(g goal) bool { return !selected[g.target] }); len(goals) > 0 {
-			fmt.Fprintf(w, "issue 3 targets, c=%d (CPU µs/req of the proxy process; median of the per-round ratios):\n", c)
+			fmt.Fprintf(w, "issue targets, c=%d (CPU µs/req of the proxy process; median of the per-round ratios):\n", c)
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			for _, g := range goals {
 				r := checkGoal(g, samples, c, selected, failures)
