@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
@@ -26,6 +27,9 @@ type Deps struct {
 	// Splits keeps the figures of canaries across reloads; nil: fresh
 	// figures per build.
 	Splits *splitstats.Registry
+	// Consumers is the consumer index of the group being built; Build
+	// sets it per group from the snapshot (consumers.go).
+	Consumers *consumer.Index
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -44,8 +48,10 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	n := 0
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
+		gdeps := deps
+		gdeps.Consumers = consumer.New(gs.Consumers) // the group's own applications
 		for si := range gs.Services {
-			n += addService(b, &fe, deps, gs.Group, &gs.Services[si])
+			n += addService(b, &fe, gdeps, gs.Group, &gs.Services[si])
 		}
 	}
 	if err := fe.Err(); err != nil {

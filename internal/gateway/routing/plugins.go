@@ -6,7 +6,10 @@ import (
 	"fmt"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/plugin/basicauth"
+	"github.com/portico-gw/portico/internal/gateway/plugin/hmacauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
+	"github.com/portico-gw/portico/internal/gateway/plugin/keyauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 )
@@ -25,6 +28,9 @@ var plugins = map[string]factory{
 	"ip-restriction":     {plugin.PhaseIPRestriction, simple(iprestriction.New)},
 	"request-size-limit": {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
 	"limit-count":        {plugin.PhaseRateLimit, limitCount},
+	"key-auth":           {plugin.PhaseAuthentication, authn(keyauth.New)},
+	"basic-auth":         {plugin.PhaseAuthentication, authn(basicauth.New)},
+	"hmac-auth":          {plugin.PhaseAuthentication, authn(hmacauth.New)},
 }
 
 func limitCount(raw json.RawMessage, deps Deps, scope string) (any, error) {

@@ -1,0 +1,209 @@
+// Package consumer is the gateway's table of applications and credentials,
+// compiled once per snapshot and group (routing.Build) from the consumers
+// the control plane sends, and shared by the authentication plugins: they
+// find a credential here, check it, and call Admit. Lookups allocate
+// nothing; secret comparisons are constant-time.
+package consumer
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Consumer is one application: who it is and where it is admitted.
+type Consumer struct {
+	Info     plugin.Consumer
+	project  string              // project-owned: admitted to this project's services
+	services map[string]struct{} // narrows project admission; nil: every service
+	subs     map[string]struct{} // services an approved subscription admits it to
+}
+
+// Admits reports whether the consumer may call the route's service.
+func (c *Consumer) Admits(r *plugin.RouteInfo) bool {
+	if r == nil {
+		return false
+	}
+	if c.project != "" && c.project == r.ProjectID {
+		if c.services == nil {
+			return true
+		}
+		if _, ok := c.services[r.ServiceID]; ok {
+			return true
+		}
+	}
+	_, ok := c.subs[r.ServiceID]
+	return ok
+}
+
+// Credential is one credential with its verifier material.
+type Credential struct {
+	Consumer  *Consumer
+	ID        string
+	Type      string
+	Algorithm string
+	// Secret is the HMAC or JWT secret (or a JWT public key in PEM).
+	Secret []byte
+	hash   string   // bcrypt of a basic-auth password
+	sum    [32]byte // SHA-256 of an oauth2 client secret
+	expiry int64    // unix nanoseconds; 0: never
+	// okPassword is the SHA-256 of the last password that passed bcrypt:
+	// the same password again costs one SHA-256, not a bcrypt.
+	okPassword atomic.Pointer[[32]byte]
+}
+
+// Expired reports whether the credential's expiry has passed.
+func (c *Credential) Expired() bool {
+	return c.expiry != 0 && time.Now().UnixNano() >= c.expiry
+}
+
+// CheckPassword checks a basic-auth password, remembering the last one that
+// passed so that a client sending the same password on every request pays
+// bcrypt once per configuration revision.
+func (c *Credential) CheckPassword(pw string) bool {
+	sum := sha256.Sum256([]byte(pw))
+	if ok := c.okPassword.Load(); ok != nil && subtle.ConstantTimeCompare(ok[:], sum[:]) == 1 {
+		return true
+	}
+	if c.hash == "" || bcrypt.CompareHashAndPassword([]byte(c.hash), []byte(pw)) != nil {
+		return false
+	}
+	c.okPassword.Store(&sum)
+	return true
+}
+
+// CheckSecret checks an oauth2 client secret.
+func (c *Credential) CheckSecret(secret string) bool {
+	sum := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(c.sum[:], sum[:]) == 1
+}
+
+// Index finds credentials. The zero value and nil find nothing.
+type Index struct {
+	keys  map[[32]byte]*Credential            // key-auth, by SHA-256 of the key
+	named map[string]map[string][]*Credential // type → identifier → credentials (a rotation holds two)
+}
+
+// New compiles the consumers of one group. Credentials that cannot be
+// used (a sealed secret not opened, a malformed hash) are left out: a
+// client presenting them is refused like any unknown credential.
+func New(consumers []spec.Consumer) *Index {
+	ix := &Index{keys: map[[32]byte]*Credential{}, named: map[string]map[string][]*Credential{}}
+	for i := range consumers {
+		sc := &consumers[i]
+		c := &Consumer{
+			Info:    plugin.Consumer{ApplicationID: sc.ID, Name: sc.Name, ProjectID: sc.ProjectID},
+			project: sc.ProjectID,
+			subs:    make(map[string]struct{}, len(sc.Subscriptions)),
+		}
+		if len(sc.Services) > 0 {
+			c.services = make(map[string]struct{}, len(sc.Services))
+			for _, s := range sc.Services {
+				c.services[s] = struct{}{}
+			}
+		}
+		for _, s := range sc.Subscriptions {
+			c.subs[s] = struct{}{}
+		}
+		for k := range sc.Credentials {
+			ix.add(c, &sc.Credentials[k])
+		}
+	}
+	return ix
+}
+
+func (ix *Index) add(c *Consumer, sc *spec.ConsumerCredential) {
+	cr := &Credential{Consumer: c, ID: sc.ID, Type: sc.Type, Algorithm: sc.Algorithm}
+	if !sc.ExpiresAt.IsZero() {
+		cr.expiry = sc.ExpiresAt.UnixNano()
+	}
+	switch sc.Type {
+	case spec.CredKeyAuth:
+		b, err := hex.DecodeString(sc.Key)
+		if err != nil || len(b) != 32 {
+			return
+		}
+		ix.keys[[32]byte(b)] = cr
+		return
+	case spec.CredBasicAuth:
+		if sc.Hash == "" {
+			return
+		}
+		cr.hash = sc.Hash
+	case spec.CredHMACAuth, spec.CredJWTAuth:
+		if sc.Secret == "" {
+			return // still sealed: this process cannot verify it
+		}
+		cr.Secret = []byte(sc.Secret)
+	case spec.CredOAuth2:
+		b, err := hex.DecodeString(sc.Hash)
+		if err != nil || len(b) != 32 {
+			return
+		}
+		copy(cr.sum[:], b)
+	default:
+		return
+	}
+	m := ix.named[sc.Type]
+	if m == nil {
+		m = map[string][]*Credential{}
+		ix.named[sc.Type] = m
+	}
+	m[sc.Key] = append(m[sc.Key], cr)
+}
+
+// Key finds a key-auth credential by the SHA-256 of the presented key.
+// Hashing first makes the map lookup's timing independent of the key.
+func (ix *Index) Key(key string) *Credential {
+	if ix == nil {
+		return nil
+	}
+	return ix.keys[sha256.Sum256([]byte(key))]
+}
+
+// Find returns the credentials of a type with an identifier (username,
+// access key, jwt key, client id); more than one during a rotation.
+func (ix *Index) Find(typ, id string) []*Credential {
+	if ix == nil {
+		return nil
+	}
+	return ix.named[typ][id]
+}
+
+// Upstream headers naming the consumer.
+const (
+	HeaderID   = "X-Consumer-Id"
+	HeaderName = "X-Consumer-Name"
+)
+
+// Admit finishes a successful authentication: a consumer not admitted to
+// the route's service is answered 403 (stop is true); otherwise it is
+// recorded on the exchange and named to the upstream.
+func Admit(ex *plugin.Exchange, cr *Credential) (stop bool) {
+	c := cr.Consumer
+	if !c.Admits(ex.Route()) {
+		ex.Reject(http.StatusForbidden, "forbidden", "the application is not admitted to this service")
+		return true
+	}
+	info := c.Info
+	info.CredentialType = cr.Type
+	ex.SetConsumer(info)
+	ex.SetUpstreamHeader(HeaderID, info.ApplicationID)
+	ex.SetUpstreamHeader(HeaderName, info.Name)
+	return false
+}
+
+// Unauthorized answers 401 without saying what was wrong: missing, unknown,
+// expired and mismatched credentials read the same.
+func Unauthorized(ex *plugin.Exchange) bool {
+	ex.Reject(http.StatusUnauthorized, "unauthorized", "missing or invalid credentials")
+	return true
+}
