@@ -116,7 +116,9 @@ func TestRefusals(t *testing.T) {
 		return r
 	}
 	for name, r := range map[string]req{
-		"wrong signature":    tamper(func(r *req) { r.headers["X-HMAC-SIGNATURE"] = postman("wrong", "GET", r.path, r.query, seedKey, r.headers["Date"], "") }),
+		"wrong signature": tamper(func(r *req) {
+			r.headers["X-HMAC-SIGNATURE"] = postman("wrong", "GET", r.path, r.query, seedKey, r.headers["Date"], "")
+		}),
 		"other path":         tamper(func(r *req) { r.path = "/api/other" }),
 		"other method":       tamper(func(r *req) { r.method = "POST" }),
 		"other query":        tamper(func(r *req) { r.query = "a=1&b=3" }),
