@@ -134,18 +134,22 @@ type Backend struct {
 
 // Route is one operation of a service.
 type Route struct {
-	ID          string    `json:"id,omitempty"`
-	ServiceID   string    `json:"service_id,omitempty"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Paths       []string  `json:"paths,omitempty"`
-	Methods     []string  `json:"methods,omitempty"`
-	Hosts       []string  `json:"hosts,omitempty"`
-	Plugins     Plugins   `json:"plugins,omitempty"`
-	Backend     *Backend  `json:"backend,omitempty"`
-	Online      *bool     `json:"online,omitempty"` // nil means online
-	CreatedAt   time.Time `json:"created_at,omitzero"`
-	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+	ID          string   `json:"id,omitempty"`
+	ServiceID   string   `json:"service_id,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Paths       []string `json:"paths,omitempty"`
+	Methods     []string `json:"methods,omitempty"`
+	Hosts       []string `json:"hosts,omitempty"`
+	Plugins     Plugins  `json:"plugins,omitempty"`
+	Backend     *Backend `json:"backend,omitempty"`
+	Online      *bool    `json:"online,omitempty"` // nil means online
+	// OpenAPI is the route's OpenAPI 3.1 Operation object (parameters,
+	// request body, responses, security) as imported, so that the
+	// service's description file round-trips; internal/openapi owns it.
+	OpenAPI   json.RawMessage `json:"openapi,omitempty"`
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	UpdatedAt time.Time       `json:"updated_at,omitzero"`
 }
 
 // IsOnline reports whether the route is served.
@@ -170,10 +174,14 @@ type Service struct {
 	State       string            `json:"state,omitempty"`
 	// AllowedActions is what the lifecycle state allows (PRODUCT.md §3);
 	// filled by the admin API when it answers, never stored.
-	AllowedActions []string  `json:"allowed_actions,omitempty"`
-	Routes         []Route   `json:"routes,omitempty"`
-	CreatedAt      time.Time `json:"created_at,omitzero"`
-	UpdatedAt      time.Time `json:"updated_at,omitzero"`
+	AllowedActions []string `json:"allowed_actions,omitempty"`
+	Routes         []Route  `json:"routes,omitempty"`
+	// OpenAPI is the document-level part of an imported OpenAPI 3.1
+	// description (info, tags, components, security; no paths, no
+	// servers); internal/openapi owns it.
+	OpenAPI   json.RawMessage `json:"openapi,omitempty"`
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	UpdatedAt time.Time       `json:"updated_at,omitzero"`
 }
 
 // Version is an immutable snapshot of a service template, routes included.

@@ -3,21 +3,22 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
 
 const routeCols = `id, service_id, name, description, paths, methods, hosts, plugins, backend, online,
-	created_at, updated_at`
+	openapi, created_at, updated_at`
 
 func scanRoute(s scanner) (spec.Route, error) {
 	var r spec.Route
-	var paths, methods, hosts, plugins, backend string
+	var paths, methods, hosts, plugins, backend, openapi string
 	var online sql.NullBool
 	var created, updated int64
 	if err := s.Scan(&r.ID, &r.ServiceID, &r.Name, &r.Description, &paths, &methods, &hosts, &plugins,
-		&backend, &online, &created, &updated); err != nil {
+		&backend, &online, &openapi, &created, &updated); err != nil {
 		return spec.Route{}, err
 	}
 	var c jsonCodec
@@ -32,6 +33,7 @@ func scanRoute(s scanner) (spec.Route, error) {
 	if online.Valid {
 		r.Online = &online.Bool
 	}
+	r.OpenAPI = rawOrNil(openapi)
 	r.CreatedAt, r.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return r, nil
 }
@@ -50,7 +52,8 @@ func routeArgs(r *spec.Route) ([]any, error) {
 	}
 	var c jsonCodec
 	args := []any{r.Name, r.Description, c.encode("paths", r.Paths), c.encode("methods", r.Methods),
-		c.encode("hosts", r.Hosts), c.encode("plugins", r.Plugins), c.encode("backend", r.Backend), online}
+		c.encode("hosts", r.Hosts), c.encode("plugins", r.Plugins), c.encode("backend", r.Backend), online,
+		string(r.OpenAPI)}
 	return args, c.err
 }
 
@@ -113,7 +116,7 @@ func (t *txn) UpdateRoute(ctx context.Context, r *spec.Route) error {
 	args := append(append([]any{r.ID, r.ServiceID}, cols...), toNanos(ts))
 	var created int64
 	err = t.queryRow(ctx, `UPDATE routes SET name = $3, description = $4, paths = $5, methods = $6,
-			hosts = $7, plugins = $8, backend = $9, online = $10, updated_at = $11
+			hosts = $7, plugins = $8, backend = $9, online = $10, openapi = $11, updated_at = $12
 		WHERE id = $1 AND service_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		if t.kind(err) == errUnique {
@@ -128,4 +131,12 @@ func (t *txn) UpdateRoute(ctx context.Context, r *spec.Route) error {
 func (t *txn) DeleteRoute(ctx context.Context, service, id string) error {
 	return t.execOne(ctx, fmt.Sprintf("delete route %s in service %s", id, service),
 		"DELETE FROM routes WHERE service_id = $1 AND id = $2", service, id)
+}
+
+// rawOrNil turns a stored OpenAPI fragment back into JSON; ” is "none".
+func rawOrNil(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }

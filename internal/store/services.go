@@ -9,15 +9,15 @@ import (
 )
 
 const serviceCols = `id, project_id, name, description, labels, protocols, path, hosts, plugins,
-	upstream_id, upstream, state, created_at, updated_at, folder_id`
+	upstream_id, upstream, state, created_at, updated_at, folder_id, openapi`
 
 func scanService(s scanner) (spec.Service, error) {
 	var v spec.Service
-	var labels, protocols, hosts, plugins, upstream string
+	var labels, protocols, hosts, plugins, upstream, openapi string
 	var upstreamID, folderID sql.NullString
 	var created, updated int64
 	if err := s.Scan(&v.ID, &v.ProjectID, &v.Name, &v.Description, &labels, &protocols, &v.Path,
-		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated, &folderID); err != nil {
+		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated, &folderID, &openapi); err != nil {
 		return spec.Service{}, err
 	}
 	var c jsonCodec
@@ -30,6 +30,7 @@ func scanService(s scanner) (spec.Service, error) {
 		return spec.Service{}, c.err
 	}
 	v.UpstreamID, v.FolderID = upstreamID.String, folderID.String
+	v.OpenAPI = rawOrNil(openapi)
 	v.CreatedAt, v.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return v, nil
 }
@@ -55,7 +56,8 @@ func (t *txn) CreateService(ctx context.Context, s *spec.Service) error {
 	}
 	ts := now()
 	s.CreatedAt, s.UpdatedAt = ts, ts
-	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), toNanos(ts), nullString(s.FolderID))
+	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), toNanos(ts), nullString(s.FolderID),
+		string(s.OpenAPI))
 	_, err = t.exec(ctx, "INSERT INTO services ("+serviceCols+") VALUES ("+placeholders(1, len(args))+")", args...)
 	if err != nil {
 		switch t.kind(err) {
@@ -119,11 +121,12 @@ func (t *txn) UpdateService(ctx context.Context, s *spec.Service) error {
 		return fmt.Errorf("update service %s: %w", s.ID, err)
 	}
 	ts := now()
-	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), nullString(s.FolderID))
+	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), nullString(s.FolderID),
+		string(s.OpenAPI))
 	var created int64
 	err = t.queryRow(ctx, `UPDATE services SET name = $3, description = $4, labels = $5, protocols = $6,
 			path = $7, hosts = $8, plugins = $9, upstream_id = $10, upstream = $11, state = $12,
-			updated_at = $13, folder_id = $14
+			updated_at = $13, folder_id = $14, openapi = $15
 		WHERE id = $1 AND project_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		switch t.kind(err) {
