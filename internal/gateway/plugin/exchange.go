@@ -53,6 +53,10 @@ func (ex *Exchange) Host() string { return ex.b.Host() }
 // Header returns the first value of a request header.
 func (ex *Exchange) Header(name string) string { return ex.b.Header(name) }
 
+// HeaderValues returns every value of a request header, in order (one per
+// header line). The slice must not be kept or modified.
+func (ex *Exchange) HeaderValues(name string) []string { return ex.b.HeaderValues(name) }
+
 // Query returns the first value of a query parameter.
 func (ex *Exchange) Query(name string) string { return ex.b.Query(name) }
 

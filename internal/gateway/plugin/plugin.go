@@ -37,6 +37,8 @@ const (
 	PhaseSizeLimit
 	PhaseTransform
 	PhaseCanary
+	// PhaseBackend plugins answer in place of the backend (mock): last.
+	PhaseBackend
 	PhaseResponse // response-only plugins
 )
 
@@ -72,6 +74,9 @@ type Backing interface {
 	Path() string
 	Host() string // without port
 	Header(name string) string
+	// HeaderValues are all values of a request header, in order; the
+	// slice is the engine's and valid only until the filter returns.
+	HeaderValues(name string) []string
 	Query(name string) string
 	// RawQuery is the client's query string without '?', as sent.
 	RawQuery() string

@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
@@ -24,6 +25,8 @@ type Deps struct {
 	// Counters keeps limit-count's counters across reloads; nil: fresh
 	// counters per build (validation).
 	Counters *limitcount.Registry
+	// Buckets keeps limit-req's buckets across reloads; nil: fresh.
+	Buckets *limitreq.Registry
 	// Splits keeps the figures of canaries across reloads; nil: fresh
 	// figures per build.
 	Splits *splitstats.Registry

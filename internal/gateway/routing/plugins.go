@@ -7,11 +7,17 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/basicauth"
+	"github.com/portico-gw/portico/internal/gateway/plugin/cors"
 	"github.com/portico-gw/portico/internal/gateway/plugin/hmacauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
 	"github.com/portico-gw/portico/internal/gateway/plugin/keyauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
+	"github.com/portico-gw/portico/internal/gateway/plugin/mock"
+	"github.com/portico-gw/portico/internal/gateway/plugin/proxyrewrite"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
+	"github.com/portico-gw/portico/internal/gateway/plugin/requesttransformer"
+	"github.com/portico-gw/portico/internal/gateway/plugin/responsetransformer"
 )
 
 // factory compiles one plugin's raw configuration into its filter. scope
@@ -25,12 +31,26 @@ type factory struct {
 // plugins is the one table of the plugins a gateway knows. Adding a plugin
 // is one package and one row here; nothing registers itself.
 var plugins = map[string]factory{
-	"ip-restriction":     {plugin.PhaseIPRestriction, simple(iprestriction.New)},
-	"request-size-limit": {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
-	"limit-count":        {plugin.PhaseRateLimit, limitCount},
-	"key-auth":           {plugin.PhaseAuthentication, authn(keyauth.New)},
-	"basic-auth":         {plugin.PhaseAuthentication, authn(basicauth.New)},
-	"hmac-auth":          {plugin.PhaseAuthentication, authn(hmacauth.New)},
+	"ip-restriction":       {plugin.PhaseIPRestriction, simple(iprestriction.New)},
+	"request-size-limit":   {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
+	"limit-count":          {plugin.PhaseRateLimit, limitCount},
+	"limit-req":            {plugin.PhaseRateLimit, limitReq},
+	"cors":                 {plugin.PhaseCORS, simple(cors.New)},
+	"proxy-rewrite":        {plugin.PhaseTransform, simple(proxyrewrite.New)},
+	"request-transformer":  {plugin.PhaseTransform, simple(requesttransformer.New)},
+	"response-transformer": {plugin.PhaseResponse, simple(responsetransformer.New)},
+	"mock":                 {plugin.PhaseBackend, simple(mock.New)},
+	"key-auth":             {plugin.PhaseAuthentication, authn(keyauth.New)},
+	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New)},
+	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New)},
+}
+
+func limitReq(raw json.RawMessage, deps Deps, scope string) (any, error) {
+	var cfg limitreq.Config
+	if err := decodeStrict(raw, &cfg); err != nil {
+		return nil, err
+	}
+	return limitreq.New(cfg, deps.Buckets, scope)
 }
 
 func limitCount(raw json.RawMessage, deps Deps, scope string) (any, error) {

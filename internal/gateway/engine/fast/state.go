@@ -38,6 +38,7 @@ type state struct {
 	idBuf   []byte
 	uriBuf  []byte
 	xffBuf  []byte
+	valsBuf []string // HeaderValues' answer, reused
 
 	client    netip.Addr
 	clientSet bool
@@ -117,6 +118,8 @@ func (st *state) reset() {
 	st.ctx, st.route, st.status = nil, nil, 0
 	st.pool, st.canary = nil, false
 	st.path = ""
+	clear(st.valsBuf) // drop the views of this request's bytes
+	st.valsBuf = st.valsBuf[:0]
 	st.client, st.clientSet = netip.Addr{}, false
 	st.bodyLimit, st.limited = 0, false
 	for i := range st.hops {
@@ -146,6 +149,15 @@ func (st *state) Host() string   { return match.HostOnly(b2s(st.ctx.Request.Head
 
 func (st *state) Header(name string) string {
 	return b2s(st.ctx.Request.Header.Peek(name))
+}
+
+// HeaderValues views every line of a header in the state's own slice.
+func (st *state) HeaderValues(name string) []string {
+	st.valsBuf = st.valsBuf[:0]
+	for _, v := range st.ctx.Request.Header.PeekAll(name) {
+		st.valsBuf = append(st.valsBuf, b2s(v))
+	}
+	return st.valsBuf
 }
 
 func (st *state) Query(name string) string {
@@ -259,6 +271,7 @@ func (st *state) WriteError(status int, body []byte) {
 func (st *state) WriteResponse(status int, body []byte) {
 	r := &st.ctx.Response
 	r.SetStatusCode(status)
+	r.Header.SetNoDefaultContentType(true) // the plugin's, or none (a 204)
 	r.Header.SetBytesV("X-Request-Id", st.idBuf)
 	r.SetBody(body)
 	st.status = status

@@ -76,6 +76,8 @@ func (st *state) Host() string {
 
 func (st *state) Header(name string) string { return st.r.Header.Get(name) }
 
+func (st *state) HeaderValues(name string) []string { return st.r.Header.Values(name) }
+
 func (st *state) Query(name string) string {
 	if st.query == nil {
 		st.query = st.r.URL.Query()

@@ -54,6 +54,7 @@ func (b *Backing) Method() string                       { return b.ReqMethod }
 func (b *Backing) Path() string                         { return b.ReqPath }
 func (b *Backing) Host() string                         { return b.ReqHost }
 func (b *Backing) Header(name string) string            { return b.ReqHeader.Get(name) }
+func (b *Backing) HeaderValues(name string) []string    { return b.ReqHeader.Values(name) }
 func (b *Backing) Query(name string) string             { return b.ReqQuery[name] }
 func (b *Backing) RawQuery() string                     { return b.ReqRawQuery }
 func (b *Backing) ClientAddr() netip.Addr               { return b.Client }
