@@ -1,6 +1,7 @@
 // Command portico is the whole product in one binary: `portico server` runs
 // the control plane with an embedded gateway, `portico demo-backend` an
-// httpbin-like echo server for the tour, `portico version` its version.
+// httpbin-like echo server for the tour, `portico ctl` drives the admin
+// API from a terminal, `portico version` prints the version.
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/portico-gw/portico/internal/cli"
 )
 
 func main() {
@@ -22,9 +25,9 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serverCmd(), demoBackendCmd(), versionCmd())
+	root.AddCommand(serverCmd(), demoBackendCmd(), versionCmd(), cli.Command())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "portico:", err)
-		os.Exit(1)
+		os.Exit(cli.ExitCode(err))
 	}
 }
