@@ -92,9 +92,11 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	return false
 }
 
+// printable: no control characters (a decoded path may hold spaces; the
+// engines escape it).
 func printable(s string) bool {
 	for i := range len(s) {
-		if s[i] <= ' ' || s[i] == 0x7f {
+		if s[i] < ' ' || s[i] == 0x7f {
 			return false
 		}
 	}
