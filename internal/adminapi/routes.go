@@ -3,6 +3,7 @@ package adminapi
 import (
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -58,6 +59,9 @@ func (c *call) createRoute() (any, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	if err := routing.CheckPlugins("plugins", r.Plugins); err != nil {
+		return nil, err
+	}
 	p := c.path("p")
 	err := c.tx(func(tx store.Tx) error {
 		s, err := c.loadService(tx, p, c.path("s"))
@@ -100,6 +104,9 @@ func (c *call) updateRoute(patch bool) (any, error) {
 		}
 		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = old.ID, old.ServiceID, old.CreatedAt, c.s.now()
 		if err := r.Validate(); err != nil {
+			return err
+		}
+		if err := routing.CheckPlugins("plugins", r.Plugins); err != nil {
 			return err
 		}
 		if err := tx.UpdateRoute(c.ctx(), &r); err != nil {

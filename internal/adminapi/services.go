@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -25,6 +26,9 @@ func (c *call) loadService(tx store.Tx, project, idOrName string) (spec.Service,
 // name of the project's upstreams) to the upstream's id.
 func (c *call) checkService(tx store.Tx, s *spec.Service) error {
 	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := routing.CheckPlugins("plugins", s.Plugins); err != nil {
 		return err
 	}
 	if err := c.checkFolder(tx, s); err != nil {
@@ -126,6 +130,10 @@ func (c *call) createService() (any, error) {
 		prefix := fmt.Sprintf("routes[%d].", i)
 		if err := routes[i].Validate(); err != nil {
 			if rfe, ok := errors.AsType[spec.FieldErrors](prefixed(err, prefix)); ok {
+				fe = append(fe, rfe...)
+			}
+		} else if err := routing.CheckPlugins(prefix+"plugins", routes[i].Plugins); err != nil {
+			if rfe, ok := errors.AsType[spec.FieldErrors](err); ok {
 				fe = append(fe, rfe...)
 			}
 		}
