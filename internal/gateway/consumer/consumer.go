@@ -6,9 +6,13 @@
 package consumer
 
 import (
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -52,9 +56,12 @@ type Credential struct {
 	Algorithm string
 	// Secret is the HMAC or JWT secret (or a JWT public key in PEM).
 	Secret []byte
-	hash   string   // bcrypt of a basic-auth password
-	sum    [32]byte // SHA-256 of an oauth2 client secret
-	expiry int64    // unix nanoseconds; 0: never
+	// PublicKey is the parsed key of an RS256 (*rsa.PublicKey) or ES256
+	// (*ecdsa.PublicKey) jwt-auth credential, parsed once per snapshot.
+	PublicKey any
+	hash      string   // bcrypt of a basic-auth password
+	sum       [32]byte // SHA-256 of an oauth2 client secret
+	expiry    int64    // unix nanoseconds; 0: never
 	// okPassword is the SHA-256 of the last password that passed bcrypt:
 	// the same password again costs one SHA-256, not a bcrypt.
 	okPassword atomic.Pointer[[32]byte]
@@ -143,6 +150,14 @@ func (ix *Index) add(c *Consumer, sc *spec.ConsumerCredential) {
 			return // still sealed: this process cannot verify it
 		}
 		cr.Secret = []byte(sc.Secret)
+		if sc.Type == spec.CredJWTAuth {
+			if cr.Algorithm == "" {
+				cr.Algorithm = "HS256"
+			}
+			if cr.PublicKey = publicKey(cr.Algorithm, sc.Secret); cr.PublicKey == nil && cr.Algorithm[0] != 'H' {
+				return // not a usable public key
+			}
+		}
 	case spec.CredOAuth2:
 		b, err := hex.DecodeString(sc.Hash)
 		if err != nil || len(b) != 32 {
@@ -206,4 +221,31 @@ func Admit(ex *plugin.Exchange, cr *Credential) (stop bool) {
 func Unauthorized(ex *plugin.Exchange) bool {
 	ex.Reject(http.StatusUnauthorized, "unauthorized", "missing or invalid credentials")
 	return true
+}
+
+// publicKey parses the PEM public key of an RS256 or ES256 credential; nil
+// for other algorithms or a key of the wrong kind.
+func publicKey(alg, pemText string) any {
+	if alg != "RS256" && alg != "ES256" {
+		return nil
+	}
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil
+	}
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if alg == "RS256" {
+			return k
+		}
+	case *ecdsa.PublicKey:
+		if alg == "ES256" && k.Curve.Params().Name == "P-256" {
+			return k
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/cors"
 	"github.com/portico-gw/portico/internal/gateway/plugin/hmacauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/iprestriction"
+	"github.com/portico-gw/portico/internal/gateway/plugin/jwtauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/keyauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
@@ -43,6 +44,7 @@ var plugins = map[string]factory{
 	"key-auth":             {plugin.PhaseAuthentication, authn(keyauth.New)},
 	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New)},
 	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New)},
+	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New)},
 }
 
 func limitReq(raw json.RawMessage, deps Deps, scope string) (any, error) {
