@@ -100,6 +100,7 @@ func TestSeed004Auth(t *testing.T) {
 	svcs := "/api/v1/projects/default/services"
 	for _, svc := range []struct{ name, plugin string }{
 		{"keyed", `"key-auth":{}`}, {"basic", `"basic-auth":{}`}, {"signed", `"hmac-auth":{"clock_skew":300}`},
+		{"tokens", `"jwt-auth":{}`},
 	} {
 		s.do(t, "POST", svcs, fmt.Sprintf(`{"name":%q,"path":"/%s","plugins":{%s}}`, svc.name, svc.name, svc.plugin), 201, nil)
 		s.do(t, "POST", svcs+"/"+svc.name+"/routes", `{"name":"weather","paths":["/weather"],"methods":["GET"]}`, 201, nil)
@@ -119,10 +120,12 @@ func TestSeed004Auth(t *testing.T) {
 	s.do(t, "POST", creds, `{"type":"key-auth"}`, 201, &key)
 	s.do(t, "POST", creds, `{"type":"basic-auth","username":"alice"}`, 201, &basic)
 	s.do(t, "POST", creds, `{"type":"hmac-auth","access_key":"2e4d0bbad47e3b5e3a0c","secret_key":"815ba6d666d58ef1e79b"}`, 201, &signed)
-	if key.Key == "" || basic.Password == "" || signed.SecretKey != "815ba6d666d58ef1e79b" {
-		t.Fatalf("create answers do not show the secrets: %+v %+v %+v", key, basic, signed)
+	var jwtCred struct{ Key, Secret, Algorithm string }
+	s.do(t, "POST", creds, `{"type":"jwt-auth","key":"weather-jwt"}`, 201, &jwtCred)
+	if key.Key == "" || basic.Password == "" || signed.SecretKey != "815ba6d666d58ef1e79b" || jwtCred.Secret == "" {
+		t.Fatalf("create answers do not show the secrets: %+v %+v %+v %+v", key, basic, signed, jwtCred)
 	}
-	secrets := []string{key.Key, basic.Password, signed.SecretKey}
+	secrets := []string{key.Key, basic.Password, signed.SecretKey, jwtCred.Secret}
 
 	checkForwarded := func(t *testing.T, e echoed, leaked ...string) {
 		t.Helper()
@@ -185,6 +188,22 @@ func TestSeed004Auth(t *testing.T) {
 		}
 		if status, _, _ := gw(t, "GET", url("signed")+"?city=rome", sign(time.Now(), "city=paris")); status != 401 {
 			t.Errorf("a changed query: %d, want 401", status)
+		}
+	})
+
+	t.Run("jwt-auth", func(t *testing.T) {
+		tok := hs256(jwtCred.Secret, fmt.Sprintf(`{"key":"weather-jwt","exp":%d}`, time.Now().Add(time.Hour).Unix()))
+		e := until(t, 200, func() (int, echoed, string) {
+			return gw(t, "GET", url("tokens"), map[string]string{"Authorization": "Bearer " + tok})
+		})
+		checkForwarded(t, e, "Authorization")
+		old := hs256(jwtCred.Secret, fmt.Sprintf(`{"key":"weather-jwt","exp":%d}`, time.Now().Add(-time.Hour).Unix()))
+		if status, _, _ := gw(t, "GET", url("tokens"), map[string]string{"Authorization": "Bearer " + old}); status != 401 {
+			t.Errorf("an expired token: %d, want 401", status)
+		}
+		forged := hs256("not-the-secret", `{"key":"weather-jwt"}`)
+		if status, _, _ := gw(t, "GET", url("tokens"), map[string]string{"Authorization": "Bearer " + forged}); status != 401 {
+			t.Errorf("a forged token: %d, want 401", status)
 		}
 	})
 
@@ -253,4 +272,13 @@ func TestSeed004Auth(t *testing.T) {
 			t.Errorf("the server's output holds a secret")
 		}
 	}
+}
+
+// hs256 makes a compact JWT by hand, as a client without a library would.
+func hs256(secret, claims string) string {
+	enc := base64.RawURLEncoding
+	msg := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(claims))
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(msg))
+	return msg + "." + enc.EncodeToString(m.Sum(nil))
 }
