@@ -126,6 +126,10 @@ func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if raw, ok := out.(rawAnswer); ok {
+			writeRaw(w, ep.status, raw)
+			return
+		}
 		writeJSON(w, ep.status, out)
 	})
 }

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"net/http"
 
+	"github.com/portico-gw/portico/internal/manifest"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -129,6 +130,9 @@ func (s *server) endpoints() []endpoint {
 		{method: "POST", path: "/subscriptions", tag: "subscriptions", summary: "Subscribe a user's application to a service (approved at once until approvals land)", req: spec.Subscription{}, resp: spec.Subscription{}, status: cr, handle: (*call).createSubscription},
 		{method: "GET", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Get a subscription", resp: spec.Subscription{}, status: ok, handle: (*call).getSubscription},
 		{method: "DELETE", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Unsubscribe", status: nc, handle: (*call).deleteSubscription},
+
+		{method: "GET", path: P + "/config", tag: "declarative", summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
+		{method: "PUT", path: P + "/config", tag: "declarative", summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
 
 		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
 	}

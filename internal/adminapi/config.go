@@ -1,0 +1,309 @@
+package adminapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/manifest"
+	"github.com/portico-gw/portico/internal/release"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// rawAnswer is an answer that is not JSON (a YAML document, an OpenAPI
+// file): the handler's bytes as they are.
+type rawAnswer struct {
+	contentType string
+	body        []byte
+}
+
+// configResult answers PUT …/config: the plan, as data and as text, and
+// whether it was applied.
+type configResult struct {
+	manifest.Plan
+	Diff    string `json:"diff"`
+	Applied bool   `json:"applied"`
+}
+
+// currentConfig reads a project as a normalized document.
+func (c *call) currentConfig(tx store.Tx, project string) (manifest.Document, error) {
+	doc := manifest.Document{Project: project}
+	byID := map[string]string{}
+	for page := 1; ; page++ {
+		ups, total, err := tx.ListUpstreams(c.ctx(), project, store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return doc, fmt.Errorf("upstreams of %q: %w", project, err)
+		}
+		for _, u := range ups {
+			byID[u.ID] = u.Name
+		}
+		doc.Upstreams = append(doc.Upstreams, ups...)
+		if len(ups) == 0 || len(doc.Upstreams) >= total {
+			break
+		}
+	}
+	for page := 1; ; page++ {
+		svcs, total, err := tx.ListServices(c.ctx(), project, store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return doc, fmt.Errorf("services of %q: %w", project, err)
+		}
+		for i := range svcs {
+			if svcs[i].Routes, err = tx.ListRoutes(c.ctx(), svcs[i].ID); err != nil {
+				return doc, fmt.Errorf("routes of %q: %w", svcs[i].Name, err)
+			}
+		}
+		doc.Services = append(doc.Services, svcs...)
+		if len(svcs) == 0 || len(doc.Services) >= total {
+			break
+		}
+	}
+	manifest.Normalize(&doc, byID)
+	return doc, nil
+}
+
+// getConfig answers the project's declarative configuration as YAML
+// (?format=json for JSON).
+func (c *call) getConfig() (any, error) {
+	p := c.path("p")
+	var doc manifest.Document
+	err := c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		var err error
+		doc, err = c.currentConfig(tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.r.URL.Query().Get("format") == "json" {
+		return doc, nil
+	}
+	b, err := manifest.Marshal(&doc)
+	if err != nil {
+		return nil, err
+	}
+	return rawAnswer{contentType: "application/yaml", body: b}, nil
+}
+
+// putConfig makes the project what the document says, in one transaction:
+// upstreams, services and routes created or changed, routes a listed
+// service no longer names removed, and with ?prune=true the services and
+// upstreams the document does not name removed. ?dry_run=true only
+// answers the plan.
+func (c *call) putConfig() (any, error) {
+	q := c.r.URL.Query()
+	dryRun, err := boolParam(q.Get("dry_run"), "dry_run")
+	if err != nil {
+		return nil, err
+	}
+	prune, err := boolParam(q.Get("prune"), "prune")
+	if err != nil {
+		return nil, err
+	}
+	body, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	want, err := manifest.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	if want.Project != "" && want.Project != p {
+		return nil, fieldError("project", "the document is for project %q, not %q", want.Project, p)
+	}
+	want.Project = p
+	manifest.Normalize(&want, nil)
+	var res configResult
+	err = c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		cur, err := c.currentConfig(tx, p)
+		if err != nil {
+			return err
+		}
+		res.Plan = manifest.Diff(&cur, &want, prune)
+		res.Diff = res.Plan.String()
+		if dryRun || res.Plan.Empty() {
+			return nil
+		}
+		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
+			return err
+		}
+		res.Applied = true
+		return c.audit(tx, "config.apply", projectResource(p)+"/config", res.Plan)
+	})
+	return res, err
+}
+
+func boolParam(v, name string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fieldError(name, "must be true or false")
+	}
+	return b, nil
+}
+
+// applyConfig runs a plan's changes with the checks the single-object
+// endpoints make; the first refusal aborts the whole transaction.
+func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan manifest.Plan) error {
+	ups := map[string]*spec.Upstream{}
+	for i := range want.Upstreams {
+		ups[want.Upstreams[i].Name] = &want.Upstreams[i]
+	}
+	svcs := map[string]*spec.Service{}
+	for i := range want.Services {
+		svcs[want.Services[i].Name] = &want.Services[i]
+	}
+	for _, ch := range plan.Changes {
+		var err error
+		switch ch.Kind + " " + ch.Action {
+		case "upstream create", "upstream update":
+			err = c.putConfigUpstream(tx, p, ups[ch.Name], ch.Action == "create")
+		case "service create", "service update":
+			err = c.putConfigService(tx, p, svcs[ch.Name], ch.Action == "create")
+		case "route create", "route update", "route delete":
+			svcName, routeName, _ := strings.Cut(ch.Name, "/")
+			err = c.putConfigRoute(tx, p, svcs[svcName], routeName, ch.Action)
+		case "service delete":
+			err = c.deleteConfigService(tx, p, ch.Name)
+		case "upstream delete":
+			var u spec.Upstream
+			if u, err = tx.GetUpstream(c.ctx(), p, ch.Name); err == nil {
+				err = onConflict(tx.DeleteUpstream(c.ctx(), p, u.ID), "upstream %q is still used by a service", ch.Name)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *call) putConfigUpstream(tx store.Tx, p string, u *spec.Upstream, create bool) error {
+	u.ProjectID = p
+	if create {
+		u.ID = newID()
+	} else {
+		old, err := tx.GetUpstream(c.ctx(), p, u.Name)
+		if err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt = old.ID, old.CreatedAt
+	}
+	if err := checkUpstream(u); err != nil {
+		return prefixed(err, "upstreams["+u.Name+"].")
+	}
+	now := c.s.now()
+	u.UpdatedAt = now
+	if create {
+		u.CreatedAt = now
+		return tx.CreateUpstream(c.ctx(), u)
+	}
+	return tx.UpdateUpstream(c.ctx(), u)
+}
+
+// putConfigService writes a service template; its routes are separate
+// changes. An existing service keeps its id, state and folder.
+func (c *call) putConfigService(tx store.Tx, p string, want *spec.Service, create bool) error {
+	s := *want
+	s.Routes, s.ProjectID = nil, p
+	now := c.s.now()
+	if create {
+		s.ID, s.State, s.CreatedAt = newID(), spec.StateDraft, now
+	} else {
+		old, err := tx.GetService(c.ctx(), p, want.Name)
+		if err != nil {
+			return err
+		}
+		if err := checkEdit(&old); err != nil {
+			return err
+		}
+		s.ID, s.State, s.FolderID, s.CreatedAt = old.ID, old.State, old.FolderID, old.CreatedAt
+	}
+	if err := c.checkService(tx, &s); err != nil {
+		return prefixed(err, "services["+s.Name+"].")
+	}
+	s.UpdatedAt = now
+	if create {
+		return tx.CreateService(c.ctx(), &s)
+	}
+	return tx.UpdateService(c.ctx(), &s)
+}
+
+func (c *call) putConfigRoute(tx store.Tx, p string, want *spec.Service, name, action string) error {
+	svcName := name
+	if want != nil {
+		svcName = want.Name
+	}
+	s, err := tx.GetService(c.ctx(), p, svcName)
+	if err != nil {
+		return err
+	}
+	if err := checkEdit(&s); err != nil {
+		return err
+	}
+	if action == "delete" {
+		old, err := tx.GetRoute(c.ctx(), s.ID, name)
+		if err != nil {
+			return err
+		}
+		return tx.DeleteRoute(c.ctx(), s.ID, old.ID)
+	}
+	var r spec.Route
+	for _, cand := range want.Routes {
+		if cand.Name == name {
+			r = cand
+		}
+	}
+	if err := r.Validate(); err != nil {
+		return prefixed(err, "services["+s.Name+"].routes["+name+"].")
+	}
+	now := c.s.now()
+	r.ServiceID, r.UpdatedAt = s.ID, now
+	if action == "create" {
+		r.ID, r.CreatedAt = newID(), now
+		return tx.CreateRoute(c.ctx(), &r)
+	}
+	old, err := tx.GetRoute(c.ctx(), s.ID, name)
+	if err != nil {
+		return err
+	}
+	r.ID, r.CreatedAt = old.ID, old.CreatedAt
+	return tx.UpdateRoute(c.ctx(), &r)
+}
+
+// deleteConfigService removes a service prune no longer finds, with the
+// refusals of DELETE …/services/{s}.
+func (c *call) deleteConfigService(tx store.Tx, p, name string) error {
+	s, err := tx.GetService(c.ctx(), p, name)
+	if err != nil {
+		return err
+	}
+	if err := release.CheckAction(&s, release.ActionDelete); err != nil {
+		return err
+	}
+	deps, err := tx.ListDeploymentsByService(c.ctx(), s.ID)
+	if err != nil {
+		return err
+	}
+	if len(deps) > 0 {
+		return withDetail(store.ErrConflict, "service %q still runs in gateway group %q; take it off before pruning it", s.Name, deps[0].Group)
+	}
+	return tx.DeleteService(c.ctx(), p, s.ID)
+}
+
+// writeRaw sends a rawAnswer.
+func writeRaw(w http.ResponseWriter, status int, a rawAnswer) {
+	w.Header().Set("Content-Type", a.contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(a.body)
+}
