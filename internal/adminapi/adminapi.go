@@ -29,6 +29,9 @@ type Config struct {
 	Version      string
 	TokenTTL     time.Duration // lifetime of login tokens; default 24h
 	MaxBodyBytes int64         // request body limit; default 10 MiB
+	// MaxImportBytes limits an OpenAPI document sent to …/services/import;
+	// default 10 MiB.
+	MaxImportBytes int64
 	// Secrets seals the HMAC and JWT secrets of credentials; nil: a random
 	// key that dies with the process (tests), with a warning.
 	Secrets *credential.Keyring
@@ -44,6 +47,7 @@ type server struct {
 	version   string
 	ttl       time.Duration
 	maxBody   int64
+	maxImport int64
 	dummyHash string // compared against when a user is unknown, so timing tells nothing
 	now       func() time.Time
 	secrets   *credential.Keyring
@@ -65,13 +69,14 @@ func (c *call) path(name string) string { return c.r.PathValue(name) }
 // with /api/v1/.
 func New(cfg Config) http.Handler {
 	s := &server{
-		store:   cfg.Store,
-		log:     cfg.Logger,
-		version: cfg.Version,
-		ttl:     cfg.TokenTTL,
-		maxBody: cfg.MaxBodyBytes,
-		figures: cfg.Figures,
-		now:     func() time.Time { return time.Now().UTC() },
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		version:   cfg.Version,
+		ttl:       cfg.TokenTTL,
+		maxBody:   cfg.MaxBodyBytes,
+		maxImport: cfg.MaxImportBytes,
+		figures:   cfg.Figures,
+		now:       func() time.Time { return time.Now().UTC() },
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -85,6 +90,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 10 << 20
+	}
+	if s.maxImport <= 0 {
+		s.maxImport = 10 << 20
 	}
 	if h, err := HashPassword("portico-timing-equaliser"); err == nil {
 		s.dummyHash = h

@@ -83,6 +83,10 @@ func (s *server) endpoints() []endpoint {
 		{method: "PUT", path: S, tag: "services", summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
 		{method: "DELETE", path: S, tag: "services", summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
 
+		{method: "POST", path: P + "/services/import", tag: "openapi", summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
+		{method: "GET", path: S + "/openapi", tag: "openapi", summary: "The service's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportOpenAPI},
+		{method: "GET", path: S + "/versions/{v}/openapi", tag: "openapi", summary: "A published version's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportVersionOpenAPI},
+
 		{method: "GET", path: S + "/routes", tag: "routes", summary: "List the routes of a service", resp: spec.Route{}, list: true, query: listParams, status: ok, handle: (*call).listRoutes},
 		{method: "POST", path: S + "/routes", tag: "routes", summary: "Create a route", req: spec.Route{}, resp: spec.Route{}, status: cr, handle: (*call).createRoute},
 		{method: "GET", path: R, tag: "routes", summary: "Get a route", resp: spec.Route{}, status: ok, handle: (*call).getRoute},
