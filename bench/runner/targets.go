@@ -57,12 +57,13 @@ var allTargets = []target{
 	{"portico-fast", true, porticoTarget("fast", nil)},
 	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins)},
 	{"portico-fast-canary", true, porticoTarget("fast", canaryBench)},
+	{"portico-fast-policies", true, porticoTarget("fast", policiesBench)},
 	{"portico-nethttp-plugins", true, porticoTarget("nethttp", benchPlugins)},
 }
 
 // defaultTargets is -targets' default: every row issue 3 asks for
 // (portico-nethttp-plugins is there on request).
-const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary"
+const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies"
 
 // targetAliases are other names -targets accepts.
 var targetAliases = map[string]string{"portico": "portico-fast"}
