@@ -138,6 +138,9 @@ func (s *server) endpoints() []endpoint {
 		{method: "GET", path: P + "/config", tag: "declarative", summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
 		{method: "PUT", path: P + "/config", tag: "declarative", summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
 
+		{method: "POST", path: P + "/export", tag: "packages", summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
+		{method: "POST", path: P + "/import", tag: "packages", summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, query: packageQuery, status: ok, handle: (*call).importPackage},
+
 		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
 	}
 }

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 func (a *app) importCmd() *cobra.Command {
@@ -40,7 +44,7 @@ func (a *app) importCmd() *cobra.Command {
 	}
 	openapi.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be created, changed and removed")
 	openapi.Flags().BoolVar(&mock, "mock", false, "answer from the document's response examples (mock backends)")
-	cmd.AddCommand(openapi)
+	cmd.AddCommand(openapi, a.importPackageCmd())
 	return cmd
 }
 
@@ -72,6 +76,75 @@ func (a *app) exportCmd() *cobra.Command {
 	}
 	openapi.Flags().StringVar(&format, "format", "yaml", "json or yaml")
 	openapi.Flags().StringVar(&version, "version", "", "a published version instead of the template")
-	cmd.AddCommand(openapi)
+	cmd.AddCommand(openapi, a.exportPackageCmd())
+	return cmd
+}
+
+func (a *app) exportPackageCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "package -f FILE",
+		Short: "Save the project's services and upstreams as a package (zip) for another install",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var raw []byte
+			req := adminclient.Request{Method: http.MethodPost, Path: "/projects/" + url.PathEscape(a.project) + "/export", RawOut: &raw}
+			if err := c.Do(cmd.Context(), req); err != nil {
+				return err
+			}
+			if err := os.WriteFile(file, raw, 0o644); err != nil {
+				return fmt.Errorf("write %s: %w", file, err)
+			}
+			fmt.Fprintf(a.out, "wrote %s (%d bytes)\n", file, len(raw))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "where to write the zip")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func (a *app) importPackageCmd() *cobra.Command {
+	var mappings []string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "package FILE --upstream SOURCE:TARGET…",
+		Short: "Import a package; every upstream its services use must be mapped to one of this project's",
+		Args:  nArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			zip, err := readFileArg(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{"upstream": mappings, "dry_run": {fmt.Sprint(dryRun)}}
+			var res struct {
+				Diff     string   `json:"diff"`
+				Warnings []string `json:"warnings"`
+			}
+			req := adminclient.Request{Method: http.MethodPost, Path: "/projects/" + url.PathEscape(a.project) + "/import",
+				Query: q, RawBody: zip, ContentType: "application/zip", Out: &res}
+			if err := c.Do(cmd.Context(), req); err != nil {
+				return err
+			}
+			if res.Diff == "" {
+				res.Diff = "no changes\n"
+			}
+			fmt.Fprint(a.out, res.Diff)
+			for _, w := range res.Warnings {
+				fmt.Fprintln(a.out, "warning:", w)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&mappings, "upstream", nil, "SOURCE:TARGET: the package's upstream SOURCE is this project's TARGET (repeatable)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would change")
 	return cmd
 }

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPackageBetweenServers is seed 001's 发布至其他项目 between two
+// installs that cannot see each other: export a package from one, import
+// it into the other with an upstream mapping. An incomplete mapping
+// refuses the whole import and lists every unmapped upstream; with a
+// complete one the services arrive as drafts that submit and answer.
+func TestPackageBetweenServers(t *testing.T) {
+	src := startServer(t, t.TempDir())
+	dst := startServer(t, t.TempDir())
+	_, portA := backend(t, "test-env")
+	_, portB := backend(t, "prod-env")
+	srcCfg := filepath.Join(t.TempDir(), "src.json")
+	dstCfg := filepath.Join(t.TempDir(), "dst.json")
+	src.mustCtl(t, srcCfg, "login")
+	dst.mustCtl(t, dstCfg, "login")
+
+	up := func(s *server, name string, port int) {
+		s.do(t, "POST", "/api/v1/projects/default/upstreams", fmt.Sprintf(`{"name":%q,"nodes":[{"host":"127.0.0.1","port":%d}]}`, name, port), 201, nil)
+	}
+	up(src, "users_db_api", portA)
+	up(src, "orders_api", portA)
+	src.do(t, "POST", "/api/v1/projects/default/folders", `{"name":"Users","path":"/users"}`, 201, nil)
+	var folder struct{ ID string }
+	dst.do(t, "POST", "/api/v1/projects/default/folders", `{"name":"Users","path":"/users"}`, 201, &folder)
+	var srcFolder struct {
+		Items []struct{ ID string }
+	}
+	src.do(t, "GET", "/api/v1/projects/default/folders", "", 200, &srcFolder)
+	src.do(t, "POST", "/api/v1/projects/default/services", fmt.Sprintf(`{"name":"user_info","path":"default","folder_id":%q,"upstream_id":"users_db_api",
+		"routes":[{"name":"get_user","paths":["/info"],"methods":["GET"]}]}`, srcFolder.Items[0].ID), 201, nil)
+	src.do(t, "POST", "/api/v1/projects/default/services", `{"name":"orders","upstream_id":"orders_api","routes":[{"name":"list_orders","paths":["/orders"]}]}`, 201, nil)
+	src.do(t, "POST", "/api/v1/projects/default/services/user_info/actions/submit", "", 200, nil)
+
+	pkg := filepath.Join(t.TempDir(), "default.portico.zip")
+	src.mustCtl(t, srcCfg, "export", "package", "-f", pkg)
+
+	// Incomplete mapping: nothing happens, every unmapped upstream named.
+	up(dst, "prod_users", portB)
+	_, errOut, code := dst.ctl(t, dstCfg, "import", "package", pkg, "--upstream", "users_db_api:prod_users")
+	if code != 1 || !strings.Contains(errOut, "mapping.upstreams.orders_api") {
+		t.Fatalf("incomplete mapping: exit %d %q", code, errOut)
+	}
+	_, errOut, code = dst.ctl(t, dstCfg, "import", "package", pkg, "--upstream", "users_db_api:nope", "--upstream", "orders_api:prod_users")
+	if code != 1 || !strings.Contains(errOut, `no upstream "nope"`) {
+		t.Fatalf("mapping to a missing upstream: exit %d %q", code, errOut)
+	}
+	var none struct{ Total int }
+	dst.do(t, "GET", "/api/v1/projects/default/services", "", 200, &none)
+	if none.Total != 0 {
+		t.Fatalf("a refused import left %d services", none.Total)
+	}
+
+	out := dst.mustCtl(t, dstCfg, "import", "package", pkg, "--upstream", "users_db_api:prod_users", "--upstream", "orders_api:prod_users")
+	if !strings.Contains(out, "+ service user_info") || !strings.Contains(out, "+ route orders/list_orders") {
+		t.Errorf("import said:\n%s", out)
+	}
+	var svc struct {
+		State    string
+		FolderID string `json:"folder_id"`
+	}
+	dst.do(t, "GET", "/api/v1/projects/default/services/user_info", "", 200, &svc)
+	if svc.State != "draft" || svc.FolderID != folder.ID {
+		t.Errorf("imported service: state %q folder %q, want draft in folder %s", svc.State, svc.FolderID, folder.ID)
+	}
+	dst.do(t, "POST", "/api/v1/projects/default/services/user_info/actions/submit", "", 200, nil)
+	answersFrom(t, dst.Gateway+"/users/info", "prod-env", "/users/info")
+
+	// Importing again changes nothing.
+	if out := dst.mustCtl(t, dstCfg, "import", "package", pkg, "--upstream", "users_db_api:prod_users", "--upstream", "orders_api:prod_users"); !strings.Contains(out, "no changes") {
+		t.Errorf("re-import:\n%s", out)
+	}
+}

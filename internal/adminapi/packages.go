@@ -1,0 +1,245 @@
+package adminapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"sort"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/manifest"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// packageMapping says which upstream of the target project stands for each
+// upstream the package's services refer to.
+type packageMapping struct {
+	Upstreams map[string]string `json:"upstreams"`
+}
+
+// packageResult answers an import: what changed, and what the target
+// could not take as it was.
+type packageResult struct {
+	manifest.Plan
+	Diff     string   `json:"diff"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// exportPackage answers the project's services and upstreams as a package
+// (a zip of JSON; no secrets, no applications).
+func (c *call) exportPackage() (any, error) {
+	p := c.path("p")
+	var pkg manifest.Package
+	err := c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		doc, err := c.currentConfig(tx, p)
+		if err != nil {
+			return err
+		}
+		folders, err := c.folderPaths(tx, p)
+		if err != nil {
+			return err
+		}
+		pkg.Meta = manifest.PackageMeta{Project: p, ExportedAt: c.s.now()}
+		pkg.Upstreams = doc.Upstreams
+		for _, s := range doc.Services {
+			ps := manifest.PackagedService{Service: s}
+			if full, err := tx.GetService(c.ctx(), p, s.Name); err == nil && full.FolderID != "" {
+				ps.Folder = folders[full.FolderID]
+			}
+			pkg.Services = append(pkg.Services, ps)
+		}
+		return c.audit(tx, "project.export", projectResource(p), map[string]any{"services": len(pkg.Services)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := manifest.WritePackage(&pkg)
+	if err != nil {
+		return nil, err
+	}
+	c.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.portico.zip"`, p))
+	return rawAnswer{contentType: "application/zip", body: b}, nil
+}
+
+// folderPaths maps a project's folder ids to their paths.
+func (c *call) folderPaths(tx store.Tx, p string) (map[string]string, error) {
+	out := map[string]string{}
+	for page := 1; ; page++ {
+		fs, total, err := tx.ListFolders(c.ctx(), p, store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return nil, fmt.Errorf("folders of %q: %w", p, err)
+		}
+		for _, f := range fs {
+			out[f.ID] = f.Path
+		}
+		if len(fs) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
+}
+
+// readPackageRequest takes the zip and the mapping from a multipart form
+// (parts "package" and "mapping") or from a raw zip body with
+// ?upstream=SOURCE:TARGET parameters.
+func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
+	m := packageMapping{Upstreams: map[string]string{}}
+	for _, pair := range c.r.URL.Query()["upstream"] {
+		src, dst, ok := strings.Cut(pair, ":")
+		if !ok || src == "" || dst == "" {
+			return nil, m, fieldError("upstream", "must be SOURCE:TARGET, not %q", pair)
+		}
+		m.Upstreams[src] = dst
+	}
+	mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		b, err := c.readBody()
+		return b, m, err
+	}
+	if err := c.r.ParseMultipartForm(c.s.maxBody); err != nil {
+		return nil, m, fieldError("body", "not a multipart form: %v", err)
+	}
+	if v := c.r.FormValue("mapping"); v != "" {
+		var fm packageMapping
+		if err := json.Unmarshal([]byte(v), &fm); err != nil {
+			return nil, m, fieldError("mapping", "must be JSON {\"upstreams\": {\"source\": \"target\"}}: %v", err)
+		}
+		for k, v := range fm.Upstreams {
+			m.Upstreams[k] = v
+		}
+	}
+	f, _, err := c.r.FormFile("package")
+	if err != nil {
+		return nil, m, fieldError("package", "is required (the zip from POST …/export)")
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, c.s.maxBody+1))
+	if err != nil {
+		return nil, m, fmt.Errorf("read package: %w", err)
+	}
+	if int64(len(b)) > c.s.maxBody {
+		return nil, m, withDetail(errTooLarge, "the package is larger than %d bytes", c.s.maxBody)
+	}
+	return b, m, nil
+}
+
+// importPackage brings a package's services into the project in one
+// transaction: new services arrive as drafts, existing ones have their
+// template and routes replaced; every upstream the services use must be
+// mapped to one of the project's, or nothing happens and every unmapped
+// one is listed. ?dry_run=true answers the plan only.
+func (c *call) importPackage() (any, error) {
+	dryRun, err := boolParam(c.r.URL.Query().Get("dry_run"), "dry_run")
+	if err != nil {
+		return nil, err
+	}
+	b, mapping, err := c.readPackageRequest()
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := manifest.ReadPackage(b)
+	if err != nil {
+		return nil, prefixed(err, "package.")
+	}
+	p := c.path("p")
+	var res packageResult
+	err = c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		var fe spec.FieldErrors
+		for _, name := range pkg.Unmapped(mapping.Upstreams) {
+			fe.Add("mapping.upstreams."+name, "upstream %q of the package is not mapped to an upstream of project %q", name, p)
+		}
+		srcs := make([]string, 0, len(mapping.Upstreams))
+		for src := range mapping.Upstreams {
+			srcs = append(srcs, src)
+		}
+		sort.Strings(srcs)
+		for _, src := range srcs {
+			if _, err := tx.GetUpstream(c.ctx(), p, mapping.Upstreams[src]); err != nil {
+				fe.Add("mapping.upstreams."+src, "project %q has no upstream %q", p, mapping.Upstreams[src])
+			}
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		cur, err := c.currentConfig(tx, p)
+		if err != nil {
+			return err
+		}
+		want := cur
+		want.Services = nil
+		incoming := map[string]bool{}
+		for _, ps := range pkg.Services {
+			s := ps.Service
+			if s.UpstreamID != "" {
+				s.UpstreamID = mapping.Upstreams[s.UpstreamID]
+			}
+			incoming[s.Name] = true
+			want.Services = append(want.Services, s)
+		}
+		for _, s := range cur.Services {
+			if !incoming[s.Name] {
+				want.Services = append(want.Services, s)
+			}
+		}
+		manifest.Normalize(&want, nil)
+		res.Plan = manifest.Diff(&cur, &want, false)
+		res.Diff = res.Plan.String()
+		if dryRun {
+			return nil
+		}
+		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
+			return err
+		}
+		if res.Warnings, err = c.placeInFolders(tx, p, pkg.Services); err != nil {
+			return err
+		}
+		return c.audit(tx, "project.import", projectResource(p), map[string]any{"from": pkg.Meta.Project, "changes": res.Changes})
+	})
+	return res, err
+}
+
+// placeInFolders puts imported services in the target's folder of the
+// same path; a path the target has no folder for is a warning.
+func (c *call) placeInFolders(tx store.Tx, p string, services []manifest.PackagedService) ([]string, error) {
+	paths, err := c.folderPaths(tx, p)
+	if err != nil {
+		return nil, err
+	}
+	byPath := map[string]string{}
+	for id, path := range paths {
+		byPath[path] = id
+	}
+	var warnings []string
+	for _, ps := range services {
+		if ps.Folder == "" {
+			continue
+		}
+		id, ok := byPath[ps.Folder]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("service %q: project %q has no folder with path %q; the service is in no folder", ps.Name, p, ps.Folder))
+			continue
+		}
+		s, err := tx.GetService(c.ctx(), p, ps.Name)
+		if err != nil {
+			return nil, err
+		}
+		if s.FolderID == id {
+			continue
+		}
+		s.FolderID = id
+		if err := tx.UpdateService(c.ctx(), &s); err != nil {
+			return nil, fmt.Errorf("place %q in folder %s: %w", s.Name, ps.Folder, err)
+		}
+	}
+	return warnings, nil
+}
+
+// packageQuery documents the import's query parameters.
+var packageQuery = []string{"dry_run", "upstream"}

@@ -1,0 +1,178 @@
+package manifest
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// A package carries a project's services between installs that cannot see
+// each other (seed 001's 发布至其他项目): a zip of JSON files, one per
+// upstream and per service, plus package.json. It never carries secrets or
+// application credentials.
+const (
+	packageMeta   = "package.json"
+	packageFormat = "portico-package/1"
+	maxPackage    = 64 << 20 // bytes, unpacked
+)
+
+// PackageMeta describes a package.
+type PackageMeta struct {
+	Format     string    `json:"format"`
+	Project    string    `json:"project"`
+	ExportedAt time.Time `json:"exported_at"`
+	Services   []string  `json:"services"`
+	Upstreams  []string  `json:"upstreams"`
+}
+
+// PackagedService is a service with the path of its folder (folders are
+// found by path in the target project).
+type PackagedService struct {
+	spec.Service
+	Folder string `json:"folder,omitempty"`
+}
+
+// Package is a package's content.
+type Package struct {
+	Meta      PackageMeta
+	Upstreams []spec.Upstream
+	Services  []PackagedService
+}
+
+// WritePackage renders p as a zip.
+func WritePackage(p *Package) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name string, v any) error {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: p.Meta.ExportedAt})
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	p.Meta.Format = packageFormat
+	p.Meta.Services, p.Meta.Upstreams = nil, nil
+	for _, s := range p.Services {
+		p.Meta.Services = append(p.Meta.Services, s.Name)
+	}
+	for _, u := range p.Upstreams {
+		p.Meta.Upstreams = append(p.Meta.Upstreams, u.Name)
+	}
+	if err := put(packageMeta, p.Meta); err != nil {
+		return nil, fmt.Errorf("write package: %w", err)
+	}
+	for _, u := range p.Upstreams {
+		if err := put("upstreams/"+u.Name+".json", u); err != nil {
+			return nil, fmt.Errorf("write package: %w", err)
+		}
+	}
+	for _, s := range p.Services {
+		if err := put("services/"+s.Name+".json", s); err != nil {
+			return nil, fmt.Errorf("write package: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("write package: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ReadPackage reads a zip made by WritePackage. Every problem is a field
+// error naming the file.
+func ReadPackage(b []byte) (Package, error) {
+	var p Package
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return p, spec.FieldErrors{{Field: "package", Message: "not a zip file: " + err.Error()}}
+	}
+	var fe spec.FieldErrors
+	var total int64
+	seenMeta := false
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		total += int64(f.UncompressedSize64)
+		if total > maxPackage {
+			return p, spec.FieldErrors{{Field: "package", Message: fmt.Sprintf("unpacks to more than %d bytes", maxPackage)}}
+		}
+		data, err := readZipFile(f)
+		if err != nil {
+			fe.Add(f.Name, "%v", err)
+			continue
+		}
+		dir, base := path.Split(f.Name)
+		switch {
+		case f.Name == packageMeta:
+			seenMeta = true
+			err = strictJSON(data, &p.Meta)
+		case dir == "upstreams/" && strings.HasSuffix(base, ".json"):
+			var u spec.Upstream
+			if err = strictJSON(data, &u); err == nil {
+				p.Upstreams = append(p.Upstreams, u)
+			}
+		case dir == "services/" && strings.HasSuffix(base, ".json"):
+			var s PackagedService
+			if err = strictJSON(data, &s); err == nil {
+				p.Services = append(p.Services, s)
+			}
+		default:
+			err = fmt.Errorf("is not part of a Portico package")
+		}
+		if err != nil {
+			fe.Add(f.Name, "%v", err)
+		}
+	}
+	if !seenMeta {
+		fe.Add(packageMeta, "is missing: not a Portico package")
+	} else if p.Meta.Format != packageFormat {
+		fe.Add(packageMeta+".format", "is %q, want %q", p.Meta.Format, packageFormat)
+	}
+	sort.Slice(p.Services, func(i, j int) bool { return p.Services[i].Name < p.Services[j].Name })
+	sort.Slice(p.Upstreams, func(i, j int) bool { return p.Upstreams[i].Name < p.Upstreams[j].Name })
+	return p, fe.Err()
+}
+
+func readZipFile(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, maxPackage))
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Unmapped lists the upstreams the package's services refer to that the
+// mapping does not name, sorted: a package import needs them all mapped.
+func (p *Package) Unmapped(mapping map[string]string) []string {
+	need := map[string]bool{}
+	for _, s := range p.Services {
+		if s.UpstreamID != "" {
+			need[s.UpstreamID] = true
+		}
+	}
+	var out []string
+	for name := range need {
+		if mapping[name] == "" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
