@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -86,7 +85,7 @@ func Export(svc *spec.Service, opts ExportOptions) (map[string]any, error) {
 		if !r.IsOnline() && !opts.Portico {
 			continue // not served
 		}
-		if err := exportRoute(paths, usedIDs, r, opts.Portico); err != nil {
+		if err := exportRoute(paths, usedIDs, r, opts.Portico, paramNames(doc)); err != nil {
 			return nil, fmt.Errorf("openapi: service %q: %w", svc.Name, err)
 		}
 	}
@@ -136,7 +135,21 @@ func openAPIPath(p string) (string, []string, bool) {
 	return strings.Join(segs, "/"), params, exact
 }
 
-func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, portico bool) error {
+// paramNames maps "#/components/parameters/X" to the name of parameter X.
+func paramNames(doc map[string]any) map[string]string {
+	out := map[string]string{}
+	comps, _ := doc["components"].(map[string]any)
+	params, _ := comps["parameters"].(map[string]any)
+	for k, v := range params {
+		if m, ok := v.(map[string]any); ok && m["in"] == "path" {
+			n, _ := m["name"].(string)
+			out["#/components/parameters/"+escapePointer(k)] = n
+		}
+	}
+	return out
+}
+
+func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, portico bool, refs map[string]string) error {
 	base := map[string]any{}
 	if len(r.OpenAPI) > 0 {
 		if err := json.Unmarshal(r.OpenAPI, &base); err != nil {
@@ -144,7 +157,10 @@ func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, p
 		}
 	}
 	opID, _ := base["operationId"].(string)
-	if opID == "" || RouteName(opID, "", "") != r.Name {
+	// An operation without operationId keeps none when its method and
+	// path give the route's name anyway: a re-import then sees the same.
+	derived := opID == "" && len(r.Paths) == 1 && len(r.Methods) == 1 && RouteName("", r.Methods[0], r.Paths[0]) == r.Name
+	if !derived && (opID == "" || RouteName(opID, "", "") != r.Name) {
 		opID = r.Name
 	}
 	rpaths := r.Paths
@@ -174,14 +190,16 @@ func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, p
 				id += "_"
 			}
 			usedIDs[id] = true
-			op["operationId"] = id
+			if !derived {
+				op["operationId"] = id
+			}
 			if desc := describe(op); r.Description != desc {
 				op["summary"] = r.Description
 				if r.Description == "" {
 					delete(op, "summary")
 				}
 			}
-			addPathParams(op, params)
+			addPathParams(op, params, refs)
 			if _, ok := op["responses"]; !ok {
 				op["responses"] = map[string]any{"default": map[string]any{"description": "the backend's answer"}}
 			}
@@ -208,31 +226,25 @@ func describe(op map[string]any) string {
 
 // addPathParams declares the path template's parameters the operation
 // does not: a valid document declares every one.
-func addPathParams(op map[string]any, names []string) {
+func addPathParams(op map[string]any, names []string, refs map[string]string) {
 	if len(names) == 0 {
 		return
 	}
 	list, _ := op["parameters"].([]any)
 	have := map[string]bool{}
 	for _, p := range list {
-		if m, ok := p.(map[string]any); ok && m["in"] == "path" {
+		m, _ := p.(map[string]any)
+		if ref, _ := m["$ref"].(string); ref != "" {
+			have[refs[ref]] = true
+		} else if m["in"] == "path" {
 			n, _ := m["name"].(string)
 			have[n] = true
-		} else if ok {
-			if ref, _ := m["$ref"].(string); ref != "" {
-				have[ref] = true // a referenced parameter: assume it is declared
-			}
 		}
 	}
 	for _, n := range names {
-		if have[n] || slices.ContainsFunc(list, func(p any) bool {
-			m, _ := p.(map[string]any)
-			ref, _ := m["$ref"].(string)
-			return strings.HasSuffix(ref, "/"+n)
-		}) {
-			continue
+		if !have[n] {
+			list = append(list, map[string]any{"name": n, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
-		list = append(list, map[string]any{"name": n, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 	}
 	op["parameters"] = list
 }

@@ -78,7 +78,7 @@ func Import(data []byte, opts Options) (res *Result, err error) {
 		// kin-openapi is well kept but large; a bug in it on a hostile
 		// document must cost this request, not the process.
 		if v := recover(); v != nil {
-			res, err = nil, docError("/", "the document could not be read (%v)", v)
+			res, err = nil, docError("", "the document could not be read (%v)", v)
 		}
 	}()
 	doc, source, err := load(data)

@@ -231,11 +231,8 @@ func locate(err error) (string, string) {
 		}
 		break
 	}
-	p := ptr.String()
-	if p == "" {
-		p = "/"
-	}
-	return p, e.Error()
+	// "" is the whole document (RFC 6901).
+	return ptr.String(), e.Error()
 }
 
 // escapePointer escapes one JSON pointer token (RFC 6901).
