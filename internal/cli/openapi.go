@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portico-gw/portico/internal/adminclient"
+	"github.com/portico-gw/portico/internal/manifest"
 )
 
 func (a *app) importCmd() *cobra.Command {
@@ -44,7 +45,9 @@ func (a *app) importCmd() *cobra.Command {
 	}
 	openapi.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be created, changed and removed")
 	openapi.Flags().BoolVar(&mock, "mock", false, "answer from the document's response examples (mock backends)")
-	cmd.AddCommand(openapi, a.importPackageCmd())
+	cmd.AddCommand(openapi, a.importPackageCmd(),
+		a.migrateCmd("apisix", "Bring an APISIX standalone apisix.yaml (routes, services, upstreams, plugins) into the project", manifest.FromAPISIX),
+		a.migrateCmd("kong", "Bring a Kong decK file (services, routes, upstreams, plugins) into the project", manifest.FromKong))
 	return cmd
 }
 
