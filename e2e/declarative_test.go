@@ -23,7 +23,15 @@ func TestCtlDeclarative(t *testing.T) {
 	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"shop","upstream_id":"shop_server","routes":[{"name":"create_product","paths":["/products"],"methods":["POST"]}]}`, 201, nil)
 	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"old","routes":[{"name":"r","paths":["/old"]}]}`, 201, nil)
 
+	var app struct{ ID string }
+	s.do(t, "POST", "/api/v1/applications", `{"name":"shop-app","project":"default","services":["shop"]}`, 201, &app)
+	var cred struct{ Key string }
+	s.do(t, "POST", "/api/v1/applications/"+app.ID+"/credentials", `{"type":"key-auth"}`, 201, &cred)
+
 	dump := s.mustCtl(t, cfg, "dump")
+	if !strings.Contains(dump, "name: shop-app") || cred.Key == "" || strings.Contains(dump, cred.Key) {
+		t.Errorf("the dump should list the application by name and never its key:\n%s", dump)
+	}
 	if again := s.mustCtl(t, cfg, "dump"); again != dump {
 		t.Fatalf("two dumps differ:\n%s\n---\n%s", dump, again)
 	}
@@ -58,6 +66,7 @@ func TestCtlDeclarative(t *testing.T) {
 		routes[0].(map[string]any)["paths"] = []any{"/products/new"}
 		svc["routes"] = append(routes, map[string]any{"name": "list_products", "paths": []any{"/products"}, "methods": []any{"GET"}})
 	}
+	doc["applications"] = append(doc["applications"].([]any), map[string]any{"name": "partner-app", "services": []any{"shop"}})
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +77,17 @@ func TestCtlDeclarative(t *testing.T) {
 	if code != 3 || !strings.Contains(out, "+ route") || !strings.Contains(out, "~ route shop/create_product (paths)") {
 		t.Fatalf("diff: exit %d\n%s", code, out)
 	}
+	if !strings.Contains(out, "+ application partner-app") {
+		t.Errorf("diff lacks the new application:\n%s", out)
+	}
 	s.mustCtl(t, cfg, "sync", file)
 	if out, _, code := s.ctl(t, cfg, "diff", file); code != 0 {
 		t.Errorf("diff after sync: exit %d\n%s", code, out)
+	}
+	var apps struct{ Total int }
+	s.do(t, "GET", "/api/v1/applications?project=default", "", 200, &apps)
+	if apps.Total != 2 {
+		t.Errorf("%d applications after sync, want 2", apps.Total)
 	}
 
 	// Prune: the file does not name "old".

@@ -50,6 +50,7 @@ func (c *call) currentConfig(tx store.Tx, project string) (manifest.Document, er
 			return doc, fmt.Errorf("services of %q: %w", project, err)
 		}
 		for i := range svcs {
+			byID[svcs[i].ID] = svcs[i].Name
 			if svcs[i].Routes, err = tx.ListRoutes(c.ctx(), svcs[i].ID); err != nil {
 				return doc, fmt.Errorf("routes of %q: %w", svcs[i].Name, err)
 			}
@@ -59,8 +60,67 @@ func (c *call) currentConfig(tx store.Tx, project string) (manifest.Document, er
 			break
 		}
 	}
+	for page := 1; ; page++ {
+		apps, total, err := tx.ListApplications(c.ctx(), store.ApplicationFilter{ProjectID: project}, store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return doc, fmt.Errorf("applications of %q: %w", project, err)
+		}
+		doc.Applications = append(doc.Applications, apps...)
+		if len(apps) == 0 || len(doc.Applications) >= total {
+			break
+		}
+	}
 	manifest.Normalize(&doc, byID)
 	return doc, nil
+}
+
+// projectApplication finds a project's application by name.
+func (c *call) projectApplication(tx store.Tx, p, name string) (spec.Application, error) {
+	for page := 1; ; page++ {
+		apps, total, err := tx.ListApplications(c.ctx(), store.ApplicationFilter{ProjectID: p}, store.ListQuery{Page: page, PageSize: 500})
+		if err != nil {
+			return spec.Application{}, err
+		}
+		for _, a := range apps {
+			if a.Name == name {
+				return a, nil
+			}
+		}
+		if len(apps) == 0 || page*500 >= total {
+			return spec.Application{}, fmt.Errorf("application %q of project %q: %w", name, p, store.ErrNotFound)
+		}
+	}
+}
+
+// putConfigApplication writes a project application (never credentials).
+func (c *call) putConfigApplication(tx store.Tx, p string, want *spec.Application, action string) error {
+	if action == "delete" {
+		old, err := c.projectApplication(tx, p, want.Name)
+		if err != nil {
+			return err
+		}
+		return tx.DeleteApplication(c.ctx(), old.ID)
+	}
+	a := *want
+	a.ProjectID, a.Services = p, append([]string(nil), want.Services...)
+	now := c.s.now()
+	if action == "create" {
+		a.ID, a.Owner, a.CreatedAt = newID(), c.user.ID, now
+	} else {
+		old, err := c.projectApplication(tx, p, want.Name)
+		if err != nil {
+			return err
+		}
+		a.ID, a.Owner, a.CreatedAt = old.ID, old.Owner, old.CreatedAt
+	}
+	if err := c.checkApplication(tx, &a); err != nil {
+		return prefixed(err, "applications["+a.Name+"].")
+	}
+	a.UpdatedAt = now
+	if action == "create" {
+		return tx.CreateApplication(c.ctx(), &a)
+	}
+	return tx.UpdateApplication(c.ctx(), &a)
 }
 
 // getConfig answers the project's declarative configuration as YAML
@@ -163,6 +223,11 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 	for i := range want.Services {
 		svcs[want.Services[i].Name] = &want.Services[i]
 	}
+	apps := map[string]*spec.Application{}
+	for i := range want.Applications {
+		apps[want.Applications[i].Name] = &want.Applications[i]
+	}
+	consumersChanged := false
 	for _, ch := range plan.Changes {
 		var err error
 		switch ch.Kind + " " + ch.Action {
@@ -173,6 +238,13 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 		case "route create", "route update", "route delete":
 			svcName, routeName, _ := strings.Cut(ch.Name, "/")
 			err = c.putConfigRoute(tx, p, svcs[svcName], routeName, ch.Action)
+		case "application create", "application update", "application delete":
+			a := apps[ch.Name]
+			if a == nil {
+				a = &spec.Application{Name: ch.Name}
+			}
+			err = c.putConfigApplication(tx, p, a, ch.Action)
+			consumersChanged = true
 		case "service delete":
 			err = c.deleteConfigService(tx, p, ch.Name)
 		case "upstream delete":
@@ -184,6 +256,9 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 		if err != nil {
 			return fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err)
 		}
+	}
+	if consumersChanged {
+		return c.commitConsumers(tx, "config.apply", projectResource(p)+"/config")
 	}
 	return nil
 }

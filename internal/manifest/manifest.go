@@ -21,17 +21,32 @@ import (
 )
 
 // Document is a project's declarative configuration. Services refer to
-// upstreams by name (upstream_id holds the name).
+// upstreams by name (upstream_id holds the name); applications are the
+// project's call credentials without their credentials (secrets never
+// leave the install) and name their services.
 type Document struct {
-	Project   string          `json:"project"`
-	Upstreams []spec.Upstream `json:"upstreams"`
-	Services  []spec.Service  `json:"services"`
+	Project      string             `json:"project"`
+	Upstreams    []spec.Upstream    `json:"upstreams"`
+	Services     []spec.Service     `json:"services"`
+	Applications []spec.Application `json:"applications,omitempty"`
 }
 
 // Normalize clears what varies between installs and reads (ids,
-// timestamps, state) and sorts everything by name. byID maps upstream ids
-// to names, so references survive between environments.
+// timestamps, state) and sorts everything by name. byID maps upstream and
+// service ids to names, so references survive between environments.
 func Normalize(d *Document, byID map[string]string) {
+	for i := range d.Applications {
+		a := &d.Applications[i]
+		a.ID, a.ProjectID, a.Owner = "", "", ""
+		a.CreatedAt, a.UpdatedAt = spec.Application{}.CreatedAt, spec.Application{}.UpdatedAt
+		for j, id := range a.Services {
+			if name, ok := byID[id]; ok {
+				a.Services[j] = name
+			}
+		}
+		slices.Sort(a.Services)
+	}
+	sort.Slice(d.Applications, func(i, j int) bool { return d.Applications[i].Name < d.Applications[j].Name })
 	for i := range d.Upstreams {
 		cleanUpstream(&d.Upstreams[i])
 	}
@@ -92,6 +107,7 @@ func Parse(b []byte) (Document, error) {
 	var fe spec.FieldErrors
 	dupes(&fe, "upstreams", len(d.Upstreams), func(i int) string { return d.Upstreams[i].Name })
 	dupes(&fe, "services", len(d.Services), func(i int) string { return d.Services[i].Name })
+	dupes(&fe, "applications", len(d.Applications), func(i int) string { return d.Applications[i].Name })
 	for i := range d.Services {
 		s := &d.Services[i]
 		dupes(&fe, fmt.Sprintf("services[%d].routes", i), len(s.Routes), func(j int) string { return s.Routes[j].Name })
@@ -122,8 +138,8 @@ type Change struct {
 }
 
 // Plan is every change, in the order they apply: upstreams created and
-// updated, services, routes, then what prune removes (routes, services,
-// upstreams).
+// updated, services, routes, applications, then what is removed (routes;
+// with prune applications, services, upstreams).
 type Plan struct {
 	Changes []Change `json:"changes"`
 }
@@ -175,8 +191,22 @@ func Diff(cur, want *Document, prune bool) Plan {
 			}
 		}
 	}
+	curApp := indexBy(cur.Applications, func(a spec.Application) string { return a.Name })
+	for _, a := range want.Applications {
+		if old, ok := curApp[a.Name]; !ok {
+			p.add("application", a.Name, "create", nil)
+		} else if f := changedFields(old, a); len(f) > 0 {
+			p.add("application", a.Name, "update", f)
+		}
+	}
 	p.Changes = append(p.Changes, routeDeletes...)
 	if prune {
+		wantApp := indexBy(want.Applications, func(a spec.Application) string { return a.Name })
+		for _, a := range cur.Applications {
+			if _, ok := wantApp[a.Name]; !ok {
+				p.add("application", a.Name, "delete", nil)
+			}
+		}
 		wantSvc := indexBy(want.Services, func(s spec.Service) string { return s.Name })
 		for _, s := range cur.Services {
 			if _, ok := wantSvc[s.Name]; !ok {
