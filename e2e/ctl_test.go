@@ -108,3 +108,48 @@ func TestCtlSeed000(t *testing.T) {
 		t.Errorf("not logged in: exit %d, %q", code, errOut)
 	}
 }
+
+// TestCtlOpenAPI is seed 002's "through an OpenAPI Specification file"
+// with the CLI: a dry run writes nothing, the import creates the service,
+// importing again changes nothing, and the export is the description file.
+func TestCtlOpenAPI(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	cfg := filepath.Join(t.TempDir(), "ctl.json")
+	s.mustCtl(t, cfg, "login")
+	doc := "../internal/openapi/testdata/petstore-3.0.yaml"
+
+	if out := s.mustCtl(t, cfg, "import", "openapi", doc, "--dry-run"); !strings.Contains(out, "dry_run: true") {
+		t.Errorf("dry run:\n%s", out)
+	}
+	var none struct{ Total int }
+	s.do(t, "GET", "/api/v1/projects/default/services", "", 200, &none)
+	if none.Total != 0 {
+		t.Fatalf("a dry run created %d services", none.Total)
+	}
+	var res struct {
+		Service struct{ Name, Action string }
+	}
+	out := s.mustCtl(t, cfg, "import", "openapi", doc, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Service.Name == "" {
+		t.Fatalf("import: %s (%v)", out, err)
+	}
+	var again struct {
+		Report struct {
+			Routes struct {
+				Created, Changed, Removed []any
+				Unchanged                 int
+			}
+		}
+	}
+	out = s.mustCtl(t, cfg, "import", "openapi", doc, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &again); err != nil {
+		t.Fatal(err)
+	}
+	if r := again.Report.Routes; len(r.Created)+len(r.Changed)+len(r.Removed) != 0 || r.Unchanged == 0 {
+		t.Errorf("importing the same document again changed routes: %+v", r)
+	}
+	spec := s.mustCtl(t, cfg, "export", "openapi", res.Service.Name)
+	if !strings.Contains(spec, "openapi: 3.1") || !strings.Contains(spec, "/pets") {
+		t.Errorf("export:\n%.600s", spec)
+	}
+}
