@@ -18,6 +18,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
+	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/spec"
@@ -127,7 +128,8 @@ func Run(ctx context.Context, opts Options) error {
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
 	var after int64
 	// Plugin state that must survive reloads (DESIGN.md rule 8).
-	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits}
+	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
+		Tokens: oauth2.NewStore()}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}

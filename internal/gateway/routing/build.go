@@ -12,6 +12,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
+	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
@@ -33,6 +34,11 @@ type Deps struct {
 	// Consumers is the consumer index of the group being built; Build
 	// sets it per group from the snapshot (consumers.go).
 	Consumers *consumer.Index
+	// Tokens keeps the oauth2 access tokens the gateway issued across
+	// reloads; nil: a fresh store per build (validation).
+	Tokens *oauth2.Store
+	// tokenEndpoint is this build's token endpoint (oauth2.go).
+	tokenEndpoint *oauth2.Endpoint
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -49,14 +55,17 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	var fe spec.FieldErrors
 	b := match.NewBuilder[*Route]()
 	n := 0
+	deps.tokenEndpoint = oauth2.NewEndpoint(deps.Tokens)
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
 		gdeps := deps
 		gdeps.Consumers = consumer.New(gs.Consumers) // the group's own applications
+		deps.tokenEndpoint.AddIndex(gdeps.Consumers)
 		for si := range gs.Services {
 			n += addService(b, &fe, gdeps, gs.Group, &gs.Services[si])
 		}
 	}
+	n += addTokenEndpoint(b, deps)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
