@@ -71,6 +71,9 @@ func (c *call) createRoute() (any, error) {
 		if err := checkEdit(&s); err != nil {
 			return err
 		}
+		if err := c.checkSQLRoute(tx, p, &r); err != nil {
+			return err
+		}
 		now := c.s.now()
 		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = newID(), s.ID, now, now
 		if err := tx.CreateRoute(c.ctx(), &r); err != nil {
@@ -107,6 +110,9 @@ func (c *call) updateRoute(patch bool) (any, error) {
 			return err
 		}
 		if err := routing.CheckPlugins("plugins", r.Plugins); err != nil {
+			return err
+		}
+		if err := c.checkSQLRoute(tx, p, &r); err != nil {
 			return err
 		}
 		if err := tx.UpdateRoute(c.ctx(), &r); err != nil {

@@ -68,6 +68,13 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: U, tag: "upstreams", summary: "Change an upstream (JSON merge patch)", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).patchUpstream},
 		{method: "PUT", path: U, tag: "upstreams", summary: "Replace an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).putUpstream},
 		{method: "DELETE", path: U, tag: "upstreams", summary: "Delete an upstream no service uses", status: nc, handle: (*call).deleteUpstream},
+		{method: "GET", path: P + "/data-sources", tag: "data sources", summary: "List data sources (passwords never shown)", resp: spec.DataSource{}, list: true, query: listParams, status: ok, handle: (*call).listDataSources},
+		{method: "POST", path: P + "/data-sources", tag: "data sources", summary: "Register a database (postgres, mysql); the password is stored encrypted and never shown again", req: spec.DataSource{}, resp: spec.DataSource{}, status: cr, handle: (*call).createDataSource},
+		{method: "GET", path: P + "/data-sources/{d}", tag: "data sources", summary: "Get a data source", resp: spec.DataSource{}, status: ok, handle: (*call).getDataSource},
+		{method: "PATCH", path: P + "/data-sources/{d}", tag: "data sources", summary: "Change a data source (JSON merge patch; the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).patchDataSource},
+		{method: "PUT", path: P + "/data-sources/{d}", tag: "data sources", summary: "Replace a data source (the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).putDataSource},
+		{method: "DELETE", path: P + "/data-sources/{d}", tag: "data sources", summary: "Delete a data source no route uses (409 names the routes that do)", status: nc, handle: (*call).deleteDataSource},
+		{method: "POST", path: P + "/data-sources/{d}/test", tag: "data sources", summary: "Connect to the data source: whether it answers and how long it took", resp: dataSourceTest{}, status: ok, handle: (*call).testDataSource},
 
 		{method: "GET", path: P + "/folders", tag: "folders", summary: "List the catalog folders of a project (a tree: parent_id)", resp: spec.Folder{}, list: true, query: listParams, status: ok, handle: (*call).listFolders},
 		{method: "POST", path: P + "/folders", tag: "folders", summary: "Create a catalog folder", req: spec.Folder{}, resp: spec.Folder{}, status: cr, handle: (*call).createFolder},

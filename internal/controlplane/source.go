@@ -31,5 +31,6 @@ func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*s
 		return nil, fmt.Errorf("snapshot of %v: %w", groups, err)
 	}
 	openConsumerSecrets(&snap, s.keys)
+	openDataSourceSecrets(&snap, s.keys)
 	return &snap, nil
 }

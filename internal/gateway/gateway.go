@@ -21,6 +21,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -133,6 +134,9 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}
+	deps.SQL = sqlbackend.NewRegistry(0) // pools of sql backends' data sources
+	defer deps.SQL.Close()
+	m.registry.MustRegister(deps.SQL)
 	for {
 		snap, err := opts.Source.Next(ctx, opts.Groups, after)
 		if ctx.Err() != nil {
@@ -156,6 +160,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		}
 		table.Store(t)
 		deps.Splits.Retain(canaryIDs(snap))
+		deps.SQL.Retain(routing.DataSourceIDs(snap))
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))

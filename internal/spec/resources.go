@@ -130,6 +130,9 @@ type Backend struct {
 	Path    string   `json:"path,omitempty"`   // rewrite of the upstream path; may use {param}
 	Method  string   `json:"method,omitempty"` // backend method, when it differs
 	Timeout *Timeout `json:"timeout,omitempty"`
+	// SQLBackend holds a "sql" backend's definition (datasource.go); its
+	// fields sit beside type, as PRODUCT.md §2 shows them.
+	*SQLBackend
 }
 
 // Route is one operation of a service.

@@ -16,6 +16,9 @@ type GroupSnapshot struct {
 	// Consumers are the applications admitted to a service of the group
 	// (consumer.go), for the authentication plugins.
 	Consumers []Consumer `json:"consumers,omitempty"`
+	// DataSources are the databases the group's sql routes query, their
+	// passwords sealed (datasource.go); the routes name them by id.
+	DataSources []DataSource `json:"data_sources,omitempty"`
 }
 
 // DeployedService is one running service version with its upstream.

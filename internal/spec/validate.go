@@ -287,8 +287,16 @@ func (r *Route) Validate() error {
 	validateHosts(&fe, "hosts", r.Hosts)
 	validatePluginNames(&fe, "plugins", r.Plugins)
 	if b := r.Backend; b != nil {
-		if b.Type != "" && b.Type != "upstream" {
-			fe.Add("backend.type", "must be upstream")
+		switch {
+		case b.Type == "sql":
+			if b.SQLBackend == nil {
+				b.SQLBackend = &SQLBackend{}
+			}
+			b.SQLBackend.validate(&fe)
+		case b.Type != "" && b.Type != "upstream":
+			fe.Add("backend.type", "must be upstream or sql")
+		case b.SQLBackend != nil:
+			fe.Add("backend.type", "must be sql when data_source, table or sql is given")
 		}
 		if b.Path != "" {
 			if msg := ValidatePath(strings.TrimSuffix(b.Path, "*")); msg != "" {

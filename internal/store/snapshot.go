@@ -35,7 +35,12 @@ func (t *txn) Snapshot(ctx context.Context, groups []string) (spec.Snapshot, err
 		if err != nil {
 			return spec.Snapshot{}, fmt.Errorf("snapshot: %w", err)
 		}
-		snap.Groups = append(snap.Groups, spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers})
+		dataSources, err := t.groupDataSources(ctx, name, services)
+		if err != nil {
+			return spec.Snapshot{}, fmt.Errorf("snapshot: %w", err)
+		}
+		snap.Groups = append(snap.Groups, spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers,
+			DataSources: dataSources})
 		snap.Revision = max(snap.Revision, g.Revision)
 	}
 	return snap, nil

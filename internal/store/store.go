@@ -166,6 +166,21 @@ type Tx interface {
 	ListSubscriptions(ctx context.Context, f SubscriptionFilter, q ListQuery) ([]spec.Subscription, int, error)
 	DeleteSubscription(ctx context.Context, id string) error
 
+	// Data sources of a project (datasources.go). Get accepts the id or
+	// the name and fills Sealed (the sealed password); callers redact.
+	// DataSourceUsers names the routes and data-source maps that use one.
+	// A data-source map says, for a service in a group, which data source
+	// stands in for which; Snapshot applies it and carries the group's
+	// data sources with their passwords sealed.
+	CreateDataSource(ctx context.Context, d *spec.DataSource) error
+	GetDataSource(ctx context.Context, project, idOrName string) (spec.DataSource, error)
+	ListDataSources(ctx context.Context, project string, q ListQuery) ([]spec.DataSource, int, error)
+	UpdateDataSource(ctx context.Context, d *spec.DataSource) error
+	DeleteDataSource(ctx context.Context, project, id string) error
+	DataSourceUsers(ctx context.Context, d *spec.DataSource) ([]string, error)
+	PutDataSourceMap(ctx context.Context, group, service string, m map[string]string) error
+	GetDataSourceMap(ctx context.Context, group, service string) (map[string]string, error)
+
 	// Snapshot assembles the running config of the named groups: each group
 	// with its deployments, the service taken from the deployed version.
 	// Revision is the highest revision among the groups.

@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -39,6 +40,12 @@ type Deps struct {
 	Tokens *oauth2.Store
 	// tokenEndpoint is this build's token endpoint (oauth2.go).
 	tokenEndpoint *oauth2.Endpoint
+	// SQL keeps the connection pools of sql backends across reloads;
+	// nil: statements are compiled, never run (validation).
+	SQL *sqlbackend.Registry
+	// DataSources are the group's data sources by id; Build sets it per
+	// group from the snapshot (sql.go).
+	DataSources map[string]*spec.DataSource
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -60,6 +67,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		gs := &snap.Groups[gi]
 		gdeps := deps
 		gdeps.Consumers = consumer.New(gs.Consumers) // the group's own applications
+		gdeps.DataSources = dataSourceIndex(gs.DataSources)
 		deps.tokenEndpoint.AddIndex(gdeps.Consumers)
 		for si := range gs.Services {
 			n += addService(b, &fe, gdeps, gs.Group, &gs.Services[si])
@@ -119,6 +127,9 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
 			continue
 		}
+		if !addSQLBackend(fe, field, deps, rt, r.Backend) {
+			continue
+		}
 		// First, so response plugins see the answer as the caller will.
 		if pool.Registered {
 			rt.Response = append([]plugin.ResponseFilter{newHideBackend(pool, strip)}, rt.Response...)
@@ -153,7 +164,7 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Back
 		return true
 	}
 	ok := true
-	if be.Type != "" && be.Type != "upstream" {
+	if be.Type != "" && be.Type != "upstream" && be.Type != "sql" {
 		fe.Add(field+".backend.type", "backend type %q is not supported by this gateway", be.Type)
 		ok = false
 	}

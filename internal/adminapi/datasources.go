@@ -1,0 +1,241 @@
+package adminapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+func dataSourceResource(p, id string) string { return projectResource(p) + "/data-sources/" + id }
+
+// dataSourceTest is the answer of POST …/data-sources/{d}/test.
+type dataSourceTest struct {
+	OK        bool    `json:"ok"`
+	LatencyMS float64 `json:"latency_ms"`
+	Error     string  `json:"error,omitempty"`
+}
+
+func (c *call) loadDataSource(tx store.Tx, project, idOrName string) (spec.DataSource, error) {
+	if _, err := c.loadProject(tx, project); err != nil {
+		return spec.DataSource{}, err
+	}
+	d, err := tx.GetDataSource(c.ctx(), project, idOrName)
+	return d, onNotFound(err, "data source %q not found in project %q", idOrName, project)
+}
+
+// seal replaces a password given in clear by its sealed form (the id as
+// associated data, so a sealed value cannot be moved to another source).
+func (c *call) seal(d *spec.DataSource) error {
+	if d.Password == "" {
+		return nil
+	}
+	sealed, err := c.s.secrets.Seal(d.Password, d.ID)
+	if err != nil {
+		return fmt.Errorf("seal data source password: %w", err)
+	}
+	d.Sealed, d.Password = sealed, ""
+	return nil
+}
+
+// opened is d with its password in clear in Secret, for a connection made
+// by the control plane itself (test, route checks).
+func (c *call) opened(d spec.DataSource) spec.DataSource {
+	if d.Sealed != "" {
+		if s, err := c.s.secrets.Open(d.Sealed, d.ID); err == nil {
+			d.Secret = s
+		}
+	}
+	return d
+}
+
+func (c *call) listDataSources() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	var res listResult
+	err = c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		items, total, err := tx.ListDataSources(c.ctx(), p, q)
+		if err != nil {
+			return fmt.Errorf("list data sources of %q: %w", p, err)
+		}
+		for i := range items {
+			items[i] = items[i].Redacted()
+		}
+		res = list(items, total)
+		return nil
+	})
+	return res, err
+}
+
+func (c *call) getDataSource() (any, error) {
+	var d spec.DataSource
+	err := c.tx(func(tx store.Tx) error {
+		var err error
+		d, err = c.loadDataSource(tx, c.path("p"), c.path("d"))
+		return err
+	})
+	return d.Redacted(), err
+}
+
+func (c *call) createDataSource() (any, error) {
+	var d spec.DataSource
+	if err := c.decode(&d); err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	d.ID, d.ProjectID, d.Sealed, d.Secret, d.HasPassword = newID(), p, "", "", false
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.seal(&d); err != nil {
+		return nil, err
+	}
+	err := c.tx(func(tx store.Tx) error {
+		if _, err := c.loadProject(tx, p); err != nil {
+			return err
+		}
+		if err := tx.CreateDataSource(c.ctx(), &d); err != nil {
+			return onConflict(err, "a data source named %q already exists in project %q", d.Name, p)
+		}
+		return c.audit(tx, "data_source.create", dataSourceResource(p, d.ID), d.Redacted())
+	})
+	return d.Redacted(), err
+}
+
+func (c *call) patchDataSource() (any, error) { return c.updateDataSource(true) }
+func (c *call) putDataSource() (any, error)   { return c.updateDataSource(false) }
+
+// updateDataSource keeps the stored password unless a new one is given: it
+// is write-only, so a client cannot send it back.
+func (c *call) updateDataSource(patch bool) (any, error) {
+	body, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	p := c.path("p")
+	var d spec.DataSource
+	err = c.tx(func(tx store.Tx) error {
+		old, err := c.loadDataSource(tx, p, c.path("d"))
+		if err != nil {
+			return err
+		}
+		if d, err = decodeUpdate(body, patch, old.Redacted()); err != nil {
+			return err
+		}
+		d.ID, d.ProjectID, d.CreatedAt, d.Secret, d.HasPassword = old.ID, old.ProjectID, old.CreatedAt, "", false
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		d.Sealed = old.Sealed
+		if err := c.seal(&d); err != nil {
+			return err
+		}
+		if err := tx.UpdateDataSource(c.ctx(), &d); err != nil {
+			return onConflict(err, "update data source %q in project %q (is the name %q taken?)", old.Name, p, d.Name)
+		}
+		return c.audit(tx, "data_source.update", dataSourceResource(p, d.ID), d.Redacted())
+	})
+	return d.Redacted(), err
+}
+
+func (c *call) deleteDataSource() (any, error) {
+	p := c.path("p")
+	return nil, c.tx(func(tx store.Tx) error {
+		d, err := c.loadDataSource(tx, p, c.path("d"))
+		if err != nil {
+			return err
+		}
+		users, err := tx.DataSourceUsers(c.ctx(), &d)
+		if err != nil {
+			return fmt.Errorf("users of data source %q: %w", d.Name, err)
+		}
+		if len(users) > 0 {
+			return withDetail(store.ErrConflict, "data source %q is used by %s", d.Name, strings.Join(users, ", "))
+		}
+		if err := tx.DeleteDataSource(c.ctx(), p, d.ID); err != nil {
+			return err
+		}
+		return c.audit(tx, "data_source.delete", dataSourceResource(p, d.ID), map[string]string{"id": d.ID, "name": d.Name})
+	})
+}
+
+// testDataSource connects and says how long it took; a failure is an
+// answer (ok false), not an error of the call.
+func (c *call) testDataSource() (any, error) {
+	var d spec.DataSource
+	err := c.tx(func(tx store.Tx) error {
+		var err error
+		d, err = c.loadDataSource(tx, c.path("p"), c.path("d"))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.ctx(), 10*time.Second)
+	defer cancel()
+	lat, err := sqlbackend.Ping(ctx, ptr(c.opened(d)))
+	res := dataSourceTest{OK: err == nil, LatencyMS: float64(lat.Microseconds()) / 1000}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// checkSQLRoute checks a route's sql backend against its data source when
+// the route is saved: filter types are read from the table, the statement
+// is compiled with the gateway's compiler and prepared (not run) by the
+// database, and the columns it returns are recorded in result_columns.
+func (c *call) checkSQLRoute(tx store.Tx, project string, r *spec.Route) error {
+	be := r.Backend
+	if be == nil || be.Type != "sql" || be.SQLBackend == nil {
+		return nil
+	}
+	d, err := tx.GetDataSource(c.ctx(), project, be.DataSource)
+	if err != nil {
+		return onNotFound(err, "data source %q not found in project %q", be.DataSource, project)
+	}
+	ds := c.opened(d)
+	db, err := sqlbackend.Open(&ds)
+	if err != nil {
+		return fieldError("backend.data_source", "%v", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(c.ctx(), 10*time.Second)
+	defer cancel()
+	sb := *be.SQLBackend
+	sb.Filters = append([]spec.SQLFilter(nil), sb.Filters...)
+	if sb.SQL == "" {
+		if err := sqlbackend.FillFilterTypes(ctx, db, d.Type, &sb); err != nil {
+			return fieldError("backend.table", "the data source refused the table or a filter column: %v", err)
+		}
+	}
+	st, err := sqlbackend.Compile(&sb, d.Type)
+	if err != nil {
+		return fieldError("backend", "%v", err)
+	}
+	cols, err := sqlbackend.Describe(ctx, db, st)
+	if err != nil {
+		field := "backend.sql"
+		if sb.SQL == "" {
+			field = "backend.columns"
+		}
+		return fieldError(field, "the data source refused the statement: %v", err)
+	}
+	sb.ResultColumns = cols
+	nb := *be
+	nb.SQLBackend = &sb
+	r.Backend = &nb
+	return nil
+}
