@@ -92,6 +92,9 @@ func CheckAction(s *spec.Service, action string) error {
 type ActionRequest struct {
 	Version  string         `json:"version,omitempty"`
 	Upstream *spec.Upstream `json:"upstream,omitempty"`
+	// DataSources maps data sources to the target group's own (submit:
+	// the test group; publish: production), as in PublishRequest.
+	DataSources map[string]string `json:"data_sources,omitempty"`
 }
 
 // ActionResult is what a lifecycle action did.

@@ -31,7 +31,7 @@ func (a *act) submit() (string, error) {
 	a.parts = 1
 	ev := a.event(a.st.test, "", version, to)
 	if _, err := publish(a.ctx, a.tx, a.actor, a.svc.ProjectID, a.svc.ID,
-		PublishRequest{Group: a.st.test, Version: version, Upstream: a.req.Upstream}, ev); err != nil {
+		PublishRequest{Group: a.st.test, Version: version, Upstream: a.req.Upstream, DataSources: a.req.DataSources}, ev); err != nil {
 		return "", err
 	}
 	// publish committed the event; read it back with its id and revision.
@@ -98,6 +98,9 @@ func (a *act) promote(re bool) (string, error) {
 		}
 		d := spec.Deployment{Group: a.st.prod, ProjectID: a.svc.ProjectID, ServiceID: a.svc.ID, Version: src.Version, Upstream: up}
 		if err := a.tx.PutDeployment(a.ctx, &d); err != nil {
+			return "", err
+		}
+		if err := mapDataSources(a.ctx, a.tx, a.svc.ProjectID, a.st.prod, a.svc.ID, a.req.DataSources); err != nil {
 			return "", err
 		}
 	}

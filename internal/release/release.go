@@ -22,6 +22,10 @@ type PublishRequest struct {
 	Group    string         `json:"group"`
 	Version  string         `json:"version"`
 	Upstream *spec.Upstream `json:"upstream,omitempty"` // nodes for this group; else the service's upstream
+	// DataSources maps a data source of the service's sql routes to the
+	// group's own ({source: target}, ids or names); left out: the group's
+	// map stays as it is (datasources.go).
+	DataSources map[string]string `json:"data_sources,omitempty"`
 }
 
 // RollbackRequest is the body of POST …/rollback.
@@ -102,6 +106,9 @@ func publish(ctx context.Context, tx store.Tx, actor, project, service string, r
 	d := spec.Deployment{Group: req.Group, ProjectID: project, ServiceID: svc.ID, Version: req.Version, Upstream: up}
 	if err := tx.PutDeployment(ctx, &d); err != nil {
 		return spec.Deployment{}, fmt.Errorf("deploy %s@%s to %s: %w", svc.Name, req.Version, req.Group, err)
+	}
+	if err := mapDataSources(ctx, tx, project, req.Group, svc.ID, req.DataSources); err != nil {
+		return spec.Deployment{}, err
 	}
 	ev.ProjectID, ev.ServiceID, ev.Group, ev.Version, ev.Actor = project, svc.ID, req.Group, req.Version, actor
 	if running {

@@ -20,6 +20,8 @@ type SyncRequest struct {
 	// discovery). Left out: the upstream ToGroup runs the service with now,
 	// else the version's own (inline or referenced), else FromGroup's.
 	Upstream *spec.Upstream `json:"upstream,omitempty"`
+	// DataSources maps data sources to ToGroup's own, as in PublishRequest.
+	DataSources map[string]string `json:"data_sources,omitempty"`
 }
 
 // Sync runs the version a service runs in req.FromGroup in req.ToGroup too,
@@ -95,6 +97,9 @@ func Sync(ctx context.Context, tx store.Tx, actor, project, service string, req 
 	d := spec.Deployment{Group: req.ToGroup, ProjectID: project, ServiceID: svc.ID, Version: src.Version, Upstream: up}
 	if err := tx.PutDeployment(ctx, &d); err != nil {
 		return spec.Deployment{}, fmt.Errorf("sync %s@%s to %s: %w", svc.Name, src.Version, req.ToGroup, err)
+	}
+	if err := mapDataSources(ctx, tx, project, req.ToGroup, svc.ID, req.DataSources); err != nil {
+		return spec.Deployment{}, err
 	}
 	ev := spec.HistoryEvent{ProjectID: project, ServiceID: svc.ID, Group: req.ToGroup, Action: "sync", Version: src.Version,
 		Actor: actor, Detail: fmt.Sprintf("synced from gateway group %s (version %s)", req.FromGroup, src.Version)}
