@@ -13,6 +13,8 @@ import (
 // upstream production runs the promoted version with.
 type promoteRequest struct {
 	Upstream *spec.Upstream `json:"upstream,omitempty"`
+	// DataSources maps data sources to production's own.
+	DataSources map[string]string `json:"data_sources,omitempty"`
 }
 
 // lifecycleAction is the handler of POST …/actions/{action}: one store
@@ -33,7 +35,7 @@ func lifecycleAction(action string) func(*call) (any, error) {
 			case release.ActionPublish, release.ActionRepublish:
 				var pr promoteRequest
 				err = strictDecode(body, &pr)
-				req.Upstream = pr.Upstream
+				req.Upstream, req.DataSources = pr.Upstream, pr.DataSources
 			default:
 				var none struct{}
 				err = strictDecode(body, &none)

@@ -50,3 +50,33 @@ func mapDataSources(ctx context.Context, tx store.Tx, project, group, service st
 	}
 	return tx.PutDataSourceMap(ctx, group, service, out)
 }
+
+// sqlOnly reports whether every route of a service answers from a data
+// source: such a service needs no upstream.
+func sqlOnly(ctx context.Context, tx store.Tx, svc *spec.Service) bool {
+	routes := svc.Routes
+	if len(routes) == 0 && svc.ID != "" {
+		routes, _ = tx.ListRoutes(ctx, svc.ID)
+	}
+	for _, r := range routes {
+		if r.Backend == nil || r.Backend.Type != "sql" {
+			return false
+		}
+	}
+	return len(routes) > 0
+}
+
+// noUpstream is the empty upstream of a sql-only service.
+func noUpstream(u spec.Upstream) bool {
+	return len(u.Nodes) == 0 && u.Discovery == nil && u.URL == ""
+}
+
+// switchesKind reports a change between nodes and service discovery,
+// which only a canary release may make; a sql-only service's empty
+// upstream switches to nothing.
+func switchesKind(prev, up spec.Upstream) bool {
+	if noUpstream(prev) || noUpstream(up) {
+		return false
+	}
+	return (len(prev.Nodes) > 0) != (up.Discovery == nil)
+}

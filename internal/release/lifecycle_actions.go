@@ -126,7 +126,7 @@ func (a *act) promotedUpstream(src, prev spec.Deployment, running bool) (spec.Up
 	} else if up, err = resolveUpstream(a.ctx, a.tx, &v.Service, a.req.Upstream, prev, running); err != nil {
 		return spec.Upstream{}, err
 	}
-	if running && (len(prev.Upstream.Nodes) > 0) != (up.Discovery == nil) {
+	if running && switchesKind(prev.Upstream, up) {
 		return spec.Upstream{}, fmt.Errorf("service %q runs in %q with %s: switching between nodes and service discovery is done through a canary release, not a promotion: %w",
 			a.svc.Name, a.st.prod, upstreamKind(prev.Upstream), store.ErrConflict)
 	}

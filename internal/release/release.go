@@ -89,7 +89,7 @@ func publish(ctx context.Context, tx store.Tx, actor, project, service string, r
 	if err != nil {
 		return spec.Deployment{}, err
 	}
-	if running && (len(prev.Upstream.Nodes) > 0) != (up.Discovery == nil) {
+	if running && switchesKind(prev.Upstream, up) {
 		return spec.Deployment{}, fmt.Errorf("service %q runs in %q with %s: switching between nodes and service discovery is done through a canary release, not a publish: %w",
 			svc.Name, req.Group, upstreamKind(prev.Upstream), store.ErrConflict)
 	}
@@ -195,6 +195,9 @@ func resolveUpstream(ctx context.Context, tx store.Tx, svc *spec.Service, given 
 		up = ref
 	case running:
 		up = prev.Upstream
+	}
+	if noUpstream(up) && sqlOnly(ctx, tx, svc) {
+		return spec.Upstream{}, nil // every route answers from a data source
 	}
 	if err := up.RequireNodes(field).Err(); err != nil {
 		return up, err

@@ -90,7 +90,7 @@ func Sync(ctx context.Context, tx store.Tx, actor, project, service string, req 
 	if err != nil {
 		return spec.Deployment{}, err
 	}
-	if running && (len(prev.Upstream.Nodes) > 0) != (up.Discovery == nil) {
+	if running && switchesKind(prev.Upstream, up) {
 		return spec.Deployment{}, fmt.Errorf("service %q runs in %q with %s: switching between nodes and service discovery is done through a canary release, not a sync: %w",
 			svc.Name, req.ToGroup, upstreamKind(prev.Upstream), store.ErrConflict)
 	}
