@@ -99,7 +99,7 @@ func tests() []conformanceTest {
 	for _, group := range [][]conformanceTest{
 		proxyTests, errorTests, retryTests, streamTests, upgradeTests, disconnectTests,
 		smugglingTests, hopByHopTests, limitTests, slowClientTests, pipelineTests,
-		registeredTests, canaryTests, policyTests, authTests,
+		registeredTests, canaryTests, policyTests, authTests, backendStreamTests,
 	} {
 		all = append(all, group...)
 	}
