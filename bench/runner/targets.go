@@ -59,11 +59,12 @@ var allTargets = []target{
 	{"portico-fast-canary", true, porticoTarget("fast", canaryBench)},
 	{"portico-fast-policies", true, porticoTarget("fast", policiesBench)},
 	{"portico-nethttp-plugins", true, porticoTarget("nethttp", benchPlugins)},
+	{"portico-fast-sql", true, porticoTarget("fast", sqlBench)},
 }
 
 // defaultTargets is -targets' default: every row issue 3 asks for
 // (portico-nethttp-plugins is there on request).
-const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies"
+const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql"
 
 // targetAliases are other names -targets accepts.
 var targetAliases = map[string]string{"portico": "portico-fast"}
