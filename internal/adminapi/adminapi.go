@@ -38,20 +38,26 @@ type Config struct {
 	// Figures, when set, gives GET …/canary the live figures of running
 	// canaries.
 	Figures CanaryFigures
+	// Stats, when set, gives GET …/services/{s}/stats its figures.
+	Stats ServiceStats
+	// Gateway, when set, is where POST …/services/{s}/debug sends requests.
+	Gateway GatewayURL
 }
 
 // server holds what every handler needs.
 type server struct {
-	store     store.Store
-	log       *slog.Logger
-	version   string
-	ttl       time.Duration
-	maxBody   int64
-	maxImport int64
-	dummyHash string // compared against when a user is unknown, so timing tells nothing
-	now       func() time.Time
-	secrets   *credential.Keyring
-	figures   CanaryFigures
+	store      store.Store
+	log        *slog.Logger
+	version    string
+	ttl        time.Duration
+	maxBody    int64
+	maxImport  int64
+	dummyHash  string // compared against when a user is unknown, so timing tells nothing
+	now        func() time.Time
+	secrets    *credential.Keyring
+	figures    CanaryFigures
+	stats      ServiceStats
+	gatewayURL GatewayURL
 }
 
 // call is one request as a handler sees it.
@@ -69,14 +75,16 @@ func (c *call) path(name string) string { return c.r.PathValue(name) }
 // with /api/v1/.
 func New(cfg Config) http.Handler {
 	s := &server{
-		store:     cfg.Store,
-		log:       cfg.Logger,
-		version:   cfg.Version,
-		ttl:       cfg.TokenTTL,
-		maxBody:   cfg.MaxBodyBytes,
-		maxImport: cfg.MaxImportBytes,
-		figures:   cfg.Figures,
-		now:       func() time.Time { return time.Now().UTC() },
+		store:      cfg.Store,
+		log:        cfg.Logger,
+		version:    cfg.Version,
+		ttl:        cfg.TokenTTL,
+		maxBody:    cfg.MaxBodyBytes,
+		maxImport:  cfg.MaxImportBytes,
+		figures:    cfg.Figures,
+		stats:      cfg.Stats,
+		gatewayURL: cfg.Gateway,
+		now:        func() time.Time { return time.Now().UTC() },
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -47,14 +47,14 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, tok != ""
 }
 
-// authenticate resolves the request's bearer token to its user.
+// authenticate resolves the request's bearer token (or session cookie) to its user.
 func (s *server) authenticate(r *http.Request) (spec.User, error) {
-	tok, ok := bearer(r)
-	if !ok {
-		return spec.User{}, errUnauthorized
+	tok, err := requestToken(r)
+	if err != nil {
+		return spec.User{}, err
 	}
 	var u spec.User
-	err := s.store.Tx(r.Context(), func(tx store.Tx) error {
+	err = s.store.Tx(r.Context(), func(tx store.Tx) error {
 		var err error
 		_, u, err = tx.TokenByHash(r.Context(), tokenHash(tok))
 		return err
@@ -127,7 +127,7 @@ func (c *call) login() (any, error) {
 }
 
 func (c *call) logout() (any, error) {
-	tok, _ := bearer(c.r) // authenticated already
+	tok, _ := requestToken(c.r) // authenticated already
 	return nil, c.tx(func(tx store.Tx) error {
 		if err := tx.DeleteToken(c.ctx(), tokenHash(tok)); err != nil {
 			return fmt.Errorf("logout: %w", err)

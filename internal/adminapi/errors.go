@@ -22,6 +22,7 @@ const (
 	typeState        = "urn:portico:problem:state"
 	typeTooLarge     = "urn:portico:problem:too-large"
 	typeInternal     = "urn:portico:problem:internal"
+	typeForbidden    = "urn:portico:problem:forbidden"
 )
 
 // problem is an RFC 9457 problem details object.
@@ -87,6 +88,9 @@ func toProblem(err error) (problem, bool) {
 	case errors.Is(err, errUnauthorized):
 		return problem{Type: typeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
 			Detail: detail("a valid bearer token is required")}, false
+	case errors.Is(err, errCSRF):
+		return problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: "a change made with the session cookie needs the " + CSRFHeader + " header"}, false
 	case errors.Is(err, errTooLarge):
 		return problem{Type: typeTooLarge, Title: "Content Too Large", Status: http.StatusRequestEntityTooLarge,
 			Detail: detail("the request body is too large")}, false

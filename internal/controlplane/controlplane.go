@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -77,10 +79,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	splits := splitstats.NewRegistry()
 	figures := splitFigures{reg: splits}
-	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys})
+	svcFigures := svcstats.NewRegistry()
+	ready := newReadiness(opts, adminLn.Addr().String())
+	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
+		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
-	mux.HandleFunc("GET /{$}", landing)
+	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -99,7 +104,6 @@ func Run(ctx context.Context, opts Options) error {
 		cancel()
 	}
 
-	ready := newReadiness(opts, adminLn.Addr().String())
 	wg.Go(func() {
 		if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("admin server: %w", err))
@@ -120,6 +124,7 @@ func Run(ctx context.Context, opts Options) error {
 			OnListen:     ready.listening,
 			OnApply:      ready.applied,
 			Splits:       splits,
+			ServiceStats: svcFigures,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))
@@ -188,10 +193,4 @@ func displayAddr(a string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-func landing(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	io.WriteString(w, `<!doctype html><meta charset="utf-8"><title>Portico</title>
-<h1>Portico</h1><p>The admin API is at <a href="/api/v1/openapi.json">/api/v1</a> (OpenAPI 3.1 description).</p>`)
 }

@@ -70,6 +70,7 @@ func Run(ctx context.Context, opts Options) error {
 	var table atomic.Pointer[routing.Table]
 	var draining atomic.Bool
 	m := newMetrics()
+	m.services = opts.ServiceStats
 	counters, closeRedis, err := newCounters(ctx, opts, log, m)
 	if err != nil {
 		return err

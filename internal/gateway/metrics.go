@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/svcstats"
 )
 
 // metrics are the gateway's Prometheus series, in a registry of its own so
@@ -27,6 +28,7 @@ type metrics struct {
 	rateFallback   *prometheus.CounterVec
 	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
 	unmatched      *routeSeries
+	services       *svcstats.Registry // per-service series over time; nil: none
 }
 
 // statusLabels avoids formatting a status code per request.
@@ -92,6 +94,7 @@ type routeSeries struct {
 	m                     *metrics
 	group, service, route string
 	latency               prometheus.Observer
+	svc                   *svcstats.Series // nil when unmatched or figures are off
 	mu                    sync.Mutex
 	codes                 atomic.Pointer[[]codeCounter]
 }
@@ -103,7 +106,11 @@ type codeCounter struct {
 
 func (m *metrics) newSeries(rt *routing.Route) *routeSeries {
 	g, s, r := labels(rt)
-	return &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r)}
+	rs := &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r)}
+	if rt != nil {
+		rs.svc = m.services.Get(g, rt.Info.ServiceID)
+	}
+	return rs
 }
 
 // series returns the cached series of rt. The cache holds the routes of the
@@ -156,6 +163,9 @@ func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) 
 	rs := m.series(rt)
 	rs.counter(status).Inc()
 	rs.latency.Observe(elapsed.Seconds())
+	if rs.svc != nil {
+		rs.svc.Record(status, elapsed, time.Now())
+	}
 }
 
 // UpstreamError counts one failed upstream call.

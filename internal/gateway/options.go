@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -49,6 +50,9 @@ type Options struct {
 	// gateway runs (the control plane reads them for GET …/canary and the
 	// guard); nil keeps them private.
 	Splits *splitstats.Registry
+	// ServiceStats, when set, receives per-service figures over time (the
+	// console's charts, GET …/services/{s}/stats); nil: none are kept.
+	ServiceStats *svcstats.Registry
 }
 
 // Engines a gateway can run.

@@ -1,0 +1,229 @@
+// Package console is Portico's web console: server-rendered html/template
+// pages with embedded CSS and a little JavaScript, in English and
+// Simplified Chinese. It is a thin client of the admin API: every page
+// calls the admin API's handler in process with the user's session token,
+// so every validation, lifecycle refusal and audit event stays in one
+// place, and problem+json field errors are shown beside their fields.
+package console
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config configures New.
+type Config struct {
+	API    http.Handler // the admin API handler (serves /api/v1/…)
+	Logger *slog.Logger
+}
+
+// Console serves the console pages under /.
+type Console struct {
+	api   http.Handler
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// maxForm bounds a form post; an OpenAPI upload is the largest one.
+const maxForm = 11 << 20
+
+// New returns the console handler. It panics only if the embedded
+// templates do not parse, which the package's tests catch first.
+func New(cfg Config) http.Handler {
+	c := &Console{api: cfg.API, log: cfg.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if err := c.parse(); err != nil {
+		panic(fmt.Sprintf("console templates: %v", err))
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
+	c.mux.HandleFunc("GET /login", c.loginPage)
+	c.mux.HandleFunc("POST /login", c.loginPost)
+	c.mux.HandleFunc("GET /lang/{lang}", c.switchLang)
+	c.routes()
+	return c
+}
+
+func (c *Console) parse() error {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("list templates: %w", err)
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", n, err)
+		}
+		c.pages[name] = t
+	}
+	return nil
+}
+
+func cacheFor(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP adds the headers every page carries and recovers a panic as a
+// plain error page, so a bug costs one page, not the process.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			c.log.Error("console page panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			http.Error(w, "internal error; it has been logged", http.StatusInternalServerError)
+		}
+	}()
+	c.mux.ServeHTTP(w, r)
+}
+
+// req is one authenticated page request.
+type req struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	c     *Console
+	token string
+	lang  string
+	user  spec.User
+}
+
+// handle wraps an authenticated page: the session cookie, the CSRF token
+// of a POST, and errors turned into pages.
+func (c *Console) handle(fn func(*req) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := &req{w: w, r: r, c: c, lang: langOf(r)}
+		ck, err := r.Cookie(adminapi.SessionCookie)
+		if err != nil || ck.Value == "" {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		q.token = ck.Value
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			var perr error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				perr = r.ParseMultipartForm(1 << 20)
+			} else {
+				perr = r.ParseForm()
+			}
+			if !adminapi.ValidCSRF(q.token, r.PostFormValue("csrf")) {
+				q.fail(http.StatusForbidden, q.t("err.csrf"))
+				return
+			}
+			if perr != nil {
+				q.fail(http.StatusBadRequest, q.t("err.form")+": "+perr.Error())
+				return
+			}
+		}
+		if err := q.call("GET", "/me", nil, &q.user); err != nil {
+			q.error(err)
+			return
+		}
+		if err := fn(q); err != nil {
+			q.error(err)
+		}
+	}
+}
+
+// error turns an error into a page: an expired session goes to the login
+// page, an admin API problem shows its detail with its status.
+func (q *req) error(err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if ae.Status == http.StatusUnauthorized {
+			clearSession(q.w)
+			http.Redirect(q.w, q.r, "/login?expired=1", http.StatusSeeOther)
+			return
+		}
+		q.fail(ae.Status, ae.Detail)
+		return
+	}
+	q.c.log.Error("console page failed", "path", q.r.URL.Path, "err", err)
+	q.fail(http.StatusBadGateway, q.t("err.internal"))
+}
+
+func (q *req) fail(status int, msg string) {
+	p := q.page("error", "")
+	p.Error = msg
+	p.Data = status
+	q.render(status, "error", p)
+}
+
+func (q *req) t(key string) string { return translate(q.lang, key) }
+
+// redirect answers a successful post (post/redirect/get) with a flash message key.
+func (q *req) redirect(path, flash string) {
+	if flash != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "flash=" + url.QueryEscape(flash)
+	}
+	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
+}
+
+func (q *req) render(status int, name string, p *page) {
+	t, ok := q.c.pages[name]
+	if !ok {
+		http.Error(q.w, "no such page", http.StatusNotFound)
+		return
+	}
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		q.c.log.Error("console render", "page", name, "err", err)
+		http.Error(q.w, "the page could not be rendered; it has been logged", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.Header().Set("Cache-Control", "no-store")
+	q.w.WriteHeader(status)
+	_, _ = q.w.Write([]byte(buf.String()))
+}
+
+func clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: adminapi.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func setSession(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: adminapi.SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}

@@ -1,0 +1,160 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// page is what every template gets; Data is the page's own.
+type page struct {
+	Lang, User, CSRF, Path string
+	Title, Nav, Project    string
+	Flash, Error           string
+	Errors                 map[string]string
+	Form                   url.Values // values of a refused form, shown again
+	Open                   string     // the dialog (form) to show open
+	Data                   any
+}
+
+// T translates a message key into the page's language.
+func (p *page) T(key string) string { return translate(p.Lang, key) }
+
+// V is the value a refused form had for name.
+func (p *page) V(name string) string { return p.Form.Get(name) }
+
+// E is the admin API's message for field name, if any.
+func (p *page) E(name string) string { return p.Errors[name] }
+
+// Is reports whether the dialog named form should be open.
+func (p *page) Is(form string) bool { return p.Open == form }
+
+func (q *req) page(title, nav string) *page {
+	p := &page{Lang: q.lang, User: q.user.Username, CSRF: adminapi.CSRFToken(q.token), Path: q.r.URL.RequestURI(),
+		Title: title, Nav: nav, Project: q.r.PathValue("p")}
+	if p.Project == "" {
+		p.Project = "default"
+	}
+	if f := q.r.URL.Query().Get("flash"); f != "" && hasKey("flash."+f) {
+		p.Flash = q.t("flash." + f)
+	}
+	return p
+}
+
+type view func(q *req, p *page, status int) error
+
+// reshow shows a refused form again on its page, with the admin API's
+// detail and field messages, and the values that were sent.
+func (q *req) reshow(err error, form string, v view, title, nav string) error {
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.Status == http.StatusUnauthorized || ae.Status >= 500 {
+		return err
+	}
+	p := q.page(title, nav)
+	p.Error, p.Errors, p.Form, p.Open = ae.Detail, ae.Fields, q.r.PostForm, form
+	return v(q, p, ae.Status)
+}
+
+const langCookie = "portico_lang"
+
+// langOf picks English or Simplified Chinese: the header switch's cookie
+// first, then Accept-Language.
+func langOf(r *http.Request) string {
+	if ck, err := r.Cookie(langCookie); err == nil && (ck.Value == "en" || ck.Value == "zh-CN") {
+		return ck.Value
+	}
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return "zh-CN"
+		case strings.HasPrefix(tag, "en"):
+			return "en"
+		}
+	}
+	return "en"
+}
+
+func (c *Console) switchLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if lang != "en" && lang != "zh-CN" {
+		lang = "en"
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	back := r.URL.Query().Get("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, "/\\") {
+		back = "/" // only paths of this site: no open redirect
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+var funcs = template.FuncMap{
+	"join": strings.Join,
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Local().Format("2006-01-02 15:04:05")
+	},
+	"pct":     func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
+	"ms":      func(f float64) string { return fmt.Sprintf("%.1f ms", f) },
+	"has":     func(list []string, s string) bool { return slices.Contains(list, s) },
+	"add":     func(a, b int) int { return a + b },
+	"query":   url.QueryEscape,
+	"windows": func() []string { return []string{"1m0s", "5m0s", "15m0s"} },
+	"methods": func() []string { return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} },
+	// dict2 hands the route form its page, route (nil: a new one) and action.
+	"dict2": func(p *page, r any, action string) routeForm {
+		rf := routeForm{P: p, Action: action, Form: "new-route"}
+		if rt, ok := r.(spec.Route); ok {
+			rf.R, rf.Form = &rt, "route-"+rt.ID
+		}
+		return rf
+	},
+	"pretty": func(v any) string {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	},
+	"prettyRaw": func(raw json.RawMessage) string {
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			return string(raw)
+		}
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return string(b)
+	},
+}
+
+type routeForm struct {
+	P      *page
+	R      *spec.Route
+	Action string
+	Form   string
+}
+
+// E and V show a refused route's messages and values on its own form only.
+func (rf routeForm) E(name string) string {
+	if rf.P.Open != rf.Form {
+		return ""
+	}
+	return rf.P.E(name)
+}
+
+func (rf routeForm) V(name string) string {
+	if rf.P.Open != rf.Form {
+		return ""
+	}
+	return rf.P.V(name)
+}
