@@ -187,6 +187,43 @@ func seed001DataAPI(t *testing.T, typ string) {
 		}
 	}
 
+	// The description file is derived from the definitions: typed
+	// parameters, paging, and the returned columns.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name, In string
+				Schema   struct{ Type string }
+			}
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties struct {
+							Items struct {
+								Items struct {
+									Properties map[string]any
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	s.do(t, "GET", "/api/v1/projects/shop/services/"+svc.ID+"/openapi", "", 200, &doc)
+	op, ok := doc.Paths["/user_info"]["get"] // servers carry the service path
+	if !ok {
+		t.Fatalf("description file has no GET /user_info: %v", doc.Paths)
+	}
+	types := map[string]string{}
+	for _, prm := range op.Parameters {
+		types[prm.Name] = prm.Schema.Type
+	}
+	cols := op.Responses["200"].Content["application/json"].Schema.Properties.Items.Items.Properties
+	if types["min_age"] != "integer" || types["page_size"] != "integer" || len(cols) != 3 || cols["age"] == nil {
+		t.Errorf("description file of user_info: parameters %v, columns %v", types, cols)
+	}
+
 	// Submit: the test URL answers from the test database.
 	s.do(t, "POST", "/api/v1/projects/shop/services/"+svc.ID+"/actions/submit", `{"version":"1.0.0"}`, 200, nil)
 	testBase := s.Gateway + "/api/gateway/test/shop/user/active"

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/openapi"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -212,7 +213,7 @@ func (c *call) exportOpenAPI() (any, error) {
 		if err != nil {
 			return err
 		}
-		doc, err = openapi.Export(&s, openapi.ExportOptions{Servers: servers, Portico: true})
+		doc, err = openapi.Export(&s, openapi.ExportOptions{Servers: servers, Portico: true, Derive: deriveOperation})
 		return err
 	})
 	if err != nil {
@@ -242,7 +243,7 @@ func (c *call) exportVersionOpenAPI() (any, error) {
 		if err != nil {
 			return err
 		}
-		doc, err = openapi.Export(&v.Service, openapi.ExportOptions{Servers: servers, Version: v.Version, Portico: true})
+		doc, err = openapi.Export(&v.Service, openapi.ExportOptions{Servers: servers, Version: v.Version, Portico: true, Derive: deriveOperation})
 		return err
 	})
 	if err != nil {
@@ -311,4 +312,14 @@ func openAPIAnswer(doc map[string]any, asYAML bool) (any, error) {
 		return rawAnswer{contentType: "application/yaml", body: b}, nil
 	}
 	return rawAnswer{contentType: "application/json", body: b}, nil
+}
+
+// deriveOperation is what a route's backend says of its operation: a
+// generated data API's typed parameters, paging and response columns
+// (issue 7's description file).
+func deriveOperation(r *spec.Route) map[string]any {
+	if r.Backend == nil || r.Backend.SQLBackend == nil || r.Backend.Type != "sql" {
+		return nil
+	}
+	return sqlbackend.Operation(r.Backend.SQLBackend)
 }

@@ -29,6 +29,10 @@ type ExportOptions struct {
 	// restores the service exactly. Leave it off for documents shown to
 	// API consumers: the upstream is the backend's address.
 	Portico bool
+	// Derive, when set, gives the operation parts a route's backend
+	// defines (a generated data API's parameters and response schema);
+	// what the stored operation says wins.
+	Derive func(*spec.Route) map[string]any
 }
 
 // exportMethods are the operations a route without methods (any method)
@@ -85,7 +89,7 @@ func Export(svc *spec.Service, opts ExportOptions) (map[string]any, error) {
 		if !r.IsOnline() && !opts.Portico {
 			continue // not served
 		}
-		if err := exportRoute(paths, usedIDs, r, opts.Portico, paramNames(doc)); err != nil {
+		if err := exportRoute(paths, usedIDs, r, opts, paramNames(doc)); err != nil {
 			return nil, fmt.Errorf("openapi: service %q: %w", svc.Name, err)
 		}
 	}
@@ -149,11 +153,19 @@ func paramNames(doc map[string]any) map[string]string {
 	return out
 }
 
-func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, portico bool, refs map[string]string) error {
+func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, opts ExportOptions, refs map[string]string) error {
+	portico := opts.Portico
 	base := map[string]any{}
 	if len(r.OpenAPI) > 0 {
 		if err := json.Unmarshal(r.OpenAPI, &base); err != nil {
 			return fmt.Errorf("route %q: stored operation: %w", r.Name, err)
+		}
+	}
+	if opts.Derive != nil {
+		for k, v := range opts.Derive(r) {
+			if _, set := base[k]; !set {
+				base[k] = v
+			}
 		}
 	}
 	opID, _ := base["operationId"].(string)
