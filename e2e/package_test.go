@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPackageBetweenServers is seed 001's 发布至其他项目 between two
@@ -77,4 +78,38 @@ func TestPackageBetweenServers(t *testing.T) {
 	if out := dst.mustCtl(t, dstCfg, "import", "package", pkg, "--upstream", "users_db_api:prod_users", "--upstream", "orders_api:prod_users"); !strings.Contains(out, "no changes") {
 		t.Errorf("re-import:\n%s", out)
 	}
+}
+
+// TestPackageDataSources is seed 001's "对应的数据源未配置目标数据源": a
+// package whose generated data API reads a data source is refused until
+// that data source is mapped to one of the target project's, then answers
+// from the target's database.
+func TestPackageDataSources(t *testing.T) {
+	srcDB, dstDB := dataDB(t, "postgres"), dataDB(t, "postgres")
+	src := startServer(t, t.TempDir())
+	dst := startServer(t, t.TempDir())
+	srcCfg := filepath.Join(t.TempDir(), "src.json")
+	dstCfg := filepath.Join(t.TempDir(), "dst.json")
+	src.mustCtl(t, srcCfg, "login")
+	dst.mustCtl(t, dstCfg, "login")
+	ds := func(s *server, name, db string) {
+		s.do(t, "POST", "/api/v1/projects/default/data-sources", fmt.Sprintf(`{"name":%q,"type":"postgres","host":"127.0.0.1","database":%q,"user":"postgres"}`, name, db), 201, nil)
+	}
+	ds(src, "crm_test", srcDB)
+	src.do(t, "POST", "/api/v1/projects/default/services", `{"name":"user","path":"/user"}`, 201, nil)
+	src.do(t, "POST", "/api/v1/projects/default/services/user/routes", `{"name":"user_info","methods":["GET"],
+		"backend":{"type":"sql","data_source":"crm_test","table":"users","columns":["id","name"],"filters":[{"param":"name","op":"="}]}}`, 201, nil)
+	pkg := filepath.Join(t.TempDir(), "default.zip")
+	src.mustCtl(t, srcCfg, "export", "package", "-f", pkg)
+
+	_, errOut, code := dst.ctl(t, dstCfg, "import", "package", pkg)
+	if code != 1 || !strings.Contains(errOut, "mapping.data_sources.crm_test") {
+		t.Fatalf("unmapped data source: exit %d %q", code, errOut)
+	}
+	ds(dst, "crm_prod", dstDB)
+	dst.mustCtl(t, dstCfg, "import", "package", pkg, "--data-source", "crm_test:crm_prod")
+	dst.do(t, "POST", "/api/v1/projects/default/services/user/actions/submit", "", 200, nil)
+	waitFor(t, dst.Gateway+"/user/user_info?name=bob", 5*time.Second, func(st int, b []byte) bool {
+		return st == 200 && strings.Contains(string(b), `"bob"`)
+	})
 }

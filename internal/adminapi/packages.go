@@ -16,7 +16,8 @@ import (
 // packageMapping says which upstream of the target project stands for each
 // upstream the package's services refer to.
 type packageMapping struct {
-	Upstreams map[string]string `json:"upstreams"`
+	Upstreams   map[string]string `json:"upstreams"`
+	DataSources map[string]string `json:"data_sources"`
 }
 
 // packageResult answers an import: what changed, and what the target
@@ -47,6 +48,9 @@ func (c *call) exportPackage() (any, error) {
 		pkg.Meta = manifest.PackageMeta{Project: p, ExportedAt: c.s.now()}
 		pkg.Upstreams = doc.Upstreams
 		for _, s := range doc.Services {
+			if err := c.dataSourcesByName(tx, p, &s); err != nil {
+				return err
+			}
 			ps := manifest.PackagedService{Service: s}
 			if full, err := tx.GetService(c.ctx(), p, s.Name); err == nil && full.FolderID != "" {
 				ps.Folder = folders[full.FolderID]
@@ -87,13 +91,15 @@ func (c *call) folderPaths(tx store.Tx, p string) (map[string]string, error) {
 // (parts "package" and "mapping") or from a raw zip body with
 // ?upstream=SOURCE:TARGET parameters.
 func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
-	m := packageMapping{Upstreams: map[string]string{}}
-	for _, pair := range c.r.URL.Query()["upstream"] {
-		src, dst, ok := strings.Cut(pair, ":")
-		if !ok || src == "" || dst == "" {
-			return nil, m, fieldError("upstream", "must be SOURCE:TARGET, not %q", pair)
+	m := packageMapping{Upstreams: map[string]string{}, DataSources: map[string]string{}}
+	for param, into := range map[string]map[string]string{"upstream": m.Upstreams, "data_source": m.DataSources} {
+		for _, pair := range c.r.URL.Query()[param] {
+			src, dst, ok := strings.Cut(pair, ":")
+			if !ok || src == "" || dst == "" {
+				return nil, m, fieldError(param, "must be SOURCE:TARGET, not %q", pair)
+			}
+			into[src] = dst
 		}
-		m.Upstreams[src] = dst
 	}
 	mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
@@ -110,6 +116,9 @@ func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
 		}
 		for k, v := range fm.Upstreams {
 			m.Upstreams[k] = v
+		}
+		for k, v := range fm.DataSources {
+			m.DataSources[k] = v
 		}
 	}
 	f, _, err := c.r.FormFile("package")
@@ -129,9 +138,9 @@ func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
 
 // importPackage brings a package's services into the project in one
 // transaction: new services arrive as drafts, existing ones have their
-// template and routes replaced; every upstream the services use must be
-// mapped to one of the project's, or nothing happens and every unmapped
-// one is listed. ?dry_run=true answers the plan only.
+// template and routes replaced; every upstream and data source the
+// services use must be mapped to one of the project's, or nothing happens
+// and every unmapped one is listed. ?dry_run=true answers the plan only.
 func (c *call) importPackage() (any, error) {
 	dryRun, err := boolParam(c.r.URL.Query().Get("dry_run"), "dry_run")
 	if err != nil {
@@ -165,9 +174,18 @@ func (c *call) importPackage() (any, error) {
 				fe.Add("mapping.upstreams."+src, "project %q has no upstream %q", p, mapping.Upstreams[src])
 			}
 		}
+		for _, name := range pkg.DataSources() {
+			to, ok := mapping.DataSources[name]
+			if !ok {
+				fe.Add("mapping.data_sources."+name, "data source %q of the package is not mapped to a data source of project %q", name, p)
+			} else if _, err := tx.GetDataSource(c.ctx(), p, to); err != nil {
+				fe.Add("mapping.data_sources."+name, "project %q has no data source %q", p, to)
+			}
+		}
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		pkg.MapDataSources(mapping.DataSources)
 		cur, err := c.currentConfig(tx, p)
 		if err != nil {
 			return err
@@ -242,4 +260,24 @@ func (c *call) placeInFolders(tx store.Tx, p string, services []manifest.Package
 }
 
 // packageQuery documents the import's query parameters.
-var packageQuery = []string{"dry_run", "upstream"}
+var packageQuery = []string{"dry_run", "upstream", "data_source"}
+
+// dataSourcesByName makes a service's generated data APIs name their data
+// source, so a package can be mapped in another install.
+func (c *call) dataSourcesByName(tx store.Tx, p string, s *spec.Service) error {
+	for i := range s.Routes {
+		b := s.Routes[i].Backend
+		if b == nil || b.SQLBackend == nil || b.SQLBackend.DataSource == "" {
+			continue
+		}
+		d, err := tx.GetDataSource(c.ctx(), p, b.SQLBackend.DataSource)
+		if err != nil {
+			return fmt.Errorf("route %s/%s: data source %q: %w", s.Name, s.Routes[i].Name, b.SQLBackend.DataSource, err)
+		}
+		nb, sb := *b, *b.SQLBackend
+		sb.DataSource = d.Name
+		nb.SQLBackend = &sb
+		s.Routes[i].Backend = &nb
+	}
+	return nil
+}

@@ -112,7 +112,7 @@ func (a *app) exportPackageCmd() *cobra.Command {
 }
 
 func (a *app) importPackageCmd() *cobra.Command {
-	var mappings []string
+	var mappings, dsMappings []string
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "package FILE --upstream SOURCE:TARGET…",
@@ -127,7 +127,7 @@ func (a *app) importPackageCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{"upstream": mappings, "dry_run": {fmt.Sprint(dryRun)}}
+			q := url.Values{"upstream": mappings, "data_source": dsMappings, "dry_run": {fmt.Sprint(dryRun)}}
 			var res struct {
 				Diff     string   `json:"diff"`
 				Warnings []string `json:"warnings"`
@@ -148,6 +148,7 @@ func (a *app) importPackageCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&mappings, "upstream", nil, "SOURCE:TARGET: the package's upstream SOURCE is this project's TARGET (repeatable)")
+	cmd.Flags().StringArrayVar(&dsMappings, "data-source", nil, "SOURCE:TARGET: the package's data source SOURCE is this project's TARGET (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would change")
 	return cmd
 }

@@ -176,3 +176,42 @@ func (p *Package) Unmapped(mapping map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// DataSources lists the data sources the package's generated data APIs
+// read, sorted.
+func (p *Package) DataSources() []string {
+	seen := map[string]bool{}
+	for _, s := range p.Services {
+		for _, r := range s.Routes {
+			if b := r.Backend; b != nil && b.SQLBackend != nil && b.SQLBackend.DataSource != "" {
+				seen[b.SQLBackend.DataSource] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MapDataSources points every generated data API at the target's data
+// source; a reference the mapping lacks is left (Unmapped lists it).
+func (p *Package) MapDataSources(mapping map[string]string) {
+	for si := range p.Services {
+		routes := p.Services[si].Routes
+		for ri := range routes {
+			b := routes[ri].Backend
+			if b == nil || b.SQLBackend == nil {
+				continue
+			}
+			if to, ok := mapping[b.SQLBackend.DataSource]; ok {
+				nb, sb := *b, *b.SQLBackend
+				sb.DataSource = to
+				nb.SQLBackend = &sb
+				routes[ri].Backend = &nb
+			}
+		}
+	}
+}
