@@ -6,7 +6,7 @@ import (
 )
 
 func TestPoints(t *testing.T) {
-	var s Series
+	s := NewSeries()
 	now := time.Unix(1_700_000_000, 0)
 	for i := range 100 {
 		st := 200
@@ -41,7 +41,7 @@ func TestPoints(t *testing.T) {
 }
 
 func TestRecordAllocs(t *testing.T) {
-	var s Series
+	s := NewSeries()
 	now := time.Now()
 	if n := testing.AllocsPerRun(1000, func() { s.Record(200, time.Millisecond, now) }); n != 0 {
 		t.Fatalf("Record allocates %v times", n)
