@@ -178,18 +178,20 @@ func (ex *Exchange) Answered() bool { return ex.answered }
 // the few errors they answer before an Exchange exists.
 func AppendError(dst []byte, code, message, requestID string) []byte {
 	dst = append(dst, `{"error":{"code":`...)
-	dst = appendJSONString(dst, code)
+	dst = AppendJSONString(dst, code)
 	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, message)
+	dst = AppendJSONString(dst, message)
 	dst = append(dst, `},"request_id":`...)
-	dst = appendJSONString(dst, requestID)
+	dst = AppendJSONString(dst, requestID)
 	return append(dst, "}\n"...)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString quotes s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString quotes s as a JSON string without allocating beyond
+// dst; invalid UTF-8 becomes U+FFFD. The gateway's hot-path writers of
+// JSON (errors, generated data APIs) share it.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]

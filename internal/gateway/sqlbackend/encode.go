@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
 
 // JSON kinds of a column.
@@ -62,7 +63,7 @@ func newRowEncoder(cts []*sql.ColumnType) *rowEncoder {
 	e := &rowEncoder{keys: make([][]byte, len(cts)), kinds: make([]int, len(cts)),
 		vals: make([]any, len(cts)), ptrs: make([]any, len(cts))}
 	for i, ct := range cts {
-		e.keys[i] = append(appendJSONString(nil, ct.Name()), ':')
+		e.keys[i] = append(plugin.AppendJSONString(nil, ct.Name()), ':')
 		e.kinds[i] = kindOf(ct.DatabaseTypeName())
 		e.ptrs[i] = &e.vals[i]
 	}
@@ -111,7 +112,7 @@ func appendValue(dst []byte, v any, kind int) []byte {
 	case string:
 		return appendText(dst, x, kind)
 	}
-	return appendJSONString(dst, "") // a driver type we do not know: never reached with pgx and mysql
+	return plugin.AppendJSONString(dst, "") // a driver type we do not know: never reached with pgx and mysql
 }
 
 func appendFloat(dst []byte, f float64, bits int) []byte {
@@ -141,7 +142,7 @@ func appendText(dst []byte, s string, kind int) []byte {
 			return append(dst, "false"...)
 		}
 	}
-	return appendJSONString(dst, s)
+	return plugin.AppendJSONString(dst, s)
 }
 
 func isJSONNumber(s string) bool {
@@ -178,37 +179,4 @@ func isJSONNumber(s string) bool {
 		}
 	}
 	return i == len(s)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
