@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,19 +35,12 @@ type Config struct {
 }
 
 // key kinds
-const (
-	byConsumer = iota
-	byAddr
-	byRoute
-	byHeader
-)
 
 // Filter is the compiled plugin for one route.
 type Filter struct {
 	count    int64
 	window   time.Duration
-	kind     int
-	header   string
+	key      plugin.LimitKey
 	limit    string // Count formatted once
 	counters *window
 	now      func() time.Time
@@ -80,18 +72,11 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 	}
 	f := &Filter{count: cfg.Count, window: time.Duration(cfg.TimeWindow * float64(time.Second)),
 		limit: strconv.FormatInt(cfg.Count, 10), now: time.Now}
-	switch k := cfg.Key; {
-	case k == "" || k == "consumer":
-		f.kind = byConsumer
-	case k == "remote_addr":
-		f.kind = byAddr
-	case k == "route":
-		f.kind = byRoute
-	case strings.HasPrefix(k, "header:") && len(k) > len("header:"):
-		f.kind, f.header = byHeader, http.CanonicalHeaderKey(k[len("header:"):])
-	default:
-		return nil, fmt.Errorf("key %q is not consumer, remote_addr, route or header:NAME", k)
+	key, err := plugin.ParseLimitKey(cfg.Key)
+	if err != nil {
+		return nil, err
 	}
+	f.key = key
 	if f.window < time.Millisecond {
 		return nil, errors.New("time_window must be at least a millisecond")
 	}
@@ -138,22 +123,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 			return f.answer(ex, now, used, resetAt)
 		}
 	}
-	var used int64
-	var resetAt time.Time
-	switch f.kind {
-	case byRoute:
-		used, resetAt = f.counters.hit(now, f.window, keyOf{})
-	case byHeader:
-		used, resetAt = f.counters.hit(now, f.window, keyOf{s: ex.Header(f.header)})
-	case byConsumer:
-		if c, ok := ex.Consumer(); ok {
-			used, resetAt = f.counters.hit(now, f.window, keyOf{s: c.ApplicationID})
-			break
-		}
-		fallthrough
-	default:
-		used, resetAt = f.counters.hit(now, f.window, keyOf{addr: ex.ClientAddr()})
-	}
+	used, resetAt := f.counters.hit(now, f.window, f.key.Of(ex))
 	return f.answer(ex, now, used, resetAt)
 }
 
@@ -165,18 +135,13 @@ func (f *Filter) countRemote(ex *plugin.Exchange, now time.Time) (used int64, re
 	index := n / length
 	var buf [160]byte
 	var value []byte
-	switch f.kind {
-	case byRoute:
-	case byHeader:
-		value = appendValue(buf[:0], ex.Header(f.header))
-	case byConsumer:
-		if c, has := ex.Consumer(); has {
-			value = append(append(buf[:0], "c:"...), c.ApplicationID...)
-			break
-		}
-		fallthrough
-	default:
-		value = ex.ClientAddr().AppendTo(append(buf[:0], "a:"...))
+	switch k := f.key.Of(ex); k.Kind {
+	case plugin.KeyHeader:
+		value = appendValue(buf[:0], k.S)
+	case plugin.KeyConsumer:
+		value = append(append(buf[:0], "c:"...), k.S...)
+	case plugin.KeyAddr:
+		value = k.Addr.AppendTo(append(buf[:0], "a:"...))
 	}
 	key := appendKey(make([]byte, 0, 96+len(value)), f.keyBase(ex), index, value)
 	used, ok = f.remote.incr(now, string(key), f.window)
@@ -212,23 +177,16 @@ func (f *Filter) answer(ex *plugin.Exchange, now time.Time, used int64, resetAt 
 	return false
 }
 
-// keyOf is one counted key: a client address or a string (consumer id,
-// header value); the zero value is the whole route.
-type keyOf struct {
-	addr netip.Addr
-	s    string
-}
-
 // window counts hits per key in fixed windows aligned to the window
 // length. Only the current window's counts are kept, so memory is bounded
 // by the keys seen in one window.
 type window struct {
 	mu     sync.Mutex
 	start  int64 // unix nanos of the current window's start
-	counts map[keyOf]int64
+	counts map[plugin.RequestKey]int64
 }
 
-func (w *window) hit(now time.Time, length time.Duration, k keyOf) (used int64, resetAt time.Time) {
+func (w *window) hit(now time.Time, length time.Duration, k plugin.RequestKey) (used int64, resetAt time.Time) {
 	n := now.UnixNano()
 	start := n - n%int64(length)
 	w.mu.Lock()
@@ -236,12 +194,12 @@ func (w *window) hit(now time.Time, length time.Duration, k keyOf) (used int64, 
 		w.start = start
 		clear(w.counts)
 		if w.counts == nil {
-			w.counts = map[keyOf]int64{}
+			w.counts = map[plugin.RequestKey]int64{}
 		}
 	}
 	c, ok := w.counts[k]
-	if !ok && k.s != "" {
-		k.s = strings.Clone(k.s) // the engine's view of a header is not ours to keep
+	if !ok && k.S != "" {
+		k.S = strings.Clone(k.S) // the engine's view of a header is not ours to keep
 	}
 	c++
 	w.counts[k] = c

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,13 +31,6 @@ type Config struct {
 	NoDelay bool `json:"nodelay,omitempty"`
 }
 
-const (
-	byConsumer = iota
-	byAddr
-	byRoute
-	byHeader
-)
-
 // maxDelay bounds how long a held request waits, whatever rate and burst
 // say: a gateway should not park requests for minutes.
 const maxDelay = 10 * time.Second
@@ -47,8 +39,7 @@ const maxDelay = 10 * time.Second
 type Filter struct {
 	interval  int64 // nanoseconds between two requests at the rate
 	tolerance int64 // burst × interval
-	kind      int
-	header    string
+	key       plugin.LimitKey
 	limit     string
 	nodelay   bool
 	buckets   *buckets
@@ -74,18 +65,11 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 	if !cfg.NoDelay && time.Duration(f.tolerance) > maxDelay {
 		return nil, fmt.Errorf("burst / rate holds a request up to %v; at most %v (or set nodelay)", time.Duration(f.tolerance), maxDelay)
 	}
-	switch k := cfg.Key; {
-	case k == "" || k == "consumer":
-		f.kind = byConsumer
-	case k == "remote_addr":
-		f.kind = byAddr
-	case k == "route":
-		f.kind = byRoute
-	case strings.HasPrefix(k, "header:") && len(k) > len("header:"):
-		f.kind, f.header = byHeader, http.CanonicalHeaderKey(k[len("header:"):])
-	default:
-		return nil, fmt.Errorf("key %q is not consumer, remote_addr, route or header:NAME", k)
+	key, err := plugin.ParseLimitKey(cfg.Key)
+	if err != nil {
+		return nil, err
 	}
+	f.key = key
 	if reg == nil {
 		reg = NewRegistry()
 	}
@@ -95,20 +79,7 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 
 // OnRequest admits, holds or refuses the request.
 func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
-	var k keyOf
-	switch f.kind {
-	case byRoute:
-	case byHeader:
-		k.s = ex.Header(f.header)
-	case byConsumer:
-		if c, ok := ex.Consumer(); ok {
-			k.s = c.ApplicationID
-			break
-		}
-		fallthrough
-	default:
-		k.addr = ex.ClientAddr()
-	}
+	k := f.key.Of(ex)
 	now := f.now().UnixNano()
 	wait, ok := f.buckets.take(now, k, f.interval, f.tolerance)
 	if !ok {
@@ -127,16 +98,10 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	return false
 }
 
-// keyOf is one limited key; the zero value is the whole route.
-type keyOf struct {
-	addr netip.Addr
-	s    string
-}
-
 // buckets are the theoretical arrival times (GCRA) of one filter's keys.
 type buckets struct {
 	mu        sync.Mutex
-	tat       map[keyOf]int64
+	tat       map[plugin.RequestKey]int64
 	lastSweep int64
 }
 
@@ -146,7 +111,7 @@ const sweepAt = 4096
 // take admits a request at now. ok is false when it is over rate and
 // burst; wait is then how long until one would be admitted, and otherwise
 // how far the request is ahead of the rate (the hold without nodelay).
-func (b *buckets) take(now int64, k keyOf, interval, tolerance int64) (wait int64, ok bool) {
+func (b *buckets) take(now int64, k plugin.RequestKey, interval, tolerance int64) (wait int64, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tat, seen := b.tat[k]
@@ -160,8 +125,8 @@ func (b *buckets) take(now int64, k keyOf, interval, tolerance int64) (wait int6
 		if len(b.tat) >= sweepAt && now-b.lastSweep > int64(time.Second) {
 			b.sweep(now)
 		}
-		if k.s != "" {
-			k.s = strings.Clone(k.s) // the engine's view of a header is not ours to keep
+		if k.S != "" {
+			k.S = strings.Clone(k.S) // the engine's view of a header is not ours to keep
 		}
 	}
 	b.tat[k] = tat + interval
@@ -192,7 +157,7 @@ func (r *Registry) get(id string) *buckets {
 	defer r.mu.Unlock()
 	b, ok := r.m[id]
 	if !ok {
-		b = &buckets{tat: map[keyOf]int64{}}
+		b = &buckets{tat: map[plugin.RequestKey]int64{}}
 		r.m[id] = b
 	}
 	return b

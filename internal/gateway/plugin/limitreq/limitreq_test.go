@@ -157,11 +157,11 @@ func TestRegistryKeepsBuckets(t *testing.T) {
 }
 
 func TestSweepDropsDrainedKeys(t *testing.T) {
-	b := &buckets{tat: map[keyOf]int64{}}
+	b := &buckets{tat: map[plugin.RequestKey]int64{}}
 	for i := range sweepAt {
-		b.take(int64(i), keyOf{s: string(rune('a'+i%26)) + strings.Repeat("x", i/26)}, 10, 0)
+		b.take(int64(i), plugin.RequestKey{S: string(rune('a'+i%26)) + strings.Repeat("x", i/26)}, 10, 0)
 	}
-	b.take(int64(2*time.Second), keyOf{s: "new"}, 10, 0)
+	b.take(int64(2*time.Second), plugin.RequestKey{S: "new"}, 10, 0)
 	if len(b.tat) != 1 {
 		t.Errorf("%d keys after a sweep, want only the new one", len(b.tat))
 	}
