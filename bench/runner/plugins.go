@@ -33,13 +33,11 @@ type routePlugin struct {
 // sizeLimit is request-size-limit's max_bytes on the bench route.
 const sizeLimit = 1 << 20
 
-// benchPlugins are the policies of the portico-*-plugins rows: the gateway
-// policies that exist today (internal/gateway/routing/plugins.go). Issue
-// 3's row is key-auth + limit-count (local) + ip-restriction + a 50 %
-// canary; when key-auth lands, it is one entry here, e.g.
-//
-//	{name: "key-auth", config: …, headers: []string{"apikey: bench-key"}, setup: createBenchConsumer},
+// benchPlugins are the policies of the portico-*-plugins rows: issue 3's
+// key-auth + limit-count (local) + ip-restriction + a 50 % canary, plus
+// request-size-limit.
 var benchPlugins = []routePlugin{
+	benchKeyAuth,
 	{name: "ip-restriction", config: map[string]any{"allow": []string{"127.0.0.1"}}},
 	// Counted per client address like a real quota, with a limit no run
 	// reaches, so every request pays the counting and the headers.
@@ -151,8 +149,10 @@ func sizeLimitAttempt(ctx context.Context, gatewayAddr string) (int, error) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
-		benchPath, gatewayAddr, sizeLimit+1)
+	// The row's key is sent, so the request reaches the size check
+	// behind key-auth.
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n",
+		benchPath, gatewayAddr, headerLines(benchKeyAuth.headers), sizeLimit+1)
 	go func() {
 		// Errors are expected once the gateway refuses and closes.
 		if _, err := c.Write([]byte(head)); err == nil {
@@ -165,4 +165,13 @@ func sizeLimitAttempt(ctx context.Context, gatewayAddr string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// headerLines renders "Name: value" lines of a raw request.
+func headerLines(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l + "\r\n")
+	}
+	return b.String()
 }
