@@ -30,66 +30,54 @@ type configResult struct {
 // currentConfig reads a project as a normalized document.
 func (c *call) currentConfig(tx store.Tx, project string) (manifest.Document, error) {
 	doc := manifest.Document{Project: project}
+	ctx := c.ctx()
+	var err error
+	if doc.Upstreams, err = store.All(func(q store.ListQuery) ([]spec.Upstream, int, error) { return tx.ListUpstreams(ctx, project, q) }); err != nil {
+		return doc, fmt.Errorf("upstreams of %q: %w", project, err)
+	}
+	if doc.Services, err = store.All(func(q store.ListQuery) ([]spec.Service, int, error) { return tx.ListServices(ctx, project, q) }); err != nil {
+		return doc, fmt.Errorf("services of %q: %w", project, err)
+	}
+	if doc.Applications, err = c.projectApplications(tx, project); err != nil {
+		return doc, err
+	}
 	byID := map[string]string{}
-	for page := 1; ; page++ {
-		ups, total, err := tx.ListUpstreams(c.ctx(), project, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return doc, fmt.Errorf("upstreams of %q: %w", project, err)
-		}
-		for _, u := range ups {
-			byID[u.ID] = u.Name
-		}
-		doc.Upstreams = append(doc.Upstreams, ups...)
-		if len(ups) == 0 || len(doc.Upstreams) >= total {
-			break
-		}
+	for _, u := range doc.Upstreams {
+		byID[u.ID] = u.Name
 	}
-	for page := 1; ; page++ {
-		svcs, total, err := tx.ListServices(c.ctx(), project, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return doc, fmt.Errorf("services of %q: %w", project, err)
-		}
-		for i := range svcs {
-			byID[svcs[i].ID] = svcs[i].Name
-			if svcs[i].Routes, err = tx.ListRoutes(c.ctx(), svcs[i].ID); err != nil {
-				return doc, fmt.Errorf("routes of %q: %w", svcs[i].Name, err)
-			}
-		}
-		doc.Services = append(doc.Services, svcs...)
-		if len(svcs) == 0 || len(doc.Services) >= total {
-			break
-		}
-	}
-	for page := 1; ; page++ {
-		apps, total, err := tx.ListApplications(c.ctx(), store.ApplicationFilter{ProjectID: project}, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return doc, fmt.Errorf("applications of %q: %w", project, err)
-		}
-		doc.Applications = append(doc.Applications, apps...)
-		if len(apps) == 0 || len(doc.Applications) >= total {
-			break
+	for i := range doc.Services {
+		byID[doc.Services[i].ID] = doc.Services[i].Name
+		if doc.Services[i].Routes, err = tx.ListRoutes(ctx, doc.Services[i].ID); err != nil {
+			return doc, fmt.Errorf("routes of %q: %w", doc.Services[i].Name, err)
 		}
 	}
 	manifest.Normalize(&doc, byID)
 	return doc, nil
 }
 
+// projectApplications are a project's own applications.
+func (c *call) projectApplications(tx store.Tx, p string) ([]spec.Application, error) {
+	apps, err := store.All(func(q store.ListQuery) ([]spec.Application, int, error) {
+		return tx.ListApplications(c.ctx(), store.ApplicationFilter{ProjectID: p}, q)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("applications of %q: %w", p, err)
+	}
+	return apps, nil
+}
+
 // projectApplication finds a project's application by name.
 func (c *call) projectApplication(tx store.Tx, p, name string) (spec.Application, error) {
-	for page := 1; ; page++ {
-		apps, total, err := tx.ListApplications(c.ctx(), store.ApplicationFilter{ProjectID: p}, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return spec.Application{}, err
-		}
-		for _, a := range apps {
-			if a.Name == name {
-				return a, nil
-			}
-		}
-		if len(apps) == 0 || page*500 >= total {
-			return spec.Application{}, fmt.Errorf("application %q of project %q: %w", name, p, store.ErrNotFound)
+	apps, err := c.projectApplications(tx, p)
+	if err != nil {
+		return spec.Application{}, err
+	}
+	for _, a := range apps {
+		if a.Name == name {
+			return a, nil
 		}
 	}
+	return spec.Application{}, fmt.Errorf("application %q of project %q: %w", name, p, store.ErrNotFound)
 }
 
 // putConfigApplication writes a project application (never credentials).

@@ -151,19 +151,14 @@ func (c *call) deleteGroup() (any, error) {
 // or production stage: the project's lifecycle actions would have nowhere
 // to go.
 func (c *call) groupUnused(tx store.Tx, name string) error {
+	projects, err := store.All(func(q store.ListQuery) ([]spec.Project, int, error) { return tx.ListProjects(c.ctx(), q) })
+	if err != nil {
+		return fmt.Errorf("delete gateway group %q: %w", name, err)
+	}
 	var users []string
-	for page := 1; ; page++ {
-		items, total, err := tx.ListProjects(c.ctx(), store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return fmt.Errorf("delete gateway group %q: %w", name, err)
-		}
-		for _, p := range items {
-			if p.TestGroup == name || p.ProductionGroup == name {
-				users = append(users, p.ID)
-			}
-		}
-		if len(items) == 0 || page*500 >= total {
-			break
+	for _, p := range projects {
+		if p.TestGroup == name || p.ProductionGroup == name {
+			users = append(users, p.ID)
 		}
 	}
 	if len(users) > 0 {

@@ -72,19 +72,15 @@ func (c *call) exportPackage() (any, error) {
 
 // folderPaths maps a project's folder ids to their paths.
 func (c *call) folderPaths(tx store.Tx, p string) (map[string]string, error) {
-	out := map[string]string{}
-	for page := 1; ; page++ {
-		fs, total, err := tx.ListFolders(c.ctx(), p, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return nil, fmt.Errorf("folders of %q: %w", p, err)
-		}
-		for _, f := range fs {
-			out[f.ID] = f.Path
-		}
-		if len(fs) == 0 || len(out) >= total {
-			return out, nil
-		}
+	fs, err := store.All(func(q store.ListQuery) ([]spec.Folder, int, error) { return tx.ListFolders(c.ctx(), p, q) })
+	if err != nil {
+		return nil, fmt.Errorf("folders of %q: %w", p, err)
 	}
+	out := make(map[string]string, len(fs))
+	for _, f := range fs {
+		out[f.ID] = f.Path
+	}
+	return out, nil
 }
 
 // readPackageRequest takes the zip and the mapping from a multipart form

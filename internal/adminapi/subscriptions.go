@@ -62,24 +62,20 @@ func (c *call) findService(tx store.Tx, project, id string) (spec.Service, error
 	if project != "" {
 		return tx.GetService(c.ctx(), project, id)
 	}
-	for page := 1; ; page++ {
-		items, total, err := tx.ListProjects(c.ctx(), store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
+	projects, err := store.All(func(q store.ListQuery) ([]spec.Project, int, error) { return tx.ListProjects(c.ctx(), q) })
+	if err != nil {
+		return spec.Service{}, fmt.Errorf("find service %s: %w", id, err)
+	}
+	for _, p := range projects {
+		s, err := tx.GetService(c.ctx(), p.ID, id)
+		if err == nil && s.ID == id {
+			return s, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return spec.Service{}, fmt.Errorf("find service %s: %w", id, err)
 		}
-		for _, p := range items {
-			s, err := tx.GetService(c.ctx(), p.ID, id)
-			if err == nil && s.ID == id {
-				return s, nil
-			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return spec.Service{}, fmt.Errorf("find service %s: %w", id, err)
-			}
-		}
-		if len(items) == 0 || page*500 >= total {
-			return spec.Service{}, fmt.Errorf("service %s: %w", id, store.ErrNotFound)
-		}
 	}
+	return spec.Service{}, fmt.Errorf("service %s: %w", id, store.ErrNotFound)
 }
 
 func (c *call) createSubscription() (any, error) {

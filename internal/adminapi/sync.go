@@ -55,17 +55,5 @@ func (p *problem) extend(err error) {
 
 // allGroups names every gateway group.
 func (c *call) allGroups(tx store.Tx) ([]string, error) {
-	var names []string
-	for page := 1; ; page++ {
-		items, total, err := tx.ListGroups(c.ctx(), store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range items {
-			names = append(names, g.Name)
-		}
-		if len(items) == 0 || len(names) >= total {
-			return names, nil
-		}
-	}
+	return release.GroupNames(c.ctx(), tx)
 }

@@ -20,18 +20,9 @@ import (
 // "credential.create") and resource. Release history is per service, so a
 // consumers commit leaves none. Runs inside the caller's transaction.
 func CommitConsumers(ctx context.Context, tx store.Tx, actor, what, resource string) (int64, error) {
-	var groups []string
-	for page := 1; ; page++ {
-		items, total, err := tx.ListGroups(ctx, store.ListQuery{Page: page, PageSize: 500})
-		if err != nil {
-			return 0, fmt.Errorf("commit consumers: list groups: %w", err)
-		}
-		for _, g := range items {
-			groups = append(groups, g.Name)
-		}
-		if len(items) == 0 || len(groups) >= total {
-			break
-		}
+	groups, err := GroupNames(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("commit consumers: %w", err)
 	}
 	if len(groups) == 0 {
 		return 0, nil
@@ -53,4 +44,17 @@ func CommitConsumers(ctx context.Context, tx store.Tx, actor, what, resource str
 		return 0, fmt.Errorf("commit consumers: record audit: %w", err)
 	}
 	return rev, nil
+}
+
+// GroupNames names every gateway group.
+func GroupNames(ctx context.Context, tx store.Tx) ([]string, error) {
+	groups, err := store.All(func(q store.ListQuery) ([]spec.GatewayGroup, int, error) { return tx.ListGroups(ctx, q) })
+	if err != nil {
+		return nil, fmt.Errorf("list gateway groups: %w", err)
+	}
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	return names, nil
 }
