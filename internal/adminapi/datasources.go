@@ -54,27 +54,9 @@ func (c *call) opened(d spec.DataSource) spec.DataSource {
 }
 
 func (c *call) listDataSources() (any, error) {
-	q, err := c.listQuery()
-	if err != nil {
-		return nil, err
-	}
-	p := c.path("p")
-	var res listResult
-	err = c.tx(func(tx store.Tx) error {
-		if _, err := c.loadProject(tx, p); err != nil {
-			return err
-		}
-		items, total, err := tx.ListDataSources(c.ctx(), p, q)
-		if err != nil {
-			return fmt.Errorf("list data sources of %q: %w", p, err)
-		}
-		for i := range items {
-			items[i] = items[i].Redacted()
-		}
-		res = list(items, total)
-		return nil
-	})
-	return res, err
+	return listInProject(c, "data sources", func(tx store.Tx, p string, q store.ListQuery) ([]spec.DataSource, int, error) {
+		return tx.ListDataSources(c.ctx(), p, q)
+	}, func(d *spec.DataSource) { *d = d.Redacted() })
 }
 
 func (c *call) getDataSource() (any, error) {

@@ -39,24 +39,9 @@ func (c *call) placeFolder(tx store.Tx, f *spec.Folder, write func(*spec.Folder)
 }
 
 func (c *call) listFolders() (any, error) {
-	q, err := c.listQuery()
-	if err != nil {
-		return nil, err
-	}
-	p := c.path("p")
-	var res listResult
-	err = c.tx(func(tx store.Tx) error {
-		if _, err := c.loadProject(tx, p); err != nil {
-			return err
-		}
-		items, total, err := tx.ListFolders(c.ctx(), p, q)
-		if err != nil {
-			return fmt.Errorf("list folders of %q: %w", p, err)
-		}
-		res = list(items, total)
-		return nil
-	})
-	return res, err
+	return listInProject(c, "folders", func(tx store.Tx, p string, q store.ListQuery) ([]spec.Folder, int, error) {
+		return tx.ListFolders(c.ctx(), p, q)
+	}, nil)
 }
 
 func (c *call) getFolder() (any, error) {

@@ -65,27 +65,9 @@ func prefixed(err error, prefix string) error {
 }
 
 func (c *call) listServices() (any, error) {
-	q, err := c.listQuery()
-	if err != nil {
-		return nil, err
-	}
-	p := c.path("p")
-	var res listResult
-	err = c.tx(func(tx store.Tx) error {
-		if _, err := c.loadProject(tx, p); err != nil {
-			return err
-		}
-		items, total, err := tx.ListServices(c.ctx(), p, q)
-		if err != nil {
-			return fmt.Errorf("list services of %q: %w", p, err)
-		}
-		for i := range items {
-			withActions(&items[i])
-		}
-		res = list(items, total)
-		return nil
-	})
-	return res, err
+	return listInProject(c, "services", func(tx store.Tx, p string, q store.ListQuery) ([]spec.Service, int, error) {
+		return tx.ListServices(c.ctx(), p, q)
+	}, withActions)
 }
 
 func (c *call) getService() (any, error) {

@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"fmt"
 
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -30,24 +29,9 @@ func checkUpstream(u *spec.Upstream) error {
 }
 
 func (c *call) listUpstreams() (any, error) {
-	q, err := c.listQuery()
-	if err != nil {
-		return nil, err
-	}
-	p := c.path("p")
-	var res listResult
-	err = c.tx(func(tx store.Tx) error {
-		if _, err := c.loadProject(tx, p); err != nil {
-			return err
-		}
-		items, total, err := tx.ListUpstreams(c.ctx(), p, q)
-		if err != nil {
-			return fmt.Errorf("list upstreams of %q: %w", p, err)
-		}
-		res = list(items, total)
-		return nil
-	})
-	return res, err
+	return listInProject(c, "upstreams", func(tx store.Tx, p string, q store.ListQuery) ([]spec.Upstream, int, error) {
+		return tx.ListUpstreams(c.ctx(), p, q)
+	}, nil)
 }
 
 func (c *call) getUpstream() (any, error) {
