@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
