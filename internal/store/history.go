@@ -46,14 +46,17 @@ func (t *txn) AddHistory(ctx context.Context, e *spec.HistoryEvent) error {
 // ListHistory returns a service's release events, newest first. Q matches
 // the group, action or version.
 func (t *txn) ListHistory(ctx context.Context, service string, q ListQuery) ([]spec.HistoryEvent, int, error) {
+	return t.historyPage(ctx, fmt.Sprintf("list history of service %s", service),
+		"service_id = $1 AND "+likeClause(2, "group_name", "action", "version"), service, q)
+}
+
+// historyPage is one page of the events where says ($1 is key, $2 the
+// pattern of q.Q), newest first.
+func (t *txn) historyPage(ctx context.Context, what, where, key string, q ListQuery) ([]spec.HistoryEvent, int, error) {
 	out := []spec.HistoryEvent{}
 	total, err := t.page(ctx, listing{
-		what:  fmt.Sprintf("list history of service %s", service),
-		cols:  historyCols,
-		from:  "history",
-		where: "service_id = $1 AND " + likeClause(2, "group_name", "action", "version"),
-		args:  []any{service, likePattern(q.Q)},
-		order: "id DESC",
+		what: what, cols: historyCols, from: "history",
+		where: where, args: []any{key, likePattern(q.Q)}, order: "id DESC",
 	}, q, func(rows *sql.Rows) error {
 		e, err := scanHistory(rows)
 		out = append(out, e)

@@ -61,23 +61,8 @@ func (t *txn) DeleteParkedDeployments(ctx context.Context, service string) error
 // ListGroupHistory returns the release events of one gateway group, newest
 // first. Q matches the action, version or service id.
 func (t *txn) ListGroupHistory(ctx context.Context, group string, q ListQuery) ([]spec.HistoryEvent, int, error) {
-	out := []spec.HistoryEvent{}
-	total, err := t.page(ctx, listing{
-		what:  fmt.Sprintf("list history of group %q", group),
-		cols:  historyCols,
-		from:  "history",
-		where: "group_name = $1 AND " + likeClause(2, "action", "version", "service_id"),
-		args:  []any{group, likePattern(q.Q)},
-		order: "id DESC",
-	}, q, func(rows *sql.Rows) error {
-		e, err := scanHistory(rows)
-		out = append(out, e)
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+	return t.historyPage(ctx, fmt.Sprintf("list history of group %q", group),
+		"group_name = $1 AND "+likeClause(2, "action", "version", "service_id"), group, q)
 }
 
 // ListServicesInState returns the services of every project in a lifecycle
