@@ -1,8 +1,9 @@
 // Package jwtauth admits requests that carry a JSON Web Token signed with
 // an application's jwt-auth credential: HS256/384/512 with its secret,
 // RS256 or ES256 with its public key. The token's "key" claim names the
-// credential; exp and nbf are checked when present (required with
-// require_exp). Parsing and verification are golang-jwt's.
+// credential; exp is required unless require_exp is false (a token without
+// one would never expire), nbf is checked when present. Parsing and
+// verification are golang-jwt's.
 package jwtauth
 
 import (
@@ -21,12 +22,13 @@ import (
 // Config of jwt-auth: where the token is read (header, with or without
 // "Bearer ", default Authorization; then the query parameter, default
 // jwt), how much clock skew exp and nbf allow (seconds, default 0), and
-// whether a token without exp is refused.
+// whether a token without exp is refused (default true; only an explicit
+// false admits tokens that never expire).
 type Config struct {
 	Header     string `json:"header,omitempty"`
 	Query      string `json:"query,omitempty"`
 	ClockSkew  int    `json:"clock_skew,omitempty"`
-	RequireExp bool   `json:"require_exp,omitempty"`
+	RequireExp *bool  `json:"require_exp,omitempty"`
 }
 
 // Filter is a compiled jwt-auth.
@@ -58,7 +60,7 @@ func New(cfg Config, ix *consumer.Index) (*Filter, error) {
 		jwt.WithValidMethods(spec.JWTAlgorithms),
 		jwt.WithLeeway(time.Duration(cfg.ClockSkew) * time.Second),
 	}
-	if cfg.RequireExp {
+	if cfg.RequireExp == nil || *cfg.RequireExp {
 		opts = append(opts, jwt.WithExpirationRequired())
 	}
 	return &Filter{header: textproto.CanonicalMIMEHeaderKey(cfg.Header), query: cfg.Query, ix: ix,

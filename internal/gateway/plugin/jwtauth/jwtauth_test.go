@@ -71,19 +71,19 @@ func TestJWTAuth(t *testing.T) {
 		status  int
 	}{
 		{"HS256", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": exp}), "p1", 0},
-		{"HS512", sign(t, jwt.SigningMethodHS512, []byte(hsSecret), jwt.MapClaims{"key": "hs512-key"}), "p1", 0},
+		{"HS512", sign(t, jwt.SigningMethodHS512, []byte(hsSecret), jwt.MapClaims{"key": "hs512-key", "exp": exp}), "p1", 0},
 		{"RS256", sign(t, jwt.SigningMethodRS256, rsaKey, jwt.MapClaims{"key": "rs-key", "exp": exp}), "p1", 0},
 		{"ES256", sign(t, jwt.SigningMethodES256, ecKey, jwt.MapClaims{"key": "es-key", "exp": exp}), "p1", 0},
 		{"expired", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": now.Add(-time.Minute).Unix()}), "p1", 401},
-		{"not yet valid", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "nbf": now.Add(time.Hour).Unix()}), "p1", 401},
-		{"wrong secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret"), jwt.MapClaims{"key": "hs-key"}), "p1", 401},
-		{"algorithm of another credential", sign(t, jwt.SigningMethodHS384, []byte(hsSecret), jwt.MapClaims{"key": "hs-key"}), "p1", 401},
-		{"HS256 with the RSA public key", sign(t, jwt.SigningMethodHS256, []byte(pemOf(&rsaKey.PublicKey)), jwt.MapClaims{"key": "rs-key"}), "p1", 401},
-		{"none", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"key": "hs-key"}), "p1", 401},
-		{"no key claim", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"sub": "x"}), "p1", 401},
-		{"unknown key", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "nobody"}), "p1", 401},
+		{"not yet valid", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "nbf": now.Add(time.Hour).Unix(), "exp": exp}), "p1", 401},
+		{"wrong secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret"), jwt.MapClaims{"key": "hs-key", "exp": exp}), "p1", 401},
+		{"algorithm of another credential", sign(t, jwt.SigningMethodHS384, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": exp}), "p1", 401},
+		{"HS256 with the RSA public key", sign(t, jwt.SigningMethodHS256, []byte(pemOf(&rsaKey.PublicKey)), jwt.MapClaims{"key": "rs-key", "exp": exp}), "p1", 401},
+		{"none", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"key": "hs-key", "exp": exp}), "p1", 401},
+		{"no key claim", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"sub": "x", "exp": exp}), "p1", 401},
+		{"unknown key", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "nobody", "exp": exp}), "p1", 401},
 		{"garbage", "a.b.c", "p1", 401},
-		{"another project", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key"}), "p2", 403},
+		{"another project", sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": exp}), "p2", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, ex, stop := run(f, tc.project, func(b *plugintest.Backing) {
@@ -106,7 +106,7 @@ func TestJWTAuth(t *testing.T) {
 		})
 	}
 	t.Run("query", func(t *testing.T) {
-		tok := sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key"})
+		tok := sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": exp})
 		_, ex, stop := run(f, "p1", func(b *plugintest.Backing) {
 			b.ReqQuery["jwt"], b.ReqRawQuery = tok, "a=1&jwt="+tok
 		})
@@ -115,13 +115,40 @@ func TestJWTAuth(t *testing.T) {
 			t.Errorf("stop %v upstream query %q", stop, q)
 		}
 	})
-	t.Run("require exp", func(t *testing.T) {
-		g, _ := New(Config{RequireExp: true}, index())
-		tok := sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key"})
-		if _, ok := g.Verify(tok); ok {
-			t.Errorf("a token without exp accepted")
-		}
-	})
+}
+
+// TestRequireExp: a token without exp would never expire, so it is refused
+// unless the configuration explicitly says require_exp: false.
+func TestRequireExp(t *testing.T) {
+	no, yes := false, true
+	noExp := sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key"})
+	withExp := sign(t, jwt.SigningMethodHS256, []byte(hsSecret), jwt.MapClaims{"key": "hs-key", "exp": time.Now().Add(time.Hour).Unix()})
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		token string
+		ok    bool
+	}{
+		{"default refuses a token without exp", Config{}, noExp, false},
+		{"default admits a token with exp", Config{}, withExp, true},
+		{"require_exp true refuses", Config{RequireExp: &yes}, noExp, false},
+		{"require_exp false admits", Config{RequireExp: &no}, noExp, true},
+		{"require_exp false still checks exp", Config{RequireExp: &no}, withExp, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := New(tc.cfg, index())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.Verify(tc.token); ok != tc.ok {
+				t.Errorf("Verify = %v, want %v", ok, tc.ok)
+			}
+			b, _, stop := run(f, "p1", func(b *plugintest.Backing) { b.ReqHeader.Set("Authorization", "Bearer "+tc.token) })
+			if stop == tc.ok || (!tc.ok && b.ErrorStatus != 401) {
+				t.Errorf("OnRequest stop %v status %d", stop, b.ErrorStatus)
+			}
+		})
+	}
 }
 
 // FuzzVerify: arbitrary tokens never panic, and an accepted one verifies
