@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portico-gw/portico/internal/gateway/plugin/hmacauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
@@ -228,7 +229,10 @@ func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics
 		}
 		cancel()
 		ro.Remote = r
-		closeFn = func() { _ = r.Close() }
+		// hmac-auth remembers used signatures there too: a replay is
+		// refused by every gateway, not only the one that saw it first.
+		hmacauth.UseRemote(r, log)
+		closeFn = func() { hmacauth.UseRemote(nil, nil); _ = r.Close() }
 	}
 	reg.UseRemote(ro)
 	return reg, closeFn, nil

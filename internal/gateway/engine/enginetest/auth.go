@@ -3,6 +3,7 @@ package enginetest
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -110,13 +111,17 @@ func signDigest(req *http.Request, body []byte) {
 	sum := sha256.Sum256(body)
 	digest := "SHA-256=" + base64.StdEncoding.EncodeToString(sum[:])
 	date := time.Now().UTC().Format(http.TimeFormat)
-	msg := req.Method + "\n" + req.URL.Path + "\n" + req.URL.RawQuery + "\n" + authAccessKey + "\n" + date + "\ndigest:" + digest + "\n"
+	// A signed nonce makes each request's signature its own: hmac-auth
+	// refuses a signature it has already accepted.
+	nonce := rand.Text()
+	msg := req.Method + "\n" + req.URL.Path + "\n" + req.URL.RawQuery + "\n" + authAccessKey + "\n" + date + "\ndigest:" + digest + "\nx-nonce:" + nonce + "\n"
 	m := hmac.New(sha256.New, []byte(authSecretKey))
 	m.Write([]byte(msg))
 	req.Header.Set("Digest", digest)
 	req.Header.Set("Date", date)
+	req.Header.Set("X-Nonce", nonce)
 	req.Header.Set("X-HMAC-ACCESS-KEY", authAccessKey)
-	req.Header.Set("X-HMAC-SIGNED-HEADERS", "digest")
+	req.Header.Set("X-HMAC-SIGNED-HEADERS", "digest;x-nonce")
 	req.Header.Set("X-HMAC-SIGNATURE", base64.StdEncoding.EncodeToString(m.Sum(nil)))
 }
 

@@ -18,12 +18,13 @@ const DefaultMaxReqBody = 512 << 10
 // HeaderDigest carries the body's digest: "SHA-256=<base64 of SHA-256>".
 const HeaderDigest = "Digest"
 
-// digestConfig compiles validate_request_body and max_req_body.
+// digestConfig compiles validate_request_body (default true) and
+// max_req_body.
 func (f *Filter) digestConfig(cfg Config) error {
 	if cfg.MaxReqBody < 0 {
 		return errors.New("max_req_body: must not be negative")
 	}
-	if !cfg.ValidateRequestBody {
+	if cfg.ValidateRequestBody != nil && !*cfg.ValidateRequestBody {
 		if cfg.MaxReqBody != 0 {
 			return errors.New("max_req_body: only with validate_request_body")
 		}
@@ -34,6 +35,13 @@ func (f *Filter) digestConfig(cfg Config) error {
 		f.maxBody = DefaultMaxReqBody
 	}
 	return nil
+}
+
+// hasBody reports whether the request's body must match a digest: it has
+// one (declared or chunked), or it says it has one with a Digest header —
+// a signed digest with its body taken away is a changed request too.
+func (f *Filter) hasBody(ex *plugin.Exchange) bool {
+	return ex.ContentLength() != 0 || ex.Header(HeaderDigest) != ""
 }
 
 // checkDigest answers (stop true) a request whose body does not match its

@@ -50,10 +50,12 @@ func signedPost(digest, signedHeaders string) map[string]string {
 }
 
 func TestBodyDigest(t *testing.T) {
-	f, err := New(Config{ValidateRequestBody: true, MaxReqBody: 64}, index())
+	on := true
+	f, err := New(Config{ValidateRequestBody: &on, MaxReqBody: 64}, index())
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.seen = newReplayGuard(64)
 	const body = `{"city":"paris"}`
 	for _, tc := range []struct {
 		name    string
@@ -100,26 +102,71 @@ func TestBodyDigest(t *testing.T) {
 }
 
 func TestBodyDigestConfig(t *testing.T) {
-	for _, cfg := range []Config{{MaxReqBody: 10}, {ValidateRequestBody: true, MaxReqBody: -1}} {
+	on, off := true, false
+	for _, cfg := range []Config{
+		{ValidateRequestBody: &off, MaxReqBody: 10},
+		{ValidateRequestBody: &on, MaxReqBody: -1},
+		{MaxReqBody: -1},
+	} {
 		if _, err := New(cfg, index()); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
 	}
-	f, err := New(Config{ValidateRequestBody: true}, index())
-	if err != nil || f.maxBody != DefaultMaxReqBody {
-		t.Errorf("default max_req_body %d, %v", f.maxBody, err)
+	for _, cfg := range []Config{{}, {ValidateRequestBody: &on}, {MaxReqBody: DefaultMaxReqBody}} {
+		f, err := New(cfg, index())
+		if err != nil || f.maxBody != DefaultMaxReqBody {
+			t.Errorf("%+v: max_req_body %d, %v", cfg, f.maxBody, err)
+		}
 	}
-	// Off by default: a request with a body is not read.
-	f, _ = New(Config{}, index())
-	b := &bodyBacking{Backing: plugintest.New("127.0.0.1"), body: []byte("x")}
-	b.ReqMethod, b.ReqPath = "POST", "/api/orders"
-	for k, v := range signedPost("", "") {
-		b.ReqHeader.Set(k, v)
-	}
-	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
-	if f.OnRequest(ex) || b.reads != 0 {
-		t.Errorf("without validate_request_body: status %d, %d reads", b.ErrorStatus, b.reads)
+}
+
+// TestBodyDigestDefault: a request with a body must sign its digest unless
+// the route says validate_request_body: false; a request without one signs
+// as seed 004's script does.
+func TestBodyDigestDefault(t *testing.T) {
+	off := false
+	const body = `{"city":"paris"}`
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		headers map[string]string
+		body    string
+		length  int64
+		status  int
+		reads   int
+	}{
+		{"default: unsigned body refused", Config{}, signedPost("", ""), body, int64(len(body)), 401, 0},
+		{"default: chunked unsigned body refused", Config{}, signedPost("", ""), body, -1, 401, 0},
+		{"default: signed digest admitted", Config{}, signedPost(digestOf(body), "digest"), body, int64(len(body)), 0, 1},
+		{"default: changed body refused", Config{}, signedPost(digestOf(body), "digest"), `{"city":"rome!"}`, 16, 401, 1},
+		{"default: no body, no digest", Config{}, signedPost("", ""), "", 0, 0, 0},
+		{"default: body taken away from a signed digest", Config{}, signedPost(digestOf(body), "digest"), "", 0, 401, 1},
+		{"explicitly off: unsigned body admitted", Config{ValidateRequestBody: &off}, signedPost("", ""), body, int64(len(body)), 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := New(tc.cfg, index())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.seen = newReplayGuard(64)
+			b := &bodyBacking{Backing: plugintest.New("127.0.0.1"), body: []byte(tc.body)}
+			b.ReqMethod, b.ReqPath, b.Length = "POST", "/api/orders", tc.length
+			for k, v := range tc.headers {
+				b.ReqHeader.Set(k, v)
+			}
+			ex := &plugin.Exchange{}
+			ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
+			stop := f.OnRequest(ex)
+			if tc.status == 0 && stop {
+				t.Fatalf("refused %d: %s", b.ErrorStatus, b.ErrorBody)
+			}
+			if tc.status != 0 && (!stop || b.ErrorStatus != tc.status) {
+				t.Fatalf("stop %v status %d, want %d", stop, b.ErrorStatus, tc.status)
+			}
+			if b.reads != tc.reads {
+				t.Errorf("body read %d times, want %d", b.reads, tc.reads)
+			}
+		})
 	}
 }
 

@@ -11,7 +11,10 @@
 // separated by ';' or ','). The query is taken as the client sent it (what
 // Postman's getQueryString() signs) or, failing that, with its parameters
 // sorted (the canonical form other clients use). A Date further than
-// clock_skew seconds from the gateway's clock is refused.
+// clock_skew seconds from the gateway's clock is refused, and so is a
+// signature already accepted within that window (replay.go). A request
+// with a body must sign its Digest unless validate_request_body is false
+// (digest.go); one without a body signs as the script does.
 package hmacauth
 
 import (
@@ -53,11 +56,13 @@ type Config struct {
 	Algorithms    []string `json:"algorithms,omitempty"` // default: hmac-sha256 and hmac-sha512
 	// KeepHeaders forwards the X-HMAC-* headers upstream (default: removed).
 	KeepHeaders bool `json:"keep_headers,omitempty"`
-	// ValidateRequestBody requires a signed "Digest: SHA-256=<base64>"
-	// header (RFC 3230, as APISIX's option of the same name) matching the
-	// body; bodies over MaxReqBody bytes (default 512 KiB) are refused
-	// with 413 (digest.go).
-	ValidateRequestBody bool  `json:"validate_request_body,omitempty"`
+	// ValidateRequestBody (default true; only an explicit false turns it
+	// off) requires a request with a body to carry a signed "Digest:
+	// SHA-256=<base64>" header (RFC 3230, as APISIX's option of the same
+	// name) matching the body; without it a captured signature would carry
+	// any other body. Bodies over MaxReqBody bytes (default 512 KiB) are
+	// refused with 413 (digest.go).
+	ValidateRequestBody *bool `json:"validate_request_body,omitempty"`
 	MaxReqBody          int64 `json:"max_req_body,omitempty"`
 }
 
@@ -71,13 +76,15 @@ type Filter struct {
 	now      func() time.Time
 	// maxBody > 0: the body digest is checked (digest.go).
 	maxBody int64
+	// seen remembers accepted signatures (replay.go).
+	seen *replayGuard
 }
 
 var algorithms = map[string]func() hash.Hash{"hmac-sha256": sha256.New, "hmac-sha512": sha512.New}
 
 // New validates cfg over the group's consumer index.
 func New(cfg Config, ix *consumer.Index) (*Filter, error) {
-	f := &Filter{ix: ix, keep: cfg.KeepHeaders, now: time.Now}
+	f := &Filter{ix: ix, keep: cfg.KeepHeaders, now: time.Now, seen: seen}
 	switch {
 	case cfg.ClockSkew == 0:
 		f.skew = DefaultClockSkew * time.Second
@@ -120,14 +127,20 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	if accessKey == "" || sig == "" || date == "" || !slices.Contains(f.algs, alg) {
 		return consumer.Unauthorized(ex)
 	}
+	now := f.now()
+	// How long this signature stays acceptable: until its Date leaves the
+	// window (a second more, as Date has whole seconds).
+	fresh := 2 * DefaultClockSkew * time.Second
 	if f.skew > 0 {
 		t, err := http.ParseTime(date)
 		if err != nil {
 			return consumer.Unauthorized(ex)
 		}
-		if d := f.now().Sub(t); d > f.skew || d < -f.skew {
+		d := now.Sub(t)
+		if d > f.skew || d < -f.skew {
 			return consumer.Unauthorized(ex)
 		}
+		fresh = f.skew - d + time.Second
 	}
 	var want [sha512.Size]byte
 	n, ok := decodeSignature(want[:], sig)
@@ -164,8 +177,13 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 		return true
 	}
 	// Only a signed request of an admitted consumer gets its body read.
-	if f.maxBody > 0 && f.checkDigest(ex, signed) {
+	if f.maxBody > 0 && f.hasBody(ex) && f.checkDigest(ex, signed) {
 		return true
+	}
+	// Last, so that only a request that passed every check uses the
+	// signature up: a forged body cannot burn it.
+	if !f.seen.firstUse(now, replayKey(match.ID, want[:n]), fresh) {
+		return consumer.Unauthorized(ex)
 	}
 	if !f.keep {
 		ex.DelUpstreamHeader(HeaderSignature)

@@ -59,6 +59,16 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	return n, nil
 }
 
+// SetNX stores key with an expiry of ttl unless it exists, and reports
+// whether it stored it: hmac-auth's shared memory of used signatures.
+func (r *Redis) SetNX(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := r.c.SetNX(ctx, key, 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis set nx: %w", err)
+	}
+	return ok, nil
+}
+
 // Prefix implements Remote.
 func (r *Redis) Prefix() string { return r.prefix }
 
