@@ -98,11 +98,32 @@ type Credential struct {
 	ClientID     string `json:"client_id,omitempty"`     // oauth2
 	ClientSecret string `json:"client_secret,omitempty"` // oauth2, secret
 
-	// Hint tells key-auth keys apart in lists: the key's first characters.
+	// Hint tells key-auth keys apart in lists: "..." and the key's last
+	// four characters, nothing derived from its hash (KeyHint).
 	Hint string `json:"hint,omitempty"`
 	// ExpiresAt, when set, ends the credential: the overlap of a rotation.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Least lengths of client-chosen secrets. A key-auth key is stored as an
+// unsalted SHA-256, so a short one is found by trying guesses against the
+// hash; HMAC and HS* JWT secrets can be guessed offline from any signed
+// request; a client secret is kept like a key. A password is bcrypt's,
+// slow to guess, and often typed by a person.
+const (
+	MinKeyLength      = 16
+	MinPasswordLength = 12
+)
+
+// KeyHint is what a list shows of a key-auth key: its last four
+// characters, enough to tell keys apart and too few to matter in a key of
+// at least MinKeyLength; a shorter key shows nothing.
+func KeyHint(key string) string {
+	if len(key) < MinKeyLength {
+		return ""
+	}
+	return "..." + key[len(key)-4:]
 }
 
 // Redacted is c without its secret fields: what lists and reads show.
@@ -168,9 +189,22 @@ func (c *Credential) Validate() error {
 	if c.Type == CredJWTAuth && c.Algorithm != "RS256" && c.Algorithm != "ES256" {
 		hsSecret = c.Secret
 	}
-	for _, x := range [][2]string{{"password", c.Password}, {"secret_key", c.SecretKey}, {"client_secret", c.ClientSecret}, {"secret", hsSecret}} {
-		if x[1] != "" && len(x[1]) < 8 {
-			fe.Add(x[0], "must be at least 8 characters; leave it out to have one generated")
+	keySecret := ""
+	if c.Type == CredKeyAuth {
+		keySecret = c.Key
+	}
+	for _, x := range []struct {
+		field, value string
+		least        int
+	}{
+		{"key", keySecret, MinKeyLength},
+		{"password", c.Password, MinPasswordLength},
+		{"secret_key", c.SecretKey, MinKeyLength},
+		{"client_secret", c.ClientSecret, MinKeyLength},
+		{"secret", hsSecret, MinKeyLength},
+	} {
+		if x.value != "" && contains(allowed, x.field) && len(x.value) < x.least {
+			fe.Add(x.field, "must be at least %d characters; leave it out to have one generated", x.least)
 		}
 	}
 	return fe.Err()

@@ -46,7 +46,14 @@ func TestCredentialValidate(t *testing.T) {
 		want []string
 	}{
 		{"key generated", Credential{Type: "key-auth"}, nil},
-		{"key given", Credential{Type: "key-auth", Key: "my-key-123"}, nil},
+		{"key given", Credential{Type: "key-auth", Key: "my-key-1234567890"}, nil},
+		{"key too short", Credential{Type: "key-auth", Key: "k"}, []string{"key"}},
+		{"key one short", Credential{Type: "key-auth", Key: "my-key-123456789"[:MinKeyLength-1]}, []string{"key"}},
+		{"jwt key is a name, not a secret", Credential{Type: "jwt-auth", Key: "k"}, nil},
+		{"basic password one short", Credential{Type: "basic-auth", Username: "a", Password: "correct-hors"[:MinPasswordLength-1]}, []string{"password"}},
+		{"hmac short secret", Credential{Type: "hmac-auth", SecretKey: "815ba6d666d58ef"}, []string{"secret_key"}},
+		{"jwt short hs secret", Credential{Type: "jwt-auth", Secret: "short-secret"}, []string{"secret"}},
+		{"oauth2 short secret", Credential{Type: "oauth2", ClientSecret: "longenough"}, []string{"client_secret"}},
 		{"no type", Credential{}, []string{"type"}},
 		{"bad type", Credential{Type: "ldap"}, []string{"type"}},
 		{"basic", Credential{Type: "basic-auth", Username: "alice", Password: "correct horse"}, nil},
@@ -58,13 +65,27 @@ func TestCredentialValidate(t *testing.T) {
 		{"jwt", Credential{Type: "jwt-auth", Key: "k", Algorithm: "HS512"}, nil},
 		{"jwt bad alg", Credential{Type: "jwt-auth", Algorithm: "none"}, []string{"algorithm"}},
 		{"jwt rs256 needs key", Credential{Type: "jwt-auth", Algorithm: "RS256"}, []string{"secret"}},
-		{"oauth2", Credential{Type: "oauth2", ClientID: "c", ClientSecret: "longenough"}, nil},
+		{"oauth2", Credential{Type: "oauth2", ClientID: "c", ClientSecret: "long-enough-secret"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := fieldsOf(tc.c.Validate()); !slices.Equal(got, tc.want) {
 				t.Errorf("fields %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestKeyHint(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"", ""},
+		{"k", ""},
+		{"0123456789abcde", ""},
+		{"0123456789abcdef", "...cdef"},
+		{"WXYZ2345ABCDEFGHJKMNPQRSTV", "...RSTV"},
+	} {
+		if got := KeyHint(tc.key); got != tc.want {
+			t.Errorf("KeyHint(%q) = %q, want %q", tc.key, got, tc.want)
+		}
 	}
 }
 
