@@ -63,6 +63,9 @@ func FuzzClient(f *testing.F) {
 	f.Add("10.1.1.1", ",,,")
 	f.Add("198.51.100.1", "203.0.113.5")
 	f.Add("10.1.1.1", "::ffff:1.2.3.4, fd00::1")
+	f.Add("10.1.1.1", "192.0.2.1:1234")
+	f.Add("10.1.1.1", "[2001:db8::1]:80, 10.2.2.2:8080")
+	f.Add("fd00::1", "[fe80::1%eth0]:80")
 	flt, err := New(Config{Deny: []string{"192.0.2.1"}, TrustedProxies: []string{"10.0.0.0/8", "fd00::/8"}})
 	if err != nil {
 		f.Fatal(err)
@@ -74,12 +77,25 @@ func FuzzClient(f *testing.F) {
 		}
 		lines := strings.Split(xff, "\n")
 		got := flt.Client(pa, lines)
-		if !got.IsValid() || got == pa.Unmap().WithZone("") {
+		if !got.IsValid() {
+			if flt.Allowed(got) {
+				t.Fatalf("peer %q xff %q: an unknown client is allowed", peer, xff)
+			}
+			return
+		}
+		if got == pa.Unmap().WithZone("") {
 			return
 		}
 		found := false
 		for _, e := range strings.FieldsFunc(xff, func(r rune) bool { return r == ',' || r == '\n' }) {
-			if a, err := netip.ParseAddr(strings.TrimSpace(e)); err == nil && a.Unmap() == got {
+			e = strings.TrimSpace(e)
+			a, err := netip.ParseAddr(e)
+			if err != nil {
+				var ap netip.AddrPort
+				ap, err = netip.ParseAddrPort(e)
+				a = ap.Addr()
+			}
+			if err == nil && a.Unmap() == got {
 				found = true
 			}
 		}

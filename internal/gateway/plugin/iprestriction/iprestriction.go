@@ -89,8 +89,13 @@ func parse(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// Allowed reports whether addr may pass.
+// Allowed reports whether addr may pass. An unknown client (the zero
+// Addr: a forwarded address that could not be read) never does, even past
+// a deny-only list: it could be any address, a denied one included.
 func (f *Filter) Allowed(addr netip.Addr) bool {
+	if !addr.IsValid() {
+		return false
+	}
 	addr = addr.Unmap().WithZone("")
 	for _, p := range f.deny {
 		if p.Contains(addr) {
@@ -110,9 +115,11 @@ func (f *Filter) Allowed(addr netip.Addr) bool {
 
 // Client is the address the lists are checked against: peer, or, when
 // peer is a trusted proxy, the right-most X-Forwarded-For entry (over all
-// its header lines) that is not a trusted proxy. An entry that is not an
-// IP address makes the client unknown (the zero Addr: refused by any allow
-// list). A chain of trusted proxies only gives the last one listed.
+// its header lines) that is not a trusted proxy. An entry may carry a port
+// (1.2.3.4:80, [2001:db8::1]:80), which is dropped; any other entry that
+// is not an IP address makes the client unknown (the zero Addr, which
+// Allowed refuses). A chain of trusted proxies only gives the last one
+// listed.
 func (f *Filter) Client(peer netip.Addr, xff []string) netip.Addr {
 	peer = peer.Unmap().WithZone("")
 	if len(f.trusted) == 0 || !contains(f.trusted, peer) {
@@ -132,11 +139,10 @@ func (f *Filter) Client(peer netip.Addr, xff []string) netip.Addr {
 			if entry == "" {
 				continue
 			}
-			a, err := netip.ParseAddr(entry)
-			if err != nil || a.Zone() != "" {
+			a, ok := parseEntry(entry)
+			if !ok {
 				return netip.Addr{}
 			}
-			a = a.Unmap()
 			if !contains(f.trusted, a) {
 				return a
 			}
@@ -144,6 +150,23 @@ func (f *Filter) Client(peer netip.Addr, xff []string) netip.Addr {
 		}
 	}
 	return last
+}
+
+// parseEntry reads one X-Forwarded-For entry: an address, or an address
+// and port as some proxies write them.
+func parseEntry(entry string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(entry)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(entry)
+		if perr != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
 }
 
 func contains(list []netip.Prefix, a netip.Addr) bool {
