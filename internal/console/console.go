@@ -198,7 +198,8 @@ func (q *req) redirect(path, flash string) {
 		}
 		path += sep + "flash=" + url.QueryEscape(flash)
 	}
-	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
+	// The path carries ids taken from the request's URL.
+	http.Redirect(q.w, q.r, safeRedirect(path), http.StatusSeeOther)
 }
 
 func (q *req) render(status int, name string, p *page) {

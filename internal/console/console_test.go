@@ -52,7 +52,7 @@ func newFixture(tb testing.TB) *fixture {
 	}
 	api := adminapi.New(adminapi.Config{Store: st, Version: "test"})
 	f := &fixture{api: api, h: New(Config{API: api})}
-	rec := f.send("POST", "/login", url.Values{"username": {"admin"}, "password": {"pw"}}, false)
+	rec := f.login(tb, url.Values{"username": {"admin"}, "password": {"pw"}})
 	if rec.Code != http.StatusSeeOther {
 		tb.Fatalf("login: %d %s", rec.Code, rec.Body)
 	}

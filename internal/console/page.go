@@ -90,11 +90,7 @@ func (c *Console) switchLang(w http.ResponseWriter, r *http.Request) {
 		lang = "en"
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
-	back := r.URL.Query().Get("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, "/\\") {
-		back = "/" // only paths of this site: no open redirect
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	http.Redirect(w, r, safeRedirect(r.URL.Query().Get("back")), http.StatusSeeOther)
 }
 
 var funcs = template.FuncMap{

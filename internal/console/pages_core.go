@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -25,50 +24,6 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /p/{p}/upstreams/{u}/delete", c.handle((*req).deleteUpstream))
 	c.serviceRoutes()
 	c.toolRoutes()
-}
-
-func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	q := &req{w: w, r: r, c: c, lang: langOf(r)}
-	p := q.page(q.t("login.title"), "")
-	p.Form = url.Values{"next": {r.URL.Query().Get("next")}}
-	if r.URL.Query().Get("expired") != "" {
-		p.Error = q.t("login.expired")
-	}
-	q.render(http.StatusOK, "login", p)
-}
-
-func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
-	q := &req{w: w, r: r, c: c, lang: langOf(r)}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		q.fail(http.StatusBadRequest, q.t("err.form"))
-		return
-	}
-	var out struct {
-		Token     string    `json:"token"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	body := map[string]string{"username": r.PostFormValue("username"), "password": r.PostFormValue("password")}
-	if _, err := c.do(r, "", "POST", "/auth/login", body, &out); err != nil {
-		p := q.page(q.t("login.title"), "")
-		p.Form = r.PostForm
-		status := http.StatusUnauthorized
-		if ae, ok := err.(*apiError); ok {
-			p.Errors, status = ae.Fields, ae.Status
-		}
-		p.Error = q.t("login.failed")
-		if status >= 500 {
-			status = http.StatusBadGateway
-		}
-		q.render(status, "login", p)
-		return
-	}
-	setSession(w, r, out.Token, out.ExpiresAt)
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (q *req) logout() error {
