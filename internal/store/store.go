@@ -59,6 +59,11 @@ type Tx interface {
 	CreateToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash string) (Token, spec.User, error) // expired tokens are ErrNotFound
 	DeleteToken(ctx context.Context, hash string) error
+	// Failed logins per username (logins.go), known or not.
+	GetLoginState(ctx context.Context, username string) (LoginState, error) // none: ErrNotFound
+	PutLoginState(ctx context.Context, s *LoginState) error                 // insert or replace
+	DeleteLoginState(ctx context.Context, username string) error            // none: ErrNotFound
+	PruneLoginStates(ctx context.Context, cutoff time.Time) (int, error)    // quiet since cutoff
 
 	// Projects (ID is the slug).
 	CreateProject(ctx context.Context, p *spec.Project) error

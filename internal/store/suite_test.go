@@ -21,6 +21,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Users", testUsers},
 		{"Tokens", testTokens},
+		{"LoginStates", testLoginStates},
 		{"Projects", testProjects},
 		{"Groups", testGroups},
 		{"Upstreams", testUpstreams},
