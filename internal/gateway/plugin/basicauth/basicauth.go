@@ -1,13 +1,18 @@
 // Package basicauth admits requests with an application's basic-auth
-// username and password (RFC 7617). Passwords are checked with bcrypt once
-// and then against a cached SHA-256 (consumer.Credential.CheckPassword),
-// so the hot path is not a bcrypt per request.
+// username and password (RFC 7617). Passwords are checked with bcrypt once;
+// the verdict, right or wrong, is then remembered (guard.go), so neither a
+// client's repeated password nor an attacker's repeated guess costs a
+// bcrypt, and guesses are bounded per client address and username.
 package basicauth
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -20,10 +25,16 @@ import (
 type Config struct{}
 
 // Filter is a compiled basic-auth.
-type Filter struct{ ix *consumer.Index }
+type Filter struct {
+	ix  *consumer.Index
+	g   *guard
+	now func() time.Time
+}
 
 // New returns the filter over the group's consumer index.
-func New(_ Config, ix *consumer.Index) (*Filter, error) { return &Filter{ix: ix}, nil }
+func New(_ Config, ix *consumer.Index) (*Filter, error) {
+	return &Filter{ix: ix, g: shared, now: time.Now}, nil
+}
 
 const challenge = `Basic realm="portico", charset="UTF-8"`
 
@@ -34,24 +45,101 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	if !ok {
 		return deny(ex)
 	}
-	var match *consumer.Credential
-	for _, cr := range f.ix.Find(spec.CredBasicAuth, user) {
-		if !cr.Expired() && cr.CheckPassword(pw) {
-			match = cr
-			break
-		}
+	now := f.now().UnixNano()
+	creds := f.ix.Find(spec.CredBasicAuth, user)
+	sum := passwordSum(creds, user, pw)
+	// Verdicts already known: no bcrypt, and a right password passes
+	// whatever the failure counts say.
+	pending := false
+	if len(creds) == 0 {
+		_, found := f.g.known(now, verdictKey{sum: sum})
+		pending = !found
 	}
+	for _, cr := range creds {
+		if cr.Expired() {
+			continue
+		}
+		good, found := f.g.known(now, verdictKey{cr, sum})
+		if good {
+			return f.admit(ex, cr)
+		}
+		pending = pending || !found
+	}
+	if !pending {
+		return f.failed(ex, now, user)
+	}
+	addr := ex.ClientAddr()
+	if blocked, retry := f.g.blocked(now, addr, user); blocked {
+		ex.SetResponseHeader("Retry-After", strconv.FormatInt(retry, 10))
+		ex.Reject(http.StatusTooManyRequests, "too_many_failures", "too many failed logins; retry after the time in Retry-After")
+		return true
+	}
+	if !f.g.acquire() {
+		ex.SetResponseHeader("Retry-After", "1")
+		ex.Reject(http.StatusServiceUnavailable, "busy", "too many logins are being checked; retry shortly")
+		return true
+	}
+	match := f.verify(now, creds, sum, pw)
+	f.g.release()
 	if match == nil {
-		if len(f.ix.Find(spec.CredBasicAuth, user)) == 0 {
-			spendBcrypt(pw) // an unknown user takes as long as a wrong password
-		}
-		return deny(ex)
+		return f.failed(ex, now, user)
 	}
-	if consumer.Admit(ex, match) {
+	return f.admit(ex, match)
+}
+
+// verify runs bcrypt for every credential without a verdict (or one
+// throwaway bcrypt for an unknown user, so that it takes as long as a
+// wrong password) and remembers the verdicts.
+func (f *Filter) verify(now int64, creds []*consumer.Credential, sum [sha256.Size]byte, pw string) *consumer.Credential {
+	if len(creds) == 0 {
+		spendBcrypt(pw)
+		f.g.remember(now, verdictKey{sum: sum}, false)
+		return nil
+	}
+	for _, cr := range creds {
+		if cr.Expired() {
+			continue
+		}
+		key := verdictKey{cr, sum}
+		if _, found := f.g.known(now, key); found {
+			continue // known wrong: known right ones were admitted
+		}
+		ok := cr.CheckPassword(pw)
+		f.g.remember(now, key, ok)
+		if ok {
+			return cr
+		}
+	}
+	return nil
+}
+
+// passwordSum hashes the password; for an unknown user the username too,
+// as the verdict then belongs to the pair.
+func passwordSum(creds []*consumer.Credential, user, pw string) [sha256.Size]byte {
+	if len(creds) > 0 {
+		return sha256.Sum256([]byte(pw))
+	}
+	h := sha256.New()
+	h.Write([]byte(user))
+	h.Write([]byte{0})
+	h.Write([]byte(pw))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+func (f *Filter) admit(ex *plugin.Exchange, cr *consumer.Credential) bool {
+	if consumer.Admit(ex, cr) {
 		return true
 	}
 	ex.DelUpstreamHeader("Authorization")
 	return false
+}
+
+// failed counts a failed login and answers 401.
+func (f *Filter) failed(ex *plugin.Exchange, now int64, user string) bool {
+	f.g.failed(now, ex.ClientAddr(), user)
+	return deny(ex)
 }
 
 func deny(ex *plugin.Exchange) bool {

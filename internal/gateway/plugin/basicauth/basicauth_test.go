@@ -38,8 +38,16 @@ func run(f *Filter, project, auth string) (*plugintest.Backing, *plugin.Exchange
 	return b, ex, f.OnRequest(ex)
 }
 
-func TestBasicAuth(t *testing.T) {
+// newFilter is a filter with a guard of its own, so tests do not share
+// failure counts.
+func newFilter(t testing.TB) *Filter {
 	f, _ := New(Config{}, index(t))
+	f.g = newGuard(2, 8, 64)
+	return f
+}
+
+func TestBasicAuth(t *testing.T) {
+	f := newFilter(t)
 	for _, tc := range []struct {
 		name, project, auth string
 		status              int
@@ -116,7 +124,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkBasicAuthCached(b *testing.B) {
-	f, _ := New(Config{}, index(b))
+	f := newFilter(b)
 	auth := basic("alice", "pa:ss word")
 	bk := plugintest.New("127.0.0.1")
 	bk.ReqHeader.Set("Authorization", auth)
