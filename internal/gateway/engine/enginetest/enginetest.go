@@ -59,27 +59,6 @@ type Start func(t testing.TB, cfg Config) string
 // Engine is an engine under test.
 type Engine struct {
 	Start Start
-	// Quirks declares the requests the engine's HTTP/1.1 parser accepts in
-	// a way RFC 9112 permits where the suite would rather see a refusal.
-	Quirks Quirks
-}
-
-// Quirks are parser leniencies an engine cannot turn off at its handler.
-// For a declared quirk the smuggling test checks the handling the RFC
-// permits (one request, framed one way, reaches the backend) instead of a
-// 400, and logs that the engine accepts the request.
-type Quirks struct {
-	// FoldsObsFold: a header line starting with a space or tab (obs-fold)
-	// is joined to the previous header's value with a space instead of
-	// being refused (RFC 9112 §5.2 allows either).
-	FoldsObsFold bool
-	// MergesEqualContentLengths: two Content-Length headers with the same
-	// value are treated as one (RFC 9110 §8.6 allows it).
-	MergesEqualContentLengths bool
-	// DropsContentLengthWithChunked: a Content-Length beside
-	// Transfer-Encoding: chunked is removed and the body read as chunked
-	// (RFC 9112 §6.3 lets an intermediary do that instead of refusing).
-	DropsContentLengthWithChunked bool
 }
 
 // suite is the engine every test of a Run drives.
@@ -99,7 +78,7 @@ func tests() []conformanceTest {
 	for _, group := range [][]conformanceTest{
 		proxyTests, errorTests, retryTests, streamTests, upgradeTests, disconnectTests,
 		smugglingTests, hopByHopTests, limitTests, slowClientTests, pipelineTests,
-		registeredTests, canaryTests, policyTests, authTests, backendStreamTests,
+		registeredTests, canaryTests, policyTests, authTests, backendStreamTests, pathPolicyTests,
 	} {
 		all = append(all, group...)
 	}

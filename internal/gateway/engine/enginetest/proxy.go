@@ -166,7 +166,8 @@ func testUpstreamPath(t *testing.T, s *suite) {
 	}{
 		{name: "group prefix stripped", path: "/shop/pets/7?x=1", wantPath: "/pets/7", wantQuery: "x=1"},
 		{name: "route without paths", path: "/shop/named", wantPath: "/named"},
-		{name: "escaping kept through the strip", path: "/shop/files/a%2Fb", wantPath: "/files/a/b", wantRawPath: "/files/a%2Fb"},
+		{name: "escapes kept through the strip", path: "/shop/files/a%20b%3Fc", wantPath: "/files/a b?c"},
+		{name: "dot segments removed before the strip", path: "/shop/files/x/../y", wantPath: "/files/y"},
 		{name: "backend path template", path: "/shop/v1/users/42/x/y?q=z", wantPath: "/internal/42/x/y", wantQuery: "q=z"},
 		{name: "backend method", path: "/shop/as-post", wantMethod: "POST", wantPath: "/as-post"},
 		{name: "method passes", method: "DELETE", path: "/shop/pets/1", wantMethod: "DELETE", wantPath: "/pets/1"},

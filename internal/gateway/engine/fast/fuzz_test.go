@@ -2,12 +2,15 @@ package fast
 
 import (
 	"bufio"
-	"bytes"
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
+	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 )
 
 // stateFor parses a raw request head with fasthttp's parser, as the server
@@ -62,7 +65,7 @@ func FuzzReadHead(f *testing.F) {
 				t.Fatalf("accepted a folded line %q", line)
 			}
 			name, value, ok := strings.Cut(line, ":")
-			if !ok || name == "" || strings.ContainsFunc(name, func(r rune) bool { return r > 0x7e || !tokenChars[byte(r)] }) {
+			if !ok || name == "" || strings.ContainsFunc(name, func(r rune) bool { return r > 0x7e || !reqpolicy.TokenChars[byte(r)] }) {
 				t.Fatalf("accepted header name %q", name)
 			}
 			if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
@@ -85,10 +88,14 @@ func FuzzReadHead(f *testing.F) {
 	})
 }
 
-// FuzzDecodePath: the path routing sees is the percent-decoding of the
-// request target's path, and an invalid escape is refused.
-func FuzzDecodePath(f *testing.F) {
-	for _, seed := range []string{"/a/b", "/a%2Fb", "/%zz", "/caf%C3%A9?q=%20", "/%", "/a%2", "http://h/x%41?y"} {
+// FuzzNormalizePath: the path routing sees is the percent-decoding of
+// the request target's path with empty and dot segments removed (as
+// path.Clean, keeping a trailing slash), or the request is refused; what
+// is refused is exactly what the policy names (invalid escapes, encoded
+// slashes, backslashes, semicolons, control bytes).
+func FuzzNormalizePath(f *testing.F) {
+	for _, seed := range []string{"/a/b", "/a%2Fb", "/%zz", "/caf%C3%A9?q=%20", "/%", "/a%2", "http://h/x%41?y",
+		"/a/../b", "/a/%2e%2e/b", "/a/.%2E/", "//a//b/", "/a;b", "/a\\b", "/a%5cb", "/%00"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, target string) {
@@ -99,25 +106,46 @@ func FuzzDecodePath(f *testing.F) {
 		if st == nil {
 			return
 		}
-		bad := st.decodePath()
-		raw := string(rawPath(st.ctx.Request.Header.RequestURI()))
-		want, err := url.PathUnescape(raw)
+		bad := st.normalizePath()
+		raw := string(reqpolicy.RawPath(st.ctx.Request.Header.RequestURI()))
+		dec, err := url.PathUnescape(raw)
+		refusable := err != nil || !strings.HasPrefix(raw, "/") || strings.ContainsAny(dec, "\\;") ||
+			strings.Contains(strings.ToLower(raw), "%2f") ||
+			strings.ContainsFunc(dec, func(r rune) bool { return r < 0x20 || r == 0x7f })
 		switch {
-		case !strings.HasPrefix(raw, "/"):
-			if bad == "" && st.path != "*" {
-				t.Fatalf("target %q: path %q accepted", target, st.path)
-			}
-		case err != nil:
-			if bad == "" {
-				t.Fatalf("raw path %q: accepted as %q, url.PathUnescape says %v", raw, st.path, err)
-			}
+		case raw == "*":
+			return
 		case bad != "":
-			t.Fatalf("raw path %q: refused (%s), url.PathUnescape gives %q", raw, bad, want)
-		case st.path != want:
-			t.Fatalf("raw path %q: decoded %q, want %q", raw, st.path, want)
+			if !refusable {
+				t.Fatalf("raw path %q refused (%s) though the policy allows it", raw, bad)
+			}
+			return
+		case refusable:
+			t.Fatalf("raw path %q accepted as %q, the policy refuses it", raw, st.path)
 		}
-		if bytes.Contains([]byte(st.path), []byte{0}) && bad == "" && !strings.Contains(raw, "%00") {
-			t.Fatalf("a NUL appeared from nowhere in %q", st.path)
+		want := path.Clean(dec)
+		if want != "/" && (strings.HasSuffix(dec, "/") || strings.HasSuffix(dec, "/.") || strings.HasSuffix(dec, "/..")) {
+			want += "/"
 		}
+		if st.path != want {
+			t.Fatalf("raw path %q: normalised to %q, want %q", raw, st.path, want)
+		}
+		fwd, err := url.PathUnescape(string(st.fwdPath))
+		if err != nil || fwd != st.path {
+			t.Fatalf("raw path %q: forwarded %q, which decodes to %q (%v), not the matched %q", raw, st.fwdPath, fwd, err, st.path)
+		}
+	})
+}
+
+// FuzzPathAgreement: for any path made of the pieces path attacks use
+// ('/', '.', "%2e", "%2f", ';', '\', letters, …), the path routing matched
+// is the one the backend receives, or the request is refused.
+func FuzzPathAgreement(f *testing.F) {
+	for _, seed := range []string{"", "\x02\x02\x00\x0a", "\x01\x00\x03\x03\x00\x0a", "\x06\x02\x06\x0a", "\x07\x00\x0b"} {
+		f.Add([]byte(seed))
+	}
+	g, be, matched := enginetest.AgreementGateway(f, startFast)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		enginetest.PathAgreement(t, g.Addr, be, matched, enginetest.FuzzPath(b))
 	})
 }

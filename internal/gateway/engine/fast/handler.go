@@ -62,6 +62,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
+	st.dropClientHeaders(head)
 	if s.cfg.MaxBodyBytes > 0 {
 		st.LimitBody(s.cfg.MaxBodyBytes)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+
+	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 )
 
 // head is what one pass over the raw request header found.
@@ -15,41 +17,19 @@ type head struct {
 	chunked  bool
 }
 
-// tokenChars marks the bytes allowed in a header name (RFC 9110 tchar).
-var tokenChars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-// valueChars marks the bytes allowed in a header value: visible ASCII,
-// space, tab and obs-text; no other control byte and no DEL.
-var valueChars = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = true
-	}
-	for c := 0x80; c <= 0xff; c++ {
-		t[c] = true
-	}
-	t['\t'] = true
-	return t
-}()
-
-// readHead checks the request as fasthttp parsed it and decodes its path.
-// It refuses, with the reason, what a gateway must never forward because
-// two parsers could read it differently (request smuggling): a body framed
-// by both Content-Length and Transfer-Encoding, folded header lines, bytes
-// that are not allowed in header names or values.
+// readHead checks the request as fasthttp parsed it against the gateway's
+// request policy (reqpolicy: header syntax, body framing, Host, version)
+// and normalises its path. It refuses, with the reason, what a gateway
+// must never forward because two parsers could read it differently
+// (request smuggling), and notes what the upstream request needs.
 func (st *state) readHead() (h head, bad string) {
 	req := &st.ctx.Request
-	var sawCL, sawTE, sawUpgrade, connUpgrade, badTE bool
+	if !reqpolicy.ValidVersion(req.Header.Protocol()) {
+		return h, reqpolicy.ReasonBadVersion
+	}
+	var sawUpgrade, connUpgrade bool
+	scan := &st.scan
+	scan.Reset()
 	raw := req.Header.RawHeaders()
 	for len(raw) > 0 {
 		end := bytes.IndexByte(raw, '\n')
@@ -62,32 +42,11 @@ func (st *state) readHead() (h head, bad string) {
 		if len(line) == 0 {
 			break // the blank line ending the header
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			return h, "folded header lines (obs-fold) are not accepted"
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return h, "a header line has no name"
-		}
-		name, value := line[:colon], line[colon+1:]
-		for _, c := range name {
-			if !tokenChars[c] {
-				return h, "a header name holds a character that is not allowed"
-			}
-		}
-		for _, c := range value {
-			if !valueChars[c] {
-				return h, "a header value holds a control character"
-			}
+		name, value, ok := scan.Line(line)
+		if !ok {
+			return h, scan.Done()
 		}
 		switch len(name) {
-		case len("Content-Length"):
-			sawCL = sawCL || equalFold(name, "Content-Length")
-		case len("Transfer-Encoding"):
-			if equalFold(name, "Transfer-Encoding") {
-				sawTE = true
-				badTE = badTE || !equalFold(trimSpace(value), "chunked")
-			}
 		case len("Connection"):
 			if equalFold(name, "Connection") {
 				h.hopByHop = true
@@ -105,16 +64,23 @@ func (st *state) readHead() (h head, bad string) {
 		if !h.hopByHop && isHopByHop(name) {
 			h.hopByHop = true
 		}
+		if reqpolicy.IsIdentityHeader(name) {
+			if st.idHeaders == len(st.idNames) {
+				return h, "too many identity headers"
+			}
+			st.idNames[st.idHeaders] = name
+			st.idHeaders++
+		}
 	}
-	if sawCL && sawTE {
-		return h, "Content-Length and Transfer-Encoding together are not accepted"
+	if bad := scan.Done(); bad != "" {
+		return h, bad
 	}
-	if badTE {
-		return h, "a Transfer-Encoding other than chunked is not accepted"
+	if scan.Chunked && string(req.Header.Protocol()) == "HTTP/1.0" {
+		return h, reqpolicy.ReasonChunkedHTTP10
 	}
 	h.chunked = req.Header.ContentLength() == -1
 	h.upgrade = sawUpgrade && connUpgrade
-	return h, st.decodePath()
+	return h, st.normalizePath()
 }
 
 // noteConnection records the header names a Connection header lists (they
@@ -153,76 +119,31 @@ func isHopByHop(name []byte) bool {
 	return false
 }
 
-// equalFold compares ASCII case-insensitively without allocating.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
+func equalFold(b []byte, s string) bool { return reqpolicy.EqualFold(b, s) }
 
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// decodePath sets st.path to the decoded path of the request target, the
-// view routing and plugins see (as net/http's URL.Path). It is the raw
-// bytes when nothing is escaped.
-func (st *state) decodePath() string {
-	raw := rawPath(st.ctx.Request.Header.RequestURI())
-	if len(raw) == 0 || raw[0] != '/' {
-		if string(raw) == "*" {
-			st.path = "*"
-			return ""
-		}
-		return "the request target is not a path"
-	}
-	if bytes.IndexByte(raw, '%') < 0 {
-		st.path = b2s(raw)
+// normalizePath sets st.path to the path routing and plugins see, and
+// st.fwdPath to the escaped path the backend is sent (before any rewrite):
+// the normalised request path (reqpolicy.Normalize), and the raw bytes as
+// they came when nothing needed normalising.
+func (st *state) normalizePath() string {
+	raw := reqpolicy.RawPath(st.ctx.Request.Header.RequestURI())
+	if string(raw) == "*" {
+		st.path, st.fwdPath, st.pathClean = "*", raw, true
 		return ""
 	}
-	buf := st.pathBuf[:0]
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '%' {
-			if i+2 >= len(raw) || unhex(raw[i+1]) < 0 || unhex(raw[i+2]) < 0 {
-				return "the request path holds an invalid escape"
-			}
-			c = byte(unhex(raw[i+1])<<4 | unhex(raw[i+2]))
-			i += 2
-		}
-		buf = append(buf, c)
+	p, clean, bad := reqpolicy.Normalize(st.pathBuf[:0], raw)
+	if bad != "" {
+		return bad
 	}
-	st.pathBuf = buf
-	st.path = b2s(buf)
+	st.path, st.pathClean = b2s(p), clean
+	if clean {
+		st.fwdPath = raw
+		return ""
+	}
+	st.pathBuf = p
+	st.fwdBuf = reqpolicy.AppendEscaped(st.fwdBuf[:0], p)
+	st.fwdPath = st.fwdBuf
 	return ""
-}
-
-// rawPath is the escaped path of a request target: origin form up to the
-// query, or the path of an absolute-form target.
-func rawPath(uri []byte) []byte {
-	if len(uri) > 0 && uri[0] != '/' {
-		if i := bytes.Index(uri, []byte("://")); i > 0 {
-			rest := uri[i+3:]
-			j := bytes.IndexByte(rest, '/')
-			if j < 0 {
-				return []byte{'/'}
-			}
-			uri = rest[j:]
-		}
-	}
-	if q := bytes.IndexByte(uri, '?'); q >= 0 {
-		uri = uri[:q]
-	}
-	return uri
 }
 
 // rawQuery is the query of a request target without '?', or nil.
@@ -233,21 +154,33 @@ func rawQuery(uri []byte) []byte {
 	return nil
 }
 
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
+// dropClientHeaders removes, before any plugin runs, what of the client's
+// header never reaches a backend: hop-by-hop headers (and those its
+// Connection header names) and identity headers only the gateway may set.
+// Removing them first means no client header can make the gateway drop a
+// header a plugin set (Connection: close, X-Consumer-Id).
+func (st *state) dropClientHeaders(h head) {
+	hdr := &st.ctx.Request.Header
+	if h.hopByHop {
+		for i := range st.hops {
+			hdr.DelBytes(st.hopTokens[i])
+		}
+		for _, name := range hopHeaders {
+			if h.upgrade && (name == "Upgrade" || name == "Connection") {
+				continue
+			}
+			hdr.Del(name)
+		}
 	}
-	return -1
+	for i := range st.idHeaders {
+		hdr.DelBytes(st.idNames[i])
+	}
 }
 
 // shapeRequest turns the client's request into the upstream one, in place:
-// target (group prefix stripped or the route's backend path), method,
-// hop-by-hop headers out, X-Forwarded-* and X-Request-Id in. Host is set
+// target (the matched path, group prefix stripped, or the route's backend
+// path), method, X-Forwarded-* and X-Request-Id in (hop-by-hop headers
+// went before the plugins ran: dropClientHeaders). Host is set
 // per node by the round trip.
 func (st *state) shapeRequest(h head) {
 	rt := st.route
@@ -264,8 +197,7 @@ func (st *state) shapeRequest(h head) {
 	case rt.HasRewrite():
 		st.setURI(escapePath(rt.UpstreamPath(st.path, &st.params)), query)
 	case rt.StripPrefix != "":
-		raw := rawPath(uri)
-		p, ok := bytes.CutPrefix(raw, []byte(rt.StripPrefix))
+		p, ok := bytes.CutPrefix(st.fwdPath, []byte(rt.StripPrefix))
 		switch {
 		case ok && len(p) == 0:
 			p = []byte{'/'}
@@ -274,24 +206,14 @@ func (st *state) shapeRequest(h head) {
 			p = []byte(escapePath(rt.UpstreamPath(st.path, &st.params)))
 		}
 		st.setURI(b2s(p), query)
-	case len(uri) > 0 && uri[0] != '/' || st.pool.BasePath != "" || queryEdited:
-		// Absolute form becomes origin form; a registered API's base path
+	case !st.pathClean || len(uri) > 0 && uri[0] != '/' || st.pool.BasePath != "" || queryEdited:
+		// The backend gets the path that was matched, never the raw one;
+		// absolute form becomes origin form; a registered API's base path
 		// goes in front.
-		st.setURI(b2s(rawPath(uri)), query)
+		st.setURI(b2s(st.fwdPath), query)
 	}
 	if rt.BackendMethod != "" {
 		hdr.SetMethod(rt.BackendMethod)
-	}
-	if h.hopByHop {
-		for i := range st.hops {
-			hdr.DelBytes(st.hopTokens[i])
-		}
-		for _, name := range hopHeaders {
-			if h.upgrade && (name == "Upgrade" || name == "Connection") {
-				continue
-			}
-			hdr.Del(name)
-		}
 	}
 	if h.expect {
 		hdr.Del("Expect") // the gateway answered it; the body is already coming
@@ -348,15 +270,4 @@ func isASCIIPrintable(s string) bool {
 		}
 	}
 	return true
-}
-
-// trimSpace drops optional whitespace (spaces and tabs) around b.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

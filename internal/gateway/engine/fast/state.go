@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
@@ -33,12 +34,22 @@ type state struct {
 	ex     plugin.Exchange
 	status int // what the client was answered; 0 before
 
-	path    string // decoded request path, for routing and plugins
+	path    string // normalised request path, for routing and plugins
 	pathBuf []byte
-	idBuf   []byte
-	uriBuf  []byte
-	xffBuf  []byte
-	valsBuf []string // HeaderValues' answer, reused
+	// fwdPath is the escaped form of path, sent upstream unless a rewrite
+	// changes it: the client's bytes when pathClean, else fwdBuf.
+	fwdPath   []byte
+	fwdBuf    []byte
+	pathClean bool
+	scan      reqpolicy.HeadScan
+	// idNames are the client's identity headers (X-Consumer-*, …),
+	// removed before the plugins run.
+	idNames   [8][]byte
+	idHeaders int
+	idBuf     []byte
+	uriBuf    []byte
+	xffBuf    []byte
+	valsBuf   []string // HeaderValues' answer, reused
 
 	client    netip.Addr
 	clientSet bool
@@ -117,7 +128,11 @@ func (st *state) reset() {
 	st.params.Reset()
 	st.ctx, st.route, st.status = nil, nil, 0
 	st.pool, st.canary = nil, false
-	st.path = ""
+	st.path, st.fwdPath, st.pathClean = "", nil, false
+	for i := range st.idHeaders {
+		st.idNames[i] = nil
+	}
+	st.idHeaders = 0
 	clear(st.valsBuf) // drop the views of this request's bytes
 	st.valsBuf = st.valsBuf[:0]
 	st.client, st.clientSet = netip.Addr{}, false

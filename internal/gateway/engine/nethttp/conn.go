@@ -11,7 +11,8 @@ import (
 // sendListener gives every accepted client connection a send timeout.
 type sendListener struct {
 	net.Listener
-	send time.Duration
+	send    time.Duration
+	maxHead int // the longest head net/http reads
 }
 
 func (l sendListener) Accept() (net.Conn, error) {
@@ -19,7 +20,9 @@ func (l sendListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &clientConn{Conn: c, send: int64(l.send)}, nil
+	cc := &clientConn{Conn: c, send: int64(l.send)}
+	cc.sniff.maxHead = l.maxHead
+	return cc, nil
 }
 
 // clientConn bounds the time between two successive writes to a client
@@ -45,10 +48,21 @@ type clientConn struct {
 	// set: a request that starts after it never waits on its backend.
 	up   atomic.Pointer[h1Conn]
 	gone atomic.Bool
+
+	// sniff checks every request head as it is read (sniff.go); served
+	// counts the requests handed to the handler, which are served one
+	// after another on the connection's goroutine. Sniffing ends when the
+	// connection is hijacked for a protocol switch.
+	sniff    headSniffer
+	served   int
+	hijacked atomic.Bool
 }
 
 func (c *clientConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 && !c.hijacked.Load() {
+		c.sniff.feed(p[:n])
+	}
 	if err != nil && !isTimeout(err) {
 		// Not a timeout: those end net/http's background read when a
 		// handler returns, or end a connection no request runs on.
@@ -125,4 +139,14 @@ func (c *clientConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return errors.ErrUnsupported
+}
+
+// refusal says why the request being served must be refused under the
+// request policy, or "" (sniff.go).
+func (c *clientConn) refusal() string {
+	c.served++
+	if bad := int(c.sniff.badAt.Load()); bad != 0 && c.served >= bad {
+		return c.sniff.reason
+	}
+	return ""
 }

@@ -80,6 +80,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := ids[0]
 	w.Header()["X-Request-Id"] = ids
 
+	if reason := st.admit(); reason != "" {
+		st.ex.Reset(st, id, nil, &st.params)
+		w.Header().Set("Connection", "close")
+		st.ex.Reject(http.StatusBadRequest, "bad_request", reason)
+		return
+	}
 	t := h.table.Load()
 	if t == nil {
 		st.ex.Reset(st, id, nil, &st.params)
@@ -99,6 +105,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
+	st.dropClientHeaders()
 	if h.maxBody > 0 && r.ContentLength > h.maxBody {
 		// Refused before the body is read: a 100-continue client is never
 		// told to send it, and net/http closes the connection after.

@@ -173,9 +173,10 @@ func (st *state) buildOut() (*http.Request, error) {
 	if upType != "" && !isPrint(upType) {
 		return nil, errBadUpgrade
 	}
-	conn := in.Header["Connection"]
 	for k, vv := range in.Header {
-		if isHopByHop(k) || listedIn(conn, k) {
+		// Headers the client's Connection named went before the plugins
+		// ran (dropClientHeaders): a plugin's own may share their names.
+		if isHopByHop(k) {
 			continue
 		}
 		switch k {
@@ -417,6 +418,9 @@ func (st *state) upgrade(res *http.Response) {
 		st.status = 0
 		st.proxyError(errUpgradeNoWriter)
 		return
+	}
+	if cc := st.clientConn(); cc != nil {
+		cc.hijacked.Store(true) // what follows is not HTTP: stop checking heads
 	}
 	conn, brw, err := http.NewResponseController(st.w).Hijack()
 	if err != nil {

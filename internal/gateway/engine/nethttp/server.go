@@ -53,9 +53,10 @@ type Config struct {
 
 // Server serves the gateway on listeners with the limits of its Config.
 type Server struct {
-	h    *Handler
-	srv  *http.Server
-	send time.Duration
+	h       *Handler
+	srv     *http.Server
+	send    time.Duration
+	maxHead int
 }
 
 // NewServer returns a server for cfg; Serve starts it.
@@ -80,6 +81,8 @@ func NewServer(cfg Config) *Server {
 	return &Server{
 		h:    h,
 		send: orDefault(cfg.SendTimeout, DefaultSendTimeout),
+		// net/http reads 4 KiB past MaxHeaderBytes before it refuses.
+		maxHead: maxHeader + 4<<10,
 		srv: &http.Server{
 			Handler:           h,
 			MaxHeaderBytes:    maxHeader,
@@ -101,7 +104,7 @@ func orDefault(d, def time.Duration) time.Duration {
 // Serve accepts connections on ln until Shutdown or Close, after which it
 // returns nil.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(sendListener{Listener: ln, send: s.send})
+	err := s.srv.Serve(sendListener{Listener: ln, send: s.send, maxHead: s.maxHead})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -48,6 +48,8 @@ type state struct {
 	clientSet  bool
 	query      url.Values
 	body       *reqBody // the body the proxy sends, when wrapped (body.go)
+	rawBuf     []byte   // the request target's bytes, for the path policy
+	pathBuf    []byte   // the normalised path
 }
 
 func (st *state) begin(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +63,8 @@ func (st *state) end() {
 	st.ex.Release()
 	st.params.Reset()
 	clear(st.outHeader)
-	*st = state{h: st.h, bal: st.bal, ex: st.ex, params: st.params, outHeader: st.outHeader}
+	*st = state{h: st.h, bal: st.bal, ex: st.ex, params: st.params, outHeader: st.outHeader,
+		rawBuf: st.rawBuf[:0], pathBuf: st.pathBuf[:0]}
 }
 
 func (st *state) Method() string { return st.r.Method }
