@@ -182,7 +182,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	}
 	// Last, so that only a request that passed every check uses the
 	// signature up: a forged body cannot burn it.
-	if !f.seen.firstUse(now, replayKey(match.ID, want[:n]), fresh) {
+	if !f.seen.firstUse(now, replayKey(accessKey, want[:n]), fresh) {
 		return consumer.Unauthorized(ex)
 	}
 	if !f.keep {

@@ -13,7 +13,7 @@ import (
 // A signature proves who signed a request, not that the request is new:
 // without this, a captured request could be sent again, unchanged, until
 // its Date leaves the clock-skew window. Every accepted signature is
-// remembered (by credential and signature) until then, and a second
+// remembered (by access key and signature) until then, and a second
 // request carrying it is refused. The memory is this process's, shared by
 // every route and kept across configuration reloads, and also Redis's when
 // the gateway has one, so a signature accepted by one gateway is refused
@@ -76,10 +76,12 @@ func newReplayGuard(max int) *replayGuard {
 	return &replayGuard{max: max, m: map[[sha256.Size]byte]int64{}}
 }
 
-// replayKey names one signature of one credential.
-func replayKey(credID string, sig []byte) [sha256.Size]byte {
-	var buf [128]byte // an id and a SHA-512 signature fit: no allocation
-	b := append(append(append(buf[:0], credID...), 0), sig...)
+// replayKey names one signature of one credential, by its access key: the
+// same on every gateway, whichever control plane's store it came from (a
+// rotation's two secrets share it, but never a signature).
+func replayKey(accessKey string, sig []byte) [sha256.Size]byte {
+	var buf [256]byte // a 128-byte key and a SHA-512 signature fit: no allocation
+	b := append(append(append(buf[:0], accessKey...), 0), sig...)
 	return sha256.Sum256(b)
 }
 

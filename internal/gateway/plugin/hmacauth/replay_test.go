@@ -71,7 +71,7 @@ func TestReplayRefused(t *testing.T) {
 	}
 	// Remembered until the Date leaves the window, then refused by the
 	// Date check anyway.
-	key := replayKey("c1", mustDecode(t, first.headers["X-HMAC-SIGNATURE"]))
+	key := replayKey(seedKey, mustDecode(t, first.headers["X-HMAC-SIGNATURE"]))
 	exp := f.seen.m[key]
 	if d := time.Duration(exp - now.UnixNano()); d < DefaultClockSkew*time.Second || d > (DefaultClockSkew+2)*time.Second {
 		t.Errorf("remembered for %v, want about the clock skew", d)
