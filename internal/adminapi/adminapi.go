@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/portico-gw/portico/internal/credential"
@@ -42,6 +43,8 @@ type Config struct {
 	Stats ServiceStats
 	// Gateway, when set, is where POST …/services/{s}/debug sends requests.
 	Gateway GatewayURL
+	// Now is the clock (login lockouts, token expiry); default time.Now.
+	Now func() time.Time
 }
 
 // server holds what every handler needs.
@@ -58,6 +61,10 @@ type server struct {
 	figures    CanaryFigures
 	stats      ServiceStats
 	gatewayURL GatewayURL
+	clients    *clientThrottle // failed logins per client address
+	hashSlots  hashSlots       // bcrypt comparisons running at once
+	pruneMu    sync.Mutex
+	lastPrune  time.Time // of the failed-login records
 }
 
 // call is one request as a handler sees it.
@@ -85,6 +92,11 @@ func New(cfg Config) http.Handler {
 		stats:      cfg.Stats,
 		gatewayURL: cfg.Gateway,
 		now:        func() time.Time { return time.Now().UTC() },
+		clients:    newClientThrottle(),
+		hashSlots:  newHashSlots(),
+	}
+	if cfg.Now != nil {
+		s.now = func() time.Time { return cfg.Now().UTC() }
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -1,14 +1,12 @@
 package adminapi
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -66,64 +64,6 @@ func (s *server) authenticate(r *http.Request) (spec.User, error) {
 		return spec.User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return u, nil
-}
-
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-type loginResponse struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      spec.User `json:"user"`
-}
-
-func (c *call) login() (any, error) {
-	var req loginRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	var fe spec.FieldErrors
-	if req.Username == "" {
-		fe.Add("username", "is required")
-	}
-	if req.Password == "" {
-		fe.Add("password", "is required")
-	}
-	if err := fe.Err(); err != nil {
-		return nil, err
-	}
-	badCredentials := withDetail(errUnauthorized, "wrong username or password")
-	var resp loginResponse
-	err := c.tx(func(tx store.Tx) error {
-		u, hash, err := tx.UserByName(c.ctx(), req.Username)
-		if errors.Is(err, store.ErrNotFound) {
-			// Compare anyway: an unknown user must take as long as a wrong password.
-			CheckPassword(c.s.dummyHash, req.Password)
-			return badCredentials
-		}
-		if err != nil {
-			return fmt.Errorf("login %q: %w", req.Username, err)
-		}
-		if !CheckPassword(hash, req.Password) {
-			return badCredentials
-		}
-		tok := rand.Text()
-		now := c.s.now()
-		t := &store.Token{ID: newID(), UserID: u.ID, Hash: tokenHash(tok), Name: "session",
-			ExpiresAt: now.Add(c.s.ttl), CreatedAt: now}
-		if err := tx.CreateToken(c.ctx(), t); err != nil {
-			return fmt.Errorf("login %q: create token: %w", req.Username, err)
-		}
-		c.user = u
-		resp = loginResponse{Token: tok, ExpiresAt: t.ExpiresAt, User: u}
-		return c.audit(tx, "auth.login", "/users/"+u.ID, map[string]string{"username": u.Username})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
 }
 
 func (c *call) logout() (any, error) {

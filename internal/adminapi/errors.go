@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
@@ -23,6 +25,7 @@ const (
 	typeTooLarge     = "urn:portico:problem:too-large"
 	typeInternal     = "urn:portico:problem:internal"
 	typeForbidden    = "urn:portico:problem:forbidden"
+	typeTooMany      = "urn:portico:problem:too-many-requests"
 )
 
 // problem is an RFC 9457 problem details object.
@@ -42,6 +45,23 @@ type problem struct {
 
 // errUnauthorized is returned when no valid bearer token was presented.
 var errUnauthorized = errors.New("unauthorized")
+
+// errForbidden marks a call the caller's role does not allow.
+var errForbidden = errors.New("forbidden")
+
+// tooMany is a refusal until a moment: a login lockout, a rate limit. It
+// answers 429 with Retry-After in whole seconds (at least 1).
+type tooMany struct {
+	detail     string
+	retryAfter time.Duration
+}
+
+func (e *tooMany) Error() string { return e.detail }
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
 
 // errTooLarge marks a body over the configured limit.
 var errTooLarge = errors.New("request body too large")
@@ -80,6 +100,10 @@ func toProblem(err error) (problem, bool) {
 		}
 		return fallback
 	}
+	if tm, ok := errors.AsType[*tooMany](err); ok {
+		return problem{Type: typeTooMany, Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail: tm.detail}, false
+	}
 	if fe, ok := errors.AsType[spec.FieldErrors](err); ok {
 		return problem{Type: typeValidation, Title: "Bad Request", Status: http.StatusBadRequest,
 			Detail: detail("the request is invalid: " + fieldList(fe)), Errors: fe}, false
@@ -91,6 +115,9 @@ func toProblem(err error) (problem, bool) {
 	case errors.Is(err, errCSRF):
 		return problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 			Detail: "a change made with the session cookie needs the " + CSRFHeader + " header"}, false
+	case errors.Is(err, errForbidden):
+		return problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: detail("your role does not allow this")}, false
 	case errors.Is(err, errTooLarge):
 		return problem{Type: typeTooLarge, Title: "Content Too Large", Status: http.StatusRequestEntityTooLarge,
 			Detail: detail("the request body is too large")}, false
@@ -132,6 +159,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
+	}
+	if tm, ok := errors.AsType[*tooMany](err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(tm.retryAfter)))
 	}
 	writeProblem(w, p)
 }

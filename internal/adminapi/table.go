@@ -44,6 +44,7 @@ func (s *server) endpoints() []endpoint {
 	return []endpoint{
 		{method: "POST", path: "/auth/login", tag: "session", summary: "Log in; answers a bearer token", req: loginRequest{}, resp: loginResponse{}, status: ok, public: true, handle: (*call).login},
 		{method: "POST", path: "/auth/logout", tag: "session", summary: "Invalidate the presented token", status: nc, handle: (*call).logout},
+		{method: "POST", path: "/users/{username}/unlock", tag: "session", summary: "Lift a user's login lockout and forget its failed logins (admin only); 404 when none are on record", resp: unlockResult{}, status: ok, handle: (*call).unlockUser},
 		{method: "GET", path: "/me", tag: "session", summary: "The calling user", resp: spec.User{}, status: ok, handle: (*call).me},
 		{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document (OpenAPI 3.1)", status: ok, public: true, openapi: true},
 
