@@ -107,6 +107,9 @@ func smugglingCases() []smugglingCase {
 		{name: "Host with a bad port", request: "GET /r HTTP/1.1\r\nHost: gw:80x\r\n\r\n"},
 		{name: "two Host headers", request: "GET /r HTTP/1.1\r\nHost: gw\r\nHost: other\r\n\r\n"},
 		{name: "chunked in HTTP/1.0", request: "POST /r HTTP/1.0\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedBody},
+		{name: "chunk size not hex", request: "POST /r HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"},
+		{name: "chunk longer than its size", request: "POST /r HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n"},
+		{name: "chunk size overflows", request: "POST /r HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n"},
 		{name: "Content-Length with a sign", request: "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: -5\r\n\r\nhello"},
 		{name: "Content-Length as a list", request: "POST /r HTTP/1.1\r\nHost: gw\r\nContent-Length: 5, 5\r\n\r\nhello"},
 	}

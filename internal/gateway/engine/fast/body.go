@@ -1,6 +1,7 @@
 package fast
 
 import (
+	"bytes"
 	"io"
 	"time"
 
@@ -131,5 +132,43 @@ func (b *responseBody) Close() error {
 	}
 	b.up = upstreamCall{}
 	st.finish()
+	return nil
+}
+
+// prefetchChunked reads up to prefetchBody bytes of a chunked body (through
+// the body limit and timeout) before the backend is contacted, so a body
+// that ends within them and breaks its framing is refused before anything
+// reaches the backend. A longer body streams on from where it stopped.
+func (st *state) prefetchChunked() error {
+	req := &st.ctx.Request
+	src := req.BodyStream()
+	if src == nil {
+		return nil
+	}
+	if _, ok := src.(*bufferedBody); ok {
+		return nil // a filter read it whole already
+	}
+	if cap(st.prefetch) < prefetchBody {
+		st.prefetch = make([]byte, prefetchBody)
+	}
+	head := st.prefetch[:prefetchBody]
+	st.reqBody.begin(src, st.limited, st.bodyLimit)
+	n := 0
+	for n < len(head) {
+		m, err := st.reqBody.Read(head[n:])
+		n += m
+		switch {
+		case err == io.EOF:
+			bb := &bufferedBody{data: head[:n]}
+			bb.Reset(bb.data)
+			st.reqBody.reset()
+			req.SetBodyStream(bb, -1)
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	st.reqBody.reset()
+	req.SetBodyStream(io.MultiReader(bytes.NewReader(head), src), -1)
 	return nil
 }

@@ -47,6 +47,16 @@ func (st *state) proxy(h head) (streaming bool) {
 		return false
 	}
 	req := &st.ctx.Request
+	if h.chunked {
+		if err := st.prefetchChunked(); err != nil {
+			if st.reqBody.clientErr != nil {
+				st.clientFailed()
+			} else {
+				st.failed(err)
+			}
+			return false
+		}
+	}
 	hasBody := req.Header.ContentLength() != -2 && req.Header.ContentLength() != 0
 	if hasBody {
 		st.reqBody.begin(req.BodyStream(), st.limited, st.bodyLimit)
@@ -194,6 +204,12 @@ func (st *state) clientFailed() {
 	if err := st.reqBody.clientErr; err != nil && isTimeout(err) && !st.clientGone.Load() {
 		st.ctx.SetConnectionClose()
 		st.ex.Reject(http.StatusRequestTimeout, "request_timeout", "the request body was not received in time")
+		return
+	}
+	if isFramingError(st.reqBody.clientErr) && !st.clientGone.Load() {
+		// The client is there but its chunked body broke its framing.
+		st.ctx.SetConnectionClose()
+		st.ex.Reject(http.StatusBadRequest, "bad_request", "the request body is malformed")
 		return
 	}
 	st.clientGone.Store(true)
@@ -378,4 +394,16 @@ func (st *state) endWait() {
 	st.upConn = nil
 	st.waitingSince.Store(0)
 	st.mu.Unlock()
+}
+
+// isFramingError reports whether a read of the client's body failed on
+// the body's own framing (a bad chunk size, a chunk longer than it said),
+// not on the connection: fasthttp's chunk parser answers plain errors for
+// those, network errors and EOFs for a client that went away.
+func isFramingError(err error) bool {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, fasthttp.ErrConnectionClosed) {
+		return false
+	}
+	var ne net.Error
+	return !errors.As(err, &ne)
 }

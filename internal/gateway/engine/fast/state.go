@@ -46,6 +46,7 @@ type state struct {
 	// removed before the plugins run.
 	idNames   [8][]byte
 	idHeaders int
+	prefetch  []byte // the start of a chunked body (prefetchChunked)
 	idBuf     []byte
 	uriBuf    []byte
 	xffBuf    []byte

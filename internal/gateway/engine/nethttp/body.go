@@ -1,6 +1,7 @@
 package nethttp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -49,6 +50,9 @@ type reqBody struct {
 	set      int64         // when the read deadline was last moved
 	ended    bool          // the transport closed it or the handler returned
 	timedOut atomic.Bool
+	// malformed: the client's body broke its own framing (a bad chunk);
+	// the client is answered 400, not 502.
+	malformed atomic.Bool
 }
 
 func newReqBody(rc io.ReadCloser, w http.ResponseWriter, timeout time.Duration) *reqBody {
@@ -94,8 +98,11 @@ func (b *reqBody) Read(p []byte) (int, error) {
 
 	n, err := b.rc.Read(p)
 	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
 			b.timedOut.Store(true)
+		case err != io.EOF && !errors.Is(err, errBodyAfterHandler):
+			b.malformed.Store(true)
 		}
 		b.stopTimeout()
 	}
@@ -150,3 +157,52 @@ func (st *state) LimitBody(max int64) {
 		b.limit(max, plugin.ErrBodyTooLarge)
 	}
 }
+
+// prefetchBody is how much of a chunked request body is read before the
+// backend is contacted: a body that ends within it and breaks its framing
+// is refused (400) before anything reaches the backend, as the fast
+// engine does. A longer one streams, and a framing error later aborts the
+// upstream request (which then never ends) and is answered 400.
+const prefetchBody = 16 << 10
+
+// prefetch reads up to prefetchBody bytes of a chunked body through the
+// proxy's reqBody (limits, timeouts) and makes it replay them.
+func (st *state) prefetch() error {
+	r := st.r
+	if r.ContentLength != -1 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b := st.wrapBody()
+	if _, ok := b.rc.(*bufferedBody); ok {
+		return nil // a filter read it whole already
+	}
+	head := make([]byte, prefetchBody)
+	// What is prefetched is read again from the replay, under the same
+	// limit: count it once.
+	left := b.left
+	defer func() { b.left = left }()
+	n := 0
+	for n < len(head) {
+		m, err := b.Read(head[n:])
+		n += m
+		switch {
+		case err == io.EOF: // the whole body, well framed
+			bb := &bufferedBody{data: head[:n]}
+			bb.Reset(bb.data)
+			b.rc = bb
+			return nil
+		case err != nil:
+			return err // io.ErrUnexpectedEOF included: a body cut short
+		}
+	}
+	b.rc = prefixedBody{Reader: io.MultiReader(bytes.NewReader(head), b.rc), c: b.rc}
+	return nil
+}
+
+// prefixedBody replays the prefetched start of a body, then the rest.
+type prefixedBody struct {
+	io.Reader
+	c io.Closer
+}
+
+func (p prefixedBody) Close() error { return p.c.Close() }

@@ -39,6 +39,10 @@ var (
 // through the engine's own HTTP/1.1 client (h1.go).
 func (st *state) proxy() {
 	st.pool, st.canary = st.route.Pick(&st.ex)
+	if err := st.prefetch(); err != nil {
+		st.proxyError(err)
+		return
+	}
 	out, err := st.buildOut()
 	if err != nil {
 		st.proxyError(err)
@@ -486,6 +490,13 @@ func (st *state) proxyError(err error) {
 	if st.clientGone() {
 		// The client left; nobody reads an answer. Metrics count a 499.
 		h.obs.UpstreamError(st.route, "client_closed")
+		return
+	}
+	if st.body != nil && st.body.malformed.Load() {
+		// The client's chunked body broke its framing; the upstream
+		// request (if any went out) was aborted unfinished.
+		st.w.Header().Set("Connection", "close")
+		st.ex.Reject(http.StatusBadRequest, "bad_request", "the request body is malformed")
 		return
 	}
 	switch {
