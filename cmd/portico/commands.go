@@ -69,9 +69,9 @@ func serverCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.AdminAddr, "admin-addr", ":9180", "admin API and console address")
-	f.StringVar(&o.GatewayAddr, "gateway-addr", ":9080", "gateway (data plane) address")
-	f.StringVar(&o.StatusAddr, "status-addr", ":9091", "status address: /metrics, /healthz, /readyz")
+	f.StringVar(&o.AdminAddr, "admin-addr", controlplane.DefaultAdminAddr, "admin API and console address (loopback by default; :9180 serves every interface)")
+	f.StringVar(&o.GatewayAddr, "gateway-addr", controlplane.DefaultGatewayAddr, "gateway (data plane) address")
+	f.StringVar(&o.StatusAddr, "status-addr", controlplane.DefaultStatusAddr, "status address: /metrics, /healthz, /readyz (loopback by default)")
 	f.StringVar(&o.DataDir, "data-dir", "./portico-data", "directory of the embedded store")
 	f.StringVar(&o.StoreURL, "store", "", "store URL (postgres://… in a later release); empty: embedded SQLite in --data-dir")
 	f.StringVar(&o.RedisURL, "redis", "", "Redis URL for cluster-wide rate limits (redis://…): limit-count policy redis counts there")

@@ -15,12 +15,12 @@ func TestApplyEnv(t *testing.T) {
 		wantGroup []string
 		wantErr   bool
 	}{
-		{name: "defaults", wantAddr: ":9180", wantGroup: []string{"default"}},
+		{name: "defaults", wantAddr: "127.0.0.1:9180", wantGroup: []string{"default"}},
 		{name: "env sets", env: map[string]string{"PORTICO_ADMIN_ADDR": "127.0.0.1:1", "PORTICO_GROUP": "test,production"},
 			wantAddr: "127.0.0.1:1", wantGroup: []string{"test", "production"}},
 		{name: "flag beats env", env: map[string]string{"PORTICO_ADMIN_ADDR": "127.0.0.1:1"}, args: []string{"--admin-addr", ":2"},
 			wantAddr: ":2", wantGroup: []string{"default"}},
-		{name: "repeated flag", args: []string{"--group", "a", "--group", "b"}, wantAddr: ":9180", wantGroup: []string{"a", "b"}},
+		{name: "repeated flag", args: []string{"--group", "a", "--group", "b"}, wantAddr: "127.0.0.1:9180", wantGroup: []string{"a", "b"}},
 		{name: "bad env value", env: map[string]string{"PORTICO_DRAIN": "soon"}, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -29,7 +29,7 @@ func TestApplyEnv(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-			addr := fs.String("admin-addr", ":9180", "")
+			addr := fs.String("admin-addr", "127.0.0.1:9180", "")
 			groups := fs.StringSlice("group", []string{"default"}, "")
 			fs.Duration("drain", 0, "")
 			if err := fs.Parse(tt.args); err != nil {
@@ -54,5 +54,23 @@ func TestApplyEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServerDefaults: the admin API and the status endpoints listen on
+// loopback unless told otherwise; the gateway on every interface.
+func TestServerDefaults(t *testing.T) {
+	f := serverCmd().Flags()
+	for name, want := range map[string]string{"admin-addr": "127.0.0.1:9180", "status-addr": "127.0.0.1:9091", "gateway-addr": ":9080"} {
+		if got := f.Lookup(name).DefValue; got != want {
+			t.Errorf("--%s defaults to %q, want %q", name, got, want)
+		}
+	}
+	t.Setenv("PORTICO_ADMIN_ADDR", ":9180")
+	if err := applyEnv(f, envPrefix); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Lookup("admin-addr").Value.String(); got != ":9180" {
+		t.Errorf("PORTICO_ADMIN_ADDR=:9180 gives %q", got)
 	}
 }

@@ -132,7 +132,15 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
 	wg.Go(func() { _ = guard.Run(ctx) })
-	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
+	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "gateway", opts.GatewayAddr,
+		"status", opts.StatusAddr, "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
+	if !loopbackOnly(adminLn.Addr().String()) {
+		log.Warn("the admin API and console are reachable beyond this machine: protect the address (firewall, TLS proxy) or bind it to loopback with --admin-addr 127.0.0.1:9180",
+			"admin", adminLn.Addr().String())
+	}
+	if !loopbackOnly(opts.StatusAddr) {
+		log.Info("the status address (/metrics, /healthz, /readyz) is reachable beyond this machine", "status", opts.StatusAddr)
+	}
 	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
 
 	<-ctx.Done()
@@ -147,13 +155,13 @@ func Run(ctx context.Context, opts Options) error {
 
 func (o *Options) defaults() {
 	if o.AdminAddr == "" {
-		o.AdminAddr = ":9180"
+		o.AdminAddr = DefaultAdminAddr
 	}
 	if o.GatewayAddr == "" {
-		o.GatewayAddr = ":9080"
+		o.GatewayAddr = DefaultGatewayAddr
 	}
 	if o.StatusAddr == "" {
-		o.StatusAddr = ":9091"
+		o.StatusAddr = DefaultStatusAddr
 	}
 	if o.DataDir == "" {
 		o.DataDir = "./portico-data"
