@@ -1,8 +1,13 @@
 package enginetest
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -13,6 +18,7 @@ var retryTests = []conformanceTest{
 	{name: "RetryOnAnotherNode", fn: testRetryOnAnotherNode},
 	{name: "RetriesZeroDisablesRetry", fn: testRetriesZeroDisablesRetry},
 	{name: "AllNodesDown", fn: testAllNodesDown},
+	{name: "PostAfterBackendClosedIdle", fn: testPostAfterBackendClosedIdle},
 }
 
 func testRetryOnAnotherNode(t *testing.T, s *suite) {
@@ -85,5 +91,46 @@ func testAllNodesDown(t *testing.T, s *suite) {
 	// Bounded by the node count: each node tried once.
 	if n := len(g.Obs.UpstreamErrors()); n != 3 {
 		t.Errorf("%d upstream errors, want 3 (one per node): %v", n, g.Obs.UpstreamErrors())
+	}
+}
+
+// testPostAfterBackendClosedIdle: a backend that answers keep-alive and
+// then closes the connection (as backends do after their idle timeout)
+// must not make the next POST fail: the gateway notices the closed pooled
+// connection and sends the request on a fresh one, exactly once.
+func testPostAfterBackendClosedIdle(t *testing.T, s *suite) {
+	closed := make(chan struct{}, 8)
+	var mu sync.Mutex
+	var seen []string
+	addr := RawBackend(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		mu.Lock()
+		seen = append(seen, req.Method+" "+string(body))
+		mu.Unlock()
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		_ = c.Close()
+		closed <- struct{}{}
+	})
+	g := s.gateway(t, Table(t, "", UpstreamAt(t, addr), Route("r", "/r")))
+	if resp, body := Get(t, g.URL+"/r"); resp.StatusCode != 200 {
+		t.Fatalf("first GET: %d %s", resp.StatusCode, body)
+	}
+	waitFor(t, closed, "the backend closing its connection")
+	for _, method := range []string{http.MethodPost, http.MethodPatch} {
+		req, _ := http.NewRequest(method, g.URL+"/r", strings.NewReader("payload"))
+		if resp, body := Do(t, req); resp.StatusCode != 200 {
+			t.Fatalf("%s after the backend closed the pooled connection: %d %s", method, resp.StatusCode, body)
+		}
+		waitFor(t, closed, "the backend closing its connection")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"GET ", "POST payload", "PATCH payload"}; !slices.Equal(seen, want) {
+		t.Errorf("backend saw %q, want %q", seen, want)
 	}
 }

@@ -34,3 +34,26 @@ func clientAlive(c net.Conn) bool {
 	})
 	return alive
 }
+
+// idleUsable peeks at a pooled upstream connection before a request is
+// sent on it: nothing waiting means usable; the backend's FIN, a reset or
+// bytes it sent unasked (a TLS close_notify, a stray answer) mean the
+// connection must be closed instead.
+func idleUsable(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	usable := true
+	var buf [1]byte
+	_ = rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		usable = errors.Is(err, syscall.EAGAIN)
+		return true // never wait for readiness
+	})
+	return usable
+}

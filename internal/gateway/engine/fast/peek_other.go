@@ -7,3 +7,7 @@ import "net"
 // clientAlive cannot peek on this platform; a departed client is noticed
 // when its answer is written.
 func clientAlive(net.Conn) bool { return true }
+
+// idleUsable cannot peek on this platform; a closed pooled connection is
+// noticed when the request is written.
+func idleUsable(net.Conn) bool { return true }

@@ -3,6 +3,7 @@ package fast
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -77,8 +78,8 @@ func (st *state) proxy(h head) (streaming bool) {
 			return false
 		}
 		// A pooled connection the backend had closed: once more on a
-		// fresh one, when sending twice cannot hurt.
-		if errors.Is(err, errStale) && replayable && !staleRetried {
+		// fresh one, when sending twice cannot hurt or nothing was sent.
+		if (errors.Is(err, errStaleUnsent) && !st.reqBody.sent || errors.Is(err, errStale) && replayable) && !staleRetried {
 			staleRetried = true
 			continue
 		}
@@ -105,8 +106,41 @@ func idempotent(m []byte) bool {
 	return false
 }
 
-// errStale is a pooled connection that failed before any answer came.
-var errStale = errors.New("pooled upstream connection was closed")
+// errStale is a pooled connection that failed before any answer came;
+// errStaleUnsent one that failed while the request was written, before
+// any of the client's body was read: the backend cannot have acted on it,
+// so it is sent again whatever its method.
+var (
+	errStale       = errors.New("pooled upstream connection was closed")
+	errStaleUnsent = fmt.Errorf("%w before the request was sent", errStale)
+)
+
+// checkIdleAfter: a pooled connection idle longer is checked before an
+// idempotent request is sent on it (a request that cannot be sent twice
+// always checks). Under load connections come back within milliseconds;
+// a backend that closes idle ones does so after seconds.
+const checkIdleAfter = int64(time.Second)
+
+// acquire takes a connection to nc's node: a pooled one that the backend
+// has not closed meanwhile (idleUsable), or a new one.
+func (st *state) acquire(nc *nodeClient) (cc any, conn net.Conn, uc *upConn, err error) {
+	mustCheck := !idempotent(st.ctx.Request.Header.Method())
+	for tries := 0; ; tries++ {
+		cc, conn, err = nc.pool.acquire()
+		if err != nil {
+			if !isDialError(err) && !isTimeout(err) {
+				err = &dialError{err}
+			}
+			return nil, nil, nil, err
+		}
+		uc = asUpConn(conn)
+		if uc == nil || !uc.used || tries == 8 ||
+			!mustCheck && st.start.UnixNano()-uc.lastUsed < checkIdleAfter || idleUsable(uc.Conn) {
+			return cc, conn, uc, nil
+		}
+		nc.pool.discard(cc)
+	}
+}
 
 // exchange writes the request to node and reads the answer's header into
 // ctx.Response.
@@ -118,14 +152,10 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 	if h := st.ex.UpstreamHost(); h != "" {
 		hdr.SetHost(h) // a plugin's (proxy-rewrite) beats pass_host
 	}
-	cc, conn, err := nc.pool.acquire()
+	cc, conn, uc, err := st.acquire(nc)
 	if err != nil {
-		if !isDialError(err) && !isTimeout(err) {
-			err = &dialError{err}
-		}
 		return err
 	}
-	uc := asUpConn(conn)
 	reused := uc != nil && uc.used
 	st.up = upstreamCall{nc: nc, cc: cc, conn: conn}
 	st.beginWait(conn)
@@ -141,7 +171,7 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 		nc.pool.discard(cc)
 		st.up = upstreamCall{}
 		if reused && !st.reqBody.sent && !isTimeout(err) {
-			return errStale
+			return errStaleUnsent
 		}
 		return err
 	}
@@ -169,7 +199,7 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 		return err
 	}
 	if uc != nil {
-		uc.used = true
+		uc.used, uc.lastUsed = true, st.start.UnixNano()
 	}
 	st.up.br = br
 	st.up.answered = true

@@ -123,7 +123,8 @@ type upConn struct {
 	send, read time.Duration
 	readSet    atomic.Int64 // unix nanos when the read deadline was last moved
 	writeSet   int64
-	used       bool // a round trip completed on it: it came from the pool
+	used       bool  // a round trip completed on it: it came from the pool
+	lastUsed   int64 // unix nanos of the start of the last request on it
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
