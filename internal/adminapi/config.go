@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -140,8 +141,8 @@ func (c *call) getConfig() (any, error) {
 // putConfig makes the project what the document says, in one transaction:
 // upstreams, services and routes created or changed, routes a listed
 // service no longer names removed, and with ?prune=true the services and
-// upstreams the document does not name removed. ?dry_run=true only
-// answers the plan.
+// upstreams the document does not name removed. ?dry_run=true runs the
+// same and rolls it back, so it refuses exactly what the real run would.
 func (c *call) putConfig() (any, error) {
 	q := c.r.URL.Query()
 	dryRun, err := boolParam(q.Get("dry_run"), "dry_run")
@@ -167,7 +168,7 @@ func (c *call) putConfig() (any, error) {
 	want.Project = p
 	manifest.Normalize(&want, nil)
 	var res configResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.txOrDryRun(dryRun, func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
@@ -177,16 +178,38 @@ func (c *call) putConfig() (any, error) {
 		}
 		res.Plan = manifest.Diff(&cur, &want, prune)
 		res.Diff = res.Plan.String()
-		if dryRun || res.Plan.Empty() {
+		if res.Plan.Empty() {
 			return nil
 		}
 		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
 			return err
 		}
-		res.Applied = true
+		res.Applied = !dryRun
 		return c.audit(tx, "config.apply", projectResource(p)+"/config", res.Plan)
 	})
 	return res, err
+}
+
+// errDryRun rolls back the transaction of a dry run that went through.
+var errDryRun = errors.New("dry run: rolled back")
+
+// txOrDryRun runs fn in one transaction; with dryRun, fn runs in full (every
+// check and write of the real thing) and the transaction is rolled back,
+// so a dry run can never answer differently from the real run.
+func (c *call) txOrDryRun(dryRun bool, fn func(tx store.Tx) error) error {
+	err := c.tx(func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 func boolParam(v, name string) (bool, error) {

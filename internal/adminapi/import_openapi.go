@@ -58,7 +58,7 @@ func (c *call) importOpenAPI() (any, error) {
 	}
 	p := c.path("p")
 	var out importResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.txOrDryRun(dryRun, func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
@@ -72,9 +72,6 @@ func (c *call) importOpenAPI() (any, error) {
 		if err := c.checkImport(tx, p, plan); err != nil {
 			return err
 		}
-		if dryRun {
-			return nil
-		}
 		if existing != nil && plan.Changed() {
 			if err := checkEdit(existing); err != nil {
 				return err
@@ -84,7 +81,9 @@ func (c *call) importOpenAPI() (any, error) {
 		if err != nil {
 			return err
 		}
-		out.Service = &svc
+		if !dryRun { // a dry run's service is rolled back: it does not exist
+			out.Service = &svc
+		}
 		return nil
 	})
 	if err != nil {

@@ -136,7 +136,9 @@ func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
 // transaction: new services arrive as drafts, existing ones have their
 // template and routes replaced; every upstream and data source the
 // services use must be mapped to one of the project's, or nothing happens
-// and every unmapped one is listed. ?dry_run=true answers the plan only.
+// and every unmapped one is listed. ?dry_run=true runs the very same
+// import and rolls it back, so its answer (plan or refusal) is the real
+// import's.
 func (c *call) importPackage() (any, error) {
 	dryRun, err := boolParam(c.r.URL.Query().Get("dry_run"), "dry_run")
 	if err != nil {
@@ -152,7 +154,7 @@ func (c *call) importPackage() (any, error) {
 	}
 	p := c.path("p")
 	var res packageResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.txOrDryRun(dryRun, func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
@@ -205,9 +207,6 @@ func (c *call) importPackage() (any, error) {
 		manifest.Normalize(&want, nil)
 		res.Plan = manifest.Diff(&cur, &want, false)
 		res.Diff = res.Plan.String()
-		if dryRun {
-			return nil
-		}
 		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
 			return err
 		}
