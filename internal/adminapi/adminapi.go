@@ -63,6 +63,7 @@ type server struct {
 	gatewayURL GatewayURL
 	clients    *clientThrottle // failed logins per client address
 	hashSlots  hashSlots       // bcrypt comparisons running at once
+	dsTests    *rateWindow     // data source connection tests per user
 	pruneMu    sync.Mutex
 	lastPrune  time.Time // of the failed-login records
 }
@@ -94,6 +95,7 @@ func New(cfg Config) http.Handler {
 		now:        func() time.Time { return time.Now().UTC() },
 		clients:    newClientThrottle(),
 		hashSlots:  newHashSlots(),
+		dsTests:    newRateWindow(dataSourceTestLimit, dataSourceTestPeriod),
 	}
 	if cfg.Now != nil {
 		s.now = func() time.Time { return cfg.Now().UTC() }

@@ -75,7 +75,7 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: P + "/data-sources/{d}", tag: "data sources", summary: "Change a data source (JSON merge patch; the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).patchDataSource},
 		{method: "PUT", path: P + "/data-sources/{d}", tag: "data sources", summary: "Replace a data source (the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).putDataSource},
 		{method: "DELETE", path: P + "/data-sources/{d}", tag: "data sources", summary: "Delete a data source no route uses (409 names the routes that do)", status: nc, handle: (*call).deleteDataSource},
-		{method: "POST", path: P + "/data-sources/{d}/test", tag: "data sources", summary: "Connect to the data source: whether it answers and how long it took", resp: dataSourceTest{}, status: ok, handle: (*call).testDataSource},
+		{method: "POST", path: P + "/data-sources/{d}/test", tag: "data sources", summary: "Connect to the saved data source (its saved host and port only; no body): whether it answers and how long it took; at most 10 a minute per user (429 with Retry-After)", resp: dataSourceTest{}, status: ok, handle: (*call).testDataSource},
 
 		{method: "GET", path: P + "/folders", tag: "folders", summary: "List the catalog folders of a project (a tree: parent_id)", resp: spec.Folder{}, list: true, query: listParams, status: ok, handle: (*call).listFolders},
 		{method: "POST", path: P + "/folders", tag: "folders", summary: "Create a catalog folder", req: spec.Folder{}, resp: spec.Folder{}, status: cr, handle: (*call).createFolder},

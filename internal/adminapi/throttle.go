@@ -142,3 +142,40 @@ func (h hashSlots) do(ctx context.Context, fn func()) error {
 	fn()
 	return nil
 }
+
+// rateWindow allows each key at most limit events in any period: a
+// sliding window of the last limit event times per key.
+type rateWindow struct {
+	limit  int
+	period time.Duration
+	mu     sync.Mutex
+	m      map[string][]time.Time
+}
+
+func newRateWindow(limit int, period time.Duration) *rateWindow {
+	return &rateWindow{limit: limit, period: period, m: map[string][]time.Time{}}
+}
+
+// allow records an event of key at now when the window has room, and
+// otherwise answers how long until it has.
+func (w *rateWindow) allow(key string, now time.Time) (time.Duration, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ts := w.m[key]
+	for len(ts) > 0 && now.Sub(ts[0]) >= w.period {
+		ts = ts[1:]
+	}
+	if len(ts) >= w.limit {
+		w.m[key] = ts
+		return ts[0].Add(w.period).Sub(now), false
+	}
+	w.m[key] = append(ts, now)
+	if len(w.m) > maxClients { // keys are user ids: a handful; bound anyway
+		for k, v := range w.m {
+			if len(v) == 0 || now.Sub(v[len(v)-1]) >= w.period {
+				delete(w.m, k)
+			}
+		}
+	}
+	return 0, true
+}
