@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -155,23 +156,53 @@ func RawGet(t testing.TB, addr, target, headers string) (int, string) {
 	return resp.StatusCode, b.String()
 }
 
-// PathAgreement is the property a fuzz target checks on any request path:
-// the gateway refuses it (400), or the backend receives exactly the
-// escaped form of the path routing matched — a path that decodes to the
-// matched one and that no normalisation changes further.
-func PathAgreement(t testing.TB, addr string, be *TargetRecorder, matched *MatchedPath, target string) {
+// Agreement checks, for one request path at a time, the property a fuzz
+// target wants: the gateway refuses the path (400), or the backend
+// receives exactly the escaped form of the path routing matched — a path
+// that decodes to the matched one and that no normalisation changes
+// further. It keeps one keep-alive connection while the gateway does.
+type Agreement struct {
+	addr    string
+	be      *TargetRecorder
+	matched *MatchedPath
+	conn    net.Conn
+	br      *bufio.Reader
+}
+
+// Check sends GET target and checks the property.
+func (a *Agreement) Check(t testing.TB, target string) {
 	t.Helper()
-	status, body := RawGet(t, addr, target, "")
-	seen := be.Take()
-	got := matched.Take()
-	if status == http.StatusBadRequest {
+	if a.conn == nil {
+		c, err := net.DialTimeout("tcp", a.addr, WaitLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.conn, a.br = c, bufio.NewReader(c)
+	}
+	_ = a.conn.SetDeadline(time.Now().Add(WaitLimit))
+	if _, err := a.conn.Write([]byte("GET " + target + " HTTP/1.1\r\nHost: gw\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(a.br, nil)
+	if err != nil {
+		t.Fatalf("GET %q: %v", target, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Close {
+		a.conn.Close()
+		a.conn = nil
+	}
+	seen := a.be.Take()
+	got := a.matched.Take()
+	if resp.StatusCode == http.StatusBadRequest {
 		if len(seen) != 0 {
 			t.Fatalf("%q refused but the backend saw %q", target, seen)
 		}
 		return
 	}
-	if status != http.StatusOK || len(seen) != 1 || len(got) != 1 {
-		t.Fatalf("%q: status %d (%s), backend saw %q, router matched %q", target, status, body, seen, got)
+	if resp.StatusCode != http.StatusOK || len(seen) != 1 || len(got) != 1 {
+		t.Fatalf("%q: status %d (%s), backend saw %q, router matched %q", target, resp.StatusCode, body, seen, got)
 	}
 	recv, _, _ := strings.Cut(seen[0], "?")
 	dec, err := url.PathUnescape(recv)
@@ -207,15 +238,20 @@ func (m *MatchedPath) Take() []string {
 }
 
 // AgreementGateway starts the engine with one catch-all route whose
-// matched path is recorded, for PathAgreement.
-func AgreementGateway(t testing.TB, start Start) (*Gateway, *TargetRecorder, *MatchedPath) {
+// matched path is recorded, for Agreement.Check.
+func AgreementGateway(t testing.TB, start Start) *Agreement {
 	t.Helper()
-	be := &TargetRecorder{}
-	m := &MatchedPath{}
-	tbl := Table(t, "", UpstreamOf(t, Backend(t, be.ServeHTTP)), Route("all", "/*"))
+	a := &Agreement{be: &TargetRecorder{}, matched: &MatchedPath{}}
+	tbl := Table(t, "", UpstreamOf(t, Backend(t, a.be.ServeHTTP)), Route("all", "/*"))
 	rt := RouteOf(t, tbl, "GET", "/x")
-	rt.Request = append(rt.Request, m)
-	return StartGateway(t, start, tbl, Limits{}), be, m
+	rt.Request = append(rt.Request, a.matched)
+	a.addr = StartGateway(t, start, tbl, Limits{}).Addr
+	t.Cleanup(func() {
+		if a.conn != nil {
+			a.conn.Close()
+		}
+	})
+	return a
 }
 
 // FuzzPath turns fuzz bytes into a request path made of the pieces path
