@@ -80,6 +80,15 @@ func Run(ctx context.Context, opts Options) error {
 	splits := splitstats.NewRegistry()
 	figures := splitFigures{reg: splits}
 	svcFigures := svcstats.NewRegistry()
+	// Said before anything is served, so it is in the log by the time the
+	// server answers.
+	if !loopbackOnly(adminLn.Addr().String()) {
+		log.Warn("the admin API and console are reachable beyond this machine: protect the address (firewall, TLS proxy) or bind it to loopback with --admin-addr 127.0.0.1:9180",
+			"admin", adminLn.Addr().String())
+	}
+	if !loopbackOnly(opts.StatusAddr) {
+		log.Info("the status address (/metrics, /healthz, /readyz) is reachable beyond this machine", "status", opts.StatusAddr)
+	}
 	ready := newReadiness(opts, adminLn.Addr().String())
 	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
@@ -134,13 +143,6 @@ func Run(ctx context.Context, opts Options) error {
 	wg.Go(func() { _ = guard.Run(ctx) })
 	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "gateway", opts.GatewayAddr,
 		"status", opts.StatusAddr, "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
-	if !loopbackOnly(adminLn.Addr().String()) {
-		log.Warn("the admin API and console are reachable beyond this machine: protect the address (firewall, TLS proxy) or bind it to loopback with --admin-addr 127.0.0.1:9180",
-			"admin", adminLn.Addr().String())
-	}
-	if !loopbackOnly(opts.StatusAddr) {
-		log.Info("the status address (/metrics, /healthz, /readyz) is reachable beyond this machine", "status", opts.StatusAddr)
-	}
 	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
 
 	<-ctx.Done()
