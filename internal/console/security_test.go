@@ -1,9 +1,11 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -127,5 +129,23 @@ func TestLoginCSRF(t *testing.T) {
 		if c.Name == loginCSRFCookie && (c.SameSite != http.SameSiteStrictMode || !c.HttpOnly) {
 			t.Errorf("login CSRF cookie: SameSite %v HttpOnly %v, want Strict and HttpOnly", c.SameSite, c.HttpOnly)
 		}
+	}
+}
+
+// TestLoginThrottledMessage: a locked login shows why, with Retry-After.
+func TestLoginThrottledMessage(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		if rec := f.login(t, url.Values{"username": {"admin"}, "password": {"wrong"}}); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", rec.Code)
+		}
+	}
+	rec := f.login(t, url.Values{"username": {"admin"}, "password": {"pw"}})
+	after, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	if rec.Code != http.StatusTooManyRequests || err != nil || after < 1 || after > 60 {
+		t.Fatalf("locked login: %d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(rec.Body.String(), fmt.Sprintf("Too many failed attempts. Try again in %d seconds.", after)) {
+		t.Errorf("the page does not say the login is throttled:\n%.2000s", rec.Body)
 	}
 }
