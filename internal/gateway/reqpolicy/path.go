@@ -47,10 +47,10 @@ func Normalize(buf []byte, raw []byte) (path []byte, clean bool, reason string) 
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c == '%' {
-			if i+2 >= len(raw) || unhex(raw[i+1]) < 0 || unhex(raw[i+2]) < 0 {
+			if i+2 >= len(raw) || Unhex(raw[i+1]) < 0 || Unhex(raw[i+2]) < 0 {
 				return nil, false, ReasonBadEscape
 			}
-			c = byte(unhex(raw[i+1])<<4 | unhex(raw[i+2]))
+			c = byte(Unhex(raw[i+1])<<4 | Unhex(raw[i+2]))
 			i += 2
 			if c == '/' {
 				return nil, false, ReasonEncodedSlash
@@ -131,7 +131,8 @@ func isDotSegment(p []byte) bool {
 	return p[1] == '.' && (len(p) == 2 || p[2] == '/')
 }
 
-func unhex(c byte) int {
+// Unhex is the value of a hex digit, or -1.
+func Unhex(c byte) int {
 	switch {
 	case '0' <= c && c <= '9':
 		return int(c - '0')

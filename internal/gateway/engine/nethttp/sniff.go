@@ -125,7 +125,7 @@ func (s *headSniffer) feedChunkSize(b []byte) []byte {
 			s.state = sniffChunkExt
 			continue
 		}
-		d := unhexByte(c)
+		d := reqpolicy.Unhex(c)
 		if d < 0 || s.digits == 15 {
 			s.stop()
 			return nil
@@ -250,16 +250,4 @@ func requestVersion(line []byte) []byte {
 		return line[i+1:]
 	}
 	return nil
-}
-
-func unhexByte(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }
