@@ -119,7 +119,7 @@ func attackAuth(t *testing.T, engine string) {
 	t.Run("hmac replay of a body-less request", func(t *testing.T) {
 		url := s.Gateway + "/signed/r"
 		h := firstAccepted(t, "GET", url, "", func(at time.Time) map[string]string {
-			return seedSign(attackAccessKey, attackSecretKey, "GET", "/signed/r", "", at)
+			return recipeSign(attackAccessKey, attackSecretKey, "GET", "/signed/r", "", at)
 		})
 		if status, _, body := attackCall(t, "GET", url, "", h); status != 401 {
 			t.Errorf("the same signed GET again: %d %s, want 401", status, body)
@@ -128,9 +128,9 @@ func attackAuth(t *testing.T, engine string) {
 
 	t.Run("hmac body changed under a signature", func(t *testing.T) {
 		url := s.Gateway + "/signed/r"
-		// Seed 004's script signs no body: on a POST with one that proves
+		// The documented signing recipe signs no body: on a POST with one that proves
 		// nothing about the body, so it is refused.
-		unsigned := seedSign(attackAccessKey, attackSecretKey, "POST", "/signed/r", "", time.Now().Add(-30*time.Second))
+		unsigned := recipeSign(attackAccessKey, attackSecretKey, "POST", "/signed/r", "", time.Now().Add(-30*time.Second))
 		if status, _, body := attackCall(t, "POST", url, `{"amount":1}`, unsigned); status != 401 {
 			t.Errorf("a body under a signature without its digest: %d %s, want 401", status, body)
 		}
@@ -147,7 +147,7 @@ func attackAuth(t *testing.T, engine string) {
 
 	t.Run("hmac body unsigned where the route allows it", func(t *testing.T) {
 		h := firstAccepted(t, "POST", s.Gateway+"/loose/r", `{"amount":1}`, func(at time.Time) map[string]string {
-			return seedSign(attackAccessKey, attackSecretKey, "POST", "/loose/r", "", at)
+			return recipeSign(attackAccessKey, attackSecretKey, "POST", "/loose/r", "", at)
 		})
 		if status, _, _ := attackCall(t, "POST", s.Gateway+"/loose/r", `{"amount":2}`, h); status != 401 {
 			t.Errorf("a replay on the loose route: %d, want 401", status)
@@ -278,7 +278,7 @@ func TestAttackAuthHMACReplayAcrossGateways(t *testing.T) {
 	}
 	a, b := gws[0], gws[1]
 	sign := func(at time.Time) map[string]string {
-		return seedSign(attackAccessKey, attackSecretKey, "GET", "/signed/r", "", at)
+		return recipeSign(attackAccessKey, attackSecretKey, "GET", "/signed/r", "", at)
 	}
 	// Both know the credential and have their Redis connection open (each
 	// with signatures of its own: dates minutes apart); a first call to a

@@ -84,10 +84,10 @@ func failingBackend(t *testing.T, status int) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// seed000 sets up seed 000: upstream shop_server, a new upstream for the
+// canarySetup sets up a canary release: upstream shop_server, a new upstream for the
 // new feature, and the shop service with create_product on /products,
 // published to the default group.
-func seed000(t *testing.T) (s *server, base string, portCur, portNew int) {
+func canarySetup(t *testing.T) (s *server, base string, portCur, portNew int) {
 	s = startServer(t, t.TempDir())
 	_, portCur = backend(t, "current")
 	_, portNew = backend(t, "new")
@@ -112,12 +112,12 @@ func within(t *testing.T, what string, got, want float64) {
 	}
 }
 
-// TestSeed000CanaryPromote is seed 000's 灰度发布: 10 % of 发布产品 to the
+// TestCanaryPromote is a canary release (灰度发布): 10 % of 发布产品 to the
 // new upstream, raised to 20 %, then 全量发布 (promote): the new upstream
 // takes everything, a new version is recorded, the task is completed and
 // frozen.
-func TestSeed000CanaryPromote(t *testing.T) {
-	s, base, _, _ := seed000(t)
+func TestCanaryPromote(t *testing.T) {
+	s, base, _, _ := canarySetup(t)
 	var task canaryTask
 	s.do(t, "POST", base+"/canary", `{"group":"default","name":"产品发布新功能灰度","target":{"upstream_id":"shop_server_new"},"weight":10,"routes":["create_product"]}`, 201, &task)
 	if task.State != "running" || task.Weight != 10 || task.ID == "" {
@@ -191,11 +191,11 @@ func (s *server) refusedCanary(t *testing.T, method, path, body string) {
 	}
 }
 
-// TestSeed000CanaryCancel: 10 % then 取消任务: all traffic is back on the
+// TestCanaryCancel: 10 % then 取消任务: all traffic is back on the
 // current upstream within a second; a header rule sends every matching
 // request to the target whatever the weight.
-func TestSeed000CanaryCancel(t *testing.T) {
-	s, base, _, _ := seed000(t)
+func TestCanaryCancel(t *testing.T) {
+	s, base, _, _ := canarySetup(t)
 	var task canaryTask
 	s.do(t, "POST", base+"/canary", `{"group":"default","target":{"upstream_id":"shop_server_new"},"weight":10,
 		"rules":[{"kind":"header","name":"X-Canary","value":"on"}]}`, 201, &task)
@@ -227,7 +227,7 @@ func TestSeed000CanaryCancel(t *testing.T) {
 // TestCanaryWeightChangesUnderLoad: six clients call while the weight
 // moves from 0 to 100 and back; no request fails.
 func TestCanaryWeightChangesUnderLoad(t *testing.T) {
-	s, base, _, _ := seed000(t)
+	s, base, _, _ := canarySetup(t)
 	var task canaryTask
 	s.do(t, "POST", base+"/canary", `{"group":"default","target":{"upstream_id":"shop_server_new"},"weight":0}`, 201, &task)
 	s.waitApplied(t, task.Revision)
@@ -267,7 +267,7 @@ func TestCanaryWeightChangesUnderLoad(t *testing.T) {
 // TestCanaryGuard: a target that answers 500 trips the guard, which
 // cancels the task and says why, in the task and the history.
 func TestCanaryGuard(t *testing.T) {
-	s, base, _, _ := seed000(t)
+	s, base, _, _ := canarySetup(t)
 	bad := failingBackend(t, 500)
 	var task canaryTask
 	s.do(t, "POST", base+"/canary", fmt.Sprintf(`{"group":"default","weight":50,
@@ -297,10 +297,10 @@ func TestCanaryGuard(t *testing.T) {
 	}
 }
 
-// TestCanaryNodesToDiscovery is seed 002: a published service switches
+// TestCanaryNodesToDiscovery: a published service switches
 // from nodes to service discovery only through a canary.
 func TestCanaryNodesToDiscovery(t *testing.T) {
-	s, base, _, _ := seed000(t)
+	s, base, _, _ := canarySetup(t)
 	disc := `{"discovery":{"registry":"registry-for-test","service_name":"httpbin","namespace":"default"}}`
 	if d := s.problemDetail(t, "POST", base+"/publish", `{"group":"default","version":"1.1.0","upstream":`+disc+`}`, 409); !strings.Contains(d, "canary") {
 		t.Errorf("direct switch: detail %q does not point to a canary", d)

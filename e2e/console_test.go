@@ -145,7 +145,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	var svc string
-	t.Run("seed002_service_route_publish", func(t *testing.T) {
+	t.Run("service_route_publish", func(t *testing.T) {
 		u := &ui{t: t, ctx: ctx, s: s}
 		u.open("/p/default/services")
 		u.click("#add-service")
@@ -171,7 +171,7 @@ func TestConsoleBrowser(t *testing.T) {
 		})
 	})
 
-	t.Run("seed004_debug_and_description", func(t *testing.T) {
+	t.Run("debug_and_description", func(t *testing.T) {
 		u := &ui{t: t, ctx: ctx, s: s}
 		u.open("/p/default/services/" + svc + "/debug")
 		u.fill("#dbg-path", "/anything/debug")
@@ -185,7 +185,7 @@ func TestConsoleBrowser(t *testing.T) {
 		u.waitText("#stats-requests", "")
 	})
 
-	t.Run("seed000_canary_10_20_full_release", func(t *testing.T) {
+	t.Run("canary_10_20_full_release", func(t *testing.T) {
 		u := &ui{t: t, ctx: ctx, s: s}
 		u.open("/p/default/upstreams")
 		u.click("#new-upstream")
@@ -210,7 +210,7 @@ func TestConsoleBrowser(t *testing.T) {
 		})
 	})
 
-	t.Run("seed001_lifecycle_buttons", func(t *testing.T) {
+	t.Run("lifecycle_buttons", func(t *testing.T) {
 		u := &ui{t: t, ctx: ctx, s: s}
 		u.open("/p/default/services")
 		u.click("#add-service")

@@ -79,8 +79,8 @@ func until(t *testing.T, want int, call func() (int, echoed, string)) echoed {
 	}
 }
 
-// seedSign is seed 004's Postman pre-request script, line for line.
-func seedSign(key, secret, method, path, query string, at time.Time) map[string]string {
+// recipeSign is the documented Postman pre-request script, line for line.
+func recipeSign(key, secret, method, path, query string, at time.Time) map[string]string {
 	tm := at.UTC().Format(http.TimeFormat) // new Date().toUTCString()
 	signedHeadersString := ""
 	signingString := method + "\n" + path + "\n" + query + "\n" + key + "\n" + tm + "\n" + signedHeadersString
@@ -90,11 +90,11 @@ func seedSign(key, secret, method, path, query string, at time.Time) map[string]
 	return map[string]string{"X-HMAC-SIGNATURE": sign, "X-HMAC-ALGORITHM": "hmac-sha256", "X-HMAC-ACCESS-KEY": key, "Date": tm}
 }
 
-// TestSeed004Auth is seed 004's call credentials end to end: a project's
+// TestCallCredentials is call credentials end to end: a project's
 // application with key-auth, basic-auth and hmac-auth credentials calls
 // three services that require them; the backend sees who called and never
 // the credential; secrets are nowhere at rest, in logs or in lists.
-func TestSeed004Auth(t *testing.T) {
+func TestCallCredentials(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	port := echoBackend(t)
 	svcs := "/api/v1/projects/default/services"
@@ -171,7 +171,7 @@ func TestSeed004Auth(t *testing.T) {
 
 	t.Run("hmac-auth seed script", func(t *testing.T) {
 		sign := func(at time.Time, query string) map[string]string {
-			return seedSign("2e4d0bbad47e3b5e3a0c", "815ba6d666d58ef1e79b", "GET", "/signed/weather", query, at)
+			return recipeSign("2e4d0bbad47e3b5e3a0c", "815ba6d666d58ef1e79b", "GET", "/signed/weather", query, at)
 		}
 		e := until(t, 200, func() (int, echoed, string) { return gw(t, "GET", url("signed"), sign(time.Now(), "")) })
 		checkForwarded(t, e, "X-Hmac-Signature", "X-Hmac-Access-Key")
@@ -182,7 +182,7 @@ func TestSeed004Auth(t *testing.T) {
 			t.Errorf("a 15-minute-old Date: %d, want 401", status)
 		}
 		wrong := sign(time.Now(), "")
-		wrong["X-HMAC-SIGNATURE"] = seedSign("2e4d0bbad47e3b5e3a0c", "not-the-secret", "GET", "/signed/weather", "", time.Now())["X-HMAC-SIGNATURE"]
+		wrong["X-HMAC-SIGNATURE"] = recipeSign("2e4d0bbad47e3b5e3a0c", "not-the-secret", "GET", "/signed/weather", "", time.Now())["X-HMAC-SIGNATURE"]
 		if status, _, _ := gw(t, "GET", url("signed"), wrong); status != 401 {
 			t.Errorf("a wrong signature: %d, want 401", status)
 		}

@@ -40,10 +40,10 @@ func (s *server) mustCtl(t *testing.T, config string, args ...string) string {
 	return out
 }
 
-// TestCtlSeed000 drives publish and seed 000's canary with `portico ctl`:
+// TestCtlCanaryRelease drives publish and a canary release with `portico ctl`:
 // login keeps a 0600 token, lists are tables, errors exit 1 with the
 // server's detail, usage errors exit 2.
-func TestCtlSeed000(t *testing.T) {
+func TestCtlCanaryRelease(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	cfg := filepath.Join(t.TempDir(), "portico", "ctl.json")
 	_, portCur := backend(t, "current")
@@ -109,7 +109,7 @@ func TestCtlSeed000(t *testing.T) {
 	}
 }
 
-// TestCtlOpenAPI is seed 002's "through an OpenAPI Specification file"
+// TestCtlOpenAPI is "create a service through an OpenAPI file"
 // with the CLI: a dry run writes nothing, the import creates the service,
 // importing again changes nothing, and the export is the description file.
 func TestCtlOpenAPI(t *testing.T) {

@@ -101,22 +101,22 @@ func getJSON(t *testing.T, method, url, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-// TestSeed001DataAPI runs seed 001's generated-API flow on each database:
+// TestGeneratedDataAPI runs the generated data API flow on each database:
 // register a data source (its password never shown, not stored in clear),
 // generate user_info in wizard mode from users, a script-mode API with a
 // path parameter and a body field, a write API; submit, the test URL
 // answers rows filtered by a query parameter and pages; publish, the
 // production URL answers, its data source mapped to production's own.
-func TestSeed001DataAPI(t *testing.T) {
+func TestGeneratedDataAPI(t *testing.T) {
 	for _, typ := range []string{"postgres", "mysql"} {
-		t.Run(typ, func(t *testing.T) { seed001DataAPI(t, typ) })
+		t.Run(typ, func(t *testing.T) { generatedDataAPI(t, typ) })
 	}
 }
 
-func seed001DataAPI(t *testing.T, typ string) {
+func generatedDataAPI(t *testing.T, typ string) {
 	testDB, prodDB := dataDB(t, typ), dataDB(t, typ)
 	dir := t.TempDir()
-	s := seed001(t, dir)
+	s := lifecycleServer(t, dir)
 	user := map[string]string{"postgres": "postgres", "mysql": "root"}[typ]
 	const password = "pw-e2e-never-shown-4711"
 	D := "/api/v1/projects/shop/data-sources"

@@ -29,7 +29,7 @@ func TestLifecycleSurvivesKill(t *testing.T) {
 	defer demo.Close()
 	demoPort := demo.Listener.Addr().String()[strings.LastIndex(demo.Listener.Addr().String(), ":")+1:]
 	dir := t.TempDir()
-	s := seed001(t, dir)
+	s := lifecycleServer(t, dir)
 
 	const services, workers = 6, 6
 	ids := make([]string, services)

@@ -12,7 +12,7 @@ import (
 	"github.com/portico-gw/portico/internal/demobackend"
 )
 
-// allowed is PRODUCT.md §3's state table as the admin API shows it.
+// allowed is the publishing lifecycle's state table as the admin API shows it.
 var allowed = map[string][]string{
 	"draft":     {"edit", "submit", "delete"},
 	"submitted": {"edit", "withdraw", "publish"},
@@ -20,10 +20,10 @@ var allowed = map[string][]string{
 	"disabled":  {"enable", "delete"},
 }
 
-// seed001 is the seed-001 layout on one server: groups test (prefix
+// lifecycleServer is the test/production layout on one server: groups test (prefix
 // /api/gateway/test/{project}) and production (/api/gateway), project shop
 // releasing through them.
-func seed001(t *testing.T, dataDir string) *server {
+func lifecycleServer(t *testing.T, dataDir string) *server {
 	t.Helper()
 	s := startServer(t, dataDir, "--group", "test", "--group", "production")
 	s.do(t, "PATCH", "/api/v1/gateway-groups/test", `{"path_prefix":"/api/gateway/test/{project}"}`, 200, nil)
@@ -32,7 +32,7 @@ func seed001(t *testing.T, dataDir string) *server {
 	return s
 }
 
-// refused checks that a request is refused with PRODUCT.md §3's 409: a
+// refused checks that a request is refused with the lifecycle's 409: a
 // problem naming the current state and the actions it allows.
 func (s *server) refused(t *testing.T, method, path, state string) {
 	t.Helper()
@@ -62,15 +62,15 @@ func serves(t *testing.T, url, want string) {
 	})
 }
 
-// TestSeed001Flow runs seed 001's publishing flow end to end: submit to the
+// TestPublishingLifecycle runs the publishing lifecycle end to end: submit to the
 // test group, publish to production and the catalog, disable and enable,
 // a second version through submit and republish, withdraw, delete, and
 // every refusal of the state table.
-func TestSeed001Flow(t *testing.T) {
+func TestPublishingLifecycle(t *testing.T) {
 	demo := httptest.NewServer(demobackend.Handler())
 	defer demo.Close()
 	demoPort := demo.Listener.Addr().String()[strings.LastIndex(demo.Listener.Addr().String(), ":")+1:]
-	s := seed001(t, t.TempDir())
+	s := lifecycleServer(t, t.TempDir())
 	testURL := s.Gateway + "/api/gateway/test/shop/user/active/user_info"
 	prodURL := s.Gateway + "/api/gateway/user/active/user_info"
 

@@ -55,9 +55,9 @@ func bodyBackend(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// TestOAuth2ClientCredentials is seed 004's OAuth2.0 call credentials end
+// TestOAuth2ClientCredentials is OAuth2 client-credentials call credentials end
 // to end: tokens from POST /oauth2/token (form and Basic) and from GET with
-// the id and secret in the query (as seed 004's Postman call does), a call
+// the id and secret in the query (as the documented Postman call does), a call
 // with the token, a wrong secret, an expired token, a revoked credential's
 // token; and hmac-auth with a body digest. Neither secrets nor tokens
 // reach the logs or /metrics.
@@ -135,7 +135,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		}
 	})
 
-	t.Run("seed 004 GET with query parameters", func(t *testing.T) {
+	t.Run("GET with query parameters", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", s.Gateway+"/oauth2/token?"+form.Encode(), nil)
 		status, a := tokenCall(t, req)
 		if status != 200 || a["access_token"] == "" {

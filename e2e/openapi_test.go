@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestOpenAPIImportFlow runs seed 002's "create a service through an
+// TestOpenAPIImportFlow runs "create a service through an
 // OpenAPI Specification file" with the real binary: import a document,
 // publish it, call an operation through the gateway, export the
 // description file and re-import it (nothing changes); then a mock import.

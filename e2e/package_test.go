@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestPackageBetweenServers is seed 001's 发布至其他项目 between two
+// TestPackageBetweenServers publishes a project to another project between two
 // installs that cannot see each other: export a package from one, import
 // it into the other with an upstream mapping. An incomplete mapping
 // refuses the whole import and lists every unmapped upstream; with a
@@ -80,7 +80,7 @@ func TestPackageBetweenServers(t *testing.T) {
 	}
 }
 
-// TestPackageDataSources is seed 001's "对应的数据源未配置目标数据源": a
+// TestPackageDataSources is "a data source has no target data source": a
 // package whose generated data API reads a data source is refused until
 // that data source is mapped to one of the target project's, then answers
 // from the target's database.

@@ -14,9 +14,9 @@ import (
 	"github.com/portico-gw/portico/internal/demobackend"
 )
 
-// TestSeed002Flow runs PRODUCT.md §4's curl tour: login, service, route,
+// TestPublishFlow runs the README's quick tour with curl: login, service, route,
 // publish, then a request through the gateway answered by the backend.
-func TestSeed002Flow(t *testing.T) {
+func TestPublishFlow(t *testing.T) {
 	demo := httptest.NewServer(demobackend.Handler())
 	defer demo.Close()
 	port := demo.Listener.Addr().(interface{ String() string }).String()

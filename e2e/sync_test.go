@@ -27,13 +27,13 @@ func (s *server) problemDetail(t *testing.T, method, path, body string, want int
 	return p.Detail
 }
 
-// TestSeed003Sync is seed 003 on one `portico server` serving groups test
+// TestSyncBetweenGroups syncs a version on one `portico server` serving groups test
 // and production: publish 1.0.0 to test on node A, sync it to production on
 // node B; production answers from B with version 1.0.0 and test still from
 // A. Syncing a version that is not running, or a service that does not run
 // in the source group, is refused; so is a route another service answers.
 // Then the URLs move with a folder's path and a group's prefix, confirmed.
-func TestSeed003Sync(t *testing.T) {
+func TestSyncBetweenGroups(t *testing.T) {
 	s := startServer(t, t.TempDir(), "--group", "test", "--group", "production")
 	s.do(t, "PATCH", "/api/v1/gateway-groups/test", `{"path_prefix":"/api/gateway/test/{project}"}`, 200, nil)
 	s.do(t, "PATCH", "/api/v1/gateway-groups/production", `{"path_prefix":"/api/gateway"}`, 200, nil)

@@ -65,7 +65,7 @@ func porticoArgv(bin, dataDir string, a porticoAddrs, extra []string) []string {
 	return append(argv, extra...)
 }
 
-// adminClient calls Portico's admin API (PRODUCT.md §4).
+// adminClient calls Portico's admin API.
 type adminClient struct {
 	base  string // http://admin-addr
 	token string
@@ -110,7 +110,7 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, w
 	return nil
 }
 
-// publishBench runs the seed-002 flow: log in as admin, create a service
+// publishBench runs the publish flow: log in as admin, create a service
 // with one GET route on benchPath and publish it to the default group with
 // the origin as its upstream. With plugins the route carries them (and
 // takes POST too, for the probes' requests with a body), and their setup

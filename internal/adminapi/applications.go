@@ -9,11 +9,11 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Applications (PRODUCT.md §2): project-owned ones are a project's call
-// credentials (seed 004); user-owned ones subscribe to services. Until the
+// Applications: project-owned ones are a project's call
+// credentials; user-owned ones subscribe to services. Until the
 // rbac package lands, an admin sees every application and a user only
 // their own. Every change that alters what gateways admit ends in
-// release.CommitConsumers (DESIGN.md rule 6).
+// release.CommitConsumers, the one road of consumers to gateways.
 
 func applicationResource(id string) string { return "/applications/" + id }
 

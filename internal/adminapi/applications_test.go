@@ -56,8 +56,8 @@ func TestApplicationsCRUD(t *testing.T) {
 		t.Errorf("list ?project=default = %+v", got)
 	}
 	var upd spec.Application
-	a.mustJSON("PATCH", "/applications/"+app.ID, map[string]any{"description": "seed 004"}, http.StatusOK, &upd)
-	if upd.Description != "seed 004" || upd.ProjectID != "default" {
+	a.mustJSON("PATCH", "/applications/"+app.ID, map[string]any{"description": "call credentials"}, http.StatusOK, &upd)
+	if upd.Description != "call credentials" || upd.ProjectID != "default" {
 		t.Errorf("patched %+v", upd)
 	}
 	if r := a.do("PATCH", "/applications/"+app.ID, map[string]any{"project": nil}); r.status != http.StatusBadRequest {
@@ -77,7 +77,7 @@ type listResultOf[T any] struct {
 func TestCredentials(t *testing.T) {
 	a := newTestAPI(t)
 	var app spec.Application
-	a.mustJSON("POST", "/applications", map[string]any{"name": "seed004", "project": "default"}, http.StatusCreated, &app)
+	a.mustJSON("POST", "/applications", map[string]any{"name": "caller", "project": "default"}, http.StatusCreated, &app)
 	base := "/applications/" + app.ID + "/credentials"
 
 	rev := a.revision()

@@ -19,7 +19,7 @@ import (
 // group, as the control plane can reach it; false when none does.
 type GatewayURL func(group string) (string, bool)
 
-// debugRequest is the body of POST …/services/{s}/debug (seed 004's Debug
+// debugRequest is the body of POST …/services/{s}/debug (the console's Debug
 // tab): one request sent through a gateway group as a client would.
 type debugRequest struct {
 	Group   string            `json:"group,omitempty"` // default: the project's test group

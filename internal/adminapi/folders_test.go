@@ -23,12 +23,12 @@ func (a *testAPI) groupURLs(group string) []string {
 	return out
 }
 
-// TestFolders is seed 001's "由API目录path自动拼接": a service whose path is
+// TestFolders: URLs composed from the catalog folder's path: a service whose path is
 // default takes its folder's path; changing that path moves running URLs
 // only when confirmed.
 func TestFolders(t *testing.T) {
 	a := newTestAPI(t)
-	seed003Groups(a)
+	testAndProductionGroups(a)
 	var user, basic spec.Folder
 	a.mustJSON("POST", "/projects/default/folders", `{"name":"用户域","path":"/user"}`, http.StatusCreated, &user)
 	a.mustJSON("POST", "/projects/default/folders", map[string]any{"name": "基本信息", "path": "/user/basic", "parent_id": user.ID}, http.StatusCreated, &basic)
@@ -144,7 +144,7 @@ func TestFolders(t *testing.T) {
 // runs: 409 with the URLs unless confirmed; then a new revision.
 func TestGroupPrefixMovesURLs(t *testing.T) {
 	a := newTestAPI(t)
-	seed003Groups(a)
+	testAndProductionGroups(a)
 	a.createService("orders")
 	a.mustJSON("POST", "/projects/default/services/orders/routes", `{"name":"list","paths":["/list"]}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/projects/default/services/orders/publish", map[string]any{"group": "test", "version": "1.0.0", "upstream": testUpstream}, http.StatusCreated, nil)
@@ -179,7 +179,7 @@ func TestGroupPrefixMovesURLs(t *testing.T) {
 // as a stage; an unused group goes.
 func TestGroupDelete(t *testing.T) {
 	a := newTestAPI(t)
-	seed003Groups(a)
+	testAndProductionGroups(a)
 	a.createService("orders")
 	a.mustJSON("POST", "/projects/default/services/orders/routes", `{"name":"list","paths":["/list"]}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/projects/default/services/orders/publish", map[string]any{"group": "test", "version": "1.0.0", "upstream": testUpstream}, http.StatusCreated, nil)

@@ -12,7 +12,7 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// shopAPI is newTestAPI with the seed-001 layout: groups test and
+// shopAPI is newTestAPI with the test/production layout: groups test and
 // production, project shop using them, and service user (path
 // /user/active, route user_info) in it.
 func shopAPI(t *testing.T) (*testAPI, spec.Service) {
@@ -50,7 +50,7 @@ func wantState(t *testing.T, r response, state string) {
 	if p.Type != typeState || p.State != state || !slices.Equal(p.AllowedActions, release.AllowedActions(state)) {
 		t.Errorf("problem = %+v, want type %s, state %s, allowed %v", p, typeState, state, release.AllowedActions(state))
 	}
-	// The extension members are the JSON names PRODUCT.md's clients read.
+	// The extension members are the JSON names the admin API's clients read.
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(r.body, &raw)
 	if raw["state"] == nil || raw["allowed_actions"] == nil {

@@ -14,10 +14,10 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// TestSeed002Flow follows PRODUCT.md's curl tour: login, create a service
+// TestPublishFlow follows the README's curl tour: login, create a service
 // and a route, publish, read versions and history, publish the same version
 // again (409), publish another and roll back.
-func TestSeed002Flow(t *testing.T) {
+func TestPublishFlow(t *testing.T) {
 	a := newTestAPI(t)
 	// Bodies as curl -d sends them: raw JSON text with a form content type.
 	var svc spec.Service

@@ -10,7 +10,7 @@ import (
 )
 
 // syncVersion runs the version a service runs in from_group in to_group too
-// (seed 003); release.Sync validates, records history and audit and ends
+// (sync between groups); release.Sync validates, records history and audit and ends
 // in release.Commit, inside this request's transaction.
 func (c *call) syncVersion() (any, error) {
 	var req release.SyncRequest

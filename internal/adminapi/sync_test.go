@@ -11,8 +11,8 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// seed003Groups creates the seed-001 layout: test and production groups.
-func seed003Groups(a *testAPI) {
+// testAndProductionGroups creates the groups test and production.
+func testAndProductionGroups(a *testAPI) {
 	a.t.Helper()
 	a.mustJSON("POST", "/gateway-groups", `{"name":"test","path_prefix":"/api/gateway/test/{project}"}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/gateway-groups", `{"name":"production","path_prefix":"/api/gateway"}`, http.StatusCreated, nil)
@@ -22,10 +22,10 @@ func nodesOn(port int) map[string]any {
 	return map[string]any{"nodes": []map[string]any{{"host": "127.0.0.1", "port": port}}}
 }
 
-// TestSync is seed 003 over the admin API.
+// TestSync is sync between groups over the admin API.
 func TestSync(t *testing.T) {
 	a := newTestAPI(t)
-	seed003Groups(a)
+	testAndProductionGroups(a)
 	svc := a.createService("petstore")
 	a.mustJSON("POST", "/projects/default/services/petstore/routes", `{"name":"get_pet","paths":["/pet/{id}"],"methods":["GET"]}`, http.StatusCreated, nil)
 	a.mustJSON("POST", "/projects/default/services/petstore/publish",

@@ -26,7 +26,7 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Options configure Run. Zero values take PRODUCT.md's defaults.
+// Options configure Run. Zero values take the documented defaults.
 type Options struct {
 	AdminAddr     string   // default ":9180"
 	GatewayAddr   string   // default ":9080"

@@ -130,7 +130,7 @@ func Run(ctx context.Context, opts Options) error {
 // does not compile is refused and the previous table keeps serving.
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
 	var after int64
-	// Plugin state that must survive reloads (DESIGN.md rule 8).
+	// Plugin state that must survive reloads (plugin state is kept across reloads).
 	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
 		Tokens: oauth2.NewStore()}
 	if deps.Splits == nil {

@@ -311,7 +311,7 @@ func apisixPlugin(m *Migration, where, name string, c map[string]any) (string, m
 		}
 		return name, cfg, true
 	case "hmac-auth":
-		m.note("%s: hmac-auth: APISIX signs a different string than Portico (PRODUCT.md §5); clients must re-sign", where)
+		m.note("%s: hmac-auth: APISIX signs a different string than Portico; clients must re-sign", where)
 		return name, cfg, true
 	case "limit-count", "limit-req":
 		if name == "limit-count" {

@@ -258,7 +258,7 @@ func mapKongPlugin(m *Migration, where, name string, c map[string]any) (string, 
 		m.note("%s: jwt: Portico reads the credential from the `key` claim, Kong from `iss`; reissue tokens or set key_claim_name to key", where)
 		return "jwt-auth", cfg, true
 	case "hmac-auth":
-		m.note("%s: hmac-auth: Kong signs a different string than Portico (PRODUCT.md §5); clients must re-sign", where)
+		m.note("%s: hmac-auth: Kong signs a different string than Portico; clients must re-sign", where)
 		return name, cfg, true
 	case "rate-limiting":
 		for _, w := range []struct {

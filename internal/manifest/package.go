@@ -15,7 +15,7 @@ import (
 )
 
 // A package carries a project's services between installs that cannot see
-// each other (seed 001's 发布至其他项目): a zip of JSON files, one per
+// each other (publishing to another project): a zip of JSON files, one per
 // upstream and per service, plus package.json. It never carries secrets or
 // application credentials.
 const (

@@ -61,7 +61,7 @@ func (im *importer) placeAuth(effective [][]string) {
 	}
 }
 
-// scheme maps one security scheme (PRODUCT.md §5 plugin names).
+// scheme maps one security scheme to its plugin.
 func (im *importer) scheme(ptr string, s *openapi3.SecurityScheme) (mapped, bool) {
 	switch strings.ToLower(s.Type) {
 	case "apikey":
@@ -130,7 +130,7 @@ func (im *importer) apply(dst *spec.Plugins, source, scope string, m mapped) {
 	(*dst)[m.plugin] = m.config
 }
 
-// mockConfig is the mock plugin's configuration (PRODUCT.md §5).
+// mockConfig is the mock plugin's configuration.
 type mockConfig struct {
 	Status  int               `json:"status,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`

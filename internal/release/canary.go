@@ -170,7 +170,7 @@ func CancelCanary(ctx context.Context, tx store.Tx, actor, project, service, id,
 	return c, nil
 }
 
-// PromoteCanary is seed 000's 全量发布: the target becomes what the group
+// PromoteCanary is the canary's full release (全量发布): the target becomes what the group
 // runs. A version target runs that version; an upstream target is recorded
 // as a new version of the running service (req.Version, or the next patch
 // version) with the target's upstream. The task is completed and frozen.

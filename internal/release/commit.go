@@ -12,7 +12,7 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Commit is the one way a change reaches gateways (DESIGN.md rule 6): it
+// Commit is the one way a change reaches gateways: it
 // refuses routes that collide with another service's (a *ConflictError,
 // 409), compiles the group's new snapshot with the gateway's own compiler,
 // bumps the group's revision and records the release history and audit

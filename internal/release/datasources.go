@@ -12,7 +12,7 @@ import (
 )
 
 // mapDataSources records, for a service in a group, which data source of
-// the project stands in for which (seed 001: the test and the production
+// the project stands in for which (the test and the production
 // database). Keys and values are ids or names of the project's data
 // sources; values are stored as ids. nil leaves the group's map as it is;
 // an empty map clears it. Unknown names are spec.FieldErrors, all listed.

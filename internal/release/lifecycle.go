@@ -15,7 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Lifecycle actions of a service (PRODUCT.md §3). Edit and delete are not
+// Lifecycle actions of a service (the publishing lifecycle). Edit and delete are not
 // release actions (they change the template, not what runs) but the state
 // table governs them too.
 const (
@@ -32,7 +32,7 @@ const (
 // Actions lists every lifecycle action in the order allowed_actions uses.
 var Actions = []string{ActionEdit, ActionSubmit, ActionWithdraw, ActionPublish, ActionRepublish, ActionDisable, ActionEnable, ActionDelete}
 
-// stateTable is PRODUCT.md §3's table: what each state allows.
+// stateTable is the publishing lifecycle's table: what each state allows.
 var stateTable = map[string][]string{
 	spec.StateDraft:     {ActionEdit, ActionSubmit, ActionDelete},
 	spec.StateSubmitted: {ActionEdit, ActionWithdraw, ActionPublish},

@@ -15,7 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// stageEnv is newEnv with the seed-001 stages on the default project: test
+// stageEnv is newEnv with the test and production stages on the default project: test
 // group "test" and production group "production" (or, with same, both
 // "default").
 func stageEnv(t *testing.T, same bool) *env {
@@ -239,9 +239,9 @@ func TestLifecycleEditAndDelete(t *testing.T) {
 	}
 }
 
-// TestLifecycleSeed001 walks seed 001 on separate groups: the versions, the
+// TestLifecycleOnSeparateGroups walks the publishing lifecycle on separate groups: the versions, the
 // upstreams and the restored deployment are exactly the ones expected.
-func TestLifecycleSeed001(t *testing.T) {
+func TestLifecycleOnSeparateGroups(t *testing.T) {
 	e := stageEnv(t, false)
 	svc := e.service(spec.Service{Name: "user", Path: "/user/active", Upstream: nodes("10.0.0.1"), State: spec.StateDraft},
 		spec.Route{Name: "user_info"})

@@ -9,7 +9,7 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// SyncRequest is the body of POST …/sync (seed 003).
+// SyncRequest is the body of POST …/sync (sync between groups).
 type SyncRequest struct {
 	FromGroup string `json:"from_group"`
 	ToGroup   string `json:"to_group"`

@@ -21,7 +21,7 @@ func (e *env) sync(service string, req release.SyncRequest) (spec.Deployment, er
 	return d, err
 }
 
-// TestSync is seed 003: the version running in test runs in default too,
+// TestSync: the version running in test runs in default too,
 // with the same version string and the target's own nodes.
 func TestSync(t *testing.T) {
 	e := newEnv(t)

@@ -10,7 +10,7 @@ import (
 // client id) may hold: it travels in headers, query strings and Basic auth.
 var credIDRe = regexp.MustCompile(`^[!-+\--9;-~]{1,128}$`)
 
-// Credential types (PRODUCT.md §5): each is also the name of the gateway
+// Credential types: each is also the name of the gateway
 // plugin that accepts it.
 const (
 	CredKeyAuth   = "key-auth"
@@ -34,7 +34,7 @@ const (
 )
 
 // Application is a consumer: it holds credentials. Owned by a project (the
-// project's "call credentials", seed 004: admitted to every service of the
+// project's "call credentials": admitted to every service of the
 // project, or only to Services when given) or by a user (admitted to the
 // services it subscribes to).
 type Application struct {
@@ -47,7 +47,7 @@ type Application struct {
 	// the server from the caller.
 	Owner string `json:"owner,omitempty"`
 	// Services, for a project-owned application, narrows admission to
-	// these service ids of the project (seed 004's per-service credentials).
+	// these service ids of the project (per-service credentials).
 	Services  []string  `json:"services,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`

@@ -7,7 +7,7 @@ import (
 )
 
 // CanaryRoute is a running canary release of a deployed service
-// (PRODUCT.md §2): a share of its traffic, and every request a rule
+// : a share of its traffic, and every request a rule
 // matches, goes to Target instead of the service's upstream. A target
 // version is resolved by the control plane into its upstream, so the data
 // plane only ever sees an upstream.

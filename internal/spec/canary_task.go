@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Canary task states (PRODUCT.md §2).
+// Canary task states.
 const (
 	CanaryRunning   = "running"
 	CanaryCancelled = "cancelled"
@@ -13,7 +13,7 @@ const (
 )
 
 // Canary is a canary release task of one service in one gateway group
-// (seed 000's 灰度发布): while it runs, Weight % of the service's traffic,
+// (a canary release, 灰度发布): while it runs, Weight % of the service's traffic,
 // and every request a rule matches, goes to Target. Cancel sends all of it
 // back; promote makes the target what the group runs.
 type Canary struct {

@@ -12,7 +12,7 @@ func TestCanaryValidate(t *testing.T) {
 		canary CanaryRoute
 		want   string // sorted, comma-joined bad fields; "" = valid
 	}{
-		{"seed 000: 10% of one route", CanaryRoute{Weight: 10, Routes: []string{"create_product"}, Target: target}, ""},
+		{"10% of one route", CanaryRoute{Weight: 10, Routes: []string{"create_product"}, Target: target}, ""},
 		{"weight 0 and 100", CanaryRoute{Weight: 0, Target: target}, ""},
 		{"weight 100", CanaryRoute{Weight: 100, Target: target}, ""},
 		{"registered API target", CanaryRoute{Weight: 5, Target: Upstream{URL: "https://api.example.com/v2"}}, ""},

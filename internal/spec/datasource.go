@@ -13,7 +13,7 @@ const (
 	DataSourceMySQL    = "mysql"
 )
 
-// DataSource is a database registered in a project (seed 001 "数据源中心"):
+// DataSource is a database registered in a project (the data source centre):
 // what sql backends of its routes query. The password is write-only: the
 // store keeps it sealed (credential.Keyring, the data source id as
 // associated data) and the admin API never answers it.
@@ -123,7 +123,7 @@ func (d DataSource) Redacted() DataSource {
 	return d
 }
 
-// SQLBackend is the definition of a generated data API (PRODUCT.md §2): a
+// SQLBackend is the definition of a generated data API: a
 // data source plus either a wizard definition (Table, Columns, Filters,
 // Order, page sizes) or a script (SQL with :name parameters declared in
 // Params). It is embedded in Backend, so its fields sit beside "type".

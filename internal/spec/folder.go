@@ -6,11 +6,11 @@ import (
 )
 
 // DefaultPath as a service's path means "the default path of its catalog
-// folder" (seed 001 "默认值"): the folder's path, read when the URL is
+// folder" ("默认值"): the folder's path, read when the URL is
 // composed, so changing a folder's path moves its services' URLs.
 const DefaultPath = "default"
 
-// Folder is a catalog folder of a project (seed 001 "目录"). Folders form a
+// Folder is a catalog folder of a project ("目录"). Folders form a
 // tree through ParentID; Path is the folder's own default API path of at
 // most two segments ("/user" or "/user/basic"), never concatenated from the
 // parent folders' paths.

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Lifecycle states of a service (PRODUCT.md §3).
+// Lifecycle states of a service (the publishing lifecycle).
 const (
 	StateDraft     = "draft"
 	StateSubmitted = "submitted"
@@ -108,7 +108,7 @@ type Upstream struct {
 	Retries      *int       `json:"retries,omitempty"`   // default: one retry on another node for idempotent requests
 	PassHost     string     `json:"pass_host,omitempty"` // pass (default) | node | rewrite
 	UpstreamHost string     `json:"upstream_host,omitempty"`
-	// URL registers a third-party API (seed 001): "https://host[:port]/base"
+	// URL registers a third-party API: "https://host[:port]/base"
 	// instead of nodes. The backend's address stays hidden from callers
 	// (Location rewritten, identifying headers dropped) and the target's own
 	// Host is sent unless pass_host says otherwise.
@@ -131,7 +131,7 @@ type Backend struct {
 	Method  string   `json:"method,omitempty"` // backend method, when it differs
 	Timeout *Timeout `json:"timeout,omitempty"`
 	// SQLBackend holds a "sql" backend's definition (datasource.go); its
-	// fields sit beside type, as PRODUCT.md §2 shows them.
+	// fields sit beside type, as the admin API shows them.
 	*SQLBackend
 }
 
@@ -175,7 +175,7 @@ type Service struct {
 	UpstreamID  string            `json:"upstream_id,omitempty"`
 	Upstream    *Upstream         `json:"upstream,omitempty"` // inline upstream of the template
 	State       string            `json:"state,omitempty"`
-	// AllowedActions is what the lifecycle state allows (PRODUCT.md §3);
+	// AllowedActions is what the lifecycle state allows;
 	// filled by the admin API when it answers, never stored.
 	AllowedActions []string `json:"allowed_actions,omitempty"`
 	Routes         []Route  `json:"routes,omitempty"`

@@ -48,7 +48,7 @@ var (
 	// Names of services and upstreams: readable, no control characters.
 	nameRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$`)
 	// Route names end up in URLs (/{name}): letters, digits, underscore and,
-	// because the seed-002 tour names its route getting-started-anything, hyphen.
+	// because the README's quick tour names its route getting-started-anything, hyphen.
 	routeNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$`)
 	versionRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
 	hostRe      = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)

@@ -27,7 +27,7 @@ func TestRouteValidate(t *testing.T) {
 		route Route
 		want  string // sorted, comma-joined bad fields; "" = valid
 	}{
-		{"seed 002 route", Route{Name: "getting-started-anything", Paths: []string{"/anything/*"}, Methods: []string{"GET"}}, ""},
+		{"quick tour route", Route{Name: "getting-started-anything", Paths: []string{"/anything/*"}, Methods: []string{"GET"}}, ""},
 		{"params and no paths", Route{Name: "get_pet", Paths: []string{"/pets/{id}", "/users/:uid/x"}}, ""},
 		{"no paths answers on /name", Route{Name: "list_users"}, ""},
 		{"empty name", Route{Name: ""}, "name"},

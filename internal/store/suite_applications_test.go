@@ -67,10 +67,10 @@ func testApplications(t *testing.T, s store.Store) {
 				t.Errorf("list q=MY: total %d, want 2", total)
 			}
 			upd := projApp
-			upd.Description, upd.Services = "seed 004", []string{"s1"}
+			upd.Description, upd.Services = "call credentials", []string{"s1"}
 			wantErr(t, "UpdateApplication", tx.UpdateApplication(ctx, &upd), nil)
 			got, _ = tx.GetApplication(ctx, projApp.ID)
-			if got.Description != "seed 004" || !slices.Equal(got.Services, []string{"s1"}) {
+			if got.Description != "call credentials" || !slices.Equal(got.Services, []string{"s1"}) {
 				t.Errorf("after update: %+v", got)
 			}
 			upd.Services = nil

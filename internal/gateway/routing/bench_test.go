@@ -62,7 +62,7 @@ func BenchmarkTableLookup(b *testing.B) {
 	}
 }
 
-// The hot path's promise (DESIGN.md): a hit allocates nothing, at any size.
+// The hot path's promise: a hit allocates nothing, at any size.
 func TestTableLookupHitsDoNotAllocate(t *testing.T) {
 	for _, n := range []int{10, 10000} {
 		tbl := benchTable(t, n)

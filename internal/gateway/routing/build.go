@@ -51,7 +51,7 @@ type Deps struct {
 // Validate compiles snap without any I/O and returns the problems a gateway
 // would refuse it for: spec.FieldErrors naming each bad plugin config or
 // conflicting route. The control plane calls it before it commits a change
-// (DESIGN.md rule 7), so a gateway never receives a snapshot it refuses.
+// , so a gateway never receives a snapshot it refuses.
 func Validate(snap *spec.Snapshot) error {
 	_, err := Build(snap, Deps{})
 	return err

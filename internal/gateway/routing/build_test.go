@@ -11,7 +11,7 @@ import (
 
 // goldenSnapshot is one gateway serving two groups: "test" with a per-project
 // prefix and "prod" without a prefix. Its lookup table below is the
-// behaviour of PRODUCT.md §5 in one place.
+// behaviour of the gateway's plugins in one place.
 func goldenSnapshot() *spec.Snapshot {
 	return snapshot(
 		group("test", "/t/{project}",

@@ -25,7 +25,7 @@ var tokenRouteInfo = plugin.RouteInfo{ServiceName: "oauth2", RouteName: "token"}
 
 // addTokenEndpoint serves the build's token endpoint at oauth2.TokenPath
 // (GET and POST, any host) when some route runs the oauth2 plugin; a
-// gateway without one has no such route (DESIGN.md rule 5). It is an
+// gateway without one has no such route. It is an
 // ordinary table entry, so plain requests pay nothing for it. A route of
 // the configuration claiming the same path keeps it (it was added first):
 // the endpoint must never make a snapshot fail. It returns the number of

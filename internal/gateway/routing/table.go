@@ -22,7 +22,7 @@ type Table struct {
 // Route is one compiled route: everything a request needs, built once.
 type Route struct {
 	Info     plugin.RouteInfo
-	Request  []plugin.RequestFilter  // in PRODUCT.md §5 order
+	Request  []plugin.RequestFilter  // in the documented plugin order
 	Response []plugin.ResponseFilter // run on the backend's response
 	// Upstream is the current (stable) side; Pick chooses between it and a
 	// canary's target.

@@ -18,7 +18,7 @@ import (
 )
 
 // TestTrafficPluginOrder: the traffic plugins of one route run in
-// PRODUCT.md §5's order — IP restriction, CORS (before authentication: a
+// the documented plugin order — IP restriction, CORS (before authentication: a
 // preflight has no credentials), rate limits, transformation, the mock
 // backend last — and response-transformer on the answer.
 func TestTrafficPluginOrder(t *testing.T) {

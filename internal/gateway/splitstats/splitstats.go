@@ -2,7 +2,7 @@
 // releases): for each side, requests, errors and latencies over the last
 // 15 minutes (window.Ring). A Split lives in a Registry keyed by the
 // canary's id, outside the compiled routing table, so a weight change (a
-// new table) keeps the figures (DESIGN.md rule 8).
+// new table) keeps the figures.
 package splitstats
 
 import (

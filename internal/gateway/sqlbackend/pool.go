@@ -102,8 +102,8 @@ func (p *Pool) observe(d time.Duration, failed bool) {
 	}
 }
 
-// Registry keeps the pools of a gateway across config revisions (DESIGN.md
-// rule 8), keyed by data source id and a hash of its configuration: a
+// Registry keeps the pools of a gateway across config revisions,
+// keyed by data source id and a hash of its configuration: a
 // reload with the same data source keeps its connections; a changed one
 // gets a new pool and the old closes once its requests are done.
 type Registry struct {

@@ -1,4 +1,4 @@
--- The publishing lifecycle (PRODUCT.md §3).
+-- The publishing lifecycle.
 --
 -- parked_deployments keeps what a service ran in each gateway group when a
 -- lifecycle "disable" took it off, so "enable" restores exactly that version

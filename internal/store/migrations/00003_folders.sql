@@ -1,4 +1,4 @@
--- Catalog folders of a project (seed 001 "目录"): a tree through parent_id;
+-- Catalog folders of a project ("目录"): a tree through parent_id;
 -- path is the folder's own default API path (at most two segments, never
 -- joined with the parents' paths). A service may sit in one folder.
 -- Independent of 00002: only 00001's tables are referred to.

@@ -1,4 +1,4 @@
--- Registered third-party APIs (seed 001 "注册API"): an upstream may be given
+-- Registered third-party APIs ("注册API"): an upstream may be given
 -- as a URL instead of nodes, and an https upstream's certificate check may
 -- be turned off. Independent of 00002 and 00003.
 

@@ -1,4 +1,4 @@
--- Canary release tasks (PRODUCT.md §2, seed 000's 灰度发布).
+-- Canary release tasks (灰度发布).
 --
 -- At most one running task per service and group: a partial unique index,
 -- which SQLite and PostgreSQL both enforce. The task's settings (target,

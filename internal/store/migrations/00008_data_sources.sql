@@ -3,7 +3,7 @@
 -- source without its password; sealed is the password encrypted with the
 -- control plane's key (credential.Keyring, the id as associated data).
 -- data_source_maps: per group and service, which data source stands in for
--- which (publish/sync to test and production databases, seed 001).
+-- which (publish/sync to test and production databases).
 
 -- +goose Up
 CREATE TABLE data_sources (

@@ -82,7 +82,7 @@ func testOAuth2(t *testing.T, s *suite) {
 
 	get, _ := http.NewRequest(http.MethodGet, g.URL+"/oauth2/token?"+form.Encode(), nil)
 	if status, a := token(get); status != 200 || a["access_token"] == "" || a["access_token"] == tok {
-		t.Errorf("GET query (seed 004): %d %v", status, a)
+		t.Errorf("GET query: %d %v", status, a)
 	}
 	form.Set("client_secret", "wrong")
 	bad, _ := http.NewRequest(http.MethodPost, g.URL+"/oauth2/token", strings.NewReader(form.Encode()))

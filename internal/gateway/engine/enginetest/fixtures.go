@@ -134,7 +134,7 @@ func Get(t testing.TB, url string) (*http.Response, []byte) {
 }
 
 // GatewayError is the JSON body of every error the gateway answers itself
-// (PRODUCT.md §5).
+// .
 type GatewayError struct {
 	Error struct {
 		Code    string `json:"code"`

@@ -15,8 +15,8 @@ var registeredTests = []conformanceTest{
 	{name: "RegisteredAPI", fn: testRegisteredAPI},
 }
 
-// testRegisteredAPI: an upstream given as a third-party URL (seed 001's
-// registered API) gets the base path in front, its own Host, a checked
+// testRegisteredAPI: an upstream given as a third-party URL (a registered
+// API) gets the base path in front, its own Host, a checked
 // certificate unless tls_verify is false, and callers never see its
 // address: Location points back through the gateway, Server is dropped.
 func testRegisteredAPI(t *testing.T, s *suite) {

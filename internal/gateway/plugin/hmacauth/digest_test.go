@@ -122,7 +122,7 @@ func TestBodyDigestConfig(t *testing.T) {
 
 // TestBodyDigestDefault: a request with a body must sign its digest unless
 // the route says validate_request_body: false; a request without one signs
-// as seed 004's script does.
+// as the documented script does.
 func TestBodyDigestDefault(t *testing.T) {
 	off := false
 	const body = `{"city":"paris"}`

@@ -1,6 +1,6 @@
 // Package hmacauth admits requests signed with an application's HMAC
-// secret, exactly as PRODUCT.md §5 and seed 004's Postman pre-request
-// script do it:
+// secret, exactly as the documented Postman pre-request script signs
+// it:
 //
 //	signing string = method "\n" path "\n" query "\n" access key "\n"
 //	                 Date "\n" { signed header name ":" value "\n" }

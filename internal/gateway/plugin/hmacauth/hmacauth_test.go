@@ -15,18 +15,18 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// The seed-004 credential, as its Postman script names it.
+// The documented credential, as its Postman script names it.
 const (
 	seedKey    = "2e4d0bbad47e3b5e3a0c"
 	seedSecret = "815ba6d666d58ef1e79b"
 )
 
 func index() *consumer.Index {
-	return consumer.New([]spec.Consumer{{ID: "app-1", Name: "seed004", ProjectID: "p1",
+	return consumer.New([]spec.Consumer{{ID: "app-1", Name: "caller", ProjectID: "p1",
 		Credentials: []spec.ConsumerCredential{{ID: "c1", Type: spec.CredHMACAuth, Key: seedKey, Secret: seedSecret}}}})
 }
 
-// postman signs like seed 004's pre-request script, written independently
+// postman signs like the documented pre-request script, written independently
 // of the code under test.
 func postman(secret, method, path, query, key, date, signedHeadersString string) string {
 	s := method + "\n" + path + "\n" + query + "\n" + key + "\n" + date + "\n" + signedHeadersString
@@ -63,7 +63,7 @@ func seedRequest(now time.Time, query string) req {
 	}}
 }
 
-func TestSeed004Script(t *testing.T) {
+func TestPostmanScript(t *testing.T) {
 	now := time.Now()
 	f, _ := New(Config{}, index())
 	f.seen = newReplayGuard(64)

@@ -1,5 +1,5 @@
 // Package keyauth admits requests that carry an application's API key in a
-// header or a query parameter (PRODUCT.md §5 key-auth). The key is checked
+// header or a query parameter. The key is checked
 // by its SHA-256 against the consumer index and never reaches the upstream.
 package keyauth
 

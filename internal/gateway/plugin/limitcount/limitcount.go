@@ -2,7 +2,7 @@
 // time window per key (consumer, client address, route or a header), with
 // X-RateLimit-* headers and 429 + Retry-After past the limit. Counters live
 // in a Registry the gateway keeps across config reloads, so publishing does
-// not reset anyone's quota (DESIGN.md rule 8).
+// not reset anyone's quota.
 package limitcount
 
 import (
@@ -21,7 +21,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
 
-// Config is the plugin configuration (PRODUCT.md §5).
+// Config is the plugin configuration.
 type Config struct {
 	Count      int64   `json:"count"`
 	TimeWindow float64 `json:"time_window"` // seconds

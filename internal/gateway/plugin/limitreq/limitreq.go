@@ -19,7 +19,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
 
-// Config is the plugin configuration (PRODUCT.md §5).
+// Config is the plugin configuration.
 type Config struct {
 	Rate  float64 `json:"rate"`  // requests per second
 	Burst float64 `json:"burst"` // requests over the rate absorbed

@@ -1,5 +1,5 @@
 // Package mock is the mock plugin: the route answers a fixed status,
-// headers and body itself, without calling an upstream (seed 004's "Mock"
+// headers and body itself, without calling an upstream (the "Mock"
 // backend, for APIs designed before their backend exists).
 package mock
 

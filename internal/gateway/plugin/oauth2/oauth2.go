@@ -1,5 +1,4 @@
-// Package oauth2 is OAuth 2.0 client credentials on the gateway (PRODUCT.md
-// §5, seed 004): the token endpoint (Endpoint, served at TokenPath) issues
+// Package oauth2 is OAuth 2.0 client credentials on the gateway: the token endpoint (Endpoint, served at TokenPath) issues
 // opaque bearer tokens to an application's oauth2 credential, and the
 // oauth2 plugin (Filter) admits requests that carry one.
 //

@@ -101,7 +101,7 @@ func TestTokenEndpoint(t *testing.T) {
 	}{
 		{"form", "POST", map[string]string{"Content-Type": form}, "", "grant_type=client_credentials&client_id=client-1&client_secret=secret-1", 200, "", false},
 		{"basic", "POST", map[string]string{"Content-Type": form, "Authorization": basic("client-1", "secret-1")}, "", "grant_type=client_credentials", 200, "", false},
-		{"seed 004 GET", "GET", nil, "grant_type=client_credentials&client_id=client-1&client_secret=secret-1", "", 200, "", false},
+		{"GET with query", "GET", nil, "grant_type=client_credentials&client_id=client-1&client_secret=secret-1", "", 200, "", false},
 		{"wrong secret", "POST", map[string]string{"Content-Type": form}, "", "grant_type=client_credentials&client_id=client-1&client_secret=nope", 401, "invalid_client", false},
 		{"wrong secret basic", "POST", map[string]string{"Content-Type": form, "Authorization": basic("client-1", "nope")}, "", "grant_type=client_credentials", 401, "invalid_client", true},
 		{"unknown client", "GET", nil, "grant_type=client_credentials&client_id=who&client_secret=secret-1", "", 401, "invalid_client", false},

@@ -50,7 +50,7 @@ const maxField = 256
 
 // ParseTokenRequest reads a token request. A POST carries its parameters
 // in an application/x-www-form-urlencoded body (its query is ignored: RFC
-// 6749 forbids secrets in the URI); a GET (seed 004's clients) carries
+// 6749 forbids secrets in the URI); a GET (as some clients send it) carries
 // them in the query. The client authenticates with client_id and
 // client_secret parameters or with HTTP Basic, not both. It never panics
 // on any input.

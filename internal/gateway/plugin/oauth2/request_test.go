@@ -25,7 +25,7 @@ func TestParseTokenRequest(t *testing.T) {
 		{name: "basic", method: "POST", ctype: form, authz: basic("c%3A1", "s+1"), body: "grant_type=client_credentials", wantID: "c:1", wantSecret: "s 1", wantBasic: true},
 		{name: "basic unencoded", method: "POST", ctype: form, authz: basic("c1", "s%zz"), body: "grant_type=client_credentials", wantID: "c1", wantSecret: "s%zz", wantBasic: true},
 		{name: "basic with same client_id", method: "POST", ctype: form, authz: basic("c1", "s1"), body: "grant_type=client_credentials&client_id=c1", wantID: "c1", wantSecret: "s1", wantBasic: true},
-		{name: "seed 004 GET query", method: "GET", query: "grant_type=client_credentials&client_id=c1&client_secret=s1", wantID: "c1", wantSecret: "s1"},
+		{name: "GET query", method: "GET", query: "grant_type=client_credentials&client_id=c1&client_secret=s1", wantID: "c1", wantSecret: "s1"},
 		{name: "POST ignores the query", method: "POST", ctype: form, query: "client_secret=s1", body: "grant_type=client_credentials&client_id=c1", wantCode: "invalid_client"},
 		{name: "json body", method: "POST", ctype: "application/json", body: `{"grant_type":"client_credentials"}`, wantCode: "invalid_request"},
 		{name: "no content type", method: "POST", body: "grant_type=client_credentials", wantCode: "invalid_request"},

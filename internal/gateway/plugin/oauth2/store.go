@@ -9,7 +9,7 @@ import (
 )
 
 // Store keeps the access tokens a gateway issued, with their expiry. It is
-// long-lived (DESIGN.md rule 8): routing.Deps carries one Store across
+// long-lived: routing.Deps carries one Store across
 // every reload, so a new configuration revision does not log clients out.
 // Whether a token still works is decided against the current revision's
 // consumer index (Filter): a revoked credential's tokens stop working with
