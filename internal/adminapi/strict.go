@@ -196,43 +196,126 @@ func fieldName(path string) string {
 	return path
 }
 
-// jsonFields maps the member names encoding/json uses for struct t to the
-// field types; members of embedded structs are promoted unless a shallower
-// field has the name.
+// jsonFields maps the member names of struct t to the field types, as
+// structFields lists them.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
-	var embedded []reflect.Type
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				embedded = append(embedded, ft)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	for _, et := range embedded {
-		for n, ft := range jsonFields(et) {
-			if _, ok := out[n]; !ok {
-				out[n] = ft
-			}
-		}
+	for _, f := range structFields(t) {
+		out[f.name] = f.typ
 	}
 	return out
+}
+
+// jsonField is one member of a struct's JSON object.
+type jsonField struct {
+	name  string
+	typ   reflect.Type
+	owner reflect.Type // the struct declaring the field: an embedded one for promoted members
+	omit  bool         // omitempty or omitzero: left out when zero
+}
+
+// internalFields are members a type carries in JSON elsewhere that are not
+// part of the admin API: a data source's sealed and opened password travel
+// in the snapshots sent to gateways, so their tags stay, but a client may
+// neither send them nor find them in the OpenAPI document.
+var internalFields = map[reflect.Type][]string{
+	reflect.TypeFor[spec.DataSource](): {"sealed", "secret"},
+}
+
+// structFields lists the members encoding/json reads and writes for struct
+// t, in its order, members of embedded structs in place; internalFields
+// are left out. It is the one walk of a struct's JSON shape: the strict
+// decoder accepts exactly these members and the OpenAPI schema describes
+// exactly these, so the two cannot disagree. Name conflicts are settled
+// like encoding/json does: the shallowest field wins, at equal depth a
+// tagged one, and otherwise the name is dropped.
+func structFields(t reflect.Type) []jsonField {
+	type candidate struct {
+		jsonField
+		depth  int
+		tagged bool
+	}
+	var all []candidate
+	var walk func(t reflect.Type, depth int, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, depth int, seen map[reflect.Type]bool) {
+		hidden := set(internalFields[t])
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if f.Anonymous {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if name == "" && ft.Kind() == reflect.Struct {
+					if !seen[ft] { // a type embedded twice on one path: encoding/json stops too
+						seen[ft] = true
+						walk(ft, depth+1, seen)
+						delete(seen, ft)
+					}
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			tagged := name != ""
+			if !tagged {
+				name = f.Name
+			}
+			if hidden[name] {
+				continue
+			}
+			omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+			all = append(all, candidate{jsonField{name, f.Type, t, omit}, depth, tagged})
+		}
+	}
+	walk(t, 0, map[reflect.Type]bool{t: true})
+
+	byName := map[string][]int{}
+	for i, c := range all {
+		byName[c.name] = append(byName[c.name], i)
+	}
+	var out []jsonField
+	for i, c := range all {
+		rivals := byName[c.name]
+		if len(rivals) > 1 && !dominant(i, rivals, func(j int) (int, bool) { return all[j].depth, all[j].tagged }) {
+			continue
+		}
+		out = append(out, c.jsonField)
+	}
+	return out
+}
+
+// dominant says whether candidate i wins its name among rivals: it is the
+// only shallowest one, or the only tagged one among the shallowest.
+func dominant(i int, rivals []int, rank func(int) (depth int, tagged bool)) bool {
+	minDepth := -1
+	for _, j := range rivals {
+		if d, _ := rank(j); minDepth < 0 || d < minDepth {
+			minDepth = d
+		}
+	}
+	var shallow, tagged []int
+	for _, j := range rivals {
+		d, tg := rank(j)
+		if d != minDepth {
+			continue
+		}
+		shallow = append(shallow, j)
+		if tg {
+			tagged = append(tagged, j)
+		}
+	}
+	switch {
+	case len(shallow) == 1:
+		return shallow[0] == i
+	case len(tagged) == 1:
+		return tagged[0] == i
+	}
+	return false
 }

@@ -18,7 +18,8 @@ type endpoint struct {
 	req     any      // zero value of the request body type; nil: no body
 	resp    any      // zero value of the answer type (the item type when list is set); nil: no body
 	list    bool     // the answer is {items: [resp], total}
-	query   []string // query parameters (see queryParams)
+	query   []string // query parameters the handler reads (names of queryParams)
+	search  string   // what ?q= matches when query holds "q" (default: the name)
 	status  int      // success status
 	public  bool     // no bearer token needed
 	openapi bool     // serves the OpenAPI document itself
@@ -26,6 +27,56 @@ type endpoint struct {
 }
 
 var listParams = []string{"page", "page_size", "q"}
+
+// queryParams describes every query parameter a handler reads, once; the
+// rows above name them. The OpenAPI document is built from these entries,
+// so a name missing here is a parameter the document cannot describe
+// (openapi_test.go checks every name a handler reads is listed here).
+var queryParams = map[string]queryParam{
+	"page":        {schema: obj{"type": "integer", "minimum": 1, "maximum": maxPage, "default": 1}, desc: "1-based page number"},
+	"page_size":   {schema: obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}, desc: "items per page"},
+	"q":           {schema: obj{"type": "string"}, desc: "only items whose %s contains this text (case-insensitive)"},
+	"group":       {schema: obj{"type": "string"}, desc: "only this gateway group"},
+	"state":       {schema: obj{"type": "string", "enum": []any{spec.CanaryRunning, spec.CanaryCancelled, spec.CanaryCompleted}}, desc: "only canary tasks in this state"},
+	"confirm":     {schema: obj{"type": "boolean", "default": false}, desc: "true: do it even though it moves the URLs of running services (otherwise 409 with the list)"},
+	"project":     {schema: obj{"type": "string"}, desc: "only this project (for the catalog: the project, when several list a service of that name)"},
+	"application": {schema: obj{"type": "string"}, desc: "only subscriptions of this application id"},
+	"service":     {schema: obj{"type": "string"}, desc: "a service id or name: for subscriptions, only those to this service; for an OpenAPI import, the service to update in place (default: the one named like the document's title)"},
+	"dry_run":     {schema: obj{"type": "boolean", "default": false}, desc: "true: run everything in a transaction that is rolled back and answer what would happen (the same refusals as the real run)"},
+	"mock":        {schema: obj{"type": "boolean", "default": false}, desc: "true: turn the document's response examples into mock plugins on the imported routes"},
+	"prune":       {schema: obj{"type": "boolean", "default": false}, desc: "true: remove the services and upstreams of the project that the document does not name"},
+	"format":      {schema: obj{"type": "string", "enum": []any{"json", "yaml"}}, desc: "answer format; without it the Accept header decides (declarative configuration: YAML unless json)"},
+	"window":      {schema: obj{"type": "string", "default": "15m", "examples": []any{"1m", "5m", "15m"}}, desc: "a Go duration from 1m to 15m: how far back the figures reach"},
+	"upstream":    {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's upstream SOURCE becomes the project's upstream TARGET (with a raw zip body; a multipart mapping part says the same)", explode: true},
+	"data_source": {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's data source SOURCE becomes the project's data source TARGET", explode: true},
+}
+
+// queryParam is the type and meaning of one query parameter.
+type queryParam struct {
+	schema  obj
+	desc    string // for "q", a format taking what it matches
+	explode bool   // repeatable: ?x=a&x=b
+}
+
+// pathParams describes the path parameters by the collection they pick
+// from (the segment before them): {c} is a credential under /credentials
+// and a canary task under /canary.
+var pathParams = map[string]string{
+	"users":          "user name",
+	"projects":       "project id",
+	"gateway-groups": "gateway group name",
+	"upstreams":      "upstream id or name",
+	"data-sources":   "data source id or name",
+	"folders":        "catalog folder id",
+	"services":       "service id or name",
+	"routes":         "route id or name",
+	"versions":       "version string (such as 1.0.2)",
+	"canary":         "canary task id",
+	"catalog":        "published service id or name",
+	"applications":   "application id",
+	"credentials":    "credential id",
+	"subscriptions":  "subscription id",
+}
 
 func (s *server) endpoints() []endpoint {
 	const (
@@ -61,7 +112,7 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch); a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).patchGroup},
 		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group; a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).putGroup},
 		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs and no project stage points", status: nc, handle: (*call).deleteGroup},
-		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, status: ok, handle: (*call).groupServices},
+		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
 
 		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},
 		{method: "POST", path: P + "/upstreams", tag: "upstreams", summary: "Create an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: cr, handle: (*call).createUpstream},
@@ -103,9 +154,9 @@ func (s *server) endpoints() []endpoint {
 		{method: "DELETE", path: R, tag: "routes", summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
 
 		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, status: cr, handle: (*call).publish},
-		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target (seed 003); only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, status: ok, handle: (*call).syncVersion},
+		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target; only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, status: ok, handle: (*call).syncVersion},
 		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: spec.Deployment{}, status: ok, handle: (*call).rollback},
-		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, status: ok, handle: (*call).listVersions},
+		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, search: "version string", status: ok, handle: (*call).listVersions},
 		{method: "GET", path: S + "/versions/{v}", tag: "publishing", summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
 		{method: "GET", path: S + "/history", tag: "publishing", summary: "Release history (newest first)", resp: spec.HistoryEvent{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
 
@@ -122,10 +173,10 @@ func (s *server) endpoints() []endpoint {
 		{method: "POST", path: S + "/actions/republish", tag: "lifecycle", summary: "Republish: replace production's version with the one now in the test group (published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionRepublish)},
 		{method: "POST", path: S + "/actions/disable", tag: "lifecycle", summary: "Disable: take the service off production and test, hide it from the catalog, remember what ran (published → disabled)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionDisable)},
 		{method: "POST", path: S + "/actions/enable", tag: "lifecycle", summary: "Enable: restore exactly what ran before disable (disabled → published)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionEnable)},
-		{method: "POST", path: S + "/debug", tag: "observability", summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (seed 004's Debug tab)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
+		{method: "POST", path: S + "/debug", tag: "observability", summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (what the console's Debug tab shows)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
 		{method: "GET", path: S + "/stats", tag: "observability", summary: "Requests, 5xx errors and latency p50/p99 of the service in a gateway group (default: production group) over window (1m–15m, default 15m), in about 30 points", resp: statsResponse{}, query: []string{"group", "window"}, status: ok, handle: (*call).serviceStats},
-		{method: "GET", path: G + "/history", tag: "gateway groups", summary: "Release history of a gateway group (newest first)", resp: spec.HistoryEvent{}, list: true, query: listParams, status: ok, handle: (*call).groupHistory},
-		{method: "GET", path: "/catalog", tag: "catalog", summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, status: ok, handle: (*call).listCatalog},
+		{method: "GET", path: G + "/history", tag: "gateway groups", summary: "Release history of a gateway group (newest first)", resp: spec.HistoryEvent{}, list: true, query: listParams, search: "action, version or service id", status: ok, handle: (*call).groupHistory},
+		{method: "GET", path: "/catalog", tag: "catalog", summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, search: "name or description", status: ok, handle: (*call).listCatalog},
 		{method: "GET", path: "/catalog/{service}", tag: "catalog", summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
 
 		{method: "GET", path: "/applications", tag: "applications", summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
@@ -151,6 +202,6 @@ func (s *server) endpoints() []endpoint {
 		{method: "POST", path: P + "/export", tag: "packages", summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
 		{method: "POST", path: P + "/import", tag: "packages", summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, query: packageQuery, status: ok, handle: (*call).importPackage},
 
-		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, status: ok, handle: (*call).auditEvents},
+		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
 	}
 }
