@@ -33,12 +33,12 @@ test-short:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/routing/ ./internal/gateway/engine/...
 
-# Acceptance (issue 8): importing a 1 000-operation OpenAPI document takes
+# Goal: importing a 1 000-operation OpenAPI document takes
 # under 2 s; the benchmark fails when its slowest run is over.
 bench-import:
 	$(GO) test -run '^$$' -bench Import1000 -benchmem -benchtime 5x -count 1 ./internal/openapi/
 
-# Acceptance (issue 9): console pages render in under 100 ms server time
+# Goal: console pages render in under 100 ms server time
 # with 1 000 services in the project; the benchmark fails when slower.
 bench-console:
 	$(GO) test -run '^$$' -bench ServicesPage1000 -benchmem -benchtime 20x -count 1 ./internal/console/

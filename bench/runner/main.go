@@ -5,7 +5,7 @@
 // policies on the route) with wrk (or a built-in load generator), the
 // proxy pinned to its own core, rounds interleaved, and prints medians of
 // throughput, latency, CPU time and allocations per request with the
-// ratios to nginx and to the reference, and issue 3's targets beside them.
+// ratios to nginx and to the reference, and the performance goals beside them.
 // The method is shared/BENCHMARKING.md's.
 //
 //	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200] [-targets direct,nginx,…]

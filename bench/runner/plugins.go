@@ -33,7 +33,7 @@ type routePlugin struct {
 // sizeLimit is request-size-limit's max_bytes on the bench route.
 const sizeLimit = 1 << 20
 
-// benchPlugins are the policies of the portico-*-plugins rows: issue 3's
+// benchPlugins are the policies of the portico-*-plugins rows: the goal's
 // key-auth + limit-count (local) + ip-restriction + a 50 % canary, plus
 // request-size-limit.
 var benchPlugins = []routePlugin{
@@ -46,13 +46,13 @@ var benchPlugins = []routePlugin{
 	benchCanary,
 }
 
-// issuePlugins are the policies issue 3's plugins row is specified with.
-var issuePlugins = []string{"key-auth", "limit-count", "ip-restriction", "canary"}
+// goalPlugins are the policies the plugins row's goal is specified with.
+var goalPlugins = []string{"key-auth", "limit-count", "ip-restriction", "canary"}
 
-// missingIssuePlugins are the issue's policies that plugins does not carry.
-func missingIssuePlugins(plugins []routePlugin) []string {
+// missingGoalPlugins are the goal's policies that plugins does not carry.
+func missingGoalPlugins(plugins []routePlugin) []string {
 	var out []string
-	for _, name := range issuePlugins {
+	for _, name := range goalPlugins {
 		if !slices.ContainsFunc(plugins, func(p routePlugin) bool { return p.name == name }) {
 			out = append(out, name)
 		}

@@ -19,7 +19,7 @@ var benchKeyAuth = routePlugin{
 	probe:   probeKeyAuth,
 }
 
-// policiesBench is issue 6's row: key-auth + limit-count (local, a limit
+// policiesBench is the policies row: key-auth + limit-count (local, a limit
 // no run reaches) + ip-restriction, to compare with plain fast (goal:
 // ≥ 0.9× its rps, i.e. ≤ 1.11× its CPU per request).
 var policiesBench = []routePlugin{

@@ -52,7 +52,7 @@ func printFacts(cfg config, e *env, ld loader, nproc int) {
 
 // printTable prints one table per connection count: medians over the
 // rounds, and ratios computed within each round (targets of one round ran
-// minutes apart at most) then their median; under each table, issue 3's
+// minutes apart at most) then their median; under each table, the performance
 // targets beside the measured ratios.
 func printTable(w io.Writer, cfg config, samples []sample, failures map[string]error) {
 	selected := map[string]bool{}
@@ -91,8 +91,8 @@ func printTable(w io.Writer, cfg config, samples []sample, failures map[string]e
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
-		if goals := slices.DeleteFunc(slices.Clone(issueGoals), func(g goal) bool { return !selected[g.target] }); len(goals) > 0 {
-			fmt.Fprintf(w, "issue targets, c=%d (CPU µs/req of the proxy process; median of the per-round ratios):\n", c)
+		if goals := slices.DeleteFunc(slices.Clone(perfGoals), func(g goal) bool { return !selected[g.target] }); len(goals) > 0 {
+			fmt.Fprintf(w, "performance goals, c=%d (CPU µs/req of the proxy process; median of the per-round ratios):\n", c)
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			for _, g := range goals {
 				r := checkGoal(g, samples, c, selected, failures)
@@ -132,7 +132,7 @@ func missingNote(err error) string {
 	}
 }
 
-// goal is one of issue 3's performance targets: target's CPU per request
+// goal is one of the performance goals: target's CPU per request
 // at most limit times ref's (stretch: a better figure also asked for).
 type goal struct {
 	target, ref    string
@@ -140,13 +140,13 @@ type goal struct {
 	text           string
 }
 
-// issueGoals are issue 3's targets, all on CPU µs per request.
-var issueGoals = []goal{
+// perfGoals are the performance goals, all on CPU µs per request.
+var perfGoals = []goal{
 	{"portico-fast", "nginx", 1.25, 1.0, "fast plain ≤ 1.25× nginx (stretch ≤ 1.0×)"},
 	{"portico-fast-plugins", "nginx", 1.4, 0, "fast + plugins ≤ 1.4× nginx plain"},
 	{"portico-nethttp", "refproxy", 0.9, 0, "nethttp ≤ 0.9× httputil reference"},
-	{"portico-fast-canary", "portico-fast", 1.05, 0, "fast + 50 % canary ≤ 1.05× fast plain (issue 5)"},
-	{"portico-fast-policies", "portico-fast", 1.11, 0, "fast + key-auth + limit-count + ip-restriction ≤ 1.11× fast plain CPU, i.e. ≥ 0.9× its rps (issue 6)"},
+	{"portico-fast-canary", "portico-fast", 1.05, 0, "fast + 50 % canary ≤ 1.05× fast plain"},
+	{"portico-fast-policies", "portico-fast", 1.11, 0, "fast + key-auth + limit-count + ip-restriction ≤ 1.11× fast plain CPU, i.e. ≥ 0.9× its rps"},
 }
 
 // goalResult is one goal checked against one connection count's samples.
@@ -214,17 +214,17 @@ func footerFacts(cfg config, e *env) footer {
 }
 
 // footerNotes are the notes printed under the tables: the plugins of the
-// plugin rows and which of the issue's are missing, which engine the
+// plugin rows and which of the goal's are missing, which engine the
 // Portico rows ran, and which references are missing.
 func footerNotes(f footer) []string {
 	has := func(name string) bool { return slices.Contains(f.targets, name) }
 	var notes []string
 	if slices.ContainsFunc(f.targets, func(n string) bool { return strings.HasSuffix(n, "-plugins") }) {
 		notes = append(notes, "* plugins on the route: "+describePlugins(f.plugins)+".")
-		if missing := missingIssuePlugins(f.plugins); len(missing) > 0 {
-			notes = append(notes, fmt.Sprintf("  Issue 3's plugins row is key-auth + limit-count (local) + ip-restriction + a 50 %% canary; "+
+		if missing := missingGoalPlugins(f.plugins); len(missing) > 0 {
+			notes = append(notes, fmt.Sprintf("  The plugins row's goal is key-auth + limit-count (local) + ip-restriction + a 50 %% canary; "+
 				"missing here: %s (%d of %d: no such plugin in the gateway yet), so the row carries fewer policies than the target assumes.",
-				strings.Join(missing, ", "), len(missing), len(issuePlugins)))
+				strings.Join(missing, ", "), len(missing), len(goalPlugins)))
 		}
 	}
 	if slices.ContainsFunc(f.targets, func(n string) bool { return strings.HasPrefix(n, "portico-") }) {

@@ -25,11 +25,11 @@ func cpuSamples(rows ...any) []sample {
 
 func TestCheckGoal(t *testing.T) {
 	all := map[string]bool{"nginx": true, "refproxy": true, "portico-fast": true, "portico-fast-plugins": true, "portico-nethttp": true}
-	fast := issueGoals[0]
-	plugins := issueGoals[1]
-	nethttp := issueGoals[2]
+	fast := perfGoals[0]
+	plugins := perfGoals[1]
+	nethttp := perfGoals[2]
 	if fast.target != "portico-fast" || plugins.target != "portico-fast-plugins" || nethttp.ref != "refproxy" {
-		t.Fatalf("issueGoals changed order: %+v", issueGoals)
+		t.Fatalf("perfGoals changed order: %+v", perfGoals)
 	}
 	for _, tc := range []struct {
 		name     string
@@ -134,12 +134,12 @@ func TestFooterNotes(t *testing.T) {
 	}
 }
 
-func TestMissingIssuePlugins(t *testing.T) {
+func TestMissingGoalPlugins(t *testing.T) {
 	for _, tc := range []struct {
 		have []string
 		want []string
 	}{
-		{nil, issuePlugins},
+		{nil, goalPlugins},
 		{pluginNames(benchPlugins), nil},
 		{[]string{"canary", "key-auth", "limit-count", "ip-restriction", "cors"}, nil},
 	} {
@@ -147,8 +147,8 @@ func TestMissingIssuePlugins(t *testing.T) {
 		for _, n := range tc.have {
 			ps = append(ps, routePlugin{name: n})
 		}
-		if got := missingIssuePlugins(ps); !slices.Equal(got, tc.want) {
-			t.Errorf("missingIssuePlugins(%v) = %v, want %v", tc.have, got, tc.want)
+		if got := missingGoalPlugins(ps); !slices.Equal(got, tc.want) {
+			t.Errorf("missingGoalPlugins(%v) = %v, want %v", tc.have, got, tc.want)
 		}
 	}
 }

@@ -62,7 +62,7 @@ var allTargets = []target{
 	{"portico-fast-sql", true, porticoTarget("fast", sqlBench)},
 }
 
-// defaultTargets is -targets' default: every row issue 3 asks for
+// defaultTargets is -targets' default: every row the goals ask for
 // (portico-nethttp-plugins is there on request).
 const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql"
 

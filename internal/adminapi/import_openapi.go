@@ -315,7 +315,7 @@ func openAPIAnswer(doc map[string]any, asYAML bool) (any, error) {
 
 // deriveOperation is what a route's backend says of its operation: a
 // generated data API's typed parameters, paging and response columns
-// (issue 7's description file).
+// (the description file).
 func deriveOperation(r *spec.Route) map[string]any {
 	if r.Backend == nil || r.Backend.SQLBackend == nil || r.Backend.Type != "sql" {
 		return nil

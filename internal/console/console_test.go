@@ -210,7 +210,7 @@ func TestSessionExpiredGoesToLogin(t *testing.T) {
 }
 
 // BenchmarkServicesPage1000 renders the services list and a service page
-// of a project with 1 000 services; issue 9 wants each under 100 ms.
+// of a project with 1 000 services; the goal is each under 100 ms.
 func BenchmarkServicesPage1000(b *testing.B) {
 	f := newFixture(b)
 	var first string

@@ -2,7 +2,7 @@ package sqlbackend
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics of data sources, per data source (issue 7: queries, errors,
+// Metrics of data sources, per data source (queries, errors,
 // latency, pool in use); read from the pools at scrape time, so the
 // request path only adds to atomics.
 var (

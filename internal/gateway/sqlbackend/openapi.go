@@ -5,7 +5,7 @@ import (
 )
 
 // Operation is the part of an OpenAPI 3.1 Operation object a generated
-// data API derives from its definition (issue 7, deliverable 3):
+// data API derives from its definition (its description file):
 // parameters with their types (page, page_size and total for a paged
 // statement), a JSON request body for body fields, and the 200 response
 // whose items have the columns the data source described when the route

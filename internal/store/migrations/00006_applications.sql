@@ -1,4 +1,4 @@
--- Applications (consumers), their credentials and subscriptions (issue 6).
+-- Applications (consumers), their credentials and subscriptions.
 -- Independent of 00002-00005: only 00001's tables are referred to.
 --
 -- scope is 'project:<id>' for a project's call-credential application and

@@ -1,4 +1,4 @@
--- OpenAPI import and export (issue 8): the document-level part of an
+-- OpenAPI import and export: the document-level part of an
 -- imported description (services.openapi) and each operation
 -- (routes.openapi), so that the description file round-trips. '' is none.
 -- Independent of 00002-00006: only 00001's tables are altered.

@@ -1,4 +1,4 @@
--- Data sources (issue 7): databases registered in a project that the sql
+-- Data sources: databases registered in a project that the sql
 -- backends of generated data APIs query. spec is the JSON of the data
 -- source without its password; sealed is the password encrypted with the
 -- control plane's key (credential.Keyring, the id as associated data).
