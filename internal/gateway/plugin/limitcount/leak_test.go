@@ -1,0 +1,13 @@
+package limitcount
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind: the
+// Redis-backed counter's client and its fallback must not outlive Close.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
