@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,12 +55,6 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
 	}
 	return b.String()
-}
-
-// IsStatus reports whether err is an answer of the admin API with status.
-func IsStatus(err error, status int) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == status
 }
 
 // Request is one call: a JSON body (Body, marshalled) or a raw one
@@ -145,7 +138,7 @@ func (c *Client) Do(ctx context.Context, r Request) error {
 	return nil
 }
 
-// Get, Post, Patch and Delete are Do for JSON calls.
+// Get, Post and Patch are Do for JSON calls.
 func (c *Client) Get(ctx context.Context, path string, q url.Values, out any) error {
 	return c.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: q, Out: out})
 }
@@ -156,10 +149,6 @@ func (c *Client) Post(ctx context.Context, path string, body, out any) error {
 
 func (c *Client) Patch(ctx context.Context, path string, body, out any) error {
 	return c.Do(ctx, Request{Method: http.MethodPatch, Path: path, Body: body, Out: out})
-}
-
-func (c *Client) Delete(ctx context.Context, path string) error {
-	return c.Do(ctx, Request{Method: http.MethodDelete, Path: path})
 }
 
 // Login exchanges a username and password for a token, kept in c.

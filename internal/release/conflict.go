@@ -1,7 +1,6 @@
 package release
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,32 +49,6 @@ func (e *ConflictError) Error() string {
 
 func (e *ConflictError) Unwrap() error { return store.ErrConflict }
 
-// CheckConflicts reports whether deployment d (its service's version
-// d.Version, which must exist) would collide in group d.Group with the
-// routes of another service running there: the same public path pattern
-// (parameter names do not count: /pets/{id} and /pets/{pid} collide), an
-// overlapping method set (none means all) and an overlapping host set (none
-// means all). It answers a *ConflictError (wrapping store.ErrConflict) or
-// nil. Commit runs the same check on the snapshot it is about to validate,
-// so callers that end in Commit need not call it; it lets a caller refuse
-// before writing anything.
-func CheckConflicts(ctx context.Context, tx store.Tx, d spec.Deployment) error {
-	snap, err := tx.Snapshot(ctx, []string{d.Group})
-	if err != nil {
-		return fmt.Errorf("check route conflicts in %s: %w", d.Group, err)
-	}
-	v, err := tx.GetVersion(ctx, d.ServiceID, d.Version)
-	if err != nil {
-		return fmt.Errorf("check route conflicts in %s: %w", d.Group, err)
-	}
-	for gi := range snap.Groups {
-		gs := &snap.Groups[gi]
-		gs.Services = slices.DeleteFunc(gs.Services, func(ds spec.DeployedService) bool { return ds.Service.ID == d.ServiceID })
-		gs.Services = append(gs.Services, spec.DeployedService{ProjectID: d.ProjectID, Version: d.Version, Service: v.Service, Upstream: d.Upstream})
-	}
-	return snapshotConflicts(&snap, d.ServiceID)
-}
-
 // routeKey is one public path of one route, as the collision check sees it.
 type routeKey struct {
 	svc     *spec.DeployedService
@@ -86,8 +59,13 @@ type routeKey struct {
 }
 
 // snapshotConflicts finds routes of different services that answer the same
-// requests. With focus set, only collisions involving that service (by id)
-// are reported; otherwise all of them.
+// requests: the same public path pattern (parameter names do not count:
+// /pets/{id} and /pets/{pid} collide), an overlapping method set (none means
+// all) and an overlapping host set (none means all). Commit runs it on the
+// snapshot it is about to validate, so the answer is a *ConflictError
+// (wrapping store.ErrConflict, HTTP 409) or nil. With focus set, only
+// collisions involving that service (by id) are reported; otherwise all of
+// them.
 func snapshotConflicts(snap *spec.Snapshot, focus string) error {
 	var out []Conflict
 	for gi := range snap.Groups {

@@ -1,7 +1,6 @@
 package release_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
-	"github.com/portico-gw/portico/internal/store"
 )
 
 // TestPublishConflicts publishes service "pets" with one route to group
@@ -106,34 +104,4 @@ func TestPublishConflicts(t *testing.T) {
 			e.unchanged(before)
 		})
 	}
-}
-
-// TestCheckConflicts calls the check before anything is written, the way a
-// caller that wants to refuse early does.
-func TestCheckConflicts(t *testing.T) {
-	e := newEnv(t)
-	pets := e.service(spec.Service{Name: "pets", Upstream: nodes("a")}, spec.Route{Name: "get_pet", Paths: []string{"/pets/{id}"}})
-	e.mustPublish(pets.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
-	e.mustPublish(pets.Name, release.PublishRequest{Group: "test", Version: "1.0.1"})
-	other := e.service(spec.Service{Name: "other", Upstream: nodes("b")}, spec.Route{Name: "get", Paths: []string{"/pets/{pid}"}, Methods: []string{"GET"}})
-	e.tx(func(ctx context.Context, tx store.Tx) error {
-		routes, err := tx.ListRoutes(ctx, other.ID)
-		if err != nil {
-			return err
-		}
-		other.Routes = routes
-		return tx.CreateVersion(ctx, &spec.Version{ProjectID: spec.DefaultProject, ServiceID: other.ID, Version: "1.0.0", Service: other})
-	})
-	// other@1.0.0 exists and runs nowhere; would it collide in default?
-	e.tx(func(ctx context.Context, tx store.Tx) error {
-		err := release.CheckConflicts(ctx, tx, spec.Deployment{Group: "default", ProjectID: spec.DefaultProject, ServiceID: other.ID, Version: "1.0.0"})
-		checkErr(t, err, errConflict)
-		if !strings.Contains(err.Error(), `route "get_pet" of service "pets"`) {
-			t.Errorf("error %q does not name the other route", err)
-		}
-		// The running service itself is replaced, not compared with itself.
-		err = release.CheckConflicts(ctx, tx, spec.Deployment{Group: "default", ProjectID: spec.DefaultProject, ServiceID: pets.ID, Version: "1.0.1"})
-		checkErr(t, err, errNone)
-		return nil
-	})
 }

@@ -87,9 +87,6 @@ func (ex *Exchange) PathParam(name string) string {
 	return ex.params.Get(name)
 }
 
-// Params are the captured path parameters; nil before routing.
-func (ex *Exchange) Params() *match.Params { return ex.params }
-
 // SetUpstreamHeader sets a header on the request sent to the backend.
 func (ex *Exchange) SetUpstreamHeader(name, value string) { ex.b.SetUpstreamHeader(name, value) }
 

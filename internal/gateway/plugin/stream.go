@@ -43,12 +43,6 @@ func (ex *Exchange) ReadBody(max int64) ([]byte, error) {
 	return b, nil
 }
 
-// CanStream reports whether RespondStream streams on this engine.
-func (ex *Exchange) CanStream() bool {
-	_, ok := ex.b.(StreamWriter)
-	return ok
-}
-
 // RespondStream answers the request with a body produced while it is
 // sent. Only the first Respond, RespondStream or Reject writes; body is
 // closed in every case. On an engine that cannot stream, the body is read

@@ -1,10 +1,10 @@
 // Package sqlbackend is the gateway's "sql" backend: a generated data API
-// (PRODUCT.md §2) answers from a database instead of an upstream. A
-// route's wizard or script definition is compiled once, at config time,
-// into one parameterised statement; a request only binds typed values to
-// it (never into its text), runs it in a transaction (read-only unless the
-// route allows writes) on a pool kept across reloads (Registry) and
-// streams the rows as JSON.
+// answers from a database instead of an upstream. A route's wizard or
+// script definition is compiled once, at config time, into one
+// parameterised statement; a request only binds typed values to it (never
+// into its text), runs it in a transaction (read-only unless the route
+// allows writes) on a pool kept across reloads (Registry) and streams the
+// rows as JSON.
 package sqlbackend
 
 import (
@@ -122,8 +122,9 @@ const (
 )
 
 // Compile checks a sql backend and builds its statement for the data
-// source's dialect. It does no I/O: the control plane's validation and the
-// gateway's build run the same code (DESIGN.md rule 7).
+// source's dialect. It does no I/O, so the control plane's validation and
+// the gateway's build run the same code: a definition the control plane
+// accepts is one every gateway can compile.
 func Compile(be *spec.SQLBackend, dialect string) (*Statement, error) {
 	if dialect != dialectPostgres && dialect != dialectMySQL {
 		return nil, fmt.Errorf("data source type %q is not supported", dialect)
@@ -363,8 +364,5 @@ func (st *Statement) compileScript(be *spec.SQLBackend) error {
 	return nil
 }
 
-// Params lists the request parameters, for the description file.
+// paramList lists the request parameters, for the description file.
 func (st *Statement) paramList() []param { return st.params }
-
-// Paged reports whether the statement answers pages of rows.
-func (st *Statement) Paged() bool { return st.paged }
