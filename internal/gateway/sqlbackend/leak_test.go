@@ -6,8 +6,8 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the package if any test leaves a goroutine behind: a pool
-// dropped from the registry must have its connections closed.
+// TestMain fails the package if any test leaves a goroutine behind: every
+// open database keeps one, so a Registry must close its pools.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind: the
-// Redis-backed counter's client and its fallback must not outlive Close.
+// Redis-backed counter's client must not outlive Close.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
