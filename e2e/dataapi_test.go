@@ -271,6 +271,22 @@ func generatedDataAPI(t *testing.T, typ string) {
 	if status != 200 || !strings.Contains(string(b), `"alice"`) {
 		t.Fatalf("production: %d %s", status, b)
 	}
+	// Editing the production data source is a release of the services
+	// that query it: a new revision of the group, in their history.
+	var before, after struct{ Revision int64 }
+	s.do(t, "GET", "/api/v1/gateway-groups/production", "", 200, &before)
+	s.do(t, "PATCH", D+"/"+prod.ID, `{"pool":{"max_open":3}}`, 200, nil)
+	s.do(t, "GET", "/api/v1/gateway-groups/production", "", 200, &after)
+	if after.Revision <= before.Revision {
+		t.Errorf("editing a data source in use left group production at revision %d (was %d)", after.Revision, before.Revision)
+	}
+	var hist struct {
+		Items []struct{ Action, Group string }
+	}
+	s.do(t, "GET", "/api/v1/projects/shop/services/"+svc.ID+"/history", "", 200, &hist)
+	if len(hist.Items) == 0 || hist.Items[0].Action != "data_source.update" || hist.Items[0].Group != "production" {
+		t.Errorf("the service's history does not start with the data source edit: %+v", hist.Items)
+	}
 	// The password is not in the store's files in clear.
 	if typ == "postgres" {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))

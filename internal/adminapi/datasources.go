@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -125,6 +126,11 @@ func (c *call) updateDataSource(patch bool) (any, error) {
 		}
 		if err := tx.UpdateDataSource(c.ctx(), &d); err != nil {
 			return onConflict(err, "update data source %q in project %q (is the name %q taken?)", old.Name, p, d.Name)
+		}
+		// Gateways that query it see the change: a new revision of their
+		// groups, in the release history of the services concerned.
+		if err := release.DataSourceChanged(c.ctx(), tx, c.user.Username, d); err != nil {
+			return err
 		}
 		return c.audit(tx, "data_source.update", dataSourceResource(p, d.ID), d.Redacted())
 	})

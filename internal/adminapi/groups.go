@@ -58,6 +58,15 @@ func (c *call) createGroup() (any, error) {
 		if err := tx.CreateGroup(c.ctx(), &g); err != nil {
 			return onConflict(err, "gateway group %q already exists", g.Name)
 		}
+		// Its first revision: gateways of the new group get their (empty)
+		// configuration and report ready.
+		rev, err := release.Apply(c.ctx(), tx, release.Change{Groups: []string{g.Name},
+			Audit: &release.AuditNote{Actor: c.user.Username, Action: "release.gateway_group", Resource: groupResource(g.Name),
+				Detail: map[string]any{"created": true}}})
+		if err != nil {
+			return fmt.Errorf("create gateway group %q: %w", g.Name, err)
+		}
+		g.Revision = rev
 		return c.audit(tx, "gateway_group.create", groupResource(g.Name), g)
 	})
 	return g, err
@@ -106,10 +115,12 @@ func (c *call) updateGroup(patch bool) (any, error) {
 				return err
 			}
 			if len(moved) == 0 {
-				// Nothing runs there: no release to record, but gateways
-				// still reload the group with its new prefix.
-				if _, err := tx.BumpRevision(c.ctx(), g.Name); err != nil {
-					return fmt.Errorf("update gateway group %q: bump revision: %w", g.Name, err)
+				// Nothing runs there: no service's release to record, but
+				// gateways still reload the group with its new prefix.
+				if _, err := release.Apply(c.ctx(), tx, release.Change{Groups: []string{g.Name},
+					Audit: &release.AuditNote{Actor: c.user.Username, Action: "release.gateway_group", Resource: groupResource(g.Name),
+						Detail: map[string]any{"path_prefix": g.PathPrefix, "from_path_prefix": old.PathPrefix}}}); err != nil {
+					return fmt.Errorf("update gateway group %q: %w", g.Name, err)
 				}
 			}
 			if g, err = tx.GetGroup(c.ctx(), g.Name); err != nil {

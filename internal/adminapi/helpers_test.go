@@ -51,7 +51,7 @@ func newTestAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	srv := httptest.NewServer(New(Config{Store: st, Version: "test", MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(New(Config{Store: commitGuard{Store: st, t: t}, Version: "test", MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
 	a := &testAPI{t: t, url: srv.URL, store: st}
 	var login struct{ Token string }

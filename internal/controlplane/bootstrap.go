@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -51,8 +52,11 @@ func bootstrap(ctx context.Context, st store.Store, opts Options) error {
 				return fmt.Errorf("gateway group %q: %w", name, err)
 			}
 			if g.Revision == 0 {
-				if _, err := tx.BumpRevision(ctx, name); err != nil {
-					return err
+				// Its first revision, through the one commit function.
+				if _, err := release.Apply(ctx, tx, release.Change{Groups: []string{name},
+					Audit: &release.AuditNote{Actor: "bootstrap", Action: "release.gateway_group", Resource: "/gateway-groups/" + name,
+						Detail: map[string]any{"created": true}}}); err != nil {
+					return fmt.Errorf("gateway group %q: %w", name, err)
 				}
 			}
 		}

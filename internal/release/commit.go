@@ -12,39 +12,65 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Commit is the one way a change reaches gateways: it
-// refuses routes that collide with another service's (a *ConflictError,
-// 409), compiles the group's new snapshot with the gateway's own compiler,
-// bumps the group's revision and records the release history and audit
-// entry. It runs inside the caller's transaction, so a refused change
-// leaves nothing.
-func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, error) {
-	return commitGroup(ctx, tx, ev.Group, ev.ServiceID, []spec.HistoryEvent{ev})
+// Change is one change the gateways will see, as Apply commits it: the
+// groups whose snapshots it changes, the history events it records (each
+// for one service in one of those groups), and, for a change that is no
+// service's release (credentials, a group's settings), the audit entry
+// that names it.
+type Change struct {
+	Groups []string
+	// Focus is the service whose route collisions are reported; "" checks
+	// every service of the groups.
+	Focus  string
+	Events []spec.HistoryEvent
+	// Audit, when set, is recorded once with the new revision added to its
+	// detail; each event is audited as release.<action> anyway.
+	Audit *AuditNote
 }
 
-// commitGroup is Commit for one or more events of one group: one snapshot
-// check, one new revision, a history and audit entry per event. focus is
-// the service whose route collisions are reported ("" for all).
-func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []spec.HistoryEvent) (int64, error) {
-	if err := refuseUnderCanary(ctx, tx, group, evs); err != nil {
-		return 0, err
+// AuditNote is the audit entry of a change without history events.
+type AuditNote struct {
+	Actor, Action, Resource string
+	Detail                  map[string]any
+}
+
+// Commit is the one way a service's release reaches gateways: Apply with
+// one history event in its group.
+func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, error) {
+	return Apply(ctx, tx, Change{Groups: []string{ev.Group}, Focus: ev.ServiceID, Events: []spec.HistoryEvent{ev}})
+}
+
+// Apply is the one function every change that gateways see ends in: it
+// refuses a change to a service a running canary holds, refuses routes
+// that collide with another service's (a *ConflictError, 409), compiles
+// the groups' new snapshots with the gateway's own compiler, bumps the
+// groups' revision and records the release history and the audit. It runs
+// inside the caller's transaction, so a refused change leaves nothing.
+func Apply(ctx context.Context, tx store.Tx, c Change) (int64, error) {
+	if len(c.Groups) == 0 {
+		return 0, nil
 	}
-	snap, err := tx.Snapshot(ctx, []string{group})
+	for _, g := range c.Groups {
+		if err := refuseUnderCanary(ctx, tx, g, c.Events); err != nil {
+			return 0, err
+		}
+	}
+	snap, err := tx.Snapshot(ctx, c.Groups)
 	if err != nil {
-		return 0, fmt.Errorf("assemble snapshot of %s: %w", group, err)
+		return 0, fmt.Errorf("assemble snapshot of %v: %w", c.Groups, err)
 	}
-	if err := snapshotConflicts(&snap, focus); err != nil {
+	if err := snapshotConflicts(&snap, c.Focus); err != nil {
 		return 0, err
 	}
 	if err := routing.Validate(&snap); err != nil {
 		return 0, err
 	}
-	rev, err := tx.BumpRevision(ctx, group)
+	rev, err := tx.BumpRevision(ctx, c.Groups...)
 	if err != nil {
-		return 0, fmt.Errorf("bump revision of %s: %w", group, err)
+		return 0, fmt.Errorf("bump revision of %v: %w", c.Groups, err)
 	}
-	for _, ev := range evs {
-		ev.Group, ev.Revision = group, rev
+	for _, ev := range c.Events {
+		ev.Revision = rev
 		if err := tx.AddHistory(ctx, &ev); err != nil {
 			return 0, fmt.Errorf("record history: %w", err)
 		}
@@ -54,18 +80,35 @@ func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []sp
 		if ev.Detail != "" {
 			d["detail"] = ev.Detail
 		}
-		detail, _ := json.Marshal(d)
-		audit := spec.AuditEvent{
-			Actor:    ev.Actor,
-			Action:   "release." + ev.Action,
-			Resource: "/projects/" + ev.ProjectID + "/services/" + ev.ServiceID,
-			Detail:   detail,
+		if err := addAudit(ctx, tx, AuditNote{Actor: ev.Actor, Action: "release." + ev.Action,
+			Resource: "/projects/" + ev.ProjectID + "/services/" + ev.ServiceID, Detail: d}); err != nil {
+			return 0, err
 		}
-		if err := tx.AddAudit(ctx, &audit); err != nil {
-			return 0, fmt.Errorf("record audit: %w", err)
+	}
+	if c.Audit != nil {
+		d := map[string]any{"groups": c.Groups, "revision": rev}
+		for k, v := range c.Audit.Detail {
+			d[k] = v
+		}
+		note := *c.Audit
+		note.Detail = d
+		if err := addAudit(ctx, tx, note); err != nil {
+			return 0, err
 		}
 	}
 	return rev, nil
+}
+
+func addAudit(ctx context.Context, tx store.Tx, n AuditNote) error {
+	detail, err := json.Marshal(n.Detail)
+	if err != nil {
+		return fmt.Errorf("record audit: %w", err)
+	}
+	a := spec.AuditEvent{Actor: n.Actor, Action: n.Action, Resource: n.Resource, Detail: detail}
+	if err := tx.AddAudit(ctx, &a); err != nil {
+		return fmt.Errorf("record audit: %w", err)
+	}
+	return nil
 }
 
 // refuseUnderCanary keeps a running canary meaningful: while one splits a
@@ -73,7 +116,7 @@ func commitGroup(ctx context.Context, tx store.Tx, group, focus string, evs []sp
 // what the service runs there.
 func refuseUnderCanary(ctx context.Context, tx store.Tx, group string, evs []spec.HistoryEvent) error {
 	for _, ev := range evs {
-		if ev.ServiceID == "" || strings.HasPrefix(ev.Action, "canary.") {
+		if ev.Group != group || ev.ServiceID == "" || strings.HasPrefix(ev.Action, "canary.") {
 			continue
 		}
 		c, err := tx.RunningCanary(ctx, group, ev.ServiceID)

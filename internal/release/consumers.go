@@ -2,10 +2,8 @@ package release
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -24,26 +22,8 @@ func CommitConsumers(ctx context.Context, tx store.Tx, actor, what, resource str
 	if err != nil {
 		return 0, fmt.Errorf("commit consumers: %w", err)
 	}
-	if len(groups) == 0 {
-		return 0, nil
-	}
-	snap, err := tx.Snapshot(ctx, groups)
-	if err != nil {
-		return 0, fmt.Errorf("commit consumers: assemble snapshot: %w", err)
-	}
-	if err := routing.Validate(&snap); err != nil {
-		return 0, err
-	}
-	rev, err := tx.BumpRevision(ctx, groups...)
-	if err != nil {
-		return 0, fmt.Errorf("commit consumers: bump revision: %w", err)
-	}
-	detail, _ := json.Marshal(map[string]any{"change": what, "groups": groups, "revision": rev})
-	audit := spec.AuditEvent{Actor: actor, Action: "release.consumers", Resource: resource, Detail: detail}
-	if err := tx.AddAudit(ctx, &audit); err != nil {
-		return 0, fmt.Errorf("commit consumers: record audit: %w", err)
-	}
-	return rev, nil
+	return Apply(ctx, tx, Change{Groups: groups,
+		Audit: &AuditNote{Actor: actor, Action: "release.consumers", Resource: resource, Detail: map[string]any{"change": what}}})
 }
 
 // GroupNames names every gateway group.

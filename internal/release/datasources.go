@@ -80,3 +80,46 @@ func switchesKind(prev, up spec.Upstream) bool {
 	}
 	return (len(prev.Nodes) > 0) != (up.Discovery == nil)
 }
+
+// DataSourceChanged commits an edit of data source d, already written in
+// tx: every group whose snapshot carries it gets a new revision (its
+// gateways reconnect with the new settings), with a data_source.update
+// history event for each running service whose routes query it.
+func DataSourceChanged(ctx context.Context, tx store.Tx, actor string, d spec.DataSource) error {
+	groups, err := GroupNames(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("commit data source %q: %w", d.Name, err)
+	}
+	snap, err := tx.Snapshot(ctx, groups)
+	if err != nil {
+		return fmt.Errorf("commit data source %q: %w", d.Name, err)
+	}
+	for _, gs := range snap.Groups {
+		if !slices.ContainsFunc(gs.DataSources, func(x spec.DataSource) bool { return x.ID == d.ID }) {
+			continue
+		}
+		var evs []spec.HistoryEvent
+		for _, ds := range gs.Services {
+			if queries(&ds.Service, d.ID) {
+				evs = append(evs, spec.HistoryEvent{ProjectID: ds.ProjectID, ServiceID: ds.Service.ID, Group: gs.Group.Name,
+					Action: "data_source.update", Version: ds.Version, FromVersion: ds.Version, Actor: actor,
+					Detail: "data source " + d.Name + " changed"})
+			}
+		}
+		if _, err := Apply(ctx, tx, Change{Groups: []string{gs.Group.Name}, Events: evs}); err != nil {
+			return fmt.Errorf("commit data source %q: %w", d.Name, err)
+		}
+	}
+	return nil
+}
+
+// queries reports whether a route of svc (as a snapshot carries it, data
+// sources named by id) queries data source id.
+func queries(svc *spec.Service, id string) bool {
+	for _, r := range svc.Routes {
+		if b := r.Backend; b != nil && b.SQLBackend != nil && b.DataSource == id {
+			return true
+		}
+	}
+	return false
+}

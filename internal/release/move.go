@@ -79,10 +79,10 @@ func Move(ctx context.Context, tx store.Tx, actor, what string, before spec.Snap
 		}
 		v := runningVersion(&after, c.Group, c.ServiceID)
 		events[c.Group] = append(events[c.Group], spec.HistoryEvent{ProjectID: c.ProjectID, ServiceID: c.ServiceID,
-			Action: "move", Version: v, FromVersion: v, Actor: actor, Detail: what})
+			Group: c.Group, Action: "move", Version: v, FromVersion: v, Actor: actor, Detail: what})
 	}
 	for _, g := range order {
-		if _, err := commitGroup(ctx, tx, g, "", events[g]); err != nil {
+		if _, err := Apply(ctx, tx, Change{Groups: []string{g}, Events: events[g]}); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}

@@ -16,7 +16,7 @@ const (
 )
 
 // LimitKey is what a rate limit counts by (the `key` of limit-count and
-// limit-req, PRODUCT.md §5): "consumer" (the default; a request without
+// limit-req): "consumer" (the default; a request without
 // one counts by its client address), "remote_addr", "route" or
 // "header:NAME".
 type LimitKey struct {

@@ -1,6 +1,6 @@
 // Package plugin is the filter contract every gateway plugin shares. Plugins
 // see a request through *Exchange and never through an HTTP library's types,
-// so one compiled chain runs on any engine (DESIGN.md rule 9).
+// so one compiled chain runs on any engine.
 package plugin
 
 import (
@@ -20,7 +20,7 @@ type ResponseFilter interface {
 	OnResponse(ex *Exchange)
 }
 
-// Phases order the request filters of a route (PRODUCT.md §5). The routing
+// Phases order the request filters of a route. The routing
 // compiler sorts filters by phase; plugins of one phase keep name order.
 type Phase int
 
