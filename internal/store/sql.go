@@ -21,9 +21,9 @@ type SQL struct {
 	// concurrent admin actions queue in the pool instead of failing with
 	// "database is locked".
 	write *sql.DB
-	// read serves WaitRevision's polling; on SQLite it is a separate,
-	// query-only pool that WAL lets run beside the writer. It may be the
-	// same handle as write.
+	// read serves View and WaitRevision's polling; on SQLite it is a
+	// separate, query-only pool that WAL lets run beside the writer. It may
+	// be the same handle as write.
 	read    *sql.DB
 	dialect dialect
 	logger  *slog.Logger
@@ -84,6 +84,26 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 		s.changes.notify()
 	}
 	return nil
+}
+
+// View runs fn in a read-only transaction on the read pool. It begins
+// deferred (ReadOnly makes the SQLite driver ignore _txlock, and PostgreSQL
+// begins READ ONLY), so it takes no write lock and a reader waits for no
+// writer; the read pool's query_only pragma turns any write into an error.
+// fn's error comes back as is; a panic in fn rolls back and panics again.
+func (s *SQL) View(ctx context.Context, fn func(Tx) error) (err error) {
+	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	// Nothing to keep: rolling back ends the read snapshot either way, and
+	// a commit could only fail where a rollback cannot.
+	defer func() {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			s.logger.Warn("store read rollback failed", "err", rbErr)
+		}
+	}()
+	return fn(&txn{tx: sqlTx, d: &s.dialect})
 }
 
 // WaitRevision blocks until the highest revision of groups is above after.

@@ -59,7 +59,11 @@ func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*SQL, err
 		_ = write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	// Keep every reader open: a fresh connection re-runs the pragmas and
+	// re-reads the schema, which a burst of admin GETs would pay each time.
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s for reading: %w", path, err), write.Close(), read.Close())
 	}

@@ -41,6 +41,11 @@ type Store interface {
 	// Tx runs fn in one transaction: it commits when fn returns nil and rolls
 	// back otherwise. Revisions bumped inside fn wake WaitRevision after commit.
 	Tx(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction that sees one consistent
+	// state of committed data and never takes the write lock, so reads do
+	// not queue behind admin writes and publishes. Any write inside fn
+	// returns an error, and so does View; its error is fn's as is.
+	View(ctx context.Context, fn func(Tx) error) error
 	// WaitRevision blocks until the highest revision of the named groups is
 	// greater than after, or ctx ends; it returns that revision.
 	WaitRevision(ctx context.Context, groups []string, after int64) (int64, error)

@@ -1,0 +1,139 @@
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// BenchmarkAdminReadsUnderPublish measures how many service-list GETs the
+// admin API answers while another client publishes versions back to back,
+// which is what a UI polling the catalog sees during a release train. It
+// reports reads/s and the publishes/s that ran beside them.
+//
+//	go test -run '^$' -bench AdminReadsUnderPublish -benchtime 3s -count 3 ./internal/adminapi/
+//
+// The store is used bare, not behind commitGuard: the guard reads every
+// group's snapshot twice per transaction, which would swamp what is measured.
+func BenchmarkAdminReadsUnderPublish(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, b.TempDir(), nil)
+	if err != nil {
+		b.Fatalf("OpenSQLite: %v", err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	hash, err := HashPassword(adminPassword)
+	if err != nil {
+		b.Fatalf("HashPassword: %v", err)
+	}
+	err = st.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: spec.DefaultGroup}); err != nil {
+			return err
+		}
+		p := &spec.Project{ID: spec.DefaultProject, Name: spec.DefaultProject, TestGroup: spec.DefaultGroup, ProductionGroup: spec.DefaultGroup}
+		if err := tx.CreateProject(ctx, p); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash)
+	})
+	if err != nil {
+		b.Fatalf("bootstrap: %v", err)
+	}
+	srv := httptest.NewServer(New(Config{Store: st, Version: "bench", MaxBodyBytes: 64 << 10}))
+	b.Cleanup(srv.Close)
+	// Enough idle connections for every reader and the publisher, so the
+	// run measures the API rather than TCP handshakes and port exhaustion.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+	b.Cleanup(client.CloseIdleConnections)
+
+	send := func(token, method, path, body string) (int, []byte, error) {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, srv.URL+Prefix+path, rd)
+		if err != nil {
+			return 0, nil, err
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, out, err
+	}
+	must := func(token, method, path, body string, want int) []byte {
+		b.Helper()
+		status, out, err := send(token, method, path, body)
+		if err != nil || status != want {
+			b.Fatalf("%s %s: status %d, err %v, want %d; body %s", method, path, status, err, want, out)
+		}
+		return out
+	}
+
+	var login struct{ Token string }
+	if err := json.Unmarshal(must("", "POST", "/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, adminPassword), http.StatusOK), &login); err != nil {
+		b.Fatalf("login: %v", err)
+	}
+	token := login.Token
+	// A page of services with routes, like a small project's catalog.
+	for i := range 20 {
+		name := fmt.Sprintf("svc-%02d", i)
+		must(token, "POST", "/projects/default/services", fmt.Sprintf(`{"name":%q,"protocols":["http"]}`, name), http.StatusCreated)
+		must(token, "POST", "/projects/default/services/"+name+"/routes",
+			`{"name":"all","paths":["/all/*"],"methods":["GET"]}`, http.StatusCreated)
+	}
+
+	stop := make(chan struct{})
+	var published atomic.Int64
+	var wg sync.WaitGroup
+	b.SetParallelism(4) // readers per core: more than the cores, as a UI's polls are
+	b.ResetTimer()
+	start := time.Now()
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			body := fmt.Sprintf(`{"group":"default","version":"1.0.%d","upstream":{"scheme":"http","nodes":[{"host":"127.0.0.1","port":8080,"weight":100}]}}`, n)
+			status, out, err := send(token, "POST", "/projects/default/services/svc-00/publish", body)
+			if err != nil || status != http.StatusCreated {
+				b.Errorf("publish 1.0.%d: status %d, err %v; body %s", n, status, err, out)
+				return
+			}
+			published.Add(1)
+		}
+	})
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			status, out, err := send(token, "GET", "/projects/default/services?page_size=20", "")
+			if err != nil || status != http.StatusOK {
+				b.Errorf("list services: status %d, err %v; body %s", status, err, out)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reads/s")
+	b.ReportMetric(float64(published.Load())/elapsed.Seconds(), "publishes/s")
+}
