@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/engine/fast"
 	"github.com/portico-gw/portico/internal/gateway/engine/nethttp"
 	"github.com/portico-gw/portico/internal/gateway/routing"
@@ -23,19 +24,9 @@ type frontEnd interface {
 // will sit in front and hand ALPN "http/1.1" to fast and "h2" (and h2c)
 // to nethttp, since Serve takes any listener.
 func newFrontEnd(opts Options, table *atomic.Pointer[routing.Table], m *metrics, log *slog.Logger) frontEnd {
-	l := opts.Limits
+	cfg := engine.Config{Table: table, Observer: m, Logger: log, Limits: opts.Limits}
 	if opts.Engine == EngineNetHTTP {
-		return nethttp.NewServer(nethttp.Config{
-			Table: table, Observer: m, Logger: log,
-			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
-			ReadHeaderTimeout: l.ReadHeaderTimeout, BodyTimeout: l.BodyTimeout,
-			SendTimeout: l.SendTimeout, IdleTimeout: l.IdleTimeout,
-		})
+		return nethttp.NewServer(cfg)
 	}
-	return fast.NewServer(fast.Config{
-		Table: table, Observer: m, Logger: log,
-		MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
-		ReadHeaderTimeout: l.ReadHeaderTimeout, BodyTimeout: l.BodyTimeout,
-		SendTimeout: l.SendTimeout, IdleTimeout: l.IdleTimeout,
-	})
+	return fast.NewServer(cfg)
 }

@@ -45,7 +45,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Source == nil {
 		return errors.New("gateway needs a config source")
 	}
-	if err := opts.Limits.validate(); err != nil {
+	if err := opts.Limits.Validate(); err != nil {
 		return err
 	}
 	switch opts.Engine {

@@ -2,11 +2,10 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/spec"
@@ -61,26 +60,5 @@ const (
 	EngineNetHTTP = "nethttp"
 )
 
-// Limits bound what a client may send and how slowly.
-type Limits struct {
-	MaxHeaderBytes    int           // request line and headers: 431 above (64 KiB)
-	MaxBodyBytes      int64         // request body: 413 above (0: unlimited)
-	ReadHeaderTimeout time.Duration // whole header (30 s)
-	BodyTimeout       time.Duration // between two reads of a body (60 s)
-	SendTimeout       time.Duration // between two writes of an answer (60 s)
-	IdleTimeout       time.Duration // keep-alive idle (120 s)
-}
-
-// validate refuses negative limits: zero means "the default", and a
-// negative one would silently mean "none".
-func (l Limits) validate() error {
-	switch {
-	case l.MaxHeaderBytes < 0:
-		return fmt.Errorf("max header bytes %d: must not be negative", l.MaxHeaderBytes)
-	case l.MaxBodyBytes < 0:
-		return fmt.Errorf("max body bytes %d: must not be negative (0: no limit)", l.MaxBodyBytes)
-	case l.ReadHeaderTimeout < 0 || l.BodyTimeout < 0 || l.SendTimeout < 0 || l.IdleTimeout < 0:
-		return errors.New("gateway timeouts must not be negative")
-	}
-	return nil
-}
+// Limits bound what a client may send and how slowly (engine.Limits).
+type Limits = engine.Limits

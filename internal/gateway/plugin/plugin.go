@@ -20,6 +20,30 @@ type ResponseFilter interface {
 	OnResponse(ex *Exchange)
 }
 
+// Filters is what one plugin compiles to for a route: a request filter, a
+// response filter, or both.
+type Filters struct {
+	Request  RequestFilter
+	Response ResponseFilter
+}
+
+// errNoFilter is a plugin constructor whose value filters nothing.
+var errNoFilter = errors.New("the plugin built neither a request nor a response filter")
+
+// FiltersOf sorts a plugin constructor's value into Filters. A value that
+// is neither kind of filter is an error, so a plugin wired up wrongly is
+// refused when its configuration is compiled instead of silently doing
+// nothing.
+func FiltersOf[F any](f F) (Filters, error) {
+	var fs Filters
+	fs.Request, _ = any(f).(RequestFilter)
+	fs.Response, _ = any(f).(ResponseFilter)
+	if fs.Request == nil && fs.Response == nil {
+		return Filters{}, errNoFilter
+	}
+	return fs, nil
+}
+
 // Phases order the request filters of a route. The routing
 // compiler sorts filters by phase; plugins of one phase keep name order.
 type Phase int

@@ -238,7 +238,7 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	type compiled struct {
 		name   string
 		phase  plugin.Phase
-		filter any
+		filter plugin.Filters
 	}
 	var list []compiled
 	ok := true
@@ -266,11 +266,11 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	}
 	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
 	for _, c := range list {
-		if f, isReq := c.filter.(plugin.RequestFilter); isReq {
-			rt.Request = append(rt.Request, f)
+		if c.filter.Request != nil {
+			rt.Request = append(rt.Request, c.filter.Request)
 		}
-		if f, isResp := c.filter.(plugin.ResponseFilter); isResp {
-			rt.Response = append(rt.Response, f)
+		if c.filter.Response != nil {
+			rt.Response = append(rt.Response, c.filter.Response)
 		}
 	}
 	return true

@@ -12,12 +12,12 @@ import (
 
 // oauth2Plugin builds the oauth2 plugin over the group's consumer index
 // and registers it with the build's token endpoint.
-func oauth2Plugin(raw json.RawMessage, deps Deps, _ string) (any, error) {
+func oauth2Plugin(raw json.RawMessage, deps Deps, _ string) (plugin.Filters, error) {
 	var cfg oauth2.Config
 	if err := decodeStrict(raw, &cfg); err != nil {
-		return nil, err
+		return plugin.Filters{}, err
 	}
-	return oauth2.New(cfg, deps.Consumers, deps.tokenEndpoint)
+	return filters(oauth2.New(cfg, deps.Consumers, deps.tokenEndpoint))
 }
 
 // tokenRouteInfo names the token endpoint in metrics and logs.

@@ -26,7 +26,7 @@ import (
 // stable across reloads, for plugins that keep state in Deps.
 type factory struct {
 	phase plugin.Phase
-	build func(raw json.RawMessage, deps Deps, scope string) (any, error)
+	build func(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error)
 }
 
 // plugins is the one table of the plugins a gateway knows. Adding a plugin
@@ -48,31 +48,39 @@ var plugins = map[string]factory{
 	"oauth2":               {plugin.PhaseAuthentication, oauth2Plugin},
 }
 
-func limitReq(raw json.RawMessage, deps Deps, scope string) (any, error) {
+func limitReq(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error) {
 	var cfg limitreq.Config
 	if err := decodeStrict(raw, &cfg); err != nil {
-		return nil, err
+		return plugin.Filters{}, err
 	}
-	return limitreq.New(cfg, deps.Buckets, scope)
+	return filters(limitreq.New(cfg, deps.Buckets, scope))
 }
 
-func limitCount(raw json.RawMessage, deps Deps, scope string) (any, error) {
+func limitCount(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error) {
 	var cfg limitcount.Config
 	if err := decodeStrict(raw, &cfg); err != nil {
-		return nil, err
+		return plugin.Filters{}, err
 	}
-	return limitcount.New(cfg, deps.Counters, scope)
+	return filters(limitcount.New(cfg, deps.Counters, scope))
+}
+
+// filters turns a constructor's answer into the plugin's Filters.
+func filters[F any](f F, err error) (plugin.Filters, error) {
+	if err != nil {
+		return plugin.Filters{}, err
+	}
+	return plugin.FiltersOf(f)
 }
 
 // simple adapts a New(Config) (*Filter, error) constructor: the raw config
 // is decoded strictly into Config first.
-func simple[C any, F any](newFilter func(C) (F, error)) func(json.RawMessage, Deps, string) (any, error) {
-	return func(raw json.RawMessage, _ Deps, _ string) (any, error) {
+func simple[C any, F any](newFilter func(C) (F, error)) func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+	return func(raw json.RawMessage, _ Deps, _ string) (plugin.Filters, error) {
 		var cfg C
 		if err := decodeStrict(raw, &cfg); err != nil {
-			return nil, err
+			return plugin.Filters{}, err
 		}
-		return newFilter(cfg)
+		return filters(newFilter(cfg))
 	}
 }
 

@@ -112,10 +112,14 @@ func withTestPlugins(t *testing.T, rows map[string]factory) {
 func TestFiltersOrderedByPhase(t *testing.T) {
 	var ran []string
 	both := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps, string) (any, error) { return recorder{name, &ran}, nil }}
+		return factory{phase, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+			return plugin.FiltersOf(recorder{name, &ran})
+		}}
 	}
 	reqOnly := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps, string) (any, error) { return requestOnly{recorder{name, &ran}}, nil }}
+		return factory{phase, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+			return plugin.FiltersOf(requestOnly{recorder{name, &ran}})
+		}}
 	}
 	// Names sort against their phases, so name order cannot pass the test.
 	withTestPlugins(t, map[string]factory{
@@ -147,7 +151,9 @@ func TestFiltersOrderedByPhase(t *testing.T) {
 
 func TestFactoryErrorIsAFieldError(t *testing.T) {
 	withTestPlugins(t, map[string]factory{
-		"broken": {plugin.PhaseTransform, func(json.RawMessage, Deps, string) (any, error) { return nil, fmt.Errorf("bad knob") }},
+		"broken": {plugin.PhaseTransform, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+			return plugin.Filters{}, fmt.Errorf("bad knob")
+		}},
 	})
 	_, err := Build(snapshot(group("g", "",
 		deployed("p", "a", "", withPlugins(route("r", "/r"), map[string]string{"broken": `{}`})))), Deps{})
@@ -181,8 +187,8 @@ func TestPluginTableRows(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want.typ) {
-			t.Errorf("%s built %T, want %T", name, got, want.typ)
+		if fmt.Sprintf("%T", got.Request) != fmt.Sprintf("%T", want.typ) {
+			t.Errorf("%s built %T, want %T", name, got.Request, want.typ)
 		}
 	}
 	if Known("no-such-plugin") {
@@ -220,5 +226,34 @@ func TestLimitCountSurvivesRebuild(t *testing.T) {
 	}
 	if stopped, status := hit(); !stopped || status != 429 {
 		t.Errorf("the second request after a rebuild: stopped %v status %d, want 429 (counter kept)", stopped, status)
+	}
+}
+
+// TestEveryPluginBuildsAFilter: each plugin the gateway knows compiles its
+// empty (or smallest) configuration into at least one filter, and a value
+// that is no filter is refused rather than dropped.
+func TestEveryPluginBuildsAFilter(t *testing.T) {
+	if _, err := plugin.FiltersOf(struct{}{}); err == nil {
+		t.Error("FiltersOf accepted a value that is neither kind of filter")
+	}
+	minimal := map[string]string{
+		"limit-count": `{"count":1,"time_window":1}`, "limit-req": `{"rate":1,"burst":1}`,
+		"request-size-limit": `{"max_bytes":1}`, "proxy-rewrite": `{"uri":"/x"}`,
+		"ip-restriction": `{"allow":["127.0.0.1"]}`, "request-transformer": `{"headers":{"set":{"X-A":"1"}}}`,
+		"response-transformer": `{"headers":{"set":{"X-A":"1"}}}`,
+	}
+	for name, f := range plugins {
+		raw := minimal[name]
+		if raw == "" {
+			raw = `{}`
+		}
+		fs, err := f.build(json.RawMessage(raw), Deps{}, "test")
+		if err != nil {
+			t.Errorf("%s %s: %v", name, raw, err)
+			continue
+		}
+		if fs.Request == nil && fs.Response == nil {
+			t.Errorf("%s compiled to no filter", name)
+		}
 	}
 }

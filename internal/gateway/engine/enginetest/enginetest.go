@@ -15,41 +15,23 @@
 package enginetest
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // WaitLimit bounds every wait of the suite.
 const WaitLimit = 20 * time.Second
 
-// Observer receives what metrics need; route is nil for requests no route
-// matched. It has the method set of the engines' own Observer interfaces.
-type Observer interface {
-	Observe(rt *routing.Route, status int, elapsed time.Duration)
-	UpstreamError(rt *routing.Route, kind string)
-}
-
-// Limits of the engine's client side; a zero field takes the engine's
-// default (64 KiB header, unlimited body, 30 s header, 60 s body and send
-// timeouts, 120 s idle).
-type Limits struct {
-	MaxHeaderBytes    int   // request line + headers; larger → 431
-	MaxBodyBytes      int64 // larger → 413
-	ReadHeaderTimeout time.Duration
-	BodyTimeout       time.Duration // between two reads of the request body
-	SendTimeout       time.Duration // between two writes to the client
-	IdleTimeout       time.Duration // keep-alive idle
-}
-
-// Config is what an engine under test serves.
-type Config struct {
-	Table    *atomic.Pointer[routing.Table]
-	Observer Observer
-	Limits   Limits
-}
+// Observer, Limits and Config are the engines' own (package engine): the
+// suite drives every engine through the configuration it takes.
+type (
+	Observer = engine.Observer
+	Limits   = engine.Limits
+	Config   = engine.Config
+)
 
 // Start serves an engine on a fresh 127.0.0.1 listener with cfg, registers
 // its shutdown with t.Cleanup, and returns the base URL

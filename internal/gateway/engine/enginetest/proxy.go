@@ -4,17 +4,20 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
+	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
 var proxyTests = []conformanceTest{
 	{name: "ProxyGet", fn: testProxyGet},
+	{name: "NilObserver", fn: testNilObserver},
 	{name: "RequestID", fn: testRequestID},
 	{name: "ForwardedAndHopByHopHeaders", fn: testForwardedAndHopByHopHeaders},
 	{name: "UpstreamPath", fn: testUpstreamPath},
@@ -285,5 +288,22 @@ func testObserverSeesStatuses(t *testing.T, s *suite) {
 	want := []Observed{{"ok", 200}, {"ok", 503}, {"ok", 302}, {"", 404}, {"", 405}}
 	if diff := cmp.Diff(want, g.Obs.Statuses()); diff != "" {
 		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+}
+
+// testNilObserver: an engine configured without an observer serves,
+// answers its own errors and never panics.
+func testNilObserver(t *testing.T, s *suite) {
+	var tp atomic.Pointer[routing.Table]
+	tp.Store(Table(t, "", UpstreamOf(t, Backend(t, EchoHandler)), Route("r", "/r")))
+	url := s.Start(t, Config{Table: &tp})
+	if resp, body := Get(t, url+"/r"); resp.StatusCode != 200 {
+		t.Errorf("GET /r: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := Get(t, url+"/missing"); resp.StatusCode != 404 {
+		t.Errorf("GET /missing: %d %s", resp.StatusCode, body)
+	}
+	if status, _ := RawGet(t, strings.TrimPrefix(url, "http://"), "/r/%zz", ""); status != 400 {
+		t.Errorf("a bad path: %d, want 400", status)
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -22,7 +22,7 @@ func BenchmarkProxy(b *testing.B) {
 	tbl := benchTable(b, origin)
 	var tp atomic.Pointer[routing.Table]
 	tp.Store(tbl)
-	srv := NewServer(Config{Table: &tp, Observer: nopObserver{}, Logger: slog.New(slog.DiscardHandler)})
+	srv := NewServer(Config{Table: &tp, Observer: enginetest.Discard{}, Logger: slog.New(slog.DiscardHandler)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -52,11 +52,6 @@ func BenchmarkProxy(b *testing.B) {
 }
 
 var benchBody = []byte(`{"hello":"world","n":42}`)
-
-type nopObserver struct{}
-
-func (nopObserver) Observe(*routing.Route, int, time.Duration) {}
-func (nopObserver) UpstreamError(*routing.Route, string)       {}
 
 func fastOrigin(b *testing.B) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

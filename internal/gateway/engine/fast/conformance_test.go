@@ -15,15 +15,6 @@ func TestConformance(t *testing.T) {
 
 func startFast(t testing.TB, cfg enginetest.Config) string {
 	t.Helper()
-	return enginetest.ServeLoopback(t, NewServer(Config{
-		Table:             cfg.Table,
-		Observer:          cfg.Observer,
-		Logger:            slog.New(slog.DiscardHandler),
-		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
-		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
-		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
-		BodyTimeout:       cfg.Limits.BodyTimeout,
-		SendTimeout:       cfg.Limits.SendTimeout,
-		IdleTimeout:       cfg.Limits.IdleTimeout,
-	}))
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	return enginetest.ServeLoopback(t, NewServer(cfg))
 }

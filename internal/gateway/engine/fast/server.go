@@ -23,45 +23,15 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/engine"
 )
 
-// Observer receives what metrics need. route is nil for requests no route
-// matched.
-type Observer interface {
-	Observe(route *routing.Route, status int, elapsed time.Duration)
-	UpstreamError(route *routing.Route, kind string)
-}
+// Config of a Server: the engines' shared configuration. Zero limits
+// take engine's defaults; on top of them the fast engine reads at most
+// prefetchBody bytes of a body before the handler runs.
+type Config = engine.Config
 
-// Config of a Server. Zero durations and sizes take the defaults noted.
-type Config struct {
-	Table    *atomic.Pointer[routing.Table]
-	Observer Observer
-	Logger   *slog.Logger
-	// MaxHeaderBytes bounds the request line and headers (431 above);
-	// 64 KiB when 0.
-	MaxHeaderBytes int
-	// MaxBodyBytes bounds a request body (413 above); 0 is unlimited.
-	MaxBodyBytes int64
-	// ReadHeaderTimeout bounds the wait for a whole request header; 30 s.
-	ReadHeaderTimeout time.Duration
-	// BodyTimeout bounds the wait between two reads of a request body
-	// (nginx's client_body_timeout); 60 s.
-	BodyTimeout time.Duration
-	// SendTimeout bounds the wait between two writes to the client (nginx's
-	// send_timeout), so a client that stops reading is cut off; 60 s.
-	SendTimeout time.Duration
-	// IdleTimeout closes keep-alive connections idle this long; 120 s.
-	IdleTimeout time.Duration
-}
-
-// Defaults of Config.
 const (
-	defaultMaxHeaderBytes    = 64 << 10
-	defaultReadHeaderTimeout = 30 * time.Second
-	defaultBodyTimeout       = 60 * time.Second
-	defaultSendTimeout       = 60 * time.Second
-	defaultIdleTimeout       = 120 * time.Second
 	// prefetchBody is how much of a request body is read before the
 	// handler runs; larger bodies stream through.
 	prefetchBody = 16 << 10
@@ -86,16 +56,7 @@ type Server struct {
 
 // NewServer returns a server for cfg.
 func NewServer(cfg Config) *Server {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxHeaderBytes <= 0 {
-		cfg.MaxHeaderBytes = defaultMaxHeaderBytes
-	}
-	cfg.ReadHeaderTimeout = orDefault(cfg.ReadHeaderTimeout, defaultReadHeaderTimeout)
-	cfg.BodyTimeout = orDefault(cfg.BodyTimeout, defaultBodyTimeout)
-	cfg.SendTimeout = orDefault(cfg.SendTimeout, defaultSendTimeout)
-	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, defaultIdleTimeout)
+	cfg = cfg.WithDefaults()
 	s := &Server{cfg: cfg, stopped: make(chan struct{})}
 	s.states.s = s
 	s.watch.s = s
@@ -123,13 +84,6 @@ func NewServer(cfg Config) *Server {
 		Logger:                       fasthttpLogger{cfg.Logger},
 	}
 	return s
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Serve accepts connections on ln until Shutdown or Close; it then

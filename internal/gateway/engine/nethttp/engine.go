@@ -14,16 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
-// Observer receives what metrics need. route is nil for requests no route
-// matched.
-type Observer interface {
-	Observe(route *routing.Route, status int, elapsed time.Duration)
-	UpstreamError(route *routing.Route, kind string)
-}
+// Observer receives what metrics need (engine.Observer).
+type Observer = engine.Observer
 
 // Handler is the gateway's http.Handler.
 type Handler struct {

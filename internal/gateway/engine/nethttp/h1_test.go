@@ -257,7 +257,7 @@ func TestH1DepartureWithoutServer(t *testing.T) {
 	})
 	var tp atomic.Pointer[routing.Table]
 	tp.Store(enginetest.Table(t, "", enginetest.UpstreamOf(t, be), enginetest.Route("r", "/r")))
-	h := New(&tp, nopObserver{}, slog.New(slog.DiscardHandler))
+	h := New(&tp, enginetest.Discard{}, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	defer h.CloseIdle()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
@@ -158,7 +159,7 @@ func TestCloseStopsServe(t *testing.T) {
 func TestNewServerDefaults(t *testing.T) {
 	s := NewServer(Config{Table: new(atomic.Pointer[routing.Table])})
 	got := []any{s.srv.MaxHeaderBytes, s.srv.ReadHeaderTimeout, s.srv.IdleTimeout, s.send, s.h.bodyTimeout, s.h.maxBody}
-	want := []any{DefaultMaxHeaderBytes, DefaultReadHeaderTimeout, DefaultIdleTimeout, DefaultSendTimeout, DefaultBodyTimeout, int64(0)}
+	want := []any{engine.DefaultMaxHeaderBytes, engine.DefaultReadHeaderTimeout, engine.DefaultIdleTimeout, engine.DefaultSendTimeout, engine.DefaultBodyTimeout, int64(0)}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("default %d: got %v, want %v", i, got[i], want[i])
