@@ -79,6 +79,7 @@ func serverCmd() *cobra.Command {
 	f.StringSliceVar(&o.Groups, "group", []string{"default"}, "gateway group the embedded gateway serves (repeatable; created when missing)")
 	f.StringVar(&o.Engine, "engine", "fast", "gateway engine: fast (HTTP/1.1 hot path on fasthttp) or nethttp (net/http)")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body the gateway accepts, in bytes (413 above); 0: no limit (routes can set request-size-limit)")
+	f.StringVar(&o.ReadyFile, "ready-file", "", "once ready, write the bound addresses there as JSON (admin, gateway, status), so a starter can pass port 0 addresses; removed at exit")
 	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")

@@ -74,3 +74,19 @@ func TestServerDefaults(t *testing.T) {
 		t.Errorf("PORTICO_ADMIN_ADDR=:9180 gives %q", got)
 	}
 }
+
+// TestServerReadyFile: --ready-file is off unless given, and follows the
+// flag→environment convention like every other server flag.
+func TestServerReadyFile(t *testing.T) {
+	f := serverCmd().Flags()
+	if got := f.Lookup("ready-file").DefValue; got != "" {
+		t.Errorf("--ready-file defaults to %q, want none", got)
+	}
+	t.Setenv("PORTICO_READY_FILE", "/run/portico/ready.json")
+	if err := applyEnv(f, envPrefix); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Lookup("ready-file").Value.String(); got != "/run/portico/ready.json" {
+		t.Errorf("PORTICO_READY_FILE gives %q", got)
+	}
+}

@@ -48,15 +48,28 @@ type Options struct {
 	// OnReady, when set, is called once every listener is open and the
 	// gateway has applied its first config (tests use ":0" addresses).
 	OnReady func(Addrs)
+	// ReadyFile, when set, is where the bound addresses are written as JSON
+	// at the moment OnReady fires; it is removed at start and at exit.
+	ReadyFile string
 }
 
-// Addrs are the bound addresses.
-type Addrs struct{ Admin, Gateway, Status string }
+// Addrs are the bound addresses; their JSON is the ready file's content.
+type Addrs struct {
+	Admin   string `json:"admin"`
+	Gateway string `json:"gateway"`
+	Status  string `json:"status"`
+}
 
 // Run serves until ctx ends, then drains in-flight requests and returns.
 func Run(ctx context.Context, opts Options) error {
 	opts.defaults()
 	log := opts.Logger
+	if opts.ReadyFile != "" {
+		if err := clearReadyFile(opts.ReadyFile); err != nil {
+			return err
+		}
+		defer func() { _ = clearReadyFile(opts.ReadyFile) }()
+	}
 	st, err := openStore(ctx, opts)
 	if err != nil {
 		return err
@@ -89,14 +102,6 @@ func Run(ctx context.Context, opts Options) error {
 	if !loopbackOnly(opts.StatusAddr) {
 		log.Info("the status address (/metrics, /healthz, /readyz) is reachable beyond this machine", "status", opts.StatusAddr)
 	}
-	ready := newReadiness(opts, adminLn.Addr().String())
-	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
-		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
-	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", api)
-	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
-	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -112,6 +117,27 @@ func Run(ctx context.Context, opts Options) error {
 		errMu.Unlock()
 		cancel()
 	}
+	if opts.ReadyFile != "" {
+		// A server that cannot say where it listens would leave its
+		// starter waiting for nothing: it stops instead.
+		onReady := opts.OnReady
+		opts.OnReady = func(a Addrs) {
+			if err := writeReadyFile(opts.ReadyFile, a); err != nil {
+				fail(err)
+				return
+			}
+			if onReady != nil {
+				onReady(a)
+			}
+		}
+	}
+	ready := newReadiness(opts, adminLn.Addr().String())
+	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
+		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", api)
+	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
+	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	wg.Go(func() {
 		if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
