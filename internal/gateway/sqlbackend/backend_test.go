@@ -209,7 +209,15 @@ func TestPoolExhausted(t *testing.T) {
 	for range 2 {
 		wg.Go(func() { call(t, f, map[string]string{"s": "1"}) })
 	}
-	time.Sleep(200 * time.Millisecond) // both hold their connection
+	// A request holds its slot from acquire to the end of its answer, so
+	// both slots taken means both sleeping queries own the pool.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(f.pool.sem) < cap(f.pool.sem) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d slots taken 5s after two slow requests started", len(f.pool.sem), cap(f.pool.sem))
+		}
+		time.Sleep(time.Millisecond)
+	}
 	start := time.Now()
 	status, body := call(t, f, map[string]string{"s": "0"})
 	took := time.Since(start)
