@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -49,7 +51,7 @@ type server struct {
 	DataDir                string
 	Password               string
 	Token                  string
-	StartedIn              time.Duration // from exec to /readyz answering 200
+	StartedIn              time.Duration // from exec to the ready file (ready: /readyz answers 200)
 
 	cmd    *exec.Cmd
 	out    *syncBuffer
@@ -73,45 +75,30 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startServer runs the binary on fresh loopback ports with dataDir and
-// waits until it is ready and logged in as admin. A port picked free can be
-// taken by another test's connection before the server binds it; such a
-// start is retried on new ports.
+// startServer runs the binary on ports of its own choosing with dataDir and
+// waits until it is ready and logged in as admin.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		s, err := launch(t, dataDir, extra...)
-		if err == nil {
-			var login struct{ Token string }
-			s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, s.Password), 200, &login)
-			s.Token = login.Token
-			return s
-		}
-		if attempt < 4 && strings.Contains(s.out.String(), "address already in use") {
-			t.Logf("start lost a port race, retrying: %v", err)
-			continue
-		}
+	s, err := launch(t, dataDir, extra...)
+	if err != nil {
 		t.Fatalf("%v\n%s", err, s.out.String())
 	}
+	var login struct{ Token string }
+	s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, s.Password), 200, &login)
+	s.Token = login.Token
+	return s
 }
 
-// launch starts one server process and waits for /readyz.
+// launch starts one server process on port 0 addresses and waits for its
+// ready file, which names the ports it bound: no port is picked in advance,
+// so none can be lost to another test. extra comes last, so an address
+// given there (--admin-addr 0.0.0.0:0, or a port to reuse) wins.
 func launch(t *testing.T, dataDir string, extra ...string) (*server, error) {
 	t.Helper()
 	s := &server{DataDir: dataDir, Password: "e2e-secret-password", out: &syncBuffer{}, exited: make(chan error, 1)}
-	admin, gw, status := freePort(t), freePort(t), freePort(t)
-	s.Admin, s.Gateway, s.Status = "http://"+admin, "http://"+gw, "http://"+status
-	args := append([]string{"server", "--data-dir", dataDir, "--admin-addr", admin, "--gateway-addr", gw, "--status-addr", status, "--drain-timeout", "10s"}, extra...)
+	readyFile := filepath.Join(t.TempDir(), "ready.json")
+	args := append([]string{"server", "--data-dir", dataDir, "--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
+		"--status-addr", "127.0.0.1:0", "--ready-file", readyFile, "--drain-timeout", "10s"}, extra...)
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = append(os.Environ(), "PORTICO_ADMIN_PASSWORD="+s.Password)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -126,28 +113,57 @@ func launch(t *testing.T, dataDir string, extra ...string) (*server, error) {
 			t.Logf("server output:\n%s", s.out.String())
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
+	addrs, err := s.waitReadyFile(readyFile, 15*time.Second)
+	if err != nil {
+		return s, err
+	}
+	s.Admin, s.Gateway, s.Status = baseURL(addrs.Admin), baseURL(addrs.Gateway), baseURL(addrs.Status)
+	s.StartedIn = time.Since(start)
+	return s, nil
+}
+
+// readyAddrs is the ready file of `portico server --ready-file`.
+type readyAddrs struct{ Admin, Gateway, Status string }
+
+// waitReadyFile waits for the server to write its ready file, which it does
+// once it listens and has applied its first config (/readyz answers 200
+// from then on), or to exit, whichever comes first. The file is written by
+// rename, so once it is there it is whole.
+func (s *server) waitReadyFile(path string, limit time.Duration) (readyAddrs, error) {
+	var a readyAddrs
+	deadline := time.After(limit)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		resp, err := http.Get(s.Status + "/readyz")
+		b, err := os.ReadFile(path)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+			if err := json.Unmarshal(b, &a); err != nil {
+				return a, fmt.Errorf("ready file %s: %w", b, err)
 			}
+			return a, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return a, err
 		}
 		select {
 		case err := <-s.exited:
 			s.exited <- err // stop reads it again
-			return s, fmt.Errorf("server exited before ready: %w", err)
-		default:
+			return a, fmt.Errorf("server exited before ready: %w", err)
+		case <-deadline:
+			return a, fmt.Errorf("server not ready after %v", limit)
+		case <-tick.C:
 		}
-		if time.Now().After(deadline) {
-			return s, fmt.Errorf("server not ready after 15s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	s.StartedIn = time.Since(start)
-	return s, nil
+}
+
+// baseURL turns a bound address into a URL this machine can call: a server
+// told to listen on every interface reports 0.0.0.0 or ::.
+func baseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return "http://" + addr
 }
 
 // stop sends SIGTERM and waits for a clean exit.
