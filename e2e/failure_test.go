@@ -3,9 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,11 +31,31 @@ func httpPost(url string) (answer, error) {
 	return answer{resp.StatusCode, string(b)}, nil
 }
 
+// refusingPort is a loopback port that refuses connections for the rest
+// of the test: a socket bound to it but never listening holds the port, so
+// no one else can take it meanwhile, and the kernel answers every
+// connection to it with a reset.
+func refusingPort(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
+}
+
 // TestUnreachableUpstream: a node nobody listens on gives the gateway's JSON
 // 502 within the connect timeout.
 func TestUnreachableUpstream(t *testing.T) {
-	dead := freePort(t) // closed again: connections are refused
-	port := dead[strings.LastIndex(dead, ":")+1:]
+	port := refusingPort(t)
 	s := startServer(t, t.TempDir())
 	var svc struct{ ID string }
 	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"dead"}`, 201, &svc)
@@ -68,7 +93,31 @@ func TestUnreachableUpstream(t *testing.T) {
 // TestSIGTERMDrains: a request in flight when SIGTERM arrives completes,
 // then the process exits cleanly.
 func TestSIGTERMDrains(t *testing.T) {
-	_, port := backend(t, "A")
+	// The backend holds the request it is armed for until released, so the
+	// test knows it is in flight when SIGTERM is sent, and still in flight
+	// once the gateway is draining.
+	var armed atomic.Bool
+	arrived, release := make(chan struct{}), make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if armed.CompareAndSwap(true, false) {
+			close(arrived)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		fmt.Fprint(w, `{"slow":true}`)
+	}))
+	defer upstream.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release) // a failed test does not leave the handler waiting
+		}
+	}()
+	port := upstream.Listener.Addr().(*net.TCPAddr).Port
 	s := startServer(t, t.TempDir())
 	var svc struct{ ID string }
 	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"slow"}`, 201, &svc)
@@ -77,6 +126,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	s.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0","upstream":`+nodes(port)+`}`, 201, nil)
 	waitFor(t, s.Gateway+"/slow", 5*time.Second, func(st int, _ []byte) bool { return st == 200 })
 
+	armed.Store(true)
 	done := make(chan answer, 1)
 	go func() {
 		st, _, b, err := get(context.Background(), s.Gateway+"/slow")
@@ -85,10 +135,23 @@ func TestSIGTERMDrains(t *testing.T) {
 		}
 		done <- answer{st, string(b)}
 	}()
-	time.Sleep(300 * time.Millisecond) // the request is at the backend now
+	select {
+	case <-arrived:
+	case a := <-done:
+		t.Fatalf("request answered before reaching the backend: %d %s", a.status, a.body)
+	case <-time.After(10 * time.Second):
+		t.Fatal("request did not reach the backend within 10s")
+	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// The status server answers until the gateway has drained, which waits
+	// for the held request: /readyz saying draining means SIGTERM is being
+	// handled with the request still in flight.
+	waitFor(t, s.Status+"/readyz", 10*time.Second, func(st int, body []byte) bool {
+		return st == http.StatusServiceUnavailable && strings.Contains(string(body), "draining")
+	})
+	close(release)
 	select {
 	case a := <-done:
 		if a.status != 200 {
