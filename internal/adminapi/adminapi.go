@@ -193,6 +193,13 @@ func (c *call) tx(fn func(tx store.Tx) error) error {
 	return c.s.store.Tx(c.ctx(), fn)
 }
 
+// view runs fn in a read-only store transaction, for handlers that only
+// read: it does not queue behind writes (publishes, imports) for the write
+// lock, and a write slipped into fn fails instead of committing unguarded.
+func (c *call) view(fn func(tx store.Tx) error) error {
+	return c.s.store.View(c.ctx(), fn)
+}
+
 // audit records the caller's action inside tx; detail is marshalled as JSON.
 func (c *call) audit(tx store.Tx, action, resource string, detail any) error {
 	var raw json.RawMessage

@@ -48,7 +48,7 @@ func (c *call) listApplications() (any, error) {
 		f = store.ApplicationFilter{Owner: c.user.ID}
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		items, total, err := tx.ListApplications(c.ctx(), f, q)
 		if err != nil {
 			return fmt.Errorf("list applications: %w", err)
@@ -61,7 +61,7 @@ func (c *call) listApplications() (any, error) {
 
 func (c *call) getApplication() (any, error) {
 	var a spec.Application
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		a, err = c.loadApplication(tx, c.path("a"))
 		return err

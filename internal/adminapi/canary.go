@@ -119,7 +119,7 @@ func (c *call) listCanaries() (any, error) {
 	}
 	q.Q = ""
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err
@@ -146,7 +146,7 @@ func (c *call) listCanaries() (any, error) {
 
 func (c *call) getCanary() (any, error) {
 	var out spec.Canary
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err

@@ -64,7 +64,7 @@ func (c *call) listCatalog() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		svcs, total, err := tx.ListServicesInState(c.ctx(), spec.StatePublished, q)
 		if err != nil {
 			return fmt.Errorf("list the catalog: %w", err)
@@ -88,7 +88,7 @@ func (c *call) listCatalog() (any, error) {
 func (c *call) getCatalogEntry() (any, error) {
 	key, project := c.path("service"), c.r.URL.Query().Get("project")
 	var out catalogEntry
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var found []spec.Service
 		for page := 1; ; page++ {
 			svcs, total, err := tx.ListServicesInState(c.ctx(), spec.StatePublished, store.ListQuery{Page: page, PageSize: 500})

@@ -117,7 +117,7 @@ func (c *call) putConfigApplication(tx store.Tx, p string, want *spec.Applicatio
 func (c *call) getConfig() (any, error) {
 	p := c.path("p")
 	var doc manifest.Document
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func (c *call) listDataSources() (any, error) {
 
 func (c *call) getDataSource() (any, error) {
 	var d spec.DataSource
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		d, err = c.loadDataSource(tx, c.path("p"), c.path("d"))
 		return err

@@ -46,7 +46,7 @@ func (c *call) listFolders() (any, error) {
 
 func (c *call) getFolder() (any, error) {
 	var f spec.Folder
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		f, err = c.loadFolder(tx, c.path("p"), c.path("f"))
 		return err

@@ -17,7 +17,7 @@ func listInProject[T any](c *call, what string, read func(tx store.Tx, project s
 	}
 	p := c.path("p")
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}

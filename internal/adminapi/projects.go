@@ -22,7 +22,7 @@ func (c *call) listProjects() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		items, total, err := tx.ListProjects(c.ctx(), q)
 		if err != nil {
 			return fmt.Errorf("list projects: %w", err)
@@ -35,7 +35,7 @@ func (c *call) listProjects() (any, error) {
 
 func (c *call) getProject() (any, error) {
 	var p spec.Project
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		p, err = c.loadProject(tx, c.path("p"))
 		return err

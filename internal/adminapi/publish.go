@@ -94,7 +94,7 @@ func (c *call) listVersions() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (c *call) listVersions() (any, error) {
 
 func (c *call) getVersion() (any, error) {
 	var out versionInfo
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err

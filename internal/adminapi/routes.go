@@ -25,7 +25,7 @@ func (c *call) listRoutes() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func (c *call) listRoutes() (any, error) {
 
 func (c *call) getRoute() (any, error) {
 	var r spec.Route
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		_, r, err = c.loadRoute(tx, c.path("p"), c.path("s"), c.path("r"))
 		return err

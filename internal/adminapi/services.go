@@ -72,7 +72,7 @@ func (c *call) listServices() (any, error) {
 
 func (c *call) getService() (any, error) {
 	var s spec.Service
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		if s, err = c.loadService(tx, c.path("p"), c.path("s")); err != nil {
 			return err

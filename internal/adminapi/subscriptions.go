@@ -23,7 +23,7 @@ func (c *call) listSubscriptions() (any, error) {
 		f.Owner = c.user.ID
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		items, total, err := tx.ListSubscriptions(c.ctx(), f, q)
 		if err != nil {
 			return fmt.Errorf("list subscriptions: %w", err)
@@ -48,7 +48,7 @@ func (c *call) loadSubscription(tx store.Tx, id string) (spec.Subscription, erro
 
 func (c *call) getSubscription() (any, error) {
 	var s spec.Subscription
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		s, err = c.loadSubscription(tx, c.path("id"))
 		return err

@@ -35,7 +35,7 @@ func (c *call) listUpstreams() (any, error) {
 
 func (c *call) getUpstream() (any, error) {
 	var u spec.Upstream
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		u, err = c.loadUpstream(tx, c.path("p"), c.path("u"))
 		return err

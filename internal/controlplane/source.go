@@ -21,8 +21,11 @@ func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*s
 	if _, err := s.st.WaitRevision(ctx, groups, after); err != nil {
 		return nil, err
 	}
+	// A read view: assembling a snapshot for every gateway wake-up must not
+	// hold the write lock that admin actions and publishes queue for. It
+	// reads the revision WaitRevision just saw, or a later one.
 	var snap spec.Snapshot
-	err := s.st.Tx(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		snap, err = tx.Snapshot(ctx, groups)
 		return err
