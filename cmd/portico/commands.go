@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/controlplane"
 	"github.com/portico-gw/portico/internal/demobackend"
 )
@@ -41,6 +42,18 @@ func versionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintf(cmd.OutOrStdout(), "portico %s (%s %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		},
+	}
+}
+
+func openAPICmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "openapi",
+		Short: "Print the admin API's OpenAPI 3.1 document",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(adminapi.OpenAPIDocument(buildVersion()))
+			return err
 		},
 	}
 }

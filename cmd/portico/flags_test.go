@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -88,5 +90,23 @@ func TestServerReadyFile(t *testing.T) {
 	}
 	if got := f.Lookup("ready-file").Value.String(); got != "/run/portico/ready.json" {
 		t.Errorf("PORTICO_READY_FILE gives %q", got)
+	}
+}
+
+// TestOpenAPICommand: `portico openapi` prints the admin API's document.
+func TestOpenAPICommand(t *testing.T) {
+	var out bytes.Buffer
+	cmd := openAPICmd()
+	cmd.SetOut(&out)
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.OpenAPI != "3.1.0" || len(doc.Paths) < 20 {
+		t.Fatalf("openapi printed %d bytes: openapi %q, %d paths, %v", out.Len(), doc.OpenAPI, len(doc.Paths), err)
 	}
 }

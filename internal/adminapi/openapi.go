@@ -333,3 +333,10 @@ func (g *schemas) operation(ep endpoint) obj {
 	op["responses"] = resp
 	return op
 }
+
+// OpenAPIDocument is the admin API's own OpenAPI 3.1 document as
+// GET /api/v1/openapi.json serves it, for tools that want it without a
+// running server (client generators, linters).
+func OpenAPIDocument(version string) []byte {
+	return buildOpenAPI((&server{}).endpoints(), version)
+}
