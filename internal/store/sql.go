@@ -90,9 +90,12 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 // deferred (ReadOnly makes the SQLite driver ignore _txlock, and PostgreSQL
 // begins READ ONLY), so it takes no write lock and a reader waits for no
 // writer; the read pool's query_only pragma turns any write into an error.
-// fn's error comes back as is; a panic in fn rolls back and panics again.
+// Repeatable read asks PostgreSQL for the one snapshot a SQLite read
+// transaction has anyway, so the queries of a Snapshot agree with each
+// other. fn's error comes back as is; a panic in fn rolls back and panics
+// again.
 func (s *SQL) View(ctx context.Context, fn func(Tx) error) (err error) {
-	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
