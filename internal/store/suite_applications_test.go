@@ -10,15 +10,6 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// TestSQLiteApplications runs the applications suite on SQLite. It is a
-// test of its own (not a row of runSuite) only to keep edits of the shared
-// suite table small; it runs the same way.
-func TestSQLiteApplications(t *testing.T) {
-	s := openSQLite(t, t.TempDir())
-	t.Cleanup(func() { _ = s.Close() })
-	testApplications(t, s)
-}
-
 func testApplications(t *testing.T, s store.Store) {
 	seed(t, s)
 	ctx := testCtx(t)

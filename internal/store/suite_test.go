@@ -38,6 +38,11 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WaitRevision", testWaitRevision},
 		{"TxSemantics", testTxSemantics},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"View", testView},
+		{"Applications", testApplications},
+		{"Canaries", testCanaries},
+		{"DataSources", testDataSources},
+		{"DataSourceMaps", testDataSourceMaps},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
