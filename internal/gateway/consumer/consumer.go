@@ -68,6 +68,11 @@ type Credential struct {
 }
 
 // Expired reports whether the credential's expiry has passed.
+// PasswordHash is the stored bcrypt hash of a basic-auth credential's
+// password. It changes with every rotation, so with the credential's id it
+// names one password of one credential across configuration reloads.
+func (c *Credential) PasswordHash() string { return c.hash }
+
 func (c *Credential) Expired() bool {
 	return c.expiry != 0 && time.Now().UnixNano() >= c.expiry
 }

@@ -59,7 +59,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 		if cr.Expired() {
 			continue
 		}
-		good, found := f.g.known(now, verdictKey{cr, sum})
+		good, found := f.g.known(now, keyOf(cr, sum))
 		if good {
 			return f.admit(ex, cr)
 		}
@@ -100,7 +100,7 @@ func (f *Filter) verify(now int64, creds []*consumer.Credential, sum [sha256.Siz
 		if cr.Expired() {
 			continue
 		}
-		key := verdictKey{cr, sum}
+		key := keyOf(cr, sum)
 		if _, found := f.g.known(now, key); found {
 			continue // known wrong: known right ones were admitted
 		}

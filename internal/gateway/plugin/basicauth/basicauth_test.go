@@ -15,12 +15,19 @@ import (
 
 func index(t testing.TB) *consumer.Index {
 	t.Helper()
+	return consumer.New(consumers(t))
+}
+
+// consumers is one application with alice's basic-auth credential, as a
+// snapshot carries it.
+func consumers(t testing.TB) []spec.Consumer {
+	t.Helper()
 	h, err := bcrypt.GenerateFromPassword([]byte("pa:ss word"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consumer.New([]spec.Consumer{{ID: "app-1", Name: "mobile", ProjectID: "p1",
-		Credentials: []spec.ConsumerCredential{{ID: "c1", Type: spec.CredBasicAuth, Key: "alice", Hash: string(h)}}}})
+	return []spec.Consumer{{ID: "app-1", Name: "mobile", ProjectID: "p1",
+		Credentials: []spec.ConsumerCredential{{ID: "c1", Type: spec.CredBasicAuth, Key: "alice", Hash: string(h)}}}}
 }
 
 func basic(user, pw string) string {

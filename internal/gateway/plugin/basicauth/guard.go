@@ -51,13 +51,20 @@ type guard struct {
 	byUser   map[string]int
 }
 
-// verdictKey is a credential (nil: an unknown username) and the SHA-256 of
-// the password (with the username when the credential is nil). A
-// credential is compiled anew with every configuration, so a rotated or
-// revoked one never meets its old verdicts.
+// verdictKey is a credential, by its id and stored password hash (both
+// empty for an unknown username), and the SHA-256 of the password tried
+// (with the username for an unknown one). Keyed by id and hash rather than
+// by the compiled credential, a verdict survives configuration reloads (a
+// publish does not make every client pay a bcrypt again, nor lose its
+// known-good password to the failure counts), while a rotated password
+// never meets its old verdicts.
 type verdictKey struct {
-	cr  *consumer.Credential
-	sum [sha256.Size]byte
+	id, hash string
+	sum      [sha256.Size]byte
+}
+
+func keyOf(cr *consumer.Credential, sum [sha256.Size]byte) verdictKey {
+	return verdictKey{id: cr.ID, hash: cr.PasswordHash(), sum: sum}
 }
 
 type verdict struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/plugintest"
 )
@@ -148,5 +149,23 @@ func TestVerdictsBounded(t *testing.T) {
 	}
 	if _, found := g.known(now+int64(verdictTTL), verdictKey{sum: [32]byte{99}}); found {
 		t.Errorf("a verdict older than its time is still used")
+	}
+}
+
+// TestVerdictsSurviveReload: a configuration reload compiles every
+// credential anew; what was known of a password stays known, so the
+// known-right password still passes (no bcrypt, whatever the failure
+// counts say) on the new filter.
+func TestVerdictsSurviveReload(t *testing.T) {
+	snap := consumers(t)
+	f, _ := New(Config{}, consumer.New(snap))
+	f.g = newGuard(2, 8, 64)
+	from(f, "192.0.2.1", basic("alice", right))
+	reloaded, _ := New(Config{}, consumer.New(snap)) // the same snapshot, compiled again
+	reloaded.g = f.g
+	free := occupy(f.g)
+	defer free()
+	if b := from(reloaded, "192.0.2.1", basic("alice", right)); b.ErrorStatus != 200 {
+		t.Fatalf("the known right password after a reload: status %d, want it admitted without a bcrypt", b.ErrorStatus)
 	}
 }
