@@ -25,8 +25,8 @@ const (
 	attackSecretKey = "attack-secret-key-0123456789"
 )
 
-// attackCall sends one request with a body and headers to the gateway.
-func attackCall(t *testing.T, method, url, body string, headers map[string]string) (int, http.Header, string) {
+// gatewayCall sends one request with a body and headers to the gateway.
+func gatewayCall(t *testing.T, method, url, body string, headers map[string]string) (int, http.Header, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -78,7 +78,7 @@ func firstAccepted(t *testing.T, method, url, body string, sign func(at time.Tim
 	deadline := time.Now().Add(5 * time.Second)
 	for i := 0; ; i++ {
 		h := sign(time.Now().Add(-time.Duration(i) * time.Second))
-		status, _, answer := attackCall(t, method, url, body, h)
+		status, _, answer := gatewayCall(t, method, url, body, h)
 		if status == 200 {
 			return h
 		}
@@ -121,7 +121,7 @@ func attackAuth(t *testing.T, engine string) {
 		h := firstAccepted(t, "GET", url, "", func(at time.Time) map[string]string {
 			return recipeSign(attackAccessKey, attackSecretKey, "GET", "/signed/r", "", at)
 		})
-		if status, _, body := attackCall(t, "GET", url, "", h); status != 401 {
+		if status, _, body := gatewayCall(t, "GET", url, "", h); status != 401 {
 			t.Errorf("the same signed GET again: %d %s, want 401", status, body)
 		}
 	})
@@ -131,7 +131,7 @@ func attackAuth(t *testing.T, engine string) {
 		// The documented signing recipe signs no body: on a POST with one that proves
 		// nothing about the body, so it is refused.
 		unsigned := recipeSign(attackAccessKey, attackSecretKey, "POST", "/signed/r", "", time.Now().Add(-30*time.Second))
-		if status, _, body := attackCall(t, "POST", url, `{"amount":1}`, unsigned); status != 401 {
+		if status, _, body := gatewayCall(t, "POST", url, `{"amount":1}`, unsigned); status != 401 {
 			t.Errorf("a body under a signature without its digest: %d %s, want 401", status, body)
 		}
 		const order = `{"amount":1}`
@@ -139,7 +139,7 @@ func attackAuth(t *testing.T, engine string) {
 			return signPost("POST", "/signed/r", order, at.Add(-time.Minute))
 		})
 		for _, body := range []string{`{"amount":1000}`, order} {
-			if status, _, answer := attackCall(t, "POST", url, body, h); status != 401 {
+			if status, _, answer := gatewayCall(t, "POST", url, body, h); status != 401 {
 				t.Errorf("captured signature replayed with %s: %d %s, want 401", body, status, answer)
 			}
 		}
@@ -149,7 +149,7 @@ func attackAuth(t *testing.T, engine string) {
 		h := firstAccepted(t, "POST", s.Gateway+"/loose/r", `{"amount":1}`, func(at time.Time) map[string]string {
 			return recipeSign(attackAccessKey, attackSecretKey, "POST", "/loose/r", "", at)
 		})
-		if status, _, _ := attackCall(t, "POST", s.Gateway+"/loose/r", `{"amount":2}`, h); status != 401 {
+		if status, _, _ := gatewayCall(t, "POST", s.Gateway+"/loose/r", `{"amount":2}`, h); status != 401 {
 			t.Errorf("a replay on the loose route: %d, want 401", status)
 		}
 	})
@@ -236,7 +236,7 @@ func attackAuth(t *testing.T, engine string) {
 		var statuses []int
 		var retry string
 		for i := range 12 {
-			status, h, _ := attackCall(t, "GET", url, "", auth("guess-"+strconv.Itoa(i)))
+			status, h, _ := gatewayCall(t, "GET", url, "", auth("guess-"+strconv.Itoa(i)))
 			statuses = append(statuses, status)
 			if status == 429 {
 				retry = h.Get("Retry-After")
@@ -251,7 +251,7 @@ func attackAuth(t *testing.T, engine string) {
 		}
 		// The owner, whose password the gateway already checked, is not
 		// locked out by the guesses.
-		status, _, body := attackCall(t, "GET", url, "", auth(password))
+		status, _, body := gatewayCall(t, "GET", url, "", auth(password))
 		var got struct{ Consumer string }
 		_ = json.Unmarshal([]byte(body), &got)
 		if status != 200 || got.Consumer != app.ID {
@@ -286,7 +286,7 @@ func TestAttackAuthHMACReplayAcrossGateways(t *testing.T) {
 	firstAccepted(t, "GET", b.Gateway+"/signed/r", "", func(at time.Time) map[string]string { return sign(at.Add(-time.Minute)) })
 	firstAccepted(t, "GET", a.Gateway+"/signed/r", "", func(at time.Time) map[string]string { return sign(at.Add(-2 * time.Minute)) })
 	h := firstAccepted(t, "GET", a.Gateway+"/signed/r", "", sign)
-	if status, _, body := attackCall(t, "GET", b.Gateway+"/signed/r", "", h); status != 401 {
+	if status, _, body := gatewayCall(t, "GET", b.Gateway+"/signed/r", "", h); status != 401 {
 		t.Errorf("a signature accepted by gateway a, replayed at gateway b: %d %s, want 401", status, body)
 	}
 	keys, err := c.Keys(t.Context(), prefix+"hmac:*").Result()

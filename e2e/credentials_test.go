@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -39,27 +38,15 @@ type echoed struct {
 	Headers http.Header
 }
 
-// gw calls the gateway with headers.
+// gw calls the gateway with headers and decodes an echoed 200.
 func gw(t *testing.T, method, url string, headers map[string]string) (int, echoed, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, _, body := gatewayCall(t, method, url, "", headers)
 	var e echoed
-	if resp.StatusCode == 200 {
-		_ = json.Unmarshal(b, &e)
+	if status == 200 {
+		_ = json.Unmarshal([]byte(body), &e)
 	}
-	return resp.StatusCode, e, string(b)
+	return status, e, body
 }
 
 // until polls the gateway until it answers want (a consumer change reaches

@@ -8,31 +8,40 @@ import (
 	"syscall"
 )
 
-// clientAlive peeks at the client's socket without consuming anything: a
-// read of 0 bytes is the client's FIN, a reset is an error. Bytes waiting
-// (a pipelined request) or nothing yet both mean alive.
-func clientAlive(c net.Conn) bool {
+// peek looks at a socket without consuming anything and without waiting:
+// n is 1 when a byte is waiting, 0 with a nil err at the peer's FIN, and
+// err is syscall.EAGAIN when nothing is there yet. checked is false when
+// the connection offers no socket to peek at (TLS, a wrapper).
+func peek(c net.Conn) (n int, checked bool, err error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return true // TLS or a wrapped conn: no cheap check, assume alive
+		return 0, false, nil
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return true
+	rc, e := sc.SyscallConn()
+	if e != nil {
+		return 0, false, nil
 	}
-	alive := true
 	var buf [1]byte
 	_ = rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case err == nil && n == 0:
-			alive = false
-		case err != nil && !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR):
-			alive = false
-		}
+		n, _, err = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return true // never wait for readiness
 	})
-	return alive
+	return n, true, err
+}
+
+// clientAlive reports whether a client is still there: a read of 0 bytes
+// is its FIN, a reset is an error. Bytes waiting (a pipelined request) or
+// nothing yet both mean alive; without a socket to peek at, assume alive.
+func clientAlive(c net.Conn) bool {
+	n, checked, err := peek(c)
+	switch {
+	case !checked:
+		return true
+	case err == nil:
+		return n > 0
+	default:
+		return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR)
+	}
 }
 
 // idleUsable peeks at a pooled upstream connection before a request is
@@ -40,20 +49,6 @@ func clientAlive(c net.Conn) bool {
 // bytes it sent unasked (a TLS close_notify, a stray answer) mean the
 // connection must be closed instead.
 func idleUsable(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return true
-	}
-	usable := true
-	var buf [1]byte
-	_ = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		usable = errors.Is(err, syscall.EAGAIN)
-		return true // never wait for readiness
-	})
-	return usable
+	_, checked, err := peek(c)
+	return !checked || errors.Is(err, syscall.EAGAIN)
 }
