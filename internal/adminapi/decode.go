@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,4 +190,16 @@ func pageOf[T any](all []T, q store.ListQuery, name func(T) string) ([]T, int) {
 	start := (q.Page - 1) * q.PageSize
 	end := min(start+q.PageSize, total)
 	return all[start:end], total
+}
+
+// noBody refuses a body on an endpoint that takes none: empty or {} pass,
+// anything else is a 400 naming what was sent, so nothing is accepted and
+// ignored.
+func (c *call) noBody() error {
+	b, err := c.readBody()
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	var none struct{}
+	return strictDecode(b, &none)
 }

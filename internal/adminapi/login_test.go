@@ -227,6 +227,10 @@ func TestUnlockUser(t *testing.T) {
 	if r := a.doToken(vl.Token, "POST", "/users/admin/unlock", nil); r.status != http.StatusForbidden {
 		t.Fatalf("unlock by a viewer: %d, want 403", r.status)
 	}
+	// It takes no body: one with fields is refused, and nothing is lifted.
+	if r := a.do("POST", "/users/admin/unlock", map[string]any{"minutes": 5}); r.status != http.StatusBadRequest {
+		t.Fatalf("unlock with a body: %d %s, want 400", r.status, r.body)
+	}
 	var res unlockResult
 	a.mustJSON("POST", "/users/admin/unlock", nil, http.StatusOK, &res)
 	if res.Username != "admin" || res.Failures != 5 {
