@@ -95,7 +95,13 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 // given there (--admin-addr 0.0.0.0:0, or a port to reuse) wins.
 func launch(t *testing.T, dataDir string, extra ...string) (*server, error) {
 	t.Helper()
-	s := &server{DataDir: dataDir, Password: "e2e-secret-password", out: &syncBuffer{}, exited: make(chan error, 1)}
+	return launchAs(t, dataDir, "e2e-secret-password", extra...)
+}
+
+// launchAs is launch with the first admin's password chosen by the caller.
+func launchAs(t *testing.T, dataDir, password string, extra ...string) (*server, error) {
+	t.Helper()
+	s := &server{DataDir: dataDir, Password: password, out: &syncBuffer{}, exited: make(chan error, 1)}
 	readyFile := filepath.Join(t.TempDir(), "ready.json")
 	args := append([]string{"server", "--data-dir", dataDir, "--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
 		"--status-addr", "127.0.0.1:0", "--ready-file", readyFile, "--drain-timeout", "10s"}, extra...)
