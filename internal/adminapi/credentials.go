@@ -132,7 +132,7 @@ func checkPublicKey(alg, pemText string) error {
 
 func (c *call) listCredentials() (any, error) {
 	var res listResult
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		a, err := c.loadApplication(tx, c.path("a"))
 		if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (c *call) loadCredential(tx store.Tx) (spec.Application, spec.Credential, e
 
 func (c *call) getCredential() (any, error) {
 	var cr spec.Credential
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		_, cr, err = c.loadCredential(tx)
 		return err

@@ -73,7 +73,7 @@ func (c *call) debugService() (any, error) {
 	}
 	project, sid := c.path("p"), c.path("s")
 	var target string
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		svc, err := c.loadService(tx, project, sid)
 		if err != nil {
 			return err

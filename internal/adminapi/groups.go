@@ -23,7 +23,7 @@ func (c *call) listGroups() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		items, total, err := tx.ListGroups(c.ctx(), q)
 		if err != nil {
 			return fmt.Errorf("list gateway groups: %w", err)
@@ -36,7 +36,7 @@ func (c *call) listGroups() (any, error) {
 
 func (c *call) getGroup() (any, error) {
 	var g spec.GatewayGroup
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		var err error
 		g, err = c.loadGroup(tx, c.path("g"))
 		return err
@@ -196,7 +196,7 @@ func (c *call) groupServices() (any, error) {
 	}
 	name := c.path("g")
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		g, err := c.loadGroup(tx, name)
 		if err != nil {
 			return err

@@ -200,7 +200,7 @@ func (c *call) exportOpenAPI() (any, error) {
 	}
 	p := c.path("p")
 	var doc map[string]any
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, p, c.path("s"))
 		if err != nil {
 			return err
@@ -229,7 +229,7 @@ func (c *call) exportVersionOpenAPI() (any, error) {
 		return nil, err
 	}
 	var doc map[string]any
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err

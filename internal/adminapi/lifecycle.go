@@ -76,7 +76,7 @@ func (c *call) groupHistory() (any, error) {
 	}
 	name := c.path("g")
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		if _, err := c.loadGroup(tx, name); err != nil {
 			return err
 		}

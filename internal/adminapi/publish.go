@@ -149,7 +149,7 @@ func (c *call) history() (any, error) {
 	group := c.r.URL.Query().Get("group")
 	q.Q = ""
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err
@@ -190,7 +190,7 @@ func (c *call) auditEvents() (any, error) {
 		return nil, err
 	}
 	var res listResult
-	err = c.tx(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		items, total, err := tx.ListAudit(c.ctx(), q)
 		if err != nil {
 			return fmt.Errorf("list audit events: %w", err)

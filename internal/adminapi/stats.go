@@ -39,7 +39,7 @@ func (c *call) serviceStats() (any, error) {
 	project, sid := c.path("p"), c.path("s")
 	group := q.Get("group")
 	var serviceID string
-	err := c.tx(func(tx store.Tx) error {
+	err := c.view(func(tx store.Tx) error {
 		svc, err := c.loadService(tx, project, sid)
 		if err != nil {
 			return err

@@ -167,8 +167,10 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
 	wg.Go(func() { _ = guard.Run(ctx) })
-	log.Info("portico control plane started", "admin", adminLn.Addr().String(), "gateway", opts.GatewayAddr,
-		"status", opts.StatusAddr, "groups", strings.Join(opts.Groups, ","), "version", opts.Version)
+	// The gateway names the addresses it bound in its own line ("gateway
+	// listening"): opts carries only what was asked for, port 0 included.
+	log.Info("portico control plane started", "admin", adminLn.Addr().String(),
+		"groups", strings.Join(opts.Groups, ","), "version", opts.Version)
 	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
 
 	<-ctx.Done()
