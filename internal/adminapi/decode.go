@@ -45,7 +45,8 @@ func decodeError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return fieldError(field, "must be %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
+		_, kind := kindOf(te.Type)
+		return fieldError(field, "must be %s, not %s", kind.want(), te.Value)
 	}
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return fieldError("body", "malformed JSON at byte %d: %s", se.Offset, se.Error())
@@ -61,24 +62,6 @@ func decodeError(err error) error {
 		return fieldError(name, "is not a known field")
 	}
 	return fieldError("body", "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "an integer"
-	case "float32", "float64":
-		return "a number"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct", "ptr":
-		return "an object"
-	}
-	return "a " + goKind
 }
 
 // decodeUpdate decodes the body of a PUT (patch false: the whole object)

@@ -70,41 +70,49 @@ type schemas struct {
 	names map[string]reflect.Type
 }
 
+// of is the schema of t, by the JSON kind the strict decoder checks
+// values against (kindOf).
 func (g *schemas) of(t reflect.Type, patch bool) obj {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == timeType:
+	t, kind := kindOf(t)
+	switch kind {
+	case kindTime:
 		return obj{"type": "string", "format": "date-time"}
-	case t == rawType:
-		return obj{} // any JSON value
-	}
-	switch t.Kind() {
-	case reflect.Bool:
+	case kindBool:
 		return obj{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return obj{"type": "integer"}
-	case reflect.Int64, reflect.Uint64:
-		return obj{"type": "integer", "format": "int64"}
-	case reflect.Float32, reflect.Float64:
+	case kindInt:
+		return integerSchema(t, false)
+	case kindUint:
+		return integerSchema(t, true)
+	case kindFloat:
 		return obj{"type": "number"}
-	case reflect.String:
+	case kindString:
 		return obj{"type": "string"}
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return obj{"type": "string", "contentEncoding": "base64"}
-		}
+	case kindBytes:
+		return obj{"type": "string", "contentEncoding": "base64"}
+	case kindArray:
 		return obj{"type": "array", "items": g.of(t.Elem(), patch)}
-	case reflect.Map:
+	case kindMap:
 		return obj{"type": "object", "additionalProperties": g.of(t.Elem(), patch)}
-	case reflect.Struct:
+	case kindStruct:
 		if t.Name() == "" {
 			return g.object(t, patch)
 		}
 		return g.ref(t, patch)
 	}
-	return obj{}
+	return obj{} // kindAny: any JSON value
+}
+
+// integerSchema says what checkShape accepts for an integer type: its sign
+// and, at 64 bits, the int64 format.
+func integerSchema(t reflect.Type, unsigned bool) obj {
+	o := obj{"type": "integer"}
+	if t.Bits() == 64 {
+		o["format"] = "int64"
+	}
+	if unsigned {
+		o["minimum"] = 0
+	}
+	return o
 }
 
 // ref registers a named struct as a component and answers a $ref to it.

@@ -64,40 +64,113 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
+// valueKind is the kind of JSON value a Go type is read from and written
+// as. kindOf is the one place that decides it: the strict decoder checks
+// values against it, its errors name it (want) and the OpenAPI schema
+// describes it, so they cannot disagree on a type.
+type valueKind int
+
+const (
+	kindAny    valueKind = iota // any JSON value: json.RawMessage, interfaces, custom decoders
+	kindTime                    // an RFC 3339 date-time string
+	kindString                  //
+	kindBool                    //
+	kindInt                     // a signed integer of t.Bits() bits
+	kindUint                    // a non-negative integer of t.Bits() bits
+	kindFloat                   //
+	kindBytes                   // a base64 string ([]byte)
+	kindArray                   // items of t.Elem()
+	kindMap                     // an object whose members are t.Elem()
+	kindStruct                  // an object with the members structFields lists
+)
+
+// want says what a value of kind k must be, for "must be …" errors.
+func (k valueKind) want() string {
+	switch k {
+	case kindTime:
+		return "an RFC 3339 date-time string"
+	case kindString:
+		return "a string"
+	case kindBool:
+		return "a boolean"
+	case kindInt:
+		return "an integer"
+	case kindUint:
+		return "a non-negative integer"
+	case kindFloat:
+		return "a number"
+	case kindBytes:
+		return "a base64 string"
+	case kindArray:
+		return "an array"
+	case kindMap, kindStruct:
+		return "an object"
+	}
+	return "a JSON value"
+}
+
+// kindOf answers the JSON kind of t and t without its pointers. A struct
+// with its own UnmarshalJSON (spec.Node) is still kindStruct: the custom
+// decoders of spec accept exactly their tagged fields. Any other custom
+// decoder is kindAny, left to itself.
+func kindOf(t reflect.Type) (reflect.Type, valueKind) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		return t, kindTime
+	case t == rawType || t.Kind() == reflect.Interface:
+		return t, kindAny
+	case t.Kind() != reflect.Struct && (reflect.PointerTo(t).Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)):
+		return t, kindAny
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return t, kindString
+	case reflect.Bool:
+		return t, kindBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return t, kindInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return t, kindUint
+	case reflect.Float32, reflect.Float64:
+		return t, kindFloat
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return t, kindBytes
+		}
+		return t, kindArray
+	case reflect.Map:
+		return t, kindMap
+	case reflect.Struct:
+		return t, kindStruct
+	}
+	return t, kindAny
+}
+
 // checkShape compares a value parsed by parseJSON with the Go type it is
 // about to be decoded into and adds a field error for every member the type
 // lacks and every value of the wrong kind. null is accepted anywhere, as
 // encoding/json does (it leaves the target unchanged).
-//
-// A struct with its own UnmarshalJSON (spec.Node) is checked against its
-// tagged fields: the custom decoders of spec accept exactly those. Other
-// custom decoders are left to themselves.
 func checkShape(v any, t reflect.Type, path string, fe *spec.FieldErrors) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	if v == nil {
 		return
 	}
-	switch {
-	case t == rawType || t.Kind() == reflect.Interface:
-		return
-	case t == timeType:
+	t, kind := kindOf(t)
+	switch kind {
+	case kindAny:
+	case kindTime:
 		s, ok := v.(string)
 		if !ok {
-			wrongKind(fe, path, "an RFC 3339 date-time string", v)
+			wrongKind(fe, path, kind.want(), v)
 		} else if _, err := time.Parse(time.RFC3339, s); err != nil {
 			fe.Add(fieldName(path), "must be an RFC 3339 date-time")
 		}
-		return
-	case t.Kind() != reflect.Struct && (reflect.PointerTo(t).Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)):
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
+	case kindStruct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			wrongKind(fe, path, "an object", v)
+			wrongKind(fe, path, kind.want(), v)
 			return
 		}
 		fields := jsonFields(t)
@@ -109,44 +182,42 @@ func checkShape(v any, t reflect.Type, path string, fe *spec.FieldErrors) {
 			}
 			checkShape(m[k], ft, member(path, k), fe)
 		}
-	case reflect.Map:
+	case kindMap:
 		m, ok := v.(map[string]any)
 		if !ok {
-			wrongKind(fe, path, "an object", v)
+			wrongKind(fe, path, kind.want(), v)
 			return
 		}
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			checkShape(m[k], t.Elem(), member(path, k), fe)
 		}
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			if _, ok := v.(string); !ok {
-				wrongKind(fe, path, "a base64 string", v)
-			}
-			return
+	case kindBytes:
+		if _, ok := v.(string); !ok {
+			wrongKind(fe, path, kind.want(), v)
 		}
+	case kindArray:
 		a, ok := v.([]any)
 		if !ok {
-			wrongKind(fe, path, "an array", v)
+			wrongKind(fe, path, kind.want(), v)
 			return
 		}
 		for i, x := range a {
 			checkShape(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i), fe)
 		}
-	case reflect.String:
+	case kindString:
 		if _, ok := v.(string); !ok {
-			wrongKind(fe, path, "a string", v)
+			wrongKind(fe, path, kind.want(), v)
 		}
-	case reflect.Bool:
+	case kindBool:
 		if _, ok := v.(bool); !ok {
-			wrongKind(fe, path, "a boolean", v)
+			wrongKind(fe, path, kind.want(), v)
 		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		checkNumber(fe, path, v, "an integer", func(s string) error { _, err := strconv.ParseInt(s, 10, t.Bits()); return err })
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		checkNumber(fe, path, v, "a non-negative integer", func(s string) error { _, err := strconv.ParseUint(s, 10, t.Bits()); return err })
-	case reflect.Float32, reflect.Float64:
-		checkNumber(fe, path, v, "a number", func(s string) error { _, err := strconv.ParseFloat(s, t.Bits()); return err })
+	case kindInt:
+		checkNumber(fe, path, v, kind.want(), func(s string) error { _, err := strconv.ParseInt(s, 10, t.Bits()); return err })
+	case kindUint:
+		checkNumber(fe, path, v, kind.want(), func(s string) error { _, err := strconv.ParseUint(s, 10, t.Bits()); return err })
+	case kindFloat:
+		checkNumber(fe, path, v, kind.want(), func(s string) error { _, err := strconv.ParseFloat(s, t.Bits()); return err })
 	}
 }
 
