@@ -1,6 +1,7 @@
 package reqpolicy
 
-// Reasons a request head is refused; each is the message of a 400 answer.
+// Reasons a request head is refused; each is the message of the answer,
+// a 400 unless Rejection says otherwise.
 const (
 	ReasonObsFold       = "folded header lines (obs-fold) are not accepted"
 	ReasonNoName        = "a header line has no name"
@@ -12,7 +13,8 @@ const (
 	ReasonBadTE         = "a Transfer-Encoding other than chunked is not accepted"
 	ReasonBadHost       = "the Host header is not a valid host[:port]"
 	ReasonTwoHosts      = "more than one Host header is not accepted"
-	ReasonBadVersion    = "only HTTP/1.0 and HTTP/1.1 are served"
+	ReasonBadVersion    = "the HTTP version is malformed or not 1.0 or 1.1"
+	ReasonNoSuchVersion = "only HTTP/1.0 and HTTP/1.1 are served"
 	ReasonChunkedHTTP10 = "Transfer-Encoding is not accepted in an HTTP/1.0 request"
 	ReasonBadRequestURI = "the request line is malformed"
 )
@@ -205,9 +207,29 @@ func (s *HeadScan) Done() string {
 	return s.reason
 }
 
-// ValidVersion reports whether proto is HTTP/1.0 or HTTP/1.1.
-func ValidVersion(proto []byte) bool {
-	return string(proto) == "HTTP/1.1" || string(proto) == "HTTP/1.0"
+// VersionReason checks a request's version: "" for HTTP/1.0 and HTTP/1.1,
+// ReasonNoSuchVersion for a well-formed version of another major
+// (HTTP/2.0 or HTTP/9.9 sent as text: 505, as net/http answers it), and
+// ReasonBadVersion for anything else (400).
+func VersionReason(proto []byte) string {
+	switch {
+	case string(proto) == "HTTP/1.1" || string(proto) == "HTTP/1.0":
+		return ""
+	case len(proto) == 8 && string(proto[:5]) == "HTTP/" && isDigit(proto[5]) && proto[6] == '.' && isDigit(proto[7]) && proto[5] != '1':
+		return ReasonNoSuchVersion
+	}
+	return ReasonBadVersion
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// Rejection is the status and error code of the answer refusing a head
+// for reason.
+func Rejection(reason string) (status int, code string) {
+	if reason == ReasonNoSuchVersion {
+		return 505, "http_version_not_supported"
+	}
+	return 400, "bad_request"
 }
 
 // EqualFold compares ASCII case-insensitively without allocating.

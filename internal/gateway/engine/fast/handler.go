@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
 )
 
@@ -39,7 +40,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if bad != "" {
 		st.ex.Reset(st, id, nil, &st.params)
 		ctx.SetConnectionClose()
-		st.ex.Reject(http.StatusBadRequest, "bad_request", bad)
+		status, code := reqpolicy.Rejection(bad)
+		st.ex.Reject(status, code, bad)
 		return
 	}
 	t := s.cfg.Table.Load()

@@ -24,8 +24,8 @@ type head struct {
 // (request smuggling), and notes what the upstream request needs.
 func (st *state) readHead() (h head, bad string) {
 	req := &st.ctx.Request
-	if !reqpolicy.ValidVersion(req.Header.Protocol()) {
-		return h, reqpolicy.ReasonBadVersion
+	if reason := reqpolicy.VersionReason(req.Header.Protocol()); reason != "" {
+		return h, reason
 	}
 	var sawUpgrade, connUpgrade bool
 	scan := &st.scan

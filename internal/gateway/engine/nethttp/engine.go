@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/engine"
+	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 )
@@ -80,7 +81,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if reason := st.admit(); reason != "" {
 		st.ex.Reset(st, id, nil, &st.params)
 		w.Header().Set("Connection", "close")
-		st.ex.Reject(http.StatusBadRequest, "bad_request", reason)
+		status, code := reqpolicy.Rejection(reason)
+		st.ex.Reject(status, code, reason)
 		return
 	}
 	t := h.table.Load()

@@ -67,8 +67,13 @@ func get(t *testing.T, method, url string) (*http.Response, string) {
 // so: the gateway's next request on it is sent again on a new one.
 func TestH1StaleConnectionRetried(t *testing.T) {
 	var conns atomic.Int32
+	closed := make(chan struct{}, 8)
 	base := rawGateway(t, func(c net.Conn) {
 		conns.Add(1)
+		defer func() {
+			c.Close()
+			closed <- struct{}{}
+		}()
 		req, err := http.ReadRequest(bufio.NewReader(c))
 		if err != nil {
 			return
@@ -80,7 +85,14 @@ func TestH1StaleConnectionRetried(t *testing.T) {
 		if resp, body := get(t, http.MethodGet, base+"/r"); resp.StatusCode != 200 || body != "ok" {
 			t.Fatalf("GET %d: %d %q", i, resp.StatusCode, body)
 		}
-		time.Sleep(20 * time.Millisecond) // lets the backend's close arrive
+		// The backend has closed the connection it answered on (on
+		// loopback its FIN is queued by then): the next request finds a
+		// stale connection in the pool.
+		select {
+		case <-closed:
+		case <-time.After(enginetest.WaitLimit):
+			t.Fatalf("GET %d: the backend never closed its connection", i)
+		}
 	}
 	// A bodiless POST must not be sent twice: the pool checks the
 	// connection before using it.

@@ -210,10 +210,7 @@ func (s *headSniffer) checkHead(head []byte) {
 	s.heads++
 	line, rest, _ := bytes.Cut(head, []byte{'\n'})
 	version := requestVersion(line)
-	reason := ""
-	if !reqpolicy.ValidVersion(version) {
-		reason = reqpolicy.ReasonBadVersion
-	}
+	reason := reqpolicy.VersionReason(version)
 	s.scan.Reset()
 	for reason == "" && len(rest) > 0 {
 		line, rest, _ = bytes.Cut(rest, []byte{'\n'})
