@@ -1,6 +1,6 @@
 // Command refproxy is the benchmark's reference: httputil.ReverseProxy with
 // Rewrite and a tuned Transport, the best a plain net/http proxy does
-// (BENCHMARKING.md "httputil reference").
+// (the "httputil reference" row of docs/benchmark.md).
 //
 //	refproxy -addr 127.0.0.1:8082 -upstream http://127.0.0.1:8081 [-stats-addr 127.0.0.1:8083]
 package main

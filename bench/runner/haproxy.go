@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// haproxyConf is the reference HAProxy of BENCHMARKING.md: one thread,
+// haproxyConf is the reference HAProxy of docs/benchmark.md: one thread,
 // keep-alive on both sides with server connections reused by every client
 // (http-reuse always), X-Forwarded-For added, no logging, every timeout
 // set. X-Forwarded-Proto and -Host are set like the nginx reference does.

@@ -39,7 +39,7 @@ type loader interface {
 	run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error)
 }
 
-// wrkLoader runs wrk -t1 (BENCHMARKING.md), pinned to the load CPU.
+// wrkLoader runs wrk -t1 (one load thread, as docs/benchmark.md describes), pinned to the load CPU.
 type wrkLoader struct {
 	path    string
 	taskset string

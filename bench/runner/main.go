@@ -6,7 +6,7 @@
 // proxy pinned to its own core, rounds interleaved, and prints medians of
 // throughput, latency, CPU time and allocations per request with the
 // ratios to nginx and to the reference, and the performance goals beside them.
-// The method is shared/BENCHMARKING.md's.
+// docs/benchmark.md describes the method and the goals.
 //
 //	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200] [-targets direct,nginx,…]
 package main

@@ -9,7 +9,7 @@ import (
 	"text/template"
 )
 
-// nginxConf is the reference nginx of BENCHMARKING.md: one worker, upstream
+// nginxConf is the reference nginx of docs/benchmark.md: one worker, upstream
 // keep-alive (without it nginx opens a connection per request and the
 // comparison is meaningless), no access log, everything under dir.
 var nginxConf = template.Must(template.New("nginx").Parse(`# written by bench/runner

@@ -16,7 +16,7 @@ import (
 // printFacts prints what the numbers depend on: Go, the machine, the
 // pinning and the tools.
 func printFacts(cfg config, e *env, ld loader, nproc int) {
-	fmt.Printf("Portico gateway benchmark (shared/BENCHMARKING.md)\n")
+	fmt.Printf("Portico gateway benchmark (method: docs/benchmark.md)\n")
 	fmt.Printf("go          %s %s/%s; runner GOMAXPROCS %d; nproc %d\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), nproc)
 	fmt.Printf("machine     %s; kernel %s\n", cpuModel(), readTrim("/proc/sys/kernel/osrelease"))

@@ -140,7 +140,7 @@ func buildAll(ctx context.Context, e *env, needPortico bool) error {
 }
 
 // startOrigin runs the origin once for the whole benchmark, on the load
-// generator's CPU (BENCHMARKING.md: origin and load share core 0).
+// generator's CPU (origin and load share core 0; the proxy has core 1).
 func startOrigin(ctx context.Context, e *env, cpu int, mode string) error {
 	addr, err := freeAddr()
 	if err != nil {

@@ -26,9 +26,25 @@ import (
 //
 //	go test -run '^$' -bench AdminReadsUnderPublish -benchtime 3s -count 3 ./internal/adminapi/
 //
-// The store is used bare, not behind commitGuard: the guard reads every
-// group's snapshot twice per transaction, which would swamp what is measured.
+// Two variants run side by side: "read-view" is the server as built (GETs
+// on the store's read-only view, beside the writer), "write-lock" sends
+// every read through the write transaction, as the store did before it
+// had a read view. The store is used bare, not behind commitGuard: the
+// guard reads every group's snapshot twice per transaction, which would
+// swamp what is measured.
 func BenchmarkAdminReadsUnderPublish(b *testing.B) {
+	b.Run("read-view", func(b *testing.B) { benchReadsUnderPublish(b, false) })
+	b.Run("write-lock", func(b *testing.B) { benchReadsUnderPublish(b, true) })
+}
+
+// readsOnWriteLock is a store whose read view is its write transaction.
+type readsOnWriteLock struct{ store.Store }
+
+func (s readsOnWriteLock) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Tx(ctx, fn)
+}
+
+func benchReadsUnderPublish(b *testing.B, writeLockReads bool) {
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, b.TempDir(), nil)
 	if err != nil {
@@ -52,7 +68,11 @@ func BenchmarkAdminReadsUnderPublish(b *testing.B) {
 	if err != nil {
 		b.Fatalf("bootstrap: %v", err)
 	}
-	srv := httptest.NewServer(New(Config{Store: st, Version: "bench", MaxBodyBytes: 64 << 10}))
+	var served store.Store = st
+	if writeLockReads {
+		served = readsOnWriteLock{st}
+	}
+	srv := httptest.NewServer(New(Config{Store: served, Version: "bench", MaxBodyBytes: 64 << 10}))
 	b.Cleanup(srv.Close)
 	// Enough idle connections for every reader and the publisher, so the
 	// run measures the API rather than TCP handshakes and port exhaustion.
