@@ -26,6 +26,7 @@ var readOnly = map[reflect.Type][]string{
 	reflect.TypeFor[spec.Service]():      {"id", "project_id", "state", "created_at", "updated_at", "folder_path"},
 	reflect.TypeFor[spec.Folder]():       {"id", "project_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
+	reflect.TypeFor[spec.GatewayToken](): {"id", "group", "hint", "last_used_at", "created_by", "created_at", "token"},
 }
 
 // optional names fields without omitempty that a client may still leave out.

@@ -76,6 +76,7 @@ var pathParams = map[string]string{
 	"applications":   "application id",
 	"credentials":    "credential id",
 	"subscriptions":  "subscription id",
+	"tokens":         "gateway join token id",
 }
 
 func (s *server) endpoints() []endpoint {
@@ -112,6 +113,10 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch); a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).patchGroup},
 		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group; a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).putGroup},
 		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs and no project stage points", status: nc, handle: (*call).deleteGroup},
+		{method: "GET", path: G + "/tokens", tag: "gateway groups", summary: "Join tokens of the group's stand-alone gateways (admin only; secrets never shown)", resp: spec.GatewayToken{}, list: true, status: ok, handle: (*call).listGatewayTokens},
+		{method: "POST", path: G + "/tokens", tag: "gateway groups", summary: "Make a join token for the group's stand-alone gateways (admin only); the answer holds the token, the only time it is shown", req: gatewayTokenRequest{}, resp: spec.GatewayToken{}, status: cr, handle: (*call).createGatewayToken},
+		{method: "GET", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Get a join token (admin only; the secret is never shown)", resp: spec.GatewayToken{}, status: ok, handle: (*call).getGatewayToken},
+		{method: "DELETE", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Revoke a join token (admin only): a gateway presenting it is refused from its next request on", status: nc, handle: (*call).revokeGatewayToken},
 		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
 
 		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},

@@ -176,6 +176,15 @@ type Tx interface {
 	ListSubscriptions(ctx context.Context, f SubscriptionFilter, q ListQuery) ([]spec.Subscription, int, error)
 	DeleteSubscription(ctx context.Context, id string) error
 
+	// Join tokens of stand-alone gateways (gateway_tokens.go), kept as
+	// the SHA-256 of the token. GatewayTokenByHash finds only a live one.
+	CreateGatewayToken(ctx context.Context, tok *spec.GatewayToken, hash string) error
+	GetGatewayToken(ctx context.Context, group, id string) (spec.GatewayToken, error)
+	ListGatewayTokens(ctx context.Context, group string) ([]spec.GatewayToken, error) // by creation
+	DeleteGatewayToken(ctx context.Context, group, id string) error
+	GatewayTokenByHash(ctx context.Context, hash string) (spec.GatewayToken, error)
+	TouchGatewayToken(ctx context.Context, id string, at time.Time) error
+
 	// Data sources of a project (datasources.go). Get accepts the id or
 	// the name and fills Sealed (the sealed password); callers redact.
 	// DataSourceUsers names the routes and data-source maps that use one.

@@ -43,6 +43,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Canaries", testCanaries},
 		{"DataSources", testDataSources},
 		{"DataSourceMaps", testDataSourceMaps},
+		{"GatewayTokens", testGatewayTokens},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
