@@ -52,6 +52,12 @@ type Server struct {
 	closing atomic.Bool
 	stopped chan struct{}
 	once    sync.Once
+
+	// listeners given to Serve, closed by Shutdown too: fasthttp closes
+	// only those its Serve has registered, so a Shutdown that comes first
+	// would leave a later Serve accepting for ever.
+	lnMu      sync.Mutex
+	listeners []net.Listener
 }
 
 // NewServer returns a server for cfg.
@@ -89,6 +95,14 @@ func NewServer(cfg Config) *Server {
 // Serve accepts connections on ln until Shutdown or Close; it then
 // returns nil.
 func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	if s.closing.Load() {
+		s.lnMu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, ln)
+	s.lnMu.Unlock()
 	s.once.Do(func() { go s.watch.run(s.stopped) })
 	err := s.srv.Serve(ln)
 	if s.closing.Load() {
@@ -103,8 +117,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, lets in-flight requests finish (or ctx end)
 // and closes idle upstream connections.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.lnMu.Lock()
 	s.closing.Store(true)
+	s.lnMu.Unlock()
 	err := s.srv.ShutdownWithContext(ctx)
+	s.closeListeners()
 	s.stop()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("fast engine shutdown: %w", err)
@@ -114,7 +131,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops at once: listeners and connections are closed.
 func (s *Server) Close() error {
+	s.lnMu.Lock()
 	s.closing.Store(true)
+	s.lnMu.Unlock()
+	s.closeListeners()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // an ended context makes fasthttp close what is open
 	_ = s.srv.ShutdownWithContext(ctx)
@@ -122,6 +142,16 @@ func (s *Server) Close() error {
 	s.tunnels.closeAll()
 	s.stop()
 	return nil
+}
+
+// closeListeners closes every listener Serve was given (those fasthttp
+// already closed answer an error, ignored).
+func (s *Server) closeListeners() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	for _, ln := range s.listeners {
+		_ = ln.Close()
+	}
 }
 
 func (s *Server) stop() {
