@@ -69,6 +69,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,12 +107,32 @@ func launch(t *testing.T, dataDir string, extra ...string) (*server, error) {
 // launchAs is launch with the first admin's password chosen by the caller.
 func launchAs(t *testing.T, dataDir, password string, extra ...string) (*server, error) {
 	t.Helper()
-	s := &server{DataDir: dataDir, Password: password, out: &syncBuffer{}, exited: make(chan error, 1)}
+	s := &server{DataDir: dataDir, Password: password}
 	readyFile := filepath.Join(t.TempDir(), "ready.json")
 	args := append([]string{"server", "--data-dir", dataDir, "--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
 		"--status-addr", "127.0.0.1:0", "--ready-file", readyFile, "--drain-timeout", "10s"}, extra...)
+	return s, s.start(t, args, []string{"PORTICO_ADMIN_PASSWORD=" + s.Password}, readyFile)
+}
+
+// launchGateway starts a stand-alone gateway (`portico gateway`) of group
+// fed by control plane cp, on port 0 addresses, and waits until it serves.
+// Its server value has no admin address.
+func launchGateway(t *testing.T, cp *server, group, token, cacheDir string, extra ...string) (*server, error) {
+	t.Helper()
+	s := &server{}
+	readyFile := filepath.Join(t.TempDir(), "ready.json")
+	args := append([]string{"gateway", "--control-plane", cp.Admin, "--group", group, "--cache-dir", cacheDir,
+		"--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0", "--ready-file", readyFile, "--drain-timeout", "10s"}, extra...)
+	return s, s.start(t, args, []string{"PORTICO_GATEWAY_TOKEN=" + token}, readyFile)
+}
+
+// start runs the binary with args and env (added to this process's) and
+// waits for its ready file; the test's cleanup stops it.
+func (s *server) start(t *testing.T, args, env []string, readyFile string) error {
+	t.Helper()
+	s.out, s.exited = &syncBuffer{}, make(chan error, 1)
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = append(os.Environ(), "PORTICO_ADMIN_PASSWORD="+s.Password)
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	start := time.Now()
 	if err := s.cmd.Start(); err != nil {
@@ -121,11 +147,14 @@ func launchAs(t *testing.T, dataDir, password string, extra ...string) (*server,
 	})
 	addrs, err := s.waitReadyFile(readyFile, 15*time.Second)
 	if err != nil {
-		return s, err
+		return err
 	}
-	s.Admin, s.Gateway, s.Status = baseURL(addrs.Admin), baseURL(addrs.Gateway), baseURL(addrs.Status)
+	if addrs.Admin != "" {
+		s.Admin = baseURL(addrs.Admin)
+	}
+	s.Gateway, s.Status = baseURL(addrs.Gateway), baseURL(addrs.Status)
 	s.StartedIn = time.Since(start)
-	return s, nil
+	return nil
 }
 
 // readyAddrs is the ready file of `portico server --ready-file`.

@@ -33,7 +33,8 @@ type packageResult struct {
 func (c *call) exportPackage() (any, error) {
 	p := c.path("p")
 	var pkg manifest.Package
-	err := c.view(func(tx store.Tx) error {
+	// A write transaction, not the read view: an export is audited.
+	err := c.tx(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
