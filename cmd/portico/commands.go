@@ -11,6 +11,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/controlplane"
+	"github.com/portico-gw/portico/internal/dataplane"
 	"github.com/portico-gw/portico/internal/demobackend"
 )
 
@@ -97,6 +98,48 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	annotateEnv(f, envPrefix)
+	return cmd
+}
+
+func gatewayCmd() *cobra.Command {
+	var (
+		o                   dataplane.Options
+		logLevel, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Run a stand-alone gateway of one group, fed by a control plane (keeps serving through its outages)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), gatewayEnvPrefix); err != nil {
+				return err
+			}
+			log, err := newLogger(logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			o.Logger, o.Version = log, buildVersion()
+			return dataplane.Run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ControlPlane, "control-plane", "", "the control plane's admin address, http://host:9180 (it serves the configuration feed there)")
+	f.StringVar(&o.Group, "group", "", "the gateway group this gateway serves")
+	f.StringVar(&o.Token, "token", "", "a join token of the group (POST /api/v1/gateway-groups/{group}/tokens); prefer the environment to the command line")
+	f.StringVar(&o.CacheDir, "cache-dir", dataplane.DefaultCacheDir, "where applied snapshots are kept, to start serving without the control plane")
+	f.StringVar(&o.SecretKeyFile, "secret-key-file", "", "a copy of the control plane's secret key (<data-dir>/secret.key), to open HMAC/JWT secrets and data-source passwords; PORTICO_SECRET_KEY wins")
+	f.StringVar(&o.GatewayAddr, "gateway-addr", dataplane.DefaultGatewayAddr, "gateway (data plane) address")
+	f.StringVar(&o.StatusAddr, "status-addr", dataplane.DefaultStatusAddr, "status address: /metrics, /healthz, /readyz (loopback by default)")
+	f.StringVar(&o.Engine, "engine", "fast", "gateway engine: fast (HTTP/1.1 hot path on fasthttp) or nethttp (net/http)")
+	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body accepted, in bytes (413 above); 0: no limit")
+	f.StringVar(&o.RedisURL, "redis", "", "Redis URL for cluster-wide rate limits (redis://…)")
+	f.StringVar(&o.RedisPrefix, "redis-prefix", "portico:", "prefix of every Redis key")
+	f.DurationVar(&o.PollWait, "poll-wait", 30*time.Second, "how long one poll of the feed waits for a change (at most 60s)")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.StringVar(&o.ReadyFile, "ready-file", "", "once serving, write the bound addresses there as JSON (gateway, status); removed at exit")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	annotateEnv(f, gatewayEnvPrefix)
 	return cmd
 }
 

@@ -9,11 +9,14 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Environment prefixes: `server` flags read PORTICO_*, and the demo backend
-// its own PORTICO_DEMO_* so its --addr does not collide with the server's.
+// Environment prefixes: `server` flags read PORTICO_*, the stand-alone
+// gateway PORTICO_GATEWAY_* (its --token must not be taken for the CLI's
+// PORTICO_TOKEN) and the demo backend its own PORTICO_DEMO_* so its --addr
+// does not collide with the server's.
 const (
-	envPrefix     = "PORTICO_"
-	demoEnvPrefix = "PORTICO_DEMO_"
+	envPrefix        = "PORTICO_"
+	gatewayEnvPrefix = "PORTICO_GATEWAY_"
+	demoEnvPrefix    = "PORTICO_DEMO_"
 )
 
 // envName is the environment variable of a flag: --admin-addr → PORTICO_ADMIN_ADDR.

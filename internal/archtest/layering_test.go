@@ -78,6 +78,14 @@ var rules = []rule{
 		},
 	},
 	{
+		name: "standalone_gateway_without_control_plane",
+		why:  "a stand-alone gateway (feed client, dataplane wiring) must keep serving through any control-plane outage and carry no control-plane code: it learns its configuration only from the feed",
+		from: func(pkg string) bool { return in(pkg, "internal/feed", "internal/dataplane") },
+		forbids: func(_, imp string) bool {
+			return in(imp, "internal/store", "internal/adminapi", "internal/release", "internal/manifest", "internal/controlplane", "internal/console", "internal/cli", "internal/adminclient")
+		},
+	},
+	{
 		name: "plugin_imports_no_other_plugin",
 		why:  "plugins are composed only by routing's registry and the phase order; one plugin importing another hides a dependency between their configurations and run order",
 		from: func(pkg string) bool {

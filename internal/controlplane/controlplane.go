@@ -18,9 +18,11 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
+	"github.com/portico-gw/portico/internal/readyfile"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -65,10 +67,10 @@ func Run(ctx context.Context, opts Options) error {
 	opts.defaults()
 	log := opts.Logger
 	if opts.ReadyFile != "" {
-		if err := clearReadyFile(opts.ReadyFile); err != nil {
+		if err := readyfile.Clear(opts.ReadyFile); err != nil {
 			return err
 		}
-		defer func() { _ = clearReadyFile(opts.ReadyFile) }()
+		defer func() { _ = readyfile.Clear(opts.ReadyFile) }()
 	}
 	st, err := openStore(ctx, opts)
 	if err != nil {
@@ -122,7 +124,7 @@ func Run(ctx context.Context, opts Options) error {
 		// starter waiting for nothing: it stops instead.
 		onReady := opts.OnReady
 		opts.OnReady = func(a Addrs) {
-			if err := writeReadyFile(opts.ReadyFile, a); err != nil {
+			if err := readyfile.Write(opts.ReadyFile, a); err != nil {
 				fail(err)
 				return
 			}
@@ -136,6 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
+	mux.Handle(feed.PathPrefix, newFeedServer(st, log.With("component", "feed")))
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 

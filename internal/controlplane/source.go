@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -33,7 +34,6 @@ func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*s
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %v: %w", groups, err)
 	}
-	openConsumerSecrets(&snap, s.keys)
-	openDataSourceSecrets(&snap, s.keys)
+	feed.OpenSecrets(&snap, s.keys)
 	return &snap, nil
 }

@@ -92,6 +92,21 @@ func LoadKeyring(dir string) (*Keyring, error) {
 	return NewKeyring(key)
 }
 
+// LoadKeyFile reads a key file written by LoadKeyring (a control plane's
+// <data-dir>/secret.key, copied to a stand-alone gateway); unlike
+// LoadKeyring it never creates one.
+func LoadKeyFile(path string) (*Keyring, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read secret key file: %w", err)
+	}
+	key, err := parseKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+	}
+	return NewKeyring(key)
+}
+
 // createKeyFile writes a new random key. O_EXCL: two processes starting on
 // one directory must not each write their own key; the loser reads the
 // winner's.

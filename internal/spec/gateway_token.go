@@ -10,9 +10,9 @@ import "time"
 type GatewayToken struct {
 	ID         string    `json:"id"`
 	Group      string    `json:"group"`
-	Name       string    `json:"name"`                   // what it is for ("eu-west gateways"); unique in the group
-	Hint       string    `json:"hint"`                   // the token's last four characters
-	ExpiresAt  time.Time `json:"expires_at,omitzero"`    // refused from then on; zero: never
+	Name       string    `json:"name"`                  // what it is for ("eu-west gateways"); unique in the group
+	Hint       string    `json:"hint"`                  // the token's last four characters
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`   // refused from then on; zero: never
 	LastUsedAt time.Time `json:"last_used_at,omitzero"` // the last time a gateway presented it
 	CreatedBy  string    `json:"created_by,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`

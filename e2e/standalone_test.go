@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitOutput waits (bounded) until the process has logged want.
+func waitOutput(t *testing.T, s *server, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the output within %v:\n%s", want, limit, s.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStandaloneGateway: a stand-alone gateway of the control plane's
+// group serves what is published; it keeps serving through a control-plane
+// outage; started during one, it serves from its cache; when the control
+// plane is back, the next publish reaches it; a revoked token is refused
+// at the next poll and the gateway keeps serving what it has. The feed
+// refuses tokens that are missing, unknown or of another group.
+func TestStandaloneGateway(t *testing.T) {
+	cp := startServer(t, t.TempDir())
+	_, one := backend(t, "one")
+	_, two := backend(t, "two")
+	var tok struct{ ID, Token string }
+	cp.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"e2e gateways"}`, 201, &tok)
+	var svc struct{ ID string }
+	cp.do(t, "POST", "/api/v1/projects/default/services", `{"name":"standalone","path":"/sa"}`, 201, &svc)
+	base := "/api/v1/projects/default/services/" + svc.ID
+	cp.do(t, "POST", base+"/routes", `{"name":"r","paths":["/x"],"methods":["GET"]}`, 201, nil)
+	cp.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0","upstream":`+nodes(one)+`}`, 201, nil)
+
+	cache := t.TempDir()
+	g, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g.out.String())
+	}
+	served := func(s *server, name string) func(int, []byte) bool {
+		return func(st int, b []byte) bool { return st == 200 && strings.Contains(string(b), `"backend":"`+name+`"`) }
+	}
+	waitFor(t, g.Gateway+"/sa/x", 5*time.Second, served(g, "one"))
+
+	// The feed refuses a poll without a token, with an unknown one and
+	// with a token of another group.
+	cp.do(t, "POST", "/api/v1/gateway-groups", `{"name":"other","path_prefix":"/other"}`, 201, nil)
+	var other struct{ Token string }
+	cp.do(t, "POST", "/api/v1/gateway-groups/other/tokens", `{"name":"other gateways"}`, 201, &other)
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer ptg_unknown", 401}, {"Bearer " + cp.Token, 401}, {"Bearer " + other.Token, 403}} {
+		req, _ := http.NewRequest("GET", cp.Admin+"/feed/v1/groups/default?after=0", nil)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("feed with %q: %d, want %d", c.auth, resp.StatusCode, c.want)
+		}
+	}
+
+	// The control plane stops: every request is still served.
+	adminAddr := strings.TrimPrefix(cp.Admin, "http://")
+	cp.stop(t)
+	for i := range 50 {
+		if st, _, body, err := get(t.Context(), g.Gateway+"/sa/x"); err != nil || st != 200 || !strings.Contains(string(body), `"one"`) {
+			t.Fatalf("request %d during the outage: %d %s %v", i, st, body, err)
+		}
+	}
+
+	// A gateway started during the outage serves from its cache.
+	g.stop(t)
+	g2, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g2.out.String())
+	}
+	if st, _, body, err := get(t.Context(), g2.Gateway+"/sa/x"); err != nil || !served(g2, "one")(st, body) {
+		t.Fatalf("a gateway started from its cache: %d %s %v", st, body, err)
+	}
+	waitOutput(t, g2, "serving the cached snapshot", time.Second)
+
+	// The control plane returns (same store, same address): the next
+	// publish reaches the gateway.
+	cp2 := startServer(t, cp.DataDir, "--admin-addr", adminAddr)
+	cp2.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, nil)
+	waitFor(t, g2.Gateway+"/sa/x", 30*time.Second, served(g2, "two"))
+
+	// Revoked: refused at the next poll, and the gateway keeps serving.
+	cp2.do(t, "DELETE", "/api/v1/gateway-groups/default/tokens/"+tok.ID, "", 204, nil)
+	waitOutput(t, g2, "refused this gateway's token", 10*time.Second)
+	if st, _, body, err := get(t.Context(), g2.Gateway+"/sa/x"); err != nil || !served(g2, "two")(st, body) {
+		t.Fatalf("after the revoke: %d %s %v", st, body, err)
+	}
+}

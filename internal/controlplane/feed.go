@@ -1,0 +1,179 @@
+package controlplane
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// feedServer is the control plane's end of the configuration feed
+// (package feed): stand-alone gateways long-poll it for their group's
+// snapshot, presenting a join token of that group. It reads the store only
+// through its read view and WaitRevision, so any number of gateways
+// waiting costs no write lock; any control plane on the same store can
+// answer any gateway.
+type feedServer struct {
+	st  store.Store
+	log *slog.Logger
+
+	mu      sync.Mutex
+	touched map[string]time.Time // token id → when its last_used_at was last written
+}
+
+// touchEvery bounds how often a token's last_used_at is written: a poll
+// every few seconds from each gateway must not queue behind publishes for
+// the write lock.
+const touchEvery = time.Minute
+
+func newFeedServer(st store.Store, log *slog.Logger) *feedServer {
+	return &feedServer{st: st, log: log, touched: map[string]time.Time{}}
+}
+
+func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		feedError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the feed answers GET")
+		return
+	}
+	group := strings.TrimPrefix(r.URL.Path, feed.PathPrefix)
+	if group == "" || strings.Contains(group, "/") {
+		feedError(w, http.StatusNotFound, "not_found", "the feed is at "+feed.PathPrefix+"{group}")
+		return
+	}
+	q := r.URL.Query()
+	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
+	if q.Get("after") == "" {
+		after, err = 0, nil
+	}
+	if err != nil || after < 0 {
+		feedError(w, http.StatusBadRequest, "bad_request", "after must be a revision (an integer from 0)")
+		return
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		wait, err = time.ParseDuration(v)
+		if err != nil || wait < 0 || wait > feed.MaxWait {
+			feedError(w, http.StatusBadRequest, "bad_request", "wait must be a duration from 0s to "+feed.MaxWait.String())
+			return
+		}
+	}
+	tok, status, why := f.admit(r, group)
+	if status != 0 {
+		code := map[int]string{http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden"}[status]
+		if code == "" {
+			code = "unavailable"
+		}
+		feedError(w, status, code, why)
+		return
+	}
+	f.touch(r.Context(), tok)
+
+	groups := []string{group}
+	if wait > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		_, err := f.st.WaitRevision(ctx, groups, after)
+		cancel()
+		if err != nil && r.Context().Err() != nil {
+			return // the gateway went away
+		}
+	}
+	var snap spec.Snapshot
+	err = f.st.View(r.Context(), func(tx store.Tx) error {
+		var err error
+		snap, err = tx.Snapshot(r.Context(), groups)
+		return err
+	})
+	if err != nil {
+		f.log.Error("feed: snapshot failed", "group", group, "err", err)
+		feedError(w, http.StatusServiceUnavailable, "unavailable", "the snapshot could not be read; poll again")
+		return
+	}
+	w.Header().Set(feed.HeaderRevision, strconv.FormatInt(snap.Revision, 10))
+	if snap.Revision <= after {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	out := json.NewEncoder(w)
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		out = json.NewEncoder(gz)
+	}
+	_ = out.Encode(feed.Update{Revision: snap.Revision, Snapshot: snap}) // the status is sent; a failed write has no one to tell
+}
+
+// admit checks the bearer token: a live join token of group. Every
+// refusal is logged with the token's hint, never the token.
+func (f *feedServer) admit(r *http.Request, group string) (spec.GatewayToken, int, string) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !strings.HasPrefix(raw, spec.GatewayTokenPrefix) {
+		return spec.GatewayToken{}, http.StatusUnauthorized, "a gateway join token (Authorization: Bearer ptg_…) is required"
+	}
+	var tok spec.GatewayToken
+	err := f.st.View(r.Context(), func(tx store.Tx) error {
+		var err error
+		tok, err = tx.GatewayTokenByHash(r.Context(), credential.HashKey(raw))
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		f.log.Warn("feed: unknown, expired or revoked gateway token", "group", group, "client", r.RemoteAddr)
+		return tok, http.StatusUnauthorized, "the token is unknown, expired or revoked"
+	case err != nil:
+		f.log.Error("feed: token lookup failed", "err", err)
+		return tok, http.StatusServiceUnavailable, "the token could not be checked; poll again"
+	case tok.Group != group:
+		f.log.Warn("feed: a token of another group", "group", group, "token_group", tok.Group, "token", tok.Hint, "client", r.RemoteAddr)
+		return tok, http.StatusForbidden, "the token is not one of group " + strconv.Quote(group)
+	}
+	return tok, 0, ""
+}
+
+// touch records that the token was used, at most once per touchEvery.
+func (f *feedServer) touch(ctx context.Context, tok spec.GatewayToken) {
+	now := time.Now()
+	f.mu.Lock()
+	last := f.touched[tok.ID]
+	if now.Sub(last) < touchEvery || now.Sub(tok.LastUsedAt) < touchEvery {
+		f.mu.Unlock()
+		return
+	}
+	f.touched[tok.ID] = now
+	f.mu.Unlock()
+	err := f.st.Tx(ctx, func(tx store.Tx) error { return tx.TouchGatewayToken(ctx, tok.ID, now) })
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		f.log.Warn("feed: could not record the token's use", "token", tok.Hint, "err", err)
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if strings.TrimSpace(strings.SplitN(part, ";", 2)[0]) == "gzip" {
+			return true
+		}
+	}
+	return false
+}
+
+func feedError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	var e feed.Error
+	e.Error.Code, e.Error.Message = code, message
+	_ = json.NewEncoder(w).Encode(e)
+}

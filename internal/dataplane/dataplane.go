@@ -1,0 +1,175 @@
+// Package dataplane runs a stand-alone gateway (`portico gateway`): the
+// gateway of package gateway, fed by the configuration feed of its control
+// plane (package feed) instead of a store, serving one gateway group. It
+// imports no control-plane code: a gateway keeps serving what it has
+// through any outage of its control plane.
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/readyfile"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Options of a stand-alone gateway.
+type Options struct {
+	ControlPlane  string // base URL of the control plane's admin address: http://cp:9180
+	Group         string
+	Token         string // a join token of Group (ptg_…)
+	CacheDir      string // where applied snapshots are kept for a start without the control plane
+	SecretKeyFile string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
+	GatewayAddr   string
+	StatusAddr    string
+	Engine        string
+	MaxBodyBytes  int64
+	RedisURL      string
+	RedisPrefix   string
+	DrainTimeout  time.Duration
+	PollWait      time.Duration // how long one feed poll waits for a change (default 30 s)
+	ReadyFile     string        // written with the bound addresses once serving its first snapshot
+	Logger        *slog.Logger
+	Version       string
+}
+
+// Addrs are the addresses a stand-alone gateway bound (its ready file).
+type Addrs struct {
+	Gateway string `json:"gateway"`
+	Status  string `json:"status"`
+}
+
+// Defaults of the flags.
+const (
+	DefaultGatewayAddr = ":9080"
+	DefaultStatusAddr  = "127.0.0.1:9091"
+	DefaultCacheDir    = "./portico-gateway-cache"
+)
+
+func (o *Options) check() error {
+	u, err := url.Parse(o.ControlPlane)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("--control-plane %q: want the control plane's admin address as http://host:port", o.ControlPlane)
+	}
+	if !spec.ValidSlug(o.Group) {
+		return fmt.Errorf("--group %q: not a gateway group name", o.Group)
+	}
+	if !strings.HasPrefix(o.Token, spec.GatewayTokenPrefix) {
+		return fmt.Errorf("--token: want a join token of group %q (%s…), made with POST /api/v1/gateway-groups/%s/tokens", o.Group, spec.GatewayTokenPrefix, o.Group)
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = DefaultCacheDir
+	}
+	if o.GatewayAddr == "" {
+		o.GatewayAddr = DefaultGatewayAddr
+	}
+	if o.StatusAddr == "" {
+		o.StatusAddr = DefaultStatusAddr
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// keys finds the key that opens the snapshot's secrets; without one they
+// stay closed, and the gateway refuses HMAC and JWT credentials and cannot
+// reach data sources.
+func (o *Options) keys() (*credential.Keyring, error) {
+	switch {
+	case os.Getenv(credential.EnvKey) != "":
+		return credential.LoadKeyring("")
+	case o.SecretKeyFile != "":
+		return credential.LoadKeyFile(o.SecretKeyFile)
+	}
+	o.Logger.Warn("no secret key (--secret-key-file or " + credential.EnvKey + "): HMAC and JWT credentials are refused and data sources cannot be reached; give the control plane's key to serve them")
+	return nil, nil
+}
+
+// Run serves the group until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	keys, err := o.keys()
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
+	log := o.Logger
+	client := &feed.Client{
+		ControlPlane: o.ControlPlane, Group: o.Group, Token: o.Token, Keys: keys,
+		Cache: &feed.Cache{Dir: filepath.Clean(o.CacheDir)}, Logger: log.With("component", "feed"), Wait: o.PollWait,
+	}
+	if o.ReadyFile != "" {
+		if err := readyfile.Clear(o.ReadyFile); err != nil {
+			return err
+		}
+		defer func() { _ = readyfile.Clear(o.ReadyFile) }()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var readyErr error
+	ready := &latch{fire: func(a Addrs) {
+		log.Info("portico gateway serving", "group", o.Group, "gateway", a.Gateway, "status", a.Status,
+			"control_plane", o.ControlPlane, "from_cache", client.Status().FromCache, "version", o.Version)
+		if o.ReadyFile != "" {
+			if err := readyfile.Write(o.ReadyFile, a); err != nil {
+				readyErr = err
+				cancel()
+			}
+		}
+	}}
+	err = gateway.Run(ctx, gateway.Options{
+		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
+		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
+		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
+		OnListen: ready.listening, OnApply: ready.applied,
+	})
+	if readyErr != nil {
+		return readyErr
+	}
+	return err
+}
+
+// latch fires once the gateway listens and has applied its first
+// snapshot: from then on it serves.
+type latch struct {
+	mu       sync.Mutex
+	addrs    Addrs
+	listened bool
+	gotApply bool
+	done     bool
+	fire     func(Addrs)
+}
+
+func (l *latch) listening(gw, status string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addrs, l.listened = Addrs{Gateway: gw, Status: status}, true
+	l.check()
+}
+
+func (l *latch) applied(int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gotApply = true
+	l.check()
+}
+
+func (l *latch) check() {
+	if l.done || !l.listened || !l.gotApply {
+		return
+	}
+	l.done = true
+	l.fire(l.addrs)
+}

@@ -1,0 +1,161 @@
+package feed
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Cache keeps the last snapshots a gateway applied in a directory, so that
+// a gateway starting while its control plane is unreachable serves what it
+// served before. Each file is written to a temporary name, synced and
+// renamed, and carries the SHA-256 of its snapshot: a file cut short by a
+// crash or damaged on disk is skipped, and the newest whole one is used.
+// Secrets stay sealed on disk.
+type Cache struct {
+	Dir  string
+	Keep int // files kept, newest first; at least 1 (default 3)
+}
+
+// cacheFile is the form of one cached snapshot on disk.
+type cacheFile struct {
+	Revision int64           `json:"revision"`
+	SavedAt  time.Time       `json:"saved_at"`
+	SHA256   string          `json:"sha256"` // of Snapshot, as stored
+	Snapshot json.RawMessage `json:"snapshot"`
+}
+
+const cachePrefix, cacheSuffix = "snapshot-", ".json"
+
+func (c *Cache) keep() int {
+	if c.Keep < 1 {
+		return 3
+	}
+	return c.Keep
+}
+
+// Save writes snap (secrets sealed) and removes all but the newest files.
+func (c *Cache) Save(snap *spec.Snapshot, now time.Time) error {
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+	}
+	sum := sha256.Sum256(raw)
+	b, err := json.Marshal(cacheFile{Revision: snap.Revision, SavedAt: now.UTC(), SHA256: hex.EncodeToString(sum[:]), Snapshot: raw})
+	if err != nil {
+		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	name := filepath.Join(c.Dir, fmt.Sprintf("%s%020d%s", cachePrefix, snap.Revision, cacheSuffix))
+	tmp, err := os.CreateTemp(c.Dir, ".tmp-"+cachePrefix+"*")
+	if err != nil {
+		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+	}
+	_, werr := tmp.Write(b)
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+	}
+	if d, err := os.Open(c.Dir); err == nil { // the rename itself survives a crash once the directory is synced
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	revs, _ := c.revisions()
+	for _, r := range revs[min(len(revs), c.keep()):] {
+		_ = os.Remove(c.path(r))
+	}
+	return nil
+}
+
+// Cached is a snapshot read back from the cache.
+type Cached struct {
+	Snapshot *spec.Snapshot
+	SavedAt  time.Time
+	Skipped  []string // damaged or unreadable files passed over, newest first
+}
+
+// Load returns the newest whole snapshot in the cache; fs.ErrNotExist
+// when there is none.
+func (c *Cache) Load() (Cached, error) {
+	var out Cached
+	revs, err := c.revisions()
+	if err != nil {
+		return out, err
+	}
+	for _, r := range revs {
+		snap, saved, err := c.read(r)
+		if err != nil {
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%s: %v", filepath.Base(c.path(r)), err))
+			continue
+		}
+		out.Snapshot, out.SavedAt = snap, saved
+		return out, nil
+	}
+	return out, fmt.Errorf("no whole snapshot in %s: %w", c.Dir, fs.ErrNotExist)
+}
+
+func (c *Cache) read(rev int64) (*spec.Snapshot, time.Time, error) {
+	b, err := os.ReadFile(c.path(rev))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var f cacheFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, time.Time{}, fmt.Errorf("not a cached snapshot: %w", err)
+	}
+	sum := sha256.Sum256(f.Snapshot)
+	if hex.EncodeToString(sum[:]) != f.SHA256 {
+		return nil, time.Time{}, errors.New("checksum mismatch")
+	}
+	var snap spec.Snapshot
+	if err := json.Unmarshal(f.Snapshot, &snap); err != nil {
+		return nil, time.Time{}, fmt.Errorf("snapshot: %w", err)
+	}
+	if snap.Revision != f.Revision || snap.Revision != rev {
+		return nil, time.Time{}, fmt.Errorf("holds revision %d, named %d", snap.Revision, rev)
+	}
+	return &snap, f.SavedAt, nil
+}
+
+func (c *Cache) path(rev int64) string {
+	return filepath.Join(c.Dir, fmt.Sprintf("%s%020d%s", cachePrefix, rev, cacheSuffix))
+}
+
+// revisions lists the cached revisions, newest first.
+func (c *Cache) revisions() ([]int64, error) {
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache directory: %w", err)
+	}
+	var revs []int64
+	for _, e := range entries {
+		num, ok := strings.CutPrefix(e.Name(), cachePrefix)
+		if !ok {
+			continue
+		}
+		num, ok = strings.CutSuffix(num, cacheSuffix)
+		if r, err := strconv.ParseInt(num, 10, 64); ok && err == nil {
+			revs = append(revs, r)
+		}
+	}
+	slices.Sort(revs)
+	slices.Reverse(revs)
+	return revs, nil
+}

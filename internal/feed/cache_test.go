@@ -1,0 +1,86 @@
+package feed
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+func snapAt(rev int64) *spec.Snapshot {
+	return &spec.Snapshot{Revision: rev, Groups: []spec.GroupSnapshot{{Group: spec.GatewayGroup{Name: "g", Revision: rev}}}}
+}
+
+// TestCacheKeepsNewestWhole: Load answers the newest whole snapshot; a
+// file cut short, damaged or renamed is passed over, and Save keeps only
+// the newest Keep files.
+func TestCacheKeepsNewestWhole(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), Keep: 3}
+	if _, err := c.Load(); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of nothing: %v, want fs.ErrNotExist", err)
+	}
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	for rev := int64(1); rev <= 5; rev++ {
+		if err := c.Save(snapAt(rev), now.Add(time.Duration(rev)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revs, _ := c.revisions()
+	if len(revs) != 3 || revs[0] != 5 || revs[2] != 3 {
+		t.Fatalf("kept %v, want [5 4 3]", revs)
+	}
+	got, err := c.Load()
+	if err != nil || got.Snapshot.Revision != 5 || !got.SavedAt.Equal(now.Add(5*time.Second)) {
+		t.Fatalf("Load = %+v, %v; want revision 5", got, err)
+	}
+
+	// Revision 5 is cut short, 4 has a flipped byte in its snapshot: 3 is
+	// the newest whole one.
+	b, _ := os.ReadFile(c.path(5))
+	os.WriteFile(c.path(5), b[:len(b)/2], 0o600)
+	b, _ = os.ReadFile(c.path(4))
+	i := len(b) - 20
+	b[i] ^= 1
+	os.WriteFile(c.path(4), b, 0o600)
+	got, err = c.Load()
+	if err != nil || got.Snapshot.Revision != 3 || len(got.Skipped) != 2 {
+		t.Fatalf("Load over damaged files = rev %v, skipped %v, %v; want 3 with two skipped", got.Snapshot, got.Skipped, err)
+	}
+
+	// A file renamed to another revision is not taken for it.
+	os.Rename(c.path(3), c.path(9))
+	got, err = c.Load()
+	if err == nil {
+		t.Fatalf("Load = revision %d from a renamed file; want none whole", got.Snapshot.Revision)
+	}
+}
+
+// TestOpenSecrets: sealed secrets open with the right key and stay closed
+// (empty) with another or none; nothing sealed is left behind.
+func TestOpenSecrets(t *testing.T) {
+	keys := mustKeyring(t)
+	sealedHMAC, _ := keys.Seal("hmac-secret", "cred-1")
+	sealedPW, _ := keys.Seal("db-password", "ds-1")
+	mk := func() *spec.Snapshot {
+		return &spec.Snapshot{Groups: []spec.GroupSnapshot{{
+			Consumers:   []spec.Consumer{{Credentials: []spec.ConsumerCredential{{ID: "cred-1", Sealed: sealedHMAC}, {ID: "cred-2", Sealed: sealedHMAC}}}},
+			DataSources: []spec.DataSource{{ID: "ds-1", Sealed: sealedPW}},
+		}}}
+	}
+	s := mk()
+	OpenSecrets(s, keys)
+	cs, ds := s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
+	if cs[0].Secret != "hmac-secret" || cs[1].Secret != "" || ds.Secret != "db-password" {
+		t.Errorf("opened: %q %q %q; want the secret, nothing for a value sealed for another id, the password", cs[0].Secret, cs[1].Secret, ds.Secret)
+	}
+	s = mk()
+	OpenSecrets(s, nil)
+	cs, ds = s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
+	if cs[0].Secret != "" || cs[0].Sealed != "" || ds.Secret != "" || ds.Sealed != "" {
+		t.Errorf("without a key: %+v %+v; want nothing open and nothing sealed left", cs[0], ds)
+	}
+}

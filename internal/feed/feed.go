@@ -1,0 +1,52 @@
+// Package feed is the configuration feed between a control plane and its
+// stand-alone gateways (`portico gateway`): the wire form (Update), the
+// client a gateway runs (Client, a gateway.Source), the gateway's on-disk
+// cache of what it applied (Cache) and the opening of the sealed secrets a
+// snapshot carries (OpenSecrets). The control plane's end, which reads the
+// store, is in package controlplane; this package imports no control-plane
+// code, so a gateway process carries none.
+//
+// The protocol is a long poll over HTTP:
+//
+//	GET /feed/v1/groups/{group}?after=R&wait=30s
+//	Authorization: Bearer ptg_…  (a join token of that group)
+//
+// answers 200 with an Update once the group's revision is past R (at
+// once when it already is), or 204 when wait ends first; 401 for a token
+// that is unknown, expired or revoked, 403 for a token of another group.
+// An Update holds the group's whole snapshot with its secrets sealed, so a
+// gateway that missed any number of revisions catches up in one answer.
+package feed
+
+import (
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// PathPrefix is where the feed is served on the control plane's admin
+// address; the group's name follows.
+const PathPrefix = "/feed/v1/groups/"
+
+// HeaderRevision carries the group's current revision on every answer,
+// 204 included.
+const HeaderRevision = "Portico-Revision"
+
+// MaxWait bounds a poll's wait: beyond it, proxies and load balancers
+// between gateway and control plane start cutting idle requests.
+const MaxWait = 60 * time.Second
+
+// Update is one answer of the feed: a group's whole snapshot at Revision,
+// its secrets sealed.
+type Update struct {
+	Revision int64         `json:"revision"`
+	Snapshot spec.Snapshot `json:"snapshot"`
+}
+
+// Error is the body of a refused poll.
+type Error struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
