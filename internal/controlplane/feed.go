@@ -81,14 +81,32 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.touch(r.Context(), tok)
 
 	groups := []string{group}
-	if wait > 0 {
+	// An idle poll costs a row read, not a snapshot: the snapshot is
+	// assembled only when the group's revision differs from after.
+	current, err := f.revision(r.Context(), group)
+	if err == nil && current == after && wait > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		_, err := f.st.WaitRevision(ctx, groups, after)
+		_, werr := f.st.WaitRevision(ctx, groups, after)
 		cancel()
-		if err != nil && r.Context().Err() != nil {
+		if werr != nil && r.Context().Err() != nil {
 			return // the gateway went away
 		}
+		current, err = f.revision(r.Context(), group)
 	}
+	if err != nil {
+		f.log.Error("feed: group revision failed", "group", group, "err", err)
+		feedError(w, http.StatusServiceUnavailable, "unavailable", "the group could not be read; poll again")
+		return
+	}
+	if current == after {
+		w.Header().Set(feed.HeaderRevision, strconv.FormatInt(current, 10))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	// A gateway ahead of the store (the control plane restored from an
+	// older backup) is sent the store's snapshot as a reset, or it would
+	// wait for revisions that mean something else here.
+	reset := after > current
 	var snap spec.Snapshot
 	err = f.st.View(r.Context(), func(tx store.Tx) error {
 		var err error
@@ -101,7 +119,7 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(feed.HeaderRevision, strconv.FormatInt(snap.Revision, 10))
-	if snap.Revision <= after {
+	if snap.Revision == after {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -114,7 +132,7 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer gz.Close()
 		out = json.NewEncoder(gz)
 	}
-	_ = out.Encode(feed.Update{Revision: snap.Revision, Snapshot: snap}) // the status is sent; a failed write has no one to tell
+	_ = out.Encode(feed.Update{Revision: snap.Revision, Reset: reset || snap.Revision < after, Snapshot: snap}) // the status is sent; a failed write has no one to tell
 }
 
 // admit checks the bearer token: a live join token of group. Every
@@ -142,6 +160,17 @@ func (f *feedServer) admit(r *http.Request, group string) (spec.GatewayToken, in
 		return tok, http.StatusForbidden, "the token is not one of group " + strconv.Quote(group)
 	}
 	return tok, 0, ""
+}
+
+// revision reads the group's current revision.
+func (f *feedServer) revision(ctx context.Context, group string) (int64, error) {
+	var rev int64
+	err := f.st.View(ctx, func(tx store.Tx) error {
+		g, err := tx.GetGroup(ctx, group)
+		rev = g.Revision
+		return err
+	})
+	return rev, err
 }
 
 // touch records that the token was used, at most once per touchEvery.

@@ -101,6 +101,9 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.
 		switch {
 		case err == nil && up != nil:
 			snap := &up.Snapshot
+			if up.Reset {
+				log.Warn("the control plane's revisions are behind this gateway's (restored from a backup?); taking its snapshot", "revision", snap.Revision, "had", after)
+			}
 			if c.Cache != nil {
 				if err := c.Cache.Save(snap, time.Now()); err != nil {
 					log.Warn("could not cache the snapshot; serving it anyway", "revision", snap.Revision, "err", err)
@@ -175,7 +178,7 @@ func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Up
 	}
 	// A snapshot is applied whole or not at all: one that does not say what
 	// it is, or is not of this group, is not applied.
-	if up.Revision != up.Snapshot.Revision || up.Revision <= after {
+	if up.Revision != up.Snapshot.Revision || (up.Revision <= after && !up.Reset) {
 		return nil, fmt.Errorf("poll %s: answered revision %d (snapshot %d) after %d", c.ControlPlane, up.Revision, up.Snapshot.Revision, after)
 	}
 	for _, g := range up.Snapshot.Groups {

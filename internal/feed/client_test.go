@@ -168,3 +168,19 @@ func TestBackoffJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestClientTakesReset: a control plane behind the gateway (restored from
+// an older backup) sends a reset, which is handed over although its
+// revision is lower.
+func TestClientTakesReset(t *testing.T) {
+	srv := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(Update{Revision: 3, Reset: true, Snapshot: *snapAt(3)})
+	})
+	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
+	c.started = true
+	s, err := c.Next(testCtx(t), []string{"g"}, 40)
+	if err != nil || s.Revision != 3 {
+		t.Fatalf("Next after 40: %+v, %v; want the reset to revision 3", s, err)
+	}
+}

@@ -12,7 +12,8 @@
 //	Authorization: Bearer ptg_…  (a join token of that group)
 //
 // answers 200 with an Update once the group's revision is past R (at
-// once when it already is), or 204 when wait ends first; 401 for a token
+// once when it already is, or is behind R: a reset), or 204 when wait
+// ends first; 401 for a token
 // that is unknown, expired or revoked, 403 for a token of another group.
 // An Update holds the group's whole snapshot with its secrets sealed, so a
 // gateway that missed any number of revisions catches up in one answer.
@@ -39,7 +40,11 @@ const MaxWait = 60 * time.Second
 // Update is one answer of the feed: a group's whole snapshot at Revision,
 // its secrets sealed.
 type Update struct {
-	Revision int64         `json:"revision"`
+	Revision int64 `json:"revision"`
+	// Reset says the control plane's revisions are behind the gateway's
+	// (it was restored from an older backup): the snapshot replaces what
+	// the gateway serves although its revision is lower.
+	Reset    bool          `json:"reset,omitempty"`
 	Snapshot spec.Snapshot `json:"snapshot"`
 }
 

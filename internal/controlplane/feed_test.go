@@ -1,0 +1,112 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// TestFeedServer: the feed admits only live tokens of the group, checks
+// its parameters, answers a change at once, an idle poll with 204 after
+// wait, and a gateway ahead of the store with a reset.
+func TestFeedServer(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const token, otherToken = "ptg_feed-test-token", "ptg_other-group-token"
+	var rev int64
+	err = st.Tx(ctx, func(tx store.Tx) error {
+		for _, g := range []string{"prod", "test"} {
+			if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: g}); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateGatewayToken(ctx, &spec.GatewayToken{Group: "prod", Name: "a"}, credential.HashKey(token)); err != nil {
+			return err
+		}
+		if err := tx.CreateGatewayToken(ctx, &spec.GatewayToken{Group: "test", Name: "b"}, credential.HashKey(otherToken)); err != nil {
+			return err
+		}
+		rev, err = tx.BumpRevision(ctx, "prod")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newFeedServer(st, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	poll := func(method, query, tok string) (*http.Response, feed.Update) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+feed.PathPrefix+"prod"+query, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var up feed.Update
+		if resp.StatusCode == 200 {
+			if err := json.NewDecoder(resp.Body).Decode(&up); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp, up
+	}
+	for _, c := range []struct {
+		method, query, token string
+		want                 int
+	}{
+		{"GET", "?after=0", "", 401},
+		{"GET", "?after=0", "ptg_nope", 401},
+		{"GET", "?after=0", otherToken, 403},
+		{"GET", "?after=-1", token, 400},
+		{"GET", "?after=x", token, 400},
+		{"GET", "?after=0&wait=2m", token, 400},
+		{"GET", "?after=0&wait=-1s", token, 400},
+		{"POST", "?after=0", token, 405},
+	} {
+		if resp, _ := poll(c.method, c.query, c.token); resp.StatusCode != c.want {
+			t.Errorf("%s %s with %q: %d, want %d", c.method, c.query, c.token, resp.StatusCode, c.want)
+		}
+	}
+
+	// A change is answered at once, whole.
+	resp, up := poll("GET", "?after=0&wait=30s", token)
+	if resp.StatusCode != 200 || up.Revision != rev || up.Snapshot.Revision != rev || up.Reset || len(up.Snapshot.Groups) != 1 || up.Snapshot.Groups[0].Group.Name != "prod" {
+		t.Fatalf("first poll: %d %+v", resp.StatusCode, up)
+	}
+	// Nothing new: 204 once wait ends, with the current revision.
+	resp, _ = poll("GET", "?after="+strconv.FormatInt(rev, 10)+"&wait=50ms", token)
+	if resp.StatusCode != 204 || resp.Header.Get(feed.HeaderRevision) != strconv.FormatInt(rev, 10) {
+		t.Fatalf("idle poll: %d, revision %q", resp.StatusCode, resp.Header.Get(feed.HeaderRevision))
+	}
+	// A change during the wait ends it.
+	go func() {
+		time.Sleep(20 * time.Millisecond) // let the poll start waiting; if it has not, it sees the change at once
+		st.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, "prod"); return err })
+	}()
+	resp, up = poll("GET", "?after="+strconv.FormatInt(rev, 10)+"&wait=30s", token)
+	if resp.StatusCode != 200 || up.Revision <= rev {
+		t.Fatalf("poll across a change: %d %+v", resp.StatusCode, up)
+	}
+	// A gateway ahead of the store gets the store's snapshot as a reset.
+	resp, up = poll("GET", "?after="+strconv.FormatInt(up.Revision+100, 10)+"&wait=30s", token)
+	if resp.StatusCode != 200 || !up.Reset {
+		t.Fatalf("poll from ahead: %d %+v, want a reset", resp.StatusCode, up)
+	}
+}
