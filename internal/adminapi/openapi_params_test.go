@@ -19,6 +19,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/portico-gw/portico/internal/golden"
+
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -405,4 +407,12 @@ func TestDataSourceInternalFieldsHidden(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sealed") || !strings.Contains(err.Error(), "secret") {
 		t.Errorf("strictDecode with sealed and secret: %v, want both refused", err)
 	}
+}
+
+// TestOpenAPIDocumentGolden pins the admin API's whole OpenAPI document, so
+// every change to the API's contract shows as a diff of
+// testdata/admin-openapi.json.golden (go test ./internal/adminapi -run
+// Golden -update).
+func TestOpenAPIDocumentGolden(t *testing.T) {
+	golden.Check(t, "admin-openapi.json.golden", buildOpenAPI((&server{}).endpoints(), "golden"))
 }

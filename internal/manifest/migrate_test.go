@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gw/portico/internal/golden"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -145,4 +146,31 @@ func FuzzFromKong(f *testing.F) {
 	b, _ := os.ReadFile("testdata/kong.yaml")
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = FromKong(b, "p") })
+}
+
+// TestMigrationGolden pins the whole document and notes each converter
+// makes of its sample file (testdata/*.golden, rewritten with -update).
+func TestMigrationGolden(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		convert func([]byte, string) (Migration, error)
+	}{{"apisix.yaml", FromAPISIX}, {"kong.yaml", FromKong}} {
+		b, err := os.ReadFile("testdata/" + c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.convert(b, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := Marshal(&m.Document)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := "# notes:\n"
+		for _, n := range m.Notes {
+			notes += "# - " + n + "\n"
+		}
+		golden.Check(t, c.in+".golden", append([]byte(notes), doc...))
+	}
 }
