@@ -22,11 +22,13 @@ func waitOutput(t *testing.T, s *server, want string, limit time.Duration) {
 // TestStandaloneGateway: a stand-alone gateway of the control plane's
 // group serves what is published; it keeps serving through a control-plane
 // outage; started during one, it serves from its cache; when the control
-// plane is back, the next publish reaches it; a revoked token is refused
+// plane is back, the next publish reaches it. Every gateway is an
+// instance of the group: healthy when it serves the group's revision,
+// lost when its heartbeats stop, then offline. A revoked token is refused
 // at the next poll and the gateway keeps serving what it has. The feed
 // refuses tokens that are missing, unknown or of another group.
 func TestStandaloneGateway(t *testing.T) {
-	cp := startServer(t, t.TempDir())
+	cp := startServer(t, t.TempDir(), "--instance-offline-after", "3s")
 	_, one := backend(t, "one")
 	_, two := backend(t, "two")
 	var tok struct{ ID, Token string }
@@ -38,7 +40,7 @@ func TestStandaloneGateway(t *testing.T) {
 	cp.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0","upstream":`+nodes(one)+`}`, 201, nil)
 
 	cache := t.TempDir()
-	g, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s")
+	g, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "e2e-one")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, g.out.String())
 	}
@@ -46,6 +48,11 @@ func TestStandaloneGateway(t *testing.T) {
 		return func(st int, b []byte) bool { return st == 200 && strings.Contains(string(b), `"backend":"`+name+`"`) }
 	}
 	waitFor(t, g.Gateway+"/sa/x", 5*time.Second, served(g, "one"))
+	// The embedded and the stand-alone gateway are both instances of the
+	// group, both serving its revision.
+	waitInstances(t, cp, "both serve the revision", func(r instances) bool {
+		return r.Total == 2 && r.Applied == 2 && r.state("e2e-one") == "healthy"
+	})
 
 	// The feed refuses a poll without a token, with an unknown one and
 	// with a token of another group.
@@ -81,7 +88,7 @@ func TestStandaloneGateway(t *testing.T) {
 
 	// A gateway started during the outage serves from its cache.
 	g.stop(t)
-	g2, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s")
+	g2, err := launchGateway(t, cp, "default", tok.Token, cache, "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "e2e-two")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, g2.out.String())
 	}
@@ -92,14 +99,66 @@ func TestStandaloneGateway(t *testing.T) {
 
 	// The control plane returns (same store, same address): the next
 	// publish reaches the gateway.
-	cp2 := startServer(t, cp.DataDir, "--admin-addr", adminAddr)
+	cp2 := startServer(t, cp.DataDir, "--admin-addr", adminAddr, "--instance-offline-after", "8s")
 	cp2.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, nil)
 	waitFor(t, g2.Gateway+"/sa/x", 30*time.Second, served(g2, "two"))
+	// It says so in its heartbeat: the new revision applied on every live
+	// instance (the stopped one is lost or offline by now).
+	waitInstances(t, cp2, "the new gateway serves the revision", func(r instances) bool {
+		return r.state("e2e-two") == "healthy" && r.Applied == 2 && r.Live == 2 && r.state("e2e-one") != "healthy"
+	})
+
+	// A stopped gateway is lost after three missed heartbeats, then
+	// offline (here after 8 s: a stop may take a few seconds to drain).
+	g2.stop(t)
+	waitInstances(t, cp2, "the stopped gateway is lost", func(r instances) bool { return r.state("e2e-two") == "lost" })
+	waitInstances(t, cp2, "the stopped gateway is offline", func(r instances) bool { return r.state("e2e-two") == "offline" })
 
 	// Revoked: refused at the next poll, and the gateway keeps serving.
+	g3, err := launchGateway(t, cp2, "default", tok.Token, cache, "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "e2e-three")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g3.out.String())
+	}
 	cp2.do(t, "DELETE", "/api/v1/gateway-groups/default/tokens/"+tok.ID, "", 204, nil)
-	waitOutput(t, g2, "refused this gateway's token", 10*time.Second)
-	if st, _, body, err := get(t.Context(), g2.Gateway+"/sa/x"); err != nil || !served(g2, "two")(st, body) {
+	waitOutput(t, g3, "refused this gateway's token", 10*time.Second)
+	if st, _, body, err := get(t.Context(), g3.Gateway+"/sa/x"); err != nil || !served(g3, "two")(st, body) {
 		t.Fatalf("after the revoke: %d %s %v", st, body, err)
+	}
+}
+
+// instances is GET /gateway-groups/{g}/instances.
+type instances struct {
+	Items []struct {
+		ID, State string
+		Embedded  bool
+		Revision  int64
+	}
+	Total, Applied, Live int
+	Revision             int64
+}
+
+func (r instances) state(id string) string {
+	for _, in := range r.Items {
+		if in.ID == id {
+			return in.State
+		}
+	}
+	return ""
+}
+
+// waitInstances polls the default group's instances (bounded) until ok.
+func waitInstances(t *testing.T, cp *server, what string, ok func(instances) bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var r instances
+		cp.do(t, "GET", "/api/v1/gateway-groups/default/instances", "", 200, &r)
+		if ok(r) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 15s; instances: %+v", what, r)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

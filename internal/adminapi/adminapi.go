@@ -45,7 +45,14 @@ type Config struct {
 	Gateway GatewayURL
 	// Now is the clock (login lockouts, token expiry); default time.Now.
 	Now func() time.Time
+	// InstanceOfflineAfter is how long a gateway instance may go without
+	// a heartbeat before it is shown offline (lost before that, after
+	// three of its intervals); default DefaultInstanceOfflineAfter.
+	InstanceOfflineAfter time.Duration
 }
+
+// DefaultInstanceOfflineAfter is Config.InstanceOfflineAfter's default.
+const DefaultInstanceOfflineAfter = 10 * time.Minute
 
 // server holds what every handler needs.
 type server struct {
@@ -66,6 +73,7 @@ type server struct {
 	dsTests    *rateWindow     // data source connection tests per user
 	pruneMu    sync.Mutex
 	lastPrune  time.Time // of the failed-login records
+	offline    time.Duration
 }
 
 // call is one request as a handler sees it.
@@ -109,6 +117,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.ttl <= 0 {
 		s.ttl = 24 * time.Hour
+	}
+	if s.offline = cfg.InstanceOfflineAfter; s.offline <= 0 {
+		s.offline = DefaultInstanceOfflineAfter
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 10 << 20

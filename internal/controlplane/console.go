@@ -22,6 +22,13 @@ func (f serviceFigures) ServicePoints(group, serviceID string, window, step time
 
 // gatewayURL is where the debug endpoint reaches the embedded gateway: its
 // bound address, for the groups it serves.
+// gatewayAddr is the embedded gateway's bound address, once it listens.
+func (r *readiness) gatewayAddr() (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.addrs.Gateway, r.addrs.Gateway != ""
+}
+
 func (r *readiness) gatewayURL(group string) (string, bool) {
 	r.mu.Lock()
 	addr := r.addrs.Gateway

@@ -50,6 +50,10 @@ type Options struct {
 	// OnReady, when set, is called once every listener is open and the
 	// gateway has applied its first config (tests use ":0" addresses).
 	OnReady func(Addrs)
+	// InstanceOfflineAfter: a gateway instance without a heartbeat for this
+	// long shows offline, and an hour later its row goes (default
+	// adminapi.DefaultInstanceOfflineAfter).
+	InstanceOfflineAfter time.Duration
 	// ReadyFile, when set, is where the bound addresses are written as JSON
 	// at the moment OnReady fires; it is removed at start and at exit.
 	ReadyFile string
@@ -134,8 +138,9 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	ready := newReadiness(opts, adminLn.Addr().String())
+	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"))
 	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
-		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL})
+		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	mux.Handle(feed.PathPrefix, newFeedServer(st, log.With("component", "feed")))
@@ -160,7 +165,8 @@ func Run(ctx context.Context, opts Options) error {
 			RedisURL:     opts.RedisURL,
 			RedisPrefix:  opts.RedisPrefix,
 			OnListen:     ready.listening,
-			OnApply:      ready.applied,
+			OnApply:      func(rev int64) { embedded.apply(rev); ready.applied(rev) },
+			Totals:       embedded.totals,
 			Splits:       splits,
 			ServiceStats: svcFigures,
 		})
@@ -170,6 +176,7 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
 	wg.Go(func() { _ = guard.Run(ctx) })
+	wg.Go(func() { embedded.run(ctx, ready) })
 	// The gateway names the addresses it bound in its own line ("gateway
 	// listening"): opts carries only what was asked for, port 0 included.
 	log.Info("portico control plane started", "admin", adminLn.Addr().String(),

@@ -42,14 +42,23 @@ func newFeedServer(st store.Store, log *slog.Logger) *feedServer {
 }
 
 func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		feedError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the feed answers GET")
+	rest := strings.TrimPrefix(r.URL.Path, feed.PathPrefix)
+	group, instance, beat := strings.Cut(rest, feed.InstancesSegment)
+	method := http.MethodGet
+	if beat {
+		method = http.MethodPost
+	}
+	switch {
+	case group == "" || strings.Contains(group, "/") || (beat && (instance == "" || strings.Contains(instance, "/"))):
+		feedError(w, http.StatusNotFound, "not_found", "the feed is at "+feed.PathPrefix+"{group}, heartbeats at …/{group}"+feed.InstancesSegment+"{id}")
+		return
+	case r.Method != method:
+		w.Header().Set("Allow", method)
+		feedError(w, http.StatusMethodNotAllowed, "method_not_allowed", "this path answers "+method)
 		return
 	}
-	group := strings.TrimPrefix(r.URL.Path, feed.PathPrefix)
-	if group == "" || strings.Contains(group, "/") {
-		feedError(w, http.StatusNotFound, "not_found", "the feed is at "+feed.PathPrefix+"{group}")
+	if beat {
+		f.heartbeat(w, r, group, instance)
 		return
 	}
 	q := r.URL.Query()
@@ -69,13 +78,8 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tok, status, why := f.admit(r, group)
-	if status != 0 {
-		code := map[int]string{http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden"}[status]
-		if code == "" {
-			code = "unavailable"
-		}
-		feedError(w, status, code, why)
+	tok, ok := f.admitOrRefuse(w, r, group)
+	if !ok {
 		return
 	}
 	f.touch(r.Context(), tok)
@@ -133,6 +137,20 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = json.NewEncoder(gz)
 	}
 	_ = out.Encode(feed.Update{Revision: snap.Revision, Reset: reset || snap.Revision < after, Snapshot: snap}) // the status is sent; a failed write has no one to tell
+}
+
+// admitOrRefuse admits the poll or heartbeat, or answers the refusal.
+func (f *feedServer) admitOrRefuse(w http.ResponseWriter, r *http.Request, group string) (spec.GatewayToken, bool) {
+	tok, status, why := f.admit(r, group)
+	if status == 0 {
+		return tok, true
+	}
+	code := map[int]string{http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden"}[status]
+	if code == "" {
+		code = "unavailable"
+	}
+	feedError(w, status, code, why)
+	return tok, false
 }
 
 // admit checks the bearer token: a live join token of group. Every

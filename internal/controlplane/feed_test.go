@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,84 @@ func TestFeedServer(t *testing.T) {
 	resp, up = poll("GET", "?after="+strconv.FormatInt(up.Revision+100, 10)+"&wait=30s", token)
 	if resp.StatusCode != 200 || !up.Reset {
 		t.Fatalf("poll from ahead: %d %+v, want a reset", resp.StatusCode, up)
+	}
+}
+
+// TestFeedHeartbeat: a heartbeat of a live token is kept, stamped with the
+// control plane's clock; every field is bounded and an unknown one is
+// refused; without a token of the group nothing is kept.
+func TestFeedHeartbeat(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const token = "ptg_heartbeat-test-token"
+	err = st.Tx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: "prod"}); err != nil {
+			return err
+		}
+		return tx.CreateGatewayToken(ctx, &spec.GatewayToken{Group: "prod", Name: "a"}, credential.HashKey(token))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newFeedServer(st, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	beat := func(method, id, tok, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+feed.PathPrefix+"prod"+feed.InstancesSegment+id, strings.NewReader(body))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"hostname":"gw-1","addresses":["10.0.0.1:9080"],"version":"v1","engine":"fast","revision":3,"started_at":"2026-12-03T10:00:00Z","interval_ms":10000,"requests":5,"errors":1}`
+	for _, c := range []struct {
+		method, id, token, body string
+		want                    int
+	}{
+		{"POST", "gw-1-abc", "", good, 401},
+		{"POST", "gw-1-abc", "ptg_nope", good, 401},
+		{"GET", "gw-1-abc", token, "", 405},
+		{"POST", "bad id!", token, good, 400},
+		{"POST", strings.Repeat("x", 65), token, good, 400},
+		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"extra":1}`, 400},
+		{"POST", "gw-1-abc", token, `{"engine":"warp","interval_ms":10000}`, 400},
+		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10}`, 400},
+		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"hostname":"` + strings.Repeat("h", 256) + `"}`, 400},
+		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"detail":"` + strings.Repeat("d", 600) + `"}`, 400},
+		{"POST", "gw-1-abc", token, `not json`, 400},
+	} {
+		if got := beat(c.method, c.id, c.token, c.body); got != c.want {
+			t.Errorf("%s %q with %q: %d, want %d", c.method, c.id, c.body, got, c.want)
+		}
+	}
+	before := time.Now().UTC()
+	if got := beat("POST", "gw-1-abc", token, good); got != 204 {
+		t.Fatalf("a good heartbeat: %d", got)
+	}
+	err = st.View(ctx, func(tx store.Tx) error {
+		list, err := tx.ListGatewayInstances(ctx, "prod")
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 {
+			t.Fatalf("instances: %+v, want only the good heartbeat's", list)
+		}
+		in := list[0]
+		if in.ID != "gw-1-abc" || in.Revision != 3 || in.Requests != 5 || in.Interval != 10*time.Second || in.LastSeen.Before(before) || in.Embedded {
+			t.Errorf("kept %+v", in)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

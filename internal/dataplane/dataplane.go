@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-gw/portico/internal/credential"
@@ -38,6 +39,8 @@ type Options struct {
 	RedisPrefix   string
 	DrainTimeout  time.Duration
 	PollWait      time.Duration // how long one feed poll waits for a change (default 30 s)
+	Heartbeat     time.Duration // how often it reports to the control plane (default 10 s)
+	InstanceID    string        // how it is known in GET …/instances; default: host name and random characters
 	ReadyFile     string        // written with the bound addresses once serving its first snapshot
 	Logger        *slog.Logger
 	Version       string
@@ -79,6 +82,18 @@ func (o *Options) check() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 10 * time.Second
+	}
+	if o.Heartbeat < 100*time.Millisecond || o.Heartbeat > 5*time.Minute {
+		return fmt.Errorf("--heartbeat %v: want from 100ms to 5m", o.Heartbeat)
+	}
+	if o.InstanceID == "" {
+		o.InstanceID = feed.NewInstanceID()
+	}
+	if o.Engine == "" {
+		o.Engine = gateway.EngineFast
+	}
 	return nil
 }
 
@@ -119,21 +134,27 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var readyErr error
-	ready := &latch{fire: func(a Addrs) {
-		log.Info("portico gateway serving", "group", o.Group, "gateway", a.Gateway, "status", a.Status,
+	totals := &gateway.Totals{}
+	var applied atomic.Int64
+	kick := make(chan struct{}, 1)
+	started := time.Now()
+	ready := &latch{applied: &applied, kick: kick, fire: func(a Addrs) {
+		log.Info("portico gateway serving", "group", o.Group, "instance", o.InstanceID, "gateway", a.Gateway, "status", a.Status,
 			"control_plane", o.ControlPlane, "from_cache", client.Status().FromCache, "version", o.Version)
 		if o.ReadyFile != "" {
 			if err := readyfile.Write(o.ReadyFile, a); err != nil {
 				readyErr = err
 				cancel()
+				return
 			}
 		}
+		go o.beat(ctx, client, a, started, &applied, kick, totals)
 	}}
 	err = gateway.Run(ctx, gateway.Options{
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
-		OnListen: ready.listening, OnApply: ready.applied,
+		OnListen: ready.listening, OnApply: ready.apply, Totals: totals,
 	})
 	if readyErr != nil {
 		return readyErr
@@ -141,14 +162,57 @@ func Run(ctx context.Context, o Options) error {
 	return err
 }
 
+// beat reports the instance to the control plane every o.Heartbeat until
+// ctx ends. A failed beat is logged when the failures start and when they
+// end, not at every interval.
+func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, started time.Time, applied *atomic.Int64, kick <-chan struct{}, totals *gateway.Totals) {
+	log := o.Logger.With("component", "heartbeat")
+	tick := time.NewTicker(o.Heartbeat)
+	defer tick.Stop()
+	failing := false
+	for {
+		requests, errs := totals.Read()
+		st := client.Status()
+		hb := feed.Heartbeat{Hostname: feed.Hostname(), Addresses: []string{a.Gateway}, Version: o.Version, Engine: o.Engine,
+			Revision: applied.Load(), FromCache: st.FromCache, StartedAt: started, IntervalMS: o.Heartbeat.Milliseconds(),
+			Requests: requests, Errors: errs, Detail: truncate(st.LastError, 400)}
+		err := client.Beat(ctx, o.InstanceID, hb)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			log.Warn("heartbeat failed; serving on", "err", err)
+		case err == nil && failing:
+			log.Info("heartbeats arrive again")
+		}
+		failing = err != nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-kick: // a new revision applied: its convergence shows at once
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
 // latch fires once the gateway listens and has applied its first
-// snapshot: from then on it serves.
+// snapshot: from then on it serves. It also keeps the last revision
+// applied, for the heartbeats.
 type latch struct {
 	mu       sync.Mutex
 	addrs    Addrs
 	listened bool
 	gotApply bool
 	done     bool
+	applied  *atomic.Int64
+	kick     chan struct{}
 	fire     func(Addrs)
 }
 
@@ -159,7 +223,12 @@ func (l *latch) listening(gw, status string) {
 	l.check()
 }
 
-func (l *latch) applied(int64) {
+func (l *latch) apply(rev int64) {
+	l.applied.Store(rev)
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.gotApply = true

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,3 +249,32 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.n = 0 }
+
+// Beat sends one heartbeat of instance id.
+func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
+	body, err := json.Marshal(hb)
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	u := strings.TrimRight(c.ControlPlane, "/") + PathPrefix + url.PathEscape(c.Group) + InstancesSegment + url.PathEscape(id)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return fmt.Errorf("heartbeat to %s: %w", c.ControlPlane, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusOK:
+		return nil
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return &RefusedError{Status: resp.StatusCode, Message: errorMessage(resp.Body)}
+	}
+	return fmt.Errorf("heartbeat to %s: status %d: %s", c.ControlPlane, resp.StatusCode, errorMessage(resp.Body))
+}

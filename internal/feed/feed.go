@@ -55,3 +55,28 @@ type Error struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
+
+// Heartbeat is what a stand-alone gateway reports every interval:
+//
+//	POST /feed/v1/groups/{group}/instances/{instance id}
+//
+// with the same token as its polls; answered 204. The control plane keeps
+// the last one (with the time it arrived) and works out the instance's
+// state from it: healthy, lagging, lost after three intervals without one,
+// offline later.
+type Heartbeat struct {
+	Hostname   string    `json:"hostname"`
+	Addresses  []string  `json:"addresses"`
+	Version    string    `json:"version"`
+	Engine     string    `json:"engine"`
+	Revision   int64     `json:"revision"` // the revision it serves
+	FromCache  bool      `json:"from_cache"`
+	StartedAt  time.Time `json:"started_at"`
+	IntervalMS int64     `json:"interval_ms"`
+	Requests   uint64    `json:"requests"` // answered since start
+	Errors     uint64    `json:"errors"`   // 5xx among them
+	Detail     string    `json:"detail,omitempty"`
+}
+
+// InstancesSegment follows the group in a heartbeat's path.
+const InstancesSegment = "/instances/"

@@ -71,6 +71,10 @@ func Run(ctx context.Context, opts Options) error {
 	var table atomic.Pointer[routing.Table]
 	var draining atomic.Bool
 	m := newMetrics()
+	if opts.Totals != nil {
+		read := m.totals
+		opts.Totals.read.Store(&read)
+	}
 	m.services = opts.ServiceStats
 	counters, closeRedis, err := newCounters(ctx, opts, log, m)
 	if err != nil {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,6 +157,31 @@ func (rs *routeSeries) counter(code int) prometheus.Counter {
 	list = append(list, codeCounter{code, c})
 	rs.codes.Store(&list)
 	return c
+}
+
+// totals sums the requests series: every answer since start, and those
+// with a 5xx status. It walks the registry, so it is for a heartbeat every
+// few seconds, not for a request.
+func (m *metrics) totals() (requests, errors uint64) {
+	families, err := m.registry.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, f := range families {
+		if f.GetName() != "portico_http_requests_total" {
+			continue
+		}
+		for _, metric := range f.GetMetric() {
+			n := uint64(metric.GetCounter().GetValue())
+			requests += n
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == "status" && strings.HasPrefix(l.GetValue(), "5") {
+					errors += n
+				}
+			}
+		}
+	}
+	return requests, errors
 }
 
 // Observe counts one answered request.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/engine"
@@ -52,6 +53,25 @@ type Options struct {
 	// ServiceStats, when set, receives per-service figures over time (the
 	// console's charts, GET …/services/{s}/stats); nil: none are kept.
 	ServiceStats *svcstats.Registry
+	// Totals, when set, is given a way to read how many requests the
+	// gateway answered since it started and how many of them with a 5xx
+	// (a stand-alone gateway's heartbeats report them).
+	Totals *Totals
+}
+
+// Totals reads a running gateway's request counts; zero before Run
+// starts. The counts come from the gateway's own metrics when read, so
+// keeping them costs the hot path nothing.
+type Totals struct {
+	read atomic.Pointer[func() (requests, errors uint64)]
+}
+
+// Read answers the requests answered since start and the 5xx among them.
+func (t *Totals) Read() (requests, errors uint64) {
+	if f := t.read.Load(); f != nil {
+		return (*f)()
+	}
+	return 0, 0
 }
 
 // Engines a gateway can run.

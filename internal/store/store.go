@@ -185,6 +185,12 @@ type Tx interface {
 	GatewayTokenByHash(ctx context.Context, hash string) (spec.GatewayToken, error)
 	TouchGatewayToken(ctx context.Context, id string, at time.Time) error
 
+	// Gateway processes of a group (gateway_instances.go), one row each,
+	// replaced by every heartbeat.
+	PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error
+	ListGatewayInstances(ctx context.Context, group string) ([]spec.GatewayInstance, error) // by id; State unset
+	PruneGatewayInstances(ctx context.Context, cutoff time.Time) (int, error)               // last seen before cutoff
+
 	// Data sources of a project (datasources.go). Get accepts the id or
 	// the name and fills Sealed (the sealed password); callers redact.
 	// DataSourceUsers names the routes and data-source maps that use one.

@@ -44,6 +44,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataSources", testDataSources},
 		{"DataSourceMaps", testDataSourceMaps},
 		{"GatewayTokens", testGatewayTokens},
+		{"GatewayInstances", testGatewayInstances},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {

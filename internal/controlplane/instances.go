@@ -1,0 +1,113 @@
+package controlplane
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// embeddedInterval is how often the embedded gateway reports itself.
+const embeddedInterval = 10 * time.Second
+
+// embeddedInstance reports the embedded gateway as an instance of each
+// group it serves, the way a stand-alone gateway's heartbeats do, and
+// removes instances long offline.
+type embeddedInstance struct {
+	st      store.Store
+	opts    Options
+	log     *slog.Logger
+	id      string
+	started time.Time
+	applied atomic.Int64
+	totals  *gateway.Totals
+	kick    chan struct{} // an apply: report the new revision now
+}
+
+// apply notes the revision the embedded gateway now serves and reports
+// it without waiting for the interval, so a change's convergence shows at
+// once.
+func (e *embeddedInstance) apply(rev int64) {
+	e.applied.Store(rev)
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+func newEmbeddedInstance(st store.Store, opts Options, log *slog.Logger) *embeddedInstance {
+	return &embeddedInstance{st: st, opts: opts, log: log, id: "embedded-" + feed.NewInstanceID(), started: time.Now().UTC(), totals: &gateway.Totals{}, kick: make(chan struct{}, 1)}
+}
+
+func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
+	offline := e.opts.InstanceOfflineAfter
+	if offline <= 0 {
+		offline = adminapi.DefaultInstanceOfflineAfter
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-e.kick:
+		}
+		if !e.beat(ctx, ready) {
+			timer.Reset(100 * time.Millisecond) // not listening yet
+			continue
+		}
+		if _, err := e.prune(ctx, time.Now().Add(-offline-time.Hour)); err != nil && ctx.Err() == nil {
+			e.log.Warn("could not remove instances long offline", "err", err)
+		}
+		timer.Reset(embeddedInterval)
+	}
+}
+
+// beat writes the embedded gateway's row in each group it serves; false
+// while the gateway does not listen yet.
+func (e *embeddedInstance) beat(ctx context.Context, ready *readiness) bool {
+	addr, ok := ready.gatewayAddr()
+	if !ok {
+		return false
+	}
+	requests, errs := e.totals.Read()
+	err := e.st.Tx(ctx, func(tx store.Tx) error {
+		for _, g := range e.opts.Groups {
+			in := spec.GatewayInstance{ID: e.id + "-" + g, Group: g, Embedded: true, Hostname: feed.Hostname(),
+				Addresses: []string{addr}, Version: e.opts.Version, Engine: engineName(e.opts.Engine), Revision: e.applied.Load(),
+				StartedAt: e.started, LastSeen: time.Now().UTC(), Interval: embeddedInterval, Requests: requests, Errors: errs}
+			if err := tx.PutGatewayInstance(ctx, &in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("could not record the embedded gateway's heartbeat", "err", err)
+	}
+	return true
+}
+
+func (e *embeddedInstance) prune(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int
+	err := e.st.Tx(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.PruneGatewayInstances(ctx, cutoff)
+		return err
+	})
+	return n, err
+}
+
+func engineName(e string) string {
+	if e == "" {
+		return gateway.EngineFast
+	}
+	return e
+}

@@ -1,0 +1,33 @@
+package feed
+
+import (
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/credential"
+)
+
+var notIDChar = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// NewInstanceID names a gateway process for its heartbeats: its host name
+// (cut to fit) and eight random characters, so two processes on one host
+// are told apart and a restart shows as a new instance.
+func NewInstanceID() string {
+	host, _ := os.Hostname()
+	host = strings.Trim(notIDChar.ReplaceAllString(host, "-"), "-._")
+	if len(host) > 50 {
+		host = host[:50]
+	}
+	suffix := strings.ToLower(credential.Generate()[:8])
+	if host == "" {
+		return "gw-" + suffix
+	}
+	return host + "-" + suffix
+}
+
+// Hostname is the host name a heartbeat reports ("" when unknown).
+func Hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+const gatewayInstanceCols = `id, group_name, embedded, hostname, addresses, version, engine, revision, from_cache,
+	started_at, last_seen, interval_ns, requests, errors, detail`
+
+func scanGatewayInstance(s scanner) (spec.GatewayInstance, error) {
+	var in spec.GatewayInstance
+	var embedded, fromCache int
+	var addrs string
+	var started, seen, interval, requests, errs int64
+	err := s.Scan(&in.ID, &in.Group, &embedded, &in.Hostname, &addrs, &in.Version, &in.Engine, &in.Revision, &fromCache,
+		&started, &seen, &interval, &requests, &errs, &in.Detail)
+	if err != nil {
+		return in, err
+	}
+	var c jsonCodec
+	c.decode("addresses", addrs, &in.Addresses)
+	in.Embedded, in.FromCache = embedded != 0, fromCache != 0
+	in.StartedAt, in.LastSeen, in.Interval = fromNanos(started), fromNanos(seen), time.Duration(interval)
+	in.Requests, in.Errors = uint64(max(requests, 0)), uint64(max(errs, 0))
+	return in, c.err
+}
+
+// PutGatewayInstance inserts or replaces an instance's row (a heartbeat).
+// A missing group is ErrNotFound.
+func (t *txn) PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error {
+	var c jsonCodec
+	addrs := c.encode("addresses", in.Addresses)
+	if c.err != nil {
+		return c.err
+	}
+	b := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	_, err := t.exec(ctx, `INSERT INTO gateway_instances (`+gatewayInstanceCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO UPDATE SET group_name = excluded.group_name, embedded = excluded.embedded,
+			hostname = excluded.hostname, addresses = excluded.addresses, version = excluded.version,
+			engine = excluded.engine, revision = excluded.revision, from_cache = excluded.from_cache,
+			started_at = excluded.started_at, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns,
+			requests = excluded.requests, errors = excluded.errors, detail = excluded.detail`,
+		in.ID, in.Group, b(in.Embedded), in.Hostname, addrs, in.Version, in.Engine, in.Revision, b(in.FromCache),
+		toNanos(in.StartedAt), toNanos(in.LastSeen), int64(in.Interval), int64(min(in.Requests, 1<<62)), int64(min(in.Errors, 1<<62)), in.Detail)
+	if err != nil {
+		if t.kind(err) == errForeignKey {
+			return fmt.Errorf("gateway instance %s: gateway group %q: %w", in.ID, in.Group, ErrNotFound)
+		}
+		return fmt.Errorf("gateway instance %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// ListGatewayInstances returns a group's instances by id (State unset).
+func (t *txn) ListGatewayInstances(ctx context.Context, group string) ([]spec.GatewayInstance, error) {
+	out := []spec.GatewayInstance{}
+	err := t.each(ctx, "list gateway instances of group "+group, func(rows *sql.Rows) error {
+		in, err := scanGatewayInstance(rows)
+		out = append(out, in)
+		return err
+	}, "SELECT "+gatewayInstanceCols+" FROM gateway_instances WHERE group_name = $1 ORDER BY id", group)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PruneGatewayInstances removes the instances last seen before cutoff and
+// answers how many.
+func (t *txn) PruneGatewayInstances(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := t.exec(ctx, "DELETE FROM gateway_instances WHERE last_seen < $1", toNanos(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune gateway instances: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
