@@ -100,7 +100,17 @@ func TestStandaloneGateway(t *testing.T) {
 	// The control plane returns (same store, same address): the next
 	// publish reaches the gateway.
 	cp2 := startServer(t, cp.DataDir, "--admin-addr", adminAddr, "--instance-offline-after", "8s")
-	cp2.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, nil)
+	// Once the gateway has polled the returned control plane, a publish
+	// waits for it: its answer says the revision runs on both live
+	// instances.
+	waitInstances(t, cp2, "the cached gateway reports to the returned control plane", func(r instances) bool {
+		return r.state("e2e-two") == "healthy"
+	})
+	var pub struct{ Convergence struct{ Revision, Applied, Live int64 } }
+	cp2.do(t, "POST", base+"/publish?wait=10s", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, &pub)
+	if c := pub.Convergence; c.Applied != 2 || c.Live != 2 {
+		t.Errorf("publish convergence %+v, want applied on 2 of 2", c)
+	}
 	waitFor(t, g2.Gateway+"/sa/x", 30*time.Second, served(g2, "two"))
 	// It says so in its heartbeat: the new revision applied on every live
 	// instance (the stopped one is lost or offline by now).

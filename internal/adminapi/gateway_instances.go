@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -45,4 +46,70 @@ func (c *call) listInstances() (any, error) {
 		return nil
 	})
 	return res, err
+}
+
+// convergence says how far a change has reached: "revision r applied on
+// n of m instances" of its group.
+type convergence struct {
+	Revision int64  `json:"revision"`
+	Applied  int    `json:"applied"` // live instances serving revision or a later one
+	Live     int    `json:"live"`    // instances whose heartbeats arrive
+	Summary  string `json:"summary"`
+}
+
+// maxConvergenceWait bounds ?wait=.
+const maxConvergenceWait = 30 * time.Second
+
+// waitParam reads ?wait=, how long a change's answer may wait for the
+// group's gateways.
+func (c *call) waitParam() (time.Duration, error) {
+	v := c.r.URL.Query().Get("wait")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxConvergenceWait {
+		return 0, fieldError("wait", "must be a duration from 0s to %s", maxConvergenceWait)
+	}
+	return d, nil
+}
+
+// converge counts the group's instances serving revision, waiting up to
+// wait for every live one to. Heartbeats arrive at once after an apply,
+// so the wait is short when the gateways are well.
+func (c *call) converge(group string, revision int64, wait time.Duration) (convergence, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		var conv convergence
+		err := c.view(func(tx store.Tx) error {
+			items, err := tx.ListGatewayInstances(c.ctx(), group)
+			if err != nil {
+				return fmt.Errorf("instances of gateway group %q: %w", group, err)
+			}
+			now := c.s.now()
+			conv = convergence{Revision: revision}
+			for _, in := range items {
+				switch spec.InstanceState(in, revision, now, c.s.offline) {
+				case spec.InstanceHealthy:
+					conv.Applied++
+					conv.Live++
+				case spec.InstanceLagging:
+					conv.Live++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return conv, err
+		}
+		conv.Summary = fmt.Sprintf("revision %d applied on %d of %d instances", revision, conv.Applied, conv.Live)
+		if conv.Applied == conv.Live || !time.Now().Before(deadline) {
+			return conv, nil
+		}
+		select {
+		case <-c.ctx().Done():
+			return conv, nil
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }

@@ -12,7 +12,8 @@ import (
 // config revision (what gateways report once they applied it).
 type publishResponse struct {
 	spec.Deployment
-	Revision int64 `json:"revision"`
+	Revision    int64       `json:"revision"`
+	Convergence convergence `json:"convergence"`
 }
 
 // versionInfo is a version plus the gateway groups it runs in now.
@@ -47,8 +48,12 @@ func (c *call) rollback() (any, error) {
 // the deployment with the group's new revision.
 func (c *call) release(action string, act func(tx store.Tx, project, service string) (spec.Deployment, error)) (any, error) {
 	p := c.path("p")
+	wait, err := c.waitParam()
+	if err != nil {
+		return nil, err
+	}
 	var resp publishResponse
-	err := c.tx(func(tx store.Tx) error {
+	err = c.tx(func(tx store.Tx) error {
 		s, err := c.loadService(tx, p, c.path("s"))
 		if err != nil {
 			return err
@@ -64,6 +69,10 @@ func (c *call) release(action string, act func(tx store.Tx, project, service str
 		resp = publishResponse{Deployment: d, Revision: g.Revision}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	resp.Convergence, err = c.converge(resp.Group, resp.Revision, wait)
 	return resp, err
 }
 

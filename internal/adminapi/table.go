@@ -47,6 +47,7 @@ var queryParams = map[string]queryParam{
 	"prune":       {schema: obj{"type": "boolean", "default": false}, desc: "true: remove the services and upstreams of the project that the document does not name"},
 	"format":      {schema: obj{"type": "string", "enum": []any{"json", "yaml"}}, desc: "answer format; without it the Accept header decides (declarative configuration: YAML unless json)"},
 	"window":      {schema: obj{"type": "string", "default": "15m", "examples": []any{"1m", "5m", "15m"}}, desc: "a Go duration from 1m to 15m: how far back the figures reach"},
+	"wait":        {schema: obj{"type": "string", "default": "0s", "examples": []any{"5s"}}, desc: "a Go duration up to 30s: answer once every live gateway instance of the group serves the new revision, or when it ends (convergence says how many do)"},
 	"upstream":    {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's upstream SOURCE becomes the project's upstream TARGET (with a raw zip body; a multipart mapping part says the same)", explode: true},
 	"data_source": {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's data source SOURCE becomes the project's data source TARGET", explode: true},
 }
@@ -159,9 +160,9 @@ func (s *server) endpoints() []endpoint {
 		{method: "PUT", path: R, tag: "routes", summary: "Replace a route", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).putRoute},
 		{method: "DELETE", path: R, tag: "routes", summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
 
-		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, status: cr, handle: (*call).publish},
-		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target; only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, status: ok, handle: (*call).syncVersion},
-		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: spec.Deployment{}, status: ok, handle: (*call).rollback},
+		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: cr, handle: (*call).publish},
+		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target; only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).syncVersion},
+		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).rollback},
 		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, search: "version string", status: ok, handle: (*call).listVersions},
 		{method: "GET", path: S + "/versions/{v}", tag: "publishing", summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
 		{method: "GET", path: S + "/history", tag: "publishing", summary: "Release history (newest first)", resp: spec.HistoryEvent{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
