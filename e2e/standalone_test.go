@@ -96,6 +96,9 @@ func TestStandaloneGateway(t *testing.T) {
 		t.Fatalf("a gateway started from its cache: %d %s %v", st, body, err)
 	}
 	waitOutput(t, g2, "serving the cached snapshot", time.Second)
+	if st, _, body, err := get(t.Context(), g2.Status+"/readyz"); err != nil || st != 200 || !strings.Contains(string(body), "serving cached revision") {
+		t.Errorf("/readyz of a gateway serving its cache: %d %s %v", st, body, err)
+	}
 
 	// The control plane returns (same store, same address): the next
 	// publish reaches the gateway.

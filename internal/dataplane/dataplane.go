@@ -154,7 +154,7 @@ func Run(ctx context.Context, o Options) error {
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
-		OnListen: ready.listening, OnApply: ready.apply, Totals: totals,
+		OnListen: ready.listening, OnApply: ready.apply, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
 	})
 	if readyErr != nil {
 		return readyErr
@@ -193,6 +193,19 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		case <-kick: // a new revision applied: its convergence shows at once
 		}
 	}
+}
+
+// sourceDetail is /readyz's "source" for a stand-alone gateway.
+func sourceDetail(st feed.Status) string {
+	switch {
+	case st.Connected:
+		return "control plane connected"
+	case st.FromCache && st.LastError != "":
+		return fmt.Sprintf("serving cached revision %d; control plane unreachable: %s", st.Revision, st.LastError)
+	case st.LastError != "":
+		return fmt.Sprintf("serving revision %d; control plane unreachable: %s", st.Revision, st.LastError)
+	}
+	return "waiting for the control plane"
 }
 
 func truncate(s string, n int) string {

@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,7 +84,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer closeRedis()
 	gwSrv := newFrontEnd(opts, &table, m, log)
 	statusSrv := &http.Server{
-		Handler:           statusMux(m, &table, &draining),
+		Handler:           statusMux(m, &table, &draining, opts.SourceDetail),
 		ReadHeaderTimeout: readHeaderTimeout,
 	}
 
@@ -191,7 +192,7 @@ func canaryIDs(snap *spec.Snapshot) map[string]bool {
 	return ids
 }
 
-func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool) http.Handler {
+func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool, source func() string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -208,7 +209,16 @@ func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomi
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(`{"status":"waiting for config"}` + "\n"))
 		default:
-			fmt.Fprintf(w, `{"status":"ready","revision":%d,"routes":%d}`+"\n", t.Revision, t.Len())
+			ready := struct {
+				Status   string `json:"status"`
+				Revision int64  `json:"revision"`
+				Routes   int    `json:"routes"`
+				Source   string `json:"source,omitempty"`
+			}{Status: "ready", Revision: t.Revision, Routes: t.Len()}
+			if source != nil {
+				ready.Source = source()
+			}
+			_ = json.NewEncoder(w).Encode(ready)
 		}
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))

@@ -53,6 +53,11 @@ type Options struct {
 	// ServiceStats, when set, receives per-service figures over time (the
 	// console's charts, GET …/services/{s}/stats); nil: none are kept.
 	ServiceStats *svcstats.Registry
+	// SourceDetail, when set, says where the configuration comes from and
+	// how that is going, in /readyz's "source" (a stand-alone gateway:
+	// connected to its control plane, or serving its cache through an
+	// outage).
+	SourceDetail func() string
 	// Totals, when set, is given a way to read how many requests the
 	// gateway answered since it started and how many of them with a 5xx
 	// (a stand-alone gateway's heartbeats report them).
