@@ -238,6 +238,9 @@ func (c *call) patchCredential() (any, error) {
 	if err := c.decode(&p); err != nil {
 		return nil, err
 	}
+	if p.ExpiresAt != nil && !spec.ValidStoredTime(*p.ExpiresAt) {
+		return nil, fieldError("expires_at", "must be before 2200")
+	}
 	var cr spec.Credential
 	err := c.tx(func(tx store.Tx) error {
 		a, old, err := c.loadCredential(tx)

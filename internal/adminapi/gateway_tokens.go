@@ -28,8 +28,12 @@ func (r gatewayTokenRequest) validate(now time.Time) error {
 	case strings.ContainsFunc(r.Name, func(c rune) bool { return c < 0x20 || c == 0x7f }):
 		fe.Add("name", "must not hold control characters")
 	}
-	if !r.ExpiresAt.IsZero() && !r.ExpiresAt.After(now) {
+	switch {
+	case r.ExpiresAt.IsZero():
+	case !r.ExpiresAt.After(now):
 		fe.Add("expires_at", "must be in the future")
+	case !spec.ValidStoredTime(r.ExpiresAt):
+		fe.Add("expires_at", "must be before 2200")
 	}
 	return fe.Err()
 }

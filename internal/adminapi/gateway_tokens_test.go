@@ -61,6 +61,7 @@ func TestGatewayTokens(t *testing.T) {
 		{map[string]any{"name": strings.Repeat("x", 65)}, "name"},
 		{map[string]any{"name": "a\nb"}, "name"},
 		{map[string]any{"name": "x", "expires_at": soon}, "expires_at"},
+		{map[string]any{"name": "x", "expires_at": "2300-01-01T00:00:00Z"}, "expires_at"},
 		{map[string]any{"name": "x", "token": "ptg_mine"}, "token"},
 		{map[string]any{"name": "x", "group": "other"}, "group"},
 	} {

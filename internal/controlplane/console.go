@@ -20,8 +20,6 @@ func (f serviceFigures) ServicePoints(group, serviceID string, window, step time
 	return s.Points(window, step, time.Now()), true
 }
 
-// gatewayURL is where the debug endpoint reaches the embedded gateway: its
-// bound address, for the groups it serves.
 // gatewayAddr is the embedded gateway's bound address, once it listens.
 func (r *readiness) gatewayAddr() (string, bool) {
 	r.mu.Lock()
@@ -29,6 +27,8 @@ func (r *readiness) gatewayAddr() (string, bool) {
 	return r.addrs.Gateway, r.addrs.Gateway != ""
 }
 
+// gatewayURL is where the debug endpoint reaches the embedded gateway: its
+// bound address, for the groups it serves.
 func (r *readiness) gatewayURL(group string) (string, bool) {
 	r.mu.Lock()
 	addr := r.addrs.Gateway

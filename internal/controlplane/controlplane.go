@@ -143,9 +143,11 @@ func Run(ctx context.Context, opts Options) error {
 		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
-	mux.Handle(feed.PathPrefix, newFeedServer(st, log.With("component", "feed")))
+	feedSrv := newFeedServer(st, log.With("component", "feed"))
+	mux.Handle(feed.PathPrefix, feedSrv)
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	adminSrv.RegisterOnShutdown(feedSrv.shutdown)
 
 	wg.Go(func() {
 		if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -30,6 +30,12 @@ type feedServer struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time // token id → when its last_used_at was last written
+	beats   map[string]time.Time // group/instance → its last heartbeat kept
+
+	// life ends when the control plane shuts down: waiting polls answer
+	// at once instead of holding the shutdown for their whole wait.
+	life context.Context
+	end  context.CancelFunc
 }
 
 // touchEvery bounds how often a token's last_used_at is written: a poll
@@ -38,8 +44,12 @@ type feedServer struct {
 const touchEvery = time.Minute
 
 func newFeedServer(st store.Store, log *slog.Logger) *feedServer {
-	return &feedServer{st: st, log: log, touched: map[string]time.Time{}}
+	life, end := context.WithCancel(context.Background())
+	return &feedServer{st: st, log: log, touched: map[string]time.Time{}, beats: map[string]time.Time{}, life: life, end: end}
 }
+
+// shutdown answers every waiting poll now (http.Server.RegisterOnShutdown).
+func (f *feedServer) shutdown() { f.end() }
 
 func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, feed.PathPrefix)
@@ -90,12 +100,18 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	current, err := f.revision(r.Context(), group)
 	if err == nil && current == after && wait > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		stop := context.AfterFunc(f.life, cancel)
 		_, werr := f.st.WaitRevision(ctx, groups, after)
+		stop()
 		cancel()
 		if werr != nil && r.Context().Err() != nil {
 			return // the gateway went away
 		}
 		current, err = f.revision(r.Context(), group)
+		// The token may have been revoked while the poll waited.
+		if _, ok := f.admitOrRefuse(w, r, group); !ok {
+			return
+		}
 	}
 	if err != nil {
 		f.log.Error("feed: group revision failed", "group", group, "err", err)

@@ -157,7 +157,9 @@ func TestFeedHeartbeat(t *testing.T) {
 		{"GET", "gw-1-abc", token, "", 405},
 		{"POST", "bad id!", token, good, 400},
 		{"POST", strings.Repeat("x", 65), token, good, 400},
-		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"extra":1}`, 400},
+		{"POST", "gw-1-abc", token, good + `{}`, 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `"gw-1"`, `"gw\u000a1"`, 1), 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `2026-12-03T10:00:00Z`, `1970-01-01T00:00:00Z`, 1), 400},
 		{"POST", "gw-1-abc", token, `{"engine":"warp","interval_ms":10000}`, 400},
 		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10}`, 400},
 		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"hostname":"` + strings.Repeat("h", 256) + `"}`, 400},
@@ -169,8 +171,13 @@ func TestFeedHeartbeat(t *testing.T) {
 		}
 	}
 	before := time.Now().UTC()
-	if got := beat("POST", "gw-1-abc", token, good); got != 204 {
+	// A member this control plane does not know (a newer gateway's) is
+	// ignored; a second beat right after is refused.
+	if got := beat("POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"newer":true,`, 1)); got != 204 {
 		t.Fatalf("a good heartbeat: %d", got)
+	}
+	if got := beat("POST", "gw-1-abc", token, good); got != 429 {
+		t.Errorf("a heartbeat right after another: %d, want 429", got)
 	}
 	err = st.View(ctx, func(tx store.Tx) error {
 		list, err := tx.ListGatewayInstances(ctx, "prod")

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/internal/feed"
@@ -13,16 +15,31 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// instanceIDRe is what a gateway may call itself: it becomes a row's key.
-var instanceIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // maxHeartbeatBytes bounds a heartbeat's body.
 const maxHeartbeatBytes = 16 << 10
+
+// Bounds on what one group's tokens can make the store keep: instances a
+// group may have (new ids beyond it are refused until rows go), and the
+// shortest spacing of one instance's heartbeats (it beats at its interval
+// and once after each apply).
+const (
+	maxInstancesPerGroup = 1000
+	minHeartbeatSpacing  = 50 * time.Millisecond
+)
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
 
 // checkHeartbeat refuses a heartbeat the store should not keep: every
 // field is the gateway's word, so each is bounded.
 func checkHeartbeat(hb *feed.Heartbeat) error {
 	var fe spec.FieldErrors
+	for field, v := range map[string]string{"hostname": hb.Hostname, "version": hb.Version, "detail": hb.Detail} {
+		if hasControl(v) {
+			fe.Add(field, "must not hold control characters")
+		}
+	}
 	if len(hb.Hostname) > 255 {
 		fe.Add("hostname", "must be at most 255 bytes")
 	}
@@ -30,8 +47,8 @@ func checkHeartbeat(hb *feed.Heartbeat) error {
 		fe.Add("addresses", "must list at most 16 addresses")
 	}
 	for i, a := range hb.Addresses {
-		if len(a) > 100 {
-			fe.Add(fmt.Sprintf("addresses[%d]", i), "must be at most 100 bytes")
+		if len(a) > 100 || hasControl(a) {
+			fe.Add(fmt.Sprintf("addresses[%d]", i), "must be at most 100 bytes, without control characters")
 		}
 	}
 	if len(hb.Version) > 100 {
@@ -49,24 +66,50 @@ func checkHeartbeat(hb *feed.Heartbeat) error {
 	if len(hb.Detail) > 500 {
 		fe.Add("detail", "must be at most 500 bytes")
 	}
+	if hb.StartedAt.Year() < 2000 || hb.StartedAt.Year() > 2200 {
+		fe.Add("started_at", "must be a time between 2000 and 2200")
+	}
 	return fe.Err()
+}
+
+var errTooManyInstances = errors.New("too many instances")
+
+// beatSpaced says whether a heartbeat of instance id at now comes late
+// enough after its last one; it records it if so.
+func (f *feedServer) beatSpaced(group, id string, now time.Time) bool {
+	key := group + "/" + id
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if last, ok := f.beats[key]; ok && now.Sub(last) < minHeartbeatSpacing {
+		return false
+	}
+	if len(f.beats) > 4*maxInstancesPerGroup { // forget all rather than grow without bound
+		clear(f.beats)
+	}
+	f.beats[key] = now
+	return true
 }
 
 // heartbeat keeps a stand-alone gateway's report, stamped with the
 // control plane's clock (the gateway's may be off).
 func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id string) {
-	if !instanceIDRe.MatchString(id) {
+	if !feed.ValidInstanceID(id) {
 		feedError(w, http.StatusBadRequest, "bad_request", "an instance id is 1 to 64 letters, digits, '.', '_' or '-'")
 		return
 	}
 	if _, ok := f.admitOrRefuse(w, r, group); !ok {
 		return
 	}
+	// Unknown members are ignored, not refused: a newer gateway's
+	// heartbeat may say more than this control plane knows.
 	var hb feed.Heartbeat
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxHeartbeatBytes))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&hb); err != nil {
 		feedError(w, http.StatusBadRequest, "bad_request", "the heartbeat is not valid JSON: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		feedError(w, http.StatusBadRequest, "bad_request", "the body must hold one heartbeat")
 		return
 	}
 	if err := checkHeartbeat(&hb); err != nil {
@@ -80,8 +123,29 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		Engine: hb.Engine, Revision: hb.Revision, FromCache: hb.FromCache, StartedAt: hb.StartedAt.UTC(),
 		LastSeen: time.Now().UTC(), Interval: time.Duration(hb.IntervalMS) * time.Millisecond,
 		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail}
-	err := f.st.Tx(r.Context(), func(tx store.Tx) error { return tx.PutGatewayInstance(r.Context(), &in) })
+	if !f.beatSpaced(group, id, in.LastSeen) {
+		feedError(w, http.StatusTooManyRequests, "too_many_requests", "heartbeats of one instance come at most every "+minHeartbeatSpacing.String())
+		return
+	}
+	err := f.st.Tx(r.Context(), func(tx store.Tx) error {
+		n, err := tx.CountGatewayInstances(r.Context(), group)
+		if err != nil {
+			return err
+		}
+		if n >= maxInstancesPerGroup {
+			items, err := tx.ListGatewayInstances(r.Context(), group)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(items, func(x spec.GatewayInstance) bool { return x.ID == id }) {
+				return errTooManyInstances
+			}
+		}
+		return tx.PutGatewayInstance(r.Context(), &in)
+	})
 	switch {
+	case errors.Is(err, errTooManyInstances):
+		feedError(w, http.StatusTooManyRequests, "too_many_instances", fmt.Sprintf("group %s has %d instances; a new one is accepted once old ones are gone", group, maxInstancesPerGroup))
 	case errors.Is(err, store.ErrNotFound):
 		feedError(w, http.StatusNotFound, "not_found", "gateway group "+group+" not found")
 	case err != nil:

@@ -91,6 +91,9 @@ func (o *Options) check() error {
 	if o.InstanceID == "" {
 		o.InstanceID = feed.NewInstanceID()
 	}
+	if !feed.ValidInstanceID(o.InstanceID) {
+		return fmt.Errorf("--instance-id %q: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", o.InstanceID)
+	}
 	if o.Engine == "" {
 		o.Engine = gateway.EngineFast
 	}
@@ -123,7 +126,7 @@ func Run(ctx context.Context, o Options) error {
 	log := o.Logger
 	client := &feed.Client{
 		ControlPlane: o.ControlPlane, Group: o.Group, Token: o.Token, Keys: keys,
-		Cache: &feed.Cache{Dir: filepath.Clean(o.CacheDir)}, Logger: log.With("component", "feed"), Wait: o.PollWait,
+		Cache: &feed.Cache{Dir: filepath.Clean(o.CacheDir), Group: o.Group}, Logger: log.With("component", "feed"), Wait: o.PollWait,
 	}
 	if o.ReadyFile != "" {
 		if err := readyfile.Clear(o.ReadyFile); err != nil {
@@ -154,7 +157,7 @@ func Run(ctx context.Context, o Options) error {
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
-		OnListen: ready.listening, OnApply: ready.apply, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
+		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
 	})
 	if readyErr != nil {
 		return readyErr

@@ -24,8 +24,9 @@ import (
 // crash or damaged on disk is skipped, and the newest whole one is used.
 // Secrets stay sealed on disk.
 type Cache struct {
-	Dir  string
-	Keep int // files kept, newest first; at least 1 (default 3)
+	Dir   string
+	Group string // a snapshot of another group (a reused directory) is never loaded
+	Keep  int    // files kept, newest first; at least 1 (default 3)
 }
 
 // cacheFile is the form of one cached snapshot on disk.
@@ -45,43 +46,101 @@ func (c *Cache) keep() int {
 	return c.Keep
 }
 
-// Save writes snap (secrets sealed) and removes all but the newest files.
+// Save writes snap (secrets sealed: clear ones are dropped) and removes
+// all but the newest files, and any of a higher revision: after a reset
+// (a control plane restored from an older backup) those are the past.
 func (c *Cache) Save(snap *spec.Snapshot, now time.Time) error {
-	raw, err := json.Marshal(snap)
+	raw, err := json.Marshal(withoutClearSecrets(snap))
 	if err != nil {
 		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
 	}
+	return c.saveRaw(snap.Revision, raw, now)
+}
+
+// saveRaw writes a snapshot already encoded (secrets sealed).
+func (c *Cache) saveRaw(rev int64, raw []byte, now time.Time) error {
 	sum := sha256.Sum256(raw)
-	b, err := json.Marshal(cacheFile{Revision: snap.Revision, SavedAt: now.UTC(), SHA256: hex.EncodeToString(sum[:]), Snapshot: raw})
+	b, err := json.Marshal(cacheFile{Revision: rev, SavedAt: now.UTC(), SHA256: hex.EncodeToString(sum[:]), Snapshot: raw})
 	if err != nil {
-		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return fmt.Errorf("cache directory: %w", err)
 	}
-	name := filepath.Join(c.Dir, fmt.Sprintf("%s%020d%s", cachePrefix, snap.Revision, cacheSuffix))
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-"+cachePrefix+"*")
+	c.removeTemporaries() // left by a crash between write and rename
+	name := c.path(rev)
+	tmp, err := os.CreateTemp(c.Dir, tmpPrefix+"*")
 	if err != nil {
-		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
 	_, werr := tmp.Write(b)
 	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("cache revision %d: %w", snap.Revision, err)
+		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
 	if d, err := os.Open(c.Dir); err == nil { // the rename itself survives a crash once the directory is synced
 		_ = d.Sync()
 		_ = d.Close()
 	}
 	revs, _ := c.revisions()
-	for _, r := range revs[min(len(revs), c.keep()):] {
-		_ = os.Remove(c.path(r))
+	kept := 0
+	for _, r := range revs {
+		if r > rev || kept >= c.keep() {
+			_ = os.Remove(c.path(r))
+			continue
+		}
+		kept++
 	}
 	return nil
+}
+
+const tmpPrefix = ".tmp-" + cachePrefix
+
+func (c *Cache) removeTemporaries() {
+	entries, _ := os.ReadDir(c.Dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			_ = os.Remove(filepath.Join(c.Dir, e.Name()))
+		}
+	}
+}
+
+// withoutClearSecrets is snap without any opened secret: a cache on disk
+// holds them sealed or not at all.
+func withoutClearSecrets(snap *spec.Snapshot) *spec.Snapshot {
+	clear := false
+	for _, g := range snap.Groups {
+		for _, cons := range g.Consumers {
+			for _, cr := range cons.Credentials {
+				clear = clear || cr.Secret != ""
+			}
+		}
+		for _, ds := range g.DataSources {
+			clear = clear || ds.Secret != ""
+		}
+	}
+	if !clear {
+		return snap
+	}
+	b, _ := json.Marshal(snap)
+	var cp spec.Snapshot
+	_ = json.Unmarshal(b, &cp)
+	for gi := range cp.Groups {
+		g := &cp.Groups[gi]
+		for ci := range g.Consumers {
+			for k := range g.Consumers[ci].Credentials {
+				g.Consumers[ci].Credentials[k].Secret = ""
+			}
+		}
+		for i := range g.DataSources {
+			g.DataSources[i].Secret = ""
+		}
+	}
+	return &cp
 }
 
 // Cached is a snapshot read back from the cache.
@@ -130,6 +189,11 @@ func (c *Cache) read(rev int64) (*spec.Snapshot, time.Time, error) {
 	}
 	if snap.Revision != f.Revision || snap.Revision != rev {
 		return nil, time.Time{}, fmt.Errorf("holds revision %d, named %d", snap.Revision, rev)
+	}
+	for _, g := range snap.Groups {
+		if c.Group != "" && g.Group.Name != c.Group {
+			return nil, time.Time{}, fmt.Errorf("a snapshot of group %q, not %q", g.Group.Name, c.Group)
+		}
 	}
 	return &snap, f.SavedAt, nil
 }

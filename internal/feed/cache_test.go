@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,48 @@ func TestOpenSecrets(t *testing.T) {
 	cs, ds = s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
 	if cs[0].Secret != "" || cs[0].Sealed != "" || ds.Secret != "" || ds.Sealed != "" {
 		t.Errorf("without a key: %+v %+v; want nothing open and nothing sealed left", cs[0], ds)
+	}
+}
+
+// TestCacheResetAndGroup: a reset (a lower revision saved after higher
+// ones) drops the higher ones, so a cold start serves the reset; a
+// snapshot of another group is never loaded; clear secrets are not
+// written.
+func TestCacheResetAndGroup(t *testing.T) {
+	c := &Cache{Dir: t.TempDir(), Group: "g"}
+	now := time.Now()
+	for _, rev := range []int64{10, 11, 12} {
+		if err := c.Save(snapAt(rev), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Save(snapAt(4), now); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Load()
+	if err != nil || got.Snapshot.Revision != 4 {
+		t.Fatalf("Load after a reset = %v, %v; want revision 4", got.Snapshot, err)
+	}
+	if revs, _ := c.revisions(); len(revs) != 1 {
+		t.Errorf("kept %v after the reset, want [4]", revs)
+	}
+
+	other := &Cache{Dir: c.Dir, Group: "other"}
+	if _, err := other.Load(); err == nil {
+		t.Error("a cache of group g loaded for group other")
+	}
+
+	withSecret := snapAt(5)
+	withSecret.Groups[0].Consumers = []spec.Consumer{{Credentials: []spec.ConsumerCredential{{ID: "c", Secret: "clear!"}}}}
+	withSecret.Groups[0].DataSources = []spec.DataSource{{ID: "d", Secret: "pw!"}}
+	if err := c.Save(withSecret, now); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(c.path(5))
+	if strings.Contains(string(b), "clear!") || strings.Contains(string(b), "pw!") {
+		t.Errorf("a clear secret was written to the cache: %s", b)
+	}
+	if withSecret.Groups[0].Consumers[0].Credentials[0].Secret != "clear!" {
+		t.Error("Save changed the snapshot it was given")
 	}
 }

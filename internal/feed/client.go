@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,32 @@ type Client struct {
 
 	started bool
 	status  atomic.Pointer[Status]
+
+	mu      sync.Mutex
+	pending pendingSnapshot // handed over, to be cached once applied
+}
+
+// pendingSnapshot is a snapshot handed over, encoded with its secrets
+// sealed, waiting for the gateway to apply it.
+type pendingSnapshot struct {
+	revision int64
+	raw      []byte
+}
+
+// Applied tells the client the gateway now serves revision (its OnApply):
+// the snapshot is cached only then, so a snapshot the gateway refused
+// never becomes what it starts from.
+func (c *Client) Applied(revision int64) {
+	c.mu.Lock()
+	p := c.pending
+	c.pending = pendingSnapshot{}
+	c.mu.Unlock()
+	if c.Cache == nil || p.raw == nil || p.revision != revision {
+		return
+	}
+	if err := c.Cache.saveRaw(revision, p.raw, time.Now()); err != nil {
+		c.logger().Warn("could not cache the applied snapshot; serving it anyway", "revision", revision, "err", err)
+	}
 }
 
 // Status is what the client last saw, for the gateway's status endpoints
@@ -106,8 +133,10 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.
 				log.Warn("the control plane's revisions are behind this gateway's (restored from a backup?); taking its snapshot", "revision", snap.Revision, "had", after)
 			}
 			if c.Cache != nil {
-				if err := c.Cache.Save(snap, time.Now()); err != nil {
-					log.Warn("could not cache the snapshot; serving it anyway", "revision", snap.Revision, "err", err)
+				if raw, err := json.Marshal(withoutClearSecrets(snap)); err == nil {
+					c.mu.Lock()
+					c.pending = pendingSnapshot{revision: snap.Revision, raw: raw}
+					c.mu.Unlock()
 				}
 			}
 			c.setStatus(Status{Connected: true, Revision: snap.Revision})

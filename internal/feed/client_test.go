@@ -50,8 +50,8 @@ func testCtx(t *testing.T) context.Context {
 
 // TestClientPollsAndCaches: the first poll takes what there is without
 // waiting; later ones wait, and a poll that ends without a change is
-// followed by the next; each snapshot handed over is cached sealed and
-// handed over opened.
+// followed by the next; each snapshot handed over opened is cached sealed
+// once applied.
 func TestClientPollsAndCaches(t *testing.T) {
 	keys := mustKeyring(t)
 	sealed, _ := keys.Seal("s3cret", "c1")
@@ -88,6 +88,12 @@ func TestClientPollsAndCaches(t *testing.T) {
 	if got := s2.Groups[0].Consumers[0].Credentials[0]; got.Secret != "s3cret" || got.Sealed != "" {
 		t.Errorf("handed over %+v; want the secret opened", got)
 	}
+	// Cached only once the gateway applied it: one it refused is never
+	// what it starts from.
+	if _, err := cache.Load(); err == nil {
+		t.Fatal("a snapshot was cached before the gateway applied it")
+	}
+	c.Applied(2)
 	cached, err := cache.Load()
 	if err != nil || cached.Snapshot.Revision != 2 || cached.Snapshot.Groups[0].Consumers[0].Credentials[0].Sealed != sealed {
 		t.Fatalf("cache: %+v, %v; want revision 2 with the secret sealed", cached.Snapshot, err)

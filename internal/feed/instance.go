@@ -8,7 +8,14 @@ import (
 	"github.com/portico-gw/portico/internal/credential"
 )
 
-var notIDChar = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var (
+	notIDChar  = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	instanceID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+)
+
+// ValidInstanceID says whether id can name a gateway instance: 1 to 64
+// letters, digits, '.', '_' or '-', starting with a letter or digit.
+func ValidInstanceID(id string) bool { return instanceID.MatchString(id) }
 
 // NewInstanceID names a gateway process for its heartbeats: its host name
 // (cut to fit) and eight random characters, so two processes on one host

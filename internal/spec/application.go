@@ -139,6 +139,9 @@ func (c Credential) Redacted() Credential {
 // identifiers are generated later, so only what is given is checked.
 func (c *Credential) Validate() error {
 	var fe FieldErrors
+	if !ValidStoredTime(c.ExpiresAt) {
+		fe.Add("expires_at", "must be before 2200")
+	}
 	given := map[string]bool{
 		"key": c.Key != "", "username": c.Username != "", "password": c.Password != "",
 		"access_key": c.AccessKey != "", "secret_key": c.SecretKey != "", "secret": c.Secret != "",
@@ -240,3 +243,8 @@ func (s *Subscription) Validate() error {
 	}
 	return fe.Err()
 }
+
+// ValidStoredTime says whether t can be kept: times are stored as Unix
+// nanoseconds, which end in 2262, so anything from 2200 on is refused
+// rather than stored wrapped into the past.
+func ValidStoredTime(t time.Time) bool { return t.IsZero() || t.Year() < 2200 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,5 +24,18 @@ func TestInstanceState(t *testing.T) {
 		if got := InstanceState(in, c.rev, now, 10*time.Minute); got != c.want {
 			t.Errorf("quiet %v, group at %d: %s, want %s", c.quiet, c.rev, got, c.want)
 		}
+	}
+}
+
+// TestCredentialExpiryBounded: an expiry Unix nanoseconds cannot hold is
+// refused, not stored wrapped into the past.
+func TestCredentialExpiryBounded(t *testing.T) {
+	c := Credential{Type: CredKeyAuth, ExpiresAt: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "expires_at") {
+		t.Errorf("Validate of a 2300 expiry: %v, want an expires_at error", err)
+	}
+	if !ValidStoredTime(time.Time{}) || !ValidStoredTime(time.Date(2199, 12, 31, 0, 0, 0, 0, time.UTC)) || ValidStoredTime(time.Date(2262, 5, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Error("ValidStoredTime bounds")
 	}
 }

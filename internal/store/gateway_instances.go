@@ -46,7 +46,7 @@ func (t *txn) PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) 
 	}
 	_, err := t.exec(ctx, `INSERT INTO gateway_instances (`+gatewayInstanceCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (id) DO UPDATE SET group_name = excluded.group_name, embedded = excluded.embedded,
+		ON CONFLICT (group_name, id) DO UPDATE SET embedded = excluded.embedded,
 			hostname = excluded.hostname, addresses = excluded.addresses, version = excluded.version,
 			engine = excluded.engine, revision = excluded.revision, from_cache = excluded.from_cache,
 			started_at = excluded.started_at, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns,
@@ -84,5 +84,17 @@ func (t *txn) PruneGatewayInstances(ctx context.Context, cutoff time.Time) (int,
 		return 0, fmt.Errorf("prune gateway instances: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, fmt.Errorf("prune gateway instances: rows affected: %w", err)
+	}
+	return int(n), nil
+}
+
+// CountGatewayInstances answers how many instance rows a group has.
+func (t *txn) CountGatewayInstances(ctx context.Context, group string) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, "SELECT COUNT(*) FROM gateway_instances WHERE group_name = $1", group).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count gateway instances of group %s: %w", group, err)
+	}
+	return n, nil
 }

@@ -190,6 +190,7 @@ type Tx interface {
 	PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error
 	ListGatewayInstances(ctx context.Context, group string) ([]spec.GatewayInstance, error) // by id; State unset
 	PruneGatewayInstances(ctx context.Context, cutoff time.Time) (int, error)               // last seen before cutoff
+	CountGatewayInstances(ctx context.Context, group string) (int, error)
 
 	// Data sources of a project (datasources.go). Get accepts the id or
 	// the name and fills Sealed (the sealed password); callers redact.

@@ -24,6 +24,12 @@ func testGatewayInstances(t *testing.T, s store.Store) {
 		wantErr(t, "PutGatewayInstance embedded", tx.PutGatewayInstance(ctx, &emb), nil)
 		other := spec.GatewayInstance{ID: "b", Group: "test", Addresses: []string{}, LastSeen: t0}
 		wantErr(t, "PutGatewayInstance b", tx.PutGatewayInstance(ctx, &other), nil)
+		// The same id in another group is another instance.
+		sameID := spec.GatewayInstance{ID: "a", Group: "test", Addresses: []string{}, LastSeen: t0}
+		wantErr(t, "PutGatewayInstance a of test", tx.PutGatewayInstance(ctx, &sameID), nil)
+		if n, err := tx.CountGatewayInstances(ctx, "test"); err != nil || n != 2 {
+			t.Errorf("CountGatewayInstances(test) = %d, %v; want 2", n, err)
+		}
 		nogroup := spec.GatewayInstance{ID: "c", Group: "nope", Addresses: []string{}}
 		wantErr(t, "an instance of a missing group", tx.PutGatewayInstance(ctx, &nogroup), store.ErrNotFound)
 
@@ -38,8 +44,8 @@ func testGatewayInstances(t *testing.T, s store.Store) {
 
 		n, err := tx.PruneGatewayInstances(ctx, t0.Add(30*time.Second))
 		wantErr(t, "PruneGatewayInstances", err, nil)
-		if n != 2 {
-			t.Errorf("pruned %d, want 2 (embedded and b)", n)
+		if n != 3 {
+			t.Errorf("pruned %d, want 3 (embedded, b and test's a)", n)
 		}
 		got, _ = tx.ListGatewayInstances(ctx, "prod")
 		if len(got) != 1 || got[0].ID != "a" {

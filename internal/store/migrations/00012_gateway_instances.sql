@@ -1,9 +1,10 @@
 -- Gateway processes serving a group, one row each, replaced by every
--- heartbeat. Deleting the group deletes its rows.
+-- heartbeat; an id is the process's own name within its group. Deleting
+-- the group deletes its rows.
 
 -- +goose Up
 CREATE TABLE gateway_instances (
-    id          TEXT PRIMARY KEY,
+    id          TEXT NOT NULL,
     group_name  TEXT NOT NULL REFERENCES gateway_groups (name) ON DELETE CASCADE,
     embedded    INTEGER NOT NULL,
     hostname    TEXT NOT NULL,
@@ -17,9 +18,9 @@ CREATE TABLE gateway_instances (
     interval_ns BIGINT NOT NULL,
     requests    BIGINT NOT NULL,
     errors      BIGINT NOT NULL,
-    detail      TEXT NOT NULL
+    detail      TEXT NOT NULL,
+    PRIMARY KEY (group_name, id)
 );
-CREATE INDEX gateway_instances_group ON gateway_instances (group_name, id);
 
 -- +goose Down
 DROP TABLE gateway_instances;
