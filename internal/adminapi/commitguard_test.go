@@ -65,9 +65,9 @@ func (s *bumpSpy) AddAudit(ctx context.Context, e *spec.AuditEvent) error {
 	return s.Tx.AddAudit(ctx, e)
 }
 
-func (s *bumpSpy) BumpRevision(ctx context.Context, groups ...string) (int64, error) {
+func (s *bumpSpy) BumpRevision(ctx context.Context, changes ...store.RevisionChange) (int64, error) {
 	s.bumped = true
-	return s.Tx.BumpRevision(ctx, groups...)
+	return s.Tx.BumpRevision(ctx, changes...)
 }
 
 // gatewayView is each group's snapshot as its gateways see it, revisions

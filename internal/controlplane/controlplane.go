@@ -159,7 +159,7 @@ func Run(ctx context.Context, opts Options) error {
 			Addr:         opts.GatewayAddr,
 			StatusAddr:   opts.StatusAddr,
 			Groups:       opts.Groups,
-			Source:       storeSource{st: st, keys: keys},
+			Source:       &storeSource{st: st, keys: keys},
 			Logger:       log.With("component", "gateway"),
 			DrainTimeout: opts.DrainTimeout,
 			Engine:       opts.Engine,

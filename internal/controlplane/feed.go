@@ -88,6 +88,8 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	deltas := q.Get(feed.ParamDeltas) == "1"
+	consumers := q.Get(feed.ParamConsumers)
 	tok, ok := f.admitOrRefuse(w, r, group)
 	if !ok {
 		return
@@ -127,19 +129,19 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// older backup) is sent the store's snapshot as a reset, or it would
 	// wait for revisions that mean something else here.
 	reset := after > current
-	var snap spec.Snapshot
-	err = f.st.View(r.Context(), func(tx store.Tx) error {
-		var err error
-		snap, err = tx.Snapshot(r.Context(), groups)
-		return err
-	})
+	base := after
+	if !deltas || reset {
+		base = 0 // the whole snapshot
+	}
+	up, digests, err := updateFor(r.Context(), f.st, groups, base, map[string]string{group: consumers})
 	if err != nil {
-		f.log.Error("feed: snapshot failed", "group", group, "err", err)
-		feedError(w, http.StatusServiceUnavailable, "unavailable", "the snapshot could not be read; poll again")
+		f.log.Error("feed: update failed", "group", group, "err", err)
+		feedError(w, http.StatusServiceUnavailable, "unavailable", "the configuration could not be read; poll again")
 		return
 	}
-	w.Header().Set(feed.HeaderRevision, strconv.FormatInt(snap.Revision, 10))
-	if snap.Revision == after {
+	rev := up.Revision()
+	w.Header().Set(feed.HeaderRevision, strconv.FormatInt(rev, 10))
+	if rev == after {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -152,7 +154,8 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer gz.Close()
 		out = json.NewEncoder(gz)
 	}
-	_ = out.Encode(feed.Update{Revision: snap.Revision, Reset: reset || snap.Revision < after, Snapshot: snap}) // the status is sent; a failed write has no one to tell
+	_ = out.Encode(feed.Update{Revision: rev, Reset: up.Snapshot != nil && (reset || rev < after), // the status is sent; a failed write has no one to tell
+		Snapshot: up.Snapshot, Delta: up.Delta, Consumers: digests[group]})
 }
 
 // admitOrRefuse admits the poll or heartbeat, or answers the refusal.

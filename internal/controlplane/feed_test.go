@@ -41,7 +41,7 @@ func TestFeedServer(t *testing.T) {
 		if err := tx.CreateGatewayToken(ctx, &spec.GatewayToken{Group: "test", Name: "b"}, credential.HashKey(otherToken)); err != nil {
 			return err
 		}
-		rev, err = tx.BumpRevision(ctx, "prod")
+		rev, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "prod"})
 		return err
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func TestFeedServer(t *testing.T) {
 	// A change during the wait ends it.
 	go func() {
 		time.Sleep(20 * time.Millisecond) // let the poll start waiting; if it has not, it sees the change at once
-		st.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, "prod"); return err })
+		st.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "prod"}); return err })
 	}()
 	resp, up = poll("GET", "?after="+strconv.FormatInt(rev, 10)+"&wait=30s", token)
 	if resp.StatusCode != 200 || up.Revision <= rev {

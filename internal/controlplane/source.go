@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/feed"
@@ -12,28 +11,27 @@ import (
 
 // storeSource feeds the embedded gateway straight from the store: the same
 // gateway.Source a stand-alone gateway's feed client satisfies, without the
-// HTTP hop.
+// HTTP hop, deltas included.
 type storeSource struct {
 	st   store.Store
 	keys *credential.Keyring // opens consumer secrets (secrets.go)
+	// consumers are the digests of the consumers last handed over, by
+	// group; Next is called by one gateway loop at a time.
+	consumers map[string]string
 }
 
-func (s storeSource) Next(ctx context.Context, groups []string, after int64) (*spec.Snapshot, error) {
+func (s *storeSource) Next(ctx context.Context, groups []string, after int64) (spec.SnapshotUpdate, error) {
 	if _, err := s.st.WaitRevision(ctx, groups, after); err != nil {
-		return nil, err
+		return spec.SnapshotUpdate{}, err
 	}
-	// A read view: assembling a snapshot for every gateway wake-up must not
+	// A read view: assembling an update for every gateway wake-up must not
 	// hold the write lock that admin actions and publishes queue for. It
 	// reads the revision WaitRevision just saw, or a later one.
-	var snap spec.Snapshot
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		var err error
-		snap, err = tx.Snapshot(ctx, groups)
-		return err
-	})
+	up, digests, err := updateFor(ctx, s.st, groups, after, s.consumers)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot of %v: %w", groups, err)
+		return spec.SnapshotUpdate{}, err
 	}
-	feed.OpenSecrets(&snap, s.keys)
-	return &snap, nil
+	s.consumers = digests
+	feed.OpenSecrets(up, s.keys)
+	return up, nil
 }

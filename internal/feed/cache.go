@@ -57,34 +57,18 @@ func (c *Cache) Save(snap *spec.Snapshot, now time.Time) error {
 	return c.saveRaw(snap.Revision, raw, now)
 }
 
-// saveRaw writes a snapshot already encoded (secrets sealed).
+// saveRaw writes a snapshot already encoded (secrets sealed). Every
+// cached delta goes: those below rev are in the snapshot, and those above
+// it belong to a past the control plane no longer has (a reset) or did
+// not chain.
 func (c *Cache) saveRaw(rev int64, raw []byte, now time.Time) error {
 	sum := sha256.Sum256(raw)
 	b, err := json.Marshal(cacheFile{Revision: rev, SavedAt: now.UTC(), SHA256: hex.EncodeToString(sum[:]), Snapshot: raw})
 	if err != nil {
 		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		return fmt.Errorf("cache directory: %w", err)
-	}
-	c.removeTemporaries() // left by a crash between write and rename
-	name := c.path(rev)
-	tmp, err := os.CreateTemp(c.Dir, tmpPrefix+"*")
-	if err != nil {
+	if err := c.writeAtomic(c.path(rev), b); err != nil {
 		return fmt.Errorf("cache revision %d: %w", rev, err)
-	}
-	_, werr := tmp.Write(b)
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("cache revision %d: %w", rev, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("cache revision %d: %w", rev, err)
-	}
-	if d, err := os.Open(c.Dir); err == nil { // the rename itself survives a crash once the directory is synced
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	revs, _ := c.revisions()
 	kept := 0
@@ -94,6 +78,37 @@ func (c *Cache) saveRaw(rev int64, raw []byte, now time.Time) error {
 			continue
 		}
 		kept++
+	}
+	deltas, _ := c.deltaRevisions()
+	for _, r := range deltas {
+		_ = os.Remove(c.deltaPath(r))
+	}
+	return nil
+}
+
+// writeAtomic writes b to name through a synced temporary file and a
+// rename, so name holds all of b or what it held before.
+func (c *Cache) writeAtomic(name string, b []byte) error {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	c.removeTemporaries() // left by a crash between write and rename
+	tmp, err := os.CreateTemp(c.Dir, tmpPrefix+"*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(b)
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if d, err := os.Open(c.Dir); err == nil { // the rename itself survives a crash once the directory is synced
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }
@@ -150,8 +165,8 @@ type Cached struct {
 	Skipped  []string // damaged or unreadable files passed over, newest first
 }
 
-// Load returns the newest whole snapshot in the cache; fs.ErrNotExist
-// when there is none.
+// Load returns the newest whole snapshot in the cache, brought forward by
+// the cached deltas that chain onto it; fs.ErrNotExist when there is none.
 func (c *Cache) Load() (Cached, error) {
 	var out Cached
 	revs, err := c.revisions()
@@ -165,6 +180,7 @@ func (c *Cache) Load() (Cached, error) {
 			continue
 		}
 		out.Snapshot, out.SavedAt = snap, saved
+		out.Skipped = append(out.Skipped, c.chainDeltas(&out)...)
 		return out, nil
 	}
 	return out, fmt.Errorf("no whole snapshot in %s: %w", c.Dir, fs.ErrNotExist)

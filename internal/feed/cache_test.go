@@ -73,13 +73,13 @@ func TestOpenSecrets(t *testing.T) {
 		}}}
 	}
 	s := mk()
-	OpenSecrets(s, keys)
+	OpenSecrets(spec.SnapshotUpdate{Snapshot: s}, keys)
 	cs, ds := s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
 	if cs[0].Secret != "hmac-secret" || cs[1].Secret != "" || ds.Secret != "db-password" {
 		t.Errorf("opened: %q %q %q; want the secret, nothing for a value sealed for another id, the password", cs[0].Secret, cs[1].Secret, ds.Secret)
 	}
 	s = mk()
-	OpenSecrets(s, nil)
+	OpenSecrets(spec.SnapshotUpdate{Snapshot: s}, nil)
 	cs, ds = s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
 	if cs[0].Secret != "" || cs[0].Sealed != "" || ds.Secret != "" || ds.Sealed != "" {
 		t.Errorf("without a key: %+v %+v; want nothing open and nothing sealed left", cs[0], ds)

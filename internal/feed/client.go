@@ -38,33 +38,98 @@ type Client struct {
 	Logger       *slog.Logger
 	Wait         time.Duration // how long one poll waits for a change (default 30 s, at most MaxWait)
 
-	started bool
-	status  atomic.Pointer[Status]
+	started   bool
+	consumers string // digest of the consumers handed over last ("": unknown)
+	status    atomic.Pointer[Status]
 
 	mu      sync.Mutex
-	pending pendingSnapshot // handed over, to be cached once applied
+	pending cacheJob   // handed over, to be cached once applied
+	queue   []cacheJob // applied, waiting for the cache writer
+	wake    chan struct{}
+	writing bool // WriteCache runs: Applied queues instead of writing
 }
 
-// pendingSnapshot is a snapshot handed over, encoded with its secrets
-// sealed, waiting for the gateway to apply it.
-type pendingSnapshot struct {
-	revision int64
-	raw      []byte
+// cacheJob is one update handed over, encoded with its secrets sealed: a
+// whole snapshot, or a delta from base.
+type cacheJob struct {
+	revision, base int64
+	delta          bool
+	raw            []byte
 }
 
 // Applied tells the client the gateway now serves revision (its OnApply):
-// the snapshot is cached only then, so a snapshot the gateway refused
-// never becomes what it starts from.
+// the update is cached only then, so one the gateway refused never
+// becomes what it starts from. With WriteCache running the write happens
+// there, off the gateway's way; otherwise here.
 func (c *Client) Applied(revision int64) {
 	c.mu.Lock()
 	p := c.pending
-	c.pending = pendingSnapshot{}
-	c.mu.Unlock()
+	c.pending = cacheJob{}
 	if c.Cache == nil || p.raw == nil || p.revision != revision {
+		c.mu.Unlock()
 		return
 	}
-	if err := c.Cache.saveRaw(revision, p.raw, time.Now()); err != nil {
-		c.logger().Warn("could not cache the applied snapshot; serving it anyway", "revision", revision, "err", err)
+	if c.writing {
+		c.queue = append(c.queue, p)
+		c.mu.Unlock()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	c.mu.Unlock()
+	c.write([]cacheJob{p})
+}
+
+// WriteCache writes the applied updates to the cache until ctx ends, then
+// the ones still queued. A stand-alone gateway runs it beside the gateway,
+// so neither a slow disk nor the folding of deltas into a snapshot holds
+// up the next revision.
+func (c *Client) WriteCache(ctx context.Context) {
+	c.mu.Lock()
+	c.writing = true
+	c.wake = make(chan struct{}, 1)
+	wake := c.wake
+	c.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-wake:
+		}
+		c.mu.Lock()
+		jobs := c.queue
+		c.queue = nil
+		if ctx.Err() != nil {
+			c.writing = false
+		}
+		c.mu.Unlock()
+		c.write(jobs)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (c *Client) write(jobs []cacheJob) {
+	now := time.Now()
+	deltas := false
+	for _, j := range jobs {
+		var err error
+		if j.delta {
+			err = c.Cache.saveDeltaRaw(j.base, j.revision, j.raw, now)
+			deltas = true
+		} else {
+			err = c.Cache.saveRaw(j.revision, j.raw, now)
+		}
+		if err != nil {
+			c.logger().Warn("could not cache the applied revision; serving it anyway", "revision", j.revision, "err", err)
+		}
+	}
+	if deltas {
+		if err := c.Cache.compact(now); err != nil {
+			c.logger().Warn("could not fold the cached deltas into a snapshot", "err", err)
+		}
 	}
 }
 
@@ -105,13 +170,14 @@ func (e *RefusedError) Error() string {
 // maxUpdateBytes bounds one answer: a group's whole snapshot.
 const maxUpdateBytes = 512 << 20
 
-// Next blocks until the control plane has a snapshot of the group past
-// after and returns it with its secrets opened (gateway.Source). Only a
-// cancelled ctx ends it without a snapshot: failures are logged and
-// retried.
-func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.Snapshot, error) {
+// Next blocks until the control plane has a revision of the group past
+// after and returns it with its secrets opened (gateway.Source): a delta
+// from after when the control plane could send one, else the whole
+// snapshot. Only a cancelled ctx ends it without an update: failures are
+// logged and retried.
+func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.SnapshotUpdate, error) {
 	if len(groups) != 1 || groups[0] != c.Group {
-		return nil, fmt.Errorf("feed: this client serves group %q, asked for %v", c.Group, groups)
+		return spec.SnapshotUpdate{}, fmt.Errorf("feed: this client serves group %q, asked for %v", c.Group, groups)
 	}
 	log := c.logger()
 	first := !c.started
@@ -124,24 +190,21 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.
 		}
 		up, err := c.poll(ctx, after, wait)
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return spec.SnapshotUpdate{}, ctx.Err()
 		}
 		switch {
 		case err == nil && up != nil:
-			snap := &up.Snapshot
 			if up.Reset {
-				log.Warn("the control plane's revisions are behind this gateway's (restored from a backup?); taking its snapshot", "revision", snap.Revision, "had", after)
+				log.Warn("the control plane's revisions are behind this gateway's (restored from a backup?); taking its snapshot", "revision", up.Revision, "had", after)
 			}
+			out := spec.SnapshotUpdate{Snapshot: up.Snapshot, Delta: up.Delta}
 			if c.Cache != nil {
-				if raw, err := json.Marshal(withoutClearSecrets(snap)); err == nil {
-					c.mu.Lock()
-					c.pending = pendingSnapshot{revision: snap.Revision, raw: raw}
-					c.mu.Unlock()
-				}
+				c.hold(out)
 			}
-			c.setStatus(Status{Connected: true, Revision: snap.Revision})
-			OpenSecrets(snap, c.Keys)
-			return snap, nil
+			c.consumers = up.Consumers
+			c.setStatus(Status{Connected: true, Revision: up.Revision})
+			OpenSecrets(out, c.Keys)
+			return out, nil
 		case err == nil: // nothing new within wait
 			c.setStatus(Status{Connected: true, Revision: after, FromCache: c.Status().FromCache})
 			first = false
@@ -156,8 +219,9 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.
 				log.Warn("control plane unreachable at start; serving the cached snapshot until it answers",
 					"revision", cached.Snapshot.Revision, "saved_at", cached.SavedAt, "err", err)
 				c.setStatus(Status{FromCache: true, Revision: cached.Snapshot.Revision, LastError: err.Error()})
-				OpenSecrets(cached.Snapshot, c.Keys)
-				return cached.Snapshot, nil
+				out := spec.SnapshotUpdate{Snapshot: cached.Snapshot}
+				OpenSecrets(out, c.Keys)
+				return out, nil
 			}
 		}
 		first = false
@@ -170,16 +234,44 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (*spec.
 		c.setStatus(Status{FromCache: prev.FromCache, Revision: prev.Revision, LastError: err.Error()})
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return spec.SnapshotUpdate{}, ctx.Err()
 		case <-time.After(delay.next()):
 		}
 	}
+}
+
+// hold encodes the update, sealed as it came, to be cached once applied.
+func (c *Client) hold(up spec.SnapshotUpdate) {
+	var j cacheJob
+	var err error
+	switch {
+	case up.Delta != nil:
+		for gi := range up.Delta.Groups { // a cache keeps secrets sealed or not at all
+			for i := range up.Delta.Groups[gi].DataSources {
+				up.Delta.Groups[gi].DataSources[i].Secret = ""
+			}
+		}
+		j = cacheJob{revision: up.Delta.Revision, base: up.Delta.Base, delta: true}
+		j.raw, err = json.Marshal(up.Delta)
+	default:
+		j = cacheJob{revision: up.Snapshot.Revision}
+		j.raw, err = json.Marshal(withoutClearSecrets(up.Snapshot))
+	}
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.pending = j
+	c.mu.Unlock()
 }
 
 // poll asks once; a nil Update and nil error mean nothing new within wait.
 func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Update, error) {
 	u := strings.TrimRight(c.ControlPlane, "/") + PathPrefix + url.PathEscape(c.Group) +
 		"?after=" + strconv.FormatInt(after, 10) + "&wait=" + wait.String()
+	if after > 0 && c.consumers != "" {
+		u += "&" + ParamDeltas + "=1&" + ParamConsumers + "=" + url.QueryEscape(c.consumers)
+	}
 	ctx, cancel := context.WithTimeout(ctx, wait+15*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -204,19 +296,44 @@ func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Up
 	var up Update
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxUpdateBytes))
 	if err := dec.Decode(&up); err != nil {
-		return nil, fmt.Errorf("poll %s: read the snapshot: %w", c.ControlPlane, err)
+		return nil, fmt.Errorf("poll %s: read the update: %w", c.ControlPlane, err)
 	}
-	// A snapshot is applied whole or not at all: one that does not say what
-	// it is, or is not of this group, is not applied.
-	if up.Revision != up.Snapshot.Revision || (up.Revision <= after && !up.Reset) {
-		return nil, fmt.Errorf("poll %s: answered revision %d (snapshot %d) after %d", c.ControlPlane, up.Revision, up.Snapshot.Revision, after)
-	}
-	for _, g := range up.Snapshot.Groups {
-		if g.Group.Name != c.Group {
-			return nil, fmt.Errorf("poll %s: the snapshot holds group %q", c.ControlPlane, g.Group.Name)
-		}
+	if err := c.check(&up, after); err != nil {
+		return nil, fmt.Errorf("poll %s: %w", c.ControlPlane, err)
 	}
 	return &up, nil
+}
+
+// check refuses an update that does not say what it is: an update is
+// applied whole or not at all, and only one of this group that moves the
+// gateway forward from after (or resets it).
+func (c *Client) check(up *Update, after int64) error {
+	var groups []string
+	switch {
+	case (up.Snapshot == nil) == (up.Delta == nil):
+		return errors.New("an update holds a snapshot or a delta, not both or neither")
+	case up.Delta != nil:
+		d := up.Delta
+		if d.Revision != up.Revision || d.Base != after || d.Revision <= after || up.Reset {
+			return fmt.Errorf("answered a delta %d→%d (update %d) after %d", d.Base, d.Revision, up.Revision, after)
+		}
+		for _, g := range d.Groups {
+			groups = append(groups, g.Group.Name)
+		}
+	default:
+		if up.Revision != up.Snapshot.Revision || (up.Revision <= after && !up.Reset) {
+			return fmt.Errorf("answered revision %d (snapshot %d) after %d", up.Revision, up.Snapshot.Revision, after)
+		}
+		for _, g := range up.Snapshot.Groups {
+			groups = append(groups, g.Group.Name)
+		}
+	}
+	for _, g := range groups {
+		if g != c.Group {
+			return fmt.Errorf("the update holds group %q", g)
+		}
+	}
+	return nil
 }
 
 func errorMessage(body io.Reader) string {

@@ -3,6 +3,8 @@ package feed
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -39,7 +41,7 @@ func feedStub(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Re
 
 func sendUpdate(w http.ResponseWriter, snap *spec.Snapshot) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(Update{Revision: snap.Revision, Snapshot: *snap})
+	json.NewEncoder(w).Encode(Update{Revision: snap.Revision, Snapshot: snap, Consumers: "d1"})
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -77,14 +79,15 @@ func TestClientPollsAndCaches(t *testing.T) {
 	cache := &Cache{Dir: t.TempDir()}
 	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Keys: keys, Cache: cache, Wait: time.Second}
 	ctx := testCtx(t)
-	s1, err := c.Next(ctx, []string{"g"}, 0)
-	if err != nil || s1.Revision != 1 {
-		t.Fatalf("first Next: %v, %v", s1, err)
+	u1, err := c.Next(ctx, []string{"g"}, 0)
+	if err != nil || u1.Revision() != 1 {
+		t.Fatalf("first Next: %v, %v", u1, err)
 	}
-	s2, err := c.Next(ctx, []string{"g"}, 1)
-	if err != nil || s2.Revision != 2 {
-		t.Fatalf("second Next: %v, %v", s2, err)
+	u2, err := c.Next(ctx, []string{"g"}, 1)
+	if err != nil || u2.Revision() != 2 || u2.Snapshot == nil {
+		t.Fatalf("second Next: %v, %v", u2, err)
 	}
+	s2 := u2.Snapshot
 	if got := s2.Groups[0].Consumers[0].Credentials[0]; got.Secret != "s3cret" || got.Sealed != "" {
 		t.Errorf("handed over %+v; want the secret opened", got)
 	}
@@ -122,12 +125,12 @@ func TestClientStartsFromCache(t *testing.T) {
 	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Cache: cache, Wait: time.Second}
 	ctx := testCtx(t)
 	s, err := c.Next(ctx, []string{"g"}, 0)
-	if err != nil || s.Revision != 7 || !c.Status().FromCache {
+	if err != nil || s.Revision() != 7 || !c.Status().FromCache {
 		t.Fatalf("Next at start: %v, %v, status %+v; want the cached revision 7", s, err, c.Status())
 	}
 	up.Store(true)
 	s, err = c.Next(ctx, []string{"g"}, 7)
-	if err != nil || s.Revision != 8 {
+	if err != nil || s.Revision() != 8 {
 		t.Fatalf("Next once back: %v, %v", s, err)
 	}
 }
@@ -145,7 +148,7 @@ func TestClientAppliesOnlyWhole(t *testing.T) {
 			sendUpdate(w, other)
 		case 1:
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(Update{Revision: 6, Snapshot: *snapAt(5)})
+			json.NewEncoder(w).Encode(Update{Revision: 6, Snapshot: snapAt(5)})
 		case 2:
 			sendUpdate(w, stale) // not past after=5
 		case 3:
@@ -158,7 +161,7 @@ func TestClientAppliesOnlyWhole(t *testing.T) {
 	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
 	c.started = true // not the first poll: no wait=0, no cache
 	s, err := c.Next(testCtx(t), []string{"g"}, 5)
-	if err != nil || s.Revision != 6 || s.Groups[0].Group.Name != "g" {
+	if err != nil || s.Revision() != 6 || s.Snapshot.Groups[0].Group.Name != "g" {
 		t.Fatalf("Next: %+v, %v; want revision 6 of g", s, err)
 	}
 }
@@ -181,12 +184,129 @@ func TestBackoffJitter(t *testing.T) {
 func TestClientTakesReset(t *testing.T) {
 	srv := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Update{Revision: 3, Reset: true, Snapshot: *snapAt(3)})
+		json.NewEncoder(w).Encode(Update{Revision: 3, Reset: true, Snapshot: snapAt(3)})
 	})
 	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
 	c.started = true
 	s, err := c.Next(testCtx(t), []string{"g"}, 40)
-	if err != nil || s.Revision != 3 {
+	if err != nil || s.Revision() != 3 {
 		t.Fatalf("Next after 40: %+v, %v; want the reset to revision 3", s, err)
+	}
+}
+
+func sendDelta(w http.ResponseWriter, d *spec.SnapshotDelta) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(Update{Revision: d.Revision, Delta: d, Consumers: "d1"})
+}
+
+func serviceOf(id string) spec.DeployedService {
+	return spec.DeployedService{ProjectID: "p", Version: "1", Service: spec.Service{ID: id, Name: id}}
+}
+
+// TestClientDeltas: once it holds the consumers' digest, the client asks
+// for deltas (never with after 0); a delta is handed over with its data
+// sources' passwords opened and cached sealed once applied; the cache
+// then starts from the snapshot brought forward by the deltas. A delta
+// that does not start from after, or carries another group, or an update
+// holding both a snapshot and a delta, is not handed over.
+func TestClientDeltas(t *testing.T) {
+	keys := mustKeyring(t)
+	sealed, _ := keys.Seal("db-pass", "ds1")
+	base := snapAt(1)
+	base.Groups[0].Services = []spec.DeployedService{serviceOf("a"), serviceOf("b")}
+	good := &spec.SnapshotDelta{Base: 1, Revision: 3, Groups: []spec.GroupDelta{{Group: spec.GatewayGroup{Name: "g", Revision: 3},
+		Services: []spec.DeployedService{serviceOf("c")}, Removed: []string{"a"}, DataSources: []spec.DataSource{{ID: "ds1", Sealed: sealed}}}}}
+	srv := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch n {
+		case 0:
+			if q.Get(ParamDeltas) != "" {
+				t.Errorf("poll after 0 asked for deltas: %s", r.URL.RawQuery)
+			}
+			sendUpdate(w, base)
+		case 1:
+			if q.Get(ParamDeltas) != "1" || q.Get(ParamConsumers) != "d1" {
+				t.Errorf("poll after 1: %s, want deltas=1&consumers=d1", r.URL.RawQuery)
+			}
+			sendDelta(w, &spec.SnapshotDelta{Base: 2, Revision: 3, Groups: good.Groups}) // not from after
+		case 2:
+			other := *good
+			other.Groups = []spec.GroupDelta{{Group: spec.GatewayGroup{Name: "other"}}}
+			sendDelta(w, &other)
+		case 3:
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(Update{Revision: 3, Delta: good, Snapshot: snapAt(3)})
+		default:
+			sendDelta(w, good)
+		}
+	})
+	cache := &Cache{Dir: t.TempDir(), Group: "g"}
+	c := &Client{ControlPlane: srv.URL, Group: "g", Token: "ptg_test", Keys: keys, Cache: cache, Wait: time.Second}
+	ctx := testCtx(t)
+	if _, err := c.Next(ctx, []string{"g"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.Applied(1)
+	up, err := c.Next(ctx, []string{"g"}, 1)
+	if err != nil || up.Delta == nil || up.Delta.Revision != 3 || up.Snapshot != nil {
+		t.Fatalf("Next after 1: %+v, %v; want the delta to 3", up, err)
+	}
+	if ds := up.Delta.Groups[0].DataSources[0]; ds.Secret != "db-pass" || ds.Sealed != "" {
+		t.Errorf("handed over %+v; want the password opened", ds)
+	}
+	c.Applied(3)
+	cached, err := cache.Load()
+	if err != nil || cached.Snapshot.Revision != 3 {
+		t.Fatalf("cache: %+v, %v; want revision 3", cached.Snapshot, err)
+	}
+	var ids []string
+	for _, ds := range cached.Snapshot.Groups[0].Services {
+		ids = append(ids, ds.Service.ID)
+	}
+	if fmt.Sprint(ids) != "[b c]" || cached.Snapshot.Groups[0].DataSources[0].Sealed != sealed || cached.Snapshot.Groups[0].DataSources[0].Secret != "" {
+		t.Errorf("cached services %v, data sources %+v; want [b c] and the password sealed", ids, cached.Snapshot.Groups[0].DataSources)
+	}
+}
+
+// TestCacheCompactsDeltas: past maxCachedDeltas deltas, they are folded
+// into a snapshot file, and Load answers the same revision.
+func TestCacheCompactsDeltas(t *testing.T) {
+	cache := &Cache{Dir: t.TempDir(), Group: "g"}
+	now := time.Now()
+	if err := cache.Save(snapAt(1), now); err != nil {
+		t.Fatal(err)
+	}
+	for rev := int64(2); rev <= maxCachedDeltas+2; rev++ {
+		d := &spec.SnapshotDelta{Base: rev - 1, Revision: rev, Groups: []spec.GroupDelta{{Group: spec.GatewayGroup{Name: "g", Revision: rev},
+			Services: []spec.DeployedService{serviceOf(fmt.Sprintf("s%d", rev%5))}}}}
+		raw, _ := json.Marshal(d)
+		if err := cache.saveDeltaRaw(d.Base, d.Revision, raw, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := cache.Load()
+	if err != nil || before.Snapshot.Revision != maxCachedDeltas+2 || len(before.Snapshot.Groups[0].Services) != 5 {
+		t.Fatalf("Load over deltas: %+v, %v", before.Snapshot, err)
+	}
+	if err := cache.compact(now); err != nil {
+		t.Fatal(err)
+	}
+	if deltas, _ := cache.deltaRevisions(); len(deltas) != 0 {
+		t.Errorf("%d deltas left after compaction", len(deltas))
+	}
+	after, err := cache.Load()
+	if err != nil || after.Snapshot.Revision != before.Snapshot.Revision || len(after.Snapshot.Groups[0].Services) != 5 {
+		t.Fatalf("Load after compaction: %+v, %v", after.Snapshot, err)
+	}
+	// A damaged delta ends the chain: the revision before it is served.
+	d := &spec.SnapshotDelta{Base: after.Snapshot.Revision, Revision: after.Snapshot.Revision + 1,
+		Groups: []spec.GroupDelta{{Group: spec.GatewayGroup{Name: "g"}}}}
+	raw, _ := json.Marshal(d)
+	cache.saveDeltaRaw(d.Base, d.Revision, raw, now)
+	b, _ := os.ReadFile(cache.deltaPath(d.Revision))
+	os.WriteFile(cache.deltaPath(d.Revision), b[:len(b)-10], 0o600)
+	got, err := cache.Load()
+	if err != nil || got.Snapshot.Revision != after.Snapshot.Revision || len(got.Skipped) != 1 {
+		t.Fatalf("Load over a damaged delta: revision %d, skipped %v, %v", got.Snapshot.Revision, got.Skipped, err)
 	}
 }

@@ -13,10 +13,14 @@
 //
 // answers 200 with an Update once the group's revision is past R (at
 // once when it already is, or is behind R: a reset), or 204 when wait
-// ends first; 401 for a token
-// that is unknown, expired or revoked, 403 for a token of another group.
-// An Update holds the group's whole snapshot with its secrets sealed, so a
+// ends first; 401 for a token that is unknown, expired or revoked, 403 for
+// a token of another group. A gateway that serves R and adds
+// &deltas=1&consumers=D is answered with a delta from R when the revisions
+// since R changed only some services (and its consumers are still D): a
+// publish costs the bytes of the services it changed. Otherwise, and
+// always for R = 0, an Update holds the group's whole snapshot, so a
 // gateway that missed any number of revisions catches up in one answer.
+// Secrets travel sealed.
 package feed
 
 import (
@@ -37,16 +41,29 @@ const HeaderRevision = "Portico-Revision"
 // between gateway and control plane start cutting idle requests.
 const MaxWait = 60 * time.Second
 
-// Update is one answer of the feed: a group's whole snapshot at Revision,
-// its secrets sealed.
+// Update is one answer of the feed at Revision, secrets sealed: the
+// group's whole Snapshot, or, for a gateway that asked for deltas and
+// serves the revision it polled after, the Delta from it.
 type Update struct {
 	Revision int64 `json:"revision"`
 	// Reset says the control plane's revisions are behind the gateway's
 	// (it was restored from an older backup): the snapshot replaces what
 	// the gateway serves although its revision is lower.
-	Reset    bool          `json:"reset,omitempty"`
-	Snapshot spec.Snapshot `json:"snapshot"`
+	Reset    bool                `json:"reset,omitempty"`
+	Snapshot *spec.Snapshot      `json:"snapshot,omitempty"`
+	Delta    *spec.SnapshotDelta `json:"delta,omitempty"`
+	// Consumers is the digest of the group's consumers at Revision: the
+	// gateway sends it back with its next poll, and is sent a delta only
+	// while its consumers are still the group's (they are not in deltas).
+	Consumers string `json:"consumers_digest,omitempty"`
 }
+
+// Poll parameters besides after and wait: deltas=1 asks for deltas, and
+// consumers is the digest of the consumers the gateway holds.
+const (
+	ParamDeltas    = "deltas"
+	ParamConsumers = "consumers"
+)
 
 // Error is the body of a refused poll.
 type Error struct {

@@ -5,14 +5,14 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// OpenSecrets opens the sealed secrets of a snapshot — HMAC and JWT
+// OpenSecrets opens the sealed secrets of an update — HMAC and JWT
 // secrets of consumers, data-source passwords — on their way into a
 // gateway's memory: the store assembles snapshots sealed, the feed carries
 // and the cache keeps them sealed, and only here are they in clear. A
 // secret that does not open (sealed under another key, or keys is nil)
 // stays closed: the gateway then refuses that credential like any wrong
 // one, and a data source without its password fails to connect (502).
-func OpenSecrets(snap *spec.Snapshot, keys *credential.Keyring) {
+func OpenSecrets(up spec.SnapshotUpdate, keys *credential.Keyring) {
 	open := func(sealed, aad string) string {
 		if sealed == "" || keys == nil {
 			return ""
@@ -23,8 +23,24 @@ func OpenSecrets(snap *spec.Snapshot, keys *credential.Keyring) {
 		}
 		return secret
 	}
-	for gi := range snap.Groups {
-		g := &snap.Groups[gi]
+	openSources := func(list []spec.DataSource) {
+		for i := range list {
+			ds := &list[i]
+			if ds.Sealed != "" {
+				ds.Secret, ds.Sealed = open(ds.Sealed, ds.ID), ""
+			}
+		}
+	}
+	if d := up.Delta; d != nil {
+		for gi := range d.Groups {
+			openSources(d.Groups[gi].DataSources)
+		}
+	}
+	if up.Snapshot == nil {
+		return
+	}
+	for gi := range up.Snapshot.Groups {
+		g := &up.Snapshot.Groups[gi]
 		for ci := range g.Consumers {
 			for k := range g.Consumers[ci].Credentials {
 				cc := &g.Consumers[ci].Credentials[k]
@@ -33,11 +49,6 @@ func OpenSecrets(snap *spec.Snapshot, keys *credential.Keyring) {
 				}
 			}
 		}
-		for i := range g.DataSources {
-			ds := &g.DataSources[i]
-			if ds.Sealed != "" {
-				ds.Secret, ds.Sealed = open(ds.Sealed, ds.ID), ""
-			}
-		}
+		openSources(g.DataSources)
 	}
 }

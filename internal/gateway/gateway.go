@@ -131,8 +131,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 }
 
-// follow applies every newer snapshot the source delivers. A snapshot that
-// does not compile is refused and the previous table keeps serving.
+// follow applies every newer revision the source delivers. A snapshot or
+// delta that does not compile is refused and the previous table keeps
+// serving; a delta that does not start from the table served (one was
+// refused, or the gateway restarted its source) is answered by asking for
+// the whole snapshot.
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
 	var after int64
 	// Plugin state that must survive reloads (plugin state is kept across reloads).
@@ -145,7 +148,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 	defer deps.SQL.Close()
 	m.registry.MustRegister(deps.SQL)
 	for {
-		snap, err := opts.Source.Next(ctx, opts.Groups, after)
+		up, err := opts.Source.Next(ctx, opts.Groups, after)
 		if ctx.Err() != nil {
 			return
 		}
@@ -158,38 +161,43 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			}
 			continue
 		}
-		after = snap.Revision
-		t, err := routing.Build(snap, deps)
+		t, err := compile(table.Load(), up, deps)
+		if errors.Is(err, routing.ErrNeedsSnapshot) && after != 0 {
+			log.Debug("asking for the whole snapshot", "revision", up.Revision(), "why", err)
+			after = 0
+			continue
+		}
+		after = up.Revision()
 		if err != nil {
 			m.applyErrors.Inc()
-			log.Error("refused config snapshot; serving the previous one", "revision", snap.Revision, "err", err)
+			log.Error("refused config snapshot; serving the previous one", "revision", after, "err", err)
 			continue
 		}
 		table.Store(t)
-		deps.Splits.Retain(canaryIDs(snap))
-		deps.SQL.Retain(routing.DataSourceIDs(snap))
+		deps.Splits.Retain(t.CanaryIDs())
+		deps.SQL.Retain(t.DataSourceIDs())
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
-		log.Debug("config applied", "revision", t.Revision, "routes", t.Len())
+		log.Debug("config applied", "revision", t.Revision, "routes", t.Len(), "delta", up.Delta != nil)
 		if opts.OnApply != nil {
 			opts.OnApply(t.Revision)
 		}
 	}
 }
 
-// canaryIDs are the canaries a snapshot runs: their figures stay, the
-// figures of ended ones go.
-func canaryIDs(snap *spec.Snapshot) map[string]bool {
-	ids := map[string]bool{}
-	for gi := range snap.Groups {
-		for _, ds := range snap.Groups[gi].Services {
-			if ds.Canary != nil {
-				ids[ds.Canary.ID] = true
-			}
-		}
+// compile builds the table of an update: a delta onto the table served,
+// a snapshot from scratch.
+func compile(cur *routing.Table, up spec.SnapshotUpdate, deps routing.Deps) (*routing.Table, error) {
+	switch {
+	case up.Delta != nil && cur == nil:
+		return nil, fmt.Errorf("a delta and no table to apply it to: %w", routing.ErrNeedsSnapshot)
+	case up.Delta != nil:
+		return cur.Update(up.Delta, deps)
+	case up.Snapshot != nil:
+		return routing.Build(up.Snapshot, deps)
 	}
-	return ids
+	return nil, fmt.Errorf("an empty update: %w", routing.ErrNeedsSnapshot)
 }
 
 func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool, source func() string) http.Handler {

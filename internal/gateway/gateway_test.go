@@ -24,24 +24,24 @@ const waitLimit = 20 * time.Second
 // chanSource is a Source driven by the test: each snapshot sent on snaps is
 // delivered by one Next call, and every Next call reports its after.
 type chanSource struct {
-	snaps chan *spec.Snapshot
+	snaps chan spec.SnapshotUpdate
 	polls chan int64
 }
 
 func newChanSource() *chanSource {
-	return &chanSource{snaps: make(chan *spec.Snapshot), polls: make(chan int64, 1024)}
+	return &chanSource{snaps: make(chan spec.SnapshotUpdate), polls: make(chan int64, 1024)}
 }
 
-func (s *chanSource) Next(ctx context.Context, _ []string, after int64) (*spec.Snapshot, error) {
+func (s *chanSource) Next(ctx context.Context, _ []string, after int64) (spec.SnapshotUpdate, error) {
 	select {
 	case s.polls <- after:
 	default:
 	}
 	select {
-	case snap := <-s.snaps:
-		return snap, nil
+	case up := <-s.snaps:
+		return up, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return spec.SnapshotUpdate{}, ctx.Err()
 	}
 }
 
@@ -120,8 +120,13 @@ func (r *running) publish(t *testing.T, snap *spec.Snapshot) {
 
 func (r *running) send(t *testing.T, snap *spec.Snapshot) {
 	t.Helper()
+	r.hand(t, spec.SnapshotUpdate{Snapshot: snap})
+}
+
+func (r *running) hand(t *testing.T, up spec.SnapshotUpdate) {
+	t.Helper()
 	select {
-	case r.src.snaps <- snap:
+	case r.src.snaps <- up:
 	case <-time.After(waitLimit):
 		t.Fatal("the gateway stopped polling its source")
 	}
@@ -460,17 +465,17 @@ type flakySource struct {
 	snap  *spec.Snapshot
 }
 
-func (s *flakySource) Next(ctx context.Context, _ []string, after int64) (*spec.Snapshot, error) {
+func (s *flakySource) Next(ctx context.Context, _ []string, after int64) (spec.SnapshotUpdate, error) {
 	s.n++
 	s.calls <- s.n
 	if s.n == 1 {
-		return nil, errors.New("control plane unreachable")
+		return spec.SnapshotUpdate{}, errors.New("control plane unreachable")
 	}
 	if after < s.snap.Revision {
-		return s.snap, nil
+		return spec.SnapshotUpdate{Snapshot: s.snap}, nil
 	}
 	<-ctx.Done()
-	return nil, ctx.Err()
+	return spec.SnapshotUpdate{}, ctx.Err()
 }
 
 func TestSourceErrorIsRetried(t *testing.T) { forEachEngine(t, testSourceErrorIsRetried) }

@@ -12,13 +12,15 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// Source delivers config snapshots. The control plane in process and the
+// Source delivers configuration. The control plane in process and the
 // remote feed client of a stand-alone gateway both satisfy it.
 type Source interface {
-	// Next blocks until a snapshot of the groups with a revision greater than
-	// after exists (or ctx ends) and returns the latest one. A poll always
-	// returns the latest revision, so bursts of changes coalesce.
-	Next(ctx context.Context, groups []string, after int64) (*spec.Snapshot, error)
+	// Next blocks until the groups have a revision greater than after (or
+	// ctx ends) and returns the latest: a delta from after when the change
+	// was confined to some services, else the whole snapshot; after 0 asks
+	// for the whole snapshot. A poll always returns the latest revision, so
+	// bursts of changes coalesce.
+	Next(ctx context.Context, groups []string, after int64) (spec.SnapshotUpdate, error)
 }
 
 // Options configure Run.

@@ -43,9 +43,12 @@ func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, erro
 // Apply is the one function every change that gateways see ends in: it
 // refuses a change to a service a running canary holds, refuses routes
 // that collide with another service's (a *ConflictError, 409), compiles
-// the groups' new snapshots with the gateway's own compiler, bumps the
-// groups' revision and records the release history and the audit. It runs
-// inside the caller's transaction, so a refused change leaves nothing.
+// what changed with the gateway's own compiler, bumps the groups' revision
+// (logging which services changed, so gateways are sent only those) and
+// records the release history and the audit. A change confined to one
+// service is checked and compiled for that service alone (scope.go); any
+// other compiles the groups' whole snapshots. It runs inside the caller's
+// transaction, so a refused change leaves nothing.
 func Apply(ctx context.Context, tx store.Tx, c Change) (int64, error) {
 	if len(c.Groups) == 0 {
 		return 0, nil
@@ -55,17 +58,11 @@ func Apply(ctx context.Context, tx store.Tx, c Change) (int64, error) {
 			return 0, err
 		}
 	}
-	snap, err := tx.Snapshot(ctx, c.Groups)
+	changes, err := check(ctx, tx, &c)
 	if err != nil {
-		return 0, fmt.Errorf("assemble snapshot of %v: %w", c.Groups, err)
-	}
-	if err := snapshotConflicts(&snap, c.Focus); err != nil {
 		return 0, err
 	}
-	if err := routing.Validate(&snap); err != nil {
-		return 0, err
-	}
-	rev, err := tx.BumpRevision(ctx, c.Groups...)
+	rev, err := tx.BumpRevision(ctx, changes...)
 	if err != nil {
 		return 0, fmt.Errorf("bump revision of %v: %w", c.Groups, err)
 	}
@@ -97,6 +94,60 @@ func Apply(ctx context.Context, tx store.Tx, c Change) (int64, error) {
 		}
 	}
 	return rev, nil
+}
+
+// check validates the change and answers what each group's revision
+// changes: the one service of a confined change, else the whole group.
+func check(ctx context.Context, tx store.Tx, c *Change) ([]store.RevisionChange, error) {
+	changes := make([]store.RevisionChange, 0, len(c.Groups))
+	var whole []string
+	if svc := c.scopedService(); svc != "" {
+		for _, g := range c.Groups {
+			scoped, err := checkService(ctx, tx, g, svc)
+			if err != nil {
+				return nil, err
+			}
+			if scoped {
+				changes = append(changes, store.RevisionChange{Group: g, Services: []string{svc}})
+			} else {
+				whole = append(whole, g)
+			}
+		}
+	} else {
+		whole = c.Groups
+	}
+	if len(whole) == 0 {
+		return changes, nil
+	}
+	snap, err := tx.Snapshot(ctx, whole)
+	if err != nil {
+		return nil, fmt.Errorf("assemble snapshot of %v: %w", whole, err)
+	}
+	if err := snapshotConflicts(&snap, c.Focus); err != nil {
+		return nil, err
+	}
+	if err := routing.Validate(&snap); err != nil {
+		return nil, err
+	}
+	// Services' routes may have moved (a folder or a group's prefix) or
+	// the group's index may not exist yet: rebuild it from what was just
+	// checked. A change of consumers or credentials moves no route.
+	for gi := range snap.Groups {
+		name := snap.Groups[gi].Group.Name
+		complete, err := tx.RouteShapesComplete(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("routes of group %s: %w", name, err)
+		}
+		if !complete || len(c.Events) > 0 {
+			if err := resetShapes(ctx, tx, &spec.Snapshot{Groups: snap.Groups[gi : gi+1]}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, g := range whole {
+		changes = append(changes, store.RevisionChange{Group: g})
+	}
+	return changes, nil
 }
 
 func addAudit(ctx context.Context, tx store.Tx, n AuditNote) error {

@@ -73,28 +73,12 @@ func snapshotConflicts(snap *spec.Snapshot, focus string) error {
 		byShape := map[string][]routeKey{}
 		var shapes []string
 		for si := range gs.Services {
-			ds := &gs.Services[si]
-			for ri := range ds.Service.Routes {
-				r := &ds.Service.Routes[ri]
-				if !r.IsOnline() {
-					continue
+			for _, k := range serviceKeys(gs.Group, &gs.Services[si]) {
+				shape := pathShape(k.path)
+				if _, ok := byShape[shape]; !ok {
+					shapes = append(shapes, shape)
 				}
-				hosts := r.Hosts
-				if len(hosts) == 0 {
-					hosts = ds.Service.Hosts
-				}
-				seen := map[string]bool{}
-				for _, p := range spec.RoutePaths(gs.Group.PathPrefix, ds.ProjectID, &ds.Service, r) {
-					shape := pathShape(p)
-					if seen[shape] {
-						continue
-					}
-					seen[shape] = true
-					if _, ok := byShape[shape]; !ok {
-						shapes = append(shapes, shape)
-					}
-					byShape[shape] = append(byShape[shape], routeKey{svc: ds, route: r, path: p, methods: r.Methods, hosts: hosts})
-				}
+				byShape[shape] = append(byShape[shape], k)
 			}
 		}
 		reported := map[[2]*spec.Route]bool{}
@@ -137,6 +121,33 @@ func snapshotConflicts(snap *spec.Snapshot, focus string) error {
 		return nil
 	}
 	return &ConflictError{Conflicts: out}
+}
+
+// serviceKeys are the public paths of the service's online routes in the
+// group, one per route and path shape, with the methods and hosts each
+// answers.
+func serviceKeys(g spec.GatewayGroup, ds *spec.DeployedService) []routeKey {
+	var out []routeKey
+	for ri := range ds.Service.Routes {
+		r := &ds.Service.Routes[ri]
+		if !r.IsOnline() {
+			continue
+		}
+		hosts := r.Hosts
+		if len(hosts) == 0 {
+			hosts = ds.Service.Hosts
+		}
+		seen := map[string]bool{}
+		for _, p := range spec.RoutePaths(g.PathPrefix, ds.ProjectID, &ds.Service, r) {
+			shape := pathShape(p)
+			if seen[shape] {
+				continue
+			}
+			seen[shape] = true
+			out = append(out, routeKey{svc: ds, route: r, path: p, methods: r.Methods, hosts: hosts})
+		}
+	}
+	return out
 }
 
 // pathShape normalises a path pattern: parameter names do not matter, so

@@ -43,7 +43,7 @@ func newEnv(t *testing.T) *env {
 			if err := tx.CreateGroup(ctx, &g); err != nil {
 				return err
 			}
-			if _, err := tx.BumpRevision(ctx, g.Name); err != nil {
+			if _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: g.Name}); err != nil {
 				return err
 			}
 		}

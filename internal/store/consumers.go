@@ -3,41 +3,29 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"slices"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// groupConsumers assembles the applications admitted to one of the given
-// deployed services, with their unexpired credentials and verifier
+// admittedInGroup is the condition that application a is admitted to a
+// service deployed in group $1: it belongs to a project deployed there, or
+// holds an approved subscription to a service deployed there. Both tests
+// are correlated lookups by key (deployments_group_project, the primary
+// key of deployments, subscriptions by application), so the cost follows
+// the applications, never the number of services in the group, and no
+// list of the group's services is bound (40 000 of them would pass
+// SQLite's limit on bind parameters).
+const admittedInGroup = `(EXISTS (SELECT 1 FROM deployments d WHERE d.group_name = $1 AND d.project_id = a.project_id)
+	OR EXISTS (SELECT 1 FROM subscriptions s JOIN deployments d ON d.group_name = $1 AND d.service_id = s.service_id
+	           WHERE s.application_id = a.id AND s.state = '` + spec.SubscriptionApproved + `'))`
+
+// groupConsumers assembles the applications admitted to a service
+// deployed in group, with their unexpired credentials and verifier
 // material (hashes and sealed secrets, never a secret in clear): project-
 // owned applications of the services' projects, and applications with an
 // approved subscription to one of the services. Applications without a
 // credential are left out: nothing could authenticate as them.
-func (t *txn) groupConsumers(ctx context.Context, services []spec.DeployedService) ([]spec.Consumer, error) {
-	if len(services) == 0 {
-		return nil, nil
-	}
-	var projects, serviceIDs []string
-	for _, ds := range services {
-		if !slices.Contains(projects, ds.ProjectID) {
-			projects = append(projects, ds.ProjectID)
-		}
-		serviceIDs = append(serviceIDs, ds.Service.ID)
-	}
-	args := make([]any, 0, len(projects)+len(serviceIDs)+1)
-	for _, p := range projects {
-		args = append(args, p)
-	}
-	for _, s := range serviceIDs {
-		args = append(args, s)
-	}
-	inProjects := placeholders(1, len(projects))
-	inServices := placeholders(len(projects)+1, len(serviceIDs))
-	args = append(args, toNanos(now()))
-	nowArg := fmt.Sprintf("$%d", len(args))
-
+func (t *txn) groupConsumers(ctx context.Context, group string) ([]spec.Consumer, error) {
 	byID := map[string]*spec.Consumer{}
 	var order []string
 	err := t.each(ctx, "consumers of a group", func(rows *sql.Rows) error {
@@ -56,11 +44,9 @@ func (t *txn) groupConsumers(ctx context.Context, services []spec.DeployedServic
 		byID[c.ID] = &c
 		order = append(order, c.ID)
 		return nil
-	}, `SELECT id, name, project_id, services FROM applications
-		WHERE project_id IN (`+inProjects+`)
-		   OR id IN (SELECT application_id FROM subscriptions WHERE state = '`+spec.SubscriptionApproved+`'
-		             AND service_id IN (`+inServices+`))
-		ORDER BY created_at, id`, args[:len(args)-1]...)
+	}, `SELECT a.id, a.name, a.project_id, a.services FROM applications a
+		WHERE `+admittedInGroup+`
+		ORDER BY a.created_at, a.id`, group)
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +68,9 @@ func (t *txn) groupConsumers(ctx context.Context, services []spec.DeployedServic
 		return nil
 	}, `SELECT c.application_id, c.id, c.type, c.lookup, c.secret_hash, c.secret_sealed, c.algorithm, c.expires_at
 		FROM credentials c JOIN applications a ON a.id = c.application_id
-		WHERE (a.project_id IN (`+inProjects+`)
-		    OR a.id IN (SELECT application_id FROM subscriptions WHERE state = '`+spec.SubscriptionApproved+`'
-		                AND service_id IN (`+inServices+`)))
-		  AND (c.expires_at = 0 OR c.expires_at > `+nowArg+`)
-		ORDER BY c.created_at, c.id`, args...)
+		WHERE `+admittedInGroup+`
+		  AND (c.expires_at = 0 OR c.expires_at > $2)
+		ORDER BY c.created_at, c.id`, group, toNanos(now()))
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +84,10 @@ func (t *txn) groupConsumers(ctx context.Context, services []spec.DeployedServic
 			c.Subscriptions = append(c.Subscriptions, svc)
 		}
 		return nil
-	}, `SELECT application_id, service_id FROM subscriptions
-		WHERE state = '`+spec.SubscriptionApproved+`' AND service_id IN (`+placeholders(1, len(serviceIDs))+`)
-		ORDER BY application_id, service_id`, args[len(projects):len(projects)+len(serviceIDs)]...)
+	}, `SELECT s.application_id, s.service_id FROM subscriptions s
+		WHERE s.state = '`+spec.SubscriptionApproved+`'
+		  AND EXISTS (SELECT 1 FROM deployments d WHERE d.group_name = $1 AND d.service_id = s.service_id)
+		ORDER BY s.application_id, s.service_id`, group)
 	if err != nil {
 		return nil, err
 	}

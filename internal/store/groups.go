@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -22,12 +21,21 @@ func scanGroup(s scanner) (spec.GatewayGroup, error) {
 }
 
 // CreateGroup stores a gateway group. Its revision starts at g.Revision
-// (normally 0) and afterwards changes only through BumpRevision.
+// (normally 0) and afterwards changes only through BumpRevision. Its
+// change log is complete from the first global revision after now, not
+// from 0: a gateway that still holds a revision of an earlier group of the
+// same name, the last one included, must reload it whole (ChangedSince).
+// Its route-shape index is complete: it runs nothing yet.
 func (t *txn) CreateGroup(ctx context.Context, g *spec.GatewayGroup) error {
 	ts := now()
 	g.CreatedAt, g.UpdatedAt = ts, ts
-	_, err := t.exec(ctx, "INSERT INTO gateway_groups ("+groupCols+") VALUES ($1, $2, $3, $4, $5, $6)",
-		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts))
+	var global int64
+	if err := t.queryRow(ctx, "SELECT value FROM counters WHERE name = 'revision'").Scan(&global); err != nil {
+		return fmt.Errorf("create gateway group %q: read the revision: %w", g.Name, err)
+	}
+	_, err := t.exec(ctx, "INSERT INTO gateway_groups ("+groupCols+`, changes_from, route_shapes_complete)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 1)`,
+		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts), max(global+1, g.Revision))
 	if err != nil {
 		if t.kind(err) == errUnique {
 			return fmt.Errorf("gateway group %q already exists: %w", g.Name, ErrConflict)
@@ -88,37 +96,4 @@ func (t *txn) DeleteGroup(ctx context.Context, name string) error {
 		return fmt.Errorf("delete gateway group %q: services are still deployed in it: %w", name, ErrConflict)
 	}
 	return err
-}
-
-// BumpRevision takes the next global revision and assigns it to the named
-// groups. Watchers are woken by Store.Tx after the commit, not here.
-func (t *txn) BumpRevision(ctx context.Context, groups ...string) (int64, error) {
-	names := slices.Clone(groups)
-	slices.Sort(names)
-	names = slices.Compact(names)
-
-	rev, err := t.nextID(ctx, "revision")
-	if err != nil {
-		return 0, err
-	}
-	if len(names) > 0 {
-		args := make([]any, 0, len(names)+1)
-		args = append(args, rev)
-		for _, n := range names {
-			args = append(args, n)
-		}
-		res, err := t.exec(ctx, "UPDATE gateway_groups SET revision = $1 WHERE name IN ("+placeholders(2, len(names))+")", args...)
-		if err != nil {
-			return 0, fmt.Errorf("bump revision of %v: %w", names, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("bump revision of %v: rows affected: %w", names, err)
-		}
-		if int(n) != len(names) {
-			return 0, fmt.Errorf("bump revision of %v: %d of the groups exist: %w", names, n, ErrNotFound)
-		}
-	}
-	t.bumped = true
-	return rev, nil
 }

@@ -33,7 +33,7 @@ func TestSQLiteReopen(t *testing.T) {
 			return err
 		}
 		var err error
-		rev, err = tx.BumpRevision(ctx, "default")
+		rev, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"})
 		return err
 	})
 	if err := s.Close(); err != nil {
@@ -52,7 +52,7 @@ func TestSQLiteReopen(t *testing.T) {
 		if g.Revision != rev {
 			t.Errorf("revision after reopen = %d, want %d", g.Revision, rev)
 		}
-		next, err := tx.BumpRevision(ctx, "default")
+		next, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "default"})
 		wantErr(t, "BumpRevision after reopen", err, nil)
 		if next <= rev {
 			t.Errorf("revision after reopen went from %d to %d", rev, next)

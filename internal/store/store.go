@@ -84,8 +84,38 @@ type Tx interface {
 	UpdateGroup(ctx context.Context, g *spec.GatewayGroup) error
 	DeleteGroup(ctx context.Context, name string) error
 	// BumpRevision sets the named groups' revision to a new value of the
-	// global, monotonically increasing config revision and returns it.
-	BumpRevision(ctx context.Context, groups ...string) (int64, error)
+	// global, monotonically increasing config revision and returns it;
+	// a missing group is ErrNotFound. Changes of one group are merged (the
+	// union of their services, whole if any is whole). In the same
+	// transaction it logs what the revision changes in each group, for
+	// ChangedSince (changes.go): each service, or the whole group (a
+	// change without services, or of more than 1000).
+	BumpRevision(ctx context.Context, changes ...RevisionChange) (int64, error)
+	// ChangedSince answers which services of group changed in the
+	// revisions after `after` up to the group's current revision: their
+	// ids (sorted, unique), or whole = true when the log cannot say (a
+	// whole-group change in that range, `after` older than what the log
+	// keeps, `after` above the current revision, or more than maxServices
+	// services changed). after == current: no services, whole false. The
+	// log keeps about the newest 10 000 revisions; a group's log starts at
+	// its creation.
+	ChangedSince(ctx context.Context, group string, after int64, maxServices int) (services []string, whole bool, err error)
+
+	// The route-shape index of a group (routeshapes.go): the public path
+	// shapes of the online routes its services run, kept by the release
+	// package so that it finds route collisions without the whole
+	// snapshot. Shapes go with the service's deployment (and so with the
+	// group). PutRouteShapes replaces one service's shapes (none: it no
+	// longer runs there; the service must be deployed in the group);
+	// ResetRouteShapes replaces every shape of the group and marks its
+	// index complete; RouteShapesComplete is false only for a group that
+	// ran services before the index existed, until it is reset;
+	// FindRouteShapes returns the group's shapes equal to any of shapes,
+	// of services other than except.
+	PutRouteShapes(ctx context.Context, group, service string, shapes []RouteShape) error
+	ResetRouteShapes(ctx context.Context, group string, shapes []RouteShape) error
+	RouteShapesComplete(ctx context.Context, group string) (bool, error)
+	FindRouteShapes(ctx context.Context, group string, shapes []string, except string) ([]RouteShape, error)
 
 	// Upstreams of a project. Get accepts the id or the name.
 	CreateUpstream(ctx context.Context, u *spec.Upstream) error
@@ -209,6 +239,15 @@ type Tx interface {
 
 	// Snapshot assembles the running config of the named groups: each group
 	// with its deployments, the service taken from the deployed version.
-	// Revision is the highest revision among the groups.
+	// Revision is the highest revision among the groups. Unknown groups
+	// are skipped.
 	Snapshot(ctx context.Context, groups []string) (spec.Snapshot, error)
+	// SnapshotServices assembles, for one group, exactly what Snapshot
+	// would carry for the given services: the group row, the deployed ones
+	// among ids (others are absent; Snapshot's order) with their running
+	// canaries, folder paths and resolved data-source references, the data
+	// sources those services use (passwords sealed), and the group's whole
+	// consumer list. Its cost follows len(ids) and the consumers, not the
+	// services of the group. A missing group is ErrNotFound.
+	SnapshotServices(ctx context.Context, group string, ids []string) (spec.GroupSnapshot, error)
 }

@@ -217,7 +217,7 @@ func testGroups(t *testing.T, s store.Store) {
 		var rev int64
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			var err error
-			rev, err = tx.BumpRevision(ctx, "prod")
+			rev, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "prod"})
 			return err
 		})
 		upd := spec.GatewayGroup{Name: "prod", PathPrefix: "/api/{project}", Revision: 999}

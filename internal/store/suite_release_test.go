@@ -277,10 +277,10 @@ func testSnapshot(t *testing.T, s store.Store) {
 	var revDefault, revTeam int64
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if revDefault, err = tx.BumpRevision(ctx, "default"); err != nil {
+		if revDefault, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 			return err
 		}
-		revTeam, err = tx.BumpRevision(ctx, "team")
+		revTeam, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "team"})
 		return err
 	})
 
@@ -378,7 +378,7 @@ func testSnapshot(t *testing.T, s store.Store) {
 		var rev int64
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			var err error
-			rev, err = tx.BumpRevision(ctx, "default")
+			rev, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"})
 			return err
 		})
 		got := snapshot("default")

@@ -19,13 +19,22 @@ const (
 	wake  = 5 * time.Second
 )
 
-// bump commits BumpRevision(groups) in its own transaction.
+// wholeGroups is one whole-group change per group.
+func wholeGroups(groups ...string) []store.RevisionChange {
+	out := make([]store.RevisionChange, len(groups))
+	for i, g := range groups {
+		out[i] = store.RevisionChange{Group: g}
+	}
+	return out
+}
+
+// bump commits a whole-group BumpRevision of groups in its own transaction.
 func bump(t *testing.T, s store.Store, groups ...string) int64 {
 	t.Helper()
 	var rev int64
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		rev, err = tx.BumpRevision(ctx, groups...)
+		rev, err = tx.BumpRevision(ctx, wholeGroups(groups...)...)
 		return err
 	})
 	return rev
@@ -89,10 +98,10 @@ func testBumpRevision(t *testing.T, s store.Store) {
 		var first, second int64
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			var err error
-			if first, err = tx.BumpRevision(ctx, "default"); err != nil {
+			if first, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 				return err
 			}
-			if second, err = tx.BumpRevision(ctx, "default"); err != nil {
+			if second, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 				return err
 			}
 			g, err := tx.GetGroup(ctx, "default")
@@ -112,7 +121,7 @@ func testBumpRevision(t *testing.T, s store.Store) {
 
 	t.Run("unknown group", func(t *testing.T) {
 		before := revisionOf(t, s, "default")
-		err := s.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, "default", "nope"); return err })
+		err := s.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, wholeGroups("default", "nope")...); return err })
 		wantErr(t, "BumpRevision with an unknown group", err, store.ErrNotFound)
 		if got := revisionOf(t, s, "default"); got != before {
 			t.Errorf("failed bump moved default from %d to %d", before, got)
@@ -122,7 +131,7 @@ func testBumpRevision(t *testing.T, s store.Store) {
 	t.Run("rolled back", func(t *testing.T) {
 		before := revisionOf(t, s, "default")
 		err := s.Tx(ctx, func(tx store.Tx) error {
-			if _, err := tx.BumpRevision(ctx, "default"); err != nil {
+			if _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 				return err
 			}
 			return errBoom
@@ -211,7 +220,7 @@ func testWaitRevision(t *testing.T, s store.Store) {
 		stillWaiting(t, ch, "after a bump of another group")
 
 		err := s.Tx(ctx, func(tx store.Tx) error {
-			if _, err := tx.BumpRevision(ctx, "default"); err != nil {
+			if _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 				return err
 			}
 			return errBoom
@@ -257,7 +266,7 @@ func testWaitRevision(t *testing.T, s store.Store) {
 				return err
 			}
 			var err error
-			want, err = tx.BumpRevision(ctx, "later")
+			want, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "later"})
 			return err
 		})
 		if r := returned(t, ch); r.err != nil || r.rev != want {

@@ -55,7 +55,7 @@ func writeEverything(ctx context.Context, t *testing.T, tx store.Tx, suffix stri
 	if err := tx.AddAudit(ctx, &spec.AuditEvent{Actor: "user" + suffix, Action: "everything", Resource: "/"}); err != nil {
 		return err
 	}
-	if _, err := tx.BumpRevision(ctx, "default"); err != nil {
+	if _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 		return err
 	}
 	// Changes to objects that existed before.
@@ -263,7 +263,7 @@ func testTxSemantics(t *testing.T, s store.Store) {
 			{"delete service", func(tx store.Tx) error { return tx.DeleteService(ctx, "p1", "nope") }, store.ErrNotFound},
 			{"delete route", func(tx store.Tx) error { return tx.DeleteRoute(ctx, orders.ID, "nope") }, store.ErrNotFound},
 			{"delete deployment", func(tx store.Tx) error { return tx.DeleteDeployment(ctx, "team", orders.ID) }, store.ErrNotFound},
-			{"bump unknown group", func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, "nope"); return err }, store.ErrNotFound},
+			{"bump unknown group", func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, wholeGroups("nope")...); return err }, store.ErrNotFound},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -337,7 +337,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 						return err
 					}
 					var err error
-					if rev, err = tx.BumpRevision(ctx, "default"); err != nil {
+					if rev, err = tx.BumpRevision(ctx, store.RevisionChange{Group: "default"}); err != nil {
 						return err
 					}
 					if fail {

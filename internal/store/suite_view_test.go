@@ -48,7 +48,8 @@ func testView(t *testing.T, s store.Store) {
 			{"UpdateGroup", func(tx store.Tx) error {
 				return tx.UpdateGroup(ctx, &spec.GatewayGroup{Name: "default", PathPrefix: "/from-view"})
 			}},
-			{"BumpRevision", func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, "default"); return err }},
+			{"BumpRevision", func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, wholeGroups("default")...); return err }},
+			{"ResetRouteShapes", func(tx store.Tx) error { return tx.ResetRouteShapes(ctx, "default", nil) }},
 			{"AddAudit", func(tx store.Tx) error {
 				return tx.AddAudit(ctx, &spec.AuditEvent{Actor: "viewer", Action: "x", Resource: "y", At: time.Now().UTC()})
 			}},

@@ -115,8 +115,11 @@ func (m *Matcher[T]) Lookup(host, method, path string, ps *Params) (v T, allow s
 	if len(path) == 0 || path[0] != '/' {
 		return v, "", false
 	}
+	if m.root == nil {
+		return v, "", false
+	}
 	s := search[T]{host: host, method: methodBit(method), ps: ps}
-	if e := s.walk(&m.root, path, 0, 0); e != nil {
+	if e := s.walk(m.root, path, 0, 0); e != nil {
 		ps.names = e.names
 		ps.n = len(e.names)
 		return e.value, "", true
@@ -146,7 +149,12 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 	if i := strings.IndexByte(tail, '/'); i >= 0 {
 		seg, next = tail[:i], tail[i:]
 	}
-	if c := n.statics[seg]; c != nil {
+	// n.static(seg), written out: the generic method is not inlined.
+	c := n.statics[seg]
+	if n.shards != nil {
+		c = n.shards[shardOf(seg)][seg]
+	}
+	if c != nil {
 		if e := s.walk(c, next, depth+1, pi); e != nil {
 			return e
 		}
@@ -157,7 +165,8 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 			return e
 		}
 	}
-	for _, w := range n.wilds {
+	for i := range n.wilds {
+		w := &n.wilds[i]
 		if (s.wild != nil && w.depth <= s.wildDepth) || !strings.HasPrefix(tail, w.prefix) {
 			continue
 		}

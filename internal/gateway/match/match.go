@@ -1,12 +1,17 @@
 // Package match is the gateway's route matcher: a segment tree built once per
-// config revision and never mutated, so lookups need no lock.
+// config revision and never mutated, so lookups need no lock. The next
+// revision's matcher is built from scratch (NewBuilder) or by editing the
+// current one (Matcher.Edit), which copies only the paths the change
+// touches and leaves the current one answering as before.
 //
 // Precedence, in order:
 //   - a route whose path has only literal segments beats one with parameters,
 //     which beats one ending in a wildcard;
 //   - at each segment a literal child is tried before a parameter child, so
 //     among parameter routes the one with more leading literals wins;
-//   - among wildcard routes the longest (deepest) prefix wins;
+//   - among wildcard routes the longest (deepest) prefix wins: the deepest
+//     wildcard segment, and at one depth of one branch the longer literal
+//     start ("/blog/bar*" before "/blog/*"), whatever order they were added in;
 //   - at one path, a route naming the request's exact host beats a route with
 //     a "*.example.com" host, which beats a route without hosts;
 //   - a path (and host) that matches only with other methods answers 405.
@@ -70,28 +75,41 @@ type wild[T any] struct {
 	entries []*entry[T]
 }
 
+// A node is shared by every matcher built from the builder that made it and
+// from edits of those matchers, so once built it is never changed: an edit
+// changes a copy (see edit.go). Entry lists and the wilds slice are never
+// changed in place, even by their owner, so a copied node may share them.
 type node[T any] struct {
-	statics map[string]*node[T]
+	gen     uint64              // the Builder that may still change this node (edit.go)
+	statics map[string]*node[T] // literal children
+	// shards hold the literal children instead of statics once a node has
+	// many, split by hash, so that an edit copies one small map of them.
+	shards  *[nShards]map[string]*node[T]
+	owned   uint64 // of statics (bit 0) or shards (bit i), those gen may change
+	nstatic int    // literal children held in shards
 	param   *node[T]
 	end     []*entry[T]
-	wilds   []*wild[T]
+	wilds   []wild[T] // longest prefix first
 }
 
-// Matcher is an immutable route table. Safe for concurrent Lookup.
+// Matcher is an immutable route table. Safe for concurrent Lookup, also
+// while an edit of it (Edit) is under way.
 type Matcher[T any] struct {
-	root node[T]
+	root *node[T] // nil in the zero Matcher
 	n    int
 }
 
 // Builder collects routes; Build freezes them into a Matcher. A Builder is
 // not safe for concurrent use.
 type Builder[T any] struct {
-	m *Matcher[T]
+	m   *Matcher[T]
+	gen uint64 // the nodes with this generation are this Builder's own
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder[T any]() *Builder[T] {
-	return &Builder[T]{m: &Matcher[T]{}}
+	gen := nextGen()
+	return &Builder[T]{m: &Matcher[T]{root: &node[T]{gen: gen}}, gen: gen}
 }
 
 // Len is the number of routes (path × host entries) added.
@@ -108,17 +126,22 @@ const (
 	segWild
 )
 
-// parsePath splits a route path into its segments. It never panics; it
-// returns an error for paths a route may not have.
-func parsePath(p string) ([]segment, error) {
+// parsePath appends the segments of a route path to segs (a buffer the
+// caller may keep on its stack: every Add and Remove parses a path, and the
+// segments are not kept). It never panics; it returns an error for paths a
+// route may not have.
+func parsePath(p string, segs []segment) ([]segment, error) {
 	if !strings.HasPrefix(p, "/") {
 		return nil, errors.New("path must start with /")
 	}
-	parts := strings.Split(p[1:], "/")
-	segs := make([]segment, 0, len(parts))
 	params := 0
-	for i, s := range parts {
-		last := i == len(parts)-1
+	for rest, last := p[1:], false; !last; {
+		s := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			s, rest = rest[:i], rest[i+1:]
+		} else {
+			last = true
+		}
 		switch {
 		case strings.HasSuffix(s, "*"):
 			if !last {
@@ -149,10 +172,13 @@ func parsePath(p string) ([]segment, error) {
 }
 
 // Add inserts a route. It returns a *ConflictError[T] when a route added
-// before answers an overlapping host, method and path, and another error for
-// a malformed path or host.
+// before (and not removed) answers an overlapping host, method and path, and
+// another error for a malformed path or host. Add is all or nothing: a
+// route refused for any of its hosts adds no entry for the others, and the
+// Builder stays usable.
 func (b *Builder[T]) Add(r Route[T]) error {
-	segs, err := parsePath(r.Path)
+	var sbuf [8]segment
+	segs, err := parsePath(r.Path, sbuf[:0])
 	if err != nil {
 		return fmt.Errorf("route path %q: %w", r.Path, err)
 	}
@@ -160,67 +186,47 @@ func (b *Builder[T]) Add(r Route[T]) error {
 	if err != nil {
 		return err
 	}
+	names := paramNames(segs)
+	hosts := r.Hosts
+	if len(hosts) == 0 {
+		hosts = anyHost
+	}
+	// The new list is checked and filled before anything changes, so a
+	// refused route leaves no trace. It is a fresh one: the old one may be
+	// held by a built matcher.
+	existing := endpoint(b.m.root, segs)
+	list := make([]*entry[T], len(existing), len(existing)+len(hosts))
+	copy(list, existing)
+	for _, h := range hosts {
+		e, err := newEntry(h, mask, names, r.Value)
+		if err != nil {
+			return fmt.Errorf("route path %q: %w", r.Path, err)
+		}
+		for _, x := range list {
+			if x.host == e.host && x.methods&e.methods != 0 {
+				return &ConflictError[T]{Path: r.Path, Host: h, Existing: x.value}
+			}
+		}
+		list = insertEntry(list, e)
+	}
+	var buf [8]*node[T]
+	path := b.reach(segs, buf[:0])
+	b.setEndpoint(path[len(path)-1], segs, list)
+	b.m.n += len(hosts)
+	return nil
+}
+
+// anyHost stands for the hosts of a route that names none. Read only.
+var anyHost = []string{""}
+
+func paramNames(segs []segment) []string {
 	var names []string
 	for _, s := range segs {
 		if s.kind == segParam {
 			names = append(names, s.text)
 		}
 	}
-	n := &b.m.root
-	depth := 0
-	var w *wild[T]
-	for _, s := range segs {
-		switch s.kind {
-		case segLiteral:
-			if n.statics == nil {
-				n.statics = map[string]*node[T]{}
-			}
-			c := n.statics[s.text]
-			if c == nil {
-				c = &node[T]{}
-				n.statics[s.text] = c
-			}
-			n = c
-		case segParam:
-			if n.param == nil {
-				n.param = &node[T]{}
-			}
-			n = n.param
-		case segWild:
-			for _, x := range n.wilds {
-				if x.prefix == s.text {
-					w = x
-				}
-			}
-			if w == nil {
-				w = &wild[T]{prefix: s.text, depth: depth}
-				n.wilds = append(n.wilds, w)
-			}
-		}
-		depth++
-	}
-	hosts := r.Hosts
-	if len(hosts) == 0 {
-		hosts = []string{""}
-	}
-	for _, h := range hosts {
-		e, err := newEntry(h, mask, names, r.Value)
-		if err != nil {
-			return fmt.Errorf("route path %q: %w", r.Path, err)
-		}
-		list := &n.end
-		if w != nil {
-			list = &w.entries
-		}
-		for _, x := range *list {
-			if x.host == e.host && x.methods&e.methods != 0 {
-				return &ConflictError[T]{Path: r.Path, Host: h, Existing: x.value}
-			}
-		}
-		*list = insertEntry(*list, e)
-		b.m.n++
-	}
-	return nil
+	return names
 }
 
 func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], error) {
@@ -241,7 +247,8 @@ func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], 
 }
 
 // insertEntry keeps entries ordered exact host, wildcard host (longest
-// suffix first), any host, so the first hit is the most specific.
+// suffix first), any host, so the first hit is the most specific. It changes
+// list in place: the caller passes a list no matcher holds.
 func insertEntry[T any](list []*entry[T], e *entry[T]) []*entry[T] {
 	i := len(list)
 	for j, x := range list {
@@ -256,7 +263,8 @@ func insertEntry[T any](list []*entry[T], e *entry[T]) []*entry[T] {
 	return list
 }
 
-// Build freezes the routes. The Builder must not be used afterwards.
+// Build freezes the routes. The Builder must not be used afterwards: the
+// nodes it owns now belong to the Matcher, which must never change.
 func (b *Builder[T]) Build() *Matcher[T] {
 	m := b.m
 	b.m = nil

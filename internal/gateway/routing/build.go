@@ -50,8 +50,8 @@ type Deps struct {
 
 // Validate compiles snap without any I/O and returns the problems a gateway
 // would refuse it for: spec.FieldErrors naming each bad plugin config or
-// conflicting route. The control plane calls it before it commits a change
-// , so a gateway never receives a snapshot it refuses.
+// conflicting route. The control plane calls it before it commits a change,
+// so a gateway never receives a snapshot it refuses.
 func Validate(snap *spec.Snapshot) error {
 	_, err := Build(snap, Deps{})
 	return err
@@ -61,29 +61,37 @@ func Validate(snap *spec.Snapshot) error {
 func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	var fe spec.FieldErrors
 	b := match.NewBuilder[*Route]()
-	n := 0
-	deps.tokenEndpoint = oauth2.NewEndpoint(deps.Tokens)
+	t := &Table{Revision: snap.Revision, groups: make(map[string]*groupPart, len(snap.Groups))}
+	t.tokens = oauth2.NewEndpoint(deps.Tokens)
+	deps.tokenEndpoint = t.tokens
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
-		gdeps := deps
-		gdeps.Consumers = consumer.New(gs.Consumers) // the group's own applications
-		gdeps.DataSources = dataSourceIndex(gs.DataSources)
-		deps.tokenEndpoint.AddIndex(gdeps.Consumers)
+		gp := &groupPart{group: gs.Group, consumers: consumer.New(gs.Consumers), // the group's own applications
+			dataSources: dataSourceIndex(gs.DataSources), services: make(map[string]*servicePart, len(gs.Services))}
+		t.tokens.AddIndex(gp.consumers)
 		for si := range gs.Services {
-			n += addService(b, &fe, gdeps, gs.Group, &gs.Services[si])
+			sp := addService(b, &fe, gp.deps(deps), gs.Group, &gs.Services[si])
+			gp.services[gs.Services[si].Service.ID] = sp
+			t.routes += len(sp.entries)
 		}
+		t.groups[gs.Group.Name] = gp
 	}
-	n += addTokenEndpoint(b, deps)
+	t.routes += addTokenEndpoint(b, deps)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	return &Table{Revision: snap.Revision, matcher: b.Build(), routes: n}, nil
+	t.matcher = b.Build()
+	return t, nil
 }
 
-// addService adds the online routes of one deployed service and returns how
-// many paths it added.
-func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) int {
+// addService adds the online routes of one deployed service and returns
+// what it added, so a later change of the service can take it out again.
+func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) *servicePart {
 	svc := &ds.Service
+	sp := &servicePart{oauth2: usesOAuth2(svc)}
+	if ds.Canary != nil {
+		sp.canaryID = ds.Canary.ID
+	}
 	pool := upstream.New(&ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
 	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{},
@@ -96,7 +104,6 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		target = upstream.New(&ds.Canary.Target)
 		split = deps.Splits.Get(ds.Canary.ID)
 	}
-	added := 0
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
 		if !r.IsOnline() {
@@ -142,7 +149,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			hosts = svc.Hosts
 		}
 		for _, p := range paths {
-			err := b.Add(match.Route[*Route]{Path: p, Hosts: hosts, Methods: r.Methods, Value: rt})
+			entry := match.Route[*Route]{Path: p, Hosts: hosts, Methods: r.Methods, Value: rt}
+			err := b.Add(entry)
 			var conflict *match.ConflictError[*Route]
 			switch {
 			case errors.As(err, &conflict):
@@ -152,11 +160,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			case err != nil:
 				fe.Add(field+".paths", "%s: %v", p, err)
 			default:
-				added++
+				sp.entries = append(sp.entries, entry)
 			}
 		}
 	}
-	return added
+	return sp
 }
 
 func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Backend, up *spec.Upstream, paths []string) bool {

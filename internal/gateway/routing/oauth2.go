@@ -10,6 +10,9 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 )
 
+// oauth2Name is the plugin's name in configurations.
+const oauth2Name = "oauth2"
+
 // oauth2Plugin builds the oauth2 plugin over the group's consumer index
 // and registers it with the build's token endpoint.
 func oauth2Plugin(raw json.RawMessage, deps Deps, _ string) (plugin.Filters, error) {

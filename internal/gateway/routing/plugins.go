@@ -45,7 +45,7 @@ var plugins = map[string]factory{
 	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New)},
 	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New)},
 	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New)},
-	"oauth2":               {plugin.PhaseAuthentication, oauth2Plugin},
+	oauth2Name:             {plugin.PhaseAuthentication, oauth2Plugin},
 }
 
 func limitReq(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error) {

@@ -56,15 +56,3 @@ func addSQLBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Route, be 
 	rt.Request = append(rt.Request, sqlbackend.NewFilter(st, pool, timeout))
 	return true
 }
-
-// DataSourceIDs are the data sources a snapshot uses: their pools stay,
-// the others close (Registry.Retain).
-func DataSourceIDs(snap *spec.Snapshot) map[string]bool {
-	ids := map[string]bool{}
-	for gi := range snap.Groups {
-		for _, ds := range snap.Groups[gi].DataSources {
-			ids[ds.ID] = true
-		}
-	}
-	return ids
-}

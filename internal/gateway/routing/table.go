@@ -1,7 +1,9 @@
 // Package routing compiles a config snapshot into an immutable routing
 // table: routes matched by host, method and path, each with its plugin
 // chain and backend already built. A table is never modified after Build;
-// gateways swap whole tables.
+// gateways swap whole tables. A change confined to some services is
+// compiled into the next table by Update, which compiles only those
+// services and shares everything else with the table it starts from.
 package routing
 
 import (
@@ -9,6 +11,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
@@ -17,6 +20,10 @@ type Table struct {
 	Revision int64
 	matcher  *match.Matcher[*Route]
 	routes   int
+	// groups keep what each group's services added to the matcher, so
+	// Update can take a changed service out; never modified once built.
+	groups map[string]*groupPart
+	tokens *oauth2.Endpoint // the token endpoint of the build (oauth2.go)
 }
 
 // Route is one compiled route: everything a request needs, built once.

@@ -1,0 +1,173 @@
+// Command publish measures what a publish costs as a group grows: for
+// groups of 10, 1 000 and 10 000 services of 10 routes, the time from a
+// publish request to every gateway of the group serving the new revision
+// (the control plane's embedded gateway and stand-alone `portico gateway`
+// processes fed over the feed), the bytes the feed sends per publish, and
+// the resident memory of a stand-alone gateway. It is part of `make bench`
+// (docs/benchmark.md); every process listens on 127.0.0.1 only.
+//
+//	go run ./bench/publish -sizes 10,1000,10000 -publishes 40
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	sizes     []int
+	routes    int
+	publishes int
+	gateways  int
+	bin       string
+	limit     time.Duration // how long one publish may take to be served
+}
+
+// result is one group size's figures.
+type result struct {
+	services, routes  int
+	seed              time.Duration
+	served            []time.Duration // publish → served on every gateway
+	gatewayRSS, cpRSS int64           // bytes
+	snapshotBytes     int             // the feed's whole snapshot, uncompressed
+	deltaBytes        int             // the feed's answer to a gateway one publish behind
+	deltaGzip         int
+}
+
+func main() {
+	var sizes string
+	var c config
+	flag.StringVar(&sizes, "sizes", "10,1000,10000", "group sizes (services), comma separated")
+	flag.IntVar(&c.routes, "routes", 10, "routes per service")
+	flag.IntVar(&c.publishes, "publishes", 40, "publishes measured per size")
+	flag.IntVar(&c.gateways, "gateways", 2, "stand-alone gateways besides the embedded one")
+	flag.StringVar(&c.bin, "bin", "", "portico binary (default: built from this checkout)")
+	flag.DurationVar(&c.limit, "limit", 30*time.Second, "longest wait for one publish to be served")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			log.Fatalf("-sizes: %q is not a number of services", s)
+		}
+		c.sizes = append(c.sizes, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	work, err := os.MkdirTemp("", "portico-bench-publish-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if c.bin == "" {
+		c.bin = filepath.Join(work, "portico")
+		build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "./cmd/portico")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build portico: %w", err)
+		}
+	}
+	var results []result
+	for _, n := range c.sizes {
+		r, err := measure(ctx, c, filepath.Join(work, strconv.Itoa(n)), n)
+		if err != nil {
+			return fmt.Errorf("%d services: %w", n, err)
+		}
+		results = append(results, r)
+	}
+	report(os.Stdout, c, results)
+	return nil
+}
+
+// measure runs one group size: seed, start, publish, stop.
+func measure(ctx context.Context, c config, dir string, services int) (result, error) {
+	r := result{services: services, routes: c.routes}
+	start := time.Now()
+	if err := seed(ctx, filepath.Join(dir, "data"), services, c.routes, 9); err != nil {
+		return r, err
+	}
+	r.seed = time.Since(start)
+	log.Printf("%d services of %d routes seeded in %s", services, c.routes, since(start))
+
+	cp, err := startServer(ctx, c.bin, dir)
+	if err != nil {
+		return r, err
+	}
+	defer cp.stop()
+	token, err := cp.joinToken(ctx)
+	if err != nil {
+		return r, err
+	}
+	gws := []*process{cp}
+	for i := range c.gateways {
+		g, err := startGateway(ctx, c.bin, dir, i, cp.admin, token)
+		if err != nil {
+			return r, err
+		}
+		defer g.stop()
+		gws = append(gws, g)
+	}
+	rev, err := cp.groupRevision(ctx)
+	if err != nil {
+		return r, err
+	}
+	if err := allServe(ctx, gws, rev, c.limit); err != nil {
+		return r, err
+	}
+	full, digest, err := cp.feed(ctx, token, 0, "")
+	if err != nil {
+		return r, err
+	}
+	r.snapshotBytes = full.raw
+	for i := range c.publishes {
+		svc := serviceName(i * 7919 % services) // spread over the group
+		t0 := time.Now()
+		next, err := cp.publish(ctx, svc, fmt.Sprintf("2.0.%d", i))
+		if err != nil {
+			return r, err
+		}
+		if err := allServe(ctx, gws, next, c.limit); err != nil {
+			return r, fmt.Errorf("publish %d: %w", i, err)
+		}
+		r.served = append(r.served, time.Since(t0))
+		if i == 0 {
+			d, _, err := cp.feed(ctx, token, rev, digest)
+			if err != nil {
+				return r, err
+			}
+			r.deltaBytes, r.deltaGzip = d.raw, d.gzip
+		}
+		rev = next
+	}
+	r.gatewayRSS = gws[len(gws)-1].rss()
+	r.cpRSS = cp.rss()
+	log.Printf("%d services: publish → served p50 %s p99 %s", services, percentile(r.served, 50), percentile(r.served, 99))
+	return r, nil
+}
+
+// percentile of ds (nearest rank).
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[max(i-1, 0)]
+}

@@ -1,0 +1,164 @@
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/portico-gw/portico/internal/gateway/consumer"
+	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// ErrNeedsSnapshot says a delta cannot be compiled onto a table: it starts
+// from another revision, names a group the table does not serve or with
+// other settings, or touches what every route of a group shares (the
+// oauth2 token endpoint). The gateway asks for the whole snapshot instead.
+var ErrNeedsSnapshot = errors.New("the change needs the whole snapshot")
+
+// groupPart is what one group contributes to a table.
+type groupPart struct {
+	group       spec.GatewayGroup
+	consumers   *consumer.Index
+	dataSources map[string]*spec.DataSource
+	services    map[string]*servicePart // by service id
+}
+
+// servicePart is what one deployed service added to the matcher.
+type servicePart struct {
+	entries  []match.Route[*Route]
+	canaryID string
+	// oauth2 services register with the table's token endpoint, which
+	// every oauth2 route of the table shares: changing one rebuilds all.
+	oauth2 bool
+}
+
+// deps are the build's deps for the services of this group.
+func (gp *groupPart) deps(d Deps) Deps {
+	d.Consumers = gp.consumers
+	d.DataSources = gp.dataSources
+	return d
+}
+
+// Update compiles the delta onto t: the changed services are compiled
+// (with the gateway's own compiler, as Build does) and every other route
+// is shared with t, so a change costs what it touches, not the size of
+// the table. t is left as it was and may keep serving meanwhile. An error
+// wrapping ErrNeedsSnapshot means the delta cannot be applied here; other
+// errors are spec.FieldErrors, as from Build.
+func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
+	if d.Base != t.Revision {
+		return nil, fmt.Errorf("a delta from revision %d onto a table at %d: %w", d.Base, t.Revision, ErrNeedsSnapshot)
+	}
+	nt := &Table{Revision: d.Revision, routes: t.routes, groups: maps.Clone(t.groups), tokens: t.tokens}
+	deps.tokenEndpoint = t.tokens
+	b := t.matcher.Edit()
+	var fe spec.FieldErrors
+	for gi := range d.Groups {
+		gd := &d.Groups[gi]
+		old := t.groups[gd.Group.Name]
+		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix {
+			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
+		}
+		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, services: maps.Clone(old.services)}
+		if len(gd.DataSources) > 0 {
+			// A data source's content changes only in a whole snapshot:
+			// the ones a delta carries are added, never edited.
+			gp.dataSources = maps.Clone(gp.dataSources)
+			if gp.dataSources == nil {
+				gp.dataSources = map[string]*spec.DataSource{}
+			}
+			for i := range gd.DataSources {
+				gp.dataSources[gd.DataSources[i].ID] = &gd.DataSources[i]
+			}
+		}
+		out := make([]string, 0, len(gd.Removed)+len(gd.Services))
+		out = append(out, gd.Removed...)
+		for si := range gd.Services {
+			if usesOAuth2(&gd.Services[si].Service) {
+				return nil, fmt.Errorf("service %q runs oauth2: %w", gd.Services[si].Service.Name, ErrNeedsSnapshot)
+			}
+			out = append(out, gd.Services[si].Service.ID)
+		}
+		for _, id := range out {
+			sp := gp.services[id]
+			if sp == nil {
+				continue
+			}
+			if sp.oauth2 {
+				return nil, fmt.Errorf("service %s ran oauth2: %w", id, ErrNeedsSnapshot)
+			}
+			for _, e := range sp.entries {
+				b.Remove(e, func(v *Route) bool { return v == e.Value })
+			}
+			nt.routes -= len(sp.entries)
+			delete(gp.services, id)
+		}
+		for si := range gd.Services {
+			ds := &gd.Services[si]
+			sp := addService(b, &fe, gp.deps(deps), gd.Group, ds)
+			gp.services[ds.Service.ID] = sp
+			nt.routes += len(sp.entries)
+		}
+		nt.groups[gd.Group.Name] = gp
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	nt.matcher = b.Build()
+	return nt, nil
+}
+
+// ValidateServices compiles the given services of one group as a gateway
+// would, without any I/O, and returns what it would refuse them for. With
+// dataSources the data sources they use. It is the control plane's check
+// of a change confined to these services; collisions with the group's
+// other services are checked apart (they are not loaded).
+func ValidateServices(g spec.GatewayGroup, dataSources []spec.DataSource, services []spec.DeployedService) error {
+	var fe spec.FieldErrors
+	b := match.NewBuilder[*Route]()
+	gp := &groupPart{group: g, consumers: consumer.New(nil), dataSources: dataSourceIndex(dataSources)}
+	for si := range services {
+		addService(b, &fe, gp.deps(Deps{}), g, &services[si])
+	}
+	return fe.Err()
+}
+
+// usesOAuth2 reports whether the service or one of its routes runs oauth2.
+func usesOAuth2(svc *spec.Service) bool {
+	if _, ok := svc.Plugins[oauth2Name]; ok {
+		return true
+	}
+	for ri := range svc.Routes {
+		if _, ok := svc.Routes[ri].Plugins[oauth2Name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// CanaryIDs are the canaries the table runs: their figures stay, the
+// figures of ended ones go.
+func (t *Table) CanaryIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, gp := range t.groups {
+		for _, sp := range gp.services {
+			if sp.canaryID != "" {
+				ids[sp.canaryID] = true
+			}
+		}
+	}
+	return ids
+}
+
+// DataSourceIDs are the data sources the table's groups know: their pools
+// stay, the others close (sqlbackend.Registry.Retain).
+func (t *Table) DataSourceIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, gp := range t.groups {
+		for id := range gp.dataSources {
+			ids[id] = true
+		}
+	}
+	return ids
+}
