@@ -99,7 +99,10 @@ func TestFeedServer(t *testing.T) {
 	// A change during the wait ends it.
 	go func() {
 		time.Sleep(20 * time.Millisecond) // let the poll start waiting; if it has not, it sees the change at once
-		st.Tx(ctx, func(tx store.Tx) error { _, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "prod"}); return err })
+		st.Tx(ctx, func(tx store.Tx) error {
+			_, err := tx.BumpRevision(ctx, store.RevisionChange{Group: "prod"})
+			return err
+		})
 	}()
 	resp, up = poll("GET", "?after="+strconv.FormatInt(rev, 10)+"&wait=30s", token)
 	if resp.StatusCode != 200 || up.Revision <= rev {

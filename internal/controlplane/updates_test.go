@@ -104,7 +104,7 @@ func TestFeedDeltas(t *testing.T) {
 		t.Errorf("the consumers' digest moved on a publish: %q, was %q", up.Consumers, whole.Consumers)
 	}
 	for _, q := range []string{
-		"?after=" + from,                                   // a gateway that does not take deltas
+		"?after=" + from, // a gateway that does not take deltas
 		"?after=0&deltas=1&consumers=" + whole.Consumers,   // from nothing
 		"?after=" + from + "&deltas=1&consumers=different", // other consumers
 		"?after=" + from + "&deltas=1",                     // unknown consumers
