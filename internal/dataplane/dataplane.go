@@ -136,6 +136,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The cache is written beside the gateway, and finished (what was
+	// applied last is on disk) before Run returns.
+	var writer sync.WaitGroup
+	writer.Go(func() { client.WriteCache(ctx) })
+	defer writer.Wait()
+	defer cancel()
 	var readyErr error
 	totals := &gateway.Totals{}
 	var applied atomic.Int64

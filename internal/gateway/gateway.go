@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,6 +183,13 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		log.Debug("config applied", "revision", t.Revision, "routes", t.Len(), "delta", up.Delta != nil)
 		if opts.OnApply != nil {
 			opts.OnApply(t.Revision)
+		}
+		if up.Snapshot != nil {
+			// A whole snapshot passed through memory several times over
+			// (the answer, its decoding, the old and the new table): give
+			// that back now rather than keep it as the process's size.
+			up = spec.SnapshotUpdate{}
+			debug.FreeOSMemory()
 		}
 	}
 }

@@ -12,14 +12,15 @@ import (
 // answering lookups unchanged, without a lock, during and after the edit.
 //
 // Ownership decides what may change in place. Every Builder draws a
-// generation number no other Builder has; a node (and a statics shard)
-// records the generation that made it. A Builder changes only what carries
-// its own generation and copies anything else first, so a node already
-// copied by this edit is changed in place by the next Add or Remove, and a
-// node reachable from a built matcher never changes: its Builder is done,
-// and no later Builder has its number. Entry lists and wilds slices are
-// never changed in place at all (they are short), so copying a node does
-// not copy them.
+// generation number no other Builder has. A node records the generation of
+// the Builder that made or copied it, and which of its literal maps that
+// Builder made (owned: a copy shares its original's maps until it changes
+// one). A Builder changes only what is its own and copies anything else
+// first, so a node this edit already copied is changed in place by the
+// next Add or Remove, and a node reachable from a built matcher never
+// changes: its Builder is done, and no later Builder has its number. Entry
+// lists and wilds slices are never changed in place at all (they are
+// short), so copying a node does not copy them.
 
 var generations atomic.Uint64
 
@@ -242,7 +243,8 @@ const (
 // joinAt where it joins them again (apart, so that a node at the limit
 // does not split and join on every edit). Up to shardAt, copying the one
 // map is cheap (a few µs); past it, a lookup through the node pays for
-// shardOf (a few ns). Variables only so that tests can split small nodes.
+// shardOf (a few ns). Variables only so that tests can split small nodes
+// (those tests do not run in parallel).
 var shardAt, joinAt = 128, 64
 
 // shardOf picks the shard of a literal segment. It runs on every lookup

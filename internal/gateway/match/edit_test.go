@@ -293,9 +293,12 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 }
 
 func TestEditConcurrentLookup(t *testing.T) {
-	m := buildN(t, 300)
+	m := buildN(t, 600) // 200 literal children at the root: sharded
+	if m.root.shards == nil {
+		t.Fatal("the root is not sharded")
+	}
 	var probes []string
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		probes = append(probes, fmt.Sprintf("/svc%d/static", i), fmt.Sprintf("/svc%d/items/7", i), fmt.Sprintf("/svc%d/files/a/b", i))
 	}
 	want := make([]string, len(probes))
@@ -338,7 +341,7 @@ func TestEditConcurrentLookup(t *testing.T) {
 			base = m // edits of the original, side by side with edits of edits
 		}
 		b := base.Edit()
-		svc := i % 100
+		svc := i % 200
 		b.Remove(Route[string]{Path: fmt.Sprintf("/svc%d/static", svc), Methods: []string{"GET"}}, nil)
 		b.Remove(Route[string]{Path: fmt.Sprintf("/svc%d/files/*", svc), Methods: []string{"GET"}}, nil)
 		if err := b.Add(Route[string]{Path: fmt.Sprintf("/svc%d/static", svc), Value: fmt.Sprint("edit", i)}); err != nil {
