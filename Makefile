@@ -4,7 +4,7 @@ BIN     ?= bin/portico
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PORTICO_ADMIN_PASSWORD ?=
 
-.PHONY: build run demo test test-short bench bench-go bench-import bench-console vet fmt clean
+.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
@@ -43,7 +43,13 @@ bench-import:
 bench-console:
 	$(GO) test -run '^$$' -bench ServicesPage1000 -benchmem -benchtime 20x -count 1 ./internal/console/
 
-bench: bench-go bench-import bench-console
+# Publish → served on every gateway of a group (the embedded one and two
+# stand-alone) with 10, 1 000 and 10 000 services of 10 routes, the feed's
+# bytes per publish and a stand-alone gateway's memory (docs/benchmark.md).
+bench-publish:
+	$(GO) run ./bench/publish -sizes 10,1000,10000 -publishes 40
+
+bench: bench-go bench-import bench-console bench-publish
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)
 
 clean:

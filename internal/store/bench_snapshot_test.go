@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkGroupSnapshot compares, in a group of 10 000 services of 10
-// routes, the whole snapshot with the partial one of one service (and of
-// 100) that a publish of that service now needs.
+// routes with 201 consumers, the whole snapshot with the partial one of
+// one service (and of 100) that a publish of that service now needs, and
+// times the change-log lookup a gateway's update starts with.
 func BenchmarkGroupSnapshot(b *testing.B) {
 	ctx := b.Context()
 	s, err := store.OpenSQLite(ctx, b.TempDir(), nil)
@@ -28,6 +29,32 @@ func BenchmarkGroupSnapshot(b *testing.B) {
 		b.Fatal(err)
 	}
 	ids, err := store.BulkDeploy(ctx, s, "default", "p1", "svc", 10000, 10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Consumers: the project's own application and 200 subscribers.
+	err = s.Tx(ctx, func(tx store.Tx) error {
+		for i := range 201 {
+			a := spec.Application{Name: fmt.Sprintf("app-%d", i), Owner: fmt.Sprintf("u-%d", i)}
+			if i == 0 {
+				a.ProjectID = "p1"
+			}
+			if err := tx.CreateApplication(ctx, &a); err != nil {
+				return err
+			}
+			c := spec.Credential{ApplicationID: a.ID, Type: spec.CredKeyAuth}
+			if err := tx.CreateCredential(ctx, &c, store.CredentialSecret{Lookup: a.Name}); err != nil {
+				return err
+			}
+			if i > 0 {
+				sub := spec.Subscription{ApplicationID: a.ID, ServiceID: ids[i*37], ProjectID: "p1", State: spec.SubscriptionApproved}
+				if err := tx.CreateSubscription(ctx, &sub); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		b.Fatal(err)
 	}

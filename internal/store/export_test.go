@@ -37,8 +37,10 @@ func BulkDeploy(ctx context.Context, s Store, group, project, prefix string, n, 
 		return nil, fmt.Errorf("bulk deploy: %d services", n)
 	}
 	ts := toNanos(now())
-	counted := `WITH RECURSIVE n (i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
-		SELECT $3 || '-' || CAST(i AS TEXT) AS id FROM n`
+	// The casts type the parameters for PostgreSQL, which infers none
+	// from a SELECT list.
+	counted := `WITH RECURSIVE n (i) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+		SELECT CAST($3 AS TEXT) || '-' || CAST(i AS TEXT) AS id FROM n`
 	rs := make([]spec.Route, routes)
 	for r := range rs {
 		rs[r] = spec.Route{Name: fmt.Sprintf("r%d", r), Paths: []string{fmt.Sprintf("/r%d/{id}", r)}, Methods: []string{"GET"}}
@@ -58,15 +60,17 @@ func BulkDeploy(ctx context.Context, s Store, group, project, prefix string, n, 
 			args []any
 		}{
 			{`INSERT INTO services (` + serviceCols + `)
-				SELECT id, $4, id, '', 'null', 'null', '/' || id, 'null', 'null', NULL, 'null', $5, $6, $6, NULL, ''
+				SELECT id, CAST($4 AS TEXT), id, '', 'null', 'null', '/' || id, 'null', 'null', NULL, 'null',
+					CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($6 AS BIGINT), NULL, ''
 				FROM (` + counted + `) c`, []any{project, spec.StatePublished, ts}},
 			{`INSERT INTO versions (id, project_id, service_id, version, service, created_by, created_at)
-				SELECT id, $4, id, '1', '{"id":"' || id || '","project_id":"' || $4 || '","name":"' || id ||
-					'","path":"/' || id || '","state":"` + spec.StatePublished + `","routes":' || $6 || '}',
-					'bulk', $5
+				SELECT 'v-' || id, CAST($4 AS TEXT), id, '1', '{"id":"' || id || '","project_id":"' || CAST($4 AS TEXT) ||
+					'","name":"' || id || '","path":"/' || id || '","state":"` + spec.StatePublished + `","routes":' ||
+					CAST($6 AS TEXT) || '}', 'bulk', CAST($5 AS BIGINT)
 				FROM (` + counted + `) c`, []any{project, ts, string(routesJSON)}},
 			{`INSERT INTO deployments (group_name, project_id, service_id, version, upstream, updated_at)
-				SELECT $4, $5, id, '1', $6, $7 FROM (` + counted + `) c`, []any{group, project, string(upstream), ts}},
+				SELECT CAST($4 AS TEXT), CAST($5 AS TEXT), id, '1', CAST($6 AS TEXT), CAST($7 AS BIGINT)
+				FROM (` + counted + `) c`, []any{group, project, string(upstream), ts}},
 		} {
 			args := append([]any{first, first + n - 1, prefix}, q.args...)
 			if _, err := t.exec(ctx, q.sql, args...); err != nil {

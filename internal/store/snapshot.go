@@ -49,9 +49,10 @@ func (t *txn) Snapshot(ctx context.Context, groups []string) (spec.Snapshot, err
 // first use them). Consumers is the group's whole consumer list, exactly as
 // Snapshot carries it. A missing group is ErrNotFound.
 //
-// Its cost follows len(ids) and the consumers, not the services deployed
-// in the group: each query either looks the ids up by key or finds the
-// consumers through the deployments of the group (groupConsumers).
+// Its cost follows len(ids) and the applications (consumers are found
+// by scanning applications and subscriptions with lookups by key into the
+// group's deployments, groupConsumers), never the number of services
+// deployed in the group: every other query looks the ids up by key.
 func (t *txn) SnapshotServices(ctx context.Context, group string, ids []string) (spec.GroupSnapshot, error) {
 	g, err := t.GetGroup(ctx, group)
 	if err != nil {

@@ -97,8 +97,9 @@ type Tx interface {
 	// whole-group change in that range, `after` older than what the log
 	// keeps, `after` above the current revision, or more than maxServices
 	// services changed). after == current: no services, whole false. The
-	// log keeps about the newest 10 000 revisions; a group's log starts at
-	// its creation.
+	// log keeps about the newest 10 000 revisions; a group's log starts
+	// after its creation (a gateway at revision 0 reloads whole). A
+	// missing group is ErrNotFound.
 	ChangedSince(ctx context.Context, group string, after int64, maxServices int) (services []string, whole bool, err error)
 
 	// The route-shape index of a group (routeshapes.go): the public path
@@ -247,7 +248,7 @@ type Tx interface {
 	// among ids (others are absent; Snapshot's order) with their running
 	// canaries, folder paths and resolved data-source references, the data
 	// sources those services use (passwords sealed), and the group's whole
-	// consumer list. Its cost follows len(ids) and the consumers, not the
-	// services of the group. A missing group is ErrNotFound.
+	// consumer list. Its cost follows len(ids) and the applications, not
+	// the services of the group. A missing group is ErrNotFound.
 	SnapshotServices(ctx context.Context, group string, ids []string) (spec.GroupSnapshot, error)
 }

@@ -6,16 +6,16 @@
 -- revision_changes: one row per (group, revision, service); service_id ''
 -- says the revision changed the whole group (its settings, consumers, data
 -- sources, or more services than the log keeps one by one). The log is
--- pruned to the newest revisions; gateway_groups.changes_from is the
--- revision from which a group's log is complete (a gateway at an older
--- revision reloads the whole group). Rows go with their group.
+-- pruned to the newest revisions; a group's changes_from is the oldest
+-- revision the log can answer from (a gateway at an older one reloads the
+-- whole group). Rows go with their group.
 --
 -- route_shapes: one row per public path shape of an online route of a
 -- service deployed in a group (the release package computes them). Rows go
--- with the deployment, hence with the group. gateway_groups.route_shapes_
--- complete says the index holds every deployed service of the group: a
--- group that had services before this migration is incomplete until the
--- release package rebuilds it; an empty one is complete.
+-- with the deployment, hence with the group. A group's
+-- route_shapes_complete says its index holds every service it runs: a
+-- group that ran services before this migration is incomplete until the
+-- release package rebuilds its index; an empty one is complete.
 
 -- +goose Up
 CREATE TABLE revision_changes (
@@ -43,10 +43,12 @@ CREATE TABLE route_shapes (
     hosts        TEXT NOT NULL, -- JSON list; null or []: every host
     project_id   TEXT NOT NULL,
     service_name TEXT NOT NULL,
-    PRIMARY KEY (group_name, service_id, route_name, shape),
+    -- Keyed by shape first: the collision check looks shapes up.
+    PRIMARY KEY (group_name, shape, service_id, route_name),
     FOREIGN KEY (group_name, service_id) REFERENCES deployments (group_name, service_id) ON DELETE CASCADE
 );
-CREATE INDEX route_shapes_shape ON route_shapes (group_name, shape);
+-- A service's shapes are replaced, and go with its deployment, by this.
+CREATE INDEX route_shapes_service ON route_shapes (group_name, service_id);
 
 -- The consumers of a group are found from the projects deployed in it
 -- (store.groupConsumers), without listing its services.
