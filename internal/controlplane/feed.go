@@ -3,6 +3,7 @@ package controlplane
 import (
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -28,6 +29,10 @@ type feedServer struct {
 	st  store.Store
 	log *slog.Logger
 
+	// epoch starts the consumers' digests it sends (updates.go): a
+	// gateway's first update from this process is whole.
+	epoch string
+
 	mu      sync.Mutex
 	touched map[string]time.Time // token id → when its last_used_at was last written
 	beats   map[string]time.Time // group/instance → its last heartbeat kept
@@ -45,7 +50,7 @@ const touchEvery = time.Minute
 
 func newFeedServer(st store.Store, log *slog.Logger) *feedServer {
 	life, end := context.WithCancel(context.Background())
-	return &feedServer{st: st, log: log, touched: map[string]time.Time{}, beats: map[string]time.Time{}, life: life, end: end}
+	return &feedServer{st: st, log: log, epoch: rand.Text()[:8] + ".", touched: map[string]time.Time{}, beats: map[string]time.Time{}, life: life, end: end}
 }
 
 // shutdown answers every waiting poll now (http.Server.RegisterOnShutdown).
@@ -133,7 +138,7 @@ func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !deltas || reset {
 		base = 0 // the whole snapshot
 	}
-	up, digests, err := updateFor(r.Context(), f.st, groups, base, map[string]string{group: consumers})
+	up, digests, err := updateFor(r.Context(), f.st, groups, base, map[string]string{group: consumers}, f.epoch)
 	if err != nil {
 		f.log.Error("feed: update failed", "group", group, "err", err)
 		feedError(w, http.StatusServiceUnavailable, "unavailable", "the configuration could not be read; poll again")

@@ -27,7 +27,8 @@ func (s *storeSource) Next(ctx context.Context, groups []string, after int64) (s
 	// A read view: assembling an update for every gateway wake-up must not
 	// hold the write lock that admin actions and publishes queue for. It
 	// reads the revision WaitRevision just saw, or a later one.
-	up, digests, err := updateFor(ctx, s.st, groups, after, s.consumers)
+	// In process, the gateway restarts with its control plane: no epoch.
+	up, digests, err := updateFor(ctx, s.st, groups, after, s.consumers, "")
 	if err != nil {
 		return spec.SnapshotUpdate{}, err
 	}

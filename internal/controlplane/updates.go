@@ -24,12 +24,18 @@ const maxDeltaServices = 1000
 // still the groups', else the whole snapshot (always for after 0). It
 // also returns the consumers' digests the gateway holds once it applied
 // the update. Secrets stay sealed.
-func updateFor(ctx context.Context, st store.Store, groups []string, after int64, consumers map[string]string) (spec.SnapshotUpdate, map[string]string, error) {
+//
+// epoch starts every digest. The feed's is drawn anew by each control
+// plane process, so a gateway is sent a whole snapshot first after every
+// control-plane start: a store restored from a backup reuses revision
+// numbers for other changes, and a gateway at such a revision must not be
+// sent a delta on top of what it holds from the history that was lost.
+func updateFor(ctx context.Context, st store.Store, groups []string, after int64, consumers map[string]string, epoch string) (spec.SnapshotUpdate, map[string]string, error) {
 	var up spec.SnapshotUpdate
 	var digests map[string]string
 	err := st.View(ctx, func(tx store.Tx) error {
 		if after > 0 {
-			d, dg, err := deltaFor(ctx, tx, groups, after, consumers)
+			d, dg, err := deltaFor(ctx, tx, groups, after, consumers, epoch)
 			if err != nil || d != nil {
 				up, digests = spec.SnapshotUpdate{Delta: d}, dg
 				return err
@@ -41,9 +47,11 @@ func updateFor(ctx context.Context, st store.Store, groups []string, after int64
 		}
 		digests = make(map[string]string, len(snap.Groups))
 		for _, g := range snap.Groups {
-			if digests[g.Group.Name], err = consumersDigest(g.Consumers); err != nil {
+			d, err := consumersDigest(g.Consumers)
+			if err != nil {
 				return err
 			}
+			digests[g.Group.Name] = epoch + d
 		}
 		up = spec.SnapshotUpdate{Snapshot: &snap}
 		return nil
@@ -56,7 +64,7 @@ func updateFor(ctx context.Context, st store.Store, groups []string, after int64
 
 // deltaFor is the delta from after, or nil when only the whole snapshot
 // will do.
-func deltaFor(ctx context.Context, tx store.Tx, groups []string, after int64, consumers map[string]string) (*spec.SnapshotDelta, map[string]string, error) {
+func deltaFor(ctx context.Context, tx store.Tx, groups []string, after int64, consumers map[string]string, epoch string) (*spec.SnapshotDelta, map[string]string, error) {
 	d := &spec.SnapshotDelta{Base: after, Groups: []spec.GroupDelta{}}
 	digests := make(map[string]string, len(groups))
 	for _, name := range groups {
@@ -84,7 +92,7 @@ func deltaFor(ctx context.Context, tx store.Tx, groups []string, after int64, co
 			return nil, nil, err
 		}
 		digest, err := consumersDigest(part.Consumers)
-		if err != nil || digest != consumers[name] {
+		if err != nil || epoch+digest != consumers[name] {
 			return nil, nil, err
 		}
 		gd := spec.GroupDelta{Group: g, Services: part.Services, DataSources: part.DataSources}

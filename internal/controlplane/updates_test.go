@@ -114,6 +114,22 @@ func TestFeedDeltas(t *testing.T) {
 		}
 	}
 
+	// Another control plane process (a restart, perhaps onto a store
+	// restored from a backup) sends a gateway its whole snapshot first.
+	restarted := httptest.NewServer(newFeedServer(st, slog.New(slog.DiscardHandler)))
+	t.Cleanup(restarted.Close)
+	req, _ := http.NewRequest("GET", restarted.URL+feed.PathPrefix+"prod"+deltaQuery, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first feed.Update
+	if err := json.NewDecoder(resp.Body).Decode(&first); err != nil || first.Snapshot == nil {
+		t.Errorf("a restarted control plane's first answer: %+v, %v; want the whole snapshot", first, err)
+	}
+	resp.Body.Close()
+
 	// Taking c offline stops it running: a delta naming it removed, on
 	// top of b's publish.
 	tx(func(tx store.Tx) error {

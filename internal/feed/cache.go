@@ -67,6 +67,13 @@ func (c *Cache) saveRaw(rev int64, raw []byte, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
+	// The deltas go first: a crash between the two leaves an older but
+	// consistent cache, never deltas of a past history chained onto a
+	// snapshot after a reset.
+	deltas, _ := c.deltaRevisions()
+	for _, r := range deltas {
+		_ = os.Remove(c.deltaPath(r))
+	}
 	if err := c.writeAtomic(c.path(rev), b); err != nil {
 		return fmt.Errorf("cache revision %d: %w", rev, err)
 	}
@@ -78,10 +85,6 @@ func (c *Cache) saveRaw(rev int64, raw []byte, now time.Time) error {
 			continue
 		}
 		kept++
-	}
-	deltas, _ := c.deltaRevisions()
-	for _, r := range deltas {
-		_ = os.Remove(c.deltaPath(r))
 	}
 	return nil
 }

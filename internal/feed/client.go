@@ -42,6 +42,12 @@ type Client struct {
 	consumers string // digest of the consumers handed over last ("": unknown)
 	status    atomic.Pointer[Status]
 
+	// cacheGap says a cached delta could not be written: the cache's
+	// chain ends before it, so the next poll asks for the whole snapshot,
+	// which starts a new chain.
+	cacheGap atomic.Bool
+	writeMu  sync.Mutex // one writer of the cache at a time (shutdown: Applied and WriteCache)
+
 	mu      sync.Mutex
 	pending cacheJob   // handed over, to be cached once applied
 	queue   []cacheJob // applied, waiting for the cache writer
@@ -112,6 +118,8 @@ func (c *Client) WriteCache(ctx context.Context) {
 }
 
 func (c *Client) write(jobs []cacheJob) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	now := time.Now()
 	deltas := false
 	for _, j := range jobs {
@@ -124,6 +132,11 @@ func (c *Client) write(jobs []cacheJob) {
 		}
 		if err != nil {
 			c.logger().Warn("could not cache the applied revision; serving it anyway", "revision", j.revision, "err", err)
+			if j.delta {
+				c.cacheGap.Store(true)
+			}
+		} else if !j.delta {
+			c.cacheGap.Store(false)
 		}
 	}
 	if deltas {
@@ -269,7 +282,7 @@ func (c *Client) hold(up spec.SnapshotUpdate) {
 func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Update, error) {
 	u := strings.TrimRight(c.ControlPlane, "/") + PathPrefix + url.PathEscape(c.Group) +
 		"?after=" + strconv.FormatInt(after, 10) + "&wait=" + wait.String()
-	if after > 0 && c.consumers != "" {
+	if after > 0 && c.consumers != "" && !c.cacheGap.Load() {
 		u += "&" + ParamDeltas + "=1&" + ParamConsumers + "=" + url.QueryEscape(c.consumers)
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait+15*time.Second)

@@ -77,7 +77,7 @@ func (u SnapshotUpdate) Revision() int64 {
 // services replace (or join) its own, removed ones go, and the data
 // sources the delta carries join the group's. A delta from another
 // revision, or naming a group s does not hold, is refused and s is left
-// as it was.
+// as it was. A data source the delta carries replaces the one of its id.
 func (s *Snapshot) ApplyDelta(d *SnapshotDelta) error {
 	if d.Base != s.Revision {
 		return fmt.Errorf("a delta from revision %d onto a snapshot at %d", d.Base, s.Revision)
@@ -102,7 +102,9 @@ func (s *Snapshot) ApplyDelta(d *SnapshotDelta) error {
 		gs.Services = slices.DeleteFunc(gs.Services, func(ds DeployedService) bool { return gone[ds.Service.ID] })
 		gs.Services = append(gs.Services, gd.Services...)
 		for _, src := range gd.DataSources {
-			if !slices.ContainsFunc(gs.DataSources, func(x DataSource) bool { return x.ID == src.ID }) {
+			if i := slices.IndexFunc(gs.DataSources, func(x DataSource) bool { return x.ID == src.ID }); i >= 0 {
+				gs.DataSources[i] = src // as the gateway's table takes it
+			} else {
 				gs.DataSources = append(gs.DataSources, src)
 			}
 		}

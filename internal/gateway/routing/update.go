@@ -4,16 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
 // ErrNeedsSnapshot says a delta cannot be compiled onto a table: it starts
 // from another revision, names a group the table does not serve or with
-// other settings, or touches what every route of a group shares (the
-// oauth2 token endpoint). The gateway asks for the whole snapshot instead.
+// other settings, or touches what the table's routes share (the oauth2
+// token endpoint and its path). The gateway asks for the whole snapshot instead.
 var ErrNeedsSnapshot = errors.New("the change needs the whole snapshot")
 
 // groupPart is what one group contributes to a table.
@@ -62,8 +64,9 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		}
 		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, services: maps.Clone(old.services)}
 		if len(gd.DataSources) > 0 {
-			// A data source's content changes only in a whole snapshot:
-			// the ones a delta carries are added, never edited.
+			// The data sources the changed services use, as they are now
+			// (an edit of one in use comes as a whole snapshot; one that
+			// was out of use while edited comes back here, replaced).
 			gp.dataSources = maps.Clone(gp.dataSources)
 			if gp.dataSources == nil {
 				gp.dataSources = map[string]*spec.DataSource{}
@@ -75,10 +78,16 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		out := make([]string, 0, len(gd.Removed)+len(gd.Services))
 		out = append(out, gd.Removed...)
 		for si := range gd.Services {
-			if usesOAuth2(&gd.Services[si].Service) {
-				return nil, fmt.Errorf("service %q runs oauth2: %w", gd.Services[si].Service.Name, ErrNeedsSnapshot)
+			ds := &gd.Services[si]
+			if usesOAuth2(&ds.Service) {
+				return nil, fmt.Errorf("service %q runs oauth2: %w", ds.Service.Name, ErrNeedsSnapshot)
 			}
-			out = append(out, gd.Services[si].Service.ID)
+			if claimsTokenPath(gd.Group, ds) {
+				// Build gives the path to the service and drops the
+				// endpoint; only a whole build can do that.
+				return nil, fmt.Errorf("service %q claims the token endpoint's path: %w", ds.Service.Name, ErrNeedsSnapshot)
+			}
+			out = append(out, ds.Service.ID)
 		}
 		for _, id := range out {
 			sp := gp.services[id]
@@ -89,6 +98,9 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 				return nil, fmt.Errorf("service %s ran oauth2: %w", id, ErrNeedsSnapshot)
 			}
 			for _, e := range sp.entries {
+				if e.Path == oauth2.TokenPath {
+					return nil, fmt.Errorf("service %s held the token endpoint's path: %w", id, ErrNeedsSnapshot)
+				}
 				b.Remove(e, func(v *Route) bool { return v == e.Value })
 			}
 			nt.routes -= len(sp.entries)
@@ -122,6 +134,18 @@ func ValidateServices(g spec.GatewayGroup, dataSources []spec.DataSource, servic
 		addService(b, &fe, gp.deps(Deps{}), g, &services[si])
 	}
 	return fe.Err()
+}
+
+// claimsTokenPath reports whether an online route of the service answers
+// on the oauth2 token endpoint's path.
+func claimsTokenPath(g spec.GatewayGroup, ds *spec.DeployedService) bool {
+	for ri := range ds.Service.Routes {
+		r := &ds.Service.Routes[ri]
+		if r.IsOnline() && slices.Contains(spec.RoutePaths(g.PathPrefix, ds.ProjectID, &ds.Service, r), oauth2.TokenPath) {
+			return true
+		}
+	}
+	return false
 }
 
 // usesOAuth2 reports whether the service or one of its routes runs oauth2.

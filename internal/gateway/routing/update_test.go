@@ -136,6 +136,8 @@ func TestUpdateRefuses(t *testing.T) {
 			Group: spec.GatewayGroup{Name: "g"}, Removed: []string{"auth-id"}}}}, true, ""},
 		{"a service starts running oauth2", spec.SnapshotDelta{Base: 7, Revision: 8, Groups: gd("",
 			deployed("p", "a", "/a", withPlugins(route("r", "/r"), map[string]string{"oauth2": `{"token_ttl": 60}`})))}, true, ""},
+		{"a service claims the token endpoint's path", spec.SnapshotDelta{Base: 7, Revision: 8, Groups: gd("",
+			deployed("p", "o", "/oauth2", route("token", "/token")))}, true, ""},
 		{"a bad plugin", spec.SnapshotDelta{Base: 7, Revision: 8, Groups: gd("",
 			deployed("p", "a", "/a", withPlugins(route("r", "/r"), map[string]string{"no-such": `{}`})))}, false,
 			"services[a].routes[r].plugins.no-such"},
