@@ -222,14 +222,18 @@ func (c *Cache) path(rev int64) string {
 }
 
 // revisions lists the cached revisions, newest first.
-func (c *Cache) revisions() ([]int64, error) {
+func (c *Cache) revisions() ([]int64, error) { return c.filesOf(cachePrefix) }
+
+// filesOf lists the revisions of the files named prefix<revision>.json,
+// newest first.
+func (c *Cache) filesOf(prefix string) ([]int64, error) {
 	entries, err := os.ReadDir(c.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
 	var revs []int64
 	for _, e := range entries {
-		num, ok := strings.CutPrefix(e.Name(), cachePrefix)
+		num, ok := strings.CutPrefix(e.Name(), prefix)
 		if !ok {
 			continue
 		}

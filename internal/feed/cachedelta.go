@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
@@ -125,23 +123,4 @@ func (c *Cache) deltaPath(rev int64) string {
 }
 
 // deltaRevisions lists the revisions of the cached deltas, newest first.
-func (c *Cache) deltaRevisions() ([]int64, error) {
-	entries, err := os.ReadDir(c.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("cache directory: %w", err)
-	}
-	var revs []int64
-	for _, e := range entries {
-		num, ok := strings.CutPrefix(e.Name(), deltaPrefix)
-		if !ok {
-			continue
-		}
-		num, ok = strings.CutSuffix(num, cacheSuffix)
-		if r, err := strconv.ParseInt(num, 10, 64); ok && err == nil {
-			revs = append(revs, r)
-		}
-	}
-	slices.Sort(revs)
-	slices.Reverse(revs)
-	return revs, nil
-}
+func (c *Cache) deltaRevisions() ([]int64, error) { return c.filesOf(deltaPrefix) }
