@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ var limitTests = []conformanceTest{
 	{name: "DeclaredBodyTooLarge", fn: testDeclaredBodyTooLarge},
 	{name: "ChunkedBodyTooLarge", fn: testChunkedBodyTooLarge},
 	{name: "RouteSizeLimitBesideGatewayLimit", fn: testRouteSizeLimitBesideGatewayLimit},
+	{name: "AnswerBeforeLargeBody", fn: testAnswerBeforeLargeBody},
 }
 
 func testHeaderTooLarge(t *testing.T, s *suite) {
@@ -116,5 +118,44 @@ func testRouteSizeLimitBesideGatewayLimit(t *testing.T, s *suite) {
 			}
 			WantError(t, resp, body, tc.want)
 		})
+	}
+}
+
+// testAnswerBeforeLargeBody: an answer the gateway gives before reading a
+// large body (no route, a refused address, a declared body over a route's
+// limit) reaches a client that is still sending it, instead of a reset
+// from a connection closed with unread data.
+func testAnswerBeforeLargeBody(t *testing.T, s *suite) {
+	up := UpstreamOf(t, Backend(t, EchoHandler))
+	denied := spec.Route{ID: "denied", Name: "denied", Paths: []string{"/denied"},
+		Plugins: spec.Plugins{"ip-restriction": []byte(`{"deny": ["127.0.0.0/8"]}`)}}
+	limited := spec.Route{ID: "limited", Name: "limited", Paths: []string{"/limited"},
+		Plugins: spec.Plugins{"request-size-limit": []byte(`{"max_bytes": 100}`)}}
+	g := s.gatewayWith(t, Table(t, "", up, denied, limited), Limits{MaxBodyBytes: 64 << 20})
+	const size = 4 << 20
+	tests := []struct {
+		name, path string
+		want       int
+	}{
+		{"no route", "/nowhere", http.StatusNotFound},
+		{"refused address", "/denied", http.StatusForbidden},
+		{"over the route limit", "/limited", http.StatusRequestEntityTooLarge},
+	}
+	for _, tc := range tests {
+		for _, length := range []int64{size, -1} {
+			t.Run(fmt.Sprintf("%s length %d", tc.name, length), func(t *testing.T) {
+				for range 5 { // the reset is a race the client loses often, not always
+					req, _ := http.NewRequest(http.MethodPost, g.URL+tc.path, io.NopCloser(NewPattern(size)))
+					req.ContentLength = length
+					resp, err := Client.Do(req)
+					if err != nil {
+						t.Fatalf("POST %s with a 4 MiB body: %v, want a %d answer", tc.path, err, tc.want)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					WantError(t, resp, body, tc.want)
+				}
+			})
+		}
 	}
 }

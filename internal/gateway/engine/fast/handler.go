@@ -19,7 +19,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	st := s.states.get()
 	st.ctx = ctx
 	st.start = time.Now()
-	streaming := false
+	streaming, proxied := false, false
 	defer func() {
 		if p := recover(); p != nil {
 			// A plugin panicked (the stream is set up last, so it never
@@ -31,6 +31,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 			st.ex.Reject(http.StatusInternalServerError, "internal_error", "the gateway failed to handle this request")
 		}
 		if !streaming {
+			if !proxied {
+				st.lingerIfBodyLeft()
+			}
 			st.finish()
 		}
 	}()
@@ -78,6 +81,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		st.lingerClose()
 		return
 	}
+	proxied = true
 	streaming = st.proxy(head)
 }
 

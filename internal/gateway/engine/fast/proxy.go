@@ -257,6 +257,29 @@ func (st *state) dropConnection() {
 // answer before the close resets the connection (as net/http does).
 const lingerTime = time.Second
 
+// unreadDrained is how much of an unread body fasthttp reads and drops
+// after an answer to keep the connection (its maxUnreadStreamBodySize);
+// past it, or for a chunked body it may not reach the end of, it closes at
+// once, and a client still sending gets a reset instead of the answer.
+const unreadDrained = 256 << 10
+
+// lingerIfBodyLeft makes an answer the gateway gave before reading the
+// body (a refused credential, no route, a declared body over a limit) end
+// with a lingering close when fasthttp would otherwise reset a client
+// still sending: a body larger than fasthttp drains, or chunked.
+func (st *state) lingerIfBodyLeft() {
+	req := &st.ctx.Request
+	if st.ctx.Hijacked() || req.BodyStream() == nil {
+		return
+	}
+	if _, whole := req.BodyStream().(*bufferedBody); whole {
+		return
+	}
+	if cl := req.Header.ContentLength(); cl == -1 || cl > unreadDrained {
+		st.lingerClose()
+	}
+}
+
 // lingerClose ends the connection after the answer: write side closed,
 // then the unread body drained for up to lingerTime.
 func (st *state) lingerClose() {
