@@ -116,6 +116,19 @@ func TestStandaloneGateway(t *testing.T) {
 	if c := pub.Convergence; c.Applied != 2 || c.Live != 2 {
 		t.Errorf("publish convergence %+v, want applied on 2 of 2", c)
 	}
+	// The release history says the same of the publish's revision.
+	var hist struct {
+		Items []struct {
+			Action      string
+			Revision    int64
+			Convergence *struct{ Revision, Applied, Live int64 }
+		}
+	}
+	cp2.do(t, "GET", base+"/history?group=default&page_size=1", "", 200, &hist)
+	if len(hist.Items) != 1 || hist.Items[0].Convergence == nil || hist.Items[0].Convergence.Applied != 2 ||
+		hist.Items[0].Convergence.Live != 2 || hist.Items[0].Convergence.Revision != pub.Convergence.Revision {
+		t.Errorf("the publish's history entry: %+v, want its revision applied on 2 of 2", hist.Items)
+	}
 	waitFor(t, g2.Gateway+"/sa/x", 30*time.Second, served(g2, "two"))
 	// It says so in its heartbeat: the new revision applied on every live
 	// instance (the stopped one is lost or offline by now).
@@ -134,8 +147,13 @@ func TestStandaloneGateway(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, g3.out.String())
 	}
+	waitInstances(t, cp2, "the third gateway is healthy", func(r instances) bool { return r.state("e2e-three") == "healthy" })
 	cp2.do(t, "DELETE", "/api/v1/gateway-groups/default/tokens/"+tok.ID, "", 204, nil)
 	waitOutput(t, g3, "refused this gateway's token", 10*time.Second)
+	// It shows as refused, not among the live instances.
+	waitInstances(t, cp2, "the revoked gateway shows as refused", func(r instances) bool {
+		return r.state("e2e-three") == "refused" && r.Live == 1
+	})
 	if st, _, body, err := get(t.Context(), g3.Gateway+"/sa/x"); err != nil || !served(g3, "two")(st, body) {
 		t.Fatalf("after the revoke: %d %s %v", st, body, err)
 	}

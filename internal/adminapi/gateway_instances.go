@@ -26,26 +26,68 @@ func (c *call) listInstances() (any, error) {
 		if err != nil {
 			return err
 		}
-		items, err := tx.ListGatewayInstances(c.ctx(), g.Name)
+		items, j, err := c.instances(tx, g.Name)
 		if err != nil {
-			return fmt.Errorf("instances of gateway group %q: %w", g.Name, err)
+			return err
 		}
-		now := c.s.now()
-		res = instancesResult{Items: items, Total: len(items), Revision: g.Revision}
+		conv := j.converged(items, g.Revision)
+		res = instancesResult{Items: items, Total: len(items), Revision: g.Revision, Applied: conv.Applied, Live: conv.Live}
 		for i := range res.Items {
-			in := &res.Items[i]
-			in.State = spec.InstanceState(*in, g.Revision, now, c.s.offline)
-			switch in.State {
-			case spec.InstanceHealthy:
-				res.Applied++
-				res.Live++
-			case spec.InstanceLagging:
-				res.Live++
-			}
+			res.Items[i].State = j.state(res.Items[i], g.Revision)
 		}
 		return nil
 	})
 	return res, err
+}
+
+// instanceJudge works out the states of one group's instances at one
+// moment.
+type instanceJudge struct {
+	now     time.Time
+	offline time.Duration
+	tokens  map[string]bool // the group's join tokens still accepted, by id
+}
+
+// instances reads a group's instances and what their states depend on.
+func (c *call) instances(tx store.Tx, group string) ([]spec.GatewayInstance, instanceJudge, error) {
+	items, err := tx.ListGatewayInstances(c.ctx(), group)
+	if err != nil {
+		return nil, instanceJudge{}, fmt.Errorf("instances of gateway group %q: %w", group, err)
+	}
+	toks, err := tx.ListGatewayTokens(c.ctx(), group)
+	if err != nil {
+		return nil, instanceJudge{}, fmt.Errorf("join tokens of gateway group %q: %w", group, err)
+	}
+	j := instanceJudge{now: c.s.now(), offline: c.s.offline, tokens: make(map[string]bool, len(toks))}
+	for _, tok := range toks {
+		if tok.ExpiresAt.IsZero() || j.now.Before(tok.ExpiresAt) {
+			j.tokens[tok.ID] = true
+		}
+	}
+	return items, j, nil
+}
+
+// state is in's state against revision: an instance whose join token is
+// gone (revoked or expired) is refused by the feed, and shows so.
+func (j instanceJudge) state(in spec.GatewayInstance, revision int64) string {
+	return spec.InstanceState(in, revision, j.now, j.offline, in.TokenID == "" || j.tokens[in.TokenID])
+}
+
+// converged counts the instances serving revision (or a later one) among
+// those whose heartbeats arrive.
+func (j instanceJudge) converged(items []spec.GatewayInstance, revision int64) convergence {
+	conv := convergence{Revision: revision}
+	for _, in := range items {
+		switch j.state(in, revision) {
+		case spec.InstanceHealthy:
+			conv.Applied++
+			conv.Live++
+		case spec.InstanceLagging:
+			conv.Live++
+		}
+	}
+	conv.Summary = fmt.Sprintf("revision %d applied on %d of %d instances", revision, conv.Applied, conv.Live)
+	return conv
 }
 
 // convergence says how far a change has reached: "revision r applied on
@@ -82,27 +124,13 @@ func (c *call) converge(group string, revision int64, wait time.Duration) (conve
 	for {
 		var conv convergence
 		err := c.view(func(tx store.Tx) error {
-			items, err := tx.ListGatewayInstances(c.ctx(), group)
-			if err != nil {
-				return fmt.Errorf("instances of gateway group %q: %w", group, err)
-			}
-			now := c.s.now()
-			conv = convergence{Revision: revision}
-			for _, in := range items {
-				switch spec.InstanceState(in, revision, now, c.s.offline) {
-				case spec.InstanceHealthy:
-					conv.Applied++
-					conv.Live++
-				case spec.InstanceLagging:
-					conv.Live++
-				}
-			}
-			return nil
+			items, j, err := c.instances(tx, group)
+			conv = j.converged(items, revision)
+			return err
 		})
 		if err != nil {
 			return conv, err
 		}
-		conv.Summary = fmt.Sprintf("revision %d applied on %d of %d instances", revision, conv.Applied, conv.Live)
 		if conv.Applied == conv.Live || !time.Now().Before(deadline) {
 			return conv, nil
 		}
@@ -112,4 +140,41 @@ func (c *call) converge(group string, revision int64, wait time.Duration) (conve
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// historyEntry is a release event with how far its revision has reached
+// the group's gateways now: "revision r applied on n of m instances".
+type historyEntry struct {
+	spec.HistoryEvent
+	// Convergence is absent for an event without a revision of its own.
+	Convergence *convergence `json:"convergence,omitempty"`
+}
+
+// withConvergence adds each event's convergence, reading each group's
+// instances once.
+func (c *call) withConvergence(tx store.Tx, events []spec.HistoryEvent) ([]historyEntry, error) {
+	type groupInstances struct {
+		items []spec.GatewayInstance
+		judge instanceJudge
+	}
+	groups := map[string]*groupInstances{}
+	out := make([]historyEntry, len(events))
+	for i, e := range events {
+		out[i].HistoryEvent = e
+		if e.Revision <= 0 || e.Group == "" {
+			continue
+		}
+		g := groups[e.Group]
+		if g == nil {
+			items, j, err := c.instances(tx, e.Group)
+			if err != nil {
+				return nil, err
+			}
+			g = &groupInstances{items, j}
+			groups[e.Group] = g
+		}
+		conv := g.judge.converged(g.items, e.Revision)
+		out[i].Convergence = &conv
+	}
+	return out, nil
 }

@@ -84,8 +84,9 @@ func (c *call) groupHistory() (any, error) {
 		if err != nil {
 			return fmt.Errorf("history of gateway group %q: %w", name, err)
 		}
-		res = list(items, total)
-		return nil
+		entries, err := c.withConvergence(tx, items)
+		res = list(entries, total)
+		return err
 	})
 	return res, err
 }

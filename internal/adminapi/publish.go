@@ -173,8 +173,9 @@ func (c *call) history() (any, error) {
 			if err != nil {
 				return fmt.Errorf("history of %q: %w", s.Name, err)
 			}
-			res = list(items, total)
-			return nil
+			entries, err := c.withConvergence(tx, items)
+			res = list(entries, total)
+			return err
 		}
 		var all []spec.HistoryEvent
 		for page := 1; ; page++ {
@@ -192,8 +193,9 @@ func (c *call) history() (any, error) {
 			}
 		}
 		items, total := pageOf(all, q, func(spec.HistoryEvent) string { return "" })
-		res = list(items, total)
-		return nil
+		entries, err := c.withConvergence(tx, items)
+		res = list(entries, total)
+		return err
 	})
 	return res, err
 }

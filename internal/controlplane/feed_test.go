@@ -126,11 +126,12 @@ func TestFeedHeartbeat(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	const token = "ptg_heartbeat-test-token"
+	tok := spec.GatewayToken{Group: "prod", Name: "a"}
 	err = st.Tx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: "prod"}); err != nil {
 			return err
 		}
-		return tx.CreateGatewayToken(ctx, &spec.GatewayToken{Group: "prod", Name: "a"}, credential.HashKey(token))
+		return tx.CreateGatewayToken(ctx, &tok, credential.HashKey(token))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +192,7 @@ func TestFeedHeartbeat(t *testing.T) {
 			t.Fatalf("instances: %+v, want only the good heartbeat's", list)
 		}
 		in := list[0]
-		if in.ID != "gw-1-abc" || in.Revision != 3 || in.Requests != 5 || in.Interval != 10*time.Second || in.LastSeen.Before(before) || in.Embedded {
+		if in.ID != "gw-1-abc" || in.Revision != 3 || in.Requests != 5 || in.Interval != 10*time.Second || in.LastSeen.Before(before) || in.Embedded || in.TokenID != tok.ID {
 			t.Errorf("kept %+v", in)
 		}
 		return nil

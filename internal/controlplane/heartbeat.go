@@ -97,7 +97,8 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		feedError(w, http.StatusBadRequest, "bad_request", "an instance id is 1 to 64 letters, digits, '.', '_' or '-'")
 		return
 	}
-	if _, ok := f.admitOrRefuse(w, r, group); !ok {
+	tok, ok := f.admitOrRefuse(w, r, group)
+	if !ok {
 		return
 	}
 	// Unknown members are ignored, not refused: a newer gateway's
@@ -122,7 +123,7 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 	in := spec.GatewayInstance{ID: id, Group: group, Hostname: hb.Hostname, Addresses: hb.Addresses, Version: hb.Version,
 		Engine: hb.Engine, Revision: hb.Revision, FromCache: hb.FromCache, StartedAt: hb.StartedAt.UTC(),
 		LastSeen: time.Now().UTC(), Interval: time.Duration(hb.IntervalMS) * time.Millisecond,
-		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail}
+		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail, TokenID: tok.ID}
 	if !f.beatSpaced(group, id, in.LastSeen) {
 		feedError(w, http.StatusTooManyRequests, "too_many_requests", "heartbeats of one instance come at most every "+minHeartbeatSpacing.String())
 		return

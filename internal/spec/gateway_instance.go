@@ -21,25 +21,32 @@ type GatewayInstance struct {
 	Interval  time.Duration `json:"-"`        // its heartbeat interval
 	Requests  uint64        `json:"requests"` // answered since its start
 	Errors    uint64        `json:"errors"`   // 5xx among them
-	State     string        `json:"state"`    // healthy, lagging, lost or offline
+	State     string        `json:"state"`    // healthy, lagging, refused, lost or offline
 	Detail    string        `json:"detail,omitempty"`
+	// TokenID is the join token it presented last; "" for the embedded
+	// gateway, which needs none.
+	TokenID string `json:"token_id,omitempty"`
 }
 
 // Instance states.
 const (
 	InstanceHealthy = "healthy" // heartbeats arrive, serves the group's revision
 	InstanceLagging = "lagging" // heartbeats arrive, serves an older revision
+	InstanceRefused = "refused" // its join token was revoked or expired: its polls and heartbeats are refused; it serves what it has
 	InstanceLost    = "lost"    // no heartbeat for three of its intervals
 	InstanceOffline = "offline" // lost for longer than the control plane's offline time; removed later
 )
 
 // InstanceState works out an instance's state at now, against the group's
-// current revision.
-func InstanceState(in GatewayInstance, groupRevision int64, now time.Time, offlineAfter time.Duration) string {
+// current revision; tokenLive says whether the join token it presented
+// last is still accepted (the embedded gateway's always is).
+func InstanceState(in GatewayInstance, groupRevision int64, now time.Time, offlineAfter time.Duration, tokenLive bool) string {
 	quiet := now.Sub(in.LastSeen)
 	switch {
 	case quiet > offlineAfter:
 		return InstanceOffline
+	case !tokenLive:
+		return InstanceRefused
 	case quiet > 3*max(in.Interval, time.Second):
 		return InstanceLost
 	case in.Revision < groupRevision:

@@ -10,19 +10,23 @@ func TestInstanceState(t *testing.T) {
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	in := GatewayInstance{Interval: 10 * time.Second, Revision: 5}
 	for _, c := range []struct {
-		quiet time.Duration
-		rev   int64
-		want  string
+		quiet   time.Duration
+		rev     int64
+		revoked bool
+		want    string
 	}{
-		{time.Second, 5, InstanceHealthy},
-		{time.Second, 6, InstanceLagging},
-		{29 * time.Second, 5, InstanceHealthy},
-		{31 * time.Second, 5, InstanceLost},
-		{11 * time.Minute, 5, InstanceOffline},
+		{time.Second, 5, false, InstanceHealthy},
+		{time.Second, 6, false, InstanceLagging},
+		{29 * time.Second, 5, false, InstanceHealthy},
+		{31 * time.Second, 5, false, InstanceLost},
+		{11 * time.Minute, 5, false, InstanceOffline},
+		{time.Second, 5, true, InstanceRefused},
+		{31 * time.Second, 6, true, InstanceRefused},
+		{11 * time.Minute, 5, true, InstanceOffline},
 	} {
 		in.LastSeen = now.Add(-c.quiet)
-		if got := InstanceState(in, c.rev, now, 10*time.Minute); got != c.want {
-			t.Errorf("quiet %v, group at %d: %s, want %s", c.quiet, c.rev, got, c.want)
+		if got := InstanceState(in, c.rev, now, 10*time.Minute, !c.revoked); got != c.want {
+			t.Errorf("quiet %v, group at %d, token revoked %v: %s, want %s", c.quiet, c.rev, c.revoked, got, c.want)
 		}
 	}
 }

@@ -18,7 +18,7 @@ func testGatewayInstances(t *testing.T, s store.Store) {
 			wantErr(t, "CreateGroup "+g, tx.CreateGroup(ctx, &spec.GatewayGroup{Name: g}), nil)
 		}
 		a := spec.GatewayInstance{ID: "a", Group: "prod", Hostname: "gw-1", Addresses: []string{"10.0.0.1:9080"}, Version: "v1",
-			Engine: "fast", Revision: 3, StartedAt: t0, LastSeen: t0.Add(time.Minute), Interval: 10 * time.Second, Requests: 7, Errors: 1}
+			Engine: "fast", Revision: 3, StartedAt: t0, LastSeen: t0.Add(time.Minute), Interval: 10 * time.Second, Requests: 7, Errors: 1, TokenID: "tok-1"}
 		wantErr(t, "PutGatewayInstance a", tx.PutGatewayInstance(ctx, &a), nil)
 		emb := spec.GatewayInstance{ID: "embedded", Group: "prod", Embedded: true, Addresses: []string{}, StartedAt: t0, LastSeen: t0, FromCache: true, Detail: "x"}
 		wantErr(t, "PutGatewayInstance embedded", tx.PutGatewayInstance(ctx, &emb), nil)
@@ -34,7 +34,7 @@ func testGatewayInstances(t *testing.T, s store.Store) {
 		wantErr(t, "an instance of a missing group", tx.PutGatewayInstance(ctx, &nogroup), store.ErrNotFound)
 
 		// A heartbeat replaces the row.
-		a.Revision, a.LastSeen, a.Requests = 4, t0.Add(2*time.Minute), 20
+		a.Revision, a.LastSeen, a.Requests, a.TokenID = 4, t0.Add(2*time.Minute), 20, "tok-2"
 		wantErr(t, "PutGatewayInstance a again", tx.PutGatewayInstance(ctx, &a), nil)
 		got, err := tx.ListGatewayInstances(ctx, "prod")
 		wantErr(t, "ListGatewayInstances", err, nil)
