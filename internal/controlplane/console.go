@@ -3,22 +3,8 @@ package controlplane
 import (
 	"net"
 	"slices"
-	"time"
-
-	"github.com/portico-gw/portico/internal/gateway/svcstats"
 )
 
-// serviceFigures reads per-service series from the embedded gateway for
-// GET …/services/{s}/stats and the console's charts.
-type serviceFigures struct{ reg *svcstats.Registry }
-
-func (f serviceFigures) ServicePoints(group, serviceID string, window, step time.Duration) ([]svcstats.Point, bool) {
-	s, ok := f.reg.Lookup(group, serviceID)
-	if !ok {
-		return nil, false
-	}
-	return s.Points(window, step, time.Now()), true
-}
 
 // gatewayAddr is the embedded gateway's bound address, once it listens.
 func (r *readiness) gatewayAddr() (string, bool) {

@@ -20,8 +20,6 @@ import (
 	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway"
-	"github.com/portico-gw/portico/internal/gateway/splitstats"
-	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/readyfile"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
@@ -96,9 +94,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
 	}
-	splits := splitstats.NewRegistry()
-	figures := splitFigures{reg: splits}
-	svcFigures := svcstats.NewRegistry()
+	figures := newGatewayFigures()
 	// Said before anything is served, so it is in the log by the time the
 	// server answers.
 	if !loopbackOnly(adminLn.Addr().String()) {
@@ -140,10 +136,11 @@ func Run(ctx context.Context, opts Options) error {
 	ready := newReadiness(opts, adminLn.Addr().String())
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"))
 	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
-		Stats: serviceFigures{reg: svcFigures}, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
+		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
+	feedSrv.figures = figures
 	mux.Handle(feed.PathPrefix, feedSrv)
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -169,8 +166,8 @@ func Run(ctx context.Context, opts Options) error {
 			OnListen:     ready.listening,
 			OnApply:      func(rev int64) { embedded.apply(rev); ready.applied(rev) },
 			Totals:       embedded.totals,
-			Splits:       splits,
-			ServiceStats: svcFigures,
+			Splits:       figures.splits,
+			ServiceStats: figures.services,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))

@@ -29,6 +29,10 @@ type feedServer struct {
 	st  store.Store
 	log *slog.Logger
 
+	// figures receive the canary and per-service figures heartbeats
+	// carry; nil: they are checked and dropped.
+	figures *gatewayFigures
+
 	// epoch starts the consumers' digests it sends (updates.go): a
 	// gateway's first update from this process is whole.
 	epoch string

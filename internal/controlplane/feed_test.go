@@ -169,6 +169,11 @@ func TestFeedHeartbeat(t *testing.T) {
 		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"hostname":"` + strings.Repeat("h", 256) + `"}`, 400},
 		{"POST", "gw-1-abc", token, `{"engine":"fast","interval_ms":10000,"detail":"` + strings.Repeat("d", 600) + `"}`, 400},
 		{"POST", "gw-1-abc", token, `not json`, 400},
+		// Figures no ring could hold: no canary id, a slot past the
+		// histogram, more errors than requests.
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"canaries":[{"id":"","buckets":[{"age":0,"requests":1}]}],`, 1), 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"services":[{"service":"s","buckets":[{"age":0,"requests":1,"latency":[[56,1]]}]}],`, 1), 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"services":[{"service":"s","buckets":[{"age":0,"requests":1,"errors":2}]}],`, 1), 400},
 	} {
 		if got := beat(c.method, c.id, c.token, c.body); got != c.want {
 			t.Errorf("%s %q with %q: %d, want %d", c.method, c.id, c.body, got, c.want)

@@ -15,8 +15,9 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// maxHeartbeatBytes bounds a heartbeat's body.
-const maxHeartbeatBytes = 16 << 10
+// maxHeartbeatBytes bounds a heartbeat's body: its figures of up to
+// feed.MaxServiceReports services take most of it.
+const maxHeartbeatBytes = 8 << 20
 
 // Bounds on what one group's tokens can make the store keep: instances a
 // group may have (new ids beyond it are refused until rows go), and the
@@ -69,6 +70,7 @@ func checkHeartbeat(hb *feed.Heartbeat) error {
 	if hb.StartedAt.Year() < 2000 || hb.StartedAt.Year() > 2200 {
 		fe.Add("started_at", "must be a time between 2000 and 2200")
 	}
+	checkFigures(hb, &fe)
 	return fe.Err()
 }
 
@@ -153,6 +155,10 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		f.log.Error("feed: heartbeat not kept", "group", group, "instance", id, "err", err)
 		feedError(w, http.StatusServiceUnavailable, "unavailable", "the heartbeat could not be kept; send the next")
 	default:
+		if err := f.figures.addReported(r.Context(), f.st, group, &hb, in.LastSeen); err != nil {
+			// The instance is kept; its figures of this beat are lost.
+			f.log.Warn("feed: a heartbeat's figures not counted", "group", group, "instance", id, "err", err)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/readyfile"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -144,6 +146,7 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	var readyErr error
 	totals := &gateway.Totals{}
+	figures := heartbeatFigures{splits: splitstats.NewRegistry(), services: svcstats.NewRegistry()}
 	var applied atomic.Int64
 	kick := make(chan struct{}, 1)
 	started := time.Now()
@@ -157,13 +160,14 @@ func Run(ctx context.Context, o Options) error {
 				return
 			}
 		}
-		go o.beat(ctx, client, a, started, &applied, kick, totals)
+		go o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group))
 	}}
 	err = gateway.Run(ctx, gateway.Options{
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
+		Splits: figures.splits, ServiceStats: figures.services,
 	})
 	if readyErr != nil {
 		return readyErr
@@ -174,7 +178,7 @@ func Run(ctx context.Context, o Options) error {
 // beat reports the instance to the control plane every o.Heartbeat until
 // ctx ends. A failed beat is logged when the failures start and when they
 // end, not at every interval.
-func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, started time.Time, applied *atomic.Int64, kick <-chan struct{}, totals *gateway.Totals) {
+func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, started time.Time, applied *atomic.Int64, kick <-chan struct{}, totals *gateway.Totals, rep *figureReporters) {
 	log := o.Logger.With("component", "heartbeat")
 	tick := time.NewTicker(o.Heartbeat)
 	defer tick.Stop()
@@ -185,7 +189,15 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		hb := feed.Heartbeat{Hostname: feed.Hostname(), Addresses: []string{a.Gateway}, Version: o.Version, Engine: o.Engine,
 			Revision: applied.Load(), FromCache: st.FromCache, StartedAt: started, IntervalMS: o.Heartbeat.Milliseconds(),
 			Requests: requests, Errors: errs, Detail: truncate(st.LastError, 400)}
+		now := time.Now()
+		hb.Canaries = rep.splits.Report(now)
+		hb.Services = rep.services.Report(now, feed.MaxServiceReports)
 		err := client.Beat(ctx, o.InstanceID, hb)
+		if err == nil {
+			// Delivered: the next heartbeat carries only what comes after.
+			rep.splits.Commit()
+			rep.services.Commit()
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -202,6 +214,24 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		case <-kick: // a new revision applied: its convergence shows at once
 		}
 	}
+}
+
+// heartbeatFigures are the canary and per-service figures the gateway
+// keeps, which its heartbeats hand to the control plane.
+type heartbeatFigures struct {
+	splits   *splitstats.Registry
+	services *svcstats.Registry
+}
+
+// figureReporters say what the figures gained since the last heartbeat
+// that arrived.
+type figureReporters struct {
+	splits   *splitstats.Reporter
+	services *svcstats.Reporter
+}
+
+func (f heartbeatFigures) reporters(group string) *figureReporters {
+	return &figureReporters{splits: splitstats.NewReporter(f.splits), services: svcstats.NewReporter(f.services, group)}
 }
 
 // sourceDetail is /readyz's "source" for a stand-alone gateway.

@@ -26,6 +26,8 @@ package feed
 import (
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -93,7 +95,19 @@ type Heartbeat struct {
 	Requests   uint64    `json:"requests"` // answered since start
 	Errors     uint64    `json:"errors"`   // 5xx among them
 	Detail     string    `json:"detail,omitempty"`
+	// Canaries and Services are what the gateway's canary and per-service
+	// figures gained since its last heartbeat that arrived: the control
+	// plane adds up every instance's, so the canary's guard and the
+	// console see the whole group's traffic.
+	Canaries []splitstats.Report `json:"canaries,omitempty"`
+	Services []svcstats.Report   `json:"services,omitempty"`
 }
+
+// Bounds of one heartbeat's figures.
+const (
+	MaxCanaryReports  = 2000 // sides of canaries
+	MaxServiceReports = 5000 // services; more are reported in later heartbeats
+)
 
 // InstancesSegment follows the group in a heartbeat's path.
 const InstancesSegment = "/instances/"

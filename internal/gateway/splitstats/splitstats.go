@@ -24,7 +24,7 @@ type Split struct {
 
 // NewSplit returns a split without figures.
 func NewSplit() *Split {
-	return &Split{sides: [2]*window.Ring{window.NewRing(2), window.NewRing(2)}}
+	return &Split{sides: [2]*window.Ring{window.NewRing(HistogramShift), window.NewRing(HistogramShift)}}
 }
 
 func side(target bool) int {
@@ -41,7 +41,24 @@ func (s *Split) Record(target bool, status int, elapsed time.Duration, now time.
 
 // Side sums one side over the window ending at now.
 func (s *Split) Side(target bool, w time.Duration, now time.Time) spec.SideFigures {
-	sum := s.sides[side(target)].Last(w, now)
+	return Splits{s}.Side(target, w, now)
+}
+
+// Figures are both sides over each of Windows.
+func (s *Split) Figures(now time.Time) []spec.CanaryWindow { return Splits{s}.Figures(now) }
+
+// Splits are the figures of one canary kept in several places (what the
+// embedded gateway counted, what stand-alone gateways reported), read as
+// one.
+type Splits []*Split
+
+// Side sums one side over the window ending at now.
+func (ss Splits) Side(target bool, w time.Duration, now time.Time) spec.SideFigures {
+	rings := make([]*window.Ring, len(ss))
+	for i, s := range ss {
+		rings[i] = s.sides[side(target)]
+	}
+	sum := window.LastOf(rings, w, now)
 	return spec.SideFigures{
 		Requests: sum.Requests, Errors: sum.Errors, ErrorRate: sum.ErrorRate(),
 		P50Ms: sum.PercentileMs(0.50), P95Ms: sum.PercentileMs(0.95), P99Ms: sum.PercentileMs(0.99),
@@ -52,13 +69,13 @@ func (s *Split) Side(target bool, w time.Duration, now time.Time) spec.SideFigur
 var Windows = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}
 
 // Figures are both sides over each of Windows.
-func (s *Split) Figures(now time.Time) []spec.CanaryWindow {
+func (ss Splits) Figures(now time.Time) []spec.CanaryWindow {
 	out := make([]spec.CanaryWindow, len(Windows))
 	for i, w := range Windows {
 		out[i] = spec.CanaryWindow{
 			Window:  w.String(),
-			Current: s.Side(false, w, now),
-			Target:  s.Side(true, w, now),
+			Current: ss.Side(false, w, now),
+			Target:  ss.Side(true, w, now),
 		}
 	}
 	return out

@@ -22,7 +22,7 @@ const (
 type Series struct{ ring *window.Ring }
 
 // NewSeries returns a series without figures.
-func NewSeries() *Series { return &Series{ring: window.NewRing(1)} }
+func NewSeries() *Series { return &Series{ring: window.NewRing(HistogramShift)} }
 
 // Record counts one answer (an error when status is 5xx). It never
 // allocates.
@@ -43,13 +43,24 @@ type Point struct {
 // Points returns the series over w ending at now, in steps of step
 // (rounded to whole buckets), oldest first. Empty spans are zero points.
 func (s *Series) Points(w, step time.Duration, now time.Time) []Point {
+	return Points([]*Series{s}, w, step, now)
+}
+
+// Points returns several series of one service (what the embedded
+// gateway counted, what stand-alone gateways reported) added up, as
+// Series.Points does for one.
+func Points(series []*Series, w, step time.Duration, now time.Time) []Point {
+	rings := make([]*window.Ring, len(series))
+	for i, s := range series {
+		rings[i] = s.ring
+	}
 	w = min(max(w, window.BucketSpan), MaxWindow)
 	per := int64(max(step/window.BucketSpan, 1))
 	last := window.Epoch(now)
 	first := last - int64(w/window.BucketSpan) + 1
 	out := make([]Point, 0, (last-first+per)/per)
 	for start := first; start <= last; start += per {
-		sum := s.ring.Sum(start, min(start+per-1, last))
+		sum := window.SumOf(rings, start, min(start+per-1, last))
 		out = append(out, Point{
 			At:       time.Unix(0, start*int64(window.BucketSpan)).UTC(),
 			Requests: sum.Requests, Errors: sum.Errors, ErrorRate: sum.ErrorRate(),

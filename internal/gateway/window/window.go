@@ -135,9 +135,7 @@ func (r *Ring) Sum(first, last int64) Sum {
 // Last sums the window ending at now (whole buckets, the one being filled
 // included), at most MaxWindow.
 func (r *Ring) Last(window time.Duration, now time.Time) Sum {
-	n := int64(min(max(window/BucketSpan, 1), MaxWindow/BucketSpan))
-	last := Epoch(now)
-	return r.Sum(last-n+1, last)
+	return LastOf([]*Ring{r}, window, now)
 }
 
 // ErrorRate is Errors / Requests, 0 without requests.

@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStandaloneFiguresReachTheControlPlane: a canary whose only traffic
+// goes through a stand-alone gateway is judged on that traffic — the
+// gateway's heartbeats carry its canary and per-service figures, the
+// control plane adds them up with its embedded gateway's, and the guard
+// cancels a target that answers 500. The service's stats count the same
+// requests.
+func TestStandaloneFiguresReachTheControlPlane(t *testing.T) {
+	s, base, _, _ := canarySetup(t)
+	var tok struct{ Token string }
+	s.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"figures"}`, 201, &tok)
+	g, err := launchGateway(t, s, "default", tok.Token, t.TempDir(), "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "figures-one")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g.out.String())
+	}
+	answersFrom(t, g.Gateway+"/products", "current", "/products")
+
+	bad := failingBackend(t, 500)
+	var task canaryTask
+	s.do(t, "POST", base+"/canary", fmt.Sprintf(`{"group":"default","weight":50,
+		"target":{"upstream":{"scheme":"http","nodes":[{"host":"127.0.0.1","port":%d,"weight":1}]}},
+		"guard":{"max_error_rate":0.2,"min_requests":20,"window":"30s"}}`, bad), 201, &task)
+	// Only the stand-alone gateway is sent requests: the embedded one
+	// sees none, so a guard that trips heard from the stand-alone one.
+	deadline := time.Now().Add(15 * time.Second)
+	sent := 0
+	for task.State == "running" && time.Now().Before(deadline) && sent < 20_000 {
+		for range 20 {
+			get(context.Background(), g.Gateway+"/products")
+			sent++
+		}
+		s.do(t, "GET", base+"/canary/"+task.ID, "", 200, &task)
+	}
+	if task.State != "cancelled" || !strings.Contains(task.Reason, "error rate") {
+		t.Fatalf("task after %d requests to the stand-alone gateway = %+v, want cancelled by the guard", sent, task)
+	}
+
+	var stats struct {
+		Serving bool
+		Total   struct{ Requests, Errors uint64 }
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		s.do(t, "GET", base+"/stats?group=default&window=5m", "", 200, &stats)
+		// The 20 requests of answersFrom and the canary's, at least the
+		// ones reported by the time of the guard's decision.
+		if stats.Serving && stats.Total.Requests >= 20 && stats.Total.Errors > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("service stats %+v: the stand-alone gateway's requests are not counted", stats)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

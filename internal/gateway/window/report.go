@@ -1,0 +1,184 @@
+package window
+
+import (
+	"fmt"
+	"time"
+)
+
+// Delta is what one bucket of a Ring gained since it was last reported:
+// how a stand-alone gateway hands its figures to its control plane, which
+// adds them to its own (Ring.Add). A bucket is named by its age rather
+// than its epoch, so the two processes' clocks need not agree.
+type Delta struct {
+	// Age is how many buckets older than the one being filled at the
+	// report's time: 0 is that one.
+	Age      int64  `json:"age"`
+	Requests uint64 `json:"requests"`
+	Errors   uint64 `json:"errors"`
+	// Latency holds the histogram slots that gained answers, as (slot,
+	// count) pairs in slot order.
+	Latency [][2]uint64 `json:"latency,omitempty"`
+}
+
+// counts is a bucket's figures read at one moment.
+type counts struct {
+	epoch            int64
+	requests, errors uint64
+	latency          []uint64
+}
+
+// read copies bucket e's figures; ok is false when the ring no longer (or
+// not yet) holds that bucket.
+func (r *Ring) read(e int64) (c counts, ok bool) {
+	b := &r.buckets[e%int64(ringSize)]
+	if b.epoch.Load() != e {
+		return counts{epoch: e}, false
+	}
+	c = counts{epoch: e, requests: b.requests.Load(), errors: b.errors.Load(), latency: make([]uint64, len(b.latency))}
+	for i := range b.latency {
+		c.latency[i] = b.latency[i].Load()
+	}
+	return c, true
+}
+
+// Reporter reports what a Ring gained since the last report that arrived,
+// so that figures forwarded again after a failed report are not counted
+// twice: Report says what is new, Commit marks it delivered. One Reporter
+// follows one Ring, from one goroutine.
+type Reporter struct {
+	through int64  // every bucket up to this epoch was reported whole
+	open    counts // the newest bucket reported, as it was then
+	pending struct {
+		through int64
+		open    counts
+		set     bool
+	}
+}
+
+// Report is what r gained since the last committed report, as of now;
+// nil when nothing did.
+func (rp *Reporter) Report(r *Ring, now time.Time) []Delta {
+	last := Epoch(now)
+	var out []Delta
+	var newest counts
+	for e := max(rp.through+1, last-int64(ringSize)+1); e <= last; e++ {
+		c, ok := r.read(e)
+		if e == last {
+			newest = c
+		}
+		if !ok {
+			continue
+		}
+		d := Delta{Age: last - e, Requests: c.requests, Errors: c.errors}
+		var sent []uint64
+		if e == rp.open.epoch {
+			d.Requests -= min(d.Requests, rp.open.requests)
+			d.Errors -= min(d.Errors, rp.open.errors)
+			sent = rp.open.latency
+		}
+		for i, n := range c.latency {
+			if i < len(sent) {
+				n -= min(n, sent[i])
+			}
+			if n > 0 {
+				d.Latency = append(d.Latency, [2]uint64{uint64(i), n})
+			}
+		}
+		if d.Requests > 0 || d.Errors > 0 || len(d.Latency) > 0 {
+			out = append(out, d)
+		}
+	}
+	rp.pending.through, rp.pending.open, rp.pending.set = last-1, newest, true
+	return out
+}
+
+// Cancel forgets the last Report: it was not sent, and what it held is
+// reported again next time.
+func (rp *Reporter) Cancel() { rp.pending.set = false }
+
+// Commit marks the last Report as delivered.
+func (rp *Reporter) Commit() {
+	if !rp.pending.set {
+		return
+	}
+	rp.through, rp.open = rp.pending.through, rp.pending.open
+	rp.pending.set = false
+}
+
+// Check refuses a delta no ring of histogram shift could hold: an age
+// outside the ring, a slot past the histogram, slots out of order or
+// repeated.
+func Check(d Delta, shift uint) error {
+	slots := uint64(1<<shift) * doublings
+	if d.Age < 0 || d.Age >= int64(ringSize) {
+		return fmt.Errorf("age %d: want 0 to %d", d.Age, ringSize-1)
+	}
+	if d.Errors > d.Requests {
+		return fmt.Errorf("%d errors among %d requests", d.Errors, d.Requests)
+	}
+	for i, p := range d.Latency {
+		if p[0] >= slots {
+			return fmt.Errorf("latency slot %d: the histogram has %d", p[0], slots)
+		}
+		if i > 0 && p[0] <= d.Latency[i-1][0] {
+			return fmt.Errorf("latency slots out of order at %d", p[0])
+		}
+	}
+	return nil
+}
+
+// MaxDeltas is how many buckets one report of a ring may carry: the
+// buckets it holds.
+const MaxDeltas = ringSize
+
+// Add counts a reported Delta into the bucket of its age at now. A delta
+// older than the ring holds is dropped; one naming a histogram slot the
+// ring does not have is an error, and nothing of it is counted.
+func (r *Ring) Add(d Delta, now time.Time) error {
+	slots := uint64(len(r.buckets[0].latency))
+	for _, p := range d.Latency {
+		if p[0] >= slots {
+			return fmt.Errorf("latency slot %d: the histogram has %d", p[0], slots)
+		}
+	}
+	if d.Age < 0 || d.Age >= int64(ringSize) {
+		return nil
+	}
+	e := Epoch(now) - d.Age
+	b := &r.buckets[e%int64(ringSize)]
+	if b.epoch.Load() != e {
+		r.turnOver(b, e)
+	}
+	b.requests.Add(d.Requests)
+	b.errors.Add(d.Errors)
+	for _, p := range d.Latency {
+		b.latency[p[0]].Add(p[1])
+	}
+	return nil
+}
+
+// SumOf adds up the same buckets of several rings of one histogram
+// layout (the figures one gateway kept and those others reported).
+func SumOf(rings []*Ring, first, last int64) Sum {
+	if len(rings) == 0 {
+		return Sum{}
+	}
+	s := rings[0].Sum(first, last)
+	for _, r := range rings[1:] {
+		o := r.Sum(first, last)
+		s.Requests += o.Requests
+		s.Errors += o.Errors
+		for i := range s.hist {
+			s.hist[i] += o.hist[i]
+		}
+	}
+	return s
+}
+
+// LastOf sums the window ending at now over several rings, as Last does
+// over one.
+func LastOf(rings []*Ring, window time.Duration, now time.Time) Sum {
+	n := int64(min(max(window/BucketSpan, 1), MaxWindow/BucketSpan))
+	last := Epoch(now)
+	return SumOf(rings, last-n+1, last)
+}
