@@ -5,7 +5,6 @@ import (
 	"slices"
 )
 
-
 // gatewayAddr is the embedded gateway's bound address, once it listens.
 func (r *readiness) gatewayAddr() (string, bool) {
 	r.mu.Lock()
