@@ -12,26 +12,33 @@ import (
 // current revision: "revision r applied on n of m instances".
 type instancesResult struct {
 	Items    []spec.GatewayInstance `json:"items"`
-	Total    int                    `json:"total"`
+	Total    int                    `json:"total"` // instances matching q, over every page
 	Revision int64                  `json:"revision"` // the group's current revision
 	Applied  int                    `json:"applied"`  // instances that heartbeat and serve it
 	Live     int                    `json:"live"`     // instances that heartbeat (healthy or lagging)
 }
 
-// listInstances shows the gateway processes of a group with their states.
+// listInstances shows the gateway processes of a group with their states,
+// a page at a time (q matches the id or the host name); applied and live
+// count every instance of the group.
 func (c *call) listInstances() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
 	var res instancesResult
-	err := c.view(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		g, err := c.loadGroup(tx, c.path("g"))
 		if err != nil {
 			return err
 		}
-		items, j, err := c.instances(tx, g.Name)
+		all, j, err := c.instances(tx, g.Name)
 		if err != nil {
 			return err
 		}
-		conv := j.converged(items, g.Revision)
-		res = instancesResult{Items: items, Total: len(items), Revision: g.Revision, Applied: conv.Applied, Live: conv.Live}
+		conv := j.converged(all, g.Revision)
+		items, total := pageOf(all, q, func(in spec.GatewayInstance) string { return in.ID + " " + in.Hostname })
+		res = instancesResult{Items: items, Total: total, Revision: g.Revision, Applied: conv.Applied, Live: conv.Live}
 		for i := range res.Items {
 			res.Items[i].State = j.state(res.Items[i], g.Revision)
 		}
