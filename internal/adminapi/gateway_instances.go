@@ -12,7 +12,7 @@ import (
 // current revision: "revision r applied on n of m instances".
 type instancesResult struct {
 	Items    []spec.GatewayInstance `json:"items"`
-	Total    int                    `json:"total"` // instances matching q, over every page
+	Total    int                    `json:"total"`    // instances matching q, over every page
 	Revision int64                  `json:"revision"` // the group's current revision
 	Applied  int                    `json:"applied"`  // instances that heartbeat and serve it
 	Live     int                    `json:"live"`     // instances that heartbeat (healthy or lagging)
