@@ -25,20 +25,48 @@ import (
 // name. It skips when the server is not running (.ci/run starts both).
 func dataDB(t *testing.T, typ string) string {
 	t.Helper()
-	addr, driver, dsn := "127.0.0.1:5432", "pgx", "postgres://%s@127.0.0.1:5432/%s?sslmode=disable"
+	name, driver, dsn := newDatabase(t, typ)
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, q := range []string{
+		"CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, age INT NOT NULL)",
+		"INSERT INTO users (id, name, age) VALUES (1, 'alice', 30), (2, 'bob', 41), (3, 'carol', 25), (4, 'dave', 52), (5, 'erin', 33)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return name
+}
+
+// newDatabase creates an empty database of the test's own on the
+// machine's PostgreSQL ("postgres") or MariaDB ("mysql"), dropped after
+// the test, and answers its name, driver and DSN. It skips when the server
+// is not running, unless PORTICO_REQUIRE_DATABASES is set.
+func newDatabase(t *testing.T, typ string) (name, driver, dsn string) {
+	t.Helper()
+	addr, driver, format := "127.0.0.1:5432", "pgx", "postgres://%s@127.0.0.1:5432/%s?sslmode=disable"
 	user := "postgres"
 	if typ == "mysql" {
-		addr, driver, dsn, user = "127.0.0.1:3306", "mysql", "%s@tcp(127.0.0.1:3306)/%s", "root"
+		addr, driver, format, user = "127.0.0.1:3306", "mysql", "%s@tcp(127.0.0.1:3306)/%s", "root"
 	}
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err != nil {
+		if os.Getenv("PORTICO_REQUIRE_DATABASES") != "" {
+			t.Fatalf("%s is not running on %s", typ, addr)
+		}
 		t.Skipf("%s is not running on %s", typ, addr)
 	} else {
 		_ = c.Close()
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "portico_e2e_" + hex.EncodeToString(b)
-	admin, err := sql.Open(driver, fmt.Sprintf(dsn, user, "test"))
+	name = "portico_e2e_" + hex.EncodeToString(b)
+	admin, err := sql.Open(driver, fmt.Sprintf(format, user, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,20 +85,7 @@ func dataDB(t *testing.T, typ string) string {
 		}
 		_ = admin.Close()
 	})
-	db, err := sql.Open(driver, fmt.Sprintf(dsn, user, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		"CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, age INT NOT NULL)",
-		"INSERT INTO users (id, name, age) VALUES (1, 'alice', 30), (2, 'bob', 41), (3, 'carol', 25), (4, 'dave', 52), (5, 'erin', 33)",
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	return name
+	return name, driver, fmt.Sprintf(format, user, name)
 }
 
 type page struct {

@@ -87,7 +87,7 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&o.GatewayAddr, "gateway-addr", controlplane.DefaultGatewayAddr, "gateway (data plane) address")
 	f.StringVar(&o.StatusAddr, "status-addr", controlplane.DefaultStatusAddr, "status address: /metrics, /healthz, /readyz (loopback by default)")
 	f.StringVar(&o.DataDir, "data-dir", "./portico-data", "directory of the embedded store")
-	f.StringVar(&o.StoreURL, "store", "", "store URL (postgres://… in a later release); empty: embedded SQLite in --data-dir")
+	f.StringVar(&o.StoreURL, "store", "", "store URL: postgres://user@host:5432/db for PostgreSQL; empty: the embedded SQLite store in --data-dir (which holds the secret key either way)")
 	f.StringVar(&o.RedisURL, "redis", "", "Redis URL for cluster-wide rate limits (redis://…): limit-count policy redis counts there")
 	f.StringVar(&o.RedisPrefix, "redis-prefix", "portico:", "prefix of every Redis key, to keep installs sharing one Redis apart")
 	f.StringSliceVar(&o.Groups, "group", []string{"default"}, "gateway group the embedded gateway serves (repeatable; created when missing)")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -220,14 +221,29 @@ func (o *Options) defaults() {
 }
 
 func openStore(ctx context.Context, opts Options) (store.Store, error) {
-	if opts.StoreURL != "" && !strings.HasPrefix(opts.StoreURL, "sqlite:") {
-		return nil, fmt.Errorf("--store %q: only the embedded SQLite store is available in this build (PostgreSQL comes in a later release)", opts.StoreURL)
+	switch u := opts.StoreURL; {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		st, err := store.OpenPostgres(ctx, u, opts.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	case u != "" && u != "sqlite:":
+		return nil, fmt.Errorf("--store %q: want postgres://… (or postgresql://…), or nothing for the embedded SQLite store in --data-dir", redactedStore(u))
 	}
 	st, err := store.OpenSQLite(ctx, opts.DataDir, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
 	}
 	return st, nil
+}
+
+// redactedStore is a store URL without its password, for messages.
+func redactedStore(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return "(unparsable)"
 }
 
 // displayAddr turns ":9180" or "[::]:9180" into something a person can click.

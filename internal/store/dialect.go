@@ -23,6 +23,12 @@ type dialect struct {
 	name     string
 	goose    goose.Dialect
 	classify func(error) errKind
+	// writeLock, when set, is run first in every write transaction: it
+	// gives the database SQLite's one writer at a time.
+	writeLock string
+	// savepoints says a failed statement aborts the transaction unless
+	// it ran under a savepoint of its own (PostgreSQL).
+	savepoints bool
 }
 
 var sqliteDialect = dialect{

@@ -33,12 +33,12 @@ type SQL struct {
 var _ Store = (*SQL)(nil)
 
 // migrate brings the schema up to date with the embedded migrations.
-func migrate(ctx context.Context, db *sql.DB, d dialect, logger *slog.Logger) error {
+func migrate(ctx context.Context, db *sql.DB, d dialect, logger *slog.Logger, opts ...goose.ProviderOption) error {
 	var fsys fs.FS = migrations.FS
-	p, err := goose.NewProvider(d.goose, db, fsys,
+	p, err := goose.NewProvider(d.goose, db, fsys, append([]goose.ProviderOption{
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithSlog(logger),
-	)
+	}, opts...)...)
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}
@@ -71,6 +71,11 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 			s.logger.Warn("store rollback failed", "err", rbErr)
 		}
 	}()
+	if s.dialect.writeLock != "" {
+		if _, err := sqlTx.ExecContext(ctx, s.dialect.writeLock); err != nil {
+			return fmt.Errorf("take the write lock: %w", err)
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}

@@ -26,7 +26,26 @@ type txn struct {
 var _ Tx = (*txn)(nil)
 
 func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, q, args...)
+	if !t.d.savepoints {
+		return t.tx.ExecContext(ctx, q, args...)
+	}
+	// PostgreSQL aborts the whole transaction at a failed statement; the
+	// store's callers may go on after a conflict or a missing parent, as
+	// SQLite lets them, so each write can be undone alone.
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT statement"); err != nil {
+		return nil, fmt.Errorf("savepoint: %w", err)
+	}
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		if _, rbErr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT statement"); rbErr != nil {
+			return nil, errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rbErr))
+		}
+		return nil, err
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT statement"); err != nil {
+		return nil, fmt.Errorf("release savepoint: %w", err)
+	}
+	return res, nil
 }
 
 func (t *txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
