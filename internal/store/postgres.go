@@ -29,6 +29,7 @@ var postgresDialect = dialect{
 	classify:   classifyPostgres,
 	writeLock:  "SELECT pg_advisory_xact_lock(" + fmt.Sprint(writeLockKey) + ")",
 	savepoints: true,
+	notify:     "SELECT pg_notify('" + revisionChannel + "', '')",
 }
 
 // classifyPostgres reads the SQLSTATE of a server error.
@@ -80,7 +81,11 @@ func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*SQL, e
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connect to %s for reading: %w", where, err), write.Close(), read.Close())
 	}
-	return &SQL{write: write, read: read, dialect: postgresDialect, logger: logger, changes: newBroadcaster()}, nil
+	s := &SQL{write: write, read: read, dialect: postgresDialect, logger: logger, changes: newBroadcaster(), listening: make(chan struct{})}
+	var lctx context.Context
+	lctx, s.stopListening = context.WithCancel(context.Background())
+	go s.listen(lctx, dsn, s.listening)
+	return s, nil
 }
 
 // redactDSN is dsn without its password, for messages.

@@ -28,6 +28,10 @@ type SQL struct {
 	dialect dialect
 	logger  *slog.Logger
 	changes *broadcaster
+	// stopListening ends the PostgreSQL LISTEN loop (nil on SQLite);
+	// listening is closed once it has.
+	stopListening context.CancelFunc
+	listening     chan struct{}
 }
 
 var _ Store = (*SQL)(nil)
@@ -78,6 +82,12 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 	}
 	if err := fn(tx); err != nil {
 		return err
+	}
+	if tx.bumped && s.dialect.notify != "" {
+		// Delivered at commit, to every control plane on the database.
+		if _, err := sqlTx.ExecContext(ctx, s.dialect.notify); err != nil {
+			return fmt.Errorf("notify the revision: %w", err)
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
@@ -146,6 +156,10 @@ func (s *SQL) WaitRevision(ctx context.Context, groups []string, after int64) (i
 
 // Close closes the database handles.
 func (s *SQL) Close() error {
+	if s.stopListening != nil {
+		s.stopListening()
+		<-s.listening
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
