@@ -2,9 +2,14 @@ package adminapi
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-gw/portico/internal/store"
 )
 
 // TestMergePatch runs RFC 7396's appendix A examples.
@@ -122,5 +127,14 @@ func TestPatchKeepsLargeIntegers(t *testing.T) {
 	}
 	if want := (obj{Big: 1<<62 + 1, Name: "b"}); got != want {
 		t.Errorf("patched = %+v, want %+v", got, want)
+	}
+}
+
+// TestStoreUnavailableIs503: a store whose database is away answers 503,
+// not 500, and says nothing was changed.
+func TestStoreUnavailableIs503(t *testing.T) {
+	p, internal := toProblem(fmt.Errorf("publish: %w: %w", store.ErrUnavailable, errors.New("connection refused")))
+	if p.Status != 503 || internal || !strings.Contains(p.Detail, "nothing was changed") || strings.Contains(p.Detail, "refused") {
+		t.Errorf("problem = %+v (internal %v), want a 503 that keeps the cause inside", p, internal)
 	}
 }

@@ -26,6 +26,7 @@ const (
 	typeInternal     = "urn:portico:problem:internal"
 	typeForbidden    = "urn:portico:problem:forbidden"
 	typeTooMany      = "urn:portico:problem:too-many-requests"
+	typeUnavailable  = "urn:portico:problem:unavailable"
 )
 
 // problem is an RFC 9457 problem details object.
@@ -134,6 +135,10 @@ func toProblem(err error) (problem, bool) {
 	case errors.Is(err, store.ErrConflict):
 		return problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
 			Detail: detail(err.Error())}, false
+	case errors.Is(err, store.ErrUnavailable):
+		// Nothing was written; the database is restarting or unreachable.
+		return problem{Type: typeUnavailable, Title: "Service Unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the store's database is unavailable: nothing was changed; try again in a moment"}, false
 	}
 	return problem{Type: typeInternal, Title: "Internal Server Error", Status: http.StatusInternalServerError,
 		Detail: "an internal error occurred; it has been logged"}, true
@@ -162,6 +167,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if tm, ok := errors.AsType[*tooMany](err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(tm.retryAfter)))
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		s.log.Warn("admin api: the store is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
 	}
 	writeProblem(w, p)
 }

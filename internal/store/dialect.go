@@ -29,6 +29,9 @@ type dialect struct {
 	// savepoints says a failed statement aborts the transaction unless
 	// it ran under a savepoint of its own (PostgreSQL).
 	savepoints bool
+	// unreachable, when set, says an error means the database could not
+	// be reached, rather than that it refused the statement.
+	unreachable func(error) bool
 	// notify, when set, is run in a write transaction that bumped a
 	// revision, so other processes on the database wake their waiters.
 	notify string

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -24,12 +27,13 @@ import (
 const writeLockKey = 0x706f727469636f // "portico"
 
 var postgresDialect = dialect{
-	name:       "postgres",
-	goose:      goose.DialectPostgres,
-	classify:   classifyPostgres,
-	writeLock:  "SELECT pg_advisory_xact_lock(" + fmt.Sprint(writeLockKey) + ")",
-	savepoints: true,
-	notify:     "SELECT pg_notify('" + revisionChannel + "', '')",
+	name:        "postgres",
+	goose:       goose.DialectPostgres,
+	classify:    classifyPostgres,
+	writeLock:   "SELECT pg_advisory_xact_lock(" + fmt.Sprint(writeLockKey) + ")",
+	savepoints:  true,
+	unreachable: unreachablePostgres,
+	notify:      "SELECT pg_notify('" + revisionChannel + "', '')",
 }
 
 // classifyPostgres reads the SQLSTATE of a server error.
@@ -45,6 +49,19 @@ func classifyPostgres(err error) errKind {
 		return errForeignKey
 	}
 	return errOther
+}
+
+// unreachablePostgres says err is the connection's, not the server's
+// answer to a statement: refused or broken connections, a server shutting
+// down (SQLSTATE class 57P, 08), a pool that could not connect in time.
+func unreachablePostgres(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
 }
 
 // OpenPostgres connects to the PostgreSQL database of dsn (postgres://…)

@@ -61,6 +61,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect, logger *slog.Logger, op
 // still test it with errors.Is and errors.As. A panic in fn rolls back and
 // panics again.
 func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
+	defer func() { err = s.unavailable(err) }()
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -110,6 +111,7 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 // other. fn's error comes back as is; a panic in fn rolls back and panics
 // again.
 func (s *SQL) View(ctx context.Context, fn func(Tx) error) (err error) {
+	defer func() { err = s.unavailable(err) }()
 	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return fmt.Errorf("begin read transaction: %w", err)
@@ -122,6 +124,17 @@ func (s *SQL) View(ctx context.Context, fn func(Tx) error) (err error) {
 		}
 	}()
 	return fn(&txn{tx: sqlTx, d: &s.dialect})
+}
+
+// unavailable marks an error of an unreachable database with
+// ErrUnavailable (keeping it whole for errors.Is and errors.As), unless
+// the caller's context ended: that is the caller's doing.
+func (s *SQL) unavailable(err error) error {
+	if err == nil || s.dialect.unreachable == nil || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || !s.dialect.unreachable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // WaitRevision blocks until the highest revision of groups is above after.

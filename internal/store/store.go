@@ -17,6 +17,10 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict") // unique name, version exists, still in use
+	// ErrUnavailable: the database could not be reached (PostgreSQL down
+	// or restarting); nothing was written, and the same call may succeed
+	// in a moment.
+	ErrUnavailable = errors.New("the store's database is unavailable")
 )
 
 // ListQuery selects one page of a list; Q filters by a substring of the name.
