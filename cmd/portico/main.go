@@ -25,7 +25,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serverCmd(), gatewayCmd(), demoBackendCmd(), versionCmd(), openAPICmd(), cli.Command())
+	root.AddCommand(serverCmd(), gatewayCmd(), migrateCmd(), backupCmd(), restoreCmd(), demoBackendCmd(), versionCmd(), openAPICmd(), cli.Command())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "portico:", err)
 		os.Exit(cli.ExitCode(err))

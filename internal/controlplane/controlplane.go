@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -221,29 +220,12 @@ func (o *Options) defaults() {
 }
 
 func openStore(ctx context.Context, opts Options) (store.Store, error) {
-	switch u := opts.StoreURL; {
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		st, err := store.OpenPostgres(ctx, u, opts.Logger)
-		if err != nil {
-			return nil, fmt.Errorf("open store: %w", err)
-		}
-		return st, nil
-	case u != "" && u != "sqlite:":
-		return nil, fmt.Errorf("--store %q: want postgres://… (or postgresql://…), or nothing for the embedded SQLite store in --data-dir", redactedStore(u))
-	}
-	st, err := store.OpenSQLite(ctx, opts.DataDir, opts.Logger)
+	l := store.Location{URL: opts.StoreURL, Dir: opts.DataDir}
+	st, err := store.Open(ctx, l, opts.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", opts.DataDir, err)
+		return nil, fmt.Errorf("open store %s: %w", l, err)
 	}
 	return st, nil
-}
-
-// redactedStore is a store URL without its password, for messages.
-func redactedStore(u string) string {
-	if p, err := url.Parse(u); err == nil {
-		return p.Redacted()
-	}
-	return "(unparsable)"
 }
 
 // displayAddr turns ":9180" or "[::]:9180" into something a person can click.

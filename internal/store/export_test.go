@@ -88,3 +88,23 @@ func BulkDeploy(ctx context.Context, s Store, group, project, prefix string, n, 
 	}
 	return ids, nil
 }
+
+// TableNames lists the tables of a SQLite store's schema, goose's own
+// aside.
+func TableNames(ctx context.Context, tx Tx) ([]string, error) {
+	rows, err := tx.(*txn).tx.QueryContext(ctx, `SELECT name FROM sqlite_master
+		WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

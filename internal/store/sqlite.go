@@ -20,6 +20,9 @@ import (
 // queue for the single write connection.
 const busyTimeoutMS = 10000
 
+// sqliteFile is the SQLite store's file in its data directory.
+const sqliteFile = "portico.db"
+
 // OpenSQLite opens (creating if needed) <dir>/portico.db and applies the
 // migrations.
 func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*SQL, error) {
@@ -29,7 +32,7 @@ func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*SQL, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create store directory %s: %w", dir, err)
 	}
-	path, err := filepath.Abs(filepath.Join(dir, "portico.db"))
+	path, err := filepath.Abs(filepath.Join(dir, sqliteFile))
 	if err != nil {
 		return nil, fmt.Errorf("store path in %s: %w", dir, err)
 	}
