@@ -174,7 +174,10 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	})
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
-	wg.Go(func() { _ = guard.Run(ctx) })
+	// Periodic jobs run on one control plane of a shared database at a
+	// time (store.Lead); on SQLite, here.
+	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })
+	wg.Go(func() { st.Lead(ctx, "instance-expiry", embedded.expire) })
 	wg.Go(func() { embedded.run(ctx, ready) })
 	// The gateway names the addresses it bound in its own line ("gateway
 	// listening"): opts carries only what was asked for, port 0 included.

@@ -46,10 +46,6 @@ func newEmbeddedInstance(st store.Store, opts Options, log *slog.Logger) *embedd
 }
 
 func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
-	offline := e.opts.InstanceOfflineAfter
-	if offline <= 0 {
-		offline = adminapi.DefaultInstanceOfflineAfter
-	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -62,9 +58,6 @@ func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
 		if !e.beat(ctx, ready) {
 			timer.Reset(100 * time.Millisecond) // not listening yet
 			continue
-		}
-		if _, err := e.prune(ctx, time.Now().Add(-offline-time.Hour)); err != nil && ctx.Err() == nil {
-			e.log.Warn("could not remove instances long offline", "err", err)
 		}
 		timer.Reset(embeddedInterval)
 	}
@@ -93,6 +86,28 @@ func (e *embeddedInstance) beat(ctx context.Context, ready *readiness) bool {
 		e.log.Warn("could not record the embedded gateway's heartbeat", "err", err)
 	}
 	return true
+}
+
+// expire removes the instances offline for an hour, every
+// embeddedInterval until ctx ends (one control plane of a shared store
+// does it: store.Lead).
+func (e *embeddedInstance) expire(ctx context.Context) {
+	offline := e.opts.InstanceOfflineAfter
+	if offline <= 0 {
+		offline = adminapi.DefaultInstanceOfflineAfter
+	}
+	tick := time.NewTicker(embeddedInterval)
+	defer tick.Stop()
+	for {
+		if _, err := e.prune(ctx, time.Now().Add(-offline-time.Hour)); err != nil && ctx.Err() == nil {
+			e.log.Warn("could not remove instances long offline", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (e *embeddedInstance) prune(ctx context.Context, cutoff time.Time) (int, error) {

@@ -53,6 +53,9 @@ type Store interface {
 	// WaitRevision blocks until the highest revision of the named groups is
 	// greater than after, or ctx ends; it returns that revision.
 	WaitRevision(ctx context.Context, groups []string, after int64) (int64, error)
+	// Lead runs fn while this process holds the named periodic job, one
+	// process at a time among those sharing the store, until ctx ends.
+	Lead(ctx context.Context, job string, fn func(context.Context))
 	Close() error
 }
 
