@@ -16,6 +16,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // BenchmarkAdminReadsUnderPublish measures how many service-list GETs the
@@ -26,15 +27,23 @@ import (
 //
 //	go test -run '^$' -bench AdminReadsUnderPublish -benchtime 3s -count 3 ./internal/adminapi/
 //
-// Two variants run side by side: "read-view" is the server as built (GETs
-// on the store's read-only view, beside the writer), "write-lock" sends
-// every read through the write transaction, as the store did before it
-// had a read view. The store is used bare, not behind commitGuard: the
+// Three variants run side by side: "read-view" is the server as built on
+// SQLite (GETs on the store's read-only view, beside the writer),
+// "write-lock" sends every read through the write transaction, as the
+// store did before it had a read view, and "postgres" is the server as
+// built on the machine's PostgreSQL (skipped when it does not run). The store is used bare, not behind commitGuard: the
 // guard reads every group's snapshot twice per transaction, which would
 // swamp what is measured.
 func BenchmarkAdminReadsUnderPublish(b *testing.B) {
-	b.Run("read-view", func(b *testing.B) { benchReadsUnderPublish(b, false) })
-	b.Run("write-lock", func(b *testing.B) { benchReadsUnderPublish(b, true) })
+	sqlite := func(b *testing.B) (*store.SQL, error) {
+		return store.OpenSQLite(context.Background(), b.TempDir(), nil)
+	}
+	postgres := func(b *testing.B) (*store.SQL, error) {
+		return store.OpenPostgres(context.Background(), storetest.PostgresDSN(b), nil)
+	}
+	b.Run("read-view", func(b *testing.B) { benchReadsUnderPublish(b, sqlite, false) })
+	b.Run("write-lock", func(b *testing.B) { benchReadsUnderPublish(b, sqlite, true) })
+	b.Run("postgres", func(b *testing.B) { benchReadsUnderPublish(b, postgres, false) })
 }
 
 // readsOnWriteLock is a store whose read view is its write transaction.
@@ -44,11 +53,11 @@ func (s readsOnWriteLock) View(ctx context.Context, fn func(store.Tx) error) err
 	return s.Tx(ctx, fn)
 }
 
-func benchReadsUnderPublish(b *testing.B, writeLockReads bool) {
+func benchReadsUnderPublish(b *testing.B, open func(*testing.B) (*store.SQL, error), writeLockReads bool) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, b.TempDir(), nil)
+	st, err := open(b)
 	if err != nil {
-		b.Fatalf("OpenSQLite: %v", err)
+		b.Fatalf("open the store: %v", err)
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	hash, err := HashPassword(adminPassword)

@@ -2,57 +2,14 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
-// postgresDSN creates a database of its own on the machine's PostgreSQL
-// and drops it after the test; it skips when the server is not running
-// (.ci/run starts it, and requires it with PORTICO_REQUIRE_DATABASES).
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
-	if err != nil {
-		if os.Getenv("PORTICO_REQUIRE_DATABASES") != "" {
-			t.Fatal("PostgreSQL is not running on 127.0.0.1:5432")
-		}
-		t.Skip("PostgreSQL is not running on 127.0.0.1:5432")
-	}
-	_ = c.Close()
-	user := os.Getenv("PGUSER")
-	if user == "" {
-		user = "postgres"
-	}
-	dsn := func(db string) string { return "postgres://" + user + "@127.0.0.1:5432/" + db + "?sslmode=disable" }
-	admin, err := sql.Open("pgx", dsn("test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "portico_store_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return dsn(name)
-}
+// postgresDSN is a database of the test's own (storetest.PostgresDSN).
+func postgresDSN(t *testing.T) string { return storetest.PostgresDSN(t) }
 
 func openPostgres(t *testing.T, dsn string) *store.SQL {
 	t.Helper()
