@@ -168,6 +168,7 @@ func Run(ctx context.Context, opts Options) error {
 			Totals:       embedded.totals,
 			Splits:       figures.splits,
 			ServiceStats: figures.services,
+			TokenKey:     keys.Derive(credential.PurposeOAuth2Tokens),
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))

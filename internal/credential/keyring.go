@@ -1,8 +1,10 @@
 package credential
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -34,6 +36,7 @@ var ErrWrongKey = errors.New("sealed under a different secret key")
 type Keyring struct {
 	aead cipher.AEAD
 	kid  string // first 8 hex digits of SHA-256(key): names the key in sealed values
+	key  []byte // for Derive
 }
 
 // NewKeyring uses a 32-byte key.
@@ -50,7 +53,22 @@ func NewKeyring(key []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	sum := sha256.Sum256(key)
-	return &Keyring{aead: aead, kid: hex.EncodeToString(sum[:4])}, nil
+	return &Keyring{aead: aead, kid: hex.EncodeToString(sum[:4]), key: bytes.Clone(key)}, nil
+}
+
+// PurposeOAuth2Tokens derives the key that signs OAuth2 access tokens.
+const PurposeOAuth2Tokens = "oauth2 access tokens"
+
+// Derive is a 32-byte key for one purpose, made from the secret key with
+// HKDF-SHA256 (RFC 5869): every process holding the same secret key
+// derives the same one, and it tells nothing about the secret key or the
+// keys of other purposes.
+func (k *Keyring) Derive(purpose string) []byte {
+	out, err := hkdf.Key(sha256.New, k.key, nil, "portico "+purpose, 32)
+	if err != nil {
+		panic(fmt.Sprintf("hkdf of 32 bytes: %v", err)) // only past 255 hash lengths
+	}
+	return out
 }
 
 // NewRandomKeyring returns a keyring with a fresh key that is kept nowhere:

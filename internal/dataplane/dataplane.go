@@ -167,7 +167,7 @@ func Run(ctx context.Context, o Options) error {
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
-		Splits: figures.splits, ServiceStats: figures.services,
+		Splits: figures.splits, ServiceStats: figures.services, TokenKey: tokenKey(keys),
 	})
 	if readyErr != nil {
 		return readyErr
@@ -214,6 +214,16 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		case <-kick: // a new revision applied: its convergence shows at once
 		}
 	}
+}
+
+// tokenKey is the key of OAuth2 access tokens, the same on every gateway
+// and control plane with this secret key; without one, tokens work on
+// this gateway only (it cannot open OAuth2 client secrets then either).
+func tokenKey(keys *credential.Keyring) []byte {
+	if keys == nil {
+		return nil
+	}
+	return keys.Derive(credential.PurposeOAuth2Tokens)
 }
 
 // heartbeatFigures are the canary and per-service figures the gateway

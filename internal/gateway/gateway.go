@@ -141,7 +141,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 	var after int64
 	// Plugin state that must survive reloads (plugin state is kept across reloads).
 	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
-		Tokens: oauth2.NewStore()}
+		Tokens: oauth2.NewStore(opts.TokenKey)}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}

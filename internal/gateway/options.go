@@ -55,6 +55,11 @@ type Options struct {
 	// ServiceStats, when set, receives per-service figures over time (the
 	// console's charts, GET …/services/{s}/stats); nil: none are kept.
 	ServiceStats *svcstats.Registry
+	// TokenKey signs the OAuth2 access tokens the gateway issues and
+	// checks those it is shown: gateways given the same key (derived from
+	// the control plane's secret key) accept each other's tokens. Nil: a
+	// random key, tokens that work on this gateway only.
+	TokenKey []byte
 	// SourceDetail, when set, says where the configuration comes from and
 	// how that is going, in /readyz's "source" (a stand-alone gateway:
 	// connected to its control plane, or serving its cache through an

@@ -41,7 +41,7 @@ type Endpoint struct {
 // store, as when validating).
 func NewEndpoint(store *Store) *Endpoint {
 	if store == nil {
-		store = NewStore()
+		store = NewStore(nil)
 	}
 	return &Endpoint{store: store}
 }

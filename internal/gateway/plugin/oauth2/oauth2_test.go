@@ -89,7 +89,7 @@ func setup(t *testing.T, store *Store, withCred bool, ttl int) (*Endpoint, *Filt
 }
 
 func TestTokenEndpoint(t *testing.T) {
-	ep, _ := setup(t, NewStore(), true, 0)
+	ep, _ := setup(t, NewStore(nil), true, 0)
 	for _, tc := range []struct {
 		name        string
 		method      string
@@ -156,7 +156,7 @@ func issue(t *testing.T, ep *Endpoint, id, secret string) string {
 }
 
 func TestFilter(t *testing.T) {
-	store := NewStore()
+	store := NewStore(nil)
 	ep, f := setup(t, store, true, 0)
 	tok := issue(t, ep, "client-1", "secret-1")
 	stranger := issue(t, ep, "client-3", "secret-3")
@@ -210,7 +210,7 @@ func TestFilter(t *testing.T) {
 }
 
 func TestTokenTTL(t *testing.T) {
-	store := NewStore()
+	store := NewStore(nil)
 	clock := time.Now()
 	store.now = func() time.Time { return clock }
 	ep, f := setup(t, store, true, 60)

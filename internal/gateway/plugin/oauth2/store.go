@@ -1,30 +1,30 @@
 package oauth2
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"sync"
+	"encoding/binary"
+	"errors"
+	"strings"
 	"time"
 )
 
-// Store keeps the access tokens a gateway issued, with their expiry. It is
-// long-lived: routing.Deps carries one Store across
-// every reload, so a new configuration revision does not log clients out.
-// Whether a token still works is decided against the current revision's
-// consumer index (Filter): a revoked credential's tokens stop working with
-// the snapshot that drops it, whatever the Store still holds.
+// Store issues and checks access tokens. A token carries what it was
+// issued for (the credential and client ids, its expiry) and an
+// HMAC-SHA256 of that under the Store's key, so it is checked without
+// any state: every gateway whose Store has the same key — every gateway of
+// an install, the key being derived from the control plane's secret key —
+// accepts a token any of them issued, and a gateway keeps no memory per
+// token, however many are asked for.
 //
-// Tokens are kept by their SHA-256: the map lookup's timing does not
-// depend on how much of a guessed token matches, and the Store holds no
-// usable token.
+// Whether a token still works is decided against the current revision's
+// consumer index (Filter): a revoked credential's tokens stop working on
+// every gateway with the snapshot that drops it.
 type Store struct {
-	mu      sync.RWMutex
-	tokens  map[[32]byte]grant
-	byCred  map[string][][32]byte // credential id → its tokens, oldest first
-	issued  int                   // since the last sweep
-	perCred int
-	now     func() time.Time
+	key []byte
+	now func() time.Time
 }
 
 // grant is what a token stands for.
@@ -34,102 +34,97 @@ type grant struct {
 	expires      int64 // unix nanoseconds
 }
 
-// MaxTokensPerCredential bounds the live tokens of one credential: a
-// client that asks for a token per call evicts its own oldest ones
-// instead of growing the gateway's memory without bound.
-const MaxTokensPerCredential = 1000
-
-// sweepEvery is how many issues pass between two sweeps of expired tokens
-// (at least; a big store waits for half its size).
-const sweepEvery = 1024
-
-// NewStore returns an empty token store.
-func NewStore() *Store {
-	return &Store{
-		tokens:  map[[32]byte]grant{},
-		byCred:  map[string][][32]byte{},
-		perCred: MaxTokensPerCredential,
-		now:     time.Now,
+// NewStore returns a store signing with key (at least 32 bytes); with
+// none, a random key of its own: its tokens then work on this gateway
+// only, until it stops.
+func NewStore(key []byte) *Store {
+	if len(key) < 32 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
 	}
+	return &Store{key: key, now: time.Now}
 }
 
-// tokenBytes is the random part of a token: 256 bits.
-const tokenBytes = 32
+// Token layout, before base64url: version, expiry (unix nanoseconds,
+// big-endian), 16 random bytes (no two tokens alike), then the credential
+// id and the client id, each after its length; a "." and the MAC follow.
+const (
+	tokenVersion = 1
+	nonceBytes   = 16
+	maxIDLen     = 255
+	// maxTokenLen bounds what Lookup decodes: the longest token two
+	// 255-byte ids make.
+	maxTokenLen = 4*(1+8+nonceBytes+2*(1+maxIDLen)+2)/3 + 1 + 43
+)
 
-// Issue makes a new opaque token for a credential, valid for ttl.
+var errIDTooLong = errors.New("an id longer than a token carries")
+
+// Issue makes a new token for a credential, valid for ttl.
 func (s *Store) Issue(credentialID, clientID string, ttl time.Duration) (string, error) {
-	var raw [tokenBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
+	if len(credentialID) > maxIDLen || len(clientID) > maxIDLen {
+		return "", errIDTooLong
 	}
-	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	sum := sha256.Sum256([]byte(tok))
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.issued++
-	if s.issued >= sweepEvery && s.issued >= len(s.tokens)/2 {
-		s.sweepLocked(now.UnixNano())
-	}
-	list := s.byCred[credentialID]
-	if len(list) >= s.perCred {
-		drop := len(list) - s.perCred + 1
-		for _, old := range list[:drop] {
-			delete(s.tokens, old)
-		}
-		list = append(list[:0], list[drop:]...)
-	}
-	s.byCred[credentialID] = append(list, sum)
-	s.tokens[sum] = grant{credentialID: credentialID, clientID: clientID, expires: now.Add(ttl).UnixNano()}
-	return tok, nil
+	p := make([]byte, 0, 1+8+nonceBytes+2+len(credentialID)+len(clientID))
+	p = append(p, tokenVersion)
+	p = binary.BigEndian.AppendUint64(p, uint64(s.now().Add(ttl).UnixNano()))
+	var nonce [nonceBytes]byte
+	_, _ = rand.Read(nonce[:])
+	p = append(p, nonce[:]...)
+	p = append(p, byte(len(credentialID)))
+	p = append(p, credentialID...)
+	p = append(p, byte(len(clientID)))
+	p = append(p, clientID...)
+	return base64.RawURLEncoding.EncodeToString(p) + "." + base64.RawURLEncoding.EncodeToString(s.mac(p)), nil
 }
 
-// maxTokenLen bounds what Lookup hashes; issued tokens are 43 bytes.
-const maxTokenLen = 64
+func (s *Store) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write(payload)
+	return m.Sum(nil)
+}
 
-// Lookup returns the grant of an unexpired token.
+// Lookup returns the grant of a token this store's key signed, unexpired.
 func (s *Store) Lookup(tok string) (grant, bool) {
 	if s == nil || len(tok) == 0 || len(tok) > maxTokenLen {
 		return grant{}, false
 	}
-	var buf [maxTokenLen]byte
-	n := copy(buf[:], tok)
-	sum := sha256.Sum256(buf[:n])
-	s.mu.RLock()
-	g, ok := s.tokens[sum]
-	s.mu.RUnlock()
-	if !ok || s.now().UnixNano() >= g.expires {
+	body, sig, ok := strings.Cut(tok, ".")
+	if !ok {
+		return grant{}, false
+	}
+	p, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return grant{}, false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.mac(p)) {
+		return grant{}, false
+	}
+	// Signed by this key, so well formed; still read defensively.
+	if len(p) < 1+8+nonceBytes+2 || p[0] != tokenVersion {
+		return grant{}, false
+	}
+	g := grant{expires: int64(binary.BigEndian.Uint64(p[1:9]))}
+	rest := p[1+8+nonceBytes:]
+	var cred, client string
+	if cred, rest, ok = cutID(rest); !ok {
+		return grant{}, false
+	}
+	if client, rest, ok = cutID(rest); !ok || len(rest) != 0 {
+		return grant{}, false
+	}
+	g.credentialID, g.clientID = cred, client
+	if s.now().UnixNano() >= g.expires {
 		return grant{}, false
 	}
 	return g, true
 }
 
-// Len is the number of tokens held (expired ones not yet swept included).
-func (s *Store) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.tokens)
-}
-
-// sweepLocked drops expired tokens.
-func (s *Store) sweepLocked(now int64) {
-	s.issued = 0
-	for sum, g := range s.tokens {
-		if now >= g.expires {
-			delete(s.tokens, sum)
-		}
+// cutID reads one length-prefixed id.
+func cutID(b []byte) (string, []byte, bool) {
+	if len(b) < 1 || len(b) < 1+int(b[0]) {
+		return "", nil, false
 	}
-	for cred, list := range s.byCred {
-		kept := list[:0]
-		for _, sum := range list {
-			if _, ok := s.tokens[sum]; ok {
-				kept = append(kept, sum)
-			}
-		}
-		if len(kept) == 0 {
-			delete(s.byCred, cred)
-			continue
-		}
-		s.byCred[cred] = kept
-	}
+	n := int(b[0])
+	return string(b[1 : 1+n]), b[1+n:], true
 }
