@@ -220,6 +220,17 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
+// kill ends the process with SIGKILL (kill -9): no drain, no goodbye.
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	err := <-s.exited
+	s.exited <- err // let a later stop see it
+}
+
 // do calls the admin API the way the README's curl does (curl -d sends a
 // form content type with a JSON body) and decodes the answer into out.
 func (s *server) do(t *testing.T, method, path, body string, want int, out any) []byte {

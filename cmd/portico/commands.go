@@ -124,7 +124,7 @@ func gatewayCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.ControlPlane, "control-plane", "", "the control plane's admin address, http://host:9180 (it serves the configuration feed there)")
+	f.StringVar(&o.ControlPlane, "control-plane", "", "the control plane's admin address, http://host:9180 (it serves the configuration feed there); control planes sharing a database: several, comma-separated, used in turn when one fails")
 	f.StringVar(&o.Group, "group", "", "the gateway group this gateway serves")
 	f.StringVar(&o.Token, "token", "", "a join token of the group (POST /api/v1/gateway-groups/{group}/tokens); prefer the environment to the command line")
 	f.StringVar(&o.CacheDir, "cache-dir", dataplane.DefaultCacheDir, "where applied snapshots are kept, to start serving without the control plane")

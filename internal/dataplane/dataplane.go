@@ -28,7 +28,7 @@ import (
 
 // Options of a stand-alone gateway.
 type Options struct {
-	ControlPlane  string // base URL of the control plane's admin address: http://cp:9180
+	ControlPlane  string // base URL of the control plane's admin address: http://cp:9180; several, comma-separated, are tried in turn
 	Group         string
 	Token         string // a join token of Group (ptg_…)
 	CacheDir      string // where applied snapshots are kept for a start without the control plane
@@ -62,9 +62,15 @@ const (
 )
 
 func (o *Options) check() error {
-	u, err := url.Parse(o.ControlPlane)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+	planes := feed.ControlPlanes(o.ControlPlane)
+	if len(planes) == 0 {
 		return fmt.Errorf("--control-plane %q: want the control plane's admin address as http://host:port", o.ControlPlane)
+	}
+	for _, cp := range planes {
+		u, err := url.Parse(cp)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("--control-plane %q: want the control plane's admin address as http://host:port (several separated by commas)", cp)
+		}
 	}
 	if !spec.ValidSlug(o.Group) {
 		return fmt.Errorf("--group %q: not a gateway group name", o.Group)

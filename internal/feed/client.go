@@ -29,7 +29,11 @@ import (
 // backoff and jitter, for as long as the gateway runs: through an outage
 // the gateway serves what it has.
 type Client struct {
-	ControlPlane string              // base URL of the control plane's admin address, http://cp:9180
+	// ControlPlane is the base URL of the control plane's admin address,
+	// http://cp:9180, or several separated by commas (control planes on
+	// one database): the client stays with one while it answers and moves
+	// to the next when it does not.
+	ControlPlane string
 	Group        string              // the one group this gateway serves
 	Token        string              // a join token of Group (ptg_…)
 	Keys         *credential.Keyring // opens sealed secrets; nil: they stay closed
@@ -40,6 +44,7 @@ type Client struct {
 
 	started   bool
 	consumers string // digest of the consumers handed over last ("": unknown)
+	current   atomic.Uint32 // which of ControlPlane's control planes is asked
 	status    atomic.Pointer[Status]
 
 	// cacheGap says a cached delta could not be written: the cache's
@@ -280,7 +285,8 @@ func (c *Client) hold(up spec.SnapshotUpdate) {
 
 // poll asks once; a nil Update and nil error mean nothing new within wait.
 func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Update, error) {
-	u := strings.TrimRight(c.ControlPlane, "/") + PathPrefix + url.PathEscape(c.Group) +
+	base := c.base()
+	u := base + PathPrefix + url.PathEscape(c.Group) +
 		"?after=" + strconv.FormatInt(after, 10) + "&wait=" + wait.String()
 	if after > 0 && c.consumers != "" && !c.cacheGap.Load() {
 		u += "&" + ParamDeltas + "=1&" + ParamConsumers + "=" + url.QueryEscape(c.consumers)
@@ -294,7 +300,8 @@ func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Up
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := c.client().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("poll %s: %w", c.ControlPlane, err)
+		c.failover(base)
+		return nil, fmt.Errorf("poll %s: %w", base, err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -304,15 +311,19 @@ func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Up
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return nil, &RefusedError{Status: resp.StatusCode, Message: errorMessage(resp.Body)}
 	default:
-		return nil, fmt.Errorf("poll %s: status %d: %s", c.ControlPlane, resp.StatusCode, errorMessage(resp.Body))
+		if resp.StatusCode >= 500 {
+			c.failover(base)
+		}
+		return nil, fmt.Errorf("poll %s: status %d: %s", base, resp.StatusCode, errorMessage(resp.Body))
 	}
 	var up Update
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxUpdateBytes))
 	if err := dec.Decode(&up); err != nil {
-		return nil, fmt.Errorf("poll %s: read the update: %w", c.ControlPlane, err)
+		c.failover(base)
+		return nil, fmt.Errorf("poll %s: read the update: %w", base, err)
 	}
 	if err := c.check(&up, after); err != nil {
-		return nil, fmt.Errorf("poll %s: %w", c.ControlPlane, err)
+		return nil, fmt.Errorf("poll %s: %w", base, err)
 	}
 	return &up, nil
 }
@@ -415,7 +426,8 @@ func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
-	u := strings.TrimRight(c.ControlPlane, "/") + PathPrefix + url.PathEscape(c.Group) + InstancesSegment + url.PathEscape(id)
+	base := c.base()
+	u := base + PathPrefix + url.PathEscape(c.Group) + InstancesSegment + url.PathEscape(id)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
@@ -426,7 +438,8 @@ func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.client().Do(req)
 	if err != nil {
-		return fmt.Errorf("heartbeat to %s: %w", c.ControlPlane, err)
+		c.failover(base)
+		return fmt.Errorf("heartbeat to %s: %w", base, err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -435,5 +448,41 @@ func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return &RefusedError{Status: resp.StatusCode, Message: errorMessage(resp.Body)}
 	}
-	return fmt.Errorf("heartbeat to %s: status %d: %s", c.ControlPlane, resp.StatusCode, errorMessage(resp.Body))
+	if resp.StatusCode >= 500 {
+		c.failover(base)
+	}
+	return fmt.Errorf("heartbeat to %s: status %d: %s", base, resp.StatusCode, errorMessage(resp.Body))
+}
+
+// ControlPlanes splits a comma-separated list of control-plane URLs.
+func ControlPlanes(list string) []string {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// base is the control plane asked now.
+func (c *Client) base() string {
+	list := ControlPlanes(c.ControlPlane)
+	if len(list) == 0 {
+		return ""
+	}
+	return list[int(c.current.Load())%len(list)]
+}
+
+// failover moves to the next control plane after base failed (unless
+// another call moved already).
+func (c *Client) failover(base string) {
+	list := ControlPlanes(c.ControlPlane)
+	if len(list) < 2 {
+		return
+	}
+	cur := c.current.Load()
+	if list[int(cur)%len(list)] == base {
+		c.current.CompareAndSwap(cur, cur+1)
+	}
 }

@@ -310,3 +310,38 @@ func TestCacheCompactsDeltas(t *testing.T) {
 		t.Fatalf("Load over a damaged delta: revision %d, skipped %v, %v", got.Snapshot.Revision, got.Skipped, err)
 	}
 }
+
+// TestClientFailsOver: with several control planes, a client whose
+// control plane is gone, or answers 5xx, asks the next one, and stays
+// with the one that answers; a refused token does not move it.
+func TestClientFailsOver(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens there any more
+	failing := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+	})
+	var asked atomic.Int32
+	up := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		sendUpdate(w, snapAt(7))
+	})
+	c := &Client{ControlPlane: down.URL + "," + failing.URL + "/ , " + up.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
+	c.started = true
+	for range 2 {
+		s, err := c.Next(testCtx(t), []string{"g"}, 5)
+		if err != nil || s.Revision() != 7 {
+			t.Fatalf("Next: %+v, %v; want revision 7 from the third control plane", s, err)
+		}
+	}
+	if c.base() != up.URL || asked.Load() != 2 {
+		t.Errorf("asking %s (%d answers from the live one), want to stay with %s", c.base(), asked.Load(), up.URL)
+	}
+
+	refusing := feedStub(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	r := &Client{ControlPlane: refusing.URL + "," + up.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
+	if _, err := r.poll(testCtx(t), 5, time.Second); err == nil || r.base() != refusing.URL {
+		t.Errorf("a refused token: %v, now asking %s; want to stay with %s", err, r.base(), refusing.URL)
+	}
+}
