@@ -43,7 +43,7 @@ type Client struct {
 	Wait         time.Duration // how long one poll waits for a change (default 30 s, at most MaxWait)
 
 	started   bool
-	consumers string // digest of the consumers handed over last ("": unknown)
+	consumers string        // digest of the consumers handed over last ("": unknown)
 	current   atomic.Uint32 // which of ControlPlane's control planes is asked
 	status    atomic.Pointer[Status]
 
