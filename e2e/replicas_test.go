@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestTwoControlPlanesOnPostgres: two control planes share one PostgreSQL
@@ -79,4 +82,83 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 	if failed.Load() != 0 || served.Load() == 0 {
 		t.Errorf("under load through the kill: %d served, %d failed", served.Load(), failed.Load())
 	}
+}
+
+// TestControlPlanesThroughPostgresRestart: PostgreSQL goes away under two
+// control planes (a proxy in front of it is cut, as a restart does): an
+// admin write answers 503 at once, the gateway keeps serving; once it is
+// back both control planes publish again without a restart. Then both
+// control planes are killed: the gateway serves on, and when one comes
+// back its publish reaches the gateway.
+func TestControlPlanesThroughPostgresRestart(t *testing.T) {
+	_, _, dsn := newDatabase(t, "postgres")
+	proxy := storetest.StartProxy(t, "127.0.0.1:5432")
+	viaProxy := strings.Replace(dsn, "127.0.0.1:5432", proxy.Addr, 1)
+	dirA := t.TempDir()
+	a := startServer(t, dirA, "--store", viaProxy)
+	b := startServer(t, t.TempDir(), "--store", viaProxy)
+	var tok struct{ Token string }
+	a.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"through restarts"}`, 201, &tok)
+	g, err := launchGateway(t, a, "default", tok.Token, t.TempDir(), "--poll-wait", "2s", "--heartbeat", "500ms",
+		"--control-plane", a.Admin+","+b.Admin)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g.out.String())
+	}
+	from := func(name string) func(int, []byte) bool {
+		return func(st int, body []byte) bool { return st == 200 && strings.Contains(string(body), `"backend":"`+name+`"`) }
+	}
+	var svc struct{ ID string }
+	a.do(t, "POST", "/api/v1/projects/default/services", `{"name":"durable","path":"/d"}`, 201, &svc)
+	base := "/api/v1/projects/default/services/" + svc.ID
+	a.do(t, "POST", base+"/routes", `{"name":"r","paths":["/x"],"methods":["GET"]}`, 201, nil)
+	publish := func(s *server, version, name string) {
+		t.Helper()
+		_, port := backend(t, name)
+		s.do(t, "POST", base+"/publish", `{"group":"default","version":"`+version+`","upstream":`+nodes(port)+`}`, 201, nil)
+		waitFor(t, g.Gateway+"/d/x", 10*time.Second, from(name))
+	}
+	publish(a, "1.0.0", "one")
+
+	proxy.Cut()
+	start := time.Now()
+	a.do(t, "POST", "/api/v1/projects/default/services", `{"name":"while_down"}`, 503, nil)
+	t.Logf("an admin write with the database away answered 503 after %v", time.Since(start).Round(time.Millisecond))
+	for i := range 20 {
+		if st, _, body, err := get(context.Background(), g.Gateway+"/d/x"); err != nil || !from("one")(st, body) {
+			t.Fatalf("request %d with the database away: %d %s %v", i, st, body, err)
+		}
+	}
+	proxy.Restore()
+	// The pools reconnect by themselves: b answers reads again.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", b.Admin+"/api/v1/gateway-groups/default", nil)
+		req.Header.Set("Authorization", "Bearer "+b.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("control plane b never read the database again: %v %v", resp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	publish(b, "1.0.1", "two")
+	publish(a, "1.0.2", "three")
+
+	// Both control planes die; the gateway serves what it has; one comes
+	// back, on its address, and publishes.
+	adminA := strings.TrimPrefix(a.Admin, "http://")
+	a.kill(t)
+	b.kill(t)
+	for i := range 20 {
+		if st, _, body, err := get(context.Background(), g.Gateway+"/d/x"); err != nil || !from("three")(st, body) {
+			t.Fatalf("request %d with both control planes dead: %d %s %v", i, st, body, err)
+		}
+	}
+	a2 := startServer(t, dirA, "--store", viaProxy, "--admin-addr", adminA)
+	publish(a2, "1.0.3", "four")
 }

@@ -3,87 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
-
-// cutProxy stands between a store and PostgreSQL, so a test can take the
-// database away (as a restart does) without touching the machine's
-// server, which other tests share.
-type cutProxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]bool
-}
-
-func startProxy(t *testing.T, target string) *cutProxy {
-	t.Helper()
-	p := &cutProxy{t: t, target: target, conns: map[net.Conn]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *cutProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[up] = true, true
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-			go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
-		}
-	}()
-}
-
-// cut closes the listener and every connection: the database is gone.
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore listens again on the same address: the database is back.
-func (p *cutProxy) restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
 
 // TestPostgresOutage: while PostgreSQL is away, a write or a read fails
 // at once with ErrUnavailable (the admin API's 503) instead of hanging;
@@ -91,13 +17,13 @@ func (p *cutProxy) restore() {
 // wake on commits made elsewhere, without being reopened.
 func TestPostgresOutage(t *testing.T) {
 	dsn := postgresDSN(t)
-	p := startProxy(t, "127.0.0.1:5432")
-	s := openPostgres(t, strings.Replace(dsn, "127.0.0.1:5432", p.addr, 1))
+	p := storetest.StartProxy(t, "127.0.0.1:5432")
+	s := openPostgres(t, strings.Replace(dsn, "127.0.0.1:5432", p.Addr, 1))
 	t.Cleanup(func() { _ = s.Close() })
 	seed(t, s)
 	bump(t, s, "default")
 
-	p.cut()
+	p.Cut()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for name, call := range map[string]func() error{
@@ -119,7 +45,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal("the calls waited for the database instead of failing")
 	}
 
-	p.restore()
+	p.Restore()
 	other := openPostgres(t, dsn) // another control plane, on the database directly
 	t.Cleanup(func() { _ = other.Close() })
 	deadline := time.Now().Add(10 * time.Second)
