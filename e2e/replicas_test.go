@@ -105,7 +105,9 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 		t.Fatalf("%v\n%s", err, g.out.String())
 	}
 	from := func(name string) func(int, []byte) bool {
-		return func(st int, body []byte) bool { return st == 200 && strings.Contains(string(body), `"backend":"`+name+`"`) }
+		return func(st int, body []byte) bool {
+			return st == 200 && strings.Contains(string(body), `"backend":"`+name+`"`)
+		}
 	}
 	var svc struct{ ID string }
 	a.do(t, "POST", "/api/v1/projects/default/services", `{"name":"durable","path":"/d"}`, 201, &svc)
