@@ -4,7 +4,7 @@ BIN     ?= bin/portico
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PORTICO_ADMIN_PASSWORD ?=
 
-.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish vet fmt clean
+.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
@@ -49,7 +49,15 @@ bench-console:
 bench-publish:
 	$(GO) run ./bench/publish -sizes 10,1000,10000 -publishes 40
 
-bench: bench-go bench-import bench-console bench-publish
+# Control planes on PostgreSQL (the machine's, 127.0.0.1:5432): admin
+# reads and publishes per second beside SQLite's, and publish → served
+# across two control planes sharing one database.
+PG_ADMIN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+bench-postgres:
+	$(GO) test -run '^$$' -bench AdminReadsUnderPublish -benchtime 3s -count 3 ./internal/adminapi/
+	$(GO) run ./bench/publish -sizes 10,1000 -publishes 40 -postgres '$(PG_ADMIN)'
+
+bench: bench-go bench-import bench-console bench-publish bench-postgres
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)
 
 clean:

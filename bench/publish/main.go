@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/internal/store"
 )
 
 type config struct {
@@ -32,6 +34,11 @@ type config struct {
 	gateways  int
 	bin       string
 	limit     time.Duration // how long one publish may take to be served
+	// postgres, when set, is an admin DSN of a PostgreSQL server: each
+	// size then runs in a database of its own there, with two control
+	// planes sharing it, publishes alternating between them and gateways
+	// fed by either.
+	postgres string
 }
 
 // result is one group size's figures.
@@ -43,6 +50,16 @@ type result struct {
 	snapshotBytes     int             // the feed's whole snapshot, uncompressed
 	deltaBytes        int             // the feed's answer to a gateway one publish behind
 	deltaGzip         int
+	controlPlanes     int
+}
+
+// controlPlanes is how many control planes serve: two sharing PostgreSQL,
+// or the one of a SQLite store.
+func (c config) controlPlanes() int {
+	if c.postgres != "" {
+		return 2
+	}
+	return 1
 }
 
 func main() {
@@ -54,6 +71,7 @@ func main() {
 	flag.IntVar(&c.gateways, "gateways", 2, "stand-alone gateways besides the embedded one")
 	flag.StringVar(&c.bin, "bin", "", "portico binary (default: built from this checkout)")
 	flag.DurationVar(&c.limit, "limit", 30*time.Second, "longest wait for one publish to be served")
+	flag.StringVar(&c.postgres, "postgres", "", "admin DSN of a PostgreSQL server (postgres://user@127.0.0.1:5432/test?sslmode=disable): two control planes on a database there instead of one on SQLite")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -98,25 +116,45 @@ func run(ctx context.Context, c config) error {
 // measure runs one group size: seed, start, publish, stop.
 func measure(ctx context.Context, c config, dir string, services int) (result, error) {
 	r := result{services: services, routes: c.routes}
+	loc := store.Location{Dir: filepath.Join(dir, "data")}
+	if c.postgres != "" {
+		dsn, drop, err := benchDatabase(ctx, c.postgres, services)
+		if err != nil {
+			return r, err
+		}
+		defer drop()
+		loc.URL = dsn
+	}
 	start := time.Now()
-	if err := seed(ctx, filepath.Join(dir, "data"), services, c.routes, 9); err != nil {
+	if err := seed(ctx, loc, services, c.routes, 9); err != nil {
 		return r, err
 	}
 	r.seed = time.Since(start)
 	log.Printf("%d services of %d routes seeded in %s", services, c.routes, since(start))
 
-	cp, err := startServer(ctx, c.bin, dir)
-	if err != nil {
-		return r, err
+	var cps []*process
+	for i := range c.controlPlanes() {
+		cp, err := startServer(ctx, c.bin, dir, i, loc.URL)
+		if err != nil {
+			return r, err
+		}
+		defer cp.stop()
+		cps = append(cps, cp)
 	}
-	defer cp.stop()
+	cp := cps[0]
 	token, err := cp.joinToken(ctx)
 	if err != nil {
 		return r, err
 	}
-	gws := []*process{cp}
+	gws := slices.Clone(cps)
 	for i := range c.gateways {
-		g, err := startGateway(ctx, c.bin, dir, i, cp.admin, token)
+		// Each gateway starts with another control plane, and moves on
+		// to the next when it fails.
+		var list []string
+		for j := range cps {
+			list = append(list, cps[(i+j)%len(cps)].admin)
+		}
+		g, err := startGateway(ctx, c.bin, dir, i, strings.Join(list, ","), token)
 		if err != nil {
 			return r, err
 		}
@@ -138,7 +176,7 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 	for i := range c.publishes {
 		svc := serviceName(i * 7919 % services) // spread over the group
 		t0 := time.Now()
-		next, err := cp.publish(ctx, svc, fmt.Sprintf("2.0.%d", i))
+		next, err := cps[i%len(cps)].publish(ctx, svc, fmt.Sprintf("2.0.%d", i))
 		if err != nil {
 			return r, err
 		}
@@ -157,6 +195,7 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 	}
 	r.gatewayRSS = gws[len(gws)-1].rss()
 	r.cpRSS = cp.rss()
+	r.controlPlanes = len(cps)
 	log.Printf("%d services: publish → served p50 %s p99 %s", services, percentile(r.served, 50), percentile(r.served, 99))
 	return r, nil
 }

@@ -28,10 +28,19 @@ type process struct {
 
 const password = "bench-admin-password"
 
-func startServer(ctx context.Context, bin, dir string) (*process, error) {
-	p, err := launch(ctx, bin, filepath.Join(dir, "server"), []string{"PORTICO_ADMIN_PASSWORD=" + password},
-		"server", "--data-dir", filepath.Join(dir, "data"), "--group", benchGroup,
-		"--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0")
+// startServer starts control plane i on the store at storeURL (""
+// the SQLite store of dir/data).
+func startServer(ctx context.Context, bin, dir string, i int, storeURL string) (*process, error) {
+	name := "server"
+	if i > 0 {
+		name = fmt.Sprintf("server-%d", i)
+	}
+	args := []string{"server", "--data-dir", filepath.Join(dir, "data"), "--group", benchGroup,
+		"--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0"}
+	if storeURL != "" {
+		args = append(args, "--store", storeURL)
+	}
+	p, err := launch(ctx, bin, filepath.Join(dir, name), []string{"PORTICO_ADMIN_PASSWORD=" + password}, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,12 @@ import (
 
 // report prints the figures as the markdown table docs/benchmark.md keeps.
 func report(w io.Writer, c config, rs []result) {
-	fmt.Fprintf(w, "\npublish → served on all %d gateways (the embedded one and %d stand-alone), %d publishes per size\n\n", c.gateways+1, c.gateways, c.publishes)
+	where := "one control plane on SQLite"
+	if c.postgres != "" {
+		where = "two control planes sharing PostgreSQL, publishes alternating between them"
+	}
+	fmt.Fprintf(w, "\npublish → served on all %d gateways (%d embedded, %d stand-alone), %s, %d publishes per size\n\n",
+		c.gateways+c.controlPlanes(), c.controlPlanes(), c.gateways, where, c.publishes)
 	fmt.Fprintln(w, "| services × routes | p50 | p99 | max | gateway RSS | control plane RSS | whole snapshot | delta (gzip) | seeded in |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {

@@ -17,12 +17,12 @@ const (
 	benchProject = "bench"
 )
 
-// seed fills a new store in dir with services of routes each, every one
+// seed fills a new store at loc with services of routes each, every one
 // published to the bench group through release.Publish (the admin API's
 // own road), in batches of transactions so seeding 10 000 services takes
 // seconds, not the hours of 110 000 admin calls.
-func seed(ctx context.Context, dir string, services, routes, originPort int) error {
-	st, err := store.OpenSQLite(ctx, dir, slog.New(slog.DiscardHandler))
+func seed(ctx context.Context, loc store.Location, services, routes, originPort int) error {
+	st, err := store.Open(ctx, loc, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
