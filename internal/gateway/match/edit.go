@@ -58,20 +58,39 @@ func (b *Builder[T]) Remove(r Route[T], same func(T) bool) int {
 	if len(hosts) == 0 {
 		hosts = anyHost
 	}
-	// One pass, same called once per entry: keep is made (fresh, as the old
+	return b.removeWhere(segs, func(e *entry[T]) bool {
+		return e.methods == mask && sameNames(e.names, segs) &&
+			slices.ContainsFunc(hosts, func(h string) bool { return strings.ToLower(h) == e.host }) &&
+			(same == nil || same(e.value))
+	})
+}
+
+// RemoveValue removes the entries of path, whatever their hosts and
+// methods, whose value same accepts, and answers how many: what a caller
+// that keeps each route's paths, and not the rest of what it added,
+// removes a route with.
+func (b *Builder[T]) RemoveValue(path string, same func(T) bool) int {
+	var sbuf [8]segment
+	segs, err := parsePath(path, sbuf[:0])
+	if err != nil {
+		return 0
+	}
+	return b.removeWhere(segs, func(e *entry[T]) bool { return sameNames(e.names, segs) && same(e.value) })
+}
+
+// removeWhere removes the entries of segs that gone accepts.
+func (b *Builder[T]) removeWhere(segs []segment, gone func(*entry[T]) bool) int {
+	// One pass, gone called once per entry: keep is made (fresh, as the old
 	// list may be held by a matcher) at the first entry to remove.
 	existing := endpoint(b.m.root, segs)
 	var keep []*entry[T]
 	removed := 0
 	for i, e := range existing {
-		gone := e.methods == mask && sameNames(e.names, segs) &&
-			slices.ContainsFunc(hosts, func(h string) bool { return strings.ToLower(h) == e.host }) &&
-			(same == nil || same(e.value))
-		switch {
-		case gone && removed == 0:
+		switch g := gone(e); {
+		case g && removed == 0:
 			keep = append(make([]*entry[T], 0, len(existing)-1), existing[:i]...)
 			removed++
-		case gone:
+		case g:
 			removed++
 		case removed > 0:
 			keep = append(keep, e)

@@ -145,6 +145,42 @@ func TestEditRemoveEverythingPrunes(t *testing.T) {
 	}
 }
 
+// TestEditRemoveValue: RemoveValue takes out a route's entries at a path
+// by value alone, whatever hosts and methods they were added with, and
+// leaves the other routes there; everything removed prunes the tree.
+func TestEditRemoveValue(t *testing.T) {
+	routes := []Route[string]{
+		{Path: "/a/{id}", Hosts: []string{"x.example.com", "*.example.org"}, Methods: []string{"GET", "POST"}, Value: "1"},
+		{Path: "/a/{id}", Methods: []string{"DELETE"}, Value: "2"},
+		{Path: "/files/*", Hosts: []string{"x.example.com"}, Value: "3"},
+	}
+	m := build(t, routes)
+	b := m.Edit()
+	if n := b.RemoveValue("/a/{id}", valueIs("1")); n != 2 {
+		t.Fatalf("RemoveValue of a route of two hosts = %d, want 2", n)
+	}
+	if n := b.RemoveValue("/a/{other}", valueIs("2")); n != 0 {
+		t.Errorf("RemoveValue under other parameter names = %d, want 0", n)
+	}
+	e := b.Build()
+	if got := answer(e, "x.example.com", "GET", "/a/7"); got != `"" allow="DELETE" ok=false` {
+		t.Errorf("after removing route 1: %s", got)
+	}
+	if got := answer(e, "any", "DELETE", "/a/7"); got != `"2" allow="" ok=true id="7"` {
+		t.Errorf("route 2 after removing route 1: %s", got)
+	}
+	if got := answer(m, "x.example.com", "GET", "/a/7"); got != `"1" allow="" ok=true id="7"` {
+		t.Errorf("the original changed: %s", got)
+	}
+	b = e.Edit()
+	if b.RemoveValue("/a/{id}", valueIs("2")) != 1 || b.RemoveValue("/files/*", valueIs("3")) != 1 || b.RemoveValue("/nope", valueIs("3")) != 0 {
+		t.Fatal("removing the rest")
+	}
+	if e := b.Build(); !e.root.empty() || e.Len() != 0 {
+		t.Errorf("root after removing everything: %+v, Len %d", *e.root, e.Len())
+	}
+}
+
 func TestEditAddConflicts(t *testing.T) {
 	m := build(t, []Route[string]{
 		{Path: "/a/{id}", Methods: []string{"GET"}, Value: "1"},

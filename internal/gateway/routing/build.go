@@ -160,7 +160,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			case err != nil:
 				fe.Add(field+".paths", "%s: %v", p, err)
 			default:
-				sp.entries = append(sp.entries, entry)
+				sp.entries = append(sp.entries, pathEntry{path: p, route: rt})
 			}
 		}
 	}

@@ -28,11 +28,19 @@ type groupPart struct {
 
 // servicePart is what one deployed service added to the matcher.
 type servicePart struct {
-	entries  []match.Route[*Route]
+	// entries are its (path, route) pairs, all it takes to remove it
+	// (match.Builder.RemoveValue).
+	entries  []pathEntry
 	canaryID string
 	// oauth2 services register with the table's token endpoint, which
 	// every oauth2 route of the table shares: changing one rebuilds all.
 	oauth2 bool
+}
+
+// pathEntry is one path a route was added to the matcher at.
+type pathEntry struct {
+	path  string
+	route *Route
 }
 
 // deps are the build's deps for the services of this group.
@@ -98,10 +106,10 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 				return nil, fmt.Errorf("service %s ran oauth2: %w", id, ErrNeedsSnapshot)
 			}
 			for _, e := range sp.entries {
-				if e.Path == oauth2.TokenPath {
+				if e.path == oauth2.TokenPath {
 					return nil, fmt.Errorf("service %s held the token endpoint's path: %w", id, ErrNeedsSnapshot)
 				}
-				b.Remove(e, func(v *Route) bool { return v == e.Value })
+				b.RemoveValue(e.path, func(v *Route) bool { return v == e.route })
 			}
 			nt.routes -= len(sp.entries)
 			delete(gp.services, id)
