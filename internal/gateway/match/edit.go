@@ -137,8 +137,8 @@ func endpoint[T any](root *node[T], segs []segment) []*entry[T] {
 		case segParam:
 			n = n.param
 		case segWild:
-			if i := wildIndex(n.wilds, s.text); i >= 0 {
-				return n.wilds[i].entries
+			if ws := n.wilds(); wildIndex(ws, s.text) >= 0 {
+				return ws[wildIndex(ws, s.text)].entries
 			}
 			return nil
 		}
@@ -191,10 +191,15 @@ func (b *Builder[T]) own(n *node[T]) *node[T] {
 		return n
 	}
 	c := *n
-	c.gen, c.owned = b.gen, 0
-	if n.shards != nil {
-		arr := *n.shards // changed in place as shards are copied
-		c.shards = &arr
+	c.gen, c.ownStatics = b.gen, false
+	if n.more != nil {
+		m := *n.more
+		m.owned = 0
+		if m.shards != nil {
+			arr := *m.shards // changed in place as shards are copied
+			m.shards = &arr
+		}
+		c.more = &m
 	}
 	return &c
 }
@@ -208,7 +213,7 @@ func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list []*entry[T]) {
 		return
 	}
 	// A new wilds slice: the old one may be shared with a built matcher.
-	ws := slices.Clone(n.wilds)
+	ws := slices.Clone(n.wilds())
 	switch i := wildIndex(ws, last.text); {
 	case i < 0 && len(list) > 0:
 		// Longest prefix first: walk takes the first wildcard that
@@ -224,7 +229,17 @@ func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list []*entry[T]) {
 	if len(ws) == 0 {
 		ws = nil
 	}
-	n.wilds = ws
+	if ws != nil || n.more != nil {
+		n.extra().wilds = ws
+	}
+	n.dropEmptyMore()
+}
+
+// dropEmptyMore lets go of a more that holds nothing (n is owned).
+func (n *node[T]) dropEmptyMore() {
+	if m := n.more; m != nil && m.shards == nil && len(m.wilds) == 0 {
+		n.more = nil
+	}
 }
 
 // prune drops the nodes of path (owned, from the root down) that hold
@@ -246,7 +261,7 @@ func (b *Builder[T]) prune(path []*node[T], segs []segment) {
 }
 
 func (n *node[T]) empty() bool {
-	return len(n.statics) == 0 && n.shards == nil && n.param == nil && len(n.end) == 0 && len(n.wilds) == 0
+	return len(n.statics) == 0 && n.shards() == nil && n.param == nil && len(n.end) == 0 && len(n.wilds()) == 0
 }
 
 const (
@@ -295,29 +310,35 @@ func le32(s string) uint64 {
 
 // static is the literal child seg of n, or nil.
 func (n *node[T]) static(seg string) *node[T] {
-	if n.shards == nil {
-		return n.statics[seg]
+	if sh := n.shards(); sh != nil {
+		return sh[shardOf(seg)][seg]
 	}
-	return n.shards[shardOf(seg)][seg]
+	return n.statics[seg]
 }
 
 // mutable returns the map of n (owned) that holds key, copied first unless
 // this Builder made it.
 func (b *Builder[T]) mutable(n *node[T], key string) map[string]*node[T] {
-	m, bit := &n.statics, uint64(1)
-	if n.shards != nil {
+	if sh := n.shards(); sh != nil {
 		i := shardOf(key)
-		m, bit = &n.shards[i], 1<<i
+		if n.more.owned&(1<<i) == 0 || sh[i] == nil {
+			c := maps.Clone(sh[i])
+			if c == nil {
+				c = map[string]*node[T]{}
+			}
+			sh[i] = c
+			n.more.owned |= 1 << i
+		}
+		return sh[i]
 	}
-	if n.owned&bit == 0 || *m == nil {
-		c := maps.Clone(*m)
+	if !n.ownStatics || n.statics == nil {
+		c := maps.Clone(n.statics)
 		if c == nil {
 			c = map[string]*node[T]{}
 		}
-		*m = c
-		n.owned |= bit
+		n.statics, n.ownStatics = c, true
 	}
-	return *m
+	return n.statics
 }
 
 // setStatic sets the literal child key of n (owned) to c.
@@ -326,9 +347,9 @@ func (b *Builder[T]) setStatic(n *node[T], key string, c *node[T]) {
 	_, had := m[key]
 	m[key] = c
 	switch {
-	case n.shards != nil:
+	case n.shards() != nil:
 		if !had {
-			n.nstatic++
+			n.more.nstatic++
 		}
 	case len(m) > shardAt:
 		arr := new([nShards]map[string]*node[T])
@@ -339,7 +360,9 @@ func (b *Builder[T]) setStatic(n *node[T], key string, c *node[T]) {
 			}
 			arr[i][k] = v
 		}
-		n.statics, n.shards, n.nstatic, n.owned = nil, arr, len(m), ^uint64(0)
+		more := n.extra()
+		n.statics, n.ownStatics = nil, false
+		more.shards, more.nstatic, more.owned = arr, len(m), ^uint64(0)
 	}
 }
 
@@ -347,17 +370,19 @@ func (b *Builder[T]) setStatic(n *node[T], key string, c *node[T]) {
 func (b *Builder[T]) deleteStatic(n *node[T], key string) {
 	delete(b.mutable(n, key), key)
 	switch {
-	case n.shards == nil:
+	case n.shards() == nil:
 		if len(n.statics) == 0 {
 			n.statics = nil
 		}
-	case n.nstatic-1 < joinAt:
-		m := make(map[string]*node[T], n.nstatic-1)
-		for _, sh := range n.shards {
+	case n.more.nstatic-1 < joinAt:
+		m := make(map[string]*node[T], n.more.nstatic-1)
+		for _, sh := range n.more.shards {
 			maps.Copy(m, sh)
 		}
-		n.statics, n.shards, n.nstatic, n.owned = m, nil, 0, 1
+		n.statics, n.ownStatics = m, true
+		n.more.shards, n.more.nstatic, n.more.owned = nil, 0, 0
+		n.dropEmptyMore()
 	default:
-		n.nstatic--
+		n.more.nstatic--
 	}
 }

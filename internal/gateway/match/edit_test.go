@@ -256,7 +256,7 @@ func TestEditShards(t *testing.T) {
 		// 250, 500, 750 children, then 500, 250, 0: split above shardAt
 		// (512), joined below joinAt (256).
 		wantShards := []bool{false, false, true, true, false, false}[step]
-		if m.root != nil && (m.root.shards != nil) != wantShards {
+		if m.root != nil && (m.root.shards() != nil) != wantShards {
 			t.Errorf("step %d: %d children, sharded %v", step, len(live), !wantShards)
 		}
 		for i := 0; i < 750; i++ {
@@ -290,12 +290,12 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 		}
 		entries += len(n.end)
 		children := n.statics
-		if n.shards != nil {
+		if n.shards() != nil {
 			if n.statics != nil {
 				t.Errorf("%s: both a map and shards", where)
 			}
 			children = map[string]*node[string]{}
-			for i, sh := range n.shards {
+			for i, sh := range n.shards() {
 				for k, c := range sh {
 					if shardOf(k) != uint64(i) {
 						t.Errorf("%s: %q in shard %d", where, k, i)
@@ -303,8 +303,8 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 					children[k] = c
 				}
 			}
-			if len(children) != n.nstatic {
-				t.Errorf("%s: nstatic %d, %d children", where, n.nstatic, len(children))
+			if len(children) != n.more.nstatic {
+				t.Errorf("%s: nstatic %d, %d children", where, n.more.nstatic, len(children))
 			}
 		} else if n.statics != nil && len(n.statics) == 0 {
 			t.Errorf("%s: empty statics map", where)
@@ -315,8 +315,8 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 		if n.param != nil {
 			walk(n.param, depth+1, where+"/{}")
 		}
-		for i, w := range n.wilds {
-			if len(w.entries) == 0 || w.depth != depth || wildIndex(n.wilds, w.prefix) != i {
+		for i, w := range n.wilds() {
+			if len(w.entries) == 0 || w.depth != depth || wildIndex(n.wilds(), w.prefix) != i {
 				t.Errorf("%s: bad wildcard %+v", where, w)
 			}
 			entries += len(w.entries)
@@ -330,7 +330,7 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 
 func TestEditConcurrentLookup(t *testing.T) {
 	m := buildN(t, 600) // 200 literal children at the root: sharded
-	if m.root.shards == nil {
+	if m.root.shards() == nil {
 		t.Fatal("the root is not sharded")
 	}
 	var probes []string
@@ -402,7 +402,7 @@ func TestLookupZeroAllocsAfterEdit(t *testing.T) {
 		}
 	}
 	e := b.Build()
-	if e.root.shards == nil {
+	if e.root.shards() == nil {
 		t.Fatal("the root is not sharded")
 	}
 	var ps Params

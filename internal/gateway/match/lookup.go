@@ -151,8 +151,8 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 	}
 	// n.static(seg), written out: the generic method is not inlined.
 	c := n.statics[seg]
-	if n.shards != nil {
-		c = n.shards[shardOf(seg)][seg]
+	if n.more != nil && n.more.shards != nil {
+		c = n.more.shards[shardOf(seg)][seg]
 	}
 	if c != nil {
 		if e := s.walk(c, next, depth+1, pi); e != nil {
@@ -165,8 +165,11 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 			return e
 		}
 	}
-	for i := range n.wilds {
-		w := &n.wilds[i]
+	if n.more == nil {
+		return nil
+	}
+	for i := range n.more.wilds {
+		w := &n.more.wilds[i]
 		if (s.wild != nil && w.depth <= s.wildDepth) || !strings.HasPrefix(tail, w.prefix) {
 			continue
 		}

@@ -82,14 +82,50 @@ type wild[T any] struct {
 type node[T any] struct {
 	gen     uint64              // the Builder that may still change this node (edit.go)
 	statics map[string]*node[T] // literal children
+	param   *node[T]
+	end     []*entry[T]
+	// more holds what few nodes have: literal children in shards and
+	// wildcards. A node is 64 bytes without them (a table of 100 000
+	// routes has over 200 000 nodes).
+	more *nodeMore[T]
+	// ownStatics says this node's Builder made statics and may change it
+	// in place.
+	ownStatics bool
+}
+
+// nodeMore is the rarer part of a node. A node copied by an edit gets a
+// copy of it, so the copy's owner may change it in place.
+type nodeMore[T any] struct {
 	// shards hold the literal children instead of statics once a node has
 	// many, split by hash, so that an edit copies one small map of them.
 	shards  *[nShards]map[string]*node[T]
-	owned   uint64 // of statics (bit 0) or shards (bit i), those gen may change
-	nstatic int    // literal children held in shards
-	param   *node[T]
-	end     []*entry[T]
+	owned   uint64    // shards (bit i) the node's Builder may change
+	nstatic int       // literal children held in shards
 	wilds   []wild[T] // longest prefix first
+}
+
+// shards is the node's sharded literal children, or nil.
+func (n *node[T]) shards() *[nShards]map[string]*node[T] {
+	if n.more == nil {
+		return nil
+	}
+	return n.more.shards
+}
+
+// wilds is the node's wildcards, longest prefix first.
+func (n *node[T]) wilds() []wild[T] {
+	if n.more == nil {
+		return nil
+	}
+	return n.more.wilds
+}
+
+// extra is n.more, made first if n has none (n is owned).
+func (n *node[T]) extra() *nodeMore[T] {
+	if n.more == nil {
+		n.more = &nodeMore[T]{}
+	}
+	return n.more
 }
 
 // Matcher is an immutable route table. Safe for concurrent Lookup, also
