@@ -205,7 +205,8 @@ func (e *entry[T]) matchHost(host string) bool {
 	case 0:
 		return strings.EqualFold(host, e.host)
 	case 1:
-		return len(host) > len(e.suffix) && strings.EqualFold(host[len(host)-len(e.suffix):], e.suffix)
+		suffix := e.host[1:] // "*.example.com" → ".example.com"
+		return len(host) > len(suffix) && strings.EqualFold(host[len(host)-len(suffix):], suffix)
 	}
 	return true
 }

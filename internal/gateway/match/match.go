@@ -25,6 +25,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -62,8 +63,7 @@ func (e *ConflictError[T]) Error() string {
 
 type entry[T any] struct {
 	host     string // "" any, "example.com", or "*.example.com"
-	hostKind int    // 0 exact, 1 wildcard suffix, 2 any: the order entries are tried
-	suffix   string // for wildcard hosts: ".example.com"
+	hostKind uint8  // 0 exact, 1 wildcard suffix (host[1:]: ".example.com"), 2 any: the order entries are tried
 	methods  uint16 // bit set; allMethods when the route lists none
 	names    []string
 	value    T
@@ -140,6 +140,10 @@ type Matcher[T any] struct {
 type Builder[T any] struct {
 	m   *Matcher[T]
 	gen uint64 // the nodes with this generation are this Builder's own
+	// names are the parameter-name lists of its entries, one of each: most
+	// routes of a table have the same few ({id}, …), and entries never
+	// change theirs.
+	names map[string][]string
 }
 
 // NewBuilder returns an empty Builder.
@@ -222,7 +226,7 @@ func (b *Builder[T]) Add(r Route[T]) error {
 	if err != nil {
 		return err
 	}
-	names := paramNames(segs)
+	names := b.sharedNames(paramNames(segs))
 	hosts := r.Hosts
 	if len(hosts) == 0 {
 		hosts = anyHost
@@ -265,6 +269,23 @@ func paramNames(segs []segment) []string {
 	return names
 }
 
+// sharedNames is names as an earlier entry of this Builder holds it.
+func (b *Builder[T]) sharedNames(names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	key := strings.Join(names, "/")
+	if have, ok := b.names[key]; ok {
+		return have
+	}
+	if b.names == nil {
+		b.names = map[string][]string{}
+	}
+	names = slices.Clip(names)
+	b.names[key] = names
+	return names
+}
+
 func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], error) {
 	e := &entry[T]{host: strings.ToLower(host), methods: mask, names: names, value: v}
 	switch {
@@ -275,7 +296,6 @@ func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], 
 			return nil, fmt.Errorf("host %q is not a valid wildcard host", host)
 		}
 		e.hostKind = 1
-		e.suffix = e.host[1:]
 	case strings.Contains(host, "*"):
 		return nil, fmt.Errorf("host %q: a wildcard may only start a host", host)
 	}
@@ -288,7 +308,7 @@ func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], 
 func insertEntry[T any](list []*entry[T], e *entry[T]) []*entry[T] {
 	i := len(list)
 	for j, x := range list {
-		if e.hostKind < x.hostKind || (e.hostKind == 1 && x.hostKind == 1 && len(e.suffix) > len(x.suffix)) {
+		if e.hostKind < x.hostKind || (e.hostKind == 1 && x.hostKind == 1 && len(e.host) > len(x.host)) {
 			i = j
 			break
 		}
