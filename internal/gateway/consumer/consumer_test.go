@@ -56,10 +56,10 @@ func TestIndex(t *testing.T) {
 		route    plugin.RouteInfo
 		want     bool
 	}{
-		{cr.Consumer, plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, true},
-		{cr.Consumer, plugin.RouteInfo{ProjectID: "p2", ServiceID: "s1"}, false},
-		{ix.Key("narrow-key").Consumer, plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, false},
-		{ix.Key("narrow-key").Consumer, plugin.RouteInfo{ProjectID: "p1", ServiceID: "s2"}, true},
+		{cr.Consumer, plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, true},
+		{cr.Consumer, plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p2", ServiceID: "s1"}}, false},
+		{ix.Key("narrow-key").Consumer, plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, false},
+		{ix.Key("narrow-key").Consumer, plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s2"}}, true},
 	} {
 		if got := tc.consumer.Admits(&tc.route); got != tc.want {
 			t.Errorf("%s admitted to %+v = %v", tc.consumer.Info.Name, tc.route, got)

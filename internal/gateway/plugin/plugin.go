@@ -72,14 +72,21 @@ const (
 var ErrBodyTooLarge = errors.New("request body too large")
 
 // RouteInfo identifies the matched route. The compiler builds one per route;
-// it is shared by all requests and never modified.
+// it is shared by all requests and never modified. Its service's part
+// (Group, ProjectID, ServiceID, ServiceName, read through the embedded
+// pointer) is one value shared by every route of the service.
 type RouteInfo struct {
+	*ServiceInfo
+	RouteID   string
+	RouteName string
+}
+
+// ServiceInfo identifies a deployed service in a gateway group.
+type ServiceInfo struct {
 	Group       string
 	ProjectID   string
 	ServiceID   string
 	ServiceName string
-	RouteID     string
-	RouteName   string
 }
 
 // Consumer is who an authentication plugin recognised.

@@ -104,6 +104,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		target = upstream.New(&ds.Canary.Target)
 		split = deps.Splits.Get(ds.Canary.ID)
 	}
+	// One for all the service's routes.
+	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name}
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
 		if !r.IsOnline() {
@@ -112,11 +114,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
 		paths := spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r)
 		rt := &Route{
-			Info: plugin.RouteInfo{
-				Group: g.Name, ProjectID: ds.ProjectID,
-				ServiceID: svc.ID, ServiceName: svc.Name,
-				RouteID: r.ID, RouteName: r.Name,
-			},
+			Info:        plugin.RouteInfo{ServiceInfo: service, RouteID: r.ID, RouteName: r.Name},
 			Upstream:    pool,
 			StripPrefix: strip,
 		}

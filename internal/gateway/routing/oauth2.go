@@ -24,7 +24,7 @@ func oauth2Plugin(raw json.RawMessage, deps Deps, _ string) (plugin.Filters, err
 }
 
 // tokenRouteInfo names the token endpoint in metrics and logs.
-var tokenRouteInfo = plugin.RouteInfo{ServiceName: "oauth2", RouteName: "token"}
+var tokenRouteInfo = plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ServiceName: "oauth2"}, RouteName: "token"}
 
 // addTokenEndpoint serves the build's token endpoint at oauth2.TokenPath
 // (GET and POST, any host) when some route runs the oauth2 plugin; a

@@ -41,7 +41,7 @@ func run(f *Filter, project, auth string) (*plugintest.Backing, *plugin.Exchange
 		b.UpstreamHeader.Set("Authorization", auth)
 	}
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: project, ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: project, ServiceID: "s1"}}, nil)
 	return b, ex, f.OnRequest(ex)
 }
 
@@ -136,7 +136,7 @@ func BenchmarkBasicAuthCached(b *testing.B) {
 	bk := plugintest.New("127.0.0.1")
 	bk.ReqHeader.Set("Authorization", auth)
 	ex := &plugin.Exchange{}
-	ri := &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}
+	ri := &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		ex.Reset(bk, "req-1", ri, nil)

@@ -17,7 +17,7 @@ func from(f *Filter, addr, auth string) *plugintest.Backing {
 	b := plugintest.New(addr)
 	b.ReqHeader.Set("Authorization", auth)
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, nil)
 	if !f.OnRequest(ex) {
 		b.ErrorStatus = 200
 	}

@@ -86,7 +86,7 @@ func TestBodyDigest(t *testing.T) {
 				b.ReqHeader.Set(k, v)
 			}
 			ex := &plugin.Exchange{}
-			ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
+			ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, nil)
 			stop := f.OnRequest(ex)
 			if tc.status == 0 && stop {
 				t.Fatalf("refused %d: %s", b.ErrorStatus, b.ErrorBody)
@@ -155,7 +155,7 @@ func TestBodyDigestDefault(t *testing.T) {
 				b.ReqHeader.Set(k, v)
 			}
 			ex := &plugin.Exchange{}
-			ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
+			ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, nil)
 			stop := f.OnRequest(ex)
 			if tc.status == 0 && stop {
 				t.Fatalf("refused %d: %s", b.ErrorStatus, b.ErrorBody)

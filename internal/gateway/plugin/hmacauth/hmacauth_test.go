@@ -49,7 +49,7 @@ func (r req) run(f *Filter, project string) (*plugintest.Backing, *plugin.Exchan
 		b.UpstreamHeader.Set(k, v)
 	}
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: project, ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: project, ServiceID: "s1"}}, nil)
 	return b, ex, f.OnRequest(ex)
 }
 
@@ -185,7 +185,7 @@ func BenchmarkHMACAuth(b *testing.B) {
 		bk.ReqHeader.Set(k, v)
 	}
 	ex := &plugin.Exchange{}
-	ri := &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}
+	ri := &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		ex.Reset(bk, "req-1", ri, nil)

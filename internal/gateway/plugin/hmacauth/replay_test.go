@@ -90,7 +90,7 @@ func TestReplayWithChangedBody(t *testing.T) {
 			b.ReqHeader.Set(k, v)
 		}
 		ex := &plugin.Exchange{}
-		ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: "p1", ServiceID: "s1"}, nil)
+		ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: "p1", ServiceID: "s1"}}, nil)
 		if !f.OnRequest(ex) {
 			return 200
 		}

@@ -53,7 +53,7 @@ func run(f *Filter, project string, set func(b *plugintest.Backing)) (*plugintes
 	b := plugintest.New("127.0.0.1")
 	set(b)
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{ProjectID: project, ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{ProjectID: project, ServiceID: "s1"}}, nil)
 	return b, ex, f.OnRequest(ex)
 }
 

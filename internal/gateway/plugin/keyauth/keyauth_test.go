@@ -32,7 +32,7 @@ func index() *consumer.Index {
 
 func exchange(b *plugintest.Backing) *plugin.Exchange {
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{Group: "default", ProjectID: "p1", ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{Group: "default", ProjectID: "p1", ServiceID: "s1"}}, nil)
 	return ex
 }
 

@@ -50,7 +50,7 @@ func gatewayOn(t *testing.T, addr, prefix string, fb *fallbacks) *Registry {
 // sendRoute runs one request of route r (group g, project p, service s).
 func sendRoute(f *Filter, addr string) (bool, *plugintest.Backing) {
 	return send(f, addr, func(b *plugintest.Backing, ex *plugin.Exchange) {
-		ex.Reset(b, "req", &plugin.RouteInfo{Group: "g", ProjectID: "p", ServiceName: "s", RouteName: "r", RouteID: "id-differs"}, nil)
+		ex.Reset(b, "req", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{Group: "g", ProjectID: "p", ServiceName: "s"}, RouteName: "r", RouteID: "id-differs"}, nil)
 	})
 }
 

@@ -53,7 +53,7 @@ func request(f plugin.RequestFilter, method, path string, header map[string]stri
 		b.UpstreamHeader.Set(k, v) // the upstream request starts as the client's
 	}
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{Group: "default", ProjectID: "p1", ServiceID: "s1"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{Group: "default", ProjectID: "p1", ServiceID: "s1"}}, nil)
 	stop := f.OnRequest(ex)
 	return b, stop
 }

@@ -46,7 +46,7 @@ func New(addr string) *Backing {
 // Exchange returns a fresh Exchange backed by b.
 func (b *Backing) Exchange() *plugin.Exchange {
 	ex := &plugin.Exchange{}
-	ex.Reset(b, "req-1", &plugin.RouteInfo{Group: "default", ServiceName: "svc", RouteName: "r"}, nil)
+	ex.Reset(b, "req-1", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{Group: "default", ServiceName: "svc"}, RouteName: "r"}, nil)
 	return ex
 }
 
