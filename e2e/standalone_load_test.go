@@ -13,7 +13,10 @@ import (
 
 // outage is how long TestStandaloneGatewaysUnderLoad keeps the control
 // plane down (PORTICO_E2E_OUTAGE, e.g. 60s, for a longer run).
-func outage(t *testing.T) time.Duration {
+func outage(t *testing.T) time.Duration { return outageOr(t, 15*time.Second) }
+
+// outageOr is PORTICO_E2E_OUTAGE, or def when it is not set.
+func outageOr(t *testing.T, def time.Duration) time.Duration {
 	if v := os.Getenv("PORTICO_E2E_OUTAGE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -21,7 +24,7 @@ func outage(t *testing.T) time.Duration {
 		}
 		return d
 	}
-	return 15 * time.Second
+	return def
 }
 
 // TestStandaloneGatewaysUnderLoad: a control plane and three stand-alone
@@ -149,7 +152,9 @@ func TestStandaloneGatewaysUnderLoad(t *testing.T) {
 	})
 	cp2.do(t, "POST", base+"/publish?wait=10s", `{"group":"default","version":"1.0.2","upstream":`+nodes(three)+`}`, 201, &pub)
 	if pub.Convergence.Applied != 4 {
-		t.Errorf("publish after the outage answered %q, want applied on 4 live instances", pub.Convergence.Summary)
+		var r instances
+		cp2.do(t, "GET", "/api/v1/gateway-groups/default/instances", "", 200, &r)
+		t.Errorf("publish after the outage answered %q, want applied on 4 live instances; instances now: %+v", pub.Convergence.Summary, r)
 	}
 	for _, g := range gws {
 		waitFor(t, g.Gateway+"/load/x", time.Second, served("three"))

@@ -24,8 +24,9 @@ func waitOutput(t *testing.T, s *server, want string, limit time.Duration) {
 // outage; started during one, it serves from its cache; when the control
 // plane is back, the next publish reaches it. Every gateway is an
 // instance of the group: healthy when it serves the group's revision,
-// lost when its heartbeats stop, then offline. A revoked token is refused
-// at the next poll and the gateway keeps serving what it has. The feed
+// offline at once when it stops cleanly, lost when it dies, then offline.
+// A revoked token is refused at the next poll and the gateway keeps
+// serving what it has, shown as refused among the instances. The feed
 // refuses tokens that are missing, unknown or of another group.
 func TestStandaloneGateway(t *testing.T) {
 	cp := startServer(t, t.TempDir(), "--instance-offline-after", "3s")
@@ -136,25 +137,37 @@ func TestStandaloneGateway(t *testing.T) {
 		return r.state("e2e-two") == "healthy" && r.Applied == 2 && r.Live == 2 && r.state("e2e-one") != "healthy"
 	})
 
-	// A stopped gateway is lost after three missed heartbeats, then
-	// offline (here after 8 s: a stop may take a few seconds to drain).
+	// A gateway that stops cleanly says goodbye: offline at once, and no
+	// longer counted live.
 	g2.stop(t)
-	waitInstances(t, cp2, "the stopped gateway is lost", func(r instances) bool { return r.state("e2e-two") == "lost" })
-	waitInstances(t, cp2, "the stopped gateway is offline", func(r instances) bool { return r.state("e2e-two") == "offline" })
+	waitInstances(t, cp2, "the stopped gateway is offline", func(r instances) bool {
+		return r.state("e2e-two") == "offline" && r.state("e2e-one") != "healthy" && r.Live == 1
+	})
 
-	// Revoked: refused at the next poll, and the gateway keeps serving.
+	// A gateway that dies (kill -9) is lost after three missed
+	// heartbeats, then offline (here after 8 s).
 	g3, err := launchGateway(t, cp2, "default", tok.Token, cache, "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "e2e-three")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, g3.out.String())
 	}
 	waitInstances(t, cp2, "the third gateway is healthy", func(r instances) bool { return r.state("e2e-three") == "healthy" })
+	g3.kill(t)
+	waitInstances(t, cp2, "the killed gateway is lost", func(r instances) bool { return r.state("e2e-three") == "lost" })
+	waitInstances(t, cp2, "the killed gateway is offline", func(r instances) bool { return r.state("e2e-three") == "offline" })
+
+	// Revoked: refused at the next poll, and the gateway keeps serving.
+	g4, err := launchGateway(t, cp2, "default", tok.Token, cache, "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "e2e-four")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g4.out.String())
+	}
+	waitInstances(t, cp2, "the fourth gateway is healthy", func(r instances) bool { return r.state("e2e-four") == "healthy" })
 	cp2.do(t, "DELETE", "/api/v1/gateway-groups/default/tokens/"+tok.ID, "", 204, nil)
-	waitOutput(t, g3, "refused this gateway's token", 10*time.Second)
+	waitOutput(t, g4, "refused this gateway's token", 10*time.Second)
 	// It shows as refused, not among the live instances.
 	waitInstances(t, cp2, "the revoked gateway shows as refused", func(r instances) bool {
-		return r.state("e2e-three") == "refused" && r.Live == 1
+		return r.state("e2e-four") == "refused" && r.Live == 1
 	})
-	if st, _, body, err := get(t.Context(), g3.Gateway+"/sa/x"); err != nil || !served(g3, "two")(st, body) {
+	if st, _, body, err := get(t.Context(), g4.Gateway+"/sa/x"); err != nil || !served(g4, "two")(st, body) {
 		t.Fatalf("after the revoke: %d %s %v", st, body, err)
 	}
 }

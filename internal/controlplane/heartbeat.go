@@ -125,7 +125,7 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 	in := spec.GatewayInstance{ID: id, Group: group, Hostname: hb.Hostname, Addresses: hb.Addresses, Version: hb.Version,
 		Engine: hb.Engine, Revision: hb.Revision, FromCache: hb.FromCache, StartedAt: hb.StartedAt.UTC(),
 		LastSeen: time.Now().UTC(), Interval: time.Duration(hb.IntervalMS) * time.Millisecond,
-		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail, TokenID: tok.ID}
+		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail, TokenID: tok.ID, Stopped: hb.Stopping}
 	if !f.beatSpaced(group, id, in.LastSeen) {
 		feedError(w, http.StatusTooManyRequests, "too_many_requests", "heartbeats of one instance come at most every "+minHeartbeatSpacing.String())
 		return

@@ -51,11 +51,12 @@ func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
 	for {
 		select {
 		case <-ctx.Done():
+			e.goodbye(ready)
 			return
 		case <-timer.C:
 		case <-e.kick:
 		}
-		if !e.beat(ctx, ready) {
+		if !e.beat(ctx, ready, false) {
 			timer.Reset(100 * time.Millisecond) // not listening yet
 			continue
 		}
@@ -63,9 +64,18 @@ func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
 	}
 }
 
+// goodbye marks the embedded gateway stopped in each group, as the
+// control plane stops cleanly: it shows offline at once instead of
+// lagging behind the next control plane's revisions, then lost.
+func (e *embeddedInstance) goodbye(ready *readiness) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	e.beat(ctx, ready, true)
+}
+
 // beat writes the embedded gateway's row in each group it serves; false
 // while the gateway does not listen yet.
-func (e *embeddedInstance) beat(ctx context.Context, ready *readiness) bool {
+func (e *embeddedInstance) beat(ctx context.Context, ready *readiness, stopped bool) bool {
 	addr, ok := ready.gatewayAddr()
 	if !ok {
 		return false
@@ -75,7 +85,7 @@ func (e *embeddedInstance) beat(ctx context.Context, ready *readiness) bool {
 		for _, g := range e.opts.Groups {
 			in := spec.GatewayInstance{ID: e.id + "-" + g, Group: g, Embedded: true, Hostname: feed.Hostname(),
 				Addresses: []string{addr}, Version: e.opts.Version, Engine: engineName(e.opts.Engine), Revision: e.applied.Load(),
-				StartedAt: e.started, LastSeen: time.Now().UTC(), Interval: embeddedInterval, Requests: requests, Errors: errs}
+				StartedAt: e.started, LastSeen: time.Now().UTC(), Interval: embeddedInterval, Requests: requests, Errors: errs, Stopped: stopped}
 			if err := tx.PutGatewayInstance(ctx, &in); err != nil {
 				return err
 			}

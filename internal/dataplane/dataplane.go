@@ -150,6 +150,10 @@ func Run(ctx context.Context, o Options) error {
 	writer.Go(func() { client.WriteCache(ctx) })
 	defer writer.Wait()
 	defer cancel()
+	// The heartbeats end with a goodbye, which Run waits for (bounded).
+	var beats sync.WaitGroup
+	defer beats.Wait()
+	defer cancel()
 	var readyErr error
 	totals := &gateway.Totals{}
 	figures := heartbeatFigures{splits: splitstats.NewRegistry(), services: svcstats.NewRegistry()}
@@ -166,7 +170,7 @@ func Run(ctx context.Context, o Options) error {
 				return
 			}
 		}
-		go o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group))
+		beats.Go(func() { o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group)) })
 	}}
 	err = gateway.Run(ctx, gateway.Options{
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
@@ -188,17 +192,22 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 	log := o.Logger.With("component", "heartbeat")
 	tick := time.NewTicker(o.Heartbeat)
 	defer tick.Stop()
-	failing := false
-	for {
+	heartbeat := func() feed.Heartbeat {
 		requests, errs := totals.Read()
 		st := client.Status()
-		hb := feed.Heartbeat{Hostname: feed.Hostname(), Addresses: []string{a.Gateway}, Version: o.Version, Engine: o.Engine,
+		return feed.Heartbeat{Hostname: feed.Hostname(), Addresses: []string{a.Gateway}, Version: o.Version, Engine: o.Engine,
 			Revision: applied.Load(), FromCache: st.FromCache, StartedAt: started, IntervalMS: o.Heartbeat.Milliseconds(),
 			Requests: requests, Errors: errs, Detail: truncate(st.LastError, 400)}
+	}
+	failing := false
+	var last time.Time
+	for {
+		hb := heartbeat()
 		now := time.Now()
 		hb.Canaries = rep.splits.Report(now)
 		hb.Services = rep.services.Report(now, feed.MaxServiceReports)
 		err := client.Beat(ctx, o.InstanceID, hb)
+		last = time.Now()
 		if err == nil {
 			// Delivered: the next heartbeat carries only what comes after.
 			rep.splits.Commit()
@@ -206,6 +215,7 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		}
 		switch {
 		case ctx.Err() != nil:
+			o.goodbye(client, heartbeat(), last, log)
 			return
 		case err != nil && !failing:
 			log.Warn("heartbeat failed; serving on", "err", err)
@@ -215,12 +225,31 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		failing = err != nil
 		select {
 		case <-ctx.Done():
+			o.goodbye(client, heartbeat(), last, log)
 			return
 		case <-tick.C:
 		case <-kick: // a new revision applied: its convergence shows at once
 		}
 	}
 }
+
+// goodbye tells the control plane the gateway stops, so it shows offline
+// at once; bounded, and spaced from the last heartbeat as the control
+// plane requires. A control plane that does not answer sees it lost
+// instead.
+func (o *Options) goodbye(client *feed.Client, hb feed.Heartbeat, last time.Time, log *slog.Logger) {
+	time.Sleep(time.Until(last.Add(2 * minBeatSpacing)))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	hb.Stopping = true
+	if err := client.Beat(ctx, o.InstanceID, hb); err != nil {
+		log.Info("could not say goodbye to the control plane", "err", err)
+	}
+}
+
+// minBeatSpacing is the control plane's shortest spacing of one
+// instance's heartbeats.
+const minBeatSpacing = 50 * time.Millisecond
 
 // tokenKey is the key of OAuth2 access tokens, the same on every gateway
 // and control plane with this secret key; without one, tokens work on

@@ -95,6 +95,9 @@ type Heartbeat struct {
 	Requests   uint64    `json:"requests"` // answered since start
 	Errors     uint64    `json:"errors"`   // 5xx among them
 	Detail     string    `json:"detail,omitempty"`
+	// Stopping says goodbye: the gateway stops cleanly, and shows offline
+	// at once rather than lagging, then lost.
+	Stopping bool `json:"stopping,omitempty"`
 	// Canaries and Services are what the gateway's canary and per-service
 	// figures gained since its last heartbeat that arrived: the control
 	// plane adds up every instance's, so the canary's guard and the

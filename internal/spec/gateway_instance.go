@@ -26,6 +26,8 @@ type GatewayInstance struct {
 	// TokenID is the join token it presented last; "" for the embedded
 	// gateway, which needs none.
 	TokenID string `json:"token_id,omitempty"`
+	// Stopped: its last heartbeat said goodbye (a clean stop).
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Instance states.
@@ -34,7 +36,7 @@ const (
 	InstanceLagging = "lagging" // heartbeats arrive, serves an older revision
 	InstanceRefused = "refused" // its join token was revoked or expired: its polls and heartbeats are refused; it serves what it has
 	InstanceLost    = "lost"    // no heartbeat for three of its intervals
-	InstanceOffline = "offline" // lost for longer than the control plane's offline time; removed later
+	InstanceOffline = "offline" // stopped cleanly, or lost for longer than the control plane's offline time; removed later
 )
 
 // InstanceState works out an instance's state at now, against the group's
@@ -43,7 +45,7 @@ const (
 func InstanceState(in GatewayInstance, groupRevision int64, now time.Time, offlineAfter time.Duration, tokenLive bool) string {
 	quiet := now.Sub(in.LastSeen)
 	switch {
-	case quiet > offlineAfter:
+	case in.Stopped || quiet > offlineAfter:
 		return InstanceOffline
 	case !tokenLive:
 		return InstanceRefused

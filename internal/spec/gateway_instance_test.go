@@ -29,6 +29,10 @@ func TestInstanceState(t *testing.T) {
 			t.Errorf("quiet %v, group at %d, token revoked %v: %s, want %s", c.quiet, c.rev, c.revoked, got, c.want)
 		}
 	}
+	in.LastSeen, in.Stopped = now, true
+	if got := InstanceState(in, 5, now, 10*time.Minute, true); got != InstanceOffline {
+		t.Errorf("an instance that said goodbye a second ago: %s, want offline", got)
+	}
 }
 
 // TestCredentialExpiryBounded: an expiry Unix nanoseconds cannot hold is

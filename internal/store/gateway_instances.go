@@ -10,21 +10,21 @@ import (
 )
 
 const gatewayInstanceCols = `id, group_name, embedded, hostname, addresses, version, engine, revision, from_cache,
-	started_at, last_seen, interval_ns, requests, errors, detail, token_id`
+	started_at, last_seen, interval_ns, requests, errors, detail, token_id, stopped`
 
 func scanGatewayInstance(s scanner) (spec.GatewayInstance, error) {
 	var in spec.GatewayInstance
-	var embedded, fromCache int
+	var embedded, fromCache, stopped int
 	var addrs string
 	var started, seen, interval, requests, errs int64
 	err := s.Scan(&in.ID, &in.Group, &embedded, &in.Hostname, &addrs, &in.Version, &in.Engine, &in.Revision, &fromCache,
-		&started, &seen, &interval, &requests, &errs, &in.Detail, &in.TokenID)
+		&started, &seen, &interval, &requests, &errs, &in.Detail, &in.TokenID, &stopped)
 	if err != nil {
 		return in, err
 	}
 	var c jsonCodec
 	c.decode("addresses", addrs, &in.Addresses)
-	in.Embedded, in.FromCache = embedded != 0, fromCache != 0
+	in.Embedded, in.FromCache, in.Stopped = embedded != 0, fromCache != 0, stopped != 0
 	in.StartedAt, in.LastSeen, in.Interval = fromNanos(started), fromNanos(seen), time.Duration(interval)
 	in.Requests, in.Errors = uint64(max(requests, 0)), uint64(max(errs, 0))
 	return in, c.err
@@ -45,15 +45,15 @@ func (t *txn) PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) 
 		return 0
 	}
 	_, err := t.exec(ctx, `INSERT INTO gateway_instances (`+gatewayInstanceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (group_name, id) DO UPDATE SET embedded = excluded.embedded,
 			hostname = excluded.hostname, addresses = excluded.addresses, version = excluded.version,
 			engine = excluded.engine, revision = excluded.revision, from_cache = excluded.from_cache,
 			started_at = excluded.started_at, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns,
 			requests = excluded.requests, errors = excluded.errors, detail = excluded.detail,
-			token_id = excluded.token_id`,
+			token_id = excluded.token_id, stopped = excluded.stopped`,
 		in.ID, in.Group, b(in.Embedded), in.Hostname, addrs, in.Version, in.Engine, in.Revision, b(in.FromCache),
-		toNanos(in.StartedAt), toNanos(in.LastSeen), int64(in.Interval), int64(min(in.Requests, 1<<62)), int64(min(in.Errors, 1<<62)), in.Detail, in.TokenID)
+		toNanos(in.StartedAt), toNanos(in.LastSeen), int64(in.Interval), int64(min(in.Requests, 1<<62)), int64(min(in.Errors, 1<<62)), in.Detail, in.TokenID, b(in.Stopped))
 	if err != nil {
 		if t.kind(err) == errForeignKey {
 			return fmt.Errorf("gateway instance %s: gateway group %q: %w", in.ID, in.Group, ErrNotFound)

@@ -20,7 +20,7 @@ func testGatewayInstances(t *testing.T, s store.Store) {
 		a := spec.GatewayInstance{ID: "a", Group: "prod", Hostname: "gw-1", Addresses: []string{"10.0.0.1:9080"}, Version: "v1",
 			Engine: "fast", Revision: 3, StartedAt: t0, LastSeen: t0.Add(time.Minute), Interval: 10 * time.Second, Requests: 7, Errors: 1, TokenID: "tok-1"}
 		wantErr(t, "PutGatewayInstance a", tx.PutGatewayInstance(ctx, &a), nil)
-		emb := spec.GatewayInstance{ID: "embedded", Group: "prod", Embedded: true, Addresses: []string{}, StartedAt: t0, LastSeen: t0, FromCache: true, Detail: "x"}
+		emb := spec.GatewayInstance{ID: "embedded", Group: "prod", Embedded: true, Addresses: []string{}, StartedAt: t0, LastSeen: t0, FromCache: true, Detail: "x", Stopped: true}
 		wantErr(t, "PutGatewayInstance embedded", tx.PutGatewayInstance(ctx, &emb), nil)
 		other := spec.GatewayInstance{ID: "b", Group: "test", Addresses: []string{}, LastSeen: t0}
 		wantErr(t, "PutGatewayInstance b", tx.PutGatewayInstance(ctx, &other), nil)
