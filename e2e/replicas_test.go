@@ -90,10 +90,11 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 // (its list of control planes in another order), under steady load all
 // along. PostgreSQL goes away (a proxy in front of it is cut, as a
 // restart does): an admin write answers 503 at once; once it is back both
-// control planes publish again without a restart. Then both control
-// planes are killed (kill -9) for PORTICO_E2E_OUTAGE (default 3 s; 60s
-// for the long run): the gateways serve on, and when one control plane
-// comes back its publish reaches all three. No request fails.
+// control planes publish again without a restart. Then one control
+// plane is killed (kill -9): the other publishes on to all three
+// gateways. Then it is killed too, for PORTICO_E2E_OUTAGE (default 3 s;
+// 60s for the long run): the gateways serve on, and when it comes back
+// its publish reaches all three. No request fails.
 func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 	_, _, dsn := newDatabase(t, "postgres")
 	proxy := storetest.StartProxy(t, "127.0.0.1:5432")
@@ -126,8 +127,10 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 		_, port := backend(t, name)
 		start := time.Now()
 		s.do(t, "POST", base+"/publish", `{"group":"default","version":"`+version+`","upstream":`+nodes(port)+`}`, 201, nil)
+		// A gateway that found no control plane waits its backoff (at most
+		// 15 s, jittered) before it asks again.
 		for _, g := range gws {
-			waitFor(t, g.Gateway+"/d/x", 10*time.Second, from(name))
+			waitFor(t, g.Gateway+"/d/x", 30*time.Second, from(name))
 		}
 		t.Logf("%s served by all three gateways %v after the publish", version, time.Since(start).Round(time.Millisecond))
 	}
@@ -187,12 +190,17 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 	publish(b, "1.0.1", "two")
 	publish(a, "1.0.2", "three")
 
+	// kill -9 of one control plane: the other publishes on, and the
+	// gateway that was fed by the dead one moves over.
+	b.kill(t)
+	publish(a, "1.0.3", "four")
+
+	// Then the other too, for the outage; it comes back and publishes.
 	adminA := strings.TrimPrefix(a.Admin, "http://")
 	a.kill(t)
-	b.kill(t)
 	down := outageOr(t, 3*time.Second)
 	t.Logf("both control planes killed for %v", down)
 	time.Sleep(down) // the outage itself: what is measured is the load meanwhile
 	a2 := startServer(t, dirA, "--store", viaProxy, "--admin-addr", adminA)
-	publish(a2, "1.0.3", "four")
+	publish(a2, "1.0.4", "five")
 }

@@ -201,12 +201,21 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.S
 	first := !c.started
 	c.started = true
 	delay := backoff{min: 200 * time.Millisecond, max: 15 * time.Second}
+	tried := 0 // control planes that failed since one answered
 	for {
 		wait := c.wait()
 		if first {
 			wait = 0 // at start, do not wait for a change: take what there is
 		}
+		asked := c.base()
 		up, err := c.poll(ctx, after, wait)
+		if err == nil {
+			tried = 0
+		} else if tried++; ctx.Err() == nil && c.base() != asked && tried < len(ControlPlanes(c.ControlPlane)) {
+			// Moved to another control plane: ask it now; the backoff is
+			// for when none answers.
+			continue
+		}
 		if ctx.Err() != nil {
 			return spec.SnapshotUpdate{}, ctx.Err()
 		}
@@ -250,6 +259,7 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.S
 		}
 		prev := c.Status()
 		c.setStatus(Status{FromCache: prev.FromCache, Revision: prev.Revision, LastError: err.Error()})
+		tried = 0
 		select {
 		case <-ctx.Done():
 			return spec.SnapshotUpdate{}, ctx.Err()
