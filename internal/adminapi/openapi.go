@@ -28,7 +28,7 @@ var readOnly = map[reflect.Type][]string{
 	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.GatewayToken](): {"id", "group", "hint", "last_used_at", "created_by", "created_at", "token"},
 	reflect.TypeFor[spec.GatewayInstance](): {"id", "group", "embedded", "hostname", "addresses", "version", "engine", "revision",
-		"from_cache", "started_at", "last_seen", "requests", "errors", "state", "detail", "token_id"},
+		"from_cache", "started_at", "last_seen", "requests", "errors", "state", "detail", "token_id", "stopped"},
 }
 
 // optional names fields without omitempty that a client may still leave out.

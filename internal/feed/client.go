@@ -45,6 +45,8 @@ type Client struct {
 	started   bool
 	consumers string        // digest of the consumers handed over last ("": unknown)
 	current   atomic.Uint32 // which of ControlPlane's control planes is asked
+	beatOnce  sync.Once
+	beatOK    chan struct{} // a heartbeat got through while polls failed
 	status    atomic.Pointer[Status]
 
 	// cacheGap says a cached delta could not be written: the cache's
@@ -264,6 +266,9 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.S
 		case <-ctx.Done():
 			return spec.SnapshotUpdate{}, ctx.Err()
 		case <-time.After(delay.next()):
+		case <-c.answered():
+			// A heartbeat got through: the control plane is back, so the
+			// backoff ends here rather than up to 15 s later.
 		}
 	}
 }
@@ -454,6 +459,12 @@ func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNoContent, http.StatusOK:
+		if c.Status().LastError != "" {
+			select { // wake a poll waiting out its backoff (Next)
+			case c.answeredCh() <- struct{}{}:
+			default:
+			}
+		}
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return &RefusedError{Status: resp.StatusCode, Message: errorMessage(resp.Body)}
@@ -496,3 +507,12 @@ func (c *Client) failover(base string) {
 		c.current.CompareAndSwap(cur, cur+1)
 	}
 }
+
+// answeredCh is the channel a heartbeat that got through signals on.
+func (c *Client) answeredCh() chan struct{} {
+	c.beatOnce.Do(func() { c.beatOK = make(chan struct{}, 1) })
+	return c.beatOK
+}
+
+// answered is answeredCh for receiving.
+func (c *Client) answered() <-chan struct{} { return c.answeredCh() }
