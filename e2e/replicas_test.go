@@ -53,35 +53,44 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 	waitFor(t, b.Gateway+"/rep/x", 5*time.Second, from("two"))
 
 	// Steady load on the gateway while its control plane dies.
-	stop := make(chan struct{})
-	var failed, served atomic.Int64
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				st, _, _, err := get(context.Background(), g.Gateway+"/rep/x")
-				if err != nil || st != 200 {
-					failed.Add(1)
-				} else {
-					served.Add(1)
-				}
-			}
-		})
-	}
+	stop := steadyLoad(g.Gateway+"/rep/x", g.Gateway+"/rep/x", g.Gateway+"/rep/x", g.Gateway+"/rep/x")
 	b.kill(t)
 	_, three := backend(t, "three")
 	a.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.2","upstream":`+nodes(three)+`}`, 201, nil)
 	took = waitFor(t, g.Gateway+"/rep/x", 20*time.Second, from("three"))
 	t.Logf("after kill -9 of its control plane, the gateway served a publish on the other after %v", took.Round(time.Millisecond))
-	close(stop)
-	wg.Wait()
-	if failed.Load() != 0 || served.Load() == 0 {
-		t.Errorf("under load through the kill: %d served, %d failed", served.Load(), failed.Load())
+	if served, failed := stop(); failed != 0 || served == 0 {
+		t.Errorf("under load through the kill: %d served, %d failed", served, failed)
+	}
+}
+
+// steadyLoad sends GETs to each url, one client per url, back to back,
+// until the returned stop, which answers how many were served (200) and
+// how many failed. It is bounded by the test that stops it.
+func steadyLoad(urls ...string) (stop func() (served, failed int64)) {
+	done := make(chan struct{})
+	var ok, bad atomic.Int64
+	var wg sync.WaitGroup
+	for _, u := range urls {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if st, _, _, err := get(context.Background(), u); err != nil || st != 200 {
+					bad.Add(1)
+				} else {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	return func() (int64, int64) {
+		close(done)
+		wg.Wait()
+		return ok.Load(), bad.Load()
 	}
 }
 
@@ -137,31 +146,12 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 	publish(a, "1.0.0", "one")
 
 	// Steady load on the three gateways from here to the end.
-	stop := make(chan struct{})
-	var failed, served atomic.Int64
-	var wg sync.WaitGroup
-	for _, g := range gws {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if st, _, _, err := get(context.Background(), g.Gateway+"/d/x"); err != nil || st != 200 {
-					failed.Add(1)
-				} else {
-					served.Add(1)
-				}
-			}
-		})
-	}
+	stop := steadyLoad(gws[0].Gateway+"/d/x", gws[1].Gateway+"/d/x", gws[2].Gateway+"/d/x")
 	defer func() {
-		close(stop)
-		wg.Wait()
-		t.Logf("under load all along: %d served, %d failed", served.Load(), failed.Load())
-		if failed.Load() != 0 || served.Load() == 0 {
-			t.Errorf("%d requests failed", failed.Load())
+		served, failed := stop()
+		t.Logf("under load all along: %d served, %d failed", served, failed)
+		if failed != 0 || served == 0 {
+			t.Errorf("%d requests failed", failed)
 		}
 	}()
 

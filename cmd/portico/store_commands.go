@@ -13,11 +13,41 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// storeFlags are the flags naming a control plane's store, as `portico
-// server` takes them (and from the same environment variables).
-func storeFlags(f *pflag.FlagSet, l *store.Location) {
+// storeCommand is a command on a control plane's store, named by the
+// flags `portico server` takes (and the same environment variables):
+// --data-dir, --store. With open, run gets the store opened (its schema
+// brought up to date); otherwise only its location. flags adds the
+// command's own.
+func storeCommand(use, short string, open bool, flags func(*pflag.FlagSet),
+	run func(cmd *cobra.Command, l store.Location, st *store.SQL) error) *cobra.Command {
+	var l store.Location
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
+				return err
+			}
+			if !open {
+				return run(cmd, l, nil)
+			}
+			st, err := store.Open(cmd.Context(), l, nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return run(cmd, l, st)
+		},
+	}
+	f := cmd.Flags()
 	f.StringVar(&l.Dir, "data-dir", "./portico-data", "directory of the embedded store")
 	f.StringVar(&l.URL, "store", "", "store URL: postgres://user@host:5432/db for PostgreSQL; empty: the embedded SQLite store in --data-dir")
+	if flags != nil {
+		flags(f)
+	}
+	annotateEnv(f, envPrefix)
+	return cmd
 }
 
 func migrateCmd() *cobra.Command {
@@ -25,36 +55,17 @@ func migrateCmd() *cobra.Command {
 		Use:   "migrate",
 		Short: "Bring a control plane's store schema up to date, or show its migrations (before a rolling upgrade)",
 	}
-	var l store.Location
-	up := &cobra.Command{
-		Use:   "up",
-		Short: "Apply the migrations the store lacks (as a starting server would, under the same lock)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
-				return err
-			}
-			st, err := store.Open(cmd.Context(), l, nil)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+	up := storeCommand("up", "Apply the migrations the store lacks (as a starting server would, under the same lock)", true, nil,
+		func(cmd *cobra.Command, l store.Location, st *store.SQL) error {
 			v, err := st.SchemaVersion(cmd.Context())
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: schema at version %d\n", l, v)
 			return nil
-		},
-	}
-	status := &cobra.Command{
-		Use:   "status",
-		Short: "List the migrations and which the store has, applying none",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
-				return err
-			}
+		})
+	status := storeCommand("status", "List the migrations and which the store has, applying none", false, nil,
+		func(cmd *cobra.Command, l store.Location, _ *store.SQL) error {
 			ms, err := store.Migrations(cmd.Context(), l)
 			if err != nil {
 				return err
@@ -76,34 +87,18 @@ func migrateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d pending\n", pending)
 			return nil
-		},
-	}
-	for _, c := range []*cobra.Command{up, status} {
-		storeFlags(c.Flags(), &l)
-		annotateEnv(c.Flags(), envPrefix)
-	}
+		})
 	cmd.AddCommand(up, status)
 	return cmd
 }
 
 func backupCmd() *cobra.Command {
-	var (
-		l   store.Location
-		out string
-	)
-	cmd := &cobra.Command{
-		Use:   "backup",
-		Short: "Write a control plane's whole state (SQLite or PostgreSQL) to a file, while it runs",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
-				return err
-			}
-			st, err := store.Open(cmd.Context(), l, nil)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+	var out string
+	return storeCommand("backup", "Write a control plane's whole state (SQLite or PostgreSQL) to a file, while it runs", true,
+		func(f *pflag.FlagSet) {
+			f.StringVarP(&out, "out", "o", "portico-backup.jsonl.gz", "the backup file; - for standard output")
+		},
+		func(cmd *cobra.Command, l store.Location, st *store.SQL) error {
 			if out == "-" {
 				return st.Backup(cmd.Context(), cmd.OutOrStdout())
 			}
@@ -130,27 +125,16 @@ func backupCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "backup of %s written to %s\n", l, out)
 			return nil
-		},
-	}
-	storeFlags(cmd.Flags(), &l)
-	cmd.Flags().StringVarP(&out, "out", "o", "portico-backup.jsonl.gz", "the backup file; - for standard output")
-	annotateEnv(cmd.Flags(), envPrefix)
-	return cmd
+		})
 }
 
 func restoreCmd() *cobra.Command {
-	var (
-		l  store.Location
-		in string
-	)
-	cmd := &cobra.Command{
-		Use:   "restore",
-		Short: "Fill a new store (a new data directory or database, before any server starts on it) from a backup",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
-				return err
-			}
+	var in string
+	return storeCommand("restore", "Fill a new store (a new data directory or database, before any server starts on it) from a backup", true,
+		func(f *pflag.FlagSet) {
+			f.StringVarP(&in, "in", "i", "portico-backup.jsonl.gz", "the backup file; - for standard input")
+		},
+		func(cmd *cobra.Command, l store.Location, st *store.SQL) error {
 			var r io.Reader = cmd.InOrStdin()
 			if in != "-" {
 				f, err := os.Open(in)
@@ -160,20 +144,10 @@ func restoreCmd() *cobra.Command {
 				defer f.Close()
 				r = f
 			}
-			st, err := store.Open(cmd.Context(), l, nil)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			if err := st.Restore(cmd.Context(), r); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s restored from %s\n", l, in)
 			return nil
-		},
-	}
-	storeFlags(cmd.Flags(), &l)
-	cmd.Flags().StringVarP(&in, "in", "i", "portico-backup.jsonl.gz", "the backup file; - for standard input")
-	annotateEnv(cmd.Flags(), envPrefix)
-	return cmd
+		})
 }
