@@ -89,6 +89,13 @@ func failingBackend(t *testing.T, status int) int {
 // published to the default group.
 func canarySetup(t *testing.T) (s *server, base string, portCur, portNew int) {
 	s = startServer(t, t.TempDir())
+	base, portCur, portNew = canarySetupOn(t, s)
+	return s, base, portCur, portNew
+}
+
+// canarySetupOn is canarySetup on a running control plane.
+func canarySetupOn(t *testing.T, s *server) (base string, portCur, portNew int) {
+	t.Helper()
 	_, portCur = backend(t, "current")
 	_, portNew = backend(t, "new")
 	up := "/api/v1/projects/default/upstreams"
@@ -100,7 +107,7 @@ func canarySetup(t *testing.T) (s *server, base string, portCur, portNew int) {
 	s.do(t, "POST", base+"/routes", `{"name":"list_orders","paths":["/orders"],"methods":["GET"]}`, 201, nil)
 	s.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0"}`, 201, nil)
 	answersFrom(t, s.Gateway+"/products", "current", "/products")
-	return s, base, portCur, portNew
+	return base, portCur, portNew
 }
 
 func within(t *testing.T, what string, got, want float64) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +28,14 @@ func TestServerOnPostgres(t *testing.T) {
 	}
 
 	s.stop(t)
+	// A control plane with another secret key would seal what this one
+	// cannot open: it is refused before it writes anything.
+	if other, err := launch(t, t.TempDir(), "--store", dsn); err == nil {
+		other.stop(t)
+		t.Error("a control plane with another secret key started on the store")
+	} else if !strings.Contains(other.out.String(), "is not the one that sealed the store's secrets") {
+		t.Errorf("a control plane with another secret key: %v\n%s", err, other.out.String())
+	}
 	s2 := startServer(t, dir, "--store", dsn)
 	waitFor(t, s2.Gateway+"/pg/x", 5*time.Second, func(st int, _ []byte) bool { return st == 200 })
 	var hist struct {

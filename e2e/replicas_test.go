@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +25,7 @@ import (
 func TestTwoControlPlanesOnPostgres(t *testing.T) {
 	_, _, dsn := newDatabase(t, "postgres")
 	a := startServer(t, t.TempDir(), "--store", dsn)
-	b := startServer(t, t.TempDir(), "--store", dsn)
+	b := startServer(t, replicaDir(t, a), "--store", dsn)
 	var tok struct{ Token string }
 	a.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"fed by b"}`, 201, &tok)
 	g, err := launchGateway(t, b, "default", tok.Token, t.TempDir(), "--poll-wait", "30s", "--heartbeat", "200ms", "--instance-id", "fed-by-b",
@@ -62,6 +64,22 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 	if served, failed := stop(); failed != 0 || served == 0 {
 		t.Errorf("under load through the kill: %d served, %d failed", served, failed)
 	}
+}
+
+// replicaDir is a data directory for another control plane of a's
+// store: it holds a copy of a's secret key, as every control plane of a
+// store must.
+func replicaDir(t *testing.T, a *server) string {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(a.DataDir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // steadyLoad sends GETs to each url, one client per url, back to back,
@@ -110,7 +128,7 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 	viaProxy := strings.Replace(dsn, "127.0.0.1:5432", proxy.Addr, 1)
 	dirA := t.TempDir()
 	a := startServer(t, dirA, "--store", viaProxy)
-	b := startServer(t, t.TempDir(), "--store", viaProxy)
+	b := startServer(t, replicaDir(t, a), "--store", viaProxy)
 	var tok struct{ Token string }
 	a.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"through restarts"}`, 201, &tok)
 	var gws []*server

@@ -23,14 +23,43 @@ func TestStandaloneFiguresReachTheControlPlane(t *testing.T) {
 		t.Fatalf("%v\n%s", err, g.out.String())
 	}
 	answersFrom(t, g.Gateway+"/products", "current", "/products")
+	guardCancelsThrough(t, s, base, g)
+	statsCountThrough(t, s, base)
+}
 
+// TestCanaryGuardAcrossControlPlanes: two control planes on one
+// PostgreSQL database. The only traffic goes through a stand-alone
+// gateway that reports to the second; the canary guard runs on the
+// first (it started first and holds the job), which hears of that
+// traffic through the store's figures log: it cancels the failing
+// target, and its service stats count the requests.
+func TestCanaryGuardAcrossControlPlanes(t *testing.T) {
+	_, _, dsn := newDatabase(t, "postgres")
+	a := startServer(t, t.TempDir(), "--store", dsn)
+	b := startServer(t, replicaDir(t, a), "--store", dsn)
+	base, _, _ := canarySetupOn(t, a)
+	var tok struct{ Token string }
+	a.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"reports to b"}`, 201, &tok)
+	g, err := launchGateway(t, b, "default", tok.Token, t.TempDir(), "--poll-wait", "1s", "--heartbeat", "200ms", "--instance-id", "reports-to-b")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g.out.String())
+	}
+	answersFrom(t, g.Gateway+"/products", "current", "/products")
+	guardCancelsThrough(t, a, base, g)
+	statsCountThrough(t, a, base)
+}
+
+// guardCancelsThrough starts a canary to a target answering 500 and
+// sends requests only to gateway g until the guard cancels it: the
+// control plane's embedded gateway sees none, so a guard that trips
+// heard from g.
+func guardCancelsThrough(t *testing.T, s *server, base string, g *server) {
+	t.Helper()
 	bad := failingBackend(t, 500)
 	var task canaryTask
 	s.do(t, "POST", base+"/canary", fmt.Sprintf(`{"group":"default","weight":50,
 		"target":{"upstream":{"scheme":"http","nodes":[{"host":"127.0.0.1","port":%d,"weight":1}]}},
 		"guard":{"max_error_rate":0.2,"min_requests":20,"window":"30s"}}`, bad), 201, &task)
-	// Only the stand-alone gateway is sent requests: the embedded one
-	// sees none, so a guard that trips heard from the stand-alone one.
 	deadline := time.Now().Add(15 * time.Second)
 	sent := 0
 	for task.State == "running" && time.Now().Before(deadline) && sent < 20_000 {
@@ -43,18 +72,23 @@ func TestStandaloneFiguresReachTheControlPlane(t *testing.T) {
 	if task.State != "cancelled" || !strings.Contains(task.Reason, "error rate") {
 		t.Fatalf("task after %d requests to the stand-alone gateway = %+v, want cancelled by the guard", sent, task)
 	}
+}
 
+// statsCountThrough: the service's stats on s count the requests sent
+// through a stand-alone gateway, errors included.
+func statsCountThrough(t *testing.T, s *server, base string) {
+	t.Helper()
 	var stats struct {
 		Serving bool
 		Total   struct{ Requests, Errors uint64 }
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.do(t, "GET", base+"/stats?group=default&window=5m", "", 200, &stats)
 		// The 20 requests of answersFrom and the canary's, at least the
 		// ones reported by the time of the guard's decision.
 		if stats.Serving && stats.Total.Requests >= 20 && stats.Total.Errors > 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("service stats %+v: the stand-alone gateway's requests are not counted", stats)

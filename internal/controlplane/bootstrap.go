@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -15,10 +16,17 @@ import (
 // bootstrap makes a fresh store usable in one transaction: the admin user,
 // the default project, the default group and every group named by --group.
 // Served groups get a first revision so a gateway's first poll answers at
-// once, even before anything is published.
-func bootstrap(ctx context.Context, st store.Store, opts Options) error {
+// once, even before anything is published. The store remembers which
+// secret key sealed its secrets (keyID): a control plane started with
+// another one — a replica given its own data directory, a restore beside
+// the wrong key file — is refused before it seals anything the others
+// could not open.
+func bootstrap(ctx context.Context, st store.Store, opts Options, keyID string) error {
 	var generated string
 	err := st.Tx(ctx, func(tx store.Tx) error {
+		if err := claimSecretKey(ctx, tx, keyID); err != nil {
+			return err
+		}
 		n, err := tx.CountUsers(ctx)
 		if err != nil {
 			return err
@@ -76,6 +84,22 @@ func bootstrap(ctx context.Context, st store.Store, opts Options) error {
 	if generated != "" {
 		// Printed once, on the first start only: it is stored hashed.
 		fmt.Fprintf(opts.Stdout, "First start: created user \"admin\" with password %s\n(set PORTICO_ADMIN_PASSWORD to choose it; this is the only time it is shown)\n", generated)
+	}
+	return nil
+}
+
+// claimSecretKey records keyID as the store's secret key on first start
+// and refuses any other afterwards.
+func claimSecretKey(ctx context.Context, tx store.Tx, keyID string) error {
+	have, err := tx.GetSetting(ctx, store.SettingSecretKeyID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return tx.PutSetting(ctx, store.SettingSecretKeyID, keyID)
+	case err != nil:
+		return err
+	case have != keyID:
+		return fmt.Errorf("this control plane's secret key (id %s) is not the one that sealed the store's secrets (id %s): "+
+			"start every control plane of a store with the same key (%s, or the same %s in --data-dir)", keyID, have, credential.EnvKey, credential.KeyFile)
 	}
 	return nil
 }

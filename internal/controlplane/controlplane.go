@@ -86,7 +86,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("secret key: %w", err)
 	}
 
-	if err := bootstrap(ctx, st, opts); err != nil {
+	if err := bootstrap(ctx, st, opts, keys.ID()); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)
 	}
 
@@ -134,7 +134,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	ready := newReadiness(opts, adminLn.Addr().String())
-	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"))
+	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
 	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
 	mux := http.NewServeMux()
@@ -179,6 +179,10 @@ func Run(ctx context.Context, opts Options) error {
 	// time (store.Lead); on SQLite, here.
 	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })
 	wg.Go(func() { st.Lead(ctx, "instance-expiry", embedded.expire) })
+	wg.Go(func() {
+		st.Lead(ctx, "figures-retention", func(ctx context.Context) { figures.retain(ctx, st, log.With("component", "figures")) })
+	})
+	wg.Go(func() { figures.follow(ctx, st, log.With("component", "figures")) })
 	wg.Go(func() { embedded.run(ctx, ready) })
 	// The gateway names the addresses it bound in its own line ("gateway
 	// listening"): opts carries only what was asked for, port 0 included.

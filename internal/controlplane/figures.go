@@ -2,29 +2,57 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
+	"github.com/portico-gw/portico/internal/gateway/window"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
 
 // gatewayFigures are the canary and per-service figures of every gateway
-// of this control plane: what the embedded gateway counts, and what
-// stand-alone gateways report with their heartbeats, read added up — so
-// a canary's figures and its guard see the whole group's traffic, and the
-// console charts it. They live in this process: a control plane that
-// restarts starts them again from what is reported next.
+// of the group, added up — so a canary's figures and its guard see the
+// whole group's traffic, and the console charts it — whichever control
+// plane of the store a gateway reports to. What this process's embedded
+// gateway counts is read live; everything else comes through the store's
+// figures log: each control plane appends what it receives (a
+// stand-alone gateway's heartbeat, its embedded gateway's count every
+// embeddedInterval), counts its own rows in at once, and follows the log
+// for the others' rows (follow). A control plane that starts reads the
+// last 15 minutes of the log, so the figures outlive a restart.
 type gatewayFigures struct {
+	replica                    string // this process in the figures log
 	splits, reportedSplits     *splitstats.Registry
 	services, reportedServices *svcstats.Registry
+
+	// followed is the last log row counted in; only follow uses it.
+	followed int64
 }
 
+// figureReport is a row's body in the figures log.
+type figureReport struct {
+	Canaries []splitstats.Report `json:"canaries,omitempty"`
+	Services []svcstats.Report   `json:"services,omitempty"`
+}
+
+func (r *figureReport) empty() bool { return len(r.Canaries)+len(r.Services) == 0 }
+
+// Bounds of following the figures log: how often a control plane looks
+// for other control planes' rows, and how many it reads at once.
+const (
+	followEvery = time.Second
+	followBatch = 200
+)
+
 func newGatewayFigures() *gatewayFigures {
-	return &gatewayFigures{splits: splitstats.NewRegistry(), reportedSplits: splitstats.NewRegistry(),
+	return &gatewayFigures{replica: feed.NewInstanceID(), splits: splitstats.NewRegistry(), reportedSplits: splitstats.NewRegistry(),
 		services: svcstats.NewRegistry(), reportedServices: svcstats.NewRegistry()}
 }
 
@@ -95,57 +123,229 @@ func checkFigures(hb *feed.Heartbeat, fe *spec.FieldErrors) {
 	}
 }
 
-// addReported counts a heartbeat's figures of group in. Figures of a
-// canary that no longer runs in the group, or of a service not deployed
-// there, are dropped: the gateway may not have heard yet, and nothing
-// else may make this process keep series.
-func (f *gatewayFigures) addReported(ctx context.Context, st store.Store, group string, hb *feed.Heartbeat, now time.Time) error {
+// received filters a heartbeat's figures of group: those of a canary
+// that no longer runs in the group, or of a service not deployed there,
+// are dropped — the gateway may not have heard yet, and nothing else may
+// make a control plane keep series. running is the canaries running
+// anywhere when the heartbeat carried canaries (nil otherwise), for
+// count.
+func (f *gatewayFigures) received(ctx context.Context, st store.Store, group string, hb *feed.Heartbeat) (rep figureReport, running map[string]bool, err error) {
 	if f == nil || len(hb.Canaries)+len(hb.Services) == 0 {
-		return nil
+		return rep, nil, nil
 	}
-	running, deployed := map[string]bool{}, map[string]bool{}
 	inGroup := map[string]bool{}
-	err := st.View(ctx, func(tx store.Tx) error {
+	var deployed map[string]bool
+	err = st.View(ctx, func(tx store.Tx) error {
 		if len(hb.Canaries) > 0 {
 			cs, err := tx.ListRunningCanaries(ctx)
 			if err != nil {
 				return err
 			}
+			running = make(map[string]bool, len(cs))
 			for _, c := range cs {
 				running[c.ID] = true
 				inGroup[c.ID] = c.Group == group
 			}
 		}
 		if len(hb.Services) > 0 {
-			ds, err := tx.ListDeploymentsByGroup(ctx, group)
-			if err != nil {
-				return err
+			ids := make([]string, len(hb.Services))
+			for i, r := range hb.Services {
+				ids[i] = r.Service
 			}
-			for _, d := range ds {
-				deployed[d.ServiceID] = true
-			}
+			var err error
+			deployed, err = tx.DeployedAmong(ctx, group, ids)
+			return err
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("figures of group %s: %w", group, err)
-	}
-	if len(hb.Canaries) > 0 {
-		f.reportedSplits.Retain(running)
+		return rep, nil, fmt.Errorf("figures of group %s: %w", group, err)
 	}
 	for _, r := range hb.Canaries {
 		if inGroup[r.ID] {
-			if err := f.reportedSplits.Add(r, now); err != nil {
-				return err
-			}
+			rep.Canaries = append(rep.Canaries, r)
 		}
 	}
 	for _, r := range hb.Services {
 		if deployed[r.Service] {
-			if err := f.reportedServices.Add(group, r, now); err != nil {
-				return err
-			}
+			rep.Services = append(rep.Services, r)
+		}
+	}
+	return rep, running, nil
+}
+
+// logRow is rep as a row of the figures log, received at `at`; nil when
+// there is nothing to log.
+func (f *gatewayFigures) logRow(group string, rep figureReport, at time.Time) (*store.FigureReport, error) {
+	if f == nil || rep.empty() {
+		return nil, nil
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("figures of group %s: %w", group, err)
+	}
+	return &store.FigureReport{Group: group, Replica: f.replica, ReportedAt: at, Body: string(b)}, nil
+}
+
+// count adds a report of group, received at `at`, to the reported
+// figures; running, when not nil, are the canaries still running, and
+// the figures of the others go.
+func (f *gatewayFigures) count(group string, rep figureReport, running map[string]bool, at time.Time) error {
+	if f == nil {
+		return nil
+	}
+	if running != nil {
+		f.reportedSplits.Retain(running)
+	}
+	for _, r := range rep.Canaries {
+		if err := f.reportedSplits.Add(r, at); err != nil {
+			return err
+		}
+	}
+	for _, r := range rep.Services {
+		if err := f.reportedServices.Add(group, r, at); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// follow counts in the figures log's rows written by other control
+// planes of the store, every followEvery until ctx ends; at start, those
+// of the last 15 minutes from every control plane (a former run of this
+// one included).
+func (f *gatewayFigures) follow(ctx context.Context, st store.Store, log *slog.Logger) {
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	failing := false
+	for {
+		err := f.catchUp(ctx, st)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			log.Warn("could not read the figures log; other control planes' figures are missing meanwhile", "err", err)
+		case err == nil && failing:
+			log.Info("the figures log is read again")
+		}
+		failing = err != nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// catchUp counts in the log's rows after the last one counted.
+func (f *gatewayFigures) catchUp(ctx context.Context, st store.Store) error {
+	for {
+		var rows []store.FigureReport
+		var running map[string]bool
+		err := st.View(ctx, func(tx store.Tx) error {
+			var err error
+			rows, err = tx.FigureReportsAfter(ctx, f.followed, time.Now().Add(-window.MaxWindow), followBatch)
+			if err != nil || !slices.ContainsFunc(rows, func(r store.FigureReport) bool {
+				return r.Replica != f.replica && strings.Contains(r.Body, `"canaries"`)
+			}) {
+				return err
+			}
+			cs, err := tx.ListRunningCanaries(ctx)
+			running = make(map[string]bool, len(cs))
+			for _, c := range cs {
+				running[c.ID] = true
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			f.followed = r.ID
+			if r.Replica == f.replica {
+				continue // counted when it was written
+			}
+			var rep figureReport
+			if err := json.Unmarshal([]byte(r.Body), &rep); err != nil {
+				return fmt.Errorf("figures log row %d: %w", r.ID, err)
+			}
+			if err := f.count(r.Group, rep, running, r.ReportedAt); err != nil {
+				return fmt.Errorf("figures log row %d: %w", r.ID, err)
+			}
+		}
+		if len(rows) < followBatch {
+			return nil
+		}
+	}
+}
+
+// retain removes the log's rows older than any window reads, every
+// minute until ctx ends (one control plane of a shared store does it:
+// store.Lead).
+func (f *gatewayFigures) retain(ctx context.Context, st store.Store, log *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if err := pruneFigures(ctx, st, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("could not remove old rows of the figures log", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pruneFigures removes the figures log's rows that no window of now
+// reads.
+func pruneFigures(ctx context.Context, st store.Store, now time.Time) error {
+	return st.Tx(ctx, func(tx store.Tx) error {
+		_, err := tx.PruneFigureReports(ctx, now.Add(-window.MaxWindow-window.BucketSpan))
+		return err
+	})
+}
+
+// embeddedReporters say what the embedded gateway counted since its last
+// row in the figures log: its canaries once, its services per group.
+type embeddedReporters struct {
+	splits   *splitstats.Reporter
+	services map[string]*svcstats.Reporter
+}
+
+func (f *gatewayFigures) embeddedReporters(groups []string) *embeddedReporters {
+	r := &embeddedReporters{splits: splitstats.NewReporter(f.splits), services: map[string]*svcstats.Reporter{}}
+	for _, g := range groups {
+		r.services[g] = svcstats.NewReporter(f.services, g)
+	}
+	return r
+}
+
+// rows are the embedded gateway's rows for the figures log as of now,
+// one per group that counted anything (canaries go with the first).
+func (r *embeddedReporters) rows(f *gatewayFigures, groups []string, now time.Time) ([]*store.FigureReport, error) {
+	var out []*store.FigureReport
+	for i, g := range groups {
+		var rep figureReport
+		if i == 0 {
+			rep.Canaries = r.splits.Report(now)
+		}
+		rep.Services = r.services[g].Report(now, feed.MaxServiceReports)
+		row, err := f.logRow(g, rep, now)
+		if err != nil {
+			return nil, err
+		}
+		if row != nil {
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// commit marks the last rows as written.
+func (r *embeddedReporters) commit() {
+	r.splits.Commit()
+	for _, s := range r.services {
+		s.Commit()
+	}
 }

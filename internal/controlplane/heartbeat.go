@@ -130,7 +130,18 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		feedError(w, http.StatusTooManyRequests, "too_many_requests", "heartbeats of one instance come at most every "+minHeartbeatSpacing.String())
 		return
 	}
-	err := f.st.Tx(r.Context(), func(tx store.Tx) error {
+	// The figures are checked outside the write transaction: it is
+	// serialised across every control plane of the store.
+	figures, running, err := f.figures.received(r.Context(), f.st, group, &hb)
+	if err != nil {
+		// The instance is kept; its figures of this beat are lost.
+		f.log.Warn("feed: a heartbeat's figures not counted", "group", group, "instance", id, "err", err)
+	}
+	row, err := f.figures.logRow(group, figures, in.LastSeen)
+	if err != nil {
+		f.log.Warn("feed: a heartbeat's figures not counted", "group", group, "instance", id, "err", err)
+	}
+	err = f.st.Tx(r.Context(), func(tx store.Tx) error {
 		n, err := tx.CountGatewayInstances(r.Context(), group)
 		if err != nil {
 			return err
@@ -144,7 +155,13 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 				return errTooManyInstances
 			}
 		}
-		return tx.PutGatewayInstance(r.Context(), &in)
+		if err := tx.PutGatewayInstance(r.Context(), &in); err != nil {
+			return err
+		}
+		if row == nil {
+			return nil
+		}
+		return tx.AddFigureReport(r.Context(), row)
 	})
 	switch {
 	case errors.Is(err, errTooManyInstances):
@@ -155,8 +172,7 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		f.log.Error("feed: heartbeat not kept", "group", group, "instance", id, "err", err)
 		feedError(w, http.StatusServiceUnavailable, "unavailable", "the heartbeat could not be kept; send the next")
 	default:
-		if err := f.figures.addReported(r.Context(), f.st, group, &hb, in.LastSeen); err != nil {
-			// The instance is kept; its figures of this beat are lost.
+		if err := f.figures.count(group, figures, running, in.LastSeen); err != nil {
 			f.log.Warn("feed: a heartbeat's figures not counted", "group", group, "instance", id, "err", err)
 		}
 		w.WriteHeader(http.StatusNoContent)

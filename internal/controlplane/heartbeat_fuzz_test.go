@@ -11,7 +11,8 @@ import (
 
 // FuzzHeartbeat: a heartbeat body is the gateway's word, whatever it
 // holds: checking it never panics, and the figures of an accepted one
-// can all be counted (what checkHeartbeat lets through, the rings hold).
+// can all be counted, through the figures log (what checkHeartbeat lets
+// through, the rings hold).
 func FuzzHeartbeat(f *testing.F) {
 	f.Add([]byte(`{"hostname":"gw","addresses":["10.0.0.1:9080"],"version":"v1","engine":"fast","revision":3,"started_at":"2026-12-03T10:00:00Z","interval_ms":10000}`))
 	f.Add([]byte(`{"engine":"fast","interval_ms":1000,"started_at":"2026-12-03T10:00:00Z","canaries":[{"id":"c","target":true,"buckets":[{"age":1,"requests":3,"errors":1,"latency":[[0,1],[111,2]]}]}],"services":[{"service":"s","buckets":[{"age":90,"requests":1,"latency":[[55,1]]}]}]}`))
@@ -26,15 +27,20 @@ func FuzzHeartbeat(f *testing.F) {
 		}
 		figs := newGatewayFigures()
 		now := time.Now()
-		for _, r := range hb.Canaries {
-			if err := figs.reportedSplits.Add(r, now); err != nil {
-				t.Fatalf("an accepted canary report is refused by its ring: %v", err)
-			}
+		// Through the figures log, as other control planes count it.
+		row, err := figs.logRow("g", figureReport{Canaries: hb.Canaries, Services: hb.Services}, now)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, r := range hb.Services {
-			if err := figs.reportedServices.Add("g", r, now); err != nil {
-				t.Fatalf("an accepted service report is refused by its ring: %v", err)
-			}
+		if row == nil {
+			return
+		}
+		var rep figureReport
+		if err := json.Unmarshal([]byte(row.Body), &rep); err != nil {
+			t.Fatalf("a figures log row does not read back: %v", err)
+		}
+		if err := figs.count("g", rep, nil, now); err != nil {
+			t.Fatalf("an accepted report is refused by its rings: %v", err)
 		}
 	})
 }

@@ -17,7 +17,8 @@ import (
 const embeddedInterval = 10 * time.Second
 
 // embeddedInstance reports the embedded gateway as an instance of each
-// group it serves, the way a stand-alone gateway's heartbeats do, and
+// group it serves, the way a stand-alone gateway's heartbeats do — its
+// figures included, for the other control planes of the store — and
 // removes instances long offline.
 type embeddedInstance struct {
 	st      store.Store
@@ -28,6 +29,8 @@ type embeddedInstance struct {
 	applied atomic.Int64
 	totals  *gateway.Totals
 	kick    chan struct{} // an apply: report the new revision now
+	figures *gatewayFigures
+	report  *embeddedReporters // only beat uses it
 }
 
 // apply notes the revision the embedded gateway now serves and reports
@@ -41,8 +44,9 @@ func (e *embeddedInstance) apply(rev int64) {
 	}
 }
 
-func newEmbeddedInstance(st store.Store, opts Options, log *slog.Logger) *embeddedInstance {
-	return &embeddedInstance{st: st, opts: opts, log: log, id: "embedded-" + feed.NewInstanceID(), started: time.Now().UTC(), totals: &gateway.Totals{}, kick: make(chan struct{}, 1)}
+func newEmbeddedInstance(st store.Store, opts Options, log *slog.Logger, figures *gatewayFigures) *embeddedInstance {
+	return &embeddedInstance{st: st, opts: opts, log: log, id: "embedded-" + feed.NewInstanceID(), started: time.Now().UTC(),
+		totals: &gateway.Totals{}, kick: make(chan struct{}, 1), figures: figures, report: figures.embeddedReporters(opts.Groups)}
 }
 
 func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
@@ -81,7 +85,11 @@ func (e *embeddedInstance) beat(ctx context.Context, ready *readiness, stopped b
 		return false
 	}
 	requests, errs := e.totals.Read()
-	err := e.st.Tx(ctx, func(tx store.Tx) error {
+	rows, err := e.report.rows(e.figures, e.opts.Groups, time.Now())
+	if err != nil {
+		e.log.Warn("could not report the embedded gateway's figures", "err", err)
+	}
+	err = e.st.Tx(ctx, func(tx store.Tx) error {
 		for _, g := range e.opts.Groups {
 			in := spec.GatewayInstance{ID: e.id + "-" + g, Group: g, Embedded: true, Hostname: feed.Hostname(),
 				Addresses: []string{addr}, Version: e.opts.Version, Engine: engineName(e.opts.Engine), Revision: e.applied.Load(),
@@ -90,9 +98,17 @@ func (e *embeddedInstance) beat(ctx context.Context, ready *readiness, stopped b
 				return err
 			}
 		}
+		for _, row := range rows {
+			if err := tx.AddFigureReport(ctx, row); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case err == nil:
+		e.report.commit()
+	case ctx.Err() == nil:
 		e.log.Warn("could not record the embedded gateway's heartbeat", "err", err)
 	}
 	return true

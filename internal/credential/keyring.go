@@ -56,6 +56,10 @@ func NewKeyring(key []byte) (*Keyring, error) {
 	return &Keyring{aead: aead, kid: hex.EncodeToString(sum[:4]), key: bytes.Clone(key)}, nil
 }
 
+// ID names the key: the first 8 hex digits of its SHA-256, as sealed
+// values carry it. It tells which key sealed a store without revealing it.
+func (k *Keyring) ID() string { return k.kid }
+
 // PurposeOAuth2Tokens derives the key that signs OAuth2 access tokens.
 const PurposeOAuth2Tokens = "oauth2 access tokens"
 

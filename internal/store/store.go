@@ -229,6 +229,19 @@ type Tx interface {
 	ListGatewayInstances(ctx context.Context, group string) ([]spec.GatewayInstance, error) // by id; State unset
 	PruneGatewayInstances(ctx context.Context, cutoff time.Time) (int, error)               // last seen before cutoff
 	CountGatewayInstances(ctx context.Context, group string) (int, error)
+	// DeployedAmong answers which of ids are services deployed in group.
+	DeployedAmong(ctx context.Context, group string, ids []string) (map[string]bool, error)
+
+	// The figures log (figures.go): gateways' traffic reports as control
+	// planes received them, read in id order by every control plane of
+	// the store; pruned past the longest window.
+	AddFigureReport(ctx context.Context, r *FigureReport) error
+	FigureReportsAfter(ctx context.Context, after int64, since time.Time, limit int) ([]FigureReport, error)
+	PruneFigureReports(ctx context.Context, cutoff time.Time) (int, error) // reported before cutoff
+
+	// Facts about the store itself (SettingSecretKeyID); unset: ErrNotFound.
+	GetSetting(ctx context.Context, name string) (string, error)
+	PutSetting(ctx context.Context, name, value string) error
 
 	// Data sources of a project (datasources.go). Get accepts the id or
 	// the name and fills Sealed (the sealed password); callers redact.

@@ -49,6 +49,9 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataSourceMaps", testDataSourceMaps},
 		{"GatewayTokens", testGatewayTokens},
 		{"GatewayInstances", testGatewayInstances},
+		{"FigureReports", testFigureReports},
+		{"StoreSettings", testStoreSettings},
+		{"DeployedAmong", testDeployedAmong},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {

@@ -132,7 +132,8 @@ func Check(d Delta, shift uint) error {
 const MaxDeltas = ringSize
 
 // Add counts a reported Delta into the bucket of its age at now. A delta
-// older than the ring holds is dropped; one naming a histogram slot the
+// older than the ring holds, or than the window its bucket holds now, is
+// dropped; one naming a histogram slot the
 // ring does not have is an error, and nothing of it is counted.
 func (r *Ring) Add(d Delta, now time.Time) error {
 	slots := uint64(len(r.buckets[0].latency))
@@ -147,7 +148,17 @@ func (r *Ring) Add(d Delta, now time.Time) error {
 	e := Epoch(now) - d.Age
 	b := &r.buckets[e%int64(ringSize)]
 	if b.epoch.Load() != e {
-		r.turnOver(b, e)
+		// Reports can be counted late (a control plane reading the
+		// figures log of the last 15 minutes at start): a bucket that
+		// already holds a newer window keeps it, and the delta is dropped.
+		r.rotate.Lock()
+		defer r.rotate.Unlock()
+		switch cur := b.epoch.Load(); {
+		case cur > e:
+			return nil
+		case cur < e:
+			r.reset(b, e)
+		}
 	}
 	b.requests.Add(d.Requests)
 	b.errors.Add(d.Errors)

@@ -105,3 +105,26 @@ func TestCheckDelta(t *testing.T) {
 		t.Errorf("a refused delta was counted: %+v", s)
 	}
 }
+
+// TestAddLateKeepsNewerWindow: a delta counted late, whose bucket has
+// since been reused for a newer window, is dropped rather than wiping
+// that window; one for a free bucket is counted.
+func TestAddLateKeepsNewerWindow(t *testing.T) {
+	r := NewRing(1)
+	now := time.Unix(1_800_000_000, 0)
+	r.Record(200, time.Millisecond, now)
+	// Reported a whole ring ago: the same bucket, an older window.
+	late := now.Add(-time.Duration(ringSize) * BucketSpan)
+	if err := r.Add(Delta{Requests: 5}, late); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Sum(Epoch(now), Epoch(now)).Requests; got != 1 {
+		t.Errorf("the newer window holds %d requests after a late delta, want 1", got)
+	}
+	if err := r.Add(Delta{Requests: 5}, now.Add(-BucketSpan)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Sum(Epoch(now)-1, Epoch(now)).Requests; got != 6 {
+		t.Errorf("the last two windows hold %d requests, want 6", got)
+	}
+}

@@ -73,6 +73,11 @@ func (r *Ring) turnOver(b *bucket, e int64) {
 	if b.epoch.Load() == e {
 		return
 	}
+	r.reset(b, e)
+}
+
+// reset empties b for window e; the caller holds r.rotate.
+func (r *Ring) reset(b *bucket, e int64) {
 	b.requests.Store(0)
 	b.errors.Store(0)
 	for i := range b.latency {
