@@ -48,9 +48,20 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 
 	// The gateway fed by b waits in a 30 s poll: only b's wake-up on a's
 	// commit answers it early.
+	// Its answer waits for convergence: the gateway fed by b and both
+	// embedded gateways.
 	start := time.Now()
-	a.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, nil)
-	took := waitFor(t, g.Gateway+"/rep/x", 5*time.Second, from("two"))
+	var pub struct {
+		Convergence struct {
+			Applied, Live int
+			Summary       string
+		}
+	}
+	a.do(t, "POST", base+"/publish?wait=5s", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, &pub)
+	if pub.Convergence.Applied != 3 || pub.Convergence.Live != 3 {
+		t.Errorf("publish answered %q, want applied on 3 of 3", pub.Convergence.Summary)
+	}
+	took := waitFor(t, g.Gateway+"/rep/x", time.Second, from("two"))
 	t.Logf("published on one control plane, served by a gateway fed by the other after %v (%v after the answer)", time.Since(start).Round(time.Millisecond), took.Round(time.Millisecond))
 	waitFor(t, b.Gateway+"/rep/x", 5*time.Second, from("two"))
 
@@ -113,22 +124,22 @@ func steadyLoad(urls ...string) (stop func() (served, failed int64)) {
 }
 
 // TestControlPlanesThroughPostgresRestart: two control planes on one
-// PostgreSQL database and three stand-alone gateways, each fed by either
-// (its list of control planes in another order), under steady load all
-// along. PostgreSQL goes away (a proxy in front of it is cut, as a
-// restart does): an admin write answers 503 at once; once it is back both
-// control planes publish again without a restart. Then one control
+// PostgreSQL server of the test's own and three stand-alone gateways,
+// each fed by either (its list of control planes in another order), under
+// steady load all along. PostgreSQL is restarted for real (a fast
+// shutdown, which ends every session, then a start): while it is down an
+// admin write answers 503 at once; once it is back both control planes
+// publish again without a restart. Then one control
 // plane is killed (kill -9): the other publishes on to all three
 // gateways. Then it is killed too, for PORTICO_E2E_OUTAGE (default 3 s;
 // 60s for the long run): the gateways serve on, and when it comes back
 // its publish reaches all three. No request fails.
 func TestControlPlanesThroughPostgresRestart(t *testing.T) {
-	_, _, dsn := newDatabase(t, "postgres")
-	proxy := storetest.StartProxy(t, "127.0.0.1:5432")
-	viaProxy := strings.Replace(dsn, "127.0.0.1:5432", proxy.Addr, 1)
+	pg := storetest.StartPostgres(t)
+	dsn := pg.DSN
 	dirA := t.TempDir()
-	a := startServer(t, dirA, "--store", viaProxy)
-	b := startServer(t, replicaDir(t, a), "--store", viaProxy)
+	a := startServer(t, dirA, "--store", dsn)
+	b := startServer(t, replicaDir(t, a), "--store", dsn)
 	var tok struct{ Token string }
 	a.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"through restarts"}`, 201, &tok)
 	var gws []*server
@@ -173,11 +184,15 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 		}
 	}()
 
-	proxy.Cut()
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	a.do(t, "POST", "/api/v1/projects/default/services", `{"name":"while_down"}`, 503, nil)
-	t.Logf("an admin write with the database away answered 503 after %v", time.Since(start).Round(time.Millisecond))
-	proxy.Restore()
+	t.Logf("an admin write with the database stopped answered 503 after %v", time.Since(start).Round(time.Millisecond))
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
 	// The pools reconnect by themselves: b answers reads again.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -209,6 +224,6 @@ func TestControlPlanesThroughPostgresRestart(t *testing.T) {
 	down := outageOr(t, 3*time.Second)
 	t.Logf("both control planes killed for %v", down)
 	time.Sleep(down) // the outage itself: what is measured is the load meanwhile
-	a2 := startServer(t, dirA, "--store", viaProxy, "--admin-addr", adminA)
+	a2 := startServer(t, dirA, "--store", dsn, "--admin-addr", adminA)
 	publish(a2, "1.0.4", "five")
 }
