@@ -55,6 +55,9 @@ type Options struct {
 	// ReadyFile, when set, is where the bound addresses are written as JSON
 	// at the moment OnReady fires; it is removed at start and at exit.
 	ReadyFile string
+	// Profiling serves Go's profiles on the status address
+	// (gateway.Options.Profiling).
+	Profiling bool
 }
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
@@ -169,6 +172,7 @@ func Run(ctx context.Context, opts Options) error {
 			Splits:       figures.splits,
 			ServiceStats: figures.services,
 			TokenKey:     keys.Derive(credential.PurposeOAuth2Tokens),
+			Profiling:    opts.Profiling,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))

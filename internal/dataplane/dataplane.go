@@ -44,6 +44,7 @@ type Options struct {
 	Heartbeat     time.Duration // how often it reports to the control plane (default 10 s)
 	InstanceID    string        // how it is known in GET …/instances; default: host name and random characters
 	ReadyFile     string        // written with the bound addresses once serving its first snapshot
+	Profiling     bool          // Go's profiles on the status address (gateway.Options.Profiling)
 	Logger        *slog.Logger
 	Version       string
 }
@@ -176,7 +177,7 @@ func Run(ctx context.Context, o Options) error {
 		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
-		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) },
+		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,
 		Splits: figures.splits, ServiceStats: figures.services, TokenKey: tokenKey(keys),
 	})
 	if readyErr != nil {

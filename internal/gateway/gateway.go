@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer closeRedis()
 	gwSrv := newFrontEnd(opts, &table, m, log)
 	statusSrv := &http.Server{
-		Handler:           statusMux(m, &table, &draining, opts.SourceDetail),
+		Handler:           statusMux(m, &table, &draining, opts.SourceDetail, opts.Profiling),
 		ReadHeaderTimeout: readHeaderTimeout,
 	}
 
@@ -208,8 +209,15 @@ func compile(cur *routing.Table, up spec.SnapshotUpdate, deps routing.Deps) (*ro
 	return nil, fmt.Errorf("an empty update: %w", routing.ErrNeedsSnapshot)
 }
 
-func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool, source func() string) http.Handler {
+func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool, source func() string, profiling bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index) // and every named profile: heap, allocs, goroutine…
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))

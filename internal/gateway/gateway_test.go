@@ -11,9 +11,11 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -501,5 +503,20 @@ func testSourceErrorIsRetried(t *testing.T, engine string) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v", err)
+	}
+}
+
+// TestStatusProfiling: Go's profiles are on the status address only when
+// asked for.
+func TestStatusProfiling(t *testing.T) {
+	var table atomic.Pointer[routing.Table]
+	var draining atomic.Bool
+	for _, on := range []bool{false, true} {
+		srv := httptest.NewServer(statusMux(newMetrics(), &table, &draining, nil, on))
+		code, _ := fetch(t, srv.URL+"/debug/pprof/heap?debug=1")
+		srv.Close()
+		if want := map[bool]int{false: 404, true: 200}[on]; code != want {
+			t.Errorf("profiling %v: /debug/pprof/heap = %d, want %d", on, code, want)
+		}
 	}
 }

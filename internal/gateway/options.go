@@ -65,6 +65,10 @@ type Options struct {
 	// connected to its control plane, or serving its cache through an
 	// outage).
 	SourceDetail func() string
+	// Profiling serves Go's runtime profiles (net/http/pprof) on the
+	// status address under /debug/pprof/, to see where a gateway's memory
+	// and CPU go. Off by default: a profile shows the process's insides.
+	Profiling bool
 	// Totals, when set, is given a way to read how many requests the
 	// gateway answered since it started and how many of them with a 5xx
 	// (a stand-alone gateway's heartbeats report them).
