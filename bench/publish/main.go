@@ -39,6 +39,9 @@ type config struct {
 	// planes sharing it, publishes alternating between them and gateways
 	// fed by either.
 	postgres string
+	// heapProfiles, when set, is where a stand-alone gateway's heap
+	// profile is saved per size.
+	heapProfiles string
 }
 
 // result is one group size's figures.
@@ -47,6 +50,7 @@ type result struct {
 	seed              time.Duration
 	served            []time.Duration // publish → served on every gateway
 	gatewayRSS, cpRSS int64           // bytes
+	gatewayHeap       int64           // the stand-alone gateway's Go heap live after a collection, bytes
 	snapshotBytes     int             // the feed's whole snapshot, uncompressed
 	deltaBytes        int             // the feed's answer to a gateway one publish behind
 	deltaGzip         int
@@ -72,6 +76,7 @@ func main() {
 	flag.StringVar(&c.bin, "bin", "", "portico binary (default: built from this checkout)")
 	flag.DurationVar(&c.limit, "limit", 30*time.Second, "longest wait for one publish to be served")
 	flag.StringVar(&c.postgres, "postgres", "", "admin DSN of a PostgreSQL server (postgres://user@127.0.0.1:5432/test?sslmode=disable): two control planes on a database there instead of one on SQLite")
+	flag.StringVar(&c.heapProfiles, "heap-profiles", "", "directory where a stand-alone gateway's heap profile is saved per size (go tool pprof)")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -193,7 +198,20 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 		}
 		rev = next
 	}
-	r.gatewayRSS = gws[len(gws)-1].rss()
+	last := gws[len(gws)-1]
+	r.gatewayRSS = last.rss()
+	if c.gateways > 0 {
+		if r.gatewayHeap, err = last.heapLive(ctx); err != nil {
+			return r, err
+		}
+		if c.heapProfiles != "" {
+			path := filepath.Join(c.heapProfiles, fmt.Sprintf("gateway-heap-%d.pb.gz", services))
+			if err := last.saveHeapProfile(ctx, path); err != nil {
+				return r, err
+			}
+			log.Printf("heap profile of a gateway with %d services: go tool pprof %s", services, path)
+		}
+	}
 	r.cpRSS = cp.rss()
 	r.controlPlanes = len(cps)
 	log.Printf("%d services: publish → served p50 %s p99 %s", services, percentile(r.served, 50), percentile(r.served, 99))

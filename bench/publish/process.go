@@ -58,7 +58,7 @@ func startGateway(ctx context.Context, bin, dir string, i int, controlPlane, tok
 	name := fmt.Sprintf("gateway-%d", i)
 	return launch(ctx, bin, filepath.Join(dir, name), []string{"PORTICO_GATEWAY_TOKEN=" + token},
 		"gateway", "--control-plane", controlPlane, "--group", benchGroup, "--instance-id", name,
-		"--cache-dir", filepath.Join(dir, name, "cache"), "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0")
+		"--cache-dir", filepath.Join(dir, name, "cache"), "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0", "--profiling")
 }
 
 // launch starts bin with args and a ready file, and waits for the file.
@@ -149,6 +149,49 @@ func (p *process) rss() int64 {
 		}
 	}
 	return 0
+}
+
+// heapLive is the Go heap live after a garbage collection it asks for
+// (its heap profile's statistics, --profiling), in bytes: what RSS holds
+// beyond it is the collector's headroom and memory not yet given back.
+func (p *process) heapLive(ctx context.Context) (int64, error) {
+	b, err := p.statusGet(ctx, "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, errors.New("no HeapAlloc in the heap profile")
+}
+
+// saveHeapProfile writes the process's heap profile (it runs with
+// --profiling) to path, for go tool pprof.
+func (p *process) saveHeapProfile(ctx context.Context, path string) error {
+	b, err := p.statusGet(ctx, "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func (p *process) statusGet(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", p.status+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return b, err
 }
 
 // call sends an admin API request and decodes the answer into out.
