@@ -29,10 +29,10 @@ func TestStandaloneFiguresReachTheControlPlane(t *testing.T) {
 
 // TestCanaryGuardAcrossControlPlanes: two control planes on one
 // PostgreSQL database. The only traffic goes through a stand-alone
-// gateway that reports to the second; the canary guard runs on the
-// first (it started first and holds the job), which hears of that
-// traffic through the store's figures log: it cancels the failing
-// target, and its service stats count the requests.
+// gateway that reports to the second. The canary guard runs on one of
+// them (the first, as a rule: it started first and takes the job); the
+// first's service stats count the requests, which it can only have
+// heard of through the store's figures log.
 func TestCanaryGuardAcrossControlPlanes(t *testing.T) {
 	_, _, dsn := newDatabase(t, "postgres")
 	a := startServer(t, t.TempDir(), "--store", dsn)

@@ -89,12 +89,24 @@ func bootstrap(ctx context.Context, st store.Store, opts Options, keyID string) 
 }
 
 // claimSecretKey records keyID as the store's secret key on first start
-// and refuses any other afterwards.
+// and refuses any other afterwards. A store from before the record
+// names its key by what it sealed.
 func claimSecretKey(ctx context.Context, tx store.Tx, keyID string) error {
 	have, err := tx.GetSetting(ctx, store.SettingSecretKeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		sealed, serr := tx.SealedSample(ctx)
+		switch {
+		case errors.Is(serr, store.ErrNotFound):
+			return tx.PutSetting(ctx, store.SettingSecretKeyID, keyID)
+		case serr != nil:
+			return serr
+		}
+		have, err = credential.SealedKeyID(sealed), nil
+		if have == keyID {
+			return tx.PutSetting(ctx, store.SettingSecretKeyID, keyID)
+		}
+	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return tx.PutSetting(ctx, store.SettingSecretKeyID, keyID)
 	case err != nil:
 		return err
 	case have != keyID:

@@ -182,9 +182,15 @@ func Run(ctx context.Context, opts Options) error {
 	// Periodic jobs run on one control plane of a shared database at a
 	// time (store.Lead); on SQLite, here.
 	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })
-	wg.Go(func() { st.Lead(ctx, "instance-expiry", embedded.expire) })
+	// One job for the housekeeping: on PostgreSQL each job holds a
+	// connection of the write pool on the control plane that runs it.
 	wg.Go(func() {
-		st.Lead(ctx, "figures-retention", func(ctx context.Context) { figures.retain(ctx, st, log.With("component", "figures")) })
+		st.Lead(ctx, "housekeeping", func(ctx context.Context) {
+			var jobs sync.WaitGroup
+			jobs.Go(func() { embedded.expire(ctx) })
+			jobs.Go(func() { figures.retain(ctx, st, log.With("component", "figures")) })
+			jobs.Wait()
+		})
 	})
 	wg.Go(func() { figures.follow(ctx, st, log.With("component", "figures")) })
 	wg.Go(func() { embedded.run(ctx, ready) })

@@ -198,6 +198,9 @@ func (f *gatewayFigures) count(group string, rep figureReport, running map[strin
 		f.reportedSplits.Retain(running)
 	}
 	for _, r := range rep.Canaries {
+		if running != nil && !running[r.ID] {
+			continue // ended since: its figures must not come back
+		}
 		if err := f.reportedSplits.Add(r, at); err != nil {
 			return err
 		}

@@ -60,6 +60,20 @@ func NewKeyring(key []byte) (*Keyring, error) {
 // values carry it. It tells which key sealed a store without revealing it.
 func (k *Keyring) ID() string { return k.kid }
 
+// SealedKeyID is the ID of the key that sealed a value made by Seal; ""
+// when it is not one.
+func SealedKeyID(sealed string) string {
+	rest, ok := strings.CutPrefix(sealed, sealPrefix)
+	if !ok {
+		return ""
+	}
+	kid, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return ""
+	}
+	return kid
+}
+
 // PurposeOAuth2Tokens derives the key that signs OAuth2 access tokens.
 const PurposeOAuth2Tokens = "oauth2 access tokens"
 

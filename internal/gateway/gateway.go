@@ -212,8 +212,10 @@ func compile(cur *routing.Table, up spec.SnapshotUpdate, deps routing.Deps) (*ro
 func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomic.Bool, source func() string, profiling bool) http.Handler {
 	mux := http.NewServeMux()
 	if profiling {
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index) // and every named profile: heap, allocs, goroutine…
-		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		// Every named profile (heap, allocs, goroutine…) through Index;
+		// not the command line, which may hold a token or a store URL.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", http.NotFound)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)

@@ -109,6 +109,23 @@ func (t *txn) GetSetting(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
+// SealedSample returns one secret sealed in the store (a credential's
+// secret or a data source's password), to tell which key sealed it;
+// none: ErrNotFound.
+func (t *txn) SealedSample(ctx context.Context) (string, error) {
+	var v string
+	err := t.queryRow(ctx, `SELECT sealed FROM (
+		SELECT secret_sealed AS sealed FROM credentials WHERE secret_sealed <> ''
+		UNION ALL SELECT sealed FROM data_sources WHERE sealed <> '') AS s LIMIT 1`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("a sealed secret: %w", ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("a sealed secret: %w", err)
+	}
+	return v, nil
+}
+
 // PutSetting sets a store setting.
 func (t *txn) PutSetting(ctx context.Context, name, value string) error {
 	_, err := t.exec(ctx, `INSERT INTO store_settings (name, value) VALUES ($1, $2)

@@ -242,6 +242,7 @@ type Tx interface {
 	// Facts about the store itself (SettingSecretKeyID); unset: ErrNotFound.
 	GetSetting(ctx context.Context, name string) (string, error)
 	PutSetting(ctx context.Context, name, value string) error
+	SealedSample(ctx context.Context) (string, error) // one sealed secret; none: ErrNotFound
 
 	// Data sources of a project (datasources.go). Get accepts the id or
 	// the name and fills Sealed (the sealed password); callers redact.

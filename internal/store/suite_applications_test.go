@@ -76,7 +76,13 @@ func testApplications(t *testing.T, s store.Store) {
 	t.Run("credentials", func(t *testing.T) {
 		tx(func(ctx context.Context, tx store.Tx) error {
 			wantErr(t, "key-auth", tx.CreateCredential(ctx, &key, store.CredentialSecret{Lookup: "hash-of-key"}), nil)
-			return tx.CreateCredential(ctx, &hm, store.CredentialSecret{Lookup: "ak1", Sealed: "v1.sealed"})
+			_, err := tx.SealedSample(ctx)
+			wantErr(t, "SealedSample with nothing sealed", err, store.ErrNotFound)
+			wantErr(t, "hmac-auth", tx.CreateCredential(ctx, &hm, store.CredentialSecret{Lookup: "ak1", Sealed: "v1.sealed"}), nil)
+			if got, err := tx.SealedSample(ctx); err != nil || got != "v1.sealed" {
+				t.Errorf("SealedSample = %q, %v; want the hmac-auth secret", got, err)
+			}
+			return nil
 		})
 		if key.Key != "" || hm.SecretKey != "" || hm.AccessKey != "ak1" {
 			t.Errorf("created credentials not redacted: %+v %+v", key, hm)

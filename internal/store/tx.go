@@ -73,12 +73,14 @@ func (t *txn) execOne(ctx context.Context, what string, q string, args ...any) e
 	return nil
 }
 
-// nextID takes the next value of a counter row. The row lock it takes is
-// held to commit, which serializes the writers of that counter (harmless on
-// SQLite, which has one writer anyway).
+// nextID takes the next value of a counter row, making the row when it is
+// missing (a store restored from a backup older than the counter). The
+// row lock it takes is held to commit, which serializes the writers of
+// that counter (harmless on SQLite, which has one writer anyway).
 func (t *txn) nextID(ctx context.Context, counter string) (int64, error) {
 	var v int64
-	err := t.queryRow(ctx, "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value", counter).Scan(&v)
+	err := t.queryRow(ctx, `INSERT INTO counters (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`, counter).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("next %s id: %w", counter, err)
 	}

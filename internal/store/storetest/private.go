@@ -2,12 +2,14 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -48,6 +50,8 @@ func StartPostgres(tb testing.TB) *PrivatePostgres {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	// The newest version installed: directories are named by it.
+	slices.SortFunc(bins, func(a, b string) int { return cmp.Compare(majorVersion(a), majorVersion(b)) })
 	p := &PrivatePostgres{bin: filepath.Dir(bins[len(bins)-1]), dir: dir}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -66,6 +70,11 @@ func StartPostgres(tb testing.TB) *PrivatePostgres {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		tb.Fatalf("initdb: %v\n%s", err, out)
 	}
+	tb.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			tb.Errorf("stop the private PostgreSQL: %v\n%s", err, p.log)
+		}
+	})
 	for range 5 { // a port picked free may be taken before the server binds it
 		if p.Port, err = freePort(); err != nil {
 			tb.Fatal(err)
@@ -78,11 +87,6 @@ func StartPostgres(tb testing.TB) *PrivatePostgres {
 		tb.Fatal(err)
 	}
 	p.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
-	tb.Cleanup(func() {
-		if err := p.Stop(); err != nil {
-			tb.Errorf("stop the private PostgreSQL: %v\n%s", err, p.log)
-		}
-	})
 	return p
 }
 
@@ -111,7 +115,9 @@ func (p *PrivatePostgres) start() error {
 	defer tick.Stop()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
 	for {
-		ready := p.command(filepath.Join(p.bin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres", "-t", "1")
+		// Asked on its own socket, in its own directory: another server
+		// that took the port would answer on 127.0.0.1.
+		ready := p.command(filepath.Join(p.bin, "pg_isready"), "-h", p.dir, "-p", strconv.Itoa(p.Port), "-U", "postgres", "-t", "1")
 		if ready.Run() == nil {
 			return nil
 		}
@@ -120,6 +126,8 @@ func (p *PrivatePostgres) start() error {
 			p.exited <- err
 			return fmt.Errorf("PostgreSQL on %s exited: %v\n%s", addr, err, p.log)
 		case <-deadline:
+			_ = p.cmd.Process.Kill()
+			p.exited <- <-p.exited // so Stop sees it gone
 			return fmt.Errorf("PostgreSQL on %s not ready after 30s\n%s", addr, p.log)
 		case <-tick.C:
 		}
@@ -153,6 +161,13 @@ func (p *PrivatePostgres) Stop() error {
 
 // Start starts a stopped server again on the same port and data.
 func (p *PrivatePostgres) Start() error { return p.start() }
+
+// majorVersion is the version directory of a binary under
+// /usr/lib/postgresql (15 of /usr/lib/postgresql/15/bin/postgres).
+func majorVersion(bin string) float64 {
+	v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(filepath.Dir(bin))), 64)
+	return v
+}
 
 // freePort is a port of 127.0.0.1 nothing listens on right now.
 func freePort() (int, error) {
