@@ -51,12 +51,7 @@ func TestTwoControlPlanesOnPostgres(t *testing.T) {
 	// Its answer waits for convergence: the gateway fed by b and both
 	// embedded gateways.
 	start := time.Now()
-	var pub struct {
-		Convergence struct {
-			Applied, Live int
-			Summary       string
-		}
-	}
+	var pub convergenceAnswer
 	a.do(t, "POST", base+"/publish?wait=5s", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, &pub)
 	if pub.Convergence.Applied != 3 || pub.Convergence.Live != 3 {
 		t.Errorf("publish answered %q, want applied on 3 of 3", pub.Convergence.Summary)

@@ -27,6 +27,16 @@ func outageOr(t *testing.T, def time.Duration) time.Duration {
 	return def
 }
 
+// convergenceAnswer is the part of a change's answer that says where its
+// revision is applied.
+type convergenceAnswer struct {
+	Convergence struct {
+		Revision      int64
+		Applied, Live int
+		Summary       string
+	}
+}
+
 // TestStandaloneGatewaysUnderLoad: a control plane and three stand-alone
 // gateways of one group, each under steady load. A publish is served by
 // all three within a second and its answer says so; through an outage of
@@ -100,12 +110,7 @@ func TestStandaloneGatewaysUnderLoad(t *testing.T) {
 	}()
 
 	// A publish is served by all three within a second, and says so.
-	var pub struct {
-		Convergence struct {
-			Applied, Live int
-			Summary       string
-		}
-	}
+	var pub convergenceAnswer
 	cp.do(t, "POST", base+"/publish?wait=5s", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, &pub)
 	if pub.Convergence.Applied != 4 || pub.Convergence.Live != 4 {
 		t.Errorf("publish answered %q, want applied on 4 of 4", pub.Convergence.Summary)

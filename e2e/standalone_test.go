@@ -110,9 +110,7 @@ func TestStandaloneGateway(t *testing.T) {
 	waitInstances(t, cp2, "the cached gateway reports to the returned control plane", func(r instances) bool {
 		return r.state("e2e-two") == "healthy"
 	})
-	var pub struct {
-		Convergence struct{ Revision, Applied, Live int64 }
-	}
+	var pub convergenceAnswer
 	cp2.do(t, "POST", base+"/publish?wait=10s", `{"group":"default","version":"1.0.1","upstream":`+nodes(two)+`}`, 201, &pub)
 	if c := pub.Convergence; c.Applied != 2 || c.Live != 2 {
 		t.Errorf("publish convergence %+v, want applied on 2 of 2", c)
