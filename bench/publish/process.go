@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"net/http"
 	"os"
 	"os/exec"
@@ -159,12 +160,25 @@ func (p *process) heapLive(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var live int64 = -1
+	var stats []string
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
-			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if live, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
+				return 0, err
+			}
+		}
+		for _, name := range []string{"Sys", "HeapSys", "HeapIdle", "HeapReleased", "HeapInuse", "Stack", "MSpan", "GCSys", "OtherSys"} {
+			if v, ok := strings.CutPrefix(line, "# "+name+" = "); ok {
+				stats = append(stats, name+" "+strings.TrimSpace(v))
+			}
 		}
 	}
-	return 0, errors.New("no HeapAlloc in the heap profile")
+	if live < 0 {
+		return 0, errors.New("no HeapAlloc in the heap profile")
+	}
+	log.Printf("gateway's Go memory (bytes): HeapAlloc %d, %s", live, strings.Join(stats, ", "))
+	return live, nil
 }
 
 // saveHeapProfile writes the process's heap profile (it runs with

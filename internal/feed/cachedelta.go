@@ -48,18 +48,18 @@ func (c *Cache) saveDeltaRaw(base, rev int64, raw []byte, now time.Time) error {
 }
 
 // compact folds the cached deltas into a snapshot file once there are
-// more than maxCachedDeltas of them. It reads and writes the whole group:
-// the cache writer runs it in the background.
-func (c *Cache) compact(now time.Time) error {
+// more than maxCachedDeltas of them, and says whether it did. It reads
+// and writes the whole group: the cache writer runs it in the background.
+func (c *Cache) compact(now time.Time) (bool, error) {
 	deltas, err := c.deltaRevisions()
 	if err != nil || len(deltas) <= maxCachedDeltas {
-		return err
+		return false, err
 	}
 	cached, err := c.Load()
 	if err != nil {
-		return err
+		return false, err
 	}
-	return c.Save(cached.Snapshot, now)
+	return true, c.Save(cached.Snapshot, now)
 }
 
 // chainDeltas applies to out.Snapshot every cached delta that chains onto

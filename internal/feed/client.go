@@ -12,6 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,10 +149,25 @@ func (c *Client) write(jobs []cacheJob) {
 			c.cacheGap.Store(false)
 		}
 	}
+	whole := slices.ContainsFunc(jobs, func(j cacheJob) bool { return !j.delta })
 	if deltas {
-		if err := c.Cache.compact(now); err != nil {
+		folded, err := c.Cache.compact(now)
+		if err != nil {
 			c.logger().Warn("could not fold the cached deltas into a snapshot", "err", err)
 		}
+		whole = whole || folded
+	}
+	if whole {
+		// A whole snapshot was encoded and written (or the deltas folded
+		// into one): tens of megabytes for a large group, gone now. Give
+		// them back rather than keep them as the process's size — the
+		// heap would otherwise stay at that peak until a collection
+		// needs it, and a gateway that allocates nothing per request
+		// rarely collects. Twice: encoding/json keeps its largest buffer
+		// (the size of the snapshot) in a pool that only the second
+		// collection empties.
+		runtime.GC()
+		debug.FreeOSMemory()
 	}
 }
 

@@ -288,7 +288,7 @@ func TestCacheCompactsDeltas(t *testing.T) {
 	if err != nil || before.Snapshot.Revision != maxCachedDeltas+2 || len(before.Snapshot.Groups[0].Services) != 5 {
 		t.Fatalf("Load over deltas: %+v, %v", before.Snapshot, err)
 	}
-	if err := cache.compact(now); err != nil {
+	if _, err := cache.compact(now); err != nil {
 		t.Fatal(err)
 	}
 	if deltas, _ := cache.deltaRevisions(); len(deltas) != 0 {
