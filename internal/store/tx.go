@@ -21,6 +21,10 @@ type txn struct {
 	// bumped records that BumpRevision ran, so Store.Tx wakes watchers once
 	// the commit has succeeded.
 	bumped bool
+	// savepoint says the statement savepoint of the last write is still
+	// open (PostgreSQL): the next write releases it in the same round trip
+	// that opens its own, and the commit releases the last.
+	savepoint bool
 }
 
 var _ Tx = (*txn)(nil)
@@ -32,18 +36,23 @@ func (t *txn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	// PostgreSQL aborts the whole transaction at a failed statement; the
 	// store's callers may go on after a conflict or a missing parent, as
 	// SQLite lets them, so each write can be undone alone.
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT statement"); err != nil {
+	// One round trip opens it (no arguments: the simple protocol, which
+	// takes two statements), releasing the previous write's first.
+	open := "SAVEPOINT statement"
+	if t.savepoint {
+		open = "RELEASE SAVEPOINT statement; SAVEPOINT statement"
+	}
+	if _, err := t.tx.ExecContext(ctx, open); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
+	t.savepoint = true
 	res, err := t.tx.ExecContext(ctx, q, args...)
 	if err != nil {
+		// The savepoint stays open, undone to where it started.
 		if _, rbErr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT statement"); rbErr != nil {
 			return nil, errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rbErr))
 		}
 		return nil, err
-	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT statement"); err != nil {
-		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
 	return res, nil
 }
