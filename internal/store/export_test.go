@@ -108,3 +108,10 @@ func TableNames(ctx context.Context, tx Tx) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// DropCounter removes a counter row, as a store restored from a backup
+// older than the counter lacks it.
+func DropCounter(ctx context.Context, tx Tx, name string) error {
+	_, err := tx.(*txn).exec(ctx, "DELETE FROM counters WHERE name = $1", name)
+	return err
+}
