@@ -80,7 +80,12 @@ func TestStandaloneGatewaysUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	var sent, failed atomic.Int64
 	var firstFail atomic.Value
+	// A gateway's load pauses while it is restarted: the restart sets
+	// paused, then takes the write side of inFlight, which waits for a
+	// request already past the check (one that would otherwise meet the
+	// stopped gateway).
 	var paused [3]atomic.Bool
+	var inFlight [3]sync.RWMutex
 	var addrs [3]atomic.Value
 	for i, g := range gws {
 		addrs[i].Store(g.Gateway)
@@ -89,10 +94,13 @@ func TestStandaloneGatewaysUnderLoad(t *testing.T) {
 				// Paced (a few hundred requests a second per gateway), so
 				// the load leaves the machine's two cores to the processes.
 				time.Sleep(2 * time.Millisecond)
+				inFlight[i].RLock()
 				if paused[i].Load() {
+					inFlight[i].RUnlock()
 					continue
 				}
 				st, _, body, err := get(ctx, addrs[i].Load().(string)+"/load/x")
+				inFlight[i].RUnlock()
 				if ctx.Err() != nil {
 					return
 				}
@@ -125,6 +133,8 @@ func TestStandaloneGatewaysUnderLoad(t *testing.T) {
 	cp.stop(t)
 	down := time.Now()
 	paused[2].Store(true)
+	inFlight[2].Lock() // the request under way, if any, ends first
+	inFlight[2].Unlock()
 	gws[2].stop(t)
 	restarted := time.Now()
 	g, err := launchGateway(t, cp, "default", tok.Token, caches[2], "--poll-wait", "2s", "--heartbeat", "500ms", "--instance-id", "load-2b")
