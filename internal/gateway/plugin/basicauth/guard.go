@@ -48,7 +48,11 @@ type guard struct {
 	fmu      sync.Mutex
 	winStart int64 // unix nanos of the current failure window
 	byAddr   map[netip.Addr]int
-	byUser   map[string]int
+	// byUser points to each name's count, so that a failure of a known
+	// name never assigns to the map: an assignment stores the key given,
+	// which may be a view of the request's buffer that the next request
+	// overwrites (the count would move to another name).
+	byUser map[string]*int
 }
 
 // verdictKey is a credential, by its id and stored password hash (both
@@ -77,7 +81,7 @@ var shared = newGuard(runtime.GOMAXPROCS(0), 4*int64(runtime.GOMAXPROCS(0)), max
 func newGuard(slots int, queue int64, maxVerdicts int) *guard {
 	return &guard{slots: make(chan struct{}, max(slots, 1)), queue: queue,
 		verdicts: map[verdictKey]verdict{}, max: maxVerdicts,
-		byAddr: map[netip.Addr]int{}, byUser: map[string]int{}}
+		byAddr: map[netip.Addr]int{}, byUser: map[string]*int{}}
 }
 
 // known returns the remembered verdict of key; found is false when there
@@ -140,7 +144,7 @@ func (g *guard) blocked(now int64, addr netip.Addr, user string) (bool, int64) {
 	g.fmu.Lock()
 	defer g.fmu.Unlock()
 	g.window(now)
-	if g.byAddr[addr] < maxFailures && g.byUser[user] < maxFailures {
+	if n := g.byUser[user]; g.byAddr[addr] < maxFailures && (n == nil || *n < maxFailures) {
 		return false, 0
 	}
 	left := g.winStart + int64(failureWindow) - now
@@ -157,8 +161,9 @@ func (g *guard) failed(now int64, addr netip.Addr, user string) {
 		g.byAddr[addr] = n + 1
 	}
 	if n, ok := g.byUser[user]; ok {
-		g.byUser[user] = n + 1
+		*n++
 	} else if len(g.byUser) < maxFailureKeys {
-		g.byUser[strings.Clone(user)] = 1 // the engine's string is not ours to keep
+		one := 1
+		g.byUser[strings.Clone(user)] = &one // the engine's string is not ours to keep
 	}
 }

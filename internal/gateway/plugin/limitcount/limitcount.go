@@ -181,9 +181,14 @@ func (f *Filter) answer(ex *plugin.Exchange, now time.Time, used int64, resetAt 
 // length. Only the current window's counts are kept, so memory is bounded
 // by the keys seen in one window.
 type window struct {
-	mu     sync.Mutex
-	start  int64 // unix nanos of the current window's start
-	counts map[plugin.RequestKey]int64
+	mu    sync.Mutex
+	start int64 // unix nanos of the current window's start
+	// counts point to each key's count, so that a hit of a known key
+	// never assigns to the map: an assignment stores the key given, and
+	// a header's key is the engine's view of its buffer, which the next
+	// request overwrites — the stored key would turn into another
+	// client's, and take its count.
+	counts map[plugin.RequestKey]*int64
 }
 
 func (w *window) hit(now time.Time, length time.Duration, k plugin.RequestKey) (used int64, resetAt time.Time) {
@@ -194,17 +199,21 @@ func (w *window) hit(now time.Time, length time.Duration, k plugin.RequestKey) (
 		w.start = start
 		clear(w.counts)
 		if w.counts == nil {
-			w.counts = map[plugin.RequestKey]int64{}
+			w.counts = map[plugin.RequestKey]*int64{}
 		}
 	}
 	c, ok := w.counts[k]
-	if !ok && k.S != "" {
-		k.S = strings.Clone(k.S) // the engine's view of a header is not ours to keep
+	if !ok {
+		if k.S != "" {
+			k.S = strings.Clone(k.S) // the engine's view of a header is not ours to keep
+		}
+		c = new(int64)
+		w.counts[k] = c
 	}
-	c++
-	w.counts[k] = c
+	*c++
+	used = *c
 	w.mu.Unlock()
-	return c, time.Unix(0, start+int64(length))
+	return used, time.Unix(0, start+int64(length))
 }
 
 // Registry holds the counters of every limit-count filter, across reloads.

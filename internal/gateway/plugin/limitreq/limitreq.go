@@ -100,8 +100,13 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 
 // buckets are the theoretical arrival times (GCRA) of one filter's keys.
 type buckets struct {
-	mu        sync.Mutex
-	tat       map[plugin.RequestKey]int64
+	mu sync.Mutex
+	// tat points to each key's arrival time, so that a request of a known
+	// key never assigns to the map: an assignment stores the key given,
+	// and a header's key is the engine's view of its buffer, which the
+	// next request overwrites — the stored key would turn into another
+	// client's, and take its bucket.
+	tat       map[plugin.RequestKey]*int64
 	lastSweep int64
 }
 
@@ -114,9 +119,10 @@ const sweepAt = 4096
 func (b *buckets) take(now int64, k plugin.RequestKey, interval, tolerance int64) (wait int64, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tat, seen := b.tat[k]
-	if !seen || tat < now {
-		tat = now
+	p, seen := b.tat[k]
+	tat := now
+	if seen && *p > now {
+		tat = *p
 	}
 	if tat-now > tolerance {
 		return tat - now - tolerance, false
@@ -128,8 +134,10 @@ func (b *buckets) take(now int64, k plugin.RequestKey, interval, tolerance int64
 		if k.S != "" {
 			k.S = strings.Clone(k.S) // the engine's view of a header is not ours to keep
 		}
+		p = new(int64)
+		b.tat[k] = p
 	}
-	b.tat[k] = tat + interval
+	*p = tat + interval
 	return tat - now, true
 }
 
@@ -137,7 +145,7 @@ func (b *buckets) take(now int64, k plugin.RequestKey, interval, tolerance int64
 func (b *buckets) sweep(now int64) {
 	b.lastSweep = now
 	for k, tat := range b.tat {
-		if tat <= now {
+		if *tat <= now {
 			delete(b.tat, k)
 		}
 	}
@@ -157,7 +165,7 @@ func (r *Registry) get(id string) *buckets {
 	defer r.mu.Unlock()
 	b, ok := r.m[id]
 	if !ok {
-		b = &buckets{tat: map[plugin.RequestKey]int64{}}
+		b = &buckets{tat: map[plugin.RequestKey]*int64{}}
 		r.m[id] = b
 	}
 	return b

@@ -157,7 +157,7 @@ func TestRegistryKeepsBuckets(t *testing.T) {
 }
 
 func TestSweepDropsDrainedKeys(t *testing.T) {
-	b := &buckets{tat: map[plugin.RequestKey]int64{}}
+	b := &buckets{tat: map[plugin.RequestKey]*int64{}}
 	for i := range sweepAt {
 		b.take(int64(i), plugin.RequestKey{S: string(rune('a'+i%26)) + strings.Repeat("x", i/26)}, 10, 0)
 	}
