@@ -1,7 +1,6 @@
 package match
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -82,36 +81,33 @@ func (b *Builder[T]) RemoveValue(path string, same func(T) bool) int {
 func (b *Builder[T]) removeWhere(segs []segment, gone func(*entry[T]) bool) int {
 	// One pass, gone called once per entry: keep is made (fresh, as the old
 	// list may be held by a matcher) at the first entry to remove.
-	existing := endpoint(b.m.root, segs)
-	var keep []*entry[T]
+	var kbuf [8]*entry[T]
+	keep := kbuf[:0]
 	removed := 0
-	for i, e := range existing {
-		switch g := gone(e); {
-		case g && removed == 0:
-			keep = append(make([]*entry[T], 0, len(existing)-1), existing[:i]...)
+	for e := endpoint(b.m.root, segs); e != nil; e = e.next {
+		if gone(e) {
 			removed++
-		case g:
-			removed++
-		case removed > 0:
+		} else {
 			keep = append(keep, e)
 		}
 	}
 	if removed == 0 {
 		return 0 // nothing copied for a route that is not there
 	}
-	if len(keep) == 0 {
-		keep = nil
-	}
 	var buf [8]*node[T]
 	path := b.reach(segs, buf[:0])
-	b.setEndpoint(path[len(path)-1], segs, keep)
+	b.setEndpoint(path[len(path)-1], segs, link(keep))
 	b.prune(path, segs)
 	b.m.n -= removed
 	return removed
 }
 
 // sameNames reports whether names are those of the parameters in segs.
-func sameNames(names []string, segs []segment) bool {
+func sameNames(list *[]string, segs []segment) bool {
+	var names []string
+	if list != nil {
+		names = *list
+	}
 	i := 0
 	for _, s := range segs {
 		if s.kind == segParam {
@@ -125,7 +121,7 @@ func sameNames(names []string, segs []segment) bool {
 }
 
 // endpoint is the entry list of segs below root as it stands, or nil.
-func endpoint[T any](root *node[T], segs []segment) []*entry[T] {
+func endpoint[T any](root *node[T], segs []segment) *entry[T] {
 	n := root
 	for _, s := range segs {
 		if n == nil {
@@ -191,10 +187,10 @@ func (b *Builder[T]) own(n *node[T]) *node[T] {
 		return n
 	}
 	c := *n
-	c.gen, c.ownStatics = b.gen, false
+	c.gen = b.gen
 	if n.more != nil {
 		m := *n.more
-		m.owned = 0
+		m.owned, m.ownStatics = 0, false
 		if m.shards != nil {
 			arr := *m.shards // changed in place as shards are copied
 			m.shards = &arr
@@ -204,9 +200,9 @@ func (b *Builder[T]) own(n *node[T]) *node[T] {
 	return &c
 }
 
-// setEndpoint puts list (a list no matcher holds, maybe empty) as the
-// entries of segs at n, the owned node at the end of their path.
-func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list []*entry[T]) {
+// setEndpoint puts list (nil: none) as the entries of segs at n, the owned
+// node at the end of their path.
+func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list *entry[T]) {
 	last := segs[len(segs)-1]
 	if last.kind != segWild {
 		n.end = list
@@ -215,13 +211,13 @@ func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list []*entry[T]) {
 	// A new wilds slice: the old one may be shared with a built matcher.
 	ws := slices.Clone(n.wilds())
 	switch i := wildIndex(ws, last.text); {
-	case i < 0 && len(list) > 0:
+	case i < 0 && list != nil:
 		// Longest prefix first: walk takes the first wildcard that
 		// matches at a depth, and "/blog/bar*" is meant to beat
 		// "/blog/*" whichever was added first.
 		j, _ := slices.BinarySearchFunc(ws, len(last.text), func(w wild[T], n int) int { return n - len(w.prefix) })
-		ws = slices.Insert(ws, j, wild[T]{prefix: last.text, depth: len(segs) - 1, entries: list})
-	case i >= 0 && len(list) > 0:
+		ws = slices.Insert(ws, j, wild[T]{prefix: strings.Clone(last.text), depth: len(segs) - 1, entries: list})
+	case i >= 0 && list != nil:
 		ws[i].entries = list
 	case i >= 0:
 		ws = slices.Delete(ws, i, i+1)
@@ -237,7 +233,7 @@ func (b *Builder[T]) setEndpoint(n *node[T], segs []segment, list []*entry[T]) {
 
 // dropEmptyMore lets go of a more that holds nothing (n is owned).
 func (n *node[T]) dropEmptyMore() {
-	if m := n.more; m != nil && m.shards == nil && len(m.wilds) == 0 {
+	if m := n.more; m != nil && m.statics == nil && m.shards == nil && len(m.wilds) == 0 {
 		n.more = nil
 	}
 }
@@ -261,128 +257,5 @@ func (b *Builder[T]) prune(path []*node[T], segs []segment) {
 }
 
 func (n *node[T]) empty() bool {
-	return len(n.statics) == 0 && n.shards() == nil && n.param == nil && len(n.end) == 0 && len(n.wilds()) == 0
-}
-
-const (
-	// nShards is the fan-out of a node with many literal children. An edit
-	// copies the array of nShards maps (512 bytes) and one map of about
-	// children/nShards entries: ~160 entries for 10 000 children instead
-	// of a 10 000-entry map (~0.5 ms).
-	shardBits = 6
-	nShards   = 1 << shardBits
-)
-
-// shardAt is where a node splits its literal children into shards, and
-// joinAt where it joins them again (apart, so that a node at the limit
-// does not split and join on every edit). Up to shardAt, copying the one
-// map is cheap (a few µs); past it, a lookup through the node pays for
-// shardOf (a few ns). Variables only so that tests can split small nodes
-// (those tests do not run in parallel).
-var shardAt, joinAt = 128, 64
-
-// shardOf picks the shard of a literal segment. It runs on every lookup
-// through a sharded node, so it is a few multiplications (Fibonacci hashing
-// of 8-byte words) rather than a seeded hash: the keys are the routes'
-// own segments, not the requests', and keys that happened to crowd one shard
-// would only make edits of that node copy more, never change an answer.
-func shardOf(s string) uint64 {
-	const k = 0x9E3779B97F4A7C15 // 2^64 divided by the golden ratio
-	h := uint64(len(s))
-	for ; len(s) > 8; s = s[8:] {
-		h = (h ^ le32(s) ^ le32(s[4:])<<32) * k
-	}
-	var w uint64 // the last 1 to 8 bytes, read as two words that may overlap
-	switch {
-	case len(s) >= 4:
-		w = le32(s) | le32(s[len(s)-4:])<<32
-	case len(s) > 0:
-		w = uint64(s[0]) | uint64(s[len(s)/2])<<8 | uint64(s[len(s)-1])<<16
-	}
-	return (h ^ w) * k >> (64 - shardBits)
-}
-
-// le32 reads 4 bytes of s little-endian; the compiler makes it one load.
-func le32(s string) uint64 {
-	_ = s[3]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
-}
-
-// static is the literal child seg of n, or nil.
-func (n *node[T]) static(seg string) *node[T] {
-	if sh := n.shards(); sh != nil {
-		return sh[shardOf(seg)][seg]
-	}
-	return n.statics[seg]
-}
-
-// mutable returns the map of n (owned) that holds key, copied first unless
-// this Builder made it.
-func (b *Builder[T]) mutable(n *node[T], key string) map[string]*node[T] {
-	if sh := n.shards(); sh != nil {
-		i := shardOf(key)
-		if n.more.owned&(1<<i) == 0 || sh[i] == nil {
-			c := maps.Clone(sh[i])
-			if c == nil {
-				c = map[string]*node[T]{}
-			}
-			sh[i] = c
-			n.more.owned |= 1 << i
-		}
-		return sh[i]
-	}
-	if !n.ownStatics || n.statics == nil {
-		c := maps.Clone(n.statics)
-		if c == nil {
-			c = map[string]*node[T]{}
-		}
-		n.statics, n.ownStatics = c, true
-	}
-	return n.statics
-}
-
-// setStatic sets the literal child key of n (owned) to c.
-func (b *Builder[T]) setStatic(n *node[T], key string, c *node[T]) {
-	m := b.mutable(n, key)
-	_, had := m[key]
-	m[key] = c
-	switch {
-	case n.shards() != nil:
-		if !had {
-			n.more.nstatic++
-		}
-	case len(m) > shardAt:
-		arr := new([nShards]map[string]*node[T])
-		for k, v := range m {
-			i := shardOf(k)
-			if arr[i] == nil {
-				arr[i] = map[string]*node[T]{}
-			}
-			arr[i][k] = v
-		}
-		more := n.extra()
-		n.statics, n.ownStatics = nil, false
-		more.shards, more.nstatic, more.owned = arr, len(m), ^uint64(0)
-	}
-}
-
-// deleteStatic removes the literal child key of n (owned).
-func (b *Builder[T]) deleteStatic(n *node[T], key string) {
-	delete(b.mutable(n, key), key)
-	switch {
-	case n.shards() == nil:
-		if len(n.statics) == 0 {
-			n.statics = nil
-		}
-	case n.more.nstatic-1 < joinAt:
-		m := make(map[string]*node[T], n.more.nstatic-1)
-		for _, sh := range n.more.shards {
-			maps.Copy(m, sh)
-		}
-		n.statics, n.ownStatics = m, true
-		n.more.shards, n.more.nstatic, n.more.owned = nil, 0, 0
-		n.dropEmptyMore()
-	default:
-		n.more.nstatic--
-	}
+	return !n.hasStatics() && n.param == nil && n.end == nil && len(n.wilds()) == 0
 }

@@ -199,12 +199,14 @@ func probePaths(rng *rand.Rand, routes []Route[string]) []string {
 type probe struct{ host, method, path string }
 
 func TestEditMatchesFreshBuild(t *testing.T) {
-	for _, limits := range [][2]int{{shardAt, joinAt}, {3, 2}} {
-		t.Run(fmt.Sprintf("shardAt=%d", limits[0]), func(t *testing.T) {
-			old := [2]int{shardAt, joinAt}
-			shardAt, joinAt = limits[0], limits[1]
-			t.Cleanup(func() { shardAt, joinAt = old[0], old[1] })
-			testEditMatchesFreshBuild(t, rand.New(rand.NewPCG(1, uint64(limits[0]))))
+	// With small limits, nodes go through every form of their literal
+	// children (a list, a map, shards) and back.
+	for _, limits := range [][4]int{{maxKids, listAt, shardAt, joinAt}, {2, 2, 4, 3}} {
+		t.Run(fmt.Sprintf("maxKids=%d,shardAt=%d", limits[0], limits[2]), func(t *testing.T) {
+			old := [4]int{maxKids, listAt, shardAt, joinAt}
+			maxKids, listAt, shardAt, joinAt = limits[0], limits[1], limits[2], limits[3]
+			t.Cleanup(func() { maxKids, listAt, shardAt, joinAt = old[0], old[1], old[2], old[3] })
+			testEditMatchesFreshBuild(t, rand.New(rand.NewPCG(1, uint64(limits[2]))))
 		})
 	}
 }

@@ -288,13 +288,27 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 		if depth > 0 && n.empty() {
 			t.Errorf("empty node at %s", where)
 		}
-		entries += len(n.end)
-		children := n.statics
-		if n.shards() != nil {
-			if n.statics != nil {
+		entries += len(appendEntries(nil, n.end))
+		children := map[string]*node[string]{}
+		switch {
+		case n.kids != nil:
+			if n.more != nil && (n.more.statics != nil || n.more.shards != nil) {
+				t.Errorf("%s: a list and a map of literal children", where)
+			}
+			kids := *n.kids
+			if len(kids) == 0 || len(kids) > maxKids {
+				t.Errorf("%s: a list of %d literal children", where, len(kids))
+			}
+			for i, k := range kids {
+				if i > 0 && !kidBefore(kids[i-1].key, k.key) {
+					t.Errorf("%s: %q before %q", where, kids[i-1].key, k.key)
+				}
+				children[k.key] = k.node
+			}
+		case n.shards() != nil:
+			if n.more.statics != nil {
 				t.Errorf("%s: both a map and shards", where)
 			}
-			children = map[string]*node[string]{}
 			for i, sh := range n.shards() {
 				for k, c := range sh {
 					if shardOf(k) != uint64(i) {
@@ -306,8 +320,11 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 			if len(children) != n.more.nstatic {
 				t.Errorf("%s: nstatic %d, %d children", where, n.more.nstatic, len(children))
 			}
-		} else if n.statics != nil && len(n.statics) == 0 {
-			t.Errorf("%s: empty statics map", where)
+		case n.more != nil && n.more.statics != nil:
+			if len(n.more.statics) == 0 {
+				t.Errorf("%s: empty statics map", where)
+			}
+			children = n.more.statics
 		}
 		for k, c := range children {
 			walk(c, depth+1, where+"/"+k)
@@ -316,10 +333,10 @@ func checkTree(t *testing.T, m *Matcher[string]) {
 			walk(n.param, depth+1, where+"/{}")
 		}
 		for i, w := range n.wilds() {
-			if len(w.entries) == 0 || w.depth != depth || wildIndex(n.wilds(), w.prefix) != i {
+			if w.entries == nil || w.depth != depth || wildIndex(n.wilds(), w.prefix) != i {
 				t.Errorf("%s: bad wildcard %+v", where, w)
 			}
-			entries += len(w.entries)
+			entries += len(appendEntries(nil, w.entries))
 		}
 	}
 	walk(m.root, 0, "")

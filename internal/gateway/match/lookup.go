@@ -74,6 +74,13 @@ func (p *Params) Reset() {
 	clear(p.vals[:])
 }
 
+func (p *Params) setNames(names *[]string) {
+	if names != nil {
+		p.names = *names
+		p.n = len(p.names)
+	}
+}
+
 // Len is the number of parameters captured.
 func (p *Params) Len() int { return p.n }
 
@@ -103,7 +110,7 @@ type search[T any] struct {
 	wildDepth int
 	wildRest  string
 	wildN     int
-	notAllow  []*entry[T] // first endpoint whose path and host matched but not the method
+	notAllow  *entry[T] // first endpoint whose path and host matched but not the method
 }
 
 // Lookup finds the route for a request. host must come without a port;
@@ -120,14 +127,12 @@ func (m *Matcher[T]) Lookup(host, method, path string, ps *Params) (v T, allow s
 	}
 	s := search[T]{host: host, method: methodBit(method), ps: ps}
 	if e := s.walk(m.root, path, 0, 0); e != nil {
-		ps.names = e.names
-		ps.n = len(e.names)
+		ps.setNames(e.names)
 		return e.value, "", true
 	}
 	if s.wild != nil {
 		copy(ps.vals[:s.wildN], ps.saved[:s.wildN])
-		ps.names = s.wild.names
-		ps.n = len(s.wild.names)
+		ps.setNames(s.wild.names)
 		ps.wildcard, ps.hasWild = s.wildRest, true
 		return s.wild.value, "", true
 	}
@@ -150,9 +155,15 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 		seg, next = tail[:i], tail[i:]
 	}
 	// n.static(seg), written out: the generic method is not inlined.
-	c := n.statics[seg]
-	if n.more != nil && n.more.shards != nil {
-		c = n.more.shards[shardOf(seg)][seg]
+	var c *node[T]
+	if n.kids != nil {
+		c = findKid(*n.kids, seg)
+	} else if m := n.more; m != nil {
+		if m.shards != nil {
+			c = m.shards[shardOf(seg)][seg]
+		} else {
+			c = m.statics[seg]
+		}
 	}
 	if c != nil {
 		if e := s.walk(c, next, depth+1, pi); e != nil {
@@ -183,9 +194,9 @@ func (s *search[T]) walk(n *node[T], rest string, depth, pi int) *entry[T] {
 
 // pick returns the first entry matching host and method. An endpoint that
 // matches the host but not the method is kept for the 405 answer.
-func (s *search[T]) pick(list []*entry[T]) *entry[T] {
+func (s *search[T]) pick(list *entry[T]) *entry[T] {
 	hostHit := false
-	for _, e := range list {
+	for e := list; e != nil; e = e.next {
 		if !e.matchHost(s.host) {
 			continue
 		}
@@ -211,9 +222,9 @@ func (e *entry[T]) matchHost(host string) bool {
 	return true
 }
 
-func allowFor[T any](list []*entry[T], host string) string {
+func allowFor[T any](list *entry[T], host string) string {
 	var mask uint16
-	for _, e := range list {
+	for e := list; e != nil; e = e.next {
 		if e.matchHost(host) {
 			mask |= e.methods
 		}

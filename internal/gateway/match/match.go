@@ -25,7 +25,6 @@ package match
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -61,18 +60,24 @@ func (e *ConflictError[T]) Error() string {
 	return fmt.Sprintf("path %s on %s is already served by another route", e.Path, h)
 }
 
+// An entry is one host's route at an endpoint. The entries of an endpoint
+// are a list linked by next, most specific host first; like nodes, entries
+// a built matcher holds never change (link copies one whose next must).
+// Entries and nodes are most of a large table's memory, hence the list
+// rather than a slice (an entry is 48 bytes, a node 48).
 type entry[T any] struct {
-	host     string // "" any, "example.com", or "*.example.com"
-	hostKind uint8  // 0 exact, 1 wildcard suffix (host[1:]: ".example.com"), 2 any: the order entries are tried
-	methods  uint16 // bit set; allMethods when the route lists none
-	names    []string
+	host     string    // "" any, "example.com", or "*.example.com"
+	hostKind uint8     // 0 exact, 1 wildcard suffix (host[1:]: ".example.com"), 2 any: the order entries are tried
+	methods  uint16    // bit set; allMethods when the route lists none
+	names    *[]string // the path's parameter names; nil: none
 	value    T
+	next     *entry[T]
 }
 
 type wild[T any] struct {
 	prefix  string // literal start of the wildcard segment ("bar" for "bar*")
 	depth   int
-	entries []*entry[T]
+	entries *entry[T]
 }
 
 // A node is shared by every matcher built from the builder that made it and
@@ -80,22 +85,23 @@ type wild[T any] struct {
 // changes a copy (see edit.go). Entry lists and the wilds slice are never
 // changed in place, even by their owner, so a copied node may share them.
 type node[T any] struct {
-	gen     uint64              // the Builder that may still change this node (edit.go)
-	statics map[string]*node[T] // literal children
-	param   *node[T]
-	end     []*entry[T]
-	// more holds what few nodes have: literal children in shards and
-	// wildcards. A node is 64 bytes without them (a table of 100 000
+	gen   uint64    // the Builder that may still change this node (edit.go)
+	kids  *[]kid[T] // literal children, when few (literals.go)
+	param *node[T]
+	end   *entry[T]
+	// more holds what few nodes have: many literal children, and
+	// wildcards. A node is 48 bytes without them (a table of 100 000
 	// routes has over 200 000 nodes).
 	more *nodeMore[T]
-	// ownStatics says this node's Builder made statics and may change it
-	// in place.
-	ownStatics bool
 }
 
 // nodeMore is the rarer part of a node. A node copied by an edit gets a
 // copy of it, so the copy's owner may change it in place.
 type nodeMore[T any] struct {
+	// statics are the literal children when more than a few; ownStatics
+	// says this node's Builder made the map and may change it in place.
+	statics    map[string]*node[T]
+	ownStatics bool
 	// shards hold the literal children instead of statics once a node has
 	// many, split by hash, so that an edit copies one small map of them.
 	shards  *[nShards]map[string]*node[T]
@@ -143,7 +149,7 @@ type Builder[T any] struct {
 	// names are the parameter-name lists of its entries, one of each: most
 	// routes of a table have the same few ({id}, …), and entries never
 	// change theirs.
-	names map[string][]string
+	names map[string]*[]string
 }
 
 // NewBuilder returns an empty Builder.
@@ -234,9 +240,7 @@ func (b *Builder[T]) Add(r Route[T]) error {
 	// The new list is checked and filled before anything changes, so a
 	// refused route leaves no trace. It is a fresh one: the old one may be
 	// held by a built matcher.
-	existing := endpoint(b.m.root, segs)
-	list := make([]*entry[T], len(existing), len(existing)+len(hosts))
-	copy(list, existing)
+	list := appendEntries(make([]*entry[T], 0, 4), endpoint(b.m.root, segs))
 	for _, h := range hosts {
 		e, err := newEntry(h, mask, names, r.Value)
 		if err != nil {
@@ -251,7 +255,7 @@ func (b *Builder[T]) Add(r Route[T]) error {
 	}
 	var buf [8]*node[T]
 	path := b.reach(segs, buf[:0])
-	b.setEndpoint(path[len(path)-1], segs, list)
+	b.setEndpoint(path[len(path)-1], segs, link(list))
 	b.m.n += len(hosts)
 	return nil
 }
@@ -269,8 +273,10 @@ func paramNames(segs []segment) []string {
 	return names
 }
 
-// sharedNames is names as an earlier entry of this Builder holds it.
-func (b *Builder[T]) sharedNames(names []string) []string {
+// sharedNames is names as an earlier entry of this Builder holds it. The
+// names are copied out of the route's path, which the matcher does not
+// keep.
+func (b *Builder[T]) sharedNames(names []string) *[]string {
 	if len(names) == 0 {
 		return nil
 	}
@@ -279,14 +285,43 @@ func (b *Builder[T]) sharedNames(names []string) []string {
 		return have
 	}
 	if b.names == nil {
-		b.names = map[string][]string{}
+		b.names = map[string]*[]string{}
 	}
-	names = slices.Clip(names)
-	b.names[key] = names
-	return names
+	own := make([]string, len(names))
+	for i, n := range names {
+		own[i] = strings.Clone(n)
+	}
+	b.names[key] = &own
+	return &own
 }
 
-func newEntry[T any](host string, mask uint16, names []string, v T) (*entry[T], error) {
+// appendEntries appends the entries of the list that starts at e.
+func appendEntries[T any](out []*entry[T], e *entry[T]) []*entry[T] {
+	for ; e != nil; e = e.next {
+		out = append(out, e)
+	}
+	return out
+}
+
+// link chains list, in its order, into an endpoint's entry list and
+// returns its head (nil for an empty list). An entry already followed by
+// the one it needs is used as it is; any other is copied, as it may be
+// held by a built matcher.
+func link[T any](list []*entry[T]) *entry[T] {
+	var next *entry[T]
+	for i := len(list) - 1; i >= 0; i-- {
+		e := list[i]
+		if e.next != next {
+			c := *e
+			c.next = next
+			e = &c
+		}
+		next = e
+	}
+	return next
+}
+
+func newEntry[T any](host string, mask uint16, names *[]string, v T) (*entry[T], error) {
 	e := &entry[T]{host: strings.ToLower(host), methods: mask, names: names, value: v}
 	switch {
 	case host == "":

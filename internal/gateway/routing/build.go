@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -72,7 +73,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		for si := range gs.Services {
 			sp := addService(b, &fe, gp.deps(deps), gs.Group, &gs.Services[si])
 			gp.services[gs.Services[si].Service.ID] = sp
-			t.routes += len(sp.entries)
+			t.routes += sp.added
 		}
 		t.groups[gs.Group.Name] = gp
 	}
@@ -88,6 +89,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 // what it added, so a later change of the service can take it out again.
 func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) *servicePart {
 	svc := &ds.Service
+	var added []string // the paths its routes were added at
 	sp := &servicePart{oauth2: usesOAuth2(svc)}
 	if ds.Canary != nil {
 		sp.canaryID = ds.Canary.ID
@@ -106,6 +108,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	}
 	// One for all the service's routes.
 	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name}
+	sp.service = service
+	var shared *routeMore // for the routes with nothing of their own
+	if strip != "" {
+		shared = &routeMore{stripPrefix: strip}
+	}
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
 		if !r.IsOnline() {
@@ -114,11 +121,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
 		paths := spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r)
 		rt := &Route{
-			Info:        plugin.RouteInfo{ServiceInfo: service, RouteID: r.ID, RouteName: r.Name},
-			Upstream:    pool,
-			StripPrefix: strip,
+			Info:     plugin.RouteInfo{ServiceInfo: service, RouteID: r.ID, RouteName: r.Name},
+			Upstream: pool,
 		}
-		if !compileBackend(fe, field, rt, r.Backend, &ds.Upstream, paths) {
+		more := routeMore{stripPrefix: strip}
+		if !compileBackend(fe, field, rt, &more, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
@@ -126,7 +133,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			if be := r.Backend; be != nil && be.Timeout != nil {
 				c.pool = upstream.New(withTimeout(&ds.Canary.Target, be.Timeout))
 			}
-			rt.canary = c
+			more.canary = c
+		}
+		rt.more = shared
+		if more != (routeMore{stripPrefix: strip}) {
+			rt.more = &more
 		}
 		pf.route = field
 		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
@@ -137,16 +148,23 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		}
 		// First, so response plugins see the answer as the caller will.
 		if pool.Registered {
-			rt.Response = append([]plugin.ResponseFilter{newHideBackend(pool, strip)}, rt.Response...)
+			rt.prependResponseFilter(newHideBackend(pool, strip))
 		}
-		if rt.canary != nil && rt.canary.pool.Registered {
-			rt.Response = append([]plugin.ResponseFilter{newHideBackend(rt.canary.pool, strip)}, rt.Response...)
+		if c := rt.canary(); c != nil && c.pool.Registered {
+			rt.prependResponseFilter(newHideBackend(c.pool, strip))
+		}
+		if f := rt.filters; f != nil { // kept for the table's life: no spare capacity
+			f.request, f.response = slices.Clip(f.request), slices.Clip(f.response)
 		}
 		hosts := r.Hosts
 		if len(hosts) == 0 {
 			hosts = svc.Hosts
 		}
 		for _, p := range paths {
+			if strings.Contains(p, pathSep) {
+				fe.Add(field+".paths", "%q holds a NUL byte", p)
+				continue
+			}
 			entry := match.Route[*Route]{Path: p, Hosts: hosts, Methods: r.Methods, Value: rt}
 			err := b.Add(entry)
 			var conflict *match.ConflictError[*Route]
@@ -158,17 +176,15 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			case err != nil:
 				fe.Add(field+".paths", "%s: %v", p, err)
 			default:
-				sp.entries = append(sp.entries, pathEntry{path: p, route: rt})
+				added = append(added, p)
 			}
 		}
 	}
-	// Kept for the table's life: no spare capacity (a tenth of a large
-	// table's memory otherwise).
-	sp.entries = slices.Clone(sp.entries)
+	sp.paths, sp.added = strings.Join(added, pathSep), len(added)
 	return sp
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Backend, up *spec.Upstream, paths []string) bool {
+func compileBackend(fe *spec.FieldErrors, field string, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
 	if be == nil {
 		return true
 	}
@@ -186,9 +202,9 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, be *spec.Back
 			fe.Add(field+".backend.path", "%v", err)
 			ok = false
 		}
-		rt.rewrite = t
+		more.rewrite = t
 	}
-	rt.BackendMethod = be.Method
+	more.backendMethod = be.Method
 	if be.Timeout != nil {
 		// The route's own timeouts need their own pool; it balances
 		// separately from the service's other routes, which is harmless.
@@ -276,10 +292,10 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
 	for _, c := range list {
 		if c.filter.Request != nil {
-			rt.Request = append(rt.Request, c.filter.Request)
+			rt.AddRequestFilter(c.filter.Request)
 		}
 		if c.filter.Response != nil {
-			rt.Response = append(rt.Response, c.filter.Response)
+			rt.AddResponseFilter(c.filter.Response)
 		}
 	}
 	return true

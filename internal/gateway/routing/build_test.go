@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,7 +123,7 @@ func TestBuildRouteInfo(t *testing.T) {
 	}
 	got := want
 	got.Group, got.Project, got.ServiceID, got.Service = rt.Info.Group, rt.Info.ProjectID, rt.Info.ServiceID, rt.Info.ServiceName
-	got.RouteID, got.Route, got.Strip = rt.Info.RouteID, rt.Info.RouteName, rt.StripPrefix
+	got.RouteID, got.Route, got.Strip = rt.Info.RouteID, rt.Info.RouteName, rt.StripPrefix()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("route (-want +got):\n%s", diff)
 	}
@@ -448,7 +449,17 @@ func TestBackendMethod(t *testing.T) {
 		))))
 	m, _, _ := lookup(tbl, "", "GET", "/m")
 	plain, _, _ := lookup(tbl, "", "GET", "/plain")
-	if m.BackendMethod != "POST" || plain.BackendMethod != "" {
-		t.Errorf("BackendMethod = %q and %q, want POST and empty", m.BackendMethod, plain.BackendMethod)
+	if m.BackendMethod() != "POST" || plain.BackendMethod() != "" {
+		t.Errorf("BackendMethod = %q and %q, want POST and empty", m.BackendMethod(), plain.BackendMethod())
+	}
+}
+
+// A service keeps the paths it was added at in one string separated by
+// NUL (to take it out again); a path holding NUL would split into others
+// and leave its route behind, so it is refused.
+func TestPathWithNULIsRefused(t *testing.T) {
+	_, err := Build(snapshot(group("g", "", deployed("p", "s", "/s", route("r", "/a\x00/b")))), Deps{})
+	if got := fields(fieldErrors(t, err)); !slices.Equal(got, []string{"services[s].routes[r].paths"}) {
+		t.Errorf("fields %v, want the route's paths", got)
 	}
 }

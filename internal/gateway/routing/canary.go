@@ -84,7 +84,7 @@ func compileCanary(fe *spec.FieldErrors, field string, c *spec.CanaryRoute, rout
 // Engines call it once per request, after the request plugins, and use the
 // pool it returns for everything the upstream call needs.
 func (rt *Route) Pick(ex *plugin.Exchange) (pool *upstream.Pool, canary bool) {
-	c := rt.canary
+	c := rt.canary()
 	if c == nil {
 		return rt.Upstream, false
 	}
@@ -213,7 +213,7 @@ func trimSpace(s string) string {
 // call it for every request Pick chose a side for. A route without a
 // canary records nothing.
 func (rt *Route) Answered(canary bool, status int, elapsedNanos int64) {
-	c := rt.canary
+	c := rt.canary()
 	if c == nil {
 		return
 	}
@@ -223,7 +223,7 @@ func (rt *Route) Answered(canary bool, status int, elapsedNanos int64) {
 // Canary returns the id of the route's canary and its figures; ok is false
 // when the route has none.
 func (rt *Route) Canary() (id string, split *splitstats.Split, ok bool) {
-	c := rt.canary
+	c := rt.canary()
 	if c == nil {
 		return "", nil, false
 	}

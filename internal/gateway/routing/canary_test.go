@@ -238,11 +238,11 @@ func TestCanaryRegisteredTargetIsHidden(t *testing.T) {
 	if !pool.Registered || pool.BasePath != "/v2" {
 		t.Fatalf("target pool: registered %v, base %q", pool.Registered, pool.BasePath)
 	}
-	if len(rt.Response) == 0 {
+	if len(rt.ResponseFilters()) == 0 {
 		t.Fatal("no filter hides a registered target")
 	}
-	if _, ok := rt.Response[0].(*hideBackend); !ok {
-		t.Errorf("first response filter is %T, want *hideBackend", rt.Response[0])
+	if _, ok := rt.ResponseFilters()[0].(*hideBackend); !ok {
+		t.Errorf("first response filter is %T, want *hideBackend", rt.ResponseFilters()[0])
 	}
 }
 

@@ -38,7 +38,7 @@ func addTokenEndpoint(b *match.Builder[*Route], deps Deps) int {
 	if !ep.Used() {
 		return 0
 	}
-	rt := &Route{Info: tokenRouteInfo, Request: []plugin.RequestFilter{ep}}
+	rt := &Route{Info: tokenRouteInfo, filters: &chain{request: []plugin.RequestFilter{ep}}}
 	err := b.Add(match.Route[*Route]{Path: oauth2.TokenPath, Methods: []string{http.MethodGet, http.MethodPost}, Value: rt})
 	if err != nil {
 		var conflict *match.ConflictError[*Route]

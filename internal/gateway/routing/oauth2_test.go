@@ -21,12 +21,12 @@ func TestTokenEndpoint(t *testing.T) {
 	tbl := mustBuild(t, secured)
 	for _, method := range []string{"GET", "POST"} {
 		rt, _, _ := lookup(tbl, "any.example", method, oauth2.TokenPath)
-		if rt == nil || rt.Info != tokenRouteInfo || len(rt.Request) != 1 {
+		if rt == nil || rt.Info != tokenRouteInfo || len(rt.RequestFilters()) != 1 {
 			t.Fatalf("%s %s = %+v, want the token endpoint", method, oauth2.TokenPath, rt)
 		}
-		ep, ok := rt.Request[0].(*oauth2.Endpoint)
+		ep, ok := rt.RequestFilters()[0].(*oauth2.Endpoint)
 		if !ok {
-			t.Fatalf("the token route runs %T", rt.Request[0])
+			t.Fatalf("the token route runs %T", rt.RequestFilters()[0])
 		}
 		if ep.TTL().Seconds() != 120 {
 			t.Errorf("endpoint ttl %v, want the shortest token_ttl (120 s)", ep.TTL())

@@ -23,7 +23,7 @@ func rejects(t *testing.T, rt *Route, addr string, n int64) int {
 	b := plugintest.New(addr)
 	b.Length = n
 	ex := b.Exchange()
-	for _, f := range rt.Request {
+	for _, f := range rt.RequestFilters() {
 		if f.OnRequest(ex) {
 			return b.ErrorStatus
 		}
@@ -66,8 +66,8 @@ func TestRoutePluginConfigWins(t *testing.T) {
 func TestNoPluginsNoFilters(t *testing.T) {
 	tbl := mustBuild(t, snapshot(group("g", "", deployed("p", "a", "", route("r", "/r")))))
 	rt, _, _ := lookup(tbl, "", "GET", "/r")
-	if len(rt.Request) != 0 || len(rt.Response) != 0 {
-		t.Errorf("a route without plugins has %d request and %d response filters", len(rt.Request), len(rt.Response))
+	if len(rt.RequestFilters()) != 0 || len(rt.ResponseFilters()) != 0 {
+		t.Errorf("a route without plugins has %d request and %d response filters", len(rt.RequestFilters()), len(rt.ResponseFilters()))
 	}
 }
 
@@ -137,10 +137,10 @@ func TestFiltersOrderedByPhase(t *testing.T) {
 	tbl := mustBuild(t, snapshot(group("g", "", ds)))
 	rt, _, _ := lookup(tbl, "", "GET", "/r")
 	ex := plugintest.New("192.0.2.1").Exchange()
-	for _, f := range rt.Request {
+	for _, f := range rt.RequestFilters() {
 		f.OnRequest(ex)
 	}
-	for _, f := range rt.Response {
+	for _, f := range rt.ResponseFilters() {
 		f.OnResponse(ex)
 	}
 	want := []string{"z-ip", "c-auth", "e-auth", "b-ratelimit", "d-validation", "a-transform", "resp:c-auth", "resp:a-transform"}
@@ -214,7 +214,7 @@ func TestLimitCountSurvivesRebuild(t *testing.T) {
 		}
 		b := plugintest.New("192.0.2.1")
 		ex := b.Exchange()
-		for _, f := range rt.Request {
+		for _, f := range rt.RequestFilters() {
 			if f.OnRequest(ex) {
 				return true, b.ErrorStatus
 			}

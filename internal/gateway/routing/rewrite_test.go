@@ -32,13 +32,13 @@ func TestUpstreamPath(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := &Route{StripPrefix: tc.strip}
+			rt := &Route{more: &routeMore{stripPrefix: tc.strip}}
 			if tc.backend != "" {
 				tmpl, err := compilePathTemplate(tc.backend)
 				if err != nil {
 					t.Fatalf("compilePathTemplate(%q): %v", tc.backend, err)
 				}
-				rt.rewrite = tmpl
+				rt.more.rewrite = tmpl
 			}
 			b := match.NewBuilder[*Route]()
 			if err := b.Add(match.Route[*Route]{Path: tc.routePath, Value: rt}); err != nil {
@@ -75,8 +75,8 @@ func TestCompilePathTemplateErrors(t *testing.T) {
 // A rewrite allocates only the result; a plain strip allocates nothing.
 func TestUpstreamPathAllocs(t *testing.T) {
 	tmpl, _ := compilePathTemplate("/v2/{id}")
-	strip := &Route{StripPrefix: "/t"}
-	rw := &Route{rewrite: tmpl}
+	strip := &Route{more: &routeMore{stripPrefix: "/t"}}
+	rw := &Route{more: &routeMore{rewrite: tmpl}}
 	var ps match.Params
 	if n := testing.AllocsPerRun(100, func() { _ = strip.UpstreamPath("/t/x", &ps) }); n != 0 {
 		t.Errorf("strip: %v allocs", n)

@@ -40,7 +40,7 @@ func TestTrafficPluginOrder(t *testing.T) {
 		t.Fatal("no route")
 	}
 	var got []string
-	for _, f := range rt.Request {
+	for _, f := range rt.RequestFilters() {
 		got = append(got, fmt.Sprintf("%T", f))
 	}
 	want := []string{
@@ -53,7 +53,7 @@ func TestTrafficPluginOrder(t *testing.T) {
 		t.Errorf("request filters (-want +got):\n%s", diff)
 	}
 	var resp []string
-	for _, f := range rt.Response {
+	for _, f := range rt.ResponseFilters() {
 		resp = append(resp, fmt.Sprintf("%T", f))
 	}
 	wantResp := []string{fmt.Sprintf("%T", &cors.Filter{}), fmt.Sprintf("%T", &responsetransformer.Filter{})}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -28,19 +30,40 @@ type groupPart struct {
 
 // servicePart is what one deployed service added to the matcher.
 type servicePart struct {
-	// entries are its (path, route) pairs, all it takes to remove it
-	// (match.Builder.RemoveValue).
-	entries  []pathEntry
+	// paths are the paths its routes were added at, separated by NUL, and
+	// added how many: all it takes to take the service out again
+	// (match.Builder.RemoveValue of the entries of its routes at each
+	// path). One string rather than a slice: a large table keeps one per
+	// service, for its whole life.
+	paths    string
+	added    int
+	service  *plugin.ServiceInfo // of its routes, and of no other route
 	canaryID string
 	// oauth2 services register with the table's token endpoint, which
 	// every oauth2 route of the table shares: changing one rebuilds all.
 	oauth2 bool
 }
 
-// pathEntry is one path a route was added to the matcher at.
-type pathEntry struct {
-	path  string
-	route *Route
+// pathSep separates the paths of a servicePart; a route path holding it
+// is refused.
+const pathSep = "\x00"
+
+// removeFrom takes the service's routes out of b.
+func (sp *servicePart) removeFrom(b *match.Builder[*Route]) {
+	for p := range strings.SplitSeq(sp.paths, pathSep) {
+		b.RemoveValue(p, func(v *Route) bool { return v.Info.ServiceInfo == sp.service })
+	}
+}
+
+// heldTokenPath reports whether the service was added at the oauth2 token
+// endpoint's path.
+func (sp *servicePart) heldTokenPath() bool {
+	for p := range strings.SplitSeq(sp.paths, pathSep) {
+		if p == oauth2.TokenPath {
+			return true
+		}
+	}
+	return false
 }
 
 // deps are the build's deps for the services of this group.
@@ -105,20 +128,18 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			if sp.oauth2 {
 				return nil, fmt.Errorf("service %s ran oauth2: %w", id, ErrNeedsSnapshot)
 			}
-			for _, e := range sp.entries {
-				if e.path == oauth2.TokenPath {
-					return nil, fmt.Errorf("service %s held the token endpoint's path: %w", id, ErrNeedsSnapshot)
-				}
-				b.RemoveValue(e.path, func(v *Route) bool { return v == e.route })
+			if sp.heldTokenPath() {
+				return nil, fmt.Errorf("service %s held the token endpoint's path: %w", id, ErrNeedsSnapshot)
 			}
-			nt.routes -= len(sp.entries)
+			sp.removeFrom(b)
+			nt.routes -= sp.added
 			delete(gp.services, id)
 		}
 		for si := range gd.Services {
 			ds := &gd.Services[si]
 			sp := addService(b, &fe, gp.deps(deps), gd.Group, ds)
 			gp.services[ds.Service.ID] = sp
-			nt.routes += len(sp.entries)
+			nt.routes += sp.added
 		}
 		nt.groups[gd.Group.Name] = gp
 	}

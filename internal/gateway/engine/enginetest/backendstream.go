@@ -61,7 +61,7 @@ func testBackendStream(t *testing.T, s *suite) {
 	var closed atomic.Int32
 	tbl := Table(t, "", UpstreamAt(t, ClosedAddr(t)), Route("gen", "/gen"))
 	rt := RouteOf(t, tbl, "POST", "/gen")
-	rt.Request = append(rt.Request, streamFilter{closed: &closed})
+	rt.AddRequestFilter(streamFilter{closed: &closed})
 	g := s.gateway(t, tbl)
 
 	const size = 8 << 20

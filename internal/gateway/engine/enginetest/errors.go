@@ -144,9 +144,9 @@ func testPanickingFilterAnswers500(t *testing.T, s *suite) {
 	})
 	tbl := Table(t, "", UpstreamOf(t, be), Route("req", "/req"), Route("resp", "/resp"), Route("fine", "/fine"))
 	req := RouteOf(t, tbl, "GET", "/req")
-	req.Request = append(req.Request, panicky{})
+	req.AddRequestFilter(panicky{})
 	resp := RouteOf(t, tbl, "GET", "/resp")
-	resp.Response = append(resp.Response, respOnly{})
+	resp.AddResponseFilter(respOnly{})
 	g := s.gateway(t, tbl)
 
 	for _, path := range []string{"/req", "/resp", "/req"} {

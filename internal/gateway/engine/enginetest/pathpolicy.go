@@ -102,7 +102,7 @@ func PathPolicyTable(t testing.TB, backend *TargetRecorder) *routing.Table {
 	tbl := Table(t, "", UpstreamOf(t, Backend(t, backend.ServeHTTP)),
 		Route("public", "/public/*"), Route("private", "/private/*"))
 	rt := RouteOf(t, tbl, "GET", "/private/x")
-	rt.Request = append(rt.Request, denyAll{})
+	rt.AddRequestFilter(denyAll{})
 	return tbl
 }
 
@@ -244,7 +244,7 @@ func AgreementGateway(t testing.TB, start Start) *Agreement {
 	a := &Agreement{be: &TargetRecorder{}, matched: &MatchedPath{}}
 	tbl := Table(t, "", UpstreamOf(t, Backend(t, a.be.ServeHTTP)), Route("all", "/*"))
 	rt := RouteOf(t, tbl, "GET", "/x")
-	rt.Request = append(rt.Request, a.matched)
+	rt.AddRequestFilter(a.matched)
 	a.addr = StartGateway(t, start, tbl, Limits{}).Addr
 	t.Cleanup(func() {
 		if a.conn != nil {
@@ -276,7 +276,7 @@ func testIdentityHeaders(t *testing.T, s *suite) {
 	})
 	tbl := Table(t, "", UpstreamOf(t, be), Route("open", "/open"), Route("authed", "/authed"))
 	rt := RouteOf(t, tbl, "GET", "/authed")
-	rt.Request = append(rt.Request, setConsumer{})
+	rt.AddRequestFilter(setConsumer{})
 	g := s.gateway(t, tbl)
 
 	spoof := "X-Consumer-Id: evil\r\nX_Consumer_Id: evil\r\nx-consumer-name: evil\r\nX-Consumer-Custom: evil\r\n" +

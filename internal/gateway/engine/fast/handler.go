@@ -71,7 +71,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if s.cfg.MaxBodyBytes > 0 {
 		st.LimitBody(s.cfg.MaxBodyBytes)
 	}
-	for _, f := range rt.Request {
+	for _, f := range rt.RequestFilters() {
 		if f.OnRequest(&st.ex) {
 			return
 		}

@@ -347,7 +347,7 @@ func (st *state) answer(h head) (streaming bool) {
 	st.stripResponseHops()
 	resp.Header.SetBytesV("X-Request-Id", st.idBuf)
 	st.applyPreAnswer()
-	for _, f := range st.route.Response {
+	for _, f := range st.route.ResponseFilters() {
 		f.OnResponse(&st.ex)
 	}
 

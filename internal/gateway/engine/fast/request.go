@@ -196,8 +196,8 @@ func (st *state) shapeRequest(h head) {
 		st.setURI(escapePath(st.ex.UpstreamPath()), query)
 	case rt.HasRewrite():
 		st.setURI(escapePath(rt.UpstreamPath(st.path, &st.params)), query)
-	case rt.StripPrefix != "":
-		p, ok := bytes.CutPrefix(st.fwdPath, []byte(rt.StripPrefix))
+	case rt.StripPrefix() != "":
+		p, ok := bytes.CutPrefix(st.fwdPath, []byte(rt.StripPrefix()))
 		switch {
 		case ok && len(p) == 0:
 			p = []byte{'/'}
@@ -212,8 +212,8 @@ func (st *state) shapeRequest(h head) {
 		// goes in front.
 		st.setURI(b2s(st.fwdPath), query)
 	}
-	if rt.BackendMethod != "" {
-		hdr.SetMethod(rt.BackendMethod)
+	if rt.BackendMethod() != "" {
+		hdr.SetMethod(rt.BackendMethod())
 	}
 	if h.expect {
 		hdr.Del("Expect") // the gateway answered it; the body is already coming

@@ -116,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			b.limit(h.maxBody, errBodyOverGatewayLimit)
 		}
 	}
-	for _, f := range rt.Request {
+	for _, f := range rt.RequestFilters() {
 		if f.OnRequest(&st.ex) {
 			return
 		}

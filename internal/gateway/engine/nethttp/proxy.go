@@ -230,10 +230,10 @@ func (st *state) buildOut() (*http.Request, error) {
 		u.Path, u.RawPath = st.ex.UpstreamPath(), ""
 	case rt.HasRewrite():
 		u.Path, u.RawPath = rt.UpstreamPath(in.URL.Path, &st.params), ""
-	case rt.StripPrefix != "":
+	case rt.StripPrefix() != "":
 		u.Path = rt.UpstreamPath(in.URL.Path, &st.params)
 		// Keep the client's escaping when it survives the strip.
-		raw, ok := strings.CutPrefix(in.URL.RawPath, rt.StripPrefix)
+		raw, ok := strings.CutPrefix(in.URL.RawPath, rt.StripPrefix())
 		if !ok || raw == "" || raw[0] != '/' {
 			raw = ""
 		}
@@ -258,8 +258,8 @@ func (st *state) buildOut() (*http.Request, error) {
 		Host:       in.Host,
 		Trailer:    in.Trailer,
 	}
-	if rt.BackendMethod != "" {
-		out.Method = rt.BackendMethod
+	if rt.BackendMethod() != "" {
+		out.Method = rt.BackendMethod()
 	}
 	if in.ContentLength != 0 && in.Body != nil && in.Body != http.NoBody {
 		// The body the transport reads never closes the client's (body.go).
@@ -396,7 +396,7 @@ func (st *state) modifyResponse(resp *http.Response) bool {
 	// The gateway's X-Request-Id is already set; a backend's copy would
 	// repeat it.
 	delete(resp.Header, "X-Request-Id")
-	for _, f := range st.route.Response {
+	for _, f := range st.route.ResponseFilters() {
 		f.OnResponse(&st.ex)
 	}
 	// Set only now: a filter that panicked has sent nothing, so the
