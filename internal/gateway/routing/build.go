@@ -68,13 +68,15 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
 		gp := &groupPart{group: gs.Group, consumers: consumer.New(gs.Consumers), // the group's own applications
-			dataSources: dataSourceIndex(gs.DataSources), services: make(map[string]*servicePart, len(gs.Services))}
+			dataSources: dataSourceIndex(gs.DataSources)}
+		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
 		for si := range gs.Services {
 			sp := addService(b, &fe, gp.deps(deps), gs.Group, &gs.Services[si])
-			gp.services[gs.Services[si].Service.ID] = sp
+			services.set(gs.Services[si].Service.ID, sp)
 			t.routes += sp.added
 		}
+		gp.services = services.s
 		t.groups[gs.Group.Name] = gp
 	}
 	t.routes += addTokenEndpoint(b, deps)

@@ -78,3 +78,28 @@ func TestRouteSize(t *testing.T) {
 		t.Errorf("a route is %d bytes, want at most 64", s)
 	}
 }
+
+// BenchmarkTableUpdate is one publish onto a large table: what it costs
+// (time, and the garbage it leaves) is meant to depend on the service it
+// changes, not on the services around it.
+func BenchmarkTableUpdate(b *testing.B) {
+	for _, services := range []int{10, 10000} {
+		b.Run(fmt.Sprintf("services=%d", services), func(b *testing.B) {
+			snap := publishShapedSnapshot(services)
+			tbl, err := Build(snap, Deps{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			g := snap.Groups[0]
+			changed := g.Services[services/2]
+			b.ReportAllocs()
+			for b.Loop() {
+				d := &spec.SnapshotDelta{Base: tbl.Revision, Revision: tbl.Revision + 1,
+					Groups: []spec.GroupDelta{{Group: g.Group, Services: []spec.DeployedService{changed}}}}
+				if tbl, err = tbl.Update(d, Deps{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

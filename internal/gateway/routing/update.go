@@ -25,7 +25,7 @@ type groupPart struct {
 	group       spec.GatewayGroup
 	consumers   *consumer.Index
 	dataSources map[string]*spec.DataSource
-	services    map[string]*servicePart // by service id
+	services    *serviceParts
 }
 
 // servicePart is what one deployed service added to the matcher.
@@ -93,7 +93,8 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix {
 			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
 		}
-		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, services: maps.Clone(old.services)}
+		services := editServices(old.services)
+		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources}
 		if len(gd.DataSources) > 0 {
 			// The data sources the changed services use, as they are now
 			// (an edit of one in use comes as a whole snapshot; one that
@@ -121,7 +122,7 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			out = append(out, ds.Service.ID)
 		}
 		for _, id := range out {
-			sp := gp.services[id]
+			sp := services.s.get(id)
 			if sp == nil {
 				continue
 			}
@@ -133,14 +134,15 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			}
 			sp.removeFrom(b)
 			nt.routes -= sp.added
-			delete(gp.services, id)
+			services.remove(id)
 		}
 		for si := range gd.Services {
 			ds := &gd.Services[si]
 			sp := addService(b, &fe, gp.deps(deps), gd.Group, ds)
-			gp.services[ds.Service.ID] = sp
+			services.set(ds.Service.ID, sp)
 			nt.routes += sp.added
 		}
+		gp.services = services.s
 		nt.groups[gd.Group.Name] = gp
 	}
 	if err := fe.Err(); err != nil {
@@ -195,10 +197,8 @@ func usesOAuth2(svc *spec.Service) bool {
 func (t *Table) CanaryIDs() map[string]bool {
 	ids := map[string]bool{}
 	for _, gp := range t.groups {
-		for _, sp := range gp.services {
-			if sp.canaryID != "" {
-				ids[sp.canaryID] = true
-			}
+		for _, id := range gp.services.canaries {
+			ids[id] = true
 		}
 	}
 	return ids
