@@ -23,6 +23,10 @@ type GroupSnapshot struct {
 	// DataSources are the databases the group's sql routes query, their
 	// passwords sealed (datasource.go); the routes name them by id.
 	DataSources []DataSource `json:"data_sources,omitempty"`
+	// Certificates are the group's TLS certificates, their private keys
+	// sealed (certificate.go). A change of them comes as a whole snapshot,
+	// never in a delta.
+	Certificates []Certificate `json:"certificates,omitempty"`
 }
 
 // DeployedService is one running service version with its upstream.

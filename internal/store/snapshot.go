@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -89,7 +90,14 @@ func (t *txn) groupSnapshot(ctx context.Context, g spec.GatewayGroup, f serviceF
 	if err != nil {
 		return spec.GroupSnapshot{}, err
 	}
-	return spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers, DataSources: dataSources}, nil
+	certificates, err := t.ListCertificates(ctx, g.Name)
+	if err != nil {
+		return spec.GroupSnapshot{}, err
+	}
+	for i := range certificates {
+		certificates[i].Group, certificates[i].CreatedAt, certificates[i].UpdatedAt = "", time.Time{}, time.Time{}
+	}
+	return spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers, DataSources: dataSources, Certificates: certificates}, nil
 }
 
 // deployedQuery joins a group's deployments ($1) with the versions they

@@ -223,6 +223,15 @@ type Tx interface {
 	GatewayTokenByHash(ctx context.Context, hash string) (spec.GatewayToken, error)
 	TouchGatewayToken(ctx context.Context, id string, at time.Time) error
 
+	// TLS certificates of a group (certificates.go), with Sealed filled:
+	// callers redact. At most one is the group's default: storing a
+	// default one makes the others not.
+	CreateCertificate(ctx context.Context, c *spec.Certificate) error
+	GetCertificate(ctx context.Context, group, idOrName string) (spec.Certificate, error)
+	ListCertificates(ctx context.Context, group string) ([]spec.Certificate, error) // by creation
+	UpdateCertificate(ctx context.Context, c *spec.Certificate) error
+	DeleteCertificate(ctx context.Context, group, id string) error
+
 	// Gateway processes of a group (gateway_instances.go), one row each,
 	// replaced by every heartbeat.
 	PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error

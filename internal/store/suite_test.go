@@ -48,6 +48,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataSources", testDataSources},
 		{"DataSourceMaps", testDataSourceMaps},
 		{"GatewayTokens", testGatewayTokens},
+		{"Certificates", testCertificates},
 		{"GatewayInstances", testGatewayInstances},
 		{"FigureReports", testFigureReports},
 		{"StoreSettings", testStoreSettings},
