@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 // server is one running `portico server` process.
 type server struct {
 	Admin, Gateway, Status string // base URLs
+	GatewayTLS             string // the HTTPS listener's address (host:port), when it has one
 	DataDir                string
 	Password               string
 	Token                  string
@@ -154,13 +155,16 @@ func (s *server) start(t *testing.T, args, env []string, readyFile string) error
 	if addrs.Admin != "" {
 		s.Admin = baseURL(addrs.Admin)
 	}
-	s.Gateway, s.Status = baseURL(addrs.Gateway), baseURL(addrs.Status)
+	s.Gateway, s.Status, s.GatewayTLS = baseURL(addrs.Gateway), baseURL(addrs.Status), addrs.GatewayTLS
 	s.StartedIn = time.Since(start)
 	return nil
 }
 
 // readyAddrs is the ready file of `portico server --ready-file`.
-type readyAddrs struct{ Admin, Gateway, Status string }
+type readyAddrs struct {
+	Admin, Gateway, Status string
+	GatewayTLS             string `json:"gateway_tls"`
+}
 
 // waitReadyFile waits for the server to write its ready file, which it does
 // once it listens and has applied its first config (/readyz answers 200

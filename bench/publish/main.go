@@ -46,15 +46,16 @@ type config struct {
 
 // result is one group size's figures.
 type result struct {
-	services, routes  int
-	seed              time.Duration
-	served            []time.Duration // publish → served on every gateway
-	gatewayRSS, cpRSS int64           // bytes
-	gatewayHeap       int64           // the stand-alone gateway's Go heap live after a collection, bytes
-	snapshotBytes     int             // the feed's whole snapshot, uncompressed
-	deltaBytes        int             // the feed's answer to a gateway one publish behind
-	deltaGzip         int
-	controlPlanes     int
+	services, routes int
+	seed             time.Duration
+	served           []time.Duration // publish → served on every gateway
+	gateway          memory          // the last stand-alone gateway's (or the control plane's)
+	cpRSS            int64           // bytes
+	gatewayHeap      int64           // the stand-alone gateway's Go heap live after a collection, bytes
+	snapshotBytes    int             // the feed's whole snapshot, uncompressed
+	deltaBytes       int             // the feed's answer to a gateway one publish behind
+	deltaGzip        int
+	controlPlanes    int
 }
 
 // controlPlanes is how many control planes serve: two sharing PostgreSQL,
@@ -199,7 +200,7 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 		rev = next
 	}
 	last := gws[len(gws)-1]
-	r.gatewayRSS = last.rss()
+	r.gateway = last.memory()
 	if c.gateways > 0 {
 		if r.gatewayHeap, err = last.heapLive(ctx); err != nil {
 			return r, err

@@ -137,20 +137,36 @@ func (p *process) tail() string {
 	return strings.TrimSpace(string(b))
 }
 
-// rss is the process's resident memory in bytes (Linux).
-func (p *process) rss() int64 {
+// memory is what /proc/PID/status says of a process's memory (Linux).
+type memory struct {
+	rss  int64 // resident now, bytes
+	file int64 // of it, pages of files (the binary's code and data, shared and reclaimable)
+	peak int64 // the most ever resident
+}
+
+func (p *process) memory() memory {
+	var m memory
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0
+		return m
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
+		name, v, _ := strings.Cut(line, ":")
+		kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		switch name {
+		case "VmRSS":
+			m.rss = kb << 10
+		case "RssFile":
+			m.file = kb << 10
+		case "VmHWM":
+			m.peak = kb << 10
 		}
 	}
-	return 0
+	return m
 }
+
+// rss is the process's resident memory in bytes.
+func (p *process) rss() int64 { return p.memory().rss }
 
 // heapLive is the Go heap live after a garbage collection it asks for
 // (its heap profile's statistics, --profiling), in bytes: what RSS holds

@@ -14,12 +14,12 @@ func report(w io.Writer, c config, rs []result) {
 	}
 	fmt.Fprintf(w, "\npublish → served on all %d gateways (%d embedded, %d stand-alone), %s, %d publishes per size\n\n",
 		c.gateways+c.controlPlanes(), c.controlPlanes(), c.gateways, where, c.publishes)
-	fmt.Fprintln(w, "| services × routes | p50 | p99 | max | gateway RSS (Go heap live) | control plane RSS | whole snapshot | delta (gzip) | seeded in |")
+	fmt.Fprintln(w, "| services × routes | p50 | p99 | max | gateway RSS (file-backed; Go heap live; peak) | control plane RSS | whole snapshot | delta (gzip) | seeded in |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %d × %d | %s | %s | %s | %.0f MiB (%.0f MiB) | %.0f MiB | %s | %s (%s) | %s |\n", r.services, r.routes,
+		fmt.Fprintf(w, "| %d × %d | %s | %s | %s | %.0f MiB (%.0f; %.0f; %.0f MiB) | %.0f MiB | %s | %s (%s) | %s |\n", r.services, r.routes,
 			ms(percentile(r.served, 50)), ms(percentile(r.served, 99)), ms(percentile(r.served, 100)),
-			float64(r.gatewayRSS)/(1<<20), float64(r.gatewayHeap)/(1<<20), float64(r.cpRSS)/(1<<20),
+			mib(r.gateway.rss), mib(r.gateway.file), mib(r.gatewayHeap), mib(r.gateway.peak), mib(r.cpRSS),
 			size(r.snapshotBytes), size(r.deltaBytes), size(r.deltaGzip), r.seed.Round(time.Second))
 	}
 	if len(rs) > 1 {
@@ -28,6 +28,8 @@ func report(w io.Writer, c config, rs []result) {
 			float64(percentile(last.served, 99))/float64(max(percentile(first.served, 99), 1)))
 	}
 }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

@@ -78,24 +78,13 @@ func TestGatewayTokens(t *testing.T) {
 	}
 
 	// A viewer may neither make, see nor revoke tokens.
-	hash, err := HashPassword("viewer-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = a.store.Tx(context.Background(), func(tx store.Tx) error {
-		return tx.CreateUser(context.Background(), &spec.User{Username: "viewer", Role: "viewer"}, hash)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vl struct{ Token string }
-	a.decode(a.doToken("", "POST", "/auth/login", loginBody("viewer", "viewer-password")), &vl)
+	viewer := a.viewerToken(t)
 	for _, c := range []struct{ method, path string }{{"GET", base}, {"POST", base}, {"GET", base + "/" + tok.ID}, {"DELETE", base + "/" + tok.ID}} {
 		var body any
 		if c.method == "POST" {
 			body = map[string]any{"name": "mine"}
 		}
-		if r := a.doToken(vl.Token, c.method, c.path, body); r.status != http.StatusForbidden {
+		if r := a.doToken(viewer, c.method, c.path, body); r.status != http.StatusForbidden {
 			t.Errorf("viewer %s %s: %d, want 403", c.method, c.path, r.status)
 		}
 	}

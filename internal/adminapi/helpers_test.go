@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -20,10 +21,11 @@ const adminPassword = "s3cret-for-tests"
 // testAPI is an admin API over a fresh SQLite store with the first-start
 // state: user admin, gateway group default, project default.
 type testAPI struct {
-	t     *testing.T
-	url   string
-	token string
-	store store.Store
+	t       *testing.T
+	url     string
+	token   string
+	store   store.Store
+	secrets *credential.Keyring // what the API seals secrets with
 }
 
 func newTestAPI(t *testing.T) *testAPI {
@@ -51,9 +53,10 @@ func newTestAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	srv := httptest.NewServer(New(Config{Store: commitGuard{Store: st, t: t}, Version: "test", MaxBodyBytes: 64 << 10}))
+	secrets := credential.NewRandomKeyring()
+	srv := httptest.NewServer(New(Config{Store: commitGuard{Store: st, t: t}, Version: "test", MaxBodyBytes: 64 << 10, Secrets: secrets}))
 	t.Cleanup(srv.Close)
-	a := &testAPI{t: t, url: srv.URL, store: st}
+	a := &testAPI{t: t, url: srv.URL, store: st, secrets: secrets}
 	var login struct{ Token string }
 	a.mustJSON("POST", "/auth/login", map[string]string{"username": "admin", "password": adminPassword}, http.StatusOK, &login)
 	if login.Token == "" {
@@ -61,6 +64,29 @@ func newTestAPI(t *testing.T) *testAPI {
 	}
 	a.token = login.Token
 	return a
+}
+
+// viewerToken logs in a user "viewer" of role viewer (made the first
+// time) and answers its token.
+func (a *testAPI) viewerToken(t *testing.T) string {
+	t.Helper()
+	hash, err := HashPassword("viewer-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.store.Tx(context.Background(), func(tx store.Tx) error {
+		err := tx.CreateUser(context.Background(), &spec.User{Username: "viewer", Role: "viewer"}, hash)
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vl struct{ Token string }
+	a.decode(a.doToken("", "POST", "/auth/login", loginBody("viewer", "viewer-password")), &vl)
+	return vl.Token
 }
 
 // response is one answer of the API.

@@ -212,19 +212,7 @@ func TestUnlockUser(t *testing.T) {
 	for range 5 {
 		a.doToken("", "POST", "/auth/login", loginBody("admin", "wrong"))
 	}
-	hash, err := HashPassword("viewer-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = a.store.Tx(context.Background(), func(tx store.Tx) error {
-		return tx.CreateUser(context.Background(), &spec.User{Username: "viewer", Role: "viewer"}, hash)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vl struct{ Token string }
-	a.decode(a.doToken("", "POST", "/auth/login", loginBody("viewer", "viewer-password")), &vl)
-	if r := a.doToken(vl.Token, "POST", "/users/admin/unlock", nil); r.status != http.StatusForbidden {
+	if r := a.doToken(a.viewerToken(t), "POST", "/users/admin/unlock", nil); r.status != http.StatusForbidden {
 		t.Fatalf("unlock by a viewer: %d, want 403", r.status)
 	}
 	// It takes no body: one with fields is refused, and nothing is lifted.

@@ -27,6 +27,7 @@ var readOnly = map[reflect.Type][]string{
 	reflect.TypeFor[spec.Folder]():       {"id", "project_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.GatewayToken](): {"id", "group", "hint", "last_used_at", "created_by", "created_at", "token"},
+	reflect.TypeFor[spec.Certificate]():  {"id", "group", "names", "not_before", "not_after", "created_at", "updated_at"},
 	reflect.TypeFor[spec.GatewayInstance](): {"id", "group", "embedded", "hostname", "addresses", "version", "engine", "revision",
 		"from_cache", "started_at", "last_seen", "requests", "errors", "state", "detail", "token_id", "stopped"},
 }
@@ -51,6 +52,12 @@ var fieldNotes = map[reflect.Type]map[string]string{
 		"path_prefix": "template that may use {project}; changing it bumps the group's revision; when it moves running URLs it needs ?confirm=true",
 	},
 	reflect.TypeFor[spec.Node](): {"weight": "defaults to 100"},
+	reflect.TypeFor[spec.Certificate](): {
+		"certificate": "PEM chain, leaf first; RSA (2048 bits or more), ECDSA or Ed25519; refused when expired or not yet valid",
+		"private_key": "PEM (PKCS #8, PKCS #1 or SEC 1), matching the leaf; write-only: stored encrypted, never answered, kept on PUT and PATCH unless given",
+		"default":     "served to clients that ask for no name or one no certificate of the group has; one per group: setting it unsets the others",
+		"names":       "the leaf's DNS names and IP addresses (its common name when it has none), as SNI picks it: exact names first, then wildcards",
+	},
 	reflect.TypeFor[spec.Service](): {
 		"upstream_id": "id or name of an upstream of the project",
 		"path":        "custom path (/x or /x/y), or default: the path of its catalog folder",

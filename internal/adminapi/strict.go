@@ -290,7 +290,8 @@ type jsonField struct {
 // in the snapshots sent to gateways, so their tags stay, but a client may
 // neither send them nor find them in the OpenAPI document.
 var internalFields = map[reflect.Type][]string{
-	reflect.TypeFor[spec.DataSource](): {"sealed", "secret"},
+	reflect.TypeFor[spec.DataSource]():  {"sealed", "secret"},
+	reflect.TypeFor[spec.Certificate](): {"sealed", "secret"},
 }
 
 // structFields lists the members encoding/json reads and writes for struct

@@ -78,6 +78,7 @@ var pathParams = map[string]string{
 	"credentials":    "credential id",
 	"subscriptions":  "subscription id",
 	"tokens":         "gateway join token id",
+	"certificates":   "certificate id or name",
 }
 
 func (s *server) endpoints() []endpoint {
@@ -119,6 +120,12 @@ func (s *server) endpoints() []endpoint {
 		{method: "POST", path: G + "/tokens", tag: "gateway groups", summary: "Make a join token for the group's stand-alone gateways (admin only); the answer holds the token, the only time it is shown", req: gatewayTokenRequest{}, resp: spec.GatewayToken{}, status: cr, handle: (*call).createGatewayToken},
 		{method: "GET", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Get a join token (admin only; the secret is never shown)", resp: spec.GatewayToken{}, status: ok, handle: (*call).getGatewayToken},
 		{method: "DELETE", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Revoke a join token (admin only): a gateway presenting it is refused from its next request on", status: nc, handle: (*call).revokeGatewayToken},
+		{method: "GET", path: G + "/certificates", tag: "gateway groups", summary: "TLS certificates of the group's gateways (private keys never shown)", resp: spec.Certificate{}, list: true, status: ok, handle: (*call).listCertificates},
+		{method: "POST", path: G + "/certificates", tag: "gateway groups", summary: "Add a TLS certificate (PEM chain and private key; admin only): its gateways serve it to clients asking for one of its names; the key is stored encrypted and never shown again", req: spec.Certificate{}, resp: spec.Certificate{}, status: cr, handle: (*call).createCertificate},
+		{method: "GET", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Get a TLS certificate (the private key is never shown)", resp: spec.Certificate{}, status: ok, handle: (*call).getCertificate},
+		{method: "PATCH", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Change a TLS certificate (JSON merge patch; admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).patchCertificate},
+		{method: "PUT", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Replace a TLS certificate, e.g. a renewed one (admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).putCertificate},
+		{method: "DELETE", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Delete a TLS certificate (admin only)", status: nc, handle: (*call).deleteCertificate},
 		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
 
 		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},

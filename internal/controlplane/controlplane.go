@@ -30,6 +30,7 @@ import (
 type Options struct {
 	AdminAddr     string   // default ":9180"
 	GatewayAddr   string   // default ":9080"
+	GatewayTLS    string   // the gateway's HTTPS listener; empty: none
 	StatusAddr    string   // default ":9091"
 	DataDir       string   // default "./portico-data"
 	StoreURL      string   // empty: SQLite in DataDir
@@ -62,9 +63,10 @@ type Options struct {
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
 type Addrs struct {
-	Admin   string `json:"admin"`
-	Gateway string `json:"gateway"`
-	Status  string `json:"status"`
+	Admin      string `json:"admin"`
+	Gateway    string `json:"gateway"`
+	GatewayTLS string `json:"gateway_tls,omitempty"`
+	Status     string `json:"status"`
 }
 
 // Run serves until ctx ends, then drains in-flight requests and returns.
@@ -157,6 +159,7 @@ func Run(ctx context.Context, opts Options) error {
 	wg.Go(func() {
 		err := gateway.Run(ctx, gateway.Options{
 			Addr:         opts.GatewayAddr,
+			TLSAddr:      opts.GatewayTLS,
 			StatusAddr:   opts.StatusAddr,
 			Groups:       opts.Groups,
 			Source:       &storeSource{st: st, keys: keys},

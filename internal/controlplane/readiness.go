@@ -1,6 +1,10 @@
 package controlplane
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/portico-gw/portico/internal/gateway"
+)
 
 // readiness calls Options.OnReady once the gateway listens and has applied
 // its first snapshot.
@@ -17,10 +21,10 @@ func newReadiness(opts Options, admin string) *readiness {
 	return &readiness{opts: opts, addrs: Addrs{Admin: admin}}
 }
 
-func (r *readiness) listening(gw, status string) {
+func (r *readiness) listening(l gateway.Listening) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.addrs.Gateway, r.addrs.Status, r.listened = gw, status, true
+	r.addrs.Gateway, r.addrs.GatewayTLS, r.addrs.Status, r.listened = l.Gateway, l.TLS, l.Status, true
 	r.fire()
 }
 

@@ -34,6 +34,7 @@ type Options struct {
 	CacheDir      string // where applied snapshots are kept for a start without the control plane
 	SecretKeyFile string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
 	GatewayAddr   string
+	GatewayTLS    string // the HTTPS listener; empty: none
 	StatusAddr    string
 	Engine        string
 	MaxBodyBytes  int64
@@ -51,8 +52,9 @@ type Options struct {
 
 // Addrs are the addresses a stand-alone gateway bound (its ready file).
 type Addrs struct {
-	Gateway string `json:"gateway"`
-	Status  string `json:"status"`
+	Gateway    string `json:"gateway"`
+	GatewayTLS string `json:"gateway_tls,omitempty"`
+	Status     string `json:"status"`
 }
 
 // Defaults of the flags.
@@ -174,7 +176,7 @@ func Run(ctx context.Context, o Options) error {
 		beats.Go(func() { o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group)) })
 	}}
 	err = gateway.Run(ctx, gateway.Options{
-		Addr: o.GatewayAddr, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
+		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,
@@ -314,10 +316,10 @@ type latch struct {
 	fire     func(Addrs)
 }
 
-func (l *latch) listening(gw, status string) {
+func (l *latch) listening(b gateway.Listening) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.addrs, l.listened = Addrs{Gateway: gw, Status: status}, true
+	l.addrs, l.listened = Addrs{Gateway: b.Gateway, GatewayTLS: b.TLS, Status: b.Status}, true
 	l.check()
 }
 

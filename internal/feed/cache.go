@@ -140,6 +140,9 @@ func withoutClearSecrets(snap *spec.Snapshot) *spec.Snapshot {
 		for _, ds := range g.DataSources {
 			clear = clear || ds.Secret != ""
 		}
+		for _, cert := range g.Certificates {
+			clear = clear || cert.Secret != ""
+		}
 	}
 	if !clear {
 		return snap
@@ -156,6 +159,9 @@ func withoutClearSecrets(snap *spec.Snapshot) *spec.Snapshot {
 		}
 		for i := range g.DataSources {
 			g.DataSources[i].Secret = ""
+		}
+		for i := range g.Certificates {
+			g.Certificates[i].Secret = ""
 		}
 	}
 	return &cp

@@ -66,23 +66,26 @@ func TestOpenSecrets(t *testing.T) {
 	keys := mustKeyring(t)
 	sealedHMAC, _ := keys.Seal("hmac-secret", "cred-1")
 	sealedPW, _ := keys.Seal("db-password", "ds-1")
+	sealedKey, _ := keys.Seal("PEM key", "cert-1")
 	mk := func() *spec.Snapshot {
 		return &spec.Snapshot{Groups: []spec.GroupSnapshot{{
-			Consumers:   []spec.Consumer{{Credentials: []spec.ConsumerCredential{{ID: "cred-1", Sealed: sealedHMAC}, {ID: "cred-2", Sealed: sealedHMAC}}}},
-			DataSources: []spec.DataSource{{ID: "ds-1", Sealed: sealedPW}},
+			Consumers:    []spec.Consumer{{Credentials: []spec.ConsumerCredential{{ID: "cred-1", Sealed: sealedHMAC}, {ID: "cred-2", Sealed: sealedHMAC}}}},
+			DataSources:  []spec.DataSource{{ID: "ds-1", Sealed: sealedPW}},
+			Certificates: []spec.Certificate{{ID: "cert-1", Sealed: sealedKey}, {ID: "cert-2", Sealed: sealedKey}},
 		}}}
 	}
 	s := mk()
 	OpenSecrets(spec.SnapshotUpdate{Snapshot: s}, keys)
-	cs, ds := s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
-	if cs[0].Secret != "hmac-secret" || cs[1].Secret != "" || ds.Secret != "db-password" {
-		t.Errorf("opened: %q %q %q; want the secret, nothing for a value sealed for another id, the password", cs[0].Secret, cs[1].Secret, ds.Secret)
+	cs, ds, certs := s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0], s.Groups[0].Certificates
+	if cs[0].Secret != "hmac-secret" || cs[1].Secret != "" || ds.Secret != "db-password" || certs[0].Secret != "PEM key" || certs[1].Secret != "" {
+		t.Errorf("opened: %q %q %q %q %q; want the secret, nothing for a value sealed for another id, the password, the key, nothing",
+			cs[0].Secret, cs[1].Secret, ds.Secret, certs[0].Secret, certs[1].Secret)
 	}
 	s = mk()
 	OpenSecrets(spec.SnapshotUpdate{Snapshot: s}, nil)
-	cs, ds = s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0]
-	if cs[0].Secret != "" || cs[0].Sealed != "" || ds.Secret != "" || ds.Sealed != "" {
-		t.Errorf("without a key: %+v %+v; want nothing open and nothing sealed left", cs[0], ds)
+	cs, ds, certs = s.Groups[0].Consumers[0].Credentials, s.Groups[0].DataSources[0], s.Groups[0].Certificates
+	if cs[0].Secret != "" || cs[0].Sealed != "" || ds.Secret != "" || ds.Sealed != "" || certs[0].Secret != "" || certs[0].Sealed != "" {
+		t.Errorf("without a key: %+v %+v %+v; want nothing open and nothing sealed left", cs[0], ds, certs[0])
 	}
 }
 
@@ -117,11 +120,12 @@ func TestCacheResetAndGroup(t *testing.T) {
 	withSecret := snapAt(5)
 	withSecret.Groups[0].Consumers = []spec.Consumer{{Credentials: []spec.ConsumerCredential{{ID: "c", Secret: "clear!"}}}}
 	withSecret.Groups[0].DataSources = []spec.DataSource{{ID: "d", Secret: "pw!"}}
+	withSecret.Groups[0].Certificates = []spec.Certificate{{ID: "e", Secret: "key!"}}
 	if err := c.Save(withSecret, now); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(c.path(5))
-	if strings.Contains(string(b), "clear!") || strings.Contains(string(b), "pw!") {
+	if strings.Contains(string(b), "clear!") || strings.Contains(string(b), "pw!") || strings.Contains(string(b), "key!") {
 		t.Errorf("a clear secret was written to the cache: %s", b)
 	}
 	if withSecret.Groups[0].Consumers[0].Credentials[0].Secret != "clear!" {

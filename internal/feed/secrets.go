@@ -6,12 +6,14 @@ import (
 )
 
 // OpenSecrets opens the sealed secrets of an update — HMAC and JWT
-// secrets of consumers, data-source passwords — on their way into a
+// secrets of consumers, data-source passwords, certificates' private
+// keys — on their way into a
 // gateway's memory: the store assembles snapshots sealed, the feed carries
 // and the cache keeps them sealed, and only here are they in clear. A
 // secret that does not open (sealed under another key, or keys is nil)
 // stays closed: the gateway then refuses that credential like any wrong
-// one, and a data source without its password fails to connect (502).
+// one, a data source without its password fails to connect (502), and a
+// certificate without its key is not served.
 func OpenSecrets(up spec.SnapshotUpdate, keys *credential.Keyring) {
 	open := func(sealed, aad string) string {
 		if sealed == "" || keys == nil {
@@ -50,5 +52,11 @@ func OpenSecrets(up spec.SnapshotUpdate, keys *credential.Keyring) {
 			}
 		}
 		openSources(g.DataSources)
+		for i := range g.Certificates {
+			cert := &g.Certificates[i]
+			if cert.Sealed != "" {
+				cert.Secret, cert.Sealed = open(cert.Sealed, cert.ID), ""
+			}
+		}
 	}
 }

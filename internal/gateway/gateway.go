@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +64,16 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("listen on gateway address %s: %w", opts.Addr, err)
 	}
 	defer gwLn.Close()
+	var tlsLn net.Listener
+	if opts.TLSAddr != "" {
+		if opts.Engine != EngineFast {
+			return fmt.Errorf("the HTTPS listener (%s) needs the fast engine; the %s engine serves plain HTTP only", opts.TLSAddr, opts.Engine)
+		}
+		if tlsLn, err = net.Listen("tcp", opts.TLSAddr); err != nil {
+			return fmt.Errorf("listen on the gateway's TLS address %s: %w", opts.TLSAddr, err)
+		}
+		defer tlsLn.Close()
+	}
 	var statusLn net.Listener
 	if opts.StatusAddr != "" {
 		if statusLn, err = net.Listen("tcp", opts.StatusAddr); err != nil {
@@ -103,15 +114,19 @@ func Run(ctx context.Context, opts Options) error {
 		})
 	}
 	serve(gwSrv, gwLn, "gateway")
-	statusAddr := ""
+	bound := Listening{Gateway: gwLn.Addr().String()}
+	if tlsLn != nil {
+		serve(gwSrv, tls.NewListener(tlsLn, tlsConfig(&table)), "gateway TLS")
+		bound.TLS = tlsLn.Addr().String()
+	}
 	if statusLn != nil {
 		serve(statusSrv, statusLn, "status")
-		statusAddr = statusLn.Addr().String()
+		bound.Status = statusLn.Addr().String()
 	}
 	if opts.OnListen != nil {
-		opts.OnListen(gwLn.Addr().String(), statusAddr)
+		opts.OnListen(bound)
 	}
-	log.Info("gateway listening", "addr", gwLn.Addr().String(), "status", statusAddr, "groups", opts.Groups, "engine", opts.Engine)
+	log.Info("gateway listening", "addr", bound.Gateway, "tls", bound.TLS, "status", bound.Status, "groups", opts.Groups, "engine", opts.Engine)
 	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters) })
 
 	<-runCtx.Done()

@@ -54,6 +54,7 @@ type running struct {
 	applied    chan int64
 	cancel     context.CancelFunc
 	done       chan error
+	tls        string // the HTTPS listener's address (fast engine)
 }
 
 // engines are the engines every gateway test runs on.
@@ -68,19 +69,27 @@ func forEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
 func start(t *testing.T, engine string) *running {
 	t.Helper()
 	r := &running{src: newChanSource(), applied: make(chan int64, 1024), done: make(chan error, 1)}
-	addrs := make(chan [2]string, 1)
+	addrs := make(chan Listening, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	opts := Options{
 		Addr: "127.0.0.1:0", StatusAddr: "127.0.0.1:0", Groups: []string{"default"},
 		Source: r.src, Logger: slog.New(slog.DiscardHandler), DrainTimeout: waitLimit,
-		OnListen: func(gw, status string) { addrs <- [2]string{gw, status} },
+		OnListen: func(l Listening) { addrs <- l },
 		OnApply:  func(rev int64) { r.applied <- rev },
 		Engine:   engine,
 	}
+	if engine == EngineFast {
+		opts.TLSAddr = "127.0.0.1:0"
+	}
 	go func() { r.done <- Run(ctx, opts) }()
 	select {
-	case a := <-addrs:
+	case l := <-addrs:
+		a := []string{l.Gateway, l.Status}
+		if engine == EngineFast {
+			a = append(a, l.TLS)
+			r.tls = l.TLS
+		}
 		for _, addr := range a {
 			host, port, err := net.SplitHostPort(addr)
 			if err != nil || host != "127.0.0.1" || port == "0" {
@@ -448,6 +457,8 @@ func TestRunErrors(t *testing.T) {
 		{name: "unknown engine", opts: Options{Addr: "127.0.0.1:0", Source: newChanSource(), Engine: "turbo"}, want: "engine"},
 		{name: "gateway address taken", opts: Options{Addr: taken.Addr().String(), Source: newChanSource()}, want: "gateway address"},
 		{name: "status address taken", opts: Options{Addr: "127.0.0.1:0", StatusAddr: taken.Addr().String(), Source: newChanSource()}, want: "status address"},
+		{name: "TLS address taken", opts: Options{Addr: "127.0.0.1:0", TLSAddr: taken.Addr().String(), Source: newChanSource()}, want: "TLS address"},
+		{name: "TLS on the nethttp engine", opts: Options{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", Source: newChanSource(), Engine: EngineNetHTTP}, want: "fast engine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,16 +25,19 @@ type Source interface {
 
 // Options configure Run.
 type Options struct {
-	Addr       string   // gateway listener, e.g. ":9080"
+	Addr string // gateway listener, e.g. ":9080"
+	// TLSAddr, when set, is the gateway's HTTPS listener (e.g. ":9443"),
+	// serving the groups' certificates by SNI (tls.go).
+	TLSAddr    string
 	StatusAddr string   // /healthz, /readyz, /metrics; empty disables
 	Groups     []string // gateway groups served
 	Source     Source
 	Logger     *slog.Logger
 	// DrainTimeout bounds how long shutdown waits for in-flight requests.
 	DrainTimeout time.Duration
-	// OnListen, when set, is called with the bound addresses once both
+	// OnListen, when set, is called with the bound addresses once the
 	// listeners are open (tests use ":0").
-	OnListen func(gateway, status string)
+	OnListen func(Listening)
 	// OnApply, when set, is called after each snapshot is swapped in.
 	OnApply func(revision int64)
 	// Engine serves the gateway address: "fast" (default, HTTP/1.1 on
@@ -98,3 +101,9 @@ const (
 
 // Limits bound what a client may send and how slowly (engine.Limits).
 type Limits = engine.Limits
+
+// Listening are the addresses a gateway bound: TLS and Status are empty
+// when it has no such listener.
+type Listening struct {
+	Gateway, TLS, Status string
+}

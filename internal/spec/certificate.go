@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -87,7 +88,7 @@ func (c *Certificate) Leaf() (*x509.Certificate, error) {
 	var fe FieldErrors
 	leaf, ok := c.parseChain(&fe)
 	if !ok {
-		return nil, fe.Err()
+		return nil, errors.New(fe[0].Message)
 	}
 	return leaf, nil
 }

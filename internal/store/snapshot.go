@@ -97,6 +97,9 @@ func (t *txn) groupSnapshot(ctx context.Context, g spec.GatewayGroup, f serviceF
 	for i := range certificates {
 		certificates[i].Group, certificates[i].CreatedAt, certificates[i].UpdatedAt = "", time.Time{}, time.Time{}
 	}
+	if len(certificates) == 0 {
+		certificates = nil // as the snapshot of a group without any has always read
+	}
 	return spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers, DataSources: dataSources, Certificates: certificates}, nil
 }
 

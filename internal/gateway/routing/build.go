@@ -80,6 +80,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		t.groups[gs.Group.Name] = gp
 	}
 	t.routes += addTokenEndpoint(b, deps)
+	t.certs = buildCertIndex(&fe, snap.Groups, deps)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}

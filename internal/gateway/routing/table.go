@@ -24,6 +24,7 @@ type Table struct {
 	// Update can take a changed service out; never modified once built.
 	groups map[string]*groupPart
 	tokens *oauth2.Endpoint // the token endpoint of the build (oauth2.go)
+	certs  *certIndex       // what the TLS listener serves (certificates.go)
 }
 
 // Route is one compiled route: everything a request needs, built once. A

@@ -83,7 +83,8 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 	if d.Base != t.Revision {
 		return nil, fmt.Errorf("a delta from revision %d onto a table at %d: %w", d.Base, t.Revision, ErrNeedsSnapshot)
 	}
-	nt := &Table{Revision: d.Revision, routes: t.routes, groups: maps.Clone(t.groups), tokens: t.tokens}
+	// Certificates change in whole snapshots only.
+	nt := &Table{Revision: d.Revision, routes: t.routes, groups: maps.Clone(t.groups), tokens: t.tokens, certs: t.certs}
 	deps.tokenEndpoint = t.tokens
 	b := t.matcher.Edit()
 	var fe spec.FieldErrors

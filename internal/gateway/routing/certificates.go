@@ -1,0 +1,108 @@
+package routing
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// certIndex is what a TLS listener serves, by the name a client asks for
+// (SNI): a certificate naming it exactly, else one whose wildcard covers
+// it, else the default. Built with the table, never changed: a new
+// revision's certificates serve the handshakes that start after it.
+type certIndex struct {
+	exact map[string]*tls.Certificate
+	wild  map[string]*tls.Certificate // "*.example.com" by "example.com"
+	def   *tls.Certificate
+	n     int
+}
+
+// errNoCertificate ends a handshake the gateway has no certificate for.
+var errNoCertificate = errors.New("no certificate for this server name")
+
+// buildCertIndex compiles the certificates of the groups. A chain that
+// does not parse, or a key that does not match it, is a field error: the
+// control plane refused it already, so it means a damaged store. A key
+// that is still sealed (the control plane validating, or a gateway
+// without the secret key) is not served, and not an error.
+func buildCertIndex(fe *spec.FieldErrors, groups []spec.GroupSnapshot, deps Deps) *certIndex {
+	x := &certIndex{exact: map[string]*tls.Certificate{}, wild: map[string]*tls.Certificate{}}
+	for gi := range groups {
+		for ci := range groups[gi].Certificates {
+			c := &groups[gi].Certificates[ci]
+			field := fmt.Sprintf("certificates[%s]", c.Name)
+			if _, err := c.Leaf(); err != nil {
+				fe.Add(field+".certificate", "%v", err)
+				continue
+			}
+			if c.Secret == "" {
+				if c.Sealed == "" && deps.Logger != nil {
+					deps.Logger.Warn("a certificate's private key did not open (is the secret key given?); not serving it",
+						"group", groups[gi].Group.Name, "certificate", c.Name)
+				}
+				continue
+			}
+			pair, err := tls.X509KeyPair([]byte(c.Chain), []byte(c.Secret))
+			if err != nil {
+				fe.Add(field+".private_key", "%v", err)
+				continue
+			}
+			x.add(&pair, c)
+		}
+	}
+	return x
+}
+
+// add serves pair for the certificate's names; a name already served (by
+// an earlier certificate or group) stays with it.
+func (x *certIndex) add(pair *tls.Certificate, c *spec.Certificate) {
+	x.n++
+	if c.Default && x.def == nil {
+		x.def = pair
+	}
+	for _, name := range c.Names {
+		m, key := x.exact, name
+		if suffix, ok := strings.CutPrefix(name, "*."); ok {
+			m, key = x.wild, suffix
+		}
+		if _, taken := m[key]; !taken {
+			m[key] = pair
+		}
+	}
+}
+
+// pick chooses the certificate for the name a client sent (empty: none).
+func (x *certIndex) pick(serverName string) (*tls.Certificate, error) {
+	name := strings.ToLower(strings.TrimSuffix(serverName, "."))
+	if c := x.exact[name]; c != nil {
+		return c, nil
+	}
+	if _, rest, ok := strings.Cut(name, "."); ok {
+		if c := x.wild[rest]; c != nil {
+			return c, nil
+		}
+	}
+	if x.def != nil {
+		return x.def, nil
+	}
+	return nil, errNoCertificate
+}
+
+// Certificate is tls.Config.GetCertificate over the table's certificates.
+func (t *Table) Certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if t.certs == nil {
+		return nil, errNoCertificate
+	}
+	return t.certs.pick(hello.ServerName)
+}
+
+// Certificates is how many certificates the table serves.
+func (t *Table) Certificates() int {
+	if t.certs == nil {
+		return 0
+	}
+	return t.certs.n
+}

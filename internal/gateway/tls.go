@@ -1,0 +1,36 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"errors"
+	"sync/atomic"
+
+	"github.com/portico-gw/portico/internal/gateway/routing"
+)
+
+// tlsConfig is the gateway's HTTPS listener: the certificate of the name a
+// client asks for (SNI), from the table served at the handshake, so a new
+// revision's certificates take over without a restart and without
+// dropping connections; TLS 1.2 with forward-secret AEAD cipher suites
+// only, and 1.3. Session resumption is crypto/tls's: tickets under keys it
+// rotates itself.
+func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{ // TLS 1.2; TLS 1.3's are all strong and not configurable
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+		NextProtos: []string{"http/1.1"},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			t := table.Load()
+			if t == nil {
+				return nil, errNoConfig
+			}
+			return t.Certificate(hello)
+		},
+	}
+}
+
+var errNoConfig = errors.New("the gateway has no configuration yet")
