@@ -52,6 +52,11 @@ var fieldNotes = map[reflect.Type]map[string]string{
 		"path_prefix": "template that may use {project}; changing it bumps the group's revision; when it moves running URLs it needs ?confirm=true",
 	},
 	reflect.TypeFor[spec.Node](): {"weight": "defaults to 100"},
+	reflect.TypeFor[spec.UpstreamTLS](): {
+		"ca":                 "PEM bundle trusted for the upstream instead of the system's roots",
+		"server_name":        "sent as SNI and verified; default: the node's host",
+		"client_certificate": "name of a certificate of the gateway group, shown when the upstream asks for one (mutual TLS); a publish to a group without it is refused",
+	},
 	reflect.TypeFor[spec.Certificate](): {
 		"certificate": "PEM chain, leaf first; RSA (2048 bits or more), ECDSA or Ed25519; refused when expired or not yet valid",
 		"private_key": "PEM (PKCS #8, PKCS #1 or SEC 1), matching the leaf; write-only: stored encrypted, never answered, kept on PUT and PATCH unless given",

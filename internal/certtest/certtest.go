@@ -79,7 +79,8 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // Issue makes a leaf for names (host names, "*.example.com" or IP
-// addresses), signed by the CA, valid for a day either side of now.
+// addresses), signed by the CA, valid for a day either side of now, for
+// servers and clients alike.
 func (ca *CA) Issue(t testing.TB, names ...string) Pair {
 	t.Helper()
 	return ca.IssueValid(t, time.Now().Add(-24*time.Hour), time.Now().Add(24*time.Hour), names...)
@@ -101,7 +102,7 @@ func SelfSigned(t testing.TB, names ...string) Pair {
 func issue(t testing.TB, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer, nb, na time.Time, names []string) Pair {
 	t.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), NotBefore: nb, NotAfter: na,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	if len(names) > 0 {
 		tmpl.Subject.CommonName = names[0]
 	}

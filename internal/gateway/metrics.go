@@ -55,7 +55,7 @@ func newMetrics() *metrics {
 		}, []string{"group", "service", "route"}),
 		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_upstream_errors_total",
-			Help: "Failed upstream calls by kind: connect, timeout, broken, no_node, client_closed.",
+			Help: "Failed upstream calls by kind: connect, tls, timeout, broken, no_node, client_closed.",
 		}, []string{"group", "service", "route", "kind"}),
 		revision: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portico_config_revision",

@@ -53,7 +53,7 @@ func checkService(ctx context.Context, tx store.Tx, group, service string) (bool
 	if err := shapeConflicts(ctx, tx, part.Group.Name, service, shapes); err != nil {
 		return false, err
 	}
-	if err := routing.ValidateServices(part.Group, part.DataSources, part.Services); err != nil {
+	if err := routing.ValidateServices(&part); err != nil {
 		return false, err
 	}
 	if err := tx.PutRouteShapes(ctx, group, service, shapes); err != nil {

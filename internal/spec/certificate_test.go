@@ -175,3 +175,30 @@ func testPairF(key crypto.Signer) (string, string) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k}))
 }
+
+func TestUpstreamTLSValidation(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, _ := testPairF(ec)
+	tests := []struct {
+		name string
+		u    Upstream
+		want []string
+	}{
+		{"https with all", Upstream{Scheme: "https", TLS: &UpstreamTLS{CA: ca, ServerName: "api.internal", ClientCertificate: "to-backends"}}, nil},
+		{"https url", Upstream{URL: "https://api.example.com/v1", TLS: &UpstreamTLS{ServerName: "10.0.0.1"}}, nil},
+		{"plain http", Upstream{TLS: &UpstreamTLS{ServerName: "x.test"}}, []string{"tls"}},
+		{"bad ca", Upstream{Scheme: "https", TLS: &UpstreamTLS{CA: "nope"}}, []string{"tls.ca"}},
+		{"a key as ca", Upstream{Scheme: "https", TLS: &UpstreamTLS{CA: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}}, []string{"tls.ca"}},
+		{"bad names", Upstream{Scheme: "https", TLS: &UpstreamTLS{ServerName: "*.x.test", ClientCertificate: "a b"}}, []string{"tls.client_certificate", "tls.server_name"}},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, e := range tc.u.Validate("") {
+			got = append(got, e.Field)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: fields %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

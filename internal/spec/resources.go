@@ -114,9 +114,11 @@ type Upstream struct {
 	// Host is sent unless pass_host says otherwise.
 	URL string `json:"url,omitempty"`
 	// TLSVerify checks an https backend's certificate; default true.
-	TLSVerify *bool     `json:"tls_verify,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	TLSVerify *bool `json:"tls_verify,omitempty"`
+	// TLS says more of how an https backend is reached (upstream_tls.go).
+	TLS       *UpstreamTLS `json:"tls,omitempty"`
+	CreatedAt time.Time    `json:"created_at,omitzero"`
+	UpdatedAt time.Time    `json:"updated_at,omitzero"`
 }
 
 // Plugins maps a plugin name to its raw configuration; the gateway's

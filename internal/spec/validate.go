@@ -231,6 +231,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	if t := u.Timeout; t != nil {
 		validateTimeout(&fe, prefix+"timeout.", t)
 	}
+	if u.TLS != nil {
+		u.TLS.validate(&fe, prefix+"tls.", u.usesHTTPS())
+	}
 	if u.Retries != nil && (*u.Retries < 0 || *u.Retries > 10) {
 		fe.Add(prefix+"retries", "must be between 0 and 10")
 	}

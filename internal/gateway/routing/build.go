@@ -47,6 +47,8 @@ type Deps struct {
 	// DataSources are the group's data sources by id; Build sets it per
 	// group from the snapshot (sql.go).
 	DataSources map[string]*spec.DataSource
+	// clientCerts are the group's certificates by name (certificates.go).
+	clientCerts clientCerts
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -65,10 +67,12 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	t := &Table{Revision: snap.Revision, groups: make(map[string]*groupPart, len(snap.Groups))}
 	t.tokens = oauth2.NewEndpoint(deps.Tokens)
 	deps.tokenEndpoint = t.tokens
+	var byGroup []clientCerts
+	t.certs, byGroup = buildCertIndex(&fe, snap.Groups, deps)
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
 		gp := &groupPart{group: gs.Group, consumers: consumer.New(gs.Consumers), // the group's own applications
-			dataSources: dataSourceIndex(gs.DataSources)}
+			dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi]}
 		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
 		for si := range gs.Services {
@@ -80,7 +84,6 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		t.groups[gs.Group.Name] = gp
 	}
 	t.routes += addTokenEndpoint(b, deps)
-	t.certs = buildCertIndex(&fe, snap.Groups, deps)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
@@ -97,7 +100,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	if ds.Canary != nil {
 		sp.canaryID = ds.Canary.ID
 	}
-	pool := upstream.New(&ds.Upstream)
+	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
 	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{},
 		group: g.Name, serviceID: svc.ID}
@@ -106,7 +109,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	var split *splitstats.Split
 	if ds.Canary != nil {
 		canaryRules = compileCanary(fe, fmt.Sprintf("services[%s].canary", svc.Name), ds.Canary, svc.Routes)
-		target = upstream.New(&ds.Canary.Target)
+		target = upstreamPool(fe, fmt.Sprintf("services[%s].canary.target", svc.Name), deps, &ds.Canary.Target)
 		split = deps.Splits.Get(ds.Canary.ID)
 	}
 	// One for all the service's routes.
@@ -128,13 +131,13 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Upstream: pool,
 		}
 		more := routeMore{stripPrefix: strip}
-		if !compileBackend(fe, field, rt, &more, r.Backend, &ds.Upstream, paths) {
+		if !compileBackend(fe, field, deps, rt, &more, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
 			c := &canary{canaryRules: canaryRules, pool: target, split: split}
 			if be := r.Backend; be != nil && be.Timeout != nil {
-				c.pool = upstream.New(withTimeout(&ds.Canary.Target, be.Timeout))
+				c.pool = upstreamPool(nil, "", deps, withTimeout(&ds.Canary.Target, be.Timeout))
 			}
 			more.canary = c
 		}
@@ -187,7 +190,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	return sp
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
+func compileBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
 	if be == nil {
 		return true
 	}
@@ -211,7 +214,7 @@ func compileBackend(fe *spec.FieldErrors, field string, rt *Route, more *routeMo
 	if be.Timeout != nil {
 		// The route's own timeouts need their own pool; it balances
 		// separately from the service's other routes, which is harmless.
-		rt.Upstream = upstream.New(withTimeout(up, be.Timeout))
+		rt.Upstream = upstreamPool(nil, "", deps, withTimeout(up, be.Timeout))
 	}
 	return ok
 }

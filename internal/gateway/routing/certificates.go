@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -28,32 +29,65 @@ var errNoCertificate = errors.New("no certificate for this server name")
 // control plane refused it already, so it means a damaged store. A key
 // that is still sealed (the control plane validating, or a gateway
 // without the secret key) is not served, and not an error.
-func buildCertIndex(fe *spec.FieldErrors, groups []spec.GroupSnapshot, deps Deps) *certIndex {
+func buildCertIndex(fe *spec.FieldErrors, groups []spec.GroupSnapshot, deps Deps) (*certIndex, []clientCerts) {
 	x := &certIndex{exact: map[string]*tls.Certificate{}, wild: map[string]*tls.Certificate{}}
+	byGroup := make([]clientCerts, len(groups))
 	for gi := range groups {
-		for ci := range groups[gi].Certificates {
-			c := &groups[gi].Certificates[ci]
-			field := fmt.Sprintf("certificates[%s]", c.Name)
-			if _, err := c.Leaf(); err != nil {
-				fe.Add(field+".certificate", "%v", err)
-				continue
+		byGroup[gi] = groupCertificates(fe, groups[gi].Group.Name, groups[gi].Certificates, deps, x)
+	}
+	return x, byGroup
+}
+
+// clientCerts are a group's certificates by name, for upstreams that show
+// one (mutual TLS): nil for one whose key is still sealed.
+type clientCerts map[string]*tls.Certificate
+
+// groupCertificates compiles a group's certificates into x (nil: only
+// checked) and answers them by name.
+func groupCertificates(fe *spec.FieldErrors, group string, certs []spec.Certificate, deps Deps, x *certIndex) clientCerts {
+	byName := clientCerts{}
+	for ci := range certs {
+		c := &certs[ci]
+		field := fmt.Sprintf("certificates[%s]", c.Name)
+		if _, err := c.Leaf(); err != nil {
+			fe.Add(field+".certificate", "%v", err)
+			continue
+		}
+		byName[c.Name] = nil
+		if c.Secret == "" {
+			if c.Sealed == "" && deps.Logger != nil {
+				deps.Logger.Warn("a certificate's private key did not open (is the secret key given?); not serving it",
+					"group", group, "certificate", c.Name)
 			}
-			if c.Secret == "" {
-				if c.Sealed == "" && deps.Logger != nil {
-					deps.Logger.Warn("a certificate's private key did not open (is the secret key given?); not serving it",
-						"group", groups[gi].Group.Name, "certificate", c.Name)
-				}
-				continue
-			}
-			pair, err := tls.X509KeyPair([]byte(c.Chain), []byte(c.Secret))
-			if err != nil {
-				fe.Add(field+".private_key", "%v", err)
-				continue
-			}
+			continue
+		}
+		pair, err := tls.X509KeyPair([]byte(c.Chain), []byte(c.Secret))
+		if err != nil {
+			fe.Add(field+".private_key", "%v", err)
+			continue
+		}
+		byName[c.Name] = &pair
+		if x != nil {
 			x.add(&pair, c)
 		}
 	}
-	return x
+	return byName
+}
+
+// upstreamPool compiles u with the group certificate it names for mutual
+// TLS; a name the group has no certificate of is a problem at field (nil
+// fe: reported elsewhere). A certificate whose key is sealed (the control
+// plane validating) is not shown.
+func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, u *spec.Upstream) *upstream.Pool {
+	var client *tls.Certificate
+	if t := u.TLS; t != nil && t.ClientCertificate != "" {
+		c, ok := deps.clientCerts[t.ClientCertificate]
+		if !ok && fe != nil {
+			fe.Add(field+".tls.client_certificate", "the gateway group has no certificate named %q", t.ClientCertificate)
+		}
+		client = c
+	}
+	return upstream.NewTLS(u, client)
 }
 
 // add serves pair for the certificate's names; a name already served (by

@@ -89,3 +89,22 @@ func TestUpdateKeepsCertificates(t *testing.T) {
 		t.Errorf("after a delta: %d certificates, want 1", next.Certificates())
 	}
 }
+
+// An upstream that shows a client certificate names one of the group's:
+// a name the group does not have is refused.
+func TestUpstreamClientCertificate(t *testing.T) {
+	ca := certtest.NewCA(t)
+	svc := deployed("p", "s", "/s", route("r", "/x"))
+	svc.Upstream = spec.Upstream{Scheme: "https", Nodes: svc.Upstream.Nodes, TLS: &spec.UpstreamTLS{ClientCertificate: "to-backends"}}
+	_, err := Build(snapshot(group("g", "", svc)), Deps{})
+	if got := fields(fieldErrors(t, err)); len(got) != 1 || got[0] != "services[s].upstream.tls.client_certificate" {
+		t.Errorf("fields %v", got)
+	}
+	mustBuild(t, snapshot(withCerts(group("g", "", svc), ca.Issue(t, "gw.test").GroupCertificate(t, "to-backends", false))))
+	sealed := ca.Issue(t, "gw.test").GroupCertificate(t, "to-backends", false)
+	sealed.Secret, sealed.Sealed = "", "v1.k.sealed" // the control plane validating
+	if err := ValidateServices(&spec.GroupSnapshot{Group: spec.GatewayGroup{Name: "g"}, Services: []spec.DeployedService{svc},
+		Certificates: []spec.Certificate{sealed}}); err != nil {
+		t.Errorf("a sealed certificate of that name: %v", err)
+	}
+}

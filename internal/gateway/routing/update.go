@@ -25,6 +25,7 @@ type groupPart struct {
 	group       spec.GatewayGroup
 	consumers   *consumer.Index
 	dataSources map[string]*spec.DataSource
+	clientCerts clientCerts // certificates change in whole snapshots only
 	services    *serviceParts
 }
 
@@ -70,6 +71,7 @@ func (sp *servicePart) heldTokenPath() bool {
 func (gp *groupPart) deps(d Deps) Deps {
 	d.Consumers = gp.consumers
 	d.DataSources = gp.dataSources
+	d.clientCerts = gp.clientCerts
 	return d
 }
 
@@ -95,7 +97,7 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
 		}
 		services := editServices(old.services)
-		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources}
+		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, clientCerts: old.clientCerts}
 		if len(gd.DataSources) > 0 {
 			// The data sources the changed services use, as they are now
 			// (an edit of one in use comes as a whole snapshot; one that
@@ -153,17 +155,18 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 	return nt, nil
 }
 
-// ValidateServices compiles the given services of one group as a gateway
-// would, without any I/O, and returns what it would refuse them for. With
-// dataSources the data sources they use. It is the control plane's check
-// of a change confined to these services; collisions with the group's
-// other services are checked apart (they are not loaded).
-func ValidateServices(g spec.GatewayGroup, dataSources []spec.DataSource, services []spec.DeployedService) error {
+// ValidateServices compiles the services of part (one group's, with the
+// data sources and certificates they use) as a gateway would, without any
+// I/O, and returns what it would refuse them for. It is the control
+// plane's check of a change confined to these services; collisions with
+// the group's other services are checked apart (they are not loaded).
+func ValidateServices(part *spec.GroupSnapshot) error {
 	var fe spec.FieldErrors
 	b := match.NewBuilder[*Route]()
-	gp := &groupPart{group: g, consumers: consumer.New(nil), dataSources: dataSourceIndex(dataSources)}
-	for si := range services {
-		addService(b, &fe, gp.deps(Deps{}), g, &services[si])
+	gp := &groupPart{group: part.Group, consumers: consumer.New(nil), dataSources: dataSourceIndex(part.DataSources),
+		clientCerts: groupCertificates(&fe, part.Group.Name, part.Certificates, Deps{}, nil)}
+	for si := range part.Services {
+		addService(b, &fe, gp.deps(Deps{}), part.Group, &part.Services[si])
 	}
 	return fe.Err()
 }

@@ -167,19 +167,19 @@ func TestUpdateRefuses(t *testing.T) {
 func TestValidateServices(t *testing.T) {
 	g := spec.GatewayGroup{Name: "g"}
 	ok := deployed("p", "a", "/a", route("r", "/r"), route("s", "/s"))
-	if err := ValidateServices(g, nil, []spec.DeployedService{ok}); err != nil {
+	if err := ValidateServices(&spec.GroupSnapshot{Group: g, Services: []spec.DeployedService{ok}}); err != nil {
 		t.Fatalf("a good service: %v", err)
 	}
 	twice := deployed("p", "a", "/a", route("r", "/r"), route("s", "/r"))
-	if got := fields(fieldErrors(t, ValidateServices(g, nil, []spec.DeployedService{twice}))); len(got) != 1 || got[0] != "services[a].routes[s].paths" {
+	if got := fields(fieldErrors(t, ValidateServices(&spec.GroupSnapshot{Group: g, Services: []spec.DeployedService{twice}}))); len(got) != 1 || got[0] != "services[a].routes[s].paths" {
 		t.Fatalf("two routes on one path refused on %v", got)
 	}
 	sql := deployed("p", "a", "/a", withBackend(route("q", "/q"), spec.Backend{Type: "sql",
 		SQLBackend: &spec.SQLBackend{DataSource: "ds1", SQL: "SELECT 1"}}))
-	if got := fields(fieldErrors(t, ValidateServices(g, nil, []spec.DeployedService{sql}))); len(got) != 1 || got[0] != "services[a].routes[q].backend.data_source" {
+	if got := fields(fieldErrors(t, ValidateServices(&spec.GroupSnapshot{Group: g, Services: []spec.DeployedService{sql}}))); len(got) != 1 || got[0] != "services[a].routes[q].backend.data_source" {
 		t.Fatalf("a sql route without its data source refused on %v", got)
 	}
-	if err := ValidateServices(g, []spec.DataSource{{ID: "ds1", Type: "mysql"}}, []spec.DeployedService{sql}); err != nil {
+	if err := ValidateServices(&spec.GroupSnapshot{Group: g, DataSources: []spec.DataSource{{ID: "ds1", Type: "mysql"}}, Services: []spec.DeployedService{sql}}); err != nil {
 		t.Fatalf("a sql route with its data source: %v", err)
 	}
 }

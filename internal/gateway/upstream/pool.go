@@ -4,6 +4,8 @@
 package upstream
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -60,6 +62,13 @@ type Pool struct {
 	BasePath string
 	// TLSVerify checks an https node's certificate (the default).
 	TLSVerify bool
+	// rootCAs, serverName and clientCert are the rest of an https
+	// upstream's handshake (ClientTLS); tlsKey tells them apart in
+	// Node.Key, so engines never share a client across different ones.
+	rootCAs    *x509.CertPool
+	serverName string
+	clientCert *tls.Certificate
+	tlsKey     string
 	// Registered is a third-party API given by URL: its address is hidden
 	// from callers.
 	Registered bool
@@ -73,11 +82,17 @@ type Pool struct {
 
 // New compiles u. Nodes with weight 0 are kept out of the schedule: weight 0
 // is how an operator drains a node.
-func New(u *spec.Upstream) *Pool {
+func New(u *spec.Upstream) *Pool { return NewTLS(u, nil) }
+
+// NewTLS compiles u, presenting client to an https upstream that asks for
+// a certificate (u.TLS.ClientCertificate, resolved by the caller; nil:
+// none).
+func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
 	p := &Pool{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost, TLSVerify: true}
 	if u.TLSVerify != nil {
 		p.TLSVerify = *u.TLSVerify
 	}
+	p.setTLS(u.TLS, client)
 	nodes := u.Nodes
 	if u.URL != "" {
 		// Validated by spec; a URL that does not parse leaves no node (503).
@@ -112,7 +127,7 @@ func New(u *spec.Upstream) *Pool {
 		}
 		p.Nodes = append(p.Nodes, &Node{
 			Host: n.Host, Port: n.Port, Weight: n.Weight, Addr: addr, HostHeader: hostHeader,
-			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key() + "|" + strconv.FormatBool(p.TLSVerify),
+			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key() + "|" + strconv.FormatBool(p.TLSVerify) + p.tlsKey,
 		})
 	}
 	p.Retries = 1

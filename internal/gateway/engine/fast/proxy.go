@@ -314,6 +314,10 @@ func (st *state) failed(err error) {
 	case isTimeout(err):
 		obs.UpstreamError(rt, "timeout")
 		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
+	case upstream.IsTLSError(err):
+		obs.UpstreamError(rt, "tls")
+		st.s.cfg.Logger.Debug("upstream TLS handshake failed", "err", err, "request_id", st.ex.RequestID())
+		st.ex.Reject(http.StatusBadGateway, "upstream_tls", upstream.TLSFailure)
 	default:
 		kind := "broken"
 		if isDialError(err) {

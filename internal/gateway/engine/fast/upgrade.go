@@ -30,8 +30,7 @@ func (st *state) upgrade(node *upstream.Node) {
 		return
 	}
 	if pool.Scheme == "https" {
-		tc := tls.Client(raw, &tls.Config{ServerName: node.Host, MinVersion: tls.VersionTLS12,
-			InsecureSkipVerify: !pool.TLSVerify}) //nolint:gosec // the operator's explicit tls_verify: false
+		tc := tls.Client(raw, pool.ClientTLS(node))
 		_ = tc.SetDeadline(time.Now().Add(pool.Timeouts.Connect))
 		if err := tc.Handshake(); err != nil {
 			_ = raw.Close()

@@ -98,8 +98,7 @@ func newNodeClient(n *upstream.Node, pool *upstream.Pool) *nodeClient {
 	}
 	if pool.Scheme == "https" {
 		hc.IsTLS = true
-		hc.TLSConfig = &tls.Config{ServerName: n.Host, MinVersion: tls.VersionTLS12,
-			InsecureSkipVerify: !pool.TLSVerify} //nolint:gosec // the operator's explicit tls_verify: false
+		hc.TLSConfig = pool.ClientTLS(n)
 	}
 	return &nodeClient{hc: hc, pool: newHostPool(hc.AcquireConn, hc.ReleaseConn, hc.CloseConn)}
 }

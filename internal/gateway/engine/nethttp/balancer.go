@@ -2,7 +2,6 @@ package nethttp
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -157,7 +156,7 @@ func (c *clients) get(n *upstream.Node, pool *upstream.Pool) *nodeClient {
 	}
 	v, ok := c.m.Load(n.Key)
 	if !ok {
-		v, _ = c.m.LoadOrStore(n.Key, newNodeClient(pool))
+		v, _ = c.m.LoadOrStore(n.Key, newNodeClient(pool, n))
 	}
 	n.Client.Store(v)
 	return v.(*nodeClient)
@@ -180,7 +179,7 @@ const (
 // newNodeClient is tuned for a gateway: many idle keep-alive connections
 // per node, no proxy, no compression (bodies pass as they are), HTTP/1.1 to
 // backends, and the call timeouts of the upstream.
-func newNodeClient(pool *upstream.Pool) *nodeClient {
+func newNodeClient(pool *upstream.Pool, n *upstream.Node) *nodeClient {
 	t := pool.Timeouts
 	dialer := &net.Dialer{Timeout: t.Connect, KeepAlive: 30 * time.Second}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -202,8 +201,7 @@ func newNodeClient(pool *upstream.Pool) *nodeClient {
 			DisableCompression:    true,
 			WriteBufferSize:       16 << 10,
 			ReadBufferSize:        16 << 10,
-			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12,
-				InsecureSkipVerify: !pool.TLSVerify}, //nolint:gosec // the operator's explicit tls_verify: false
+			TLSClientConfig:       pool.ClientTLS(n),
 		},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
 // errNoNode is a pool with no node to send to (all drained or none yet
@@ -510,6 +511,10 @@ func (st *state) proxyError(err error) {
 	case isTimeout(err):
 		h.obs.UpstreamError(st.route, "timeout")
 		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
+	case upstream.IsTLSError(err):
+		h.obs.UpstreamError(st.route, "tls")
+		h.log.Debug("upstream TLS handshake failed", "err", err, "request_id", st.ex.RequestID())
+		st.ex.Reject(http.StatusBadGateway, "upstream_tls", upstream.TLSFailure)
 	default:
 		kind := "connect"
 		if !isDialError(err) {
