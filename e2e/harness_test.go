@@ -57,6 +57,7 @@ type server struct {
 	cmd    *exec.Cmd
 	out    *syncBuffer
 	exited chan error
+	client *http.Client // what do calls the admin API with; nil: http.DefaultClient
 }
 
 type syncBuffer struct {
@@ -251,7 +252,11 @@ func (s *server) do(t *testing.T, method, path, body string, want int, out any) 
 	if s.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := s.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -166,4 +167,71 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no %s within 30 s", what)
 	}
+}
+
+// TestAdminOverTLS: with --admin-tls-cert and --admin-tls-key the admin
+// API, the console and the gateways' feed are served over HTTPS only
+// (HTTP/2 offered), the console's cookies are Secure, and a stand-alone
+// gateway trusting the private CA (--control-plane-ca) is fed through it.
+func TestAdminOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := certtest.NewCA(t)
+	pair := ca.Issue(t, "127.0.0.1", "localhost")
+	certFile, keyFile, caFile := filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key"), filepath.Join(dir, "ca.pem")
+	for f, content := range map[string]string{certFile: pair.Chain, keyFile: pair.Key, caFile: ca.PEM} {
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp, err := launch(t, filepath.Join(dir, "data"), "--admin-tls-cert", certFile, "--admin-tls-key", keyFile)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, cp.out.String())
+	}
+	plainAdmin := cp.Admin
+	cp.Admin = "https://" + strings.TrimPrefix(cp.Admin, "http://")
+	cp.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	var login struct{ Token string }
+	cp.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"username":"admin","password":%q}`, cp.Password), 200, &login)
+	cp.Token = login.Token
+
+	if resp, err := http.Get(plainAdmin + "/api/v1/openapi.json"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("the admin API answered over plain HTTP")
+		}
+	}
+	resp, err := cp.client.Get(cp.Admin + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("the console answered over %s, want HTTP/2", resp.Proto)
+	}
+	cookies := resp.Cookies()
+	if len(cookies) == 0 {
+		t.Fatal("the login page set no cookie")
+	}
+	for _, c := range cookies {
+		if !c.Secure {
+			t.Errorf("cookie %s is not Secure over HTTPS", c.Name)
+		}
+	}
+
+	_, port := backend(t, "behind-tls-admin")
+	var svc struct{ ID string }
+	cp.do(t, "POST", "/api/v1/projects/default/services", `{"name":"fed","path":"/fed"}`, 201, &svc)
+	base := "/api/v1/projects/default/services/" + svc.ID
+	cp.do(t, "POST", base+"/routes", `{"name":"r","paths":["/x"],"methods":["GET"]}`, 201, nil)
+	cp.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0","upstream":`+nodes(port)+`}`, 201, nil)
+	var tok struct{ Token string }
+	cp.do(t, "POST", "/api/v1/gateway-groups/default/tokens", `{"name":"fed over tls"}`, 201, &tok)
+	g, err := launchGateway(t, cp, "default", tok.Token, t.TempDir(), "--poll-wait", "1s", "--control-plane-ca", caFile)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, g.out.String())
+	}
+	waitFor(t, g.Gateway+"/fed/x", 10*time.Second, func(st int, b []byte) bool {
+		return st == 200 && strings.Contains(string(b), `"backend":"behind-tls-admin"`)
+	})
 }

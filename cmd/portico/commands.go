@@ -84,6 +84,8 @@ func serverCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.AdminAddr, "admin-addr", controlplane.DefaultAdminAddr, "admin API and console address (loopback by default; :9180 serves every interface)")
+	f.StringVar(&o.AdminTLSCert, "admin-tls-cert", "", "PEM certificate chain: serve the admin address (API, console, gateways' feed) over HTTPS; with --admin-tls-key; read at start")
+	f.StringVar(&o.AdminTLSKey, "admin-tls-key", "", "PEM private key of --admin-tls-cert")
 	f.StringVar(&o.GatewayAddr, "gateway-addr", controlplane.DefaultGatewayAddr, "gateway (data plane) address")
 	f.StringVar(&o.GatewayTLS, "gateway-tls-addr", "", "the gateway's HTTPS address (e.g. :9443), serving the certificates of its groups (/gateway-groups/{g}/certificates) by SNI; empty: none")
 	f.StringVar(&o.StatusAddr, "status-addr", controlplane.DefaultStatusAddr, "status address: /metrics, /healthz, /readyz (loopback by default)")
@@ -130,6 +132,7 @@ func gatewayCmd() *cobra.Command {
 	f.StringVar(&o.Group, "group", "", "the gateway group this gateway serves")
 	f.StringVar(&o.Token, "token", "", "a join token of the group (POST /api/v1/gateway-groups/{group}/tokens); prefer the environment to the command line")
 	f.StringVar(&o.CacheDir, "cache-dir", dataplane.DefaultCacheDir, "where applied snapshots are kept, to start serving without the control plane")
+	f.StringVar(&o.ControlPlaneCA, "control-plane-ca", "", "PEM file of the CAs trusted for an https control plane (a private CA) instead of the system's")
 	f.StringVar(&o.SecretKeyFile, "secret-key-file", "", "a copy of the control plane's secret key (<data-dir>/secret.key), to open HMAC/JWT secrets and data-source passwords; PORTICO_SECRET_KEY wins")
 	f.StringVar(&o.GatewayAddr, "gateway-addr", dataplane.DefaultGatewayAddr, "gateway (data plane) address")
 	f.StringVar(&o.GatewayTLS, "gateway-tls-addr", "", "HTTPS address (e.g. :9443), serving the group's certificates (/gateway-groups/{group}/certificates) by SNI; needs --secret-key-file to open their keys; empty: none")

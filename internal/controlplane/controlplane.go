@@ -5,6 +5,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,20 +29,23 @@ import (
 
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
-	AdminAddr     string   // default ":9180"
-	GatewayAddr   string   // default ":9080"
-	GatewayTLS    string   // the gateway's HTTPS listener; empty: none
-	StatusAddr    string   // default ":9091"
-	DataDir       string   // default "./portico-data"
-	StoreURL      string   // empty: SQLite in DataDir
-	RedisURL      string   // cluster-wide rate limits (limit-count policy redis)
-	RedisPrefix   string   // starts every Redis key; default "portico:"
-	Groups        []string // groups the embedded gateway serves; default ["default"]
-	AdminPassword string   // PORTICO_ADMIN_PASSWORD; empty: generated and printed once
-	Version       string
-	Logger        *slog.Logger
-	Stdout        io.Writer // where the first-start password and the console URL are printed
-	DrainTimeout  time.Duration
+	AdminAddr string // default ":9180"
+	// AdminTLSCert and AdminTLSKey, PEM files, serve the admin address
+	// (API, console, feed) over HTTPS; both or neither.
+	AdminTLSCert, AdminTLSKey string
+	GatewayAddr               string   // default ":9080"
+	GatewayTLS                string   // the gateway's HTTPS listener; empty: none
+	StatusAddr                string   // default ":9091"
+	DataDir                   string   // default "./portico-data"
+	StoreURL                  string   // empty: SQLite in DataDir
+	RedisURL                  string   // cluster-wide rate limits (limit-count policy redis)
+	RedisPrefix               string   // starts every Redis key; default "portico:"
+	Groups                    []string // groups the embedded gateway serves; default ["default"]
+	AdminPassword             string   // PORTICO_ADMIN_PASSWORD; empty: generated and printed once
+	Version                   string
+	Logger                    *slog.Logger
+	Stdout                    io.Writer // where the first-start password and the console URL are printed
+	DrainTimeout              time.Duration
 	// Engine of the embedded gateway: "fast" (default) or "nethttp".
 	Engine string
 	// MaxBodyBytes bounds request bodies at the gateway (413); 0: none.
@@ -95,6 +99,10 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("first-start bootstrap: %w", err)
 	}
 
+	adminTLS, err := opts.adminTLS()
+	if err != nil {
+		return err
+	}
 	adminLn, err := net.Listen("tcp", opts.AdminAddr)
 	if err != nil {
 		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
@@ -102,8 +110,8 @@ func Run(ctx context.Context, opts Options) error {
 	figures := newGatewayFigures()
 	// Said before anything is served, so it is in the log by the time the
 	// server answers.
-	if !loopbackOnly(adminLn.Addr().String()) {
-		log.Warn("the admin API and console are reachable beyond this machine: protect the address (firewall, TLS proxy) or bind it to loopback with --admin-addr 127.0.0.1:9180",
+	if !loopbackOnly(adminLn.Addr().String()) && adminTLS == nil {
+		log.Warn("the admin API and console are reachable beyond this machine over plain HTTP: serve them over HTTPS (--admin-tls-cert, --admin-tls-key), protect the address, or bind it to loopback with --admin-addr 127.0.0.1:9180",
 			"admin", adminLn.Addr().String())
 	}
 	if !loopbackOnly(opts.StatusAddr) {
@@ -148,11 +156,16 @@ func Run(ctx context.Context, opts Options) error {
 	feedSrv.figures = figures
 	mux.Handle(feed.PathPrefix, feedSrv)
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
-	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig: adminTLS}
 	adminSrv.RegisterOnShutdown(feedSrv.shutdown)
 
 	wg.Go(func() {
-		if err := adminSrv.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := adminSrv.Serve
+		if adminTLS != nil {
+			serve = func(ln net.Listener) error { return adminSrv.ServeTLS(ln, "", "") }
+		}
+		if err := serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("admin server: %w", err))
 		}
 	})
@@ -201,7 +214,11 @@ func Run(ctx context.Context, opts Options) error {
 	// listening"): opts carries only what was asked for, port 0 included.
 	log.Info("portico control plane started", "admin", adminLn.Addr().String(),
 		"groups", strings.Join(opts.Groups, ","), "version", opts.Version)
-	fmt.Fprintf(opts.Stdout, "Portico admin API: http://%s/api/v1 (console at http://%s/)\n", displayAddr(adminLn.Addr().String()), displayAddr(adminLn.Addr().String()))
+	scheme := "http"
+	if adminTLS != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(opts.Stdout, "Portico admin API: %[1]s://%[2]s/api/v1 (console at %[1]s://%[2]s/)\n", scheme, displayAddr(adminLn.Addr().String()))
 
 	<-ctx.Done()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
@@ -259,4 +276,23 @@ func displayAddr(a string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// adminTLS is the admin address's TLS configuration, or nil without
+// --admin-tls-cert and --admin-tls-key. The certificate is read at start:
+// a renewed one needs a restart.
+func (o *Options) adminTLS() (*tls.Config, error) {
+	switch {
+	case o.AdminTLSCert == "" && o.AdminTLSKey == "":
+		return nil, nil
+	case o.AdminTLSCert == "" || o.AdminTLSKey == "":
+		return nil, errors.New("--admin-tls-cert and --admin-tls-key go together")
+	}
+	pair, err := tls.LoadX509KeyPair(o.AdminTLSCert, o.AdminTLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("the admin address's certificate (--admin-tls-cert, --admin-tls-key): %w", err)
+	}
+	c := gateway.ServerTLSConfig()
+	c.Certificates = []tls.Certificate{pair}
+	return c, nil
 }

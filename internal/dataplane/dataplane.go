@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,26 +29,29 @@ import (
 
 // Options of a stand-alone gateway.
 type Options struct {
-	ControlPlane  string // base URL of the control plane's admin address: http://cp:9180; several, comma-separated, are tried in turn
-	Group         string
-	Token         string // a join token of Group (ptg_…)
-	CacheDir      string // where applied snapshots are kept for a start without the control plane
-	SecretKeyFile string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
-	GatewayAddr   string
-	GatewayTLS    string // the HTTPS listener; empty: none
-	StatusAddr    string
-	Engine        string
-	MaxBodyBytes  int64
-	RedisURL      string
-	RedisPrefix   string
-	DrainTimeout  time.Duration
-	PollWait      time.Duration // how long one feed poll waits for a change (default 30 s)
-	Heartbeat     time.Duration // how often it reports to the control plane (default 10 s)
-	InstanceID    string        // how it is known in GET …/instances; default: host name and random characters
-	ReadyFile     string        // written with the bound addresses once serving its first snapshot
-	Profiling     bool          // Go's profiles on the status address (gateway.Options.Profiling)
-	Logger        *slog.Logger
-	Version       string
+	ControlPlane string // base URL of the control plane's admin address: http://cp:9180; several, comma-separated, are tried in turn
+	Group        string
+	Token        string // a join token of Group (ptg_…)
+	CacheDir     string // where applied snapshots are kept for a start without the control plane
+	// ControlPlaneCA, a PEM file, holds the CAs trusted for an https
+	// control plane instead of the system's.
+	ControlPlaneCA string
+	SecretKeyFile  string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
+	GatewayAddr    string
+	GatewayTLS     string // the HTTPS listener; empty: none
+	StatusAddr     string
+	Engine         string
+	MaxBodyBytes   int64
+	RedisURL       string
+	RedisPrefix    string
+	DrainTimeout   time.Duration
+	PollWait       time.Duration // how long one feed poll waits for a change (default 30 s)
+	Heartbeat      time.Duration // how often it reports to the control plane (default 10 s)
+	InstanceID     string        // how it is known in GET …/instances; default: host name and random characters
+	ReadyFile      string        // written with the bound addresses once serving its first snapshot
+	Profiling      bool          // Go's profiles on the status address (gateway.Options.Profiling)
+	Logger         *slog.Logger
+	Version        string
 }
 
 // Addrs are the addresses a stand-alone gateway bound (its ready file).
@@ -125,6 +129,23 @@ func (o *Options) keys() (*credential.Keyring, error) {
 	return nil, nil
 }
 
+// httpClient is the feed's client: the system's roots, or the CAs of
+// --control-plane-ca.
+func (o *Options) httpClient() (*http.Client, error) {
+	if o.ControlPlaneCA == "" {
+		return feed.NewHTTPClient(nil), nil
+	}
+	b, err := os.ReadFile(o.ControlPlaneCA)
+	if err != nil {
+		return nil, fmt.Errorf("--control-plane-ca: %w", err)
+	}
+	roots, err := spec.ParseCABundle(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("--control-plane-ca %s: %w", o.ControlPlaneCA, err)
+	}
+	return feed.NewHTTPClient(roots), nil
+}
+
 // Run serves the group until ctx ends.
 func Run(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
@@ -135,8 +156,12 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("secret key: %w", err)
 	}
 	log := o.Logger
+	httpClient, err := o.httpClient()
+	if err != nil {
+		return err
+	}
 	client := &feed.Client{
-		ControlPlane: o.ControlPlane, Group: o.Group, Token: o.Token, Keys: keys,
+		ControlPlane: o.ControlPlane, Group: o.Group, Token: o.Token, Keys: keys, HTTP: httpClient,
 		Cache: &feed.Cache{Dir: filepath.Clean(o.CacheDir), Group: o.Group}, Logger: log.With("component", "feed"), Wait: o.PollWait,
 	}
 	if o.ReadyFile != "" {

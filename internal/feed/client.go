@@ -3,6 +3,8 @@ package feed
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -426,14 +428,22 @@ func (c *Client) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-var defaultHTTP = &http.Client{Transport: &http.Transport{
-	Proxy:                 http.ProxyFromEnvironment,
-	DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	TLSHandshakeTimeout:   5 * time.Second,
-	ResponseHeaderTimeout: MaxWait + 10*time.Second,
-	MaxIdleConnsPerHost:   2,
-	IdleConnTimeout:       90 * time.Second,
-}}
+var defaultHTTP = NewHTTPClient(nil)
+
+// NewHTTPClient is the client a gateway polls and reports with. roots,
+// when set, are the CAs trusted for an https control plane instead of the
+// system's.
+func NewHTTPClient(roots *x509.CertPool) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   5 * time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+		ResponseHeaderTimeout: MaxWait + 10*time.Second,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       90 * time.Second,
+	}}
+}
 
 // backoff is exponential with full jitter: many gateways that lost their
 // control plane together do not come back in step.

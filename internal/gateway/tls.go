@@ -15,20 +15,28 @@ import (
 // only, and 1.3. Session resumption is crypto/tls's: tickets under keys it
 // rotates itself.
 func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
+	c := ServerTLSConfig()
+	c.NextProtos = []string{"http/1.1"}
+	c.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		t := table.Load()
+		if t == nil {
+			return nil, errNoConfig
+		}
+		return t.Certificate(hello)
+	}
+	return c
+}
+
+// ServerTLSConfig is what every TLS listener of Portico accepts (the
+// gateway's, the admin address's): TLS 1.2 with forward-secret AEAD
+// suites only, and 1.3; the caller adds its certificates.
+func ServerTLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{ // TLS 1.2; TLS 1.3's are all strong and not configurable
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		},
-		NextProtos: []string{"http/1.1"},
-		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			t := table.Load()
-			if t == nil {
-				return nil, errNoConfig
-			}
-			return t.Certificate(hello)
 		},
 	}
 }
