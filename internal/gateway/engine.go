@@ -23,8 +23,8 @@ type frontEnd interface {
 // engines drive the same compiled routes and plugins; TLS, when it comes,
 // will sit in front and hand ALPN "http/1.1" to fast and "h2" (and h2c)
 // to nethttp, since Serve takes any listener.
-func newFrontEnd(opts Options, table *atomic.Pointer[routing.Table], m *metrics, log *slog.Logger) frontEnd {
-	cfg := engine.Config{Table: table, Observer: m, Logger: log, Limits: opts.Limits}
+func newFrontEnd(opts Options, table *atomic.Pointer[routing.Table], m *metrics, log *slog.Logger, tlsPort int) frontEnd {
+	cfg := engine.Config{Table: table, Observer: m, Logger: log, Limits: opts.Limits, TLSPort: tlsPort}
 	if opts.Engine == EngineNetHTTP {
 		return nethttp.NewServer(cfg)
 	}

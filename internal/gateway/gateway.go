@@ -95,7 +95,11 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer closeRedis()
-	gwSrv := newFrontEnd(opts, &table, m, log)
+	tlsPort := 0
+	if tlsLn != nil {
+		tlsPort = tlsLn.Addr().(*net.TCPAddr).Port
+	}
+	gwSrv := newFrontEnd(opts, &table, m, log, tlsPort)
 	statusSrv := &http.Server{
 		Handler:           statusMux(m, &table, &draining, opts.SourceDetail, opts.Profiling),
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 
@@ -87,5 +88,61 @@ func TestHTTPSRefuses(t *testing.T) {
 	if c, err := tls.Dial("tcp", r.tls, other); err == nil {
 		c.Close()
 		t.Error("a name without a certificate got one")
+	}
+}
+
+// A service answers on the listeners its protocols name: an https-only one
+// asks a plain request for HTTPS (426) or redirects it with the status it
+// says, to the same host and path on the TLS port; an http-only one is
+// not found over TLS.
+func TestProtocols(t *testing.T) {
+	r := start(t, EngineFast)
+	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) { _, _ = io.WriteString(w, "ok") })
+	ca := certtest.NewCA(t)
+	snap := snapshotOf(t, 1, be, named("x"))
+	svc := func(id string, protocols []string, redirect int) spec.DeployedService {
+		ds := snap.Groups[0].Services[0]
+		ds.Service = spec.Service{ID: id, Name: id, Path: "/" + id, Routes: []spec.Route{named("x")}, Protocols: protocols, HTTPSRedirectStatusCode: redirect}
+		return ds
+	}
+	snap.Groups[0].Services = []spec.DeployedService{svc("both", nil, 0), svc("plain", []string{"http"}, 0),
+		svc("secure", []string{"https"}, 0), svc("moved", []string{"https"}, http.StatusPermanentRedirect)}
+	snap.Groups[0].Certificates = []spec.Certificate{ca.Issue(t, "api.example.com").GroupCertificate(t, "api", true)}
+	r.publish(t, snap)
+	_, tlsPort, _ := net.SplitHostPort(r.tls)
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	plain := func(path, host string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, r.gw+path, nil)
+		req.Host = host
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, tc := range []struct {
+		path, host string
+		status     int
+		location   string
+	}{
+		{"/both/x", "api.example.com", 200, ""},
+		{"/plain/x", "api.example.com", 200, ""},
+		{"/secure/x", "api.example.com", 426, ""},
+		{"/moved/x?a=1", "api.example.com", 308, "https://api.example.com/moved/x?a=1"},
+		{"/moved/x?a=1", "api.example.com:8080", 308, "https://api.example.com:" + tlsPort + "/moved/x?a=1"},
+	} {
+		resp := plain(tc.path, tc.host)
+		if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
+			t.Errorf("plain %s (Host %s): %d Location %q, want %d %q", tc.path, tc.host, resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.location)
+		}
+	}
+	client := sniClient(ca, "api.example.com")
+	for path, want := range map[string]int{"/both/x": 200, "/plain/x": 404, "/secure/x": 200, "/moved/x": 200} {
+		if _, status, _ := httpsGet(t, client, r.tls, "api.example.com", path); status != want {
+			t.Errorf("TLS %s: %d, want %d", path, status, want)
+		}
 	}
 }

@@ -168,8 +168,14 @@ type Service struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
-	Protocols   []string          `json:"protocols,omitempty"`
-	Path        string            `json:"path,omitempty"`        // service path prefix: "", "/x[/y]" or "default" (the folder's path)
+	// Protocols are the listeners the service answers on: http (the
+	// gateway's plain address), https (its TLS address); none: both.
+	Protocols []string `json:"protocols,omitempty"`
+	// HTTPSRedirectStatusCode, for a service of protocols ["https"], sends
+	// a plain request to the same URL over HTTPS with this status (301,
+	// 302, 307 or 308) instead of answering 426.
+	HTTPSRedirectStatusCode int    `json:"https_redirect_status_code,omitempty"`
+	Path                    string `json:"path,omitempty"` // service path prefix: "", "/x[/y]" or "default" (the folder's path)
 	FolderID    string            `json:"folder_id,omitempty"`   // catalog folder of the service
 	FolderPath  string            `json:"folder_path,omitempty"` // the folder's path now; filled by the store when read
 	Hosts       []string          `json:"hosts,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -260,6 +261,16 @@ func (u *Upstream) RequireNodes(prefix string) FieldErrors {
 	return fe
 }
 
+// HTTPSOnly reports whether the service answers on the TLS address only.
+func (s *Service) HTTPSOnly() bool {
+	return len(s.Protocols) > 0 && !slices.Contains(s.Protocols, "http")
+}
+
+// HTTPOnly reports whether the service answers on the plain address only.
+func (s *Service) HTTPOnly() bool {
+	return len(s.Protocols) > 0 && !slices.Contains(s.Protocols, "https")
+}
+
 // Validate checks a service template (without its routes).
 func (s *Service) Validate() error {
 	var fe FieldErrors
@@ -268,6 +279,13 @@ func (s *Service) Validate() error {
 		if p != "http" && p != "https" {
 			fe.Add(fmt.Sprintf("protocols[%d]", i), "must be http or https")
 		}
+	}
+	switch code := s.HTTPSRedirectStatusCode; {
+	case code == 0:
+	case code != 301 && code != 302 && code != 307 && code != 308:
+		fe.Add("https_redirect_status_code", "must be 301, 302, 307 or 308")
+	case !s.HTTPSOnly():
+		fe.Add("https_redirect_status_code", `applies to a service of protocols ["https"] only`)
 	}
 	if s.Path != "" && s.Path != DefaultPath {
 		if msg := ValidatePath(s.Path); msg != "" {

@@ -149,3 +149,19 @@ func FuzzValidatePath(f *testing.F) {
 		_ = ValidatePath(p) // must not panic
 	})
 }
+
+func TestHTTPSRedirectStatusCode(t *testing.T) {
+	for _, tc := range []struct {
+		s    Service
+		want bool
+	}{
+		{Service{Name: "a", Protocols: []string{"https"}, HTTPSRedirectStatusCode: 308}, true},
+		{Service{Name: "a", Protocols: []string{"https"}, HTTPSRedirectStatusCode: 200}, false},
+		{Service{Name: "a", HTTPSRedirectStatusCode: 301}, false},
+		{Service{Name: "a", Protocols: []string{"http", "https"}, HTTPSRedirectStatusCode: 301}, false},
+	} {
+		if err := tc.s.Validate(); (err == nil) != tc.want {
+			t.Errorf("%+v: %v", tc.s, err)
+		}
+	}
+}

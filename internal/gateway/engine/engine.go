@@ -58,7 +58,10 @@ func (l Limits) Validate() error {
 
 // Config is what an engine serves.
 type Config struct {
-	Table    *atomic.Pointer[routing.Table]
+	Table *atomic.Pointer[routing.Table]
+	// TLSPort is the port of the gateway's TLS listener, for redirects to
+	// HTTPS (0: none).
+	TLSPort  int
 	Observer Observer     // nil: nothing is observed
 	Logger   *slog.Logger // nil: slog.Default()
 	Limits

@@ -115,9 +115,16 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	// One for all the service's routes.
 	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name}
 	sp.service = service
+	base := routeMore{stripPrefix: strip, redirect: svc.HTTPSRedirectStatusCode}
+	switch {
+	case svc.HTTPOnly():
+		base.listener = onlyHTTP
+	case svc.HTTPSOnly():
+		base.listener = onlyHTTPS
+	}
 	var shared *routeMore // for the routes with nothing of their own
-	if strip != "" {
-		shared = &routeMore{stripPrefix: strip}
+	if base != (routeMore{}) {
+		shared = &base
 	}
 	for ri := range svc.Routes {
 		r := &svc.Routes[ri]
@@ -130,7 +137,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Info:     plugin.RouteInfo{ServiceInfo: service, RouteID: r.ID, RouteName: r.Name},
 			Upstream: pool,
 		}
-		more := routeMore{stripPrefix: strip}
+		more := base
 		if !compileBackend(fe, field, deps, rt, &more, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
@@ -142,7 +149,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			more.canary = c
 		}
 		rt.more = shared
-		if more != (routeMore{stripPrefix: strip}) {
+		if more != base {
 			rt.more = &more
 		}
 		pf.route = field

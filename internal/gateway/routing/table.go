@@ -7,6 +7,7 @@
 package routing
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -56,6 +57,34 @@ type routeMore struct {
 	backendMethod string
 	rewrite       *pathTemplate
 	canary        *canary // nil: no canary release on this route
+	// listener is the service's protocols: 0 both, onlyHTTP or
+	// onlyHTTPS; redirect the status that sends a plain request of an
+	// HTTPS-only service to HTTPS (0: 426 instead).
+	listener uint8
+	redirect int
+}
+
+const (
+	onlyHTTP uint8 = 1 + iota
+	onlyHTTPS
+)
+
+// Over says whether the route serves a request that came over TLS (tls)
+// or not; when it does not, status is the answer: 404 on the other
+// listener, 426 asking for HTTPS, or the status of a redirect to HTTPS.
+func (rt *Route) Over(tls bool) (ok bool, status int) {
+	if rt.more == nil {
+		return true, 0
+	}
+	switch m := rt.more; {
+	case m.listener == onlyHTTP && tls:
+		return false, http.StatusNotFound
+	case m.listener == onlyHTTPS && !tls && m.redirect != 0:
+		return false, m.redirect
+	case m.listener == onlyHTTPS && !tls:
+		return false, http.StatusUpgradeRequired
+	}
+	return true, 0
 }
 
 // RequestFilters are the route's request plugins, in the documented order.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
@@ -67,6 +68,10 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
+	if served, status := rt.Over(ctx.IsTLS()); !served {
+		engine.AnswerListener(&st.ex, status, s.cfg.TLSPort)
+		return
+	}
 	st.dropClientHeaders(head)
 	if s.cfg.MaxBodyBytes > 0 {
 		st.LimitBody(s.cfg.MaxBodyBytes)

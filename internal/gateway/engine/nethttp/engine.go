@@ -35,6 +35,7 @@ type Handler struct {
 	// Limits set by NewServer; zero (New) means none.
 	maxBody     int64
 	bodyTimeout time.Duration
+	tlsPort     int // for redirects to HTTPS (engine.AnswerListener)
 }
 
 // New returns a handler serving whatever table holds at each request. It
@@ -104,6 +105,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
+	if served, status := rt.Over(r.TLS != nil); !served {
+		engine.AnswerListener(&st.ex, status, h.tlsPort)
+		return
+	}
 	st.dropClientHeaders()
 	if h.maxBody > 0 && r.ContentLength > h.maxBody {
 		// Refused before the body is read: a 100-continue client is never

@@ -32,6 +32,7 @@ func NewServer(cfg Config) *Server {
 	h := New(cfg.Table, cfg.Observer, cfg.Logger)
 	h.maxBody = cfg.MaxBodyBytes
 	h.bodyTimeout = cfg.BodyTimeout
+	h.tlsPort = cfg.TLSPort
 	return &Server{
 		h:    h,
 		send: cfg.SendTimeout,
