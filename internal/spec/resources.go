@@ -174,15 +174,15 @@ type Service struct {
 	// HTTPSRedirectStatusCode, for a service of protocols ["https"], sends
 	// a plain request to the same URL over HTTPS with this status (301,
 	// 302, 307 or 308) instead of answering 426.
-	HTTPSRedirectStatusCode int    `json:"https_redirect_status_code,omitempty"`
-	Path                    string `json:"path,omitempty"` // service path prefix: "", "/x[/y]" or "default" (the folder's path)
-	FolderID    string            `json:"folder_id,omitempty"`   // catalog folder of the service
-	FolderPath  string            `json:"folder_path,omitempty"` // the folder's path now; filled by the store when read
-	Hosts       []string          `json:"hosts,omitempty"`
-	Plugins     Plugins           `json:"plugins,omitempty"`
-	UpstreamID  string            `json:"upstream_id,omitempty"`
-	Upstream    *Upstream         `json:"upstream,omitempty"` // inline upstream of the template
-	State       string            `json:"state,omitempty"`
+	HTTPSRedirectStatusCode int       `json:"https_redirect_status_code,omitempty"`
+	Path                    string    `json:"path,omitempty"`        // service path prefix: "", "/x[/y]" or "default" (the folder's path)
+	FolderID                string    `json:"folder_id,omitempty"`   // catalog folder of the service
+	FolderPath              string    `json:"folder_path,omitempty"` // the folder's path now; filled by the store when read
+	Hosts                   []string  `json:"hosts,omitempty"`
+	Plugins                 Plugins   `json:"plugins,omitempty"`
+	UpstreamID              string    `json:"upstream_id,omitempty"`
+	Upstream                *Upstream `json:"upstream,omitempty"` // inline upstream of the template
+	State                   string    `json:"state,omitempty"`
 	// AllowedActions is what the lifecycle state allows;
 	// filled by the admin API when it answers, never stored.
 	AllowedActions []string `json:"allowed_actions,omitempty"`
