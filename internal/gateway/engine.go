@@ -2,14 +2,11 @@ package gateway
 
 import (
 	"context"
-	"log/slog"
 	"net"
-	"sync/atomic"
 
 	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/engine/fast"
 	"github.com/portico-gw/portico/internal/gateway/engine/nethttp"
-	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // frontEnd is an engine serving the gateway address.
@@ -20,13 +17,27 @@ type frontEnd interface {
 }
 
 // newFrontEnd builds the engine opts names over the shared table. Both
-// engines drive the same compiled routes and plugins; TLS, when it comes,
-// will sit in front and hand ALPN "http/1.1" to fast and "h2" (and h2c)
-// to nethttp, since Serve takes any listener.
-func newFrontEnd(opts Options, table *atomic.Pointer[routing.Table], m *metrics, log *slog.Logger, tlsPort int) frontEnd {
-	cfg := engine.Config{Table: table, Observer: m, Logger: log, Limits: opts.Limits, TLSPort: tlsPort}
+// engines drive the same compiled routes and plugins; the TLS listener
+// (tlsfront.go) hands ALPN "http/1.1" to it and "h2" to nethttp.
+func newFrontEnd(opts Options, cfg engine.Config) frontEnd {
 	if opts.Engine == EngineNetHTTP {
 		return nethttp.NewServer(cfg)
 	}
 	return fast.NewServer(cfg)
+}
+
+// tlsServer serves the connections of the TLS listener once their
+// handshake is done: HTTP/1.1 ones by the gateway's engine (the fast one
+// takes them as they are; net/http must see them unwrapped), HTTP/2 ones
+// by net/http, the engine that speaks it.
+type tlsServer struct {
+	h1 func(net.Listener) error
+	h2 *nethttp.Server
+}
+
+func newTLSServer(gw frontEnd, cfg engine.Config) tlsServer {
+	if n, ok := gw.(*nethttp.Server); ok {
+		return tlsServer{h1: n.ServeTLS, h2: n}
+	}
+	return tlsServer{h1: gw.Serve, h2: nethttp.NewServer(cfg)}
 }

@@ -5,7 +5,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/plugin/hmacauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
@@ -66,9 +66,6 @@ func Run(ctx context.Context, opts Options) error {
 	defer gwLn.Close()
 	var tlsLn net.Listener
 	if opts.TLSAddr != "" {
-		if opts.Engine != EngineFast {
-			return fmt.Errorf("the HTTPS listener (%s) needs the fast engine; the %s engine serves plain HTTP only", opts.TLSAddr, opts.Engine)
-		}
 		if tlsLn, err = net.Listen("tcp", opts.TLSAddr); err != nil {
 			return fmt.Errorf("listen on the gateway's TLS address %s: %w", opts.TLSAddr, err)
 		}
@@ -95,11 +92,12 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer closeRedis()
-	tlsPort := 0
+	cfg := engine.Config{Table: &table, Observer: m, Logger: log, Limits: opts.Limits}
 	if tlsLn != nil {
-		tlsPort = tlsLn.Addr().(*net.TCPAddr).Port
+		cfg.TLSPort = tlsLn.Addr().(*net.TCPAddr).Port
 	}
-	gwSrv := newFrontEnd(opts, &table, m, log, tlsPort)
+	gwSrv := newFrontEnd(opts, cfg)
+	tlsSrv := newTLSServer(gwSrv, cfg)
 	statusSrv := &http.Server{
 		Handler:           statusMux(m, &table, &draining, opts.SourceDetail, opts.Profiling),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -120,7 +118,10 @@ func Run(ctx context.Context, opts Options) error {
 	serve(gwSrv, gwLn, "gateway")
 	bound := Listening{Gateway: gwLn.Addr().String()}
 	if tlsLn != nil {
-		serve(gwSrv, tls.NewListener(tlsLn, tlsConfig(&table)), "gateway TLS")
+		front := newTLSFront(tlsLn, tlsConfig(&table), readHeaderTimeout, log)
+		wg.Go(front.run)
+		serve(serveFunc(tlsSrv.h1), front.h1, "gateway TLS")
+		serve(serveFunc(tlsSrv.h2.ServeTLS), front.h2, "gateway HTTP/2")
 		bound.TLS = tlsLn.Addr().String()
 	}
 	if statusLn != nil {
@@ -137,9 +138,17 @@ func Run(ctx context.Context, opts Options) error {
 	draining.Store(true)
 	drainCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	defer stop()
+	if tlsLn != nil {
+		_ = tlsLn.Close() // no new handshakes; the front's queues close with their servers
+	}
 	if err := gwSrv.Shutdown(drainCtx); err != nil {
 		log.Warn("gateway did not drain in time; closing connections", "err", err)
 		_ = gwSrv.Close()
+	}
+	if tlsLn != nil && tlsSrv.h2 != gwSrv {
+		if err := tlsSrv.h2.Shutdown(drainCtx); err != nil {
+			_ = tlsSrv.h2.Close()
+		}
 	}
 	_ = statusSrv.Shutdown(drainCtx)
 	cancel()
@@ -296,3 +305,8 @@ func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics
 	reg.UseRemote(ro)
 	return reg, closeFn, nil
 }
+
+// serveFunc makes a Serve method of a function.
+type serveFunc func(net.Listener) error
+
+func (f serveFunc) Serve(ln net.Listener) error { return f(ln) }

@@ -54,7 +54,7 @@ type running struct {
 	applied    chan int64
 	cancel     context.CancelFunc
 	done       chan error
-	tls        string // the HTTPS listener's address (fast engine)
+	tls        string // the HTTPS listener's address
 }
 
 // engines are the engines every gateway test runs on.
@@ -79,17 +79,12 @@ func start(t *testing.T, engine string) *running {
 		OnApply:  func(rev int64) { r.applied <- rev },
 		Engine:   engine,
 	}
-	if engine == EngineFast {
-		opts.TLSAddr = "127.0.0.1:0"
-	}
+	opts.TLSAddr = "127.0.0.1:0"
 	go func() { r.done <- Run(ctx, opts) }()
 	select {
 	case l := <-addrs:
-		a := []string{l.Gateway, l.Status}
-		if engine == EngineFast {
-			a = append(a, l.TLS)
-			r.tls = l.TLS
-		}
+		a := []string{l.Gateway, l.Status, l.TLS}
+		r.tls = l.TLS
 		for _, addr := range a {
 			host, port, err := net.SplitHostPort(addr)
 			if err != nil || host != "127.0.0.1" || port == "0" {
@@ -458,7 +453,6 @@ func TestRunErrors(t *testing.T) {
 		{name: "gateway address taken", opts: Options{Addr: taken.Addr().String(), Source: newChanSource()}, want: "gateway address"},
 		{name: "status address taken", opts: Options{Addr: "127.0.0.1:0", StatusAddr: taken.Addr().String(), Source: newChanSource()}, want: "status address"},
 		{name: "TLS address taken", opts: Options{Addr: "127.0.0.1:0", TLSAddr: taken.Addr().String(), Source: newChanSource()}, want: "TLS address"},
-		{name: "TLS on the nethttp engine", opts: Options{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", Source: newChanSource(), Engine: EngineNetHTTP}, want: "fast engine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

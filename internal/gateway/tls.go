@@ -16,7 +16,7 @@ import (
 // rotates itself.
 func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 	c := ServerTLSConfig()
-	c.NextProtos = []string{"http/1.1"}
+	c.NextProtos = []string{"h2", "http/1.1"}
 	c.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		t := table.Load()
 		if t == nil {

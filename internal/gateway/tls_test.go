@@ -34,8 +34,10 @@ func sniClient(ca *certtest.CA, name string) *http.Client {
 // The HTTPS listener serves the certificate of the name asked for and the
 // same routes as the plain listener; a new revision's certificate serves
 // new handshakes while a connection made before keeps working.
-func TestHTTPSListener(t *testing.T) {
-	r := start(t, EngineFast)
+func TestHTTPSListener(t *testing.T) { forEachEngine(t, testHTTPSListener) }
+
+func testHTTPSListener(t *testing.T, engine string) {
+	r := start(t, engine)
 	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) { _, _ = io.WriteString(w, "hello "+req.URL.Path) })
 	ca := certtest.NewCA(t)
 	api, wild := ca.Issue(t, "api.example.com"), ca.Issue(t, "*.example.com")
@@ -95,8 +97,10 @@ func TestHTTPSRefuses(t *testing.T) {
 // asks a plain request for HTTPS (426) or redirects it with the status it
 // says, to the same host and path on the TLS port; an http-only one is
 // not found over TLS.
-func TestProtocols(t *testing.T) {
-	r := start(t, EngineFast)
+func TestProtocols(t *testing.T) { forEachEngine(t, testProtocols) }
+
+func testProtocols(t *testing.T, engine string) {
+	r := start(t, engine)
 	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) { _, _ = io.WriteString(w, "ok") })
 	ca := certtest.NewCA(t)
 	snap := snapshotOf(t, 1, be, named("x"))
@@ -144,5 +148,47 @@ func TestProtocols(t *testing.T) {
 		if _, status, _ := httpsGet(t, client, r.tls, "api.example.com", path); status != want {
 			t.Errorf("TLS %s: %d, want %d", path, status, want)
 		}
+	}
+}
+
+// HTTP/2 over TLS (ALPN h2) reaches an HTTP/1.1 backend through the same
+// routes and plugins, whichever engine serves HTTP/1.1; ALPN http/1.1
+// still gets HTTP/1.1.
+func TestHTTP2(t *testing.T) { forEachEngine(t, testHTTP2) }
+
+func testHTTP2(t *testing.T, engine string) {
+	r := start(t, engine)
+	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.WriteString(w, req.Proto+" "+req.URL.Path+" "+req.Header.Get("X-Added"))
+	})
+	ca := certtest.NewCA(t)
+	snap := snapshotOf(t, 1, be, named("x"), spec.Route{ID: "p", Name: "p", Paths: []string{"/p"},
+		Plugins: spec.Plugins{"request-transformer": []byte(`{"headers":{"set":{"X-Added":"yes"}}}`)}})
+	snap.Groups[0].Certificates = []spec.Certificate{ca.Issue(t, "api.example.com").GroupCertificate(t, "api", true)}
+	r.publish(t, snap)
+
+	h2 := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "api.example.com"}}}
+	for path, want := range map[string]string{"/x": "HTTP/1.1 /x ", "/p": "HTTP/1.1 /p yes"} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+r.tls+path, nil)
+		resp, err := h2.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != want {
+			t.Errorf("%s: %s %d %q, want HTTP/2 200 %q", path, resp.Proto, resp.StatusCode, body, want)
+		}
+	}
+	resp, err := h2.Get("https://" + r.tls + "/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a miss over HTTP/2: %s %d", resp.Proto, resp.StatusCode)
+	}
+	if _, status, body := httpsGet(t, sniClient(ca, "api.example.com"), r.tls, "api.example.com", "/x"); status != 200 || body != "HTTP/1.1 /x " {
+		t.Errorf("HTTP/1.1 over TLS: %d %q", status, body)
 	}
 }

@@ -35,7 +35,7 @@ type Timeouts struct {
 	Connect, Send, Read time.Duration
 }
 
-// Node is one backend address. Client is a slot the engine fills with its
+// Node is one backend address. Clients are slots an engine fills with its
 // own connection pool for the node the first time it uses it, so the hot
 // path finds it with one atomic load.
 type Node struct {
@@ -48,9 +48,19 @@ type Node struct {
 	HostHeader string
 	// Key identifies the client an engine may share between nodes of
 	// different builds: same scheme, address and timeouts.
-	Key    string
-	Client atomic.Value
+	Key string
+	// Clients are the slots, one per engine (ClientFast, ClientNetHTTP):
+	// one process runs both on one table when its TLS listener speaks
+	// HTTP/2, and each keeps its own type of client.
+	Clients [clientSlots]atomic.Value
 }
+
+// The engines' slots in Node.Clients.
+const (
+	ClientFast = iota
+	ClientNetHTTP
+	clientSlots
+)
 
 // Pool is a compiled upstream. Immutable but for the round-robin cursor.
 type Pool struct {

@@ -56,14 +56,14 @@ type clients struct {
 }
 
 func (c *clients) get(n *upstream.Node, pool *upstream.Pool) *nodeClient {
-	if v, ok := n.Client.Load().(*nodeClient); ok {
+	if v, ok := n.Clients[upstream.ClientFast].Load().(*nodeClient); ok {
 		return v
 	}
 	v, ok := c.m.Load(n.Key)
 	if !ok {
 		v, _ = c.m.LoadOrStore(n.Key, newNodeClient(n, pool))
 	}
-	n.Client.Store(v)
+	n.Clients[upstream.ClientFast].Store(v)
 	return v.(*nodeClient)
 }
 

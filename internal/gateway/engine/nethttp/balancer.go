@@ -151,14 +151,14 @@ type clients struct {
 }
 
 func (c *clients) get(n *upstream.Node, pool *upstream.Pool) *nodeClient {
-	if v, ok := n.Client.Load().(*nodeClient); ok {
+	if v, ok := n.Clients[upstream.ClientNetHTTP].Load().(*nodeClient); ok {
 		return v
 	}
 	v, ok := c.m.Load(n.Key)
 	if !ok {
 		v, _ = c.m.LoadOrStore(n.Key, newNodeClient(pool, n))
 	}
-	n.Client.Store(v)
+	n.Clients[upstream.ClientNetHTTP].Store(v)
 	return v.(*nodeClient)
 }
 

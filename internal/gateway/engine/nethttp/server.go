@@ -59,6 +59,20 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
+// ServeTLS serves connections whose TLS handshake is done (*tls.Conn,
+// HTTP/2 or HTTP/1.1 by what ALPN chose) until Shutdown or Close. They
+// skip the plain listener's connection wrapper: net/http must see the
+// *tls.Conn to speak HTTP/2 and to fill Request.TLS, and HTTP/2 has its
+// own flow control and framing where the wrapper's send timeout and head
+// checks do not apply.
+func (s *Server) ServeTLS(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
 // Shutdown stops accepting, closes idle connections, waits for in-flight
 // requests to finish (or ctx to end, whose error it then returns) and
 // closes idle upstream connections. Upgraded connections (WebSocket) are

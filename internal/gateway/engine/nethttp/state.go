@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
@@ -77,7 +78,14 @@ func (st *state) Host() string {
 	return st.host
 }
 
-func (st *state) Header(name string) string { return st.r.Header.Get(name) }
+// Header is the request's header name; net/http keeps Host apart from
+// the others, so it is read from there, as the fast engine reads it.
+func (st *state) Header(name string) string {
+	if len(name) == 4 && strings.EqualFold(name, "Host") {
+		return st.r.Host
+	}
+	return st.r.Header.Get(name)
+}
 
 func (st *state) HeaderValues(name string) []string { return st.r.Header.Values(name) }
 
