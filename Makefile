@@ -4,7 +4,7 @@ BIN     ?= bin/portico
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PORTICO_ADMIN_PASSWORD ?=
 
-.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres vet fmt clean
+.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres bench-tls vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
@@ -57,7 +57,12 @@ bench-postgres:
 	$(GO) test -run '^$$' -bench AdminReadsUnderPublish -benchtime 3s -count 3 ./internal/adminapi/
 	$(GO) run ./bench/publish -sizes 10,1000 -publishes 40 -postgres '$(PG_ADMIN)'
 
-bench: bench-go bench-import bench-console bench-publish bench-postgres
+# The gateway's HTTPS listener through an independent scanner (Debian's
+# testssl.sh): no protocol below TLS 1.2, no finding MEDIUM or above.
+bench-tls:
+	bash bench/tlsscan/run.sh
+
+bench: bench-go bench-import bench-console bench-publish bench-postgres bench-tls
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)
 
 clean:
