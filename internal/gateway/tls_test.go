@@ -160,6 +160,9 @@ func testHTTP2(t *testing.T, engine string) {
 	r := start(t, engine)
 	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.WriteString(w, req.Proto+" "+req.URL.Path+" "+req.Header.Get("X-Added"))
+		if req.Header.Get("X-Forwarded-Proto") != "https" {
+			t.Errorf("X-Forwarded-Proto %q over TLS", req.Header.Get("X-Forwarded-Proto"))
+		}
 	})
 	ca := certtest.NewCA(t)
 	snap := snapshotOf(t, 1, be, named("x"), spec.Route{ID: "p", Name: "p", Paths: []string{"/p"},
@@ -190,5 +193,21 @@ func testHTTP2(t *testing.T, engine string) {
 	}
 	if _, status, body := httpsGet(t, sniClient(ca, "api.example.com"), r.tls, "api.example.com", "/x"); status != 200 || body != "HTTP/1.1 /x " {
 		t.Errorf("HTTP/1.1 over TLS: %d %q", status, body)
+	}
+
+	// Session resumption: a client that comes back resumes.
+	resume := &tls.Config{RootCAs: ca.Pool(), ServerName: "api.example.com", ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	for i := range 2 {
+		c, err := tls.Dial("tcp", r.tls, resume)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// TLS 1.3 tickets arrive after the handshake: a round trip reads them.
+		_, _ = io.WriteString(c, "GET /x HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n")
+		_, _ = io.ReadAll(c)
+		if resumed := c.ConnectionState().DidResume; resumed != (i == 1) {
+			t.Errorf("connection %d: resumed %v", i+1, resumed)
+		}
+		c.Close()
 	}
 }
