@@ -99,7 +99,7 @@ type Upstream struct {
 	ID           string     `json:"id,omitempty"`
 	ProjectID    string     `json:"project_id,omitempty"`
 	Name         string     `json:"name,omitempty"`
-	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https
+	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https | grpc | grpcs
 	LoadBalancer string     `json:"load_balancer,omitempty"` // roundrobin (default) | least_conn | chash
 	HashOn       string     `json:"hash_on,omitempty"`       // for chash: header:NAME, cookie:NAME, ip
 	Nodes        []Node     `json:"nodes,omitempty"`

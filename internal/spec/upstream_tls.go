@@ -30,12 +30,12 @@ func (u *Upstream) usesHTTPS() bool {
 	if u.URL != "" {
 		return strings.HasPrefix(u.URL, "https://")
 	}
-	return u.Scheme == "https"
+	return u.Scheme == "https" || u.Scheme == "grpcs"
 }
 
 func (t *UpstreamTLS) validate(fe *FieldErrors, prefix string, https bool) {
 	if !https {
-		fe.Add(prefix[:len(prefix)-1], "applies to https upstreams only (scheme https, or an https url)")
+		fe.Add(prefix[:len(prefix)-1], "applies to upstreams over TLS only (scheme https or grpcs, or an https url)")
 		return
 	}
 	if t.CA != "" {

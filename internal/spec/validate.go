@@ -178,9 +178,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 		validateName(&fe, prefix+"name", u.Name)
 	}
 	switch u.Scheme {
-	case "", "http", "https":
+	case "", "http", "https", "grpc", "grpcs":
 	default:
-		fe.Add(prefix+"scheme", "must be http or https")
+		fe.Add(prefix+"scheme", "must be http, https, grpc (gRPC over HTTP/2 without TLS) or grpcs (gRPC over TLS)")
 	}
 	switch u.LoadBalancer {
 	case "", "roundrobin", "least_conn", "chash":

@@ -64,7 +64,7 @@ const (
 
 // Pool is a compiled upstream. Immutable but for the round-robin cursor.
 type Pool struct {
-	Scheme       string // http or https
+	Scheme       string // http, https, grpc (HTTP/2 without TLS) or grpcs
 	PassHost     string // pass, node or rewrite
 	UpstreamHost string // the Host sent with PassHost "rewrite"
 	Timeouts     Timeouts

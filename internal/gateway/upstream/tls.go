@@ -69,3 +69,16 @@ func IsTLSError(err error) bool {
 
 // TLSFailure is the gateway's message for such an error.
 const TLSFailure = "the TLS handshake with the upstream failed (a certificate not trusted or not of the name asked for, or a client certificate refused)"
+
+// GRPC reports whether the upstream speaks gRPC: HTTP/2 only, without TLS
+// (grpc) or with it (grpcs).
+func (p *Pool) GRPC() bool { return p.Scheme == "grpc" || p.Scheme == "grpcs" }
+
+// URLScheme is the scheme of the upstream's URLs: https for https and
+// grpcs, http otherwise.
+func (p *Pool) URLScheme() string {
+	if p.Scheme == "https" || p.Scheme == "grpcs" {
+		return "https"
+	}
+	return "http"
+}

@@ -36,6 +36,12 @@ func (st *state) proxy(h head) (streaming bool) {
 	rt := st.route
 	pool, canary := rt.Pick(&st.ex)
 	st.pool, st.canary = pool, canary
+	if pool.GRPC() {
+		// This engine speaks HTTP/1.1; gRPC arrives over HTTP/2, which
+		// the net/http engine serves.
+		st.ex.Reject(http.StatusHTTPVersionNotSupported, "http2_required", "this route's upstream speaks gRPC, which needs HTTP/2")
+		return false
+	}
 	node := pool.Next()
 	if node == nil {
 		st.s.cfg.Observer.UpstreamError(rt, "no_node")

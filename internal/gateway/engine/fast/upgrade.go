@@ -29,7 +29,7 @@ func (st *state) upgrade(node *upstream.Node) {
 		st.failed(&dialError{err})
 		return
 	}
-	if pool.Scheme == "https" {
+	if pool.URLScheme() == "https" {
 		tc := tls.Client(raw, pool.ClientTLS(node))
 		_ = tc.SetDeadline(time.Now().Add(pool.Timeouts.Connect))
 		if err := tc.Handshake(); err != nil {

@@ -96,7 +96,7 @@ func newNodeClient(n *upstream.Node, pool *upstream.Pool) *nodeClient {
 		DisableHeaderNamesNormalizing: false,
 		DisablePathNormalizing:        true,
 	}
-	if pool.Scheme == "https" {
+	if pool.URLScheme() == "https" {
 		hc.IsTLS = true
 		hc.TLSConfig = pool.ClientTLS(n)
 	}

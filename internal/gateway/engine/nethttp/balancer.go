@@ -189,7 +189,7 @@ func newNodeClient(pool *upstream.Pool, n *upstream.Node) *nodeClient {
 		}
 		return &deadlineConn{Conn: c, send: t.Send, read: t.Read}, nil
 	}
-	return &nodeClient{
+	nc := &nodeClient{
 		h1: &h1Pool{dial: dial, maxIdle: maxIdlePerNode, idleTimeout: idleConnTimeout},
 		tr: &http.Transport{
 			Proxy:                 nil,
@@ -204,6 +204,18 @@ func newNodeClient(pool *upstream.Pool, n *upstream.Node) *nodeClient {
 			TLSClientConfig:       pool.ClientTLS(n),
 		},
 	}
+	if pool.GRPC() {
+		// gRPC is HTTP/2 only: over TLS (ALPN h2) for grpcs, with prior
+		// knowledge for grpc.
+		var p http.Protocols
+		if pool.Scheme == "grpcs" {
+			p.SetHTTP2(true)
+		} else {
+			p.SetUnencryptedHTTP2(true)
+		}
+		nc.tr.Protocols = &p
+	}
+	return nc
 }
 
 // deadlineConn bounds the time between two successive reads or writes (as

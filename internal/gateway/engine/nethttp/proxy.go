@@ -40,6 +40,10 @@ var (
 // through the engine's own HTTP/1.1 client (h1.go).
 func (st *state) proxy() {
 	st.pool, st.canary = st.route.Pick(&st.ex)
+	if st.pool.GRPC() && st.r.ProtoMajor != 2 {
+		st.ex.Reject(http.StatusHTTPVersionNotSupported, "http2_required", "this route's upstream speaks gRPC, which needs HTTP/2")
+		return
+	}
 	if err := st.prefetch(); err != nil {
 		st.proxyError(err)
 		return
@@ -219,7 +223,7 @@ func (st *state) buildOut() (*http.Request, error) {
 
 	u := &st.outURL
 	*u = *in.URL
-	u.Scheme = pool.Scheme
+	u.Scheme = pool.URLScheme()
 	u.Host = "upstream" // replaced by the balancer
 	u.RawQuery = cleanQueryParams(in.URL.RawQuery)
 	if q, ok := st.ex.UpstreamQuery(); ok {

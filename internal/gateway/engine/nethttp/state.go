@@ -145,6 +145,10 @@ func (st *state) DelResponseHeader(name string) { st.responseHeader().Del(name) 
 // WriteError sends a gateway error. Headers a plugin set before (Allow,
 // Retry-After) stay.
 func (st *state) WriteError(status int, body []byte) {
+	if isGRPC(st.r) {
+		st.writeGRPCError(status, body)
+		return
+	}
 	h := st.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
