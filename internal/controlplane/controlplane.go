@@ -35,6 +35,7 @@ type Options struct {
 	AdminTLSCert, AdminTLSKey string
 	GatewayAddr               string   // default ":9080"
 	GatewayTLS                string   // the gateway's HTTPS listener; empty: none
+	GatewayH2C                bool     // the gateway's plain address also speaks HTTP/2 without TLS
 	StatusAddr                string   // default ":9091"
 	DataDir                   string   // default "./portico-data"
 	StoreURL                  string   // empty: SQLite in DataDir
@@ -173,6 +174,7 @@ func Run(ctx context.Context, opts Options) error {
 		err := gateway.Run(ctx, gateway.Options{
 			Addr:         opts.GatewayAddr,
 			TLSAddr:      opts.GatewayTLS,
+			H2C:          opts.GatewayH2C,
 			StatusAddr:   opts.StatusAddr,
 			Groups:       opts.Groups,
 			Source:       &storeSource{st: st, keys: keys},

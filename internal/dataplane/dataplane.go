@@ -39,6 +39,7 @@ type Options struct {
 	SecretKeyFile  string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
 	GatewayAddr    string
 	GatewayTLS     string // the HTTPS listener; empty: none
+	GatewayH2C     bool   // the plain address also speaks HTTP/2 without TLS
 	StatusAddr     string
 	Engine         string
 	MaxBodyBytes   int64
@@ -201,7 +202,7 @@ func Run(ctx context.Context, o Options) error {
 		beats.Go(func() { o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group)) })
 	}}
 	err = gateway.Run(ctx, gateway.Options{
-		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
+		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,

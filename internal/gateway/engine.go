@@ -29,7 +29,8 @@ func newFrontEnd(opts Options, cfg engine.Config) frontEnd {
 // tlsServer serves the connections of the TLS listener once their
 // handshake is done: HTTP/1.1 ones by the gateway's engine (the fast one
 // takes them as they are; net/http must see them unwrapped), HTTP/2 ones
-// by net/http, the engine that speaks it.
+// (and h2c ones of the plain listener) by net/http, the engine that
+// speaks it.
 type tlsServer struct {
 	h1 func(net.Listener) error
 	h2 *nethttp.Server

@@ -96,6 +96,7 @@ func Run(ctx context.Context, opts Options) error {
 	if tlsLn != nil {
 		cfg.TLSPort = tlsLn.Addr().(*net.TCPAddr).Port
 	}
+	cfg.H2C = opts.H2C
 	gwSrv := newFrontEnd(opts, cfg)
 	tlsSrv := newTLSServer(gwSrv, cfg)
 	statusSrv := &http.Server{
@@ -115,7 +116,14 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
-	serve(gwSrv, gwLn, "gateway")
+	if opts.H2C {
+		front := newH2CFront(gwLn, readHeaderTimeout, log)
+		wg.Go(front.run)
+		serve(gwSrv, front.h1, "gateway")
+		serve(serveFunc(tlsSrv.h2.ServeH2C), front.h2, "gateway h2c")
+	} else {
+		serve(gwSrv, gwLn, "gateway")
+	}
 	bound := Listening{Gateway: gwLn.Addr().String()}
 	if tlsLn != nil {
 		front := newTLSFront(tlsLn, tlsConfig(&table), readHeaderTimeout, log)
@@ -141,11 +149,14 @@ func Run(ctx context.Context, opts Options) error {
 	if tlsLn != nil {
 		_ = tlsLn.Close() // no new handshakes; the front's queues close with their servers
 	}
+	if opts.H2C {
+		_ = gwLn.Close() // as for TLS: the h2c front's queues close with their servers
+	}
 	if err := gwSrv.Shutdown(drainCtx); err != nil {
 		log.Warn("gateway did not drain in time; closing connections", "err", err)
 		_ = gwSrv.Close()
 	}
-	if tlsLn != nil && tlsSrv.h2 != gwSrv {
+	if (tlsLn != nil || opts.H2C) && tlsSrv.h2 != gwSrv {
 		if err := tlsSrv.h2.Shutdown(drainCtx); err != nil {
 			_ = tlsSrv.h2.Close()
 		}

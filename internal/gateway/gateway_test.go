@@ -66,7 +66,7 @@ func forEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
 	}
 }
 
-func start(t *testing.T, engine string) *running {
+func start(t *testing.T, engine string, with ...func(*Options)) *running {
 	t.Helper()
 	r := &running{src: newChanSource(), applied: make(chan int64, 1024), done: make(chan error, 1)}
 	addrs := make(chan Listening, 1)
@@ -80,6 +80,9 @@ func start(t *testing.T, engine string) *running {
 		Engine:   engine,
 	}
 	opts.TLSAddr = "127.0.0.1:0"
+	for _, f := range with {
+		f(&opts)
+	}
 	go func() { r.done <- Run(ctx, opts) }()
 	select {
 	case l := <-addrs:

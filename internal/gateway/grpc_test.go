@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -45,7 +47,7 @@ func grpcBackend(t *testing.T) (spec.Node, *health.Server) {
 func TestGRPC(t *testing.T) { forEachEngine(t, testGRPC) }
 
 func testGRPC(t *testing.T, engine string) {
-	r := start(t, engine)
+	r := start(t, engine, func(o *Options) { o.H2C = true })
 	node, hs := grpcBackend(t)
 	ca := certtest.NewCA(t)
 	mk := func(rev int64, plugins spec.Plugins) *spec.Snapshot {
@@ -103,8 +105,21 @@ func testGRPC(t *testing.T, engine string) {
 		t.Errorf("no route: %v, want Unimplemented", err)
 	}
 
-	// A gRPC route over HTTP/1.1 cannot be proxied.
+	// h2c: gRPC without TLS on the plain address, beside HTTP/1.1 there.
+	plain, err := grpc.NewClient("passthrough:///"+strings.TrimPrefix(r.gw, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
 	r.publish(t, mk(3, nil))
+	if res, err := healthpb.NewHealthClient(plain).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("Check over h2c: %v, %v", res, err)
+	}
+	if code, _ := fetch(t, r.gw+"/grpc.health.v1.Health/Check"); code != http.StatusMethodNotAllowed {
+		t.Errorf("HTTP/1.1 on the plain address with h2c on: %d, want 405 (the route is POST only)", code)
+	}
+
+	// A gRPC route over HTTP/1.1 cannot be proxied.
 	h1 := sniClient(ca, "grpc.example.com")
 	req, _ := http.NewRequest(http.MethodPost, "https://"+r.tls+"/grpc.health.v1.Health/Check", nil)
 	req.Header.Set("Content-Type", "application/grpc")

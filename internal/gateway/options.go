@@ -28,7 +28,10 @@ type Options struct {
 	Addr string // gateway listener, e.g. ":9080"
 	// TLSAddr, when set, is the gateway's HTTPS listener (e.g. ":9443"),
 	// serving the groups' certificates by SNI (tls.go).
-	TLSAddr    string
+	TLSAddr string
+	// H2C lets the plain listener also speak HTTP/2 without TLS (prior
+	// knowledge), for gRPC clients that do not use TLS (h2c.go).
+	H2C        bool
 	StatusAddr string   // /healthz, /readyz, /metrics; empty disables
 	Groups     []string // gateway groups served
 	Source     Source

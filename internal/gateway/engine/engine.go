@@ -61,7 +61,10 @@ type Config struct {
 	Table *atomic.Pointer[routing.Table]
 	// TLSPort is the port of the gateway's TLS listener, for redirects to
 	// HTTPS (0: none).
-	TLSPort  int
+	TLSPort int
+	// H2C lets the net/http engine speak HTTP/2 without TLS on the
+	// connections handed to its ServeH2C.
+	H2C      bool
 	Observer Observer     // nil: nothing is observed
 	Logger   *slog.Logger // nil: slog.Default()
 	Limits

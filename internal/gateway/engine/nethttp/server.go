@@ -33,7 +33,7 @@ func NewServer(cfg Config) *Server {
 	h.maxBody = cfg.MaxBodyBytes
 	h.bodyTimeout = cfg.BodyTimeout
 	h.tlsPort = cfg.TLSPort
-	return &Server{
+	s := &Server{
 		h:    h,
 		send: cfg.SendTimeout,
 		// net/http reads 4 KiB past MaxHeaderBytes before it refuses.
@@ -47,12 +47,31 @@ func NewServer(cfg Config) *Server {
 			ConnContext:       connContext,
 		},
 	}
+	if cfg.H2C {
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		s.srv.Protocols = &p
+	}
+	return s
 }
 
 // Serve accepts connections on ln until Shutdown or Close, after which it
 // returns nil.
 func (s *Server) Serve(ln net.Listener) error {
 	err := s.srv.Serve(sendListener{Listener: ln, send: s.send, maxHead: s.maxHead})
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ServeH2C serves connections that opened with the HTTP/2 preface (h2c,
+// prior knowledge) until Shutdown or Close, with the server's handler and
+// limits; Config.H2C must be set.
+func (s *Server) ServeH2C(ln net.Listener) error {
+	err := s.srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
