@@ -90,6 +90,8 @@ func (s *server) materialize(c *spec.Credential) (store.CredentialSecret, error)
 		}
 		sec.Lookup = c.ClientID
 		sec.Hash = credential.HashKey(c.ClientSecret)
+	case spec.CredMTLSAuth:
+		sec.Lookup = c.Subject // no secret: the TLS listener verified the certificate
 	}
 	if err != nil {
 		return sec, fmt.Errorf("seal %s secret: %w", c.Type, err)
@@ -197,7 +199,7 @@ func (c *call) createCredential() (any, error) {
 // identifier: a second secret for it is a rotation (…/rotate), not a create.
 func (c *call) refuseOwnDuplicate(tx store.Tx, app string, cr *spec.Credential) error {
 	ident := map[string]string{spec.CredBasicAuth: cr.Username, spec.CredHMACAuth: cr.AccessKey,
-		spec.CredJWTAuth: cr.Key, spec.CredOAuth2: cr.ClientID}[cr.Type]
+		spec.CredJWTAuth: cr.Key, spec.CredOAuth2: cr.ClientID, spec.CredMTLSAuth: cr.Subject}[cr.Type]
 	if ident == "" {
 		return nil
 	}
@@ -294,6 +296,9 @@ func (c *call) rotateCredential() (any, error) {
 		}
 		if !old.ExpiresAt.IsZero() && !old.ExpiresAt.After(c.s.now()) {
 			return withDetail(store.ErrConflict, "credential %q has expired; create a new one", old.ID)
+		}
+		if old.Type == spec.CredMTLSAuth {
+			return fieldError("type", "an mtls-auth credential holds no secret: a new certificate of the same subject needs no change, one of another subject a new credential")
 		}
 		next := spec.Credential{ID: newID(), ApplicationID: a.ID, Type: old.Type, Username: old.Username,
 			AccessKey: old.AccessKey, Algorithm: old.Algorithm, ClientID: old.ClientID}

@@ -61,6 +61,7 @@ var fieldNotes = map[reflect.Type]map[string]string{
 		"certificate": "PEM chain, leaf first; RSA (2048 bits or more), ECDSA or Ed25519; refused when expired or not yet valid",
 		"private_key": "PEM (PKCS #8, PKCS #1 or SEC 1), matching the leaf; write-only: stored encrypted, never answered, kept on PUT and PATCH unless given",
 		"default":     "served to clients that ask for no name or one no certificate of the group has; one per group: setting it unsets the others",
+		"client_ca":   "PEM bundle: clients of this certificate's names are asked for a client certificate, verified against it when given (mutual TLS); the mtls-auth plugin names the application",
 		"names":       "the leaf's DNS names and IP addresses (its common name when it has none), as SNI picks it: exact names first, then wildcards",
 	},
 	reflect.TypeFor[spec.Service](): {

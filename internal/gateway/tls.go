@@ -24,6 +24,24 @@ func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 		}
 		return t.Certificate(hello)
 	}
+	base := c.Clone()
+	// A host whose certificate names a client CA asks its clients for a
+	// certificate and verifies one given (mutual TLS); the route's
+	// mtls-auth decides whether one is required. Other hosts ask for none
+	// (a browser would otherwise prompt its user to pick one).
+	c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		t := table.Load()
+		if t == nil {
+			return nil, nil
+		}
+		pool := t.ClientCAs(hello.ServerName)
+		if pool == nil {
+			return nil, nil
+		}
+		cc := base.Clone()
+		cc.ClientAuth, cc.ClientCAs = tls.VerifyClientCertIfGiven, pool
+		return cc, nil
+	}
 	return c
 }
 

@@ -211,3 +211,67 @@ func testHTTP2(t *testing.T, engine string) {
 		c.Close()
 	}
 }
+
+// Client certificates: a host whose certificate names a client CA asks
+// for one and verifies it; mtls-auth admits the application whose
+// mtls-auth credential names the certificate's subject, and refuses a
+// request without a certificate or with an unknown subject; a certificate
+// of another CA fails the handshake; a host without a client CA asks
+// for none.
+func TestClientCertificates(t *testing.T) { forEachEngine(t, testClientCertificates) }
+
+func testClientCertificates(t *testing.T, engine string) {
+	r := start(t, engine)
+	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.WriteString(w, "hello "+req.Header.Get("X-Consumer-Name"))
+	})
+	ca, clients, strangers := certtest.NewCA(t), certtest.NewCA(t), certtest.NewCA(t)
+	snap := snapshotOf(t, 1, be, spec.Route{ID: "x", Name: "x", Paths: []string{"/x"}, Plugins: spec.Plugins{"mtls-auth": []byte(`{}`)}})
+	snap.Groups[0].Services[0].ProjectID = "p"
+	mutual := ca.Issue(t, "api.example.com").GroupCertificate(t, "api", false)
+	mutual.ClientCA = clients.PEM
+	snap.Groups[0].Certificates = []spec.Certificate{mutual, ca.Issue(t, "www.example.com").GroupCertificate(t, "www", false)}
+	snap.Groups[0].Consumers = []spec.Consumer{{ID: "app-1", Name: "shop-backend", ProjectID: "p",
+		Credentials: []spec.ConsumerCredential{{ID: "c1", Type: spec.CredMTLSAuth, Key: "client-1.example.com"}}}}
+	r.publish(t, snap)
+
+	client := func(host string, cert *certtest.Pair, asked *bool) *http.Client {
+		cfg := &tls.Config{RootCAs: ca.Pool(), ServerName: host}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if asked != nil {
+				*asked = true
+			}
+			if cert == nil {
+				return &tls.Certificate{}, nil
+			}
+			c := cert.TLS(t)
+			return &c, nil
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+	}
+	known, unknown, foreign := clients.Issue(t, "client-1.example.com"), clients.Issue(t, "client-2.example.com"), strangers.Issue(t, "client-1.example.com")
+	for _, tc := range []struct {
+		name   string
+		cert   *certtest.Pair
+		status int
+		body   string
+	}{
+		{"a known subject", &known, 200, "hello shop-backend"},
+		{"no certificate", nil, 401, ""},
+		{"an unknown subject", &unknown, 401, ""},
+	} {
+		_, status, body := httpsGet(t, client("api.example.com", tc.cert, nil), r.tls, "api.example.com", "/x")
+		if status != tc.status || (tc.body != "" && body != tc.body) {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, status, body, tc.status, tc.body)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://"+r.tls+"/x", nil)
+	if resp, err := client("api.example.com", &foreign, nil).Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("a certificate of another CA: %d, want a failed handshake", resp.StatusCode)
+	}
+	asked := false
+	if _, status, _ := httpsGet(t, client("www.example.com", &known, &asked), r.tls, "www.example.com", "/x"); asked || status != 401 {
+		t.Errorf("a host without a client CA: asked for a certificate %v, answered %d (want not asked, 401)", asked, status)
+	}
+}

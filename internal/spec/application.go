@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -17,11 +18,15 @@ const (
 	CredBasicAuth = "basic-auth"
 	CredHMACAuth  = "hmac-auth"
 	CredJWTAuth   = "jwt-auth"
-	CredOAuth2    = "oauth2"
+	// CredMTLSAuth names a client certificate by its subject; the gateway's
+	// TLS listener verifies the certificate (the certificate of the host
+	// asked for names the CA: client_ca).
+	CredMTLSAuth = "mtls-auth"
+	CredOAuth2   = "oauth2"
 )
 
 // CredentialTypes lists the credential types in documentation order.
-var CredentialTypes = []string{CredKeyAuth, CredBasicAuth, CredHMACAuth, CredJWTAuth, CredOAuth2}
+var CredentialTypes = []string{CredKeyAuth, CredBasicAuth, CredHMACAuth, CredJWTAuth, CredOAuth2, CredMTLSAuth}
 
 // JWTAlgorithms are the signing algorithms a jwt-auth credential may name.
 var JWTAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "ES256"}
@@ -79,7 +84,7 @@ func (a *Application) Validate() error {
 // Credential is one way an application proves who it is. Which fields
 // apply depends on Type: key-auth {key}, basic-auth {username, password},
 // hmac-auth {access_key, secret_key}, jwt-auth {key, secret, algorithm},
-// oauth2 {client_id, client_secret}. The secret fields (key of key-auth,
+// oauth2 {client_id, client_secret}, mtls-auth {subject}. The secret fields (key of key-auth,
 // password, secret_key, secret, client_secret) are filled only in the
 // answer that creates the credential; the store keeps hashes or sealed
 // values, never the secret itself.
@@ -97,6 +102,10 @@ type Credential struct {
 	Algorithm    string `json:"algorithm,omitempty"`     // jwt-auth; default HS256
 	ClientID     string `json:"client_id,omitempty"`     // oauth2
 	ClientSecret string `json:"client_secret,omitempty"` // oauth2, secret
+	// Subject is, for mtls-auth, the client certificate's common name or
+	// one of its subject alternative names (DNS name, e-mail address, URI)
+	// that identifies the application.
+	Subject string `json:"subject,omitempty"`
 
 	// Hint tells key-auth keys apart in lists: "..." and the key's last
 	// four characters, nothing derived from its hash (KeyHint).
@@ -146,11 +155,12 @@ func (c *Credential) Validate() error {
 		"key": c.Key != "", "username": c.Username != "", "password": c.Password != "",
 		"access_key": c.AccessKey != "", "secret_key": c.SecretKey != "", "secret": c.Secret != "",
 		"algorithm": c.Algorithm != "", "client_id": c.ClientID != "", "client_secret": c.ClientSecret != "",
+		"subject": c.Subject != "",
 	}
 	var allowed []string
 	switch c.Type {
 	case "":
-		fe.Add("type", "is required: one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2")
+		fe.Add("type", "is required: one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2, mtls-auth")
 		return fe.Err()
 	case CredKeyAuth:
 		allowed = []string{"key"}
@@ -174,11 +184,19 @@ func (c *Credential) Validate() error {
 		}
 	case CredOAuth2:
 		allowed = []string{"client_id", "client_secret"}
+	case CredMTLSAuth:
+		allowed = []string{"subject"}
+		switch {
+		case c.Subject == "":
+			fe.Add("subject", "is required: the client certificate's common name or a subject alternative name")
+		case len(c.Subject) > 256 || strings.ContainsFunc(c.Subject, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			fe.Add("subject", "must be 1-256 characters without control characters")
+		}
 	default:
-		fe.Add("type", "must be one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2")
+		fe.Add("type", "must be one of key-auth, basic-auth, hmac-auth, jwt-auth, oauth2, mtls-auth")
 		return fe.Err()
 	}
-	for _, f := range []string{"key", "username", "password", "access_key", "secret_key", "secret", "algorithm", "client_id", "client_secret"} {
+	for _, f := range []string{"key", "username", "password", "access_key", "secret_key", "secret", "algorithm", "client_id", "client_secret", "subject"} {
 		if given[f] && !contains(allowed, f) {
 			fe.Add(f, "does not apply to a %s credential", c.Type)
 		}

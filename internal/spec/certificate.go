@@ -32,6 +32,11 @@ type Certificate struct {
 	// Default makes it the certificate of clients that send no SNI, or a
 	// name no certificate of the group has.
 	Default bool `json:"default,omitempty"`
+	// ClientCA, a PEM bundle, makes the gateway ask clients of this
+	// certificate's names for a client certificate and verify one given
+	// against it (mutual TLS; the mtls-auth plugin then names the
+	// application).
+	ClientCA string `json:"client_ca,omitempty"`
 	// Read from the leaf certificate (answers only).
 	Names     []string  `json:"names,omitempty"`
 	NotBefore time.Time `json:"not_before,omitzero"`
@@ -68,6 +73,11 @@ func (c *Certificate) CheckKeyPair(now time.Time) error {
 		}
 		if msg := keyProblem(pair.PrivateKey); msg != "" {
 			fe.Add("private_key", "%s", msg)
+		}
+	}
+	if c.ClientCA != "" {
+		if _, err := ParseCABundle(c.ClientCA); err != nil {
+			fe.Add("client_ca", "%v", err)
 		}
 	}
 	if ok {

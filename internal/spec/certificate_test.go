@@ -90,6 +90,8 @@ func TestCertificateCheckKeyPair(t *testing.T) {
 			wantFields: []string{"certificate"}, wantMsg: "other than PEM"},
 		{name: "nothing", c: Certificate{}, wantFields: []string{"certificate", "name", "private_key"}},
 		{name: "bad name", c: Certificate{Name: "a b", Chain: ecChain, Key: ecKey}, wantFields: []string{"name"}},
+		{name: "client CA", c: Certificate{Name: "x", Chain: ecChain, Key: ecKey, ClientCA: edChain}, wantNames: []string{"*.example.com", "10.0.0.1", "api.example.com"}},
+		{name: "bad client CA", c: Certificate{Name: "x", Chain: ecChain, Key: ecKey, ClientCA: "nope"}, wantFields: []string{"client_ca"}},
 		{name: "huge", c: Certificate{Name: "x", Chain: strings.Repeat(ecChain, 200), Key: ecKey},
 			wantFields: []string{"certificate"}, wantMsg: "larger than"},
 	}

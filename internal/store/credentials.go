@@ -39,6 +39,8 @@ func scanCredential(s scanner) (spec.Credential, error) {
 		c.Key = lookup
 	case spec.CredOAuth2:
 		c.ClientID = lookup
+	case spec.CredMTLSAuth:
+		c.Subject = lookup
 	}
 	c.ExpiresAt, c.CreatedAt = fromNanos(expires), fromNanos(created)
 	return c, nil

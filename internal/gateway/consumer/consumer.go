@@ -169,6 +169,7 @@ func (ix *Index) add(c *Consumer, sc *spec.ConsumerCredential) {
 			return
 		}
 		copy(cr.sum[:], b)
+	case spec.CredMTLSAuth: // its key is the certificate subject; nothing else to check
 	default:
 		return
 	}

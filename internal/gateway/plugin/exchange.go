@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"crypto/x509"
 	"net/netip"
 	"unicode/utf8"
 
@@ -65,6 +66,11 @@ func (ex *Exchange) RawQuery() string { return ex.b.RawQuery() }
 
 // ClientAddr is the address of the connection's peer.
 func (ex *Exchange) ClientAddr() netip.Addr { return ex.b.ClientAddr() }
+
+// PeerCertificates are the client's certificate chain, verified by the
+// TLS listener against the CA of the host's certificate (leaf first); nil
+// without one.
+func (ex *Exchange) PeerCertificates() []*x509.Certificate { return ex.b.PeerCertificates() }
 
 // ContentLength of the request body, -1 when unknown.
 func (ex *Exchange) ContentLength() int64 { return ex.b.ContentLength() }

@@ -4,6 +4,7 @@
 package plugin
 
 import (
+	"crypto/x509"
 	"errors"
 	"net/netip"
 )
@@ -115,6 +116,9 @@ type Backing interface {
 	// the group prefix stripped, the route's backend.path applied.
 	BackendPath() string
 	ClientAddr() netip.Addr
+	// PeerCertificates are the client certificate chain the TLS listener
+	// verified (leaf first); nil on the plain listener or without one.
+	PeerCertificates() []*x509.Certificate
 	// ContentLength is -1 when unknown (chunked).
 	ContentLength() int64
 	// LimitBody makes reading more than max bytes of the request body fail

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,10 +16,17 @@ import (
 // it, else the default. Built with the table, never changed: a new
 // revision's certificates serve the handshakes that start after it.
 type certIndex struct {
-	exact map[string]*tls.Certificate
-	wild  map[string]*tls.Certificate // "*.example.com" by "example.com"
-	def   *tls.Certificate
+	exact map[string]*certEntry
+	wild  map[string]*certEntry // "*.example.com" by "example.com"
+	def   *certEntry
 	n     int
+}
+
+// certEntry is one certificate served, with the CAs its clients'
+// certificates are verified against (nil: none asked for).
+type certEntry struct {
+	pair      *tls.Certificate
+	clientCAs *x509.CertPool
 }
 
 // errNoCertificate ends a handshake the gateway has no certificate for.
@@ -30,7 +38,7 @@ var errNoCertificate = errors.New("no certificate for this server name")
 // that is still sealed (the control plane validating, or a gateway
 // without the secret key) is not served, and not an error.
 func buildCertIndex(fe *spec.FieldErrors, groups []spec.GroupSnapshot, deps Deps) (*certIndex, []clientCerts) {
-	x := &certIndex{exact: map[string]*tls.Certificate{}, wild: map[string]*tls.Certificate{}}
+	x := &certIndex{exact: map[string]*certEntry{}, wild: map[string]*certEntry{}}
 	byGroup := make([]clientCerts, len(groups))
 	for gi := range groups {
 		byGroup[gi] = groupCertificates(fe, groups[gi].Group.Name, groups[gi].Certificates, deps, x)
@@ -94,8 +102,15 @@ func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, u *spec.Upstrea
 // an earlier certificate or group) stays with it.
 func (x *certIndex) add(pair *tls.Certificate, c *spec.Certificate) {
 	x.n++
+	e := &certEntry{pair: pair}
+	if c.ClientCA != "" {
+		// Checked when saved; one that no longer parses trusts nobody.
+		if e.clientCAs, _ = spec.ParseCABundle(c.ClientCA); e.clientCAs == nil {
+			e.clientCAs = x509.NewCertPool()
+		}
+	}
 	if c.Default && x.def == nil {
-		x.def = pair
+		x.def = e
 	}
 	for _, name := range c.Names {
 		m, key := x.exact, name
@@ -103,34 +118,43 @@ func (x *certIndex) add(pair *tls.Certificate, c *spec.Certificate) {
 			m, key = x.wild, suffix
 		}
 		if _, taken := m[key]; !taken {
-			m[key] = pair
+			m[key] = e
 		}
 	}
 }
 
 // pick chooses the certificate for the name a client sent (empty: none).
-func (x *certIndex) pick(serverName string) (*tls.Certificate, error) {
+func (x *certIndex) pick(serverName string) *certEntry {
+	if x == nil {
+		return nil
+	}
 	name := strings.ToLower(strings.TrimSuffix(serverName, "."))
 	if c := x.exact[name]; c != nil {
-		return c, nil
+		return c
 	}
 	if _, rest, ok := strings.Cut(name, "."); ok {
 		if c := x.wild[rest]; c != nil {
-			return c, nil
+			return c
 		}
 	}
-	if x.def != nil {
-		return x.def, nil
-	}
-	return nil, errNoCertificate
+	return x.def
 }
 
 // Certificate is tls.Config.GetCertificate over the table's certificates.
 func (t *Table) Certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if t.certs == nil {
-		return nil, errNoCertificate
+	if e := t.certs.pick(hello.ServerName); e != nil {
+		return e.pair, nil
 	}
-	return t.certs.pick(hello.ServerName)
+	return nil, errNoCertificate
+}
+
+// ClientCAs are the CAs the certificate served to a client asking for
+// serverName verifies client certificates against; nil: it asks for none.
+func (t *Table) ClientCAs(serverName string) *x509.CertPool {
+	if e := t.certs.pick(serverName); e != nil {
+		return e.clientCAs
+	}
+	return nil
 }
 
 // Certificates is how many certificates the table serves.

@@ -15,6 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/mock"
+	"github.com/portico-gw/portico/internal/gateway/plugin/mtlsauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/proxyrewrite"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requesttransformer"
@@ -45,6 +46,7 @@ var plugins = map[string]factory{
 	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New)},
 	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New)},
 	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New)},
+	"mtls-auth":            {plugin.PhaseAuthentication, authn(mtlsauth.New)},
 	oauth2Name:             {plugin.PhaseAuthentication, oauth2Plugin},
 }
 

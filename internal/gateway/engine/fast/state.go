@@ -1,6 +1,7 @@
 package fast
 
 import (
+	"crypto/x509"
 	"net"
 	"net/netip"
 	"sync"
@@ -189,6 +190,13 @@ func (st *state) BackendPath() string {
 		return st.path
 	}
 	return st.route.UpstreamPath(st.path, &st.params)
+}
+
+func (st *state) PeerCertificates() []*x509.Certificate {
+	if cs := st.ctx.TLSConnectionState(); cs != nil {
+		return cs.PeerCertificates
+	}
+	return nil
 }
 
 func (st *state) ClientAddr() netip.Addr {

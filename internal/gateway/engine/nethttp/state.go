@@ -1,6 +1,7 @@
 package nethttp
 
 import (
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/netip"
@@ -103,6 +104,13 @@ func (st *state) BackendPath() string {
 		return st.r.URL.Path
 	}
 	return st.route.UpstreamPath(st.r.URL.Path, &st.params)
+}
+
+func (st *state) PeerCertificates() []*x509.Certificate {
+	if st.r.TLS == nil {
+		return nil
+	}
+	return st.r.TLS.PeerCertificates
 }
 
 func (st *state) ClientAddr() netip.Addr {

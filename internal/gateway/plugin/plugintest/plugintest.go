@@ -3,6 +3,7 @@
 package plugintest
 
 import (
+	"crypto/x509"
 	"net/http"
 	"net/netip"
 
@@ -20,6 +21,7 @@ type Backing struct {
 	Backend string
 	Client  netip.Addr
 	Length  int64
+	Peer    []*x509.Certificate // PeerCertificates
 
 	BodyLimit      int64 // set by LimitBody; 0 when not called
 	UpstreamHeader http.Header
@@ -50,22 +52,23 @@ func (b *Backing) Exchange() *plugin.Exchange {
 	return ex
 }
 
-func (b *Backing) Method() string                       { return b.ReqMethod }
-func (b *Backing) Path() string                         { return b.ReqPath }
-func (b *Backing) Host() string                         { return b.ReqHost }
-func (b *Backing) Header(name string) string            { return b.ReqHeader.Get(name) }
-func (b *Backing) HeaderValues(name string) []string    { return b.ReqHeader.Values(name) }
-func (b *Backing) Query(name string) string             { return b.ReqQuery[name] }
-func (b *Backing) RawQuery() string                     { return b.ReqRawQuery }
-func (b *Backing) ClientAddr() netip.Addr               { return b.Client }
-func (b *Backing) ContentLength() int64                 { return b.Length }
-func (b *Backing) LimitBody(max int64)                  { b.BodyLimit = max }
-func (b *Backing) SetUpstreamHeader(name, value string) { b.UpstreamHeader.Set(name, value) }
-func (b *Backing) DelUpstreamHeader(name string)        { b.UpstreamHeader.Del(name) }
-func (b *Backing) ResponseStatus() int                  { return b.Status }
-func (b *Backing) ResponseHeader(name string) string    { return b.RespHeader.Get(name) }
-func (b *Backing) SetResponseHeader(name, value string) { b.RespHeader.Set(name, value) }
-func (b *Backing) DelResponseHeader(name string)        { b.RespHeader.Del(name) }
+func (b *Backing) Method() string                        { return b.ReqMethod }
+func (b *Backing) Path() string                          { return b.ReqPath }
+func (b *Backing) Host() string                          { return b.ReqHost }
+func (b *Backing) Header(name string) string             { return b.ReqHeader.Get(name) }
+func (b *Backing) HeaderValues(name string) []string     { return b.ReqHeader.Values(name) }
+func (b *Backing) Query(name string) string              { return b.ReqQuery[name] }
+func (b *Backing) RawQuery() string                      { return b.ReqRawQuery }
+func (b *Backing) ClientAddr() netip.Addr                { return b.Client }
+func (b *Backing) PeerCertificates() []*x509.Certificate { return b.Peer }
+func (b *Backing) ContentLength() int64                  { return b.Length }
+func (b *Backing) LimitBody(max int64)                   { b.BodyLimit = max }
+func (b *Backing) SetUpstreamHeader(name, value string)  { b.UpstreamHeader.Set(name, value) }
+func (b *Backing) DelUpstreamHeader(name string)         { b.UpstreamHeader.Del(name) }
+func (b *Backing) ResponseStatus() int                   { return b.Status }
+func (b *Backing) ResponseHeader(name string) string     { return b.RespHeader.Get(name) }
+func (b *Backing) SetResponseHeader(name, value string)  { b.RespHeader.Set(name, value) }
+func (b *Backing) DelResponseHeader(name string)         { b.RespHeader.Del(name) }
 
 // WriteError records the gateway error.
 func (b *Backing) WriteError(status int, body []byte) {
