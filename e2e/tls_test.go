@@ -68,6 +68,7 @@ func TestHTTPSWithGroupCertificates(t *testing.T) {
 	for _, name := range []string{"api", "www", "shop", "wild"} {
 		cp.do(t, "POST", "/api/v1/gateway-groups/default/certificates", certificateBody(name, pairs[name], name == "wild"), 201, nil)
 	}
+	waitCertificate(t, cp.GatewayTLS, "pay.example.com", ca) // the wildcard, added last
 	expired := ca.IssueValid(t, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour), "old.example.com")
 	body := cp.do(t, "POST", "/api/v1/gateway-groups/default/certificates", certificateBody("old", expired, false), 400, nil)
 	if !strings.Contains(string(body), `"field":"certificate"`) || !strings.Contains(string(body), "expired") {
@@ -234,4 +235,22 @@ func TestAdminOverTLS(t *testing.T) {
 	waitFor(t, g.Gateway+"/fed/x", 10*time.Second, func(st int, b []byte) bool {
 		return st == 200 && strings.Contains(string(b), `"backend":"behind-tls-admin"`)
 	})
+}
+
+// waitCertificate waits until the TLS listener at addr completes a
+// handshake for name that ca verifies: a certificate added reaches the
+// gateway with the next revision.
+func waitCertificate(t *testing.T, addr, name string, ca *certtest.CA) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: name})
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not serve a certificate for %s: %v", addr, name, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
