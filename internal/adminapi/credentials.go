@@ -208,7 +208,7 @@ func (c *call) refuseOwnDuplicate(tx store.Tx, app string, cr *spec.Credential) 
 		return fmt.Errorf("credentials of %s: %w", app, err)
 	}
 	for _, h := range have {
-		if h.Type == cr.Type && (h.Username == ident || h.AccessKey == ident || h.Key == ident || h.ClientID == ident) {
+		if h.Type == cr.Type && (h.Username == ident || h.AccessKey == ident || h.Key == ident || h.ClientID == ident || h.Subject == ident) {
 			return withDetail(store.ErrConflict, "application %q already has a %s credential %q; rotate it with POST …/credentials/%s/rotate", app, cr.Type, ident, h.ID)
 		}
 	}

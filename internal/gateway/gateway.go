@@ -116,9 +116,12 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
+	frontCtx, endFronts := context.WithCancel(context.Background())
+	defer endFronts()
+	headTimeout := cfg.WithDefaults().ReadHeaderTimeout
 	if opts.H2C {
-		front := newH2CFront(gwLn, readHeaderTimeout, log)
-		wg.Go(front.run)
+		front := newH2CFront(gwLn, headTimeout, log)
+		wg.Go(func() { front.run(frontCtx) })
 		serve(gwSrv, front.h1, "gateway")
 		serve(serveFunc(tlsSrv.h2.ServeH2C), front.h2, "gateway h2c")
 	} else {
@@ -126,8 +129,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	bound := Listening{Gateway: gwLn.Addr().String()}
 	if tlsLn != nil {
-		front := newTLSFront(tlsLn, tlsConfig(&table), readHeaderTimeout, log)
-		wg.Go(front.run)
+		front := newTLSFront(tlsLn, tlsConfig(&table), headTimeout, log)
+		wg.Go(func() { front.run(frontCtx) })
 		serve(serveFunc(tlsSrv.h1), front.h1, "gateway TLS")
 		serve(serveFunc(tlsSrv.h2.ServeTLS), front.h2, "gateway HTTP/2")
 		bound.TLS = tlsLn.Addr().String()
@@ -146,21 +149,27 @@ func Run(ctx context.Context, opts Options) error {
 	draining.Store(true)
 	drainCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	defer stop()
+	// The fronts stop taking connections and end the handshakes under
+	// way; their queues close with the servers reading them.
 	if tlsLn != nil {
-		_ = tlsLn.Close() // no new handshakes; the front's queues close with their servers
+		_ = tlsLn.Close()
 	}
 	if opts.H2C {
-		_ = gwLn.Close() // as for TLS: the h2c front's queues close with their servers
+		_ = gwLn.Close()
 	}
-	if err := gwSrv.Shutdown(drainCtx); err != nil {
-		log.Warn("gateway did not drain in time; closing connections", "err", err)
-		_ = gwSrv.Close()
+	endFronts()
+	// Both servers drain at once: HTTP/2 clients hear GOAWAY now, not
+	// after the other engine's drain.
+	var drain sync.WaitGroup
+	for _, srv := range servers(gwSrv, tlsSrv.h2, tlsLn != nil || opts.H2C) {
+		drain.Go(func() {
+			if err := srv.Shutdown(drainCtx); err != nil {
+				log.Warn("gateway did not drain in time; closing connections", "err", err)
+				_ = srv.Close()
+			}
+		})
 	}
-	if (tlsLn != nil || opts.H2C) && tlsSrv.h2 != gwSrv {
-		if err := tlsSrv.h2.Shutdown(drainCtx); err != nil {
-			_ = tlsSrv.h2.Close()
-		}
-	}
+	drain.Wait()
 	_ = statusSrv.Shutdown(drainCtx)
 	cancel()
 	wg.Wait()
@@ -321,3 +330,12 @@ func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics
 type serveFunc func(net.Listener) error
 
 func (f serveFunc) Serve(ln net.Listener) error { return f(ln) }
+
+// servers are the front ends to drain: the gateway's engine, and the
+// net/http one of HTTP/2 when it is another.
+func servers(gw frontEnd, h2 frontEnd, h2Used bool) []frontEnd {
+	if !h2Used || h2 == gw {
+		return []frontEnd{gw}
+	}
+	return []frontEnd{gw, h2}
+}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -32,25 +33,17 @@ func newH2CFront(ln net.Listener, deadline time.Duration, log *slog.Logger) *h2c
 }
 
 // run accepts until the listener is closed (the queues are closed by
-// their servers, as with tlsFront).
-func (f *h2cFront) run() {
+// their servers, as with tlsFront); ctx ends the sorting under way.
+func (f *h2cFront) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return
-		}
-		wg.Go(func() { f.sort(c) })
-	}
+	acceptLoop(f.ln, f.log, func(c net.Conn) { wg.Go(func() { f.sort(ctx, c) }) })
 }
 
-func (f *h2cFront) sort(c net.Conn) {
+func (f *h2cFront) sort(ctx context.Context, c net.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(f.deadline))
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stop()
 	var buf [len(h2cPreface)]byte
 	n := 0
 	for n < len(buf) && bytes.Equal(buf[:n], []byte(h2cPreface[:n])) {
@@ -63,6 +56,10 @@ func (f *h2cFront) sort(c net.Conn) {
 			}
 			break
 		}
+	}
+	if !stop() { // shutting down
+		_ = c.Close()
+		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	q := f.h1
@@ -88,6 +85,15 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return c.Conn.Read(p)
+}
+
+// CloseWrite half-closes the socket, as engines do after refusing a body
+// or at the end of an upgraded connection.
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // SyscallConn is the socket's, so the fast engine can still check that a

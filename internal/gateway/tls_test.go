@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/portico-gw/portico/internal/certtest"
@@ -137,6 +139,7 @@ func testProtocols(t *testing.T, engine string) {
 		{"/secure/x", "api.example.com", 426, ""},
 		{"/moved/x?a=1", "api.example.com", 308, "https://api.example.com/moved/x?a=1"},
 		{"/moved/x?a=1", "api.example.com:8080", 308, "https://api.example.com:" + tlsPort + "/moved/x?a=1"},
+		{"/moved/x", "evil.example.net", 426, ""}, // no certificate names it: no Location built from it
 	} {
 		resp := plain(tc.path, tc.host)
 		if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
@@ -273,5 +276,48 @@ func testClientCertificates(t *testing.T, engine string) {
 	asked := false
 	if _, status, _ := httpsGet(t, client("www.example.com", &known, &asked), r.tls, "www.example.com", "/x"); asked || status != 401 {
 		t.Errorf("a host without a client CA: asked for a certificate %v, answered %d (want not asked, 401)", asked, status)
+	}
+	// A connection made for one host does not serve another whose
+	// certificate trusts other client CAs: a certificate accepted for
+	// api.example.com is not taken for www.example.com's routes, nor the
+	// other way round.
+	for _, tc := range []struct{ sni, host string }{{"api.example.com", "www.example.com"}, {"www.example.com", "api.example.com"}} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+r.tls+"/x", nil)
+		req.Host = tc.host
+		resp, err := client(tc.sni, &known, nil).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("SNI %s, Host %s: %d, want 421", tc.sni, tc.host, resp.StatusCode)
+		}
+	}
+}
+
+// Over TLS as on the plain address, a request head that could be read two
+// ways (two Content-Lengths) is refused before any route.
+func TestTLSRequestHeadChecks(t *testing.T) { forEachEngine(t, testTLSRequestHeadChecks) }
+
+func testTLSRequestHeadChecks(t *testing.T, engine string) {
+	r := start(t, engine)
+	be := backendServer(t, func(w http.ResponseWriter, req *http.Request) { _, _ = io.WriteString(w, "reached") })
+	ca := certtest.NewCA(t)
+	snap := snapshotOf(t, 1, be, spec.Route{ID: "x", Name: "x", Paths: []string{"/x"}})
+	snap.Groups[0].Certificates = []spec.Certificate{ca.Issue(t, "api.example.com").GroupCertificate(t, "api", true)}
+	r.publish(t, snap)
+	c, err := tls.Dial("tcp", r.tls, &tls.Config{RootCAs: ca.Pool(), ServerName: "api.example.com", NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "POST /x HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(body), "reached") {
+		t.Errorf("two Content-Lengths over TLS: %d %s, want 400", resp.StatusCode, body)
 	}
 }

@@ -27,28 +27,41 @@ func newTLSFront(ln net.Listener, cfg *tls.Config, handshake time.Duration, log 
 	return &tlsFront{ln: ln, cfg: cfg, h1: newConnQueue(ln.Addr()), h2: newConnQueue(ln.Addr()), handshake: handshake, log: log}
 }
 
-// run accepts until the listener is closed. The queues are closed by the
-// servers reading them, when they shut down: one closed under a server
-// still serving would end it with an error.
-func (f *tlsFront) run() {
+// run accepts until the listener is closed; ctx ends the handshakes under
+// way (at shutdown). The queues are closed by the servers reading them,
+// when they shut down: one closed under a server still serving would end
+// it with an error.
+func (f *tlsFront) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	acceptLoop(f.ln, f.log, func(c net.Conn) { wg.Go(func() { f.hand(ctx, c) }) })
+}
+
+// acceptLoop accepts until ln is closed, handing each connection to take.
+// Other errors (out of file descriptors) are retried after a pause that
+// grows to a second, as net/http does, rather than leave the address
+// unserved.
+func acceptLoop(ln net.Listener, log *slog.Logger, take func(net.Conn)) {
+	var pause time.Duration
 	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		c, err := ln.Accept()
+		if err == nil {
+			pause = 0
+			take(c)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
-		wg.Go(func() { f.hand(c) })
+		pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+		log.Warn("accepting a connection failed; retrying", "addr", ln.Addr().String(), "err", err, "pause", pause)
+		time.Sleep(pause)
 	}
 }
 
-func (f *tlsFront) hand(c net.Conn) {
+func (f *tlsFront) hand(ctx context.Context, c net.Conn) {
 	tc := tls.Server(c, f.cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), f.handshake)
+	ctx, cancel := context.WithTimeout(ctx, f.handshake)
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {

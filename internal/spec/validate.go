@@ -234,6 +234,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	}
 	if u.TLS != nil {
 		u.TLS.validate(&fe, prefix+"tls.", u.usesHTTPS())
+		if u.TLSVerify != nil && !*u.TLSVerify && u.TLS.CA != "" {
+			fe.Add(prefix+"tls.ca", "is not used with tls_verify: false: trust the CA, or verify nothing")
+		}
 	}
 	if u.Retries != nil && (*u.Retries < 0 || *u.Retries > 10) {
 		fe.Add(prefix+"retries", "must be between 0 and 10")

@@ -19,14 +19,14 @@ import (
 // for, with the TLS port only when the client named a port itself (a
 // client behind a load balancer on 443 names none); a host that is not a
 // plain name or address gets 426 rather than a Location built from it.
-func AnswerListener(ex *plugin.Exchange, status, tlsPort int) {
+func AnswerListener(ex *plugin.Exchange, status, tlsPort int, hasCertificate func(host string) bool) {
 	switch status {
 	case http.StatusNotFound:
 		ex.Reject(http.StatusNotFound, "route_not_found", "no route matches this request")
 		return
 	case http.StatusUpgradeRequired:
 	default:
-		if loc, ok := httpsURL(ex, tlsPort); ok {
+		if loc, ok := httpsURL(ex, tlsPort, hasCertificate); ok {
 			ex.SetResponseHeader("Location", loc)
 			ex.Reject(status, "https_required", "this service answers over HTTPS: "+loc)
 			return
@@ -35,8 +35,10 @@ func AnswerListener(ex *plugin.Exchange, status, tlsPort int) {
 	ex.Reject(http.StatusUpgradeRequired, "https_required", "this service answers over HTTPS only")
 }
 
-// httpsURL is the request's URL over HTTPS.
-func httpsURL(ex *plugin.Exchange, tlsPort int) (string, bool) {
+// httpsURL is the request's URL over HTTPS, for a host a certificate of
+// the gateway names: a Location is never built from any other Host a
+// client sent (a shared cache in front would keep the redirect).
+func httpsURL(ex *plugin.Exchange, tlsPort int, hasCertificate func(string) bool) (string, bool) {
 	if tlsPort == 0 {
 		return "", false
 	}
@@ -44,7 +46,7 @@ func httpsURL(ex *plugin.Exchange, tlsPort int) (string, bool) {
 	if h, p, err := net.SplitHostPort(host); err == nil {
 		host, port = h, p
 	}
-	if !plainHost(host) {
+	if !plainHost(host) || !hasCertificate(host) {
 		return "", false
 	}
 	if strings.Contains(host, ":") {
@@ -55,6 +57,13 @@ func httpsURL(ex *plugin.Exchange, tlsPort int) (string, bool) {
 	}
 	u := url.URL{Scheme: "https", Host: host, Path: ex.Path(), RawQuery: ex.RawQuery()}
 	return u.String(), true
+}
+
+// Misdirected answers a request for a host whose certificate verifies
+// client certificates against other CAs than the certificate of the name
+// the TLS connection was made for (routing.Table.SameClientCAs).
+func Misdirected(ex *plugin.Exchange) {
+	ex.Reject(http.StatusMisdirectedRequest, "misdirected_request", "this connection was made for another host: open one for this host")
 }
 
 // plainHost reports whether h is a host name or an IP address, nothing

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/spec"
@@ -27,6 +28,7 @@ type certIndex struct {
 type certEntry struct {
 	pair      *tls.Certificate
 	clientCAs *x509.CertPool
+	notAfter  time.Time
 }
 
 // errNoCertificate ends a handshake the gateway has no certificate for.
@@ -98,11 +100,14 @@ func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, u *spec.Upstrea
 	return upstream.NewTLS(u, client)
 }
 
-// add serves pair for the certificate's names; a name already served (by
-// an earlier certificate or group) stays with it.
+// add serves pair for the certificate's names; of two certificates of a
+// name, the one valid longer serves it.
 func (x *certIndex) add(pair *tls.Certificate, c *spec.Certificate) {
 	x.n++
 	e := &certEntry{pair: pair}
+	if leaf, err := c.Leaf(); err == nil {
+		e.notAfter = leaf.NotAfter
+	}
 	if c.ClientCA != "" {
 		// Checked when saved; one that no longer parses trusts nobody.
 		if e.clientCAs, _ = spec.ParseCABundle(c.ClientCA); e.clientCAs == nil {
@@ -117,7 +122,9 @@ func (x *certIndex) add(pair *tls.Certificate, c *spec.Certificate) {
 		if suffix, ok := strings.CutPrefix(name, "*."); ok {
 			m, key = x.wild, suffix
 		}
-		if _, taken := m[key]; !taken {
+		// Two certificates of one name: the one valid longer (a renewal
+		// added beside the certificate it renews, before that is deleted).
+		if have, taken := m[key]; !taken || e.notAfter.After(have.notAfter) {
 			m[key] = e
 		}
 	}
@@ -146,6 +153,39 @@ func (t *Table) Certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error
 		return e.pair, nil
 	}
 	return nil, errNoCertificate
+}
+
+// SameClientCAs reports whether a request for host may be served on a TLS
+// connection made for serverName: the certificate of either name verifies
+// client certificates against the same CAs (or neither asks for one).
+// Otherwise a client certificate trusted for one host would be taken for
+// another's: the engines answer 421, and the client opens a connection
+// for that host.
+func (t *Table) SameClientCAs(serverName, host string) bool {
+	a, b := t.certs.pick(serverName), t.certs.pick(host)
+	var ca, cb *x509.CertPool
+	if a != nil {
+		ca = a.clientCAs
+	}
+	if b != nil {
+		cb = b.clientCAs
+	}
+	return ca == cb
+}
+
+// HasCertificateFor reports whether a certificate names host (exactly or
+// by a wildcard; the default does not count): a host the gateway serves
+// over HTTPS, which a redirect may send a client to.
+func (t *Table) HasCertificateFor(host string) bool {
+	if t.certs == nil {
+		return false
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if t.certs.exact[name] != nil {
+		return true
+	}
+	_, rest, ok := strings.Cut(name, ".")
+	return ok && t.certs.wild[rest] != nil
 }
 
 // ClientCAs are the CAs the certificate served to a client asking for

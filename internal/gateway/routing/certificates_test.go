@@ -3,6 +3,7 @@ package routing
 import (
 	"crypto/tls"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/certtest"
 	"github.com/portico-gw/portico/internal/spec"
@@ -106,5 +107,21 @@ func TestUpstreamClientCertificate(t *testing.T) {
 	if err := ValidateServices(&spec.GroupSnapshot{Group: spec.GatewayGroup{Name: "g"}, Services: []spec.DeployedService{svc},
 		Certificates: []spec.Certificate{sealed}}); err != nil {
 		t.Errorf("a sealed certificate of that name: %v", err)
+	}
+}
+
+// A renewal added beside the certificate it renews serves the name at
+// once, in whichever order the two come: the one valid longer wins.
+func TestRenewalServesTheName(t *testing.T) {
+	ca := certtest.NewCA(t)
+	now := time.Now()
+	old := ca.IssueValid(t, now.Add(-time.Hour), now.Add(time.Hour), "api.example.com")
+	renewed := ca.IssueValid(t, now.Add(-time.Minute), now.Add(48*time.Hour), "api.example.com")
+	for _, order := range [][]certtest.Pair{{old, renewed}, {renewed, old}} {
+		g := withCerts(group("g", ""), order[0].GroupCertificate(t, "a", false), order[1].GroupCertificate(t, "b", false))
+		got, err := mustBuild(t, snapshot(g)).Certificate(&tls.ClientHelloInfo{ServerName: "api.example.com"})
+		if err != nil || !got.Leaf.Equal(renewed.Leaf) {
+			t.Errorf("served %v (err %v), want the renewal", got.Leaf.NotAfter, err)
+		}
 	}
 }

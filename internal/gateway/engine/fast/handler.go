@@ -69,7 +69,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
 	if served, status := rt.Over(ctx.IsTLS()); !served {
-		engine.AnswerListener(&st.ex, status, s.cfg.TLSPort)
+		engine.AnswerListener(&st.ex, status, s.cfg.TLSPort, t.HasCertificateFor)
+		return
+	}
+	if cs := ctx.TLSConnectionState(); cs != nil && !t.SameClientCAs(cs.ServerName, st.Host()) {
+		engine.Misdirected(&st.ex)
 		return
 	}
 	st.dropClientHeaders(head)

@@ -2,8 +2,10 @@ package nethttp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -15,14 +17,53 @@ type sendListener struct {
 	maxHead int // the longest head net/http reads
 }
 
+// tlsListener wraps the HTTP/1.1 connections of the TLS listener as
+// sendListener does the plain ones, keeping their TLS state; HTTP/2 ones
+// pass as they are.
+type tlsListener struct{ sendListener }
+
+func (l tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return l.wrap(c), nil
+	}
+	state := tc.ConnectionState()
+	if state.NegotiatedProtocol == "h2" {
+		return tc, nil
+	}
+	cc := l.wrap(tc)
+	cc.tls = &state
+	return cc, nil
+}
+
 func (l sendListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
+	return l.wrap(c), nil
+}
+
+func (l sendListener) wrap(c net.Conn) *clientConn {
 	cc := &clientConn{Conn: c, send: int64(l.send)}
 	cc.sniff.maxHead = l.maxHead
-	return cc, nil
+	return cc
+}
+
+// requestTLS is the TLS state of r's connection, nil on the plain
+// listener: net/http's own for HTTP/2, the wrapper's for HTTP/1.1.
+func requestTLS(r *http.Request) *tls.ConnectionState {
+	if r.TLS != nil {
+		return r.TLS
+	}
+	if cc, ok := r.Context().Value(clientConnKey{}).(*clientConn); ok {
+		return cc.tls
+	}
+	return nil
 }
 
 // clientConn bounds the time between two successive writes to a client
@@ -37,7 +78,8 @@ func (l sendListener) Accept() (net.Conn, error) {
 // so the next response starts under one too.
 type clientConn struct {
 	net.Conn
-	send int64 // nanoseconds
+	tls  *tls.ConnectionState // of a connection of the TLS listener
+	send int64                // nanoseconds
 	// writeSet is when the send deadline was last moved (unix nanos), or
 	// -1 while a caller's own deadline holds and writes must not move it.
 	writeSet atomic.Int64

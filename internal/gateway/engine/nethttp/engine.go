@@ -105,8 +105,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.route = rt
 	st.ex.Reset(st, id, &rt.Info, &st.params)
-	if served, status := rt.Over(r.TLS != nil); !served {
-		engine.AnswerListener(&st.ex, status, h.tlsPort)
+	tlsState := requestTLS(r)
+	if served, status := rt.Over(tlsState != nil); !served {
+		engine.AnswerListener(&st.ex, status, h.tlsPort, t.HasCertificateFor)
+		return
+	}
+	if tlsState != nil && !t.SameClientCAs(tlsState.ServerName, st.Host()) {
+		engine.Misdirected(&st.ex)
 		return
 	}
 	st.dropClientHeaders()

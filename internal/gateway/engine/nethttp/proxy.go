@@ -212,7 +212,7 @@ func (st *state) buildOut() (*http.Request, error) {
 	}
 	st.xvals[1] = in.Host
 	h["X-Forwarded-Host"] = st.xvals[1:2:2]
-	if in.TLS == nil {
+	if requestTLS(in) == nil {
 		h["X-Forwarded-Proto"] = protoHTTP
 	} else {
 		h["X-Forwarded-Proto"] = protoHTTPS

@@ -47,6 +47,9 @@ func NewServer(cfg Config) *Server {
 			ConnContext:       connContext,
 		},
 	}
+	// A client that stops reading an HTTP/2 stream holds it no longer
+	// than one that stops reading HTTP/1.1.
+	s.srv.HTTP2 = &http.HTTP2Config{WriteByteTimeout: cfg.SendTimeout}
 	if cfg.H2C {
 		var p http.Protocols
 		p.SetHTTP1(true)
@@ -79,13 +82,14 @@ func (s *Server) ServeH2C(ln net.Listener) error {
 }
 
 // ServeTLS serves connections whose TLS handshake is done (*tls.Conn,
-// HTTP/2 or HTTP/1.1 by what ALPN chose) until Shutdown or Close. They
-// skip the plain listener's connection wrapper: net/http must see the
-// *tls.Conn to speak HTTP/2 and to fill Request.TLS, and HTTP/2 has its
-// own flow control and framing where the wrapper's send timeout and head
-// checks do not apply.
+// HTTP/2 or HTTP/1.1 by what ALPN chose) until Shutdown or Close. HTTP/1.1
+// ones get the plain listener's wrapper (its send timeout and checks of
+// request heads), which hides the *tls.Conn from net/http: their TLS
+// state travels with the wrapper (requestTLS). HTTP/2 ones go as they
+// are: net/http must see the *tls.Conn to speak HTTP/2, which has its own
+// framing and a write timeout of its own (HTTP2Config).
 func (s *Server) ServeTLS(ln net.Listener) error {
-	err := s.srv.Serve(ln)
+	err := s.srv.Serve(tlsListener{sendListener{Listener: ln, send: s.send, maxHead: s.maxHead}})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -107,10 +107,10 @@ func (st *state) BackendPath() string {
 }
 
 func (st *state) PeerCertificates() []*x509.Certificate {
-	if st.r.TLS == nil {
-		return nil
+	if cs := requestTLS(st.r); cs != nil {
+		return cs.PeerCertificates
 	}
-	return st.r.TLS.PeerCertificates
+	return nil
 }
 
 func (st *state) ClientAddr() netip.Addr {
