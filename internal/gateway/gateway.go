@@ -229,6 +229,12 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
+		if up.Snapshot != nil { // certificates change in whole snapshots only
+			m.certExpiry.Reset()
+			for _, c := range t.CertificateExpiries() {
+				m.certExpiry.WithLabelValues(c.Group, c.Name).Set(float64(c.NotAfter.Unix()))
+			}
+		}
 		log.Debug("config applied", "revision", t.Revision, "routes", t.Len(), "delta", up.Delta != nil)
 		if opts.OnApply != nil {
 			opts.OnApply(t.Revision)

@@ -24,6 +24,7 @@ type metrics struct {
 	latency        *prometheus.HistogramVec
 	upstreamErrors *prometheus.CounterVec
 	revision       prometheus.Gauge
+	certExpiry     *prometheus.GaugeVec // by group and certificate name
 	applyErrors    prometheus.Counter
 	routes         prometheus.Gauge
 	rateFallback   *prometheus.CounterVec
@@ -69,12 +70,16 @@ func newMetrics() *metrics {
 			Name: "portico_routes",
 			Help: "Route paths in the routing table.",
 		}),
+		certExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "portico_certificate_expiry_timestamp_seconds",
+			Help: "When each certificate the TLS listener serves expires (Unix time): alert on it minus time() before clients do.",
+		}, []string{"group", "certificate"}),
 		rateFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_ratelimit_redis_fallback_total",
 			Help: "Requests of limit-count policy redis counted locally: Redis unreachable or not configured (--redis).",
 		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback,
+	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.forget()
 	m.unmatched = m.newSeries(nil)

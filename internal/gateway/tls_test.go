@@ -47,6 +47,9 @@ func testHTTPSListener(t *testing.T, engine string) {
 	snap.Groups[0].Certificates = []spec.Certificate{api.GroupCertificate(t, "api", false), wild.GroupCertificate(t, "wild", true)}
 	r.publish(t, snap)
 
+	if got := metricValue(t, r.status, `portico_certificate_expiry_timestamp_seconds{certificate="api",group="default"}`); got != float64(api.Leaf.NotAfter.Unix()) {
+		t.Errorf("expiry metric %v, want %d", got, api.Leaf.NotAfter.Unix())
+	}
 	kept := sniClient(ca, "api.example.com")
 	for _, tc := range []struct {
 		name string

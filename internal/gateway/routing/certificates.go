@@ -17,10 +17,11 @@ import (
 // it, else the default. Built with the table, never changed: a new
 // revision's certificates serve the handshakes that start after it.
 type certIndex struct {
-	exact map[string]*certEntry
-	wild  map[string]*certEntry // "*.example.com" by "example.com"
-	def   *certEntry
-	n     int
+	served []CertificateExpiry
+	exact  map[string]*certEntry
+	wild   map[string]*certEntry // "*.example.com" by "example.com"
+	def    *certEntry
+	n      int
 }
 
 // certEntry is one certificate served, with the CAs its clients'
@@ -79,6 +80,7 @@ func groupCertificates(fe *spec.FieldErrors, group string, certs []spec.Certific
 		byName[c.Name] = &pair
 		if x != nil {
 			x.add(&pair, c)
+			x.served = append(x.served, CertificateExpiry{Group: group, Name: c.Name, NotAfter: pair.Leaf.NotAfter})
 		}
 	}
 	return byName
@@ -203,4 +205,19 @@ func (t *Table) Certificates() int {
 		return 0
 	}
 	return t.certs.n
+}
+
+// CertificateExpiry is when a certificate the table serves expires.
+type CertificateExpiry struct {
+	Group, Name string
+	NotAfter    time.Time
+}
+
+// CertificateExpiries are the certificates the table serves, with when
+// each expires.
+func (t *Table) CertificateExpiries() []CertificateExpiry {
+	if t.certs == nil {
+		return nil
+	}
+	return t.certs.served
 }
