@@ -101,6 +101,21 @@ func TestHTTPSWithGroupCertificates(t *testing.T) {
 		}
 	}
 
+	// HTTP/2 through TLS to the HTTP/1.1 backend, on both gateways.
+	for _, gw := range []*server{cp, g} {
+		h2 := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true,
+			TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "api.example.com"}}}
+		resp, err := h2.Get("https://" + gw.GatewayTLS + "/secure/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || !strings.Contains(string(body), `"backend":"tls-backend"`) {
+			t.Errorf("%s over HTTP/2: %s %d %s", gw.GatewayTLS, resp.Proto, resp.StatusCode, body)
+		}
+	}
+
 	// Renewal under load: new connections (a handshake each) and
 	// keep-alive ones, none may fail.
 	var sent, failed, coolAt atomic.Int64
