@@ -102,8 +102,10 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	}
 	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
-	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), reported: map[string]bool{},
-		group: g.Name, serviceID: svc.ID}
+	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), group: g.Name, serviceID: svc.ID}
+	if len(svc.Plugins) > 0 { // only the service's own plugins are reported once
+		pf.reported = map[string]bool{}
+	}
 	var canaryRules *canaryRules
 	var target *upstream.Pool
 	var split *splitstats.Split
@@ -258,6 +260,9 @@ type pluginFields struct {
 // compilePlugins merges the service's plugins with the route's (the
 // route's configuration of a plugin wins) and orders the filters by phase.
 func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
+	if len(svcPlugins) == 0 && len(routePlugins) == 0 {
+		return true // most routes of a large table: nothing to merge or sort
+	}
 	merged := maps.Clone(svcPlugins)
 	if merged == nil {
 		merged = spec.Plugins{}
