@@ -4,7 +4,9 @@
 # ECDSA P-256 certificate for scan.test added through the admin API. It
 # prints what the scanner says of the protocols, the cipher suites and
 # every finding of severity LOW or above, and fails when a protocol below
-# TLS 1.2 is offered or a finding is MEDIUM or above. Bounded: 10 minutes.
+# TLS 1.2 is offered or a finding is MEDIUM or above — those about the
+# script's own self-signed test certificate (cert_*) shown apart. Bounded:
+# 10 minutes.
 #
 #   bash bench/tlsscan/run.sh            # from the repository root
 set -euo pipefail
@@ -30,12 +32,17 @@ timeout 600 testssl --quiet --color 0 --warnings off --sneaky --ip one --jsonfil
 echo
 echo "Protocols:"
 jq -r '.[] | select(.id | test("^(SSLv2|SSLv3|TLS1|TLS1_1|TLS1_2|TLS1_3)$")) | "  \(.id): \(.finding)"' "$work/scan.json"
-echo "Cipher suites offered:"
-jq -r '.[] | select(.id | test("^cipher-tls")) | "  \(.finding)"' "$work/scan.json" | sed 's/  */ /g'
-echo "Findings of severity LOW or above:"
-jq -r '.[] | select(.severity == "LOW" or .severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL") | "  \(.severity) \(.id): \(.finding)"' "$work/scan.json"
+echo "Cipher suites:"
+jq -r '.[] | select(.id | test("^(cipherlist_|cipherorder_|cipher_order)")) | "  \(.id): \(.finding)"' "$work/scan.json" | sed 's/  */ /g'
+# The certificate is this script's own, self-signed for a name the scan
+# does not ask for and valid two days: what the scanner says of it
+# (cert_*) is shown but is not the gateway's configuration.
+echo "Findings of severity LOW or above (the certificate's apart):"
+jq -r '.[] | select((.severity == "LOW" or .severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL") and (.id | test("^cert_") | not)) | "  \(.severity) \(.id): \(.finding)"' "$work/scan.json"
+echo "About the test certificate:"
+jq -r '.[] | select((.id | test("^cert_")) and (.severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL")) | "  \(.severity) \(.id): \(.finding)"' "$work/scan.json"
 old=$(jq '[.[] | select((.id | test("^(SSLv2|SSLv3|TLS1|TLS1_1)$")) and (.finding | test("not offered") | not))] | length' "$work/scan.json")
-bad=$(jq '[.[] | select(.severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL")] | length' "$work/scan.json")
+bad=$(jq '[.[] | select((.severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL") and (.id | test("^cert_") | not))] | length' "$work/scan.json")
 echo
-echo "protocols below TLS 1.2 offered: $old; findings MEDIUM or above: $bad"
+echo "protocols below TLS 1.2 offered: $old; findings MEDIUM or above (the certificate's apart): $bad"
 [ "$old" = 0 ] && [ "$bad" = 0 ]
