@@ -248,7 +248,7 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.S
 			}
 			out := spec.SnapshotUpdate{Snapshot: up.Snapshot, Delta: up.Delta}
 			if c.Cache != nil {
-				c.hold(out)
+				c.hold(out, up.snapshotJSON)
 			}
 			c.consumers = up.Consumers
 			c.setStatus(Status{Connected: true, Revision: up.Revision})
@@ -294,7 +294,9 @@ func (c *Client) Next(ctx context.Context, groups []string, after int64) (spec.S
 }
 
 // hold encodes the update, sealed as it came, to be cached once applied.
-func (c *Client) hold(up spec.SnapshotUpdate) {
+// A whole snapshot is cached as the feed sent it (snapshotJSON): its
+// services are not decoded beside it (spec.GroupSnapshot.ServicesJSON).
+func (c *Client) hold(up spec.SnapshotUpdate, snapshotJSON []byte) {
 	var j cacheJob
 	var err error
 	switch {
@@ -306,6 +308,14 @@ func (c *Client) hold(up spec.SnapshotUpdate) {
 		}
 		j = cacheJob{revision: up.Delta.Revision, base: up.Delta.Base, delta: true}
 		j.raw, err = json.Marshal(up.Delta)
+	case snapshotJSON != nil:
+		if withoutClearSecrets(up.Snapshot) != up.Snapshot {
+			// The feed sends secrets sealed: one that came in clear is
+			// not written to disk, and neither is the rest.
+			c.logger().Warn("the control plane sent a secret in clear; not caching its snapshot", "revision", up.Snapshot.Revision)
+			return
+		}
+		j = cacheJob{revision: up.Snapshot.Revision, raw: snapshotJSON}
 	default:
 		j = cacheJob{revision: up.Snapshot.Revision}
 		j.raw, err = json.Marshal(withoutClearSecrets(up.Snapshot))
@@ -351,16 +361,15 @@ func (c *Client) poll(ctx context.Context, after int64, wait time.Duration) (*Up
 		}
 		return nil, fmt.Errorf("poll %s: status %d: %s", base, resp.StatusCode, errorMessage(resp.Body))
 	}
-	var up Update
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxUpdateBytes))
-	if err := dec.Decode(&up); err != nil {
+	up, err := decodeUpdate(io.LimitReader(resp.Body, maxUpdateBytes))
+	if err != nil {
 		c.failover(base)
 		return nil, fmt.Errorf("poll %s: read the update: %w", base, err)
 	}
-	if err := c.check(&up, after); err != nil {
+	if err := c.check(up, after); err != nil {
 		return nil, fmt.Errorf("poll %s: %w", base, err)
 	}
-	return &up, nil
+	return up, nil
 }
 
 // check refuses an update that does not say what it is: an update is

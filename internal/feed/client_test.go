@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -343,5 +344,38 @@ func TestClientFailsOver(t *testing.T) {
 	r := &Client{ControlPlane: refusing.URL + "," + up.URL, Group: "g", Token: "ptg_test", Wait: time.Second}
 	if _, err := r.poll(testCtx(t), 5, time.Second); err == nil || r.base() != refusing.URL {
 		t.Errorf("a refused token: %v, now asking %s; want to stay with %s", err, r.base(), refusing.URL)
+	}
+}
+
+// A gateway reads a whole snapshot's services as JSON, to compile them
+// one at a time, and keeps the snapshot as sent for its cache.
+func TestDecodeUpdateKeepsServicesAsJSON(t *testing.T) {
+	snap := &spec.Snapshot{Revision: 4, Groups: []spec.GroupSnapshot{{Group: spec.GatewayGroup{Name: "g"},
+		Services:  []spec.DeployedService{{ProjectID: "p", Service: spec.Service{ID: "a", Name: "a"}}, {ProjectID: "p", Service: spec.Service{ID: "b", Name: "b"}}},
+		Consumers: []spec.Consumer{{ID: "app"}}}}}
+	body, err := json.Marshal(Update{Revision: 4, Snapshot: snap, Consumers: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := decodeUpdate(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := up.Snapshot.Groups[0]
+	if up.Revision != 4 || up.Consumers != "d" || up.Snapshot.Revision != 4 || g.Group.Name != "g" || len(g.Consumers) != 1 ||
+		g.Services != nil || len(g.ServicesJSON) != 2 {
+		t.Fatalf("decoded %+v, group %+v", up, g)
+	}
+	var b spec.DeployedService
+	if err := json.Unmarshal(g.ServicesJSON[1], &b); err != nil || b.Service.ID != "b" {
+		t.Errorf("second service %+v, %v", b, err)
+	}
+	var cached spec.Snapshot
+	if err := json.Unmarshal(up.snapshotJSON, &cached); err != nil || len(cached.Groups[0].Services) != 2 {
+		t.Errorf("the snapshot kept for the cache: %+v, %v", cached, err)
+	}
+	delta, err := decodeUpdate(bytes.NewReader([]byte(`{"revision":5,"delta":{"base":4,"revision":5,"groups":[]}}`)))
+	if err != nil || delta.Snapshot != nil || delta.Delta == nil || delta.snapshotJSON != nil {
+		t.Errorf("a delta: %+v, %v", delta, err)
 	}
 }

@@ -24,6 +24,8 @@
 package feed
 
 import (
+	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
@@ -58,6 +60,45 @@ type Update struct {
 	// gateway sends it back with its next poll, and is sent a delta only
 	// while its consumers are still the group's (they are not in deltas).
 	Consumers string `json:"consumers_digest,omitempty"`
+
+	// snapshotJSON is the snapshot as a gateway read it (decodeUpdate).
+	snapshotJSON json.RawMessage
+}
+
+// decodeUpdate reads an update as a gateway does: a whole snapshot's
+// services are kept as JSON (spec.GroupSnapshot.ServicesJSON), decoded
+// one at a time as the table is built, and the snapshot as sent is kept
+// for the cache.
+func decodeUpdate(r io.Reader) (*Update, error) {
+	var wire struct {
+		Update
+		Snapshot json.RawMessage `json:"snapshot,omitempty"`
+	}
+	if err := json.NewDecoder(r).Decode(&wire); err != nil {
+		return nil, err
+	}
+	up := wire.Update
+	if len(wire.Snapshot) == 0 || string(wire.Snapshot) == "null" {
+		return &up, nil
+	}
+	var lazy struct {
+		spec.Snapshot
+		Groups []struct {
+			spec.GroupSnapshot
+			Services []json.RawMessage `json:"services"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(wire.Snapshot, &lazy); err != nil {
+		return nil, err
+	}
+	snap := lazy.Snapshot
+	snap.Groups = make([]spec.GroupSnapshot, len(lazy.Groups))
+	for i, g := range lazy.Groups {
+		snap.Groups[i] = g.GroupSnapshot
+		snap.Groups[i].Services, snap.Groups[i].ServicesJSON = nil, g.Services
+	}
+	up.Snapshot, up.snapshotJSON = &snap, wire.Snapshot
+	return &up, nil
 }
 
 // Poll parameters besides after and wait: deltas=1 asks for deltas, and

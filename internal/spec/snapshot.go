@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,6 +28,11 @@ type GroupSnapshot struct {
 	// sealed (certificate.go). A change of them comes as a whole snapshot,
 	// never in a delta.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// ServicesJSON, when set, holds the services still as the feed sent
+	// them (each one JSON object) instead of Services: a gateway decodes
+	// and compiles them one at a time, so a large group is never in
+	// memory whole beside its table. Never encoded.
+	ServicesJSON []json.RawMessage `json:"-"`
 }
 
 // DeployedService is one running service version with its upstream.

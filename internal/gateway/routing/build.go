@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,10 +76,24 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 			dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi]}
 		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
-		for si := range gs.Services {
-			sp := addService(b, &fe, gp.deps(deps), gs.Group, &gs.Services[si])
-			services.set(gs.Services[si].Service.ID, sp)
+		add := func(ds *spec.DeployedService) {
+			sp := addService(b, &fe, gp.deps(deps), gs.Group, ds)
+			services.set(ds.Service.ID, sp)
 			t.routes += sp.added
+		}
+		for si := range gs.Services {
+			add(&gs.Services[si])
+		}
+		// Services still as the feed sent them are decoded one at a time,
+		// each gone once compiled: the group is never decoded whole beside
+		// its table, whose memory then stays together.
+		for si, raw := range gs.ServicesJSON {
+			var ds spec.DeployedService
+			if err := json.Unmarshal(raw, &ds); err != nil {
+				fe.Add(fmt.Sprintf("services[%d]", si), "does not decode: %v", err)
+				continue
+			}
+			add(&ds)
 		}
 		gp.services = services.s
 		t.groups[gs.Group.Name] = gp

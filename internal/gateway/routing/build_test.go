@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -461,5 +462,32 @@ func TestPathWithNULIsRefused(t *testing.T) {
 	_, err := Build(snapshot(group("g", "", deployed("p", "s", "/s", route("r", "/a\x00/b")))), Deps{})
 	if got := fields(fieldErrors(t, err)); !slices.Equal(got, []string{"services[s].routes[r].paths"}) {
 		t.Errorf("fields %v, want the route's paths", got)
+	}
+}
+
+// Services given as JSON (as a gateway reads a whole snapshot from the
+// feed) compile to the same table as decoded ones; one that does not
+// decode is refused like any bad configuration.
+func TestBuildFromServicesJSON(t *testing.T) {
+	g := group("g", "/{project}",
+		deployed("p", "a", "/a", route("r1", "/x"), withMethods(route("r2", "/y/{id}"), "GET")),
+		deployed("p", "b", "/b", route("r3", "/*")))
+	lazy := g
+	lazy.Services = nil
+	for _, ds := range g.Services {
+		raw, err := json.Marshal(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy.ServicesJSON = append(lazy.ServicesJSON, raw)
+	}
+	probes := [][3]string{{"", "GET", "/p/a/x"}, {"", "GET", "/p/a/y/7"}, {"", "POST", "/p/a/y/7"}, {"", "GET", "/p/b/z/z"}, {"", "GET", "/p/c"}}
+	want, got := answers(mustBuild(t, snapshot(g)), probes), answers(mustBuild(t, snapshot(lazy)), probes)
+	if !slices.Equal(got, want) {
+		t.Errorf("from JSON %v, decoded %v", got, want)
+	}
+	lazy.ServicesJSON = append(lazy.ServicesJSON, json.RawMessage(`{"service":7}`))
+	if fields := fields(fieldErrors(t, func() error { _, err := Build(snapshot(lazy), Deps{}); return err }())); !slices.Equal(fields, []string{"services[2]"}) {
+		t.Errorf("fields %v", fields)
 	}
 }
