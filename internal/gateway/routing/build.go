@@ -150,8 +150,11 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		}
 		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
 		paths := spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r)
+		// The route's id and name are copied out of the decoded service:
+		// they sit together then, rather than each keeping a span of the
+		// decoding's garbage in use (1–2 MiB at 100 000 routes).
 		rt := &Route{
-			Info:     plugin.RouteInfo{ServiceInfo: service, RouteID: r.ID, RouteName: r.Name},
+			Info:     plugin.RouteInfo{ServiceInfo: service, RouteID: strings.Clone(r.ID), RouteName: strings.Clone(r.Name)},
 			Upstream: pool,
 		}
 		more := base
