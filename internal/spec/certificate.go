@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -198,18 +197,4 @@ func validateSlugName(fe *FieldErrors, field, name string) {
 	case !routeNameRe.MatchString(name):
 		fe.Add(field, "must be 1 to 100 letters, digits, '_' or '-', not starting with '-'")
 	}
-}
-
-// ServesName reports whether a certificate name (exact, or "*.example.com"
-// covering one label) covers host, a lower-case SNI name or IP address.
-func ServesName(name, host string) bool {
-	if name == host {
-		return true
-	}
-	suffix, ok := strings.CutPrefix(name, "*")
-	if !ok || !strings.HasPrefix(suffix, ".") || net.ParseIP(host) != nil {
-		return false
-	}
-	label, rest, found := strings.Cut(host, ".")
-	return found && label != "" && "."+rest == suffix
 }

@@ -131,28 +131,6 @@ func TestCertificateRedacted(t *testing.T) {
 	}
 }
 
-func TestServesName(t *testing.T) {
-	tests := []struct {
-		name, host string
-		want       bool
-	}{
-		{"api.example.com", "api.example.com", true},
-		{"api.example.com", "www.example.com", false},
-		{"*.example.com", "api.example.com", true},
-		{"*.example.com", "a.b.example.com", false}, // one label only
-		{"*.example.com", "example.com", false},
-		{"*.example.com", ".example.com", false},
-		{"*example.com", "xexample.com", false},
-		{"*.0.0.1", "10.0.0.1", false}, // never a wildcard for an address
-		{"10.0.0.1", "10.0.0.1", true},
-	}
-	for _, tc := range tests {
-		if got := ServesName(tc.name, tc.host); got != tc.want {
-			t.Errorf("ServesName(%q, %q) = %v, want %v", tc.name, tc.host, got, tc.want)
-		}
-	}
-}
-
 // CheckKeyPair reads PEM and DER the admin API was given: whatever it is,
 // it answers with field errors, never a panic.
 func FuzzCertificateCheckKeyPair(f *testing.F) {
