@@ -71,6 +71,9 @@ func (c *call) createRoute() (any, error) {
 		if err := checkEdit(&s); err != nil {
 			return err
 		}
+		if s.IsStream() {
+			return fieldError("type", `service %q is of type "stream": its stream_routes say what it answers, it has no HTTP routes`, s.Name)
+		}
 		if err := c.checkSQLRoute(tx, p, &r); err != nil {
 			return err
 		}

@@ -31,6 +31,11 @@ func (c *call) checkService(tx store.Tx, s *spec.Service) error {
 	if err := routing.CheckPlugins("plugins", s.Plugins); err != nil {
 		return err
 	}
+	for i := range s.StreamRoutes {
+		if err := routing.CheckStreamPlugins(fmt.Sprintf("stream_routes[%d].plugins", i), s.StreamRoutes[i].Plugins); err != nil {
+			return err
+		}
+	}
 	if err := c.checkFolder(tx, s); err != nil {
 		return err
 	}
@@ -46,6 +51,14 @@ func (c *call) checkService(tx store.Tx, s *spec.Service) error {
 	}
 	if err != nil {
 		return fmt.Errorf("check upstream_id: %w", err)
+	}
+	switch {
+	case s.IsStream():
+		if err := spec.StreamUpstreamErrors("upstream_id", &u).Err(); err != nil {
+			return fieldError("upstream_id", "upstream %q cannot take a stream service's connections: %v", u.Name, err)
+		}
+	case u.IsStream():
+		return fieldError("upstream_id", "upstream %q is of scheme %s, which serves services of type \"stream\"", u.Name, u.Scheme)
 	}
 	s.UpstreamID = u.ID
 	return nil
@@ -107,6 +120,9 @@ func (c *call) createService() (any, error) {
 	s.Routes = nil
 	s.ID, s.ProjectID, s.State = newID(), p, spec.StateDraft
 	var fe spec.FieldErrors
+	if s.IsStream() && len(routes) > 0 {
+		fe.Add("routes", `a service of type "stream" has no HTTP routes: its stream_routes say what it answers`)
+	}
 	seen := map[string]bool{}
 	for i := range routes {
 		prefix := fmt.Sprintf("routes[%d].", i)
@@ -189,6 +205,14 @@ func (c *call) updateService(patch bool) (any, error) {
 		s.ID, s.ProjectID, s.State, s.CreatedAt, s.UpdatedAt = old.ID, old.ProjectID, old.State, old.CreatedAt, c.s.now()
 		if err := c.checkService(tx, &s); err != nil {
 			return err
+		}
+		if s.IsStream() && !old.IsStream() {
+			if err := c.fillRoutes(tx, &old); err != nil {
+				return err
+			}
+			if len(old.Routes) > 0 {
+				return fieldError("type", "service %q has %d HTTP route(s); delete them before it becomes a stream service", old.Name, len(old.Routes))
+			}
 		}
 		if err := tx.UpdateService(c.ctx(), &s); err != nil {
 			return onConflict(err, "a service named %q already exists in project %q", s.Name, p)

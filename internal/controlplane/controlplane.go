@@ -36,6 +36,7 @@ type Options struct {
 	GatewayAddr               string   // default ":9080"
 	GatewayTLS                string   // the gateway's HTTPS listener; empty: none
 	GatewayH2C                bool     // the gateway's plain address also speaks HTTP/2 without TLS
+	GatewayStreams            []string // the gateway's stream listeners, NAME=ADDR each (gateway.ParseStreamAddrs)
 	StatusAddr                string   // default ":9091"
 	DataDir                   string   // default "./portico-data"
 	StoreURL                  string   // empty: SQLite in DataDir
@@ -71,13 +72,19 @@ type Addrs struct {
 	Admin      string `json:"admin"`
 	Gateway    string `json:"gateway"`
 	GatewayTLS string `json:"gateway_tls,omitempty"`
-	Status     string `json:"status"`
+	// GatewayStreams are the stream listeners' addresses by name.
+	GatewayStreams map[string]string `json:"gateway_streams,omitempty"`
+	Status         string            `json:"status"`
 }
 
 // Run serves until ctx ends, then drains in-flight requests and returns.
 func Run(ctx context.Context, opts Options) error {
 	opts.defaults()
 	log := opts.Logger
+	streams, err := gateway.ParseStreamAddrs(opts.GatewayStreams)
+	if err != nil {
+		return err
+	}
 	if opts.ReadyFile != "" {
 		if err := readyfile.Clear(opts.ReadyFile); err != nil {
 			return err
@@ -175,6 +182,7 @@ func Run(ctx context.Context, opts Options) error {
 			Addr:         opts.GatewayAddr,
 			TLSAddr:      opts.GatewayTLS,
 			H2C:          opts.GatewayH2C,
+			StreamAddrs:  streams,
 			StatusAddr:   opts.StatusAddr,
 			Groups:       opts.Groups,
 			Source:       &storeSource{st: st, keys: keys},

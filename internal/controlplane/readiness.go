@@ -25,6 +25,7 @@ func (r *readiness) listening(l gateway.Listening) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.addrs.Gateway, r.addrs.GatewayTLS, r.addrs.Status, r.listened = l.Gateway, l.TLS, l.Status, true
+	r.addrs.GatewayStreams = l.Streams
 	r.fire()
 }
 

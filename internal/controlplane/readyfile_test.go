@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -48,7 +49,7 @@ func TestReadyFile(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("ready file %s: %v", b, err)
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ready file says %+v, OnReady %+v", got, want)
 	}
 	for _, u := range []string{"http://" + got.Status + "/readyz", "http://" + got.Admin + "/api/v1/version", "http://" + got.Gateway + "/"} {

@@ -40,6 +40,7 @@ type Options struct {
 	GatewayAddr    string
 	GatewayTLS     string // the HTTPS listener; empty: none
 	GatewayH2C     bool   // the plain address also speaks HTTP/2 without TLS
+	GatewayStreams []string // stream listeners, NAME=ADDR each (gateway.ParseStreamAddrs)
 	StatusAddr     string
 	Engine         string
 	MaxBodyBytes   int64
@@ -59,7 +60,9 @@ type Options struct {
 type Addrs struct {
 	Gateway    string `json:"gateway"`
 	GatewayTLS string `json:"gateway_tls,omitempty"`
-	Status     string `json:"status"`
+	// GatewayStreams are the stream listeners' addresses by name.
+	GatewayStreams map[string]string `json:"gateway_streams,omitempty"`
+	Status         string            `json:"status"`
 }
 
 // Defaults of the flags.
@@ -152,6 +155,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	streams, err := gateway.ParseStreamAddrs(o.GatewayStreams)
+	if err != nil {
+		return err
+	}
 	keys, err := o.keys()
 	if err != nil {
 		return fmt.Errorf("secret key: %w", err)
@@ -202,7 +209,7 @@ func Run(ctx context.Context, o Options) error {
 		beats.Go(func() { o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group)) })
 	}}
 	err = gateway.Run(ctx, gateway.Options{
-		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
+		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StreamAddrs: streams, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,
@@ -345,7 +352,7 @@ type latch struct {
 func (l *latch) listening(b gateway.Listening) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.addrs, l.listened = Addrs{Gateway: b.Gateway, GatewayTLS: b.TLS, Status: b.Status}, true
+	l.addrs, l.listened = Addrs{Gateway: b.Gateway, GatewayTLS: b.TLS, GatewayStreams: b.Streams, Status: b.Status}, true
 	l.check()
 }
 

@@ -71,6 +71,11 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer tlsLn.Close()
 	}
+	streamLns, err := listenStreams(opts.StreamAddrs)
+	if err != nil {
+		return err
+	}
+	defer streamLns.close()
 	var statusLn net.Listener
 	if opts.StatusAddr != "" {
 		if statusLn, err = net.Listen("tcp", opts.StatusAddr); err != nil {
@@ -135,6 +140,10 @@ func Run(ctx context.Context, opts Options) error {
 		serve(serveFunc(tlsSrv.h2.ServeTLS), front.h2, "gateway HTTP/2")
 		bound.TLS = tlsLn.Addr().String()
 	}
+	streamLns.serve(&table, m, log, func(name string, run func() error) {
+		serve(serveFunc(func(net.Listener) error { return run() }), nil, "stream listener "+name)
+	})
+	bound.Streams = streamLns.bound()
 	if statusLn != nil {
 		serve(statusSrv, statusLn, "status")
 		bound.Status = statusLn.Addr().String()
@@ -142,7 +151,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.OnListen != nil {
 		opts.OnListen(bound)
 	}
-	log.Info("gateway listening", "addr", bound.Gateway, "tls", bound.TLS, "status", bound.Status, "groups", opts.Groups, "engine", opts.Engine)
+	log.Info("gateway listening", "addr", bound.Gateway, "tls", bound.TLS, "streams", bound.Streams, "status", bound.Status, "groups", opts.Groups, "engine", opts.Engine)
 	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters) })
 
 	<-runCtx.Done()
@@ -169,6 +178,7 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		})
 	}
+	drain.Go(func() { streamLns.shutdown(drainCtx, log) })
 	drain.Wait()
 	_ = statusSrv.Shutdown(drainCtx)
 	cancel()
@@ -188,9 +198,10 @@ func Run(ctx context.Context, opts Options) error {
 // the whole snapshot.
 func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
 	var after int64
+	var unserved string // stream listeners named and missing, as last warned
 	// Plugin state that must survive reloads (plugin state is kept across reloads).
 	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
-		Tokens: oauth2.NewStore(opts.TokenKey)}
+		Tokens: oauth2.NewStore(opts.TokenKey), StreamConns: &routing.StreamConns{}}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}
@@ -229,6 +240,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
+		unserved = warnUnserved(t, opts.StreamAddrs, unserved, log)
 		if up.Snapshot != nil { // certificates change in whole snapshots only
 			m.certExpiry.Reset()
 			for _, c := range t.CertificateExpiries() {

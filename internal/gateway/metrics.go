@@ -31,6 +31,7 @@ type metrics struct {
 	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
 	unmatched      *routeSeries
 	services       *svcstats.Registry // per-service series over time; nil: none
+	streams        *streamMetrics     // of the stream listeners (stream.go)
 }
 
 // statusLabels avoids formatting a status code per request.
@@ -79,8 +80,10 @@ func newMetrics() *metrics {
 			Help: "Requests of limit-count policy redis counted locally: Redis unreachable or not configured (--redis).",
 		}, []string{"reason"}),
 	}
+	m.streams = newStreamMetrics()
 	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.streams.collectors()...)
 	m.forget()
 	m.unmatched = m.newSeries(nil)
 	return m

@@ -31,8 +31,11 @@ type Options struct {
 	TLSAddr string
 	// H2C lets the plain listener also speak HTTP/2 without TLS (prior
 	// knowledge), for gRPC clients that do not use TLS (h2c.go).
-	H2C        bool
-	StatusAddr string   // /healthz, /readyz, /metrics; empty disables
+	H2C bool
+	// StreamAddrs are the stream listeners by name (redis → ":6380"):
+	// stream services' routes name them (stream.go).
+	StreamAddrs map[string]string
+	StatusAddr  string   // /healthz, /readyz, /metrics; empty disables
 	Groups     []string // gateway groups served
 	Source     Source
 	Logger     *slog.Logger
@@ -109,4 +112,5 @@ type Limits = engine.Limits
 // when it has no such listener.
 type Listening struct {
 	Gateway, TLS, Status string
+	Streams              map[string]string // stream listeners by name; nil: none
 }

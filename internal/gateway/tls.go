@@ -17,13 +17,7 @@ import (
 func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 	c := ServerTLSConfig()
 	c.NextProtos = []string{"h2", "http/1.1"}
-	c.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-		t := table.Load()
-		if t == nil {
-			return nil, errNoConfig
-		}
-		return t.Certificate(hello)
-	}
+	c.GetCertificate = certificateOf(table)
 	base := c.Clone()
 	// A host whose certificate names a client CA asks its clients for a
 	// certificate and verifies one given (mutual TLS); the route's

@@ -103,7 +103,7 @@ func snapshotConflicts(snap *spec.Snapshot, focus string) error {
 					if !ok {
 						continue
 					}
-					host, ok := hostsOverlap(a.hosts, b.hosts)
+					host, ok := keyHostsOverlap(a.path, a.hosts, b.hosts)
 					if !ok {
 						continue
 					}
@@ -147,7 +147,47 @@ func serviceKeys(g spec.GatewayGroup, ds *spec.DeployedService) []routeKey {
 			out = append(out, routeKey{svc: ds, route: r, path: p, methods: r.Methods, hosts: hosts})
 		}
 	}
+	return append(out, streamKeys(ds)...)
+}
+
+// A stream route is compared as a route of path "stream:LISTENER" and
+// method TCP (no HTTP path has that shape) whose hosts are its server
+// names, or streamDefault for the listener's default route.
+const (
+	streamPathPrefix = "stream:"
+	streamMethod     = "TCP"
+	streamDefault    = ""
+)
+
+// streamKeys are the stream routes of the service as the collision check
+// sees them.
+func streamKeys(ds *spec.DeployedService) []routeKey {
+	var out []routeKey
+	for i := range ds.Service.StreamRoutes {
+		sr := &ds.Service.StreamRoutes[i]
+		hosts := sr.SNI
+		if len(hosts) == 0 {
+			hosts = []string{streamDefault}
+		}
+		out = append(out, routeKey{svc: ds, route: &spec.Route{Name: sr.Name}, path: streamPathPrefix + sr.Listener,
+			methods: []string{streamMethod}, hosts: hosts})
+	}
 	return out
+}
+
+// keyHostsOverlap is hostsOverlap for HTTP routes. Stream routes collide
+// on the same server name only: an exact name is picked before a wildcard
+// covering it, so both can be served.
+func keyHostsOverlap(path string, a, b []string) (string, bool) {
+	if !strings.HasPrefix(path, streamPathPrefix) {
+		return hostsOverlap(a, b)
+	}
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return x, true
+		}
+	}
+	return "", false
 }
 
 // pathShape normalises a path pattern: parameter names do not matter, so

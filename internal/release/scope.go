@@ -118,7 +118,7 @@ func shapeConflicts(ctx context.Context, tx store.Tx, group, service string, sha
 			if !ok {
 				continue
 			}
-			host, ok := hostsOverlap(a.Hosts, b.Hosts)
+			host, ok := keyHostsOverlap(a.Path, a.Hosts, b.Hosts)
 			if !ok {
 				continue
 			}

@@ -99,7 +99,7 @@ type Upstream struct {
 	ID           string     `json:"id,omitempty"`
 	ProjectID    string     `json:"project_id,omitempty"`
 	Name         string     `json:"name,omitempty"`
-	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https | grpc | grpcs
+	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https | grpc | grpcs; tcp | tls for stream services
 	LoadBalancer string     `json:"load_balancer,omitempty"` // roundrobin (default) | least_conn | chash
 	HashOn       string     `json:"hash_on,omitempty"`       // for chash: header:NAME, cookie:NAME, ip
 	Nodes        []Node     `json:"nodes,omitempty"`
@@ -168,6 +168,11 @@ type Service struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Type is http (the default: routes answer requests) or stream (its
+	// StreamRoutes relay TCP connections; stream.go).
+	Type string `json:"type,omitempty"`
+	// StreamRoutes are what a stream service answers (stream.go).
+	StreamRoutes []StreamRoute `json:"stream_routes,omitempty"`
 	// Protocols are the listeners the service answers on: http (the
 	// gateway's plain address), https (its TLS address); none: both.
 	Protocols []string `json:"protocols,omitempty"`

@@ -30,12 +30,12 @@ func (u *Upstream) usesHTTPS() bool {
 	if u.URL != "" {
 		return strings.HasPrefix(u.URL, "https://")
 	}
-	return u.Scheme == "https" || u.Scheme == "grpcs"
+	return u.Scheme == "https" || u.Scheme == "grpcs" || u.Scheme == "tls"
 }
 
 func (t *UpstreamTLS) validate(fe *FieldErrors, prefix string, https bool) {
 	if !https {
-		fe.Add(prefix[:len(prefix)-1], "applies to upstreams over TLS only (scheme https or grpcs, or an https url)")
+		fe.Add(prefix[:len(prefix)-1], "applies to upstreams over TLS only (scheme https, grpcs or tls, or an https url)")
 		return
 	}
 	if t.CA != "" {

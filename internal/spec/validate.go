@@ -178,9 +178,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 		validateName(&fe, prefix+"name", u.Name)
 	}
 	switch u.Scheme {
-	case "", "http", "https", "grpc", "grpcs":
+	case "", "http", "https", "grpc", "grpcs", "tcp", "tls":
 	default:
-		fe.Add(prefix+"scheme", "must be http, https, grpc (gRPC over HTTP/2 without TLS) or grpcs (gRPC over TLS)")
+		fe.Add(prefix+"scheme", "must be http, https, grpc (gRPC over HTTP/2 without TLS), grpcs (gRPC over TLS), or for a stream service tcp or tls")
 	}
 	switch u.LoadBalancer {
 	case "", "roundrobin", "least_conn", "chash":
@@ -302,6 +302,7 @@ func (s *Service) Validate() error {
 	if s.Upstream != nil {
 		fe = append(fe, s.Upstream.Validate("upstream.")...)
 	}
+	s.validateType(&fe)
 	return fe.Err()
 }
 

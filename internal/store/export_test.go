@@ -61,7 +61,7 @@ func BulkDeploy(ctx context.Context, s Store, group, project, prefix string, n, 
 		}{
 			{`INSERT INTO services (` + serviceCols + `)
 				SELECT id, CAST($4 AS TEXT), id, '', 'null', 'null', '/' || id, 'null', 'null', NULL, 'null',
-					CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($6 AS BIGINT), NULL, ''
+					CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($6 AS BIGINT), NULL, '', '', '', 0
 				FROM (` + counted + `) c`, []any{project, spec.StatePublished, ts}},
 			{`INSERT INTO versions (id, project_id, service_id, version, service, created_by, created_at)
 				SELECT 'v-' || id, CAST($4 AS TEXT), id, '1', '{"id":"' || id || '","project_id":"' || CAST($4 AS TEXT) ||

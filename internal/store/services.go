@@ -9,15 +9,17 @@ import (
 )
 
 const serviceCols = `id, project_id, name, description, labels, protocols, path, hosts, plugins,
-	upstream_id, upstream, state, created_at, updated_at, folder_id, openapi`
+	upstream_id, upstream, state, created_at, updated_at, folder_id, openapi, type, stream_routes,
+	https_redirect_status_code`
 
 func scanService(s scanner) (spec.Service, error) {
 	var v spec.Service
-	var labels, protocols, hosts, plugins, upstream, openapi string
+	var labels, protocols, hosts, plugins, upstream, openapi, streamRoutes string
 	var upstreamID, folderID sql.NullString
 	var created, updated int64
 	if err := s.Scan(&v.ID, &v.ProjectID, &v.Name, &v.Description, &labels, &protocols, &v.Path,
-		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated, &folderID, &openapi); err != nil {
+		&hosts, &plugins, &upstreamID, &upstream, &v.State, &created, &updated, &folderID, &openapi,
+		&v.Type, &streamRoutes, &v.HTTPSRedirectStatusCode); err != nil {
 		return spec.Service{}, err
 	}
 	var c jsonCodec
@@ -26,6 +28,9 @@ func scanService(s scanner) (spec.Service, error) {
 	c.decode("hosts", hosts, &v.Hosts)
 	c.decode("plugins", plugins, &v.Plugins)
 	c.decode("upstream", upstream, &v.Upstream)
+	if streamRoutes != "" { // '': a service from before stream services
+		c.decode("stream_routes", streamRoutes, &v.StreamRoutes)
+	}
 	if c.err != nil {
 		return spec.Service{}, c.err
 	}
@@ -45,6 +50,19 @@ func serviceArgs(s *spec.Service) ([]any, error) {
 	return args, c.err
 }
 
+// serviceTypeArgs are the last columns of serviceCols: the type, the
+// stream routes and the HTTPS redirect.
+func serviceTypeArgs(s *spec.Service) ([]any, error) {
+	routes := ""
+	if len(s.StreamRoutes) > 0 {
+		var c jsonCodec
+		if routes = c.encode("stream_routes", s.StreamRoutes); c.err != nil {
+			return nil, c.err
+		}
+	}
+	return []any{s.Type, routes, s.HTTPSRedirectStatusCode}, nil
+}
+
 // CreateService stores a service template without its routes.
 func (t *txn) CreateService(ctx context.Context, s *spec.Service) error {
 	if err := ensureID(&s.ID); err != nil {
@@ -54,10 +72,15 @@ func (t *txn) CreateService(ctx context.Context, s *spec.Service) error {
 	if err != nil {
 		return fmt.Errorf("create service %q: %w", s.Name, err)
 	}
+	typeArgs, err := serviceTypeArgs(s)
+	if err != nil {
+		return fmt.Errorf("create service %q: %w", s.Name, err)
+	}
 	ts := now()
 	s.CreatedAt, s.UpdatedAt = ts, ts
 	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), toNanos(ts), nullString(s.FolderID),
 		string(s.OpenAPI))
+	args = append(args, typeArgs...)
 	_, err = t.exec(ctx, "INSERT INTO services ("+serviceCols+") VALUES ("+placeholders(1, len(args))+")", args...)
 	if err != nil {
 		switch t.kind(err) {
@@ -120,13 +143,19 @@ func (t *txn) UpdateService(ctx context.Context, s *spec.Service) error {
 	if err != nil {
 		return fmt.Errorf("update service %s: %w", s.ID, err)
 	}
+	typeArgs, err := serviceTypeArgs(s)
+	if err != nil {
+		return fmt.Errorf("update service %s: %w", s.ID, err)
+	}
 	ts := now()
 	args := append(append([]any{s.ID, s.ProjectID}, cols...), toNanos(ts), nullString(s.FolderID),
 		string(s.OpenAPI))
+	args = append(args, typeArgs...)
 	var created int64
 	err = t.queryRow(ctx, `UPDATE services SET name = $3, description = $4, labels = $5, protocols = $6,
 			path = $7, hosts = $8, plugins = $9, upstream_id = $10, upstream = $11, state = $12,
-			updated_at = $13, folder_id = $14, openapi = $15
+			updated_at = $13, folder_id = $14, openapi = $15, type = $16, stream_routes = $17,
+			https_redirect_status_code = $18
 		WHERE id = $1 AND project_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		switch t.kind(err) {

@@ -50,6 +50,9 @@ type Deps struct {
 	DataSources map[string]*spec.DataSource
 	// clientCerts are the group's certificates by name (certificates.go).
 	clientCerts clientCerts
+	// StreamConns keeps stream routes' connection counts across reloads;
+	// nil: fresh counts per build (validation).
+	StreamConns *StreamConns
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -77,9 +80,15 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
 		add := func(ds *spec.DeployedService) {
-			sp := addService(b, &fe, gp.deps(deps), gs.Group, ds)
+			sp, streams := compileService(b, &fe, gp.deps(deps), gs.Group, ds)
 			services.set(ds.Service.ID, sp)
 			t.routes += sp.added
+			if streams != nil {
+				if t.streamServices == nil {
+					t.streamServices = map[string][]*StreamRoute{}
+				}
+				t.streamServices[streamKey(gs.Group.Name, ds.Service.ID)] = streams
+			}
 		}
 		for si := range gs.Services {
 			add(&gs.Services[si])
@@ -103,7 +112,17 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	t.matcher = b.Build()
+	t.streams = buildStreamIndex(t.streamServices)
 	return t, nil
+}
+
+// compileService compiles one deployed service: an HTTP service's routes
+// into b, a stream service's routes apart (nil for an HTTP service).
+func compileService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) (*servicePart, []*StreamRoute) {
+	if ds.Service.IsStream() {
+		return &servicePart{}, compileStream(fe, deps, g, ds)
+	}
+	return addService(b, fe, deps, g, ds), nil
 }
 
 // addService adds the online routes of one deployed service and returns
@@ -114,6 +133,9 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	sp := &servicePart{oauth2: usesOAuth2(svc)}
 	if ds.Canary != nil {
 		sp.canaryID = ds.Canary.ID
+	}
+	if ds.Upstream.IsStream() {
+		fe.Add(fmt.Sprintf("services[%s].upstream.scheme", svc.Name), `tcp and tls serve services of type "stream"; an HTTP service takes http, https, grpc or grpcs`)
 	}
 	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)

@@ -26,6 +26,11 @@ type Table struct {
 	groups map[string]*groupPart
 	tokens *oauth2.Endpoint // the token endpoint of the build (oauth2.go)
 	certs  *certIndex       // what the TLS listener serves (certificates.go)
+	// streamServices are the compiled routes of the stream services by
+	// group and service (streamKey), streams their index by listener
+	// (stream.go); both few, rebuilt whole when one changes.
+	streamServices map[string][]*StreamRoute
+	streams        streamIndex
 }
 
 // Route is one compiled route: everything a request needs, built once. A

@@ -86,7 +86,17 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		return nil, fmt.Errorf("a delta from revision %d onto a table at %d: %w", d.Base, t.Revision, ErrNeedsSnapshot)
 	}
 	// Certificates change in whole snapshots only.
-	nt := &Table{Revision: d.Revision, routes: t.routes, groups: maps.Clone(t.groups), tokens: t.tokens, certs: t.certs}
+	nt := &Table{Revision: d.Revision, routes: t.routes, groups: maps.Clone(t.groups), tokens: t.tokens, certs: t.certs,
+		streamServices: t.streamServices, streams: t.streams}
+	streamsChanged := false
+	editStreams := func() {
+		if !streamsChanged {
+			nt.streamServices, streamsChanged = maps.Clone(t.streamServices), true
+			if nt.streamServices == nil {
+				nt.streamServices = map[string][]*StreamRoute{}
+			}
+		}
+	}
 	deps.tokenEndpoint = t.tokens
 	b := t.matcher.Edit()
 	var fe spec.FieldErrors
@@ -138,12 +148,20 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			sp.removeFrom(b)
 			nt.routes -= sp.added
 			services.remove(id)
+			if _, ok := nt.streamServices[streamKey(gd.Group.Name, id)]; ok {
+				editStreams()
+				delete(nt.streamServices, streamKey(gd.Group.Name, id))
+			}
 		}
 		for si := range gd.Services {
 			ds := &gd.Services[si]
-			sp := addService(b, &fe, gp.deps(deps), gd.Group, ds)
+			sp, streams := compileService(b, &fe, gp.deps(deps), gd.Group, ds)
 			services.set(ds.Service.ID, sp)
 			nt.routes += sp.added
+			if streams != nil {
+				editStreams()
+				nt.streamServices[streamKey(gd.Group.Name, ds.Service.ID)] = streams
+			}
 		}
 		gp.services = services.s
 		nt.groups[gd.Group.Name] = gp
@@ -152,6 +170,9 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	nt.matcher = b.Build()
+	if streamsChanged {
+		nt.streams = buildStreamIndex(nt.streamServices)
+	}
 	return nt, nil
 }
 
@@ -166,7 +187,7 @@ func ValidateServices(part *spec.GroupSnapshot) error {
 	gp := &groupPart{group: part.Group, consumers: consumer.New(nil), dataSources: dataSourceIndex(part.DataSources),
 		clientCerts: groupCertificates(&fe, part.Group.Name, part.Certificates, Deps{}, nil)}
 	for si := range part.Services {
-		addService(b, &fe, gp.deps(Deps{}), part.Group, &part.Services[si])
+		compileService(b, &fe, gp.deps(Deps{}), part.Group, &part.Services[si])
 	}
 	return fe.Err()
 }

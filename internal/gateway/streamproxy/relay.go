@@ -1,0 +1,150 @@
+package streamproxy
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// recordTypeHandshake starts every TLS connection's first record.
+const recordTypeHandshake = 0x16
+
+// errHelloRead stops crypto/tls once it has parsed the ClientHello.
+var errHelloRead = errors.New("client hello read")
+
+// readHello reads a connection's first bytes and, when they are a TLS
+// ClientHello, the server name it asks for. crypto/tls parses the hello
+// (a server handshake stopped as soon as the hello is known), so what is
+// accepted is exactly what a TLS server accepts. head is every byte read,
+// to be replayed to whoever takes the connection: a plain client's first
+// byte, a TLS client's hello (and whatever followed it in the same read),
+// or what arrived before the deadline of a client too slow to finish one.
+func readHello(c net.Conn) (sni string, head []byte) {
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(c, first); err != nil {
+		return "", nil
+	}
+	if first[0] != recordTypeHandshake {
+		return "", first
+	}
+	rec := &recorder{r: io.MultiReader(bytes.NewReader(first), c)}
+	srv := tls.Server(readOnlyConn{Conn: c, r: rec}, &tls.Config{
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			sni = hello.ServerName
+			return nil, errHelloRead
+		},
+	})
+	_ = srv.Handshake()
+	return sni, rec.buf.Bytes()
+}
+
+// recorder keeps every byte read through it.
+type recorder struct {
+	r   io.Reader
+	buf bytes.Buffer
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.buf.Write(p[:n])
+	return n, err
+}
+
+// readOnlyConn lets crypto/tls read a hello and never write: the alert it
+// would send on stopping is dropped, the client hears nothing.
+type readOnlyConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c readOnlyConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c readOnlyConn) Write(p []byte) (int, error) { return len(p), nil }
+func (c readOnlyConn) Close() error                { return nil }
+
+// replayConn gives the bytes read to pick a route back before the rest.
+type replayConn struct {
+	net.Conn
+	head []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.head) > 0 {
+		n := copy(p, c.head)
+		c.head = c.head[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// CloseWrite passes a half-close on to the connection underneath.
+func (c *replayConn) CloseWrite() error { return closeWrite(c.Conn) }
+
+func closeWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}
+
+// bufSize is the relay's buffer per direction.
+const bufSize = 32 << 10
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// relay copies both ways until both sides have finished sending, either
+// side fails, or nothing moved either way for idle. A side that finishes
+// sending (EOF) is passed on as a half-close, so request-then-close
+// protocols get their whole answer.
+func relay(client, up net.Conn, idle time.Duration) (fromClient, toClient int64) {
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	done := make(chan int64, 1)
+	go func() { done <- pipe(up, client, idle, &last) }()
+	toClient = pipe(client, up, idle, &last)
+	fromClient = <-done
+	return fromClient, toClient
+}
+
+// pipe copies src to dst. A read that times out while the other direction
+// moved within idle waits on; anything else but EOF ends both directions.
+func pipe(dst, src net.Conn, idle time.Duration, last *atomic.Int64) int64 {
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
+	var total int64
+	for {
+		_ = src.SetReadDeadline(time.Now().Add(idle))
+		n, err := src.Read(buf)
+		if n > 0 {
+			last.Store(time.Now().UnixNano())
+			_ = dst.SetWriteDeadline(time.Now().Add(idle))
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				abort(dst, src)
+				return total
+			}
+			total += int64(n)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			_ = closeWrite(dst)
+			return total
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
+		default:
+			abort(dst, src)
+			return total
+		}
+	}
+}
+
+// abort ends both directions: the other pipe's read or write fails at once.
+func abort(a, b net.Conn) {
+	_ = a.Close()
+	_ = b.Close()
+}
