@@ -38,8 +38,8 @@ type Options struct {
 	ControlPlaneCA string
 	SecretKeyFile  string // the control plane's secret key, to open HMAC/JWT secrets and data-source passwords; $PORTICO_SECRET_KEY wins
 	GatewayAddr    string
-	GatewayTLS     string // the HTTPS listener; empty: none
-	GatewayH2C     bool   // the plain address also speaks HTTP/2 without TLS
+	GatewayTLS     string   // the HTTPS listener; empty: none
+	GatewayH2C     bool     // the plain address also speaks HTTP/2 without TLS
 	GatewayStreams []string // stream listeners, NAME=ADDR each (gateway.ParseStreamAddrs)
 	StatusAddr     string
 	Engine         string

@@ -36,9 +36,9 @@ type Options struct {
 	// stream services' routes name them (stream.go).
 	StreamAddrs map[string]string
 	StatusAddr  string   // /healthz, /readyz, /metrics; empty disables
-	Groups     []string // gateway groups served
-	Source     Source
-	Logger     *slog.Logger
+	Groups      []string // gateway groups served
+	Source      Source
+	Logger      *slog.Logger
 	// DrainTimeout bounds how long shutdown waits for in-flight requests.
 	DrainTimeout time.Duration
 	// OnListen, when set, is called with the bound addresses once the
