@@ -31,9 +31,13 @@ type loadResult struct {
 	P99      time.Duration `json:"p99"`
 	Errors   int64         `json:"errors"` // non-2xx/3xx answers and socket errors
 	CPU      time.Duration `json:"-"`      // the load generator's own CPU time
+	// Note says what the TLS loads negotiated (protocol, suite, key
+	// exchange, ALPN), for the log.
+	Note string `json:"note,omitempty"`
 }
 
-// loader drives one URL with a fixed number of keep-alive connections.
+// loader drives one URL with a fixed number of concurrent connections:
+// kept alive, except the handshake driver's (a new one per request).
 type loader interface {
 	name() string
 	run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error)
@@ -134,17 +138,24 @@ func wrkDuration(num, unit string) time.Duration {
 
 // goLoader runs the built-in load generator in a child process (this same
 // binary with -loadgen), so it can be pinned and its CPU kept apart from
-// the runner's.
+// the runner's. mode "handshake" is the TLS handshake driver (tlsload.go)
+// instead of keep-alive requests.
 type goLoader struct {
 	self    string
 	taskset string
 	cpu     int
+	mode    string // "keepalive" or "handshake"
 }
 
-func (g goLoader) name() string { return "built-in Go load generator (wrk not found)" }
+func (g goLoader) name() string {
+	if g.mode == "handshake" {
+		return "built-in handshake driver (crypto/tls, no session cache, X25519, one request per connection)"
+	}
+	return "built-in Go load generator (wrk not found)"
+}
 
 func (g goLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
-	argv := []string{g.self, "-loadgen", url, "-loadgen-conns", strconv.Itoa(conns), "-duration", d.String()}
+	argv := []string{g.self, "-loadgen", url, "-loadgen-mode", g.mode, "-loadgen-conns", strconv.Itoa(conns), "-duration", d.String()}
 	for _, h := range headers {
 		argv = append(argv, "-loadgen-header", h)
 	}
@@ -282,6 +293,7 @@ func loadConn(host string, req []byte, deadline time.Time, samples *[]time.Durat
 // runner's own.
 type loadgenFlags struct {
 	url     *string
+	mode    *string
 	conns   *int
 	headers *headerList
 }
@@ -295,6 +307,7 @@ func (h *headerList) Set(s string) error { *h = append(*h, s); return nil }
 func registerLoadgenFlags(fs *flag.FlagSet) loadgenFlags {
 	lg := loadgenFlags{
 		url:     fs.String("loadgen", "", "internal: run as the built-in load generator against this URL and print JSON"),
+		mode:    fs.String("loadgen-mode", "keepalive", "internal: keepalive (requests on kept-alive connections) or handshake (a full TLS handshake and one request per connection)"),
 		conns:   fs.Int("loadgen-conns", 50, "internal: connections of the built-in load generator"),
 		headers: &headerList{},
 	}
@@ -302,13 +315,15 @@ func registerLoadgenFlags(fs *flag.FlagSet) loadgenFlags {
 	return lg
 }
 
-// quickCheck makes sure url answers 200 before load is put on it.
-func quickCheck(ctx context.Context, target string, headers []string) error {
+// quickCheck makes sure url answers 200 before load is put on it, over
+// HTTP/2 when h2 is set and HTTP/1.1 otherwise: a TLS row whose server
+// negotiated the other protocol would measure the wrong thing.
+func quickCheck(ctx context.Context, target string, headers []string, h2 bool) error {
 	req, err := newGet(ctx, target, headers)
 	if err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
+	resp, err := checkClient(3*time.Second, h2).Do(req)
 	if err != nil {
 		return err
 	}
@@ -316,6 +331,9 @@ func quickCheck(ctx context.Context, target string, headers []string) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("GET %s = %s: %s", target, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if want := map[bool]int{true: 2, false: 1}[h2]; resp.ProtoMajor != want {
+		return fmt.Errorf("GET %s was answered over %s, want HTTP/%d", target, resp.Proto, want)
 	}
 	return nil
 }

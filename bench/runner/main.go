@@ -8,6 +8,12 @@
 // ratios to nginx and to the reference, and the performance goals beside them.
 // docs/benchmark.md describes the method and the goals.
 //
+// The TLS rows (nginx-https, portico-fast-https, nginx-handshake,
+// portico-fast-handshake, nginx-h2, portico-h2) put nginx and Portico
+// behind one ECDSA P-256 certificate and are reported in a table of their
+// own: HTTPS keep-alive requests (wrk), new connections each with a full
+// handshake (the runner's own driver) and HTTP/2 requests (h2load).
+//
 //	go run ./bench/runner [-rounds 3] [-duration 5s] [-connections 50,200] [-targets direct,nginx,…]
 package main
 
@@ -21,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -42,6 +49,7 @@ type config struct {
 	originMode  string
 	porticoArgs []string
 	keep        bool
+	h2Streams   int // h2load -m
 }
 
 func main() {
@@ -55,19 +63,26 @@ func run() int {
 	warmup := fs.Duration("warmup", time.Second, "unmeasured load before each run")
 	conns := fs.String("connections", "50", "comma-separated connection counts (wrk -c), e.g. 50,200")
 	targets := fs.String("targets", defaultTargets, "targets to measure, in first-round order: "+targetNames())
-	timeout := fs.Duration("timeout", 20*time.Minute, "the whole benchmark is stopped after this")
+	// 16 rows × 2 connection counts × 3 rounds of 12 s are 20 minutes of
+	// load alone, before builds and starts.
+	timeout := fs.Duration("timeout", 40*time.Minute, "the whole benchmark is stopped after this")
 	proxyCPU := fs.Int("proxy-cpu", 1, "CPU the proxy under test is pinned to (-1: no pinning)")
 	loadCPU := fs.Int("load-cpu", 0, "CPU the load generator, the origin and the runner are pinned to")
 	loader := fs.String("loader", "auto", "auto (wrk when installed), wrk or go")
 	originMode := fs.String("origin", "raw", "origin server: raw (minimal HTTP/1.1) or nethttp")
 	porticoArgs := fs.String("portico-args", "", "extra arguments for `portico server`, space-separated (e.g. --log-level warn)")
 	keep := fs.Bool("keep", false, "keep the temp dir (logs, configs) and print its path")
+	h2Streams := fs.Int("h2-streams", 10, "concurrent streams per connection of the HTTP/2 rows (h2load -m)")
 	lg := registerLoadgenFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
 	if *lg.url != "" { // child mode: the built-in load generator
-		if err := loadgenMain(*lg.url, *lg.headers, *lg.conns, *duration); err != nil {
+		gen := loadgenMain
+		if *lg.mode == "handshake" {
+			gen = handshakeMain
+		}
+		if err := gen(*lg.url, *lg.headers, *lg.conns, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			return 1
 		}
@@ -76,7 +91,7 @@ func run() int {
 
 	cfg := config{rounds: *rounds, duration: *duration, warmup: *warmup, timeout: *timeout,
 		proxyCPU: *proxyCPU, loadCPU: *loadCPU, loader: *loader, originMode: *originMode,
-		porticoArgs: strings.Fields(*porticoArgs), keep: *keep}
+		porticoArgs: strings.Fields(*porticoArgs), keep: *keep, h2Streams: *h2Streams}
 	if err := cfg.check(*conns, *targets); err != nil {
 		fmt.Fprintln(os.Stderr, "runner:", err)
 		return 2
@@ -129,6 +144,9 @@ func (c *config) check(conns, targets string) error {
 	if c.originMode != "raw" && c.originMode != "nethttp" {
 		return fmt.Errorf("-origin %q: want raw or nethttp", c.originMode)
 	}
+	if c.h2Streams < 1 || c.h2Streams > 1000 {
+		return fmt.Errorf("-h2-streams %d: want 1 to 1000", c.h2Streams)
+	}
 	return nil
 }
 
@@ -163,7 +181,12 @@ func bench(ctx context.Context, cfg config) error {
 	}
 	e := &env{ps: ps, tmp: tmp, root: root, proxyCPU: cfg.proxyCPU, porticoArgs: cfg.porticoArgs}
 	if p, err := exec.LookPath("nginx"); err == nil {
-		e.nginx = p
+		e.nginx, e.nginxVersion = p, nginxVersion(p)
+	}
+	if slices.ContainsFunc(cfg.targets, func(t target) bool { return t.load != loadPlain }) {
+		if e.cert, err = writeBenchCert(filepath.Join(tmp, "tls")); err != nil {
+			return fmt.Errorf("bench certificate: %w", err)
+		}
 	}
 	if p, err := exec.LookPath("haproxy"); err == nil {
 		e.haproxy = p
@@ -197,7 +220,8 @@ func bench(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	printFacts(cfg, e, ld, nproc)
+	loaders, noLoader := kindLoaders(cfg, ld, ps.taskset)
+	printFacts(cfg, e, loaders, nproc)
 
 	runs := len(cfg.targets) * len(cfg.connections) * cfg.rounds
 	logf("%d runs of %v (+%v warm-up) each", runs, cfg.duration, cfg.warmup)
@@ -214,7 +238,10 @@ func bench(ctx context.Context, cfg config) error {
 				if _, failed := failures[key]; failed {
 					continue // a target that failed once is not retried
 				}
-				s, err := measure(ctx, e, ld, t, c, cfg)
+				s, err := sample{}, noLoader[t.load]
+				if l, ok := loaders[t.load]; ok {
+					s, err = measure(ctx, e, l, t, c, cfg)
+				}
 				if err != nil && ctx.Err() != nil {
 					return fmt.Errorf("stopped during %s: %w", key, context.Cause(ctx))
 				}
@@ -230,13 +257,13 @@ func bench(ctx context.Context, cfg config) error {
 				}
 				s.round = r
 				samples = append(samples, s)
-				logf("round %d %-16s %9.0f rps  p50 %-8s p99 %-8s cpu %6s µs/req  origin %5.1f µs/req  others %.2f cores%s",
-					r+1, key, s.rps, fmtDur(s.p50), fmtDur(s.p99), fmtFloat(s.cpuPerReq, 1), s.originPerReq, s.others, errNote(s.errors))
+				logf("round %d %-16s %9.0f rps  p50 %-8s p99 %-8s cpu %6s µs/req (%.2f cores)  origin %5.1f µs/req  others %.2f cores%s%s",
+					r+1, key, s.rps, fmtDur(s.p50), fmtDur(s.p99), fmtFloat(s.cpuPerReq, 1), s.proxyCores, s.originPerReq, s.others, errNote(s.errors), noteSuffix(s.note))
 			}
 		}
 	}
 	printTable(os.Stdout, cfg, samples, failures)
-	printFooter(os.Stdout, footerFacts(cfg, e))
+	printFooter(os.Stdout, footerFacts(cfg, e, loaders))
 	hard := 0
 	for _, key := range slices.Sorted(maps.Keys(failures)) {
 		err := failures[key]
@@ -275,7 +302,31 @@ func chooseLoader(cfg config, taskset string) (loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goLoader{self: self, taskset: taskset, cpu: cfg.loadCPU}, nil
+	return goLoader{self: self, taskset: taskset, cpu: cfg.loadCPU, mode: "keepalive"}, nil
+}
+
+// kindLoaders is the loader of each kind of row, or why rows of a kind are
+// skipped. The HTTPS rows take wrk whatever -loader says (the built-in
+// generator speaks no TLS).
+func kindLoaders(cfg config, plain loader, taskset string) (map[loadKind]loader, map[loadKind]error) {
+	lds := map[loadKind]loader{loadPlain: plain}
+	skip := map[loadKind]error{}
+	if p, err := exec.LookPath("wrk"); err == nil {
+		lds[loadHTTPS] = wrkLoader{path: p, taskset: taskset, cpu: cfg.loadCPU}
+	} else {
+		skip[loadHTTPS] = errSkip("wrk is not installed (apt-get install wrk): the HTTPS keep-alive rows need it")
+	}
+	if self, err := os.Executable(); err == nil {
+		lds[loadHandshake] = goLoader{self: self, taskset: taskset, cpu: cfg.loadCPU, mode: "handshake"}
+	} else {
+		skip[loadHandshake] = fmt.Errorf("the handshake driver: %w", err)
+	}
+	if p, err := exec.LookPath("h2load"); err == nil {
+		lds[loadH2] = h2loadLoader{path: p, taskset: taskset, cpu: cfg.loadCPU, streams: cfg.h2Streams}
+	} else {
+		skip[loadH2] = errSkip("h2load is not installed (apt-get install nghttp2-client): the HTTP/2 rows need it")
+	}
+	return lds, skip
 }
 
 // sample is one measured run of one target.
@@ -287,10 +338,12 @@ type sample struct {
 	rps          float64
 	p50, p99     time.Duration
 	cpuPerReq    float64 // µs of the proxy's CPU per request; NaN for direct
+	proxyCores   float64 // the proxy's CPU time / wall time: near 1, its core was the limit
 	originPerReq float64 // µs of the origin's CPU per request
 	allocsPerReq float64 // NaN when not known
 	others       float64 // cores used by everything else on the machine during the run
 	errors       int64
+	note         string // what a TLS load negotiated
 }
 
 // measure starts t fresh, warms it up, then drives it for cfg.duration
@@ -301,7 +354,7 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 		return sample{}, err
 	}
 	defer inst.stop()
-	if err := quickCheck(ctx, inst.url, inst.headers); err != nil {
+	if err := quickCheck(ctx, inst.url, inst.headers, t.load == loadH2); err != nil {
 		return sample{}, err
 	}
 	if cfg.warmup > 0 {
@@ -334,13 +387,14 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 	}
 	n := float64(res.Requests)
 	s := sample{
-		target: t.name, conns: conns, requests: res.Requests, rps: res.RPS, p50: res.P50, p99: res.P99, errors: res.Errors,
+		target: t.name, conns: conns, requests: res.Requests, rps: res.RPS, p50: res.P50, p99: res.P99, errors: res.Errors, note: res.Note,
 		cpuPerReq:    math.NaN(),
 		allocsPerReq: math.NaN(),
 		originPerReq: float64((origin1 - origin0).Microseconds()) / n,
 	}
 	if len(inst.measured) > 0 {
 		s.cpuPerReq = float64((proxy1 - proxy0).Microseconds()) / n
+		s.proxyCores = (proxy1 - proxy0).Seconds() / wall.Seconds()
 	}
 	if haveAllocs {
 		if allocs1, ok := inst.allocs(); ok && allocs1 >= allocs0 {
@@ -357,6 +411,13 @@ func errNote(n int64) string {
 		return ""
 	}
 	return fmt.Sprintf("  (%d errors)", n)
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "  [" + note + "]"
 }
 
 func firstLines(s string, n int) string {

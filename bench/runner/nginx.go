@@ -42,7 +42,23 @@ http {
     }
 
     server {
-        listen {{.Listen}};
+        listen {{.Listen}}{{with .TLS}} ssl{{if and .H2 (not .H2Directive)}} http2{{end}}{{end}};
+{{- with .TLS}}
+{{- if .H2Directive}}
+        http2 {{if .H2}}on{{else}}off{{end}};
+{{- end}}
+        ssl_certificate {{.Cert}};
+        ssl_certificate_key {{.Key}};
+        # What Portico's listener offers and prefers (crypto/tls on a CPU
+        # with AES instructions: AES-128-GCM first), so both sides of a
+        # TLS comparison run the same protocol and suite whatever the
+        # client lists first. nginx 1.22's default ssl_protocols lacks
+        # TLSv1.3.
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
+        ssl_prefer_server_ciphers on;
+{{- end}}
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -56,15 +72,24 @@ http {
 }
 `))
 
-// writeNginxConf writes dir/nginx.conf proxying listen to origin and
-// returns its path.
-func writeNginxConf(dir, listen, origin string) (string, error) {
+// nginxTLS is the TLS side of a nginx row's server block.
+type nginxTLS struct {
+	Cert, Key string
+	H2        bool // ALPN offers h2
+	// H2Directive: this nginx takes `http2 on|off;` (1.25.1+), not the
+	// listen parameter.
+	H2Directive bool
+}
+
+// writeNginxConf writes dir/nginx.conf proxying listen to origin (over TLS
+// when tls is set) and returns its path.
+func writeNginxConf(dir, listen, origin string, tls *nginxTLS) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	err := nginxConf.Execute(&b, map[string]any{
-		"Dir": dir, "Listen": listen, "Origin": origin,
+		"Dir": dir, "Listen": listen, "Origin": origin, "TLS": tls,
 		// As root nginx would switch its worker to nobody, who cannot
 		// write the temp dirs; as anyone else the directive is an error.
 		"Root": os.Geteuid() == 0,

@@ -114,8 +114,10 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, w
 // with one GET route on benchPath and publish it to the default group with
 // the origin as its upstream. With plugins the route carries them (and
 // takes POST too, for the probes' requests with a body), and their setup
-// runs first.
-func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []routePlugin) error {
+// runs first. With cert the group gets it as its default certificate and
+// the service answers over HTTPS too (an ["http"] service is not found
+// on the TLS listener).
+func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []routePlugin, cert *benchCert) error {
 	routePl, err := routePlugins(plugins)
 	if err != nil {
 		return err
@@ -148,11 +150,18 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 		}
 	}
 
+	protocols := []string{"http"}
+	if cert != nil {
+		if err := addBenchCert(ctx, c, cert); err != nil {
+			return err
+		}
+		protocols = []string{"http", "https"}
+	}
 	var svc struct {
 		ID string `json:"id"`
 	}
 	if err := c.call(ctx, "POST", "/projects/default/services",
-		map[string]any{"name": "bench", "protocols": []string{"http"}}, 201, &svc); err != nil {
+		map[string]any{"name": "bench", "protocols": protocols}, 201, &svc); err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
 	if svc.ID == "" {

@@ -150,12 +150,13 @@ func freeAddr() (string, error) {
 // waitHTTP polls url until it answers want (any status when want is 0), the
 // process exits, or limit passes.
 func waitHTTP(ctx context.Context, p *proc, url string, want int, limit time.Duration) error {
-	return waitHTTPWith(ctx, p, url, nil, want, limit)
+	return waitHTTPWith(ctx, p, url, nil, false, want, limit)
 }
 
-// waitHTTPWith is waitHTTP with request headers ("Name: value").
-func waitHTTPWith(ctx context.Context, p *proc, url string, headers []string, want int, limit time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
+// waitHTTPWith is waitHTTP with request headers ("Name: value"), over
+// HTTP/2 when h2 is set (an https URL).
+func waitHTTPWith(ctx context.Context, p *proc, url string, headers []string, h2 bool, want int, limit time.Duration) error {
+	client := checkClient(time.Second, h2)
 	deadline := time.Now().Add(limit)
 	last := "no answer"
 	for {

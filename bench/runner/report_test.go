@@ -96,7 +96,7 @@ func TestFooterNotes(t *testing.T) {
 		wantCount int // -1: do not check
 	}{
 		{name: "everything there, engine flag",
-			f:       footer{targets: defaults, nginx: true, haproxy: true, porticoUsable: true, engineFlag: true, plugins: benchPlugins},
+			f:       footer{targets: defaults, nginx: true, haproxy: true, porticoUsable: true, engineFlag: true, plugins: benchPlugins, wrk: true, h2load: true},
 			want:    []string{"* plugins on the route: key-auth", "ip-restriction", "request-size-limit", "--engine fast|nethttp"},
 			wantNot: []string{"not installed", "not in -targets", "missing here"}, wantCount: -1},
 		{name: "nginx and haproxy missing",
@@ -110,6 +110,15 @@ func TestFooterNotes(t *testing.T) {
 		{name: "portico unusable",
 			f:    footer{targets: []string{"nginx", "haproxy", "refproxy", "portico-nethttp"}, nginx: true, haproxy: true},
 			want: []string{"Portico rows: skipped, portico did not build"}, wantNot: []string{"--engine"}, wantCount: 1},
+		{name: "TLS rows without wrk and h2load",
+			f:    footer{targets: []string{"nginx", "haproxy", "refproxy", "nginx-https", "portico-h2"}, nginx: true, haproxy: true, porticoUsable: true, engineFlag: true},
+			want: []string{"TLS rows: nginx offers what Portico does", "wrk is not installed", "h2load is not installed"}, wantCount: 4},
+		{name: "TLS rows alone, nginx missing",
+			f:    footer{targets: []string{"nginx-https", "portico-fast-https"}, porticoUsable: true, engineFlag: true, wrk: true},
+			want: []string{"--engine fast|nethttp", "TLS rows:", "no nginx TLS rows"}, wantNot: []string{"not in -targets", "wrk is not"}, wantCount: 3},
+		{name: "handshake rows need neither",
+			f:    footer{targets: []string{"nginx", "haproxy", "refproxy", "nginx-handshake"}, nginx: true, haproxy: true},
+			want: []string{"handshake: every connection a full handshake"}, wantNot: []string{"not installed"}, wantCount: 1},
 		{name: "no plugin row, references deselected",
 			f:    footer{targets: []string{"direct"}, nginx: true, haproxy: true, plugins: benchPlugins},
 			want: []string{"nginx not in -targets", "haproxy not in -targets", "refproxy not in -targets"}, wantNot: []string{"plugins on the route", "Portico rows"}, wantCount: 3},
@@ -191,7 +200,7 @@ func TestPrintTableGoals(t *testing.T) {
 }
 
 func TestTargets(t *testing.T) {
-	valid := config{rounds: 1, duration: time.Second, loader: "auto", originMode: "raw"}
+	valid := config{rounds: 1, duration: time.Second, loader: "auto", originMode: "raw", h2Streams: 10}
 	c := valid
 	if err := c.check("50", defaultTargets); err != nil {
 		t.Fatal(err)

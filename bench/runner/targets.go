@@ -29,6 +29,11 @@ type env struct {
 	// the binary has one engine, net/http, and the fast rows are skipped.
 	engineFlag bool
 	seq        int // numbers fresh data and config dirs
+	// cert is the TLS rows' certificate, made when one is selected.
+	cert *benchCert
+	// nginxVersion is what `nginx -v` says: the TLS rows' http2 syntax
+	// depends on it.
+	nginxVersion string
 }
 
 // instance is one started target, fresh for one measured run.
@@ -45,26 +50,48 @@ type target struct {
 	name    string
 	portico bool // a `portico server` (needs the binary; reports allocations)
 	start   func(ctx context.Context, e *env) (*instance, error)
+	load    loadKind // how the row is driven
+	// ref is the nginx row the row's nginx ratios are taken against: a
+	// TLS row is compared with nginx doing the same TLS work.
+	ref string
 }
+
+// loadKind is how a row is driven, and what one unit of its rate is.
+type loadKind int
+
+const (
+	loadPlain     loadKind = iota // -loader (wrk or the built-in generator): keep-alive HTTP/1.1 requests
+	loadHTTPS                     // wrk over TLS: keep-alive HTTP/1.1 requests
+	loadHandshake                 // the built-in handshake driver: connections, each a full TLS handshake and one request
+	loadH2                        // h2load over TLS: HTTP/2 requests
+)
 
 // allTargets are the rows the runner knows, in the default order.
 var allTargets = []target{
-	{"direct", false, startDirect},
-	{"nginx", false, startNginx},
-	{"haproxy", false, startHaproxy},
-	{"refproxy", false, startRefproxy},
-	{"portico-nethttp", true, porticoTarget("nethttp", nil)},
-	{"portico-fast", true, porticoTarget("fast", nil)},
-	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins)},
-	{"portico-fast-canary", true, porticoTarget("fast", canaryBench)},
-	{"portico-fast-policies", true, porticoTarget("fast", policiesBench)},
-	{"portico-nethttp-plugins", true, porticoTarget("nethttp", benchPlugins)},
-	{"portico-fast-sql", true, porticoTarget("fast", sqlBench)},
+	{"direct", false, startDirect, loadPlain, "nginx"},
+	{"nginx", false, nginxTarget(nginxPlain), loadPlain, "nginx"},
+	{"haproxy", false, startHaproxy, loadPlain, "nginx"},
+	{"refproxy", false, startRefproxy, loadPlain, "nginx"},
+	{"portico-nethttp", true, porticoTarget("nethttp", nil), loadPlain, "nginx"},
+	{"portico-fast", true, porticoTarget("fast", nil), loadPlain, "nginx"},
+	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins), loadPlain, "nginx"},
+	{"portico-fast-canary", true, porticoTarget("fast", canaryBench), loadPlain, "nginx"},
+	{"portico-fast-policies", true, porticoTarget("fast", policiesBench), loadPlain, "nginx"},
+	{"portico-nethttp-plugins", true, porticoTarget("nethttp", benchPlugins), loadPlain, "nginx"},
+	{"portico-fast-sql", true, porticoTarget("fast", sqlBench), loadPlain, "nginx"},
+	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
+	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
+	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
+	{"nginx-handshake", false, nginxTarget(nginxHTTPS), loadHandshake, "nginx-handshake"},
+	{"portico-fast-handshake", true, porticoTLSTarget("fast", false), loadHandshake, "nginx-handshake"},
+	{"nginx-h2", false, nginxTarget(nginxH2), loadH2, "nginx-h2"},
+	{"portico-h2", true, porticoTLSTarget("fast", true), loadH2, "nginx-h2"},
 }
 
 // defaultTargets is -targets' default: every row the goals ask for
 // (portico-nethttp-plugins is there on request).
-const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql"
+const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
+	"nginx-https,portico-fast-https,nginx-handshake,portico-fast-handshake,nginx-h2,portico-h2"
 
 // targetAliases are other names -targets accepts.
 var targetAliases = map[string]string{"portico": "portico-fast"}
@@ -161,9 +188,20 @@ func startDirect(_ context.Context, e *env) (*instance, error) {
 	return &instance{url: "http://" + e.originAddr + benchPath, stop: func() {}}, nil
 }
 
-func startNginx(ctx context.Context, e *env) (*instance, error) {
+// startNginxMode runs a fresh nginx (one worker, keep-alive to the
+// origin) listening in mode; the TLS modes present the bench certificate.
+func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, error) {
 	if e.nginx == "" {
 		return nil, errSkip("nginx is not installed")
+	}
+	var tls *nginxTLS
+	scheme := "http"
+	if mode != nginxPlain {
+		if e.cert == nil {
+			return nil, fmt.Errorf("no bench certificate")
+		}
+		tls = &nginxTLS{Cert: e.cert.certFile, Key: e.cert.keyFile, H2: mode == nginxH2, H2Directive: nginxHasHTTP2Directive(e.nginxVersion)}
+		scheme = "https"
 	}
 	e.seq++
 	dir := filepath.Join(e.tmp, fmt.Sprintf("nginx-%d", e.seq))
@@ -171,7 +209,7 @@ func startNginx(ctx context.Context, e *env) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, err := writeNginxConf(dir, listen, e.originAddr)
+	conf, err := writeNginxConf(dir, listen, e.originAddr, tls)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +220,7 @@ func startNginx(ctx context.Context, e *env) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{url: "http://" + listen + benchPath, measured: []*proc{p}, stop: func() { e.ps.stop(p, 3*time.Second) }}
+	inst := &instance{url: scheme + "://" + listen + benchPath, measured: []*proc{p}, stop: func() { e.ps.stop(p, 3*time.Second) }}
 	if err := waitHTTP(ctx, p, inst.url, 200, 10*time.Second); err != nil {
 		inst.stop()
 		return nil, fmt.Errorf("nginx: %w\n%s", err, readFileTail(filepath.Join(dir, "error.log")))
@@ -221,7 +259,7 @@ func startRefproxy(ctx context.Context, e *env) (*instance, error) {
 // server` with the given engine, its bench route carrying plugins.
 func porticoTarget(engine string, plugins []routePlugin) func(context.Context, *env) (*instance, error) {
 	return func(ctx context.Context, e *env) (*instance, error) {
-		return startPortico(ctx, e, engine, plugins)
+		return startPortico(ctx, e, engine, plugins, "http")
 	}
 }
 
@@ -241,8 +279,10 @@ func porticoEngineArgs(engineFlag bool, engine string) ([]string, error) {
 
 // startPortico runs a fresh `portico server` on a new data dir, publishes
 // the bench route (with plugins, when given) through the admin API and
-// waits until the gateway serves it.
-func startPortico(ctx context.Context, e *env, engine string, plugins []routePlugin) (*instance, error) {
+// waits until the gateway serves it. listen is where the load goes: "http"
+// (the plain gateway address), "https" or "h2" (the --gateway-tls-addr
+// listener with the bench certificate, over HTTP/1.1 or HTTP/2).
+func startPortico(ctx context.Context, e *env, engine string, plugins []routePlugin, listen string) (*instance, error) {
 	if err := e.buildErrs["portico"]; err != nil {
 		return nil, errSkip("portico is unusable: " + firstLines(err.Error(), 1))
 	}
@@ -263,17 +303,31 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 		}
 		*p = addr
 	}
+	extra := append([]string(nil), engineArgs...)
+	var cert *benchCert
+	url := "http://" + a.gateway + benchPath
+	if listen != "http" {
+		if cert = e.cert; cert == nil {
+			return nil, fmt.Errorf("no bench certificate")
+		}
+		tlsAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, "--gateway-tls-addr", tlsAddr)
+		url = "https://" + tlsAddr + benchPath
+	}
 	started := time.Now()
 	// PORTICO_ENGINE is set too, so an engine inherited from the caller's
 	// environment never decides the row.
 	p, err := e.ps.start("portico-"+engine, e.proxyCPU,
 		[]string{"PORTICO_ADMIN_PASSWORD=" + porticoPassword, "PORTICO_ENGINE=" + engine},
-		porticoArgv(e.bins["portico"], dataDir, a, append(engineArgs, e.porticoArgs...))...)
+		porticoArgv(e.bins["portico"], dataDir, a, append(extra, e.porticoArgs...))...)
 	if err != nil {
 		return nil, err
 	}
 	inst := &instance{
-		url:      "http://" + a.gateway + benchPath,
+		url:      url,
 		headers:  pluginHeaders(plugins),
 		measured: []*proc{p},
 		allocs:   func() (uint64, bool) { return porticoAllocs(a.status) },
@@ -287,11 +341,11 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 		return fail(err)
 	}
 	readyIn := time.Since(started)
-	if err := publishBench(ctx, a.admin, e.originAddr, plugins); err != nil {
+	if err := publishBench(ctx, a.admin, e.originAddr, plugins, cert); err != nil {
 		return fail(err)
 	}
 	published := time.Now()
-	if err := waitHTTPWith(ctx, p, inst.url, inst.headers, 200, 10*time.Second); err != nil {
+	if err := waitHTTPWith(ctx, p, inst.url, inst.headers, listen == "h2", 200, 10*time.Second); err != nil {
 		return fail(fmt.Errorf("published route: %w", err))
 	}
 	for _, pl := range plugins {
@@ -314,6 +368,9 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	}
 	if line := firstLogLine(p.logPath, "engine"); line != "" {
 		note += "; log: " + line
+	}
+	if listen != "http" {
+		note += ", over TLS (" + listen + ")"
 	}
 	logf("portico %s ready in %v, route live %v after publish%s", strings.Join(append([]string{engine}, pluginNames(plugins)...), "+"),
 		readyIn.Round(time.Millisecond), time.Since(published).Round(time.Millisecond), note)
