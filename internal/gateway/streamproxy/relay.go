@@ -97,33 +97,53 @@ const bufSize = 32 << 10
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
-// relay copies both ways until both sides have finished sending, either
-// side fails, or nothing moved either way for idle. A side that finishes
-// sending (EOF) is passed on as a half-close, so request-then-close
-// protocols get their whole answer.
+// linger is how long a client may go on sending once the upstream has
+// finished: its answer is out (and the client told so), the client is
+// expected to close; after that it is closed regardless.
+const linger = 2 * time.Second
+
+// session is what the two directions of a relayed connection share.
+type session struct {
+	idle time.Duration
+	last atomic.Int64 // when a byte last moved either way (Unix ns)
+	// upstreamDone: the upstream finished sending; the client has linger
+	// left to close.
+	upstreamDone atomic.Bool
+}
+
+// relay copies both ways until both are done, either side fails, or
+// nothing moved either way for idle. A client that finishes sending (EOF)
+// is passed on as a half-close and its answer still comes back, so
+// request-then-close protocols work; an upstream that finishes ends the
+// connection, as nginx's stream proxy does, once the client has heard
+// the end and closed (or linger passed).
 func relay(client, up net.Conn, idle time.Duration) (fromClient, toClient int64) {
-	var last atomic.Int64
-	last.Store(time.Now().UnixNano())
+	s := &session{idle: idle}
+	s.last.Store(time.Now().UnixNano())
 	done := make(chan int64, 1)
-	go func() { done <- pipe(up, client, idle, &last) }()
-	toClient = pipe(client, up, idle, &last)
+	go func() { done <- s.pipe(up, client, false) }()
+	toClient = s.pipe(client, up, true)
 	fromClient = <-done
 	return fromClient, toClient
 }
 
 // pipe copies src to dst. A read that times out while the other direction
 // moved within idle waits on; anything else but EOF ends both directions.
-func pipe(dst, src net.Conn, idle time.Duration, last *atomic.Int64) int64 {
+func (s *session) pipe(dst, src net.Conn, fromUpstream bool) int64 {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp
 	var total int64
 	for {
-		_ = src.SetReadDeadline(time.Now().Add(idle))
+		wait := s.idle
+		if !fromUpstream && s.upstreamDone.Load() {
+			wait = linger
+		}
+		_ = src.SetReadDeadline(time.Now().Add(wait))
 		n, err := src.Read(buf)
 		if n > 0 {
-			last.Store(time.Now().UnixNano())
-			_ = dst.SetWriteDeadline(time.Now().Add(idle))
+			s.last.Store(time.Now().UnixNano())
+			_ = dst.SetWriteDeadline(time.Now().Add(s.idle))
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				abort(dst, src)
 				return total
@@ -134,8 +154,13 @@ func pipe(dst, src net.Conn, idle time.Duration, last *atomic.Int64) int64 {
 		case err == nil:
 		case errors.Is(err, io.EOF):
 			_ = closeWrite(dst)
+			if fromUpstream {
+				s.upstreamDone.Store(true)
+				_ = dst.SetReadDeadline(time.Now().Add(linger)) // the client's read, under way
+			}
 			return total
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
+		case errors.Is(err, os.ErrDeadlineExceeded) && !s.upstreamDone.Load() &&
+			time.Since(time.Unix(0, s.last.Load())) < s.idle:
 		default:
 			abort(dst, src)
 			return total
