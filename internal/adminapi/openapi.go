@@ -65,11 +65,19 @@ var fieldNotes = map[reflect.Type]map[string]string{
 		"names":       "the leaf's DNS names and IP addresses (its common name when it has none), as SNI picks it: exact names first, then wildcards",
 	},
 	reflect.TypeFor[spec.Service](): {
-		"upstream_id": "id or name of an upstream of the project",
-		"path":        "custom path (/x or /x/y), or default: the path of its catalog folder",
-		"folder_id":   "catalog folder of the service (an id of the project's folders)",
-		"folder_path": "the current path of the folder; used in URLs when path is default",
-		"routes":      "filled when read whole; accepted on create only (change routes under /routes)",
+		"upstream_id":   "id or name of an upstream of the project",
+		"path":          "custom path (/x or /x/y), or default: the path of its catalog folder",
+		"folder_id":     "catalog folder of the service (an id of the project's folders)",
+		"folder_path":   "the current path of the folder; used in URLs when path is default",
+		"routes":        "filled when read whole; accepted on create only (change routes under /routes)",
+		"type":          "http (default: routes answer requests) or stream (layer 4: stream_routes relay TCP connections; no routes, path, hosts, protocols or plugins); becoming stream needs no HTTP routes",
+		"stream_routes": "what a stream service answers: connections on a gateway's stream listener, by server name (SNI) over TLS",
+	},
+	reflect.TypeFor[spec.StreamRoute](): {
+		"listener": "name of a gateway stream listener (--gateway-stream-addr NAME=ADDR)",
+		"tls":      "empty: plain bytes; passthrough: routed by the ClientHello's server name, relayed encrypted; terminate: TLS ends at the gateway with the group's certificates",
+		"sni":      "server names (exact, or *.example.com) the route takes; needs tls; a route without sni is the listener's default",
+		"plugins":  "ip-restriction {allow, deny} and limit-conn {conn: concurrent connections per gateway} only",
 	},
 }
 

@@ -105,3 +105,52 @@ func TestPublishConflicts(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamConflicts publishes stream service "redis", then "other":
+// two stream routes collide when they take one listener and one server
+// name (or both are its default); an exact name beside a wildcard that
+// covers it does not (the exact one is picked first), nor do HTTP routes.
+func TestStreamConflicts(t *testing.T) {
+	route := func(name, listener, mode string, sni ...string) spec.StreamRoute {
+		return spec.StreamRoute{Name: name, Listener: listener, TLS: mode, SNI: sni}
+	}
+	cases := []struct {
+		name         string
+		mine, theirs spec.StreamRoute
+		want         *release.Conflict
+	}{
+		{name: "two defaults", mine: route("a", "redis", ""), theirs: route("b", "redis", "passthrough"),
+			want: &release.Conflict{Group: "default", Path: "stream:redis", Method: "TCP", Service: "other", Route: "b",
+				OtherProject: "default", OtherService: "redis", OtherRoute: "a"}},
+		{name: "one server name", mine: route("a", "tls", "passthrough", "x.test", "y.test"), theirs: route("b", "tls", "terminate", "y.test"),
+			want: &release.Conflict{Group: "default", Path: "stream:tls", Method: "TCP", Host: "y.test", Service: "other", Route: "b",
+				OtherProject: "default", OtherService: "redis", OtherRoute: "a"}},
+		{name: "default and a name", mine: route("a", "tls", ""), theirs: route("b", "tls", "passthrough", "x.test")},
+		{name: "exact beside wildcard", mine: route("a", "tls", "passthrough", "*.w.test"), theirs: route("b", "tls", "passthrough", "x.w.test")},
+		{name: "other listeners", mine: route("a", "redis", ""), theirs: route("b", "redis2", "")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			up := &spec.Upstream{Scheme: "tcp", Nodes: []spec.Node{{Host: "127.0.0.1", Port: 6379, Weight: 100}}}
+			mine := e.service(spec.Service{Name: "redis", Type: spec.ServiceStream, StreamRoutes: []spec.StreamRoute{tc.mine}, Upstream: up})
+			theirs := e.service(spec.Service{Name: "other", Type: spec.ServiceStream, StreamRoutes: []spec.StreamRoute{tc.theirs}, Upstream: up})
+			http := e.service(spec.Service{Name: "web", Upstream: nodes("a")}, spec.Route{Name: "redis", Paths: []string{"/stream:redis"}})
+			e.mustPublish(mine.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
+			e.mustPublish(http.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
+			_, err := e.publish(theirs.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
+			if tc.want == nil {
+				checkErr(t, err, errNone)
+				return
+			}
+			checkErr(t, err, errConflict)
+			ce, ok := errors.AsType[*release.ConflictError](err)
+			if !ok {
+				t.Fatalf("error %v is no *release.ConflictError", err)
+			}
+			if diff := cmp.Diff([]release.Conflict{*tc.want}, ce.Conflicts); diff != "" {
+				t.Errorf("conflicts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
