@@ -33,7 +33,7 @@ func (r *results) Refused(_ string, rt *routing.StreamRoute, result string) {
 	}
 	r.c <- name + " " + result
 }
-func (r *results) Opened(rt *routing.StreamRoute)           { r.c <- rt.Name + " " + ResultProxied }
+func (r *results) Opened(rt *routing.StreamRoute)             { r.c <- rt.Name + " " + ResultProxied }
 func (r *results) Closed(rt *routing.StreamRoute, _, _ int64) { r.c <- rt.Name + " closed" }
 
 func (r *results) next(t *testing.T) string {
