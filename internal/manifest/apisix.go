@@ -31,6 +31,8 @@ type apisixFile struct {
 	Routes    []apisixObject `json:"routes"`
 	Services  []apisixObject `json:"services"`
 	Upstreams []apisixObject `json:"upstreams"`
+	// StreamRoutes become stream services (apisix_stream.go).
+	StreamRoutes []apisixStreamRoute `json:"stream_routes"`
 }
 
 type apisixObject struct {
@@ -160,6 +162,9 @@ func FromAPISIX(b []byte, project string) (Migration, error) {
 	}
 	for _, k := range order {
 		m.Document.Services = append(m.Document.Services, *services[k])
+	}
+	if err := apisixStreams(&m, f.StreamRoutes, upNames); err != nil {
+		return m, err
 	}
 	Normalize(&m.Document, nil)
 	return m, nil
