@@ -54,6 +54,10 @@ type server struct {
 	Token                  string
 	StartedIn              time.Duration // from exec to the ready file (ready: /readyz answers 200)
 
+	// Streams are the stream listeners' addresses (host:port) by name
+	// (--gateway-stream-addr NAME=ADDR).
+	Streams map[string]string
+
 	cmd    *exec.Cmd
 	out    *syncBuffer
 	exited chan error
@@ -157,6 +161,7 @@ func (s *server) start(t *testing.T, args, env []string, readyFile string) error
 		s.Admin = baseURL(addrs.Admin)
 	}
 	s.Gateway, s.Status, s.GatewayTLS = baseURL(addrs.Gateway), baseURL(addrs.Status), addrs.GatewayTLS
+	s.Streams = addrs.GatewayStreams
 	s.StartedIn = time.Since(start)
 	return nil
 }
@@ -165,6 +170,8 @@ func (s *server) start(t *testing.T, args, env []string, readyFile string) error
 type readyAddrs struct {
 	Admin, Gateway, Status string
 	GatewayTLS             string `json:"gateway_tls"`
+
+	GatewayStreams map[string]string `json:"gateway_streams"`
 }
 
 // waitReadyFile waits for the server to write its ready file, which it does

@@ -321,8 +321,11 @@ func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomi
 				Status   string `json:"status"`
 				Revision int64  `json:"revision"`
 				Routes   int    `json:"routes"`
-				Source   string `json:"source,omitempty"`
-			}{Status: "ready", Revision: t.Revision, Routes: t.Len()}
+				// StreamRoutes are the stream services' routes, apart:
+				// they answer connections, not requests.
+				StreamRoutes int    `json:"stream_routes,omitempty"`
+				Source       string `json:"source,omitempty"`
+			}{Status: "ready", Revision: t.Revision, Routes: t.Len(), StreamRoutes: t.StreamRouteCount()}
 			if source != nil {
 				ready.Source = source()
 			}

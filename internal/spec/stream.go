@@ -94,6 +94,7 @@ func (s *Service) validateType(fe *FieldErrors) {
 		validateStreamUpstream(fe, "upstream.", u)
 	}
 	names := map[string]bool{}
+	claimed := map[string]string{} // listener and server name → route
 	for i := range s.StreamRoutes {
 		r := &s.StreamRoutes[i]
 		prefix := fmt.Sprintf("stream_routes[%d].", i)
@@ -107,6 +108,21 @@ func (s *Service) validateType(fe *FieldErrors) {
 		}
 		names[r.Name] = true
 		r.validate(fe, prefix)
+		sni := r.SNI
+		if len(sni) == 0 {
+			sni = []string{""}
+		}
+		for _, name := range sni {
+			key := r.Listener + " " + name
+			if other, ok := claimed[key]; ok && other != r.Name {
+				what := "the default of listener " + r.Listener
+				if name != "" {
+					what = "server name " + name + " on listener " + r.Listener
+				}
+				fe.Add(prefix+"name", "takes %s, as route %q does", what, other)
+			}
+			claimed[key] = r.Name
+		}
 	}
 }
 

@@ -115,6 +115,15 @@ func (t *Table) StreamReadsHello(listener string) bool {
 	return l != nil && l.readsHello
 }
 
+// StreamRouteCount is how many stream routes the table holds.
+func (t *Table) StreamRouteCount() int {
+	n := 0
+	for _, routes := range t.streamServices {
+		n += len(routes)
+	}
+	return n
+}
+
 // StreamListeners are the listeners the table's stream routes name.
 func (t *Table) StreamListeners() []string {
 	return slices.Sorted(maps.Keys(t.streams))
