@@ -4,7 +4,7 @@ BIN     ?= bin/portico
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PORTICO_ADMIN_PASSWORD ?=
 
-.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres bench-tls vet fmt clean
+.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
@@ -62,7 +62,13 @@ bench-postgres:
 bench-tls:
 	bash bench/tlsscan/run.sh
 
-bench: bench-go bench-import bench-console bench-publish bench-postgres bench-tls
+# Layer 4: a stream service relaying Redis beside nginx's stream module and
+# a direct connection, redis-benchmark against a private redis-server (needs
+# redis-server and Debian's libnginx-mod-stream; docs/benchmark.md).
+bench-stream:
+	$(GO) run ./bench/stream -rounds 3 -requests 200000 -connections 50,200 $(BENCH_STREAM_FLAGS)
+
+bench: bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)
 
 clean:
