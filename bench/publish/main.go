@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 	"github.com/portico-gw/portico/internal/store"
 )
 
@@ -99,17 +99,16 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	ps := &benchproc.Procs{Dir: work}
+	defer ps.KillAll()
 	if c.bin == "" {
-		c.bin = filepath.Join(work, "portico")
-		build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "./cmd/portico")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
+		if c.bin, err = benchproc.BuildPortico(ctx, work); err != nil {
 			return fmt.Errorf("build portico: %w", err)
 		}
 	}
 	var results []result
 	for _, n := range c.sizes {
-		r, err := measure(ctx, c, filepath.Join(work, strconv.Itoa(n)), n)
+		r, err := measure(ctx, c, ps, filepath.Join(work, strconv.Itoa(n)), n)
 		if err != nil {
 			return fmt.Errorf("%d services: %w", n, err)
 		}
@@ -120,7 +119,7 @@ func run(ctx context.Context, c config) error {
 }
 
 // measure runs one group size: seed, start, publish, stop.
-func measure(ctx context.Context, c config, dir string, services int) (result, error) {
+func measure(ctx context.Context, c config, ps *benchproc.Procs, dir string, services int) (result, error) {
 	r := result{services: services, routes: c.routes}
 	loc := store.Location{Dir: filepath.Join(dir, "data")}
 	if c.postgres != "" {
@@ -140,7 +139,7 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 
 	var cps []*process
 	for i := range c.controlPlanes() {
-		cp, err := startServer(ctx, c.bin, dir, i, loc.URL)
+		cp, err := startServer(ctx, ps, c.bin, dir, i, loc.URL)
 		if err != nil {
 			return r, err
 		}
@@ -158,9 +157,9 @@ func measure(ctx context.Context, c config, dir string, services int) (result, e
 		// to the next when it fails.
 		var list []string
 		for j := range cps {
-			list = append(list, cps[(i+j)%len(cps)].admin)
+			list = append(list, cps[(i+j)%len(cps)].api.Base)
 		}
-		g, err := startGateway(ctx, c.bin, dir, i, strings.Join(list, ","), token)
+		g, err := startGateway(ctx, ps, c.bin, dir, i, strings.Join(list, ","), token)
 		if err != nil {
 			return r, err
 		}

@@ -8,134 +8,75 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
-// process is a portico process the benchmark started.
+// process is a portico the benchmark started: a control plane, logged in
+// to its admin API, or a stand-alone gateway.
 type process struct {
-	cmd                   *exec.Cmd
-	log                   string
-	admin, status, bearer string // base URLs; an admin session token
+	*benchproc.Proc
+	ps     *benchproc.Procs
+	api    *adminclient.Client // nil for a gateway
+	status string              // the status listener's base URL
 }
 
-const password = "bench-admin-password"
-
 // startServer starts control plane i on the store at storeURL (""
-// the SQLite store of dir/data).
-func startServer(ctx context.Context, bin, dir string, i int, storeURL string) (*process, error) {
+// the SQLite store of dir/data) and logs in to its admin API.
+func startServer(ctx context.Context, ps *benchproc.Procs, bin, dir string, i int, storeURL string) (*process, error) {
 	name := "server"
 	if i > 0 {
 		name = fmt.Sprintf("server-%d", i)
 	}
-	args := []string{"server", "--data-dir", filepath.Join(dir, "data"), "--group", benchGroup,
-		"--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0"}
+	extra := []string{"--group", benchGroup}
 	if storeURL != "" {
-		args = append(args, "--store", storeURL)
+		extra = append(extra, "--store", storeURL)
 	}
-	p, err := launch(ctx, bin, filepath.Join(dir, name), []string{"PORTICO_ADMIN_PASSWORD=" + password}, args...)
+	p, rf, err := launch(ctx, ps, dir, name, []string{benchproc.AdminEnv},
+		benchproc.ServerArgv(bin, filepath.Join(dir, "data"), benchproc.AnyPorts, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	var login struct{ Token string }
-	body := fmt.Sprintf(`{"username":"admin","password":%q}`, password)
-	if err := p.call(ctx, "POST", "/api/v1/auth/login", body, http.StatusOK, &login); err != nil {
+	// No timeout per call: a publish to a large group may take a while.
+	if p.api, err = benchproc.Login(ctx, rf.Admin, 0); err != nil {
 		p.stop()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p.bearer = login.Token
 	return p, nil
 }
 
-func startGateway(ctx context.Context, bin, dir string, i int, controlPlane, token string) (*process, error) {
+func startGateway(ctx context.Context, ps *benchproc.Procs, bin, dir string, i int, controlPlane, token string) (*process, error) {
 	name := fmt.Sprintf("gateway-%d", i)
-	return launch(ctx, bin, filepath.Join(dir, name), []string{"PORTICO_GATEWAY_TOKEN=" + token},
-		"gateway", "--control-plane", controlPlane, "--group", benchGroup, "--instance-id", name,
+	p, _, err := launch(ctx, ps, dir, name, []string{"PORTICO_GATEWAY_TOKEN=" + token},
+		bin, "gateway", "--control-plane", controlPlane, "--group", benchGroup, "--instance-id", name,
 		"--cache-dir", filepath.Join(dir, name, "cache"), "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0", "--profiling")
+	return p, err
 }
 
-// launch starts bin with args and a ready file, and waits for the file.
-func launch(ctx context.Context, bin, dir string, env []string, args ...string) (*process, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+// launch starts argv, a portico command, with its ready file in dir/name,
+// and waits for the file: two minutes at most, as loading a large group
+// takes a while.
+func launch(ctx context.Context, ps *benchproc.Procs, dir, name string, env []string, argv ...string) (*process, benchproc.ReadyFile, error) {
+	if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
+		return nil, benchproc.ReadyFile{}, err
 	}
-	ready := filepath.Join(dir, "ready.json")
-	p := &process{log: filepath.Join(dir, "log")}
-	out, err := os.Create(p.log)
+	p, rf, err := ps.StartReady(ctx, name, -1, env, filepath.Join(dir, name, "ready.json"), 2*time.Minute, argv...)
 	if err != nil {
-		return nil, err
+		return nil, rf, fmt.Errorf("%s: %w", name, err)
 	}
-	defer out.Close()
-	p.cmd = exec.Command(bin, append(args, "--ready-file", ready)...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		b, err := os.ReadFile(ready)
-		if err == nil {
-			var a struct{ Admin, Status string }
-			if err := json.Unmarshal(b, &a); err != nil {
-				p.stop()
-				return nil, fmt.Errorf("ready file: %w", err)
-			}
-			if a.Admin != "" {
-				p.admin = "http://" + a.Admin
-			}
-			p.status = "http://" + a.Status
-			return p, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			p.stop()
-			return nil, err
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("%s exited before it was ready: %s", args[0], p.tail())
-		case <-ctx.Done():
-			p.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("%s not ready within 2 minutes: %s", args[0], p.tail())
-		}
-	}
+	return &process{Proc: p, ps: ps, status: "http://" + rf.Status}, rf, nil
 }
 
-func (p *process) stop() {
-	if p.cmd.ProcessState == nil {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _, _ = p.cmd.Process.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = p.cmd.Process.Kill()
-		}
-	}
-}
-
-func (p *process) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return strings.TrimSpace(string(b))
-}
+// stop asks the process to end, and kills it after 20 s.
+func (p *process) stop() { p.ps.Stop(p.Proc, 20*time.Second) }
 
 // memory is what /proc/PID/status says of a process's memory (Linux).
 type memory struct {
@@ -145,24 +86,12 @@ type memory struct {
 }
 
 func (p *process) memory() memory {
-	var m memory
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
-		return m
+		return memory{}
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, v, _ := strings.Cut(line, ":")
-		kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		switch name {
-		case "VmRSS":
-			m.rss = kb << 10
-		case "RssFile":
-			m.file = kb << 10
-		case "VmHWM":
-			m.peak = kb << 10
-		}
-	}
-	return m
+	s := string(b)
+	return memory{rss: benchproc.StatusBytes(s, "VmRSS"), file: benchproc.StatusBytes(s, "RssFile"), peak: benchproc.StatusBytes(s, "VmHWM")}
 }
 
 // rss is the process's resident memory in bytes.
@@ -224,40 +153,15 @@ func (p *process) statusGet(ctx context.Context, path string) ([]byte, error) {
 	return b, err
 }
 
-// call sends an admin API request and decodes the answer into out.
-func (p *process) call(ctx context.Context, method, path, body string, want int, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, p.admin+path, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if p.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+p.bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
-}
-
 func (p *process) joinToken(ctx context.Context) (string, error) {
 	var tok struct{ Token string }
-	err := p.call(ctx, "POST", "/api/v1/gateway-groups/"+benchGroup+"/tokens", `{"name":"bench"}`, http.StatusCreated, &tok)
+	err := p.api.Post(ctx, "/gateway-groups/"+benchGroup+"/tokens", map[string]string{"name": "bench"}, &tok)
 	return tok.Token, err
 }
 
 func (p *process) groupRevision(ctx context.Context) (int64, error) {
 	var g struct{ Revision int64 }
-	err := p.call(ctx, "GET", "/api/v1/gateway-groups/"+benchGroup, "", http.StatusOK, &g)
+	err := p.api.Get(ctx, "/gateway-groups/"+benchGroup, nil, &g)
 	return g.Revision, err
 }
 
@@ -265,8 +169,8 @@ func (p *process) groupRevision(ctx context.Context) (int64, error) {
 // group's new revision.
 func (p *process) publish(ctx context.Context, service, version string) (int64, error) {
 	var out struct{ Revision int64 }
-	err := p.call(ctx, "POST", "/api/v1/projects/"+benchProject+"/services/"+service+"/publish",
-		fmt.Sprintf(`{"group":%q,"version":%q}`, benchGroup, version), http.StatusCreated, &out)
+	err := p.api.Post(ctx, "/projects/"+benchProject+"/services/"+service+"/publish",
+		map[string]string{"group": benchGroup, "version": version}, &out)
 	return out.Revision, err
 }
 
@@ -276,7 +180,7 @@ type feedSize struct{ raw, gzip int }
 // feed polls the feed as a gateway serving after would, and answers the
 // answer's size and the consumers' digest it carries.
 func (p *process) feed(ctx context.Context, token string, after int64, consumers string) (feedSize, string, error) {
-	u := fmt.Sprintf("%s/feed/v1/groups/%s?after=%d", p.admin, benchGroup, after)
+	u := fmt.Sprintf("%s/feed/v1/groups/%s?after=%d", p.api.Base, benchGroup, after)
 	if consumers != "" {
 		u += "&deltas=1&consumers=" + consumers
 	}
@@ -318,7 +222,7 @@ func allServe(ctx context.Context, gws []*process, rev int64, limit time.Duratio
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("a gateway still serves revision %d, not %d, after %s (%v): %s", got, rev, limit, err, g.tail())
+				return fmt.Errorf("a gateway still serves revision %d, not %d, after %s (%v): %s", got, rev, limit, err, g.Tail())
 			}
 			select {
 			case <-ctx.Done():

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 // benchCanary is a running canary release at 50 % on the bench route: the
@@ -14,12 +16,12 @@ var benchCanary = routePlugin{name: "canary", afterPublish: startBenchCanary}
 // canaryBench is the portico-fast-canary row's route: the canary alone.
 var canaryBench = []routePlugin{benchCanary}
 
-func startBenchCanary(ctx context.Context, c *adminClient, serviceBase string, upstream map[string]any) error {
+func startBenchCanary(ctx context.Context, c *adminclient.Client, serviceBase string, upstream map[string]any) error {
 	var task struct {
 		State string `json:"state"`
 	}
-	err := c.call(ctx, "POST", serviceBase+"/canary",
-		map[string]any{"group": "default", "weight": 50, "target": map[string]any{"upstream": upstream}}, 201, &task)
+	err := c.Post(ctx, serviceBase+"/canary",
+		map[string]any{"group": "default", "weight": 50, "target": map[string]any{"upstream": upstream}}, &task)
 	if err != nil {
 		return fmt.Errorf("start canary: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // haproxyConf is the reference HAProxy of docs/benchmark.md: one thread,
@@ -89,7 +91,7 @@ func startHaproxy(ctx context.Context, e *env) (*instance, error) {
 	}
 	e.seq++
 	dir := filepath.Join(e.tmp, fmt.Sprintf("haproxy-%d", e.seq))
-	listen, err := freeAddr()
+	listen, _, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +103,11 @@ func startHaproxy(ctx context.Context, e *env) (*instance, error) {
 		return nil, err
 	}
 	// -db: foreground, one process, no daemon.
-	p, err := e.ps.start("haproxy", e.proxyCPU, nil, e.haproxy, "-db", "-f", conf)
+	p, err := e.ps.Start("haproxy", e.proxyCPU, nil, e.haproxy, "-db", "-f", conf)
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{url: "http://" + listen + benchPath, measured: []*proc{p}, stop: func() { e.ps.stop(p, 3*time.Second) }}
+	inst := &instance{url: "http://" + listen + benchPath, measured: []*benchproc.Proc{p}, stop: func() { e.ps.Stop(p, 3*time.Second) }}
 	if err := waitHTTP(ctx, p, inst.url, 200, 10*time.Second); err != nil {
 		inst.stop()
 		return nil, fmt.Errorf("haproxy: %w", err)

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // loadResult is what one load run measured.
@@ -53,21 +55,13 @@ type wrkLoader struct {
 func (w wrkLoader) name() string { return "wrk -t1" }
 
 func (w wrkLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
-	secs := max(1, int((d+time.Second-1)/time.Second))
+	secs := wholeSeconds(d)
 	argv := []string{w.path, "-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}
 	argv = append(argv, url)
-	if w.taskset != "" && w.cpu >= 0 {
-		argv = append([]string{w.taskset, "-c", strconv.Itoa(w.cpu)}, argv...)
-	}
-	// Like `timeout`: a wrk that hangs is killed well after its duration.
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
+	out, used, err := runTool(ctx, benchproc.Pin(w.taskset, w.cpu, argv), time.Duration(secs)*time.Second, nil)
 	if err != nil {
 		return loadResult{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
@@ -75,10 +69,37 @@ func (w wrkLoader) run(ctx context.Context, url string, headers []string, conns 
 	if err != nil {
 		return res, fmt.Errorf("wrk output: %v\n%s", err, out)
 	}
-	if st := cmd.ProcessState; st != nil {
-		res.CPU = st.UserTime() + st.SystemTime()
-	}
+	res.CPU = used
 	return res, nil
+}
+
+// wholeSeconds is d rounded up to whole seconds, at least one: what wrk's
+// -d and h2load's -D take.
+func wholeSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// runTool runs argv, a load generator meant to run for d, and returns its
+// output and the CPU time it used. Like timeout(1), it kills one that hangs
+// well after d. Its stderr is in the output unless stderr is given.
+func runTool(ctx context.Context, argv []string, d time.Duration, stderr io.Writer) ([]byte, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, d+15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = 2 * time.Second
+	var out []byte
+	var err error
+	if stderr != nil {
+		cmd.Stderr = stderr
+		out, err = cmd.Output()
+	} else {
+		out, err = cmd.CombinedOutput()
+	}
+	var used time.Duration
+	if st := cmd.ProcessState; st != nil {
+		used = st.UserTime() + st.SystemTime()
+	}
+	return out, used, err
 }
 
 var (
@@ -159,15 +180,7 @@ func (g goLoader) run(ctx context.Context, url string, headers []string, conns i
 	for _, h := range headers {
 		argv = append(argv, "-loadgen-header", h)
 	}
-	if g.taskset != "" && g.cpu >= 0 {
-		argv = append([]string{g.taskset, "-c", strconv.Itoa(g.cpu)}, argv...)
-	}
-	ctx, cancel := context.WithTimeout(ctx, d+15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 2 * time.Second
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	out, used, err := runTool(ctx, benchproc.Pin(g.taskset, g.cpu, argv), d, os.Stderr)
 	if err != nil {
 		return loadResult{}, fmt.Errorf("load generator: %v", err)
 	}
@@ -175,9 +188,7 @@ func (g goLoader) run(ctx context.Context, url string, headers []string, conns i
 	if err := json.Unmarshal(out, &res); err != nil {
 		return res, fmt.Errorf("load generator output %q: %v", out, err)
 	}
-	if st := cmd.ProcessState; st != nil {
-		res.CPU = st.UserTime() + st.SystemTime()
-	}
+	res.CPU = used
 	return res, nil
 }
 
@@ -188,25 +199,55 @@ const maxSamples = 1 << 20
 // sending GET url (with headers) in a loop for d; prints a loadResult as
 // JSON.
 func loadgenMain(target string, headers []string, conns int, d time.Duration) error {
+	u, reqBytes, err := loadgenRequest(target, "http", headers, "", conns, d)
+	if err != nil {
+		return err
+	}
+
+	res := runWorkers(conns, d, func(deadline time.Time) (n, bad int64, mine []time.Duration) {
+		mine = make([]time.Duration, 0, 4096)
+		for time.Now().Before(deadline) {
+			cn, cb := loadConn(u.Host, reqBytes, deadline, &mine)
+			n += cn
+			bad += cb
+			if cn == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond) // cannot connect: do not spin
+			}
+		}
+		return n, bad, mine
+	})
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// loadgenRequest checks the arguments of a built-in load generator mode
+// and builds its request: a GET of target (a scheme:// URL) with the
+// header lines extra (each ending in CRLF) and headers.
+func loadgenRequest(target, scheme string, headers []string, extra string, conns int, d time.Duration) (*url.URL, []byte, error) {
 	if conns < 1 || conns > 10000 {
-		return fmt.Errorf("-loadgen-conns %d: want 1 to 10000", conns)
+		return nil, nil, fmt.Errorf("-loadgen-conns %d: want 1 to 10000", conns)
 	}
 	if d <= 0 || d > time.Hour {
-		return fmt.Errorf("-duration %v: want up to an hour", d)
+		return nil, nil, fmt.Errorf("-duration %v: want up to an hour", d)
 	}
 	u, err := url.Parse(target)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("-loadgen %q: want an http:// URL", target)
+	if err != nil || u.Scheme != scheme || u.Host == "" {
+		return nil, nil, fmt.Errorf("-loadgen %q: want an %s:// URL", target, scheme)
 	}
-	head := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: portico-bench\r\n"
+	head := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: portico-bench\r\n" + extra
 	for _, h := range headers {
 		if strings.ContainsAny(h, "\r\n") || !strings.Contains(h, ":") {
-			return fmt.Errorf("-loadgen-header %q: want one Name: value", h)
+			return nil, nil, fmt.Errorf("-loadgen-header %q: want one Name: value", h)
 		}
 		head += h + "\r\n"
 	}
-	reqBytes := []byte(head + "\r\n")
+	return u, []byte(head + "\r\n"), nil
+}
 
+// runWorkers runs conns workers of a built-in load generator mode for d
+// and sums what they return: the answers counted, the failures among them
+// and the latency samples, of which the median and 99th percentile are
+// reported.
+func runWorkers(conns int, d time.Duration, work func(deadline time.Time) (n, bad int64, samples []time.Duration)) loadResult {
 	var (
 		total, errs atomic.Int64
 		mu          sync.Mutex
@@ -217,16 +258,7 @@ func loadgenMain(target string, headers []string, conns int, d time.Duration) er
 	deadline := start.Add(d)
 	for range conns {
 		wg.Go(func() {
-			mine := make([]time.Duration, 0, 4096)
-			var n, bad int64
-			for time.Now().Before(deadline) {
-				cn, cb := loadConn(u.Host, reqBytes, deadline, &mine)
-				n += cn
-				bad += cb
-				if cn == 0 && time.Now().Before(deadline) {
-					time.Sleep(10 * time.Millisecond) // cannot connect: do not spin
-				}
-			}
+			n, bad, mine := work(deadline)
 			total.Add(n)
 			errs.Add(bad)
 			mu.Lock()
@@ -243,11 +275,10 @@ func loadgenMain(target string, headers []string, conns int, d time.Duration) er
 		}
 		return samples[min(len(samples)-1, int(p*float64(len(samples))))]
 	}
-	res := loadResult{
+	return loadResult{
 		Requests: total.Load(), Elapsed: elapsed, Errors: errs.Load(),
 		RPS: float64(total.Load()) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99),
 	}
-	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
 // loadConn sends requests on one connection until deadline or an error;

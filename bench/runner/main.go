@@ -34,6 +34,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 type config struct {
@@ -157,7 +159,7 @@ func logf(format string, args ...any) {
 // bench runs the whole benchmark; every process it starts is gone when it
 // returns, on success, error or signal alike.
 func bench(ctx context.Context, cfg config) error {
-	root, err := moduleRoot()
+	root, err := benchproc.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
@@ -170,12 +172,12 @@ func bench(ctx context.Context, cfg config) error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	ps := &procs{dir: tmp}
-	defer ps.killAll()
+	ps := &benchproc.Procs{Dir: tmp}
+	defer ps.KillAll()
 
 	nproc := runtime.NumCPU() // before the runner pins itself
 	if p, err := exec.LookPath("taskset"); err == nil && cfg.proxyCPU >= 0 && nproc >= 2 {
-		ps.taskset = p
+		ps.Taskset = p
 	} else {
 		cfg.proxyCPU, cfg.loadCPU = -1, -1
 	}
@@ -209,18 +211,18 @@ func bench(ctx context.Context, cfg config) error {
 			logf("this portico has no `server --engine` flag: portico-nethttp runs without it, the fast rows are skipped")
 		}
 	}
-	if ps.taskset != "" {
+	if ps.Taskset != "" {
 		// The runner shares the load CPU, away from the proxy under test.
-		_ = exec.Command(ps.taskset, "-a", "-p", "-c", strconv.Itoa(cfg.loadCPU), strconv.Itoa(os.Getpid())).Run()
+		_ = exec.Command(ps.Taskset, "-a", "-p", "-c", strconv.Itoa(cfg.loadCPU), strconv.Itoa(os.Getpid())).Run()
 	}
 	if err := startOrigin(ctx, e, cfg.loadCPU, cfg.originMode); err != nil {
 		return err
 	}
-	ld, err := chooseLoader(cfg, ps.taskset)
+	ld, err := chooseLoader(cfg, ps.Taskset)
 	if err != nil {
 		return err
 	}
-	loaders, noLoader := kindLoaders(cfg, ld, ps.taskset)
+	loaders, noLoader := kindLoaders(cfg, ld, ps.Taskset)
 	printFacts(cfg, e, loaders, nproc)
 
 	runs := len(cfg.targets) * len(cfg.connections) * cfg.rounds
@@ -362,8 +364,8 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 			return sample{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	self, _ := cpuOf(os.Getpid())
-	proxy0, origin0, busy0 := treeCPU(inst.measured...), treeCPU(e.origin), systemBusy()
+	self, _ := benchproc.CPU(os.Getpid())
+	proxy0, origin0, busy0 := benchproc.TreeCPU(inst.measured...), benchproc.TreeCPU(e.origin), benchproc.CPUBusy(-1)
 	var allocs0 uint64
 	haveAllocs := false
 	if inst.allocs != nil {
@@ -375,11 +377,11 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 	if err != nil {
 		return sample{}, err
 	}
-	proxy1, origin1, busy1 := treeCPU(inst.measured...), treeCPU(e.origin), systemBusy()
-	self1, _ := cpuOf(os.Getpid())
+	proxy1, origin1, busy1 := benchproc.TreeCPU(inst.measured...), benchproc.TreeCPU(e.origin), benchproc.CPUBusy(-1)
+	self1, _ := benchproc.CPU(os.Getpid())
 	for _, p := range inst.measured {
-		if p.exited() {
-			return sample{}, fmt.Errorf("%s exited during the run (%v):\n%s", p.name, p.err, p.tail())
+		if p.Exited() {
+			return sample{}, fmt.Errorf("%s exited during the run (%v):\n%s", p.Name, p.Err(), p.Tail())
 		}
 	}
 	if res.Requests <= 0 {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 // routePlugin is one gateway policy on the bench route of a *-plugins row.
@@ -22,12 +24,12 @@ import (
 type routePlugin struct {
 	name    string
 	config  any
-	headers []string                                        // "Name: value" lines the load sends
-	setup   func(ctx context.Context, c *adminClient) error // runs after login, before the service is created
+	headers []string                                               // "Name: value" lines the load sends
+	setup   func(ctx context.Context, c *adminclient.Client) error // runs after login, before the service is created
 	probe   func(ctx context.Context, gatewayAddr string) error
 	// afterPublish runs once the service is published; a policy that is
 	// not a route plugin (the canary) has no config and is set up here.
-	afterPublish func(ctx context.Context, c *adminClient, serviceBase string, upstream map[string]any) error
+	afterPublish func(ctx context.Context, c *adminclient.Client, serviceBase string, upstream map[string]any) error
 }
 
 // sizeLimit is request-size-limit's max_bytes on the bench route.

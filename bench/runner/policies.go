@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 // benchKey is the key-auth key the load of the policies row sends.
@@ -28,14 +30,14 @@ var policiesBench = []routePlugin{
 	{name: "ip-restriction", config: map[string]any{"allow": []string{"127.0.0.1"}}},
 }
 
-func createBenchConsumer(ctx context.Context, c *adminClient) error {
+func createBenchConsumer(ctx context.Context, c *adminclient.Client) error {
 	var app struct {
 		ID string `json:"id"`
 	}
-	if err := c.call(ctx, "POST", "/applications", map[string]any{"name": "bench", "project": "default"}, 201, &app); err != nil {
+	if err := c.Post(ctx, "/applications", map[string]any{"name": "bench", "project": "default"}, &app); err != nil {
 		return fmt.Errorf("create the bench application: %w", err)
 	}
-	err := c.call(ctx, "POST", "/applications/"+app.ID+"/credentials", map[string]any{"type": "key-auth", "key": benchKey}, 201, nil)
+	err := c.Post(ctx, "/applications/"+app.ID+"/credentials", map[string]any{"type": "key-auth", "key": benchKey}, nil)
 	if err != nil {
 		return fmt.Errorf("create the bench key: %w", err)
 	}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -13,10 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// porticoPassword is the admin password of the benchmark's Portico.
-const porticoPassword = "benchpass"
+	"github.com/portico-gw/portico/bench/internal/benchproc"
+)
 
 // benchPath is the path every target is driven on; Portico publishes it as
 // an exact route.
@@ -53,63 +50,6 @@ func helpHasFlag(help, name string) bool {
 	return false
 }
 
-// porticoAddrs are the three listeners of one `portico server`.
-type porticoAddrs struct {
-	admin, gateway, status string
-}
-
-// porticoArgv is the command line of one fresh Portico on dataDir.
-func porticoArgv(bin, dataDir string, a porticoAddrs, extra []string) []string {
-	argv := []string{bin, "server", "--data-dir", dataDir,
-		"--admin-addr", a.admin, "--gateway-addr", a.gateway, "--status-addr", a.status}
-	return append(argv, extra...)
-}
-
-// adminClient calls Portico's admin API.
-type adminClient struct {
-	base  string // http://admin-addr
-	token string
-	http  *http.Client
-}
-
-// call sends body as JSON and decodes the answer into out; an answer other
-// than want is an error naming the problem detail.
-func (c *adminClient) call(ctx context.Context, method, path string, body any, want int, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1"+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %s, want %d: %s", method, path, resp.Status, want, strings.TrimSpace(string(b)))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: decoding %s: %w", method, path, b, err)
-		}
-	}
-	return nil
-}
-
 // publishBench runs the publish flow: log in as admin, create a service
 // with one GET route on benchPath and publish it to the default group with
 // the origin as its upstream. With plugins the route carries them (and
@@ -130,17 +70,10 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 	if err != nil {
 		return err
 	}
-	c := &adminClient{base: "http://" + adminAddr, http: &http.Client{Timeout: 10 * time.Second}}
-	var login struct {
-		Token string `json:"token"`
+	c, err := benchproc.Login(ctx, adminAddr, 10*time.Second)
+	if err != nil {
+		return err
 	}
-	if err := c.call(ctx, "POST", "/auth/login", map[string]string{"username": "admin", "password": porticoPassword}, 200, &login); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	if login.Token == "" {
-		return fmt.Errorf("login: the answer has no token")
-	}
-	c.token = login.Token
 	for _, p := range plugins {
 		if p.setup == nil {
 			continue
@@ -160,8 +93,8 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 	var svc struct {
 		ID string `json:"id"`
 	}
-	if err := c.call(ctx, "POST", "/projects/default/services",
-		map[string]any{"name": "bench", "protocols": protocols}, 201, &svc); err != nil {
+	if err := c.Post(ctx, "/projects/default/services",
+		map[string]any{"name": "bench", "protocols": protocols}, &svc); err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
 	if svc.ID == "" {
@@ -173,15 +106,15 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 		route["plugins"] = routePl
 		route["methods"] = []string{"GET", "POST"}
 	}
-	if err := c.call(ctx, "POST", base+"/routes", route, 201, nil); err != nil {
+	if err := c.Post(ctx, base+"/routes", route, nil); err != nil {
 		return fmt.Errorf("create route: %w", err)
 	}
 	upstream := map[string]any{
 		"scheme": "http",
 		"nodes":  []map[string]any{{"host": host, "port": port, "weight": 100}},
 	}
-	if err := c.call(ctx, "POST", base+"/publish",
-		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, 201, nil); err != nil {
+	if err := c.Post(ctx, base+"/publish",
+		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, nil); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	for _, p := range plugins {

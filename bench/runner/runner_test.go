@@ -106,13 +106,3 @@ func TestNginxConf(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-func TestCPUReading(t *testing.T) {
-	d, err := cpuOf(1)
-	if err != nil || d < 0 {
-		t.Errorf("cpuOf(1) = %v %v", d, err)
-	}
-	if systemBusy() <= 0 {
-		t.Error("systemBusy is 0")
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 // sqlBench is the portico-fast-sql row: the bench route answers from the
@@ -23,7 +24,7 @@ const benchDatabase = "portico_bench"
 
 // setupBenchDB creates the bench database with 10 000 users and registers
 // it as the data source "benchdb".
-func setupBenchDB(ctx context.Context, c *adminClient) error {
+func setupBenchDB(ctx context.Context, c *adminclient.Client) error {
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
 	if err != nil {
 		return errSkip("PostgreSQL is not reachable on 127.0.0.1:5432")
@@ -64,23 +65,23 @@ func setupBenchDB(ctx context.Context, c *adminClient) error {
 			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return c.call(ctx, "POST", "/projects/default/data-sources", map[string]any{
+	return c.Post(ctx, "/projects/default/data-sources", map[string]any{
 		"name": "benchdb", "type": "postgres", "host": "127.0.0.1", "database": benchDatabase, "user": user,
 		"params": map[string]string{"sslmode": "disable"}, "pool": map[string]any{"max_open": 16},
-	}, 201, nil)
+	}, nil)
 }
 
 // switchBenchToSQL turns the published bench route into the sql backend
 // and publishes that as 1.0.1.
-func switchBenchToSQL(ctx context.Context, c *adminClient, serviceBase string, upstream map[string]any) error {
+func switchBenchToSQL(ctx context.Context, c *adminclient.Client, serviceBase string, upstream map[string]any) error {
 	backend := map[string]any{"type": "sql", "data_source": "benchdb", "table": "users",
 		"columns": []string{"id", "name", "age"}, "page_size": 1,
 		"filters": []map[string]any{{"param": "id", "in": "header", "op": "=", "required": true}}}
-	if err := c.call(ctx, "PATCH", serviceBase+"/routes/bench", map[string]any{"backend": backend}, 200, nil); err != nil {
+	if err := c.Patch(ctx, serviceBase+"/routes/bench", map[string]any{"backend": backend}, nil); err != nil {
 		return fmt.Errorf("make the bench route a sql backend: %w", err)
 	}
-	if err := c.call(ctx, "POST", serviceBase+"/publish",
-		map[string]any{"group": "default", "version": "1.0.1", "upstream": upstream}, 201, nil); err != nil {
+	if err := c.Post(ctx, serviceBase+"/publish",
+		map[string]any{"group": "default", "version": "1.0.1", "upstream": upstream}, nil); err != nil {
 		return fmt.Errorf("publish the sql route: %w", err)
 	}
 	return nil

@@ -5,21 +5,22 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // env is what starting a target needs.
 type env struct {
-	ps          *procs
+	ps          *benchproc.Procs
 	tmp         string
 	root        string // module root
 	bins        map[string]string
 	buildErrs   map[string]error
-	origin      *proc
+	origin      *benchproc.Proc
 	originAddr  string
 	nginx       string // nginx path; empty: not installed
 	haproxy     string // haproxy path; empty: not installed
@@ -40,7 +41,7 @@ type env struct {
 type instance struct {
 	url      string
 	headers  []string              // "Name: value" lines every load request carries (key-auth's key)
-	measured []*proc               // processes whose CPU (with children) is the target's cost
+	measured []*benchproc.Proc     // processes whose CPU (with children) is the target's cost
 	allocs   func() (uint64, bool) // heap objects allocated so far, when the target is ours
 	stop     func()
 }
@@ -119,19 +120,6 @@ func targetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// moduleRoot is the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("not inside a Go module; run from the repository root")
-	}
-	return filepath.Dir(mod), nil
-}
-
 // buildAll builds the binaries the targets need into e.tmp/bin. The origin
 // and the reference are required; a Portico that does not build is
 // reported and its target skipped.
@@ -148,13 +136,7 @@ func buildAll(ctx context.Context, e *env, needPortico bool) error {
 			continue
 		}
 		out := filepath.Join(binDir, name)
-		bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		cmd := exec.CommandContext(bctx, "go", "build", "-o", out, pkg)
-		cmd.Dir = e.root
-		msg, err := cmd.CombinedOutput()
-		cancel()
-		if err != nil {
-			err = fmt.Errorf("go build %s: %v\n%s", pkg, err, strings.TrimSpace(string(msg)))
+		if err := benchproc.Build(ctx, e.root, out, pkg); err != nil {
 			if name != "portico" {
 				return err
 			}
@@ -169,11 +151,11 @@ func buildAll(ctx context.Context, e *env, needPortico bool) error {
 // startOrigin runs the origin once for the whole benchmark, on the load
 // generator's CPU (origin and load share core 0; the proxy has core 1).
 func startOrigin(ctx context.Context, e *env, cpu int, mode string) error {
-	addr, err := freeAddr()
+	addr, _, err := benchproc.FreeAddr()
 	if err != nil {
 		return err
 	}
-	p, err := e.ps.start("origin", cpu, nil, e.bins["origin"], "-addr", addr, "-mode", mode)
+	p, err := e.ps.Start("origin", cpu, nil, e.bins["origin"], "-addr", addr, "-mode", mode)
 	if err != nil {
 		return err
 	}
@@ -205,7 +187,7 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	}
 	e.seq++
 	dir := filepath.Join(e.tmp, fmt.Sprintf("nginx-%d", e.seq))
-	listen, err := freeAddr()
+	listen, _, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +198,11 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	if err := checkNginxConf(e.nginx, dir, conf); err != nil {
 		return nil, err
 	}
-	p, err := e.ps.start("nginx", e.proxyCPU, nil, nginxArgv(e.nginx, dir, conf)...)
+	p, err := e.ps.Start("nginx", e.proxyCPU, nil, nginxArgv(e.nginx, dir, conf)...)
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{url: scheme + "://" + listen + benchPath, measured: []*proc{p}, stop: func() { e.ps.stop(p, 3*time.Second) }}
+	inst := &instance{url: scheme + "://" + listen + benchPath, measured: []*benchproc.Proc{p}, stop: func() { e.ps.Stop(p, 3*time.Second) }}
 	if err := waitHTTP(ctx, p, inst.url, 200, 10*time.Second); err != nil {
 		inst.stop()
 		return nil, fmt.Errorf("nginx: %w\n%s", err, readFileTail(filepath.Join(dir, "error.log")))
@@ -229,24 +211,24 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 }
 
 func startRefproxy(ctx context.Context, e *env) (*instance, error) {
-	listen, err := freeAddr()
+	listen, _, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	stats, err := freeAddr()
+	stats, _, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.ps.start("refproxy", e.proxyCPU, nil, e.bins["refproxy"],
+	p, err := e.ps.Start("refproxy", e.proxyCPU, nil, e.bins["refproxy"],
 		"-addr", listen, "-upstream", "http://"+e.originAddr, "-stats-addr", stats)
 	if err != nil {
 		return nil, err
 	}
 	inst := &instance{
 		url:      "http://" + listen + benchPath,
-		measured: []*proc{p},
+		measured: []*benchproc.Proc{p},
 		allocs:   func() (uint64, bool) { return refproxyAllocs(stats) },
-		stop:     func() { e.ps.stop(p, 3*time.Second) },
+		stop:     func() { e.ps.Stop(p, 3*time.Second) },
 	}
 	if err := waitHTTP(ctx, p, inst.url, 200, 10*time.Second); err != nil {
 		inst.stop()
@@ -295,9 +277,9 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	}
 	e.seq++
 	dataDir := filepath.Join(e.tmp, fmt.Sprintf("portico-%d", e.seq))
-	var a porticoAddrs
-	for _, p := range []*string{&a.admin, &a.gateway, &a.status} {
-		addr, err := freeAddr()
+	var a benchproc.Listeners
+	for _, p := range []*string{&a.Admin, &a.Gateway, &a.Status} {
+		addr, _, err := benchproc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -305,12 +287,12 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	}
 	extra := append([]string(nil), engineArgs...)
 	var cert *benchCert
-	url := "http://" + a.gateway + benchPath
+	url := "http://" + a.Gateway + benchPath
 	if listen != "http" {
 		if cert = e.cert; cert == nil {
 			return nil, fmt.Errorf("no bench certificate")
 		}
-		tlsAddr, err := freeAddr()
+		tlsAddr, _, err := benchproc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -320,28 +302,28 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	started := time.Now()
 	// PORTICO_ENGINE is set too, so an engine inherited from the caller's
 	// environment never decides the row.
-	p, err := e.ps.start("portico-"+engine, e.proxyCPU,
-		[]string{"PORTICO_ADMIN_PASSWORD=" + porticoPassword, "PORTICO_ENGINE=" + engine},
-		porticoArgv(e.bins["portico"], dataDir, a, append(extra, e.porticoArgs...))...)
+	p, err := e.ps.Start("portico-"+engine, e.proxyCPU,
+		[]string{benchproc.AdminEnv, "PORTICO_ENGINE=" + engine},
+		benchproc.ServerArgv(e.bins["portico"], dataDir, a, append(extra, e.porticoArgs...)...)...)
 	if err != nil {
 		return nil, err
 	}
 	inst := &instance{
 		url:      url,
 		headers:  pluginHeaders(plugins),
-		measured: []*proc{p},
-		allocs:   func() (uint64, bool) { return porticoAllocs(a.status) },
-		stop:     func() { e.ps.stop(p, 5*time.Second) },
+		measured: []*benchproc.Proc{p},
+		allocs:   func() (uint64, bool) { return porticoAllocs(a.Status) },
+		stop:     func() { e.ps.Stop(p, 5*time.Second) },
 	}
 	fail := func(err error) (*instance, error) {
 		inst.stop()
-		return nil, fmt.Errorf("portico: %w\n--- portico output (end) ---\n%s", err, p.tail())
+		return nil, fmt.Errorf("portico: %w\n--- portico output (end) ---\n%s", err, p.Tail())
 	}
-	if err := waitHTTP(ctx, p, "http://"+a.status+"/readyz", 200, 15*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, "http://"+a.Status+"/readyz", 200, 15*time.Second); err != nil {
 		return fail(err)
 	}
 	readyIn := time.Since(started)
-	if err := publishBench(ctx, a.admin, e.originAddr, plugins, cert); err != nil {
+	if err := publishBench(ctx, a.Admin, e.originAddr, plugins, cert); err != nil {
 		return fail(err)
 	}
 	published := time.Now()
@@ -352,12 +334,12 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 		if pl.probe == nil {
 			continue
 		}
-		if err := pl.probe(ctx, a.gateway); err != nil {
+		if err := pl.probe(ctx, a.Gateway); err != nil {
 			return fail(fmt.Errorf("plugin %s is not live on the route: %w", pl.name, err))
 		}
 	}
 	note := ""
-	if n, ok := scrapeMetric(a.status, "go_sched_gomaxprocs_threads"); ok {
+	if n, ok := scrapeMetric(a.Status, "go_sched_gomaxprocs_threads"); ok {
 		note += fmt.Sprintf(", GOMAXPROCS %.0f", n)
 	}
 	if _, ok := inst.allocs(); !ok {
@@ -366,7 +348,7 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	if len(engineArgs) == 0 {
 		note += ", no --engine flag: the binary's net/http engine"
 	}
-	if line := firstLogLine(p.logPath, "engine"); line != "" {
+	if line := firstLogLine(p.LogPath, "engine"); line != "" {
 		note += "; log: " + line
 	}
 	if listen != "http" {

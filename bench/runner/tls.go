@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/internal/adminclient"
 )
 
 // benchCertName is the name the TLS rows' certificate is issued for. The
@@ -84,10 +86,10 @@ func writeBenchCert(dir string) (*benchCert, error) {
 
 // addBenchCert gives the default group the bench certificate as its
 // default, so a client that sends no SNI, or 127.0.0.1 as wrk does, gets it.
-func addBenchCert(ctx context.Context, c *adminClient, cert *benchCert) error {
-	err := c.call(ctx, "POST", "/gateway-groups/default/certificates", map[string]any{
+func addBenchCert(ctx context.Context, c *adminclient.Client, cert *benchCert) error {
+	err := c.Post(ctx, "/gateway-groups/default/certificates", map[string]any{
 		"name": "bench", "certificate": cert.certPEM, "private_key": cert.keyPEM, "default": true,
-	}, 201, nil)
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("add the bench certificate: %w", err)
 	}

@@ -10,16 +10,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // h2loadLoader runs h2load (nghttp2-client) over TLS with ALPN h2: conns
@@ -35,21 +34,13 @@ type h2loadLoader struct {
 func (h h2loadLoader) name() string { return fmt.Sprintf("h2load -t1 -m%d", h.streams) }
 
 func (h h2loadLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
-	secs := max(1, int((d+time.Second-1)/time.Second))
+	secs := wholeSeconds(d)
 	argv := []string{h.path, "-t1", "-c", strconv.Itoa(conns), "-m", strconv.Itoa(h.streams), "-D", strconv.Itoa(secs)}
 	for _, hd := range headers {
 		argv = append(argv, "-H", hd)
 	}
 	argv = append(argv, url)
-	if h.taskset != "" && h.cpu >= 0 {
-		argv = append([]string{h.taskset, "-c", strconv.Itoa(h.cpu)}, argv...)
-	}
-	// Like `timeout`: an h2load that hangs is killed well after its duration.
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
+	out, used, err := runTool(ctx, benchproc.Pin(h.taskset, h.cpu, argv), time.Duration(secs)*time.Second, nil)
 	if err != nil {
 		return loadResult{}, fmt.Errorf("h2load: %v\n%s", err, tailLines(string(out), 20))
 	}
@@ -57,9 +48,7 @@ func (h h2loadLoader) run(ctx context.Context, url string, headers []string, con
 	if err != nil {
 		return res, fmt.Errorf("h2load output: %v\n%s", err, tailLines(string(out), 20))
 	}
-	if st := cmd.ProcessState; st != nil {
-		res.CPU = st.UserTime() + st.SystemTime()
-	}
+	res.CPU = used
 	return res, nil
 }
 
@@ -137,86 +126,49 @@ func handshakeConfig() *tls.Config {
 // over, until d has passed or the count bound is reached; prints a
 // loadResult as JSON, a request being one such connection.
 func handshakeMain(target string, headers []string, conns int, d time.Duration) error {
-	if conns < 1 || conns > 10000 {
-		return fmt.Errorf("-loadgen-conns %d: want 1 to 10000", conns)
+	u, req, err := loadgenRequest(target, "https", headers, "Connection: close\r\n", conns, d)
+	if err != nil {
+		return err
 	}
-	if d <= 0 || d > time.Hour {
-		return fmt.Errorf("-duration %v: want up to an hour", d)
-	}
-	u, err := url.Parse(target)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("-loadgen %q: want an https:// URL", target)
-	}
-	head := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: portico-bench\r\nConnection: close\r\n"
-	for _, h := range headers {
-		if strings.ContainsAny(h, "\r\n") || !strings.Contains(h, ":") {
-			return fmt.Errorf("-loadgen-header %q: want one Name: value", h)
-		}
-		head += h + "\r\n"
-	}
-	req := []byte(head + "\r\n")
 	conf := handshakeConfig()
 	limit := int64(d.Seconds()*maxHandshakesPerSecond) + int64(conns)
 
 	var (
-		issued, total, errs, resumed atomic.Int64
-		mu                           sync.Mutex
-		samples                      []time.Duration
-		note                         string
-		wg                           sync.WaitGroup
+		issued, resumed atomic.Int64
+		noteOnce        sync.Once
+		note            string
 	)
-	start := time.Now()
-	deadline := start.Add(d)
-	for range conns {
-		wg.Go(func() {
-			mine := make([]time.Duration, 0, 1024)
-			var n, bad, res int64
-			var st tls.ConnectionState
-			for time.Now().Before(deadline) && issued.Add(1) <= limit {
-				t0 := time.Now()
-				cs, status, err := handshakeOnce(u.Host, conf, req, deadline)
-				if err != nil {
-					bad++
-					time.Sleep(10 * time.Millisecond) // cannot connect: do not spin
-					continue
-				}
-				n++
-				if status >= 400 {
-					bad++
-				}
-				if cs.DidResume {
-					res++
-				}
-				st = cs
-				if len(mine) < maxSamples {
-					mine = append(mine, time.Since(t0))
-				}
+	res := runWorkers(conns, d, func(deadline time.Time) (n, bad int64, mine []time.Duration) {
+		mine = make([]time.Duration, 0, 1024)
+		var st tls.ConnectionState
+		for time.Now().Before(deadline) && issued.Add(1) <= limit {
+			t0 := time.Now()
+			cs, status, err := handshakeOnce(u.Host, conf, req, deadline)
+			if err != nil {
+				bad++
+				time.Sleep(10 * time.Millisecond) // cannot connect: do not spin
+				continue
 			}
-			total.Add(n)
-			errs.Add(bad)
-			resumed.Add(res)
-			mu.Lock()
-			samples = append(samples, mine...)
-			if note == "" && st.Version != 0 {
-				note = fmt.Sprintf("%s %s %s ALPN %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.CurveID, st.NegotiatedProtocol)
+			n++
+			if status >= 400 {
+				bad++
 			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(samples)
-	pct := func(p float64) time.Duration {
-		if len(samples) == 0 {
-			return 0
+			if cs.DidResume {
+				resumed.Add(1)
+			}
+			st = cs
+			if len(mine) < maxSamples {
+				mine = append(mine, time.Since(t0))
+			}
 		}
-		return samples[min(len(samples)-1, int(p*float64(len(samples))))]
-	}
-	res := loadResult{
-		Requests: total.Load(), Elapsed: elapsed, Errors: errs.Load(),
-		RPS: float64(total.Load()) / elapsed.Seconds(), P50: pct(0.50), P99: pct(0.99),
-		Note: note + ", full handshakes",
-	}
+		if st.Version != 0 {
+			noteOnce.Do(func() {
+				note = fmt.Sprintf("%s %s %s ALPN %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.CurveID, st.NegotiatedProtocol)
+			})
+		}
+		return n, bad, mine
+	})
+	res.Note = note + ", full handshakes"
 	if r := resumed.Load(); r > 0 {
 		// Cannot happen without a session cache; counted so a change that
 		// brought resumption in would show rather than flatter the figure.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // loadSpec is one load shape: connections and pipeline depth.
@@ -112,7 +114,7 @@ func parseBenchCSV(out []byte) ([]benchRow, error) {
 type benchTool struct {
 	path    string // redis-benchmark
 	timeout string // timeout(1)
-	ps      *procs
+	ps      *benchproc.Procs
 	cpu     int
 	limit   time.Duration // one invocation's bound
 }
@@ -124,7 +126,7 @@ type benchTool struct {
 func (b *benchTool) run(ctx context.Context, port int, tests string, l loadSpec, n int) ([]benchRow, time.Duration, error) {
 	secs := strconv.Itoa(int(b.limit.Seconds()))
 	argv := []string{b.timeout, "-k", "5", secs}
-	argv = append(argv, b.ps.pinned(b.cpu, []string{b.path,
+	argv = append(argv, b.ps.Pinned(b.cpu, []string{b.path,
 		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-c", strconv.Itoa(l.conns), "-n", strconv.Itoa(n),
 		"-P", strconv.Itoa(l.pipeline), "-t", tests, "--csv"})...)
@@ -187,15 +189,15 @@ func pingOnce(addr string) error {
 
 // waitPing retries pingOnce every 20 ms until it succeeds, the process
 // (when given) exits, or limit passes.
-func waitPing(ctx context.Context, p *proc, addr string, limit time.Duration) error {
+func waitPing(ctx context.Context, p *benchproc.Proc, addr string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
 		err := pingOnce(addr)
 		if err == nil {
 			return nil
 		}
-		if p != nil && p.exited() {
-			return fmt.Errorf("%s exited (%v) before %s answered PING:\n%s", p.name, p.err, addr, p.tail())
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited (%v) before %s answered PING:\n%s", p.Name, p.Err(), addr, p.Tail())
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer PING within %s: %v", addr, limit, err)

@@ -21,13 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 func main() {
@@ -153,13 +154,13 @@ func run() error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	ps := &procs{dir: tmp}
+	ps := &benchproc.Procs{Dir: tmp}
 	if o.proxyCPU >= 0 || o.loadCPU >= 0 {
-		if ps.taskset, err = exec.LookPath("taskset"); err != nil {
+		if ps.Taskset, err = exec.LookPath("taskset"); err != nil {
 			log.Printf("taskset not found: nothing is pinned")
 		}
 	}
-	defer ps.killAll()
+	defer ps.KillAll()
 
 	need := map[string]string{}
 	for _, name := range []string{"redis-server", "redis-benchmark", "timeout"} {
@@ -171,7 +172,7 @@ func run() error {
 	}
 	e := &env{ps: ps, tmp: tmp, proxyCPU: o.proxyCPU, nginxModule: o.nginxModule, nginx: lookNginx()}
 	if slices.Contains(o.targets, "portico-stream") || o.cpuprofile != "" {
-		e.porticoBin, e.porticoErr = buildPortico(ctx, tmp)
+		e.porticoBin, e.porticoErr = benchproc.BuildPortico(ctx, tmp)
 		if e.porticoErr != nil {
 			log.Printf("%v", e.porticoErr)
 		}
@@ -236,29 +237,10 @@ func lookNginx() string {
 	return ""
 }
 
-// buildPortico builds the repository's portico into tmp, from the module
-// root wherever the benchmark was started.
-func buildPortico(ctx context.Context, tmp string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	mod := strings.TrimSpace(string(out))
-	if err != nil || mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("go env GOMOD: not inside the module (%v)", err)
-	}
-	bin := filepath.Join(tmp, "portico")
-	bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(bctx, "go", "build", "-o", bin, "./cmd/portico")
-	cmd.Dir = filepath.Dir(mod)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/portico: %v\n%s", err, strings.TrimSpace(string(msg)))
-	}
-	return bin, nil
-}
-
 // runOne starts t fresh, warms it up, runs every test through it and
 // takes the CPU of the proxy, the backend, the load generator and the
 // whole machine around each test.
-func runOne(ctx context.Context, e *env, bt *benchTool, backend *proc, t target, l loadSpec, o options) runResult {
+func runOne(ctx context.Context, e *env, bt *benchTool, backend *benchproc.Proc, t target, l loadSpec, o options) runResult {
 	r := runResult{load: l, target: t.name}
 	inst, err := t.start(ctx, e)
 	if err != nil {
@@ -274,10 +256,10 @@ func runOne(ctx context.Context, e *env, bt *benchTool, backend *proc, t target,
 		}
 	}
 	for _, test := range o.tests {
-		p0, b0, s0, c0, t0 := treeCPU(inst.measured...), treeCPU(backend), cpuBusy(-1), cpuBusy(e.pinnedProxyCPU()), time.Now()
+		p0, b0, s0, c0, t0 := benchproc.TreeCPU(inst.measured...), benchproc.TreeCPU(backend), benchproc.CPUBusy(-1), benchproc.CPUBusy(e.pinnedProxyCPU()), time.Now()
 		rows, loadgen, err := bt.run(ctx, inst.port, test, l, l.requests)
 		wall := time.Since(t0)
-		p1, b1, s1, c1 := treeCPU(inst.measured...), treeCPU(backend), cpuBusy(-1), cpuBusy(e.pinnedProxyCPU())
+		p1, b1, s1, c1 := benchproc.TreeCPU(inst.measured...), benchproc.TreeCPU(backend), benchproc.CPUBusy(-1), benchproc.CPUBusy(e.pinnedProxyCPU())
 		if err != nil {
 			r.err = err
 			return r
@@ -297,7 +279,7 @@ func runOne(ctx context.Context, e *env, bt *benchTool, backend *proc, t target,
 				others: others / k, othersOnProxyCPU: onProxyCPU / k})
 		}
 	}
-	r.rss = treeRSS(inst.measured...)
+	r.rss = benchproc.TreeRSS(inst.measured...)
 	return r
 }
 
@@ -330,7 +312,7 @@ func printFacts(o options, e *env, redisServer string) {
 	fmt.Printf("- rounds: %d, loads: %d; requests per test (%s) %s; warm-up %d PINGs per fresh target\n",
 		o.rounds, len(o.loads), strings.Join(o.tests, ", "), strings.Join(per, ", "), o.warmup)
 	pin := "not pinned"
-	if e.ps.taskset != "" {
+	if e.ps.Taskset != "" {
 		pin = fmt.Sprintf("proxy on CPU %d, redis-server and redis-benchmark on CPU %d", o.proxyCPU, o.loadCPU)
 	}
 	fmt.Printf("- %s, %d CPUs, %s; %s\n", runtime.Version(), runtime.NumCPU(), pin, toolVersions(e, redisServer))

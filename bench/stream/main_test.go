@@ -58,38 +58,6 @@ func TestParseBenchCSVErrors(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	// A command name with spaces and a parenthesis, as proc(5) allows.
-	line := "1234 (nginx: worker (x)) S 1200 1200 1200 0 -1 4194624 100 0 0 0 250 75 0 0 20 0 1 0 100 1000 200"
-	f, err := parseStat(line)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f[0] != "S" || f[1] != "1200" {
-		t.Fatalf("fields = %v", f[:2])
-	}
-	d, err := statCPU(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := time.Duration(float64(325) / clockTicks * float64(time.Second)); d != want {
-		t.Errorf("cpu = %v, want %v", d, want)
-	}
-	if _, err := parseStat("1234 (x) S 1"); err == nil {
-		t.Error("a short stat parsed")
-	}
-}
-
-func TestParseVmRSS(t *testing.T) {
-	status := "Name:\tportico\nVmPeak:\t  900000 kB\nVmRSS:\t   20480 kB\nRssAnon:\t 10000 kB\n"
-	if got := parseVmRSS(status); got != 20480<<10 {
-		t.Errorf("VmRSS = %d", got)
-	}
-	if got := parseVmRSS("Name:\tzombie\n"); got != 0 {
-		t.Errorf("no VmRSS = %d", got)
-	}
-}
-
 func TestMedianAndFormat(t *testing.T) {
 	if m := median([]float64{3, math.NaN(), 1, 2}); m != 2 {
 		t.Errorf("median = %v", m)
@@ -143,17 +111,6 @@ func TestSummarize(t *testing.T) {
 	for _, want := range []string{"| portico-stream | all | 25 000 | – | – | 25.0 | 1.75 | 0.88 |", "round 3, c=50 -P 1, portico-stream: failed"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
-		}
-	}
-}
-
-func TestParseCPUBusy(t *testing.T) {
-	stat := "cpu  100 5 50 1000 20 1 2 3 7 0\ncpu0 60 5 30 500 10 1 1 2 0 0\ncpu1 40 0 20 500 10 0 1 1 0 0\nintr 1\n"
-	tick := func(n int) time.Duration { return time.Duration(float64(n) / clockTicks * float64(time.Second)) }
-	// user nice system irq softirq steal; idle, iowait and guest are not busy.
-	for cpu, want := range map[int]time.Duration{-1: tick(161), 0: tick(99), 1: tick(62), 2: 0} {
-		if got := parseCPUBusy(stat, cpu); got != want {
-			t.Errorf("cpu %d: busy %v, want %v", cpu, got, want)
 		}
 	}
 }

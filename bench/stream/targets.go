@@ -3,25 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/template"
 	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
 )
 
 // env is what starting a target needs.
 type env struct {
-	ps          *procs
+	ps          *benchproc.Procs
 	tmp         string
 	porticoBin  string // built from the repository; empty: not built
 	porticoErr  error  // why not
@@ -35,7 +31,7 @@ type env struct {
 
 // pinnedProxyCPU is the proxy's CPU when it is pinned, else -1.
 func (e *env) pinnedProxyCPU() int {
-	if e.ps.taskset == "" {
+	if e.ps.Taskset == "" {
 		return -1
 	}
 	return e.proxyCPU
@@ -43,9 +39,9 @@ func (e *env) pinnedProxyCPU() int {
 
 // instance is one started target, fresh for one run.
 type instance struct {
-	port     int     // where redis-benchmark connects
-	measured []*proc // the proxy: its CPU (with children) is the row's cost
-	status   string  // portico's status address (profiling)
+	port     int               // where redis-benchmark connects
+	measured []*benchproc.Proc // the proxy: its CPU (with children) is the row's cost
+	status   string            // portico's status address (profiling)
 	stop     func()
 }
 
@@ -80,8 +76,8 @@ func targetByName(name string) (target, bool) {
 // the load CPU: persistence off (a SET load must not fork for RDB saves or
 // write an AOF on this shared disk), loopback only, its own port, never
 // the machine's shared Redis on 6379.
-func startBackend(ctx context.Context, e *env, path string, cpu int) (*proc, error) {
-	addr, port, err := freeAddr()
+func startBackend(ctx context.Context, e *env, path string, cpu int) (*benchproc.Proc, error) {
+	addr, port, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -89,14 +85,14 @@ func startBackend(ctx context.Context, e *env, path string, cpu int) (*proc, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p, err := e.ps.start("redis-server", cpu, nil, path,
+	p, err := e.ps.Start("redis-server", cpu, nil, path,
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
 		"--dir", dir, "--daemonize", "no", "--protected-mode", "yes")
 	if err != nil {
 		return nil, err
 	}
 	if err := waitPing(ctx, p, addr, 10*time.Second); err != nil {
-		e.ps.stop(p, time.Second)
+		e.ps.Stop(p, time.Second)
 		return nil, fmt.Errorf("redis-server: %w", err)
 	}
 	e.backendPort = port
@@ -147,7 +143,7 @@ func startNginxStream(ctx context.Context, e *env) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	listen, port, err := freeAddr()
+	listen, port, err := benchproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -171,25 +167,15 @@ func startNginxStream(ctx context.Context, e *env) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nginx -t: %v\n%s", err, out)
 	}
-	p, err := e.ps.start("nginx-stream", e.proxyCPU, nil, argv...)
+	p, err := e.ps.Start("nginx-stream", e.proxyCPU, nil, argv...)
 	if err != nil {
 		return nil, err
 	}
 	if err := waitPing(ctx, p, listen, 10*time.Second); err != nil {
-		e.ps.stop(p, time.Second)
+		e.ps.Stop(p, time.Second)
 		return nil, fmt.Errorf("nginx-stream: %w", err)
 	}
-	return &instance{port: port, measured: []*proc{p}, stop: func() { e.ps.stop(p, 5*time.Second) }}, nil
-}
-
-// porticoPassword is the admin password of the benchmark's own Portico.
-const porticoPassword = "bench-stream-password"
-
-// readyFile is what `portico server --ready-file` writes once serving.
-type readyFile struct {
-	Admin          string            `json:"admin"`
-	Status         string            `json:"status"`
-	GatewayStreams map[string]string `json:"gateway_streams"`
+	return &instance{port: port, measured: []*benchproc.Proc{p}, stop: func() { e.ps.Stop(p, 5*time.Second) }}, nil
 }
 
 // startPorticoStream runs a fresh `portico server` on a new data dir with
@@ -204,30 +190,25 @@ func startPorticoStream(ctx context.Context, e *env) (*instance, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	ready := filepath.Join(dir, "ready.json")
-	argv := []string{e.porticoBin, "server", "--data-dir", filepath.Join(dir, "data"),
-		"--admin-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0",
-		"--gateway-stream-addr", "redis=127.0.0.1:0", "--ready-file", ready}
+	extra := []string{"--gateway-stream-addr", "redis=127.0.0.1:0"}
 	if e.profiling {
-		argv = append(argv, "--profiling")
+		extra = append(extra, "--profiling")
 	}
-	p, err := e.ps.start("portico-stream", e.proxyCPU, []string{"PORTICO_ADMIN_PASSWORD=" + porticoPassword}, argv...)
+	p, rf, err := e.ps.StartReady(ctx, "portico-stream", e.proxyCPU, []string{benchproc.AdminEnv},
+		filepath.Join(dir, "ready.json"), time.Minute,
+		benchproc.ServerArgv(e.porticoBin, filepath.Join(dir, "data"), benchproc.AnyPorts, extra...)...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("portico-stream: %w", err)
 	}
-	inst, err := setUpPortico(ctx, e, p, ready)
+	inst, err := setUpPortico(ctx, e, p, rf)
 	if err != nil {
-		e.ps.stop(p, 5*time.Second)
+		e.ps.Stop(p, 5*time.Second)
 		return nil, fmt.Errorf("portico-stream: %w", err)
 	}
 	return inst, nil
 }
 
-func setUpPortico(ctx context.Context, e *env, p *proc, ready string) (*instance, error) {
-	rf, err := waitReady(ctx, p, ready, time.Minute)
-	if err != nil {
-		return nil, err
-	}
+func setUpPortico(ctx context.Context, e *env, p *benchproc.Proc, rf benchproc.ReadyFile) (*instance, error) {
 	listen := rf.GatewayStreams["redis"]
 	if listen == "" {
 		return nil, fmt.Errorf("the ready file names no stream listener \"redis\": %+v", rf)
@@ -240,23 +221,21 @@ func setUpPortico(ctx context.Context, e *env, p *proc, ready string) (*instance
 	if err != nil {
 		return nil, fmt.Errorf("stream listener address %q: %w", listen, err)
 	}
-	a := &admin{base: "http://" + rf.Admin + "/api/v1", http: &http.Client{Timeout: 10 * time.Second}}
-	var login struct{ Token string }
-	if err := a.call(ctx, "POST", "/auth/login", map[string]string{"username": "admin", "password": porticoPassword}, 200, &login); err != nil {
+	a, err := benchproc.Login(ctx, rf.Admin, 10*time.Second)
+	if err != nil {
 		return nil, err
 	}
-	a.token = login.Token
 	var svc struct{ ID string }
-	if err := a.call(ctx, "POST", "/projects/default/services", map[string]any{
+	if err := a.Post(ctx, "/projects/default/services", map[string]any{
 		"name": "cache", "type": "stream",
 		"stream_routes": []map[string]any{{"name": "redis", "listener": "redis"}},
-	}, 201, &svc); err != nil {
+	}, &svc); err != nil {
 		return nil, err
 	}
 	upstream := map[string]any{"scheme": "tcp",
 		"nodes": []map[string]any{{"host": "127.0.0.1", "port": e.backendPort, "weight": 100}}}
-	if err := a.call(ctx, "POST", "/projects/default/services/"+svc.ID+"/publish",
-		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, 201, nil); err != nil {
+	if err := a.Post(ctx, "/projects/default/services/"+svc.ID+"/publish",
+		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, nil); err != nil {
 		return nil, err
 	}
 	// The embedded gateway applies the publish within a moment; until then
@@ -264,78 +243,6 @@ func setUpPortico(ctx context.Context, e *env, p *proc, ready string) (*instance
 	if err := waitPing(ctx, p, listen, 15*time.Second); err != nil {
 		return nil, err
 	}
-	return &instance{port: port, measured: []*proc{p}, status: rf.Status,
-		stop: func() { e.ps.stop(p, 10*time.Second) }}, nil
-}
-
-// waitReady polls for the ready file (written once every listener is
-// bound, so port-0 addresses are known), bounded by limit.
-func waitReady(ctx context.Context, p *proc, path string, limit time.Duration) (readyFile, error) {
-	deadline := time.Now().Add(limit)
-	for {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			var rf readyFile
-			if err := json.Unmarshal(b, &rf); err != nil {
-				return rf, fmt.Errorf("ready file: %w", err)
-			}
-			return rf, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return readyFile{}, err
-		}
-		if p.exited() {
-			return readyFile{}, fmt.Errorf("exited (%v) before it was ready:\n%s", p.err, p.tail())
-		}
-		if time.Now().After(deadline) {
-			return readyFile{}, fmt.Errorf("not ready within %s:\n%s", limit, p.tail())
-		}
-		select {
-		case <-ctx.Done():
-			return readyFile{}, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// admin calls Portico's admin API.
-type admin struct {
-	base, token string
-	http        *http.Client
-}
-
-// call sends body as JSON and decodes the answer into out; another status
-// than want is an error carrying the problem detail.
-func (a *admin) call(ctx context.Context, method, path string, body any, want int, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %s, want %d: %s", method, path, resp.Status, want, strings.TrimSpace(string(b)))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: decoding %s: %w", method, path, b, err)
-		}
-	}
-	return nil
+	return &instance{port: port, measured: []*benchproc.Proc{p}, status: rf.Status,
+		stop: func() { e.ps.Stop(p, 10*time.Second) }}, nil
 }
