@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,11 +103,11 @@ const linger = 2 * time.Second
 
 // session is what the two directions of a relayed connection share.
 type session struct {
-	idle time.Duration
-	last atomic.Int64 // when a byte last moved either way (Unix ns)
-	// upstreamDone: the upstream finished sending; the client has linger
-	// left to close.
-	upstreamDone atomic.Bool
+	idle       time.Duration
+	client, up net.Conn
+	last       atomic.Int64 // when a byte last moved either way (Unix ns)
+	mu         sync.Mutex
+	watchdog   *time.Timer
 }
 
 // relay copies both ways until both are done, either side fails, or
@@ -117,33 +116,49 @@ type session struct {
 // request-then-close protocols work; an upstream that finishes ends the
 // connection, as nginx's stream proxy does, once the client has heard
 // the end and closed (or linger passed).
+//
+// Idleness is watched by one timer per connection, not by a deadline
+// moved at every read and write: a busy connection then costs no timer
+// work per message, and the timer fires a few times per idle period.
 func relay(client, up net.Conn, idle time.Duration) (fromClient, toClient int64) {
-	s := &session{idle: idle}
+	s := &session{idle: idle, client: client, up: up}
 	s.last.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	s.watchdog = time.AfterFunc(idle, s.watch)
+	s.mu.Unlock()
 	done := make(chan int64, 1)
 	go func() { done <- s.pipe(up, client, false) }()
 	toClient = s.pipe(client, up, true)
 	fromClient = <-done
+	s.mu.Lock()
+	s.watchdog.Stop()
+	s.mu.Unlock()
 	return fromClient, toClient
 }
 
-// pipe copies src to dst. A read that times out while the other direction
-// moved within idle waits on; anything else but EOF ends both directions.
+// watch ends a connection idle for the whole period, or looks again when
+// the period since the last byte is over.
+func (s *session) watch() {
+	quiet := time.Since(time.Unix(0, s.last.Load()))
+	if quiet >= s.idle {
+		abort(s.client, s.up)
+		return
+	}
+	s.mu.Lock()
+	s.watchdog.Reset(s.idle - quiet)
+	s.mu.Unlock()
+}
+
+// pipe copies src to dst; anything but EOF ends both directions.
 func (s *session) pipe(dst, src net.Conn, fromUpstream bool) int64 {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp
 	var total int64
 	for {
-		wait := s.idle
-		if !fromUpstream && s.upstreamDone.Load() {
-			wait = linger
-		}
-		_ = src.SetReadDeadline(time.Now().Add(wait))
 		n, err := src.Read(buf)
 		if n > 0 {
 			s.last.Store(time.Now().UnixNano())
-			_ = dst.SetWriteDeadline(time.Now().Add(s.idle))
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				abort(dst, src)
 				return total
@@ -155,13 +170,10 @@ func (s *session) pipe(dst, src net.Conn, fromUpstream bool) int64 {
 		case errors.Is(err, io.EOF):
 			_ = closeWrite(dst)
 			if fromUpstream {
-				s.upstreamDone.Store(true)
 				_ = dst.SetReadDeadline(time.Now().Add(linger)) // the client's read, under way
 			}
 			return total
-		case errors.Is(err, os.ErrDeadlineExceeded) && !s.upstreamDone.Load() &&
-			time.Since(time.Unix(0, s.last.Load())) < s.idle:
-		default:
+		default: // failed, closed by the other side or the watchdog, or linger passed
 			abort(dst, src)
 			return total
 		}
