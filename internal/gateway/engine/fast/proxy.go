@@ -2,6 +2,7 @@ package fast
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -195,6 +196,9 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 		}
 	}
 	if err != nil {
+		if tlsErr := tlsAlert(conn); tlsErr != nil {
+			err = tlsErr
+		}
 		nc.hc.ReleaseReader(br)
 		nc.pool.discard(cc)
 		st.up = upstreamCall{}
@@ -209,6 +213,24 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 	}
 	st.up.br = br
 	st.up.answered = true
+	return nil
+}
+
+// tlsAlert is the TLS alert an upstream sent, when one is why its answer
+// could not be read: with TLS 1.3 a server refuses a client certificate
+// after the handshake, on the first read, and fasthttp reports that as a
+// closed connection. crypto/tls keeps such an error and answers it again
+// at once; a deadline in the past keeps the read from waiting otherwise.
+func tlsAlert(conn net.Conn) error {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	_ = tc.SetReadDeadline(time.Now())
+	var b [1]byte
+	if _, err := tc.Read(b[:]); upstream.IsTLSError(err) {
+		return err
+	}
 	return nil
 }
 
