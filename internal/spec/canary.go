@@ -139,3 +139,30 @@ func (c *CanaryRoute) AppliesTo(name string) bool {
 	}
 	return false
 }
+
+// What an upstream's consistent hash (load_balancer chash) keys on:
+// hash_on "ip" (the default), "uri", "consumer", or "header:NAME",
+// "cookie:NAME", "query:NAME".
+const (
+	HashIP       = "ip"
+	HashURI      = "uri"
+	HashConsumer = "consumer"
+	HashHeader   = RuleHeader
+	HashCookie   = RuleCookie
+	HashQuery    = "query"
+)
+
+// ParseUpstreamHashOn splits an upstream's hash_on into its kind and name.
+func ParseUpstreamHashOn(s string) (kind, name string, ok bool) {
+	switch s {
+	case "", HashIP:
+		return HashIP, "", true
+	case HashURI, HashConsumer:
+		return s, "", true
+	}
+	kind, name, found := strings.Cut(s, ":")
+	if !found || (kind != HashHeader && kind != HashCookie && kind != HashQuery) || !headerNameRe.MatchString(name) {
+		return "", "", false
+	}
+	return kind, name, true
+}

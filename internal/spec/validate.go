@@ -187,6 +187,13 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	default:
 		fe.Add(prefix+"load_balancer", "must be roundrobin, least_conn or chash")
 	}
+	if u.HashOn != "" {
+		if _, _, ok := ParseUpstreamHashOn(u.HashOn); !ok {
+			fe.Add(prefix+"hash_on", "must be ip, uri, consumer, header:NAME, cookie:NAME or query:NAME")
+		} else if u.LoadBalancer != "chash" {
+			fe.Add(prefix+"hash_on", "applies to load_balancer chash only")
+		}
+	}
 	switch u.PassHost {
 	case "", "pass", "node":
 	case "rewrite":

@@ -61,6 +61,19 @@ func (ex *Exchange) HeaderValues(name string) []string { return ex.b.HeaderValue
 // Query returns the first value of a query parameter.
 func (ex *Exchange) Query(name string) string { return ex.b.Query(name) }
 
+// Cookie is the value of the request's cookie name ("" when absent),
+// found in its Cookie header without allocating.
+func (ex *Exchange) Cookie(name string) string { return cookieValue(ex.b.Header("Cookie"), name) }
+
+// ConsumerName is the name of the consumer an authentication plugin
+// admitted; "" before one did, or without one.
+func (ex *Exchange) ConsumerName() string {
+	if !ex.hasConsumer {
+		return ""
+	}
+	return ex.consumer.Name
+}
+
 // RawQuery is the client's query string without '?'.
 func (ex *Exchange) RawQuery() string { return ex.b.RawQuery() }
 
@@ -222,4 +235,38 @@ func AppendJSONString(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, '"')
+}
+
+// cookieValue finds name in a Cookie header ("a=1; b=2") without
+// allocating; "" when absent.
+func cookieValue(header, name string) string {
+	for header != "" {
+		var part string
+		part, header = header, ""
+		for i := 0; i < len(part); i++ {
+			if part[i] == ';' {
+				part, header = part[:i], part[i+1:]
+				break
+			}
+		}
+		part = trimSpace(part)
+		if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
+			v := part[len(name)+1:]
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+func trimSpace(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -122,7 +122,7 @@ func (r *canaryRule) match(ex *plugin.Exchange) bool {
 	case spec.RuleHeader:
 		v = ex.Header(r.name)
 	case spec.RuleCookie:
-		v = cookieValue(ex.Header("Cookie"), r.name)
+		v = ex.Cookie(r.name)
 	default:
 		v = ex.Query(r.name)
 	}
@@ -140,7 +140,7 @@ func (c *canary) hash(ex *plugin.Exchange) (uint64, bool) {
 	case spec.RuleHeader:
 		key = ex.Header(c.hashName)
 	case spec.RuleCookie:
-		key = cookieValue(ex.Header("Cookie"), c.hashName)
+		key = ex.Cookie(c.hashName)
 	}
 	if key != "" {
 		return fnvString(key), true
@@ -173,40 +173,6 @@ func hashAddr(a netip.Addr) (uint64, bool) {
 		h *= fnvPrime
 	}
 	return h, true
-}
-
-// cookieValue finds name in a Cookie header ("a=1; b=2") without
-// allocating; "" when absent.
-func cookieValue(header, name string) string {
-	for header != "" {
-		var part string
-		part, header = header, ""
-		for i := 0; i < len(part); i++ {
-			if part[i] == ';' {
-				part, header = part[:i], part[i+1:]
-				break
-			}
-		}
-		part = trimSpace(part)
-		if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
-			v := part[len(name)+1:]
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			return v
-		}
-	}
-	return ""
-}
-
-func trimSpace(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // Answered records what one side of the route's canary answered; engines

@@ -53,6 +53,7 @@ type Node struct {
 	// one process runs both on one table when its TLS listener speaks
 	// HTTP/2, and each keeps its own type of client.
 	Clients [clientSlots]atomic.Value
+	active  atomic.Int64 // requests in flight, for least_conn (balance.go)
 }
 
 // The engines' slots in Node.Clients.
@@ -88,6 +89,12 @@ type Pool struct {
 	Nodes    []*Node
 	schedule []uint16
 	cursor   atomic.Uint64
+	// Balancer is RoundRobin, LeastConn or ConsistentHash (balance.go);
+	// a consistent hash takes its key as hashKind and hashName say and
+	// finds the node on ring.
+	Balancer           int
+	hashKind, hashName string
+	ring               []ringPoint
 }
 
 // New compiles u. Nodes with weight 0 are kept out of the schedule: weight 0
@@ -146,6 +153,14 @@ func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
 	}
 	p.Retries = max(0, min(p.Retries, len(p.Nodes)-1))
 	p.schedule = smoothSchedule(p.Nodes)
+	switch u.LoadBalancer {
+	case "least_conn":
+		p.Balancer = LeastConn
+	case "chash":
+		p.Balancer = ConsistentHash
+		p.hashKind, p.hashName, _ = spec.ParseUpstreamHashOn(u.HashOn) // checked by spec; "": the client's address
+		p.ring = buildRing(p.Nodes)
+	}
 	// Gateways that start together should not all hit the first node first.
 	if len(p.schedule) > 0 {
 		p.cursor.Store(uint64(rand.IntN(len(p.schedule))))

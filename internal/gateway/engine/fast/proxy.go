@@ -43,7 +43,9 @@ func (st *state) proxy(h head) (streaming bool) {
 		st.ex.Reject(http.StatusHTTPVersionNotSupported, "http2_required", "this route's upstream speaks gRPC, which needs HTTP/2")
 		return false
 	}
-	node := pool.Next()
+	node := pool.Pick(&st.ex)
+	pool.Begin(node)
+	st.node = node
 	if node == nil {
 		st.s.cfg.Observer.UpstreamError(rt, "no_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
@@ -93,8 +95,10 @@ func (st *state) proxy(h head) (streaming bool) {
 		if isDialError(err) && replayable && attempt < pool.Retries {
 			st.s.cfg.Observer.UpstreamError(rt, "connect")
 			tried = append(tried, node)
-			if next := pool.NextExcept(tried...); next != nil {
-				node = next
+			if next := pool.PickExcept(&st.ex, tried); next != nil {
+				pool.Done(node)
+				pool.Begin(next)
+				node, st.node = next, next
 				attempt++
 				continue
 			}

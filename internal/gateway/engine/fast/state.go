@@ -30,6 +30,9 @@ type state struct {
 	// upstream without one); nil until the request goes upstream.
 	pool   *upstream.Pool
 	canary bool
+	// node is the node the request went to, counted in flight on pool
+	// (least_conn) until finish.
+	node *upstream.Node
 
 	params match.Params
 	ex     plugin.Exchange
@@ -129,7 +132,7 @@ func (st *state) reset() {
 	st.ex.Release()
 	st.params.Reset()
 	st.ctx, st.route, st.status = nil, nil, 0
-	st.pool, st.canary = nil, false
+	st.pool, st.canary, st.node = nil, false, nil
 	st.path, st.fwdPath, st.pathClean = "", nil, false
 	for i := range st.idHeaders {
 		st.idNames[i] = nil

@@ -27,10 +27,13 @@ type balancer struct {
 func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	st := b.st
 	pool := st.pool
-	node := pool.Next()
+	node := pool.Pick(&st.ex)
 	if node == nil {
 		return nil, errNoNode
 	}
+	pool.Done(st.node) // a round trip before this one (none: nil, nothing counted)
+	pool.Begin(node)
+	st.node = node
 	direct := out.Body == nil && pool.Scheme == "http" && out.Header["Upgrade"] == nil
 	var req *http.Request
 	var tr *trace1xx
@@ -65,11 +68,13 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		}
 		b.obs.UpstreamError(st.route, "connect")
 		tried = append(tried, node)
-		next := pool.NextExcept(tried...)
+		next := pool.PickExcept(&st.ex, tried)
 		if next == nil {
 			return nil, err
 		}
-		node = next
+		pool.Done(node)
+		pool.Begin(next)
+		node, st.node = next, next
 	}
 }
 

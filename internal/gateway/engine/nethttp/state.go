@@ -39,6 +39,9 @@ type state struct {
 	// upstream without one); nil until the request goes upstream.
 	pool   *upstream.Pool
 	canary bool
+	// node is the node the request went to, counted in flight on pool
+	// (least_conn) until the handler ends.
+	node   *upstream.Node
 	params match.Params
 	ex     plugin.Exchange
 	resp   *http.Response // the backend's response once it arrived

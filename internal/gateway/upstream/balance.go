@@ -1,0 +1,223 @@
+package upstream
+
+import (
+	"hash/crc32"
+	"net/netip"
+	"slices"
+	"strconv"
+	"unsafe"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Balancers a pool picks its nodes with (spec.Upstream.LoadBalancer).
+const (
+	// RoundRobin is smooth weighted round robin (the default).
+	RoundRobin = iota
+	// LeastConn picks the node with the fewest requests in flight for its
+	// weight; the engines report each request's end (Done).
+	LeastConn
+	// ConsistentHash keeps one key (a header, cookie, query parameter,
+	// the client's address, the path or the consumer) on one node, and
+	// moves about 1/N of the keys when a node joins or leaves.
+	ConsistentHash
+)
+
+// Request is what a consistent hash takes its key from.
+type Request interface {
+	Header(name string) string
+	Cookie(name string) string
+	Query(name string) string
+	Path() string
+	ClientAddr() netip.Addr
+	ConsumerName() string
+}
+
+// pointsPerWeight is how many points a node of weight 1 (after the
+// weights' common divisor) has on the ring, as nginx's consistent hash;
+// maxRing bounds the ring, scaling the points down.
+const (
+	pointsPerWeight = 160
+	maxRing         = 16384
+)
+
+// ringPoint is one point of a node on the hash ring.
+type ringPoint struct {
+	hash uint32
+	node uint16
+}
+
+// buildRing places each node at points derived from its address alone, so
+// that every gateway builds the same ring and a node joining or leaving
+// moves only the keys of its own points.
+func buildRing(nodes []*Node) []ringPoint {
+	if len(nodes) == 0 {
+		return nil
+	}
+	g := nodes[0].Weight
+	total := 0
+	for _, n := range nodes {
+		g = gcd(g, n.Weight)
+	}
+	for _, n := range nodes {
+		total += n.Weight / g * pointsPerWeight
+	}
+	scale := 1.0
+	if total > maxRing {
+		scale = float64(maxRing) / float64(total)
+	}
+	ring := make([]ringPoint, 0, min(total, maxRing+len(nodes)))
+	for i, n := range nodes {
+		points := max(1, int(float64(n.Weight/g*pointsPerWeight)*scale))
+		for p := range points {
+			h := crc32.ChecksumIEEE([]byte(n.Addr + "-" + strconv.Itoa(p)))
+			ring = append(ring, ringPoint{hash: h, node: uint16(i)})
+		}
+	}
+	slices.SortFunc(ring, func(a, b ringPoint) int {
+		switch {
+		case a.hash < b.hash:
+			return -1
+		case a.hash > b.hash:
+			return 1
+		}
+		return int(a.node) - int(b.node)
+	})
+	return ring
+}
+
+// Pick chooses the node of a new request, or nil when the pool is empty.
+// A request without the key a consistent hash asks for (no such header)
+// is balanced round robin.
+func (p *Pool) Pick(req Request) *Node {
+	switch p.Balancer {
+	case LeastConn:
+		return p.leastConn(nil)
+	case ConsistentHash:
+		if h, ok := p.hashOf(req); ok {
+			return p.onRing(h, nil)
+		}
+	}
+	return p.Next()
+}
+
+// PickExcept chooses a node for a retry that is none of the failed ones:
+// the next node on the ring, the least loaded of the others, or the next
+// in the round robin.
+func (p *Pool) PickExcept(req Request, failed []*Node) *Node {
+	switch p.Balancer {
+	case LeastConn:
+		return p.leastConn(failed)
+	case ConsistentHash:
+		if h, ok := p.hashOf(req); ok {
+			return p.onRing(h, failed)
+		}
+	}
+	return p.NextExcept(failed...)
+}
+
+// Begin counts a request in flight on node, for least_conn; Done counts
+// it out. Other balancers keep no count.
+func (p *Pool) Begin(n *Node) {
+	if p.Balancer == LeastConn && n != nil {
+		n.active.Add(1)
+	}
+}
+
+// Done counts out a request Begin counted in.
+func (p *Pool) Done(n *Node) {
+	if p.Balancer == LeastConn && n != nil {
+		n.active.Add(-1)
+	}
+}
+
+// leastConn is the node with the fewest requests in flight per unit of
+// weight among those not failed; ties go round robin, so an idle pool is
+// still spread.
+func (p *Pool) leastConn(failed []*Node) *Node {
+	n := len(p.Nodes)
+	if n == 0 {
+		return nil
+	}
+	start := int(p.cursor.Add(1) % uint64(n))
+	var best *Node
+	var bestActive int64
+	for k := range n {
+		node := p.Nodes[(start+k)%n]
+		if slices.Contains(failed, node) {
+			continue
+		}
+		a := node.active.Load()
+		// a/w < best/bw, without division.
+		if best == nil || a*int64(best.Weight) < bestActive*int64(node.Weight) {
+			best, bestActive = node, a
+		}
+	}
+	return best
+}
+
+// onRing is the node of the first point at or after h that is not failed.
+func (p *Pool) onRing(h uint32, failed []*Node) *Node {
+	if len(p.ring) == 0 {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(p.ring, h, func(pt ringPoint, h uint32) int {
+		switch {
+		case pt.hash < h:
+			return -1
+		case pt.hash > h:
+			return 1
+		}
+		return 0
+	})
+	for k := range p.ring {
+		node := p.Nodes[p.ring[(i+k)%len(p.ring)].node]
+		if len(failed) == 0 || !slices.Contains(failed, node) {
+			return node
+		}
+	}
+	return nil
+}
+
+// hashOf is the CRC-32 of the request's key; false when it has none.
+func (p *Pool) hashOf(req Request) (uint32, bool) {
+	if req == nil {
+		return 0, false
+	}
+	var key string
+	switch p.hashKind {
+	case spec.HashHeader:
+		key = req.Header(p.hashName)
+	case spec.HashCookie:
+		key = req.Cookie(p.hashName)
+	case spec.HashQuery:
+		key = req.Query(p.hashName)
+	case spec.HashURI:
+		key = req.Path()
+	case spec.HashConsumer:
+		key = req.ConsumerName()
+	default: // ip, and chash without hash_on
+		a := req.ClientAddr()
+		if !a.IsValid() {
+			return 0, false
+		}
+		// FNV-1a over the 16 bytes: crc32 would take them through a
+		// function value, which moves the array to the heap.
+		h := uint32(2166136261)
+		for _, x := range a.Unmap().As16() {
+			h ^= uint32(x)
+			h *= 16777619
+		}
+		return h, true
+	}
+	if key == "" {
+		return 0, false
+	}
+	return crc32Str(key), true
+}
+
+// crc32Str is crc32.ChecksumIEEE of s without copying it (crc32 keeps
+// nothing of its input).
+func crc32Str(s string) uint32 {
+	return crc32.Update(0, crc32.IEEETable, unsafe.Slice(unsafe.StringData(s), len(s)))
+}

@@ -1,0 +1,158 @@
+package upstream
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// request is a Request of fixed values.
+type request struct {
+	header, cookie, query, path, consumer string
+	addr                                  netip.Addr
+}
+
+func (r *request) Header(string) string   { return r.header }
+func (r *request) Cookie(string) string   { return r.cookie }
+func (r *request) Query(string) string    { return r.query }
+func (r *request) Path() string           { return r.path }
+func (r *request) ClientAddr() netip.Addr { return r.addr }
+func (r *request) ConsumerName() string   { return r.consumer }
+
+func poolOf(lb, hashOn string, hosts ...string) *Pool {
+	u := &spec.Upstream{LoadBalancer: lb, HashOn: hashOn}
+	for _, h := range hosts {
+		u.Nodes = append(u.Nodes, spec.Node{Host: h, Port: 80, Weight: 100})
+	}
+	return New(u)
+}
+
+// A consistent hash keeps every key on one node, and a fourth node takes
+// about a quarter of the keys, all from the others, moving no key between
+// the first three.
+func TestConsistentHash(t *testing.T) {
+	three := poolOf("chash", "header:X-User", "10.0.0.1", "10.0.0.2", "10.0.0.3")
+	four := poolOf("chash", "header:X-User", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
+	const keys = 10000
+	moved, per := 0, map[string]int{}
+	for i := range keys {
+		r := &request{header: fmt.Sprintf("user-%d", i)}
+		a, b := three.Pick(r), four.Pick(r)
+		if again := three.Pick(r); again != a {
+			t.Fatalf("key %d went to %s, then %s", i, a.Addr, again.Addr)
+		}
+		per[a.Addr]++
+		if a.Addr != b.Addr {
+			moved++
+			if b.Addr != "10.0.0.4:80" {
+				t.Fatalf("key %d moved from %s to %s, not to the new node", i, a.Addr, b.Addr)
+			}
+		}
+	}
+	if share := float64(moved) / keys; share > 0.40 || share < 0.10 {
+		t.Errorf("a fourth node took %.0f%% of the keys, want about 25%% (at most 40%%)", share*100)
+	}
+	for addr, n := range per {
+		if n < keys/3*6/10 || n > keys/3*14/10 {
+			t.Errorf("%s has %d of %d keys: too uneven", addr, n, keys)
+		}
+	}
+	// A retry goes to another node, the same one for the same key.
+	r := &request{header: "user-1"}
+	first := three.Pick(r)
+	next := three.PickExcept(r, []*Node{first})
+	if next == nil || next == first || three.PickExcept(r, []*Node{first}) != next {
+		t.Errorf("retry: %v after %v", next, first)
+	}
+	if three.PickExcept(r, three.Nodes) != nil {
+		t.Error("a node when every node failed")
+	}
+}
+
+func TestHashKeys(t *testing.T) {
+	a := &request{header: "h", cookie: "c", query: "q", path: "/p", consumer: "app", addr: netip.MustParseAddr("10.1.1.1")}
+	b := &request{header: "h2", cookie: "c2", query: "q2", path: "/p2", consumer: "app2", addr: netip.MustParseAddr("10.1.1.2")}
+	for _, on := range []string{"", "ip", "uri", "consumer", "header:X", "cookie:sid", "query:id"} {
+		p := poolOf("chash", on, "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8")
+		ha, okA := p.hashOf(a)
+		hb, okB := p.hashOf(b)
+		if !okA || !okB || ha == hb {
+			t.Errorf("hash_on %q: %d %v, %d %v: the key is not the one asked for", on, ha, okA, hb, okB)
+		}
+	}
+	// No key: round robin.
+	p := poolOf("chash", "header:X", "10.0.0.1", "10.0.0.2")
+	seen := map[*Node]bool{}
+	for range 4 {
+		seen[p.Pick(&request{})] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("requests without the key went to %d node(s), want both", len(seen))
+	}
+}
+
+// least_conn picks the node with the fewest requests in flight for its
+// weight, and spreads an idle pool.
+func TestLeastConn(t *testing.T) {
+	u := &spec.Upstream{LoadBalancer: "least_conn", Nodes: []spec.Node{
+		{Host: "a", Port: 80, Weight: 1}, {Host: "b", Port: 80, Weight: 1}, {Host: "c", Port: 80, Weight: 2}}}
+	p := New(u)
+	seen := map[string]bool{}
+	for range 3 {
+		seen[p.leastConn(nil).Host] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("an idle pool always went to %v", seen)
+	}
+	// Load 2 on a, 1 on b, 2 on c (weight 2: 1 per unit): b or c.
+	byHost := map[string]*Node{}
+	for _, n := range p.Nodes {
+		byHost[n.Host] = n
+	}
+	for _, h := range []string{"a", "a", "b", "c", "c"} {
+		p.Begin(byHost[h])
+	}
+	for range 10 {
+		if n := p.Pick(nil); n.Host == "a" {
+			t.Fatal("the busiest node was picked")
+		}
+	}
+	p.Begin(byHost["b"]) // b: 2 per unit, c: 1
+	if n := p.Pick(nil); n.Host != "c" {
+		t.Errorf("picked %s, want c (fewest per unit of weight)", n.Host)
+	}
+	if n := p.PickExcept(nil, []*Node{byHost["c"]}); n.Host == "c" {
+		t.Error("a retry went to the failed node")
+	}
+	for _, h := range []string{"a", "a", "b", "b", "c", "c"} {
+		p.Done(byHost[h])
+	}
+	for _, n := range p.Nodes {
+		if got := n.active.Load(); got != 0 {
+			t.Errorf("%s: %d in flight after every Done", n.Host, got)
+		}
+	}
+	// Round robin counts nothing.
+	rr := poolOf("", "", "x")
+	rr.Begin(rr.Nodes[0])
+	if rr.Nodes[0].active.Load() != 0 {
+		t.Error("round robin counted a request in flight")
+	}
+}
+
+func BenchmarkPick(b *testing.B) {
+	r := &request{header: "user-42", addr: netip.MustParseAddr("10.1.2.3")}
+	for _, tc := range []struct{ lb, on string }{{"", ""}, {"least_conn", ""}, {"chash", "header:X-User"}, {"chash", "ip"}} {
+		p := poolOf(tc.lb, tc.on, "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
+		b.Run(tc.lb+tc.on, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				n := p.Pick(r)
+				p.Begin(n)
+				p.Done(n)
+			}
+		})
+	}
+}
