@@ -30,7 +30,17 @@ type routePlugin struct {
 	// afterPublish runs once the service is published; a policy that is
 	// not a route plugin (the canary) has no config and is set up here.
 	afterPublish func(ctx context.Context, c *adminclient.Client, serviceBase string, upstream map[string]any) error
+	// upstream are fields the published upstream takes (a balancer).
+	upstream map[string]any
 }
+
+// The balancer rows' upstreams: least_conn, and chash keyed by a header
+// every load request carries (so every request hashes).
+var (
+	leastConnBench = []routePlugin{{name: "least_conn", upstream: map[string]any{"load_balancer": "least_conn"}}}
+	chashBench     = []routePlugin{{name: "chash", headers: []string{"X-User: bench-user-42"},
+		upstream: map[string]any{"load_balancer": "chash", "hash_on": "header:X-User"}}}
+)
 
 // sizeLimit is request-size-limit's max_bytes on the bench route.
 const sizeLimit = 1 << 20

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os/exec"
@@ -112,6 +113,9 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 	upstream := map[string]any{
 		"scheme": "http",
 		"nodes":  []map[string]any{{"host": host, "port": port, "weight": 100}},
+	}
+	for _, p := range plugins {
+		maps.Copy(upstream, p.upstream)
 	}
 	if err := c.Post(ctx, base+"/publish",
 		map[string]any{"group": "default", "version": "1.0.0", "upstream": upstream}, nil); err != nil {

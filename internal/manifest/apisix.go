@@ -59,6 +59,8 @@ type apisixUpstream struct {
 	PassHost     string          `json:"pass_host"`
 	UpstreamHost string          `json:"upstream_host"`
 	Retries      *int            `json:"retries"`
+	HashOn       string          `json:"hash_on"`
+	Key          string          `json:"key"`
 	Timeout      *struct {
 		Connect, Send, Read float64
 	} `json:"timeout"`
@@ -204,8 +206,11 @@ func apisixUpstreamOf(m *Migration, where string, u *apisixUpstream) (spec.Upstr
 	up := spec.Upstream{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost, Retries: u.Retries}
 	switch u.Type {
 	case "", "roundrobin":
-	case "chash", "least_conn":
+	case "least_conn":
 		up.LoadBalancer = u.Type
+	case "chash":
+		up.LoadBalancer = u.Type
+		up.HashOn = apisixHashOn(m, where, u)
 	default:
 		m.note("%s: balancer %q is not known; round robin is used", where, u.Type)
 	}
@@ -408,4 +413,37 @@ func apisixLimitKey(k string) string {
 		return "header:" + strings.ReplaceAll(strings.TrimPrefix(k, "http_"), "_", "-")
 	}
 	return ""
+}
+
+// apisixHashOn maps APISIX's chash hash_on and key to an upstream's
+// hash_on; what has no equivalent hashes the client's address, and is
+// noted.
+func apisixHashOn(m *Migration, where string, u *apisixUpstream) string {
+	var on string
+	switch u.HashOn {
+	case "", "vars":
+		switch {
+		case u.Key == "" || u.Key == "remote_addr":
+			on = spec.HashIP
+		case u.Key == "uri":
+			on = spec.HashURI
+		case strings.HasPrefix(u.Key, "arg_"):
+			on = spec.HashQuery + ":" + strings.TrimPrefix(u.Key, "arg_")
+		case strings.HasPrefix(u.Key, "http_"):
+			on = spec.HashHeader + ":" + strings.ReplaceAll(strings.TrimPrefix(u.Key, "http_"), "_", "-")
+		case strings.HasPrefix(u.Key, "cookie_"):
+			on = spec.HashCookie + ":" + strings.TrimPrefix(u.Key, "cookie_")
+		}
+	case "header":
+		on = spec.HashHeader + ":" + u.Key
+	case "cookie":
+		on = spec.HashCookie + ":" + u.Key
+	case "consumer":
+		on = spec.HashConsumer
+	}
+	if _, _, ok := spec.ParseUpstreamHashOn(on); !ok || on == "" {
+		m.note("%s: chash on %s %q has no equivalent; the client's address is hashed", where, u.HashOn, u.Key)
+		return spec.HashIP
+	}
+	return on
 }

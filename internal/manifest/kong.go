@@ -52,7 +52,12 @@ type kongUpstream struct {
 		Target string `json:"target"`
 		Weight *int   `json:"weight"`
 	} `json:"targets"`
-	Algorithm string `json:"algorithm"`
+	Algorithm    string `json:"algorithm"`
+	HashOn       string `json:"hash_on"`
+	HashOnHeader string `json:"hash_on_header"`
+	HashOnCookie string `json:"hash_on_cookie"`
+	HashOnQuery  string `json:"hash_on_query_arg"`
+	HashFallback string `json:"hash_fallback"`
 }
 
 type kongPlugin struct {
@@ -82,6 +87,7 @@ func FromKong(b []byte, project string) (Migration, error) {
 			up.LoadBalancer = "least_conn"
 		case "consistent-hashing":
 			up.LoadBalancer = "chash"
+			up.HashOn = kongHashOn(&m, u)
 		default:
 			m.note("upstream %s: algorithm %q is not known; round robin is used", u.Name, u.Algorithm)
 		}
@@ -320,4 +326,32 @@ func mapKongPlugin(m *Migration, where, name string, c map[string]any) (string, 
 		return "request-size-limit", map[string]any{"max_bytes": size * unit}, true
 	}
 	return "", nil, false
+}
+
+// kongHashOn maps Kong's hash_on (and its hash_on_* name) to an upstream's;
+// what has no equivalent hashes the client's address, and is noted.
+func kongHashOn(m *Migration, u kongUpstream) string {
+	var on string
+	switch u.HashOn {
+	case "", "none", "ip":
+		on = spec.HashIP
+	case "consumer":
+		on = spec.HashConsumer
+	case "path":
+		on = spec.HashURI
+	case "header":
+		on = spec.HashHeader + ":" + u.HashOnHeader
+	case "cookie":
+		on = spec.HashCookie + ":" + u.HashOnCookie
+	case "query_arg":
+		on = spec.HashQuery + ":" + u.HashOnQuery
+	}
+	if _, _, ok := spec.ParseUpstreamHashOn(on); !ok {
+		m.note("upstream %s: hash_on %q has no equivalent; the client's address is hashed", u.Name, u.HashOn)
+		return spec.HashIP
+	}
+	if u.HashFallback != "" && u.HashFallback != "none" {
+		m.note("upstream %s: hash_fallback %q is not carried over: a request without the key is balanced round robin", u.Name, u.HashFallback)
+	}
+	return on
 }

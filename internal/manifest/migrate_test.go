@@ -53,7 +53,8 @@ func TestFromAPISIX(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &m.Document
-	if len(d.Upstreams) != 1 || d.Upstreams[0].Name != "shop-backend" || len(d.Upstreams[0].Nodes) != 2 || d.Upstreams[0].Timeout.Read != 10 {
+	if len(d.Upstreams) != 2 || d.Upstreams[0].Name != "shop-backend" || len(d.Upstreams[0].Nodes) != 2 || d.Upstreams[0].Timeout.Read != 10 ||
+		d.Upstreams[1].LoadBalancer != "chash" || d.Upstreams[1].HashOn != "header:x-user" {
 		t.Errorf("upstreams = %+v", d.Upstreams)
 	}
 	shop := findService(t, d, "shop")
@@ -100,7 +101,9 @@ func TestFromKong(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &m.Document
-	if len(d.Upstreams) != 1 || d.Upstreams[0].LoadBalancer != "least_conn" || d.Upstreams[0].Nodes[1].Weight != 100 {
+	// Sorted by name: carts_internal, orders_internal.
+	if len(d.Upstreams) != 2 || d.Upstreams[1].LoadBalancer != "least_conn" || d.Upstreams[1].Nodes[1].Weight != 100 ||
+		d.Upstreams[0].LoadBalancer != "chash" || d.Upstreams[0].HashOn != "cookie:cart" {
 		t.Errorf("upstreams = %+v", d.Upstreams)
 	}
 	orders := findService(t, d, "orders")
