@@ -100,8 +100,8 @@ type Upstream struct {
 	ProjectID    string     `json:"project_id,omitempty"`
 	Name         string     `json:"name,omitempty"`
 	Scheme       string     `json:"scheme,omitempty"`        // http (default) | https | grpc | grpcs; tcp | tls for stream services
-	LoadBalancer string     `json:"load_balancer,omitempty"` // roundrobin (default) | least_conn | chash
-	HashOn       string     `json:"hash_on,omitempty"`       // for chash: header:NAME, cookie:NAME, ip
+	LoadBalancer string     `json:"load_balancer,omitempty"` // roundrobin (default) | least_conn | chash | ewma
+	HashOn       string     `json:"hash_on,omitempty"`       // for chash: ip (default), uri, consumer, header:NAME, cookie:NAME, query:NAME
 	Nodes        []Node     `json:"nodes,omitempty"`
 	Discovery    *Discovery `json:"discovery,omitempty"`
 	Timeout      *Timeout   `json:"timeout,omitempty"`

@@ -181,7 +181,7 @@ func validateStreamUpstream(fe *FieldErrors, prefix string, u *Upstream) {
 			fe.Add(prefix+f.name, `does not apply to the upstream of a service of type "stream"`)
 		}
 	}
-	if slices.Contains([]string{"least_conn", "chash"}, u.LoadBalancer) {
+	if slices.Contains([]string{"least_conn", "chash", "ewma"}, u.LoadBalancer) {
 		fe.Add(prefix+"load_balancer", `a service of type "stream" balances roundrobin`)
 	}
 }

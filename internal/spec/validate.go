@@ -183,9 +183,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 		fe.Add(prefix+"scheme", "must be http, https, grpc (gRPC over HTTP/2 without TLS), grpcs (gRPC over TLS), or for a stream service tcp or tls")
 	}
 	switch u.LoadBalancer {
-	case "", "roundrobin", "least_conn", "chash":
+	case "", "roundrobin", "least_conn", "chash", "ewma":
 	default:
-		fe.Add(prefix+"load_balancer", "must be roundrobin, least_conn or chash")
+		fe.Add(prefix+"load_balancer", "must be roundrobin, least_conn, chash or ewma")
 	}
 	if u.HashOn != "" {
 		if _, _, ok := ParseUpstreamHashOn(u.HashOn); !ok {

@@ -1,11 +1,10 @@
 package upstream
 
 import (
-	"hash/crc32"
 	"net/netip"
 	"slices"
 	"strconv"
-	"unsafe"
+	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -21,6 +20,10 @@ const (
 	// the client's address, the path or the consumer) on one node, and
 	// moves about 1/N of the keys when a node joins or leaves.
 	ConsistentHash
+	// EWMA is peak-EWMA latency: of two nodes drawn at random, the one
+	// whose recent latency (a peak is taken at once, then decays) times
+	// its requests in flight is lower (ewma.go).
+	EWMA
 )
 
 // Request is what a consistent hash takes its key from.
@@ -70,7 +73,7 @@ func buildRing(nodes []*Node) []ringPoint {
 	for i, n := range nodes {
 		points := max(1, int(float64(n.Weight/g*pointsPerWeight)*scale))
 		for p := range points {
-			h := crc32.ChecksumIEEE([]byte(n.Addr + "-" + strconv.Itoa(p)))
+			h := hashString(n.Addr + "-" + strconv.Itoa(p))
 			ring = append(ring, ringPoint{hash: h, node: uint16(i)})
 		}
 	}
@@ -93,6 +96,8 @@ func (p *Pool) Pick(req Request) *Node {
 	switch p.Balancer {
 	case LeastConn:
 		return p.leastConn(nil)
+	case EWMA:
+		return p.twoChoices(nil)
 	case ConsistentHash:
 		if h, ok := p.hashOf(req); ok {
 			return p.onRing(h, nil)
@@ -108,6 +113,8 @@ func (p *Pool) PickExcept(req Request, failed []*Node) *Node {
 	switch p.Balancer {
 	case LeastConn:
 		return p.leastConn(failed)
+	case EWMA:
+		return p.twoChoices(failed)
 	case ConsistentHash:
 		if h, ok := p.hashOf(req); ok {
 			return p.onRing(h, failed)
@@ -116,20 +123,32 @@ func (p *Pool) PickExcept(req Request, failed []*Node) *Node {
 	return p.NextExcept(failed...)
 }
 
-// Begin counts a request in flight on node, for least_conn; Done counts
-// it out. Other balancers keep no count.
+// counts reports whether the balancer counts requests in flight.
+func (p *Pool) counts() bool { return p.Balancer == LeastConn || p.Balancer == EWMA }
+
+// Begin counts a request in flight on node, for least_conn and ewma;
+// Done or Failed counts it out. Other balancers keep no count.
 func (p *Pool) Begin(n *Node) {
-	if p.Balancer == LeastConn && n != nil {
+	if n != nil && p.counts() {
 		n.active.Add(1)
 	}
 }
 
-// Done counts out a request Begin counted in.
-func (p *Pool) Done(n *Node) {
-	if p.Balancer == LeastConn && n != nil {
-		n.active.Add(-1)
+// Done counts out a request Begin counted in, which took elapsed (ewma
+// learns it; 0: nothing to learn).
+func (p *Pool) Done(n *Node, elapsed time.Duration) {
+	if n == nil || !p.counts() {
+		return
+	}
+	n.active.Add(-1)
+	if p.Balancer == EWMA && elapsed > 0 {
+		n.observe(elapsed, time.Now())
 	}
 }
+
+// Failed counts out a request Begin counted in whose node could not be
+// reached: ewma takes it as a latency of the connect timeout.
+func (p *Pool) Failed(n *Node) { p.Done(n, p.Timeouts.Connect) }
 
 // leastConn is the node with the fewest requests in flight per unit of
 // weight among those not failed; ties go round robin, so an idle pool is
@@ -179,7 +198,7 @@ func (p *Pool) onRing(h uint32, failed []*Node) *Node {
 	return nil
 }
 
-// hashOf is the CRC-32 of the request's key; false when it has none.
+// hashOf is the hash of the request's key; false when it has none.
 func (p *Pool) hashOf(req Request) (uint32, bool) {
 	if req == nil {
 		return 0, false
@@ -201,23 +220,41 @@ func (p *Pool) hashOf(req Request) (uint32, bool) {
 		if !a.IsValid() {
 			return 0, false
 		}
-		// FNV-1a over the 16 bytes: crc32 would take them through a
-		// function value, which moves the array to the heap.
-		h := uint32(2166136261)
+		h := uint64(fnvOffset)
 		for _, x := range a.Unmap().As16() {
-			h ^= uint32(x)
-			h *= 16777619
+			h = (h ^ uint64(x)) * fnvPrime
 		}
-		return h, true
+		return mix(h), true
 	}
 	if key == "" {
 		return 0, false
 	}
-	return crc32Str(key), true
+	return hashString(key), true
 }
 
-// crc32Str is crc32.ChecksumIEEE of s without copying it (crc32 keeps
-// nothing of its input).
-func crc32Str(s string) uint32 {
-	return crc32.Update(0, crc32.IEEETable, unsafe.Slice(unsafe.StringData(s), len(s)))
+// FNV-1a, then a finaliser that spreads every input bit over the result:
+// keys that differ in one character ("user-1", "user-2") must land far
+// apart on the ring, which neither FNV nor CRC-32 alone ensures. Stable
+// across processes, so every gateway places a key alike.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashString(s string) uint32 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return mix(h)
+}
+
+// mix is MurmurHash3's 64-bit finaliser, folded to 32 bits.
+func mix(h uint64) uint32 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return uint32(h >> 32)
 }

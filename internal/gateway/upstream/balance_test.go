@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -127,7 +128,7 @@ func TestLeastConn(t *testing.T) {
 		t.Error("a retry went to the failed node")
 	}
 	for _, h := range []string{"a", "a", "b", "b", "c", "c"} {
-		p.Done(byHost[h])
+		p.Done(byHost[h], 0)
 	}
 	for _, n := range p.Nodes {
 		if got := n.active.Load(); got != 0 {
@@ -144,15 +145,64 @@ func TestLeastConn(t *testing.T) {
 
 func BenchmarkPick(b *testing.B) {
 	r := &request{header: "user-42", addr: netip.MustParseAddr("10.1.2.3")}
-	for _, tc := range []struct{ lb, on string }{{"", ""}, {"least_conn", ""}, {"chash", "header:X-User"}, {"chash", "ip"}} {
+	for _, tc := range []struct{ lb, on string }{{"", ""}, {"least_conn", ""}, {"ewma", ""}, {"chash", "header:X-User"}, {"chash", "ip"}} {
 		p := poolOf(tc.lb, tc.on, "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
 		b.Run(tc.lb+tc.on, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := p.Pick(r)
 				p.Begin(n)
-				p.Done(n)
+				p.Done(n, time.Millisecond)
 			}
 		})
+	}
+}
+
+// ewma sends most requests to the node that answers faster, takes a slow
+// answer into account at once, and still tries a node never measured.
+func TestEWMA(t *testing.T) {
+	p := poolOf("ewma", "", "fast", "slow")
+	fast, slow := p.Nodes[0], p.Nodes[1]
+	now := time.Now()
+	fast.observe(time.Millisecond, now)
+	slow.observe(50*time.Millisecond, now)
+	got := map[*Node]int{}
+	for range 1000 {
+		n := p.Pick(nil)
+		got[n]++
+	}
+	if got[fast] != 1000 {
+		t.Errorf("fast %d, slow %d of 1000: with two nodes both are drawn, and the faster wins", got[fast], got[slow])
+	}
+	// A peak is taken at once; a lower latency pulls it down as it ages.
+	fast.observe(80*time.Millisecond, now)
+	if p.Pick(nil) != slow {
+		t.Error("the node that just turned slow was picked")
+	}
+	fast.observe(time.Millisecond, now.Add(30*time.Second))
+	if e := time.Duration(fast.ewma.Load()); e > 10*time.Millisecond {
+		t.Errorf("estimate %v 30 s after a peak of 80 ms and an answer of 1 ms: it does not decay", e)
+	}
+	// Requests in flight weigh in: cost = latency × (in flight + 1).
+	for range 100 {
+		p.Begin(fast)
+	}
+	if p.Pick(nil) != slow {
+		t.Error("the node with 100 requests in flight was picked")
+	}
+	// A retry avoids the failed node; failing counts out and penalises.
+	if n := p.PickExcept(nil, []*Node{slow}); n != fast {
+		t.Errorf("retry went to %v", n)
+	}
+	p.Begin(slow)
+	p.Failed(slow)
+	if slow.active.Load() != 0 || time.Duration(slow.ewma.Load()) < DefaultConnectTimeout {
+		t.Errorf("after a failure: %d in flight, estimate %v", slow.active.Load(), time.Duration(slow.ewma.Load()))
+	}
+	// A node never measured costs nothing: it gets the next request.
+	fresh := poolOf("ewma", "", "a", "b")
+	fresh.Nodes[0].observe(time.Millisecond, now)
+	if fresh.Pick(nil) != fresh.Nodes[1] {
+		t.Error("a node never measured was not tried")
 	}
 }

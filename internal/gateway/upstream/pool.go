@@ -53,7 +53,9 @@ type Node struct {
 	// one process runs both on one table when its TLS listener speaks
 	// HTTP/2, and each keeps its own type of client.
 	Clients [clientSlots]atomic.Value
-	active  atomic.Int64 // requests in flight, for least_conn (balance.go)
+	active  atomic.Int64 // requests in flight, for least_conn and ewma (balance.go)
+	ewma    atomic.Int64 // latency estimate (ns) and when it was last updated, for ewma (ewma.go)
+	ewmaAt  atomic.Int64
 }
 
 // The engines' slots in Node.Clients.
@@ -156,6 +158,8 @@ func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
 	switch u.LoadBalancer {
 	case "least_conn":
 		p.Balancer = LeastConn
+	case "ewma":
+		p.Balancer = EWMA
 	case "chash":
 		p.Balancer = ConsistentHash
 		p.hashKind, p.hashName, _ = spec.ParseUpstreamHashOn(u.HashOn) // checked by spec; "": the client's address

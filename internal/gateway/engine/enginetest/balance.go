@@ -17,6 +17,7 @@ import (
 var balanceTests = []conformanceTest{
 	{name: "ConsistentHashByHeader", fn: testConsistentHash},
 	{name: "LeastConnPrefersTheFastNode", fn: testLeastConn},
+	{name: "EWMAPrefersTheFastNode", fn: testEWMA},
 }
 
 // namedBackend answers its name after delay.
@@ -98,5 +99,22 @@ func testLeastConn(t *testing.T, s *suite) {
 	wg.Wait()
 	if got["fast"] <= 2*got["slow"] {
 		t.Errorf("fast node %d requests, slow node %d: least_conn should favour the fast one", got["fast"], got["slow"])
+	}
+}
+
+// testEWMA: one request at a time (so least_conn could not tell the nodes
+// apart), ewma learns which node answers faster and sends it the rest.
+func testEWMA(t *testing.T, s *suite) {
+	url := balancedGateway(t, s, "ewma", "", namedBackend(t, "fast", 0), namedBackend(t, "slow", 30*time.Millisecond))
+	got := map[string]int{}
+	for range 30 {
+		resp, body := Get(t, url)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		got[string(body)]++
+	}
+	if got["slow"] > 3 {
+		t.Errorf("fast node %d requests, slow node %d of 30 one at a time: ewma should learn the fast one", got["fast"], got["slow"])
 	}
 }

@@ -122,7 +122,7 @@ func (st *state) finish() {
 	st.s.cfg.Observer.Observe(st.route, status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
-		st.pool.Done(st.node)
+		st.pool.Done(st.node, elapsed)
 	}
 	st.reset()
 	st.s.states.put(st)

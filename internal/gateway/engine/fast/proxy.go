@@ -96,7 +96,7 @@ func (st *state) proxy(h head) (streaming bool) {
 			st.s.cfg.Observer.UpstreamError(rt, "connect")
 			tried = append(tried, node)
 			if next := pool.PickExcept(&st.ex, tried); next != nil {
-				pool.Done(node)
+				pool.Failed(node)
 				pool.Begin(next)
 				node, st.node = next, next
 				attempt++

@@ -31,7 +31,7 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	if node == nil {
 		return nil, errNoNode
 	}
-	pool.Done(st.node) // a round trip before this one (none: nil, nothing counted)
+	pool.Done(st.node, 0) // a round trip before this one (none: nil, nothing counted)
 	pool.Begin(node)
 	st.node = node
 	direct := out.Body == nil && pool.Scheme == "http" && out.Header["Upgrade"] == nil
@@ -72,7 +72,7 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		if next == nil {
 			return nil, err
 		}
-		pool.Done(node)
+		pool.Failed(node)
 		pool.Begin(next)
 		node, st.node = next, next
 	}

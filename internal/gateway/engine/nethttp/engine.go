@@ -157,7 +157,7 @@ func (h *Handler) finish(st *state, start time.Time) {
 	h.obs.Observe(st.route, status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
-		st.pool.Done(st.node)
+		st.pool.Done(st.node, elapsed)
 	}
 	aborted := p == http.ErrAbortHandler
 	st.end()
