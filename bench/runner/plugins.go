@@ -38,6 +38,7 @@ type routePlugin struct {
 // every load request carries (so every request hashes).
 var (
 	leastConnBench = []routePlugin{{name: "least_conn", upstream: map[string]any{"load_balancer": "least_conn"}}}
+	ewmaBench      = []routePlugin{{name: "ewma", upstream: map[string]any{"load_balancer": "ewma"}}}
 	chashBench     = []routePlugin{{name: "chash", headers: []string{"X-User: bench-user-42"},
 		upstream: map[string]any{"load_balancer": "chash", "hash_on": "header:X-User"}}}
 )
