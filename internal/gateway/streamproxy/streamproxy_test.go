@@ -101,10 +101,7 @@ func serve(t *testing.T, certs []spec.Certificate, services ...spec.DeployedServ
 		return g.table.Load().Certificate(h)
 	}}
 	g.srv = &Server{Name: "l", Table: g.table, Terminate: terminate, Observer: g.results, HelloTimeout: 2 * time.Second}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	g.addr = ln.Addr().String()
 	done := make(chan error, 1)
 	go func() { done <- g.srv.Serve(ln) }()
@@ -119,17 +116,10 @@ func serve(t *testing.T, certs []spec.Certificate, services ...spec.DeployedServ
 	return g
 }
 
-// backend is a TCP server: echo answers what it read, once the client
-// finished sending, prefixed with its name; TLS when cert is set.
-func backend(t *testing.T, name string, cert *tls.Certificate) string {
+// tcpBackend serves each connection with handle, then closes it; it
+// answers its address.
+func tcpBackend(t *testing.T, ln net.Listener, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cert != nil {
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}})
-	}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -139,13 +129,35 @@ func backend(t *testing.T, name string, cert *tls.Certificate) string {
 			}
 			go func() {
 				defer c.Close()
-				r := bufio.NewReader(c)
-				line, _ := r.ReadString('\n')
-				_, _ = io.WriteString(c, name+":"+line)
+				handle(c)
 			}()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// listen is a fresh loopback listener.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// backend is a TCP server: it answers the first line it reads, prefixed
+// with its name; TLS when cert is set.
+func backend(t *testing.T, name string, cert *tls.Certificate) string {
+	t.Helper()
+	ln := listen(t)
+	if cert != nil {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}})
+	}
+	return tcpBackend(t, ln, func(c net.Conn) {
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		_, _ = io.WriteString(c, name+":"+line)
+	})
 }
 
 func ask(t *testing.T, c net.Conn, line string) string {
@@ -184,19 +196,8 @@ func TestPlainRelay(t *testing.T) {
 // A client that says nothing first still reaches a plain route at once:
 // its server may speak first (MySQL, SMTP).
 func TestPlainServerSpeaksFirst(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			_, _ = io.WriteString(c, "220 ready\n")
-			c.Close()
-		}
-	}()
-	g := serve(t, nil, stream(t, "s", `{`+nodes(ln.Addr().String())+`}`, `[{"name":"r","listener":"l"}]`))
+	up := tcpBackend(t, listen(t), func(c net.Conn) { _, _ = io.WriteString(c, "220 ready\n") })
+	g := serve(t, nil, stream(t, "s", `{`+nodes(up)+`}`, `[{"name":"r","listener":"l"}]`))
 	c := dialPlain(t, g.addr)
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
@@ -296,10 +297,7 @@ func TestUpstreamTLSRefused(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	up := backend(t, "up", nil)
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dead := listen(t)
 	deadAddr := dead.Addr().String()
 	dead.Close()
 	g := serve(t, nil,
@@ -333,25 +331,11 @@ func TestRefusals(t *testing.T) {
 // slot freed takes the next.
 func TestLimitConn(t *testing.T) {
 	hold := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.WriteString(c, "hello\n")
-				<-hold
-			}()
-		}
-	}()
-	g := serve(t, nil, stream(t, "s", `{`+nodes(ln.Addr().String())+`}`,
+	up := tcpBackend(t, listen(t), func(c net.Conn) {
+		_, _ = io.WriteString(c, "hello\n")
+		<-hold
+	})
+	g := serve(t, nil, stream(t, "s", `{`+nodes(up)+`}`,
 		`[{"name":"r","listener":"l","plugins":{"limit-conn":{"conn":1}}}]`))
 	first := dialPlain(t, g.addr)
 	g.results.expect(t, "r proxied")
@@ -373,19 +357,8 @@ func TestLimitConn(t *testing.T) {
 
 // A connection that moves nothing for the upstream's timeout.read ends.
 func TestIdleTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			defer c.Close()
-			_, _ = io.Copy(io.Discard, c)
-		}
-	}()
-	g := serve(t, nil, stream(t, "s", `{"timeout":{"read":0.2},`+nodes(ln.Addr().String())+`}`, `[{"name":"r","listener":"l"}]`))
+	up := tcpBackend(t, listen(t), func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	g := serve(t, nil, stream(t, "s", `{"timeout":{"read":0.2},`+nodes(up)+`}`, `[{"name":"r","listener":"l"}]`))
 	c := dialPlain(t, g.addr)
 	g.results.expect(t, "r proxied")
 	start := time.Now()
@@ -402,19 +375,8 @@ func TestIdleTimeout(t *testing.T) {
 // Shutdown waits for open connections until its context ends, then
 // closes them.
 func TestShutdownClosesLingering(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			defer c.Close()
-			_, _ = io.Copy(io.Discard, c)
-		}
-	}()
-	g := serve(t, nil, stream(t, "s", `{`+nodes(ln.Addr().String())+`}`, `[{"name":"r","listener":"l"}]`))
+	up := tcpBackend(t, listen(t), func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	g := serve(t, nil, stream(t, "s", `{`+nodes(up)+`}`, `[{"name":"r","listener":"l"}]`))
 	c := dialPlain(t, g.addr)
 	g.results.expect(t, "r proxied")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
