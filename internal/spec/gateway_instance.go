@@ -28,6 +28,12 @@ type GatewayInstance struct {
 	TokenID string `json:"token_id,omitempty"`
 	// Stopped: its last heartbeat said goodbye (a clean stop).
 	Stopped bool `json:"stopped,omitempty"`
+	// UpstreamHealth is the health of the checked upstream nodes of the
+	// group's services, as this instance checks them.
+	UpstreamHealth []NodeHealth `json:"upstream_health,omitempty"`
+	// Registries is how this instance finds the group's service
+	// registries.
+	Registries []RegistryStatus `json:"registries,omitempty"`
 }
 
 // Instance states.

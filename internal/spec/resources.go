@@ -116,9 +116,14 @@ type Upstream struct {
 	// TLSVerify checks an https backend's certificate; default true.
 	TLSVerify *bool `json:"tls_verify,omitempty"`
 	// TLS says more of how an https backend is reached (upstream_tls.go).
-	TLS       *UpstreamTLS `json:"tls,omitempty"`
-	CreatedAt time.Time    `json:"created_at,omitzero"`
-	UpdatedAt time.Time    `json:"updated_at,omitzero"`
+	TLS *UpstreamTLS `json:"tls,omitempty"`
+	// Checks decide when a node is down (health.go).
+	Checks *HealthChecks `json:"checks,omitempty"`
+	// RetryPolicy says which failed attempts go again to another node,
+	// and the time all of them may take (retry.go).
+	RetryPolicy *RetryPolicy `json:"retry_policy,omitempty"`
+	CreatedAt   time.Time    `json:"created_at,omitzero"`
+	UpdatedAt   time.Time    `json:"updated_at,omitzero"`
 }
 
 // Plugins maps a plugin name to its raw configuration; the gateway's
@@ -132,6 +137,10 @@ type Backend struct {
 	Path    string   `json:"path,omitempty"`   // rewrite of the upstream path; may use {param}
 	Method  string   `json:"method,omitempty"` // backend method, when it differs
 	Timeout *Timeout `json:"timeout,omitempty"`
+	// RetryNonIdempotent lets the upstream's retries resend a request
+	// whose method is not idempotent (POST, PATCH): for an operation the
+	// backend makes safe to repeat (an idempotency key).
+	RetryNonIdempotent bool `json:"retry_non_idempotent,omitempty"`
 	// SQLBackend holds a "sql" backend's definition (datasource.go); its
 	// fields sit beside type, as the admin API shows them.
 	*SQLBackend

@@ -28,6 +28,10 @@ type GroupSnapshot struct {
 	// sealed (certificate.go). A change of them comes as a whole snapshot,
 	// never in a delta.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// Registries are the group's service registry connections, their
+	// credentials sealed (registry.go). A change of them comes as a
+	// whole snapshot, never in a delta.
+	Registries []Registry `json:"registries,omitempty"`
 	// ServicesJSON, when set, holds the services still as the feed sent
 	// them (each one JSON object) instead of Services: a gateway decodes
 	// and compiles them one at a time, so a large group is never in

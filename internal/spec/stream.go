@@ -176,10 +176,17 @@ func validateStreamUpstream(fe *FieldErrors, prefix string, u *Upstream) {
 	}{
 		{"url", u.URL != ""}, {"discovery", u.Discovery != nil}, {"pass_host", u.PassHost != ""},
 		{"upstream_host", u.UpstreamHost != ""}, {"timeout.send", u.Timeout != nil && u.Timeout.Send != 0},
+		{"retry_policy", u.RetryPolicy != nil},
 	} {
 		if f.set {
 			fe.Add(prefix+f.name, `does not apply to the upstream of a service of type "stream"`)
 		}
+	}
+	if c := u.Checks; c != nil && c.Active != nil && c.Active.Type != "tcp" {
+		fe.Add(prefix+"checks.active.type", `must be tcp for a service of type "stream"`)
+	}
+	if c := u.Checks; c != nil && c.Passive != nil && len(c.Passive.Statuses) > 0 {
+		fe.Add(prefix+"checks.passive.statuses", `does not apply to a service of type "stream"`)
 	}
 	if slices.Contains([]string{"least_conn", "chash", "ewma"}, u.LoadBalancer) {
 		fe.Add(prefix+"load_balancer", `a service of type "stream" balances roundrobin`)

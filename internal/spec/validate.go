@@ -248,6 +248,12 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	if u.Retries != nil && (*u.Retries < 0 || *u.Retries > 10) {
 		fe.Add(prefix+"retries", "must be between 0 and 10")
 	}
+	if u.Checks != nil {
+		u.Checks.validate(&fe, prefix+"checks.")
+	}
+	if u.RetryPolicy != nil {
+		u.RetryPolicy.validate(&fe, prefix+"retry_policy.")
+	}
 	return fe
 }
 
@@ -361,6 +367,9 @@ func (r *Route) Validate() error {
 		}
 		if b.Timeout != nil {
 			validateTimeout(&fe, "backend.timeout.", b.Timeout)
+		}
+		if b.RetryNonIdempotent && b.Type == "sql" {
+			fe.Add("backend.retry_non_idempotent", "applies to an upstream backend only")
 		}
 	}
 	return fe.Err()

@@ -10,20 +10,22 @@ import (
 )
 
 const gatewayInstanceCols = `id, group_name, embedded, hostname, addresses, version, engine, revision, from_cache,
-	started_at, last_seen, interval_ns, requests, errors, detail, token_id, stopped`
+	started_at, last_seen, interval_ns, requests, errors, detail, token_id, stopped, upstream_health, registries`
 
 func scanGatewayInstance(s scanner) (spec.GatewayInstance, error) {
 	var in spec.GatewayInstance
 	var embedded, fromCache, stopped int
-	var addrs string
+	var addrs, health, registries string
 	var started, seen, interval, requests, errs int64
 	err := s.Scan(&in.ID, &in.Group, &embedded, &in.Hostname, &addrs, &in.Version, &in.Engine, &in.Revision, &fromCache,
-		&started, &seen, &interval, &requests, &errs, &in.Detail, &in.TokenID, &stopped)
+		&started, &seen, &interval, &requests, &errs, &in.Detail, &in.TokenID, &stopped, &health, &registries)
 	if err != nil {
 		return in, err
 	}
 	var c jsonCodec
 	c.decode("addresses", addrs, &in.Addresses)
+	c.decodeOptional("upstream_health", health, &in.UpstreamHealth)
+	c.decodeOptional("registries", registries, &in.Registries)
 	in.Embedded, in.FromCache, in.Stopped = embedded != 0, fromCache != 0, stopped != 0
 	in.StartedAt, in.LastSeen, in.Interval = fromNanos(started), fromNanos(seen), time.Duration(interval)
 	in.Requests, in.Errors = uint64(max(requests, 0)), uint64(max(errs, 0))
@@ -35,6 +37,13 @@ func scanGatewayInstance(s scanner) (spec.GatewayInstance, error) {
 func (t *txn) PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error {
 	var c jsonCodec
 	addrs := c.encode("addresses", in.Addresses)
+	health, registries := "", ""
+	if len(in.UpstreamHealth) > 0 {
+		health = c.encode("upstream_health", in.UpstreamHealth)
+	}
+	if len(in.Registries) > 0 {
+		registries = c.encode("registries", in.Registries)
+	}
 	if c.err != nil {
 		return c.err
 	}
@@ -45,15 +54,17 @@ func (t *txn) PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) 
 		return 0
 	}
 	_, err := t.exec(ctx, `INSERT INTO gateway_instances (`+gatewayInstanceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (group_name, id) DO UPDATE SET embedded = excluded.embedded,
 			hostname = excluded.hostname, addresses = excluded.addresses, version = excluded.version,
 			engine = excluded.engine, revision = excluded.revision, from_cache = excluded.from_cache,
 			started_at = excluded.started_at, last_seen = excluded.last_seen, interval_ns = excluded.interval_ns,
 			requests = excluded.requests, errors = excluded.errors, detail = excluded.detail,
-			token_id = excluded.token_id, stopped = excluded.stopped`,
+			token_id = excluded.token_id, stopped = excluded.stopped,
+			upstream_health = excluded.upstream_health, registries = excluded.registries`,
 		in.ID, in.Group, b(in.Embedded), in.Hostname, addrs, in.Version, in.Engine, in.Revision, b(in.FromCache),
-		toNanos(in.StartedAt), toNanos(in.LastSeen), int64(in.Interval), int64(min(in.Requests, 1<<62)), int64(min(in.Errors, 1<<62)), in.Detail, in.TokenID, b(in.Stopped))
+		toNanos(in.StartedAt), toNanos(in.LastSeen), int64(in.Interval), int64(min(in.Requests, 1<<62)), int64(min(in.Errors, 1<<62)), in.Detail, in.TokenID, b(in.Stopped),
+		health, registries)
 	if err != nil {
 		if t.kind(err) == errForeignKey {
 			return fmt.Errorf("gateway instance %s: gateway group %q: %w", in.ID, in.Group, ErrNotFound)

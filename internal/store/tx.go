@@ -164,6 +164,14 @@ func (c *jsonCodec) decode(field, text string, v any) {
 	}
 }
 
+// decodeOptional reads text into v; "" (a column added later, of rows
+// from before) leaves v as it is.
+func (c *jsonCodec) decodeOptional(field, text string, v any) {
+	if text != "" {
+		c.decode(field, text, v)
+	}
+}
+
 // nullString stores "" as NULL, for optional foreign keys.
 func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}

@@ -9,16 +9,16 @@ import (
 )
 
 const upstreamCols = `id, project_id, name, scheme, load_balancer, hash_on, nodes, discovery, timeout,
-	retries, pass_host, upstream_host, url, tls_verify, created_at, updated_at`
+	retries, pass_host, upstream_host, url, tls_verify, tls, checks, retry_policy, created_at, updated_at`
 
 func scanUpstream(s scanner) (spec.Upstream, error) {
 	var u spec.Upstream
-	var nodes, discovery, timeout string
+	var nodes, discovery, timeout, tlsJSON, checks, retryPolicy string
 	var retries, tlsVerify sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&u.ID, &u.ProjectID, &u.Name, &u.Scheme, &u.LoadBalancer, &u.HashOn,
 		&nodes, &discovery, &timeout, &retries, &u.PassHost, &u.UpstreamHost, &u.URL, &tlsVerify,
-		&created, &updated); err != nil {
+		&tlsJSON, &checks, &retryPolicy, &created, &updated); err != nil {
 		return spec.Upstream{}, err
 	}
 	if tlsVerify.Valid {
@@ -29,6 +29,9 @@ func scanUpstream(s scanner) (spec.Upstream, error) {
 	c.decode("nodes", nodes, &u.Nodes)
 	c.decode("discovery", discovery, &u.Discovery)
 	c.decode("timeout", timeout, &u.Timeout)
+	c.decodeOptional("tls", tlsJSON, &u.TLS)
+	c.decodeOptional("checks", checks, &u.Checks)
+	c.decodeOptional("retry_policy", retryPolicy, &u.RetryPolicy)
 	if c.err != nil {
 		return spec.Upstream{}, c.err
 	}
@@ -57,7 +60,8 @@ func upstreamArgs(u *spec.Upstream) ([]any, error) {
 	var c jsonCodec
 	args := []any{u.Name, u.Scheme, u.LoadBalancer, u.HashOn,
 		c.encode("nodes", u.Nodes), c.encode("discovery", u.Discovery), c.encode("timeout", u.Timeout),
-		retries, u.PassHost, u.UpstreamHost, u.URL, tlsVerify}
+		retries, u.PassHost, u.UpstreamHost, u.URL, tlsVerify,
+		c.encode("tls", u.TLS), c.encode("checks", u.Checks), c.encode("retry_policy", u.RetryPolicy)}
 	return args, c.err
 }
 
@@ -127,7 +131,8 @@ func (t *txn) UpdateUpstream(ctx context.Context, u *spec.Upstream) error {
 	var created int64
 	err = t.queryRow(ctx, `UPDATE upstreams SET name = $3, scheme = $4, load_balancer = $5, hash_on = $6,
 			nodes = $7, discovery = $8, timeout = $9, retries = $10, pass_host = $11,
-			upstream_host = $12, url = $13, tls_verify = $14, updated_at = $15
+			upstream_host = $12, url = $13, tls_verify = $14, tls = $15, checks = $16, retry_policy = $17,
+			updated_at = $18
 		WHERE id = $1 AND project_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		if t.kind(err) == errUnique {

@@ -53,6 +53,15 @@ type Deps struct {
 	// StreamConns keeps stream routes' connection counts across reloads;
 	// nil: fresh counts per build (validation).
 	StreamConns *StreamConns
+	// Health keeps upstream nodes' health across reloads and runs their
+	// active checks; nil: nothing is checked (validation).
+	Health *upstream.Health
+	// Discovery follows the registries of discovered upstreams; nil:
+	// they are compiled without nodes (validation).
+	Discovery Discoverer
+	// registries are the group's registry connections by name
+	// (discovery.go).
+	registries map[string]*spec.Registry
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -76,7 +85,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
 		gp := &groupPart{group: gs.Group, consumers: consumer.New(gs.Consumers), // the group's own applications
-			dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi]}
+			dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi], registries: registryIndex(gs.Registries)}
 		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
 		add := func(ds *spec.DeployedService) {
@@ -137,7 +146,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	if ds.Upstream.IsStream() {
 		fe.Add(fmt.Sprintf("services[%s].upstream.scheme", svc.Name), `tcp and tls serve services of type "stream"; an HTTP service takes http, https, grpc or grpcs`)
 	}
-	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, &ds.Upstream)
+	owner := upstream.Owner{Group: g.Name, Service: svc.Name}
+	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, owner, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
 	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), group: g.Name, serviceID: svc.ID}
 	if len(svc.Plugins) > 0 { // only the service's own plugins are reported once
@@ -148,7 +158,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	var split *splitstats.Split
 	if ds.Canary != nil {
 		canaryRules = compileCanary(fe, fmt.Sprintf("services[%s].canary", svc.Name), ds.Canary, svc.Routes)
-		target = upstreamPool(fe, fmt.Sprintf("services[%s].canary.target", svc.Name), deps, &ds.Canary.Target)
+		target = upstreamPool(fe, fmt.Sprintf("services[%s].canary.target", svc.Name), deps, owner, &ds.Canary.Target)
 		split = deps.Splits.Get(ds.Canary.ID)
 	}
 	// One for all the service's routes.
@@ -180,13 +190,13 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Upstream: pool,
 		}
 		more := base
-		if !compileBackend(fe, field, deps, rt, &more, r.Backend, &ds.Upstream, paths) {
+		if !compileBackend(fe, field, deps, owner, rt, &more, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
 			c := &canary{canaryRules: canaryRules, pool: target, split: split}
 			if be := r.Backend; be != nil && be.Timeout != nil {
-				c.pool = upstreamPool(nil, "", deps, withTimeout(&ds.Canary.Target, be.Timeout))
+				c.pool = upstreamPool(nil, "", deps, owner, withTimeout(&ds.Canary.Target, be.Timeout))
 			}
 			more.canary = c
 		}
@@ -239,7 +249,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	return sp
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
+func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
 	if be == nil {
 		return true
 	}
@@ -260,10 +270,11 @@ func compileBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Route, mo
 		more.rewrite = t
 	}
 	more.backendMethod = be.Method
+	more.retryNonIdempotent = be.RetryNonIdempotent
 	if be.Timeout != nil {
 		// The route's own timeouts need their own pool; it balances
 		// separately from the service's other routes, which is harmless.
-		rt.Upstream = upstreamPool(nil, "", deps, withTimeout(up, be.Timeout))
+		rt.Upstream = upstreamPool(nil, "", deps, owner, withTimeout(up, be.Timeout))
 	}
 	return ok
 }

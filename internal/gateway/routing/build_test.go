@@ -133,8 +133,8 @@ func TestBuildRouteInfo(t *testing.T) {
 	if other.Upstream != rt.Upstream {
 		t.Error("two routes of one service got different pools")
 	}
-	if len(rt.Upstream.Nodes) != 1 || rt.Upstream.Nodes[0].Addr != "127.0.0.1:8080" {
-		t.Errorf("pool nodes = %+v", rt.Upstream.Nodes)
+	if len(rt.Upstream.Nodes()) != 1 || rt.Upstream.Nodes()[0].Addr != "127.0.0.1:8080" {
+		t.Errorf("pool nodes = %+v", rt.Upstream.Nodes())
 	}
 }
 
@@ -434,7 +434,7 @@ func TestBackendTimeoutGetsItsOwnPool(t *testing.T) {
 	if r, c := slow.Upstream.Timeouts.Read.Seconds(), slow.Upstream.Timeouts.Connect.Seconds(); r != 0.5 || c != 2 {
 		t.Errorf("slow route timeouts read %vs connect %vs, want 0.5 and 2", r, c)
 	}
-	if plain.Upstream.Nodes[0].Key == slow.Upstream.Nodes[0].Key {
+	if plain.Upstream.Nodes()[0].Key == slow.Upstream.Nodes()[0].Key {
 		t.Error("different timeouts, same client key")
 	}
 	if ds.Upstream.Timeout.Read != 9 {

@@ -182,8 +182,8 @@ func TestPickRoutesAndPools(t *testing.T) {
 	a, b := canaryRoute(t, tbl, "/shop/a"), canaryRoute(t, tbl, "/shop/b")
 	ex := plugintest.New("10.0.0.1").Exchange()
 	pool, isCanary := a.Pick(ex)
-	if !isCanary || pool.Nodes[0].Addr != "127.0.0.2:9090" {
-		t.Fatalf("route a: canary %v, node %s; want the target", isCanary, pool.Nodes[0].Addr)
+	if !isCanary || pool.Nodes()[0].Addr != "127.0.0.2:9090" {
+		t.Fatalf("route a: canary %v, node %s; want the target", isCanary, pool.Nodes()[0].Addr)
 	}
 	if pool.Timeouts.Read.Seconds() != 3 {
 		t.Errorf("target of route a: read timeout %v, want the route's 3s", pool.Timeouts.Read)

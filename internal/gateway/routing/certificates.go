@@ -89,8 +89,9 @@ func groupCertificates(fe *spec.FieldErrors, group string, certs []spec.Certific
 // upstreamPool compiles u with the group certificate it names for mutual
 // TLS; a name the group has no certificate of is a problem at field (nil
 // fe: reported elsewhere). A certificate whose key is sealed (the control
-// plane validating) is not shown.
-func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, u *spec.Upstream) *upstream.Pool {
+// plane validating) is not shown. owner is whose upstream it is, for the
+// health of its nodes.
+func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, u *spec.Upstream) *upstream.Pool {
 	var client *tls.Certificate
 	if t := u.TLS; t != nil && t.ClientCertificate != "" {
 		c, ok := deps.clientCerts[t.ClientCertificate]
@@ -99,7 +100,9 @@ func upstreamPool(fe *spec.FieldErrors, field string, deps Deps, u *spec.Upstrea
 		}
 		client = c
 	}
-	return upstream.NewTLS(u, client)
+	owner.Upstream = u.Name
+	return upstream.Compile(u, upstream.Options{ClientCert: client, Health: deps.Health, Owner: owner,
+		Found: deps.found(fe, field, owner.Group, u)})
 }
 
 // add serves pair for the certificate's names; of two certificates of a

@@ -27,7 +27,7 @@ type hideBackend struct {
 
 func newHideBackend(pool *upstream.Pool, strip string) *hideBackend {
 	h := &hideBackend{basePath: pool.BasePath, public: strip}
-	for _, n := range pool.Nodes {
+	for _, n := range pool.Nodes() {
 		origin := pool.Scheme + "://" + n.Host
 		h.origins = append(h.origins, origin+":"+strconv.Itoa(n.Port))
 		if pool.Scheme == "https" && n.Port == 443 || pool.Scheme == "http" && n.Port == 80 {

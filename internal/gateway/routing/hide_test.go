@@ -10,8 +10,8 @@ import (
 
 func TestHideBackend(t *testing.T) {
 	pool := upstream.New(&spec.Upstream{URL: "https://api.third.example/v2"})
-	if !pool.Registered || pool.BasePath != "/v2" || pool.PassHost != "node" || pool.Nodes[0].HostHeader != "api.third.example" {
-		t.Fatalf("pool from URL: %+v node %+v", pool, pool.Nodes[0])
+	if !pool.Registered || pool.BasePath != "/v2" || pool.PassHost != "node" || pool.Nodes()[0].HostHeader != "api.third.example" {
+		t.Fatalf("pool from URL: %+v node %+v", pool, pool.Nodes()[0])
 	}
 	h := newHideBackend(pool, "/api/gateway")
 	tests := []struct{ loc, want string }{

@@ -144,7 +144,7 @@ func compileStream(fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spe
 	if u.Scheme == "" {
 		u.Scheme = "tcp"
 	}
-	pool := upstreamPool(fe, field+".upstream", deps, &u)
+	pool := upstreamPool(fe, field+".upstream", deps, upstream.Owner{Group: g.Name, Service: svc.Name}, &u)
 	idle := DefaultStreamIdle
 	if ds.Upstream.Timeout != nil && ds.Upstream.Timeout.Read > 0 {
 		idle = time.Duration(ds.Upstream.Timeout.Read * float64(time.Second))

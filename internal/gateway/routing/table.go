@@ -67,6 +67,9 @@ type routeMore struct {
 	// HTTPS-only service to HTTPS (0: 426 instead).
 	listener uint8
 	redirect int
+	// retryNonIdempotent lets retries resend a request whatever its
+	// method (the backend's retry_non_idempotent).
+	retryNonIdempotent bool
 }
 
 const (
@@ -142,7 +145,14 @@ func (rt *Route) StripPrefix() string {
 	return rt.more.stripPrefix
 }
 
-// BackendMethod, when not empty, replaces the client's method upstream.
+// RetryNonIdempotent reports whether retries may resend a request whose
+// method is not idempotent.
+func (rt *Route) RetryNonIdempotent() bool {
+	return rt.more != nil && rt.more.retryNonIdempotent
+}
+
+// BackendMethod is the method sent upstream instead of the client's
+// ("": the client's).
 func (rt *Route) BackendMethod() string {
 	if rt.more == nil {
 		return ""

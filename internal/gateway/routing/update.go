@@ -26,6 +26,7 @@ type groupPart struct {
 	consumers   *consumer.Index
 	dataSources map[string]*spec.DataSource
 	clientCerts clientCerts // certificates change in whole snapshots only
+	registries  map[string]*spec.Registry // so do registries
 	services    *serviceParts
 }
 
@@ -72,6 +73,7 @@ func (gp *groupPart) deps(d Deps) Deps {
 	d.Consumers = gp.consumers
 	d.DataSources = gp.dataSources
 	d.clientCerts = gp.clientCerts
+	d.registries = gp.registries
 	return d
 }
 

@@ -253,7 +253,7 @@ func dial(pool *upstream.Pool) (net.Conn, string) {
 		if upstream.IsTLSError(err) {
 			result = ResultUpstreamTLS
 		}
-		if attempt >= pool.Retries {
+		if attempt >= pool.RetryBudget() {
 			break
 		}
 		failed = append(failed, node)

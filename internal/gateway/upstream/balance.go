@@ -151,36 +151,45 @@ func (p *Pool) Done(n *Node, elapsed time.Duration) {
 func (p *Pool) Failed(n *Node) { p.Done(n, p.Timeouts.Connect) }
 
 // leastConn is the node with the fewest requests in flight per unit of
-// weight among those not failed; ties go round robin, so an idle pool is
-// still spread.
+// weight among those up and not failed; ties go round robin, so an idle
+// pool is still spread.
 func (p *Pool) leastConn(failed []*Node) *Node {
-	n := len(p.Nodes)
+	s := p.nodes()
+	n := len(s.nodes)
 	if n == 0 {
 		return nil
 	}
 	start := int(p.cursor.Add(1) % uint64(n))
-	var best *Node
-	var bestActive int64
-	for k := range n {
-		node := p.Nodes[(start+k)%n]
-		if slices.Contains(failed, node) {
-			continue
+	for range n { // a half-open node whose trial another request took is passed over
+		var best *Node
+		var bestActive int64
+		for k := range n {
+			node := s.nodes[(start+k)%n]
+			if slices.Contains(failed, node) || !node.health.eligible() {
+				continue
+			}
+			a := node.active.Load()
+			// a/w < best/bw, without division.
+			if best == nil || a*int64(best.Weight) < bestActive*int64(node.Weight) {
+				best, bestActive = node, a
+			}
 		}
-		a := node.active.Load()
-		// a/w < best/bw, without division.
-		if best == nil || a*int64(best.Weight) < bestActive*int64(node.Weight) {
-			best, bestActive = node, a
+		if best == nil || best.health.take() {
+			return best
 		}
+		failed = append(failed[:len(failed):len(failed)], best)
 	}
-	return best
+	return nil
 }
 
-// onRing is the node of the first point at or after h that is not failed.
+// onRing is the node of the first point at or after h that is up and not
+// failed.
 func (p *Pool) onRing(h uint32, failed []*Node) *Node {
-	if len(p.ring) == 0 {
+	s := p.nodes()
+	if len(s.ring) == 0 {
 		return nil
 	}
-	i, _ := slices.BinarySearchFunc(p.ring, h, func(pt ringPoint, h uint32) int {
+	i, _ := slices.BinarySearchFunc(s.ring, h, func(pt ringPoint, h uint32) int {
 		switch {
 		case pt.hash < h:
 			return -1
@@ -189,9 +198,14 @@ func (p *Pool) onRing(h uint32, failed []*Node) *Node {
 		}
 		return 0
 	})
-	for k := range p.ring {
-		node := p.Nodes[p.ring[(i+k)%len(p.ring)].node]
-		if len(failed) == 0 || !slices.Contains(failed, node) {
+	var last *Node
+	for k := range s.ring {
+		node := s.nodes[s.ring[(i+k)%len(s.ring)].node]
+		if node == last { // the run of one node's points
+			continue
+		}
+		last = node
+		if (len(failed) == 0 || !slices.Contains(failed, node)) && node.health.take() {
 			return node
 		}
 	}

@@ -67,7 +67,7 @@ func TestConsistentHash(t *testing.T) {
 	if next == nil || next == first || three.PickExcept(r, []*Node{first}) != next {
 		t.Errorf("retry: %v after %v", next, first)
 	}
-	if three.PickExcept(r, three.Nodes) != nil {
+	if three.PickExcept(r, three.Nodes()) != nil {
 		t.Error("a node when every node failed")
 	}
 }
@@ -109,7 +109,7 @@ func TestLeastConn(t *testing.T) {
 	}
 	// Load 2 on a, 1 on b, 2 on c (weight 2: 1 per unit): b or c.
 	byHost := map[string]*Node{}
-	for _, n := range p.Nodes {
+	for _, n := range p.Nodes() {
 		byHost[n.Host] = n
 	}
 	for _, h := range []string{"a", "a", "b", "c", "c"} {
@@ -130,15 +130,15 @@ func TestLeastConn(t *testing.T) {
 	for _, h := range []string{"a", "a", "b", "b", "c", "c"} {
 		p.Done(byHost[h], 0)
 	}
-	for _, n := range p.Nodes {
+	for _, n := range p.Nodes() {
 		if got := n.active.Load(); got != 0 {
 			t.Errorf("%s: %d in flight after every Done", n.Host, got)
 		}
 	}
 	// Round robin counts nothing.
 	rr := poolOf("", "", "x")
-	rr.Begin(rr.Nodes[0])
-	if rr.Nodes[0].active.Load() != 0 {
+	rr.Begin(rr.Nodes()[0])
+	if rr.Nodes()[0].active.Load() != 0 {
 		t.Error("round robin counted a request in flight")
 	}
 }
@@ -162,7 +162,7 @@ func BenchmarkPick(b *testing.B) {
 // answer into account at once, and still tries a node never measured.
 func TestEWMA(t *testing.T) {
 	p := poolOf("ewma", "", "fast", "slow")
-	fast, slow := p.Nodes[0], p.Nodes[1]
+	fast, slow := p.Nodes()[0], p.Nodes()[1]
 	now := time.Now()
 	fast.observe(time.Millisecond, now)
 	slow.observe(50*time.Millisecond, now)
@@ -201,8 +201,8 @@ func TestEWMA(t *testing.T) {
 	}
 	// A node never measured costs nothing: it gets the next request.
 	fresh := poolOf("ewma", "", "a", "b")
-	fresh.Nodes[0].observe(time.Millisecond, now)
-	if fresh.Pick(nil) != fresh.Nodes[1] {
+	fresh.Nodes()[0].observe(time.Millisecond, now)
+	if fresh.Pick(nil) != fresh.Nodes()[1] {
 		t.Error("a node never measured was not tried")
 	}
 }

@@ -36,34 +36,51 @@ func (n *Node) cost() float64 {
 	return float64(n.ewma.Load()) * float64(n.active.Load()+1) / float64(n.Weight)
 }
 
-// twoChoices draws two nodes that have not failed and takes the cheaper
-// ("the power of two choices": near the best pick, at the cost of two).
+// twoChoices draws two nodes that are up and have not failed and takes
+// the cheaper ("the power of two choices": near the best pick, at the
+// cost of two).
 func (p *Pool) twoChoices(failed []*Node) *Node {
-	var candidates []*Node
-	nodes := p.Nodes
-	if len(failed) > 0 {
-		candidates = make([]*Node, 0, len(p.Nodes))
-		for _, n := range p.Nodes {
-			if !slices.Contains(failed, n) {
+	nodes := p.nodes().nodes
+	if len(failed) > 0 || !allHealthy(nodes) {
+		candidates := make([]*Node, 0, len(nodes))
+		for _, n := range nodes {
+			if !slices.Contains(failed, n) && n.health.eligible() {
 				candidates = append(candidates, n)
 			}
 		}
 		nodes = candidates
 	}
-	switch len(nodes) {
-	case 0:
-		return nil
-	case 1:
-		return nodes[0]
+	for len(nodes) > 0 {
+		var pick *Node
+		if len(nodes) == 1 {
+			pick = nodes[0]
+		} else {
+			i := rand.IntN(len(nodes))
+			j := rand.IntN(len(nodes) - 1)
+			if j >= i {
+				j++
+			}
+			pick = nodes[i]
+			if b := nodes[j]; b.cost() < pick.cost() {
+				pick = b
+			}
+		}
+		if pick.health.take() {
+			return pick
+		}
+		// A half-open node whose trial another request took.
+		nodes = slices.DeleteFunc(slices.Clone(nodes), func(n *Node) bool { return n == pick })
 	}
-	i := rand.IntN(len(nodes))
-	j := rand.IntN(len(nodes) - 1)
-	if j >= i {
-		j++
+	return nil
+}
+
+// allHealthy reports whether every node is up without a condition, so a
+// pick needs no list of its own.
+func allHealthy(nodes []*Node) bool {
+	for _, n := range nodes {
+		if !n.health.up() {
+			return false
+		}
 	}
-	a, b := nodes[i], nodes[j]
-	if b.cost() < a.cost() {
-		return b
-	}
-	return a
+	return true
 }

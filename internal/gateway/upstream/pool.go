@@ -56,6 +56,9 @@ type Node struct {
 	active  atomic.Int64 // requests in flight, for least_conn and ewma (balance.go)
 	ewma    atomic.Int64 // latency estimate (ns) and when it was last updated, for ewma (ewma.go)
 	ewmaAt  atomic.Int64
+	// health is the node's health under its upstream's checks, shared
+	// by every pool of the same node and checks (health.go); nil: none.
+	health *nodeHealth
 }
 
 // The engines' slots in Node.Clients.
@@ -65,7 +68,8 @@ const (
 	clientSlots
 )
 
-// Pool is a compiled upstream. Immutable but for the round-robin cursor.
+// Pool is a compiled upstream. Immutable but for the round-robin cursor,
+// the balancers' figures and, for a discovered upstream, its nodes.
 type Pool struct {
 	Scheme       string // http, https, grpc (HTTP/2 without TLS) or grpcs
 	PassHost     string // pass, node or rewrite
@@ -85,33 +89,71 @@ type Pool struct {
 	// Registered is a third-party API given by URL: its address is hidden
 	// from callers.
 	Registered bool
-	// Retries is how many other nodes a request that could not connect may
-	// try, already bounded by the node count.
-	Retries  int
-	Nodes    []*Node
-	schedule []uint16
-	cursor   atomic.Uint64
+	// retries is how many other nodes a failed request may try
+	// (RetryBudget bounds it by the node count); Retry says which
+	// failures (retry.go).
+	retries int
+	Retry   RetryPolicy
+	// set is the nodes and the orders they are visited in; a discovered
+	// upstream swaps it when its registry reports a change (discovery.go).
+	set    atomic.Pointer[nodeSet]
+	cursor atomic.Uint64
 	// Balancer is RoundRobin, LeastConn or ConsistentHash (balance.go);
-	// a consistent hash takes its key as hashKind and hashName say and
-	// finds the node on ring.
+	// a consistent hash takes its key as hashKind and hashName say.
 	Balancer           int
 	hashKind, hashName string
-	ring               []ringPoint
+	// health keeps the nodes' health across revisions and checks is the
+	// key of this upstream's checks in it (health.go); nil: no checks.
+	health    *Health
+	checks    *spec.HealthChecks
+	checksKey string
+	owner     Owner
+	// found is the node list of a discovered upstream, refreshing makes
+	// one request rebuild the set after a change (discovery.go).
+	found      *Found
+	refreshing atomic.Bool
+}
+
+// nodeSet is a pool's nodes with their round-robin schedule and hash ring.
+type nodeSet struct {
+	nodes    []*Node
+	schedule []uint16
+	ring     []ringPoint
+	version  uint64 // of the discovered list it was built from
+}
+
+// Options are what compiling an upstream may need beyond its spec.
+type Options struct {
+	// ClientCert is presented to an https upstream that asks for one
+	// (the upstream's tls.client_certificate, resolved by the caller).
+	ClientCert *tls.Certificate
+	// Health keeps node health across revisions and runs active checks;
+	// nil: checks are compiled but nothing is checked (validation).
+	Health *Health
+	// Owner is whose upstream it is, for the health of its nodes.
+	Owner Owner
+	// Found is the node list a discovered upstream follows; nil: a
+	// discovered upstream has no node (503).
+	Found *Found
 }
 
 // New compiles u. Nodes with weight 0 are kept out of the schedule: weight 0
 // is how an operator drains a node.
-func New(u *spec.Upstream) *Pool { return NewTLS(u, nil) }
+func New(u *spec.Upstream) *Pool { return Compile(u, Options{}) }
 
 // NewTLS compiles u, presenting client to an https upstream that asks for
-// a certificate (u.TLS.ClientCertificate, resolved by the caller; nil:
-// none).
+// a certificate (nil: none).
 func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
+	return Compile(u, Options{ClientCert: client})
+}
+
+// Compile compiles u.
+func Compile(u *spec.Upstream, o Options) *Pool {
 	p := &Pool{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost, TLSVerify: true}
 	if u.TLSVerify != nil {
 		p.TLSVerify = *u.TLSVerify
 	}
-	p.setTLS(u.TLS, client)
+	p.setTLS(u.TLS, o.ClientCert)
 	nodes := u.Nodes
 	if u.URL != "" {
 		// Validated by spec; a URL that does not parse leaves no node (503).
@@ -135,6 +177,44 @@ func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
 		p.Timeouts.Send = seconds(t.Send, p.Timeouts.Send)
 		p.Timeouts.Read = seconds(t.Read, p.Timeouts.Read)
 	}
+	p.retries = 1
+	if u.Retries != nil {
+		p.retries = *u.Retries
+	}
+	p.Retry = compileRetry(u.RetryPolicy)
+	switch u.LoadBalancer {
+	case "least_conn":
+		p.Balancer = LeastConn
+	case "ewma":
+		p.Balancer = EWMA
+	case "chash":
+		p.Balancer = ConsistentHash
+		p.hashKind, p.hashName, _ = spec.ParseUpstreamHashOn(u.HashOn) // checked by spec; "": the client's address
+	}
+	if u.Checks != nil && (u.Checks.Active != nil || u.Checks.Passive != nil) {
+		p.health, p.checks, p.checksKey, p.owner = o.Health, u.Checks, checksKey(u.Checks), o.Owner
+	}
+	if u.Discovery != nil {
+		p.found = o.Found
+		nodes = nil
+		if p.found != nil {
+			var v uint64
+			nodes, v = p.found.Nodes()
+			p.set.Store(p.buildSet(nodes, v))
+			// Gateways that start together should not all hit the first
+			// node first.
+			p.cursor.Store(rand.Uint64N(1 << 32))
+			return p
+		}
+	}
+	p.set.Store(p.buildSet(nodes, 0))
+	p.cursor.Store(rand.Uint64N(1 << 32))
+	return p
+}
+
+// buildSet compiles the nodes of the pool.
+func (p *Pool) buildSet(nodes []spec.Node, version uint64) *nodeSet {
+	s := &nodeSet{version: version}
 	for _, n := range nodes {
 		if n.Weight <= 0 {
 			continue
@@ -144,32 +224,39 @@ func NewTLS(u *spec.Upstream, client *tls.Certificate) *Pool {
 		if p.Scheme == "https" && n.Port == 443 || p.Scheme == "http" && n.Port == 80 {
 			hostHeader = strings.TrimSuffix(addr, ":"+strconv.Itoa(n.Port))
 		}
-		p.Nodes = append(p.Nodes, &Node{
+		node := &Node{
 			Host: n.Host, Port: n.Port, Weight: n.Weight, Addr: addr, HostHeader: hostHeader,
 			Key: p.Scheme + "://" + addr + "|" + p.Timeouts.key() + "|" + strconv.FormatBool(p.TLSVerify) + p.tlsKey,
-		})
+		}
+		if p.checks != nil {
+			node.health = p.health.node(p, node)
+		}
+		s.nodes = append(s.nodes, node)
 	}
-	p.Retries = 1
-	if u.Retries != nil {
-		p.Retries = *u.Retries
+	s.schedule = smoothSchedule(s.nodes)
+	if p.Balancer == ConsistentHash {
+		s.ring = buildRing(s.nodes)
 	}
-	p.Retries = max(0, min(p.Retries, len(p.Nodes)-1))
-	p.schedule = smoothSchedule(p.Nodes)
-	switch u.LoadBalancer {
-	case "least_conn":
-		p.Balancer = LeastConn
-	case "ewma":
-		p.Balancer = EWMA
-	case "chash":
-		p.Balancer = ConsistentHash
-		p.hashKind, p.hashName, _ = spec.ParseUpstreamHashOn(u.HashOn) // checked by spec; "": the client's address
-		p.ring = buildRing(p.Nodes)
+	return s
+}
+
+// nodes is the pool's node set now: a discovered upstream's is rebuilt
+// when its registry reported a change since.
+func (p *Pool) nodes() *nodeSet {
+	s := p.set.Load()
+	if p.found != nil && p.found.version.Load() != s.version {
+		s = p.refresh(s)
 	}
-	// Gateways that start together should not all hit the first node first.
-	if len(p.schedule) > 0 {
-		p.cursor.Store(uint64(rand.IntN(len(p.schedule))))
-	}
-	return p
+	return s
+}
+
+// Nodes are the pool's nodes now.
+func (p *Pool) Nodes() []*Node { return p.nodes().nodes }
+
+// RetryBudget is how many other nodes a failed request may try: the
+// upstream's retries, bounded by the other nodes there are.
+func (p *Pool) RetryBudget() int {
+	return max(0, min(p.retries, len(p.nodes().nodes)-1))
 }
 
 func (t Timeouts) key() string {
@@ -183,13 +270,20 @@ func seconds(s float64, def time.Duration) time.Duration {
 	return time.Duration(s * float64(time.Second))
 }
 
-// Next returns the node for a new request, or nil when the pool is empty.
+// Next returns the node for a new request in the weighted round robin,
+// or nil when no node is up.
 func (p *Pool) Next() *Node {
-	if len(p.schedule) == 0 {
+	s := p.nodes()
+	n := uint64(len(s.schedule))
+	if n == 0 {
 		return nil
 	}
 	i := p.cursor.Add(1)
-	return p.Nodes[p.schedule[i%uint64(len(p.schedule))]]
+	node := s.nodes[s.schedule[i%n]]
+	if node.health == nil || node.health.take() {
+		return node
+	}
+	return p.nextUp(s, i, nil)
 }
 
 // NextExcept returns a node for a retry that is none of the failed ones,
@@ -197,14 +291,23 @@ func (p *Pool) Next() *Node {
 // node has not failed, so retries keep to the weights; a heavy failed node
 // costs a scan of at most one cycle, never a missed retry.
 func (p *Pool) NextExcept(failed ...*Node) *Node {
-	n := uint64(len(p.schedule))
-	if n == 0 {
+	s := p.nodes()
+	if len(s.schedule) == 0 {
 		return nil
 	}
-	start := p.cursor.Add(1)
+	return p.nextUp(s, p.cursor.Add(1)-1, failed)
+}
+
+// nextUp scans the schedule after slot i for a node that is up and none
+// of failed.
+func (p *Pool) nextUp(s *nodeSet, i uint64, failed []*Node) *Node {
+	n := uint64(len(s.schedule))
 	for k := range n {
-		node := p.Nodes[p.schedule[(start+k)%n]]
-		if !slices.Contains(failed, node) {
+		node := s.nodes[s.schedule[(i+1+k)%n]]
+		if slices.Contains(failed, node) {
+			continue
+		}
+		if node.health == nil || node.health.take() {
 			return node
 		}
 	}

@@ -21,18 +21,18 @@ func nodes(weights ...int) []spec.Node {
 func intp(i int) *int { return &i }
 
 // cycle calls Next once per schedule slot and returns the node indexes (by
-// position in p.Nodes) in the order they came.
+// position in p.Nodes()) in the order they came.
 func cycle(t *testing.T, p *Pool, n int) []int {
 	t.Helper()
 	index := map[*Node]int{}
-	for i, nd := range p.Nodes {
+	for i, nd := range p.Nodes() {
 		index[nd] = i
 	}
 	out := make([]int, n)
 	for k := range out {
 		nd := p.Next()
 		if nd == nil {
-			t.Fatalf("Next() = nil on call %d of a pool with %d nodes", k, len(p.Nodes))
+			t.Fatalf("Next() = nil on call %d of a pool with %d nodes", k, len(p.Nodes()))
 		}
 		out[k] = index[nd]
 	}
@@ -76,8 +76,8 @@ func TestSmoothScheduleInterleaves(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New(&spec.Upstream{Nodes: nodes(tc.weights...)})
-			got := make([]int, len(p.schedule))
-			for i, s := range p.schedule {
+			got := make([]int, len(p.set.Load().schedule))
+			for i, s := range p.set.Load().schedule {
 				got[i] = int(s)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -109,7 +109,7 @@ func TestNextDistribution(t *testing.T) {
 			for _, w := range tc.want {
 				total += w
 			}
-			got := make([]int, len(p.Nodes))
+			got := make([]int, len(p.Nodes()))
 			for _, i := range cycle(t, p, total) {
 				got[i]++
 			}
@@ -125,15 +125,15 @@ func TestNextDistribution(t *testing.T) {
 func TestScheduleIsSmooth(t *testing.T) {
 	for _, weights := range [][]int{{5, 1, 1}, {10, 3, 2, 1}, {1, 2, 3, 4, 5}, {99, 1}, {17, 13, 11}} {
 		p := New(&spec.Upstream{Nodes: nodes(weights...)})
-		total := len(p.schedule)
+		total := len(p.set.Load().schedule)
 		seen := make([]int, len(weights))
-		for k, s := range p.schedule {
+		for k, s := range p.set.Load().schedule {
 			seen[s]++
 			for i, w := range weights {
 				share := float64((k+1)*w) / float64(total)
 				if d := float64(seen[i]) - share; d > 1 || d < -1 {
 					t.Fatalf("weights %v: after %d picks node %d has %d, share %.2f: %v",
-						weights, k+1, i, seen[i], share, p.schedule)
+						weights, k+1, i, seen[i], share, p.set.Load().schedule)
 				}
 			}
 		}
@@ -149,8 +149,8 @@ func TestEmptyPool(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := New(u)
-			if len(p.Nodes) != 0 {
-				t.Fatalf("Nodes = %d, want 0", len(p.Nodes))
+			if len(p.Nodes()) != 0 {
+				t.Fatalf("Nodes = %d, want 0", len(p.Nodes()))
 			}
 			if n := p.Next(); n != nil {
 				t.Errorf("Next() = %v, want nil", n)
@@ -158,8 +158,8 @@ func TestEmptyPool(t *testing.T) {
 			if n := p.NextExcept(nil); n != nil {
 				t.Errorf("NextExcept(nil) = %v, want nil", n)
 			}
-			if p.Retries != 0 {
-				t.Errorf("Retries = %d, want 0", p.Retries)
+			if p.RetryBudget() != 0 {
+				t.Errorf("Retries = %d, want 0", p.RetryBudget())
 			}
 		})
 	}
@@ -167,8 +167,8 @@ func TestEmptyPool(t *testing.T) {
 
 func TestWeightZeroNodeNeverPicked(t *testing.T) {
 	p := New(&spec.Upstream{Nodes: nodes(3, 0, 2)})
-	if len(p.Nodes) != 2 {
-		t.Fatalf("Nodes = %d, want 2 (weight 0 drained)", len(p.Nodes))
+	if len(p.Nodes()) != 2 {
+		t.Fatalf("Nodes = %d, want 2 (weight 0 drained)", len(p.Nodes()))
 	}
 	for range 50 {
 		if n := p.Next(); n.Port == 8002 {
@@ -190,8 +190,8 @@ func TestNextExcept(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New(&spec.Upstream{Nodes: nodes(tc.weights...)})
-			for _, failed := range p.Nodes {
-				for k := range 2 * len(p.schedule) {
+			for _, failed := range p.Nodes() {
+				for k := range 2 * len(p.set.Load().schedule) {
 					n := p.NextExcept(failed)
 					if n == nil {
 						t.Fatalf("NextExcept(%s) = nil on call %d, other nodes exist", failed.Addr, k)
@@ -205,7 +205,7 @@ func TestNextExcept(t *testing.T) {
 	}
 	t.Run("several failed", func(t *testing.T) {
 		p := New(&spec.Upstream{Nodes: nodes(10, 10, 1)})
-		a, b, c := p.Nodes[0], p.Nodes[1], p.Nodes[2]
+		a, b, c := p.Nodes()[0], p.Nodes()[1], p.Nodes()[2]
 		for range 30 {
 			if n := p.NextExcept(a, b); n != c {
 				t.Fatalf("NextExcept(a, b) = %v, want the only other node", n.Addr)
@@ -217,7 +217,7 @@ func TestNextExcept(t *testing.T) {
 	})
 	t.Run("single node", func(t *testing.T) {
 		p := New(&spec.Upstream{Nodes: nodes(1)})
-		if n := p.NextExcept(p.Nodes[0]); n != nil {
+		if n := p.NextExcept(p.Nodes()[0]); n != nil {
 			t.Fatalf("NextExcept(only node) = %v, want nil", n.Addr)
 		}
 	})
@@ -241,8 +241,8 @@ func TestRetries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New(&spec.Upstream{Nodes: nodes(tc.weights...), Retries: tc.retries})
-			if p.Retries != tc.want {
-				t.Errorf("Retries = %d, want %d", p.Retries, tc.want)
+			if p.RetryBudget() != tc.want {
+				t.Errorf("Retries = %d, want %d", p.RetryBudget(), tc.want)
 			}
 		})
 	}
@@ -278,7 +278,7 @@ func TestDefaults(t *testing.T) {
 	if p.Scheme != "http" || p.PassHost != "pass" {
 		t.Errorf("Scheme, PassHost = %q, %q; want http, pass", p.Scheme, p.PassHost)
 	}
-	if got := p.Nodes[0].Addr; got != "[::1]:80" {
+	if got := p.Nodes()[0].Addr; got != "[::1]:80" {
 		t.Errorf("Addr = %q, want [::1]:80", got)
 	}
 }
@@ -290,7 +290,7 @@ func TestNodeKey(t *testing.T) {
 	key := func(mut func(u *spec.Upstream)) string {
 		u := base()
 		mut(u)
-		return New(u).Nodes[0].Key
+		return New(u).Nodes()[0].Key
 	}
 	same := key(func(*spec.Upstream) {})
 	if again := key(func(*spec.Upstream) {}); again != same {
@@ -325,11 +325,11 @@ func TestLargeWeightsScaled(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := New(&spec.Upstream{Nodes: nodes(tc.weights...)})
-			if len(p.schedule) > maxSchedule {
-				t.Fatalf("schedule has %d slots, want ≤ %d", len(p.schedule), maxSchedule)
+			if len(p.set.Load().schedule) > maxSchedule {
+				t.Fatalf("schedule has %d slots, want ≤ %d", len(p.set.Load().schedule), maxSchedule)
 			}
-			counts := make([]int, len(p.Nodes))
-			for _, s := range p.schedule {
+			counts := make([]int, len(p.Nodes()))
+			for _, s := range p.set.Load().schedule {
 				counts[s]++
 			}
 			sum := 0
@@ -340,7 +340,7 @@ func TestLargeWeightsScaled(t *testing.T) {
 				if counts[i] == 0 {
 					t.Errorf("node %d (weight %d) never scheduled", i, w)
 				}
-				share := float64(w) / float64(sum) * float64(len(p.schedule))
+				share := float64(w) / float64(sum) * float64(len(p.set.Load().schedule))
 				if d := float64(counts[i]) - share; d > 1+share/100 || d < -1-share/100 {
 					t.Errorf("node %d: %d slots, want about %.1f", i, counts[i], share)
 				}
@@ -353,8 +353,8 @@ func TestLargeWeightsScaled(t *testing.T) {
 			weights[i] = 1 + i%3
 		}
 		p := New(&spec.Upstream{Nodes: nodes(weights...)})
-		seen := make([]bool, len(p.Nodes))
-		for _, s := range p.schedule {
+		seen := make([]bool, len(p.Nodes()))
+		for _, s := range p.set.Load().schedule {
 			seen[s] = true
 		}
 		for i, ok := range seen {
@@ -390,7 +390,7 @@ func TestNextConcurrent(t *testing.T) {
 }
 
 func TestTimeoutsKeyReadable(t *testing.T) {
-	k := New(&spec.Upstream{Nodes: nodes(1)}).Nodes[0].Key
+	k := New(&spec.Upstream{Nodes: nodes(1)}).Nodes()[0].Key
 	if !strings.HasPrefix(k, "http://127.0.0.1:8001|") {
 		t.Errorf("Key = %q", k)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
@@ -47,8 +48,7 @@ func (st *state) proxy(h head) (streaming bool) {
 	pool.Begin(node)
 	st.node = node
 	if node == nil {
-		st.s.cfg.Observer.UpstreamError(rt, "no_node")
-		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+		st.noNode(pool)
 		return false
 	}
 	st.shapeRequest(h)
@@ -72,14 +72,38 @@ func (st *state) proxy(h head) (streaming bool) {
 		st.reqBody.begin(req.BodyStream(), st.limited, st.bodyLimit)
 		req.SetBodyStream(&st.reqBody, req.Header.ContentLength())
 	}
-	replayable := !hasBody && idempotent(req.Header.Method())
+	// A request may go again when sending it twice cannot hurt: its
+	// method is idempotent or its route says the backend copes. One with
+	// a body can only go again when none of it was sent (the connection
+	// failed); one without, after any failure the policy retries.
+	resendable := idempotent(req.Header.Method()) || rt.RetryNonIdempotent()
+	replayable := !hasBody && resendable
+	retry := &pool.Retry
 
 	var triedBuf [4]*upstream.Node
 	tried := triedBuf[:0]
 	staleRetried := false
 	for attempt := 0; ; {
-		err := st.exchange(node, pool)
+		deadline, ok := retry.AttemptDeadline(st.start, time.Now())
+		if !ok {
+			st.failed(errTotalTimeout)
+			return false
+		}
+		err := st.exchange(node, pool, deadline)
 		if err == nil {
+			status := st.ctx.Response.Header.StatusCode()
+			pool.Observe(node, status)
+			if retry.RetriesStatus(status) && replayable && attempt < pool.RetryBudget() {
+				if next := st.nextNode(pool, &tried, node); next != nil {
+					st.obs().UpstreamError(rt, "status")
+					st.releaseUpstream(true)
+					st.up = upstreamCall{}
+					st.ctx.Response.Header.Reset()
+					node = next
+					attempt++
+					continue
+				}
+			}
 			break
 		}
 		if st.clientGone.Load() || st.reqBody.clientErr != nil {
@@ -92,13 +116,14 @@ func (st *state) proxy(h head) (streaming bool) {
 			staleRetried = true
 			continue
 		}
-		if isDialError(err) && replayable && attempt < pool.Retries {
-			st.s.cfg.Observer.UpstreamError(rt, "connect")
-			tried = append(tried, node)
-			if next := pool.PickExcept(&st.ex, tried); next != nil {
-				pool.Failed(node)
-				pool.Begin(next)
-				node, st.node = next, next
+		outcome := outcomeOf(err)
+		pool.Observe(node, outcome)
+		again := outcome == upstream.ConnectFailed && retry.OnConnect && resendable && !st.reqBody.sent ||
+			outcome == upstream.TimedOut && retry.OnTimeout && replayable && !errors.Is(err, errTotalTimeout)
+		if again && attempt < pool.RetryBudget() {
+			if next := st.nextNode(pool, &tried, node); next != nil {
+				st.obs().UpstreamError(rt, retryReason(outcome))
+				node = next
 				attempt++
 				continue
 			}
@@ -108,6 +133,61 @@ func (st *state) proxy(h head) (streaming bool) {
 	}
 	return st.answer(h)
 }
+
+// nextNode moves the request from node, which failed, to another node of
+// pool (nil: none is left).
+func (st *state) nextNode(pool *upstream.Pool, tried *[]*upstream.Node, node *upstream.Node) *upstream.Node {
+	*tried = append(*tried, node)
+	next := pool.PickExcept(&st.ex, *tried)
+	if next != nil {
+		pool.Failed(node)
+		pool.Begin(next)
+		st.node = next
+	}
+	return next
+}
+
+func (st *state) obs() engine.Observer { return st.s.cfg.Observer }
+
+// noNode answers a request whose upstream has no node to send it to: 503
+// at once, telling apart an upstream with no node from one whose nodes
+// are all down.
+func (st *state) noNode(pool *upstream.Pool) {
+	if len(pool.Nodes()) > 0 {
+		st.obs().UpstreamError(st.route, "no_healthy_node")
+		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
+		return
+	}
+	st.obs().UpstreamError(st.route, "no_node")
+	st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+}
+
+// outcomeOf is how a failed attempt counts for the node's passive check.
+func outcomeOf(err error) int {
+	switch {
+	case isDialError(err) || upstream.IsTLSError(err):
+		return upstream.ConnectFailed
+	case isTimeout(err):
+		return upstream.TimedOut
+	}
+	return upstream.Broken
+}
+
+func retryReason(outcome int) string {
+	if outcome == upstream.TimedOut {
+		return "timeout"
+	}
+	return "connect"
+}
+
+// errTotalTimeout is a request whose retry policy's timeout passed.
+var errTotalTimeout = &timeoutError{"the upstream's retry timeout passed"}
+
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string   { return e.msg }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
 
 func idempotent(m []byte) bool {
 	switch string(m) {
@@ -154,8 +234,9 @@ func (st *state) acquire(nc *nodeClient) (cc any, conn net.Conn, uc *upConn, err
 }
 
 // exchange writes the request to node and reads the answer's header into
-// ctx.Response.
-func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
+// ctx.Response, by deadline when it is not zero (a retry policy's per-try
+// or total timeout).
+func (st *state) exchange(node *upstream.Node, pool *upstream.Pool, deadline time.Time) error {
 	nc := st.s.clients.get(node, pool)
 	hdr := &st.ctx.Request.Header
 	st.ctx.Request.UseHostHeader = true // Write must not take Host from a parsed URI
@@ -185,6 +266,10 @@ func (st *state) exchange(node *upstream.Node, pool *upstream.Pool) error {
 			return errStaleUnsent
 		}
 		return err
+	}
+	if uc != nil && !deadline.IsZero() {
+		uc.holdRead(deadline)
+		defer uc.releaseRead()
 	}
 	br := nc.hc.AcquireReader(conn)
 	resp := &st.ctx.Response

@@ -124,6 +124,21 @@ type upConn struct {
 	writeSet   int64
 	used       bool  // a round trip completed on it: it came from the pool
 	lastUsed   int64 // unix nanos of the start of the last request on it
+	// held keeps a fixed read deadline (holdRead) from being moved.
+	held atomic.Bool
+}
+
+// holdRead fixes the read deadline at d until releaseRead: an answer's
+// header must come by then, however the reads go.
+func (c *upConn) holdRead(d time.Time) {
+	c.held.Store(true)
+	_ = c.Conn.SetReadDeadline(d)
+}
+
+// releaseRead lets reads move the deadline again, from the next one on.
+func (c *upConn) releaseRead() {
+	c.held.Store(false)
+	c.readSet.Store(0)
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
@@ -142,7 +157,7 @@ func (c *upConn) Write(p []byte) (int, error) {
 }
 
 func (c *upConn) moveRead(now int64) {
-	if now-c.readSet.Load() > int64(c.read)/8 {
+	if now-c.readSet.Load() > int64(c.read)/8 && !c.held.Load() {
 		c.readSet.Store(now)
 		_ = c.Conn.SetReadDeadline(time.Unix(0, now).Add(c.read))
 	}

@@ -2,6 +2,8 @@ package nethttp
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -29,6 +31,9 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	pool := st.pool
 	node := pool.Pick(&st.ex)
 	if node == nil {
+		if len(pool.Nodes()) > 0 {
+			return nil, errNoHealthyNode
+		}
 		return nil, errNoNode
 	}
 	pool.Done(st.node, 0) // a round trip before this one (none: nil, nothing counted)
@@ -37,16 +42,33 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	direct := out.Body == nil && pool.Scheme == "http" && out.Header["Upgrade"] == nil
 	var req *http.Request
 	var tr *trace1xx
+	var body *resendBody
 	if !direct {
 		req, tr = st.transportRequest(out)
 		defer tr.end()
+		if req.Body != nil && req.Body != http.NoBody {
+			// The transport closes a body whose round trip failed; a
+			// body none of which was read can still go to another node.
+			body = &resendBody{rc: req.Body}
+			req.Body = body
+		}
 	}
+	// A request may go again when sending it twice cannot hurt: its
+	// method is idempotent or its route says the backend copes; one with
+	// a body only when none of it was sent (the connection failed).
+	resendable := idempotentMethod(out.Method) || st.route.RetryNonIdempotent()
+	replayable := resendable && (out.Body == nil || out.Body == http.NoBody)
+	retry := &pool.Retry
 	// The node's name goes as Host with pass_host "node", and when the
 	// client sent none.
 	nodeHost := out.Host == ""
 	var triedBuf [4]*upstream.Node
 	tried := triedBuf[:0]
 	for attempt := 0; ; attempt++ {
+		deadline, ok := retry.AttemptDeadline(st.start, time.Now())
+		if !ok {
+			return nil, errTotalTimeout
+		}
 		nc := b.clients.get(node, pool)
 		var resp *http.Response
 		var err error
@@ -55,27 +77,130 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			if nodeHost {
 				out.Host = node.HostHeader
 			}
+			st.headDeadline = deadline
 			resp, err = nc.h1.roundTrip(st, out, node.Addr)
 		} else {
 			req.URL.Host = node.Addr
 			if nodeHost {
 				req.Host = node.HostHeader
 			}
-			resp, err = nc.tr.RoundTrip(req)
+			resp, err = roundTripBy(nc.tr, req, deadline)
 		}
-		if err == nil || attempt >= pool.Retries || !retryable(out, err) {
+		var again bool
+		if err == nil {
+			pool.Observe(node, resp.StatusCode)
+			again = retry.RetriesStatus(resp.StatusCode) && replayable
+		} else {
+			outcome := outcomeOf(err)
+			if st.clientGone() {
+				return nil, err
+			}
+			pool.Observe(node, outcome)
+			again = outcome == upstream.ConnectFailed && retry.OnConnect && resendable && isDialError(err) && !body.wasRead() ||
+				outcome == upstream.TimedOut && retry.OnTimeout && replayable && !errors.Is(err, errTotalTimeout)
+		}
+		if !again || attempt >= pool.RetryBudget() {
 			return resp, err
 		}
-		b.obs.UpstreamError(st.route, "connect")
 		tried = append(tried, node)
 		next := pool.PickExcept(&st.ex, tried)
 		if next == nil {
-			return nil, err
+			return resp, err
+		}
+		if err == nil {
+			b.obs.UpstreamError(st.route, "status")
+			_ = resp.Body.Close()
+		} else {
+			b.obs.UpstreamError(st.route, retryReason(outcomeOf(err)))
 		}
 		pool.Failed(node)
 		pool.Begin(next)
 		node, st.node = next, next
 	}
+}
+
+// resendBody is a request body the transport may close without closing
+// it (the server closes the client's body when the handler returns), and
+// that tells whether any of it was read.
+type resendBody struct {
+	rc   io.ReadCloser
+	read atomic.Bool
+}
+
+func (b *resendBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.rc.Read(p)
+}
+
+func (b *resendBody) Close() error { return nil }
+
+// wasRead reports whether the transport read any of the body (nil: there
+// is none).
+func (b *resendBody) wasRead() bool { return b != nil && b.read.Load() }
+
+// roundTripBy sends req through tr, failing with a timeout when its
+// answer's header has not come by deadline (zero: no bound). The body
+// that follows is not bounded by it.
+func roundTripBy(tr *http.Transport, req *http.Request, deadline time.Time) (*http.Response, error) {
+	if deadline.IsZero() {
+		return tr.RoundTrip(req)
+	}
+	ctx, cancel := context.WithCancel(req.Context())
+	timer := time.AfterFunc(time.Until(deadline), cancel)
+	resp, err := tr.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() {
+		// The deadline passed first: whatever came is cut off.
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return nil, errAttemptTimeout
+	}
+	if err != nil {
+		cancel()
+	}
+	return resp, err
+}
+
+// errNoHealthyNode is an upstream whose nodes are all down (health
+// checks): 503 at once.
+var errNoHealthyNode = errors.New("no node of the upstream is healthy")
+
+// errTotalTimeout and errAttemptTimeout are a retry policy's timeouts.
+var (
+	errTotalTimeout   = &timeoutError{"the upstream's retry timeout passed"}
+	errAttemptTimeout = &timeoutError{"the upstream did not answer within the retry policy's per-try timeout"}
+)
+
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string   { return e.msg }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+// outcomeOf is how a failed attempt counts for the node's passive check.
+func outcomeOf(err error) int {
+	switch {
+	case isDialError(err) || upstream.IsTLSError(err):
+		return upstream.ConnectFailed
+	case isTimeout(err):
+		return upstream.TimedOut
+	}
+	return upstream.Broken
+}
+
+func retryReason(outcome int) string {
+	if outcome == upstream.TimedOut {
+		return "timeout"
+	}
+	return "connect"
+}
+
+func idempotentMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
 }
 
 // transportRequest is out as http.Transport gets it: its own copy, which
@@ -127,19 +252,6 @@ func (t *trace1xx) end() {
 	t.mu.Lock()
 	t.done = true
 	t.mu.Unlock()
-}
-
-// retryable: only a request that never reached a backend, and that a
-// second delivery could not harm.
-func retryable(req *http.Request, err error) bool {
-	if req.Body != nil && req.Body != http.NoBody {
-		return false
-	}
-	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return isDialError(err)
-	}
-	return false
 }
 
 // nodeClient is the clients of one node: the engine's HTTP/1.1 client for
@@ -237,6 +349,21 @@ type deadlineConn struct {
 	send, read time.Duration
 	readSet    atomic.Int64 // unix nanos when the read deadline was last moved
 	writeSet   atomic.Int64 // only the transport's write loop writes
+	// held keeps a fixed read deadline (holdRead) from being moved.
+	held atomic.Bool
+}
+
+// holdRead fixes the read deadline at d until releaseRead: an answer's
+// header must come by then, however the reads go.
+func (c *deadlineConn) holdRead(d time.Time) {
+	c.held.Store(true)
+	_ = c.Conn.SetReadDeadline(d)
+}
+
+// releaseRead lets reads move the deadline again, from the next one on.
+func (c *deadlineConn) releaseRead() {
+	c.held.Store(false)
+	c.readSet.Store(0)
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
@@ -257,7 +384,7 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 // moveRead is called from the read and the write loop; a lost race only
 // moves the deadline twice.
 func (c *deadlineConn) moveRead(now int64) {
-	if now-c.readSet.Load() > int64(c.read)/8 {
+	if now-c.readSet.Load() > int64(c.read)/8 && !c.held.Load() {
 		c.readSet.Store(now)
 		_ = c.Conn.SetReadDeadline(time.Unix(0, now).Add(c.read))
 	}

@@ -62,7 +62,7 @@ func (h *Handler) CloseIdle() { h.clients.closeIdle() }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	st := h.states.Get().(*state)
-	st.begin(w, r)
+	st.begin(w, r, start)
 	defer h.finish(st, start)
 
 	// One value slice serves the upstream request and the answer: headers

@@ -227,6 +227,11 @@ func (st *state) exchange(p *h1Pool, c *h1Conn, out *http.Request, reused bool) 
 }
 
 func (st *state) exchangeHead(c *h1Conn, out *http.Request, reused bool) (*http.Response, error) {
+	if dc, ok := c.nc.(*deadlineConn); ok && !st.headDeadline.IsZero() {
+		// A retry policy's timeout: the answer's head comes by then.
+		dc.holdRead(st.headDeadline)
+		defer dc.releaseRead()
+	}
 	if err := writeHead(c.bw, out); err != nil {
 		c.bw.Reset(c.nc)
 		return nil, err

@@ -512,6 +512,9 @@ func (st *state) proxyError(err error) {
 	case errors.Is(err, errNoNode):
 		h.obs.UpstreamError(st.route, "no_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+	case errors.Is(err, errNoHealthyNode):
+		h.obs.UpstreamError(st.route, "no_healthy_node")
+		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
 	case isTimeout(err):
 		h.obs.UpstreamError(st.route, "timeout")
 		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")

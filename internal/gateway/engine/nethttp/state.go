@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
@@ -41,11 +42,16 @@ type state struct {
 	canary bool
 	// node is the node the request went to, counted in flight on pool
 	// (least_conn) until the handler ends.
-	node   *upstream.Node
-	params match.Params
-	ex     plugin.Exchange
-	resp   *http.Response // the backend's response once it arrived
-	status int            // what the client was answered; 0 before
+	node *upstream.Node
+	// start is when the request came; headDeadline when the current
+	// attempt's answer head must have come (a retry policy's timeouts;
+	// zero: no bound).
+	start        time.Time
+	headDeadline time.Time
+	params       match.Params
+	ex           plugin.Exchange
+	resp         *http.Response // the backend's response once it arrived
+	status       int            // what the client was answered; 0 before
 
 	host       string
 	hostParsed bool
@@ -57,8 +63,8 @@ type state struct {
 	pathBuf    []byte   // the normalised path
 }
 
-func (st *state) begin(w http.ResponseWriter, r *http.Request) {
-	st.w, st.r = w, r
+func (st *state) begin(w http.ResponseWriter, r *http.Request, start time.Time) {
+	st.w, st.r, st.start = w, r, start
 }
 
 func (st *state) end() {
