@@ -195,6 +195,7 @@ func Run(ctx context.Context, opts Options) error {
 			OnListen:     ready.listening,
 			OnApply:      func(rev int64) { embedded.apply(rev); ready.applied(rev) },
 			Totals:       embedded.totals,
+			Upstreams:    embedded.upstreams,
 			Splits:       figures.splits,
 			ServiceStats: figures.services,
 			TokenKey:     keys.Derive(credential.PurposeOAuth2Tokens),

@@ -71,7 +71,39 @@ func checkHeartbeat(hb *feed.Heartbeat) error {
 		fe.Add("started_at", "must be a time between 2000 and 2200")
 	}
 	checkFigures(hb, &fe)
+	checkUpstreamReports(hb, &fe)
 	return fe.Err()
+}
+
+// checkUpstreamReports bounds what a heartbeat says of its upstream nodes
+// and registries.
+func checkUpstreamReports(hb *feed.Heartbeat, fe *spec.FieldErrors) {
+	if len(hb.UpstreamHealth) > feed.MaxNodeHealthReports {
+		fe.Add("upstream_health", "must list at most %d nodes", feed.MaxNodeHealthReports)
+		return
+	}
+	if len(hb.Registries) > feed.MaxRegistryReports {
+		fe.Add("registries", "must list at most %d registries", feed.MaxRegistryReports)
+		return
+	}
+	bad := func(v string, n int) bool { return len(v) > n || hasControl(v) }
+	for i, n := range hb.UpstreamHealth {
+		f := fmt.Sprintf("upstream_health[%d]", i)
+		if bad(n.Group, 64) || bad(n.Service, 200) || bad(n.Upstream, 200) || bad(n.Node, 300) || bad(n.Scheme, 10) ||
+			bad(n.LastError, 500) {
+			fe.Add(f, "holds a value too long or with control characters")
+		}
+		switch n.State {
+		case spec.NodeHealthy, spec.NodeUnhealthy, spec.NodeEjected, spec.NodeHalfOpen:
+		default:
+			fe.Add(f+".state", "must be healthy, unhealthy, ejected or half_open")
+		}
+	}
+	for i, r := range hb.Registries {
+		if bad(r.Registry, 64) || bad(r.Error, 500) || r.Instance != "" || r.Services < 0 {
+			fe.Add(fmt.Sprintf("registries[%d]", i), "holds a value out of bounds")
+		}
+	}
 }
 
 var errTooManyInstances = errors.New("too many instances")
@@ -126,6 +158,13 @@ func (f *feedServer) heartbeat(w http.ResponseWriter, r *http.Request, group, id
 		Engine: hb.Engine, Revision: hb.Revision, FromCache: hb.FromCache, StartedAt: hb.StartedAt.UTC(),
 		LastSeen: time.Now().UTC(), Interval: time.Duration(hb.IntervalMS) * time.Millisecond,
 		Requests: hb.Requests, Errors: hb.Errors, Detail: hb.Detail, TokenID: tok.ID, Stopped: hb.Stopping}
+	// Only the group's own: a gateway serves one group.
+	for _, n := range hb.UpstreamHealth {
+		if n.Group == group {
+			in.UpstreamHealth = append(in.UpstreamHealth, n)
+		}
+	}
+	in.Registries = hb.Registries
 	if !f.beatSpaced(group, id, in.LastSeen) {
 		feedError(w, http.StatusTooManyRequests, "too_many_requests", "heartbeats of one instance come at most every "+minHeartbeatSpacing.String())
 		return

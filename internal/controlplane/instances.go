@@ -28,9 +28,12 @@ type embeddedInstance struct {
 	started time.Time
 	applied atomic.Int64
 	totals  *gateway.Totals
-	kick    chan struct{} // an apply: report the new revision now
-	figures *gatewayFigures
-	report  *embeddedReporters // only beat uses it
+	// upstreams reads the embedded gateway's upstream health and
+	// registries, which its rows report.
+	upstreams *gateway.UpstreamReport
+	kick      chan struct{} // an apply: report the new revision now
+	figures   *gatewayFigures
+	report    *embeddedReporters // only beat uses it
 }
 
 // apply notes the revision the embedded gateway now serves and reports
@@ -46,7 +49,7 @@ func (e *embeddedInstance) apply(rev int64) {
 
 func newEmbeddedInstance(st store.Store, opts Options, log *slog.Logger, figures *gatewayFigures) *embeddedInstance {
 	return &embeddedInstance{st: st, opts: opts, log: log, id: "embedded-" + feed.NewInstanceID(), started: time.Now().UTC(),
-		totals: &gateway.Totals{}, kick: make(chan struct{}, 1), figures: figures, report: figures.embeddedReporters(opts.Groups)}
+		totals: &gateway.Totals{}, upstreams: &gateway.UpstreamReport{}, kick: make(chan struct{}, 1), figures: figures, report: figures.embeddedReporters(opts.Groups)}
 }
 
 func (e *embeddedInstance) run(ctx context.Context, ready *readiness) {
@@ -93,7 +96,8 @@ func (e *embeddedInstance) beat(ctx context.Context, ready *readiness, stopped b
 		for _, g := range e.opts.Groups {
 			in := spec.GatewayInstance{ID: e.id + "-" + g, Group: g, Embedded: true, Hostname: feed.Hostname(),
 				Addresses: []string{addr}, Version: e.opts.Version, Engine: engineName(e.opts.Engine), Revision: e.applied.Load(),
-				StartedAt: e.started, LastSeen: time.Now().UTC(), Interval: embeddedInterval, Requests: requests, Errors: errs, Stopped: stopped}
+				StartedAt: e.started, LastSeen: time.Now().UTC(), Interval: embeddedInterval, Requests: requests, Errors: errs, Stopped: stopped,
+				UpstreamHealth: e.upstreams.Health(g), Registries: e.upstreams.Registries(g)}
 			if err := tx.PutGatewayInstance(ctx, &in); err != nil {
 				return err
 			}

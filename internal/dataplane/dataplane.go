@@ -192,7 +192,7 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	var readyErr error
 	totals := &gateway.Totals{}
-	figures := heartbeatFigures{splits: splitstats.NewRegistry(), services: svcstats.NewRegistry()}
+	figures := heartbeatFigures{splits: splitstats.NewRegistry(), services: svcstats.NewRegistry(), upstreams: &gateway.UpstreamReport{}}
 	var applied atomic.Int64
 	kick := make(chan struct{}, 1)
 	started := time.Now()
@@ -213,7 +213,8 @@ func Run(ctx context.Context, o Options) error {
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,
-		Splits: figures.splits, ServiceStats: figures.services, TokenKey: tokenKey(keys),
+		Upstreams: figures.upstreams,
+		Splits:    figures.splits, ServiceStats: figures.services, TokenKey: tokenKey(keys),
 	})
 	if readyErr != nil {
 		return readyErr
@@ -242,6 +243,8 @@ func (o *Options) beat(ctx context.Context, client *feed.Client, a Addrs, starte
 		now := time.Now()
 		hb.Canaries = rep.splits.Report(now)
 		hb.Services = rep.services.Report(now, feed.MaxServiceReports)
+		hb.UpstreamHealth = truncated(rep.upstreams.Health(o.Group), feed.MaxNodeHealthReports)
+		hb.Registries = truncated(rep.upstreams.Registries(o.Group), feed.MaxRegistryReports)
 		err := client.Beat(ctx, o.InstanceID, hb)
 		last = time.Now()
 		if err == nil {
@@ -300,20 +303,26 @@ func tokenKey(keys *credential.Keyring) []byte {
 // heartbeatFigures are the canary and per-service figures the gateway
 // keeps, which its heartbeats hand to the control plane.
 type heartbeatFigures struct {
-	splits   *splitstats.Registry
-	services *svcstats.Registry
+	splits    *splitstats.Registry
+	services  *svcstats.Registry
+	upstreams *gateway.UpstreamReport
 }
 
 // figureReporters say what the figures gained since the last heartbeat
 // that arrived.
 type figureReporters struct {
-	splits   *splitstats.Reporter
-	services *svcstats.Reporter
+	splits    *splitstats.Reporter
+	services  *svcstats.Reporter
+	upstreams *gateway.UpstreamReport // reported whole every time
 }
 
 func (f heartbeatFigures) reporters(group string) *figureReporters {
-	return &figureReporters{splits: splitstats.NewReporter(f.splits), services: svcstats.NewReporter(f.services, group)}
+	return &figureReporters{splits: splitstats.NewReporter(f.splits), services: svcstats.NewReporter(f.services, group),
+		upstreams: f.upstreams}
 }
+
+// truncated is at most n of list: a heartbeat is bounded.
+func truncated[T any](list []T, n int) []T { return list[:min(len(list), n)] }
 
 // sourceDetail is /readyz's "source" for a stand-alone gateway.
 func sourceDetail(st feed.Status) string {

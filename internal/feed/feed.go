@@ -145,12 +145,20 @@ type Heartbeat struct {
 	// console see the whole group's traffic.
 	Canaries []splitstats.Report `json:"canaries,omitempty"`
 	Services []svcstats.Report   `json:"services,omitempty"`
+	// UpstreamHealth is the health of the group's checked upstream nodes,
+	// and Registries how the gateway finds the group's service
+	// registries, as this gateway sees them now (whole every time).
+	UpstreamHealth []spec.NodeHealth     `json:"upstream_health,omitempty"`
+	Registries     []spec.RegistryStatus `json:"registries,omitempty"`
 }
 
 // Bounds of one heartbeat's figures.
 const (
 	MaxCanaryReports  = 2000 // sides of canaries
 	MaxServiceReports = 5000 // services; more are reported in later heartbeats
+	// Checked nodes and registries; more are left out.
+	MaxNodeHealthReports = 2000
+	MaxRegistryReports   = 200
 )
 
 // InstancesSegment follows the group in a heartbeat's path.

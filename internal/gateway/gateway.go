@@ -26,6 +26,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -208,6 +209,14 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 	deps.SQL = sqlbackend.NewRegistry(0) // pools of sql backends' data sources
 	defer deps.SQL.Close()
 	m.registry.MustRegister(deps.SQL)
+	// Upstream nodes' health and discovered nodes, kept across reloads.
+	ups := &upstreamState{health: upstream.NewHealth(), disc: newDiscoverer(ctx, log)}
+	defer ups.health.Close()
+	deps.Health, deps.Discovery = ups.health, ups.disc
+	m.registry.MustRegister(upstreamCollector{ups})
+	if opts.Upstreams != nil {
+		opts.Upstreams.read.Store(ups)
+	}
 	for {
 		up, err := opts.Source.Next(ctx, opts.Groups, after)
 		if ctx.Err() != nil {

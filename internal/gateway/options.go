@@ -82,6 +82,10 @@ type Options struct {
 	// gateway answered since it started and how many of them with a 5xx
 	// (a stand-alone gateway's heartbeats report them).
 	Totals *Totals
+	// Upstreams, when set, is given a way to read the health of checked
+	// upstream nodes and the state of the service registries followed
+	// (heartbeats report them).
+	Upstreams *UpstreamReport
 }
 
 // Totals reads a running gateway's request counts; zero before Run

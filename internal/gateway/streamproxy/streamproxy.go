@@ -248,8 +248,10 @@ func dial(pool *upstream.Pool) (net.Conn, string) {
 	for attempt := 0; node != nil; attempt++ {
 		c, err := dialNode(pool, node)
 		if err == nil {
+			pool.Observe(node, upstream.Connected)
 			return c, ""
 		}
+		pool.Observe(node, upstream.ConnectFailed)
 		if upstream.IsTLSError(err) {
 			result = ResultUpstreamTLS
 		}

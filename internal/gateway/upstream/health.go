@@ -182,8 +182,10 @@ func (h *nodeHealth) take() bool {
 	return h.trialAt.CompareAndSwap(t, now)
 }
 
-// Outcomes of an attempt that got no answer, for Observe.
+// Outcomes of an attempt without an HTTP status, for Observe.
 const (
+	// Connected: a stream connection was opened (a success).
+	Connected = 0
 	// ConnectFailed: the node could not be reached (or its TLS handshake
 	// failed).
 	ConnectFailed = -1
@@ -194,7 +196,8 @@ const (
 )
 
 // Observe tells the passive check of n's health how an attempt on it
-// ended: with an HTTP status, or ConnectFailed, TimedOut or Broken. A
+// ended: with an HTTP status, or Connected, ConnectFailed, TimedOut or
+// Broken. A
 // node without checks costs one comparison.
 func (p *Pool) Observe(n *Node, status int) {
 	if n == nil || n.health == nil {
