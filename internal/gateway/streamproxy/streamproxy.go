@@ -204,7 +204,10 @@ func (s *Server) handle(c net.Conn) {
 		obs.Refused(s.Name, rt, ResultLimited)
 		return
 	}
-	defer rt.Release()
+	// The slot is free before the close is reported: whoever learns of
+	// the close may connect again at once.
+	release := sync.OnceFunc(rt.Release)
+	defer release()
 	var client net.Conn = c
 	if len(head) > 0 {
 		client = &replayConn{Conn: c, head: head}
@@ -227,6 +230,7 @@ func (s *Server) handle(c net.Conn) {
 	defer up.Close()
 	obs.Opened(rt)
 	fromClient, toClient := relay(client, up, rt.Idle)
+	release()
 	obs.Closed(rt, fromClient, toClient)
 }
 
