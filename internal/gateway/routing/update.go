@@ -25,7 +25,7 @@ type groupPart struct {
 	group       spec.GatewayGroup
 	consumers   *consumer.Index
 	dataSources map[string]*spec.DataSource
-	clientCerts clientCerts // certificates change in whole snapshots only
+	clientCerts clientCerts               // certificates change in whole snapshots only
 	registries  map[string]*spec.Registry // so do registries
 	services    *serviceParts
 }
