@@ -41,6 +41,11 @@ var (
 	ewmaBench      = []routePlugin{{name: "ewma", upstream: map[string]any{"load_balancer": "ewma"}}}
 	chashBench     = []routePlugin{{name: "chash", headers: []string{"X-User: bench-user-42"},
 		upstream: map[string]any{"load_balancer": "chash", "hash_on": "header:X-User"}}}
+	// checkedBench probes the origin every second and watches every
+	// answer (passive checks): what a health-checked upstream costs a
+	// request.
+	checkedBench = []routePlugin{{name: "health checks", upstream: map[string]any{"checks": map[string]any{
+		"active": map[string]any{"path": "/", "interval": 1}, "passive": map[string]any{}}}}}
 )
 
 // sizeLimit is request-size-limit's max_bytes on the bench route.

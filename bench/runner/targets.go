@@ -83,6 +83,7 @@ var allTargets = []target{
 	{"portico-fast-leastconn", true, porticoTarget("fast", leastConnBench), loadPlain, "nginx"},
 	{"portico-fast-chash", true, porticoTarget("fast", chashBench), loadPlain, "nginx"},
 	{"portico-fast-ewma", true, porticoTarget("fast", ewmaBench), loadPlain, "nginx"},
+	{"portico-fast-checked", true, porticoTarget("fast", checkedBench), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
@@ -95,7 +96,7 @@ var allTargets = []target{
 // defaultTargets is -targets' default: every row the goals ask for
 // (portico-nethttp-plugins is there on request).
 const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
-	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma," +
+	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma,portico-fast-checked," +
 	"nginx-https,portico-fast-https,nginx-handshake,portico-fast-handshake,nginx-h2,portico-h2"
 
 // targetAliases are other names -targets accepts.
