@@ -77,13 +77,36 @@ func (s *streams) bound() map[string]string {
 
 // serve starts a server per listener; each runs until shutdown.
 func (s *streams) serve(table *atomic.Pointer[routing.Table], m *metrics, log *slog.Logger, run func(name string, serve func() error)) {
-	terminate := ServerTLSConfig()
-	terminate.GetCertificate = certificateOf(table)
+	terminate := streamTLSConfig(table)
 	for name, ln := range s.listeners {
 		srv := &streamproxy.Server{Name: name, Table: table, Terminate: terminate, Observer: m.streams, Logger: log}
 		s.servers[name] = srv
 		run(name, func() error { return srv.Serve(ln) })
 	}
+}
+
+// streamTLSConfig is the handshake of stream routes that terminate TLS:
+// the group's certificates by SNI, as HTTPS; a certificate that names a
+// client CA requires a client certificate it signed, since no plugin of a
+// stream route could refuse a connection without one later.
+func streamTLSConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
+	c := ServerTLSConfig()
+	c.GetCertificate = certificateOf(table)
+	base := c.Clone()
+	c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		t := table.Load()
+		if t == nil {
+			return nil, nil
+		}
+		pool := t.ClientCAs(hello.ServerName)
+		if pool == nil {
+			return nil, nil
+		}
+		cc := base.Clone()
+		cc.ClientAuth, cc.ClientCAs = tls.RequireAndVerifyClientCert, pool
+		return cc, nil
+	}
+	return c
 }
 
 // shutdown stops every stream server, each waiting for its connections

@@ -71,14 +71,15 @@ func noUpstream(u spec.Upstream) bool {
 	return len(u.Nodes) == 0 && u.Discovery == nil && u.URL == ""
 }
 
-// switchesKind reports a change between nodes and service discovery,
+// switchesKind reports a change between nodes (or a url) and service
+// discovery,
 // which only a canary release may make; a sql-only service's empty
 // upstream switches to nothing.
 func switchesKind(prev, up spec.Upstream) bool {
 	if noUpstream(prev) || noUpstream(up) {
 		return false
 	}
-	return (len(prev.Nodes) > 0) != (up.Discovery == nil)
+	return (prev.Discovery != nil) != (up.Discovery != nil)
 }
 
 // DataSourceChanged commits an edit of data source d, already written in

@@ -91,6 +91,16 @@ func (a *act) promote(re bool) (string, error) {
 	if running {
 		from = prev.Version
 	}
+	if a.st.same && (a.req.Upstream != nil || len(a.req.DataSources) > 0) {
+		// Submit already put the version in the one group, with its
+		// upstream and data sources; a publish moves nothing there.
+		field := "upstream"
+		if a.req.Upstream == nil {
+			field = "data_sources"
+		}
+		return "", spec.FieldErrors{{Field: field, Message: fmt.Sprintf(
+			"test and production are the same gateway group %q: give the upstream and data sources when submitting", a.st.prod)}}
+	}
 	if !a.st.same {
 		up, err := a.promotedUpstream(src, prev, running)
 		if err != nil {

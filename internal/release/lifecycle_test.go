@@ -321,3 +321,23 @@ func TestNextVersion(t *testing.T) {
 		}
 	}
 }
+
+// When test and production are one group, a publish moves nothing: an
+// upstream or data sources given to it would be ignored, so they are
+// refused naming the field.
+func TestLifecyclePublishOnOneGroupRefusesUpstream(t *testing.T) {
+	e := stageEnv(t, true)
+	svc := e.service(spec.Service{Name: "one", Upstream: nodes("10.0.0.1"), State: spec.StateDraft}, spec.Route{Name: "r"})
+	e.mustAct(svc.ID, "submit")
+	for field, req := range map[string]release.ActionRequest{
+		"upstream":     {Upstream: nodes("10.9.9.9")},
+		"data_sources": {DataSources: map[string]string{"a": "b"}},
+	} {
+		_, err := e.act(svc.ID, "publish", req)
+		var fe spec.FieldErrors
+		if !errors.As(err, &fe) || fe[0].Field != field {
+			t.Errorf("publish with %s on one group: %v, want a field error naming it", field, err)
+		}
+	}
+	e.mustAct(svc.ID, "publish")
+}

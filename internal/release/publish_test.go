@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,6 +188,7 @@ func TestPublishRefused(t *testing.T) {
 			name: "nodes to discovery",
 			tmpl: nodes("a"),
 			setup: func(e *env, s spec.Service) {
+				e.dnsRegistry("default")
 				e.mustPublish(s.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
 			},
 			req:  release.PublishRequest{Group: "default", Version: "1.1.0", Upstream: discovery("orders")},
@@ -196,6 +198,7 @@ func TestPublishRefused(t *testing.T) {
 			name: "discovery to nodes",
 			tmpl: discovery("orders"),
 			setup: func(e *env, s spec.Service) {
+				e.dnsRegistry("default")
 				e.mustPublish(s.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
 			},
 			req:  release.PublishRequest{Group: "default", Version: "1.1.0", Upstream: nodes("a")},
@@ -204,6 +207,7 @@ func TestPublishRefused(t *testing.T) {
 		{
 			name: "discovery to nodes through the template",
 			setup: func(e *env, s spec.Service) {
+				e.dnsRegistry("default")
 				e.mustPublish(s.Name, release.PublishRequest{Group: "default", Version: "1.0.0", Upstream: discovery("orders")})
 				s.Upstream = nodes("a")
 				e.tx(func(ctx context.Context, tx store.Tx) error { return tx.UpdateService(ctx, &s) })
@@ -297,6 +301,9 @@ func TestPublishUpstream(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			if slices.ContainsFunc([]*spec.Upstream{tc.tmpl, tc.ref, tc.running, tc.given}, isDiscovered) {
+				e.dnsRegistry("default")
+			}
 			s := spec.Service{Name: "orders", Upstream: tc.tmpl}
 			if tc.ref != nil {
 				ref := *tc.ref
@@ -334,5 +341,32 @@ func TestPublishUpstream(t *testing.T) {
 				return nil
 			})
 		})
+	}
+}
+
+// A registered API (an upstream given by url) is published like nodes,
+// and a project upstream keeps its tls, checks and retry policy into the
+// deployment.
+func TestPublishURLAndProjectUpstreamSettings(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(spec.Service{Name: "third", Upstream: &spec.Upstream{URL: "https://api.example.com/v2"}}, spec.Route{Name: "x"})
+	d := e.mustPublish(svc.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
+	if d.Upstream.URL != "https://api.example.com/v2" {
+		t.Fatalf("deployment upstream = %+v, want the url", d.Upstream)
+	}
+	// From a url to nodes and back is no switch to discovery.
+	e.mustPublish(svc.Name, release.PublishRequest{Group: "default", Version: "1.0.1", Upstream: nodes("n1")})
+
+	ref := spec.Upstream{ProjectID: spec.DefaultProject, Name: "checked", Scheme: "https",
+		Nodes:       []spec.Node{{Host: "n1", Port: 443, Weight: 1}},
+		TLS:         &spec.UpstreamTLS{ServerName: "backend.internal"},
+		Checks:      &spec.HealthChecks{Active: &spec.ActiveCheck{Path: "/healthz"}},
+		RetryPolicy: &spec.RetryPolicy{On: []string{"status"}}}
+	e.tx(func(ctx context.Context, tx store.Tx) error { return tx.CreateUpstream(ctx, &ref) })
+	svc2 := e.service(spec.Service{Name: "checked", UpstreamID: ref.ID}, spec.Route{Name: "y"})
+	d = e.mustPublish(svc2.Name, release.PublishRequest{Group: "default", Version: "1.0.0"})
+	if d.Upstream.TLS == nil || d.Upstream.TLS.ServerName != "backend.internal" || d.Upstream.Checks == nil ||
+		d.Upstream.RetryPolicy == nil {
+		t.Fatalf("deployment lost the project upstream's settings: %+v", d.Upstream)
 	}
 }

@@ -207,6 +207,20 @@ func (b *SQLBackend) validate(fe *FieldErrors) {
 	case b.SQL != "" && b.Table != "":
 		fe.Add("backend.sql", "give either table (wizard mode) or sql (script mode), not both")
 	}
+	// Each mode reads its own fields only; the other's are refused,
+	// not kept unread.
+	if b.SQL != "" {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"columns", len(b.Columns) > 0}, {"filters", len(b.Filters) > 0}, {"order", b.Order != ""}} {
+			if f.set {
+				fe.Add("backend."+f.name, "applies to wizard mode (table) only; a script takes params")
+			}
+		}
+	} else if b.Table != "" && len(b.Params) > 0 {
+		fe.Add("backend.params", "applies to script mode (sql) only; wizard mode takes filters")
+	}
 	if b.PageSize < 0 || b.PageSize > 10000 {
 		fe.Add("backend.page_size", "must be between 1 and 10000")
 	}

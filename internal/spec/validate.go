@@ -196,6 +196,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	}
 	switch u.PassHost {
 	case "", "pass", "node":
+		if u.UpstreamHost != "" {
+			fe.Add(prefix+"upstream_host", "applies to pass_host rewrite only")
+		}
 	case "rewrite":
 		if u.UpstreamHost == "" {
 			fe.Add(prefix+"upstream_host", "is required when pass_host is rewrite")
@@ -239,6 +242,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	if t := u.Timeout; t != nil {
 		validateTimeout(&fe, prefix+"timeout.", t)
 	}
+	if u.TLSVerify != nil && !u.usesHTTPS() {
+		fe.Add(prefix+"tls_verify", "applies to upstreams over TLS only (scheme https, grpcs or tls, or an https url)")
+	}
 	if u.TLS != nil {
 		u.TLS.validate(&fe, prefix+"tls.", u.usesHTTPS())
 		if u.TLSVerify != nil && !*u.TLSVerify && u.TLS.CA != "" {
@@ -268,11 +274,12 @@ func validateTimeout(fe *FieldErrors, prefix string, t *Timeout) {
 	}
 }
 
-// RequireNodes checks that an upstream can take traffic: nodes or discovery.
+// RequireNodes checks that an upstream can take traffic: nodes,
+// discovery or a url.
 func (u *Upstream) RequireNodes(prefix string) FieldErrors {
 	var fe FieldErrors
-	if len(u.Nodes) == 0 && u.Discovery == nil {
-		fe.Add(prefix+"nodes", "at least one node (or discovery) is required")
+	if len(u.Nodes) == 0 && u.Discovery == nil && u.URL == "" {
+		fe.Add(prefix+"nodes", "at least one node (or discovery, or a url) is required")
 	}
 	return fe
 }
@@ -368,8 +375,19 @@ func (r *Route) Validate() error {
 		if b.Timeout != nil {
 			validateTimeout(&fe, "backend.timeout.", b.Timeout)
 		}
-		if b.RetryNonIdempotent && b.Type == "sql" {
-			fe.Add("backend.retry_non_idempotent", "applies to an upstream backend only")
+		if b.Type == "sql" {
+			// A sql backend answers the request itself: nothing of the
+			// upstream call applies.
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{{"path", b.Path != ""}, {"method", b.Method != ""}, {"retry_non_idempotent", b.RetryNonIdempotent},
+				{"timeout.connect", b.Timeout != nil && b.Timeout.Connect != 0},
+				{"timeout.send", b.Timeout != nil && b.Timeout.Send != 0}} {
+				if f.set {
+					fe.Add("backend."+f.name, "does not apply to a sql backend (only timeout.read does)")
+				}
+			}
 		}
 	}
 	return fe.Err()

@@ -43,6 +43,15 @@ func TestRouteValidate(t *testing.T) {
 		{"plugin config not an object", Route{Name: "r", Plugins: Plugins{"cors": json.RawMessage(`[]`)}}, "plugins.cors"},
 		{"bad backend", Route{Name: "r", Backend: &Backend{Type: "ftp", Path: "x", Method: "FETCH"}}, "backend.method,backend.path,backend.type"},
 		{"many at once", Route{Name: "", Paths: []string{"nope"}, Methods: []string{"FETCH"}}, "methods[0],name,paths[0]"},
+		{"upstream call fields on a sql backend", Route{Name: "r", Backend: &Backend{Type: "sql", Path: "/x", Method: "POST",
+			RetryNonIdempotent: true, Timeout: &Timeout{Connect: 1, Send: 1, Read: 5},
+			SQLBackend: &SQLBackend{DataSource: "db", Table: "t"}}},
+			"backend.method,backend.path,backend.retry_non_idempotent,backend.timeout.connect,backend.timeout.send"},
+		{"script with wizard fields", Route{Name: "r", Backend: &Backend{Type: "sql",
+			SQLBackend: &SQLBackend{DataSource: "db", SQL: "select 1", Columns: []string{"a"}, Order: "a",
+				Filters: []SQLFilter{{Param: "a"}}}}}, "backend.columns,backend.filters,backend.order"},
+		{"wizard with params", Route{Name: "r", Backend: &Backend{Type: "sql",
+			SQLBackend: &SQLBackend{DataSource: "db", Table: "t", Params: []SQLParam{{Name: "a"}}}}}, "backend.params"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +82,22 @@ func TestUpstreamValidate(t *testing.T) {
 		{"negative retries", Upstream{Retries: &neg}, "upstream.retries"},
 		{"negative timeout", Upstream{Timeout: &Timeout{Connect: -1}}, "upstream.timeout.connect"},
 		{"rewrite without host", Upstream{PassHost: "rewrite"}, "upstream.upstream_host"},
+		{"upstream_host without rewrite", Upstream{PassHost: "node", UpstreamHost: "x.example"}, "upstream.upstream_host"},
+		{"tls_verify over plain http", Upstream{TLSVerify: new(bool)}, "upstream.tls_verify"},
+		{"checks", Upstream{Checks: &HealthChecks{Active: &ActiveCheck{Path: "/healthz", Interval: 2, Timeout: 1, Statuses: []int{200}},
+			Passive: &PassiveCheck{Failures: 3, Eject: 10, MaxEject: 60}}}, ""},
+		{"bad checks", Upstream{Checks: &HealthChecks{
+			Active: &ActiveCheck{Type: "udp", Path: "healthz", Interval: 0.01, Timeout: 5, HealthyThreshold: -1, Statuses: []int{99}},
+			Passive: &PassiveCheck{Failures: -1, Statuses: []int{700}, Eject: 10, MaxEject: 5}}},
+			"upstream.checks.active.healthy_threshold,upstream.checks.active.interval,upstream.checks.active.statuses[0],upstream.checks.active.timeout,upstream.checks.active.type," +
+				"upstream.checks.passive.failures,upstream.checks.passive.max_eject,upstream.checks.passive.statuses[0]"},
+		{"probe path", Upstream{Checks: &HealthChecks{Active: &ActiveCheck{Path: "healthz"}}}, "upstream.checks.active.path"},
+		{"tcp probe with http fields", Upstream{Checks: &HealthChecks{Active: &ActiveCheck{Type: "tcp", Path: "/", Host: "h", Statuses: []int{200}}}},
+			"upstream.checks.active.host,upstream.checks.active.path,upstream.checks.active.statuses"},
+		{"retry policy", Upstream{RetryPolicy: &RetryPolicy{On: []string{"connect", "timeout", "status"}, Statuses: []int{503}, PerTryTimeout: 1, Timeout: 3}}, ""},
+		{"bad retry policy", Upstream{RetryPolicy: &RetryPolicy{On: []string{"connect", "connect", "5xx"}, PerTryTimeout: 5, Timeout: 2}},
+			"upstream.retry_policy.on[1],upstream.retry_policy.on[2],upstream.retry_policy.per_try_timeout"},
+		{"statuses without status", Upstream{RetryPolicy: &RetryPolicy{Statuses: []int{503}}}, "upstream.retry_policy.statuses"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
