@@ -87,7 +87,7 @@ func TestUpstreamValidate(t *testing.T) {
 		{"checks", Upstream{Checks: &HealthChecks{Active: &ActiveCheck{Path: "/healthz", Interval: 2, Timeout: 1, Statuses: []int{200}},
 			Passive: &PassiveCheck{Failures: 3, Eject: 10, MaxEject: 60}}}, ""},
 		{"bad checks", Upstream{Checks: &HealthChecks{
-			Active: &ActiveCheck{Type: "udp", Path: "healthz", Interval: 0.01, Timeout: 5, HealthyThreshold: -1, Statuses: []int{99}},
+			Active:  &ActiveCheck{Type: "udp", Path: "healthz", Interval: 0.01, Timeout: 5, HealthyThreshold: -1, Statuses: []int{99}},
 			Passive: &PassiveCheck{Failures: -1, Statuses: []int{700}, Eject: 10, MaxEject: 5}}},
 			"upstream.checks.active.healthy_threshold,upstream.checks.active.interval,upstream.checks.active.statuses[0],upstream.checks.active.timeout,upstream.checks.active.type," +
 				"upstream.checks.passive.failures,upstream.checks.passive.max_eject,upstream.checks.passive.statuses[0]"},
