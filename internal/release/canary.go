@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -290,8 +291,15 @@ func resolveCanaryTarget(ctx context.Context, tx store.Tx, svc *spec.Service, t 
 		if err != nil {
 			return up, fmt.Errorf("version %s@%s: %w", svc.Name, t.Version, err)
 		}
-		if up, err = resolveUpstream(ctx, tx, &v.Service, nil, d, true); err != nil {
+		if err := sameServing(ctx, tx, svc, d, v); err != nil {
 			return up, err
+		}
+		if up, err = versionUpstream(ctx, tx, svc, d, v); err != nil {
+			return up, err
+		}
+		if reflect.DeepEqual(comparableUpstream(up), comparableUpstream(d.Upstream)) {
+			return up, spec.FieldErrors{{Field: "target.version", Message: fmt.Sprintf(
+				"version %q has no upstream of its own and would run on the one group %q runs now: the canary would split nothing; give target.upstream", t.Version, d.Group)}}
 		}
 	}
 	if up.URL == "" {
@@ -302,6 +310,61 @@ func resolveCanaryTarget(ctx context.Context, tx store.Tx, svc *spec.Service, t 
 	up.ID, up.ProjectID = "", ""
 	up.CreatedAt, up.UpdatedAt = time.Time{}, time.Time{}
 	return up, nil
+}
+
+// versionUpstream is the upstream a version target runs with: the one
+// frozen in its template, else the one it runs with in another group
+// (published to test on its own nodes), else the group's.
+func versionUpstream(ctx context.Context, tx store.Tx, svc *spec.Service, d spec.Deployment, v spec.Version) (spec.Upstream, error) {
+	if v.Service.Upstream == nil && v.Service.UpstreamID == "" {
+		ds, err := tx.ListDeploymentsByService(ctx, svc.ID)
+		if err != nil {
+			return spec.Upstream{}, fmt.Errorf("deployments of %s: %w", svc.Name, err)
+		}
+		for _, other := range ds {
+			if other.Version == v.Version && other.Group != d.Group {
+				return other.Upstream, nil
+			}
+		}
+	}
+	return resolveUpstream(ctx, tx, &v.Service, nil, d, true)
+}
+
+// sameServing refuses a version target that serves requests differently
+// from the running version (routes, plugins, backends, paths): a canary
+// splits requests between two upstreams after the running version's
+// routes and plugins ran, so the target's own would never run. Such a
+// version is published, not canaried.
+func sameServing(ctx context.Context, tx store.Tx, svc *spec.Service, d spec.Deployment, target spec.Version) error {
+	running, err := tx.GetVersion(ctx, svc.ID, d.Version)
+	if err != nil {
+		return fmt.Errorf("version %s@%s: %w", svc.Name, d.Version, err)
+	}
+	if !reflect.DeepEqual(servingShape(running.Service), servingShape(target.Service)) {
+		return spec.FieldErrors{{Field: "target.version", Message: fmt.Sprintf(
+			"version %q serves requests differently from the running %q (routes, plugins, backends or paths); a canary splits traffic between upstreams only: publish it, or canary its upstream",
+			target.Version, d.Version)}}
+	}
+	return nil
+}
+
+// servingShape is what of a service decides how a request is served,
+// beside its upstream.
+func servingShape(s spec.Service) any {
+	routes := make([]spec.Route, len(s.Routes))
+	for i, r := range s.Routes {
+		r.ID, r.ServiceID, r.Description, r.OpenAPI = "", "", "", nil
+		r.CreatedAt, r.UpdatedAt = time.Time{}, time.Time{}
+		routes[i] = r
+	}
+	return []any{s.Type, s.Path, s.FolderPath, s.Hosts, s.Protocols, s.HTTPSRedirectStatusCode, s.Plugins, s.StreamRoutes, routes}
+}
+
+// comparableUpstream is u without what tells copies apart.
+func comparableUpstream(u spec.Upstream) spec.Upstream {
+	u.ID, u.ProjectID, u.Name = "", "", ""
+	u.CreatedAt, u.UpdatedAt = time.Time{}, time.Time{}
+	return u
 }
 
 // checkCanaryRoutes refuses route names the running version does not have.

@@ -102,10 +102,10 @@ func TestCanaryLifecycle(t *testing.T) {
 	if c.State != spec.CanaryRunning || c.BaseVersion != "1.0.0" {
 		t.Fatalf("created %+v", c)
 	}
-	// A version target runs with the upstream that version was published
-	// with nowhere else: the service template has none, so the group's.
+	// A version target runs with the upstream that version runs with in
+	// another group (the service template has none): test's node-b.
 	got := e.canaryOf("default", svc.ID)
-	if got == nil || got.ID != c.ID || got.Weight != 10 || got.HashOn != "cookie:uid" || hostsOf(got.Target)[0] != "node-a" {
+	if got == nil || got.ID != c.ID || got.Weight != 10 || got.HashOn != "cookie:uid" || hostsOf(got.Target)[0] != "node-b" {
 		t.Fatalf("snapshot canary = %+v", got)
 	}
 	if e.canaryOf("test", svc.ID) != nil {
@@ -210,5 +210,29 @@ func TestGuard(t *testing.T) {
 				t.Errorf("history %+v", h)
 			}
 		})
+	}
+}
+
+// A canary splits traffic between upstreams after the running version's
+// routes and plugins ran: a version target that serves differently, or
+// that would run on the very upstream the group runs, is refused naming
+// target.version rather than accepted and split for nothing.
+func TestCanaryVersionTargetRefused(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(spec.Service{Name: "shop"}, spec.Route{Name: "list", Paths: []string{"/list"}})
+	e.mustPublish("shop", release.PublishRequest{Group: "default", Version: "1.0.0", Upstream: nodes("node-a")})
+	// 1.0.1: the same routes, published nowhere else, no upstream of its own.
+	e.mustPublish("shop", release.PublishRequest{Group: "test", Version: "1.0.1", Upstream: nodes("node-a")})
+	// 2.0.0: another route.
+	svc.Routes = nil
+	e.tx(func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateRoute(ctx, &spec.Route{ServiceID: svc.ID, Name: "add", Paths: []string{"/add"}})
+	})
+	e.mustPublish("shop", release.PublishRequest{Group: "test", Version: "2.0.0", Upstream: nodes("node-b")})
+	for _, v := range []string{"1.0.1", "2.0.0"} {
+		before := e.state()
+		_, err := e.canary("shop", release.CanaryCreate{Group: "default", Target: spec.CanaryTarget{Version: v}, Weight: 10})
+		checkErr(t, err, errFields, "target.version")
+		e.unchanged(before)
 	}
 }
