@@ -203,7 +203,9 @@ func Open(ds *spec.DataSource) (*sql.DB, error) {
 		for k, v := range ds.Params {
 			q.Set(k, v)
 		}
-		q.Set("connect_timeout", strconv.Itoa(int(connectTimeout/time.Second)))
+		if !q.Has("connect_timeout") { // the data source's own wins, as with MySQL's timeout
+			q.Set("connect_timeout", strconv.Itoa(int(connectTimeout/time.Second)))
+		}
 		u := url.URL{Scheme: "postgres", User: url.UserPassword(ds.User, ds.Secret), Host: addr,
 			Path: "/" + ds.Database, RawQuery: q.Encode()}
 		cfg, err := pgx.ParseConfig(u.String())
