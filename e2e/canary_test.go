@@ -313,6 +313,10 @@ func TestCanaryGuard(t *testing.T) {
 // from nodes to service discovery only through a canary.
 func TestCanaryNodesToDiscovery(t *testing.T) {
 	s, base, _, _ := canarySetup(t)
+	// The registry the discovered upstream names: the group must have it
+	// (nothing answers at its address; a weight of 0 sends nothing there).
+	s.do(t, "POST", "/api/v1/gateway-groups/default/registries",
+		`{"name":"registry-for-test","type":"kubernetes","address":"http://127.0.0.1:1"}`, 201, nil)
 	disc := `{"discovery":{"registry":"registry-for-test","service_name":"httpbin","namespace":"default"}}`
 	if d := s.problemDetail(t, "POST", base+"/publish", `{"group":"default","version":"1.1.0","upstream":`+disc+`}`, 409); !strings.Contains(d, "canary") {
 		t.Errorf("direct switch: detail %q does not point to a canary", d)

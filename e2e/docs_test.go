@@ -56,6 +56,7 @@ var docTours = []docTour{
 	{name: "data-api", files: []string{"docs/tour-data-api.md"}, rename: []string{"crm", "crm_prod", "app"}},
 	{name: "declarative", files: []string{"docs/declarative.md"}},
 	{name: "deploy", files: []string{"docs/deploy.md"}},
+	{name: "admin-api", files: []string{"docs/admin-api.md"}},
 }
 
 // TestDocsToursRunAsWritten runs every tour. Every markdown file in docs/

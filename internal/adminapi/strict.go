@@ -292,6 +292,7 @@ type jsonField struct {
 var internalFields = map[reflect.Type][]string{
 	reflect.TypeFor[spec.DataSource]():  {"sealed", "secret"},
 	reflect.TypeFor[spec.Certificate](): {"sealed", "secret"},
+	reflect.TypeFor[spec.Registry]():    {"sealed", "secret"},
 }
 
 // structFields lists the members encoding/json reads and writes for struct

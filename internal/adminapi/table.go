@@ -79,6 +79,7 @@ var pathParams = map[string]string{
 	"subscriptions":  "subscription id",
 	"tokens":         "gateway join token id",
 	"certificates":   "certificate id or name",
+	"registries":     "service registry id or name",
 }
 
 func (s *server) endpoints() []endpoint {
@@ -126,6 +127,11 @@ func (s *server) endpoints() []endpoint {
 		{method: "PATCH", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Change a TLS certificate (JSON merge patch; admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).patchCertificate},
 		{method: "PUT", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Replace a TLS certificate, e.g. a renewed one (admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).putCertificate},
 		{method: "DELETE", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Delete a TLS certificate (admin only)", status: nc, handle: (*call).deleteCertificate},
+		{method: "GET", path: G + "/registries", tag: "gateway groups", summary: "Service registry connections of the group's gateways (dns, consul, kubernetes, nacos, eureka), each with what the group's instances that are not offline report of it (credentials never shown)", resp: spec.Registry{}, list: true, status: ok, handle: (*call).listRegistries},
+		{method: "POST", path: G + "/registries", tag: "gateway groups", summary: "Add a service registry connection (admin only): upstreams whose discovery names it get their nodes from it; a password or token is stored encrypted and never shown again", req: spec.Registry{}, resp: spec.Registry{}, status: cr, handle: (*call).createRegistry},
+		{method: "GET", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Get a service registry connection, with what the group's instances report of it (credentials never shown)", resp: spec.Registry{}, status: ok, handle: (*call).getRegistry},
+		{method: "PUT", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Replace a service registry connection (admin only): a password or token the body leaves out is kept, \"\" removes it; a rename that a running service's discovery uses is refused (400 naming the service)", req: spec.Registry{}, resp: spec.Registry{}, status: ok, handle: (*call).putRegistry},
+		{method: "DELETE", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Delete a service registry connection (admin only); refused (400 naming the service) while a running service's discovery uses it", status: nc, handle: (*call).deleteRegistry},
 		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
 
 		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},

@@ -143,6 +143,9 @@ func withoutClearSecrets(snap *spec.Snapshot) *spec.Snapshot {
 		for _, cert := range g.Certificates {
 			clear = clear || cert.Secret != ""
 		}
+		for _, reg := range g.Registries {
+			clear = clear || reg.Secret != ""
+		}
 	}
 	if !clear {
 		return snap
@@ -162,6 +165,9 @@ func withoutClearSecrets(snap *spec.Snapshot) *spec.Snapshot {
 		}
 		for i := range g.Certificates {
 			g.Certificates[i].Secret = ""
+		}
+		for i := range g.Registries {
+			g.Registries[i].Secret = ""
 		}
 	}
 	return &cp

@@ -7,13 +7,14 @@ import (
 
 // OpenSecrets opens the sealed secrets of an update — HMAC and JWT
 // secrets of consumers, data-source passwords, certificates' private
-// keys — on their way into a
+// keys, service registries' credentials — on their way into a
 // gateway's memory: the store assembles snapshots sealed, the feed carries
 // and the cache keeps them sealed, and only here are they in clear. A
 // secret that does not open (sealed under another key, or keys is nil)
 // stays closed: the gateway then refuses that credential like any wrong
-// one, a data source without its password fails to connect (502), and a
-// certificate without its key is not served.
+// one, a data source without its password fails to connect (502), a
+// certificate without its key is not served, and a registry is asked
+// without its credentials (and answers so, in its status).
 func OpenSecrets(up spec.SnapshotUpdate, keys *credential.Keyring) {
 	open := func(sealed, aad string) string {
 		if sealed == "" || keys == nil {
@@ -56,6 +57,13 @@ func OpenSecrets(up spec.SnapshotUpdate, keys *credential.Keyring) {
 			cert := &g.Certificates[i]
 			if cert.Sealed != "" {
 				cert.Secret, cert.Sealed = open(cert.Sealed, cert.ID), ""
+			}
+		}
+		// A registry's Secret is the JSON of its spec.RegistryCredentials.
+		for i := range g.Registries {
+			reg := &g.Registries[i]
+			if reg.Sealed != "" {
+				reg.Secret, reg.Sealed = open(reg.Sealed, reg.ID), ""
 			}
 		}
 	}

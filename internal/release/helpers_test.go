@@ -290,6 +290,17 @@ func discovery(name string) *spec.Upstream {
 	return &spec.Upstream{Discovery: &spec.Discovery{Registry: "dns", ServiceName: name}}
 }
 
+func isDiscovered(u *spec.Upstream) bool { return u != nil && u.Discovery != nil }
+
+// dnsRegistry gives group the registry connection discovery's upstreams
+// name, without which the gateway's compiler refuses them.
+func (e *env) dnsRegistry(group string) {
+	e.t.Helper()
+	e.tx(func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateRegistry(ctx, &spec.Registry{Group: group, Name: "dns", Type: "dns"})
+	})
+}
+
 func hostsOf(u spec.Upstream) []string {
 	var out []string
 	for _, n := range u.Nodes {

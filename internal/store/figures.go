@@ -110,14 +110,16 @@ func (t *txn) GetSetting(ctx context.Context, name string) (string, error) {
 }
 
 // SealedSample returns one secret sealed in the store (a credential's
-// secret, a data source's password or a certificate's key), to tell which key sealed it;
+// secret, a data source's password, a certificate's key or a registry's
+// credentials), to tell which key sealed it;
 // none: ErrNotFound.
 func (t *txn) SealedSample(ctx context.Context) (string, error) {
 	var v string
 	err := t.queryRow(ctx, `SELECT sealed FROM (
 		SELECT secret_sealed AS sealed FROM credentials WHERE secret_sealed <> ''
 		UNION ALL SELECT sealed FROM data_sources WHERE sealed <> ''
-		UNION ALL SELECT sealed FROM certificates WHERE sealed <> '') AS s LIMIT 1`).Scan(&v)
+		UNION ALL SELECT sealed FROM certificates WHERE sealed <> ''
+		UNION ALL SELECT sealed FROM registries WHERE sealed <> '') AS s LIMIT 1`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("a sealed secret: %w", ErrNotFound)
 	}

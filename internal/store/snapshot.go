@@ -100,7 +100,12 @@ func (t *txn) groupSnapshot(ctx context.Context, g spec.GatewayGroup, f serviceF
 	if len(certificates) == 0 {
 		certificates = nil // as the snapshot of a group without any has always read
 	}
-	return spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers, DataSources: dataSources, Certificates: certificates}, nil
+	registries, err := t.groupRegistries(ctx, g.Name)
+	if err != nil {
+		return spec.GroupSnapshot{}, err
+	}
+	return spec.GroupSnapshot{Group: g, Services: services, Consumers: consumers, DataSources: dataSources, Certificates: certificates,
+		Registries: registries}, nil
 }
 
 // deployedQuery joins a group's deployments ($1) with the versions they

@@ -232,6 +232,15 @@ type Tx interface {
 	UpdateCertificate(ctx context.Context, c *spec.Certificate) error
 	DeleteCertificate(ctx context.Context, group, id string) error
 
+	// Service registry connections of a group (registries.go), with
+	// Sealed filled (the credentials, sealed; Password and Token are never
+	// stored): callers redact. Get accepts the id or the name.
+	CreateRegistry(ctx context.Context, r *spec.Registry) error
+	GetRegistry(ctx context.Context, group, idOrName string) (spec.Registry, error)
+	ListRegistries(ctx context.Context, group string) ([]spec.Registry, error) // by creation
+	UpdateRegistry(ctx context.Context, r *spec.Registry) error
+	DeleteRegistry(ctx context.Context, group, id string) error
+
 	// Gateway processes of a group (gateway_instances.go), one row each,
 	// replaced by every heartbeat.
 	PutGatewayInstance(ctx context.Context, in *spec.GatewayInstance) error

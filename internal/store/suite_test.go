@@ -49,6 +49,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DataSourceMaps", testDataSourceMaps},
 		{"GatewayTokens", testGatewayTokens},
 		{"Certificates", testCertificates},
+		{"Registries", testRegistries},
 		{"GatewayInstances", testGatewayInstances},
 		{"FigureReports", testFigureReports},
 		{"StoreSettings", testStoreSettings},

@@ -109,7 +109,8 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
 		}
 		services := editServices(old.services)
-		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, clientCerts: old.clientCerts}
+		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, clientCerts: old.clientCerts,
+			registries: old.registries}
 		if len(gd.DataSources) > 0 {
 			// The data sources the changed services use, as they are now
 			// (an edit of one in use comes as a whole snapshot; one that
@@ -179,7 +180,7 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 }
 
 // ValidateServices compiles the services of part (one group's, with the
-// data sources and certificates they use) as a gateway would, without any
+// data sources, certificates and registries they use) as a gateway would, without any
 // I/O, and returns what it would refuse them for. It is the control
 // plane's check of a change confined to these services; collisions with
 // the group's other services are checked apart (they are not loaded).
@@ -187,7 +188,7 @@ func ValidateServices(part *spec.GroupSnapshot) error {
 	var fe spec.FieldErrors
 	b := match.NewBuilder[*Route]()
 	gp := &groupPart{group: part.Group, consumers: consumer.New(nil), dataSources: dataSourceIndex(part.DataSources),
-		clientCerts: groupCertificates(&fe, part.Group.Name, part.Certificates, Deps{}, nil)}
+		clientCerts: groupCertificates(&fe, part.Group.Name, part.Certificates, Deps{}, nil), registries: registryIndex(part.Registries)}
 	for si := range part.Services {
 		compileService(b, &fe, gp.deps(Deps{}), part.Group, &part.Services[si])
 	}
