@@ -13,8 +13,9 @@ import (
 // retry needs only the method's leave.
 type RetryPolicy struct {
 	// On lists the failures retried: connect (the node could not be
-	// reached: the default), timeout (no answer within per_try_timeout or
-	// timeout.read), status (an answer whose status is in Statuses).
+	// reached, or its connection broke before any answer: the default),
+	// timeout (no answer within per_try_timeout or timeout.read), status
+	// (an answer whose status is in Statuses).
 	On []string `json:"on,omitempty"`
 	// Statuses are the answers retried with "status"; default 502, 503
 	// and 504.

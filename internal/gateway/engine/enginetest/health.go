@@ -1,6 +1,8 @@
 package enginetest
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -20,6 +22,42 @@ var healthTests = []conformanceTest{
 	{name: "RetryPerTryTimeout", fn: testRetryPerTryTimeout},
 	{name: "RetryTotalTimeout", fn: testRetryTotalTimeout},
 	{name: "RetryNonIdempotentOnlyWhenAllowed", fn: testRetryNonIdempotent},
+	{name: "RetryConnectionBrokenBeforeAnswer", fn: testRetryBroken},
+}
+
+// A node whose connection breaks after the request went out and before
+// any answer (its process died) is as good as unreachable for an
+// idempotent request without a body: it goes to another node. A POST is
+// not sent twice.
+func testRetryBroken(t *testing.T, s *suite) {
+	var broke atomic.Int32
+	dying := RawBackend(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err == nil {
+			broke.Add(1)
+		}
+		_ = c.Close()
+	})
+	alive := Backend(t, EchoHandler)
+	up := spec.Upstream{Nodes: []spec.Node{NodeOf(t, dying), NodeOf(t, alive.Listener.Addr().String())}}
+	g := s.gateway(t, Table(t, "", up, Route("r", "/r")))
+	for i := range 4 {
+		if resp, body := Get(t, g.URL+"/r"); resp.StatusCode != 200 {
+			t.Fatalf("GET %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if broke.Load() == 0 {
+		t.Fatal("the dying node never got a request")
+	}
+	statuses := map[int]int{}
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+"/r", strings.NewReader("x"))
+		resp, _ := Do(t, req)
+		statuses[resp.StatusCode]++
+	}
+	if statuses[502] != 1 || statuses[200] != 1 {
+		t.Errorf("two POSTs answered %v, want one 502 (not resent) and one 200", statuses)
+	}
 }
 
 // healthTable compiles routes over up with a health registry, as a

@@ -119,6 +119,7 @@ func (st *state) proxy(h head) (streaming bool) {
 		outcome := outcomeOf(err)
 		pool.Observe(node, outcome)
 		again := outcome == upstream.ConnectFailed && retry.OnConnect && resendable && !st.reqBody.sent ||
+			outcome == upstream.Broken && retry.OnConnect && replayable ||
 			outcome == upstream.TimedOut && retry.OnTimeout && replayable && !errors.Is(err, errTotalTimeout)
 		if again && attempt < pool.RetryBudget() {
 			if next := st.nextNode(pool, &tried, node); next != nil {

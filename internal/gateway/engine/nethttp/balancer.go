@@ -97,6 +97,7 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			}
 			pool.Observe(node, outcome)
 			again = outcome == upstream.ConnectFailed && retry.OnConnect && resendable && isDialError(err) && !body.wasRead() ||
+				outcome == upstream.Broken && retry.OnConnect && replayable ||
 				outcome == upstream.TimedOut && retry.OnTimeout && replayable && !errors.Is(err, errTotalTimeout)
 		}
 		if !again || attempt >= pool.RetryBudget() {
