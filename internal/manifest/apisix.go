@@ -64,6 +64,14 @@ type apisixUpstream struct {
 	Timeout      *struct {
 		Connect, Send, Read float64
 	} `json:"timeout"`
+	Checks        *restyChecks `json:"checks"`
+	RetryTimeout  float64      `json:"retry_timeout"`
+	DiscoveryType string       `json:"discovery_type"`
+	ServiceName   string       `json:"service_name"`
+	DiscoveryArgs *struct {
+		NamespaceID string `json:"namespace_id"`
+		GroupName   string `json:"group_name"`
+	} `json:"discovery_args"`
 }
 
 var nameRe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -206,7 +214,7 @@ func apisixUpstreamOf(m *Migration, where string, u *apisixUpstream) (spec.Upstr
 	up := spec.Upstream{Scheme: u.Scheme, PassHost: u.PassHost, UpstreamHost: u.UpstreamHost, Retries: u.Retries}
 	switch u.Type {
 	case "", "roundrobin":
-	case "least_conn":
+	case "least_conn", "ewma":
 		up.LoadBalancer = u.Type
 	case "chash":
 		up.LoadBalancer = u.Type
@@ -220,6 +228,21 @@ func apisixUpstreamOf(m *Migration, where string, u *apisixUpstream) (spec.Upstr
 	}
 	if t := u.Timeout; t != nil {
 		up.Timeout = &spec.Timeout{Connect: t.Connect, Send: t.Send, Read: t.Read}
+	}
+	up.Checks = restyHealthChecks(m, where, u.Checks, false)
+	if u.RetryTimeout > 0 {
+		up.RetryPolicy = &spec.RetryPolicy{Timeout: u.RetryTimeout}
+	}
+	if u.DiscoveryType != "" {
+		up.Discovery = &spec.Discovery{Registry: safeName("registry", u.DiscoveryType, ""), ServiceName: u.ServiceName}
+		if a := u.DiscoveryArgs; a != nil {
+			up.Discovery.Namespace = a.NamespaceID
+			if a.GroupName != "" {
+				m.note("%s: discovery group %q: set it as the registry's service_group", where, a.GroupName)
+			}
+		}
+		m.note("%s: discovered through %s: add a registry named %q to each gateway group before publishing", where, u.DiscoveryType, up.Discovery.Registry)
+		return up, nil
 	}
 	var asMap map[string]int
 	var asList []struct {

@@ -52,12 +52,13 @@ type kongUpstream struct {
 		Target string `json:"target"`
 		Weight *int   `json:"weight"`
 	} `json:"targets"`
-	Algorithm    string `json:"algorithm"`
-	HashOn       string `json:"hash_on"`
-	HashOnHeader string `json:"hash_on_header"`
-	HashOnCookie string `json:"hash_on_cookie"`
-	HashOnQuery  string `json:"hash_on_query_arg"`
-	HashFallback string `json:"hash_fallback"`
+	Algorithm    string       `json:"algorithm"`
+	HashOn       string       `json:"hash_on"`
+	HashOnHeader string       `json:"hash_on_header"`
+	HashOnCookie string       `json:"hash_on_cookie"`
+	HashOnQuery  string       `json:"hash_on_query_arg"`
+	HashFallback string       `json:"hash_fallback"`
+	Healthchecks *restyChecks `json:"healthchecks"`
 }
 
 type kongPlugin struct {
@@ -85,6 +86,8 @@ func FromKong(b []byte, project string) (Migration, error) {
 		case "", "round-robin":
 		case "least-connections":
 			up.LoadBalancer = "least_conn"
+		case "latency":
+			up.LoadBalancer = "ewma"
 		case "consistent-hashing":
 			up.LoadBalancer = "chash"
 			up.HashOn = kongHashOn(&m, u)
@@ -102,6 +105,7 @@ func FromKong(b []byte, project string) (Migration, error) {
 			}
 			up.Nodes = append(up.Nodes, spec.Node{Host: host, Port: port, Weight: w})
 		}
+		up.Checks = restyHealthChecks(&m, "upstream "+u.Name, u.Healthchecks, true)
 		ups[u.Name] = true
 		m.Document.Upstreams = append(m.Document.Upstreams, up)
 	}
