@@ -156,6 +156,19 @@ func BenchmarkPick(b *testing.B) {
 			}
 		})
 	}
+	// With passive checks every answer is observed; all nodes up.
+	h := NewHealth()
+	defer h.Close()
+	checked := checkedPool(h, &spec.HealthChecks{Passive: &spec.PassiveCheck{}}, "", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
+	b.Run("checked", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n := checked.Pick(r)
+			checked.Begin(n)
+			checked.Observe(n, 200)
+			checked.Done(n, time.Millisecond)
+		}
+	})
 }
 
 // ewma sends most requests to the node that answers faster, takes a slow
