@@ -84,7 +84,7 @@ func (st *state) proxy(h head) (streaming bool) {
 	tried := triedBuf[:0]
 	staleRetried := false
 	for attempt := 0; ; {
-		deadline, ok := retry.AttemptDeadline(st.start, time.Now())
+		deadline, ok := retry.AttemptDeadline(st.start)
 		if !ok {
 			st.failed(errTotalTimeout)
 			return false

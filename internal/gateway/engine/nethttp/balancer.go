@@ -65,7 +65,7 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	var triedBuf [4]*upstream.Node
 	tried := triedBuf[:0]
 	for attempt := 0; ; attempt++ {
-		deadline, ok := retry.AttemptDeadline(st.start, time.Now())
+		deadline, ok := retry.AttemptDeadline(st.start)
 		if !ok {
 			return nil, errTotalTimeout
 		}
