@@ -94,7 +94,8 @@ func (st *state) proxy(h head) (streaming bool) {
 			status := st.ctx.Response.Header.StatusCode()
 			pool.Observe(node, status)
 			if retry.RetriesStatus(status) && replayable && attempt < pool.RetryBudget() {
-				if next := st.nextNode(pool, &tried, node); next != nil {
+				var next *upstream.Node
+				if next, tried = st.nextNode(pool, tried, node); next != nil {
 					st.obs().UpstreamError(rt, "status")
 					st.releaseUpstream(true)
 					st.up = upstreamCall{}
@@ -122,7 +123,8 @@ func (st *state) proxy(h head) (streaming bool) {
 			outcome == upstream.Broken && retry.OnConnect && replayable ||
 			outcome == upstream.TimedOut && retry.OnTimeout && replayable && !errors.Is(err, errTotalTimeout)
 		if again && attempt < pool.RetryBudget() {
-			if next := st.nextNode(pool, &tried, node); next != nil {
+			var next *upstream.Node
+			if next, tried = st.nextNode(pool, tried, node); next != nil {
 				st.obs().UpstreamError(rt, retryReason(outcome))
 				node = next
 				attempt++
@@ -136,16 +138,16 @@ func (st *state) proxy(h head) (streaming bool) {
 }
 
 // nextNode moves the request from node, which failed, to another node of
-// pool (nil: none is left).
-func (st *state) nextNode(pool *upstream.Pool, tried *[]*upstream.Node, node *upstream.Node) *upstream.Node {
-	*tried = append(*tried, node)
-	next := pool.PickExcept(&st.ex, *tried)
+// pool (nil: none is left); tried gains node.
+func (st *state) nextNode(pool *upstream.Pool, tried []*upstream.Node, node *upstream.Node) (*upstream.Node, []*upstream.Node) {
+	tried = append(tried, node)
+	next := pool.PickExcept(&st.ex, tried)
 	if next != nil {
 		pool.Failed(node)
 		pool.Begin(next)
 		st.node = next
 	}
-	return next
+	return next, tried
 }
 
 func (st *state) obs() engine.Observer { return st.s.cfg.Observer }
