@@ -33,7 +33,7 @@ type CanaryPatch struct {
 	HashOn *string            `json:"hash_on,omitempty"`
 	Routes *[]string          `json:"routes,omitempty"`
 	Guard  *spec.CanaryGuard  `json:"guard,omitempty"`
-	// RemoveGuard turns the automatic brake off.
+	// RemoveGuard turns the automatic brake off; it cannot come with Guard.
 	RemoveGuard bool `json:"remove_guard,omitempty"`
 }
 
@@ -103,6 +103,9 @@ func CreateCanary(ctx context.Context, tx store.Tx, actor, project, service stri
 
 // UpdateCanary changes a running task's weight, rules, routes or guard.
 func UpdateCanary(ctx context.Context, tx store.Tx, actor, project, service, id string, p CanaryPatch) (spec.Canary, error) {
+	if p.Guard != nil && p.RemoveGuard {
+		return spec.Canary{}, spec.FieldErrors{{Field: "remove_guard", Message: "give guard or remove_guard, not both"}}
+	}
 	svc, c, err := runningTask(ctx, tx, project, service, id, "changed")
 	if err != nil {
 		return spec.Canary{}, err
