@@ -29,6 +29,9 @@ type discoverer struct {
 	log *slog.Logger
 	mu  sync.Mutex
 	m   map[string]*follower
+	// pending are the first answers of followers started since the last
+	// awaitFirst, each closed once its registry answered (or failed).
+	pending []chan struct{}
 }
 
 // follower is one service followed in one registry.
@@ -73,6 +76,9 @@ func (d *discoverer) Found(group string, reg *spec.Registry, t spec.Discovery) *
 	poll := time.Duration(reg.PollInterval * float64(time.Second))
 	target := discovery.Target{Namespace: t.Namespace, ServiceName: t.ServiceName}
 	wf := f.found
+	first := make(chan struct{})
+	d.pending = append(d.pending, first)
+	var once sync.Once
 	go discovery.Follow(ctx, r, target, poll,
 		func(nodes []spec.Node) {
 			if found := wf.Value(); found != nil {
@@ -80,6 +86,7 @@ func (d *discoverer) Found(group string, reg *spec.Registry, t spec.Discovery) *
 			}
 		},
 		func(s discovery.Status) {
+			once.Do(func() { close(first) })
 			f.mu.Lock()
 			was := f.status
 			f.status = s
@@ -90,6 +97,32 @@ func (d *discoverer) Found(group string, reg *spec.Registry, t spec.Discovery) *
 			}
 		})
 	return found
+}
+
+// awaitFirst waits until the registries of the followers started since
+// the last call answered once, or until limit passed: a table whose
+// discovered upstreams have their nodes goes live with them, instead of
+// answering 503 until the first answer. A registry that does not answer
+// in time delays nothing more.
+func (d *discoverer) awaitFirst(ctx context.Context, limit time.Duration) {
+	d.mu.Lock()
+	pending := d.pending
+	d.pending = nil
+	d.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // registryConfig is what a discovery client needs of a registry: its

@@ -192,6 +192,10 @@ func Run(ctx context.Context, opts Options) error {
 	}
 }
 
+// firstDiscoveryWait bounds how long a new table waits for the first
+// answers of the registries it newly follows.
+const firstDiscoveryWait = 3 * time.Second
+
 // follow applies every newer revision the source delivers. A snapshot or
 // delta that does not compile is refused and the previous table keeps
 // serving; a delta that does not start from the table served (one was
@@ -243,6 +247,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 			log.Error("refused config snapshot; serving the previous one", "revision", after, "err", err)
 			continue
 		}
+		ups.disc.awaitFirst(ctx, firstDiscoveryWait)
 		table.Store(t)
 		deps.Splits.Retain(t.CanaryIDs())
 		deps.SQL.Retain(t.DataSourceIDs())
