@@ -174,6 +174,10 @@ func TestFeedHeartbeat(t *testing.T) {
 		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"canaries":[{"id":"","buckets":[{"age":0,"requests":1}]}],`, 1), 400},
 		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"services":[{"service":"s","buckets":[{"age":0,"requests":1,"latency":[[56,1]]}]}],`, 1), 400},
 		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"services":[{"service":"s","buckets":[{"age":0,"requests":1,"errors":2}]}],`, 1), 400},
+		// Upstream health and registries: bounded, states known.
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"upstream_health":[{"group":"prod","service":"s","node":"a:1","state":"dead"}],`, 1), 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"upstream_health":[{"group":"prod","service":"s","node":"a:1","state":"healthy","last_error":"`+strings.Repeat("e", 600)+`"}],`, 1), 400},
+		{"POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"registries":[{"registry":"r","instance":"forged","healthy":true}],`, 1), 400},
 	} {
 		if got := beat(c.method, c.id, c.token, c.body); got != c.want {
 			t.Errorf("%s %q with %q: %d, want %d", c.method, c.id, c.body, got, c.want)
@@ -182,7 +186,9 @@ func TestFeedHeartbeat(t *testing.T) {
 	before := time.Now().UTC()
 	// A member this control plane does not know (a newer gateway's) is
 	// ignored; a second beat right after is refused.
-	if got := beat("POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"newer":true,`, 1)); got != 204 {
+	health := `"upstream_health":[{"group":"prod","service":"s","node":"10.0.0.9:80","state":"ejected","last_error":"the connection failed"},` +
+		`{"group":"other","service":"s","node":"10.0.0.8:80","state":"healthy"}],"registries":[{"registry":"consul","healthy":false,"error":"refused","services":2}],`
+	if got := beat("POST", "gw-1-abc", token, strings.Replace(good, `{`, `{"newer":true,`+health, 1)); got != 204 {
 		t.Fatalf("a good heartbeat: %d", got)
 	}
 	if got := beat("POST", "gw-1-abc", token, good); got != 429 {
@@ -199,6 +205,13 @@ func TestFeedHeartbeat(t *testing.T) {
 		in := list[0]
 		if in.ID != "gw-1-abc" || in.Revision != 3 || in.Requests != 5 || in.Interval != 10*time.Second || in.LastSeen.Before(before) || in.Embedded || in.TokenID != tok.ID {
 			t.Errorf("kept %+v", in)
+		}
+		// Only the group's own nodes are kept.
+		if len(in.UpstreamHealth) != 1 || in.UpstreamHealth[0].State != spec.NodeEjected || in.UpstreamHealth[0].Node != "10.0.0.9:80" {
+			t.Errorf("upstream health kept: %+v", in.UpstreamHealth)
+		}
+		if len(in.Registries) != 1 || in.Registries[0].Healthy || in.Registries[0].Services != 2 {
+			t.Errorf("registries kept: %+v", in.Registries)
 		}
 		return nil
 	})
