@@ -145,11 +145,6 @@ func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, s: s}
 		defer s.recoverPanic(w, r)
-		if ep.openapi {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(doc)
-			return
-		}
 		if !ep.public {
 			u, err := s.authenticate(r)
 			if err != nil {
@@ -157,6 +152,23 @@ func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 				return
 			}
 			c.user = u
+		}
+		// Nothing is accepted and ignored: a query parameter the endpoint
+		// does not read, or a body sent to one that takes none, is a 400.
+		if err := checkQuery(ep, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if ep.req == nil && !ep.rawBody {
+			if err := c.noBody(); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if ep.openapi {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(doc)
+			return
 		}
 		out, err := ep.handle(c)
 		if err != nil {

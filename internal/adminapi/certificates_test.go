@@ -95,7 +95,11 @@ func TestCertificates(t *testing.T) {
 		t.Errorf("viewer GET: %d", r.status)
 	}
 	for _, c := range []struct{ method, path string }{{"POST", base}, {"PATCH", base + "/api"}, {"PUT", base + "/api"}, {"DELETE", base + "/api"}} {
-		if r := a.doToken(viewer, c.method, c.path, map[string]any{"name": "mine"}); r.status != http.StatusForbidden {
+		var body any = map[string]any{"name": "mine"}
+		if c.method == "DELETE" {
+			body = nil // a DELETE takes no body: one sent would be a 400
+		}
+		if r := a.doToken(viewer, c.method, c.path, body); r.status != http.StatusForbidden {
 			t.Errorf("viewer %s %s: %d, want 403", c.method, c.path, r.status)
 		}
 	}

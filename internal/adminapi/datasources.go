@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -169,22 +168,15 @@ const (
 // testDataSource connects to the saved data source and says how long it
 // took; a failure is an answer (ok false), not an error of the call. It
 // takes no parameters: only the host and port an edit already saved (and
-// audited) are dialled, never ones sent with the test.
+// audited) are dialled, never ones sent with the test (wrap refuses a body).
 func (c *call) testDataSource() (any, error) {
-	body, err := c.readBody()
-	if err != nil {
-		return nil, err
-	}
-	if t := bytes.TrimSpace(body); len(t) > 0 && !bytes.Equal(t, []byte("{}")) {
-		return nil, fieldError("body", "must be empty: the test connects to the saved data source only; save changes first")
-	}
 	if wait, ok := c.s.dsTests.allow(c.user.ID, c.s.now()); !ok {
 		c.s.log.Warn("data source test refused: rate limit", "user", c.user.Username, "client", clientAddr(c.r))
 		return nil, &tooMany{retryAfter: wait, detail: fmt.Sprintf(
 			"at most %d data source tests a minute: try again in %d seconds", dataSourceTestLimit, retryAfterSeconds(wait))}
 	}
 	var d spec.DataSource
-	err = c.tx(func(tx store.Tx) error {
+	err := c.tx(func(tx store.Tx) error {
 		var err error
 		d, err = c.loadDataSource(tx, c.path("p"), c.path("d"))
 		return err

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,14 +178,53 @@ func pageOf[T any](all []T, q store.ListQuery, name func(T) string) ([]T, int) {
 	return all[start:end], total
 }
 
-// noBody refuses a body on an endpoint that takes none: empty or {} pass,
-// anything else is a 400 naming what was sent, so nothing is accepted and
-// ignored.
+// noBody refuses a body on an endpoint that takes none: empty, {} and null
+// pass; anything else is a 400 naming each member sent (or the body, when
+// it is not an object), so nothing is accepted and ignored. wrap calls it
+// for every endpoint without a request type that does not read its body
+// itself (rawBody).
 func (c *call) noBody() error {
 	b, err := c.readBody()
 	if err != nil || len(bytes.TrimSpace(b)) == 0 {
 		return err
 	}
-	var none struct{}
-	return strictDecode(b, &none)
+	doc, err := parseJSON(b)
+	if err != nil {
+		return fieldError("body", "must be empty: this endpoint takes no body")
+	}
+	var fe spec.FieldErrors
+	switch v := doc.(type) {
+	case nil:
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			fe.Add(k, "is not accepted: this endpoint takes no body")
+		}
+	default:
+		fe.Add("body", "must be empty: this endpoint takes no body")
+	}
+	return fe.Err()
+}
+
+// checkQuery refuses query parameters the endpoint does not read, a
+// parameter given twice that is not repeatable, and a query string that
+// does not parse: a typo such as ?dryrun=true must not run the real thing.
+func checkQuery(ep endpoint, r *http.Request) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return fieldError("query", "is malformed: %v", err)
+	}
+	var fe spec.FieldErrors
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(ep.query, name):
+			takes := "takes no query parameters"
+			if len(ep.query) > 0 {
+				takes = "takes " + strings.Join(ep.query, ", ")
+			}
+			fe.Add(name, "is not a query parameter of %s %s (it %s)", ep.method, Prefix+ep.path, takes)
+		case len(q[name]) > 1 && !queryParams[name].explode:
+			fe.Add(name, "is given %d times; give it once", len(q[name]))
+		}
+	}
+	return fe.Err()
 }

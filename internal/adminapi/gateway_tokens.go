@@ -123,9 +123,6 @@ func (c *call) revokeGatewayToken() (any, error) {
 	if err := c.adminOnly("revoke a gateway token"); err != nil {
 		return nil, err
 	}
-	if err := c.noBody(); err != nil {
-		return nil, err
-	}
 	return nil, c.tx(func(tx store.Tx) error {
 		g, err := c.loadGroup(tx, c.path("g"))
 		if err != nil {

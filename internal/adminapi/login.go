@@ -228,9 +228,6 @@ func (c *call) unlockUser() (any, error) {
 	if !c.isAdmin() {
 		return nil, withDetail(errForbidden, "only an admin can unlock a user")
 	}
-	if err := c.noBody(); err != nil {
-		return nil, err
-	}
 	name := c.path("username")
 	var res unlockResult
 	err := c.tx(func(tx store.Tx) error {

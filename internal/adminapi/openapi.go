@@ -355,9 +355,9 @@ func (g *schemas) operation(ep endpoint) obj {
 	}
 	resp := obj{strconv.Itoa(ep.status): ok}
 	errRef := func(code int) { resp[strconv.Itoa(code)] = obj{"$ref": "#/components/responses/" + strconv.Itoa(code)} }
-	if ep.req != nil || len(ep.query) > 0 {
-		errRef(400)
-	}
+	// Every operation may answer 400: an unknown query parameter, or a
+	// body sent to one that takes none, is refused (wrap).
+	errRef(400)
 	if ep.public {
 		op["security"] = []any{}
 		if ep.path == "/auth/login" {
@@ -372,7 +372,7 @@ func (g *schemas) operation(ep endpoint) obj {
 	if ep.method != http.MethodGet && !strings.HasPrefix(ep.path, "/auth/") {
 		errRef(409)
 	}
-	if ep.req != nil {
+	if ep.req != nil || ep.rawBody {
 		errRef(413)
 	}
 	if !ep.openapi {

@@ -15,7 +15,8 @@ type endpoint struct {
 	path    string // under Prefix; ServeMux pattern and OpenAPI path template at once
 	tag     string
 	summary string
-	req     any      // zero value of the request body type; nil: no body
+	req     any      // zero value of the request body type; nil: no body (one sent is refused unless rawBody)
+	rawBody bool     // the handler reads the body itself, not as JSON of req (a document, a zip): wrap leaves it alone
 	resp    any      // zero value of the answer type (the item type when list is set); nil: no body
 	list    bool     // the answer is {items: [resp], total}
 	query   []string // query parameters the handler reads (names of queryParams)
@@ -162,7 +163,7 @@ func (s *server) endpoints() []endpoint {
 		{method: "PUT", path: S, tag: "services", summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
 		{method: "DELETE", path: S, tag: "services", summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
 
-		{method: "POST", path: P + "/services/import", tag: "openapi", summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
+		{method: "POST", path: P + "/services/import", tag: "openapi", summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, rawBody: true, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
 		{method: "GET", path: S + "/openapi", tag: "openapi", summary: "The service's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportOpenAPI},
 		{method: "GET", path: S + "/versions/{v}/openapi", tag: "openapi", summary: "A published version's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportVersionOpenAPI},
 
@@ -220,7 +221,7 @@ func (s *server) endpoints() []endpoint {
 		{method: "PUT", path: P + "/config", tag: "declarative", summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
 
 		{method: "POST", path: P + "/export", tag: "packages", summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
-		{method: "POST", path: P + "/import", tag: "packages", summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, query: packageQuery, status: ok, handle: (*call).importPackage},
+		{method: "POST", path: P + "/import", tag: "packages", summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
 
 		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
 	}
