@@ -71,6 +71,7 @@ func (c *call) createCanary() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	clearServerSet(req.Target.Upstream)
 	return c.canaryAction(func(tx store.Tx, project, service string) (spec.Canary, error) {
 		return release.CreateCanary(c.ctx(), tx, c.user.Username, project, service, req)
 	})

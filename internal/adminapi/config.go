@@ -157,7 +157,7 @@ func (c *call) putConfig() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	want, err := manifest.Parse(body)
+	want, err := manifest.Parse(body, strictDecode)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (c *call) putConfig() (any, error) {
 		if res.Plan.Empty() {
 			return nil
 		}
-		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
+		if err := c.applyConfig(tx, p, &want, res.Plan, nil); err != nil {
 			return err
 		}
 		res.Applied = !dryRun
@@ -224,8 +224,11 @@ func boolParam(v, name string) (bool, error) {
 }
 
 // applyConfig runs a plan's changes with the checks the single-object
-// endpoints make; the first refusal aborts the whole transaction.
-func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan manifest.Plan) error {
+// endpoints make; the first refusal aborts the whole transaction. folders
+// maps service names to the folder a package import puts them in (a
+// document names none: a service it creates is in no folder, one it
+// changes keeps its own).
+func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan manifest.Plan, folders map[string]string) error {
 	ups := map[string]*spec.Upstream{}
 	for i := range want.Upstreams {
 		ups[want.Upstreams[i].Name] = &want.Upstreams[i]
@@ -245,7 +248,7 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 		case "upstream create", "upstream update":
 			err = c.putConfigUpstream(tx, p, ups[ch.Name], ch.Action == "create")
 		case "service create", "service update":
-			err = c.putConfigService(tx, p, svcs[ch.Name], ch.Action == "create")
+			err = c.putConfigService(tx, p, svcs[ch.Name], ch.Action == "create", folders)
 		case "route create", "route update", "route delete":
 			svcName, routeName, _ := strings.Cut(ch.Name, "/")
 			err = c.putConfigRoute(tx, p, svcs[svcName], routeName, ch.Action)
@@ -298,8 +301,9 @@ func (c *call) putConfigUpstream(tx store.Tx, p string, u *spec.Upstream, create
 }
 
 // putConfigService writes a service template; its routes are separate
-// changes. An existing service keeps its id, state and folder.
-func (c *call) putConfigService(tx store.Tx, p string, want *spec.Service, create bool) error {
+// changes. An existing service keeps its id, state and folder, unless
+// folders (a package import) places it.
+func (c *call) putConfigService(tx store.Tx, p string, want *spec.Service, create bool, folders map[string]string) error {
 	s := *want
 	s.Routes, s.ProjectID = nil, p
 	now := c.s.now()
@@ -314,6 +318,9 @@ func (c *call) putConfigService(tx store.Tx, p string, want *spec.Service, creat
 			return err
 		}
 		s.ID, s.State, s.FolderID, s.CreatedAt = old.ID, old.State, old.FolderID, old.CreatedAt
+	}
+	if id, ok := folders[s.Name]; ok {
+		s.FolderID = id
 	}
 	if err := c.checkService(tx, &s); err != nil {
 		return prefixed(err, "services["+s.Name+"].")
@@ -350,7 +357,7 @@ func (c *call) putConfigRoute(tx store.Tx, p string, want *spec.Service, name, a
 			r = cand
 		}
 	}
-	if err := r.Validate(); err != nil {
+	if err := c.checkRoute(tx, p, &r); err != nil {
 		return prefixed(err, "services["+s.Name+"].routes["+name+"].")
 	}
 	now := c.s.now()

@@ -40,6 +40,7 @@ const defaultOverlap = 3600
 func (s *server) materialize(c *spec.Credential) (store.CredentialSecret, error) {
 	var sec store.CredentialSecret
 	var err error
+	c.Hint = "" // the server's: set below for key-auth, never taken from the client
 	switch c.Type {
 	case spec.CredKeyAuth:
 		if c.Key == "" {

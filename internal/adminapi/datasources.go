@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -206,8 +207,11 @@ func (c *call) checkSQLRoute(tx store.Tx, project string, r *spec.Route) error {
 		return nil
 	}
 	d, err := tx.GetDataSource(c.ctx(), project, be.DataSource)
+	if errors.Is(err, store.ErrNotFound) {
+		return fieldError("backend.data_source", "data source %q does not exist in project %q", be.DataSource, project)
+	}
 	if err != nil {
-		return onNotFound(err, "data source %q not found in project %q", be.DataSource, project)
+		return fmt.Errorf("data source %q: %w", be.DataSource, err)
 	}
 	ds := c.opened(d)
 	db, err := sqlbackend.Open(&ds)

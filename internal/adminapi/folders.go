@@ -167,10 +167,14 @@ func (c *call) deleteFolder() (any, error) {
 }
 
 // checkFolder makes sure a service's folder_id names a folder of its
-// project and fills folder_path (read-only) from it.
+// project and fills folder_path (read-only) from it; path "default" (the
+// folder's path) needs a folder.
 func (c *call) checkFolder(tx store.Tx, s *spec.Service) error {
 	s.FolderPath = ""
 	if s.FolderID == "" {
+		if s.Path == spec.DefaultPath {
+			return fieldError("path", "%s", spec.DefaultPathWithoutFolder)
+		}
 		return nil
 	}
 	f, err := tx.GetFolder(c.ctx(), s.ProjectID, s.FolderID)

@@ -131,10 +131,12 @@ func (c *call) checkImport(tx store.Tx, p string, plan *openapi.Plan) error {
 	}
 	for _, list := range [][]spec.Route{plan.Create, plan.Update} {
 		for i := range list {
-			if err := list[i].Validate(); err != nil {
-				if rfe, ok := errors.AsType[spec.FieldErrors](prefixed(err, fmt.Sprintf("routes[%s].", list[i].Name))); ok {
-					fe = append(fe, rfe...)
+			if err := c.checkRoute(tx, p, &list[i]); err != nil {
+				rfe, ok := errors.AsType[spec.FieldErrors](prefixed(err, fmt.Sprintf("routes[%s].", list[i].Name)))
+				if !ok {
+					return err
 				}
+				fe = append(fe, rfe...)
 			}
 		}
 	}

@@ -44,6 +44,7 @@ func lifecycleAction(action string) func(*call) (any, error) {
 				return nil, err
 			}
 		}
+		clearServerSet(req.Upstream)
 		p := c.path("p")
 		var res release.ActionResult
 		err = c.tx(func(tx store.Tx) error {

@@ -26,6 +26,8 @@ var readOnly = map[reflect.Type][]string{
 	reflect.TypeFor[spec.Service]():      {"id", "project_id", "state", "created_at", "updated_at", "folder_path"},
 	reflect.TypeFor[spec.Folder]():       {"id", "project_id", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Route]():        {"id", "service_id", "created_at", "updated_at"},
+	reflect.TypeFor[spec.SQLBackend]():   {"result_columns"},
+	reflect.TypeFor[spec.Credential]():   {"id", "application_id", "hint", "created_at"},
 	reflect.TypeFor[spec.GatewayToken](): {"id", "group", "hint", "last_used_at", "created_by", "created_at", "token"},
 	reflect.TypeFor[spec.Certificate]():  {"id", "group", "names", "not_before", "not_after", "created_at", "updated_at"},
 	reflect.TypeFor[spec.Registry]():     {"id", "group", "has_password", "has_token", "status", "created_at", "updated_at"},
@@ -82,12 +84,19 @@ var fieldNotes = map[reflect.Type]map[string]string{
 	},
 	reflect.TypeFor[spec.Service](): {
 		"upstream_id":   "id or name of an upstream of the project",
-		"path":          "custom path (/x or /x/y), or default: the path of its catalog folder",
+		"path":          "custom path (/x or /x/y), or default: the path of its catalog folder (refused without folder_id)",
+		"openapi":       "a JSON object: the document-level parts of the service's OpenAPI description (info, tags, components, security), kept for its export",
 		"folder_id":     "catalog folder of the service (an id of the project's folders)",
 		"folder_path":   "the current path of the folder; used in URLs when path is default",
 		"routes":        "filled when read whole; accepted on create only (change routes under /routes)",
 		"type":          "http (default: routes answer requests) or stream (layer 4: stream_routes relay TCP connections; no routes, path, hosts, protocols or plugins); becoming stream needs no HTTP routes",
 		"stream_routes": "what a stream service answers: connections on a gateway's stream listener, by server name (SNI) over TLS",
+	},
+	reflect.TypeFor[spec.Route](): {
+		"openapi": "a JSON object: the route's OpenAPI Operation object, kept for the service's export",
+	},
+	reflect.TypeFor[spec.SQLBackend](): {
+		"result_columns": "the columns the statement returns, as the data source describes them when the route is saved (answers only; a value sent is replaced)",
 	},
 	reflect.TypeFor[spec.StreamRoute](): {
 		"listener": "name of a gateway stream listener (--gateway-stream-addr NAME=ADDR)",

@@ -1,10 +1,12 @@
 package adminapi
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -108,8 +110,8 @@ func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
 	}
 	if v := c.r.FormValue("mapping"); v != "" {
 		var fm packageMapping
-		if err := json.Unmarshal([]byte(v), &fm); err != nil {
-			return nil, m, fieldError("mapping", "must be JSON {\"upstreams\": {\"source\": \"target\"}}: %v", err)
+		if err := strictDecode([]byte(v), &fm); err != nil {
+			return nil, m, prefixed(err, "mapping.")
 		}
 		for k, v := range fm.Upstreams {
 			m.Upstreams[k] = v
@@ -149,7 +151,7 @@ func (c *call) importPackage() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := manifest.ReadPackage(b)
+	pkg, err := manifest.ReadPackage(b, strictDecode)
 	if err != nil {
 		return nil, prefixed(err, "package.")
 	}
@@ -181,6 +183,10 @@ func (c *call) importPackage() (any, error) {
 				fe.Add("mapping.data_sources."+name, "project %q has no data source %q", p, to)
 			}
 		}
+		folders, warnings, err := c.packageFolders(tx, p, pkg.Services, &fe)
+		if err != nil {
+			return err
+		}
 		if err := fe.Err(); err != nil {
 			return err
 		}
@@ -208,51 +214,73 @@ func (c *call) importPackage() (any, error) {
 		manifest.Normalize(&want, nil)
 		res.Plan = manifest.Diff(&cur, &want, false)
 		res.Diff = res.Plan.String()
-		if err := c.applyConfig(tx, p, &want, res.Plan); err != nil {
+		if err := c.applyConfig(tx, p, &want, res.Plan, folders); err != nil {
 			return err
 		}
-		if res.Warnings, err = c.placeInFolders(tx, p, pkg.Services); err != nil {
+		if err := c.placeInFolders(tx, p, folders); err != nil {
 			return err
 		}
+		res.Warnings = warnings
 		return c.audit(tx, "project.import", projectResource(p), map[string]any{"from": pkg.Meta.Project, "changes": res.Changes})
 	})
 	return res, err
 }
 
-// placeInFolders puts imported services in the target's folder of the
-// same path; a path the target has no folder for is a warning.
-func (c *call) placeInFolders(tx store.Tx, p string, services []manifest.PackagedService) ([]string, error) {
+// packageFolders finds the target's folder for each packaged service by
+// the folder's path: the answer maps service names to folder ids. A path
+// the target has no folder for is a warning, and the service stays where
+// it is (a new one in no folder); but a service whose path is "default"
+// (its folder's path) would then have none, which is a field error in fe.
+func (c *call) packageFolders(tx store.Tx, p string, services []manifest.PackagedService, fe *spec.FieldErrors) (map[string]string, []string, error) {
 	paths, err := c.folderPaths(tx, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byPath := map[string]string{}
 	for id, path := range paths {
 		byPath[path] = id
 	}
+	folders := map[string]string{}
 	var warnings []string
 	for _, ps := range services {
-		if ps.Folder == "" {
+		if id, ok := byPath[ps.Folder]; ok && ps.Folder != "" {
+			folders[ps.Name] = id
 			continue
 		}
-		id, ok := byPath[ps.Folder]
-		if !ok {
-			warnings = append(warnings, fmt.Sprintf("service %q: project %q has no folder with path %q; the service is in no folder", ps.Name, p, ps.Folder))
-			continue
+		if ps.Path == spec.DefaultPath {
+			cur, err := tx.GetService(c.ctx(), p, ps.Name)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, nil, fmt.Errorf("service %q: %w", ps.Name, err)
+			}
+			if cur.FolderID == "" {
+				fe.Add("services["+ps.Name+"].path", `"default" is the path of the service's folder %q, and project %q has no folder with that path: create one first, or give the service a path of its own`, ps.Folder, p)
+				continue
+			}
 		}
-		s, err := tx.GetService(c.ctx(), p, ps.Name)
-		if err != nil {
-			return nil, err
-		}
-		if s.FolderID == id {
-			continue
-		}
-		s.FolderID = id
-		if err := tx.UpdateService(c.ctx(), &s); err != nil {
-			return nil, fmt.Errorf("place %q in folder %s: %w", s.Name, ps.Folder, err)
+		if ps.Folder != "" {
+			warnings = append(warnings, fmt.Sprintf("service %q: project %q has no folder with path %q; the service stays where it is (a new one in no folder)", ps.Name, p, ps.Folder))
 		}
 	}
-	return warnings, nil
+	return folders, warnings, nil
+}
+
+// placeInFolders moves imported services the plan did not change into
+// the folder packageFolders found for them.
+func (c *call) placeInFolders(tx store.Tx, p string, folders map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(folders)) {
+		s, err := tx.GetService(c.ctx(), p, name)
+		if err != nil {
+			return err
+		}
+		if s.FolderID == folders[name] {
+			continue
+		}
+		s.FolderID = folders[name]
+		if err := tx.UpdateService(c.ctx(), &s); err != nil {
+			return fmt.Errorf("place %q in folder %s: %w", s.Name, folders[name], err)
+		}
+	}
+	return nil
 }
 
 // packageQuery documents the import's query parameters.

@@ -1,11 +1,17 @@
 package adminapi
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // TestPluginConfigValidatedOnSave: a plugin configuration the gateway
@@ -23,7 +29,7 @@ func TestPluginConfigValidatedOnSave(t *testing.T) {
 	}{
 		{"route mock status", "POST", routes, `{"name":"m","plugins":{"mock":{"status":700}}}`, "plugins.mock", "status"},
 		{"route unknown plugin", "POST", routes, `{"name":"u","plugins":{"no-such":{}}}`, "plugins.no-such", "unknown plugin"},
-		{"route unknown option", "POST", routes, `{"name":"o","plugins":{"cors":{"allow_origin":["*"]}}}`, "plugins.cors", "allow_origin"},
+		{"route unknown option", "POST", routes, `{"name":"o","plugins":{"cors":{"allow_origin":["*"]}}}`, "plugins.cors.allow_origin", "not a known field"},
 		{"route patch limit-req", "PATCH", routes + "/r", `{"plugins":{"limit-req":{"rate":0}}}`, "plugins.limit-req", "rate"},
 		{"service regex", "POST", svcs, `{"name":"x","plugins":{"proxy-rewrite":{"regex_uri":["(","/"]}}}`, "plugins.proxy-rewrite", "regex_uri[0]"},
 		{"service patch limit-count", "PATCH", svcs + "/" + s.ID, `{"plugins":{"limit-count":{"count":1,"time_window":60,"policy":"cluster"}}}`, "plugins.limit-count", "policy"},
@@ -53,4 +59,61 @@ func TestPluginConfigValidatedOnSave(t *testing.T) {
 		"limit-req":{"rate":10,"burst":5},
 		"limit-count":{"count":10,"time_window":60,"policy":"redis"},
 		"ip-restriction":{"allow":["10.0.0.0/8"],"trusted_proxies":["127.0.0.1"]}}}`, http.StatusCreated, nil)
+}
+
+// TestPluginMemberNamesExact (F15): the gateway decodes plugin
+// configurations with encoding/json, which takes "COUNT" for count; the
+// admin API refuses every spelling but the documented one, on every path
+// that saves plugins, naming the member.
+func TestPluginMemberNamesExact(t *testing.T) {
+	a := newTestAPI(t)
+	s := a.createService("svc")
+	svcs := "/projects/default/services"
+	routes := svcs + "/" + s.ID + "/routes"
+	a.mustJSON("POST", routes, `{"name":"r","paths":["/a"]}`, http.StatusCreated, nil)
+	lc := `{"limit-count":{"COUNT":3,"Time_Window":60}}`
+	for _, tc := range []struct{ name, method, path, body, field string }{
+		{"service", "POST", svcs, `{"name":"x","plugins":` + lc + `}`, "plugins.limit-count.COUNT"},
+		{"service patch", "PATCH", svcs + "/svc", `{"plugins":` + lc + `}`, "plugins.limit-count.Time_Window"},
+		{"route", "POST", routes, `{"name":"o","plugins":` + lc + `}`, "plugins.limit-count.COUNT"},
+		{"route put", "PUT", routes + "/r", `{"name":"r","plugins":` + lc + `}`, "plugins.limit-count.COUNT"},
+		{"inline route", "POST", svcs, `{"name":"y","routes":[{"name":"a","plugins":` + lc + `}]}`, "routes[0].plugins.limit-count.COUNT"},
+		{"nested", "POST", routes, `{"name":"n","plugins":{"proxy-rewrite":{"headers":{"SET":{"X-A":"1"}}}}}`, "plugins.proxy-rewrite.headers.SET"},
+		{"stream route", "POST", svcs, `{"name":"st","type":"stream","upstream":{"scheme":"tcp","nodes":[{"host":"127.0.0.1","port":1}]},
+			"stream_routes":[{"name":"r","listener":"l","plugins":{"limit-conn":{"Conn":5}}}]}`, "stream_routes[0].plugins.limit-conn.Conn"},
+		{"config", "PUT", "/projects/default/config", `{"services":[{"name":"c","routes":[{"name":"r","plugins":` + lc + `}]}]}`, "services[c].routes[r].plugins.limit-count.COUNT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantRefused(t, a.do(tc.method, tc.path, tc.body), tc.field)
+		})
+	}
+	// Map keys are the client's (header names), not members.
+	a.mustJSON("POST", routes, `{"name":"h","paths":["/h"],"plugins":{"proxy-rewrite":{"headers":{"set":{"X-Mixed-Case":"1"}}}}}`, http.StatusCreated, nil)
+}
+
+// TestPluginConfigsMatchTheGateway: pluginConfigs names exactly the
+// plugins of the gateway's table (routing/plugins.go), so no plugin
+// escapes the exact-name check.
+func TestPluginConfigsMatchTheGateway(t *testing.T) {
+	for name := range pluginConfigs {
+		if !routing.Known(name) {
+			t.Errorf("pluginConfigs names %q, which the gateway does not know", name)
+		}
+	}
+	file, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "gateway", "routing", "plugins.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := -1
+	ast.Inspect(file, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Names) == 1 && vs.Names[0].Name == "plugins" && len(vs.Values) == 1 {
+			if cl, ok := vs.Values[0].(*ast.CompositeLit); ok {
+				entries = len(cl.Elts)
+			}
+		}
+		return true
+	})
+	if entries != len(pluginConfigs) {
+		t.Errorf("the gateway's plugins table has %d entries, pluginConfigs %d: add the new plugin's configuration type", entries, len(pluginConfigs))
+	}
 }

@@ -29,6 +29,7 @@ func (c *call) publish() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	clearServerSet(req.Upstream)
 	return c.release("publish", func(tx store.Tx, project, service string) (spec.Deployment, error) {
 		return release.Publish(c.ctx(), tx, c.user.Username, project, service, req)
 	})

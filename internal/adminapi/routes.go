@@ -1,9 +1,10 @@
 package adminapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
-	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -51,15 +52,44 @@ func (c *call) getRoute() (any, error) {
 	return r, err
 }
 
+// checkRoute runs the save-time checks of a route, the same on every path
+// that saves one (POST, PUT and PATCH …/routes, the inline routes of
+// POST …/services, PUT …/config, package and OpenAPI import): the route
+// on its own, its plugin configurations as the gateway compiles them
+// (member names spelt exactly), openapi a JSON object, and a sql backend
+// against its data source, which fills result_columns (and filter types)
+// whatever the client sent.
+func (c *call) checkRoute(tx store.Tx, project string, r *spec.Route) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := checkOpenAPIObject("openapi", &r.OpenAPI); err != nil {
+		return err
+	}
+	if err := checkPlugins("plugins", r.Plugins); err != nil {
+		return err
+	}
+	return c.checkSQLRoute(tx, project, r)
+}
+
+// checkOpenAPIObject refuses an openapi member that is not a JSON object
+// (the OpenAPI description's own parts, which the export merges); null is
+// taken as absent.
+func checkOpenAPIObject(field string, raw *json.RawMessage) error {
+	t := bytes.TrimSpace(*raw)
+	switch {
+	case len(t) == 0 || bytes.Equal(t, []byte("null")):
+		*raw = nil
+		return nil
+	case t[0] != '{':
+		return fieldError(field, "must be a JSON object (parts of an OpenAPI 3.1 description)")
+	}
+	return nil
+}
+
 func (c *call) createRoute() (any, error) {
 	var r spec.Route
 	if err := c.decode(&r); err != nil {
-		return nil, err
-	}
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	if err := routing.CheckPlugins("plugins", r.Plugins); err != nil {
 		return nil, err
 	}
 	p := c.path("p")
@@ -74,7 +104,7 @@ func (c *call) createRoute() (any, error) {
 		if s.IsStream() {
 			return fieldError("type", `service %q is of type "stream": its stream_routes say what it answers, it has no HTTP routes`, s.Name)
 		}
-		if err := c.checkSQLRoute(tx, p, &r); err != nil {
+		if err := c.checkRoute(tx, p, &r); err != nil {
 			return err
 		}
 		now := c.s.now()
@@ -109,13 +139,7 @@ func (c *call) updateRoute(patch bool) (any, error) {
 			return err
 		}
 		r.ID, r.ServiceID, r.CreatedAt, r.UpdatedAt = old.ID, old.ServiceID, old.CreatedAt, c.s.now()
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		if err := routing.CheckPlugins("plugins", r.Plugins); err != nil {
-			return err
-		}
-		if err := c.checkSQLRoute(tx, p, &r); err != nil {
+		if err := c.checkRoute(tx, p, &r); err != nil {
 			return err
 		}
 		if err := tx.UpdateRoute(c.ctx(), &r); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -22,20 +21,26 @@ func (c *call) loadService(tx store.Tx, project, idOrName string) (spec.Service,
 	return s, onNotFound(err, "service %q not found in project %q", idOrName, project)
 }
 
-// checkService validates a template and resolves upstream_id (an id or a
-// name of the project's upstreams) to the upstream's id.
+// checkService validates a template (the same on every path that saves
+// one), clears what the server sets of an inline upstream and resolves
+// upstream_id (an id or a name of the project's upstreams) to the
+// upstream's id.
 func (c *call) checkService(tx store.Tx, s *spec.Service) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	if err := routing.CheckPlugins("plugins", s.Plugins); err != nil {
+	if err := checkOpenAPIObject("openapi", &s.OpenAPI); err != nil {
+		return err
+	}
+	if err := checkPlugins("plugins", s.Plugins); err != nil {
 		return err
 	}
 	for i := range s.StreamRoutes {
-		if err := routing.CheckStreamPlugins(fmt.Sprintf("stream_routes[%d].plugins", i), s.StreamRoutes[i].Plugins); err != nil {
+		if err := checkStreamPlugins(fmt.Sprintf("stream_routes[%d].plugins", i), s.StreamRoutes[i].Plugins); err != nil {
 			return err
 		}
 	}
+	clearServerSet(s.Upstream)
 	if err := c.checkFolder(tx, s); err != nil {
 		return err
 	}
@@ -119,36 +124,41 @@ func (c *call) createService() (any, error) {
 	routes := s.Routes
 	s.Routes = nil
 	s.ID, s.ProjectID, s.State = newID(), p, spec.StateDraft
-	var fe spec.FieldErrors
-	if s.IsStream() && len(routes) > 0 {
-		fe.Add("routes", `a service of type "stream" has no HTTP routes: its stream_routes say what it answers`)
-	}
-	seen := map[string]bool{}
-	for i := range routes {
-		prefix := fmt.Sprintf("routes[%d].", i)
-		if err := routes[i].Validate(); err != nil {
-			if rfe, ok := errors.AsType[spec.FieldErrors](prefixed(err, prefix)); ok {
-				fe = append(fe, rfe...)
-			}
-		} else if err := routing.CheckPlugins(prefix+"plugins", routes[i].Plugins); err != nil {
-			if rfe, ok := errors.AsType[spec.FieldErrors](err); ok {
-				fe = append(fe, rfe...)
-			}
-		}
-		if seen[routes[i].Name] {
-			fe.Add(prefix+"name", "route %q is listed twice", routes[i].Name)
-		}
-		seen[routes[i].Name] = true
-	}
 	err := c.tx(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
-		if err := c.checkService(tx, &s); err != nil {
-			if sfe, ok := errors.AsType[spec.FieldErrors](err); ok {
-				return append(sfe, fe...)
+		// Every problem of the service and its routes at once; the
+		// routes get the checks of POST …/routes.
+		var fe spec.FieldErrors
+		collect := func(err error) error {
+			more, ok := errors.AsType[spec.FieldErrors](err)
+			if !ok {
+				return err
 			}
-			return err
+			fe = append(fe, more...)
+			return nil
+		}
+		if err := c.checkService(tx, &s); err != nil {
+			if err := collect(err); err != nil {
+				return err
+			}
+		}
+		if s.IsStream() && len(routes) > 0 {
+			fe.Add("routes", `a service of type "stream" has no HTTP routes: its stream_routes say what it answers`)
+		}
+		seen := map[string]bool{}
+		for i := range routes {
+			prefix := fmt.Sprintf("routes[%d].", i)
+			if err := c.checkRoute(tx, p, &routes[i]); err != nil {
+				if err := collect(prefixed(err, prefix)); err != nil {
+					return err
+				}
+			}
+			if seen[routes[i].Name] {
+				fe.Add(prefix+"name", "route %q is listed twice", routes[i].Name)
+			}
+			seen[routes[i].Name] = true
 		}
 		if err := fe.Err(); err != nil {
 			return err

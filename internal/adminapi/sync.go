@@ -17,6 +17,7 @@ func (c *call) syncVersion() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	clearServerSet(req.Upstream)
 	return c.release("sync", func(tx store.Tx, project, service string) (spec.Deployment, error) {
 		return release.Sync(c.ctx(), tx, c.user.Username, project, service, req)
 	})

@@ -1,6 +1,8 @@
 package adminapi
 
 import (
+	"time"
+
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -109,4 +111,17 @@ func (c *call) deleteUpstream() (any, error) {
 		}
 		return c.audit(tx, "upstream.delete", upstreamResource(p, u.ID), map[string]string{"id": u.ID, "name": u.Name})
 	})
+}
+
+// clearServerSet clears what the server sets of an inline upstream (a
+// service's, or one sent with a publish, sync, lifecycle action or canary
+// target): id, project_id and the timestamps are ignored, as those of a
+// project upstream are (readOnly), instead of stored as the client sent
+// them.
+func clearServerSet(u *spec.Upstream) {
+	if u == nil {
+		return
+	}
+	u.ID, u.ProjectID = "", ""
+	u.CreatedAt, u.UpdatedAt = time.Time{}, time.Time{}
 }

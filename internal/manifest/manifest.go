@@ -9,6 +9,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -32,8 +33,10 @@ type Document struct {
 }
 
 // Normalize clears what varies between installs and reads (ids,
-// timestamps, state) and sorts everything by name. byID maps upstream and
-// service ids to names, so references survive between environments.
+// timestamps, state, folders) and what the server fills in when it saves
+// (the result_columns of a sql backend, read from its data source), and
+// sorts everything by name. byID maps upstream and service ids to names,
+// so references survive between environments.
 func Normalize(d *Document, byID map[string]string) {
 	for i := range d.Applications {
 		a := &d.Applications[i]
@@ -65,6 +68,12 @@ func Normalize(d *Document, byID map[string]string) {
 			r := &s.Routes[j]
 			r.ID, r.ServiceID = "", ""
 			r.CreatedAt, r.UpdatedAt = spec.Route{}.CreatedAt, spec.Route{}.UpdatedAt
+			if b := r.Backend; b != nil && b.SQLBackend != nil && b.ResultColumns != nil {
+				nb, sb := *b, *b.SQLBackend
+				sb.ResultColumns = nil
+				nb.SQLBackend = &sb
+				r.Backend = &nb
+			}
 		}
 		sort.Slice(s.Routes, func(a, b int) bool { return s.Routes[a].Name < s.Routes[b].Name })
 	}
@@ -91,20 +100,35 @@ func Marshal(d *Document) ([]byte, error) {
 	return b, nil
 }
 
-// Parse reads a YAML (or JSON) document strictly: an unknown field is an
-// error naming it.
-func Parse(b []byte) (Document, error) {
+// Decoder reads the JSON form of a document or of a package file into v.
+// It must be strict: the admin API passes its own decoder, which refuses
+// unknown members and names spelt otherwise than documented ("Name" is
+// not name; encoding/json alone takes it), naming each problem by its JSON
+// path (spec.FieldErrors).
+type Decoder func(b []byte, v any) error
+
+// Parse reads a YAML (or JSON) document with decode: an unknown field is an
+// error naming it. A service's folder_id is refused: folder ids are one
+// install's, and a document leaves a service's folder alone.
+func Parse(b []byte, decode Decoder) (Document, error) {
 	var d Document
 	j, err := yaml.YAMLToJSON(b)
 	if err != nil {
 		return d, spec.FieldErrors{{Field: "", Message: "not a YAML document: " + err.Error()}}
 	}
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	if err := decode(j, &d); err != nil {
+		if fe, ok := errors.AsType[spec.FieldErrors](err); ok {
+			return d, fe
+		}
 		return d, spec.FieldErrors{{Field: "", Message: "does not match the project config: " + err.Error()}}
 	}
 	var fe spec.FieldErrors
+	for i := range d.Services {
+		if d.Services[i].FolderID != "" {
+			fe.Add(fmt.Sprintf("services[%d].folder_id", i), "is not part of a configuration document (folder ids are one install's): "+
+				"a service the document creates is in no folder, one it changes keeps its folder; place it with PATCH …/services/{s} {\"folder_id\": …}")
+		}
+	}
 	dupes(&fe, "upstreams", len(d.Upstreams), func(i int) string { return d.Upstreams[i].Name })
 	dupes(&fe, "services", len(d.Services), func(i int) string { return d.Services[i].Name })
 	dupes(&fe, "applications", len(d.Applications), func(i int) string { return d.Applications[i].Name })
@@ -180,7 +204,7 @@ func Diff(cur, want *Document, prune bool) Plan {
 		for _, r := range s.Routes {
 			if o, ok := oldRoutes[r.Name]; !ok {
 				p.add("route", s.Name+"/"+r.Name, "create", nil)
-			} else if f := changedFields(o, r); len(f) > 0 {
+			} else if f := changedFields(o, serverFilled(o, r)); len(f) > 0 {
 				p.add("route", s.Name+"/"+r.Name, "update", f)
 			}
 		}
@@ -221,6 +245,36 @@ func Diff(cur, want *Document, prune bool) Plan {
 		}
 	}
 	return p
+}
+
+// serverFilled is r with what the admin API filled in when it saved o,
+// the stored route, where r leaves it out: the type of a sql filter (read
+// from its column) that is otherwise the same. A document that leaves the
+// types out then does not differ from the routes it made.
+func serverFilled(o, r spec.Route) spec.Route {
+	ob, rb := o.Backend, r.Backend
+	if ob == nil || rb == nil || ob.SQLBackend == nil || rb.SQLBackend == nil || len(ob.Filters) != len(rb.Filters) {
+		return r
+	}
+	var filters []spec.SQLFilter
+	for i, f := range rb.Filters {
+		if f.Type == "" && ob.Filters[i].Type != "" {
+			if f.Type = ob.Filters[i].Type; f == ob.Filters[i] {
+				if filters == nil {
+					filters = append([]spec.SQLFilter(nil), rb.Filters...)
+				}
+				filters[i] = f
+			}
+		}
+	}
+	if filters == nil {
+		return r
+	}
+	nb, sb := *rb, *rb.SQLBackend
+	sb.Filters = filters
+	nb.SQLBackend = &sb
+	r.Backend = &nb
+	return r
 }
 
 func (p *Plan) add(kind, name, action string, fields []string) {

@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +76,7 @@ func TestNormalizeIsStable(t *testing.T) {
 	if strings.Index(text, "name: a\n") > strings.Index(text, "name: z\n") {
 		t.Errorf("services not sorted:\n%s", text)
 	}
-	back, err := Parse(b)
+	back, err := Parse(b, testDecode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestParseRefuses(t *testing.T) {
 		"missing name":    "services:\n- path: /x\n",
 		"not YAML at all": "services: [\n",
 	} {
-		if _, err := Parse([]byte(text)); err == nil {
+		if _, err := Parse([]byte(text), testDecode); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -101,10 +103,71 @@ func TestParseRefuses(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("project: p\nservices:\n- name: s\n  routes:\n  - name: r\n    paths: [/r]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := Parse(b)
+		d, err := Parse(b, testDecode)
 		if err == nil {
 			Normalize(&d, nil)
 			_, _ = Marshal(&d)
 		}
 	})
+}
+
+// testDecode stands in for the admin API's strict decoder: unknown members
+// are refused (names are matched exactly only there).
+func testDecode(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// TestParseRefusesFolderID: a folder id is not part of a document (it was
+// silently cleared); the refusal names the field.
+func TestParseRefusesFolderID(t *testing.T) {
+	_, err := Parse([]byte("services:\n- name: s\n  folder_id: f-1\n  path: default\n"), testDecode)
+	fe, ok := errors.AsType[spec.FieldErrors](err)
+	if !ok || len(fe) != 1 || fe[0].Field != "services[0].folder_id" {
+		t.Fatalf("error %v, want one naming services[0].folder_id", err)
+	}
+}
+
+// TestParseUsesTheDecoder: Parse reports the decoder's field errors as they
+// are (the admin API's name the member by its path).
+func TestParseUsesTheDecoder(t *testing.T) {
+	want := spec.FieldErrors{{Field: "services[0].Name", Message: "is not a known field"}}
+	_, err := Parse([]byte("services:\n- Name: s\n"), func([]byte, any) error { return want })
+	if fe, ok := errors.AsType[spec.FieldErrors](err); !ok || len(fe) != 1 || fe[0] != want[0] {
+		t.Fatalf("error %v, want the decoder's", err)
+	}
+}
+
+// TestServerFilledSQLFields: what the admin API fills in when it saves a
+// sql route (result_columns, filter types) does not make a document that
+// leaves it out differ from the routes it made.
+func TestServerFilledSQLFields(t *testing.T) {
+	sqlRoute := func(filterType string, cols []spec.SQLColumn) spec.Route {
+		r := route("r", "/r")
+		r.Backend = &spec.Backend{Type: "sql", SQLBackend: &spec.SQLBackend{DataSource: "db", Table: "t",
+			Filters: []spec.SQLFilter{{Param: "id", Type: filterType}}, ResultColumns: cols}}
+		return r
+	}
+	stored := doc(svc("s", sqlRoute("integer", []spec.SQLColumn{{Name: "id", Type: "integer"}})))
+	Normalize(&stored, nil)
+	if rc := stored.Services[0].Routes[0].Backend.ResultColumns; rc != nil {
+		t.Errorf("normalized result_columns = %v, want none", rc)
+	}
+	want := doc(svc("s", sqlRoute("", nil)))
+	Normalize(&want, nil)
+	if p := Diff(&stored, &want, false); !p.Empty() {
+		t.Errorf("a document without the filled-in fields differs: %s", p.String())
+	}
+	other := doc(svc("s", sqlRoute("string", nil)))
+	Normalize(&other, nil)
+	if p := Diff(&stored, &other, false); p.Empty() {
+		t.Error("a filter type of the document's own is not a change")
+	}
+	moved := doc(svc("s", sqlRoute("", nil)))
+	moved.Services[0].Routes[0].Backend.Filters[0].Column = "other"
+	Normalize(&moved, nil)
+	if p := Diff(&stored, &moved, false); p.Empty() {
+		t.Error("a filter on another column is not a change")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -87,9 +88,9 @@ func WritePackage(p *Package) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ReadPackage reads a zip made by WritePackage. Every problem is a field
-// error naming the file.
-func ReadPackage(b []byte) (Package, error) {
+// ReadPackage reads a zip made by WritePackage, each file with decode
+// (strict, see Decoder). Every problem is a field error naming the file.
+func ReadPackage(b []byte, decode Decoder) (Package, error) {
 	var p Package
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -115,21 +116,25 @@ func ReadPackage(b []byte) (Package, error) {
 		switch {
 		case f.Name == packageMeta:
 			seenMeta = true
-			err = strictJSON(data, &p.Meta)
+			err = decode(data, &p.Meta)
 		case dir == "upstreams/" && strings.HasSuffix(base, ".json"):
 			var u spec.Upstream
-			if err = strictJSON(data, &u); err == nil {
+			if err = decode(data, &u); err == nil {
 				p.Upstreams = append(p.Upstreams, u)
 			}
 		case dir == "services/" && strings.HasSuffix(base, ".json"):
 			var s PackagedService
-			if err = strictJSON(data, &s); err == nil {
+			if err = decode(data, &s); err == nil {
 				p.Services = append(p.Services, s)
 			}
 		default:
 			err = fmt.Errorf("is not part of a Portico package")
 		}
-		if err != nil {
+		if ffe, ok := errors.AsType[spec.FieldErrors](err); ok {
+			for _, e := range ffe {
+				fe.Add(f.Name, "%s: %s", e.Field, e.Message)
+			}
+		} else if err != nil {
 			fe.Add(f.Name, "%v", err)
 		}
 	}
@@ -150,12 +155,6 @@ func readZipFile(f *zip.File) ([]byte, error) {
 	}
 	defer rc.Close()
 	return io.ReadAll(io.LimitReader(rc, maxPackage))
-}
-
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }
 
 // Unmapped lists the upstreams the package's services refer to that the

@@ -20,7 +20,7 @@ func TestPackageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadPackage(b)
+	got, err := ReadPackage(b, testDecode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestReadPackageRefuses(t *testing.T) {
 		"unknown field": {zipOf(map[string]string{"package.json": `{"format":"portico-package/1"}`, "services/x.json": `{"name":"x","colour":1}`}), "services/x.json"},
 		"stray file":    {zipOf(map[string]string{"package.json": `{"format":"portico-package/1"}`, "../evil": "x"}), "../evil"},
 	} {
-		_, err := ReadPackage(tc.b)
+		_, err := ReadPackage(tc.b, testDecode)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %q", name, err, tc.want)
 		}
@@ -67,7 +67,7 @@ func FuzzReadPackage(f *testing.F) {
 	b, _ := WritePackage(&Package{Services: []PackagedService{{Service: spec.Service{Name: "s"}}}})
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ReadPackage(b)
+		p, err := ReadPackage(b, testDecode)
 		if err == nil {
 			_ = p.Unmapped(nil)
 		}

@@ -7,8 +7,14 @@ import (
 
 // DefaultPath as a service's path means "the default path of its catalog
 // folder" ("默认值"): the folder's path, read when the URL is
-// composed, so changing a folder's path moves its services' URLs.
+// composed, so changing a folder's path moves its services' URLs. A
+// service without a folder has no such path: the admin API refuses it
+// (DefaultPathWithoutFolder) rather than take it for "".
 const DefaultPath = "default"
+
+// DefaultPathWithoutFolder is why path "default" is refused for a service
+// in no folder.
+const DefaultPathWithoutFolder = `"default" is the path of the service's catalog folder, and it is in none: give folder_id, or a path of its own`
 
 // Folder is a catalog folder of a project ("目录"). Folders form a
 // tree through ParentID; Path is the folder's own default API path of at
