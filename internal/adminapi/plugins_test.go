@@ -1,17 +1,11 @@
 package adminapi
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // TestPluginConfigValidatedOnSave: a plugin configuration the gateway
@@ -89,31 +83,4 @@ func TestPluginMemberNamesExact(t *testing.T) {
 	}
 	// Map keys are the client's (header names), not members.
 	a.mustJSON("POST", routes, `{"name":"h","paths":["/h"],"plugins":{"proxy-rewrite":{"headers":{"set":{"X-Mixed-Case":"1"}}}}}`, http.StatusCreated, nil)
-}
-
-// TestPluginConfigsMatchTheGateway: pluginConfigs names exactly the
-// plugins of the gateway's table (routing/plugins.go), so no plugin
-// escapes the exact-name check.
-func TestPluginConfigsMatchTheGateway(t *testing.T) {
-	for name := range pluginConfigs {
-		if !routing.Known(name) {
-			t.Errorf("pluginConfigs names %q, which the gateway does not know", name)
-		}
-	}
-	file, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "gateway", "routing", "plugins.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := -1
-	ast.Inspect(file, func(n ast.Node) bool {
-		if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Names) == 1 && vs.Names[0].Name == "plugins" && len(vs.Values) == 1 {
-			if cl, ok := vs.Values[0].(*ast.CompositeLit); ok {
-				entries = len(cl.Elts)
-			}
-		}
-		return true
-	})
-	if entries != len(pluginConfigs) {
-		t.Errorf("the gateway's plugins table has %d entries, pluginConfigs %d: add the new plugin's configuration type", entries, len(pluginConfigs))
-	}
 }

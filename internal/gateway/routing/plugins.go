@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/basicauth"
@@ -16,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/mock"
 	"github.com/portico-gw/portico/internal/gateway/plugin/mtlsauth"
+	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
 	"github.com/portico-gw/portico/internal/gateway/plugin/proxyrewrite"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requesttransformer"
@@ -28,26 +30,29 @@ import (
 type factory struct {
 	phase plugin.Phase
 	build func(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error)
+	// config is the type build decodes the configuration into, for the
+	// admin API's exact check of its member names (ConfigType).
+	config reflect.Type
 }
 
 // plugins is the one table of the plugins a gateway knows. Adding a plugin
 // is one package and one row here; nothing registers itself.
 var plugins = map[string]factory{
-	"ip-restriction":       {plugin.PhaseIPRestriction, simple(iprestriction.New)},
-	"request-size-limit":   {plugin.PhaseSizeLimit, simple(requestsizelimit.New)},
-	"limit-count":          {plugin.PhaseRateLimit, limitCount},
-	"limit-req":            {plugin.PhaseRateLimit, limitReq},
-	"cors":                 {plugin.PhaseCORS, simple(cors.New)},
-	"proxy-rewrite":        {plugin.PhaseTransform, simple(proxyrewrite.New)},
-	"request-transformer":  {plugin.PhaseTransform, simple(requesttransformer.New)},
-	"response-transformer": {plugin.PhaseResponse, simple(responsetransformer.New)},
-	"mock":                 {plugin.PhaseBackend, simple(mock.New)},
-	"key-auth":             {plugin.PhaseAuthentication, authn(keyauth.New)},
-	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New)},
-	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New)},
-	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New)},
-	"mtls-auth":            {plugin.PhaseAuthentication, authn(mtlsauth.New)},
-	oauth2Name:             {plugin.PhaseAuthentication, oauth2Plugin},
+	"ip-restriction":       {plugin.PhaseIPRestriction, simple(iprestriction.New), reflect.TypeFor[iprestriction.Config]()},
+	"request-size-limit":   {plugin.PhaseSizeLimit, simple(requestsizelimit.New), reflect.TypeFor[requestsizelimit.Config]()},
+	"limit-count":          {plugin.PhaseRateLimit, limitCount, reflect.TypeFor[limitcount.Config]()},
+	"limit-req":            {plugin.PhaseRateLimit, limitReq, reflect.TypeFor[limitreq.Config]()},
+	"cors":                 {plugin.PhaseCORS, simple(cors.New), reflect.TypeFor[cors.Config]()},
+	"proxy-rewrite":        {plugin.PhaseTransform, simple(proxyrewrite.New), reflect.TypeFor[proxyrewrite.Config]()},
+	"request-transformer":  {plugin.PhaseTransform, simple(requesttransformer.New), reflect.TypeFor[requesttransformer.Config]()},
+	"response-transformer": {plugin.PhaseResponse, simple(responsetransformer.New), reflect.TypeFor[responsetransformer.Config]()},
+	"mock":                 {plugin.PhaseBackend, simple(mock.New), reflect.TypeFor[mock.Config]()},
+	"key-auth":             {plugin.PhaseAuthentication, authn(keyauth.New), reflect.TypeFor[keyauth.Config]()},
+	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New), reflect.TypeFor[basicauth.Config]()},
+	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New), reflect.TypeFor[hmacauth.Config]()},
+	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New), reflect.TypeFor[jwtauth.Config]()},
+	"mtls-auth":            {plugin.PhaseAuthentication, authn(mtlsauth.New), reflect.TypeFor[mtlsauth.Config]()},
+	oauth2Name:             {plugin.PhaseAuthentication, oauth2Plugin, reflect.TypeFor[oauth2.Config]()},
 }
 
 func limitReq(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error) {
@@ -99,6 +104,13 @@ func decodeStrict(raw json.RawMessage, v any) error {
 		return fmt.Errorf("invalid configuration: trailing data")
 	}
 	return nil
+}
+
+// ConfigType is the type the gateway decodes plugin name's configuration
+// into (false: no such plugin).
+func ConfigType(name string) (reflect.Type, bool) {
+	f, ok := plugins[name]
+	return f.config, ok
 }
 
 // Known reports whether name is a plugin this gateway can run.

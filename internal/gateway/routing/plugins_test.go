@@ -3,6 +3,7 @@ package routing
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,12 +113,12 @@ func withTestPlugins(t *testing.T, rows map[string]factory) {
 func TestFiltersOrderedByPhase(t *testing.T) {
 	var ran []string
 	both := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+		return factory{phase: phase, build: func(json.RawMessage, Deps, string) (plugin.Filters, error) {
 			return plugin.FiltersOf(recorder{name, &ran})
 		}}
 	}
 	reqOnly := func(name string, phase plugin.Phase) factory {
-		return factory{phase, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+		return factory{phase: phase, build: func(json.RawMessage, Deps, string) (plugin.Filters, error) {
 			return plugin.FiltersOf(requestOnly{recorder{name, &ran}})
 		}}
 	}
@@ -151,7 +152,7 @@ func TestFiltersOrderedByPhase(t *testing.T) {
 
 func TestFactoryErrorIsAFieldError(t *testing.T) {
 	withTestPlugins(t, map[string]factory{
-		"broken": {plugin.PhaseTransform, func(json.RawMessage, Deps, string) (plugin.Filters, error) {
+		"broken": {phase: plugin.PhaseTransform, build: func(json.RawMessage, Deps, string) (plugin.Filters, error) {
 			return plugin.Filters{}, fmt.Errorf("bad knob")
 		}},
 	})
@@ -254,6 +255,22 @@ func TestEveryPluginBuildsAFilter(t *testing.T) {
 		}
 		if fs.Request == nil && fs.Response == nil {
 			t.Errorf("%s compiled to no filter", name)
+		}
+	}
+}
+
+// Every plugin names the type its configuration is decoded into, which
+// the admin API checks member names against exactly.
+func TestEveryPluginNamesItsConfigType(t *testing.T) {
+	for name := range plugins {
+		typ, ok := ConfigType(name)
+		if !ok || typ == nil || typ.Kind() != reflect.Struct {
+			t.Errorf("plugin %s: config type %v", name, typ)
+		}
+	}
+	for _, name := range []string{spec.StreamIPRestriction, spec.StreamLimitConn} {
+		if typ, ok := StreamConfigType(name); !ok || typ.Kind() != reflect.Struct {
+			t.Errorf("stream plugin %s: config type %v", name, typ)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -197,6 +198,18 @@ type limitConnConfig struct {
 	// Conn is how many connections of the route one gateway keeps open
 	// at once; the next is closed as it arrives.
 	Conn int64 `json:"conn"`
+}
+
+// StreamConfigType is the type a stream route's plugin name's
+// configuration is decoded into (false: no such stream plugin).
+func StreamConfigType(name string) (reflect.Type, bool) {
+	switch name {
+	case spec.StreamIPRestriction:
+		return reflect.TypeFor[iprestriction.Config](), true
+	case spec.StreamLimitConn:
+		return reflect.TypeFor[limitConnConfig](), true
+	}
+	return nil, false
 }
 
 func compileStreamPlugins(r *StreamRoute, p spec.Plugins) error {
