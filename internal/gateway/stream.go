@@ -92,20 +92,7 @@ func (s *streams) serve(table *atomic.Pointer[routing.Table], m *metrics, log *s
 func streamTLSConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 	c := ServerTLSConfig()
 	c.GetCertificate = certificateOf(table)
-	base := c.Clone()
-	c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-		t := table.Load()
-		if t == nil {
-			return nil, nil
-		}
-		pool := t.ClientCAs(hello.ServerName)
-		if pool == nil {
-			return nil, nil
-		}
-		cc := base.Clone()
-		cc.ClientAuth, cc.ClientCAs = tls.RequireAndVerifyClientCert, pool
-		return cc, nil
-	}
+	c.GetConfigForClient = clientCAConfig(table, c.Clone(), tls.RequireAndVerifyClientCert)
 	return c
 }
 

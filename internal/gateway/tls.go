@@ -18,12 +18,19 @@ func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 	c := ServerTLSConfig()
 	c.NextProtos = []string{"h2", "http/1.1"}
 	c.GetCertificate = certificateOf(table)
-	base := c.Clone()
 	// A host whose certificate names a client CA asks its clients for a
 	// certificate and verifies one given (mutual TLS); the route's
 	// mtls-auth decides whether one is required. Other hosts ask for none
 	// (a browser would otherwise prompt its user to pick one).
-	c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	c.GetConfigForClient = clientCAConfig(table, c.Clone(), tls.VerifyClientCertIfGiven)
+	return c
+}
+
+// clientCAConfig answers, for a host whose certificate names client CAs,
+// base asking for a client certificate as auth says and verifying it
+// against them; for other hosts, base as it is.
+func clientCAConfig(table *atomic.Pointer[routing.Table], base *tls.Config, auth tls.ClientAuthType) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		t := table.Load()
 		if t == nil {
 			return nil, nil
@@ -33,10 +40,9 @@ func tlsConfig(table *atomic.Pointer[routing.Table]) *tls.Config {
 			return nil, nil
 		}
 		cc := base.Clone()
-		cc.ClientAuth, cc.ClientCAs = tls.VerifyClientCertIfGiven, pool
+		cc.ClientAuth, cc.ClientCAs = auth, pool
 		return cc, nil
 	}
-	return c
 }
 
 // ServerTLSConfig is what every TLS listener of Portico accepts (the

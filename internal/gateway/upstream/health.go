@@ -142,44 +142,34 @@ func (h *nodeHealth) up() bool { return h == nil || h.flags.Load() == 0 }
 // eligible reports whether the node may take a request now: up, or
 // ejected long enough that its half-open trial is due and not taken.
 func (h *nodeHealth) eligible() bool {
-	if h == nil {
+	if h == nil || h.flags.Load() == 0 {
 		return true
 	}
-	f := h.flags.Load()
-	if f == 0 {
-		return true
-	}
-	if f&activeDown != 0 {
-		return false
-	}
-	now := h.clock()
-	t := h.trialAt.Load()
-	return now >= h.openUntil.Load() && (t == 0 || now-t > trialTimeout)
+	ok, _, _ := h.trialDue()
+	return ok
 }
 
 // take reports whether the node may take a request now, and takes the
 // half-open trial when it is due: of the requests that race for it, one
 // wins.
 func (h *nodeHealth) take() bool {
-	if h == nil {
+	if h == nil || h.flags.Load() == 0 {
 		return true
 	}
-	f := h.flags.Load()
-	if f == 0 {
-		return true
+	ok, trial, now := h.trialDue()
+	return ok && h.trialAt.CompareAndSwap(trial, now)
+}
+
+// trialDue reports whether an ejected node's half-open trial is due and
+// free (a lost one frees after trialTimeout), with the trial's start as
+// read and the time; a node the active check found down has none.
+func (h *nodeHealth) trialDue() (ok bool, trial, now int64) {
+	if h.flags.Load()&activeDown != 0 {
+		return false, 0, 0
 	}
-	if f&activeDown != 0 {
-		return false
-	}
-	now := h.clock()
-	if now < h.openUntil.Load() {
-		return false
-	}
-	t := h.trialAt.Load()
-	if t != 0 && now-t <= trialTimeout {
-		return false
-	}
-	return h.trialAt.CompareAndSwap(t, now)
+	now = h.clock()
+	trial = h.trialAt.Load()
+	return now >= h.openUntil.Load() && (trial == 0 || now-trial > trialTimeout), trial, now
 }
 
 // Outcomes of an attempt without an HTTP status, for Observe.
