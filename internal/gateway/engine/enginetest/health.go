@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -23,6 +24,36 @@ var healthTests = []conformanceTest{
 	{name: "RetryTotalTimeout", fn: testRetryTotalTimeout},
 	{name: "RetryNonIdempotentOnlyWhenAllowed", fn: testRetryNonIdempotent},
 	{name: "RetryConnectionBrokenBeforeAnswer", fn: testRetryBroken},
+	{name: "UpgradeFeedsPassiveCheck", fn: testUpgradeFeedsPassiveCheck},
+}
+
+// An upgrade (WebSocket) whose node cannot be reached counts for the
+// node's passive check like any request: the node is ejected.
+func testUpgradeFeedsPassiveCheck(t *testing.T, s *suite) {
+	up := spec.Upstream{Nodes: []spec.Node{NodeOf(t, ClosedAddr(t))},
+		Checks: &spec.HealthChecks{Passive: &spec.PassiveCheck{Failures: 1, Eject: 3600}}}
+	tbl, h := healthTable(t, up, Route("ws", "/ws"))
+	g := s.gateway(t, tbl)
+	conn, err := net.Dial("tcp", g.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(WaitLimit)) // a hang fails, nothing is timed
+	if _, err := io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("upgrade to an unreachable node: %d, want 502", resp.StatusCode)
+	}
+	if ns := h.Nodes(); len(ns) != 1 || ns[0].State != spec.NodeEjected {
+		t.Errorf("node health after a failed upgrade: %+v, want ejected", ns)
+	}
 }
 
 // A node whose connection breaks after the request went out and before

@@ -26,6 +26,7 @@ func (st *state) upgrade(node *upstream.Node) {
 	dialer := net.Dialer{Timeout: pool.Timeouts.Connect}
 	raw, err := dialer.Dial("tcp", node.Addr)
 	if err != nil {
+		pool.Observe(node, upstream.ConnectFailed)
 		st.failed(&dialError{err})
 		return
 	}
@@ -34,6 +35,7 @@ func (st *state) upgrade(node *upstream.Node) {
 		_ = tc.SetDeadline(time.Now().Add(pool.Timeouts.Connect))
 		if err := tc.Handshake(); err != nil {
 			_ = raw.Close()
+			pool.Observe(node, upstream.ConnectFailed)
 			st.failed(&dialError{err})
 			return
 		}
@@ -54,9 +56,11 @@ func (st *state) upgrade(node *upstream.Node) {
 	if err != nil {
 		_ = conn.Close()
 		resp.Header.Reset()
+		pool.Observe(node, outcomeOf(err))
 		st.failed(err)
 		return
 	}
+	pool.Observe(node, resp.Header.StatusCode())
 	st.up.answered = true
 	resp.Header.SetBytesV("X-Request-Id", st.idBuf)
 	st.applyPreAnswer()
