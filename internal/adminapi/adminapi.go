@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -43,6 +44,12 @@ type Config struct {
 	Stats ServiceStats
 	// Gateway, when set, is where POST …/services/{s}/debug sends requests.
 	Gateway GatewayURL
+	// OIDC, when its Issuer is set, lets users log in through an OpenID
+	// Connect provider (oidc.go).
+	OIDC OIDCConfig
+	// AuditRetention is how long audit events are kept; 0 keeps them
+	// forever.
+	AuditRetention time.Duration
 	// Now is the clock (login lockouts, token expiry); default time.Now.
 	Now func() time.Time
 	// InstanceOfflineAfter is how long a gateway instance may go without
@@ -80,7 +87,8 @@ type server struct {
 type call struct {
 	w    http.ResponseWriter
 	r    *http.Request
-	user spec.User // zero for public endpoints
+	user spec.User       // zero for public endpoints
+	who  *rbac.Principal // nil for public endpoints
 	s    *server
 }
 
@@ -146,12 +154,16 @@ func (s *server) wrap(ep endpoint, doc []byte) http.Handler {
 		c := &call{w: w, r: r, s: s}
 		defer s.recoverPanic(w, r)
 		if !ep.public {
-			u, err := s.authenticate(r)
+			u, who, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			c.user = u
+			c.user, c.who = u, who
+			if err := c.authorize(ep); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		// Nothing is accepted and ignored: a query parameter the endpoint
 		// does not read, or a body sent to one that takes none, is a 400.
@@ -221,23 +233,6 @@ func (c *call) tx(fn func(tx store.Tx) error) error {
 // lock, and a write slipped into fn fails instead of committing unguarded.
 func (c *call) view(fn func(tx store.Tx) error) error {
 	return c.s.store.View(c.ctx(), fn)
-}
-
-// audit records the caller's action inside tx; detail is marshalled as JSON.
-func (c *call) audit(tx store.Tx, action, resource string, detail any) error {
-	var raw json.RawMessage
-	if detail != nil {
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", action, err)
-		}
-		raw = b
-	}
-	e := &spec.AuditEvent{Actor: c.user.Username, Action: action, Resource: resource, Detail: raw, At: c.s.now()}
-	if err := tx.AddAudit(c.ctx(), e); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
 }
 
 // problemFallback answers the mux's own 404 and 405 as problem+json.

@@ -17,9 +17,6 @@ import (
 
 func applicationResource(id string) string { return "/applications/" + id }
 
-// isAdmin reports whether the caller may see and change every application.
-func (c *call) isAdmin() bool { return c.user.Role == "admin" }
-
 // loadApplication reads an application the caller may see; one they may
 // not is answered like a missing one.
 func (c *call) loadApplication(tx store.Tx, id string) (spec.Application, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -45,25 +46,49 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, tok != ""
 }
 
-// authenticate resolves the request's bearer token (or session cookie) to its user.
-func (s *server) authenticate(r *http.Request) (spec.User, error) {
-	tok, err := requestToken(r)
+// authenticate resolves the request's bearer token (or session cookie) to
+// its user and what the user may do. A token of a disabled user is
+// refused like an unknown one, from the request after the change on. An
+// unknown token counts as a failed login of the client address (the
+// lockout of guessed passwords covers guessed tokens too).
+func (s *server) authenticate(r *http.Request) (spec.User, *rbac.Principal, error) {
+	raw, err := requestToken(r)
 	if err != nil {
-		return spec.User{}, err
+		return spec.User{}, nil, err
 	}
-	var u spec.User
-	err = s.store.Tx(r.Context(), func(tx store.Tx) error {
+	now, client := s.now(), clientAddr(r)
+	if until := s.clients.lockedUntil(client, now); !until.IsZero() {
+		return spec.User{}, nil, lockedOut(until, now)
+	}
+	var (
+		u   spec.User
+		who *rbac.Principal
+		tok store.Token
+	)
+	err = s.store.View(r.Context(), func(tx store.Tx) error {
 		var err error
-		_, u, err = tx.TokenByHash(r.Context(), tokenHash(tok))
+		if tok, u, err = tx.TokenByHash(r.Context(), tokenHash(raw)); err != nil {
+			return err
+		}
+		who, err = s.principal(tx, r, u, tok)
 		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return spec.User{}, withDetail(errUnauthorized, "the bearer token is unknown or expired")
+		if _, locked := s.clients.fail(client, now); locked {
+			s.log.Warn("client locked out after unknown tokens", "client", client)
+		}
+		return spec.User{}, nil, withDetail(errUnauthorized, "the bearer token is unknown or expired")
 	case err != nil:
-		return spec.User{}, fmt.Errorf("authenticate: %w", err)
+		return spec.User{}, nil, fmt.Errorf("authenticate: %w", err)
 	}
-	return u, nil
+	if now.Sub(tok.LastUsedAt) >= touchEvery {
+		// Best effort: a lost write costs a minute of accuracy, not the request.
+		if err := s.store.Tx(r.Context(), func(tx store.Tx) error { return tx.TouchToken(r.Context(), tok.ID, now) }); err != nil {
+			s.log.Warn("admin api: record token use", "err", err)
+		}
+	}
+	return u, who, nil
 }
 
 func (c *call) logout() (any, error) {
@@ -76,7 +101,6 @@ func (c *call) logout() (any, error) {
 	})
 }
 
-func (c *call) me() (any, error) { return c.user, nil }
 
 // newID returns a time-ordered unique id (UUIDv7).
 func newID() string {

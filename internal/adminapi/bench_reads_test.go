@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/store/storetest"
@@ -72,7 +73,7 @@ func benchReadsUnderPublish(b *testing.B, open func(*testing.B) (*store.SQL, err
 		if err := tx.CreateProject(ctx, p); err != nil {
 			return err
 		}
-		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash)
+		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash)
 	})
 	if err != nil {
 		b.Fatalf("bootstrap: %v", err)

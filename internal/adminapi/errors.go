@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -38,6 +39,8 @@ type problem struct {
 	Errors []spec.FieldError `json:"errors,omitempty"`
 	// Extension members of a lifecycle refusal (release.StateError).
 	State          string   `json:"state,omitempty"`
+	// Permission is what a 403 says the caller lacks.
+	Permission string `json:"permission,omitempty"`
 	AllowedActions []string `json:"allowed_actions,omitempty"`
 
 	// Route collisions and moved URLs of a 409 (sync.go).
@@ -116,6 +119,21 @@ func toProblem(err error) (problem, bool) {
 	case errors.Is(err, errCSRF):
 		return problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 			Detail: "a change made with the session cookie needs the " + CSRFHeader + " header"}, false
+	case errors.Is(err, rbac.ErrDenied):
+		p := problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden}
+		if de, ok := errors.AsType[*rbac.DeniedError](err); ok {
+			p.Permission = string(de.Permission)
+			switch {
+			case de.Reason != "":
+				p.Detail = fmt.Sprintf("%s; the endpoint needs permission %s", de.Reason, de.Permission)
+			case de.Project != "":
+				p.Detail = fmt.Sprintf("you lack permission %s in project %q", de.Permission, de.Project)
+			default:
+				p.Detail = fmt.Sprintf("you lack permission %s", de.Permission)
+			}
+		}
+		p.Detail = detail(p.Detail)
+		return p, false
 	case errors.Is(err, errForbidden):
 		return problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 			Detail: detail("your role does not allow this")}, false

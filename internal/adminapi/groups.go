@@ -224,6 +224,7 @@ func (c *call) groupServices() (any, error) {
 			}
 			return all[i].ServiceName < all[j].ServiceName
 		})
+		all = visibleProjects(c, all, func(s groupService) string { return s.ProjectID })
 		items, total := pageOf(all, q, func(s groupService) string { return s.ServiceName })
 		res = list(items, total)
 		return nil

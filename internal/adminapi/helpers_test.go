@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -48,7 +49,7 @@ func newTestAPI(t *testing.T) *testAPI {
 		if err := tx.CreateProject(ctx, p); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash)
+		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash)
 	})
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
@@ -75,7 +76,7 @@ func (a *testAPI) viewerToken(t *testing.T) string {
 		t.Fatal(err)
 	}
 	err = a.store.Tx(context.Background(), func(tx store.Tx) error {
-		err := tx.CreateUser(context.Background(), &spec.User{Username: "viewer", Role: "viewer"}, hash)
+		err := tx.CreateUser(context.Background(), &spec.User{Username: "viewer", Role: rbac.User}, hash)
 		if errors.Is(err, store.ErrConflict) {
 			return nil
 		}

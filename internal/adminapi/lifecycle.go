@@ -85,6 +85,19 @@ func (c *call) groupHistory() (any, error) {
 		if err != nil {
 			return fmt.Errorf("history of gateway group %q: %w", name, err)
 		}
+		if !c.isAdmin() {
+			// The events of projects the caller may not see are left out
+			// before paging, so that totals and pages tell nothing of them.
+			all, err := store.All(func(all store.ListQuery) ([]spec.HistoryEvent, int, error) {
+				all.Q = q.Q
+				return tx.ListGroupHistory(c.ctx(), name, all)
+			})
+			if err != nil {
+				return fmt.Errorf("history of gateway group %q: %w", name, err)
+			}
+			all = visibleProjects(c, all, func(e spec.HistoryEvent) string { return e.ProjectID })
+			items, total = pageOf(all, store.ListQuery{Page: q.Page, PageSize: q.PageSize}, func(spec.HistoryEvent) string { return "" })
+		}
 		entries, err := c.withConvergence(tx, items)
 		res = list(entries, total)
 		return err

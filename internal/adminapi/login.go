@@ -85,17 +85,25 @@ func (c *call) login() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.Disabled {
+		// Said only to whoever knows the password.
+		return nil, withDetail(errForbidden, "the account %q is disabled", u.Username)
+	}
 	var resp loginResponse
 	err = c.tx(func(tx store.Tx) error {
 		if err := tx.DeleteLoginState(c.ctx(), req.Username); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("login %q: reset failures: %w", req.Username, err)
 		}
 		tok := rand.Text()
-		t := &store.Token{ID: newID(), UserID: u.ID, Hash: tokenHash(tok), Name: "session",
-			ExpiresAt: now.Add(s.ttl), CreatedAt: now}
+		t := &store.Token{ID: newID(), UserID: u.ID, Hash: tokenHash(tok), Name: "session", Kind: store.TokenSession,
+			ExpiresAt: now.Add(s.ttl), CreatedAt: now, Client: client, UserAgent: userAgent(c.r)}
 		if err := tx.CreateToken(c.ctx(), t); err != nil {
 			return fmt.Errorf("login %q: create token: %w", req.Username, err)
 		}
+		if err := tx.TouchLogin(c.ctx(), u.ID, now); err != nil {
+			return fmt.Errorf("login %q: %w", req.Username, err)
+		}
+		u.LastLoginAt = now
 		c.user = u
 		resp = loginResponse{Token: tok, ExpiresAt: t.ExpiresAt, User: u}
 		return c.audit(tx, "auth.login", "/users/"+u.ID, map[string]string{"username": u.Username, "client": client})

@@ -82,7 +82,7 @@ func audits(t *testing.T, st store.Store, action string) []spec.AuditEvent {
 	t.Helper()
 	var out []spec.AuditEvent
 	err := st.Tx(context.Background(), func(tx store.Tx) error {
-		items, _, err := tx.ListAudit(context.Background(), store.ListQuery{Page: 1, PageSize: 500})
+		items, _, err := tx.ListAudit(context.Background(), store.AuditFilter{AllProjects: true}, store.ListQuery{Page: 1, PageSize: 500})
 		for _, e := range items {
 			if e.Action == action {
 				out = append(out, e)

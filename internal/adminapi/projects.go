@@ -27,6 +27,18 @@ func (c *call) listProjects() (any, error) {
 		if err != nil {
 			return fmt.Errorf("list projects: %w", err)
 		}
+		if !c.isAdmin() {
+			// Only the caller's projects, paged after filtering.
+			all, err := store.All(func(all store.ListQuery) ([]spec.Project, int, error) {
+				all.Q = q.Q
+				return tx.ListProjects(c.ctx(), all)
+			})
+			if err != nil {
+				return fmt.Errorf("list projects: %w", err)
+			}
+			all = visibleProjects(c, all, func(p spec.Project) string { return p.ID })
+			items, total = pageOf(all, store.ListQuery{Page: q.Page, PageSize: q.PageSize}, func(spec.Project) string { return "" })
+		}
 		res = list(items, total)
 		return nil
 	})

@@ -201,19 +201,3 @@ func (c *call) history() (any, error) {
 	return res, err
 }
 
-func (c *call) auditEvents() (any, error) {
-	q, err := c.listQuery()
-	if err != nil {
-		return nil, err
-	}
-	var res listResult
-	err = c.view(func(tx store.Tx) error {
-		items, total, err := tx.ListAudit(c.ctx(), q)
-		if err != nil {
-			return fmt.Errorf("list audit events: %w", err)
-		}
-		res = list(items, total)
-		return nil
-	})
-	return res, err
-}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/portico-gw/portico/internal/manifest"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -23,8 +24,15 @@ type endpoint struct {
 	search  string   // what ?q= matches when query holds "q" (default: the name)
 	status  int      // success status
 	public  bool     // no bearer token needed
-	openapi bool     // serves the OpenAPI document itself
-	handle  func(*call) (any, error)
+	// perm is the permission a caller needs (every endpoint but the public
+	// ones names one; TestEveryEndpointDeclaresAPermission). Under
+	// /projects/{p} it is checked in that project, and a project the caller
+	// may not see answers 404; elsewhere in the system scope, or, with
+	// anyProject, in any project (the handler narrows the answer to them).
+	perm       rbac.Permission
+	anyProject bool
+	openapi    bool // serves the OpenAPI document itself
+	handle     func(*call) (any, error)
 }
 
 var listParams = []string{"page", "page_size", "q"}
@@ -84,6 +92,13 @@ var pathParams = map[string]string{
 }
 
 func (s *server) endpoints() []endpoint {
+	eps := append(s.coreEndpoints(), s.peopleEndpoints()...)
+	return append(eps, s.oidcEndpoints()...)
+}
+
+// coreEndpoints are the rows of sessions, projects, gateway groups, the
+// resources of a project, applications, the catalog and the audit log.
+func (s *server) coreEndpoints() []endpoint {
 	const (
 		P  = "/projects/{p}"
 		G  = "/gateway-groups/{g}"
@@ -99,130 +114,130 @@ func (s *server) endpoints() []endpoint {
 	)
 	return []endpoint{
 		{method: "POST", path: "/auth/login", tag: "session", summary: "Log in; answers a bearer token", req: loginRequest{}, resp: loginResponse{}, status: ok, public: true, handle: (*call).login},
-		{method: "POST", path: "/auth/logout", tag: "session", summary: "Invalidate the presented token", status: nc, handle: (*call).logout},
-		{method: "POST", path: "/users/{username}/unlock", tag: "session", summary: "Lift a user's login lockout and forget its failed logins (admin only); 404 when none are on record", resp: unlockResult{}, status: ok, handle: (*call).unlockUser},
-		{method: "GET", path: "/me", tag: "session", summary: "The calling user", resp: spec.User{}, status: ok, handle: (*call).me},
+		{method: "POST", path: "/auth/logout", tag: "session", perm: rbac.SessionSelf, summary: "Invalidate the presented token", status: nc, handle: (*call).logout},
+		{method: "POST", path: "/users/{username}/unlock", tag: "session", perm: rbac.LockoutManage, anyProject: true, summary: "Lift a user's login lockout and forget its failed logins (admin only); 404 when none are on record", resp: unlockResult{}, status: ok, handle: (*call).unlockUser},
+		{method: "GET", path: "/me", tag: "session", perm: rbac.SessionSelf, summary: "The calling user, with the permissions they hold everywhere and in each of their projects", resp: meResponse{}, status: ok, handle: (*call).me},
 		{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document (OpenAPI 3.1)", status: ok, public: true, openapi: true},
 
-		{method: "GET", path: "/projects", tag: "projects", summary: "List projects", resp: spec.Project{}, list: true, query: listParams, status: ok, handle: (*call).listProjects},
-		{method: "POST", path: "/projects", tag: "projects", summary: "Create a project", req: spec.Project{}, resp: spec.Project{}, status: cr, handle: (*call).createProject},
-		{method: "GET", path: P, tag: "projects", summary: "Get a project", resp: spec.Project{}, status: ok, handle: (*call).getProject},
-		{method: "PATCH", path: P, tag: "projects", summary: "Change a project (JSON merge patch)", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).patchProject},
-		{method: "PUT", path: P, tag: "projects", summary: "Replace a project", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).putProject},
-		{method: "DELETE", path: P, tag: "projects", summary: "Delete a project without services or upstreams", status: nc, handle: (*call).deleteProject},
+		{method: "GET", path: "/projects", tag: "projects", perm: rbac.SessionSelf, summary: "List projects", resp: spec.Project{}, list: true, query: listParams, status: ok, handle: (*call).listProjects},
+		{method: "POST", path: "/projects", tag: "projects", perm: rbac.ProjectCreate, summary: "Create a project", req: spec.Project{}, resp: spec.Project{}, status: cr, handle: (*call).createProject},
+		{method: "GET", path: P, tag: "projects", perm: rbac.ProjectRead, summary: "Get a project", resp: spec.Project{}, status: ok, handle: (*call).getProject},
+		{method: "PATCH", path: P, tag: "projects", perm: rbac.ProjectUpdate, summary: "Change a project (JSON merge patch)", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).patchProject},
+		{method: "PUT", path: P, tag: "projects", perm: rbac.ProjectUpdate, summary: "Replace a project", req: spec.Project{}, resp: spec.Project{}, status: ok, handle: (*call).putProject},
+		{method: "DELETE", path: P, tag: "projects", perm: rbac.ProjectDelete, summary: "Delete a project without services or upstreams", status: nc, handle: (*call).deleteProject},
 
-		{method: "GET", path: "/gateway-groups", tag: "gateway groups", summary: "List gateway groups", resp: spec.GatewayGroup{}, list: true, query: listParams, status: ok, handle: (*call).listGroups},
-		{method: "POST", path: "/gateway-groups", tag: "gateway groups", summary: "Create a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: cr, handle: (*call).createGroup},
-		{method: "GET", path: G, tag: "gateway groups", summary: "Get a gateway group", resp: spec.GatewayGroup{}, status: ok, handle: (*call).getGroup},
-		{method: "PATCH", path: G, tag: "gateway groups", summary: "Change a gateway group (JSON merge patch); a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).patchGroup},
-		{method: "PUT", path: G, tag: "gateway groups", summary: "Replace a gateway group; a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).putGroup},
-		{method: "DELETE", path: G, tag: "gateway groups", summary: "Delete a gateway group where nothing runs and no project stage points", status: nc, handle: (*call).deleteGroup},
-		{method: "GET", path: G + "/instances", tag: "gateway groups", summary: "Gateway processes serving the group (stand-alone and embedded), with their state (healthy, lagging, refused, lost, offline) and how many serve the group's revision", resp: instancesResult{}, query: listParams, search: "instance id or host name", status: ok, handle: (*call).listInstances},
-		{method: "GET", path: G + "/tokens", tag: "gateway groups", summary: "Join tokens of the group's stand-alone gateways (admin only; secrets never shown)", resp: spec.GatewayToken{}, list: true, status: ok, handle: (*call).listGatewayTokens},
-		{method: "POST", path: G + "/tokens", tag: "gateway groups", summary: "Make a join token for the group's stand-alone gateways (admin only); the answer holds the token, the only time it is shown", req: gatewayTokenRequest{}, resp: spec.GatewayToken{}, status: cr, handle: (*call).createGatewayToken},
-		{method: "GET", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Get a join token (admin only; the secret is never shown)", resp: spec.GatewayToken{}, status: ok, handle: (*call).getGatewayToken},
-		{method: "DELETE", path: G + "/tokens/{t}", tag: "gateway groups", summary: "Revoke a join token (admin only): a gateway presenting it is refused from its next request on", status: nc, handle: (*call).revokeGatewayToken},
-		{method: "GET", path: G + "/certificates", tag: "gateway groups", summary: "TLS certificates of the group's gateways (private keys never shown)", resp: spec.Certificate{}, list: true, status: ok, handle: (*call).listCertificates},
-		{method: "POST", path: G + "/certificates", tag: "gateway groups", summary: "Add a TLS certificate (PEM chain and private key; admin only): its gateways serve it to clients asking for one of its names; the key is stored encrypted and never shown again", req: spec.Certificate{}, resp: spec.Certificate{}, status: cr, handle: (*call).createCertificate},
-		{method: "GET", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Get a TLS certificate (the private key is never shown)", resp: spec.Certificate{}, status: ok, handle: (*call).getCertificate},
-		{method: "PATCH", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Change a TLS certificate (JSON merge patch; admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).patchCertificate},
-		{method: "PUT", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Replace a TLS certificate, e.g. a renewed one (admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).putCertificate},
-		{method: "DELETE", path: G + "/certificates/{cert}", tag: "gateway groups", summary: "Delete a TLS certificate (admin only)", status: nc, handle: (*call).deleteCertificate},
-		{method: "GET", path: G + "/registries", tag: "gateway groups", summary: "Service registry connections of the group's gateways (dns, consul, kubernetes, nacos, eureka), each with what the group's instances that are not offline report of it (credentials never shown)", resp: spec.Registry{}, list: true, status: ok, handle: (*call).listRegistries},
-		{method: "POST", path: G + "/registries", tag: "gateway groups", summary: "Add a service registry connection (admin only): upstreams whose discovery names it get their nodes from it; a password or token is stored encrypted and never shown again", req: spec.Registry{}, resp: spec.Registry{}, status: cr, handle: (*call).createRegistry},
-		{method: "GET", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Get a service registry connection, with what the group's instances report of it (credentials never shown)", resp: spec.Registry{}, status: ok, handle: (*call).getRegistry},
-		{method: "PUT", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Replace a service registry connection (admin only): a password or token the body leaves out is kept, \"\" removes it; a rename that a running service's discovery uses is refused (400 naming the service)", req: spec.Registry{}, resp: spec.Registry{}, status: ok, handle: (*call).putRegistry},
-		{method: "DELETE", path: G + "/registries/{reg}", tag: "gateway groups", summary: "Delete a service registry connection (admin only); refused (400 naming the service) while a running service's discovery uses it", status: nc, handle: (*call).deleteRegistry},
-		{method: "GET", path: G + "/services", tag: "gateway groups", summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
+		{method: "GET", path: "/gateway-groups", tag: "gateway groups", perm: rbac.GroupRead, summary: "List gateway groups", resp: spec.GatewayGroup{}, list: true, query: listParams, status: ok, handle: (*call).listGroups},
+		{method: "POST", path: "/gateway-groups", tag: "gateway groups", perm: rbac.GroupManage, summary: "Create a gateway group", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, status: cr, handle: (*call).createGroup},
+		{method: "GET", path: G, tag: "gateway groups", perm: rbac.GroupRead, summary: "Get a gateway group", resp: spec.GatewayGroup{}, status: ok, handle: (*call).getGroup},
+		{method: "PATCH", path: G, tag: "gateway groups", perm: rbac.GroupManage, summary: "Change a gateway group (JSON merge patch); a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).patchGroup},
+		{method: "PUT", path: G, tag: "gateway groups", perm: rbac.GroupManage, summary: "Replace a gateway group; a new path_prefix that moves running URLs needs ?confirm=true", req: spec.GatewayGroup{}, resp: spec.GatewayGroup{}, query: []string{"confirm"}, status: ok, handle: (*call).putGroup},
+		{method: "DELETE", path: G, tag: "gateway groups", perm: rbac.GroupManage, summary: "Delete a gateway group where nothing runs and no project stage points", status: nc, handle: (*call).deleteGroup},
+		{method: "GET", path: G + "/instances", tag: "gateway groups", perm: rbac.GroupRead, summary: "Gateway processes serving the group (stand-alone and embedded), with their state (healthy, lagging, refused, lost, offline) and how many serve the group's revision", resp: instancesResult{}, query: listParams, search: "instance id or host name", status: ok, handle: (*call).listInstances},
+		{method: "GET", path: G + "/tokens", tag: "gateway groups", perm: rbac.GatewayManage, summary: "Join tokens of the group's stand-alone gateways (admin only; secrets never shown)", resp: spec.GatewayToken{}, list: true, status: ok, handle: (*call).listGatewayTokens},
+		{method: "POST", path: G + "/tokens", tag: "gateway groups", perm: rbac.GatewayManage, summary: "Make a join token for the group's stand-alone gateways (admin only); the answer holds the token, the only time it is shown", req: gatewayTokenRequest{}, resp: spec.GatewayToken{}, status: cr, handle: (*call).createGatewayToken},
+		{method: "GET", path: G + "/tokens/{t}", tag: "gateway groups", perm: rbac.GatewayManage, summary: "Get a join token (admin only; the secret is never shown)", resp: spec.GatewayToken{}, status: ok, handle: (*call).getGatewayToken},
+		{method: "DELETE", path: G + "/tokens/{t}", tag: "gateway groups", perm: rbac.GatewayManage, summary: "Revoke a join token (admin only): a gateway presenting it is refused from its next request on", status: nc, handle: (*call).revokeGatewayToken},
+		{method: "GET", path: G + "/certificates", tag: "gateway groups", perm: rbac.GroupRead, summary: "TLS certificates of the group's gateways (private keys never shown)", resp: spec.Certificate{}, list: true, status: ok, handle: (*call).listCertificates},
+		{method: "POST", path: G + "/certificates", tag: "gateway groups", perm: rbac.GroupManage, summary: "Add a TLS certificate (PEM chain and private key; admin only): its gateways serve it to clients asking for one of its names; the key is stored encrypted and never shown again", req: spec.Certificate{}, resp: spec.Certificate{}, status: cr, handle: (*call).createCertificate},
+		{method: "GET", path: G + "/certificates/{cert}", tag: "gateway groups", perm: rbac.GroupRead, summary: "Get a TLS certificate (the private key is never shown)", resp: spec.Certificate{}, status: ok, handle: (*call).getCertificate},
+		{method: "PATCH", path: G + "/certificates/{cert}", tag: "gateway groups", perm: rbac.GroupManage, summary: "Change a TLS certificate (JSON merge patch; admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).patchCertificate},
+		{method: "PUT", path: G + "/certificates/{cert}", tag: "gateway groups", perm: rbac.GroupManage, summary: "Replace a TLS certificate, e.g. a renewed one (admin only; the private key is kept unless given)", req: spec.Certificate{}, resp: spec.Certificate{}, status: ok, handle: (*call).putCertificate},
+		{method: "DELETE", path: G + "/certificates/{cert}", tag: "gateway groups", perm: rbac.GroupManage, summary: "Delete a TLS certificate (admin only)", status: nc, handle: (*call).deleteCertificate},
+		{method: "GET", path: G + "/registries", tag: "gateway groups", perm: rbac.GroupRead, summary: "Service registry connections of the group's gateways (dns, consul, kubernetes, nacos, eureka), each with what the group's instances that are not offline report of it (credentials never shown)", resp: spec.Registry{}, list: true, status: ok, handle: (*call).listRegistries},
+		{method: "POST", path: G + "/registries", tag: "gateway groups", perm: rbac.GroupManage, summary: "Add a service registry connection (admin only): upstreams whose discovery names it get their nodes from it; a password or token is stored encrypted and never shown again", req: spec.Registry{}, resp: spec.Registry{}, status: cr, handle: (*call).createRegistry},
+		{method: "GET", path: G + "/registries/{reg}", tag: "gateway groups", perm: rbac.GroupRead, summary: "Get a service registry connection, with what the group's instances report of it (credentials never shown)", resp: spec.Registry{}, status: ok, handle: (*call).getRegistry},
+		{method: "PUT", path: G + "/registries/{reg}", tag: "gateway groups", perm: rbac.GroupManage, summary: "Replace a service registry connection (admin only): a password or token the body leaves out is kept, \"\" removes it; a rename that a running service's discovery uses is refused (400 naming the service)", req: spec.Registry{}, resp: spec.Registry{}, status: ok, handle: (*call).putRegistry},
+		{method: "DELETE", path: G + "/registries/{reg}", tag: "gateway groups", perm: rbac.GroupManage, summary: "Delete a service registry connection (admin only); refused (400 naming the service) while a running service's discovery uses it", status: nc, handle: (*call).deleteRegistry},
+		{method: "GET", path: G + "/services", tag: "gateway groups", perm: rbac.GroupRead, summary: "Services running in a gateway group, with version and URLs", resp: groupService{}, list: true, query: listParams, search: "service name", status: ok, handle: (*call).groupServices},
 
-		{method: "GET", path: P + "/upstreams", tag: "upstreams", summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},
-		{method: "POST", path: P + "/upstreams", tag: "upstreams", summary: "Create an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: cr, handle: (*call).createUpstream},
-		{method: "GET", path: U, tag: "upstreams", summary: "Get an upstream", resp: spec.Upstream{}, status: ok, handle: (*call).getUpstream},
-		{method: "PATCH", path: U, tag: "upstreams", summary: "Change an upstream (JSON merge patch)", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).patchUpstream},
-		{method: "PUT", path: U, tag: "upstreams", summary: "Replace an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).putUpstream},
-		{method: "DELETE", path: U, tag: "upstreams", summary: "Delete an upstream no service uses", status: nc, handle: (*call).deleteUpstream},
-		{method: "GET", path: P + "/data-sources", tag: "data sources", summary: "List data sources (passwords never shown)", resp: spec.DataSource{}, list: true, query: listParams, status: ok, handle: (*call).listDataSources},
-		{method: "POST", path: P + "/data-sources", tag: "data sources", summary: "Register a database (postgres, mysql); the password is stored encrypted and never shown again", req: spec.DataSource{}, resp: spec.DataSource{}, status: cr, handle: (*call).createDataSource},
-		{method: "GET", path: P + "/data-sources/{d}", tag: "data sources", summary: "Get a data source", resp: spec.DataSource{}, status: ok, handle: (*call).getDataSource},
-		{method: "PATCH", path: P + "/data-sources/{d}", tag: "data sources", summary: "Change a data source (JSON merge patch; the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).patchDataSource},
-		{method: "PUT", path: P + "/data-sources/{d}", tag: "data sources", summary: "Replace a data source (the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).putDataSource},
-		{method: "DELETE", path: P + "/data-sources/{d}", tag: "data sources", summary: "Delete a data source no route uses (409 names the routes that do)", status: nc, handle: (*call).deleteDataSource},
-		{method: "POST", path: P + "/data-sources/{d}/test", tag: "data sources", summary: "Connect to the saved data source (its saved host and port only; no body): whether it answers and how long it took; at most 10 a minute per user (429 with Retry-After)", resp: dataSourceTest{}, status: ok, handle: (*call).testDataSource},
+		{method: "GET", path: P + "/upstreams", tag: "upstreams", perm: rbac.UpstreamRead, summary: "List upstreams", resp: spec.Upstream{}, list: true, query: listParams, status: ok, handle: (*call).listUpstreams},
+		{method: "POST", path: P + "/upstreams", tag: "upstreams", perm: rbac.UpstreamWrite, summary: "Create an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: cr, handle: (*call).createUpstream},
+		{method: "GET", path: U, tag: "upstreams", perm: rbac.UpstreamRead, summary: "Get an upstream", resp: spec.Upstream{}, status: ok, handle: (*call).getUpstream},
+		{method: "PATCH", path: U, tag: "upstreams", perm: rbac.UpstreamWrite, summary: "Change an upstream (JSON merge patch)", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).patchUpstream},
+		{method: "PUT", path: U, tag: "upstreams", perm: rbac.UpstreamWrite, summary: "Replace an upstream", req: spec.Upstream{}, resp: spec.Upstream{}, status: ok, handle: (*call).putUpstream},
+		{method: "DELETE", path: U, tag: "upstreams", perm: rbac.UpstreamWrite, summary: "Delete an upstream no service uses", status: nc, handle: (*call).deleteUpstream},
+		{method: "GET", path: P + "/data-sources", tag: "data sources", perm: rbac.DataSourceRead, summary: "List data sources (passwords never shown)", resp: spec.DataSource{}, list: true, query: listParams, status: ok, handle: (*call).listDataSources},
+		{method: "POST", path: P + "/data-sources", tag: "data sources", perm: rbac.DataSourceWrite, summary: "Register a database (postgres, mysql); the password is stored encrypted and never shown again", req: spec.DataSource{}, resp: spec.DataSource{}, status: cr, handle: (*call).createDataSource},
+		{method: "GET", path: P + "/data-sources/{d}", tag: "data sources", perm: rbac.DataSourceRead, summary: "Get a data source", resp: spec.DataSource{}, status: ok, handle: (*call).getDataSource},
+		{method: "PATCH", path: P + "/data-sources/{d}", tag: "data sources", perm: rbac.DataSourceWrite, summary: "Change a data source (JSON merge patch; the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).patchDataSource},
+		{method: "PUT", path: P + "/data-sources/{d}", tag: "data sources", perm: rbac.DataSourceWrite, summary: "Replace a data source (the password is kept unless given)", req: spec.DataSource{}, resp: spec.DataSource{}, status: ok, handle: (*call).putDataSource},
+		{method: "DELETE", path: P + "/data-sources/{d}", tag: "data sources", perm: rbac.DataSourceWrite, summary: "Delete a data source no route uses (409 names the routes that do)", status: nc, handle: (*call).deleteDataSource},
+		{method: "POST", path: P + "/data-sources/{d}/test", tag: "data sources", perm: rbac.DataSourceWrite, summary: "Connect to the saved data source (its saved host and port only; no body): whether it answers and how long it took; at most 10 a minute per user (429 with Retry-After)", resp: dataSourceTest{}, status: ok, handle: (*call).testDataSource},
 
-		{method: "GET", path: P + "/folders", tag: "folders", summary: "List the catalog folders of a project (a tree: parent_id)", resp: spec.Folder{}, list: true, query: listParams, status: ok, handle: (*call).listFolders},
-		{method: "POST", path: P + "/folders", tag: "folders", summary: "Create a catalog folder", req: spec.Folder{}, resp: spec.Folder{}, status: cr, handle: (*call).createFolder},
-		{method: "GET", path: F, tag: "folders", summary: "Get a catalog folder", resp: spec.Folder{}, status: ok, handle: (*call).getFolder},
-		{method: "PATCH", path: F, tag: "folders", summary: "Change a catalog folder (JSON merge patch); a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).patchFolder},
-		{method: "PUT", path: F, tag: "folders", summary: "Replace a catalog folder; a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).putFolder},
-		{method: "DELETE", path: F, tag: "folders", summary: "Delete a catalog folder without folders or services", status: nc, handle: (*call).deleteFolder},
+		{method: "GET", path: P + "/folders", tag: "folders", perm: rbac.FolderRead, summary: "List the catalog folders of a project (a tree: parent_id)", resp: spec.Folder{}, list: true, query: listParams, status: ok, handle: (*call).listFolders},
+		{method: "POST", path: P + "/folders", tag: "folders", perm: rbac.FolderWrite, summary: "Create a catalog folder", req: spec.Folder{}, resp: spec.Folder{}, status: cr, handle: (*call).createFolder},
+		{method: "GET", path: F, tag: "folders", perm: rbac.FolderRead, summary: "Get a catalog folder", resp: spec.Folder{}, status: ok, handle: (*call).getFolder},
+		{method: "PATCH", path: F, tag: "folders", perm: rbac.FolderWrite, summary: "Change a catalog folder (JSON merge patch); a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).patchFolder},
+		{method: "PUT", path: F, tag: "folders", perm: rbac.FolderWrite, summary: "Replace a catalog folder; a new path that moves running URLs needs ?confirm=true", req: spec.Folder{}, resp: spec.Folder{}, query: []string{"confirm"}, status: ok, handle: (*call).putFolder},
+		{method: "DELETE", path: F, tag: "folders", perm: rbac.FolderWrite, summary: "Delete a catalog folder without folders or services", status: nc, handle: (*call).deleteFolder},
 
-		{method: "GET", path: P + "/services", tag: "services", summary: "List services (without routes)", resp: spec.Service{}, list: true, query: listParams, status: ok, handle: (*call).listServices},
-		{method: "POST", path: P + "/services", tag: "services", summary: "Create a service (state draft); routes given inline are created with it", req: spec.Service{}, resp: spec.Service{}, status: cr, handle: (*call).createService},
-		{method: "GET", path: S, tag: "services", summary: "Get a service with its routes", resp: spec.Service{}, status: ok, handle: (*call).getService},
-		{method: "PATCH", path: S, tag: "services", summary: "Change a service template (JSON merge patch; routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).patchService},
-		{method: "PUT", path: S, tag: "services", summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
-		{method: "DELETE", path: S, tag: "services", summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
+		{method: "GET", path: P + "/services", tag: "services", perm: rbac.ServiceRead, summary: "List services (without routes)", resp: spec.Service{}, list: true, query: listParams, status: ok, handle: (*call).listServices},
+		{method: "POST", path: P + "/services", tag: "services", perm: rbac.ServiceWrite, summary: "Create a service (state draft); routes given inline are created with it", req: spec.Service{}, resp: spec.Service{}, status: cr, handle: (*call).createService},
+		{method: "GET", path: S, tag: "services", perm: rbac.ServiceRead, summary: "Get a service with its routes", resp: spec.Service{}, status: ok, handle: (*call).getService},
+		{method: "PATCH", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Change a service template (JSON merge patch; routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).patchService},
+		{method: "PUT", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
+		{method: "DELETE", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
 
-		{method: "POST", path: P + "/services/import", tag: "openapi", summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, rawBody: true, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
-		{method: "GET", path: S + "/openapi", tag: "openapi", summary: "The service's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportOpenAPI},
-		{method: "GET", path: S + "/versions/{v}/openapi", tag: "openapi", summary: "A published version's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportVersionOpenAPI},
+		{method: "POST", path: P + "/services/import", tag: "openapi", perm: rbac.ServiceWrite, summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, rawBody: true, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
+		{method: "GET", path: S + "/openapi", tag: "openapi", perm: rbac.ServiceRead, summary: "The service's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportOpenAPI},
+		{method: "GET", path: S + "/versions/{v}/openapi", tag: "openapi", perm: rbac.ServiceRead, summary: "A published version's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportVersionOpenAPI},
 
-		{method: "GET", path: S + "/routes", tag: "routes", summary: "List the routes of a service", resp: spec.Route{}, list: true, query: listParams, status: ok, handle: (*call).listRoutes},
-		{method: "POST", path: S + "/routes", tag: "routes", summary: "Create a route", req: spec.Route{}, resp: spec.Route{}, status: cr, handle: (*call).createRoute},
-		{method: "GET", path: R, tag: "routes", summary: "Get a route", resp: spec.Route{}, status: ok, handle: (*call).getRoute},
-		{method: "PATCH", path: R, tag: "routes", summary: "Change a route (JSON merge patch)", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).patchRoute},
-		{method: "PUT", path: R, tag: "routes", summary: "Replace a route", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).putRoute},
-		{method: "DELETE", path: R, tag: "routes", summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
+		{method: "GET", path: S + "/routes", tag: "routes", perm: rbac.ServiceRead, summary: "List the routes of a service", resp: spec.Route{}, list: true, query: listParams, status: ok, handle: (*call).listRoutes},
+		{method: "POST", path: S + "/routes", tag: "routes", perm: rbac.ServiceWrite, summary: "Create a route", req: spec.Route{}, resp: spec.Route{}, status: cr, handle: (*call).createRoute},
+		{method: "GET", path: R, tag: "routes", perm: rbac.ServiceRead, summary: "Get a route", resp: spec.Route{}, status: ok, handle: (*call).getRoute},
+		{method: "PATCH", path: R, tag: "routes", perm: rbac.ServiceWrite, summary: "Change a route (JSON merge patch)", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).patchRoute},
+		{method: "PUT", path: R, tag: "routes", perm: rbac.ServiceWrite, summary: "Replace a route", req: spec.Route{}, resp: spec.Route{}, status: ok, handle: (*call).putRoute},
+		{method: "DELETE", path: R, tag: "routes", perm: rbac.ServiceWrite, summary: "Delete a route", status: nc, handle: (*call).deleteRoute},
 
-		{method: "POST", path: S + "/publish", tag: "publishing", summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: cr, handle: (*call).publish},
-		{method: "POST", path: S + "/sync", tag: "publishing", summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target; only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).syncVersion},
-		{method: "POST", path: S + "/rollback", tag: "publishing", summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).rollback},
-		{method: "GET", path: S + "/versions", tag: "publishing", summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, search: "version string", status: ok, handle: (*call).listVersions},
-		{method: "GET", path: S + "/versions/{v}", tag: "publishing", summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
-		{method: "GET", path: S + "/history", tag: "publishing", summary: "Release history (newest first)", resp: historyEntry{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
+		{method: "POST", path: S + "/publish", tag: "publishing", perm: rbac.ServicePublish, summary: "Publish the template as a new version to a gateway group", req: release.PublishRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: cr, handle: (*call).publish},
+		{method: "POST", path: S + "/sync", tag: "publishing", perm: rbac.ServicePublish, summary: "Run the version running in from_group in to_group too, same version string, with the upstream given for the target; only the running version can be synced", req: release.SyncRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).syncVersion},
+		{method: "POST", path: S + "/rollback", tag: "publishing", perm: rbac.ServicePublish, summary: "Run an earlier version in a gateway group", req: release.RollbackRequest{}, resp: publishResponse{}, query: []string{"wait"}, status: ok, handle: (*call).rollback},
+		{method: "GET", path: S + "/versions", tag: "publishing", perm: rbac.ServiceRead, summary: "List versions (newest first) with the groups each runs in", resp: versionInfo{}, list: true, query: listParams, search: "version string", status: ok, handle: (*call).listVersions},
+		{method: "GET", path: S + "/versions/{v}", tag: "publishing", perm: rbac.ServiceRead, summary: "Get a version", resp: versionInfo{}, status: ok, handle: (*call).getVersion},
+		{method: "GET", path: S + "/history", tag: "publishing", perm: rbac.ServiceRead, summary: "Release history (newest first)", resp: historyEntry{}, list: true, query: []string{"page", "page_size", "group"}, status: ok, handle: (*call).history},
 
-		{method: "POST", path: S + "/canary", tag: "canary", summary: "Start a canary release in a gateway group: weight % (and every request a rule matches) to the target upstream or version; at most one running per service and group", req: release.CanaryCreate{}, resp: canaryResponse{}, status: cr, handle: (*call).createCanary},
-		{method: "GET", path: S + "/canary", tag: "canary", summary: "Canary tasks of a service (newest first); running ones carry live per-side figures over 1, 5 and 15 minutes", resp: spec.Canary{}, list: true, query: []string{"page", "page_size", "group", "state"}, status: ok, handle: (*call).listCanaries},
-		{method: "GET", path: S + "/canary/{c}", tag: "canary", summary: "Get a canary task with its figures", resp: spec.Canary{}, status: ok, handle: (*call).getCanary},
-		{method: "PATCH", path: S + "/canary/{c}", tag: "canary", summary: "Change a running canary's weight, rules, routes or guard", req: release.CanaryPatch{}, resp: canaryResponse{}, status: ok, handle: (*call).patchCanary},
-		{method: "POST", path: S + "/canary/{c}/cancel", tag: "canary", summary: "Cancel a running canary: all traffic back to the current backend", resp: canaryResponse{}, status: ok, handle: (*call).cancelCanary},
-		{method: "POST", path: S + "/canary/{c}/promote", tag: "canary", summary: "Promote (full release): the target becomes the group's backend, recorded as a new version; the task is completed", req: release.CanaryPromote{}, resp: canaryResponse{}, status: ok, handle: (*call).promoteCanary},
+		{method: "POST", path: S + "/canary", tag: "canary", perm: rbac.CanaryWrite, summary: "Start a canary release in a gateway group: weight % (and every request a rule matches) to the target upstream or version; at most one running per service and group", req: release.CanaryCreate{}, resp: canaryResponse{}, status: cr, handle: (*call).createCanary},
+		{method: "GET", path: S + "/canary", tag: "canary", perm: rbac.ServiceRead, summary: "Canary tasks of a service (newest first); running ones carry live per-side figures over 1, 5 and 15 minutes", resp: spec.Canary{}, list: true, query: []string{"page", "page_size", "group", "state"}, status: ok, handle: (*call).listCanaries},
+		{method: "GET", path: S + "/canary/{c}", tag: "canary", perm: rbac.ServiceRead, summary: "Get a canary task with its figures", resp: spec.Canary{}, status: ok, handle: (*call).getCanary},
+		{method: "PATCH", path: S + "/canary/{c}", tag: "canary", perm: rbac.CanaryWrite, summary: "Change a running canary's weight, rules, routes or guard", req: release.CanaryPatch{}, resp: canaryResponse{}, status: ok, handle: (*call).patchCanary},
+		{method: "POST", path: S + "/canary/{c}/cancel", tag: "canary", perm: rbac.CanaryWrite, summary: "Cancel a running canary: all traffic back to the current backend", resp: canaryResponse{}, status: ok, handle: (*call).cancelCanary},
+		{method: "POST", path: S + "/canary/{c}/promote", tag: "canary", perm: rbac.CanaryWrite, summary: "Promote (full release): the target becomes the group's backend, recorded as a new version; the task is completed", req: release.CanaryPromote{}, resp: canaryResponse{}, status: ok, handle: (*call).promoteCanary},
 
-		{method: "POST", path: S + "/actions/submit", tag: "lifecycle", summary: "Submit: publish the template as a new version (default: next patch version, 1.0.0 first) to the project's test group (draft → submitted; published stays published)", req: release.ActionRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionSubmit)},
-		{method: "POST", path: S + "/actions/withdraw", tag: "lifecycle", summary: "Withdraw: take the submitted version off the test group (submitted → draft)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionWithdraw)},
-		{method: "POST", path: S + "/actions/publish", tag: "lifecycle", summary: "Publish: run the test group's version in the production group and list it in the catalog (submitted → published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionPublish)},
-		{method: "POST", path: S + "/actions/republish", tag: "lifecycle", summary: "Republish: replace production's version with the one now in the test group (published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionRepublish)},
-		{method: "POST", path: S + "/actions/disable", tag: "lifecycle", summary: "Disable: take the service off production and test, hide it from the catalog, remember what ran (published → disabled)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionDisable)},
-		{method: "POST", path: S + "/actions/enable", tag: "lifecycle", summary: "Enable: restore exactly what ran before disable (disabled → published)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionEnable)},
-		{method: "POST", path: S + "/debug", tag: "observability", summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (what the console's Debug tab shows)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
-		{method: "GET", path: S + "/stats", tag: "observability", summary: "Requests, 5xx errors and latency p50/p99 of the service in a gateway group (default: production group) over window (1m–15m, default 15m), in about 30 points", resp: statsResponse{}, query: []string{"group", "window"}, status: ok, handle: (*call).serviceStats},
-		{method: "GET", path: G + "/history", tag: "gateway groups", summary: "Release history of a gateway group (newest first)", resp: historyEntry{}, list: true, query: listParams, search: "action, version or service id", status: ok, handle: (*call).groupHistory},
-		{method: "GET", path: "/catalog", tag: "catalog", summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, search: "name or description", status: ok, handle: (*call).listCatalog},
-		{method: "GET", path: "/catalog/{service}", tag: "catalog", summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
+		{method: "POST", path: S + "/actions/submit", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Submit: publish the template as a new version (default: next patch version, 1.0.0 first) to the project's test group (draft → submitted; published stays published)", req: release.ActionRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionSubmit)},
+		{method: "POST", path: S + "/actions/withdraw", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Withdraw: take the submitted version off the test group (submitted → draft)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionWithdraw)},
+		{method: "POST", path: S + "/actions/publish", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Publish: run the test group's version in the production group and list it in the catalog (submitted → published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionPublish)},
+		{method: "POST", path: S + "/actions/republish", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Republish: replace production's version with the one now in the test group (published)", req: promoteRequest{}, resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionRepublish)},
+		{method: "POST", path: S + "/actions/disable", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Disable: take the service off production and test, hide it from the catalog, remember what ran (published → disabled)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionDisable)},
+		{method: "POST", path: S + "/actions/enable", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Enable: restore exactly what ran before disable (disabled → published)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionEnable)},
+		{method: "POST", path: S + "/debug", tag: "observability", perm: rbac.ServiceDebug, summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (what the console's Debug tab shows)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
+		{method: "GET", path: S + "/stats", tag: "observability", perm: rbac.ServiceRead, summary: "Requests, 5xx errors and latency p50/p99 of the service in a gateway group (default: production group) over window (1m–15m, default 15m), in about 30 points", resp: statsResponse{}, query: []string{"group", "window"}, status: ok, handle: (*call).serviceStats},
+		{method: "GET", path: G + "/history", tag: "gateway groups", perm: rbac.GroupRead, summary: "Release history of a gateway group (newest first)", resp: historyEntry{}, list: true, query: listParams, search: "action, version or service id", status: ok, handle: (*call).groupHistory},
+		{method: "GET", path: "/catalog", tag: "catalog", perm: rbac.CatalogRead, summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, search: "name or description", status: ok, handle: (*call).listCatalog},
+		{method: "GET", path: "/catalog/{service}", tag: "catalog", perm: rbac.CatalogRead, summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
 
-		{method: "GET", path: "/applications", tag: "applications", summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
-		{method: "POST", path: "/applications", tag: "applications", summary: "Create an application: with project, the project's call credentials (admitted to its services, or only to services); without, the caller's own", req: spec.Application{}, resp: spec.Application{}, status: cr, handle: (*call).createApplication},
-		{method: "GET", path: A, tag: "applications", summary: "Get an application", resp: spec.Application{}, status: ok, handle: (*call).getApplication},
-		{method: "PATCH", path: A, tag: "applications", summary: "Change an application (JSON merge patch)", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).patchApplication},
-		{method: "PUT", path: A, tag: "applications", summary: "Replace an application", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).putApplication},
-		{method: "DELETE", path: A, tag: "applications", summary: "Delete an application with its credentials and subscriptions", status: nc, handle: (*call).deleteApplication},
-		{method: "GET", path: A + "/credentials", tag: "applications", summary: "List an application's credentials (never with secrets)", resp: spec.Credential{}, list: true, status: ok, handle: (*call).listCredentials},
-		{method: "POST", path: A + "/credentials", tag: "applications", summary: "Create a credential (key-auth, basic-auth, hmac-auth, jwt-auth, oauth2); secrets left out are generated; this answer is the only one showing them", req: spec.Credential{}, resp: spec.Credential{}, status: cr, handle: (*call).createCredential},
-		{method: "GET", path: C, tag: "applications", summary: "Get a credential (without secret)", resp: spec.Credential{}, status: ok, handle: (*call).getCredential},
-		{method: "PATCH", path: C, tag: "applications", summary: "Set or clear (null) a credential's expires_at", req: credentialPatch{}, resp: spec.Credential{}, status: ok, handle: (*call).patchCredential},
-		{method: "POST", path: C + "/rotate", tag: "applications", summary: "Rotate: a new secret for the same identifier (a new key for key-auth), shown once; the old one expires after overlap seconds (default 3600)", req: rotateRequest{}, resp: spec.Credential{}, status: cr, handle: (*call).rotateCredential},
-		{method: "DELETE", path: C, tag: "applications", summary: "Revoke a credential at once", status: nc, handle: (*call).deleteCredential},
-		{method: "GET", path: "/subscriptions", tag: "subscriptions", summary: "List subscriptions (?application=, ?service=)", resp: spec.Subscription{}, list: true, query: []string{"page", "page_size", "application", "service"}, status: ok, handle: (*call).listSubscriptions},
-		{method: "POST", path: "/subscriptions", tag: "subscriptions", summary: "Subscribe a user's application to a service (approved at once until approvals land)", req: spec.Subscription{}, resp: spec.Subscription{}, status: cr, handle: (*call).createSubscription},
-		{method: "GET", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Get a subscription", resp: spec.Subscription{}, status: ok, handle: (*call).getSubscription},
-		{method: "DELETE", path: "/subscriptions/{id}", tag: "subscriptions", summary: "Unsubscribe", status: nc, handle: (*call).deleteSubscription},
+		{method: "GET", path: "/applications", tag: "applications", perm: rbac.ApplicationOwn, summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
+		{method: "POST", path: "/applications", tag: "applications", perm: rbac.ApplicationOwn, summary: "Create an application: with project, the project's call credentials (admitted to its services, or only to services); without, the caller's own", req: spec.Application{}, resp: spec.Application{}, status: cr, handle: (*call).createApplication},
+		{method: "GET", path: A, tag: "applications", perm: rbac.ApplicationOwn, summary: "Get an application", resp: spec.Application{}, status: ok, handle: (*call).getApplication},
+		{method: "PATCH", path: A, tag: "applications", perm: rbac.ApplicationOwn, summary: "Change an application (JSON merge patch)", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).patchApplication},
+		{method: "PUT", path: A, tag: "applications", perm: rbac.ApplicationOwn, summary: "Replace an application", req: spec.Application{}, resp: spec.Application{}, status: ok, handle: (*call).putApplication},
+		{method: "DELETE", path: A, tag: "applications", perm: rbac.ApplicationOwn, summary: "Delete an application with its credentials and subscriptions", status: nc, handle: (*call).deleteApplication},
+		{method: "GET", path: A + "/credentials", tag: "applications", perm: rbac.ApplicationOwn, summary: "List an application's credentials (never with secrets)", resp: spec.Credential{}, list: true, status: ok, handle: (*call).listCredentials},
+		{method: "POST", path: A + "/credentials", tag: "applications", perm: rbac.ApplicationOwn, summary: "Create a credential (key-auth, basic-auth, hmac-auth, jwt-auth, oauth2); secrets left out are generated; this answer is the only one showing them", req: spec.Credential{}, resp: spec.Credential{}, status: cr, handle: (*call).createCredential},
+		{method: "GET", path: C, tag: "applications", perm: rbac.ApplicationOwn, summary: "Get a credential (without secret)", resp: spec.Credential{}, status: ok, handle: (*call).getCredential},
+		{method: "PATCH", path: C, tag: "applications", perm: rbac.ApplicationOwn, summary: "Set or clear (null) a credential's expires_at", req: credentialPatch{}, resp: spec.Credential{}, status: ok, handle: (*call).patchCredential},
+		{method: "POST", path: C + "/rotate", tag: "applications", perm: rbac.ApplicationOwn, summary: "Rotate: a new secret for the same identifier (a new key for key-auth), shown once; the old one expires after overlap seconds (default 3600)", req: rotateRequest{}, resp: spec.Credential{}, status: cr, handle: (*call).rotateCredential},
+		{method: "DELETE", path: C, tag: "applications", perm: rbac.ApplicationOwn, summary: "Revoke a credential at once", status: nc, handle: (*call).deleteCredential},
+		{method: "GET", path: "/subscriptions", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "List subscriptions (?application=, ?service=)", resp: spec.Subscription{}, list: true, query: []string{"page", "page_size", "application", "service"}, status: ok, handle: (*call).listSubscriptions},
+		{method: "POST", path: "/subscriptions", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Subscribe a user's application to a service (approved at once until approvals land)", req: spec.Subscription{}, resp: spec.Subscription{}, status: cr, handle: (*call).createSubscription},
+		{method: "GET", path: "/subscriptions/{id}", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Get a subscription", resp: spec.Subscription{}, status: ok, handle: (*call).getSubscription},
+		{method: "DELETE", path: "/subscriptions/{id}", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Unsubscribe", status: nc, handle: (*call).deleteSubscription},
 
-		{method: "GET", path: P + "/config", tag: "declarative", summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
-		{method: "PUT", path: P + "/config", tag: "declarative", summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
+		{method: "GET", path: P + "/config", tag: "declarative", perm: rbac.ConfigRead, summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
+		{method: "PUT", path: P + "/config", tag: "declarative", perm: rbac.ConfigWrite, summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
 
-		{method: "POST", path: P + "/export", tag: "packages", summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
-		{method: "POST", path: P + "/import", tag: "packages", summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
+		{method: "POST", path: P + "/export", tag: "packages", perm: rbac.PackageExport, summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
+		{method: "POST", path: P + "/import", tag: "packages", perm: rbac.PackageImport, summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
 
-		{method: "GET", path: "/audit-events", tag: "audit", summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
+		{method: "GET", path: "/audit-events", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -45,7 +46,7 @@ func newFixture(tb testing.TB) *fixture {
 		if err := tx.CreateProject(ctx, p); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash)
+		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash)
 	})
 	if err != nil {
 		tb.Fatalf("bootstrap: %v", err)

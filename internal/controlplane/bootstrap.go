@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/credential"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -41,7 +42,7 @@ func bootstrap(ctx context.Context, st store.Store, opts Options, keyID string) 
 			if err != nil {
 				return fmt.Errorf("hash admin password: %w", err)
 			}
-			if err := tx.CreateUser(ctx, &spec.User{Username: "admin", Role: "admin"}, hash); err != nil {
+			if err := tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash); err != nil {
 				return fmt.Errorf("create admin user: %w", err)
 			}
 		}

@@ -177,7 +177,7 @@ func (e *env) state() state {
 				return err
 			}
 		}
-		s.Audit, _, err = tx.ListAudit(ctx, store.ListQuery{PageSize: 500})
+		s.Audit, _, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{PageSize: 500})
 		return err
 	})
 	return s

@@ -22,14 +22,6 @@ const (
 // DefaultNodeWeight is the weight of a node that does not give one.
 const DefaultNodeWeight = 100
 
-// User is a person or robot that calls the admin API.
-type User struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Role      string    `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 // Project is the tenancy unit. Its ID is an immutable slug.
 type Project struct {
 	ID              string    `json:"id"`
@@ -250,8 +242,10 @@ type HistoryEvent struct {
 type AuditEvent struct {
 	ID       int64           `json:"id"`
 	Actor    string          `json:"actor"`
-	Action   string          `json:"action"`   // e.g. service.create
-	Resource string          `json:"resource"` // e.g. /projects/default/services/ID
-	Detail   json.RawMessage `json:"detail,omitempty"`
+	Action   string          `json:"action"`            // e.g. service.create
+	Resource string          `json:"resource"`          // e.g. /projects/default/services/ID
+	Project  string          `json:"project,omitempty"` // the project the resource belongs to, if any
+	Client   string          `json:"client,omitempty"`  // the caller's address
+	Detail   json.RawMessage `json:"detail,omitempty"`  // for changes: {before, after} with secrets masked
 	At       time.Time       `json:"at"`
 }

@@ -26,7 +26,7 @@ var backupTables = []struct{ name, order string }{
 	{"login_throttle", "username"}, {"gateway_tokens", "id"}, {"gateway_instances", "group_name, id"},
 	{"revision_changes", "revision, group_name, service_id"}, {"route_shapes", "group_name, shape, service_id"},
 	{"gateway_figures", "id"}, {"store_settings", "name"}, {"certificates", "id"},
-	{"registries", "id"},
+	{"registries", "id"}, {"roles", "name"}, {"members", "project_id, user_id"},
 }
 
 // backupHeader opens a backup: what wrote it and the schema its rows fit.

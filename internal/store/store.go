@@ -36,8 +36,15 @@ type Token struct {
 	UserID    string
 	Hash      string // hex SHA-256 of the token
 	Name      string // "session" for login tokens, else the name of a personal access token
+	Kind      string // TokenSession, TokenPAT, TokenInvite, TokenReset
+	Scope     string // spec.ScopeFull or spec.ScopeRead (personal access tokens)
 	ExpiresAt time.Time
-	CreatedAt time.Time
+	// LastUsedAt is when the token last authenticated a request, to the
+	// minute (it is written at most once a minute).
+	LastUsedAt time.Time
+	Client     string // the address that made the token (a session: the login's)
+	UserAgent  string
+	CreatedAt  time.Time
 }
 
 // Store is the handle the control plane holds.
@@ -63,14 +70,41 @@ type Store interface {
 // Get/Update/Delete of a missing object returns an error wrapping
 // ErrNotFound; a duplicate name or version wraps ErrConflict.
 type Tx interface {
-	// Users and tokens.
-	CreateUser(ctx context.Context, u *spec.User, passwordHash string) error
+	// Users (users.go).
+	CreateUser(ctx context.Context, u *spec.User, passwordHash string) error // "" hash: no password yet
+	CreateExternalUser(ctx context.Context, u *spec.User, external string) error
 	UserByName(ctx context.Context, username string) (spec.User, string, error) // user, password hash
+	UserByExternal(ctx context.Context, external string) (spec.User, error)
 	GetUser(ctx context.Context, id string) (spec.User, error)
 	CountUsers(ctx context.Context) (int, error)
+	CountActiveSuperAdmins(ctx context.Context) (int, error)
+	ListUsers(ctx context.Context, q ListQuery) ([]spec.User, int, error)
+	UpdateUser(ctx context.Context, u *spec.User) error // role, display name, email, disabled
+	SetPassword(ctx context.Context, id, hash string) error
+	TouchLogin(ctx context.Context, id string, at time.Time) error
+	DeleteUser(ctx context.Context, id string) error // with tokens and memberships
+	// Tokens of users (tokens.go): sessions, personal access tokens, one-time links.
 	CreateToken(ctx context.Context, t *Token) error
-	TokenByHash(ctx context.Context, hash string) (Token, spec.User, error) // expired tokens are ErrNotFound
+	TokenByHash(ctx context.Context, hash string) (Token, spec.User, error) // sessions and PATs of enabled users; else ErrNotFound
+	TakeLinkToken(ctx context.Context, hash, kind string) (Token, error)    // a live one-time link, deleted as it is taken
+	ListTokens(ctx context.Context, userID, kind string) ([]Token, error)   // live ones, newest first
 	DeleteToken(ctx context.Context, hash string) error
+	DeleteUserToken(ctx context.Context, userID, kind, id string) error
+	DeleteUserTokens(ctx context.Context, userID string, kinds ...string) (int, error)
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	PruneTokens(ctx context.Context, cutoff time.Time) (int, error)
+	// Project members and custom roles (members.go).
+	PutMember(ctx context.Context, m *spec.Member) (created bool, err error)
+	GetMember(ctx context.Context, project, userID string) (spec.Member, error)
+	ListMembers(ctx context.Context, project string) ([]spec.Member, error)
+	ListUserMembers(ctx context.Context, userID string) ([]spec.Member, error)
+	DeleteMember(ctx context.Context, project, userID string) error
+	CountRoleMembers(ctx context.Context, role string) (int, error)
+	CreateRole(ctx context.Context, r *spec.Role) error
+	GetRole(ctx context.Context, name string) (spec.Role, error)
+	ListRoles(ctx context.Context) ([]spec.Role, error)
+	UpdateRole(ctx context.Context, r *spec.Role) error
+	DeleteRole(ctx context.Context, name string) error
 	// Failed logins per username (logins.go), known or not.
 	GetLoginState(ctx context.Context, username string) (LoginState, error) // none: ErrNotFound
 	PutLoginState(ctx context.Context, s *LoginState) error                 // insert or replace
@@ -175,7 +209,9 @@ type Tx interface {
 	AddHistory(ctx context.Context, e *spec.HistoryEvent) error                                     // sets ID
 	ListHistory(ctx context.Context, service string, q ListQuery) ([]spec.HistoryEvent, int, error) // newest first
 	AddAudit(ctx context.Context, e *spec.AuditEvent) error
-	ListAudit(ctx context.Context, q ListQuery) ([]spec.AuditEvent, int, error) // newest first
+	ListAudit(ctx context.Context, f AuditFilter, q ListQuery) ([]spec.AuditEvent, int, error)            // newest first
+	ScanAudit(ctx context.Context, f AuditFilter, limit int, fn func(spec.AuditEvent) error) (int, error) // oldest first
+	PruneAudit(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Publishing lifecycle (lifecycle.go): what a "disable" took off, kept
 	// for "enable"; per-group history; services by state (the catalog).

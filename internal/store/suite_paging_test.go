@@ -120,7 +120,7 @@ func testPaging(t *testing.T, s store.Store) {
 			return nil
 		})
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			got, total, err := tx.ListAudit(ctx, store.ListQuery{PageSize: 10000})
+			got, total, err := tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{PageSize: 10000})
 			wantErr(t, "ListAudit", err, nil)
 			if len(got) != 500 || total != n {
 				t.Errorf("ListAudit page size 10000: %d events, total %d; want 500 of %d", len(got), total, n)
@@ -128,12 +128,12 @@ func testPaging(t *testing.T, s store.Store) {
 			if len(got) > 0 && got[0].Resource != fmt.Sprintf("/r/%d", n-1) {
 				t.Errorf("first event %q, want the newest", got[0].Resource)
 			}
-			got, _, err = tx.ListAudit(ctx, store.ListQuery{PageSize: 10000, Page: 2})
+			got, _, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{PageSize: 10000, Page: 2})
 			wantErr(t, "ListAudit page 2", err, nil)
 			if len(got) != 1 || got[0].Resource != "/r/0" {
 				t.Errorf("ListAudit page 2 of capped pages = %v, want only the oldest", got)
 			}
-			got, _, err = tx.ListAudit(ctx, store.ListQuery{})
+			got, _, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{})
 			wantErr(t, "ListAudit default", err, nil)
 			if len(got) != 20 {
 				t.Errorf("ListAudit default page: %d events, want 20", len(got))

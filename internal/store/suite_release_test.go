@@ -229,17 +229,17 @@ func testHistoryAndAudit(t *testing.T, s store.Store) {
 		}
 
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			got, total, err := tx.ListAudit(ctx, store.ListQuery{})
+			got, total, err := tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{})
 			wantErr(t, "ListAudit", err, nil)
 			if diff := cmp.Diff([]spec.AuditEvent{events[2], events[1], events[0]}, got); diff != "" || total != 3 {
 				t.Errorf("ListAudit newest first, total %d (-want +got):\n%s", total, diff)
 			}
-			got, total, err = tx.ListAudit(ctx, store.ListQuery{Q: "Alice"})
+			got, total, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{Q: "Alice"})
 			wantErr(t, "ListAudit Q", err, nil)
 			if diff := cmp.Diff([]spec.AuditEvent{events[2], events[0]}, got); diff != "" || total != 2 {
 				t.Errorf("ListAudit Q=Alice, total %d (-want +got):\n%s", total, diff)
 			}
-			got, total, err = tx.ListAudit(ctx, store.ListQuery{Q: "publish"})
+			got, total, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{Q: "publish"})
 			wantErr(t, "ListAudit Q", err, nil)
 			if diff := cmp.Diff([]spec.AuditEvent{events[2]}, got); diff != "" || total != 1 {
 				t.Errorf("ListAudit Q=publish, total %d (-want +got):\n%s", total, diff)
@@ -254,7 +254,7 @@ func testHistoryAndAudit(t *testing.T, s store.Store) {
 			t.Errorf("AddAudit with invalid JSON detail succeeded")
 		}
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			_, total, err := tx.ListAudit(ctx, store.ListQuery{})
+			_, total, err := tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{})
 			if total != len(events) {
 				t.Errorf("audit total = %d after a failed AddAudit, want %d", total, len(events))
 			}

@@ -105,7 +105,7 @@ func readState(t *testing.T, s store.Store, orders string) state {
 		if st.users, err = tx.CountUsers(ctx); err != nil {
 			return err
 		}
-		if _, st.audit, err = tx.ListAudit(ctx, all); err != nil {
+		if _, st.audit, err = tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, all); err != nil {
 			return err
 		}
 		if _, st.upstreams, err = tx.ListUpstreams(ctx, "p1", all); err != nil {
@@ -397,7 +397,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		if ups != committed+1 { // the seed's "up"
 			t.Errorf("%d upstreams in p1, want %d", ups, committed+1)
 		}
-		events, total, err := tx.ListAudit(ctx, store.ListQuery{PageSize: 500})
+		events, total, err := tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{PageSize: 500})
 		if err != nil {
 			return err
 		}

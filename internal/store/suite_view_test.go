@@ -78,7 +78,7 @@ func testView(t *testing.T, s store.Store) {
 			if g.PathPrefix != "" || g.Revision != before {
 				t.Errorf("group after writes in Views = prefix %q, revision %d; want \"\", %d", g.PathPrefix, g.Revision, before)
 			}
-			_, total, err := tx.ListAudit(ctx, store.ListQuery{})
+			_, total, err := tx.ListAudit(ctx, store.AuditFilter{AllProjects: true}, store.ListQuery{})
 			if total != 0 {
 				t.Errorf("audit entries after a write in a View = %d, want 0", total)
 			}
