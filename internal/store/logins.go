@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -28,6 +29,27 @@ func (t *txn) GetLoginState(ctx context.Context, username string) (LoginState, e
 	}
 	s.LastFailure, s.LockedUntil = fromNanos(last), fromNanos(until)
 	return s, nil
+}
+
+// ListLoginStates returns every username's record, by username: the
+// admin API lists the locked ones. The table stays small: records quiet
+// for the policy's window are pruned.
+func (t *txn) ListLoginStates(ctx context.Context) ([]LoginState, error) {
+	out := []LoginState{}
+	err := t.each(ctx, "list login states", func(rows *sql.Rows) error {
+		var s LoginState
+		var last, until int64
+		if err := rows.Scan(&s.Username, &s.Failures, &s.Lockouts, &last, &until); err != nil {
+			return err
+		}
+		s.LastFailure, s.LockedUntil = fromNanos(last), fromNanos(until)
+		out = append(out, s)
+		return nil
+	}, `SELECT username, failures, lockouts, last_failure, locked_until FROM login_throttle ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PutLoginState inserts or replaces a username's record.

@@ -107,6 +107,7 @@ type Tx interface {
 	DeleteRole(ctx context.Context, name string) error
 	// Failed logins per username (logins.go), known or not.
 	GetLoginState(ctx context.Context, username string) (LoginState, error) // none: ErrNotFound
+	ListLoginStates(ctx context.Context) ([]LoginState, error)              // every record, by username
 	PutLoginState(ctx context.Context, s *LoginState) error                 // insert or replace
 	DeleteLoginState(ctx context.Context, username string) error            // none: ErrNotFound
 	PruneLoginStates(ctx context.Context, cutoff time.Time) (int, error)    // quiet since cutoff
