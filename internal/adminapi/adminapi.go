@@ -81,6 +81,7 @@ type server struct {
 	pruneMu    sync.Mutex
 	lastPrune  time.Time // of the failed-login records
 	offline    time.Duration
+	oidc       *oidcState // single sign-on (oidc.go); never nil after New
 }
 
 // call is one request as a handler sees it.
@@ -116,6 +117,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Now != nil {
 		s.now = func() time.Time { return cfg.Now().UTC() }
 	}
+	s.oidc = newOIDCState(cfg.OIDC)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
