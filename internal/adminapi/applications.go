@@ -4,27 +4,43 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
 
 // Applications: project-owned ones are a project's call
-// credentials; user-owned ones subscribe to services. Until the
-// rbac package lands, an admin sees every application and a user only
-// their own. Every change that alters what gateways admit ends in
+// credentials, read and changed by those holding application:read and
+// application:write in the project; user-owned ones subscribe to services
+// and are their owner's alone (a super_admin sees every one). Every change that alters what gateways admit ends in
 // release.CommitConsumers, the one road of consumers to gateways.
 
 func applicationResource(id string) string { return "/applications/" + id }
 
-// loadApplication reads an application the caller may see; one they may
-// not is answered like a missing one.
+// loadApplication reads an application the caller may see: their own, or
+// a project's call-credential application where they hold
+// application:read (application:write for a request that changes
+// something). One they may not see is answered like a missing one.
 func (c *call) loadApplication(tx store.Tx, id string) (spec.Application, error) {
 	a, err := tx.GetApplication(c.ctx(), id)
-	if err == nil && !c.isAdmin() && (a.ProjectID != "" || a.Owner != c.user.ID) {
-		err = fmt.Errorf("application %s of another owner: %w", id, store.ErrNotFound)
+	if err != nil {
+		return a, onNotFound(err, "application %q not found", id)
 	}
-	return a, onNotFound(err, "application %q not found", id)
+	switch {
+	case c.isAdmin():
+	case a.ProjectID == "":
+		if a.Owner != c.user.ID {
+			return a, withDetail(fmt.Errorf("application %s of another owner: %w", id, store.ErrNotFound), "application %q not found", id)
+		}
+	case !c.who.Has(rbac.ApplicationRead, a.ProjectID):
+		return a, withDetail(fmt.Errorf("application %s of project %s: %w", id, a.ProjectID, store.ErrNotFound), "application %q not found", id)
+	case !readOnlyMethod(c.r.Method):
+		if err := c.who.Check(rbac.ApplicationWrite, a.ProjectID); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
 }
 
 // commitConsumers hands a consumer change to the gateways.
@@ -41,7 +57,14 @@ func (c *call) listApplications() (any, error) {
 		return nil, err
 	}
 	f := store.ApplicationFilter{ProjectID: c.r.URL.Query().Get("project")}
-	if !c.isAdmin() {
+	switch {
+	case c.isAdmin():
+	case f.ProjectID != "":
+		// A project's call credentials, for those who may read them.
+		if err := c.require(rbac.ApplicationRead, f.ProjectID); err != nil {
+			return nil, err
+		}
+	default:
 		f = store.ApplicationFilter{Owner: c.user.ID}
 	}
 	var res listResult
@@ -75,8 +98,8 @@ func (c *call) checkApplication(tx store.Tx, a *spec.Application) error {
 	if a.ProjectID == "" {
 		return nil
 	}
-	if !c.isAdmin() {
-		return fieldError("project", "only an administrator may create a project's call credentials")
+	if err := c.require(rbac.ApplicationWrite, a.ProjectID); err != nil {
+		return err
 	}
 	_, err := tx.GetProject(c.ctx(), a.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {

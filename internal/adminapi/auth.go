@@ -101,7 +101,6 @@ func (c *call) logout() (any, error) {
 	})
 }
 
-
 // newID returns a time-ordered unique id (UUIDv7).
 func newID() string {
 	id, err := uuid.NewV7()

@@ -55,6 +55,11 @@ func (c *call) canaryAction(act func(tx store.Tx, project, service string) (spec
 		if err != nil {
 			return onNotFound(err, "canary %q of service %q not found", c.path("c"), s.Name)
 		}
+		// A canary moves traffic of its group: the group's stage decides
+		// who may (checked inside the transaction, so a refusal undoes it).
+		if err := c.requirePublishIn(tx, t.Group); err != nil {
+			return err
+		}
 		g, err := tx.GetGroup(c.ctx(), t.Group)
 		if err != nil {
 			return fmt.Errorf("read group %q: %w", t.Group, err)

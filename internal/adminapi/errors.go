@@ -38,9 +38,9 @@ type problem struct {
 	Detail string            `json:"detail"`
 	Errors []spec.FieldError `json:"errors,omitempty"`
 	// Extension members of a lifecycle refusal (release.StateError).
-	State          string   `json:"state,omitempty"`
+	State string `json:"state,omitempty"`
 	// Permission is what a 403 says the caller lacks.
-	Permission string `json:"permission,omitempty"`
+	Permission     string   `json:"permission,omitempty"`
 	AllowedActions []string `json:"allowed_actions,omitempty"`
 
 	// Route collisions and moved URLs of a 409 (sync.go).

@@ -52,11 +52,38 @@ func lifecycleAction(action string) func(*call) (any, error) {
 			if err != nil {
 				return err
 			}
+			if err := c.requireLifecycle(tx, action); err != nil {
+				return err
+			}
 			res, err = release.Act(c.ctx(), tx, c.user.Username, p, s.ID, action, req)
 			return err
 		})
 		return res, err
 	}
+}
+
+// requireLifecycle checks the group permissions a lifecycle action needs
+// in the project of the path: submit and withdraw change the test group;
+// publish, republish, disable and enable the production group (disable
+// and enable the test group too).
+func (c *call) requireLifecycle(tx store.Tx, action string) error {
+	p, err := c.loadProject(tx, c.path("p"))
+	if err != nil {
+		return err
+	}
+	groups := []string{p.ProductionGroup}
+	switch action {
+	case release.ActionSubmit, release.ActionWithdraw:
+		groups = []string{p.TestGroup}
+	case release.ActionDisable, release.ActionEnable:
+		groups = append(groups, p.TestGroup)
+	}
+	for _, g := range groups {
+		if err := c.requirePublish(p, g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withActions fills what the service's lifecycle state allows.

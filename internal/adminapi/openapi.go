@@ -289,7 +289,7 @@ func buildOpenAPI(eps []endpoint, version string) []byte {
 		item[strings.ToLower(ep.method)] = g.operation(ep)
 	}
 	errResp := obj{}
-	for _, code := range []int{400, 401, 404, 409, 413, 500} {
+	for _, code := range []int{400, 401, 403, 404, 409, 413, 500} {
 		errResp[strconv.Itoa(code)] = obj{
 			"description": http.StatusText(code) + " (RFC 9457 problem details)",
 			"content":     obj{"application/problem+json": obj{"schema": obj{"$ref": "#/components/schemas/Problem"}}},
@@ -374,6 +374,11 @@ func (g *schemas) operation(ep endpoint) obj {
 		}
 	} else {
 		errRef(401)
+		errRef(403)
+		// The permission the caller needs, and where it is looked for;
+		// clients (and the permission matrix test) read it from here.
+		op["x-permission"] = string(ep.perm)
+		op["x-permission-scope"] = permissionScope(ep)
 	}
 	if strings.Contains(ep.path, "{") {
 		errRef(404)
@@ -389,6 +394,20 @@ func (g *schemas) operation(ep endpoint) obj {
 	}
 	op["responses"] = resp
 	return op
+}
+
+// permissionScope names where an endpoint's permission is checked:
+// "project" (the project of the path; a project the caller may not see
+// answers 404), "any-project" (the system scope or any of the caller's
+// projects; the answer is narrowed to them), or "system".
+func permissionScope(ep endpoint) string {
+	switch {
+	case strings.Contains(ep.path, "{p}"):
+		return "project"
+	case ep.anyProject:
+		return "any-project"
+	}
+	return "system"
 }
 
 // OpenAPIDocument is the admin API's own OpenAPI 3.1 document as

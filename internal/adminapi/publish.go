@@ -63,6 +63,11 @@ func (c *call) release(action string, act func(tx store.Tx, project, service str
 		if err != nil {
 			return err
 		}
+		// Checked on the group the action changed, inside its transaction:
+		// a refusal rolls everything back.
+		if err := c.requirePublishIn(tx, d.Group); err != nil {
+			return err
+		}
 		g, err := tx.GetGroup(c.ctx(), d.Group)
 		if err != nil {
 			return fmt.Errorf("%s: read group %q: %w", action, d.Group, err)
@@ -200,4 +205,3 @@ func (c *call) history() (any, error) {
 	})
 	return res, err
 }
-

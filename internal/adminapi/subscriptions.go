@@ -8,8 +8,9 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Subscriptions admit a user's application to a service. Approvals come
-// with the portal issue; until then a subscription is approved when made.
+// Subscriptions admit a user's application to a service: one listed in
+// the catalog, or one of the caller's projects. Approvals come with the
+// API market; until then a subscription is approved when made.
 
 func subscriptionResource(id string) string { return "/subscriptions/" + id }
 
@@ -98,6 +99,11 @@ func (c *call) createSubscription() (any, error) {
 			return fieldError("application", "a project's call credentials are admitted to its services without subscribing")
 		}
 		svc, err := c.findService(tx, s.ProjectID, s.ServiceID)
+		if err == nil && !c.who.Visible(svc.ProjectID) && svc.State != spec.StatePublished {
+			// Only what the catalog lists, or what the caller's projects
+			// hold: the rest is answered like a missing service.
+			err = fmt.Errorf("service %s of project %s: %w", svc.ID, svc.ProjectID, store.ErrNotFound)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return fieldError("service", "service %q does not exist", s.ServiceID)
 		}

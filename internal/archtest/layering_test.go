@@ -51,6 +51,14 @@ var rules = []rule{
 		},
 	},
 	{
+		name: "rbac_imports_nothing_internal",
+		why:  "who may do what is pure decisions over names; loading principals is the admin API's job, so rbac stays free of the store and of HTTP",
+		from: under("internal/rbac"),
+		forbids: func(_, imp string) bool {
+			return !in(imp, "internal/rbac")
+		},
+	},
+	{
 		name: "store_without_gateway",
 		why:  "the store only persists spec values; checking a change with the gateway's compiler is release.Commit's job, one layer up",
 		from: under("internal/store"),
