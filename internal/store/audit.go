@@ -27,9 +27,15 @@ func scanAudit(s scanner) (spec.AuditEvent, error) {
 	return e, nil
 }
 
-// AddAudit appends an audit event; it sets ID, and At when zero. Detail must
-// be valid JSON when present: it is served back as is.
+// AddAudit appends an audit event; it sets ID, At when zero, and Project
+// when empty and the resource is under /projects/{p}: whoever writes the
+// event (the admin API, the release package's publishes), a project's
+// readers of the log find it there. Detail must be valid JSON when
+// present: it is served back as is.
 func (t *txn) AddAudit(ctx context.Context, e *spec.AuditEvent) error {
+	if e.Project == "" {
+		e.Project = ResourceProject(e.Resource)
+	}
 	var detail sql.NullString
 	if len(e.Detail) > 0 {
 		if !json.Valid(e.Detail) {
@@ -51,6 +57,17 @@ func (t *txn) AddAudit(ctx context.Context, e *spec.AuditEvent) error {
 	}
 	e.ID = id
 	return nil
+}
+
+// ResourceProject is the project of a resource path "/projects/{p}/…",
+// "" for any other.
+func ResourceProject(resource string) string {
+	rest, ok := strings.CutPrefix(resource, "/projects/")
+	if !ok {
+		return ""
+	}
+	p, _, _ := strings.Cut(rest, "/")
+	return p
 }
 
 // AuditFilter narrows ListAudit. Empty fields do not filter.

@@ -31,6 +31,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Versions", testVersions},
 		{"Deployments", testDeployments},
 		{"HistoryAndAudit", testHistoryAndAudit},
+		{"AuditFilter", testAuditFilter},
 		{"Lifecycle", testLifecycle},
 		{"Paging", testPaging},
 		{"Snapshot", testSnapshot},
