@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gw/portico/internal/golden"
 	"github.com/portico-gw/portico/internal/rbac"
 )
 
@@ -52,4 +53,10 @@ func TestPublicEndpointsAreFew(t *testing.T) {
 			t.Errorf("%s %s is public", ep.method, ep.path)
 		}
 	}
+}
+
+// TestPermissionsDocument keeps docs/permissions.md what the table says
+// (go test ./internal/adminapi -run PermissionsDocument -update).
+func TestPermissionsDocument(t *testing.T) {
+	golden.CheckFile(t, "../../docs/permissions.md", []byte(PermissionsDocument()))
 }
