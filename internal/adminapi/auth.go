@@ -3,10 +3,12 @@ package adminapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -75,8 +77,17 @@ func (s *server) authenticate(r *http.Request) (spec.User, *rbac.Principal, erro
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		if _, locked := s.clients.fail(client, now); locked {
-			s.log.Warn("client locked out after unknown tokens", "client", client)
+		if d, locked := s.clients.fail(client, now); locked {
+			s.log.Warn("client locked out after unknown tokens", "client", client, "for", d.String())
+			detail, _ := json.Marshal(map[string]any{"client": client, "reason": "unknown bearer tokens",
+				"locked_until": now.Add(d), "seconds": int(d / time.Second)})
+			err := s.store.Tx(r.Context(), func(tx store.Tx) error {
+				return tx.AddAudit(r.Context(), &spec.AuditEvent{Actor: "anonymous", Action: "auth.lockout",
+					Resource: "/clients/" + client, Client: client, Detail: detail, At: now})
+			})
+			if err != nil {
+				s.log.Error("admin api: audit a client lockout", "client", client, "err", err)
+			}
 		}
 		return spec.User{}, nil, withDetail(errUnauthorized, "the bearer token is unknown or expired")
 	case err != nil:

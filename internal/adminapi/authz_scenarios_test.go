@@ -182,3 +182,39 @@ func TestViewerReadsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestGuessedTokensLockTheClient: unknown bearer tokens count as failed
+// logins of the client address, so guessing personal access tokens is
+// throttled like guessing passwords: after the client policy's threshold
+// every request of that address is refused with 429 before any lookup,
+// a valid token included, until the lockout ends.
+func TestGuessedTokensLockTheClient(t *testing.T) {
+	a := newTestAPI(t)
+	var statuses []int
+	for i := range clientPolicy.threshold + 2 {
+		r := a.doToken("pat_guess"+strings.Repeat("x", i), "GET", "/me", nil)
+		statuses = append(statuses, r.status)
+	}
+	for i, st := range statuses {
+		want := http.StatusUnauthorized
+		if i >= clientPolicy.threshold {
+			want = http.StatusTooManyRequests
+		}
+		if st != want {
+			t.Fatalf("guess %d: %d, want %d (all %v)", i+1, st, want, statuses)
+		}
+	}
+	if r := a.do("GET", "/me", nil); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("a valid token from the locked address: %d, want 429 with Retry-After", r.status)
+	}
+	err := a.store.View(context.Background(), func(tx store.Tx) error {
+		events, _, err := tx.ListAudit(context.Background(), store.AuditFilter{AllProjects: true, Action: "auth.lockout"}, store.ListQuery{})
+		if err == nil && (len(events) != 1 || !strings.HasPrefix(events[0].Resource, "/clients/")) {
+			t.Errorf("lockout audit events %+v, want one of the client", events)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
