@@ -230,15 +230,18 @@ type unlockResult struct {
 	LockedUntil time.Time `json:"locked_until"`
 }
 
-// unlockUser forgets a username's failed logins, lifting its lockout. It
-// works for any username: lockouts apply to unknown names too.
+// unlockUser forgets a username's failed logins, lifting its lockout. A
+// super_admin may unlock any username (lockouts apply to unknown names
+// too); anyone else the members of a project where they hold
+// lockout:manage, checked before the record is looked at so that a
+// refusal tells nothing about it.
 func (c *call) unlockUser() (any, error) {
-	if !c.isAdmin() {
-		return nil, withDetail(errForbidden, "only an admin can unlock a user")
-	}
 	name := c.path("username")
 	var res unlockResult
 	err := c.tx(func(tx store.Tx) error {
+		if err := c.mayUnlock(tx, name); err != nil {
+			return err
+		}
 		st, err := tx.GetLoginState(c.ctx(), name)
 		if err != nil {
 			return onNotFound(err, "user %q has no failed logins on record", name)

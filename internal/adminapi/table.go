@@ -89,6 +89,9 @@ var pathParams = map[string]string{
 	"tokens":         "gateway join token id",
 	"certificates":   "certificate id or name",
 	"registries":     "service registry id or name",
+	"sessions":       "session id",
+	"members":        "user name of a member",
+	"roles":          "role name",
 }
 
 func (s *server) endpoints() []endpoint {
