@@ -64,6 +64,7 @@ func serverCmd() *cobra.Command {
 		o                   controlplane.Options
 		logLevel, logFormat string
 		drain               time.Duration
+		readOIDC            func() error // the --oidc-* flags that need parsing
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -71,6 +72,9 @@ func serverCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags(), envPrefix); err != nil {
+				return err
+			}
+			if err := readOIDC(); err != nil {
 				return err
 			}
 			log, err := newLogger(logLevel, logFormat)
@@ -104,6 +108,7 @@ func serverCmd() *cobra.Command {
 	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	readOIDC = oidcFlags(f, &o.OIDC)
 	annotateEnv(f, envPrefix)
 	return cmd
 }

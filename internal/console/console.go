@@ -33,11 +33,15 @@ var staticFS embed.FS
 type Config struct {
 	API    http.Handler // the admin API handler (serves /api/v1/…)
 	Logger *slog.Logger
+	// SSO shows the login page's link to single sign-on: set when the
+	// admin API has an OpenID provider (adminapi.OIDCConfig).
+	SSO bool
 }
 
 // Console serves the console pages under /.
 type Console struct {
 	api   http.Handler
+	sso   bool
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
@@ -50,6 +54,7 @@ const maxForm = 11 << 20
 // templates do not parse, which the package's tests catch first.
 func New(cfg Config) http.Handler {
 	c := &Console{api: cfg.API, log: cfg.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	c.sso = cfg.SSO
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -16,6 +16,8 @@ var messages = map[string]map[string]string{
 	"login.expired":   {"en": "Your session has expired; please log in again.", "zh-CN": "会话已过期，请重新登录。"},
 	"login.throttled": {"en": "Too many failed attempts. Try again in %s seconds.", "zh-CN": "失败次数过多，请在 %s 秒后重试。"},
 	"login.stale":     {"en": "The login form has expired or came from another site. Please try again.", "zh-CN": "登录表单已过期或来自其他站点，请重试。"},
+	"login.or":        {"en": "or", "zh-CN": "或"},
+	"login.sso":       {"en": "Sign in with single sign-on", "zh-CN": "使用单点登录"},
 
 	"err.title": {"en": "Something went wrong", "zh-CN": "出错了"}, "err.csrf": {"en": "This form is stale or came from another site (CSRF check failed). Reload the page and try again.", "zh-CN": "表单已过期或来自其他站点（CSRF 校验失败），请刷新页面后重试。"},
 	"err.form":      {"en": "The form could not be read", "zh-CN": "无法读取表单"},

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/portico-gw/portico/internal/adminapi"
 )
 
 // loginCSRFCookie holds the login form's CSRF token. Before a session
@@ -38,11 +40,25 @@ func validLoginCSRF(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) == 1
 }
 
+// loginView is the login page's own data: the link to single sign-on,
+// when the admin API has an OpenID provider. The provider sends the
+// browser back to the admin API's callback, which sets the session cookie
+// and returns to next.
+type loginView struct{ SSO string }
+
+func (c *Console) loginView(next string) loginView {
+	if !c.sso {
+		return loginView{}
+	}
+	return loginView{SSO: adminapi.Prefix + "/auth/oidc/start?next=" + url.QueryEscape(safeRedirect(next))}
+}
+
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	q := &req{w: w, r: r, c: c, lang: langOf(r)}
 	p := q.page(q.t("login.title"), "")
 	p.CSRF = loginCSRF(w, r)
 	p.Form = url.Values{"next": {safeRedirect(r.URL.Query().Get("next"))}}
+	p.Data = c.loginView(p.Form.Get("next"))
 	if r.URL.Query().Get("expired") != "" {
 		p.Error = q.t("login.expired")
 	}
@@ -61,6 +77,7 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		p.Errors = fields
 		p.CSRF = loginCSRF(w, r)
 		p.Form = url.Values{"username": {r.PostFormValue("username")}, "next": {safeRedirect(r.PostFormValue("next"))}}
+		p.Data = c.loginView(p.Form.Get("next"))
 		p.Error = msg
 		q.render(status, "login", p)
 	}

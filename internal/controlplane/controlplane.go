@@ -65,6 +65,9 @@ type Options struct {
 	// Profiling serves Go's profiles on the status address
 	// (gateway.Options.Profiling).
 	Profiling bool
+	// OIDC, when its Issuer is set, lets console users sign in through an
+	// OpenID Connect provider (docs/sso.md); checked before anything starts.
+	OIDC adminapi.OIDCConfig
 }
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
@@ -84,6 +87,9 @@ func Run(ctx context.Context, opts Options) error {
 	streams, err := gateway.ParseStreamAddrs(opts.GatewayStreams)
 	if err != nil {
 		return err
+	}
+	if err := opts.OIDC.Validate(); err != nil {
+		return fmt.Errorf("single sign-on (--oidc-*): %w", err)
 	}
 	if opts.ReadyFile != "" {
 		if err := readyfile.Clear(opts.ReadyFile); err != nil {
@@ -157,13 +163,14 @@ func Run(ctx context.Context, opts Options) error {
 	ready := newReadiness(opts, adminLn.Addr().String())
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
 	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
-		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter})
+		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter,
+		OIDC: opts.OIDC})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
 	feedSrv.figures = figures
 	mux.Handle(feed.PathPrefix, feedSrv)
-	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console")}))
+	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console"), SSO: opts.OIDC.Issuer != ""}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig: adminTLS}
 	adminSrv.RegisterOnShutdown(feedSrv.shutdown)
