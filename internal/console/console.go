@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -44,7 +45,7 @@ type Console struct {
 	sso   bool
 	log   *slog.Logger
 	pages map[string]*template.Template
-	mux   *http.ServeMux
+	mux   *pageMux
 }
 
 // maxForm bounds a form post; an OpenAPI upload is the largest one.
@@ -53,7 +54,7 @@ const maxForm = 11 << 20
 // New returns the console handler. It panics only if the embedded
 // templates do not parse, which the package's tests catch first.
 func New(cfg Config) http.Handler {
-	c := &Console{api: cfg.API, log: cfg.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	c := &Console{api: cfg.API, log: cfg.Logger, pages: map[string]*template.Template{}, mux: newPageMux()}
 	c.sso = cfg.SSO
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -128,13 +129,21 @@ type req struct {
 	token string
 	lang  string
 	user  spec.User
+	me    meAnswer        // GET /me
+	who   *rbac.Principal // what the user may do, from me
 }
 
-// handle wraps an authenticated page: the session cookie, the CSRF token
-// of a POST, and errors turned into pages.
-func (c *Console) handle(fn func(*req) error) http.HandlerFunc {
+// handle wraps a page of the table: the session cookie, the CSRF token
+// of a POST, the page's permission (403 naming it, before the page asks
+// the admin API anything), and errors turned into pages.
+func (c *Console) handle(rt pageRoute) http.HandlerFunc {
+	fn := rt.handle
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := &req{w: w, r: r, c: c, lang: langOf(r)}
+		if rt.scope == scopePublic {
+			c.public(q, fn)
+			return
+		}
 		ck, err := r.Cookie(adminapi.SessionCookie)
 		if err != nil || ck.Value == "" {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -158,8 +167,12 @@ func (c *Console) handle(fn func(*req) error) http.HandlerFunc {
 				return
 			}
 		}
-		if err := q.call("GET", "/me", nil, &q.user); err != nil {
+		if err := q.loadMe(); err != nil {
 			q.error(err)
+			return
+		}
+		if !allows(q.who, rt, r.PathValue("p")) {
+			q.forbidden(rt)
 			return
 		}
 		if err := fn(q); err != nil {

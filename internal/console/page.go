@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
@@ -24,6 +25,8 @@ type page struct {
 	Form                   url.Values // values of a refused form, shown again
 	Open                   string     // the dialog (form) to show open
 	Data                   any
+	Navs                   []navLink // the navigation entries the user may open
+	who                    *rbac.Principal
 }
 
 // T translates a message key into the page's language.
@@ -40,9 +43,12 @@ func (p *page) Is(form string) bool { return p.Open == form }
 
 func (q *req) page(title, nav string) *page {
 	p := &page{Lang: q.lang, User: q.user.Username, CSRF: adminapi.CSRFToken(q.token), Path: q.r.URL.RequestURI(),
-		Title: title, Nav: nav, Project: q.r.PathValue("p")}
+		Title: title, Nav: nav, Project: q.r.PathValue("p"), who: q.who}
 	if p.Project == "" {
-		p.Project = "default"
+		p.Project = q.homeProject()
+	}
+	if q.who != nil {
+		p.Navs = navFor(q.who, p.Project)
 	}
 	if f := q.r.URL.Query().Get("flash"); f != "" && hasKey("flash."+f) {
 		p.Flash = q.t("flash." + f)

@@ -6,24 +6,26 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-func (c *Console) routes() {
-	m := c.mux
-	m.HandleFunc("POST /logout", c.handle((*req).logout))
-	m.HandleFunc("GET /{$}", c.handle(func(q *req) error { return dashboardView(q, q.page(q.t("nav.dashboard"), "dashboard"), 200) }))
-	m.HandleFunc("GET /projects", c.handle(func(q *req) error { return projectsView(q, q.page(q.t("nav.projects"), "projects"), 200) }))
-	m.HandleFunc("POST /projects", c.handle((*req).createProject))
-	m.HandleFunc("POST /projects/{p}", c.handle((*req).patchProject))
-	m.HandleFunc("GET /groups", c.handle(func(q *req) error { return groupsView(q, q.page(q.t("nav.groups"), "groups"), 200) }))
-	m.HandleFunc("POST /groups", c.handle((*req).createGroup))
-	m.HandleFunc("POST /groups/{g}", c.handle((*req).patchGroup))
-	m.HandleFunc("GET /p/{p}/upstreams", c.handle(func(q *req) error { return upstreamsView(q, q.page(q.t("nav.upstreams"), "upstreams"), 200) }))
-	m.HandleFunc("POST /p/{p}/upstreams", c.handle((*req).createUpstream))
-	m.HandleFunc("POST /p/{p}/upstreams/{u}/delete", c.handle((*req).deleteUpstream))
-	c.serviceRoutes()
-	c.toolRoutes()
+// coreRoutes are the dashboard, projects, gateway groups and upstreams.
+func coreRoutes() []pageRoute {
+	return []pageRoute{
+		{pattern: "POST /logout", perm: rbac.SessionSelf, handle: (*req).logout},
+		{pattern: "GET /{$}", perm: rbac.SessionSelf, handle: func(q *req) error { return dashboardView(q, q.page(q.t("nav.dashboard"), "dashboard"), 200) }},
+		// The admin API lists the projects the caller may see to anyone.
+		{pattern: "GET /projects", perm: rbac.SessionSelf, handle: func(q *req) error { return projectsView(q, q.page(q.t("nav.projects"), "projects"), 200) }},
+		{pattern: "POST /projects", perm: rbac.ProjectCreate, handle: (*req).createProject},
+		{pattern: "POST /projects/{p}", perm: rbac.ProjectUpdate, scope: scopeProject, handle: (*req).patchProject},
+		{pattern: "GET /groups", perm: rbac.GroupRead, handle: func(q *req) error { return groupsView(q, q.page(q.t("nav.groups"), "groups"), 200) }},
+		{pattern: "POST /groups", perm: rbac.GroupManage, handle: (*req).createGroup},
+		{pattern: "POST /groups/{g}", perm: rbac.GroupManage, handle: (*req).patchGroup},
+		{pattern: "GET /p/{p}/upstreams", perm: rbac.UpstreamRead, scope: scopeProject, handle: func(q *req) error { return upstreamsView(q, q.page(q.t("nav.upstreams"), "upstreams"), 200) }},
+		{pattern: "POST /p/{p}/upstreams", perm: rbac.UpstreamWrite, scope: scopeProject, handle: (*req).createUpstream},
+		{pattern: "POST /p/{p}/upstreams/{u}/delete", perm: rbac.UpstreamWrite, scope: scopeProject, handle: (*req).deleteUpstream},
+	}
 }
 
 func (q *req) logout() error {
@@ -80,9 +82,13 @@ func dashboardView(q *req, p *page, status int) error {
 	if err := q.call("GET", "/projects?page_size=500", nil, &projects); err != nil {
 		return err
 	}
+	// Only a project whose services the user may read is counted: the
+	// admin API answers any other like a missing one.
 	var services listOf[spec.Service]
-	if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/services?page_size=1", nil, &services); err != nil {
-		return err
+	if q.who.Has(rbac.ServiceRead, p.Project) {
+		if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/services?page_size=1", nil, &services); err != nil {
+			return err
+		}
 	}
 	running := 0
 	for _, g := range groups {

@@ -5,22 +5,28 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-func (c *Console) serviceRoutes() {
-	m := c.mux
-	m.HandleFunc("GET /p/{p}/services", c.handle(func(q *req) error { return servicesView(q, q.page(q.t("nav.services"), "services"), 200) }))
-	m.HandleFunc("POST /p/{p}/services", c.handle((*req).createService))
-	m.HandleFunc("GET /p/{p}/services/{s}", c.handle(func(q *req) error { return serviceView(q, q.page(q.t("nav.services"), "services"), 200) }))
-	m.HandleFunc("POST /p/{p}/services/{s}/delete", c.handle((*req).deleteService))
-	m.HandleFunc("POST /p/{p}/services/{s}/routes", c.handle((*req).saveRoute))
-	m.HandleFunc("POST /p/{p}/services/{s}/routes/{r}", c.handle((*req).saveRoute))
-	m.HandleFunc("POST /p/{p}/services/{s}/routes/{r}/delete", c.handle((*req).deleteRoute))
-	m.HandleFunc("POST /p/{p}/services/{s}/actions/{a}", c.handle((*req).lifecycle))
-	m.HandleFunc("POST /p/{p}/services/{s}/publish", c.handle((*req).publish))
-	m.HandleFunc("POST /p/{p}/services/{s}/sync", c.handle((*req).syncService))
-	m.HandleFunc("POST /p/{p}/services/{s}/rollback", c.handle((*req).rollback))
+// serviceRoutes are the services list and a service's overview.
+func serviceRoutes() []pageRoute {
+	const S = "/p/{p}/services/{s}"
+	return []pageRoute{
+		{pattern: "GET /p/{p}/services", perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error { return servicesView(q, q.page(q.t("nav.services"), "services"), 200) }},
+		{pattern: "POST /p/{p}/services", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).createService},
+		{pattern: "GET " + S, perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error { return serviceView(q, q.page(q.t("nav.services"), "services"), 200) }},
+		{pattern: "POST " + S + "/delete", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).deleteService},
+		{pattern: "POST " + S + "/routes", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).saveRoute},
+		{pattern: "POST " + S + "/routes/{r}", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).saveRoute},
+		{pattern: "POST " + S + "/routes/{r}/delete", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).deleteRoute},
+		// Publishing also needs the group stage's permission, which only
+		// the admin API can check (it knows the project's stages).
+		{pattern: "POST " + S + "/actions/{a}", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).lifecycle},
+		{pattern: "POST " + S + "/publish", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).publish},
+		{pattern: "POST " + S + "/sync", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).syncService},
+		{pattern: "POST " + S + "/rollback", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).rollback},
+	}
 }
 
 func (q *req) svcPath() string {

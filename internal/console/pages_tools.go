@@ -8,11 +8,14 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-func (c *Console) toolRoutes() {
-	m := c.mux
+// toolRoutes are a service's canary, debug, description and figures
+// tabs, the OpenAPI import and the applications.
+func toolRoutes() []pageRoute {
+	const S = "/p/{p}/services/{s}"
 	svc := func(tab string, fill func(q *req, d *serviceData) error) view {
 		return func(q *req, p *page, status int) error {
 			d, err := q.loadService(p, tab)
@@ -29,20 +32,27 @@ func (c *Console) toolRoutes() {
 	}
 	canary := svc("canary", fillCanary)
 	debug := svc("debug", func(*req, *serviceData) error { return nil })
-	m.HandleFunc("GET /p/{p}/services/{s}/canary", c.handle(func(q *req) error { return canary(q, q.page("", "services"), 200) }))
-	m.HandleFunc("POST /p/{p}/services/{s}/canary", c.handle(func(q *req) error { return q.canaryPost(canary) }))
-	m.HandleFunc("POST /p/{p}/services/{s}/canary/{c}/{op}", c.handle(func(q *req) error { return q.canaryPost(canary) }))
-	m.HandleFunc("GET /p/{p}/services/{s}/debug", c.handle(func(q *req) error { return debug(q, q.page("", "services"), 200) }))
-	m.HandleFunc("POST /p/{p}/services/{s}/debug", c.handle(func(q *req) error { return q.debugPost(debug) }))
-	m.HandleFunc("GET /p/{p}/services/{s}/spec", c.handle(func(q *req) error { return svc("spec", fillSpec)(q, q.page("", "services"), 200) }))
-	m.HandleFunc("GET /p/{p}/services/{s}/stats", c.handle(func(q *req) error { return svc("stats", fillStats)(q, q.page("", "services"), 200) }))
-	m.HandleFunc("GET /p/{p}/import", c.handle(func(q *req) error { return importView(q, q.page(q.t("nav.import"), "import"), 200) }))
-	m.HandleFunc("POST /p/{p}/import", c.handle((*req).importPost))
-	m.HandleFunc("GET /applications", c.handle(func(q *req) error { return appsView(q, q.page(q.t("nav.apps"), "apps"), 200) }))
-	m.HandleFunc("POST /applications", c.handle((*req).createApp))
-	m.HandleFunc("GET /applications/{a}", c.handle(func(q *req) error { return appView(q, q.page(q.t("nav.apps"), "apps"), 200) }))
-	m.HandleFunc("POST /applications/{a}/credentials", c.handle((*req).createCredential))
-	m.HandleFunc("POST /applications/{a}/credentials/{c}/delete", c.handle((*req).deleteCredential))
+	return []pageRoute{
+		{pattern: "GET " + S + "/canary", perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error { return canary(q, q.page("", "services"), 200) }},
+		{pattern: "POST " + S + "/canary", perm: rbac.CanaryWrite, scope: scopeProject, handle: func(q *req) error { return q.canaryPost(canary) }},
+		{pattern: "POST " + S + "/canary/{c}/{op}", perm: rbac.CanaryWrite, scope: scopeProject, handle: func(q *req) error { return q.canaryPost(canary) }},
+		// The debug tab is a form that sends a request: without
+		// service:debug there is nothing to do on it.
+		{pattern: "GET " + S + "/debug", perm: rbac.ServiceDebug, scope: scopeProject, handle: func(q *req) error { return debug(q, q.page("", "services"), 200) }},
+		{pattern: "POST " + S + "/debug", perm: rbac.ServiceDebug, scope: scopeProject, handle: func(q *req) error { return q.debugPost(debug) }},
+		{pattern: "GET " + S + "/spec", perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error { return svc("spec", fillSpec)(q, q.page("", "services"), 200) }},
+		{pattern: "GET " + S + "/stats", perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error { return svc("stats", fillStats)(q, q.page("", "services"), 200) }},
+		// The import page is its form: without service:write it is useless.
+		{pattern: "GET /p/{p}/import", perm: rbac.ServiceWrite, scope: scopeProject, handle: func(q *req) error { return importView(q, q.page(q.t("nav.import"), "import"), 200) }},
+		{pattern: "POST /p/{p}/import", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).importPost},
+		// Everyone has applications of their own; the admin API decides
+		// which ones (a project's need application:write there).
+		{pattern: "GET /applications", perm: rbac.ApplicationOwn, handle: func(q *req) error { return appsView(q, q.page(q.t("nav.apps"), "apps"), 200) }},
+		{pattern: "POST /applications", perm: rbac.ApplicationOwn, handle: (*req).createApp},
+		{pattern: "GET /applications/{a}", perm: rbac.ApplicationOwn, handle: func(q *req) error { return appView(q, q.page(q.t("nav.apps"), "apps"), 200) }},
+		{pattern: "POST /applications/{a}/credentials", perm: rbac.ApplicationOwn, handle: (*req).createCredential},
+		{pattern: "POST /applications/{a}/credentials/{c}/delete", perm: rbac.ApplicationOwn, handle: (*req).deleteCredential},
+	}
 }
 
 type canaryData struct {
