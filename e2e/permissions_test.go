@@ -220,9 +220,10 @@ func checkMatrixAnswer(t *testing.T, op operation, role, project string, status 
 // session and personal access token stop at once; a read-only token reads
 // and cannot write.
 func TestPermissionScenariosThroughTheBinary(t *testing.T) {
-	s := startServer(t, t.TempDir())
-	s.do(t, "POST", "/api/v1/gateway-groups", `{"name":"test","path_prefix":"/t/{project}"}`, 201, nil)
-	s.do(t, "POST", "/api/v1/gateway-groups", `{"name":"production","path_prefix":"/p"}`, 201, nil)
+	// The embedded gateway serves both stages; they are made by the flags.
+	s := startServer(t, t.TempDir(), "--group", "test", "--group", "production")
+	s.do(t, "PATCH", "/api/v1/gateway-groups/test", `{"path_prefix":"/t/{project}"}`, 200, nil)
+	s.do(t, "PATCH", "/api/v1/gateway-groups/production", `{"path_prefix":"/p"}`, 200, nil)
 	for _, p := range []string{"shop", "bank"} {
 		s.do(t, "POST", "/api/v1/projects", fmt.Sprintf(`{"id":%q,"test_group":"test","production_group":"production"}`, p), 201, nil)
 	}
@@ -266,7 +267,14 @@ func TestPermissionScenariosThroughTheBinary(t *testing.T) {
 		t.Fatalf("production runs %d services after the refused publish", running.Total)
 	}
 	want(admin, "POST", "/projects/shop/services/orders/actions/publish", "", 200)
-	waitFor(t, s.Gateway+"/p/orders", 10*time.Second, func(status int, _ []byte) bool { return status == 200 })
+	var live struct {
+		Items []struct{ URLs []string }
+	}
+	s.do(t, "GET", "/api/v1/gateway-groups/production/services", "", 200, &live)
+	if len(live.Items) != 1 || len(live.Items[0].URLs) == 0 {
+		t.Fatalf("production runs %+v after the admin's publish", live)
+	}
+	waitFor(t, s.Gateway+live.Items[0].URLs[0], 10*time.Second, func(status int, _ []byte) bool { return status == 200 })
 
 	// Another project's services do not exist for the developer.
 	hidden := want(dev, "GET", "/projects/shop/services", "", 404)
