@@ -99,7 +99,8 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 	pf.StringVarP(&a.output, "output", "o", "", "output: table, json or yaml (default: table for lists, yaml for one object)")
 	pf.StringVar(&a.configPath, "config", os.Getenv("PORTICO_CONFIG"), "where login keeps the token (env PORTICO_CONFIG; default: the user config dir)")
 	cmd.AddCommand(a.loginCmd(), a.listCmd(), a.getCmd(), a.publishCmd(), a.syncVersionCmd(), a.rollbackCmd(),
-		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd())
+		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
+		a.usersCmd(), a.tokensCmd(), a.membersCmd())
 	return cmd
 }
 
@@ -186,15 +187,33 @@ func (a *app) client() (*adminclient.Client, error) {
 }
 
 func (a *app) loginCmd() *cobra.Command {
-	var username, password string
+	var username, password, token string
 	cmd := &cobra.Command{
 		Use:   "login",
-		Short: "Log in and keep the token for the next commands (password from --password, PORTICO_PASSWORD or stdin)",
+		Short: "Log in and keep the token for the next commands: a personal access token (--token, PORTICO_TOKEN), or a username and password (--password, PORTICO_PASSWORD or stdin)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			server := a.server
 			if server == "" {
+				// Logging in again goes to the server of the last login.
+				if s, err := a.load(); err == nil {
+					server = s.Server
+				}
+			}
+			if server == "" {
 				server = "http://localhost:9180"
+			}
+			named := cmd.Flags().Changed("username") || password != ""
+			if token != "" && named {
+				return usageErr("give --token, or --username and --password, not both")
+			}
+			// PORTICO_TOKEN counts only when no user was named: a script
+			// that exports it for every command may still log in by name.
+			if token == "" && !named {
+				token = os.Getenv("PORTICO_TOKEN")
+			}
+			if token != "" {
+				return a.loginWithToken(cmd, server, token)
 			}
 			if password == "" {
 				password = os.Getenv("PORTICO_PASSWORD")
@@ -207,14 +226,14 @@ func (a *app) loginCmd() *cobra.Command {
 				password = strings.TrimSpace(string(b))
 			}
 			if password == "" {
-				return usageErr("no password: give --password, PORTICO_PASSWORD or pipe it on stdin")
+				return usageErr("no password: give --password, PORTICO_PASSWORD or pipe it on stdin (or log in with --token)")
 			}
 			c := adminclient.New(server, "")
-			token, err := c.Login(cmd.Context(), username, password)
+			tok, err := c.Login(cmd.Context(), username, password)
 			if err != nil {
 				return err
 			}
-			if err := a.save(settings{Server: server, Token: token}); err != nil {
+			if err := a.save(settings{Server: server, Token: tok}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "logged in to %s as %s\n", server, username)
@@ -223,7 +242,29 @@ func (a *app) loginCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&username, "username", "u", "admin", "user name")
 	cmd.Flags().StringVar(&password, "password", "", "password (prefer PORTICO_PASSWORD or stdin: flags show in ps)")
+	cmd.Flags().StringVar(&token, "token", "", "a personal access token (pat_…; - reads it from stdin; or PORTICO_TOKEN), kept instead of a login's")
 	return cmd
+}
+
+// loginWithToken checks a personal access token with GET /me and keeps it
+// as a password login's token is kept: the next commands send it.
+func (a *app) loginWithToken(cmd *cobra.Command, server, token string) error {
+	token, err := secretArg(cmd, token)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return usageErr("--token -: nothing on stdin")
+	}
+	me, err := adminclient.New(server, token).Me(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("log in with a token: %w", err)
+	}
+	if err := a.save(settings{Server: server, Token: token}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "logged in to %s as %s with a token of scope %s\n", server, me.Username, me.Scope)
+	return nil
 }
 
 // noArgs and nArgs are cobra argument checks whose errors exit 2.
