@@ -76,7 +76,7 @@ func (c *call) createCertificate() (any, error) {
 		if err := tx.CreateCertificate(c.ctx(), &cert); err != nil {
 			return onConflict(err, "gateway group %q already has a certificate named %q", cert.Group, cert.Name)
 		}
-		return c.certificatesChanged(tx, "certificate.create", cert)
+		return c.certificatesChanged(tx, "certificate.create", cert, nil, auditedCertificate(cert, true))
 	})
 	return cert.Redacted(), err
 }
@@ -109,7 +109,8 @@ func (c *call) updateCertificate(patch bool) (any, error) {
 			return err
 		}
 		cert.ID, cert.Group, cert.CreatedAt, cert.Sealed, cert.Secret = old.ID, old.Group, old.CreatedAt, "", ""
-		if cert.Key == "" {
+		newKey := cert.Key != ""
+		if !newKey {
 			key, err := c.s.secrets.Open(old.Sealed, old.ID)
 			if err != nil {
 				return fmt.Errorf("open the private key of certificate %q: %w", old.Name, err)
@@ -125,7 +126,7 @@ func (c *call) updateCertificate(patch bool) (any, error) {
 		if err := tx.UpdateCertificate(c.ctx(), &cert); err != nil {
 			return onConflict(err, "update certificate %q of gateway group %q (is the name %q taken?)", old.Name, g.Name, cert.Name)
 		}
-		return c.certificatesChanged(tx, "certificate.update", cert)
+		return c.certificatesChanged(tx, "certificate.update", cert, auditedCertificate(old, false), auditedCertificate(cert, newKey))
 	})
 	return cert.Redacted(), err
 }
@@ -146,7 +147,7 @@ func (c *call) deleteCertificate() (any, error) {
 		if err := tx.DeleteCertificate(c.ctx(), g.Name, cert.ID); err != nil {
 			return fmt.Errorf("delete certificate %q of gateway group %q: %w", cert.Name, g.Name, err)
 		}
-		return c.certificatesChanged(tx, "certificate.delete", cert)
+		return c.certificatesChanged(tx, "certificate.delete", cert, auditedCertificate(cert, false), nil)
 	})
 	return nil, err
 }
@@ -163,14 +164,23 @@ func (c *call) sealKey(cert *spec.Certificate) error {
 	return nil
 }
 
+// auditedCertificate is cert as its audit shows it: redacted, with a mark
+// of its private key (secretMark; setNow: this change gave a new one).
+func auditedCertificate(cert spec.Certificate, setNow bool) spec.Certificate {
+	a := cert.Redacted()
+	a.Key = secretMark(true, setNow)
+	return a
+}
+
 // certificatesChanged sends the group's gateways their new certificates (a
-// new revision of the whole group) and records who did what.
-func (c *call) certificatesChanged(tx store.Tx, action string, cert spec.Certificate) error {
+// new revision of the whole group) and records who did what, from before
+// to after (nil: none).
+func (c *call) certificatesChanged(tx store.Tx, action string, cert spec.Certificate, before, after any) error {
 	res := certificateResource(cert.Group, cert.ID)
 	if _, err := release.Apply(c.ctx(), tx, release.Change{Groups: []string{cert.Group},
 		Audit: &release.AuditNote{Actor: c.user.Username, Action: "release.certificate", Resource: res,
 			Detail: map[string]any{"certificate": cert.Name, "change": action}}}); err != nil {
 		return fmt.Errorf("%s %q: %w", action, cert.Name, err)
 	}
-	return c.audit(tx, action, res, cert.Redacted())
+	return c.auditChange(tx, action, res, before, after)
 }

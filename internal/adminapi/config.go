@@ -14,10 +14,13 @@ import (
 )
 
 // rawAnswer is an answer that is not JSON (a YAML document, an OpenAPI
-// file): the handler's bytes as they are.
+// file): the handler's bytes as they are. streamed says the handler wrote
+// the whole answer to c.w itself (the audit export's JSON lines, sent as
+// they are read): nothing is left to send.
 type rawAnswer struct {
 	contentType string
 	body        []byte
+	streamed    bool
 }
 
 // configResult answers PUT …/config: the plan, as data and as text, and
@@ -185,6 +188,9 @@ func (c *call) putConfig() (any, error) {
 			return err
 		}
 		res.Applied = !dryRun
+		// The plan, not before and after: those would be the whole
+		// project twice in every event. The plan names each object and
+		// field that changed; the objects' own history is their versions.
 		return c.audit(tx, "config.apply", projectResource(p)+"/config", res.Plan)
 	})
 	return res, err
@@ -396,6 +402,9 @@ func (c *call) deleteConfigService(tx store.Tx, p, name string) error {
 
 // writeRaw sends a rawAnswer.
 func writeRaw(w http.ResponseWriter, status int, a rawAnswer) {
+	if a.streamed {
+		return
+	}
 	w.Header().Set("Content-Type", a.contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(a.body)

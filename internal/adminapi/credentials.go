@@ -190,7 +190,7 @@ func (c *call) createCredential() (any, error) {
 		if err := c.refuseOwnDuplicate(tx, a.ID, &cr); err != nil {
 			return err
 		}
-		out, err = c.storeCredential(tx, cr)
+		out, err = c.storeCredential(tx, a.ProjectID, cr)
 		return err
 	})
 	return out, err
@@ -216,9 +216,10 @@ func (c *call) refuseOwnDuplicate(tx store.Tx, app string, cr *spec.Credential) 
 	return nil
 }
 
-// storeCredential materializes, stores, audits and commits cr; it answers
-// cr with its secrets.
-func (c *call) storeCredential(tx store.Tx, cr spec.Credential) (spec.Credential, error) {
+// storeCredential materializes, stores, audits and commits cr, a
+// credential of an application of project (""; a user's); it answers cr
+// with its secrets.
+func (c *call) storeCredential(tx store.Tx, project string, cr spec.Credential) (spec.Credential, error) {
 	sec, err := c.s.materialize(&cr)
 	if err != nil {
 		return spec.Credential{}, err
@@ -229,7 +230,7 @@ func (c *call) storeCredential(tx store.Tx, cr spec.Credential) (spec.Credential
 	}
 	shown.CreatedAt = cr.CreatedAt
 	res := credentialResource(cr.ApplicationID, cr.ID)
-	if err := c.audit(tx, "credential.create", res, cr.Redacted()); err != nil {
+	if err := c.auditChangeIn(tx, project, "credential.create", res, nil, cr.Redacted()); err != nil {
 		return spec.Credential{}, err
 	}
 	return shown, c.commitConsumers(tx, "credential.create", res)
@@ -261,7 +262,7 @@ func (c *call) patchCredential() (any, error) {
 			return fmt.Errorf("read credential back: %w", err)
 		}
 		res := credentialResource(a.ID, old.ID)
-		if err := c.audit(tx, "credential.update", res, map[string]any{"expires_at": cr.ExpiresAt}); err != nil {
+		if err := c.auditChangeIn(tx, a.ProjectID, "credential.update", res, old.Redacted(), cr.Redacted()); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "credential.update", res)
@@ -312,7 +313,16 @@ func (c *call) rotateCredential() (any, error) {
 		if err := tx.SetCredentialExpiry(c.ctx(), a.ID, old.ID, c.s.now().Add(time.Duration(overlap)*time.Second)); err != nil {
 			return fmt.Errorf("expire credential %s: %w", old.ID, err)
 		}
-		out, err = c.storeCredential(tx, next)
+		// The old credential's end is a change of its own: the audit
+		// says when it stops being accepted.
+		expiring, err := tx.GetCredential(c.ctx(), a.ID, old.ID)
+		if err != nil {
+			return fmt.Errorf("read credential %s back: %w", old.ID, err)
+		}
+		if err := c.auditChangeIn(tx, a.ProjectID, "credential.rotate", credentialResource(a.ID, old.ID), old.Redacted(), expiring.Redacted()); err != nil {
+			return err
+		}
+		out, err = c.storeCredential(tx, a.ProjectID, next)
 		return err
 	})
 	return out, err
@@ -329,7 +339,7 @@ func (c *call) deleteCredential() (any, error) {
 			return onNotFound(err, "credential %q not found", cr.ID)
 		}
 		res := credentialResource(a.ID, cr.ID)
-		if err := c.audit(tx, "credential.delete", res, map[string]string{"id": cr.ID, "type": cr.Type}); err != nil {
+		if err := c.auditChangeIn(tx, a.ProjectID, "credential.delete", res, cr.Redacted(), nil); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "credential.delete", res)

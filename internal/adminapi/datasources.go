@@ -91,9 +91,17 @@ func (c *call) createDataSource() (any, error) {
 		if err := tx.CreateDataSource(c.ctx(), &d); err != nil {
 			return onConflict(err, "a data source named %q already exists in project %q", d.Name, p)
 		}
-		return c.audit(tx, "data_source.create", dataSourceResource(p, d.ID), d.Redacted())
+		return c.auditChange(tx, "data_source.create", dataSourceResource(p, d.ID), nil, auditedDataSource(d, true))
 	})
 	return d.Redacted(), err
+}
+
+// auditedDataSource is d as its audit shows it: redacted, with a mark of
+// its password (secretMark; setNow: this change gave a new one).
+func auditedDataSource(d spec.DataSource, setNow bool) spec.DataSource {
+	a := d.Redacted()
+	a.Password = secretMark(d.Sealed != "", setNow)
+	return a
 }
 
 func (c *call) patchDataSource() (any, error) { return c.updateDataSource(true) }
@@ -132,7 +140,8 @@ func (c *call) updateDataSource(patch bool) (any, error) {
 		if err := release.DataSourceChanged(c.ctx(), tx, c.user.Username, d); err != nil {
 			return err
 		}
-		return c.audit(tx, "data_source.update", dataSourceResource(p, d.ID), d.Redacted())
+		return c.auditChange(tx, "data_source.update", dataSourceResource(p, d.ID),
+			auditedDataSource(old, false), auditedDataSource(d, d.Sealed != old.Sealed))
 	})
 	return d.Redacted(), err
 }
@@ -154,7 +163,7 @@ func (c *call) deleteDataSource() (any, error) {
 		if err := tx.DeleteDataSource(c.ctx(), p, d.ID); err != nil {
 			return err
 		}
-		return c.audit(tx, "data_source.delete", dataSourceResource(p, d.ID), map[string]string{"id": d.ID, "name": d.Name})
+		return c.auditChange(tx, "data_source.delete", dataSourceResource(p, d.ID), auditedDataSource(d, false), nil)
 	})
 }
 

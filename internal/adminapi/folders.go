@@ -72,7 +72,7 @@ func (c *call) createFolder() (any, error) {
 		if err != nil {
 			return err
 		}
-		return c.audit(tx, "folder.create", folderResource(p, f.ID), f)
+		return c.auditChange(tx, "folder.create", folderResource(p, f.ID), nil, f)
 	})
 	return f, err
 }
@@ -129,7 +129,7 @@ func (c *call) updateFolder(patch bool) (any, error) {
 				return err
 			}
 		}
-		return c.audit(tx, "folder.update", folderResource(p, f.ID), f)
+		return c.auditChange(tx, "folder.update", folderResource(p, f.ID), old, f)
 	})
 	return f, err
 }
@@ -162,7 +162,7 @@ func (c *call) deleteFolder() (any, error) {
 		if err := tx.DeleteFolder(c.ctx(), p, f.ID); err != nil {
 			return onConflict(err, "folder %q still holds folders or services; move or delete them first", f.Name)
 		}
-		return c.audit(tx, "folder.delete", folderResource(p, f.ID), map[string]string{"id": f.ID, "name": f.Name})
+		return c.auditChange(tx, "folder.delete", folderResource(p, f.ID), f, nil)
 	})
 }
 

@@ -107,8 +107,7 @@ func (c *call) createGatewayToken() (any, error) {
 		if err := tx.CreateGatewayToken(c.ctx(), &tok, credential.HashKey(secret)); err != nil {
 			return onConflict(err, "gateway group %q already has a token named %q", g.Name, tok.Name)
 		}
-		return c.audit(tx, "gateway-token.create", "/gateway-groups/"+g.Name+"/tokens/"+tok.ID,
-			map[string]any{"name": tok.Name, "hint": tok.Hint, "expires_at": tok.ExpiresAt})
+		return c.auditChange(tx, "gateway-token.create", "/gateway-groups/"+g.Name+"/tokens/"+tok.ID, nil, tok)
 	})
 	if err != nil {
 		return nil, err
@@ -135,7 +134,6 @@ func (c *call) revokeGatewayToken() (any, error) {
 		if err := tx.DeleteGatewayToken(c.ctx(), g.Name, tok.ID); err != nil {
 			return fmt.Errorf("revoke token %s of gateway group %q: %w", tok.ID, g.Name, err)
 		}
-		return c.audit(tx, "gateway-token.revoke", "/gateway-groups/"+g.Name+"/tokens/"+tok.ID,
-			map[string]any{"name": tok.Name, "hint": tok.Hint})
+		return c.auditChange(tx, "gateway-token.revoke", "/gateway-groups/"+g.Name+"/tokens/"+tok.ID, tok, nil)
 	})
 }

@@ -67,7 +67,7 @@ func (c *call) createGroup() (any, error) {
 			return fmt.Errorf("create gateway group %q: %w", g.Name, err)
 		}
 		g.Revision = rev
-		return c.audit(tx, "gateway_group.create", groupResource(g.Name), g)
+		return c.auditChange(tx, "gateway_group.create", groupResource(g.Name), nil, g)
 	})
 	return g, err
 }
@@ -127,7 +127,7 @@ func (c *call) updateGroup(patch bool) (any, error) {
 				return fmt.Errorf("update gateway group %q: %w", g.Name, err)
 			}
 		}
-		return c.audit(tx, "gateway_group.update", groupResource(g.Name), g)
+		return c.auditChange(tx, "gateway_group.update", groupResource(g.Name), old, g)
 	})
 	return g, err
 }
@@ -138,7 +138,8 @@ func (c *call) deleteGroup() (any, error) {
 		return nil, withDetail(store.ErrConflict, "gateway group %q cannot be deleted", name)
 	}
 	return nil, c.tx(func(tx store.Tx) error {
-		if _, err := c.loadGroup(tx, name); err != nil {
+		g, err := c.loadGroup(tx, name)
+		if err != nil {
 			return err
 		}
 		deps, err := tx.ListDeploymentsByGroup(c.ctx(), name)
@@ -154,7 +155,7 @@ func (c *call) deleteGroup() (any, error) {
 		if err := tx.DeleteGroup(c.ctx(), name); err != nil {
 			return onConflict(err, "gateway group %q is still in use", name)
 		}
-		return c.audit(tx, "gateway_group.delete", groupResource(name), map[string]string{"name": name})
+		return c.auditChange(tx, "gateway_group.delete", groupResource(name), g, nil)
 	})
 }
 

@@ -29,7 +29,8 @@ type testAPI struct {
 	secrets *credential.Keyring // what the API seals secrets with
 }
 
-func newTestAPI(t *testing.T) *testAPI {
+// opts change the API's Config before it starts (a clock, a retention).
+func newTestAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
@@ -55,7 +56,11 @@ func newTestAPI(t *testing.T) *testAPI {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	secrets := credential.NewRandomKeyring()
-	srv := httptest.NewServer(New(Config{Store: commitGuard{Store: st, t: t}, Version: "test", MaxBodyBytes: 64 << 10, Secrets: secrets}))
+	cfg := Config{Store: commitGuard{Store: st, t: t}, Version: "test", MaxBodyBytes: 64 << 10, Secrets: secrets}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := httptest.NewServer(New(cfg))
 	t.Cleanup(srv.Close)
 	a := &testAPI{t: t, url: srv.URL, store: st, secrets: secrets}
 	var login struct{ Token string }

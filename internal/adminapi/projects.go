@@ -97,7 +97,7 @@ func (c *call) createProject() (any, error) {
 		if err := tx.CreateProject(c.ctx(), &p); err != nil {
 			return onConflict(err, "project %q already exists", p.ID)
 		}
-		return c.audit(tx, "project.create", projectResource(p.ID), p)
+		return c.auditChange(tx, "project.create", projectResource(p.ID), nil, p)
 	})
 	return p, err
 }
@@ -128,7 +128,7 @@ func (c *call) updateProject(patch bool) (any, error) {
 		if err := tx.UpdateProject(c.ctx(), &p); err != nil {
 			return onConflict(err, "update project %q", p.ID)
 		}
-		return c.audit(tx, "project.update", projectResource(p.ID), p)
+		return c.auditChange(tx, "project.update", projectResource(p.ID), old, p)
 	})
 	return p, err
 }
@@ -139,7 +139,8 @@ func (c *call) deleteProject() (any, error) {
 		return nil, withDetail(store.ErrConflict, "project %q cannot be deleted", id)
 	}
 	return nil, c.tx(func(tx store.Tx) error {
-		if _, err := c.loadProject(tx, id); err != nil {
+		p, err := c.loadProject(tx, id)
+		if err != nil {
 			return err
 		}
 		one := store.ListQuery{Page: 1, PageSize: 1}
@@ -156,6 +157,6 @@ func (c *call) deleteProject() (any, error) {
 		if err := tx.DeleteProject(c.ctx(), id); err != nil {
 			return onConflict(err, "project %q is still in use", id)
 		}
-		return c.audit(tx, "project.delete", projectResource(id), map[string]string{"id": id})
+		return c.auditChange(tx, "project.delete", projectResource(id), p, nil)
 	})
 }

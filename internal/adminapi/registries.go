@@ -165,7 +165,7 @@ func (c *call) createRegistry() (any, error) {
 		if err := tx.CreateRegistry(c.ctx(), &r); err != nil {
 			return onConflict(err, "gateway group %q already has a registry named %q", r.Group, r.Name)
 		}
-		if err := c.registriesChanged(tx, "registry.create", r, ""); err != nil {
+		if err := c.registriesChanged(tx, "registry.create", r, "", nil, auditedRegistry(r, credentialsSent{password: true, token: true})); err != nil {
 			return err
 		}
 		status, err := c.registryStatus(tx, g)
@@ -218,7 +218,7 @@ func (c *call) putRegistry() (any, error) {
 		if old.Name != r.Name {
 			renamedFrom = old.Name
 		}
-		if err := c.registriesChanged(tx, "registry.update", r, renamedFrom); err != nil {
+		if err := c.registriesChanged(tx, "registry.update", r, renamedFrom, auditedRegistry(old, credentialsSent{}), auditedRegistry(r, sent)); err != nil {
 			return err
 		}
 		status, err := c.registryStatus(tx, g)
@@ -244,7 +244,7 @@ func (c *call) deleteRegistry() (any, error) {
 		if err := tx.DeleteRegistry(c.ctx(), g.Name, r.ID); err != nil {
 			return fmt.Errorf("delete registry %q of gateway group %q: %w", r.Name, g.Name, err)
 		}
-		return c.registriesChanged(tx, "registry.delete", r, r.Name)
+		return c.registriesChanged(tx, "registry.delete", r, r.Name, auditedRegistry(r, credentialsSent{}), nil)
 	})
 	return nil, err
 }
@@ -333,9 +333,10 @@ func (c *call) sealRegistry(r *spec.Registry) error {
 // registriesChanged sends the group's gateways their new registries (a
 // new revision of the whole group, compiled first: a running service
 // discovering through a registry that is gone is refused, 400 naming the
-// service) and records who did what. gone is the name no longer there
-// (deleted, or renamed from), "" for none.
-func (c *call) registriesChanged(tx store.Tx, action string, r spec.Registry, gone string) error {
+// service) and records who did what, from before to after (nil: none).
+// gone is the name no longer there (deleted, or renamed from), "" for
+// none.
+func (c *call) registriesChanged(tx store.Tx, action string, r spec.Registry, gone string, before, after any) error {
 	res := registryResource(r.Group, r.ID)
 	if _, err := release.Apply(c.ctx(), tx, release.Change{Groups: []string{r.Group},
 		Audit: &release.AuditNote{Actor: c.user.Username, Action: "release.registry", Resource: res,
@@ -345,5 +346,16 @@ func (c *call) registriesChanged(tx store.Tx, action string, r spec.Registry, go
 		}
 		return fmt.Errorf("%s %q: %w", action, r.Name, err)
 	}
-	return c.audit(tx, action, res, r.Redacted())
+	return c.auditChange(tx, action, res, before, after)
+}
+
+// auditedRegistry is r (sealed, as stored) as its audit shows it:
+// redacted, without the instances' status, with a mark of its password
+// and token (secretMark; sent: this change gave them).
+func auditedRegistry(r spec.Registry, sent credentialsSent) spec.Registry {
+	a := r.Redacted()
+	a.Status = nil
+	a.Password = secretMark(a.HasPassword, sent.password)
+	a.Token = secretMark(a.HasToken, sent.token)
+	return a
 }

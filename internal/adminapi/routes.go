@@ -112,7 +112,7 @@ func (c *call) createRoute() (any, error) {
 		if err := tx.CreateRoute(c.ctx(), &r); err != nil {
 			return onConflict(err, "a route named %q already exists in service %q", r.Name, s.Name)
 		}
-		return c.audit(tx, "route.create", routeResource(p, s.ID, r.ID), r)
+		return c.auditChange(tx, "route.create", routeResource(p, s.ID, r.ID), nil, r)
 	})
 	return r, err
 }
@@ -145,7 +145,7 @@ func (c *call) updateRoute(patch bool) (any, error) {
 		if err := tx.UpdateRoute(c.ctx(), &r); err != nil {
 			return onConflict(err, "a route named %q already exists in service %q", r.Name, s.Name)
 		}
-		return c.audit(tx, "route.update", routeResource(p, s.ID, r.ID), r)
+		return c.auditChange(tx, "route.update", routeResource(p, s.ID, r.ID), old, r)
 	})
 	return r, err
 }
@@ -163,6 +163,6 @@ func (c *call) deleteRoute() (any, error) {
 		if err := tx.DeleteRoute(c.ctx(), s.ID, r.ID); err != nil {
 			return onConflict(err, "route %q is still in use", r.Name)
 		}
-		return c.audit(tx, "route.delete", routeResource(p, s.ID, r.ID), map[string]string{"id": r.ID, "name": r.Name})
+		return c.auditChange(tx, "route.delete", routeResource(p, s.ID, r.ID), r, nil)
 	})
 }

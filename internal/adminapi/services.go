@@ -179,8 +179,11 @@ func (c *call) createService() (any, error) {
 		if s.Routes == nil {
 			s.Routes = []spec.Route{}
 		}
+		if err := c.auditChange(tx, "service.create", serviceResource(p, s.ID), nil, s); err != nil {
+			return err
+		}
 		withActions(&s)
-		return c.audit(tx, "service.create", serviceResource(p, s.ID), s)
+		return nil
 	})
 	return s, err
 }
@@ -228,7 +231,7 @@ func (c *call) updateService(patch bool) (any, error) {
 			return onConflict(err, "a service named %q already exists in project %q", s.Name, p)
 		}
 		s.AllowedActions = nil
-		if err := c.audit(tx, "service.update", serviceResource(p, s.ID), s); err != nil {
+		if err := c.auditChange(tx, "service.update", serviceResource(p, s.ID), old, s); err != nil {
 			return err
 		}
 		withActions(&s)
@@ -258,9 +261,13 @@ func (c *call) deleteService() (any, error) {
 			}
 			return withDetail(store.ErrConflict, "service %q still runs in gateway group(s) %q; take it off first", s.Name, groups)
 		}
+		// The routes go with it: the audit keeps them.
+		if err := c.fillRoutes(tx, &s); err != nil {
+			return err
+		}
 		if err := tx.DeleteService(c.ctx(), p, s.ID); err != nil {
 			return onConflict(err, "service %q is still in use", s.Name)
 		}
-		return c.audit(tx, "service.delete", serviceResource(p, s.ID), map[string]string{"id": s.ID, "name": s.Name})
+		return c.auditChange(tx, "service.delete", serviceResource(p, s.ID), s, nil)
 	})
 }

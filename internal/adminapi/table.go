@@ -58,6 +58,13 @@ var queryParams = map[string]queryParam{
 	"window":      {schema: obj{"type": "string", "default": "15m", "examples": []any{"1m", "5m", "15m"}}, desc: "a Go duration from 1m to 15m: how far back the figures reach"},
 	"wait":        {schema: obj{"type": "string", "default": "0s", "examples": []any{"5s"}}, desc: "a Go duration up to 30s: answer once every live gateway instance of the group serves the new revision, or when it ends (convergence says how many do)"},
 	"upstream":    {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's upstream SOURCE becomes the project's upstream TARGET (with a raw zip body; a multipart mapping part says the same)", explode: true},
+	"actor":       {schema: obj{"type": "string", "maxLength": maxAuditActor}, desc: "only events of this user name (exactly)"},
+	"resource":    {schema: obj{"type": "string", "pattern": "^/", "maxLength": maxAuditResource, "examples": []any{"/projects/default/services/ID"}}, desc: "only events of this resource path or of what is under it (/projects/a: not /projects/ab)"},
+	"action":      {schema: obj{"type": "string", "maxLength": maxAuditAction, "examples": []any{"service.update", "service."}}, desc: "only this action, or with a final dot a family of them (service. is service.create, service.update, …)"},
+	"since":       {schema: obj{"type": "string", "format": "date-time"}, desc: "only events at or after this RFC 3339 time"},
+	"until":       {schema: obj{"type": "string", "format": "date-time"}, desc: "only events before this RFC 3339 time"},
+	"after_id":    {schema: obj{"type": "integer", "minimum": 0, "default": 0}, desc: "only events with a higher id: where the previous export stopped (its last line's next_after_id)"},
+	"limit":       {schema: obj{"type": "integer", "minimum": 1, "maximum": maxExportLines, "default": maxExportLines}, desc: "at most this many events"},
 	"data_source": {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's data source SOURCE becomes the project's data source TARGET", explode: true},
 }
 
@@ -241,6 +248,7 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "POST", path: P + "/export", tag: "packages", perm: rbac.PackageExport, summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
 		{method: "POST", path: P + "/import", tag: "packages", perm: rbac.PackageImport, summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
 
-		{method: "GET", path: "/audit-events", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "Audit log (newest first)", resp: spec.AuditEvent{}, list: true, query: listParams, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
+		{method: "GET", path: "/audit-events", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "Audit log (newest first): a super_admin sees every event, those of no project too (users, groups, logins); anyone else the events of the projects where they hold audit:read (?project= of another selects nothing). A change carries detail {before, after, changed} with secrets masked (\"***\")", resp: spec.AuditEvent{}, list: true, query: auditQuery, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
+		{method: "GET", path: "/audit-events/export", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "The audit log as JSON lines (application/x-ndjson), one event per line, oldest first, with the list's filters and visibility, at most limit events (at most and by default 100000); when more remain, the last line is {next_after_id, next} instead of an event: GET next to go on", query: auditExportQuery, search: "actor, action or resource", status: ok, handle: (*call).exportAuditEvents},
 	}
 }

@@ -64,7 +64,7 @@ func (c *call) createUpstream() (any, error) {
 		if err := tx.CreateUpstream(c.ctx(), &u); err != nil {
 			return onConflict(err, "an upstream named %q already exists in project %q", u.Name, p)
 		}
-		return c.audit(tx, "upstream.create", upstreamResource(p, u.ID), u)
+		return c.auditChange(tx, "upstream.create", upstreamResource(p, u.ID), nil, u)
 	})
 	return u, err
 }
@@ -94,7 +94,7 @@ func (c *call) updateUpstream(patch bool) (any, error) {
 		if err := tx.UpdateUpstream(c.ctx(), &u); err != nil {
 			return onConflict(err, "update upstream %q in project %q (is the name %q taken?)", old.Name, p, u.Name)
 		}
-		return c.audit(tx, "upstream.update", upstreamResource(p, u.ID), u)
+		return c.auditChange(tx, "upstream.update", upstreamResource(p, u.ID), old, u)
 	})
 	return u, err
 }
@@ -109,7 +109,7 @@ func (c *call) deleteUpstream() (any, error) {
 		if err := tx.DeleteUpstream(c.ctx(), p, u.ID); err != nil {
 			return onConflict(err, "upstream %q is still used by a service of project %q", u.Name, p)
 		}
-		return c.audit(tx, "upstream.delete", upstreamResource(p, u.ID), map[string]string{"id": u.ID, "name": u.Name})
+		return c.auditChange(tx, "upstream.delete", upstreamResource(p, u.ID), u, nil)
 	})
 }
 
