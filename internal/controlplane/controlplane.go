@@ -68,6 +68,10 @@ type Options struct {
 	// OIDC, when its Issuer is set, lets console users sign in through an
 	// OpenID Connect provider (docs/sso.md); checked before anything starts.
 	OIDC adminapi.OIDCConfig
+	// AuditRetention: audit events older than this are deleted, about
+	// once an hour (adminapi.PruneAudit); 0 keeps them forever, else at
+	// least adminapi.MinAuditRetention.
+	AuditRetention time.Duration
 }
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
@@ -90,6 +94,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err := opts.OIDC.Validate(); err != nil {
 		return fmt.Errorf("single sign-on (--oidc-*): %w", err)
+	}
+	if err := checkAuditRetention(opts.AuditRetention); err != nil {
+		return err
 	}
 	if opts.ReadyFile != "" {
 		if err := readyfile.Clear(opts.ReadyFile); err != nil {
@@ -162,9 +169,10 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ready := newReadiness(opts, adminLn.Addr().String())
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
-	api := adminapi.New(adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
+	apiCfg := adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter,
-		OIDC: opts.OIDC})
+		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention}
+	api := adminapi.New(apiCfg)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
@@ -223,6 +231,9 @@ func Run(ctx context.Context, opts Options) error {
 			var jobs sync.WaitGroup
 			jobs.Go(func() { embedded.expire(ctx) })
 			jobs.Go(func() { figures.retain(ctx, st, log.With("component", "figures")) })
+			if apiCfg.AuditRetention > 0 {
+				jobs.Go(func() { retainAudit(ctx, apiCfg, log.With("component", "audit")) })
+			}
 			jobs.Wait()
 		})
 	})
