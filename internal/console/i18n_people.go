@@ -97,8 +97,10 @@ var peopleMessages = map[string]map[string]string{
 	"roles.builtin": {"en": "Built-in roles", "zh-CN": "内置角色"}, "roles.custom": {"en": "Custom roles", "zh-CN": "自定义角色"},
 	"roles.scope_system": {"en": "system", "zh-CN": "系统"}, "roles.scope_project": {"en": "project", "zh-CN": "项目"},
 	"roles.permissions": {"en": "Permissions", "zh-CN": "权限"}, "roles.none": {"en": "No custom roles yet.", "zh-CN": "还没有自定义角色。"},
-	"roles.new":            {"en": "New custom role", "zh-CN": "新建自定义角色"},
-	"roles.confirm_delete": {"en": "Delete this role? Only a role no member holds can be deleted.", "zh-CN": "删除该角色？只有无成员使用的角色才能删除。"},
+	"roles.is_builtin": {"en": "built-in", "zh-CN": "内置"}, "roles.is_custom": {"en": "custom", "zh-CN": "自定义"},
+	"roles.permissions_count": {"en": "permissions", "zh-CN": "项权限"},
+	"roles.new":               {"en": "New custom role", "zh-CN": "新建自定义角色"},
+	"roles.confirm_delete":    {"en": "Delete this role? Only a role no member holds can be deleted.", "zh-CN": "删除该角色？只有无成员使用的角色才能删除。"},
 
 	"account.projects":         {"en": "My projects", "zh-CN": "我的项目"},
 	"account.no_projects":      {"en": "You are not a member of any project yet.", "zh-CN": "您还不是任何项目的成员。"},

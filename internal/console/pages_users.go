@@ -38,6 +38,10 @@ func peopleRoutes() []pageRoute {
 
 const usersPageSize = 50
 
+// newUserRoles are the system roles a new user can have, the least first:
+// the form's default must not be every permission.
+var newUserRoles = []string{rbac.User, rbac.SuperAdmin}
+
 // lockout is a username locked out by failed logins (GET /lockouts).
 type lockout struct {
 	Username    string    `json:"username"`
@@ -84,7 +88,7 @@ func usersView(q *req, p *page, status int) error {
 		return err
 	}
 	p.Data = usersData{Items: ul.Items, Total: ul.Total, Page: pg, Last: max((ul.Total+usersPageSize-1)/usersPageSize, 1), Q: search,
-		Lockouts: lo, Roles: rbac.SystemRoles}
+		Lockouts: lo, Roles: newUserRoles}
 	q.render(status, "users", p)
 	return nil
 }

@@ -193,8 +193,14 @@ func TestUsersInviteAndAccept(t *testing.T) {
 	if again := f.send("GET", "/users/ada", nil, false); strings.Contains(again.Body.String(), link.Query().Get("token")) {
 		t.Fatal("the invitation link is shown again")
 	}
-	if list := f.send("GET", "/users", nil, false).Body.String(); !strings.Contains(list, `href="/users/ada"`) || !strings.Contains(list, "no password yet") {
+	list := f.send("GET", "/users", nil, false).Body.String()
+	if !strings.Contains(list, `href="/users/ada"`) || !strings.Contains(list, "no password yet") {
 		t.Errorf("users list lacks ada as invited:\n%.3000s", list)
+	}
+	// The new user form offers the least role first: a form sent as it
+	// comes makes a user, not a super_admin.
+	if !regexp.MustCompile(`id="user-role"><option[^>]*>user</option>`).MatchString(list) {
+		t.Errorf("the new user form does not default to user:\n%.3000s", list)
 	}
 
 	// The invitation page, without a session.
