@@ -157,11 +157,11 @@ func (c *call) createUser() (any, error) {
 	return res, nil
 }
 
-// patchUser changes a user's role, profile or disabled flag. Disabling
-// ends the user's sessions and one-time links: their tokens are refused
-// from the next request on (TokenByHash checks the flag), and nothing they
-// held before comes back if the account is enabled again but their
-// personal access tokens.
+// patchUser changes a user's role, profile or disabled flag. A disabled
+// user's tokens are refused from the next request on (TokenByHash checks
+// the flag); disabling also deletes their sessions and one-time links, so
+// that enabling the account again revives only their personal access
+// tokens, which were made to outlive a login.
 func (c *call) patchUser() (any, error) {
 	body, err := c.readBody()
 	if err != nil {
