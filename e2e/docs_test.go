@@ -58,6 +58,7 @@ var docTours = []docTour{
 	{name: "declarative", files: []string{"docs/declarative.md"}},
 	{name: "deploy", files: []string{"docs/deploy.md"}},
 	{name: "admin-api", files: []string{"docs/admin-api.md"}},
+	{name: "cli", files: []string{"docs/cli.md"}},
 }
 
 // TestDocsToursRunAsWritten runs every tour. Every markdown file in docs/
