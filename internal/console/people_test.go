@@ -461,3 +461,48 @@ func TestPeopleFormsNeverAnswer500(t *testing.T) {
 		t.Errorf("POST /invite without its CSRF cookie: %d", rec.Code)
 	}
 }
+
+// TestLockoutsLifted: a username locked by failed logins shows on the
+// users page and on its project's members page (for a project admin, who
+// holds lockout:manage there), and either lifts it.
+func TestLockoutsLifted(t *testing.T) {
+	f := newFixture(t)
+	f.mkProject(t, "shop")
+	f.mkUser(t, "dev", "user")
+	f.mkUser(t, "lead", "user")
+	f.member(t, "shop", "dev", "viewer")
+	f.member(t, "shop", "lead", "project_admin")
+	lead := f.as(t, "lead")
+	lock := func() {
+		for range 5 {
+			f.login(t, url.Values{"username": {"dev"}, "password": {"wrong-password-x"}})
+		}
+		if rec := f.login(t, url.Values{"username": {"dev"}, "password": {goodPassword}}); rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("dev not locked: %d", rec.Code)
+		}
+	}
+	lock()
+	users := f.send("GET", "/users", nil, false).Body.String()
+	if !strings.Contains(users, `id="lockouts"`) || !strings.Contains(users, `action="/users/dev/unlock"`) {
+		t.Fatalf("users page lacks dev's lockout:\n%.3000s", users)
+	}
+	rec := f.send("POST", "/users/dev/unlock", url.Values{"back": {"/users"}}, true)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users?flash=unlocked" {
+		t.Fatalf("unlock: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	f.as(t, "dev")
+
+	lock()
+	members := lead.send("GET", "/p/shop/members", nil, false).Body.String()
+	if !strings.Contains(members, `action="/users/dev/unlock"`) || !strings.Contains(members, `value="/p/shop/members"`) {
+		t.Fatalf("members page lacks dev's lockout for the project admin:\n%.3000s", members)
+	}
+	rec = lead.send("POST", "/users/dev/unlock", url.Values{"back": {"/p/shop/members"}}, true)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/p/shop/members?flash=unlocked" {
+		t.Fatalf("unlock by the project admin: %d %q %.500s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	f.as(t, "dev")
+	if rec := f.as(t, "dev").send("POST", "/users/lead/unlock", nil, true); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "lockout:manage") {
+		t.Errorf("a viewer unlocks: %d", rec.Code)
+	}
+}
