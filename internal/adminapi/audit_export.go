@@ -84,6 +84,10 @@ func (c *call) exportAuditEvents() (any, error) {
 		}
 		_ = flush.Flush() // a writer that cannot flush sends when its buffer fills
 		if batch, err = c.auditBatch(f, min(exportBatch, limit-sent+1)); err != nil {
+			if c.ctx().Err() != nil { // the client went away: no one is left to tell
+				c.s.log.Debug("audit export: the client went away", "err", err)
+				return rawAnswer{streamed: true}, nil
+			}
 			c.s.log.Error("audit export failed after its start; the response is cut", "after_id", f.AfterID, "err", err)
 			// The status and earlier lines are sent: aborting the
 			// response is the one way left to tell the client it is
