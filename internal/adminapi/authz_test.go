@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -59,4 +60,20 @@ func TestPublicEndpointsAreFew(t *testing.T) {
 // (go test ./internal/adminapi -run PermissionsDocument -update).
 func TestPermissionsDocument(t *testing.T) {
 	golden.CheckFile(t, "../../docs/permissions.md", []byte(PermissionsDocument()))
+}
+
+// TestProviderQueryIsIgnoredOnlyOnCallbacks: a sign-in callback ignores
+// the parameters an identity provider adds; every other endpoint refuses
+// a parameter it does not read.
+func TestProviderQueryIsIgnoredOnlyOnCallbacks(t *testing.T) {
+	for _, ep := range (&server{}).endpoints() {
+		r := httptest.NewRequest(ep.method, Prefix+ep.path+"?authuser=0&prompt=consent", nil)
+		err := checkQuery(ep, r)
+		if ep.providerQuery != (err == nil) {
+			t.Errorf("%s %s (providerQuery %v): checkQuery = %v", ep.method, ep.path, ep.providerQuery, err)
+		}
+		if ep.providerQuery && ep.path != oidcCallbackPath {
+			t.Errorf("%s %s ignores unknown query parameters; only sign-in callbacks may", ep.method, ep.path)
+		}
+	}
 }

@@ -216,6 +216,8 @@ func checkQuery(ep endpoint, r *http.Request) error {
 	var fe spec.FieldErrors
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		switch {
+		case !slices.Contains(ep.query, name) && ep.providerQuery:
+			// The provider's own parameter: nothing of ours to check.
 		case !slices.Contains(ep.query, name):
 			takes := "takes no query parameters"
 			if len(ep.query) > 0 {

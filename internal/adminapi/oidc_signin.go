@@ -26,7 +26,7 @@ func (s *server) oidcEndpoints() []endpoint {
 		{method: "GET", path: oidcStartPath, tag: "session", summary: "Single sign-on: 302 to the OpenID provider (authorization code flow with PKCE, state and nonce, kept for 10 minutes in an HttpOnly cookie); ?next= is the console page to return to (default /); 404 when single sign-on is not configured",
 			query: []string{"next"}, status: http.StatusFound, public: true, handle: (*call).oidcStart},
 		{method: "GET", path: oidcCallbackPath, tag: "session", summary: "Single sign-on: where the OpenID provider returns the browser. Checks state, redeems the code, verifies the ID token, creates or updates the user (source oidc; roles from the provider's groups), sets the console's session cookie and answers 302 to next; a refusal is audited as auth.login_failed (400 state, 401 token, 403 disabled user, 409 username of another account)",
-			query: []string{"code", "state", "iss", "session_state", "error", "error_description", "error_uri"}, status: http.StatusFound, public: true, handle: (*call).oidcCallback},
+			query: []string{"code", "state", "iss", "session_state", "error", "error_description", "error_uri"}, status: http.StatusFound, public: true, providerQuery: true, handle: (*call).oidcCallback},
 	}
 }
 

@@ -369,7 +369,7 @@ func (g *schemas) operation(ep endpoint) obj {
 	errRef(400)
 	if ep.public {
 		op["security"] = []any{}
-		if ep.path == "/auth/login" {
+		if ep.path == "/auth/login" || ep.path == "/auth/accept" {
 			errRef(401)
 		}
 	} else {

@@ -31,8 +31,12 @@ type endpoint struct {
 	// anyProject, in any project (the handler narrows the answer to them).
 	perm       rbac.Permission
 	anyProject bool
-	openapi    bool // serves the OpenAPI document itself
-	handle     func(*call) (any, error)
+	// providerQuery: the query is an identity provider's (a sign-in
+	// callback): parameters not in query are its own additions (Google
+	// adds scope, authuser, prompt) and are ignored, not refused.
+	providerQuery bool
+	openapi       bool // serves the OpenAPI document itself
+	handle        func(*call) (any, error)
 }
 
 var listParams = []string{"page", "page_size", "q"}
@@ -93,7 +97,7 @@ var pathParams = map[string]string{
 	"applications":   "application id",
 	"credentials":    "credential id",
 	"subscriptions":  "subscription id",
-	"tokens":         "gateway join token id",
+	"tokens":         "token id: a gateway join token under /gateway-groups, a personal access token elsewhere",
 	"certificates":   "certificate id or name",
 	"registries":     "service registry id or name",
 	"sessions":       "session id",

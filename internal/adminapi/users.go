@@ -212,12 +212,32 @@ func (c *call) patchUser() (any, error) {
 			}
 			detail["sessions_ended"] = n
 		}
+		if ch.Disabled != old.Disabled {
+			// The user's own applications leave the gateways while the user
+			// is disabled (the consumers' query leaves them out).
+			if err := c.commitOwnApplications(tx, u, "user disabled or enabled"); err != nil {
+				return err
+			}
+		}
 		return c.audit(tx, "user.update", userResource(u), detail)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// commitOwnApplications hands the change of a user who owns applications
+// to the gateways; a user without any changes nothing there.
+func (c *call) commitOwnApplications(tx store.Tx, u spec.User, what string) error {
+	_, total, err := tx.ListApplications(c.ctx(), store.ApplicationFilter{Owner: u.ID}, store.ListQuery{PageSize: 1})
+	if err != nil {
+		return fmt.Errorf("applications of user %q: %w", u.Username, err)
+	}
+	if total == 0 {
+		return nil
+	}
+	return c.commitConsumers(tx, what, userResource(u))
 }
 
 // keepASuperAdmin refuses (409) to take away u, an enabled super_admin,
@@ -248,8 +268,31 @@ func (c *call) deleteUser() (any, error) {
 				return err
 			}
 		}
+		// The user's own applications go with them: their credentials
+		// would otherwise keep authenticating at the gateways.
+		apps, err := store.All(func(q store.ListQuery) ([]spec.Application, int, error) {
+			return tx.ListApplications(c.ctx(), store.ApplicationFilter{Owner: u.ID}, q)
+		})
+		if err != nil {
+			return fmt.Errorf("delete user %q: %w", u.Username, err)
+		}
+		owned := 0
+		for _, a := range apps {
+			if a.ProjectID != "" {
+				continue // a project's application stays with its project
+			}
+			if err := tx.DeleteApplication(c.ctx(), a.ID); err != nil {
+				return fmt.Errorf("delete user %q: application %s: %w", u.Username, a.ID, err)
+			}
+			owned++
+		}
 		if err := tx.DeleteUser(c.ctx(), u.ID); err != nil {
 			return fmt.Errorf("delete user %q: %w", u.Username, err)
+		}
+		if owned > 0 {
+			if err := c.commitConsumers(tx, "user deleted with their applications", userResource(u)); err != nil {
+				return err
+			}
 		}
 		return c.audit(tx, "user.delete", userResource(u), map[string]any{"username": u.Username, "role": u.Role})
 	})

@@ -19,6 +19,12 @@ const admittedInGroup = `(EXISTS (SELECT 1 FROM deployments d WHERE d.group_name
 	OR EXISTS (SELECT 1 FROM subscriptions s JOIN deployments d ON d.group_name = $1 AND d.service_id = s.service_id
 	           WHERE s.application_id = a.id AND s.state = '` + spec.SubscriptionApproved + `'))`
 
+// ownerEnabled is the condition that application a is not a disabled
+// user's own: a user's applications stop authenticating at the gateways
+// while the user is disabled (a project's applications stay, whoever
+// created them).
+const ownerEnabled = `(a.project_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.owner_id AND u.disabled <> 0))`
+
 // groupConsumers assembles the applications admitted to a service
 // deployed in group, with their unexpired credentials and verifier
 // material (hashes and sealed secrets, never a secret in clear): project-
@@ -45,7 +51,7 @@ func (t *txn) groupConsumers(ctx context.Context, group string) ([]spec.Consumer
 		order = append(order, c.ID)
 		return nil
 	}, `SELECT a.id, a.name, a.project_id, a.services FROM applications a
-		WHERE `+admittedInGroup+`
+		WHERE `+admittedInGroup+` AND `+ownerEnabled+`
 		ORDER BY a.created_at, a.id`, group)
 	if err != nil {
 		return nil, err
@@ -68,7 +74,7 @@ func (t *txn) groupConsumers(ctx context.Context, group string) ([]spec.Consumer
 		return nil
 	}, `SELECT c.application_id, c.id, c.type, c.lookup, c.secret_hash, c.secret_sealed, c.algorithm, c.expires_at
 		FROM credentials c JOIN applications a ON a.id = c.application_id
-		WHERE `+admittedInGroup+`
+		WHERE `+admittedInGroup+` AND `+ownerEnabled+`
 		  AND (c.expires_at = 0 OR c.expires_at > $2)
 		ORDER BY c.created_at, c.id`, group, toNanos(now()))
 	if err != nil {
