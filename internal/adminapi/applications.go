@@ -136,7 +136,7 @@ func (c *call) createApplication() (any, error) {
 		if err := tx.CreateApplication(c.ctx(), &a); err != nil {
 			return onConflict(err, "an application named %q already exists for this owner", a.Name)
 		}
-		return c.audit(tx, "application.create", applicationResource(a.ID), a)
+		return c.auditChangeIn(tx, a.ProjectID, "application.create", applicationResource(a.ID), nil, a)
 	})
 	return a, err
 }
@@ -170,7 +170,7 @@ func (c *call) updateApplication(patch bool) (any, error) {
 		if err := tx.UpdateApplication(c.ctx(), &a); err != nil {
 			return onConflict(err, "an application named %q already exists for this owner", a.Name)
 		}
-		if err := c.audit(tx, "application.update", applicationResource(a.ID), a); err != nil {
+		if err := c.auditChangeIn(tx, a.ProjectID, "application.update", applicationResource(a.ID), old, a); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "application.update", applicationResource(a.ID))
@@ -189,7 +189,7 @@ func (c *call) deleteApplication() (any, error) {
 		if err := tx.DeleteApplication(c.ctx(), a.ID); err != nil {
 			return onNotFound(err, "application %q not found", a.ID)
 		}
-		if err := c.audit(tx, "application.delete", applicationResource(a.ID), map[string]string{"id": a.ID, "name": a.Name}); err != nil {
+		if err := c.auditChangeIn(tx, a.ProjectID, "application.delete", applicationResource(a.ID), a, nil); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "application.delete", applicationResource(a.ID))

@@ -115,7 +115,7 @@ func (c *call) createSubscription() (any, error) {
 			return onConflict(err, "application %q already subscribes to service %q", a.Name, svc.Name)
 		}
 		res := subscriptionResource(s.ID)
-		if err := c.audit(tx, "subscription.create", res, s); err != nil {
+		if err := c.auditChangeIn(tx, s.ProjectID, "subscription.create", res, nil, s); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "subscription.create", res)
@@ -123,7 +123,8 @@ func (c *call) createSubscription() (any, error) {
 	return s, err
 }
 
-// deleteSubscription unsubscribes (no approval needed).
+// deleteSubscription unsubscribes (no approval needed). Subscription
+// events belong to the service's project: its people see who uses it.
 func (c *call) deleteSubscription() (any, error) {
 	return nil, c.tx(func(tx store.Tx) error {
 		s, err := c.loadSubscription(tx, c.path("id"))
@@ -134,7 +135,7 @@ func (c *call) deleteSubscription() (any, error) {
 			return onNotFound(err, "subscription %q not found", s.ID)
 		}
 		res := subscriptionResource(s.ID)
-		if err := c.audit(tx, "subscription.delete", res, s); err != nil {
+		if err := c.auditChangeIn(tx, s.ProjectID, "subscription.delete", res, s, nil); err != nil {
 			return err
 		}
 		return c.commitConsumers(tx, "subscription.delete", res)

@@ -54,6 +54,15 @@ func TestDisabledUsersApplicationsLeaveTheGateways(t *testing.T) {
 	if got := a.defaultConsumers(t); !got["owens-own"] || !got["project-app"] {
 		t.Fatalf("consumers before: %v", got)
 	}
+	// The project's application and the subscription to its service are
+	// the project's events: its admin reads them.
+	for _, action := range []string{"application.create", "subscription.create"} {
+		var events struct{ Items []spec.AuditEvent }
+		a.decode(a.doToken(tok, "GET", "/audit-events?project=default&action="+action, nil), &events)
+		if len(events.Items) != 1 || events.Items[0].Project != "default" {
+			t.Errorf("%s events the project admin sees: %+v", action, events.Items)
+		}
+	}
 	a.mustJSON("PATCH", "/users/owen", map[string]any{"disabled": true}, http.StatusOK, nil)
 	if got := a.defaultConsumers(t); got["owens-own"] || !got["project-app"] {
 		t.Errorf("consumers of a disabled owner: %v, want only project-app", got)
