@@ -77,7 +77,7 @@ func TestAccessTokens(t *testing.T) {
 	wantCode(t, "read-only GET /tokens", a.doToken(ro.Token, "GET", "/tokens", nil), http.StatusOK)
 	wantDenied(t, a.doToken(ro.Token, "POST", "/tokens", map[string]any{"name": "escalate", "scope": "full"}), rbac.SessionSelf)
 	wantDenied(t, a.doToken(ro.Token, "DELETE", "/tokens/"+full.ID, nil), rbac.SessionSelf)
-	var me meResponse
+	var me spec.Identity
 	a.decode(a.doToken(ro.Token, "GET", "/me", nil), &me)
 	if me.Scope != spec.ScopeRead {
 		t.Errorf("read-only token's /me scope %q", me.Scope)

@@ -21,7 +21,7 @@ func alice(groups ...string) map[string]any {
 }
 
 // grants lists what /me says of projects as project=role.
-func grants(me meResponse) []string {
+func grants(me spec.Identity) []string {
 	var out []string
 	for _, p := range me.Projects {
 		out = append(out, p.Project+"="+p.Role)

@@ -273,13 +273,13 @@ func (b *browser) signIn(a *ssoAPI, next string) response {
 }
 
 // me is GET /me with the browser's cookies.
-func (b *browser) me(a *ssoAPI) meResponse {
+func (b *browser) me(a *ssoAPI) spec.Identity {
 	b.t.Helper()
 	r := b.get(a.url + Prefix + "/me")
 	if r.status != http.StatusOK {
 		b.t.Fatalf("GET /me: status %d: %s", r.status, r.body)
 	}
-	var me meResponse
+	var me spec.Identity
 	if err := json.Unmarshal(r.body, &me); err != nil {
 		b.t.Fatal(err)
 	}

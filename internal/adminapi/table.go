@@ -130,7 +130,7 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "POST", path: "/auth/login", tag: "session", summary: "Log in; answers a bearer token", req: loginRequest{}, resp: loginResponse{}, status: ok, public: true, handle: (*call).login},
 		{method: "POST", path: "/auth/logout", tag: "session", perm: rbac.SessionSelf, summary: "Invalidate the presented token", status: nc, handle: (*call).logout},
 		{method: "POST", path: "/users/{username}/unlock", tag: "session", perm: rbac.LockoutManage, anyProject: true, summary: "Lift a user's login lockout and forget its failed logins (admin only); 404 when none are on record", resp: unlockResult{}, status: ok, handle: (*call).unlockUser},
-		{method: "GET", path: "/me", tag: "session", perm: rbac.SessionSelf, summary: "The calling user, with the permissions they hold everywhere and in each of their projects", resp: meResponse{}, status: ok, handle: (*call).me},
+		{method: "GET", path: "/me", tag: "session", perm: rbac.SessionSelf, summary: "The calling user, with the permissions they hold everywhere and in each of their projects", resp: spec.Identity{}, status: ok, handle: (*call).me},
 		{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document (OpenAPI 3.1)", status: ok, public: true, openapi: true},
 
 		{method: "GET", path: "/projects", tag: "projects", perm: rbac.SessionSelf, summary: "List projects", resp: spec.Project{}, list: true, query: listParams, status: ok, handle: (*call).listProjects},

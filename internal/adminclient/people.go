@@ -13,19 +13,7 @@ import (
 
 // Me is GET /me: the caller, the scope of the token presented, the
 // permissions held everywhere and the project memberships.
-type Me struct {
-	spec.User
-	Scope       string         `json:"scope"`
-	Permissions []string       `json:"permissions"`
-	Projects    []ProjectGrant `json:"projects"`
-}
-
-// ProjectGrant is one membership of the caller.
-type ProjectGrant struct {
-	Project     string   `json:"project"`
-	Role        string   `json:"role"`
-	Permissions []string `json:"permissions"`
-}
+type Me = spec.Identity
 
 // Me asks who the client's token belongs to: it checks a token before
 // it is kept.

@@ -22,15 +22,9 @@ func accountRoutes() []pageRoute {
 	}
 }
 
-// projectGrant is one membership of the user as /me answers it.
-type projectGrant struct {
-	Project, Role string
-	Permissions   []string
-}
-
 type accountData struct {
 	Me       meAnswer
-	Grants   []projectGrant
+	Grants   []spec.ProjectGrant
 	Sessions []spec.Session
 	Tokens   []spec.AccessToken
 	New      *spec.AccessToken // the one just made: its text, once
@@ -39,9 +33,7 @@ type accountData struct {
 func accountView(q *req, p *page, status int) error {
 	d := accountData{Me: q.me}
 	d.New, _ = p.Data.(*spec.AccessToken)
-	for _, g := range q.me.Projects {
-		d.Grants = append(d.Grants, projectGrant{Project: g.Project, Role: g.Role, Permissions: g.Permissions})
-	}
+	d.Grants = q.me.Projects
 	var sl listOf[spec.Session]
 	if err := q.call("GET", "/me/sessions", nil, &sl); err != nil {
 		return err

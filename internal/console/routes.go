@@ -71,16 +71,7 @@ func (c *Console) routes() {
 
 // meAnswer is GET /me: the user, and what they hold everywhere and in
 // each of their projects.
-type meAnswer struct {
-	spec.User
-	Scope       string   `json:"scope"`
-	Permissions []string `json:"permissions"`
-	Projects    []struct {
-		Project     string   `json:"project"`
-		Role        string   `json:"role"`
-		Permissions []string `json:"permissions"`
-	} `json:"projects"`
-}
+type meAnswer spec.Identity
 
 // principal builds what rbac.Principal would be on the server, so that the
 // console answers the same as the admin API would, before asking it.

@@ -29,6 +29,27 @@ const (
 	UserOIDC  = "oidc"
 )
 
+// Identity is GET /me's answer: the caller with what they may do (the
+// console shows and hides its pages by it; scripts check before they try).
+type Identity struct {
+	User
+	// Scope is the presented token's: "full", or "read" for a read-only
+	// personal access token.
+	Scope string `json:"scope"`
+	// Permissions are held everywhere: the baseline of every user, and
+	// every permission for a super_admin.
+	Permissions []string `json:"permissions"`
+	// Projects are the caller's memberships with what each role holds.
+	Projects []ProjectGrant `json:"projects"`
+}
+
+// ProjectGrant is a role in one project and its permissions.
+type ProjectGrant struct {
+	Project     string   `json:"project"`
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+}
+
 // Member is a user's role in a project: a built-in project role
 // (project_admin, api_provider, developer, viewer) or a custom role.
 type Member struct {
