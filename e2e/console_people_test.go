@@ -31,6 +31,7 @@ func jsString(s string) string {
 // user opens the link, sets a password, logs in and sees only what a
 // viewer may, with a 403 page naming the permission elsewhere.
 func TestConsoleBrowserPeople(t *testing.T) {
+	t.Parallel() // its own server and users: it runs beside the other parallel tests
 	ctx := browser(t)
 	s := startServer(t, t.TempDir())
 	u := &ui{t: t, ctx: ctx, s: s}

@@ -37,6 +37,7 @@ func (s *server) ctlIn(t *testing.T, config, stdin string, env []string, args ..
 // reads but cannot change; disabling ends the user's logins; tokens are
 // listed and revoked.
 func TestCtlPeople(t *testing.T) {
+	t.Parallel() // its own server and users: it runs beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	admin := filepath.Join(t.TempDir(), "admin.json")
 	s.mustCtl(t, admin, "login")

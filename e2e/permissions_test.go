@@ -137,6 +137,7 @@ func expect(r matrixRole, op operation, project string) int {
 }
 
 func TestPermissionMatrixThroughTheBinary(t *testing.T) {
+	t.Parallel() // its own server and users: it runs beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	ops := adminOperations(t, s)
 	roles := matrixUsers(t, s)
@@ -220,6 +221,7 @@ func checkMatrixAnswer(t *testing.T, op operation, role, project string, status 
 // session and personal access token stop at once; a read-only token reads
 // and cannot write.
 func TestPermissionScenariosThroughTheBinary(t *testing.T) {
+	t.Parallel() // its own server and users: it runs beside the other parallel tests
 	// The embedded gateway serves both stages; they are made by the flags.
 	s := startServer(t, t.TempDir(), "--group", "test", "--group", "production")
 	s.do(t, "PATCH", "/api/v1/gateway-groups/test", `{"path_prefix":"/t/{project}"}`, 200, nil)
