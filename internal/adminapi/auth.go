@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,9 +19,21 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
+// passwordCost is bcrypt's cost for the passwords of users: DefaultCost,
+// and MinCost in test binaries, which make hundreds of users and where one
+// cost-10 hash under the race detector takes most of a second. Checking a
+// password reads the cost from its hash, so nothing else differs; the
+// real binary (and every end-to-end test, which runs it) uses DefaultCost.
+var passwordCost = func() int {
+	if testing.Testing() {
+		return bcrypt.MinCost
+	}
+	return bcrypt.DefaultCost
+}()
+
 // HashPassword returns the bcrypt hash of pw.
 func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
