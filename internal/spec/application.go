@@ -31,11 +31,15 @@ var CredentialTypes = []string{CredKeyAuth, CredBasicAuth, CredHMACAuth, CredJWT
 // JWTAlgorithms are the signing algorithms a jwt-auth credential may name.
 var JWTAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "ES256"}
 
-// Subscription states. Approvals come with the portal; until then a
-// subscription is approved when it is made.
+// Subscription states. A subscription waits in pending for its approval
+// (none when the listing says auto_approve); only an approved one admits
+// its application. Rejected and cancelled ones stay to be seen until the
+// application applies again.
 const (
-	SubscriptionApproved = "approved"
-	SubscriptionPending  = "pending"
+	SubscriptionApproved  = "approved"
+	SubscriptionPending   = "pending"
+	SubscriptionRejected  = "rejected"
+	SubscriptionCancelled = "cancelled"
 )
 
 // Application is a consumer: it holds credentials. Owned by a project (the
@@ -242,12 +246,21 @@ func contains(list []string, s string) bool {
 
 // Subscription admits a user's application to a listed service.
 type Subscription struct {
-	ID            string    `json:"id,omitempty"`
-	ApplicationID string    `json:"application"`
-	ServiceID     string    `json:"service"`
-	ProjectID     string    `json:"project,omitempty"` // the service's project; set by the server
-	State         string    `json:"state,omitempty"`
-	CreatedAt     time.Time `json:"created_at,omitzero"`
+	ID            string `json:"id,omitempty"`
+	ApplicationID string `json:"application"`
+	ServiceID     string `json:"service"`
+	ProjectID     string `json:"project,omitempty"` // the service's project; set by the server
+	State         string `json:"state,omitempty"`
+	// Plan is the id of the service's plan the subscription picked ("":
+	// none; a service that offers plans needs one).
+	Plan string `json:"plan,omitempty"`
+	// Approval is the id of the request that admits it; set by the server.
+	Approval string `json:"approval,omitempty"`
+	// Comment goes to the approver with the request; not stored on the
+	// subscription.
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Validate checks a subscription request.

@@ -21,8 +21,11 @@ type Consumer struct {
 	// Services narrows a project-owned application's admission.
 	Services []string `json:"services,omitempty"`
 	// Subscriptions are the services an approved subscription admits it to.
-	Subscriptions []string             `json:"subscriptions,omitempty"`
-	Credentials   []ConsumerCredential `json:"credentials"`
+	Subscriptions []string `json:"subscriptions,omitempty"`
+	// Plans are the plans of those subscriptions that have one, with the
+	// quotas the gateway counts per subscription.
+	Plans       []ConsumerPlan       `json:"plans,omitempty"`
+	Credentials []ConsumerCredential `json:"credentials"`
 }
 
 // ConsumerCredential is one credential with its verifier material.

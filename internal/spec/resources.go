@@ -24,25 +24,38 @@ const DefaultNodeWeight = 100
 
 // Project is the tenancy unit. Its ID is an immutable slug.
 type Project struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	Description     string    `json:"description,omitempty"`
-	TestGroup       string    `json:"test_group"`
-	ProductionGroup string    `json:"production_group"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Description     string `json:"description,omitempty"`
+	TestGroup       string `json:"test_group"`
+	ProductionGroup string `json:"production_group"`
+	// ListingApprover is who approves launching a service of the project
+	// into the catalog and removing it: project_admin (default) or
+	// super_admin.
+	ListingApprover string `json:"listing_approver,omitempty"`
+	// Webhook receives the project's approval events; its secret is
+	// written, never read back (SecretSet says one is held).
+	Webhook   *Webhook  `json:"webhook,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // GatewayGroup is an environment served by gateway instances. PathPrefix is a
 // template that may contain {project}. Revision is the config revision at
 // which the group last changed.
 type GatewayGroup struct {
-	Name        string    `json:"name"`
-	PathPrefix  string    `json:"path_prefix"`
-	Description string    `json:"description,omitempty"`
-	Revision    int64     `json:"revision"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Name        string `json:"name"`
+	PathPrefix  string `json:"path_prefix"`
+	Description string `json:"description,omitempty"`
+	// TimeZone is the IANA zone in which daily and monthly quotas of the
+	// group's subscriptions reset at midnight (default UTC).
+	TimeZone string `json:"time_zone,omitempty"`
+	// PublicURL is the address clients reach the group's gateways on
+	// (scheme://host[:port]), shown with every URL of the catalog.
+	PublicURL string    `json:"public_url,omitempty"`
+	Revision  int64     `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Node is one backend address of an upstream.

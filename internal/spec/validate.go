@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -149,6 +150,23 @@ func (p *Project) Validate() error {
 	if p.ProductionGroup != "" && !ValidSlug(p.ProductionGroup) {
 		fe.Add("production_group", "is not a valid gateway group name")
 	}
+	switch p.ListingApprover {
+	case "", ApproverProjectAdmin, ApproverSuperAdmin:
+	default:
+		fe.Add("listing_approver", "must be project_admin or super_admin")
+	}
+	if p.Webhook != nil {
+		ValidateWebhookURL(&fe, "webhook.url", p.Webhook.URL)
+		if p.Webhook.URL == "" && p.Webhook.Secret != "" {
+			fe.Add("webhook.url", "is required with a secret")
+		}
+		if p.Webhook.Secret != "" && len(p.Webhook.Secret) < 16 {
+			fe.Add("webhook.secret", "must be at least 16 characters (leave it out to have one generated)")
+		}
+		if p.Webhook.SecretSet {
+			fe.Add("webhook.secret_set", "is set by the server")
+		}
+	}
 	return fe.Err()
 }
 
@@ -166,6 +184,14 @@ func (g *GatewayGroup) Validate() error {
 			}
 			fe.Add("path_prefix", "%s", msg)
 		}
+	}
+	if g.TimeZone != "" {
+		if _, err := time.LoadLocation(g.TimeZone); err != nil || g.TimeZone == "Local" {
+			fe.Add("time_zone", "is not an IANA time zone (such as UTC or Asia/Shanghai)")
+		}
+	}
+	if g.PublicURL != "" {
+		ValidatePublicURL(&fe, "public_url", g.PublicURL)
 	}
 	return fe.Err()
 }
