@@ -27,6 +27,8 @@ var backupTables = []struct{ name, order string }{
 	{"revision_changes", "revision, group_name, service_id"}, {"route_shapes", "group_name, shape, service_id"},
 	{"gateway_figures", "id"}, {"store_settings", "name"}, {"certificates", "id"},
 	{"registries", "id"}, {"roles", "name"}, {"members", "project_id, user_id"},
+	{"listings", "service_id"}, {"plans", "id"}, {"approvals", "id"}, {"approval_events", "approval_id, seq"},
+	{"webhook_deliveries", "id"},
 }
 
 // backupHeader opens a backup: what wrote it and the schema its rows fit.

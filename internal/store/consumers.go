@@ -82,15 +82,27 @@ func (t *txn) groupConsumers(ctx context.Context, group string) ([]spec.Consumer
 	}
 
 	err = t.each(ctx, "subscriptions of a group's consumers", func(rows *sql.Rows) error {
-		var app, svc string
-		if err := rows.Scan(&app, &svc); err != nil {
+		var app, svc, sub string
+		var plan, quotas sql.NullString
+		if err := rows.Scan(&app, &svc, &sub, &plan, &quotas); err != nil {
 			return err
 		}
-		if c := byID[app]; c != nil {
-			c.Subscriptions = append(c.Subscriptions, svc)
+		c := byID[app]
+		if c == nil {
+			return nil
 		}
+		c.Subscriptions = append(c.Subscriptions, svc)
+		cp := spec.ConsumerPlan{Service: svc, Subscription: sub, Plan: plan.String}
+		if quotas.Valid {
+			var codec jsonCodec
+			if codec.decode("quotas", quotas.String, &cp.Quotas); codec.err != nil {
+				return codec.err
+			}
+		}
+		c.Plans = append(c.Plans, cp)
 		return nil
-	}, `SELECT s.application_id, s.service_id FROM subscriptions s
+	}, `SELECT s.application_id, s.service_id, s.id, p.name, p.quotas FROM subscriptions s
+		LEFT JOIN plans p ON p.id = s.plan_id
 		WHERE s.state = '`+spec.SubscriptionApproved+`'
 		  AND EXISTS (SELECT 1 FROM deployments d WHERE d.group_name = $1 AND d.service_id = s.service_id)
 		ORDER BY s.application_id, s.service_id`, group)

@@ -8,12 +8,12 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-const groupCols = "name, path_prefix, description, revision, created_at, updated_at"
+const groupCols = "name, path_prefix, description, revision, created_at, updated_at, time_zone, public_url"
 
 func scanGroup(s scanner) (spec.GatewayGroup, error) {
 	var g spec.GatewayGroup
 	var created, updated int64
-	if err := s.Scan(&g.Name, &g.PathPrefix, &g.Description, &g.Revision, &created, &updated); err != nil {
+	if err := s.Scan(&g.Name, &g.PathPrefix, &g.Description, &g.Revision, &created, &updated, &g.TimeZone, &g.PublicURL); err != nil {
 		return spec.GatewayGroup{}, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
@@ -28,14 +28,14 @@ func scanGroup(s scanner) (spec.GatewayGroup, error) {
 // Its route-shape index is complete: it runs nothing yet.
 func (t *txn) CreateGroup(ctx context.Context, g *spec.GatewayGroup) error {
 	ts := now()
-	g.CreatedAt, g.UpdatedAt = ts, ts
+	g.CreatedAt, g.UpdatedAt, g.TimeZone = ts, ts, zoneOrUTC(g.TimeZone)
 	var global int64
 	if err := t.queryRow(ctx, "SELECT value FROM counters WHERE name = 'revision'").Scan(&global); err != nil {
 		return fmt.Errorf("create gateway group %q: read the revision: %w", g.Name, err)
 	}
 	_, err := t.exec(ctx, "INSERT INTO gateway_groups ("+groupCols+`, changes_from, route_shapes_complete)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 1)`,
-		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts), max(global+1, g.Revision))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
+		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL, max(global+1, g.Revision))
 	if err != nil {
 		if t.kind(err) == errUnique {
 			return fmt.Errorf("gateway group %q already exists: %w", g.Name, ErrConflict)
@@ -73,14 +73,25 @@ func (t *txn) ListGroups(ctx context.Context, q ListQuery) ([]spec.GatewayGroup,
 	return out, total, nil
 }
 
-// UpdateGroup replaces the path prefix and description; the revision is
+// zoneOrUTC is the zone a group stores: UTC unless one is named.
+func zoneOrUTC(z string) string {
+	if z == "" {
+		return "UTC"
+	}
+	return z
+}
+
+// UpdateGroup replaces the path prefix, description, time zone and public
+// URL; the revision is
 // left alone (and read back into g), since only BumpRevision moves it.
 func (t *txn) UpdateGroup(ctx context.Context, g *spec.GatewayGroup) error {
 	ts := now()
+	g.TimeZone = zoneOrUTC(g.TimeZone)
 	var created int64
-	err := t.queryRow(ctx, `UPDATE gateway_groups SET path_prefix = $2, description = $3, updated_at = $4
+	err := t.queryRow(ctx, `UPDATE gateway_groups SET path_prefix = $2, description = $3, updated_at = $4,
+			time_zone = $5, public_url = $6
 		WHERE name = $1 RETURNING created_at, revision`,
-		g.Name, g.PathPrefix, g.Description, toNanos(ts)).Scan(&created, &g.Revision)
+		g.Name, g.PathPrefix, g.Description, toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL).Scan(&created, &g.Revision)
 	if err != nil {
 		return notFound(err, "update gateway group %q", g.Name)
 	}

@@ -250,6 +250,30 @@ type Tx interface {
 	GetSubscription(ctx context.Context, id string) (spec.Subscription, error)
 	ListSubscriptions(ctx context.Context, f SubscriptionFilter, q ListQuery) ([]spec.Subscription, int, error)
 	DeleteSubscription(ctx context.Context, id string) error
+	GetSubscriptionOf(ctx context.Context, app, service string) (spec.Subscription, error)
+	UpdateSubscription(ctx context.Context, s *spec.Subscription) error // state, plan, approval
+
+	PutListing(ctx context.Context, l *spec.Listing) error // insert or replace
+	GetListing(ctx context.Context, service string) (spec.Listing, error)
+	DeleteListing(ctx context.Context, service string) error
+	ListCatalog(ctx context.Context, f CatalogFilter, q ListQuery) ([]spec.Service, int, error) // listed and published, by name
+	CreatePlan(ctx context.Context, p *spec.Plan) error
+	GetPlan(ctx context.Context, service, idOrName string) (spec.Plan, error)
+	ListPlans(ctx context.Context, service string) ([]spec.Plan, error) // by name
+	UpdatePlan(ctx context.Context, p *spec.Plan) error
+	DeletePlan(ctx context.Context, service, id string) error // ErrConflict while subscriptions use it
+	CreateApproval(ctx context.Context, a *spec.Approval) error
+	GetApproval(ctx context.Context, id string) (spec.Approval, error)                              // with history
+	ListApprovals(ctx context.Context, f ApprovalFilter, q ListQuery) ([]spec.Approval, int, error) // newest first
+	DecideApproval(ctx context.Context, id, state string, ev *spec.ApprovalEvent) error             // ErrConflict unless pending
+	AddApprovalEvent(ctx context.Context, id string, ev *spec.ApprovalEvent) error
+	GetProjectWebhook(ctx context.Context, project string) (url, sealed string, err error)
+	SetProjectWebhook(ctx context.Context, project, url, sealed string) error
+	EnqueueWebhook(ctx context.Context, d *WebhookDelivery) error
+	DueWebhooks(ctx context.Context, at time.Time, limit int) ([]WebhookDelivery, error) // oldest first
+	ListWebhookDeliveries(ctx context.Context, project string, q ListQuery) ([]WebhookDelivery, int, error)
+	MarkWebhook(ctx context.Context, id string, deliveredAt, next time.Time, lastError string) error
+	PruneWebhooks(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Join tokens of stand-alone gateways (gateway_tokens.go), kept as
 	// the SHA-256 of the token. GatewayTokenByHash finds only a live one.

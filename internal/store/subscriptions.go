@@ -14,17 +14,20 @@ type SubscriptionFilter struct {
 	ApplicationID string
 	ServiceID     string
 	Owner         string
+	State         string
+	Project       string // the service's project
 }
 
-const subscriptionCols = "id, application_id, service_id, project_id, state, created_at"
+const subscriptionCols = "id, application_id, service_id, project_id, state, created_at, plan_id, approval_id, updated_at"
 
 func scanSubscription(s scanner) (spec.Subscription, error) {
 	var sub spec.Subscription
-	var created int64
-	if err := s.Scan(&sub.ID, &sub.ApplicationID, &sub.ServiceID, &sub.ProjectID, &sub.State, &created); err != nil {
+	var created, updated int64
+	if err := s.Scan(&sub.ID, &sub.ApplicationID, &sub.ServiceID, &sub.ProjectID, &sub.State, &created,
+		&sub.Plan, &sub.Approval, &updated); err != nil {
 		return spec.Subscription{}, err
 	}
-	sub.CreatedAt = fromNanos(created)
+	sub.CreatedAt, sub.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return sub, nil
 }
 
@@ -35,9 +38,9 @@ func (t *txn) CreateSubscription(ctx context.Context, s *spec.Subscription) erro
 		return err
 	}
 	ts := now()
-	s.CreatedAt = ts
-	_, err := t.exec(ctx, "INSERT INTO subscriptions ("+subscriptionCols+") VALUES ($1, $2, $3, $4, $5, $6)",
-		s.ID, s.ApplicationID, s.ServiceID, s.ProjectID, s.State, toNanos(ts))
+	s.CreatedAt, s.UpdatedAt = ts, ts
+	_, err := t.exec(ctx, "INSERT INTO subscriptions ("+subscriptionCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		s.ID, s.ApplicationID, s.ServiceID, s.ProjectID, s.State, toNanos(ts), s.Plan, s.Approval, toNanos(ts))
 	if err != nil {
 		switch t.kind(err) {
 		case errUnique:
@@ -69,6 +72,14 @@ func (t *txn) ListSubscriptions(ctx context.Context, f SubscriptionFilter, q Lis
 		args = append(args, f.ServiceID)
 		where += fmt.Sprintf(" AND service_id = $%d", len(args))
 	}
+	if f.State != "" {
+		args = append(args, f.State)
+		where += fmt.Sprintf(" AND state = $%d", len(args))
+	}
+	if f.Project != "" {
+		args = append(args, f.Project)
+		where += fmt.Sprintf(" AND project_id = $%d", len(args))
+	}
 	if f.Owner != "" {
 		args = append(args, f.Owner)
 		where += fmt.Sprintf(" AND application_id IN (SELECT id FROM applications WHERE owner_id = $%d)", len(args))
@@ -86,6 +97,24 @@ func (t *txn) ListSubscriptions(ctx context.Context, f SubscriptionFilter, q Lis
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// GetSubscriptionOf reads an application's subscription to a service.
+func (t *txn) GetSubscriptionOf(ctx context.Context, app, service string) (spec.Subscription, error) {
+	s, err := scanSubscription(t.queryRow(ctx, "SELECT "+subscriptionCols+" FROM subscriptions WHERE application_id = $1 AND service_id = $2", app, service))
+	if err != nil {
+		return spec.Subscription{}, notFound(err, "subscription of application %s to service %s", app, service)
+	}
+	return s, nil
+}
+
+// UpdateSubscription replaces a subscription's state, plan and approval.
+func (t *txn) UpdateSubscription(ctx context.Context, s *spec.Subscription) error {
+	ts := now()
+	s.UpdatedAt = ts
+	return t.execOne(ctx, "update subscription "+s.ID,
+		"UPDATE subscriptions SET state = $2, plan_id = $3, approval_id = $4, updated_at = $5 WHERE id = $1",
+		s.ID, s.State, s.Plan, s.Approval, toNanos(ts))
 }
 
 // DeleteSubscription ends a subscription (unsubscribing needs no approval).

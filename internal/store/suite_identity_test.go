@@ -222,7 +222,7 @@ func testGroups(t *testing.T, s store.Store) {
 		})
 		upd := spec.GatewayGroup{Name: "prod", PathPrefix: "/api/{project}", Revision: 999}
 		inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateGroup(ctx, &upd) })
-		want := spec.GatewayGroup{Name: "prod", PathPrefix: "/api/{project}", Revision: rev,
+		want := spec.GatewayGroup{Name: "prod", PathPrefix: "/api/{project}", TimeZone: "UTC", Revision: rev,
 			CreatedAt: g.CreatedAt, UpdatedAt: upd.UpdatedAt}
 		if diff := cmp.Diff(want, upd); diff != "" {
 			t.Errorf("updated group (-want +got):\n%s", diff)
