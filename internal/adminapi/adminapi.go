@@ -42,8 +42,17 @@ type Config struct {
 	Figures CanaryFigures
 	// Stats, when set, gives GET …/services/{s}/stats its figures.
 	Stats ServiceStats
-	// Gateway, when set, is where POST …/services/{s}/debug sends requests.
+	// Gateway, when set, is where POST …/services/{s}/debug and the
+	// catalog's try-it send requests.
 	Gateway GatewayURL
+	// Events, when set, queues the API market's approval events for the
+	// projects' webhooks (webhook.Enqueue).
+	Events MarketEvents
+	// QuotaUsage, when set, answers GET /subscriptions/{id}/usage.
+	QuotaUsage QuotaUsage
+	// Signup lets anyone create an account (POST /auth/signup), as a
+	// developer portal open to the public does.
+	Signup bool
 	// OIDC, when its Issuer is set, lets users log in through an OpenID
 	// Connect provider (oidc.go).
 	OIDC OIDCConfig
@@ -75,9 +84,13 @@ type server struct {
 	figures    CanaryFigures
 	stats      ServiceStats
 	gatewayURL GatewayURL
+	events     MarketEvents
+	quotaUsage QuotaUsage
+	signup     bool
 	clients    *clientThrottle // failed logins per client address
 	hashSlots  hashSlots       // bcrypt comparisons running at once
 	dsTests    *rateWindow     // data source connection tests per user
+	signups    *rateWindow     // sign-ups per client address
 	pruneMu    sync.Mutex
 	lastPrune  time.Time // of the failed-login records
 	offline    time.Duration
@@ -109,10 +122,14 @@ func New(cfg Config) http.Handler {
 		figures:    cfg.Figures,
 		stats:      cfg.Stats,
 		gatewayURL: cfg.Gateway,
+		events:     cfg.Events,
+		quotaUsage: cfg.QuotaUsage,
+		signup:     cfg.Signup,
 		now:        func() time.Time { return time.Now().UTC() },
 		clients:    newClientThrottle(),
 		hashSlots:  newHashSlots(),
 		dsTests:    newRateWindow(dataSourceTestLimit, dataSourceTestPeriod),
+		signups:    newRateWindow(signupLimit, signupPeriod),
 	}
 	if cfg.Now != nil {
 		s.now = func() time.Time { return cfg.Now().UTC() }

@@ -50,25 +50,8 @@ func (c *call) debugService() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	req.Method = strings.ToUpper(strings.TrimSpace(req.Method))
-	if req.Method == "" {
-		req.Method = http.MethodGet
-	}
-	var fe spec.FieldErrors
-	if !debugMethods[req.Method] {
-		fe.Add("method", "must be one of GET POST PUT PATCH DELETE HEAD OPTIONS")
-	}
-	ref, err := url.Parse(req.Path)
-	if req.Path == "" || !strings.HasPrefix(req.Path, "/") || strings.HasPrefix(req.Path, "//") || err != nil || ref.Host != "" || ref.Scheme != "" {
-		// Only a path: the request must go to the gateway, nowhere else.
-		fe.Add("path", "must be a path beginning with / (a query may follow)")
-	}
-	for name := range req.Headers {
-		if name == "" || strings.ContainsAny(name, " :\r\n") {
-			fe.Add("headers", "header name %q is not valid", name)
-		}
-	}
-	if err := fe.Err(); err != nil {
+	ref, err := checkDebugRequest(&req)
+	if err != nil {
 		return nil, err
 	}
 	project, sid := c.path("p"), c.path("s")
@@ -98,12 +81,42 @@ func (c *call) debugService() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.sendToGroup(req, target, ref)
+}
+
+// checkDebugRequest checks a debug or try-it request and answers its path
+// and query.
+func checkDebugRequest(req *debugRequest) (*url.URL, error) {
+	req.Method = strings.ToUpper(strings.TrimSpace(req.Method))
+	if req.Method == "" {
+		req.Method = http.MethodGet
+	}
+	var fe spec.FieldErrors
+	if !debugMethods[req.Method] {
+		fe.Add("method", "must be one of GET POST PUT PATCH DELETE HEAD OPTIONS")
+	}
+	ref, err := url.Parse(req.Path)
+	if req.Path == "" || !strings.HasPrefix(req.Path, "/") || strings.HasPrefix(req.Path, "//") || err != nil || ref.Host != "" || ref.Scheme != "" {
+		// Only a path: the request must go to the gateway, nowhere else.
+		fe.Add("path", "must be a path beginning with / (a query may follow)")
+	}
+	for name := range req.Headers {
+		if name == "" || strings.ContainsAny(name, " :\r\n") {
+			fe.Add("headers", "header name %q is not valid", name)
+		}
+	}
+	return ref, fe.Err()
+}
+
+// sendToGroup sends req to target (the service's path in req.Group) on a
+// gateway of the group this control plane reaches.
+func (c *call) sendToGroup(req debugRequest, target string, ref *url.URL) (debugResponse, error) {
 	base, ok := "", false
 	if c.s.gatewayURL != nil {
 		base, ok = c.s.gatewayURL(req.Group)
 	}
 	if !ok {
-		return nil, fieldError("group", "no gateway this control plane can reach serves group %q", req.Group)
+		return debugResponse{}, fieldError("group", "no gateway this control plane can reach serves group %q", req.Group)
 	}
 	u := base + target + ref.EscapedPath()
 	if ref.RawQuery != "" {

@@ -253,8 +253,9 @@ func (c *call) exportVersionOpenAPI() (any, error) {
 	return openAPIAnswer(doc, asYAML)
 }
 
-// gatewayServers are the URLs (paths on the gateway: group prefix +
-// service path) of the groups running the service, or only version.
+// gatewayServers are the URLs (group public URL + group prefix + service
+// path; a path alone for a group without public_url) of the groups
+// running the service, or only version.
 func (c *call) gatewayServers(tx store.Tx, s *spec.Service, version string) ([]openapi.Server, error) {
 	deps, err := tx.ListDeploymentsByService(c.ctx(), s.ID)
 	if err != nil {
@@ -272,6 +273,10 @@ func (c *call) gatewayServers(tx store.Tx, s *spec.Service, version string) ([]o
 		url := spec.GroupPrefix(g.PathPrefix, d.ProjectID) + strings.TrimRight(s.EffectivePath(), "/")
 		if url == "" {
 			url = "/"
+		}
+		if g.PublicURL != "" {
+			// Where clients reach the group: a document that works as is.
+			url = strings.TrimRight(g.PublicURL+url, "/")
 		}
 		out = append(out, openapi.Server{URL: url, Description: fmt.Sprintf("gateway group %s (version %s)", d.Group, d.Version)})
 	}

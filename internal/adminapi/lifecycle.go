@@ -55,8 +55,13 @@ func lifecycleAction(action string) func(*call) (any, error) {
 			if err := c.requireLifecycle(tx, action); err != nil {
 				return err
 			}
-			res, err = release.Act(c.ctx(), tx, c.user.Username, p, s.ID, action, req)
-			return err
+			if res, err = release.Act(c.ctx(), tx, c.user.Username, p, s.ID, action, req); err != nil {
+				return err
+			}
+			if action == release.ActionPublish || action == release.ActionRepublish {
+				return c.followProduction(tx, p, s.ID, res.Version)
+			}
+			return nil
 		})
 		return res, err
 	}

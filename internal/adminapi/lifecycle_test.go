@@ -109,6 +109,11 @@ func TestLifecycleActions(t *testing.T) {
 		t.Fatalf("catalog = %+v, want the user service", cat)
 	}
 	cat.Items[0].UpdatedAt = want.UpdatedAt
+	// Publishing lists it: the admin publishing approves the request.
+	if l := cat.Items[0].Listing; l.Version != "1.0.0" || l.ServiceID != s.ID || l.AutoApprove {
+		t.Errorf("listing = %+v", l)
+	}
+	want.Listing, want.Plans = cat.Items[0].Listing, []spec.Plan{}
 	if diff := cmp.Diff(want, cat.Items[0]); diff != "" {
 		t.Errorf("catalog entry (-want +got):\n%s", diff)
 	}

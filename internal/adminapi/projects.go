@@ -3,7 +3,9 @@ package adminapi
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
+	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -88,6 +90,14 @@ func (c *call) createProject() (any, error) {
 	if err := c.decode(&p); err != nil {
 		return nil, err
 	}
+	if p.Webhook != nil {
+		return nil, fieldError("webhook", "is set with PUT /projects/{p}/webhook once the project exists")
+	}
+	if p.ListingApprover != "" && p.ListingApprover != spec.ApproverProjectAdmin {
+		if err := c.who.Check(rbac.MarketManage, ""); err != nil {
+			return nil, err
+		}
+	}
 	err := c.tx(func(tx store.Tx) error {
 		if err := c.checkProject(tx, &p); err != nil {
 			return err
@@ -122,6 +132,20 @@ func (c *call) updateProject(patch bool) (any, error) {
 			return err
 		}
 		p.ID, p.CreatedAt, p.UpdatedAt = old.ID, old.CreatedAt, c.s.now()
+		if !reflect.DeepEqual(p.Webhook, old.Webhook) && !(p.Webhook == nil && !patch) {
+			return fieldError("webhook", "is changed with PUT /projects/{p}/webhook")
+		}
+		p.Webhook = old.Webhook
+		if p.ListingApprover == "" {
+			p.ListingApprover = spec.ApproverProjectAdmin
+		}
+		if p.ListingApprover != old.ListingApprover {
+			// Who approves a project's listings is not the project's
+			// own decision: its admins could approve themselves.
+			if err := c.who.Check(rbac.MarketManage, ""); err != nil {
+				return err
+			}
+		}
 		if err := c.checkProject(tx, &p); err != nil {
 			return err
 		}

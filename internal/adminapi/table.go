@@ -50,7 +50,11 @@ var queryParams = map[string]queryParam{
 	"page_size":   {schema: obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}, desc: "items per page"},
 	"q":           {schema: obj{"type": "string"}, desc: "only items whose %s contains this text (case-insensitive)"},
 	"group":       {schema: obj{"type": "string"}, desc: "only this gateway group"},
-	"state":       {schema: obj{"type": "string", "enum": []any{spec.CanaryRunning, spec.CanaryCancelled, spec.CanaryCompleted}}, desc: "only canary tasks in this state"},
+	"state":       {schema: obj{"type": "string"}, desc: "only items in this state: a canary task's (running, cancelled, completed), a request's (pending, approved, rejected, cancelled) or a subscription's (pending, approved, rejected, cancelled)"},
+	"box":         {schema: obj{"type": "string", "enum": []any{"mine", "todo"}, "default": "mine"}, desc: "mine: the requests the caller submitted; todo: those the caller may decide (pending unless ?state= says otherwise)"},
+	"kind":        {schema: obj{"type": "string", "enum": []any{spec.ApprovalListing, spec.ApprovalDelisting, spec.ApprovalSubscription}}, desc: "only requests of this kind"},
+	"tag":         {schema: obj{"type": "string", "examples": []any{"team", "team=payments"}}, desc: "only services with this label (key, or key=value)"},
+	"folder":      {schema: obj{"type": "string"}, desc: "only services in this catalog folder (id)"},
 	"confirm":     {schema: obj{"type": "boolean", "default": false}, desc: "true: do it even though it moves the URLs of running services (otherwise 409 with the list)"},
 	"project":     {schema: obj{"type": "string"}, desc: "only this project (for the catalog: the project, when several list a service of that name)"},
 	"application": {schema: obj{"type": "string"}, desc: "only subscriptions of this application id"},
@@ -107,6 +111,7 @@ var pathParams = map[string]string{
 
 func (s *server) endpoints() []endpoint {
 	eps := append(s.coreEndpoints(), s.peopleEndpoints()...)
+	eps = append(eps, s.marketEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
 }
 
@@ -226,8 +231,6 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "POST", path: S + "/debug", tag: "observability", perm: rbac.ServiceDebug, summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (what the console's Debug tab shows)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
 		{method: "GET", path: S + "/stats", tag: "observability", perm: rbac.ServiceRead, summary: "Requests, 5xx errors and latency p50/p99 of the service in a gateway group (default: production group) over window (1m–15m, default 15m), in about 30 points", resp: statsResponse{}, query: []string{"group", "window"}, status: ok, handle: (*call).serviceStats},
 		{method: "GET", path: G + "/history", tag: "gateway groups", perm: rbac.GroupRead, summary: "Release history of a gateway group (newest first)", resp: historyEntry{}, list: true, query: listParams, search: "action, version or service id", status: ok, handle: (*call).groupHistory},
-		{method: "GET", path: "/catalog", tag: "catalog", perm: rbac.CatalogRead, summary: "Published services of every project, with versions and URLs per gateway group", resp: catalogEntry{}, list: true, query: listParams, search: "name or description", status: ok, handle: (*call).listCatalog},
-		{method: "GET", path: "/catalog/{service}", tag: "catalog", perm: rbac.CatalogRead, summary: "One published service, by id or name", resp: catalogEntry{}, query: []string{"project"}, status: ok, handle: (*call).getCatalogEntry},
 
 		{method: "GET", path: "/applications", tag: "applications", perm: rbac.ApplicationOwn, summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
 		{method: "POST", path: "/applications", tag: "applications", perm: rbac.ApplicationOwn, summary: "Create an application: with project, the project's call credentials (admitted to its services, or only to services); without, the caller's own", req: spec.Application{}, resp: spec.Application{}, status: cr, handle: (*call).createApplication},
@@ -241,10 +244,6 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "PATCH", path: C, tag: "applications", perm: rbac.ApplicationOwn, summary: "Set or clear (null) a credential's expires_at", req: credentialPatch{}, resp: spec.Credential{}, status: ok, handle: (*call).patchCredential},
 		{method: "POST", path: C + "/rotate", tag: "applications", perm: rbac.ApplicationOwn, summary: "Rotate: a new secret for the same identifier (a new key for key-auth), shown once; the old one expires after overlap seconds (default 3600)", req: rotateRequest{}, resp: spec.Credential{}, status: cr, handle: (*call).rotateCredential},
 		{method: "DELETE", path: C, tag: "applications", perm: rbac.ApplicationOwn, summary: "Revoke a credential at once", status: nc, handle: (*call).deleteCredential},
-		{method: "GET", path: "/subscriptions", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "List subscriptions (?application=, ?service=)", resp: spec.Subscription{}, list: true, query: []string{"page", "page_size", "application", "service"}, status: ok, handle: (*call).listSubscriptions},
-		{method: "POST", path: "/subscriptions", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Subscribe a user's application to a service (approved at once until approvals land)", req: spec.Subscription{}, resp: spec.Subscription{}, status: cr, handle: (*call).createSubscription},
-		{method: "GET", path: "/subscriptions/{id}", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Get a subscription", resp: spec.Subscription{}, status: ok, handle: (*call).getSubscription},
-		{method: "DELETE", path: "/subscriptions/{id}", tag: "subscriptions", perm: rbac.SubscriptionOwn, summary: "Unsubscribe", status: nc, handle: (*call).deleteSubscription},
 
 		{method: "GET", path: P + "/config", tag: "declarative", perm: rbac.ConfigRead, summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
 		{method: "PUT", path: P + "/config", tag: "declarative", perm: rbac.ConfigWrite, summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},

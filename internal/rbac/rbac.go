@@ -54,6 +54,7 @@ const (
 	RoleRead        Permission = "role:read"        // the role definitions
 	ApplicationOwn  Permission = "application:own"  // own applications and their credentials
 	SubscriptionOwn Permission = "subscription:own" // own subscriptions
+	ApprovalOwn     Permission = "approval:own"     // own requests: see, cancel; and those the caller may decide
 )
 
 // System permissions: only a super_admin holds them.
@@ -65,6 +66,7 @@ const (
 	ProjectDelete Permission = "project:delete"
 	GroupManage   Permission = "group:manage"   // create, change, delete groups; certificates; registries
 	GatewayManage Permission = "gateway:manage" // join tokens of stand-alone gateways
+	MarketManage  Permission = "market:manage"  // who approves a project's listings
 )
 
 // Project permissions: held through a role in a project (or everywhere by
@@ -91,8 +93,11 @@ const (
 	PackageImport     Permission = "package:import"
 	ApplicationRead   Permission = "application:read" // the project's call-credential applications
 	ApplicationWrite  Permission = "application:write"
-	AuditRead         Permission = "audit:read"     // the project's audit events (all of them for a super_admin)
-	LockoutManage     Permission = "lockout:manage" // see and lift lockouts of the project's members
+	AuditRead         Permission = "audit:read"        // the project's audit events (all of them for a super_admin)
+	LockoutManage     Permission = "lockout:manage"    // see and lift lockouts of the project's members
+	ListingRequest    Permission = "listing:request"   // ask to launch a service into the catalog or remove it
+	ApprovalReview    Permission = "approval:review"   // decide the project's requests (listing, subscription)
+	SubscriptionRead  Permission = "subscription:read" // who subscribes to the project's services, and their usage
 	TestPublish       Permission = "group:test:publish"
 	ProductionPublish Permission = "group:production:publish"
 )
@@ -121,10 +126,10 @@ func Stage(group, testGroup, productionGroup string) string {
 }
 
 // Baseline is what every signed-in, enabled user holds.
-var Baseline = []Permission{SessionSelf, CatalogRead, GroupRead, RoleRead, ApplicationOwn, SubscriptionOwn}
+var Baseline = []Permission{SessionSelf, CatalogRead, GroupRead, RoleRead, ApplicationOwn, SubscriptionOwn, ApprovalOwn}
 
 // System lists the permissions only the system scope grants.
-var System = []Permission{UserRead, UserManage, RoleManage, ProjectCreate, ProjectDelete, GroupManage, GatewayManage}
+var System = []Permission{UserRead, UserManage, RoleManage, ProjectCreate, ProjectDelete, GroupManage, GatewayManage, MarketManage}
 
 // ProjectPermissions lists every permission a project role can hold, in
 // the order documents show them; custom roles pick from it.
@@ -134,6 +139,7 @@ var ProjectPermissions = []Permission{
 	ServiceRead, ServiceWrite, ServicePublish, ServiceDebug, CanaryWrite,
 	ConfigRead, ConfigWrite, PackageExport, PackageImport,
 	ApplicationRead, ApplicationWrite, AuditRead, LockoutManage,
+	ListingRequest, ApprovalReview, SubscriptionRead,
 	TestPublish, ProductionPublish,
 }
 
@@ -153,7 +159,7 @@ const (
 var SystemRoles = []string{SuperAdmin, User}
 
 // reads are the read permissions of a project, a viewer's role.
-var reads = []Permission{ProjectRead, MemberRead, UpstreamRead, DataSourceRead, FolderRead, ServiceRead, ConfigRead, ApplicationRead}
+var reads = []Permission{ProjectRead, MemberRead, UpstreamRead, DataSourceRead, FolderRead, ServiceRead, ConfigRead, ApplicationRead, SubscriptionRead}
 
 // BuiltinRoles are the project roles every install has, with what they
 // hold. project_admin holds everything of a project; api_provider designs,
@@ -163,7 +169,7 @@ var BuiltinRoles = map[string][]Permission{
 	ProjectAdmin: ProjectPermissions,
 	APIProvider: append(slices.Clone(reads),
 		UpstreamWrite, DataSourceWrite, FolderWrite, ServiceWrite, ServicePublish, ServiceDebug, CanaryWrite,
-		ConfigWrite, PackageExport, PackageImport, ApplicationWrite, TestPublish),
+		ConfigWrite, PackageExport, PackageImport, ApplicationWrite, ListingRequest, TestPublish),
 	Developer: {ProjectRead, FolderRead, ServiceRead},
 	Viewer:    reads,
 }
