@@ -163,9 +163,6 @@ func (p *Project) Validate() error {
 		if p.Webhook.Secret != "" && len(p.Webhook.Secret) < 16 {
 			fe.Add("webhook.secret", "must be at least 16 characters (leave it out to have one generated)")
 		}
-		if p.Webhook.SecretSet {
-			fe.Add("webhook.secret_set", "is set by the server")
-		}
 	}
 	return fe.Err()
 }
