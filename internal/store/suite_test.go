@@ -55,6 +55,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FigureReports", testFigureReports},
 		{"StoreSettings", testStoreSettings},
 		{"DeployedAmong", testDeployedAmong},
+		{"Market", testMarket},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
