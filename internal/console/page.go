@@ -49,6 +49,7 @@ func (q *req) page(title, nav string) *page {
 	}
 	if q.who != nil {
 		p.Navs = navFor(q.who, p.Project)
+		q.pendingBadge(p.Navs)
 	}
 	if f := q.r.URL.Query().Get("flash"); f != "" && hasKey("flash."+f) {
 		p.Flash = q.t("flash." + f)

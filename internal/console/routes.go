@@ -47,7 +47,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes(), marketRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -166,15 +166,18 @@ var navTable = []navEntry{
 	{"upstreams", "nav.upstreams", "GET /p/{p}/upstreams"},
 	{"import", "nav.import", "GET /p/{p}/import"},
 	{"apps", "nav.apps", "GET /applications"},
+	{"approvals", "nav.approvals", "GET /approvals"},
 	{"members", "nav.members", "GET /p/{p}/members"},
 	{"users", "nav.users", "GET /users"},
 	{"roles", "nav.roles", "GET /roles"},
 	{"audit", "nav.audit", "GET /audit"},
 }
 
-// navLink is a navigation entry the page shows.
+// navLink is a navigation entry the page shows; Badge counts what waits
+// there (the approvals a reviewer may decide).
 type navLink struct {
 	Nav, Key, Href string
+	Badge          int
 }
 
 // navFor lists the entries who may open, project pages in project.
