@@ -94,6 +94,14 @@ var rules = []rule{
 		},
 	},
 	{
+		name: "webhook_below_admin_api",
+		why:  "the admin API queues webhook events in its transactions and the control plane delivers them, so webhook sits below both: it reads the store and opens secrets, nothing else of the server",
+		from: under("internal/webhook"),
+		forbids: func(_, imp string) bool {
+			return !in(imp, "internal/webhook", "internal/store", "internal/credential", "internal/spec")
+		},
+	},
+	{
 		name: "plugin_imports_no_other_plugin",
 		why:  "plugins are composed only by routing's registry and the phase order; one plugin importing another hides a dependency between their configurations and run order",
 		from: func(pkg string) bool {
@@ -212,6 +220,10 @@ func TestRulesCatch(t *testing.T) {
 		{"internal/gateway/plugin/keyauth", "internal/gateway/consumer", false},
 		{"internal/gateway/routing", "internal/gateway/plugin/keyauth", false},
 		{"internal/gateway/plugin/plugintest", "internal/gateway/plugin", false},
+		{"internal/webhook", "internal/adminapi", true},
+		{"internal/webhook", "internal/controlplane", true},
+		{"internal/webhook", "internal/store/storetest", false},
+		{"internal/webhook", "internal/credential", false},
 	} {
 		graph := map[string][]edge{tc.pkg: {{imp: tc.imp, file: "x.go"}}}
 		var got []string
