@@ -102,6 +102,10 @@ func (c *Credential) CheckSecret(secret string) bool {
 type Index struct {
 	keys  map[[32]byte]*Credential            // key-auth, by SHA-256 of the key
 	named map[string]map[string][]*Credential // type → identifier → credentials (a rotation holds two)
+	// plans are the subscriptions' plans by service and application, and
+	// by subscription id; nil while no application holds one.
+	plans map[string]map[string]*spec.ConsumerPlan
+	subs  map[string]*spec.ConsumerPlan
 }
 
 // New compiles the consumers of one group. Credentials that cannot be
@@ -128,8 +132,47 @@ func New(consumers []spec.Consumer) *Index {
 		for k := range sc.Credentials {
 			ix.add(c, &sc.Credentials[k])
 		}
+		for k := range sc.Plans {
+			ix.addPlan(sc.ID, &sc.Plans[k])
+		}
 	}
 	return ix
+}
+
+// addPlan indexes an application's plan for a service; of two for one
+// service (the control plane sends one) the first counts.
+func (ix *Index) addPlan(app string, cp *spec.ConsumerPlan) {
+	if ix.plans == nil {
+		ix.plans, ix.subs = map[string]map[string]*spec.ConsumerPlan{}, map[string]*spec.ConsumerPlan{}
+	}
+	byApp := ix.plans[cp.Service]
+	if byApp == nil {
+		byApp = map[string]*spec.ConsumerPlan{}
+		ix.plans[cp.Service] = byApp
+	}
+	if _, ok := byApp[app]; !ok {
+		byApp[app] = cp
+	}
+	ix.subs[cp.Subscription] = cp
+}
+
+// Plans are the plans the applications hold for a service, by
+// application id; nil when none holds one. The map is the index's: not
+// to be modified.
+func (ix *Index) Plans(service string) map[string]*spec.ConsumerPlan {
+	if ix == nil {
+		return nil
+	}
+	return ix.plans[service]
+}
+
+// Subscription finds the plan of a subscription; nil when the group
+// holds no such subscription.
+func (ix *Index) Subscription(id string) *spec.ConsumerPlan {
+	if ix == nil {
+		return nil
+	}
+	return ix.subs[id]
 }
 
 func (ix *Index) add(c *Consumer, sc *spec.ConsumerCredential) {

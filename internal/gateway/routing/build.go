@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -15,6 +16,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
+	"github.com/portico-gw/portico/internal/gateway/plugin/quota"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
@@ -31,6 +33,11 @@ type Deps struct {
 	Counters *limitcount.Registry
 	// Buckets keeps limit-req's buckets across reloads; nil: fresh.
 	Buckets *limitreq.Registry
+	// Quotas keeps the counts of subscriptions' plan quotas across
+	// reloads; nil: fresh counts per build (validation).
+	Quotas *quota.Registry
+	// zone is the time zone of the group being built (its quotas' days).
+	zone *time.Location
 	// Splits keeps the figures of canaries across reloads; nil: fresh
 	// figures per build.
 	Splits *splitstats.Registry
@@ -80,12 +87,16 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 	t := &Table{Revision: snap.Revision, groups: make(map[string]*groupPart, len(snap.Groups))}
 	t.tokens = oauth2.NewEndpoint(deps.Tokens)
 	deps.tokenEndpoint = t.tokens
+	if deps.Quotas == nil {
+		deps.Quotas = quota.NewRegistry()
+	}
+	t.quotas = deps.Quotas
 	var byGroup []clientCerts
 	t.certs, byGroup = buildCertIndex(&fe, snap.Groups, deps)
 	for gi := range snap.Groups {
 		gs := &snap.Groups[gi]
 		gp := &groupPart{group: gs.Group, consumers: consumer.New(gs.Consumers), // the group's own applications
-			dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi], registries: registryIndex(gs.Registries)}
+			zone: gs.Group.ZoneOf(), dataSources: dataSourceIndex(gs.DataSources), clientCerts: byGroup[gi], registries: registryIndex(gs.Registries)}
 		services := editServices(nil)
 		t.tokens.AddIndex(gp.consumers)
 		add := func(ds *spec.DeployedService) {
@@ -149,7 +160,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	owner := upstream.Owner{Group: g.Name, Service: svc.Name}
 	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, owner, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
-	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), group: g.Name, serviceID: svc.ID}
+	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), group: g.Name, serviceID: svc.ID,
+		quota: quota.New(deps.Quotas, g.Name, deps.zone, deps.Consumers.Plans(svc.ID))}
 	if len(svc.Plugins) > 0 { // only the service's own plugins are reported once
 		pf.reported = map[string]bool{}
 	}
@@ -306,6 +318,9 @@ type pluginFields struct {
 	service, route   string
 	reported         map[string]bool
 	group, serviceID string // the scope of plugin state
+	// quota enforces the plans of the service's subscribers after the
+	// route's authentication; nil when none holds a plan.
+	quota *quota.Filter
 }
 
 // compilePlugins merges the service's plugins with the route's (the
@@ -357,6 +372,11 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	}
 	if !ok {
 		return false
+	}
+	// Plan quotas count the application an authentication plugin
+	// admitted: a route without one has nobody to count.
+	if pf.quota != nil && slices.ContainsFunc(list, func(c compiled) bool { return c.phase == plugin.PhaseAuthentication }) {
+		list = append(list, compiled{"plan quotas", plugin.PhaseSubscription, plugin.Filters{Request: pf.quota}})
 	}
 	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
 	for _, c := range list {

@@ -13,6 +13,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
+	"github.com/portico-gw/portico/internal/gateway/plugin/quota"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
@@ -31,6 +32,7 @@ type Table struct {
 	// (stream.go); both few, rebuilt whole when one changes.
 	streamServices map[string][]*StreamRoute
 	streams        streamIndex
+	quotas         *quota.Registry // the counts of plan quotas (quotas.go)
 }
 
 // Route is one compiled route: everything a request needs, built once. A

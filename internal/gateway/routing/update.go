@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/consumer"
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -23,6 +24,7 @@ var ErrNeedsSnapshot = errors.New("the change needs the whole snapshot")
 // groupPart is what one group contributes to a table.
 type groupPart struct {
 	group       spec.GatewayGroup
+	zone        *time.Location // the group's time zone, loaded once
 	consumers   *consumer.Index
 	dataSources map[string]*spec.DataSource
 	clientCerts clientCerts               // certificates change in whole snapshots only
@@ -71,6 +73,7 @@ func (sp *servicePart) heldTokenPath() bool {
 // deps are the build's deps for the services of this group.
 func (gp *groupPart) deps(d Deps) Deps {
 	d.Consumers = gp.consumers
+	d.zone = gp.zone
 	d.DataSources = gp.dataSources
 	d.clientCerts = gp.clientCerts
 	d.registries = gp.registries
@@ -100,16 +103,20 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		}
 	}
 	deps.tokenEndpoint = t.tokens
+	if deps.Quotas == nil {
+		deps.Quotas = t.quotas
+	}
+	nt.quotas = deps.Quotas
 	b := t.matcher.Edit()
 	var fe spec.FieldErrors
 	for gi := range d.Groups {
 		gd := &d.Groups[gi]
 		old := t.groups[gd.Group.Name]
-		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix {
+		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix || old.group.TimeZone != gd.Group.TimeZone {
 			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
 		}
 		services := editServices(old.services)
-		gp := &groupPart{group: gd.Group, consumers: old.consumers, dataSources: old.dataSources, clientCerts: old.clientCerts,
+		gp := &groupPart{group: gd.Group, zone: old.zone, consumers: old.consumers, dataSources: old.dataSources, clientCerts: old.clientCerts,
 			registries: old.registries}
 		if len(gd.DataSources) > 0 {
 			// The data sources the changed services use, as they are now
@@ -187,7 +194,7 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 func ValidateServices(part *spec.GroupSnapshot) error {
 	var fe spec.FieldErrors
 	b := match.NewBuilder[*Route]()
-	gp := &groupPart{group: part.Group, consumers: consumer.New(nil), dataSources: dataSourceIndex(part.DataSources),
+	gp := &groupPart{group: part.Group, zone: part.Group.ZoneOf(), consumers: consumer.New(nil), dataSources: dataSourceIndex(part.DataSources),
 		clientCerts: groupCertificates(&fe, part.Group.Name, part.Certificates, Deps{}, nil), registries: registryIndex(part.Registries)}
 	for si := range part.Services {
 		compileService(b, &fe, gp.deps(Deps{}), part.Group, &part.Services[si])
