@@ -24,6 +24,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
+	"github.com/portico-gw/portico/internal/gateway/plugin/quota"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
@@ -93,11 +94,14 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Totals.read.Store(&read)
 	}
 	m.services = opts.ServiceStats
-	counters, closeRedis, err := newCounters(ctx, opts, log, m)
+	counters, quotas, closeRedis, err := newCounters(ctx, opts, log, m)
 	if err != nil {
 		return err
 	}
 	defer closeRedis()
+	if opts.Quotas != nil {
+		opts.Quotas.read.Store(&quotaState{table: &table, reg: quotas})
+	}
 	cfg := engine.Config{Table: &table, Observer: m, Logger: log, Limits: opts.Limits}
 	if tlsLn != nil {
 		cfg.TLSPort = tlsLn.Addr().(*net.TCPAddr).Port
@@ -153,7 +157,11 @@ func Run(ctx context.Context, opts Options) error {
 		opts.OnListen(bound)
 	}
 	log.Info("gateway listening", "addr", bound.Gateway, "tls", bound.TLS, "streams", bound.Streams, "status", bound.Status, "groups", opts.Groups, "engine", opts.Engine)
-	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters) })
+	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters, quotas) })
+	// Quota counts go to Redis until the last request drained.
+	flushCtx, endFlush := context.WithCancel(context.Background())
+	defer endFlush()
+	wg.Go(func() { quotas.Run(flushCtx) })
 
 	<-runCtx.Done()
 	draining.Store(true)
@@ -181,6 +189,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	drain.Go(func() { streamLns.shutdown(drainCtx, log) })
 	drain.Wait()
+	endFlush()
 	_ = statusSrv.Shutdown(drainCtx)
 	cancel()
 	wg.Wait()
@@ -201,11 +210,11 @@ const firstDiscoveryWait = 3 * time.Second
 // serving; a delta that does not start from the table served (one was
 // refused, or the gateway restarted its source) is answered by asking for
 // the whole snapshot.
-func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry) {
+func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry, quotas *quota.Registry) {
 	var after int64
 	var unserved string // stream listeners named and missing, as last warned
 	// Plugin state that must survive reloads (plugin state is kept across reloads).
-	deps := routing.Deps{Logger: log, Counters: counters, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
+	deps := routing.Deps{Logger: log, Counters: counters, Quotas: quotas, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
 		Tokens: oauth2.NewStore(opts.TokenKey), StreamConns: &routing.StreamConns{}}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
@@ -251,6 +260,7 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		table.Store(t)
 		deps.Splits.Retain(t.CanaryIDs())
 		deps.SQL.Retain(t.DataSourceIDs())
+		quotas.Retain(t.HasSubscription)
 		m.forget()
 		m.revision.Set(float64(t.Revision))
 		m.routes.Set(float64(t.Len()))
@@ -350,31 +360,35 @@ func statusMux(m *metrics, table *atomic.Pointer[routing.Table], draining *atomi
 	return mux
 }
 
-// newCounters makes limit-count's registry, connected to Redis when
-// opts.RedisURL is set. A Redis that does not answer at start is logged,
-// not fatal: limits count locally until it does.
-func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics) (*limitcount.Registry, func(), error) {
+// newCounters makes limit-count's registry and the plan quotas' one,
+// connected to Redis when opts.RedisURL is set. A Redis that does not
+// answer at start is logged, not fatal: limits count locally until it
+// does.
+func newCounters(ctx context.Context, opts Options, log *slog.Logger, m *metrics) (*limitcount.Registry, *quota.Registry, func(), error) {
 	reg := limitcount.NewRegistry()
 	ro := limitcount.RemoteOptions{OnFallback: m.fallbackCounter(), Logger: log}
+	quotas := quota.NewRegistry()
+	qo := quota.Options{OnFallback: m.fallbackCounter(), OnReject: m.quotaRejection, Logger: log}
 	closeFn := func() {}
 	if opts.RedisURL != "" {
 		r, err := limitcount.NewRedis(opts.RedisURL, opts.RedisPrefix)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--redis: %w", err)
+			return nil, nil, nil, fmt.Errorf("--redis: %w", err)
 		}
 		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
 		if err := r.Ping(pingCtx); err != nil {
 			log.Warn("Redis does not answer; limit-count policy redis counts locally until it does", "err", err)
 		}
 		cancel()
-		ro.Remote = r
+		ro.Remote, qo.Remote = r, r
 		// hmac-auth remembers used signatures there too: a replay is
 		// refused by every gateway, not only the one that saw it first.
 		hmacauth.UseRemote(r, log)
 		closeFn = func() { hmacauth.UseRemote(nil, nil); _ = r.Close() }
 	}
 	reg.UseRemote(ro)
-	return reg, closeFn, nil
+	quotas.Use(qo)
+	return reg, quotas, closeFn, nil
 }
 
 // serveFunc makes a Serve method of a function.

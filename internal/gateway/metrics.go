@@ -28,6 +28,7 @@ type metrics struct {
 	applyErrors    prometheus.Counter
 	routes         prometheus.Gauge
 	rateFallback   *prometheus.CounterVec
+	quotaRejected  *prometheus.CounterVec   // by group and service
 	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
 	unmatched      *routeSeries
 	services       *svcstats.Registry // per-service series over time; nil: none
@@ -77,11 +78,15 @@ func newMetrics() *metrics {
 		}, []string{"group", "certificate"}),
 		rateFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_ratelimit_redis_fallback_total",
-			Help: "Requests of limit-count policy redis counted locally: Redis unreachable or not configured (--redis).",
+			Help: "Requests of limit-count policy redis, or of a plan with quotas, counted locally: Redis unreachable or not configured (--redis).",
 		}, []string{"reason"}),
+		quotaRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_quota_rejections_total",
+			Help: "Requests refused with 429 quota_exceeded: a quota of the plan of the application's subscription was used up.",
+		}, []string{"group", "service"}),
 	}
 	m.streams = newStreamMetrics()
-	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback, m.certExpiry,
+	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback, m.quotaRejected, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(m.streams.collectors()...)
 	m.forget()
@@ -217,4 +222,9 @@ func (m *metrics) fallbackCounter() func(reason string) {
 		}
 		unreachable.Inc()
 	}
+}
+
+// quotaRejection counts a request a plan quota refused.
+func (m *metrics) quotaRejection(group, service string) {
+	m.quotaRejected.WithLabelValues(group, service).Inc()
 }

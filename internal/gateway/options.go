@@ -86,6 +86,9 @@ type Options struct {
 	// upstream nodes and the state of the service registries followed
 	// (heartbeats report them).
 	Upstreams *UpstreamReport
+	// Quotas, when set, is given a way to read the usage of the plan
+	// quotas of the subscriptions the gateway serves (quota_report.go).
+	Quotas *QuotaReport
 }
 
 // Totals reads a running gateway's request counts; zero before Run

@@ -126,7 +126,7 @@ func (f *Filter) take(ex *plugin.Exchange, p *compiledPlan, now time.Time) bool 
 	}
 	var counts [nPeriods]int64 // by quota, in p.quotas' order
 	admitted, remote := false, false
-	if len(p.quotas) > 0 {
+	if len(p.quotas) > 0 && p.c.keyBase != "" { // keyBase: counters made after Use
 		if rem := f.reg.remote(now); rem != nil {
 			admitted, remote = f.takeRemote(rem, p, &at, now, &counts)
 		}
