@@ -105,6 +105,7 @@ func serverCmd() *cobra.Command {
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body the gateway accepts, in bytes (413 above); 0: no limit (routes can set request-size-limit)")
 	f.DurationVar(&o.InstanceOfflineAfter, "instance-offline-after", adminapi.DefaultInstanceOfflineAfter, "a gateway instance without a heartbeat for this long shows offline (lost after three missed heartbeats); an hour later it is removed")
 	f.DurationVar(&o.AuditRetention, "audit-retention", 0, "delete audit events older than this (a Go duration, at least 24h: 9600h is 400 days), checked every hour by one control plane of the store; 0 keeps them forever")
+	f.BoolVar(&o.WebhookPrivateNetworks, "webhook-private-networks", false, "deliver projects' webhooks to loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8, 192.168.0.0/16, …), for receivers on this network; link-local and cloud metadata addresses are refused always")
 	f.StringVar(&o.ReadyFile, "ready-file", "", "once ready, write the bound addresses there as JSON (admin, gateway, status), so a starter can pass port 0 addresses; removed at exit")
 	f.DurationVar(&drain, "drain-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

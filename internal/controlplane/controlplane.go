@@ -25,6 +25,7 @@ import (
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webhook"
 )
 
 // Options configure Run. Zero values take the documented defaults.
@@ -72,6 +73,9 @@ type Options struct {
 	// once an hour (adminapi.PruneAudit); 0 keeps them forever, else at
 	// least adminapi.MinAuditRetention.
 	AuditRetention time.Duration
+	// WebhookPrivateNetworks lets projects' webhooks be delivered to
+	// loopback and private addresses (link-local ones never are).
+	WebhookPrivateNetworks bool
 }
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
@@ -221,6 +225,8 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	})
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
+	hooks := &webhook.Deliverer{Store: st, Keys: keys, Logger: log.With("component", "webhooks"),
+		PrivateNetworks: opts.WebhookPrivateNetworks}
 	// Periodic jobs run on one control plane of a shared database at a
 	// time (store.Lead); on SQLite, here.
 	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })
@@ -231,6 +237,7 @@ func Run(ctx context.Context, opts Options) error {
 			var jobs sync.WaitGroup
 			jobs.Go(func() { embedded.expire(ctx) })
 			jobs.Go(func() { figures.retain(ctx, st, log.With("component", "figures")) })
+			jobs.Go(func() { hooks.Run(ctx) })
 			if apiCfg.AuditRetention > 0 {
 				jobs.Go(func() { retainAudit(ctx, apiCfg, log.With("component", "audit")) })
 			}
