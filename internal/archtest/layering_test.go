@@ -102,6 +102,16 @@ var rules = []rule{
 		},
 	},
 	{
+		// store is not on the list: the portal's tests run it against the
+		// real admin API on a real store.
+		name: "portal_only_through_adminapi",
+		why:  "the developer portal is a client of the admin API (called in process with the user's token), so every permission, validation and audit stays there; it must not reach release logic, the gateway, the wiring or the console's internals",
+		from: under("internal/portal"),
+		forbids: func(_, imp string) bool {
+			return in(imp, "internal/release", "internal/gateway", "internal/controlplane", "internal/console", "internal/manifest", "internal/cli", "internal/dataplane", "internal/feed")
+		},
+	},
+	{
 		name: "plugin_imports_no_other_plugin",
 		why:  "plugins are composed only by routing's registry and the phase order; one plugin importing another hides a dependency between their configurations and run order",
 		from: func(pkg string) bool {
@@ -220,6 +230,9 @@ func TestRulesCatch(t *testing.T) {
 		{"internal/gateway/plugin/keyauth", "internal/gateway/consumer", false},
 		{"internal/gateway/routing", "internal/gateway/plugin/keyauth", false},
 		{"internal/gateway/plugin/plugintest", "internal/gateway/plugin", false},
+		{"internal/portal", "internal/console", true},
+		{"internal/portal", "internal/release", true},
+		{"internal/portal", "internal/adminapi", false},
 		{"internal/webhook", "internal/adminapi", true},
 		{"internal/webhook", "internal/controlplane", true},
 		{"internal/webhook", "internal/store/storetest", false},

@@ -206,6 +206,15 @@ func (f *fixture) get(path string, hdr ...string) *httptest.ResponseRecorder {
 	return f.send(r)
 }
 
+// getWith is get with extra cookies (a language chosen).
+func (f *fixture) getWith(path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", path, nil)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	return f.send(r)
+}
+
 func (f *fixture) post(path string, form url.Values, csrf bool) *httptest.ResponseRecorder {
 	form2 := url.Values{}
 	for k, v := range form {

@@ -43,6 +43,16 @@ func (r *renderer) spend() bool {
 	return true
 }
 
+// spent reports whether the budget is gone, marking n as cut short: a
+// node stops adding children rather than adding one "limit" leaf each.
+func (r *renderer) spent(n *schemaNode) bool {
+	if r.nodes > 0 && r.op > 0 {
+		return false
+	}
+	n.Note, r.capped = "limit", true
+	return true
+}
+
 // schema renders v as the node called name. stack holds the references
 // being expanded above this node: meeting one again is a cycle, shown as
 // a leaf naming the component instead of expanding without end.
@@ -171,6 +181,9 @@ func (r *renderer) expand(n *schemaNode, m map[string]any, depth int, stack map[
 		keys, r.capped = keys[:maxChildren], true
 	}
 	for _, k := range keys {
+		if r.spent(n) {
+			return
+		}
 		n.Children = append(n.Children, r.schema(props[k], text(k, maxShort), req[k], depth+1, stack))
 	}
 	if it, ok := m["items"]; ok {
@@ -193,6 +206,9 @@ func (r *renderer) expand(n *schemaNode, m map[string]any, depth int, stack map[
 	}
 	if parts, ok := m["allOf"].([]any); ok {
 		for _, part := range parts[:min(len(parts), 20)] {
+			if r.spent(n) {
+				return
+			}
 			c := r.schema(part, "", false, depth+1, stack)
 			if n.Type == "" || n.Type == "any" {
 				n.Type = c.Type
@@ -224,6 +240,9 @@ func (r *renderer) expand(n *schemaNode, m map[string]any, depth int, stack map[
 		}
 		v := &schemaNode{Variant: kind}
 		for i, alt := range alts[:min(len(alts), 20)] {
+			if r.spent(v) {
+				break
+			}
 			c := r.schema(alt, "", false, depth+1, stack)
 			c.Name = fmt.Sprintf("%d", i+1)
 			if c.Ref != "" {
