@@ -175,7 +175,7 @@ func Run(ctx context.Context, opts Options) error {
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
 	apiCfg := adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter,
-		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention}
+		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention, Events: webhook.Enqueue}
 	api := adminapi.New(apiCfg)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)

@@ -8,17 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/internal/spec"
-	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/webhook"
 )
 
-// TestWebhookDelivered: a webhook set through the admin API gets an
-// event queued in the store, signed with its secret, from the control
-// plane's housekeeping, the secret opened as the admin API sealed it.
+// TestWebhookDelivered: a webhook set through the admin API gets the
+// project's approval events (the admin API queues them with
+// webhook.Enqueue), delivered by the control plane's housekeeping and
+// signed with the secret the admin API sealed.
 func TestWebhookDelivered(t *testing.T) {
 	const secret = "whsec_controlplane_test"
 	type delivery struct {
@@ -82,26 +82,36 @@ func TestWebhookDelivered(t *testing.T) {
 		t.Fatalf("PUT webhook: %d", resp.StatusCode)
 	}
 
-	// An event as the admin API queues one, through a second handle on
-	// the server's store (SQLite in its data directory).
-	st, err := store.OpenSQLite(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	a := spec.Approval{ID: "a1", Kind: spec.ApprovalListing, Project: "default", State: spec.ApprovalPending}
-	if err := st.Tx(ctx, func(tx store.Tx) error {
-		return webhook.Enqueue(ctx, tx, "default", webhook.EventApprovalRequested, a)
-	}); err != nil {
-		t.Fatal(err)
+	// A listing request of a published service is an approval event.
+	var svc struct{ ID string }
+	resp = call("POST", "/projects/default/services", login.Token, map[string]any{"name": "orders", "protocols": []string{"http"}})
+	_ = json.NewDecoder(resp.Body).Decode(&svc)
+	resp.Body.Close()
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{"/projects/default/services/" + svc.ID + "/routes", map[string]any{"name": "orders", "paths": []string{"/orders/*"}, "methods": []string{"GET"}}},
+		{"/projects/default/services/" + svc.ID + "/publish", map[string]any{"group": "default", "version": "1.0.0",
+			"upstream": map[string]any{"scheme": "http", "nodes": []map[string]any{{"host": "127.0.0.1", "port": 9, "weight": 100}}}}},
+		{"/projects/default/services/" + svc.ID + "/listing", map[string]any{"version": "1.0.0"}},
+	} {
+		resp = call("POST", step.path, login.Token, step.body)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %s", step.path, resp.StatusCode, b)
+		}
 	}
 	select {
 	case d := <-got:
 		if err := webhook.Verify([]byte(secret), d.header, d.body, time.Now(), 0); err != nil {
 			t.Errorf("the delivery's signature: %v", err)
 		}
-		if ev := d.header.Get(webhook.HeaderEvent); ev != webhook.EventApprovalRequested {
-			t.Errorf("event %q", ev)
+		var p webhook.Payload
+		if err := json.Unmarshal(d.body, &p); err != nil || p.Project != "default" || p.ID != d.header.Get(webhook.HeaderDelivery) ||
+			!strings.HasPrefix(p.Event, "approval.") || p.Event != d.header.Get(webhook.HeaderEvent) {
+			t.Errorf("delivery %s %s: %v", d.header.Get(webhook.HeaderEvent), d.body, err)
 		}
 	case err := <-errc:
 		t.Fatalf("Run returned: %v", err)
