@@ -90,9 +90,11 @@ func (c *call) signup() (any, error) {
 // webhookRequest is the body of PUT /projects/{p}/webhook.
 type webhookRequest struct {
 	URL string `json:"url"`
-	// Secret signs the deliveries; left out, one is generated and shown
-	// in this answer only. At least 16 characters.
-	Secret string `json:"secret,omitempty"`
+	// Secret signs the deliveries (at least 16 characters). Left out,
+	// the secret held is kept, or, when there is none or RotateSecret is
+	// set, a new one is generated and shown in this answer only.
+	Secret       string `json:"secret,omitempty"`
+	RotateSecret bool   `json:"rotate_secret,omitempty"`
 }
 
 // webhookDelivery is one delivery as the API shows it (without its body).
@@ -145,6 +147,9 @@ func (c *call) putWebhook() (any, error) {
 	if req.Secret != "" && (len(req.Secret) < 16 || len(req.Secret) > 256) {
 		fe.Add("secret", "must be 16 to 256 characters (leave it out to have one generated)")
 	}
+	if req.Secret != "" && req.RotateSecret {
+		fe.Add("rotate_secret", "give a secret or ask for a new one, not both")
+	}
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
@@ -158,14 +163,16 @@ func (c *call) putWebhook() (any, error) {
 		if err != nil {
 			return err
 		}
-		secret := req.Secret
-		if secret == "" {
-			secret = "whsec_" + rand.Text()
-			out.Secret = secret // shown once
-		}
-		sealed, err := c.s.secrets.Seal(secret, webhookAAD(p.ID))
-		if err != nil {
-			return fmt.Errorf("seal the webhook secret: %w", err)
+		sealed := oldSealed
+		if req.Secret != "" || req.RotateSecret || oldSealed == "" {
+			secret := req.Secret
+			if secret == "" {
+				secret = "whsec_" + rand.Text()
+				out.Secret = secret // shown once
+			}
+			if sealed, err = c.s.secrets.Seal(secret, webhookAAD(p.ID)); err != nil {
+				return fmt.Errorf("seal the webhook secret: %w", err)
+			}
 		}
 		if err := tx.SetProjectWebhook(c.ctx(), p.ID, req.URL, sealed); err != nil {
 			return err

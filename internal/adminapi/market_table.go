@@ -54,7 +54,7 @@ func (s *server) marketEndpoints() []endpoint {
 		{method: "POST", path: AP + "/cancel", tag: "approvals", perm: rbac.ApprovalOwn, summary: "Cancel a pending request (its requester)", req: approvalDecision{}, resp: spec.Approval{}, status: ok, handle: decideApproval(spec.ApprovalCancelled)},
 
 		{method: "GET", path: P + "/webhook", tag: "projects", perm: rbac.ProjectRead, summary: "The project's webhook receiver of approval events (never its secret)", resp: spec.Webhook{}, status: ok, handle: (*call).getWebhook},
-		{method: "PUT", path: P + "/webhook", tag: "projects", perm: rbac.ProjectUpdate, summary: "Set the project's webhook receiver; a secret left out is generated and shown in this answer only", req: webhookRequest{}, resp: spec.Webhook{}, status: ok, handle: (*call).putWebhook},
+		{method: "PUT", path: P + "/webhook", tag: "projects", perm: rbac.ProjectUpdate, summary: "Set the project's webhook receiver; a secret left out is kept, or generated (when there is none, or with rotate_secret) and shown in this answer only", req: webhookRequest{}, resp: spec.Webhook{}, status: ok, handle: (*call).putWebhook},
 		{method: "DELETE", path: P + "/webhook", tag: "projects", perm: rbac.ProjectUpdate, summary: "Remove the project's webhook receiver", status: nc, handle: (*call).deleteWebhook},
 		{method: "GET", path: P + "/webhook/deliveries", tag: "projects", perm: rbac.ProjectRead, summary: "The webhook's deliveries (newest first) with attempts and the last error", resp: webhookDelivery{}, list: true, query: []string{"page", "page_size"}, status: ok, handle: (*call).listWebhookDeliveries},
 	}

@@ -357,6 +357,15 @@ func TestProjectWebhook(t *testing.T) {
 	if len(w.Secret) < 16 || !w.SecretSet {
 		t.Fatalf("created webhook = %+v", w)
 	}
+	var kept spec.Webhook
+	m.decode(m.doToken(m.admin, "PUT", "/projects/shop/webhook", map[string]any{"url": "https://hooks.example.com/y"}), &kept)
+	if kept.Secret != "" {
+		t.Fatalf("a new URL changed the secret: %+v", kept)
+	}
+	m.decode(m.doToken(m.admin, "PUT", "/projects/shop/webhook", map[string]any{"url": "https://hooks.example.com/x", "rotate_secret": true}), &kept)
+	if kept.Secret == "" || kept.Secret == w.Secret {
+		t.Fatalf("a rotation kept the secret: %+v", kept)
+	}
 	w = spec.Webhook{}
 	m.decode(m.doToken(m.provider, "GET", "/projects/shop/webhook", nil), &w)
 	if w.Secret != "" || !w.SecretSet || w.URL != "https://hooks.example.com/x" {
