@@ -11,7 +11,7 @@ func TestCatalogListAndSearch(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.signin()
 	rec := f.get("/portal/")
-	want(t, "catalog", rec, http.StatusOK, "petstore", "team=zoo", "production", "1 ")
+	want(t, "catalog", rec, http.StatusOK, "petstore", "team=zoo", "production", "APIs found: 1", "Plans: free")
 	if strings.Contains(rec.Body.String(), "<script>alert") {
 		t.Error("a description's markup reached the page unescaped")
 	}

@@ -14,6 +14,9 @@ import (
 type usageAnswer struct {
 	Plan    string        `json:"plan"`
 	Periods []usagePeriod `json:"periods"`
+	// Counted is false when no gateway the control plane can read counts
+	// for the group yet: the figures are then not to be trusted.
+	Counted bool `json:"counted"`
 }
 
 type usagePeriod struct {
