@@ -9,6 +9,7 @@ import (
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webhook"
 )
 
 // Sign-up and project webhooks: the market's doors for developers and
@@ -111,9 +112,6 @@ type webhookDelivery struct {
 
 func webhookResource(project string) string { return "/projects/" + project + "/webhook" }
 
-// webhookAAD binds a sealed webhook secret to its project.
-func webhookAAD(project string) string { return "webhook:" + project }
-
 func (c *call) getWebhook() (any, error) {
 	var out spec.Webhook
 	err := c.view(func(tx store.Tx) error {
@@ -170,7 +168,7 @@ func (c *call) putWebhook() (any, error) {
 				secret = "whsec_" + rand.Text()
 				out.Secret = secret // shown once
 			}
-			if sealed, err = c.s.secrets.Seal(secret, webhookAAD(p.ID)); err != nil {
+			if sealed, err = c.s.secrets.Seal(secret, webhook.SecretAAD(p.ID)); err != nil {
 				return fmt.Errorf("seal the webhook secret: %w", err)
 			}
 		}

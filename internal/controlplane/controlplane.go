@@ -76,6 +76,8 @@ type Options struct {
 	// WebhookPrivateNetworks lets projects' webhooks be delivered to
 	// loopback and private addresses (link-local ones never are).
 	WebhookPrivateNetworks bool
+	// Portal is the developer portal's configuration.
+	Portal PortalOptions
 }
 
 // Addrs are the bound addresses; their JSON is the ready file's content.
@@ -86,6 +88,8 @@ type Addrs struct {
 	// GatewayStreams are the stream listeners' addresses by name.
 	GatewayStreams map[string]string `json:"gateway_streams,omitempty"`
 	Status         string            `json:"status"`
+	// Portal is the portal's own address (--portal-addr), when it has one.
+	Portal string `json:"portal,omitempty"`
 }
 
 // Run serves until ctx ends, then drains in-flight requests and returns.
@@ -132,6 +136,13 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
 	}
+	var portalLn net.Listener
+	if opts.Portal.Addr != "" {
+		if portalLn, err = net.Listen("tcp", opts.Portal.Addr); err != nil {
+			adminLn.Close()
+			return fmt.Errorf("listen on portal address %s: %w", opts.Portal.Addr, err)
+		}
+	}
 	figures := newGatewayFigures()
 	// Said before anything is served, so it is in the log by the time the
 	// server answers.
@@ -172,16 +183,30 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	ready := newReadiness(opts, adminLn.Addr().String())
+	if portalLn != nil {
+		ready.addrs.Portal = portalLn.Addr().String()
+	}
+	quotas := &gateway.QuotaReport{}
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
 	apiCfg := adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter,
-		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention, Events: webhook.Enqueue}
+		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention, Events: webhook.Enqueue,
+		QuotaUsage: quotaUsage(quotas), Signup: opts.Portal.Signup}
 	api := adminapi.New(apiCfg)
+	devPortal, err := newPortal(api, opts, opts.OIDC.Issuer != "", log.With("component", "portal"))
+	if err != nil {
+		adminLn.Close()
+		if portalLn != nil {
+			portalLn.Close()
+		}
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
 	feedSrv.figures = figures
 	mux.Handle(feed.PathPrefix, feedSrv)
+	mountPortal(mux, devPortal)
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console"), SSO: opts.OIDC.Issuer != ""}))
 	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig: adminTLS}
@@ -219,6 +244,7 @@ func Run(ctx context.Context, opts Options) error {
 			ServiceStats: figures.services,
 			TokenKey:     keys.Derive(credential.PurposeOAuth2Tokens),
 			Profiling:    opts.Profiling,
+			Quotas:       quotas,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))
@@ -244,6 +270,13 @@ func Run(ctx context.Context, opts Options) error {
 			jobs.Wait()
 		})
 	})
+	if portalLn != nil {
+		wg.Go(func() {
+			if err := servePortal(ctx, portalLn, devPortal, log.With("component", "portal")); err != nil {
+				fail(err)
+			}
+		})
+	}
 	wg.Go(func() { figures.follow(ctx, st, log.With("component", "figures")) })
 	wg.Go(func() { embedded.run(ctx, ready) })
 	// The gateway names the addresses it bound in its own line ("gateway
@@ -254,7 +287,10 @@ func Run(ctx context.Context, opts Options) error {
 	if adminTLS != nil {
 		scheme = "https"
 	}
-	fmt.Fprintf(opts.Stdout, "Portico admin API: %[1]s://%[2]s/api/v1 (console at %[1]s://%[2]s/)\n", scheme, displayAddr(adminLn.Addr().String()))
+	fmt.Fprintf(opts.Stdout, "Portico admin API: %[1]s://%[2]s/api/v1 (console at %[1]s://%[2]s/, developer portal at %[1]s://%[2]s/portal/)\n", scheme, displayAddr(adminLn.Addr().String()))
+	if portalLn != nil {
+		fmt.Fprintf(opts.Stdout, "Developer portal: http://%s/portal/\n", displayAddr(portalLn.Addr().String()))
+	}
 
 	<-ctx.Done()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), opts.DrainTimeout)
