@@ -53,6 +53,7 @@ var docTours = []docTour{
 	{name: "canary", files: []string{"docs/tour-canary.md"}},
 	{name: "credentials", files: []string{"docs/tour-credentials.md"}},
 	{name: "people", files: []string{"docs/tour-people.md"}},
+	{name: "market", files: []string{"docs/tour-market.md"}},
 	{name: "openapi", files: []string{"docs/tour-openapi.md"}},
 	{name: "data-api", files: []string{"docs/tour-data-api.md"}, rename: []string{"crm", "crm_prod", "app"}},
 	{name: "declarative", files: []string{"docs/declarative.md"}},

@@ -121,11 +121,17 @@ func (c *call) findService(tx store.Tx, project, id string) (spec.Service, error
 	return spec.Service{}, fmt.Errorf("service %s: %w", id, store.ErrNotFound)
 }
 
-// subscribable finds the service a subscription names: one the catalog
-// lists, or one of the caller's projects; the rest is answered like a
+// subscribable finds the service a subscription names (by id; by name in
+// the catalog or in the project given): one the catalog lists, or one of
+// the caller's projects; the rest is answered like a
 // missing service. The listing is zero for an unlisted one.
 func (c *call) subscribable(tx store.Tx, project, id string) (spec.Service, spec.Listing, error) {
 	svc, err := c.findService(tx, project, id)
+	if errors.Is(err, store.ErrNotFound) && project == "" {
+		// By name: the catalog's service of that name (409 when several
+		// projects list one).
+		svc, err = c.findListed(tx, id, "")
+	}
 	var l spec.Listing
 	if err == nil {
 		var lerr error
