@@ -184,7 +184,9 @@ func testMarket(t *testing.T, s store.Store) {
 			}
 		}
 		ev := spec.ApprovalEvent{Actor: "u-admin", Action: "approved", Comment: "fine"}
-		tx(func(ctx context.Context, tx store.Tx) error { return tx.DecideApproval(ctx, a.ID, spec.ApprovalApproved, &ev) })
+		tx(func(ctx context.Context, tx store.Tx) error {
+			return tx.DecideApproval(ctx, a.ID, spec.ApprovalApproved, &ev)
+		})
 		again := spec.ApprovalEvent{Actor: "u-admin", Action: "rejected"}
 		wantErr(t, "deciding twice", try(func(tx store.Tx) error {
 			return tx.DecideApproval(ctx, a.ID, spec.ApprovalRejected, &again)
@@ -203,7 +205,9 @@ func testMarket(t *testing.T, s store.Store) {
 	})
 
 	t.Run("webhooks", func(t *testing.T) {
-		tx(func(ctx context.Context, tx store.Tx) error { return tx.SetProjectWebhook(ctx, "p1", "https://hooks.example.com", "v1.sealed") })
+		tx(func(ctx context.Context, tx store.Tx) error {
+			return tx.SetProjectWebhook(ctx, "p1", "https://hooks.example.com", "v1.sealed")
+		})
 		tx(func(ctx context.Context, tx store.Tx) error {
 			p, err := tx.GetProject(ctx, "p1")
 			if err == nil && (p.Webhook == nil || p.Webhook.URL != "https://hooks.example.com" || !p.Webhook.SecretSet) {

@@ -26,7 +26,7 @@ const (
 	DefaultTimeout     = 10 * time.Second // one attempt, connection to the end of the answer's head
 	DefaultBaseDelay   = time.Second      // before the second attempt; doubled after each failure
 	DefaultMaxDelay    = time.Hour        // the longest wait between attempts
-	DefaultMaxAttempts = 20 // about 9 hours of retries with the defaults: a receiver down for a night still gets its events
+	DefaultMaxAttempts = 20               // about 9 hours of retries with the defaults: a receiver down for a night still gets its events
 	DefaultConcurrency = 8
 	// Retention: deliveries made longer ago are deleted, delivered or not.
 	Retention = 30 * 24 * time.Hour
