@@ -273,11 +273,8 @@ func (c *call) getApproval() (any, error) {
 func decideApproval(state string) func(*call) (any, error) {
 	return func(c *call) (any, error) {
 		var d approvalDecision
-		if err := c.decodeOptional(&d); err != nil {
+		if err := c.decodeCommented(&d, &d.Comment); err != nil {
 			return nil, err
-		}
-		if len(d.Comment) > maxComment {
-			return nil, fieldError("comment", "is longer than %d characters", maxComment)
 		}
 		var a spec.Approval
 		err := c.tx(func(tx store.Tx) error {
@@ -303,6 +300,18 @@ func decideApproval(state string) func(*call) (any, error) {
 		})
 		return a, err
 	}
+}
+
+// decodeCommented decodes a body that may be left out and whose comment
+// (at *comment once decoded) goes into a request's history.
+func (c *call) decodeCommented(v any, comment *string) error {
+	if err := c.decodeOptional(v); err != nil {
+		return err
+	}
+	if len(*comment) > maxComment {
+		return fieldError("comment", "is longer than %d characters", maxComment)
+	}
+	return nil
 }
 
 // decodeOptional is decode for a body that may be left out.

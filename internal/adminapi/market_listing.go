@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/portico-gw/portico/internal/rbac"
@@ -61,11 +60,8 @@ func (c *call) pendingRequest(tx store.Tx, kind, subject string) (spec.Approval,
 // when the caller may approve it.
 func (c *call) requestListing() (any, error) {
 	var req listingRequest
-	if err := c.decodeOptional(&req); err != nil {
+	if err := c.decodeCommented(&req, &req.Comment); err != nil {
 		return nil, err
-	}
-	if len(req.Comment) > maxComment {
-		return nil, fieldError("comment", "is longer than %d characters", maxComment)
 	}
 	var a spec.Approval
 	err := c.tx(func(tx store.Tx) error {
@@ -124,11 +120,8 @@ func (c *call) askListing(tx store.Tx, s spec.Service, p spec.Project, kind stri
 // requestDelisting asks to remove the service from the catalog.
 func (c *call) requestDelisting() (any, error) {
 	var req approvalDecision
-	if err := c.decodeOptional(&req); err != nil {
+	if err := c.decodeCommented(&req, &req.Comment); err != nil {
 		return nil, err
-	}
-	if len(req.Comment) > maxComment {
-		return nil, fieldError("comment", "is longer than %d characters", maxComment)
 	}
 	var a spec.Approval
 	err := c.tx(func(tx store.Tx) error {
@@ -332,4 +325,3 @@ func (c *call) reviewerOf(project string) bool {
 	return c.who.Super() || c.who.Has(rbac.ApprovalReview, project)
 }
 
-var _ = fmt.Sprintf

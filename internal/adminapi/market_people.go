@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"time"
 
@@ -112,22 +111,28 @@ type webhookDelivery struct {
 
 func webhookResource(project string) string { return "/projects/" + project + "/webhook" }
 
+// loadWebhook reads the receiver of the path's project; none is 404.
+func (c *call) loadWebhook(tx store.Tx) (project string, w spec.Webhook, err error) {
+	p, err := c.loadProject(tx, c.path("p"))
+	if err != nil {
+		return "", w, err
+	}
+	url, sealed, err := tx.GetProjectWebhook(c.ctx(), p.ID)
+	if err != nil {
+		return "", w, err
+	}
+	if url == "" {
+		return "", w, withDetail(store.ErrNotFound, "project %q has no webhook", p.ID)
+	}
+	return p.ID, spec.Webhook{URL: url, SecretSet: sealed != ""}, nil
+}
+
 func (c *call) getWebhook() (any, error) {
 	var out spec.Webhook
 	err := c.view(func(tx store.Tx) error {
-		p, err := c.loadProject(tx, c.path("p"))
-		if err != nil {
-			return err
-		}
-		url, sealed, err := tx.GetProjectWebhook(c.ctx(), p.ID)
-		if err != nil {
-			return err
-		}
-		if url == "" {
-			return withDetail(store.ErrNotFound, "project %q has no webhook", p.ID)
-		}
-		out = spec.Webhook{URL: url, SecretSet: sealed != ""}
-		return nil
+		var err error
+		_, out, err = c.loadWebhook(tx)
+		return err
 	})
 	return out, err
 }
@@ -186,21 +191,14 @@ func (c *call) putWebhook() (any, error) {
 
 func (c *call) deleteWebhook() (any, error) {
 	return nil, c.tx(func(tx store.Tx) error {
-		p, err := c.loadProject(tx, c.path("p"))
+		project, w, err := c.loadWebhook(tx)
 		if err != nil {
 			return err
 		}
-		url, sealed, err := tx.GetProjectWebhook(c.ctx(), p.ID)
-		if err != nil {
+		if err := tx.SetProjectWebhook(c.ctx(), project, "", ""); err != nil {
 			return err
 		}
-		if url == "" {
-			return withDetail(store.ErrNotFound, "project %q has no webhook", p.ID)
-		}
-		if err := tx.SetProjectWebhook(c.ctx(), p.ID, "", ""); err != nil {
-			return err
-		}
-		return c.auditChange(tx, "webhook.delete", webhookResource(p.ID), spec.Webhook{URL: url, SecretSet: sealed != ""}, nil)
+		return c.auditChange(tx, "webhook.delete", webhookResource(project), w, nil)
 	})
 }
 
@@ -233,4 +231,3 @@ func (c *call) listWebhookDeliveries() (any, error) {
 	return res, err
 }
 
-var _ = errors.Is
