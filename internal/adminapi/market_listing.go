@@ -217,14 +217,19 @@ func planResource(project, service, id string) string {
 }
 
 func (c *call) listPlans() (any, error) {
+	q, err := c.listQuery()
+	if err != nil {
+		return nil, err
+	}
 	var res listResult
-	err := c.view(func(tx store.Tx) error {
+	err = c.view(func(tx store.Tx) error {
 		s, err := c.loadService(tx, c.path("p"), c.path("s"))
 		if err != nil {
 			return err
 		}
-		items, err := tx.ListPlans(c.ctx(), s.ID)
-		res = list(items, len(items))
+		all, err := tx.ListPlans(c.ctx(), s.ID)
+		items, total := pageOf(all, q, func(p spec.Plan) string { return p.Name })
+		res = list(items, total)
 		return err
 	})
 	return res, err

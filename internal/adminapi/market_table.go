@@ -35,7 +35,7 @@ func (s *server) marketEndpoints() []endpoint {
 		{method: "PATCH", path: L, tag: "catalog", perm: rbac.ApprovalReview, summary: "Turn auto-approval of subscriptions on or off", req: listingPatch{}, resp: spec.Listing{}, status: ok, handle: (*call).patchListing},
 		{method: "DELETE", path: L, tag: "catalog", perm: rbac.ListingRequest, summary: "Ask to remove the service from the catalog (it keeps running): answers the request", req: approvalDecision{}, resp: spec.Approval{}, status: ac, handle: (*call).requestDelisting},
 
-		{method: "GET", path: S + "/plans", tag: "plans", perm: rbac.ServiceRead, summary: "The plans a service offers its subscriptions", resp: spec.Plan{}, list: true, status: ok, handle: (*call).listPlans},
+		{method: "GET", path: S + "/plans", tag: "plans", perm: rbac.ServiceRead, summary: "The plans a service offers its subscriptions", resp: spec.Plan{}, list: true, query: listParams, status: ok, handle: (*call).listPlans},
 		{method: "POST", path: S + "/plans", tag: "plans", perm: rbac.ServiceWrite, summary: "Offer a plan: quotas per second, minute, hour, day or month (a day and a month in the gateway group's time zone)", req: spec.Plan{}, resp: spec.Plan{}, status: cr, handle: (*call).createPlan},
 		{method: "GET", path: PL, tag: "plans", perm: rbac.ServiceRead, summary: "Get a plan (id or name)", resp: spec.Plan{}, status: ok, handle: (*call).getPlan},
 		{method: "PUT", path: PL, tag: "plans", perm: rbac.ServiceWrite, summary: "Replace a plan; its subscriptions count by the new quotas from the next revision", req: spec.Plan{}, resp: spec.Plan{}, status: ok, handle: (*call).putPlan},

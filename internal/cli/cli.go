@@ -101,6 +101,7 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 	cmd.AddCommand(a.loginCmd(), a.listCmd(), a.getCmd(), a.publishCmd(), a.syncVersionCmd(), a.rollbackCmd(),
 		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
 		a.usersCmd(), a.tokensCmd(), a.membersCmd())
+	cmd.AddCommand(a.marketCmds()...)
 	return cmd
 }
 

@@ -20,6 +20,8 @@ type resource struct {
 	cols []column
 	// needsService: the list is under a service (list routes SERVICE).
 	needsService bool
+	// query is added to every list request (the inbox's box).
+	query url.Values
 }
 
 var resources = map[string]resource{
@@ -32,8 +34,13 @@ var resources = map[string]resource{
 	"versions":     {path: "/projects/{p}/services/{s}/versions", needsService: true, cols: []column{{"VERSION", "version"}, {"GROUPS", "groups"}, {"CREATED", "created_at"}}},
 	"history":      {path: "/projects/{p}/services/{s}/history", needsService: true, cols: []column{{"AT", "at"}, {"GROUP", "group"}, {"ACTION", "action"}, {"VERSION", "version"}, {"ACTOR", "actor"}, {"DETAIL", "detail"}}},
 	"canaries":     {path: "/projects/{p}/services/{s}/canary", needsService: true, cols: canaryCols},
-	"catalog":      {path: "/catalog", cols: []column{{"SERVICE", "name"}, {"PROJECT", "project_id"}, {"DESCRIPTION", "description"}}},
-	"applications": {path: "/applications", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"PROJECT", "project_id"}}},
+	"catalog":      {path: "/catalog", cols: []column{{"SERVICE", "name"}, {"PROJECT", "project"}, {"VERSION", "listing.version"}, {"DESCRIPTION", "description"}}},
+	"applications": {path: "/applications", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"PROJECT", "project"}}},
+	"plans":        {path: "/projects/{p}/services/{s}/plans", needsService: true, cols: []column{{"ID", "id"}, {"NAME", "name"}, {"QUOTAS", "quotas"}, {"DESCRIPTION", "description"}}},
+	"subscriptions": {path: "/subscriptions", cols: []column{{"ID", "id"}, {"APPLICATION", "application"}, {"SERVICE", "service"},
+		{"PROJECT", "project"}, {"PLAN", "plan"}, {"STATE", "state"}}},
+	"approvals": {path: "/approvals", query: url.Values{"box": {"todo"}}, cols: approvalCols},
+	"requests":  {path: "/approvals", query: url.Values{"box": {"mine"}}, cols: approvalCols},
 }
 
 var canaryCols = []column{{"ID", "id"}, {"GROUP", "group"}, {"STATE", "state"}, {"WEIGHT", "weight"}, {"BASE", "base_version"}, {"REASON", "reason"}}
@@ -83,6 +90,9 @@ func (a *app) listCmd() *cobra.Command {
 			for page := 1; ; page++ {
 				var l adminclient.List[map[string]any]
 				qv := url.Values{"page": {fmt.Sprint(page)}, "page_size": {"500"}}
+				for k, v := range r.query {
+					qv[k] = v
+				}
 				if q != "" {
 					qv.Set("q", q)
 				}
