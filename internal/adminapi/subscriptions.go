@@ -18,9 +18,11 @@ import (
 
 func subscriptionResource(id string) string { return "/subscriptions/" + id }
 
-// QuotaUsage reads what a subscription has used of its plan in the
-// current periods, counted by the gateways of group (quota.Registry).
-type QuotaUsage func(ctx context.Context, group, subscription string) ([]PeriodUsage, bool)
+// QuotaUsage reads what a subscription has used of its plan (quotas) in
+// the current periods of zone, counted by the gateways of group
+// (quota.Registry); false when nothing this control plane reads counts
+// for the group.
+type QuotaUsage func(ctx context.Context, group, subscription string, quotas []spec.Quota, zone *time.Location) ([]PeriodUsage, bool)
 
 // PeriodUsage is one period's count of a subscription.
 type PeriodUsage struct {
@@ -305,6 +307,8 @@ func (c *call) deleteSubscription() (any, error) {
 // current periods of its project's production group.
 func (c *call) subscriptionUsage() (any, error) {
 	var out usageAnswer
+	var quotas []spec.Quota
+	zone := time.UTC
 	err := c.view(func(tx store.Tx) error {
 		s, err := c.loadSubscription(tx, c.path("id"))
 		if err != nil {
@@ -312,15 +316,22 @@ func (c *call) subscriptionUsage() (any, error) {
 		}
 		out.Subscription = s.ID
 		if s.Plan != "" {
-			if p, err := tx.GetPlan(c.ctx(), s.ServiceID, s.Plan); err == nil {
-				out.Plan = p.Name
+			p, err := tx.GetPlan(c.ctx(), s.ServiceID, s.Plan)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
 			}
+			out.Plan, quotas = p.Name, p.Quotas
 		}
 		p, err := c.loadProject(tx, s.ProjectID)
 		if err != nil {
 			return err
 		}
 		out.Group = p.ProductionGroup
+		g, err := tx.GetGroup(c.ctx(), p.ProductionGroup)
+		if err != nil {
+			return fmt.Errorf("usage: group %q: %w", p.ProductionGroup, err)
+		}
+		zone = g.ZoneOf()
 		return nil
 	})
 	if err != nil {
@@ -328,7 +339,7 @@ func (c *call) subscriptionUsage() (any, error) {
 	}
 	out.Periods = []PeriodUsage{}
 	if c.s.quotaUsage != nil {
-		if periods, ok := c.s.quotaUsage(c.ctx(), out.Group, out.Subscription); ok {
+		if periods, ok := c.s.quotaUsage(c.ctx(), out.Group, out.Subscription, quotas, zone); ok {
 			out.Periods, out.Counted = periods, true
 		}
 	}

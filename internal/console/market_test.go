@@ -95,7 +95,7 @@ func newMarketFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatalf("bootstrap: %v", err)
 	}
-	usage := func(_ context.Context, group, sub string) ([]adminapi.PeriodUsage, bool) {
+	usage := func(_ context.Context, group, sub string, _ []spec.Quota, _ *time.Location) ([]adminapi.PeriodUsage, bool) {
 		return []adminapi.PeriodUsage{{Period: spec.QuotaMonth, Limit: 7, Used: 3, Remaining: 4, ResetsAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
 			{Period: spec.QuotaDay, Used: 2, ResetsAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}}, true
 	}
@@ -229,7 +229,7 @@ func TestMarketPlansAndSubscriptions(t *testing.T) {
 		http.StatusBadRequest, `id="error"`, `value="lots"`, `class="ferr"`)
 	wantPage(t, "two quotas of a period", w.prov.send("POST", plans, url.Values{"name": {"silver"}, "quota_count": {"1", "2"}, "quota_period": {"hour", "hour"}}, true),
 		http.StatusBadRequest, "has a quota already")
-	var pl listOf[spec.Plan]
+	var pl webpage.List[spec.Plan]
 	w.admin.apiCall(t, "GET", "/projects/shop/services/"+w.svc+"/plans", nil, http.StatusOK, &pl)
 	if len(pl.Items) != 1 {
 		t.Fatalf("plans: %+v", pl.Items)

@@ -137,9 +137,17 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("listen on admin address %s: %w", opts.AdminAddr, err)
 	}
 	var portalLn net.Listener
+	// closeListeners undoes the listens when the start fails before
+	// serving.
+	closeListeners := func() {
+		adminLn.Close()
+		if portalLn != nil {
+			portalLn.Close()
+		}
+	}
 	if opts.Portal.Addr != "" {
 		if portalLn, err = net.Listen("tcp", opts.Portal.Addr); err != nil {
-			adminLn.Close()
+			closeListeners()
 			return fmt.Errorf("listen on portal address %s: %w", opts.Portal.Addr, err)
 		}
 	}
@@ -187,18 +195,21 @@ func Run(ctx context.Context, opts Options) error {
 		ready.addrs.Portal = portalLn.Addr().String()
 	}
 	quotas := &gateway.QuotaReport{}
+	shared, closeShared, err := sharedQuotas(opts)
+	if err != nil {
+		closeListeners()
+		return err
+	}
+	defer closeShared()
 	embedded := newEmbeddedInstance(st, opts, log.With("component", "instances"), figures)
 	apiCfg := adminapi.Config{Store: st, Logger: log, Version: opts.Version, Figures: figures, Secrets: keys,
 		Stats: figures, Gateway: ready.gatewayURL, InstanceOfflineAfter: opts.InstanceOfflineAfter,
 		OIDC: opts.OIDC, AuditRetention: opts.AuditRetention, Events: webhook.Enqueue,
-		QuotaUsage: quotaUsage(quotas), Signup: opts.Portal.Signup}
+		QuotaUsage: quotaUsage(quotas, shared), Signup: opts.Portal.Signup}
 	api := adminapi.New(apiCfg)
 	devPortal, err := newPortal(api, opts, opts.OIDC.Issuer != "", log.With("component", "portal"))
 	if err != nil {
-		adminLn.Close()
-		if portalLn != nil {
-			portalLn.Close()
-		}
+		closeListeners()
 		return err
 	}
 	mux := http.NewServeMux()

@@ -11,7 +11,10 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
+	"github.com/portico-gw/portico/internal/gateway/plugin/quota"
 	"github.com/portico-gw/portico/internal/portal"
+	"github.com/portico-gw/portico/internal/spec"
 )
 
 // PortalOptions are the developer portal's: where it is served besides
@@ -29,10 +32,15 @@ type PortalOptions struct {
 }
 
 // quotaUsage answers the admin API's usage of a subscription from the
-// embedded gateway's counts (the whole group's when it counts in Redis).
-func quotaUsage(report *gateway.QuotaReport) adminapi.QuotaUsage {
-	return func(ctx context.Context, group, subscription string) ([]adminapi.PeriodUsage, bool) {
+// embedded gateway's counts (the whole group's when it counts in Redis)
+// or, for a group only stand-alone gateways serve, from the Redis they
+// count in (shared, when the control plane has --redis; nil otherwise).
+func quotaUsage(report *gateway.QuotaReport, shared *quota.Registry) adminapi.QuotaUsage {
+	return func(ctx context.Context, group, subscription string, quotas []spec.Quota, zone *time.Location) ([]adminapi.PeriodUsage, bool) {
 		periods, ok := report.Usage(ctx, group, subscription)
+		if !ok && shared != nil {
+			periods, ok = shared.Usage(ctx, group, subscription, quotas, zone), true
+		}
 		if !ok {
 			return nil, false
 		}
@@ -42,6 +50,21 @@ func quotaUsage(report *gateway.QuotaReport) adminapi.QuotaUsage {
 		}
 		return out, true
 	}
+}
+
+// sharedQuotas is a quota registry reading the Redis the gateways count
+// plan quotas in; nil without --redis.
+func sharedQuotas(opts Options) (*quota.Registry, func(), error) {
+	if opts.RedisURL == "" {
+		return nil, func() {}, nil
+	}
+	r, err := limitcount.NewRedis(opts.RedisURL, opts.RedisPrefix)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis: %w", err)
+	}
+	reg := quota.NewRegistry()
+	reg.Use(quota.Options{Remote: r, Logger: opts.Logger})
+	return reg, func() { _ = r.Close() }, nil
 }
 
 // newPortal makes the developer portal over the admin API in process.

@@ -105,7 +105,7 @@ func newFixture(tb testing.TB, opts Options) *fixture {
 		_ = json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "uri": r.RequestURI, "body": string(b)})
 	}))
 	tb.Cleanup(backend.Close)
-	usage := func(_ context.Context, _, _ string) ([]adminapi.PeriodUsage, bool) {
+	usage := func(_ context.Context, _, _ string, _ []spec.Quota, _ *time.Location) ([]adminapi.PeriodUsage, bool) {
 		return []adminapi.PeriodUsage{{Period: "day", Limit: 100, Used: 42, Remaining: 58, ResetsAt: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}}, true
 	}
 	f := &fixture{t: tb, backend: backend}
