@@ -112,6 +112,18 @@ var rules = []rule{
 		},
 	},
 	{
+		// webpagetest, the page tests' set-up, also opens a store.
+		name: "webpage_below_console_and_portal",
+		why:  "webpage is what the console's and the portal's pages share, beneath both: it calls the admin API in process and knows nothing else of the server, so it can never become a back door around the admin API or couple one front end to the other",
+		from: under("internal/webpage"),
+		forbids: func(pkg, imp string) bool {
+			if in(pkg, "internal/webpage/webpagetest") {
+				return !in(imp, "internal/webpage", "internal/adminapi", "internal/store", "internal/spec")
+			}
+			return !in(imp, "internal/webpage", "internal/adminapi")
+		},
+	},
+	{
 		name: "plugin_imports_no_other_plugin",
 		why:  "plugins are composed only by routing's registry and the phase order; one plugin importing another hides a dependency between their configurations and run order",
 		from: func(pkg string) bool {
@@ -237,6 +249,12 @@ func TestRulesCatch(t *testing.T) {
 		{"internal/webhook", "internal/controlplane", true},
 		{"internal/webhook", "internal/store/storetest", false},
 		{"internal/webhook", "internal/credential", false},
+		{"internal/webpage", "internal/adminapi", false},
+		{"internal/webpage", "internal/console", true},
+		{"internal/webpage", "internal/portal", true},
+		{"internal/webpage", "internal/store", true},
+		{"internal/webpage/webpagetest", "internal/store", false},
+		{"internal/webpage/webpagetest", "internal/portal", true},
 	} {
 		graph := map[string][]edge{tc.pkg: {{imp: tc.imp, file: "x.go"}}}
 		var got []string

@@ -10,18 +10,17 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 //go:embed templates/*.html
@@ -41,10 +40,10 @@ type Config struct {
 
 // Console serves the console pages under /.
 type Console struct {
-	api   http.Handler
+	api   webpage.API
 	sso   bool
 	log   *slog.Logger
-	pages map[string]*template.Template
+	pages webpage.Pages
 	mux   *pageMux
 }
 
@@ -54,16 +53,18 @@ const maxForm = 11 << 20
 // New returns the console handler. It panics only if the embedded
 // templates do not parse, which the package's tests catch first.
 func New(cfg Config) http.Handler {
-	c := &Console{api: cfg.API, log: cfg.Logger, pages: map[string]*template.Template{}, mux: newPageMux()}
+	c := &Console{api: webpage.API{Handler: cfg.API}, log: cfg.Logger, mux: newPageMux()}
 	c.sso = cfg.SSO
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if err := c.parse(); err != nil {
+	pages, err := webpage.ParsePages(templateFS, funcs)
+	if err != nil {
 		panic(fmt.Sprintf("console templates: %v", err))
 	}
+	c.pages = pages
 	static, _ := fs.Sub(staticFS, "static")
-	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
+	c.mux.Handle("GET /static/", webpage.Static("/static/", static))
 	c.mux.HandleFunc("GET /login", c.loginPage)
 	c.mux.HandleFunc("POST /login", c.loginPost)
 	c.mux.HandleFunc("GET /lang/{lang}", c.switchLang)
@@ -71,53 +72,15 @@ func New(cfg Config) http.Handler {
 	return c
 }
 
-func (c *Console) parse() error {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
-	if err != nil {
-		return fmt.Errorf("parse layout: %w", err)
-	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return fmt.Errorf("list templates: %w", err)
-	}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
-		if err != nil {
-			return fmt.Errorf("parse %s: %w", n, err)
-		}
-		c.pages[name] = t
-	}
-	return nil
-}
-
-func cacheFor(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		h.ServeHTTP(w, r)
-	})
-}
+// csp is the console's Content-Security-Policy: nothing inline, nothing
+// from elsewhere, never framed.
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
 // ServeHTTP adds the headers every page carries and recovers a panic as a
 // plain error page, so a bug costs one page, not the process.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			c.log.Error("console page panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			http.Error(w, "internal error; it has been logged", http.StatusInternalServerError)
-		}
-	}()
+	webpage.SetSecurityHeaders(w.Header(), csp)
+	defer webpage.Recover(w, r, c.log, "console")
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -139,7 +102,7 @@ type req struct {
 func (c *Console) handle(rt pageRoute) http.HandlerFunc {
 	fn := rt.handle
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := &req{w: w, r: r, c: c, lang: langOf(r)}
+		q := &req{w: w, r: r, c: c, lang: webpage.Lang(r)}
 		if rt.scope == scopePublic {
 			c.public(q, fn)
 			return
@@ -184,7 +147,7 @@ func (c *Console) handle(rt pageRoute) http.HandlerFunc {
 // error turns an error into a page: an expired session goes to the login
 // page, an admin API problem shows its detail with its status.
 func (q *req) error(err error) {
-	var ae *apiError
+	var ae *webpage.Refusal
 	if errors.As(err, &ae) {
 		if ae.Status == http.StatusUnauthorized {
 			clearSession(q.w)
@@ -205,37 +168,30 @@ func (q *req) fail(status int, msg string) {
 	q.render(status, "error", p)
 }
 
-func (q *req) t(key string) string { return translate(q.lang, key) }
+func (q *req) t(key string) string { return messages.Text(q.lang, key) }
+
+// call sends one request to the admin API handler in process with the
+// user's token (webpage.API.Call).
+func (q *req) call(method, path string, body, out any) error {
+	_, err := q.c.api.Call(q.r, q.token, method, path, body, out)
+	return err
+}
 
 // redirect answers a successful post (post/redirect/get) with a flash message key.
 func (q *req) redirect(path, flash string) {
-	if flash != "" {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		path += sep + "flash=" + url.QueryEscape(flash)
-	}
 	// The path carries ids taken from the request's URL.
-	http.Redirect(q.w, q.r, safeRedirect(path), http.StatusSeeOther)
+	http.Redirect(q.w, q.r, safeRedirect(webpage.WithFlash(path, flash)), http.StatusSeeOther)
 }
 
+// safeRedirect is the only way a target taken from a request (?back=,
+// ?next=, a form's next) becomes a Location: a path of this site, else
+// "/" (webpage.LocalRedirect).
+func safeRedirect(target string) string { return webpage.LocalRedirect(target, "/", "/") }
+
 func (q *req) render(status int, name string, p *page) {
-	t, ok := q.c.pages[name]
-	if !ok {
-		http.Error(q.w, "no such page", http.StatusNotFound)
-		return
-	}
-	var buf strings.Builder
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := q.c.pages.Render(q.w, name, status, p); err != nil {
 		q.c.log.Error("console render", "page", name, "err", err)
-		http.Error(q.w, "the page could not be rendered; it has been logged", http.StatusInternalServerError)
-		return
 	}
-	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	q.w.Header().Set("Cache-Control", "no-store")
-	q.w.WriteHeader(status)
-	_, _ = q.w.Write([]byte(buf.String()))
 }
 
 func clearSession(w http.ResponseWriter) {

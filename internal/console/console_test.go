@@ -1,8 +1,6 @@
 package console
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -15,8 +13,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/rbac"
-	"github.com/portico-gw/portico/internal/spec"
-	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webpage/webpagetest"
 )
 
 type fixture struct {
@@ -26,31 +23,13 @@ type fixture struct {
 	csrf   string
 }
 
+// firstStart is the store's state after a first start: the default
+// group and project, and the admin (password pw).
+var firstStart = webpagetest.Seed{FirstStart: true, Users: []webpagetest.User{{Name: "admin", Role: rbac.SuperAdmin, Password: "pw"}}}
+
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, tb.TempDir(), nil)
-	if err != nil {
-		tb.Fatalf("OpenSQLite: %v", err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	hash, err := adminapi.HashPassword("pw")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	err = st.Tx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: spec.DefaultGroup}); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		p := &spec.Project{ID: spec.DefaultProject, Name: spec.DefaultProject, TestGroup: spec.DefaultGroup, ProductionGroup: spec.DefaultGroup}
-		if err := tx.CreateProject(ctx, p); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash)
-	})
-	if err != nil {
-		tb.Fatalf("bootstrap: %v", err)
-	}
+	st := webpagetest.NewStore(tb, firstStart)
 	api := adminapi.New(adminapi.Config{Store: st, Version: "test"})
 	f := &fixture{api: api, h: New(Config{API: api})}
 	rec := f.login(tb, url.Values{"username": {"admin"}, "password": {"pw"}})
@@ -111,7 +90,7 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 		b, _ := fs.ReadFile(templateFS, path)
 		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
-			if !hasKey(m[1]) {
+			if !messages.Has(m[1]) {
 				t.Errorf("%s uses unknown key %q", path, m[1])
 			}
 		}
@@ -119,7 +98,7 @@ func TestCatalogueComplete(t *testing.T) {
 	})
 	for _, a := range []string{"submit", "withdraw", "publish", "disable", "enable", "republish"} {
 		for _, k := range []string{"act." + a, "confirm." + a, "flash.action_" + a} {
-			if !hasKey(k) {
+			if !messages.Has(k) {
 				t.Errorf("missing key %q", k)
 			}
 		}

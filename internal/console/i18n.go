@@ -1,9 +1,11 @@
 package console
 
+import "github.com/portico-gw/portico/internal/webpage"
+
 // messages is the console's catalogue: key → language → text. Every key
 // has English and Simplified Chinese (TestCatalogueComplete checks it);
 // the Chinese follows the seeds' wording (提交, 上线, 下线, 启用, 灰度发布, 全量发布).
-var messages = map[string]map[string]string{
+var messages = webpage.Catalogue{
 	"nav.skip": {"en": "Skip to content", "zh-CN": "跳到正文"}, "nav.main": {"en": "Main", "zh-CN": "主导航"},
 	"nav.dashboard": {"en": "Dashboard", "zh-CN": "概览"}, "nav.projects": {"en": "Projects", "zh-CN": "项目"},
 	"nav.groups": {"en": "Gateway groups", "zh-CN": "网关组"}, "nav.services": {"en": "Services", "zh-CN": "服务"},
@@ -129,19 +131,4 @@ var messages = map[string]map[string]string{
 	"flash.canary_started": {"en": "Canary started.", "zh-CN": "灰度发布已开始。"}, "flash.canary_weight": {"en": "Weight changed.", "zh-CN": "权重已调整。"},
 	"flash.canary_cancel": {"en": "Canary cancelled.", "zh-CN": "灰度已取消。"}, "flash.canary_promote": {"en": "Full release done.", "zh-CN": "全量发布完成。"},
 	"flash.secret_once": {"en": "Credential created.", "zh-CN": "凭证已创建。"},
-}
-
-func hasKey(key string) bool { _, ok := messages[key]; return ok }
-
-// translate answers key in lang, else in English, else the key itself (a
-// missing key shows up on the page instead of breaking it).
-func translate(lang, key string) string {
-	m, ok := messages[key]
-	if !ok {
-		return key
-	}
-	if s, ok := m[lang]; ok {
-		return s
-	}
-	return m["en"]
 }

@@ -1,11 +1,13 @@
 package console
 
+import "github.com/portico-gw/portico/internal/webpage"
+
 // marketMessages are the catalogue's keys of the API market's pages
 // (approvals, a service's market, plans and subscriptions tabs, a
 // project's settings, a group's time zone and public URL) and of the
 // market's permissions. init merges them into messages; a key another
 // file defines is reported by TestMarketMessagesOverrideNothing.
-var marketMessages = map[string]map[string]string{
+var marketMessages = webpage.Catalogue{
 	"nav.approvals": {"en": "Approvals", "zh-CN": "审批"}, "nav.settings": {"en": "Settings", "zh-CN": "设置"},
 	"tab.market": {"en": "Market", "zh-CN": "API 市场"}, "tab.plans": {"en": "Plans", "zh-CN": "套餐"},
 	"tab.subscriptions": {"en": "Subscriptions", "zh-CN": "订阅"},
@@ -97,12 +99,4 @@ var marketMessages = map[string]map[string]string{
 // marketOverridden lists keys marketMessages shares with another file.
 var marketOverridden []string
 
-func init() {
-	for k, v := range marketMessages {
-		if _, ok := messages[k]; ok {
-			marketOverridden = append(marketOverridden, k)
-			continue
-		}
-		messages[k] = v
-	}
-}
+func init() { marketOverridden = messages.Add(marketMessages) }

@@ -1,11 +1,13 @@
 package console
 
+import "github.com/portico-gw/portico/internal/webpage"
+
 // peopleMessages are the catalogue's keys of the people pages (users,
 // members, roles, account, audit log, invitation) and of permissions,
 // kept apart from i18n.go so that the two can change side by side.
 // init merges them into messages; a key both define is reported by
 // TestPeopleMessagesOverrideNothing rather than silently replaced.
-var peopleMessages = map[string]map[string]string{
+var peopleMessages = webpage.Catalogue{
 	"nav.users": {"en": "Users", "zh-CN": "用户"}, "nav.members": {"en": "Members", "zh-CN": "成员"},
 	"nav.roles": {"en": "Roles", "zh-CN": "角色"}, "nav.audit": {"en": "Audit log", "zh-CN": "审计日志"},
 	"nav.account": {"en": "My account", "zh-CN": "我的账号"},
@@ -147,12 +149,4 @@ var peopleMessages = map[string]map[string]string{
 // overridden lists keys peopleMessages shares with i18n.go (none should).
 var overridden []string
 
-func init() {
-	for k, v := range peopleMessages {
-		if _, ok := messages[k]; ok {
-			overridden = append(overridden, k)
-			continue
-		}
-		messages[k] = v
-	}
-}
+func init() { overridden = messages.Add(peopleMessages) }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // The invitation page sets a password through a one-time link
@@ -86,8 +86,8 @@ func invitePost(q *req) error {
 		return nil
 	}
 	var u spec.User
-	rec, err := q.c.do(q.r, "", "POST", "/auth/accept", map[string]string{"token": tok, "password": f.Get("password")}, &u)
-	var ae *apiError
+	ans, err := q.c.api.Call(q.r, "", "POST", "/auth/accept", map[string]string{"token": tok, "password": f.Get("password")}, &u)
+	var ae *webpage.Refusal
 	switch {
 	case err == nil:
 		q.redirect("/login", "password_set")
@@ -97,10 +97,7 @@ func invitePost(q *req) error {
 	case ae.Status == http.StatusUnauthorized:
 		inviteView(q, ae.Status, "", q.t("invite.bad_link"), nil)
 	case ae.Status == http.StatusTooManyRequests:
-		after := rec.h.Get("Retry-After")
-		if _, err := strconv.Atoi(after); err != nil {
-			after = "60"
-		}
+		after := ans.RetryAfter()
 		q.w.Header().Set("Retry-After", after)
 		inviteView(q, ae.Status, tok, fmt.Sprintf(q.t("login.throttled"), after), nil)
 	default:

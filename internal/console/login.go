@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // loginCSRFCookie holds the login form's CSRF token. Before a session
@@ -54,7 +54,7 @@ func (c *Console) loginView(next string) loginView {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	q := &req{w: w, r: r, c: c, lang: langOf(r)}
+	q := &req{w: w, r: r, c: c, lang: webpage.Lang(r)}
 	p := q.page(q.t("login.title"), "")
 	p.CSRF = loginCSRF(w, r)
 	p.Form = url.Values{"next": {safeRedirect(r.URL.Query().Get("next"))}}
@@ -66,7 +66,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
-	q := &req{w: w, r: r, c: c, lang: langOf(r)}
+	q := &req{w: w, r: r, c: c, lang: webpage.Lang(r)}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		q.fail(http.StatusBadRequest, q.t("err.form"))
@@ -90,19 +90,16 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		ExpiresAt time.Time `json:"expires_at"`
 	}
 	body := map[string]string{"username": r.PostFormValue("username"), "password": r.PostFormValue("password")}
-	rec, err := c.do(r, "", "POST", "/auth/login", body, &out)
+	ans, err := c.api.Call(r, "", "POST", "/auth/login", body, &out)
 	if err != nil {
 		status, msg, fields := http.StatusBadGateway, q.t("err.internal"), map[string]string(nil)
-		ae, ok := err.(*apiError)
+		ae, ok := err.(*webpage.Refusal)
 		if ok {
 			status, msg, fields = ae.Status, q.t("login.failed"), ae.Fields
 		}
 		switch {
 		case status == http.StatusTooManyRequests:
-			after := rec.h.Get("Retry-After")
-			if _, err := strconv.Atoi(after); err != nil {
-				after = "60"
-			}
+			after := ans.RetryAfter()
 			w.Header().Set("Retry-After", after)
 			msg = fmt.Sprintf(q.t("login.throttled"), after)
 		case status >= 500:

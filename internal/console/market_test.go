@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,9 +13,10 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
-	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webpage"
+	"github.com/portico-gw/portico/internal/webpage/webpagetest"
 )
 
 // getIn sends a GET as f's user in lang (Accept-Language).
@@ -72,29 +72,7 @@ type marketWorld struct {
 // figures.
 func newMarketFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, tb.TempDir(), nil)
-	if err != nil {
-		tb.Fatalf("OpenSQLite: %v", err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	hash, err := adminapi.HashPassword("pw")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	err = st.Tx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateGroup(ctx, &spec.GatewayGroup{Name: spec.DefaultGroup}); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		p := &spec.Project{ID: spec.DefaultProject, Name: spec.DefaultProject, TestGroup: spec.DefaultGroup, ProductionGroup: spec.DefaultGroup}
-		if err := tx.CreateProject(ctx, p); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		return tx.CreateUser(ctx, &spec.User{Username: "admin", Role: rbac.SuperAdmin}, hash)
-	})
-	if err != nil {
-		tb.Fatalf("bootstrap: %v", err)
-	}
+	st := webpagetest.NewStore(tb, firstStart)
 	usage := func(_ context.Context, group, sub string, _ []spec.Quota, _ *time.Location) ([]adminapi.PeriodUsage, bool) {
 		return []adminapi.PeriodUsage{{Period: spec.QuotaMonth, Limit: 7, Used: 3, Remaining: 4, ResetsAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
 			{Period: spec.QuotaDay, Used: 2, ResetsAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}}, true
@@ -402,12 +380,12 @@ func TestMarketMessagesOverrideNothing(t *testing.T) {
 		keys = append(keys, "hist."+a)
 	}
 	for _, k := range keys {
-		if !hasKey(k) {
+		if !messages.Has(k) {
 			t.Errorf("no message %s", k)
 		}
 	}
 	for _, p := range spec.QuotaPeriods {
-		if !hasKey("period." + p) {
+		if !messages.Has("period." + p) {
 			t.Errorf("no message period.%s", p)
 		}
 	}

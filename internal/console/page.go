@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // page is what every template gets; Data is the page's own.
@@ -30,7 +31,7 @@ type page struct {
 }
 
 // T translates a message key into the page's language.
-func (p *page) T(key string) string { return translate(p.Lang, key) }
+func (p *page) T(key string) string { return messages.Text(p.Lang, key) }
 
 // V is the value a refused form had for name.
 func (p *page) V(name string) string { return p.Form.Get(name) }
@@ -51,7 +52,7 @@ func (q *req) page(title, nav string) *page {
 		p.Navs = navFor(q.who, p.Project)
 		q.pendingBadge(p.Navs)
 	}
-	if f := q.r.URL.Query().Get("flash"); f != "" && hasKey("flash."+f) {
+	if f := q.r.URL.Query().Get("flash"); f != "" && messages.Has("flash."+f) {
 		p.Flash = q.t("flash." + f)
 	}
 	return p
@@ -62,7 +63,7 @@ type view func(q *req, p *page, status int) error
 // reshow shows a refused form again on its page, with the admin API's
 // detail and field messages, and the values that were sent.
 func (q *req) reshow(err error, form string, v view, title, nav string) error {
-	var ae *apiError
+	var ae *webpage.Refusal
 	if !errors.As(err, &ae) || ae.Status == http.StatusUnauthorized || ae.Status >= 500 {
 		return err
 	}
@@ -71,32 +72,10 @@ func (q *req) reshow(err error, form string, v view, title, nav string) error {
 	return v(q, p, ae.Status)
 }
 
-const langCookie = "portico_lang"
-
-// langOf picks English or Simplified Chinese: the header switch's cookie
-// first, then Accept-Language.
-func langOf(r *http.Request) string {
-	if ck, err := r.Cookie(langCookie); err == nil && (ck.Value == "en" || ck.Value == "zh-CN") {
-		return ck.Value
-	}
-	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return "zh-CN"
-		case strings.HasPrefix(tag, "en"):
-			return "en"
-		}
-	}
-	return "en"
-}
-
+// switchLang keeps the language picked in the header and goes back to the
+// page it came from.
 func (c *Console) switchLang(w http.ResponseWriter, r *http.Request) {
-	lang := r.PathValue("lang")
-	if lang != "en" && lang != "zh-CN" {
-		lang = "en"
-	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	webpage.KeepLang(w, r, false)
 	http.Redirect(w, r, safeRedirect(r.URL.Query().Get("back")), http.StatusSeeOther)
 }
 

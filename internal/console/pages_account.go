@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // accountRoutes are the user's own account: password, sessions and
@@ -34,11 +35,11 @@ func accountView(q *req, p *page, status int) error {
 	d := accountData{Me: q.me}
 	d.New, _ = p.Data.(*spec.AccessToken)
 	d.Grants = q.me.Projects
-	var sl listOf[spec.Session]
+	var sl webpage.List[spec.Session]
 	if err := q.call("GET", "/me/sessions", nil, &sl); err != nil {
 		return err
 	}
-	var tl listOf[spec.AccessToken]
+	var tl webpage.List[spec.AccessToken]
 	if err := q.call("GET", "/tokens", nil, &tl); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (q *req) changePassword() error {
 	// password once.
 	if f.Get("new_password") != f.Get("new_password2") {
 		msg := q.t("account.mismatch")
-		return q.reshow(&apiError{Status: http.StatusBadRequest, Detail: msg, Fields: map[string]string{"new_password2": msg}},
+		return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: msg, Fields: map[string]string{"new_password2": msg}},
 			"password", accountView, q.t("nav.account"), "account")
 	}
 	body := map[string]string{"current_password": f.Get("current_password"), "new_password": f.Get("new_password")}

@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // auditRoutes are the audit log. A project admin reads their projects'
@@ -76,9 +77,9 @@ func auditView(q *req, p *page, status int) error {
 	for k, v := range api {
 		list[k] = v
 	}
-	var al listOf[spec.AuditEvent]
+	var al webpage.List[spec.AuditEvent]
 	err := q.call("GET", "/audit-events?"+list.Encode(), nil, &al)
-	var ae *apiError
+	var ae *webpage.Refusal
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
 		// A bad filter: the form again, the message beside its field.

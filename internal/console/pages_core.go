@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // coreRoutes are the dashboard, projects, gateway groups and upstreams.
@@ -35,11 +36,6 @@ func (q *req) logout() error {
 	return nil
 }
 
-type listOf[T any] struct {
-	Items []T `json:"items"`
-	Total int `json:"total"`
-}
-
 type groupRow struct {
 	spec.GatewayGroup
 	Running []groupService
@@ -55,7 +51,7 @@ type groupService struct {
 }
 
 func (q *req) groups(withRunning bool) ([]groupRow, error) {
-	var gl listOf[spec.GatewayGroup]
+	var gl webpage.List[spec.GatewayGroup]
 	if err := q.call("GET", "/gateway-groups?page_size=500", nil, &gl); err != nil {
 		return nil, err
 	}
@@ -63,7 +59,7 @@ func (q *req) groups(withRunning bool) ([]groupRow, error) {
 	for i, g := range gl.Items {
 		rows[i].GatewayGroup = g
 		if withRunning {
-			var sl listOf[groupService]
+			var sl webpage.List[groupService]
 			if err := q.call("GET", "/gateway-groups/"+url.PathEscape(g.Name)+"/services?page_size=500", nil, &sl); err != nil {
 				return nil, err
 			}
@@ -78,13 +74,13 @@ func dashboardView(q *req, p *page, status int) error {
 	if err != nil {
 		return err
 	}
-	var projects listOf[spec.Project]
+	var projects webpage.List[spec.Project]
 	if err := q.call("GET", "/projects?page_size=500", nil, &projects); err != nil {
 		return err
 	}
 	// Only a project whose services the user may read is counted: the
 	// admin API answers any other like a missing one.
-	var services listOf[spec.Service]
+	var services webpage.List[spec.Service]
 	if q.who.Has(rbac.ServiceRead, p.Project) {
 		if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/services?page_size=1", nil, &services); err != nil {
 			return err
@@ -100,7 +96,7 @@ func dashboardView(q *req, p *page, status int) error {
 }
 
 func projectsView(q *req, p *page, status int) error {
-	var projects listOf[spec.Project]
+	var projects webpage.List[spec.Project]
 	if err := q.call("GET", "/projects?page_size=500", nil, &projects); err != nil {
 		return err
 	}
@@ -167,7 +163,7 @@ func (q *req) patchGroup() error {
 }
 
 func upstreamsView(q *req, p *page, status int) error {
-	var ul listOf[spec.Upstream]
+	var ul webpage.List[spec.Upstream]
 	if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/upstreams?page_size=500", nil, &ul); err != nil {
 		return err
 	}

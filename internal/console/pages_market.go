@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // marketRoutes are the API market's pages: the approvals inbox, a
@@ -77,9 +78,9 @@ func approvalsView(q *req, p *page, status int) error {
 	for k, v := range filter {
 		list[k] = v
 	}
-	var al listOf[spec.Approval]
+	var al webpage.List[spec.Approval]
 	err := q.call("GET", "/approvals?"+list.Encode(), nil, &al)
-	var ae *apiError
+	var ae *webpage.Refusal
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
 		// A bad filter: the form again, the message beside its field.
@@ -128,7 +129,7 @@ func approvalView(q *req, p *page, status int) error {
 func (q *req) decide() error {
 	op := q.r.PathValue("op")
 	if op != "approve" && op != "reject" && op != "cancel" {
-		return &apiError{Status: http.StatusNotFound, Detail: q.t("err.no_action")}
+		return &webpage.Refusal{Status: http.StatusNotFound, Detail: q.t("err.no_action")}
 	}
 	id := q.r.PathValue("id")
 	body := map[string]string{"comment": strings.TrimSpace(q.r.PostFormValue("comment"))}
@@ -147,7 +148,7 @@ func (q *req) pendingBadge(links []navLink) {
 	if i < 0 || !q.mayReview() || q.token == "" {
 		return
 	}
-	var al listOf[spec.Approval]
+	var al webpage.List[spec.Approval]
 	if q.call("GET", "/approvals?box=todo&state=pending&page_size=1", nil, &al) == nil {
 		links[i].Badge = al.Total
 	}
@@ -192,7 +193,7 @@ func (q *req) serviceApprovals(service string) ([]spec.Approval, error) {
 		boxes = []string{"todo", "mine"}
 	}
 	for _, box := range boxes {
-		var al listOf[spec.Approval]
+		var al webpage.List[spec.Approval]
 		if err := q.call("GET", "/approvals?box="+box+"&state=pending&page_size=500", nil, &al); err != nil {
 			return nil, err
 		}
@@ -218,7 +219,7 @@ func marketView(q *req, p *page, status int) error {
 	var md marketData
 	var l spec.Listing
 	err = q.call("GET", q.svcPath()+"/listing", nil, &l)
-	var ae *apiError
+	var ae *webpage.Refusal
 	switch {
 	case err == nil:
 		md.Listing = &l

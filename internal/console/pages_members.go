@@ -7,6 +7,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // memberRoutes are a project's members and the roles.
@@ -34,7 +35,7 @@ type membersData struct {
 // projectRoles lists the roles a member can hold: the built-in project
 // roles, then the custom ones.
 func (q *req) projectRoles() ([]spec.Role, error) {
-	var rl listOf[spec.Role]
+	var rl webpage.List[spec.Role]
 	if err := q.call("GET", "/roles", nil, &rl); err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func (q *req) membersPath() string {
 
 func membersView(q *req, p *page, status int) error {
 	var d membersData
-	var ml listOf[spec.Member]
+	var ml webpage.List[spec.Member]
 	if err := q.call("GET", q.membersPath(), nil, &ml); err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (q *req) putMember() error {
 		name, form = strings.TrimSpace(q.r.PostFormValue("username")), "new-member"
 	}
 	if name == "" {
-		return q.reshow(&apiError{Status: 400, Detail: q.t("members.username_required"),
+		return q.reshow(&webpage.Refusal{Status: 400, Detail: q.t("members.username_required"),
 			Fields: map[string]string{"username": q.t("members.username_required")}}, form, membersView, q.t("nav.members"), "members")
 	}
 	if err := q.call("PUT", q.membersPath()+"/"+url.PathEscape(name), map[string]string{"role": q.r.PostFormValue("role")}, nil); err != nil {
@@ -110,7 +111,7 @@ type rolesData struct {
 }
 
 func rolesView(q *req, p *page, status int) error {
-	var rl listOf[spec.Role]
+	var rl webpage.List[spec.Role]
 	if err := q.call("GET", "/roles", nil, &rl); err != nil {
 		return err
 	}
@@ -207,7 +208,7 @@ func init() {
 // RoleText says what a built-in role is for in the page's language; a
 // custom role's own description otherwise.
 func (p *page) RoleText(name, description string) string {
-	if key := "role." + name; hasKey(key) {
+	if key := "role." + name; messages.Has(key) {
 		return p.T(key)
 	}
 	return description

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // planRoutes are a service's plans (what a subscription picks, with its
@@ -129,7 +130,7 @@ func (q *req) plansPath() string { return q.svcPath() + "/plans" }
 
 // plans lists the service's plans.
 func (q *req) plans() ([]spec.Plan, error) {
-	var pl listOf[spec.Plan]
+	var pl webpage.List[spec.Plan]
 	if err := q.call("GET", q.plansPath(), nil, &pl); err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func subsView(q *req, p *page, status int) error {
 	if sd.State != "" {
 		v.Set("state", sd.State)
 	}
-	var sl listOf[spec.Subscription]
+	var sl webpage.List[spec.Subscription]
 	if err := q.call("GET", "/subscriptions?"+v.Encode(), nil, &sl); err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func usageView(q *req, p *page, status int) error {
 		return err
 	}
 	if ud.Sub.ServiceID != d.ID {
-		return &apiError{Status: 404, Detail: q.t("sub.not_here")}
+		return &webpage.Refusal{Status: 404, Detail: q.t("sub.not_here")}
 	}
 	if err := q.call("GET", "/subscriptions/"+id+"/usage", nil, &ud); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // serviceRoutes are the services list and a service's overview.
@@ -50,7 +51,7 @@ func servicesView(q *req, p *page, status int) error {
 	page, _ := strconv.Atoi(q.r.URL.Query().Get("page"))
 	page = min(max(page, 1), 100000)
 	search := q.r.URL.Query().Get("q")
-	var sl listOf[spec.Service]
+	var sl webpage.List[spec.Service]
 	v := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(servicesPageSize)}}
 	if search != "" {
 		v.Set("q", search)
@@ -106,7 +107,7 @@ func (q *req) loadService(p *page, tab string) (*serviceData, error) {
 	if err := q.call("GET", "/projects/"+url.PathEscape(p.Project), nil, &d.Project); err != nil {
 		return nil, err
 	}
-	var vl listOf[versionInfo]
+	var vl webpage.List[versionInfo]
 	if err := q.call("GET", q.svcPath()+"/versions?page_size=100", nil, &vl); err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func serviceView(q *req, p *page, status int) error {
 	if err != nil {
 		return err
 	}
-	var hl listOf[spec.HistoryEvent]
+	var hl webpage.List[spec.HistoryEvent]
 	if err := q.call("GET", q.svcPath()+"/history?page_size=50", nil, &hl); err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ var lifecycleActions = map[string]bool{"submit": true, "withdraw": true, "publis
 func (q *req) lifecycle() error {
 	a := q.r.PathValue("a")
 	if !lifecycleActions[a] {
-		return &apiError{Status: 404, Detail: q.t("err.no_action")}
+		return &webpage.Refusal{Status: 404, Detail: q.t("err.no_action")}
 	}
 	body := map[string]any{}
 	if v := strings.TrimSpace(q.r.PostFormValue("version")); v != "" && a == "submit" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // settingsRoutes are a project's market settings (who approves its
@@ -65,7 +66,7 @@ func settingsView(q *req, p *page, status int) error {
 	}
 	var wh spec.Webhook
 	err := q.call("GET", q.projectPath()+"/webhook", nil, &wh)
-	var ae *apiError
+	var ae *webpage.Refusal
 	switch {
 	case err == nil:
 		d.Webhook = &wh
@@ -74,7 +75,7 @@ func settingsView(q *req, p *page, status int) error {
 		return err
 	}
 	// Deliveries stay listed after the webhook is removed.
-	var dl listOf[delivery]
+	var dl webpage.List[delivery]
 	if err := q.call("GET", q.projectPath()+"/webhook/deliveries?page_size=50", nil, &dl); err != nil {
 		return err
 	}

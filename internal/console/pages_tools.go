@@ -10,6 +10,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // toolRoutes are a service's canary, debug, description and figures
@@ -62,11 +63,11 @@ type canaryData struct {
 }
 
 func fillCanary(q *req, d *serviceData) error {
-	var cl listOf[spec.Canary]
+	var cl webpage.List[spec.Canary]
 	if err := q.call("GET", q.svcPath()+"/canary?page_size=20", nil, &cl); err != nil {
 		return err
 	}
-	var ul listOf[spec.Upstream]
+	var ul webpage.List[spec.Upstream]
 	if err := q.call("GET", "/projects/"+url.PathEscape(d.P.Project)+"/upstreams?page_size=500", nil, &ul); err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (q *req) canaryPost(v view) error {
 	case op == "cancel" || op == "promote":
 		err = q.call("POST", base+"/"+id+"/"+op, map[string]any{}, nil)
 	default:
-		return &apiError{Status: 404, Detail: q.t("err.no_action")}
+		return &webpage.Refusal{Status: 404, Detail: q.t("err.no_action")}
 	}
 	if err != nil {
 		return q.reshow(err, "canary", v, "", "services")
@@ -265,7 +266,7 @@ type importReport struct {
 }
 
 func appsView(q *req, p *page, status int) error {
-	var al listOf[spec.Application]
+	var al webpage.List[spec.Application]
 	if err := q.call("GET", "/applications?page_size=500", nil, &al); err != nil {
 		return err
 	}
@@ -300,7 +301,7 @@ func appView(q *req, p *page, status int) error {
 	if err := q.call("GET", "/applications/"+a, nil, &d.App); err != nil {
 		return err
 	}
-	var cl listOf[spec.Credential]
+	var cl webpage.List[spec.Credential]
 	if err := q.call("GET", "/applications/"+a+"/credentials", nil, &cl); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // peopleRoutes are users, members, roles, the user's own account, the
@@ -64,7 +65,7 @@ func (q *req) lockouts() ([]lockout, error) {
 	if !q.who.Anywhere(rbac.LockoutManage) {
 		return nil, nil
 	}
-	var ll listOf[lockout]
+	var ll webpage.List[lockout]
 	if err := q.call("GET", "/lockouts", nil, &ll); err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func usersView(q *req, p *page, status int) error {
 	if search != "" {
 		v.Set("q", search)
 	}
-	var ul listOf[spec.User]
+	var ul webpage.List[spec.User]
 	if err := q.call("GET", "/users?"+v.Encode(), nil, &ul); err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (q *req) createUser() error {
 		// Without a password the admin API would make a user who cannot
 		// log in: say so beside the field instead.
 		if f.Get("password") == "" {
-			return q.reshow(&apiError{Status: http.StatusBadRequest, Detail: q.t("users.password_required"),
+			return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: q.t("users.password_required"),
 				Fields: map[string]string{"password": q.t("users.password_required")}}, "new-user", usersView, q.t("nav.users"), "users")
 		}
 		body["password"] = f.Get("password")
@@ -171,11 +172,11 @@ func userView(q *req, p *page, status int) error {
 	if err := q.call("GET", q.userPath(), nil, &d.User); err != nil {
 		return err
 	}
-	var sl listOf[spec.Session]
+	var sl webpage.List[spec.Session]
 	if err := q.call("GET", q.userPath()+"/sessions", nil, &sl); err != nil {
 		return err
 	}
-	var tl listOf[spec.AccessToken]
+	var tl webpage.List[spec.AccessToken]
 	if err := q.call("GET", q.userPath()+"/tokens", nil, &tl); err != nil {
 		return err
 	}
@@ -250,7 +251,7 @@ func (q *req) userLink(kind string) error {
 func (q *req) setUserPassword() error {
 	pw := q.r.PostFormValue("password")
 	if pw == "" {
-		return q.reshow(&apiError{Status: http.StatusBadRequest, Detail: q.t("users.password_required"),
+		return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: q.t("users.password_required"),
 			Fields: map[string]string{"password": q.t("users.password_required")}}, "password", userView, q.t("nav.users"), "users")
 	}
 	if err := q.call("POST", q.userPath()+"/password", map[string]any{"password": pw}, nil); err != nil {

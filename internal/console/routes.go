@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // scope says where a page's permission is checked, with the admin API's
@@ -224,7 +225,7 @@ func (c *Console) public(q *req, fn func(*req) error) {
 	if err == nil {
 		return
 	}
-	if ae, ok := err.(*apiError); ok {
+	if ae, ok := err.(*webpage.Refusal); ok {
 		q.fail(ae.Status, ae.Detail)
 		return
 	}
@@ -261,7 +262,7 @@ func (m *pageMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 // its string) lets one do; "" for one the catalogue does not know.
 func (p *page) Perm(perm any) string {
 	key := "perm." + fmt.Sprint(perm)
-	if !hasKey(key) {
+	if !messages.Has(key) {
 		return ""
 	}
 	return p.T(key)

@@ -55,7 +55,7 @@ func TestEveryPageDeclaresAPermission(t *testing.T) {
 		if _, ok := routeIndex[n.pattern]; !ok {
 			t.Errorf("navigation entry %s leads to %q, not a page", n.Nav, n.pattern)
 		}
-		if !hasKey(n.Key) {
+		if !messages.Has(n.Key) {
 			t.Errorf("navigation entry %s: no message %q", n.Nav, n.Key)
 		}
 	}
@@ -87,12 +87,12 @@ func TestPeopleMessagesOverrideNothing(t *testing.T) {
 	}
 	all := append(append(append([]rbac.Permission{}, rbac.Baseline...), rbac.System...), rbac.ProjectPermissions...)
 	for _, p := range all {
-		if !hasKey("perm." + string(p)) {
+		if !messages.Has("perm." + string(p)) {
 			t.Errorf("no message perm.%s", p)
 		}
 	}
 	for _, r := range append([]string{rbac.SuperAdmin, rbac.User}, rbac.BuiltinProjectRoles...) {
-		if !hasKey("role." + r) {
+		if !messages.Has("role." + r) {
 			t.Errorf("no message role.%s", r)
 		}
 	}

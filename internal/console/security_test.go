@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // login fetches the login form (its CSRF cookie and field) and posts form
@@ -67,7 +69,7 @@ func TestSafeRedirect(t *testing.T) {
 		{"/x@evil.example", "/"},
 		{"/javascript:alert(1)", "/"},
 		{"/名字", "/"},
-		{"/" + strings.Repeat("a", maxRedirect), "/"},
+		{"/" + strings.Repeat("a", webpage.MaxRedirect), "/"},
 	} {
 		if got := safeRedirect(tc.in); got != tc.want {
 			t.Errorf("safeRedirect(%q) = %q, want %q", tc.in, got, tc.want)

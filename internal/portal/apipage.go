@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // apiData is the API page: the entry, its rendered documentation, the
@@ -61,7 +62,7 @@ func (q *req) loadAPI() (*apiData, error) {
 	var raw []byte
 	if err := q.call("GET", q.servicePath()+"/openapi", nil, &raw); err != nil {
 		// A listing without a document still shows its plans and URLs.
-		if ae, ok := err.(*apiError); !ok || ae.Status == http.StatusUnauthorized || ae.Status >= 500 {
+		if ae, ok := err.(*webpage.Refusal); !ok || ae.Status == http.StatusUnauthorized || ae.Status >= 500 {
 			return nil, err
 		}
 		d.Doc.Err = q.t("api.no_doc")
@@ -69,7 +70,7 @@ func (q *req) loadAPI() (*apiData, error) {
 		d.Doc = renderDoc(raw)
 	}
 	d.Groups = d.E.Groups()
-	var apps listOf[spec.Application]
+	var apps webpage.List[spec.Application]
 	if err := q.call("GET", "/applications?page_size=500", nil, &apps); err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func (q *req) subscribe() error {
 	if name := strings.TrimSpace(f.Get("new_app")); name != "" {
 		var a spec.Application
 		if err := q.call("POST", "/applications", map[string]string{"name": name}, &a); err != nil {
-			if ae, ok := err.(*apiError); ok {
+			if ae, ok := err.(*webpage.Refusal); ok {
 				// The application's field errors belong to the new_app field.
 				if m := ae.Fields["name"]; m != "" {
 					ae.Fields["new_app"] = m
@@ -152,7 +153,7 @@ func (q *req) subscribe() error {
 		app = a.ID
 	}
 	if app == "" {
-		return q.reshow(&apiError{Status: http.StatusBadRequest, Detail: q.t("sub.pick_app"),
+		return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: q.t("sub.pick_app"),
 			Fields: map[string]string{"application": q.t("sub.pick_app")}}, "subscribe", q.apiView, e.Name, "catalog")
 	}
 	body := map[string]string{"application": app, "service": e.ID}
@@ -214,7 +215,7 @@ func (q *req) tryIt() error {
 	}
 	var res tryResult
 	if err := q.call("POST", q.servicePath()+"/try", body, &res); err != nil {
-		ae, ok := err.(*apiError)
+		ae, ok := err.(*webpage.Refusal)
 		if !ok || ae.Status == http.StatusUnauthorized {
 			return err
 		}

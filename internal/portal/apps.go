@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // credentialTypes are the kinds of credential the portal makes; oauth2
@@ -16,7 +17,7 @@ var credentialTypes = []string{spec.CredKeyAuth, spec.CredHMACAuth, spec.CredBas
 func (q *req) appsPage() error { return q.appsView(q.page(q.t("nav.apps"), "apps")) }
 
 func (q *req) appsView(pg *page) error {
-	var list listOf[spec.Application]
+	var list webpage.List[spec.Application]
 	if err := q.call("GET", "/applications?page_size=500", nil, &list); err != nil {
 		return err
 	}
@@ -67,12 +68,12 @@ func (q *req) appView(pg *page) error {
 	if err := q.call("GET", q.appPath(), nil, &d.App); err != nil {
 		return err
 	}
-	var creds listOf[spec.Credential]
+	var creds webpage.List[spec.Credential]
 	if err := q.call("GET", q.appPath()+"/credentials", nil, &creds); err != nil {
 		return err
 	}
 	d.Creds = creds.Items
-	var subs listOf[spec.Subscription]
+	var subs webpage.List[spec.Subscription]
 	if err := q.call("GET", "/subscriptions?page_size=500&application="+url.QueryEscape(d.App.ID), nil, &subs); err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (q *req) appView(pg *page) error {
 // serviceNames maps the catalog's service ids to names; a service no
 // longer listed shows by id. A failure costs the names, not the page.
 func (q *req) serviceNames() map[string]string {
-	var list listOf[catalogEntry]
+	var list webpage.List[catalogEntry]
 	names := map[string]string{}
 	if err := q.call("GET", "/catalog?page_size=500", nil, &list); err != nil {
 		return names
@@ -133,7 +134,7 @@ func (q *req) rotateCredential() error {
 	if s := q.r.PostFormValue("overlap"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return q.reshow(&apiError{Status: http.StatusBadRequest, Detail: q.t("cred.bad_overlap")}, "", q.appView, q.t("nav.apps"), "apps")
+			return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: q.t("cred.bad_overlap")}, "", q.appView, q.t("nav.apps"), "apps")
 		}
 		body["overlap"] = n
 	}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // signinData is the sign-in and sign-up pages' own data.
@@ -29,7 +29,7 @@ func (p *Portal) signinData(next string) signinData {
 // authForm shows the sign-in or sign-up form (name) with msg and the
 // values that are safe to show again (never the password).
 func (p *Portal) authForm(w http.ResponseWriter, r *http.Request, name string, status int, msg string, fields map[string]string) {
-	q := &req{w: w, r: r, p: p, lang: langOf(r)}
+	q := &req{w: w, r: r, p: p, lang: webpage.Lang(r)}
 	pg := q.page(q.t(name+".title"), name)
 	pg.CSRF = p.signinCSRF(w, r)
 	next := r.URL.Query().Get("next")
@@ -50,7 +50,7 @@ func (p *Portal) authForm(w http.ResponseWriter, r *http.Request, name string, s
 func (p *Portal) signinPage(w http.ResponseWriter, r *http.Request) {
 	msg := ""
 	if r.URL.Query().Get("expired") != "" {
-		msg = translate(langOf(r), "signin.expired")
+		msg = messages.Text(webpage.Lang(r), "signin.expired")
 	}
 	p.authForm(w, r, "signin", http.StatusOK, msg, nil)
 }
@@ -66,7 +66,7 @@ func (p *Portal) signinPost(w http.ResponseWriter, r *http.Request) {
 
 func (p *Portal) signupPage(w http.ResponseWriter, r *http.Request) {
 	if !p.opts.Signup {
-		q := &req{w: w, r: r, p: p, lang: langOf(r)}
+		q := &req{w: w, r: r, p: p, lang: webpage.Lang(r)}
 		q.fail(http.StatusNotFound, q.t("signup.off"))
 		return
 	}
@@ -75,7 +75,7 @@ func (p *Portal) signupPage(w http.ResponseWriter, r *http.Request) {
 
 func (p *Portal) signupPost(w http.ResponseWriter, r *http.Request) {
 	if !p.opts.Signup {
-		q := &req{w: w, r: r, p: p, lang: langOf(r)}
+		q := &req{w: w, r: r, p: p, lang: webpage.Lang(r)}
 		q.fail(http.StatusNotFound, q.t("signup.off"))
 		return
 	}
@@ -87,13 +87,13 @@ func (p *Portal) signupPost(w http.ResponseWriter, r *http.Request) {
 // to next. The form's CSRF check (double submit) comes first.
 func (p *Portal) authPost(w http.ResponseWriter, r *http.Request, name, path string, fields []string) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	lang := langOf(r)
+	lang := webpage.Lang(r)
 	if err := r.ParseForm(); err != nil {
-		p.authForm(w, r, name, http.StatusBadRequest, translate(lang, "err.form"), nil)
+		p.authForm(w, r, name, http.StatusBadRequest, messages.Text(lang, "err.form"), nil)
 		return
 	}
 	if !validSigninCSRF(r) {
-		p.authForm(w, r, name, http.StatusForbidden, translate(lang, "signin.stale"), nil)
+		p.authForm(w, r, name, http.StatusForbidden, messages.Text(lang, "signin.stale"), nil)
 		return
 	}
 	body := map[string]string{}
@@ -104,42 +104,39 @@ func (p *Portal) authPost(w http.ResponseWriter, r *http.Request, name, path str
 		}
 	}
 	if name == "signup" && r.PostFormValue("password") != r.PostFormValue("password2") {
-		p.authForm(w, r, name, http.StatusBadRequest, translate(lang, "signup.mismatch"),
-			map[string]string{"password2": translate(lang, "signup.mismatch")})
+		p.authForm(w, r, name, http.StatusBadRequest, messages.Text(lang, "signup.mismatch"),
+			map[string]string{"password2": messages.Text(lang, "signup.mismatch")})
 		return
 	}
 	var out sessionAnswer
-	rec, err := p.do(r, "", "POST", path, body, &out)
+	ans, err := p.api.Call(r, "", "POST", path, body, &out)
 	if err != nil {
-		status, msg, fields := http.StatusBadGateway, translate(lang, "err.internal"), map[string]string(nil)
-		if ae, ok := err.(*apiError); ok {
+		status, msg, fields := http.StatusBadGateway, messages.Text(lang, "err.internal"), map[string]string(nil)
+		if ae, ok := err.(*webpage.Refusal); ok {
 			status, msg, fields = ae.Status, ae.Detail, ae.Fields
 			if name == "signin" {
 				// One message for a wrong name or password: the page
 				// must not tell which usernames exist.
-				msg = translate(lang, "signin.failed")
+				msg = messages.Text(lang, "signin.failed")
 			}
 		} else {
 			p.log.Error("portal "+name, "err", err)
 		}
 		switch {
 		case status == http.StatusTooManyRequests:
-			after := rec.h.Get("Retry-After")
-			if _, err := strconv.Atoi(after); err != nil {
-				after = "60"
-			}
+			after := ans.RetryAfter()
 			w.Header().Set("Retry-After", after)
-			msg = fmt.Sprintf(translate(lang, "signin.throttled"), after)
+			msg = fmt.Sprintf(messages.Text(lang, "signin.throttled"), after)
 		case status == http.StatusNotFound && name == "signup":
-			msg = translate(lang, "signup.off")
+			msg = messages.Text(lang, "signup.off")
 		case status >= 500:
-			status, msg = http.StatusBadGateway, translate(lang, "err.internal")
+			status, msg = http.StatusBadGateway, messages.Text(lang, "err.internal")
 		}
 		p.authForm(w, r, name, status, msg, fields)
 		return
 	}
 	if out.Token == "" {
-		p.authForm(w, r, name, http.StatusBadGateway, translate(lang, "err.internal"), nil)
+		p.authForm(w, r, name, http.StatusBadGateway, messages.Text(lang, "err.internal"), nil)
 		return
 	}
 	p.setSession(w, r, out.Token, out.ExpiresAt)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // catalogEntry is GET /catalog's item (and GET /catalog/{service}'s
@@ -119,7 +120,7 @@ func (q *req) catalogPage() error {
 			v.Set(k, x)
 		}
 	}
-	var list listOf[catalogEntry]
+	var list webpage.List[catalogEntry]
 	if err := q.call("GET", "/catalog?"+v.Encode(), nil, &list); err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (q *req) catalogPage() error {
 	// first 500 entries), not only of this page.
 	all := list
 	if d.Filtered || d.Total > len(d.Items) {
-		all = listOf[catalogEntry]{}
+		all = webpage.List[catalogEntry]{}
 		if err := q.call("GET", "/catalog?page_size=500", nil, &all); err != nil {
 			return err
 		}

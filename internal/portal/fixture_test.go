@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
-	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webpage/webpagetest"
 )
 
 // fixture is the portal in front of the real admin API on a fresh store:
@@ -77,27 +76,8 @@ const petDoc = `{
 
 func newFixture(tb testing.TB, opts Options) *fixture {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, tb.TempDir(), nil)
-	if err != nil {
-		tb.Fatalf("OpenSQLite: %v", err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	err = st.Tx(ctx, func(tx store.Tx) error {
-		for _, u := range []struct{ name, role, pw string }{{"admin", rbac.SuperAdmin, "admin-password-long"}, {"dev", rbac.User, devPassword}} {
-			hash, err := adminapi.HashPassword(u.pw)
-			if err != nil {
-				return err
-			}
-			if err := tx.CreateUser(ctx, &spec.User{Username: u.name, Role: u.role}, hash); err != nil && !errors.Is(err, store.ErrConflict) {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("bootstrap: %v", err)
-	}
+	st := webpagetest.NewStore(tb, webpagetest.Seed{Users: []webpagetest.User{
+		{Name: "admin", Role: rbac.SuperAdmin, Password: "admin-password-long"}, {Name: "dev", Role: rbac.User, Password: devPassword}}})
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Echo-Apikey", r.Header.Get("apikey"))
@@ -111,6 +91,7 @@ func newFixture(tb testing.TB, opts Options) *fixture {
 	f := &fixture{t: tb, backend: backend}
 	f.api = adminapi.New(adminapi.Config{Store: st, Version: "test", Signup: opts.Signup,
 		Gateway: func(string) (string, bool) { return backend.URL, true }, QuotaUsage: usage})
+	var err error
 	f.portal, err = New(f.api, opts)
 	if err != nil {
 		tb.Fatalf("New: %v", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 func TestSignup(t *testing.T) {
@@ -67,7 +68,7 @@ func TestCancelRequest(t *testing.T) {
 	rec = f.post("/portal/requests/"+id+"/cancel", nil, true)
 	want(t, "cancel twice", rec, http.StatusConflict)
 	// The subscription followed its request.
-	var subs listOf[spec.Subscription]
+	var subs webpage.List[spec.Subscription]
 	var login struct{ Token string }
 	f.json("", "POST", "/auth/login", map[string]string{"username": "dev", "password": devPassword}, &login)
 	f.json(login.Token, "GET", "/subscriptions", nil, &subs)

@@ -1,10 +1,12 @@
 package portal
 
+import "github.com/portico-gw/portico/internal/webpage"
+
 // messages is the portal's catalogue: key → language → text. Every key
 // has English and Simplified Chinese (TestCatalogueComplete checks it, and
 // that every key a template or handler names exists). The Chinese follows
 // the console's wording (应用, 凭证, 订阅, 审批).
-var messages = map[string]map[string]string{
+var messages = webpage.Catalogue{
 	"nav.skip": {"en": "Skip to content", "zh-CN": "跳到正文"}, "nav.main": {"en": "Main", "zh-CN": "主导航"},
 	"nav.catalog": {"en": "API catalog", "zh-CN": "API 目录"}, "nav.apps": {"en": "My applications", "zh-CN": "我的应用"},
 	"nav.subs": {"en": "My subscriptions", "zh-CN": "我的订阅"}, "nav.requests": {"en": "My requests", "zh-CN": "我的申请"},
@@ -148,20 +150,4 @@ var messages = map[string]map[string]string{
 	"flash.cred_created": {"en": "Credential created.", "zh-CN": "凭证已创建。"}, "flash.cred_rotated": {"en": "Credential rotated.", "zh-CN": "凭证已轮换。"},
 	"flash.cred_deleted": {"en": "Credential revoked.", "zh-CN": "凭证已吊销。"},
 	"flash.welcome":      {"en": "Welcome! Create an application to get credentials, then subscribe to APIs.", "zh-CN": "欢迎！先新建应用获取凭证，再订阅 API。"},
-}
-
-func hasKey(key string) bool { _, ok := messages[key]; return ok }
-
-// translate answers key in lang, else in English, else the key itself (a
-// missing key shows on the page instead of breaking it; the catalogue
-// test catches it first).
-func translate(lang, key string) string {
-	m, ok := messages[key]
-	if !ok {
-		return key
-	}
-	if s, ok := m[lang]; ok {
-		return s
-	}
-	return m["en"]
 }

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 func TestCatalogueComplete(t *testing.T) {
@@ -18,11 +20,11 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 	}
 	// Every key a template or handler names exists.
-	used := regexp.MustCompile(`\.T "([^"]+)"|q\.t\("([^"]+)"\)|translate\([a-z]+, "([^"]+)"\)`)
+	used := regexp.MustCompile(`\.T "([^"]+)"|q\.t\("([^"]+)"\)|messages\.Text\([a-z]+, "([^"]+)"\)`)
 	check := func(file string, b []byte) {
 		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
 			key := m[1] + m[2] + m[3]
-			if !hasKey(key) {
+			if !messages.Has(key) {
 				t.Errorf("%s uses unknown key %q", file, key)
 			}
 		}
@@ -62,7 +64,7 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	built = append(built, "api.stage_test", "api.stage_production", "state.requested")
 	for _, k := range built {
-		if !hasKey(k) {
+		if !messages.Has(k) {
 			t.Errorf("no message %q", k)
 		}
 	}
@@ -91,7 +93,7 @@ func TestChinese(t *testing.T) {
 	}
 	var lang *http.Cookie
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == langCookie {
+		if c.Name == webpage.LangCookie {
 			lang = c
 		}
 	}

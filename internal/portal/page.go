@@ -11,6 +11,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // page is what every template gets; Data is the page's own.
@@ -37,7 +38,7 @@ func (pg *page) code() int {
 }
 
 // T translates a message key into the page's language.
-func (pg *page) T(key string) string { return translate(pg.Lang, key) }
+func (pg *page) T(key string) string { return messages.Text(pg.Lang, key) }
 
 // V is the value a refused form had for name.
 func (pg *page) V(name string) string { return pg.Form.Get(name) }
@@ -51,7 +52,7 @@ func (pg *page) Is(form string) bool { return pg.Open == form }
 // State is a state's word in the page's language ("pending" → 待审批):
 // badges carry words, not only colours.
 func (pg *page) State(s string) string {
-	if hasKey("state." + s) {
+	if messages.Has("state." + s) {
 		return pg.T("state." + s)
 	}
 	return s
@@ -59,7 +60,7 @@ func (pg *page) State(s string) string {
 
 // Period is a quota period's word in the page's language.
 func (pg *page) Period(s string) string {
-	if hasKey("period." + s) {
+	if messages.Has("period." + s) {
 		return pg.T("period." + s)
 	}
 	return s
@@ -71,7 +72,7 @@ func (q *req) page(title, nav string) *page {
 	if q.token != "" {
 		pg.CSRF = adminapi.CSRFToken(q.token)
 	}
-	if f := q.r.URL.Query().Get("flash"); f != "" && hasKey("flash."+f) {
+	if f := q.r.URL.Query().Get("flash"); f != "" && messages.Has("flash."+f) {
 		pg.Flash = q.t("flash." + f)
 	}
 	return pg
@@ -82,7 +83,7 @@ func (q *req) page(title, nav string) *page {
 // are not a refusal of the form (401, 5xx, not an API error) go on to
 // q.error.
 func (q *req) reshow(err error, form string, view func(*page) error, title, nav string) error {
-	ae, ok := err.(*apiError)
+	ae, ok := err.(*webpage.Refusal)
 	if !ok || ae.Status == 401 || ae.Status >= 500 {
 		return err
 	}

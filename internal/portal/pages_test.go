@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 func TestCatalogListAndSearch(t *testing.T) {
@@ -179,7 +181,7 @@ func between(s, start, end string) string {
 
 func appID(t *testing.T, f *fixture, name string) string {
 	t.Helper()
-	var list listOf[struct{ ID, Name string }]
+	var list webpage.List[struct{ ID, Name string }]
 	var login struct{ Token string }
 	f.json("", "POST", "/auth/login", map[string]string{"username": "dev", "password": devPassword}, &login)
 	f.json(login.Token, "GET", "/applications", nil, &list)

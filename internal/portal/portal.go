@@ -11,15 +11,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 //go:embed templates/*.html
@@ -54,10 +53,10 @@ type Options struct {
 
 // Portal serves the developer portal under /portal/.
 type Portal struct {
-	api   http.Handler
+	api   webpage.API
 	opts  Options
 	log   *slog.Logger
-	pages map[string]*template.Template
+	pages webpage.Pages
 	mux   *http.ServeMux
 	theme []byte // theme.css: the brand's colours as custom properties
 	logo  []byte
@@ -72,7 +71,7 @@ func New(api http.Handler, opts Options) (*Portal, error) {
 	if api == nil {
 		return nil, errors.New("portal: the admin API handler is required")
 	}
-	p := &Portal{api: api, opts: opts, log: opts.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	p := &Portal{api: webpage.API{Handler: api, MaxAnswer: maxAnswer, ForwardBrowser: true}, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -93,43 +92,24 @@ func New(api http.Handler, opts Options) (*Portal, error) {
 			return nil, err
 		}
 	}
-	if err := p.parse(); err != nil {
+	if p.pages, err = webpage.ParsePages(templateFS, funcs); err != nil {
 		return nil, fmt.Errorf("portal templates: %w", err)
 	}
 	p.routes()
 	return p, nil
 }
 
-func (p *Portal) parse() error {
-	// layout.html and the partials (_*.html) are in every page.
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
-	if err != nil {
-		return fmt.Errorf("parse layout: %w", err)
-	}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return fmt.Errorf("list templates: %w", err)
-	}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || strings.HasPrefix(name, "_") {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
-		if err != nil {
-			return fmt.Errorf("parse %s: %w", n, err)
-		}
-		p.pages[name] = t
-	}
-	return nil
-}
+// maxAnswer bounds what the portal reads of one admin API answer: an
+// OpenAPI document is the largest; anything bigger is refused rather than
+// rendered.
+const maxAnswer = 16 << 20
 
 // routes registers every page. Pages that need a session go through
 // p.auth (the session, and the CSRF token of a POST); the others are the
 // sign-in and sign-up forms and the assets.
 func (p *Portal) routes() {
 	static, _ := fs.Sub(staticFS, "static")
-	p.mux.Handle("GET /portal/static/", http.StripPrefix("/portal/static/", cacheFor(http.FileServerFS(static))))
+	p.mux.Handle("GET /portal/static/", webpage.Static("/portal/static/", static))
 	p.mux.HandleFunc("GET /portal/theme.css", p.serveTheme)
 	p.mux.HandleFunc("GET /portal/logo", p.serveLogo)
 	p.mux.HandleFunc("GET /portal", func(w http.ResponseWriter, r *http.Request) {
@@ -161,38 +141,22 @@ func (p *Portal) routes() {
 	p.mux.HandleFunc("GET /portal/requests/{id}", p.auth((*req).requestPage))
 	p.mux.HandleFunc("POST /portal/requests/{id}/cancel", p.auth((*req).cancelRequest))
 	p.mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
-		q := &req{w: w, r: r, p: p, lang: langOf(r)}
+		q := &req{w: w, r: r, p: p, lang: webpage.Lang(r)}
 		q.fail(http.StatusNotFound, q.t("err.not_found"))
 	})
 }
 
-func cacheFor(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		h.ServeHTTP(w, r)
-	})
-}
+// csp is the portal's Content-Security-Policy. No inline script or style
+// anywhere: the brand's colours come from theme.css, the copy buttons from
+// portal.js.
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // ServeHTTP serves /portal and everything under /portal/. It adds the
 // headers every page carries and recovers a panic as a plain error page,
 // so a bug costs one page, not the process.
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	// No inline script or style anywhere: the brand's colours come from
-	// theme.css, the copy buttons from portal.js.
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			p.log.Error("portal page panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			http.Error(w, "internal error; it has been logged", http.StatusInternalServerError)
-		}
-	}()
+	webpage.SetSecurityHeaders(w.Header(), csp)
+	defer webpage.Recover(w, r, p.log, "portal")
 	p.mux.ServeHTTP(w, r)
 }
 
@@ -214,7 +178,7 @@ type req struct {
 // errors turned into pages.
 func (p *Portal) auth(fn func(*req) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := &req{w: w, r: r, p: p, lang: langOf(r), token: sessionToken(r)}
+		q := &req{w: w, r: r, p: p, lang: webpage.Lang(r), token: sessionToken(r)}
 		if q.token == "" {
 			q.toSignin(false)
 			return
@@ -264,7 +228,7 @@ func (q *req) toSignin(expired bool) {
 
 // call sends one request to the admin API with the user's token.
 func (q *req) call(method, path string, body, out any) error {
-	_, err := q.p.do(q.r, q.token, method, path, body, out)
+	_, err := q.p.api.Call(q.r, q.token, method, path, body, out)
 	return err
 }
 
@@ -272,7 +236,7 @@ func (q *req) call(method, path string, body, out any) error {
 // an admin API problem shows its detail with its status, anything else is
 // logged (without the request's form: it may hold secrets) and shown as 502.
 func (q *req) error(err error) {
-	var ae *apiError
+	var ae *webpage.Refusal
 	if errors.As(err, &ae) {
 		if ae.Status == http.StatusUnauthorized {
 			q.p.clearSession(q.w, q.r)
@@ -297,36 +261,17 @@ func (q *req) fail(status int, msg string) {
 	q.render(status, "error", pg)
 }
 
-func (q *req) t(key string) string { return translate(q.lang, key) }
+func (q *req) t(key string) string { return messages.Text(q.lang, key) }
 
 // redirect answers a successful post (post/redirect/get) with a flash key.
 func (q *req) redirect(path, flash string) {
-	if flash != "" {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		path += sep + "flash=" + url.QueryEscape(flash)
-	}
-	http.Redirect(q.w, q.r, safeNext(path), http.StatusSeeOther)
+	http.Redirect(q.w, q.r, safeNext(webpage.WithFlash(path, flash)), http.StatusSeeOther)
 }
 
+// render shows page name. Pages show secrets once and per-user data:
+// they are never cached (webpage.Pages.Render).
 func (q *req) render(status int, name string, pg *page) {
-	t, ok := q.p.pages[name]
-	if !ok {
-		http.Error(q.w, "no such page", http.StatusNotFound)
-		return
-	}
-	var buf strings.Builder
-	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+	if err := q.p.pages.Render(q.w, name, status, pg); err != nil {
 		q.p.log.Error("portal render", "page", name, "err", err)
-		http.Error(q.w, "the page could not be rendered; it has been logged", http.StatusInternalServerError)
-		return
 	}
-	h := q.w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Pages show secrets once and per-user data: never cached.
-	h.Set("Cache-Control", "no-store")
-	q.w.WriteHeader(status)
-	_, _ = q.w.Write([]byte(buf.String()))
 }

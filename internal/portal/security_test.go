@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/adminapi"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -35,7 +36,7 @@ func TestSafeNext(t *testing.T) {
 		{"/portal/@evil", home},
 		{"/portal/a?b=%2F", "/portal/a?b=%2F"}, // an escaped slash in the query is harmless
 		{"/portal/%zz", home},
-		{"/portal/" + strings.Repeat("a", maxRedirect), home},
+		{"/portal/" + strings.Repeat("a", webpage.MaxRedirect), home},
 	} {
 		if got := safeNext(tc.in); got != tc.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)

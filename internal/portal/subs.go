@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // usageAnswer is GET /subscriptions/{id}/usage.
@@ -37,11 +38,11 @@ func (q *req) subscriptionsPage() error {
 	if state != "" && isState(state) {
 		v.Set("state", state)
 	}
-	var list listOf[spec.Subscription]
+	var list webpage.List[spec.Subscription]
 	if err := q.call("GET", "/subscriptions?"+v.Encode(), nil, &list); err != nil {
 		return err
 	}
-	var apps listOf[spec.Application]
+	var apps webpage.List[spec.Application]
 	if err := q.call("GET", "/applications?page_size=500", nil, &apps); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (q *req) subscriptionsPage() error {
 		appNames[a.ID] = a.Name
 	}
 	svcNames, planNames := map[string]string{}, map[string]string{}
-	var cat listOf[catalogEntry]
+	var cat webpage.List[catalogEntry]
 	if err := q.call("GET", "/catalog?page_size=500", nil, &cat); err == nil {
 		for _, e := range cat.Items {
 			svcNames[e.ID] = e.Name
@@ -74,7 +75,7 @@ func (q *req) subscriptionsPage() error {
 				if u.Plan != "" {
 					row.PlanName = u.Plan
 				}
-			} else if ae, ok := err.(*apiError); ok && ae.Status == http.StatusUnauthorized {
+			} else if ae, ok := err.(*webpage.Refusal); ok && ae.Status == http.StatusUnauthorized {
 				return err
 			}
 		}
@@ -118,7 +119,7 @@ func (q *req) requestsPage() error {
 		d.Kind = k
 		v.Set("kind", k)
 	}
-	var list listOf[spec.Approval]
+	var list webpage.List[spec.Approval]
 	if err := q.call("GET", "/approvals?"+v.Encode(), nil, &list); err != nil {
 		return err
 	}
