@@ -329,4 +329,3 @@ func (c *call) deletePlan() (any, error) {
 func (c *call) reviewerOf(project string) bool {
 	return c.who.Super() || c.who.Has(rbac.ApprovalReview, project)
 }
-

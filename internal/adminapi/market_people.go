@@ -230,4 +230,3 @@ func (c *call) listWebhookDeliveries() (any, error) {
 	})
 	return res, err
 }
-
