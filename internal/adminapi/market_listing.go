@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -323,9 +322,4 @@ func (c *call) deletePlan() (any, error) {
 		}
 		return c.auditChange(tx, "plan.delete", planResource(s.ProjectID, s.ID, p.ID), p, nil)
 	})
-}
-
-// reviewerOf reports whether the caller decides project's requests.
-func (c *call) reviewerOf(project string) bool {
-	return c.who.Super() || c.who.Has(rbac.ApprovalReview, project)
 }
