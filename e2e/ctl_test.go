@@ -44,6 +44,7 @@ func (s *server) mustCtl(t *testing.T, config string, args ...string) string {
 // login keeps a 0600 token, lists are tables, errors exit 1 with the
 // server's detail, usage errors exit 2.
 func TestCtlCanaryRelease(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	cfg := filepath.Join(t.TempDir(), "portico", "ctl.json")
 	_, portCur := backend(t, "current")
@@ -113,6 +114,7 @@ func TestCtlCanaryRelease(t *testing.T) {
 // with the CLI: a dry run writes nothing, the import creates the service,
 // importing again changes nothing, and the export is the description file.
 func TestCtlOpenAPI(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	cfg := filepath.Join(t.TempDir(), "ctl.json")
 	s.mustCtl(t, cfg, "login")

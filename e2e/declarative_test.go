@@ -15,6 +15,7 @@ import (
 // diff again (exit 0); the dump is stable and round-trips; prune removes
 // what the file does not name but never a running service.
 func TestCtlDeclarative(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	cfg := filepath.Join(t.TempDir(), "ctl.json")
 	s.mustCtl(t, cfg, "login")

@@ -141,6 +141,7 @@ func waitDiscovered(t *testing.T, url string, limit time.Duration) (time.Duratio
 // embedded gateway's report, every 10 s, are shared), each step of each
 // type a subtest.
 func TestDiscoveryRegistriesThroughTheBinary(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	var cases []*discoveryCase
 	for _, typ := range []string{"dns", "consul", "kubernetes", "nacos", "eureka"} {

@@ -13,6 +13,7 @@ import (
 // made and calls it: APISIX's /products/:id is a parameter route, Kong's
 // strip_path sends the service path plus what follows the route's prefix.
 func TestCtlImportAPISIXAndKong(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	cfg := filepath.Join(t.TempDir(), "ctl.json")
 	s.mustCtl(t, cfg, "login")

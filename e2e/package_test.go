@@ -14,6 +14,7 @@ import (
 // refuses the whole import and lists every unmapped upstream; with a
 // complete one the services arrive as drafts that submit and answer.
 func TestPackageBetweenServers(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	src := startServer(t, t.TempDir())
 	dst := startServer(t, t.TempDir())
 	_, portA := backend(t, "test-env")

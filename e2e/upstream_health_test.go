@@ -143,6 +143,7 @@ func waitNodeState(t *testing.T, s *server, service string, n *node, states ...s
 // is taken out by the active check and shown so in the admin API and in
 // /metrics.
 func TestUpstreamHealthThroughTheBinary(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
 	s := startServer(t, t.TempDir())
 	s.createProject(t, "health")
 	a, b, c := startNode(t, "a", 0), startNode(t, "b", 0), startNode(t, "c", 0)
