@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "portico")
-	args := []string{"build", "-o", binary}
+	// portico_e2e: users' passwords hashed at bcrypt's minimum cost
+	// (internal/adminapi/auth_e2e.go), as in the unit tests.
+	args := []string{"build", "-tags", "portico_e2e", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
 	}

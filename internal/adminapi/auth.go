@@ -23,7 +23,7 @@ import (
 // and MinCost in test binaries, which make hundreds of users and where one
 // cost-10 hash under the race detector takes most of a second. Checking a
 // password reads the cost from its hash, so nothing else differs; the
-// real binary (and every end-to-end test, which runs it) uses DefaultCost.
+// real binary uses DefaultCost (the end-to-end tests' build: auth_e2e.go).
 var passwordCost = func() int {
 	if testing.Testing() {
 		return bcrypt.MinCost

@@ -218,7 +218,7 @@ func (c *call) listApprovals() (any, error) {
 		return nil, err
 	}
 	qs := c.r.URL.Query()
-	f := store.ApprovalFilter{State: qs.Get("state"), Kind: qs.Get("kind")}
+	f := store.ApprovalFilter{State: qs.Get("state"), Kind: qs.Get("kind"), Service: qs.Get("service")}
 	if f.State != "" && !contains(spec.ApprovalStates, f.State) {
 		return nil, fieldError("state", "must be one of %v", spec.ApprovalStates)
 	}

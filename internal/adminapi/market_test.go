@@ -119,6 +119,12 @@ func TestListingIsApprovedByTheProjectAdmin(t *testing.T) {
 	if inbox.Total != 0 {
 		t.Fatalf("a developer's to-review = %+v", inbox)
 	}
+	for service, want := range map[string]int{m.svc.ID: 1, "another": 0} {
+		m.decode(m.doToken(m.admin, "GET", "/approvals?box=todo&service="+service, nil), &inbox)
+		if inbox.Total != want {
+			t.Errorf("admin's to-review of service %s = %d, want %d", service, inbox.Total, want)
+		}
+	}
 	wantCode(t, "a developer reads the request", m.doToken(m.dev1, "GET", "/approvals/"+req.ID, nil), http.StatusNotFound)
 	wantCode(t, "the provider approves their own", m.doToken(m.provider, "POST", "/approvals/"+req.ID+"/approve", nil), http.StatusForbidden)
 

@@ -58,7 +58,7 @@ var queryParams = map[string]queryParam{
 	"confirm":     {schema: obj{"type": "boolean", "default": false}, desc: "true: do it even though it moves the URLs of running services (otherwise 409 with the list)"},
 	"project":     {schema: obj{"type": "string"}, desc: "only this project (for the catalog: the project, when several list a service of that name)"},
 	"application": {schema: obj{"type": "string"}, desc: "only subscriptions of this application id"},
-	"service":     {schema: obj{"type": "string"}, desc: "a service id or name: for subscriptions, only those to this service; for an OpenAPI import, the service to update in place (default: the one named like the document's title)"},
+	"service":     {schema: obj{"type": "string"}, desc: "a service id or name: for subscriptions and requests, only those about this service (id); for an OpenAPI import, the service to update in place (default: the one named like the document's title)"},
 	"dry_run":     {schema: obj{"type": "boolean", "default": false}, desc: "true: run everything in a transaction that is rolled back and answer what would happen (the same refusals as the real run)"},
 	"mock":        {schema: obj{"type": "boolean", "default": false}, desc: "true: turn the document's response examples into mock plugins on the imported routes"},
 	"prune":       {schema: obj{"type": "boolean", "default": false}, desc: "true: remove the services and upstreams of the project that the document does not name"},

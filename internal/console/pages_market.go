@@ -194,11 +194,11 @@ func (q *req) serviceApprovals(service string) ([]spec.Approval, error) {
 	}
 	for _, box := range boxes {
 		var al webpage.List[spec.Approval]
-		if err := q.call("GET", "/approvals?box="+box+"&state=pending&page_size=500", nil, &al); err != nil {
+		if err := q.call("GET", "/approvals?box="+box+"&state=pending&page_size=500&service="+url.QueryEscape(service), nil, &al); err != nil {
 			return nil, err
 		}
 		for _, a := range al.Items {
-			if a.Service == service && !slices.ContainsFunc(out, func(b spec.Approval) bool { return b.ID == a.ID }) {
+			if !slices.ContainsFunc(out, func(b spec.Approval) bool { return b.ID == a.ID }) {
 				out = append(out, a)
 			}
 		}

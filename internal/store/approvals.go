@@ -19,6 +19,7 @@ type ApprovalFilter struct {
 	State         string
 	Kind          string
 	Subject       string
+	Service       string
 }
 
 const approvalCols = `id, kind, project_id, service_id, service_name, subject, requester, approver_role,
@@ -107,6 +108,9 @@ func (t *txn) ListApprovals(ctx context.Context, f ApprovalFilter, q ListQuery) 
 	}
 	if f.Subject != "" {
 		add("subject = $%d", f.Subject)
+	}
+	if f.Service != "" {
+		add("service_id = $%d", f.Service)
 	}
 	if !f.AllProjects && f.Projects != nil {
 		where += " AND project_id IN (" + t.placeholders(&args, f.Projects) + ")"
