@@ -15,6 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 const adminPassword = "s3cret-for-tests"
@@ -33,7 +34,7 @@ type testAPI struct {
 func newTestAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}

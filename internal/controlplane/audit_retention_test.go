@@ -9,6 +9,7 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestCheckAuditRetention: 0 keeps forever; anything shorter than a day
@@ -45,7 +46,7 @@ func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
 // it starts, and returns when its context ends.
 func TestRetainAudit(t *testing.T) {
 	ctx := t.Context()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestFeedServer: the feed admits only live tokens of the group, checks
@@ -22,7 +23,7 @@ import (
 // wait, and a gateway ahead of the store with a reset.
 func TestFeedServer(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestFeedServer(t *testing.T) {
 // refused; without a token of the group nothing is kept.
 func TestFeedHeartbeat(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/gateway/window"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestFiguresSharedThroughTheLog: two control planes of one store (and a
@@ -16,7 +17,7 @@ import (
 // than the windows are not counted and the retention removes them.
 func TestFiguresSharedThroughTheLog(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestFeedDeltas: a gateway that serves a revision and holds the group's
@@ -23,7 +24,7 @@ import (
 // a change of the whole group is sent the whole snapshot.
 func TestFeedDeltas(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

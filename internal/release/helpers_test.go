@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 const actor = "alice"
@@ -25,7 +26,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := store.OpenSQLite(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := store.OpenSQLite(t.Context(), storetest.SQLiteDir(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}

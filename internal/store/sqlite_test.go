@@ -6,6 +6,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 func openSQLite(t *testing.T, dir string) *store.SQL {
@@ -18,7 +19,7 @@ func openSQLite(t *testing.T, dir string) *store.SQL {
 }
 
 func TestSQLite(t *testing.T) {
-	runSuite(t, func(t *testing.T) store.Store { return openSQLite(t, t.TempDir()) })
+	runSuite(t, func(t *testing.T) store.Store { return openSQLite(t, storetest.SQLiteDir(t)) })
 }
 
 // TestSQLiteReopen checks that committed state, the revision counter

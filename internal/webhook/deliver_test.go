@@ -51,7 +51,7 @@ func (c *clock) Advance(d time.Duration) {
 func stores(t *testing.T, fn func(t *testing.T, st store.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		st, err := store.OpenSQLite(t.Context(), t.TempDir(), nil)
+		st, err := store.OpenSQLite(t.Context(), storetest.SQLiteDir(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func stores(t *testing.T, fn func(t *testing.T, st store.Store)) {
 }
 
 func openSQLite(t *testing.T) store.Store {
-	st, err := store.OpenSQLite(t.Context(), t.TempDir(), nil)
+	st, err := store.OpenSQLite(t.Context(), storetest.SQLiteDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // User is an account the store starts with.
@@ -31,7 +32,7 @@ type Seed struct {
 func NewStore(tb testing.TB, seed Seed) store.Store {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, tb.TempDir(), nil)
+	st, err := store.OpenSQLite(ctx, storetest.SQLiteDir(tb), nil)
 	if err != nil {
 		tb.Fatalf("OpenSQLite: %v", err)
 	}
