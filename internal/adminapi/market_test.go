@@ -432,3 +432,26 @@ func consumerOf(t *testing.T, a *testAPI, app string) *spec.Consumer {
 	}
 	return nil
 }
+
+// TestGroupTimeZoneReachesGateways: the zone quotas count in is part of
+// what a gateway runs (and the public URL is in the group's snapshot), so
+// changing either is a new revision of the group.
+func TestGroupTimeZoneReachesGateways(t *testing.T) {
+	a := newTestAPI(t)
+	var g spec.GatewayGroup
+	a.mustJSON("GET", "/gateway-groups/default", nil, http.StatusOK, &g)
+	before := g.Revision
+	a.mustJSON("PATCH", "/gateway-groups/default", map[string]any{"time_zone": "Asia/Shanghai"}, http.StatusOK, &g)
+	if g.TimeZone != "Asia/Shanghai" || g.Revision <= before {
+		t.Fatalf("after a new time zone: %+v (revision before %d)", g, before)
+	}
+	if snap := groupSnapshot(t, a); snap.Group.TimeZone != "Asia/Shanghai" {
+		t.Errorf("the snapshot's group = %+v", snap.Group)
+	}
+	wantCode(t, "an unknown zone", a.do("PATCH", "/gateway-groups/default", map[string]any{"time_zone": "Mars/Olympus"}), http.StatusBadRequest)
+	rev := g.Revision
+	a.mustJSON("PATCH", "/gateway-groups/default", map[string]any{"public_url": "https://api.example.com"}, http.StatusOK, &g)
+	if g.Revision <= rev || g.PublicURL != "https://api.example.com" {
+		t.Errorf("after a public URL: %+v", g)
+	}
+}
