@@ -12,12 +12,17 @@ import (
 // against.
 const HistogramShift = 1
 
-// Report is what one service of a gateway's group gained since the
-// gateway's last report arrived: a stand-alone gateway sends these with
-// its heartbeats, and its control plane adds them up with every other
-// instance's for the console's charts.
+// Report is what one service, or one route of a service, of a gateway's
+// group gained since the gateway's last report arrived: a stand-alone
+// gateway sends these with its heartbeats, and its control plane adds
+// them up with every other instance's for the console's charts and the
+// monitoring rollups. A service's report and its routes' are separate
+// reports (the service's already holds what its routes counted); a
+// gateway from before routes were counted sends no route: its reports
+// are the services'.
 type Report struct {
-	Service string         `json:"service"` // the service's id
+	Service string         `json:"service"`         // the service's id
+	Route   string         `json:"route,omitempty"` // the route's id; "": the whole service
 	Buckets []window.Delta `json:"buckets"`
 }
 
@@ -26,36 +31,39 @@ type Report struct {
 type Reporter struct {
 	reg   *Registry
 	group string
-	seen  map[string]*window.Reporter // by service id
+	seen  map[seriesID]*window.Reporter
 }
+
+// seriesID names a series within a group.
+type seriesID struct{ service, route string }
 
 // NewReporter follows the series of group in reg.
 func NewReporter(reg *Registry, group string) *Reporter {
-	return &Reporter{reg: reg, group: group, seen: map[string]*window.Reporter{}}
+	return &Reporter{reg: reg, group: group, seen: map[seriesID]*window.Reporter{}}
 }
 
 // Report is what the series of the group gained since the last committed
-// report, for at most max services (the others come in a later report).
+// report, for at most max series (the others come in a later report).
 func (r *Reporter) Report(now time.Time, max int) []Report {
 	series := r.reg.ofGroup(r.group)
-	for service, rp := range r.seen {
+	for id, rp := range r.seen {
 		rp.Cancel()
-		if _, ok := series[service]; !ok {
-			delete(r.seen, service)
+		if _, ok := series[id]; !ok {
+			delete(r.seen, id)
 		}
 	}
 	var out []Report
-	for service, s := range series {
+	for id, s := range series {
 		if len(out) == max {
 			break
 		}
-		rp := r.seen[service]
+		rp := r.seen[id]
 		if rp == nil {
 			rp = &window.Reporter{}
-			r.seen[service] = rp
+			r.seen[id] = rp
 		}
 		if b := rp.Report(s.ring, now); len(b) > 0 {
-			out = append(out, Report{Service: service, Buckets: b})
+			out = append(out, Report{Service: id.service, Route: id.route, Buckets: b})
 		}
 	}
 	return out
@@ -68,14 +76,14 @@ func (r *Reporter) Commit() {
 	}
 }
 
-// ofGroup copies the series of one group, by service id.
-func (r *Registry) ofGroup(group string) map[string]*Series {
+// ofGroup copies the series of one group.
+func (r *Registry) ofGroup(group string) map[seriesID]*Series {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]*Series{}
+	out := map[seriesID]*Series{}
 	for k, s := range r.series {
 		if k.group == group {
-			out[k.service] = s
+			out[seriesID{k.service, k.route}] = s
 		}
 	}
 	return out
@@ -85,6 +93,9 @@ func (r *Registry) ofGroup(group string) map[string]*Series {
 func Check(rep Report) error {
 	if rep.Service == "" || len(rep.Service) > 64 {
 		return fmt.Errorf("service id %q: want 1 to 64 characters", rep.Service)
+	}
+	if len(rep.Route) > 64 {
+		return fmt.Errorf("service %s: route id %q: want at most 64 characters", rep.Service, rep.Route)
 	}
 	if len(rep.Buckets) > window.MaxDeltas {
 		return fmt.Errorf("service %s: %d buckets, at most %d", rep.Service, len(rep.Buckets), window.MaxDeltas)
@@ -97,9 +108,14 @@ func Check(rep Report) error {
 	return nil
 }
 
-// Add counts a gateway's report into the series of its service in group.
+// Add counts a gateway's report into the series of its service, or
+// route, in group. A route's report past MaxRouteSeries is left out (its
+// service's report counts it).
 func (r *Registry) Add(group string, rep Report, now time.Time) error {
-	s := r.Get(group, rep.Service)
+	s := r.GetRoute(group, rep.Service, rep.Route)
+	if rep.Route != "" && s.parent == nil {
+		return nil
+	}
 	for _, d := range rep.Buckets {
 		if err := s.ring.Add(d, now); err != nil {
 			return fmt.Errorf("service %s: %w", rep.Service, err)

@@ -18,13 +18,17 @@ type Delta struct {
 	// Latency holds the histogram slots that gained answers, as (slot,
 	// count) pairs in slot order.
 	Latency [][2]uint64 `json:"latency,omitempty"`
+	// Upstream is the upstream latency histogram's slots that gained
+	// calls, the same way (absent from a gateway that does not count
+	// them: no upstream figures).
+	Upstream [][2]uint64 `json:"upstream,omitempty"`
 }
 
 // counts is a bucket's figures read at one moment.
 type counts struct {
-	epoch            int64
-	requests, errors uint64
-	latency          []uint64
+	epoch             int64
+	requests, errors  uint64
+	latency, upstream []uint64
 }
 
 // read copies bucket e's figures; ok is false when the ring no longer (or
@@ -37,6 +41,12 @@ func (r *Ring) read(e int64) (c counts, ok bool) {
 	c = counts{epoch: e, requests: b.requests.Load(), errors: b.errors.Load(), latency: make([]uint64, len(b.latency))}
 	for i := range b.latency {
 		c.latency[i] = b.latency[i].Load()
+	}
+	if b.upstream != nil {
+		c.upstream = make([]uint64, len(b.upstream))
+		for i := range b.upstream {
+			c.upstream[i] = b.upstream[i].Load()
+		}
 	}
 	return c, true
 }
@@ -70,25 +80,34 @@ func (rp *Reporter) Report(r *Ring, now time.Time) []Delta {
 			continue
 		}
 		d := Delta{Age: last - e, Requests: c.requests, Errors: c.errors}
-		var sent []uint64
+		var sent, sentUp []uint64
 		if e == rp.open.epoch {
 			d.Requests -= min(d.Requests, rp.open.requests)
 			d.Errors -= min(d.Errors, rp.open.errors)
-			sent = rp.open.latency
+			sent, sentUp = rp.open.latency, rp.open.upstream
 		}
-		for i, n := range c.latency {
-			if i < len(sent) {
-				n -= min(n, sent[i])
-			}
-			if n > 0 {
-				d.Latency = append(d.Latency, [2]uint64{uint64(i), n})
-			}
-		}
-		if d.Requests > 0 || d.Errors > 0 || len(d.Latency) > 0 {
+		d.Latency = gained(c.latency, sent)
+		d.Upstream = gained(c.upstream, sentUp)
+		if d.Requests > 0 || d.Errors > 0 || len(d.Latency) > 0 || len(d.Upstream) > 0 {
 			out = append(out, d)
 		}
 	}
 	rp.pending.through, rp.pending.open, rp.pending.set = last-1, newest, true
+	return out
+}
+
+// gained is what histogram now holds beyond sent, as (slot, count)
+// pairs; nil when nothing.
+func gained(now, sent []uint64) [][2]uint64 {
+	var out [][2]uint64
+	for i, n := range now {
+		if i < len(sent) {
+			n -= min(n, sent[i])
+		}
+		if n > 0 {
+			out = append(out, [2]uint64{uint64(i), n})
+		}
+	}
 	return out
 }
 
@@ -106,22 +125,31 @@ func (rp *Reporter) Commit() {
 }
 
 // Check refuses a delta no ring of histogram shift could hold: an age
-// outside the ring, a slot past the histogram, slots out of order or
+// outside the ring, a slot past a histogram, slots out of order or
 // repeated.
 func Check(d Delta, shift uint) error {
-	slots := uint64(1<<shift) * doublings
 	if d.Age < 0 || d.Age >= int64(ringSize) {
 		return fmt.Errorf("age %d: want 0 to %d", d.Age, ringSize-1)
 	}
 	if d.Errors > d.Requests {
 		return fmt.Errorf("%d errors among %d requests", d.Errors, d.Requests)
 	}
-	for i, p := range d.Latency {
+	if err := CheckHistogram("latency", d.Latency, shift); err != nil {
+		return err
+	}
+	return CheckHistogram("upstream", d.Upstream, shift)
+}
+
+// CheckHistogram refuses (slot, count) pairs that are not a histogram of
+// shift: a slot past it, slots out of order or repeated.
+func CheckHistogram(name string, h [][2]uint64, shift uint) error {
+	slots := uint64(Slots(shift))
+	for i, p := range h {
 		if p[0] >= slots {
-			return fmt.Errorf("latency slot %d: the histogram has %d", p[0], slots)
+			return fmt.Errorf("%s slot %d: the histogram has %d", name, p[0], slots)
 		}
-		if i > 0 && p[0] <= d.Latency[i-1][0] {
-			return fmt.Errorf("latency slots out of order at %d", p[0])
+		if i > 0 && p[0] <= h[i-1][0] {
+			return fmt.Errorf("%s slots out of order at %d", name, p[0])
 		}
 	}
 	return nil
@@ -134,12 +162,15 @@ const MaxDeltas = ringSize
 // Add counts a reported Delta into the bucket of its age at now. A delta
 // older than the ring holds, or than the window its bucket holds now, is
 // dropped; one naming a histogram slot the
-// ring does not have is an error, and nothing of it is counted.
+// ring does not have is an error, and nothing of it is counted. A ring
+// without an upstream histogram leaves the delta's upstream figures out.
 func (r *Ring) Add(d Delta, now time.Time) error {
 	slots := uint64(len(r.buckets[0].latency))
-	for _, p := range d.Latency {
-		if p[0] >= slots {
-			return fmt.Errorf("latency slot %d: the histogram has %d", p[0], slots)
+	for _, h := range [][][2]uint64{d.Latency, d.Upstream} {
+		for _, p := range h {
+			if p[0] >= slots {
+				return fmt.Errorf("latency slot %d: the histogram has %d", p[0], slots)
+			}
 		}
 	}
 	if d.Age < 0 || d.Age >= int64(ringSize) {
@@ -165,6 +196,11 @@ func (r *Ring) Add(d Delta, now time.Time) error {
 	for _, p := range d.Latency {
 		b.latency[p[0]].Add(p[1])
 	}
+	if b.upstream != nil {
+		for _, p := range d.Upstream {
+			b.upstream[p[0]].Add(p[1])
+		}
+	}
 	return nil
 }
 
@@ -181,6 +217,7 @@ func SumOf(rings []*Ring, first, last int64) Sum {
 		s.Errors += o.Errors
 		for i := range s.hist {
 			s.hist[i] += o.hist[i]
+			s.upstream[i] += o.upstream[i]
 		}
 	}
 	return s

@@ -128,3 +128,55 @@ func TestAddLateKeepsNewerWindow(t *testing.T) {
 		t.Errorf("the last two windows hold %d requests, want 6", got)
 	}
 }
+
+// TestUpstreamLatenciesAreReported: a call ring's upstream histogram is
+// reported once and added up on the other side; a ring without one
+// leaves it out; the pairs read back as a Sum of counts.
+func TestUpstreamLatenciesAreReported(t *testing.T) {
+	gw, cp, plain := NewCallRing(1), NewCallRing(1), NewRing(1)
+	now := time.Unix(1_800_000_000, 0)
+	for i := range 100 {
+		gw.RecordCall(200, time.Duration(i+1)*time.Millisecond, time.Duration(i+1)*100*time.Microsecond, now)
+	}
+	gw.RecordCall(502, time.Millisecond, 0, now) // no upstream call
+	var rp Reporter
+	ds := rp.Report(gw, now)
+	rp.Commit()
+	for _, d := range ds {
+		if err := Check(d, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := cp.Add(d, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := plain.Add(d, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds := rp.Report(gw, now); len(ds) != 0 {
+		t.Errorf("reported again: %+v", ds)
+	}
+	s := cp.Last(time.Minute, now)
+	want := gw.Last(time.Minute, now)
+	if s.Requests != 101 || s.UpstreamPercentileMs(0.95) != want.UpstreamPercentileMs(0.95) {
+		t.Errorf("upstream p95 %.2f on the control plane, %.2f on the gateway", s.UpstreamPercentileMs(0.95), want.UpstreamPercentileMs(0.95))
+	}
+	if p := s.UpstreamPercentileMs(0.5); p < 4 || p > 6.5 {
+		t.Errorf("upstream p50 = %.2f ms, want about 5", p)
+	}
+	if p := plain.Last(time.Minute, now).UpstreamPercentileMs(0.5); p != 0 {
+		t.Errorf("a ring without an upstream histogram has upstream p50 %.2f", p)
+	}
+	back := SumOfCounts(1, s.Requests, s.Errors, s.Latency(), s.Upstream())
+	for _, q := range []float64{0.5, 0.95, 0.99} {
+		if back.PercentileMs(q) != s.PercentileMs(q) || back.UpstreamPercentileMs(q) != s.UpstreamPercentileMs(q) {
+			t.Errorf("p%.0f does not survive the pairs", 100*q)
+		}
+	}
+	if Check(Delta{Upstream: [][2]uint64{{3, 1}, {2, 1}}}, 1) == nil {
+		t.Error("upstream slots out of order are accepted")
+	}
+	if Check(Delta{Upstream: [][2]uint64{{56, 1}}}, 1) == nil {
+		t.Error("an upstream slot past the histogram is accepted")
+	}
+}

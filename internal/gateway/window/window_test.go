@@ -105,3 +105,11 @@ func BenchmarkRecord(b *testing.B) {
 		r.Record(200, time.Duration(i%5000)*time.Microsecond, now)
 	}
 }
+
+func TestRecordCallAllocs(t *testing.T) {
+	r := NewCallRing(1)
+	now := time.Now()
+	if n := testing.AllocsPerRun(1000, func() { r.RecordCall(200, time.Millisecond, time.Millisecond/2, now) }); n != 0 {
+		t.Fatalf("RecordCall allocates %v times", n)
+	}
+}
