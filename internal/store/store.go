@@ -317,6 +317,13 @@ type Tx interface {
 	AddFigureReport(ctx context.Context, r *FigureReport) error
 	FigureReportsAfter(ctx context.Context, after int64, since time.Time, limit int) ([]FigureReport, error)
 	PruneFigureReports(ctx context.Context, cutoff time.Time) (int, error) // reported before cutoff
+	// Monitoring rollups (monitoring.go): the figures of services and
+	// routes per group in spans of 10 s, 1 min and 1 h, added to by the
+	// job that folds the figures log, pruned per resolution.
+	AddMonitoringRows(ctx context.Context, rows []MonitoringRow) error
+	MonitoringRows(ctx context.Context, q MonitoringQuery) ([]MonitoringRow, error)
+	MonitoringTotals(ctx context.Context, q MonitoringQuery) ([]MonitoringTotal, error)
+	PruneMonitoringRows(ctx context.Context, resolution time.Duration, cutoff time.Time) (int, error) // spans started before cutoff
 
 	// Facts about the store itself (SettingSecretKeyID); unset: ErrNotFound.
 	GetSetting(ctx context.Context, name string) (string, error)

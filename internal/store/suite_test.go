@@ -53,6 +53,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Registries", testRegistries},
 		{"GatewayInstances", testGatewayInstances},
 		{"FigureReports", testFigureReports},
+		{"Monitoring", testMonitoring},
 		{"StoreSettings", testStoreSettings},
 		{"DeployedAmong", testDeployedAmong},
 		{"Market", testMarket},
