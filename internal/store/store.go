@@ -317,6 +317,15 @@ type Tx interface {
 	AddFigureReport(ctx context.Context, r *FigureReport) error
 	FigureReportsAfter(ctx context.Context, after int64, since time.Time, limit int) ([]FigureReport, error)
 	PruneFigureReports(ctx context.Context, cutoff time.Time) (int, error) // reported before cutoff
+
+	// The call log (call_logs.go): every call gateways answered, as they
+	// sent it, kept for a short time (PruneCallRecords) to be searched.
+	// InsertCallRecords sets each record's ID; SearchCallRecords answers
+	// newest first, with the cursor of the next page (zero: none).
+	InsertCallRecords(ctx context.Context, recs []spec.CallRecord) error
+	SearchCallRecords(ctx context.Context, f CallLogFilter) ([]spec.CallRecord, CallLogCursor, error)
+	CallRecord(ctx context.Context, id int64) (spec.CallRecord, error)
+	PruneCallRecords(ctx context.Context, olderThan time.Time, keepPerGroup int) (int64, error)
 	// Monitoring rollups (monitoring.go): the figures of services and
 	// routes per group in spans of 10 s, 1 min and 1 h, added to by the
 	// job that folds the figures log, pruned per resolution.

@@ -57,6 +57,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StoreSettings", testStoreSettings},
 		{"DeployedAmong", testDeployedAmong},
 		{"Market", testMarket},
+		{"CallLogs", testCallLogs},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
