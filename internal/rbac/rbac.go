@@ -98,6 +98,7 @@ const (
 	ListingRequest    Permission = "listing:request"   // ask to launch a service into the catalog or remove it
 	ApprovalReview    Permission = "approval:review"   // decide the project's requests (listing, subscription)
 	SubscriptionRead  Permission = "subscription:read" // who subscribes to the project's services, and their usage
+	LogRead           Permission = "log:read"          // the calls the gateways answered for the project (the call log)
 	TestPublish       Permission = "group:test:publish"
 	ProductionPublish Permission = "group:production:publish"
 )
@@ -139,7 +140,7 @@ var ProjectPermissions = []Permission{
 	ServiceRead, ServiceWrite, ServicePublish, ServiceDebug, CanaryWrite,
 	ConfigRead, ConfigWrite, PackageExport, PackageImport,
 	ApplicationRead, ApplicationWrite, AuditRead, LockoutManage,
-	ListingRequest, ApprovalReview, SubscriptionRead,
+	ListingRequest, ApprovalReview, SubscriptionRead, LogRead,
 	TestPublish, ProductionPublish,
 }
 
@@ -159,7 +160,7 @@ const (
 var SystemRoles = []string{SuperAdmin, User}
 
 // reads are the read permissions of a project, a viewer's role.
-var reads = []Permission{ProjectRead, MemberRead, UpstreamRead, DataSourceRead, FolderRead, ServiceRead, ConfigRead, ApplicationRead, SubscriptionRead}
+var reads = []Permission{ProjectRead, MemberRead, UpstreamRead, DataSourceRead, FolderRead, ServiceRead, ConfigRead, ApplicationRead, SubscriptionRead, LogRead}
 
 // BuiltinRoles are the project roles every install has, with what they
 // hold. project_admin holds everything of a project; api_provider designs,
