@@ -275,6 +275,21 @@ type Tx interface {
 	MarkWebhook(ctx context.Context, id string, deliveredAt, next time.Time, lastError string) error
 	PruneWebhooks(ctx context.Context, cutoff time.Time) (int, error)
 
+	// Alert rules of services (alerts.go), read with their service's
+	// name; they and their history go with the service. TransitionAlert
+	// changes an enabled rule's state only from the state given (else
+	// ErrConflict), so a crossing is recorded once; AddAlertEvent keeps a
+	// rule's newest `keep` changes of state.
+	CreateAlertRule(ctx context.Context, r *spec.AlertRule) error
+	GetAlertRule(ctx context.Context, service, id string) (spec.AlertRule, error)
+	ListAlertRules(ctx context.Context, project, service string) ([]spec.AlertRule, error) // firing first; service "": all
+	ListEnabledAlertRules(ctx context.Context) ([]spec.AlertRule, error)
+	UpdateAlertRule(ctx context.Context, r *spec.AlertRule) error
+	TransitionAlert(ctx context.Context, id, from, to string, value float64, at time.Time) error
+	DeleteAlertRule(ctx context.Context, service, id string) error
+	AddAlertEvent(ctx context.Context, ev *spec.AlertEvent, keep int) error
+	ListAlertEvents(ctx context.Context, project, rule string, limit int) ([]spec.AlertEvent, error) // newest first; rule "": all
+
 	// Join tokens of stand-alone gateways (gateway_tokens.go), kept as
 	// the SHA-256 of the token. GatewayTokenByHash finds only a live one.
 	CreateGatewayToken(ctx context.Context, tok *spec.GatewayToken, hash string) error

@@ -57,6 +57,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StoreSettings", testStoreSettings},
 		{"DeployedAmong", testDeployedAmong},
 		{"Market", testMarket},
+		{"Alerts", testAlerts},
 		{"CallLogs", testCallLogs},
 	}
 	for _, sc := range suites {

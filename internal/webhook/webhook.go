@@ -1,10 +1,11 @@
-// Package webhook tells a project's receiver about its approval events:
-// Enqueue stores a delivery in the transaction that made the event, and
-// the control plane's Deliverer POSTs it, signed with the project's
-// secret (Sign, Verify), retrying with back-off until the receiver
-// answers 2xx or the attempts run out. Receivers are addresses a project
-// admin typed, so the Deliverer dials only public addresses unless told
-// otherwise (dial.go). docs/webhooks.md is the receiver's side.
+// Package webhook tells a project's receiver about its approval and alert
+// events: Enqueue stores a delivery in the transaction that made the
+// event, and the control plane's Deliverer POSTs it, signed with the
+// project's secret (Sign, Verify), retrying with back-off until the
+// receiver answers 2xx or the attempts run out. Receivers are addresses a
+// project admin typed, so the Deliverer dials only public addresses
+// unless told otherwise (dial.go). docs/webhooks.md is the receiver's
+// side.
 package webhook
 
 import (
@@ -20,16 +21,21 @@ import (
 )
 
 // The events, as HeaderEvent and the body's "event" carry them. Each
-// delivers the approval (spec.Approval) as it is after the change.
+// approval event delivers the approval (spec.Approval) as it is after
+// the change; each alert event the change of an alert rule's state
+// (spec.AlertEvent) with the rule after it.
 const (
 	EventApprovalRequested = "approval.requested"
 	EventApprovalApproved  = "approval.approved"
 	EventApprovalRejected  = "approval.rejected"
 	EventApprovalCancelled = "approval.cancelled"
+	EventAlertFiring       = "alert.firing"
+	EventAlertResolved     = "alert.resolved"
 )
 
 // Events lists the events a receiver may get.
-var Events = []string{EventApprovalRequested, EventApprovalApproved, EventApprovalRejected, EventApprovalCancelled}
+var Events = []string{EventApprovalRequested, EventApprovalApproved, EventApprovalRejected, EventApprovalCancelled,
+	EventAlertFiring, EventAlertResolved}
 
 // Payload is a delivery's body. ID is the delivery's (HeaderDelivery):
 // the same on every attempt, so a receiver that saw it already can
