@@ -89,6 +89,9 @@ type Options struct {
 	// Quotas, when set, is given a way to read the usage of the plan
 	// quotas of the subscriptions the gateway serves (quota_report.go).
 	Quotas *QuotaReport
+	// Telemetry is the access log and tracing (telemetry.go); zero:
+	// neither.
+	Telemetry Telemetry
 }
 
 // Totals reads a running gateway's request counts; zero before Run

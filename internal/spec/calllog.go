@@ -66,3 +66,12 @@ const (
 	SideCanary = "canary"
 	SideStable = "stable"
 )
+
+// TraceSampling is the group's trace sample ratio, negative when unset
+// (the gateway's default applies).
+func (g *GatewayGroup) TraceSampling() float64 {
+	if g.TraceSampleRatio == nil {
+		return -1
+	}
+	return *g.TraceSampleRatio
+}

@@ -52,10 +52,14 @@ type GatewayGroup struct {
 	TimeZone string `json:"time_zone,omitempty"`
 	// PublicURL is the address clients reach the group's gateways on
 	// (scheme://host[:port]), shown with every URL of the catalog.
-	PublicURL string    `json:"public_url,omitempty"`
-	Revision  int64     `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	PublicURL string `json:"public_url,omitempty"`
+	// TraceSampleRatio is the share of new traces (requests that arrive
+	// without a sampled traceparent decision) the group's gateways sample
+	// and export, 0 to 1; unset: each gateway's --trace-sample-ratio.
+	TraceSampleRatio *float64  `json:"trace_sample_ratio,omitempty"`
+	Revision         int64     `json:"revision"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // Node is one backend address of an upstream.

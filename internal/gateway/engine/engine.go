@@ -67,6 +67,8 @@ type Config struct {
 	H2C      bool
 	Observer Observer     // nil: nothing is observed
 	Logger   *slog.Logger // nil: slog.Default()
+	// Telemetry is the access log and tracing (zero: neither).
+	Telemetry Telemetry
 	Limits
 }
 

@@ -14,6 +14,7 @@ import (
 type Exchange struct {
 	b         Backing
 	requestID string
+	traceID   string // W3C trace id in hex; "" when the engine keeps none
 	route     *RouteInfo
 	params    *match.Params
 
@@ -26,6 +27,7 @@ type Exchange struct {
 
 	rejected     bool
 	rejectStatus int
+	rejectCode   string
 	answered     bool // Respond or Reject wrote the answer
 	errBuf       []byte
 }
@@ -95,6 +97,14 @@ func (ex *Exchange) LimitBody(max int64) { ex.b.LimitBody(max) }
 // RequestID is the X-Request-Id of this request.
 func (ex *Exchange) RequestID() string { return ex.requestID }
 
+// SetTraceID gives the request's trace id (32 hex digits), which gateway
+// errors carry beside the request id. Engines call it after Reset; the
+// string must stay valid until the request ends.
+func (ex *Exchange) SetTraceID(id string) { ex.traceID = id }
+
+// TraceID is the request's W3C trace id in hex, or "".
+func (ex *Exchange) TraceID() string { return ex.traceID }
+
 // Route identifies the matched route; nil before routing.
 func (ex *Exchange) Route() *RouteInfo { return ex.route }
 
@@ -163,16 +173,20 @@ func (ex *Exchange) DelResponseHeader(name string) { ex.b.DelResponseHeader(name
 // Rejected reports whether Reject answered the request, and with which status.
 func (ex *Exchange) Rejected() (bool, int) { return ex.rejected, ex.rejectStatus }
 
+// RejectCode is the error code Reject answered with, or "".
+func (ex *Exchange) RejectCode() string { return ex.rejectCode }
+
 // Reject answers the request with a gateway error:
-// {"error":{"code":..,"message":..},"request_id":".."} as application/json.
+// {"error":{"code":..,"message":..},"request_id":"..","trace_id":".."} as
+// application/json (trace_id when the engine traces).
 // It is the only writer of gateway errors; only the first call writes.
 func (ex *Exchange) Reject(status int, code, message string) {
 	if ex.answered {
 		return
 	}
 	ex.answered = true
-	ex.rejected, ex.rejectStatus = true, status
-	ex.errBuf = AppendError(ex.errBuf[:0], code, message, ex.requestID)
+	ex.rejected, ex.rejectStatus, ex.rejectCode = true, status, code
+	ex.errBuf = AppendError(ex.errBuf[:0], code, message, ex.requestID, ex.traceID)
 	ex.b.WriteError(status, ex.errBuf)
 }
 
@@ -192,13 +206,17 @@ func (ex *Exchange) Answered() bool { return ex.answered }
 
 // AppendError appends the JSON gateway error body to dst. Engines use it for
 // the few errors they answer before an Exchange exists.
-func AppendError(dst []byte, code, message, requestID string) []byte {
+func AppendError(dst []byte, code, message, requestID, traceID string) []byte {
 	dst = append(dst, `{"error":{"code":`...)
 	dst = AppendJSONString(dst, code)
 	dst = append(dst, `,"message":`...)
 	dst = AppendJSONString(dst, message)
 	dst = append(dst, `},"request_id":`...)
 	dst = AppendJSONString(dst, requestID)
+	if traceID != "" {
+		dst = append(dst, `,"trace_id":`...)
+		dst = AppendJSONString(dst, traceID)
+	}
 	return append(dst, "}\n"...)
 }
 

@@ -88,6 +88,10 @@ type ServiceInfo struct {
 	ProjectID   string
 	ServiceID   string
 	ServiceName string
+	Version     string // the version deployed in the group
+	// TraceSampling is the share of new traces the gateway samples on
+	// this service (its group's ratio); negative: the gateway's default.
+	TraceSampling float64
 }
 
 // Consumer is who an authentication plugin recognised.

@@ -174,7 +174,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		split = deps.Splits.Get(ds.Canary.ID)
 	}
 	// One for all the service's routes.
-	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name}
+	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name, Version: ds.Version,
+		TraceSampling: g.TraceSampling()}
 	sp.service = service
 	base := routeMore{stripPrefix: strip, redirect: svc.HTTPSRedirectStatusCode}
 	switch {
@@ -380,8 +381,15 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	}
 	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
 	for _, c := range list {
+		if c.name == accessLogName {
+			if rt.filters == nil {
+				rt.filters = &chain{}
+			}
+			rt.filters.log = c.filter.Request.(accessLogPolicy).policy
+			continue
+		}
 		if c.filter.Request != nil {
-			rt.AddRequestFilter(c.filter.Request)
+			rt.addRequestFilter(c.name, c.filter.Request)
 		}
 		if c.filter.Response != nil {
 			rt.AddResponseFilter(c.filter.Response)

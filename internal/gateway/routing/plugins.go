@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/portico-gw/portico/internal/gateway/accesslog"
 	"reflect"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
@@ -31,7 +32,8 @@ type factory struct {
 	phase plugin.Phase
 	build func(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error)
 	// config is the type build decodes the configuration into, for the
-	// admin API's exact check of its member names (ConfigType).
+	// admin API's exact check of its member names (ConfigType); nil when
+	// build's own parser checks them.
 	config reflect.Type
 }
 
@@ -53,6 +55,26 @@ var plugins = map[string]factory{
 	"jwt-auth":             {plugin.PhaseAuthentication, authn(jwtauth.New), reflect.TypeFor[jwtauth.Config]()},
 	"mtls-auth":            {plugin.PhaseAuthentication, authn(mtlsauth.New), reflect.TypeFor[mtlsauth.Config]()},
 	oauth2Name:             {plugin.PhaseAuthentication, oauth2Plugin, reflect.TypeFor[oauth2.Config]()},
+	accessLogName:          {plugin.PhaseResponse, accessLogPlugin, nil}, // ParsePolicy checks names itself
+}
+
+// accessLogName is the plugin that sets a service's or route's access-log
+// policy. It runs no filter: the engine reads the policy when the
+// request ends (Route.AccessLog).
+const accessLogName = "access-log"
+
+// accessLogPolicy carries the compiled policy from the plugin's build to
+// compilePlugins, which keeps it on the route instead of running it.
+type accessLogPolicy struct{ policy *accesslog.Policy }
+
+func (accessLogPolicy) OnRequest(*plugin.Exchange) bool { return false }
+
+func accessLogPlugin(raw json.RawMessage, _ Deps, _ string) (plugin.Filters, error) {
+	p, err := accesslog.ParsePolicy(raw)
+	if err != nil {
+		return plugin.Filters{}, err
+	}
+	return plugin.Filters{Request: accessLogPolicy{p}}, nil
 }
 
 func limitReq(raw json.RawMessage, deps Deps, scope string) (plugin.Filters, error) {
@@ -107,10 +129,11 @@ func decodeStrict(raw json.RawMessage, v any) error {
 }
 
 // ConfigType is the type the gateway decodes plugin name's configuration
-// into (false: no such plugin).
+// into (false: no such plugin, or one whose build checks member names
+// itself).
 func ConfigType(name string) (reflect.Type, bool) {
 	f, ok := plugins[name]
-	return f.config, ok
+	return f.config, ok && f.config != nil
 }
 
 // Known reports whether name is a plugin this gateway can run.

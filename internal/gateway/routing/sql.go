@@ -53,6 +53,6 @@ func addSQLBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Route, be 
 	if t := be.Timeout; t != nil && t.Read > 0 {
 		timeout = time.Duration(t.Read * float64(time.Second))
 	}
-	rt.AddRequestFilter(sqlbackend.NewFilter(st, pool, timeout))
+	rt.addRequestFilter("data-api", sqlbackend.NewFilter(st, pool, timeout))
 	return true
 }

@@ -7,6 +7,7 @@
 package routing
 
 import (
+	"github.com/portico-gw/portico/internal/gateway/accesslog"
 	"net/http"
 	"strings"
 
@@ -53,6 +54,12 @@ type Route struct {
 type chain struct {
 	request  []plugin.RequestFilter  // in the documented plugin order
 	response []plugin.ResponseFilter // run on the backend's response
+	// names are the plugins of request, one each, for trace spans ("" for
+	// a filter added without one: tests, the token endpoint).
+	names []string
+	// log is the route's access-log policy (the access-log plugin); nil
+	// logs every request.
+	log *accesslog.Policy
 }
 
 // routeMore is how a route reaches its backend, beyond its upstream.
@@ -105,6 +112,24 @@ func (rt *Route) RequestFilters() []plugin.RequestFilter {
 	return rt.filters.request
 }
 
+// RequestFilterName is the plugin name of RequestFilters()[i], for trace
+// spans ("plugin" when it has none).
+func (rt *Route) RequestFilterName(i int) string {
+	if rt.filters == nil || i >= len(rt.filters.names) || rt.filters.names[i] == "" {
+		return "plugin"
+	}
+	return rt.filters.names[i]
+}
+
+// AccessLog is the route's access-log policy; nil: every request is
+// logged, without bodies.
+func (rt *Route) AccessLog() *accesslog.Policy {
+	if rt == nil || rt.filters == nil {
+		return nil
+	}
+	return rt.filters.log
+}
+
 // ResponseFilters run on the backend's response, in order.
 func (rt *Route) ResponseFilters() []plugin.ResponseFilter {
 	if rt.filters == nil {
@@ -115,11 +140,15 @@ func (rt *Route) ResponseFilters() []plugin.ResponseFilter {
 
 // AddRequestFilter runs f after the route's request plugins. Only while a
 // table is built (and by tests, before the table serves).
-func (rt *Route) AddRequestFilter(f plugin.RequestFilter) {
+func (rt *Route) AddRequestFilter(f plugin.RequestFilter) { rt.addRequestFilter("", f) }
+
+// addRequestFilter adds f under its plugin's name.
+func (rt *Route) addRequestFilter(name string, f plugin.RequestFilter) {
 	if rt.filters == nil {
 		rt.filters = &chain{}
 	}
 	rt.filters.request = append(rt.filters.request, f)
+	rt.filters.names = append(rt.filters.names, name)
 }
 
 // AddResponseFilter runs f after the route's response filters. Only while

@@ -58,6 +58,8 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		b.err, b.clientErr = err, err
 	}
+	b.st.call.BytesIn += int64(n)
+	b.st.call.Capture(false, p[:n])
 	return n, err
 }
 
@@ -93,11 +95,14 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	b.st.beginWait(b.up.conn)
 	n, err := b.src.BodyStream().Read(p)
 	b.st.endWait()
+	b.st.call.BytesOut += int64(n)
+	b.st.call.Capture(true, p[:n])
 	if err == io.EOF {
 		b.done = true
 		b.copyTrailers()
 	} else if err != nil {
 		b.st.s.cfg.Observer.UpstreamError(b.st.route, "broken")
+		b.st.call.Failed("broken")
 	}
 	now := time.Now().UnixNano()
 	if timeout := b.st.s.cfg.SendTimeout; now-b.writeSet > int64(timeout)/8 {

@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
+	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // serve is fasthttp's handler: one request from its header to the moment
@@ -42,7 +43,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	head, bad := st.readHead()
 	id := st.requestID()
 	if bad != "" {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		ctx.SetConnectionClose()
 		status, code := reqpolicy.Rejection(bad)
 		st.ex.Reject(status, code, bad)
@@ -50,14 +51,14 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	t := s.cfg.Table.Load()
 	if t == nil {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
 		return
 	}
 	method := b2s(ctx.Method())
 	rt, allow, ok := t.Lookup(st.Host(), method, st.path, &st.params)
 	if !ok {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		if allow != "" {
 			ctx.Response.Header.Set("Allow", allow)
 			st.ex.Reject(http.StatusMethodNotAllowed, "method_not_allowed", "method "+method+" is not allowed here")
@@ -67,7 +68,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	st.route = rt
-	st.ex.Reset(st, id, &rt.Info, &st.params)
+	st.resetExchange(id, rt)
 	if served, status := rt.Over(ctx.IsTLS()); !served {
 		engine.AnswerListener(&st.ex, status, s.cfg.TLSPort, t.HasCertificateFor)
 		return
@@ -80,8 +81,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if s.cfg.MaxBodyBytes > 0 {
 		st.LimitBody(s.cfg.MaxBodyBytes)
 	}
-	for _, f := range rt.RequestFilters() {
-		if f.OnRequest(&st.ex) {
+	for i, f := range rt.RequestFilters() {
+		span := st.call.PhaseStart(rt.RequestFilterName(i))
+		answered := f.OnRequest(&st.ex)
+		st.call.PhaseEnd(span)
+		if answered {
 			return
 		}
 	}
@@ -106,6 +110,42 @@ func (st *state) requestID() string {
 	return b2s(st.idBuf)
 }
 
+// resetExchange readies the Exchange for the request, and its trace: rt
+// is the matched route, nil when none did.
+func (st *state) resetExchange(id string, rt *routing.Route) {
+	tid := st.call.Begin(&st.s.cfg.Telemetry, b2s(st.ctx.Request.Header.Peek("Traceparent")), rt, st.start)
+	if rt == nil {
+		st.ex.Reset(st, id, nil, &st.params)
+	} else {
+		st.ex.Reset(st, id, &rt.Info, &st.params)
+	}
+	st.ex.SetTraceID(tid)
+}
+
+// record writes the request's access-log line and trace.
+func (st *state) record(status int, elapsed time.Duration) {
+	tel := &st.s.cfg.Telemetry
+	if tel.Log == nil && tel.Traces == nil {
+		return
+	}
+	ctx := st.ctx
+	if !st.up.answered && !ctx.Response.IsBodyStream() {
+		st.call.BytesOut = int64(len(ctx.Response.Body()))
+	}
+	if st.call.Bodies != nil && !ctx.Response.IsBodyStream() {
+		st.call.Capture(true, ctx.Response.Body())
+	}
+	if st.call.BytesIn == 0 && ctx.Request.Header.ContentLength() > 0 && !st.up.sentBody {
+		st.call.BytesIn = int64(ctx.Request.Header.ContentLength())
+	}
+	f := engine.Finished{
+		Route: st.route, Exchange: &st.ex, Start: st.start, Elapsed: elapsed, Status: status,
+		Method: b2s(ctx.Method()), Host: st.Host(), Path: st.path, RawQuery: st.RawQuery(), Canary: st.canary,
+		ReqType: b2s(ctx.Request.Header.ContentType()), RespType: b2s(ctx.Response.Header.ContentType()),
+	}
+	st.call.Finish(tel, &f)
+}
+
 // finish records the request and recycles its state.
 func (st *state) finish() {
 	status := st.status
@@ -120,6 +160,7 @@ func (st *state) finish() {
 	}
 	elapsed := time.Since(st.start)
 	st.s.cfg.Observer.Observe(st.route, status, elapsed)
+	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
 		st.pool.Done(st.node, elapsed)
@@ -140,7 +181,7 @@ func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	var idBuf [48]byte
 	id := requestid.Append(idBuf[:0])
-	body := plugin.AppendError(make([]byte, 0, 160), code, msg, string(id))
+	body := plugin.AppendError(make([]byte, 0, 160), code, msg, string(id), "")
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.SetContentType("application/json")
@@ -162,7 +203,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 	defer st.finishExpect()
 	_, bad := st.readHead()
 	id := st.requestID()
-	st.ex.Reset(st, id, nil, &st.params)
+	st.resetExchange(id, nil)
 	switch {
 	case bad != "":
 		st.ex.Reject(http.StatusBadRequest, "bad_request", bad)
@@ -190,7 +231,9 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 // recorded by serve.
 func (st *state) finishExpect() {
 	if st.status != 0 {
-		st.s.cfg.Observer.Observe(st.route, st.status, time.Since(st.start))
+		elapsed := time.Since(st.start)
+		st.s.cfg.Observer.Observe(st.route, st.status, elapsed)
+		st.record(st.status, elapsed)
 	}
 	st.reset()
 	st.s.states.put(st)

@@ -89,9 +89,11 @@ func (st *state) proxy(h head) (streaming bool) {
 			st.failed(errTotalTimeout)
 			return false
 		}
+		st.call.UpstreamStart(node.Addr)
 		err := st.exchange(node, pool, deadline)
 		if err == nil {
 			status := st.ctx.Response.Header.StatusCode()
+			st.call.UpstreamEnd(status, "")
 			pool.Observe(node, status)
 			if retry.RetriesStatus(status) && replayable && attempt < pool.RetryBudget() {
 				var next *upstream.Node
@@ -118,6 +120,7 @@ func (st *state) proxy(h head) (streaming bool) {
 			continue
 		}
 		outcome := outcomeOf(err)
+		st.call.UpstreamEnd(0, retryReason(outcome))
 		pool.Observe(node, outcome)
 		again := outcome == upstream.ConnectFailed && retry.OnConnect && resendable && !st.reqBody.sent ||
 			outcome == upstream.Broken && retry.OnConnect && replayable ||
@@ -158,10 +161,12 @@ func (st *state) obs() engine.Observer { return st.s.cfg.Observer }
 func (st *state) noNode(pool *upstream.Pool) {
 	if len(pool.Nodes()) > 0 {
 		st.obs().UpstreamError(st.route, "no_healthy_node")
+		st.call.Failed("no_healthy_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
 		return
 	}
 	st.obs().UpstreamError(st.route, "no_node")
+	st.call.Failed("no_node")
 	st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
 }
 
@@ -349,6 +354,7 @@ func isReset(err error) bool {
 // client too slow with its body gets 408, a departed one no answer at all.
 func (st *state) clientFailed() {
 	st.s.cfg.Observer.UpstreamError(st.route, "client_closed")
+	st.call.Failed("client_closed")
 	st.ctx.Response.Header.Reset()
 	st.up.answered = false
 	if err := st.reqBody.clientErr; err != nil && isTimeout(err) && !st.clientGone.Load() {
@@ -430,12 +436,15 @@ func (st *state) failed(err error) {
 		st.lingerClose()
 	case errors.Is(err, errNoNode):
 		obs.UpstreamError(rt, "no_node")
+		st.call.Failed("no_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
 	case isTimeout(err):
 		obs.UpstreamError(rt, "timeout")
+		st.call.Failed("timeout")
 		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
 	case upstream.IsTLSError(err):
 		obs.UpstreamError(rt, "tls")
+		st.call.Failed("tls")
 		st.s.cfg.Logger.Debug("upstream TLS handshake failed", "err", err, "request_id", st.ex.RequestID())
 		st.ex.Reject(http.StatusBadGateway, "upstream_tls", upstream.TLSFailure)
 	default:
@@ -444,6 +453,7 @@ func (st *state) failed(err error) {
 			kind = "connect"
 		}
 		obs.UpstreamError(rt, kind)
+		st.call.Failed(kind)
 		st.s.cfg.Logger.Debug("upstream call failed", "err", err, "request_id", st.ex.RequestID())
 		st.ex.Reject(http.StatusBadGateway, "upstream_unavailable", "the upstream could not be reached")
 	}

@@ -240,6 +240,10 @@ func (st *state) shapeRequest(h head) {
 		hdr.Del("X-Request-Id")
 	}
 	hdr.SetBytesV("X-Request-Id", st.idBuf)
+	// The trace goes on upstream with the upstream call as its parent.
+	if tp := st.call.Traceparent(&st.s.cfg.Telemetry); tp != nil {
+		hdr.SetBytesV("Traceparent", tp)
+	}
 }
 
 // setURI sets the upstream request target: the upstream's base path (a

@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
@@ -36,7 +37,8 @@ type state struct {
 
 	params match.Params
 	ex     plugin.Exchange
-	status int // what the client was answered; 0 before
+	call   engine.Call // access log and trace of the request
+	status int         // what the client was answered; 0 before
 
 	path    string // normalised request path, for routing and plugins
 	pathBuf []byte
@@ -130,6 +132,7 @@ func (f *freeList) snapshot() []*state {
 
 func (st *state) reset() {
 	st.ex.Release()
+	st.call.Reset()
 	st.params.Reset()
 	st.ctx, st.route, st.status = nil, nil, 0
 	st.pool, st.canary, st.node = nil, false, nil

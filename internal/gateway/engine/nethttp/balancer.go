@@ -72,6 +72,7 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		nc := b.clients.get(node, pool)
 		var resp *http.Response
 		var err error
+		st.call.UpstreamStart(node.Addr)
 		if direct {
 			out.URL.Host = node.Addr
 			if nodeHost {
@@ -88,10 +89,12 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		}
 		var again bool
 		if err == nil {
+			st.call.UpstreamEnd(resp.StatusCode, "")
 			pool.Observe(node, resp.StatusCode)
 			again = retry.RetriesStatus(resp.StatusCode) && replayable
 		} else {
 			outcome := outcomeOf(err)
+			st.call.UpstreamEnd(0, retryReason(outcome))
 			if st.clientGone() {
 				return nil, err
 			}

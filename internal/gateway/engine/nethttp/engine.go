@@ -36,6 +36,7 @@ type Handler struct {
 	maxBody     int64
 	bodyTimeout time.Duration
 	tlsPort     int // for redirects to HTTPS (engine.AnswerListener)
+	telemetry   engine.Telemetry
 }
 
 // New returns a handler serving whatever table holds at each request. It
@@ -80,7 +81,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Request-Id"] = ids
 
 	if reason := st.admit(); reason != "" {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		w.Header().Set("Connection", "close")
 		status, code := reqpolicy.Rejection(reason)
 		st.ex.Reject(status, code, reason)
@@ -88,13 +89,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t := h.table.Load()
 	if t == nil {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
 		return
 	}
 	rt, allow, ok := t.Lookup(st.Host(), r.Method, r.URL.Path, &st.params)
 	if !ok {
-		st.ex.Reset(st, id, nil, &st.params)
+		st.resetExchange(id, nil)
 		if allow != "" {
 			w.Header().Set("Allow", allow)
 			st.ex.Reject(http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" is not allowed here")
@@ -104,7 +105,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.route = rt
-	st.ex.Reset(st, id, &rt.Info, &st.params)
+	st.resetExchange(id, rt)
 	tlsState := requestTLS(r)
 	if served, status := rt.Over(tlsState != nil); !served {
 		engine.AnswerListener(&st.ex, status, h.tlsPort, t.HasCertificateFor)
@@ -126,12 +127,52 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			b.limit(h.maxBody, errBodyOverGatewayLimit)
 		}
 	}
-	for _, f := range rt.RequestFilters() {
-		if f.OnRequest(&st.ex) {
+	for i, f := range rt.RequestFilters() {
+		span := st.call.PhaseStart(rt.RequestFilterName(i))
+		answered := f.OnRequest(&st.ex)
+		st.call.PhaseEnd(span)
+		if answered {
 			return
 		}
 	}
 	st.proxy()
+}
+
+// resetExchange readies the Exchange for the request, and its trace: rt
+// is the matched route, nil when none did.
+func (st *state) resetExchange(id string, rt *routing.Route) {
+	var incoming string
+	if v := st.r.Header["Traceparent"]; len(v) == 1 {
+		incoming = v[0]
+	}
+	tid := st.call.Begin(&st.h.telemetry, incoming, rt, st.start)
+	if rt == nil {
+		st.ex.Reset(st, id, nil, &st.params)
+	} else {
+		st.ex.Reset(st, id, &rt.Info, &st.params)
+	}
+	st.ex.SetTraceID(tid)
+}
+
+// record writes the request's access-log line and trace.
+func (st *state) record(status int, elapsed time.Duration) {
+	tel := &st.h.telemetry
+	if tel.Log == nil && tel.Traces == nil {
+		return
+	}
+	if st.call.BytesIn == 0 && st.r.ContentLength > 0 {
+		st.call.BytesIn = st.r.ContentLength
+	}
+	var respType string
+	if v := st.w.Header()["Content-Type"]; len(v) > 0 {
+		respType = v[0]
+	}
+	f := engine.Finished{
+		Route: st.route, Exchange: &st.ex, Start: st.start, Elapsed: elapsed, Status: status,
+		Method: st.r.Method, Host: st.Host(), Path: st.r.URL.Path, RawQuery: st.r.URL.RawQuery, Canary: st.canary,
+		ReqType: st.r.Header.Get("Content-Type"), RespType: respType,
+	}
+	st.call.Finish(tel, &f)
 }
 
 // finish records the request and recycles its state. A panic in a plugin
@@ -155,6 +196,7 @@ func (h *Handler) finish(st *state, start time.Time) {
 	}
 	elapsed := time.Since(start)
 	h.obs.Observe(st.route, status, elapsed)
+	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
 		st.pool.Done(st.node, elapsed)

@@ -53,6 +53,10 @@ func (st *state) proxy() {
 		st.proxyError(err)
 		return
 	}
+	// The trace goes on upstream with the upstream call as its parent.
+	if tp := st.call.Traceparent(&st.h.telemetry); tp != nil {
+		out.Header["Traceparent"] = []string{string(tp)}
+	}
 	res, err := st.bal.roundTrip(out)
 	if err != nil {
 		st.proxyError(err)
@@ -132,6 +136,8 @@ func (st *state) copyBody(res *http.Response) error {
 	for {
 		nr, rerr := res.Body.Read(buf)
 		if nr > 0 {
+			st.call.BytesOut += int64(nr)
+			st.call.Capture(true, buf[:nr])
 			nw, werr := st.w.Write(buf[:nr])
 			if werr != nil {
 				return werr
@@ -495,6 +501,7 @@ func (st *state) proxyError(err error) {
 	if st.clientGone() {
 		// The client left; nobody reads an answer. Metrics count a 499.
 		h.obs.UpstreamError(st.route, "client_closed")
+		st.call.Failed("client_closed")
 		return
 	}
 	if st.body != nil && st.body.malformed.Load() {
@@ -511,15 +518,19 @@ func (st *state) proxyError(err error) {
 		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than the gateway allows")
 	case errors.Is(err, errNoNode):
 		h.obs.UpstreamError(st.route, "no_node")
+		st.call.Failed("no_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
 	case errors.Is(err, errNoHealthyNode):
 		h.obs.UpstreamError(st.route, "no_healthy_node")
+		st.call.Failed("no_healthy_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
 	case isTimeout(err):
 		h.obs.UpstreamError(st.route, "timeout")
+		st.call.Failed("timeout")
 		st.ex.Reject(http.StatusGatewayTimeout, "upstream_timeout", "the upstream did not answer in time")
 	case upstream.IsTLSError(err):
 		h.obs.UpstreamError(st.route, "tls")
+		st.call.Failed("tls")
 		h.log.Debug("upstream TLS handshake failed", "err", err, "request_id", st.ex.RequestID())
 		st.ex.Reject(http.StatusBadGateway, "upstream_tls", upstream.TLSFailure)
 	default:
@@ -528,6 +539,7 @@ func (st *state) proxyError(err error) {
 			kind = "broken"
 		}
 		h.obs.UpstreamError(st.route, kind)
+		st.call.Failed(kind)
 		h.log.Debug("upstream call failed", "err", err, "request_id", st.ex.RequestID())
 		st.ex.Reject(http.StatusBadGateway, "upstream_unavailable", "the upstream could not be reached")
 	}

@@ -30,6 +30,7 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	cfg = cfg.WithDefaults()
 	h := New(cfg.Table, cfg.Observer, cfg.Logger)
+	h.telemetry = cfg.Telemetry
 	h.maxBody = cfg.MaxBodyBytes
 	h.bodyTimeout = cfg.BodyTimeout
 	h.tlsPort = cfg.TLSPort

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/match"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/routing"
@@ -50,6 +51,7 @@ type state struct {
 	headDeadline time.Time
 	params       match.Params
 	ex           plugin.Exchange
+	call         engine.Call    // access log and trace of the request
 	resp         *http.Response // the backend's response once it arrived
 	status       int            // what the client was answered; 0 before
 
@@ -74,7 +76,8 @@ func (st *state) end() {
 	st.ex.Release()
 	st.params.Reset()
 	clear(st.outHeader)
-	*st = state{h: st.h, bal: st.bal, ex: st.ex, params: st.params, outHeader: st.outHeader,
+	st.call.Reset()
+	*st = state{h: st.h, bal: st.bal, ex: st.ex, call: st.call, params: st.params, outHeader: st.outHeader,
 		rawBuf: st.rawBuf[:0], pathBuf: st.pathBuf[:0]}
 }
 

@@ -1,0 +1,239 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"time"
+	"unsafe"
+
+	"github.com/portico-gw/portico/internal/gateway/accesslog"
+	"github.com/portico-gw/portico/internal/gateway/plugin"
+	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/tracing"
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// Telemetry is what the engines record of each request beyond metrics:
+// the access log and traces. Both engines share it through Call, so a
+// request is logged and traced the same whichever serves it.
+type Telemetry struct {
+	// Log writes the access log; nil: none.
+	Log *accesslog.Logger
+	// Traces exports sampled traces; nil: tracing is off (no trace ids
+	// are made, a client's traceparent goes upstream untouched).
+	Traces *tracing.Exporter
+	// Sampler decides new traces of services whose group sets no ratio,
+	// and of requests no route matched.
+	Sampler tracing.Sampler
+	// Group names the group in records of requests no route matched (a
+	// stand-alone gateway's group; "" for the embedded one).
+	Group string
+}
+
+// Tracing reports whether requests are traced.
+func (t *Telemetry) Tracing() bool { return t.Traces != nil }
+
+// Call is one request's telemetry state, embedded in an engine's reused
+// request state: nothing in it allocates per request once its buffers
+// have grown.
+type Call struct {
+	Trace    tracing.Request
+	traceHex []byte
+	tpBuf    []byte
+	rec      spec.CallRecord
+	addrBuf  []byte
+
+	// What the engine learns as the request goes; Reset clears it.
+	Node           string // the upstream node (host:port) last called
+	UpstreamStatus int    // what it answered; 0: no answer
+	upStart        int64  // Unix nanoseconds: the first upstream attempt
+	upEnd          int64  // the backend's header arrived
+	ErrorDetail    string // what went wrong upstream (connect, timeout, …)
+	BytesIn        int64
+	BytesOut       int64
+	// Bodies is the route's body policy while bodies are captured; the
+	// engine fills ReqBody and RespBody (capped by Bodies.MaxBytes).
+	Bodies            *accesslog.BodyPolicy
+	ReqBody, RespBody []byte
+	bodyBuf           []byte
+}
+
+// Begin starts the request's trace when tracing is on: incoming is the
+// client's traceparent ("" without one), rt the matched route (nil: none).
+// It answers the trace id in hex ("" when tracing is off), valid until
+// Reset; engines give it to the Exchange (SetTraceID).
+func (c *Call) Begin(t *Telemetry, incoming string, rt *routing.Route, start time.Time) string {
+	if rt != nil {
+		if p := rt.AccessLog(); p != nil && p.Bodies != nil && t.Log != nil {
+			c.Bodies = p.Bodies
+		}
+	}
+	if t.Traces == nil {
+		return ""
+	}
+	sampler := t.Sampler
+	if rt != nil && rt.Info.ServiceInfo != nil {
+		if r := rt.Info.TraceSampling; r >= 0 {
+			sampler = tracing.NewSampler(r)
+		}
+	}
+	c.Trace.Begin(incoming, sampler, start.UnixNano())
+	c.traceHex = c.Trace.AppendTraceID(c.traceHex[:0])
+	return b2s(c.traceHex)
+}
+
+// Traceparent is the header value to send upstream (nil when tracing is
+// off): the trace continued with the upstream call's span as parent.
+func (c *Call) Traceparent(t *Telemetry) []byte {
+	if t.Traces == nil {
+		return nil
+	}
+	c.tpBuf = c.Trace.UpstreamTraceparent(c.tpBuf[:0])
+	return c.tpBuf
+}
+
+// PhaseStart opens a plugin's span (-1 when not sampled); PhaseEnd closes it.
+func (c *Call) PhaseStart(name string) int { return c.Trace.PhaseStart(name) }
+
+// PhaseEnd closes the span PhaseStart opened.
+func (c *Call) PhaseEnd(i int) {
+	if i >= 0 {
+		c.Trace.PhaseEnd(i)
+	}
+}
+
+// UpstreamStart notes an attempt to node: the upstream latency runs from
+// the first one.
+func (c *Call) UpstreamStart(node string) {
+	if c.upStart == 0 {
+		c.upStart = time.Now().UnixNano()
+	}
+	c.Node = node
+	c.Trace.UpstreamStart(node)
+}
+
+// UpstreamEnd notes the backend's answer (status) or the failure of the
+// call (status 0, kind what went wrong).
+func (c *Call) UpstreamEnd(status int, kind string) {
+	c.upEnd = time.Now().UnixNano()
+	c.UpstreamStatus = status
+	if kind != "" {
+		c.ErrorDetail = kind
+	}
+	c.Trace.UpstreamEnd(status, kind)
+}
+
+// Failed notes what went wrong upstream without a call (no node).
+func (c *Call) Failed(kind string) { c.ErrorDetail = kind }
+
+// Capture keeps up to the body policy's cap of a body the engine passes
+// on: request or response side.
+func (c *Call) Capture(response bool, p []byte) {
+	if c.Bodies == nil || len(p) == 0 {
+		return
+	}
+	dst := &c.ReqBody
+	if response {
+		dst = &c.RespBody
+	}
+	if room := c.Bodies.MaxBytes + 1 - len(*dst); room > 0 {
+		// One byte over the cap tells the policy the body was cut.
+		*dst = append(*dst, p[:min(room, len(p))]...)
+	}
+}
+
+// Finished is what the engine knows when the answer has been written.
+type Finished struct {
+	Route              *routing.Route // nil: no route matched
+	Exchange           *plugin.Exchange
+	Start              time.Time
+	Elapsed            time.Duration
+	Status             int
+	Method, Host, Path string
+	RawQuery           string
+	Canary             bool   // the canary's side served it
+	ReqType, RespType  string // content types, for body masking
+}
+
+// Finish writes the request's access-log line (unless its route's policy
+// leaves it out) and exports its trace when sampled.
+func (c *Call) Finish(t *Telemetry, f *Finished) {
+	if t.Traces != nil {
+		tr := &c.Trace
+		if rt := f.Route; rt != nil && rt.Info.ServiceInfo != nil {
+			tr.Group, tr.Project, tr.Service, tr.Route = rt.Info.Group, rt.Info.ProjectID, rt.Info.ServiceName, rt.Info.RouteName
+		}
+		tr.RequestID, tr.Method, tr.Path = f.Exchange.RequestID(), f.Method, f.Path
+		tr.End(f.Status, f.Start.Add(f.Elapsed).UnixNano())
+		if tr.Sampled() {
+			t.Traces.Export(tr)
+		}
+	}
+	if t.Log == nil {
+		return
+	}
+	if p := f.Route.AccessLog(); p != nil && (p.Disabled || !p.Sampled(rand.Uint64())) {
+		return
+	}
+	r := &c.rec
+	*r = spec.CallRecord{
+		Time: f.Start, RequestID: f.Exchange.RequestID(), TraceID: b2s(c.traceHex), Group: t.Group,
+		Method: f.Method, Host: f.Host, Path: f.Path, Query: f.RawQuery, Status: f.Status,
+		Upstream: c.Node, UpstreamStatus: c.UpstreamStatus, BytesIn: c.BytesIn, BytesOut: c.BytesOut,
+		LatencyMs: ms(f.Elapsed), Error: f.Exchange.RejectCode(), ErrorDetail: c.ErrorDetail,
+	}
+	if rt := f.Route; rt != nil && rt.Info.ServiceInfo != nil {
+		r.Group, r.Project, r.Service, r.ServiceID = rt.Info.Group, rt.Info.ProjectID, rt.Info.ServiceName, rt.Info.ServiceID
+		r.Version, r.Route = rt.Info.Version, rt.Info.RouteName
+		if _, _, ok := rt.Canary(); ok {
+			r.Side = spec.SideStable
+			if f.Canary {
+				r.Side = spec.SideCanary
+			}
+		}
+	}
+	if cons, ok := f.Exchange.Consumer(); ok {
+		r.Consumer, r.Application = cons.Name, cons.ApplicationID
+	}
+	c.addrBuf = f.Exchange.ClientAddr().AppendTo(c.addrBuf[:0])
+	r.Client = b2s(c.addrBuf)
+	if c.upStart != 0 && c.upEnd >= c.upStart {
+		r.UpstreamLatencyMs = ms(time.Duration(c.upEnd - c.upStart))
+	}
+	if b := c.Bodies; b != nil {
+		c.bodyBuf = c.bodyBuf[:0]
+		if b.Request && len(c.ReqBody) > 0 {
+			c.bodyBuf = b.Append(c.bodyBuf, c.ReqBody, f.ReqType)
+			r.RequestBody = b2s(c.bodyBuf)
+		}
+		if b.Response && len(c.RespBody) > 0 {
+			n := len(c.bodyBuf)
+			c.bodyBuf = b.Append(c.bodyBuf, c.RespBody, f.RespType)
+			r.ResponseBody = b2s(c.bodyBuf[n:])
+			if r.RequestBody != "" {
+				r.RequestBody = b2s(c.bodyBuf[:n]) // the append may have moved it
+			}
+		}
+	}
+	t.Log.Log(r)
+}
+
+// Reset clears the call for the state's next request, keeping buffers.
+func (c *Call) Reset() {
+	c.Trace.Reset()
+	c.traceHex = c.traceHex[:0]
+	c.rec = spec.CallRecord{}
+	c.Node, c.UpstreamStatus, c.upStart, c.upEnd, c.ErrorDetail = "", 0, 0, 0, ""
+	c.BytesIn, c.BytesOut = 0, 0
+	c.Bodies = nil
+	c.ReqBody, c.RespBody = c.ReqBody[:0], c.RespBody[:0]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// b2s views b as a string without copying; valid while b is unchanged.
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
