@@ -230,9 +230,13 @@ func TestUpstreamHealthThroughTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(`portico_upstream_node_up{group="default",node="127.0.0.1:%d",service="kill",state="unhealthy"} 0`, c.port)
-	if !strings.Contains(string(metrics), want) {
-		t.Errorf("/metrics lacks %s", want)
+	for _, want := range []string{
+		fmt.Sprintf(`portico_upstream_node_healthy{group="default",node="127.0.0.1:%d",service="kill",upstream=""} 0`, c.port),
+		fmt.Sprintf(`portico_upstream_node_state{group="default",node="127.0.0.1:%d",service="kill",state="unhealthy",upstream=""} 1`, c.port),
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

@@ -261,16 +261,8 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 		deps.Splits.Retain(t.CanaryIDs())
 		deps.SQL.Retain(t.DataSourceIDs())
 		quotas.Retain(t.HasSubscription)
-		m.forget()
-		m.revision.Set(float64(t.Revision))
-		m.routes.Set(float64(t.Len()))
+		m.applied(t, up, time.Now()) // and the series of the routes it took away go
 		unserved = warnUnserved(t, opts.StreamAddrs, unserved, log)
-		if up.Snapshot != nil { // certificates change in whole snapshots only
-			m.certExpiry.Reset()
-			for _, c := range t.CertificateExpiries() {
-				m.certExpiry.WithLabelValues(c.Group, c.Name).Set(float64(c.NotAfter.Unix()))
-			}
-		}
 		log.Debug("config applied", "revision", t.Revision, "routes", t.Len(), "delta", up.Delta != nil)
 		if opts.OnApply != nil {
 			opts.OnApply(t.Revision)

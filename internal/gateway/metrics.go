@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
+	"github.com/portico-gw/portico/internal/spec"
 )
 
 // metrics are the gateway's Prometheus series, in a registry of its own so
@@ -24,6 +25,8 @@ type metrics struct {
 	latency        *prometheus.HistogramVec
 	upstreamErrors *prometheus.CounterVec
 	revision       prometheus.Gauge
+	groupRevision  *prometheus.GaugeVec // by group: the revision each group is served at
+	lastApplied    prometheus.Gauge
 	certExpiry     *prometheus.GaugeVec // by group and certificate name
 	applyErrors    prometheus.Counter
 	routes         prometheus.Gauge
@@ -31,6 +34,7 @@ type metrics struct {
 	quotaRejected  *prometheus.CounterVec   // by group and service
 	cache          atomic.Pointer[sync.Map] // *routing.Route → *routeSeries
 	unmatched      *routeSeries
+	served         servedSeries       // which series each service made, to delete them with it
 	services       *svcstats.Registry // per-service series over time; nil: none
 	streams        *streamMetrics     // of the stream listeners (stream.go)
 }
@@ -64,6 +68,14 @@ func newMetrics() *metrics {
 			Name: "portico_config_revision",
 			Help: "Config revision the gateway serves.",
 		}),
+		groupRevision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "portico_group_config_revision",
+			Help: "Config revision the gateway serves each of its gateway groups at: compare with the group's revision in the control plane.",
+		}, []string{"group"}),
+		lastApplied: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_config_last_applied_timestamp_seconds",
+			Help: "When the gateway last swapped in a new config revision (Unix time).",
+		}),
 		applyErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portico_config_apply_errors_total",
 			Help: "Snapshots the gateway refused to apply (it kept the previous one).",
@@ -86,49 +98,98 @@ func newMetrics() *metrics {
 		}, []string{"group", "service"}),
 	}
 	m.streams = newStreamMetrics()
-	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.applyErrors, m.routes, m.rateFallback, m.quotaRejected, m.certExpiry,
+	m.registry.MustRegister(m.requests, m.latency, m.upstreamErrors, m.revision, m.groupRevision, m.lastApplied, m.applyErrors, m.routes,
+		m.rateFallback, m.quotaRejected, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(m.streams.collectors()...)
+	m.served.init()
 	m.forget()
 	m.unmatched = m.newSeries(nil)
 	return m
 }
 
-func labels(rt *routing.Route) (group, service, route string) {
-	if rt == nil {
-		return "", "", ""
-	}
-	return rt.Info.Group, rt.Info.ServiceName, rt.Info.RouteName
-}
-
-// routeSeries caches one route's series, so a request costs no label
-// hashing and no allocation. Status counters are a short copy-on-write list:
-// a route sees few distinct statuses.
+// routeSeries caches the series of one (group, service, route), so a
+// request costs no label hashing and no allocation. Status and error kind
+// counters are short copy-on-write lists: a route sees few of each. It is
+// shared by every compiled route of those labels (a route recompiled by a
+// later revision keeps counting in it), and remembers every label set it
+// made, so deleting it deletes exactly those.
 type routeSeries struct {
 	m                     *metrics
 	group, service, route string
 	latency               prometheus.Observer
 	svc                   *svcstats.Series // nil when unmatched or figures are off
 	mu                    sync.Mutex
-	codes                 atomic.Pointer[[]codeCounter]
+	codes                 counterList[int]    // by status
+	kinds                 counterList[string] // upstream errors by kind
+	// owners are the ids of the services whose routes count here
+	// (servedSeries); under servedSeries.mu.
+	owners map[string]struct{}
 }
 
-type codeCounter struct {
-	code int
-	c    prometheus.Counter
+// counterList is a copy-on-write list of counters by key; reads take no
+// lock, additions take the series' lock.
+type counterList[K comparable] struct {
+	p atomic.Pointer[[]keyedCounter[K]]
+}
+
+type keyedCounter[K comparable] struct {
+	key   K
+	label string
+	c     prometheus.Counter
+}
+
+func (l *counterList[K]) find(k K) prometheus.Counter {
+	if p := l.p.Load(); p != nil {
+		for i := range *p {
+			if (*p)[i].key == k {
+				return (*p)[i].c
+			}
+		}
+	}
+	return nil
+}
+
+// add appends the counter of k, made by vec with labels; under the
+// series' lock.
+func (l *counterList[K]) add(k K, label string, vec *prometheus.CounterVec, labels ...string) prometheus.Counter {
+	if c := l.find(k); c != nil {
+		return c
+	}
+	var list []keyedCounter[K]
+	if p := l.p.Load(); p != nil {
+		list = slices.Clone(*p)
+	}
+	c := vec.WithLabelValues(append(labels, label)...)
+	list = append(list, keyedCounter[K]{k, label, c})
+	l.p.Store(&list)
+	return c
+}
+
+func (l *counterList[K]) labels() []string {
+	p := l.p.Load()
+	if p == nil {
+		return nil
+	}
+	out := make([]string, len(*p))
+	for i := range *p {
+		out[i] = (*p)[i].label
+	}
+	return out
 }
 
 func (m *metrics) newSeries(rt *routing.Route) *routeSeries {
-	g, s, r := labels(rt)
-	rs := &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r)}
-	if rt != nil {
-		rs.svc = m.services.Get(g, rt.Info.ServiceID)
+	if rt == nil {
+		return &routeSeries{m: m, latency: m.latency.WithLabelValues("", "", "")}
 	}
-	return rs
+	g, s, r := rt.Info.Group, rt.Info.ServiceName, rt.Info.RouteName
+	return &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r),
+		svc: m.services.Get(g, rt.Info.ServiceID)}
 }
 
-// series returns the cached series of rt. The cache holds the routes of the
-// current table only: forget drops it when a new table is swapped in.
+// series returns the series of rt. The cache holds the routes of the
+// current table only: forget drops it when a new table is swapped in, and
+// a route of the new table finds its labels' series in servedSeries.
 func (m *metrics) series(rt *routing.Route) *routeSeries {
 	if rt == nil {
 		return m.unmatched
@@ -137,39 +198,47 @@ func (m *metrics) series(rt *routing.Route) *routeSeries {
 	if v, ok := cache.Load(rt); ok {
 		return v.(*routeSeries)
 	}
-	v, _ := cache.LoadOrStore(rt, m.newSeries(rt))
+	v, _ := cache.LoadOrStore(rt, m.served.of(m, rt))
 	return v.(*routeSeries)
 }
 
 func (m *metrics) forget() { m.cache.Store(new(sync.Map)) }
 
 func (rs *routeSeries) counter(code int) prometheus.Counter {
-	if p := rs.codes.Load(); p != nil {
-		for _, cc := range *p {
-			if cc.code == code {
-				return cc.c
-			}
-		}
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	var list []codeCounter
-	if p := rs.codes.Load(); p != nil {
-		for _, cc := range *p {
-			if cc.code == code {
-				return cc.c
-			}
-		}
-		list = slices.Clone(*p)
+	if c := rs.codes.find(code); c != nil {
+		return c
 	}
 	label := "other"
 	if code >= 0 && code < len(statusLabels) {
 		label = statusLabels[code]
 	}
-	c := rs.m.requests.WithLabelValues(rs.group, rs.service, rs.route, label)
-	list = append(list, codeCounter{code, c})
-	rs.codes.Store(&list)
-	return c
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.codes.add(code, label, rs.m.requests, rs.group, rs.service, rs.route)
+}
+
+func (rs *routeSeries) upstreamError(kind string) prometheus.Counter {
+	if c := rs.kinds.find(kind); c != nil {
+		return c
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.kinds.add(kind, kind, rs.m.upstreamErrors, rs.group, rs.service, rs.route)
+}
+
+// delete takes the series' label sets out of the registry; a request
+// still holding rs counts in series nobody scrapes.
+func (rs *routeSeries) delete() {
+	m := rs.m
+	m.latency.DeleteLabelValues(rs.group, rs.service, rs.route)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, status := range rs.codes.labels() {
+		m.requests.DeleteLabelValues(rs.group, rs.service, rs.route, status)
+	}
+	for _, kind := range rs.kinds.labels() {
+		m.upstreamErrors.DeleteLabelValues(rs.group, rs.service, rs.route, kind)
+	}
 }
 
 // totals sums the requests series: every answer since start, and those
@@ -206,8 +275,7 @@ func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) 
 
 // UpstreamError counts one failed upstream call.
 func (m *metrics) UpstreamError(rt *routing.Route, kind string) {
-	g, s, r := labels(rt)
-	m.upstreamErrors.WithLabelValues(g, s, r, kind).Inc()
+	m.series(rt).upstreamError(kind).Inc()
 }
 
 // fallbackCounter returns OnFallback for limit-count: the series are
@@ -227,4 +295,24 @@ func (m *metrics) fallbackCounter() func(reason string) {
 // quotaRejection counts a request a plan quota refused.
 func (m *metrics) quotaRejection(group, service string) {
 	m.quotaRejected.WithLabelValues(group, service).Inc()
+}
+
+// applied records the table t swapped in for up: the revision gauges,
+// the certificates' expiry, and the deletion of the series of the routes
+// up took away.
+func (m *metrics) applied(t *routing.Table, up spec.SnapshotUpdate, now time.Time) {
+	m.forget()
+	m.revision.Set(float64(t.Revision))
+	m.routes.Set(float64(t.Len()))
+	m.lastApplied.Set(float64(now.UnixNano()) / 1e9)
+	if up.Snapshot != nil { // groups and certificates change in whole snapshots only
+		m.groupRevision.Reset()
+		m.certExpiry.Reset()
+		for _, c := range t.CertificateExpiries() {
+			m.certExpiry.WithLabelValues(c.Group, c.Name).Set(float64(c.NotAfter.Unix()))
+		}
+	}
+	for _, g := range m.served.update(m, up) {
+		m.groupRevision.WithLabelValues(g).Set(float64(t.Revision))
+	}
 }
