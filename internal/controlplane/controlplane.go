@@ -261,6 +261,7 @@ func Run(ctx context.Context, opts Options) error {
 			fail(fmt.Errorf("gateway: %w", err))
 		}
 	})
+	alerts := newAlertEvaluator(st, figures, log.With("component", "alerts"))
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
 	hooks := &webhook.Deliverer{Store: st, Keys: keys, Logger: log.With("component", "webhooks"),
 		PrivateNetworks: opts.WebhookPrivateNetworks}
@@ -275,6 +276,7 @@ func Run(ctx context.Context, opts Options) error {
 			jobs.Go(func() { embedded.expire(ctx) })
 			jobs.Go(func() { figures.retain(ctx, st, log.With("component", "figures")) })
 			jobs.Go(func() { hooks.Run(ctx) })
+			jobs.Go(func() { alerts.run(ctx) })
 			if apiCfg.AuditRetention > 0 {
 				jobs.Go(func() { retainAudit(ctx, apiCfg, log.With("component", "audit")) })
 			}

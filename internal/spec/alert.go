@@ -55,6 +55,9 @@ const (
 	AlertWindowMax          = 15 * time.Minute
 	AlertWindowDefault      = 5 * time.Minute
 	AlertMinRequestsDefault = 10
+	// AlertHistoryKept is how many changes of state a rule's history
+	// keeps.
+	AlertHistoryKept = 50
 	// alertWindowStep is the figures' resolution: a window is whole steps.
 	alertWindowStep = 10 * time.Second
 	// alertMaxP99 bounds a latency threshold at an hour, far above any
