@@ -218,12 +218,13 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 }
 
 // Export hands the spans of a finished, sampled request to the export
-// queue; it does nothing for an unsampled one. It copies what it needs, so
+// queue; it does nothing for an unsampled one, or on a nil Exporter (no
+// collector configured). It copies what it needs, so
 // the engine may Reset r as soon as it returns. It never blocks: when the
 // queue cannot take all of the request's spans, none are queued (a partial
 // trace misleads more than a missing one) and they are counted as dropped.
 func (e *Exporter) Export(r *Request) {
-	if r == nil || !r.sampled {
+	if e == nil || r == nil || !r.sampled {
 		return
 	}
 	n := int64(spanCount(r))

@@ -185,9 +185,18 @@ func BenchmarkUnsampledRequest(b *testing.B) {
 	} {
 		b.Run(bench.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				buf = unsampledRequest(&r, e, bench.incoming, never, buf)
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+func TestNilExporterIgnoresSampledRequests(t *testing.T) {
+	var r Request
+	r.Begin("", NewSampler(1), 1)
+	var e *Exporter // tracing without a collector
+	e.Export(&r)
 }

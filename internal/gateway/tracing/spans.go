@@ -106,7 +106,6 @@ func buildSpans(r *Request, res *resource.Resource, instance string) []sdktrace.
 			SpanKind:             trace.SpanKindInternal,
 			StartTime:            time.Unix(0, p.start),
 			EndTime:              time.Unix(0, pEnd),
-			Attributes:           []attribute.KeyValue{attribute.String("portico.plugin", p.name)},
 			Resource:             res,
 			InstrumentationScope: scope,
 		}.Snapshot())

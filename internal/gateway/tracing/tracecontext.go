@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 )
 
@@ -19,10 +20,10 @@ func (s SpanID) IsValid() bool { return s != SpanID{} }
 
 // AppendHex appends t as 32 lowercase hex digits, the form the access log,
 // the error body and the traceparent header use.
-func (t TraceID) AppendHex(dst []byte) []byte { return appendHex(dst, t[:]) }
+func (t TraceID) AppendHex(dst []byte) []byte { return hex.AppendEncode(dst, t[:]) }
 
 // AppendHex appends s as 16 lowercase hex digits.
-func (s SpanID) AppendHex(dst []byte) []byte { return appendHex(dst, s[:]) }
+func (s SpanID) AppendHex(dst []byte) []byte { return hex.AppendEncode(dst, s[:]) }
 
 // String returns t in hex; it allocates, so the hot path uses AppendHex.
 func (t TraceID) String() string { return string(t.AppendHex(nil)) }
@@ -31,13 +32,6 @@ func (t TraceID) String() string { return string(t.AppendHex(nil)) }
 func (s SpanID) String() string { return string(s.AppendHex(nil)) }
 
 const hexDigits = "0123456789abcdef"
-
-func appendHex(dst, b []byte) []byte {
-	for _, c := range b {
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0x0f])
-	}
-	return dst
-}
 
 // hexValue maps a lowercase hex digit to its value and everything else
 // (uppercase included: the spec allows lowercase only) to 0xff.
