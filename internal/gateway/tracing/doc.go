@@ -24,6 +24,6 @@
 // upstream client span) as sdktrace.ReadOnlySpan values with explicit ids,
 // parents and times, and hands them to the SDK's batch span processor. The
 // SDK does the rest: a bounded queue, batching, and the OTLP/HTTP wire
-// format. See exporter.go for why this is done with tracetest.SpanStub
+// format. See spans.go for why this is done with tracetest.SpanStub
 // rather than with a custom IDGenerator.
 package tracing

@@ -66,9 +66,7 @@ func ParseEndpoint(s string) (ExporterConfig, error) {
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return ExporterConfig{}, fmt.Errorf("otlp endpoint %q: scheme must be http or https", s)
-	case u.Opaque != "" || u.Host == "":
-		return ExporterConfig{}, fmt.Errorf("otlp endpoint %q: no host", s)
-	case u.Hostname() == "":
+	case u.Opaque != "" || u.Hostname() == "":
 		return ExporterConfig{}, fmt.Errorf("otlp endpoint %q: no host", s)
 	case u.User != nil:
 		return ExporterConfig{}, fmt.Errorf("otlp endpoint %q: user info is not allowed in the URL (send credentials as headers)", redact(u))
