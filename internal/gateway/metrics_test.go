@@ -381,3 +381,20 @@ func TestMergeNodes(t *testing.T) {
 		})
 	}
 }
+
+// Counting a request of a route seen before, and an upstream error of a
+// kind seen before, allocates nothing.
+func TestObserveAllocatesNothing(t *testing.T) {
+	f := newMetricsFixture(t)
+	f.apply(t, metricsSnapshot(1, metricsService("svc", "a")))
+	var ps match.Params
+	rt, _, _ := f.table.Lookup("example.com", "GET", "/svc/a", &ps)
+	f.m.Observe(rt, 200, time.Millisecond)
+	f.m.UpstreamError(rt, "timeout")
+	if n := testing.AllocsPerRun(100, func() {
+		f.m.Observe(rt, 200, time.Millisecond)
+		f.m.UpstreamError(rt, "timeout")
+	}); n != 0 {
+		t.Errorf("Observe and UpstreamError allocate %v times", n)
+	}
+}
