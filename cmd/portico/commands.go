@@ -104,6 +104,8 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&o.Engine, "engine", "fast", "gateway engine: fast (HTTP/1.1 hot path on fasthttp) or nethttp (net/http)")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body the gateway accepts, in bytes (413 above); 0: no limit (routes can set request-size-limit)")
 	f.DurationVar(&o.InstanceOfflineAfter, "instance-offline-after", adminapi.DefaultInstanceOfflineAfter, "a gateway instance without a heartbeat for this long shows offline (lost after three missed heartbeats); an hour later it is removed")
+	f.DurationVar(&o.CallLogRetention, "call-log-retention", controlplane.DefaultCallLogRetention, "keep the calls the gateways answered this long (a Go duration, at least 1m) for the call log's search; pruned every minute by one control plane of the store")
+	f.IntVar(&o.CallLogMaxPerGroup, "call-log-max-per-group", controlplane.DefaultCallLogMaxPerGroup, "keep at most this many calls of each gateway group in the call log, the newest")
 	f.DurationVar(&o.AuditRetention, "audit-retention", 0, "delete audit events older than this (a Go duration, at least 24h: 9600h is 400 days), checked every hour by one control plane of the store; 0 keeps them forever")
 	f.BoolVar(&o.WebhookPrivateNetworks, "webhook-private-networks", false, "deliver projects' webhooks to loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8, 192.168.0.0/16, …), for receivers on this network; link-local and cloud metadata addresses are refused always")
 	f.StringVar(&o.Portal.Addr, "portal-addr", "", "also serve the developer portal alone on this address (e.g. :9280, reachable by developers while --admin-addr stays private); it is always at /portal/ on the admin address")

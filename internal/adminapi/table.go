@@ -112,6 +112,7 @@ var pathParams = map[string]string{
 func (s *server) endpoints() []endpoint {
 	eps := append(s.coreEndpoints(), s.peopleEndpoints()...)
 	eps = append(eps, s.marketEndpoints()...)
+	eps = append(eps, s.callLogEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
 }
 

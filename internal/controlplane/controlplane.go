@@ -73,6 +73,12 @@ type Options struct {
 	// once an hour (adminapi.PruneAudit); 0 keeps them forever, else at
 	// least adminapi.MinAuditRetention.
 	AuditRetention time.Duration
+	// CallLogRetention: calls the gateways answered are kept this long
+	// (default DefaultCallLogRetention, at least MinCallLogRetention), and
+	// at most CallLogMaxPerGroup of each gateway group (default
+	// DefaultCallLogMaxPerGroup), pruned every minute.
+	CallLogRetention   time.Duration
+	CallLogMaxPerGroup int
 	// WebhookPrivateNetworks lets projects' webhooks be delivered to
 	// loopback and private addresses (link-local ones never are).
 	WebhookPrivateNetworks bool
@@ -104,6 +110,9 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("single sign-on (--oidc-*): %w", err)
 	}
 	if err := checkAuditRetention(opts.AuditRetention); err != nil {
+		return err
+	}
+	if err := checkCallLogRetention(opts.CallLogRetention, opts.CallLogMaxPerGroup); err != nil {
 		return err
 	}
 	if opts.ReadyFile != "" {
@@ -276,6 +285,10 @@ func Run(ctx context.Context, opts Options) error {
 			jobs.Go(func() { embedded.expire(ctx) })
 			jobs.Go(func() { figures.retain(ctx, st, log.With("component", "figures")) })
 			jobs.Go(func() { hooks.Run(ctx) })
+			jobs.Go(func() {
+				retainCallLogs(ctx, st, callLogRetention{keep: opts.CallLogRetention, maxPerGroup: opts.CallLogMaxPerGroup},
+					log.With("component", "call-log"))
+			})
 			jobs.Go(func() { alerts.run(ctx) })
 			if apiCfg.AuditRetention > 0 {
 				jobs.Go(func() { retainAudit(ctx, apiCfg, log.With("component", "audit")) })
@@ -339,6 +352,12 @@ func (o *Options) defaults() {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 30 * time.Second
+	}
+	if o.CallLogRetention == 0 {
+		o.CallLogRetention = DefaultCallLogRetention
+	}
+	if o.CallLogMaxPerGroup == 0 {
+		o.CallLogMaxPerGroup = DefaultCallLogMaxPerGroup
 	}
 }
 
