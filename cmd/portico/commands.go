@@ -65,6 +65,7 @@ func serverCmd() *cobra.Command {
 		logLevel, logFormat string
 		drain               time.Duration
 		readOIDC            func() error // the --oidc-* flags that need parsing
+		readTelemetry       func() error // the access-log and tracing flags
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -75,6 +76,9 @@ func serverCmd() *cobra.Command {
 				return err
 			}
 			if err := readOIDC(); err != nil {
+				return err
+			}
+			if err := readTelemetry(); err != nil {
 				return err
 			}
 			log, err := newLogger(logLevel, logFormat)
@@ -119,6 +123,8 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	readOIDC = oidcFlags(f, &o.OIDC)
+	readTelemetry = telemetryFlags(f, &o.Telemetry)
+	f.IntVar(&o.CallsPerSecond, "call-log-rate", 1000, "calls a second the control plane keeps for the log search from each gateway's stream (past it, only failed calls, 4xx and 5xx, up to as many again); the access log itself is not limited")
 	annotateEnv(f, envPrefix)
 	return cmd
 }
@@ -127,6 +133,7 @@ func gatewayCmd() *cobra.Command {
 	var (
 		o                   dataplane.Options
 		logLevel, logFormat string
+		readTelemetry       func() error
 	)
 	cmd := &cobra.Command{
 		Use:   "gateway",
@@ -134,6 +141,9 @@ func gatewayCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags(), gatewayEnvPrefix); err != nil {
+				return err
+			}
+			if err := readTelemetry(); err != nil {
 				return err
 			}
 			log, err := newLogger(logLevel, logFormat)
@@ -168,6 +178,7 @@ func gatewayCmd() *cobra.Command {
 	f.StringVar(&o.ReadyFile, "ready-file", "", "once serving, write the bound addresses there as JSON (gateway, status); removed at exit")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	readTelemetry = telemetryFlags(f, &o.Telemetry)
 	annotateEnv(f, gatewayEnvPrefix)
 	return cmd
 }

@@ -126,13 +126,15 @@ func (c *call) updateGroup(patch bool) (any, error) {
 			if g, err = tx.GetGroup(c.ctx(), g.Name); err != nil {
 				return fmt.Errorf("update gateway group %q: %w", g.Name, err)
 			}
-		} else if g.TimeZone != old.TimeZone || g.PublicURL != old.PublicURL {
-			// Both are in the group's snapshot (the gateways count daily
-			// and monthly plan quotas in its zone): a new revision.
+		} else if g.TimeZone != old.TimeZone || g.PublicURL != old.PublicURL || g.TraceSampling() != old.TraceSampling() {
+			// All are in the group's snapshot (the gateways count daily
+			// and monthly plan quotas in its zone, sample traces at its
+			// ratio): a new revision.
 			if _, err := release.Apply(c.ctx(), tx, release.Change{Groups: []string{g.Name},
 				Audit: &release.AuditNote{Actor: c.user.Username, Action: "release.gateway_group", Resource: groupResource(g.Name),
 					Detail: map[string]any{"time_zone": g.TimeZone, "from_time_zone": old.TimeZone,
-						"public_url": g.PublicURL, "from_public_url": old.PublicURL}}}); err != nil {
+						"public_url": g.PublicURL, "from_public_url": old.PublicURL,
+						"trace_sample_ratio": g.TraceSampleRatio, "from_trace_sample_ratio": old.TraceSampleRatio}}}); err != nil {
 				return fmt.Errorf("update gateway group %q: %w", g.Name, err)
 			}
 			if g, err = tx.GetGroup(c.ctx(), g.Name); err != nil {

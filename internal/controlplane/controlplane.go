@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,13 @@ type Options struct {
 	// Profiling serves Go's profiles on the status address
 	// (gateway.Options.Profiling).
 	Profiling bool
+	// Telemetry is the embedded gateway's access log and tracing; the
+	// control plane adds its own sink, which keeps calls for the log
+	// search (calls.go).
+	Telemetry gateway.Telemetry
+	// CallsPerSecond bounds the calls kept for the log search from each
+	// gateway's stream (defaultCallsPerSecond when 0).
+	CallsPerSecond int
 	// OIDC, when its Issuer is set, lets console users sign in through an
 	// OpenID Connect provider (docs/sso.md); checked before anything starts.
 	OIDC adminapi.OIDCConfig
@@ -225,6 +233,12 @@ func Run(ctx context.Context, opts Options) error {
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
 	feedSrv.figures = figures
+	calls := newCallCollector(st, log.With("component", "calls"), opts.CallsPerSecond)
+	feedSrv.calls = calls
+	tel := opts.Telemetry
+	tel.AccessLog = append(slices.Clip(tel.AccessLog), calls.sink())
+	tel.Instance = embedded.id
+	tel.Version = opts.Version
 	mux.Handle(feed.PathPrefix, feedSrv)
 	mountPortal(mux, devPortal)
 	mux.Handle("/", console.New(console.Config{API: api, Logger: log.With("component", "console"), SSO: opts.OIDC.Issuer != ""}))
@@ -265,6 +279,7 @@ func Run(ctx context.Context, opts Options) error {
 			TokenKey:     keys.Derive(credential.PurposeOAuth2Tokens),
 			Profiling:    opts.Profiling,
 			Quotas:       quotas,
+			Telemetry:    tel,
 		})
 		if err != nil {
 			fail(fmt.Errorf("gateway: %w", err))

@@ -32,6 +32,8 @@ type feedServer struct {
 	// figures receive the canary and per-service figures heartbeats
 	// carry; nil: they are checked and dropped.
 	figures *gatewayFigures
+	// calls keeps the calls stand-alone gateways post; nil: refused (404).
+	calls *callCollector
 
 	// epoch starts the consumers' digests it sends (updates.go): a
 	// gateway's first update from this process is whole.
@@ -62,6 +64,10 @@ func (f *feedServer) shutdown() { f.end() }
 
 func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, feed.PathPrefix)
+	if group, ok := strings.CutSuffix(rest, feed.CallsSegment); ok && group != "" && !strings.Contains(group, "/") {
+		f.postCalls(w, r, group)
+		return
+	}
 	group, instance, beat := strings.Cut(rest, feed.InstancesSegment)
 	method := http.MethodGet
 	if beat {

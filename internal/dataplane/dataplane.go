@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gateway/accesslog"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/readyfile"
@@ -52,8 +54,11 @@ type Options struct {
 	InstanceID     string        // how it is known in GET …/instances; default: host name and random characters
 	ReadyFile      string        // written with the bound addresses once serving its first snapshot
 	Profiling      bool          // Go's profiles on the status address (gateway.Options.Profiling)
-	Logger         *slog.Logger
-	Version        string
+	// Telemetry is the access log and tracing; the gateway also posts its
+	// calls to the control plane for the log search.
+	Telemetry gateway.Telemetry
+	Logger    *slog.Logger
+	Version   string
 }
 
 // Addrs are the addresses a stand-alone gateway bound (its ready file).
@@ -208,8 +213,18 @@ func Run(ctx context.Context, o Options) error {
 		}
 		beats.Go(func() { o.beat(ctx, client, a, started, &applied, kick, totals, figures.reporters(o.Group)) })
 	}}
+	tel := o.Telemetry
+	tel.Instance, tel.Group, tel.Version = o.InstanceID, o.Group, o.Version
+	calls := accesslog.FuncSink("control-plane", func(lines [][]byte) error {
+		sendCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return client.SendCalls(sendCtx, o.InstanceID, lines)
+	})
+	calls.BatchEntries = feed.MaxCallLines
+	tel.AccessLog = append(slices.Clip(tel.AccessLog), calls)
 	err = gateway.Run(ctx, gateway.Options{
-		Addr: o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StreamAddrs: streams, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
+		Telemetry: tel,
+		Addr:      o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StreamAddrs: streams, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,
 		Logger: log.With("component", "gateway"), DrainTimeout: o.DrainTimeout, Engine: o.Engine,
 		Limits: gateway.Limits{MaxBodyBytes: o.MaxBodyBytes}, RedisURL: o.RedisURL, RedisPrefix: o.RedisPrefix,
 		OnListen: ready.listening, OnApply: func(rev int64) { client.Applied(rev); ready.apply(rev) }, Totals: totals, SourceDetail: func() string { return sourceDetail(client.Status()) }, Profiling: o.Profiling,

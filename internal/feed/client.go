@@ -512,6 +512,36 @@ func (c *Client) Beat(ctx context.Context, id string, hb Heartbeat) error {
 	return fmt.Errorf("heartbeat to %s: status %d: %s", base, resp.StatusCode, errorMessage(resp.Body))
 }
 
+// SendCalls posts access-log lines of calls the gateway (instance id)
+// answered to the control plane, which keeps them for the log search. It
+// is an access-log sink's function: lines are valid only during the call.
+func (c *Client) SendCalls(ctx context.Context, id string, lines [][]byte) error {
+	var body bytes.Buffer
+	for _, l := range lines {
+		body.Write(l)
+		body.WriteByte('\n')
+	}
+	base := c.base()
+	u := base + PathPrefix + url.PathEscape(c.Group) + CallsSegment + "?instance=" + url.QueryEscape(id)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, &body)
+	if err != nil {
+		return fmt.Errorf("calls: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return fmt.Errorf("calls to %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("calls to %s: status %d: %s", base, resp.StatusCode, errorMessage(resp.Body))
+	}
+	return nil
+}
+
 // ControlPlanes splits a comma-separated list of control-plane URLs.
 func ControlPlanes(list string) []string {
 	var out []string

@@ -163,3 +163,14 @@ const (
 
 // InstancesSegment follows the group in a heartbeat's path.
 const InstancesSegment = "/instances/"
+
+// CallsSegment ends the path a gateway posts the calls it answered to
+// (PathPrefix + group + CallsSegment, ?instance=id): its access-log lines,
+// one JSON object (spec.CallRecord) a line.
+const CallsSegment = "/calls"
+
+// Bounds of one post of calls.
+const (
+	MaxCallLines = 5000
+	MaxCallBytes = 8 << 20
+)

@@ -102,7 +102,11 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Quotas != nil {
 		opts.Quotas.read.Store(&quotaState{table: &table, reg: quotas})
 	}
-	cfg := engine.Config{Table: &table, Observer: m, Logger: log, Limits: opts.Limits}
+	tel, closeTelemetry, err := newTelemetry(opts.Telemetry, m, log)
+	if err != nil {
+		return err
+	}
+	cfg := engine.Config{Table: &table, Observer: m, Logger: log, Limits: opts.Limits, Telemetry: tel}
 	if tlsLn != nil {
 		cfg.TLSPort = tlsLn.Addr().(*net.TCPAddr).Port
 	}
@@ -189,6 +193,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	drain.Go(func() { streamLns.shutdown(drainCtx, log) })
 	drain.Wait()
+	// What the drained requests logged and traced goes out before exit.
+	closeTelemetry(drainCtx)
 	endFlush()
 	_ = statusSrv.Shutdown(drainCtx)
 	cancel()

@@ -190,6 +190,9 @@ func (g *GatewayGroup) Validate() error {
 	if g.PublicURL != "" {
 		ValidatePublicURL(&fe, "public_url", g.PublicURL)
 	}
+	if r := g.TraceSampleRatio; r != nil && !(*r >= 0 && *r <= 1) {
+		fe.Add("trace_sample_ratio", "must be between 0 and 1")
+	}
 	return fe.Err()
 }
 

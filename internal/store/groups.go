@@ -8,15 +8,19 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-const groupCols = "name, path_prefix, description, revision, created_at, updated_at, time_zone, public_url"
+const groupCols = "name, path_prefix, description, revision, created_at, updated_at, time_zone, public_url, trace_sample_ratio"
 
 func scanGroup(s scanner) (spec.GatewayGroup, error) {
 	var g spec.GatewayGroup
 	var created, updated int64
-	if err := s.Scan(&g.Name, &g.PathPrefix, &g.Description, &g.Revision, &created, &updated, &g.TimeZone, &g.PublicURL); err != nil {
+	var ratio sql.NullFloat64
+	if err := s.Scan(&g.Name, &g.PathPrefix, &g.Description, &g.Revision, &created, &updated, &g.TimeZone, &g.PublicURL, &ratio); err != nil {
 		return spec.GatewayGroup{}, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
+	if ratio.Valid {
+		g.TraceSampleRatio = &ratio.Float64
+	}
 	return g, nil
 }
 
@@ -34,8 +38,8 @@ func (t *txn) CreateGroup(ctx context.Context, g *spec.GatewayGroup) error {
 		return fmt.Errorf("create gateway group %q: read the revision: %w", g.Name, err)
 	}
 	_, err := t.exec(ctx, "INSERT INTO gateway_groups ("+groupCols+`, changes_from, route_shapes_complete)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
-		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL, max(global+1, g.Revision))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)`,
+		g.Name, g.PathPrefix, g.Description, g.Revision, toNanos(ts), toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL, nullRatio(g.TraceSampleRatio), max(global+1, g.Revision))
 	if err != nil {
 		if t.kind(err) == errUnique {
 			return fmt.Errorf("gateway group %q already exists: %w", g.Name, ErrConflict)
@@ -81,17 +85,25 @@ func zoneOrUTC(z string) string {
 	return z
 }
 
-// UpdateGroup replaces the path prefix, description, time zone and public
-// URL; the revision is
+// nullRatio stores an unset trace sample ratio as NULL.
+func nullRatio(r *float64) sql.NullFloat64 {
+	if r == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *r, Valid: true}
+}
+
+// UpdateGroup replaces the path prefix, description, time zone, public
+// URL and trace sample ratio; the revision is
 // left alone (and read back into g), since only BumpRevision moves it.
 func (t *txn) UpdateGroup(ctx context.Context, g *spec.GatewayGroup) error {
 	ts := now()
 	g.TimeZone = zoneOrUTC(g.TimeZone)
 	var created int64
 	err := t.queryRow(ctx, `UPDATE gateway_groups SET path_prefix = $2, description = $3, updated_at = $4,
-			time_zone = $5, public_url = $6
+			time_zone = $5, public_url = $6, trace_sample_ratio = $7
 		WHERE name = $1 RETURNING created_at, revision`,
-		g.Name, g.PathPrefix, g.Description, toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL).Scan(&created, &g.Revision)
+		g.Name, g.PathPrefix, g.Description, toNanos(ts), zoneOrUTC(g.TimeZone), g.PublicURL, nullRatio(g.TraceSampleRatio)).Scan(&created, &g.Revision)
 	if err != nil {
 		return notFound(err, "update gateway group %q", g.Name)
 	}

@@ -112,7 +112,8 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 	for gi := range d.Groups {
 		gd := &d.Groups[gi]
 		old := t.groups[gd.Group.Name]
-		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix || old.group.TimeZone != gd.Group.TimeZone {
+		if old == nil || old.group.PathPrefix != gd.Group.PathPrefix || old.group.TimeZone != gd.Group.TimeZone ||
+			old.group.TraceSampling() != gd.Group.TraceSampling() {
 			return nil, fmt.Errorf("group %q is new or its settings changed: %w", gd.Group.Name, ErrNeedsSnapshot)
 		}
 		services := editServices(old.services)

@@ -1,0 +1,162 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/gateway/accesslog"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// callCollector keeps the calls gateways answer in the store, where the
+// admin API's log search finds them: the embedded gateway's through an
+// access-log sink in the process (sink), stand-alone gateways' through the
+// feed (feedServer.calls). Both arrive as the gateway's access-log lines.
+//
+// Storing every call of a busy gateway would make the store's one writer
+// the gateway's bottleneck, so each collector keeps at most perSecond
+// calls a second; past that budget it keeps only failed calls (status
+// 400 and above: what "why did this call fail?" asks about), up to as
+// many again. What it leaves out is counted, not stored.
+type callCollector struct {
+	st        store.Store
+	log       *slog.Logger
+	perSecond int
+
+	mu      sync.Mutex
+	second  int64 // the Unix second the counts are of
+	kept    int
+	failed  int
+	dropped uint64
+}
+
+// defaultCallsPerSecond is how many calls a second a collector stores
+// before it keeps failed calls only.
+const defaultCallsPerSecond = 1000
+
+func newCallCollector(st store.Store, log *slog.Logger, perSecond int) *callCollector {
+	if perSecond <= 0 {
+		perSecond = defaultCallsPerSecond
+	}
+	return &callCollector{st: st, log: log, perSecond: perSecond}
+}
+
+// sink is the embedded gateway's access-log sink into the store. It
+// flushes every half second, so a call is searchable within a second.
+func (c *callCollector) sink() accesslog.SinkConfig {
+	s := accesslog.FuncSink("control-plane", func(lines [][]byte) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return c.keep(ctx, "", "", lines)
+	})
+	s.FlushInterval = 500 * time.Millisecond
+	return s
+}
+
+// failedMarker is how a line of a failed call starts its status: the
+// access-log encoder writes `,"status":` before the status (a test pins
+// it), and upstream_status is spelt differently.
+var failedMarkers = [][]byte{[]byte(`,"status":4`), []byte(`,"status":5`)}
+
+// admit decides whether a line is stored under the budget of the current
+// second.
+func (c *callCollector) admit(line []byte, now int64) bool {
+	if now != c.second {
+		c.second, c.kept, c.failed = now, 0, 0
+	}
+	if c.kept < c.perSecond {
+		c.kept++
+		return true
+	}
+	if c.failed < c.perSecond && (bytes.Contains(line, failedMarkers[0]) || bytes.Contains(line, failedMarkers[1])) {
+		c.failed++
+		return true
+	}
+	c.dropped++
+	return false
+}
+
+// keep stores lines in one transaction. A non-empty group (or instance)
+// replaces what the lines say: a stand-alone gateway writes into its own
+// group only.
+func (c *callCollector) keep(ctx context.Context, group, instance string, lines [][]byte) error {
+	recs := make([]spec.CallRecord, 0, len(lines))
+	c.mu.Lock()
+	now := time.Now().Unix()
+	for _, line := range lines {
+		if !c.admit(line, now) {
+			continue
+		}
+		var r spec.CallRecord
+		if err := json.Unmarshal(line, &r); err != nil {
+			continue // not a line of ours: nothing to search
+		}
+		r.ID = 0
+		if group != "" {
+			r.Group = group
+		}
+		if instance != "" {
+			r.Instance = instance
+		}
+		recs = append(recs, r)
+	}
+	c.mu.Unlock()
+	if len(recs) == 0 {
+		return nil
+	}
+	return c.st.Tx(ctx, func(tx store.Tx) error { return tx.InsertCallRecords(ctx, recs) })
+}
+
+// droppedCalls is how many calls the budget left out since start.
+func (c *callCollector) droppedCalls() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
+}
+
+// postCalls takes a stand-alone gateway's access-log lines (feed.Client
+// SendCalls) into the group its token is of.
+func (f *feedServer) postCalls(w http.ResponseWriter, r *http.Request, group string) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		feedError(w, http.StatusMethodNotAllowed, "method_not_allowed", "this path answers POST")
+		return
+	}
+	instance := r.URL.Query().Get("instance")
+	if instance != "" && !feed.ValidInstanceID(instance) {
+		feedError(w, http.StatusBadRequest, "bad_request", "an instance id is 1 to 64 letters, digits, '.', '_' or '-'")
+		return
+	}
+	if _, ok := f.admitOrRefuse(w, r, group); !ok {
+		return
+	}
+	if f.calls == nil {
+		feedError(w, http.StatusNotFound, "not_found", "this control plane keeps no calls")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, feed.MaxCallBytes))
+	if err != nil {
+		feedError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a post of calls holds at most %d bytes", feed.MaxCallBytes))
+		return
+	}
+	lines := bytes.Split(bytes.TrimSpace(body), []byte{'\n'})
+	if len(lines) > feed.MaxCallLines {
+		feedError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a post of calls holds at most %d lines", feed.MaxCallLines))
+		return
+	}
+	if err := f.calls.keep(r.Context(), group, instance, lines); err != nil {
+		f.log.Warn("could not keep calls", "group", group, "err", err)
+		feedError(w, http.StatusServiceUnavailable, "unavailable", "the calls could not be kept")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
