@@ -107,11 +107,13 @@ var pathParams = map[string]string{
 	"sessions":       "session id",
 	"members":        "user name of a member",
 	"roles":          "role name",
+	"alerts":         "alert rule id",
 }
 
 func (s *server) endpoints() []endpoint {
 	eps := append(s.coreEndpoints(), s.peopleEndpoints()...)
 	eps = append(eps, s.marketEndpoints()...)
+	eps = append(eps, s.alertEndpoints()...)
 	eps = append(eps, s.callLogEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
 }

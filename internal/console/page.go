@@ -51,6 +51,7 @@ func (q *req) page(title, nav string) *page {
 	if q.who != nil {
 		p.Navs = navFor(q.who, p.Project)
 		q.pendingBadge(p.Navs)
+		q.firingBadge(p.Navs, p.Project)
 	}
 	if f := q.r.URL.Query().Get("flash"); f != "" && messages.Has("flash."+f) {
 		p.Flash = q.t("flash." + f)

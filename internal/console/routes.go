@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), logRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -165,6 +165,7 @@ var navTable = []navEntry{
 	{"groups", "nav.groups", "GET /groups"},
 	{"services", "nav.services", "GET /p/{p}/services"},
 	{"upstreams", "nav.upstreams", "GET /p/{p}/upstreams"},
+	{"alerts", "nav.alerts", "GET /p/{p}/alerts"},
 	{"logs", "nav.logs", "GET /p/{p}/logs"},
 	{"import", "nav.import", "GET /p/{p}/import"},
 	{"apps", "nav.apps", "GET /applications"},
