@@ -26,7 +26,10 @@ import (
 // stand-alone gateway's heartbeat, its embedded gateway's count every
 // embeddedInterval), counts its own rows in at once, and follows the log
 // for the others' rows (follow). A control plane that starts reads the
-// last 15 minutes of the log, so the figures outlive a restart.
+// last 15 minutes of the log, so the figures outlive a restart. Service
+// figures come per service and per route (svcstats); the housekeeping job
+// folds the log into the store's monitoring rollups, which chart further
+// back than the rings (monitoring.go).
 type gatewayFigures struct {
 	replica                    string // this process in the figures log
 	splits, reportedSplits     *splitstats.Registry
@@ -86,8 +89,8 @@ func (f *gatewayFigures) TargetFigures(id string, window time.Duration) (spec.Si
 	return ss.Side(true, window, time.Now()), true
 }
 
-// ServicePoints is a service's series in a group, for GET
-// …/services/{s}/stats and the console's charts.
+// ServicePoints is a service's series in a group over the last 15
+// minutes at most, from the rings (ServiceMetrics reaches further).
 func (f *gatewayFigures) ServicePoints(group, serviceID string, window, step time.Duration) ([]svcstats.Point, bool) {
 	var series []*svcstats.Series
 	for _, reg := range []*svcstats.Registry{f.services, f.reportedServices} {
@@ -282,15 +285,23 @@ func (f *gatewayFigures) catchUp(ctx context.Context, st store.Store) error {
 	}
 }
 
-// retain removes the log's rows older than any window reads, every
-// minute until ctx ends (one control plane of a shared store does it:
-// store.Lead).
+// retain folds the log's new rows into the monitoring rollups, then
+// removes the log's rows older than any window reads and the rollups past
+// their retention, every minute until ctx ends (one control plane of a
+// shared store does it: store.Lead). The fold goes first so that no row
+// is pruned before it is folded (monitoring.go).
 func (f *gatewayFigures) retain(ctx context.Context, st store.Store, log *slog.Logger) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
+		if err := foldMonitoring(ctx, st); err != nil && ctx.Err() == nil {
+			log.Warn("could not fold the figures log into the monitoring rollups", "err", err)
+		}
 		if err := pruneFigures(ctx, st, time.Now()); err != nil && ctx.Err() == nil {
 			log.Warn("could not remove old rows of the figures log", "err", err)
+		}
+		if err := pruneMonitoring(ctx, st, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("could not remove old monitoring rollups", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -62,3 +62,19 @@ func TestRegistry(t *testing.T) {
 		t.Fatal("lookup found another group's series")
 	}
 }
+
+func TestResolution(t *testing.T) {
+	for _, tt := range []struct {
+		window time.Duration
+		want   time.Duration
+	}{
+		{15 * time.Minute, BucketSpan}, {time.Hour, BucketSpan}, {61 * time.Minute, MinuteSpan},
+		{24 * time.Hour, MinuteSpan}, {25 * time.Hour, HourSpan}, {MaxHistory, HourSpan},
+		{time.Second, 0}, {MaxHistory + time.Hour, 0},
+	} {
+		got, err := Resolution(tt.window)
+		if got != tt.want || (err != nil) != (tt.want == 0) {
+			t.Errorf("Resolution(%v) = %v, %v; want %v", tt.window, got, err, tt.want)
+		}
+	}
+}

@@ -188,6 +188,22 @@ func (r *Ring) Sum(first, last int64) Sum {
 	return s
 }
 
+// Add adds o's figures to s (both of one histogram layout; an empty
+// Sum takes o's).
+func (s *Sum) Add(o Sum) {
+	if s.hist == nil {
+		s.hist, s.upstream, s.shift = make([]uint64, len(o.hist)), make([]uint64, len(o.upstream)), o.shift
+	}
+	s.Requests += o.Requests
+	s.Errors += o.Errors
+	for i := range min(len(s.hist), len(o.hist)) {
+		s.hist[i] += o.hist[i]
+	}
+	for i := range min(len(s.upstream), len(o.upstream)) {
+		s.upstream[i] += o.upstream[i]
+	}
+}
+
 // SumOfCounts is a Sum of figures kept elsewhere (the store's rollups):
 // latency and upstream are histograms of shift as (slot, count) pairs,
 // slots past the histogram left out.
