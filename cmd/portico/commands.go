@@ -124,7 +124,6 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	readOIDC = oidcFlags(f, &o.OIDC)
 	readTelemetry = telemetryFlags(f, &o.Telemetry)
-	f.IntVar(&o.CallsPerSecond, "call-log-rate", 1000, "calls a second the control plane keeps for the log search from each gateway's stream (past it, only failed calls, 4xx and 5xx, up to as many again); the access log itself is not limited")
 	annotateEnv(f, envPrefix)
 	return cmd
 }

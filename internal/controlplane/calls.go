@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/feed"
+	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gateway/accesslog"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
@@ -23,10 +24,10 @@ import (
 // feed (feedServer.calls). Both arrive as the gateway's access-log lines.
 //
 // Storing every call of a busy gateway would make the store's one writer
-// the gateway's bottleneck, so each collector keeps at most perSecond
-// calls a second; past that budget it keeps only failed calls (status
-// 400 and above: what "why did this call fail?" asks about), up to as
-// many again. What it leaves out is counted, not stored.
+// the gateway's bottleneck, so a gateway sends at most so many calls a
+// second (engine.CallBudget: past it, failed calls only), and the
+// collector holds what it stores to the same budget, whatever a gateway
+// sends. What it leaves out is counted, not stored.
 type callCollector struct {
 	st        store.Store
 	log       *slog.Logger
@@ -39,13 +40,9 @@ type callCollector struct {
 	dropped uint64
 }
 
-// defaultCallsPerSecond is how many calls a second a collector stores
-// before it keeps failed calls only.
-const defaultCallsPerSecond = 1000
-
 func newCallCollector(st store.Store, log *slog.Logger, perSecond int) *callCollector {
 	if perSecond <= 0 {
-		perSecond = defaultCallsPerSecond
+		perSecond = gateway.DefaultCallsPerSecond
 	}
 	return &callCollector{st: st, log: log, perSecond: perSecond}
 }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,9 +70,6 @@ type Options struct {
 	// control plane adds its own sink, which keeps calls for the log
 	// search (calls.go).
 	Telemetry gateway.Telemetry
-	// CallsPerSecond bounds the calls kept for the log search from each
-	// gateway's stream (defaultCallsPerSecond when 0).
-	CallsPerSecond int
 	// OIDC, when its Issuer is set, lets console users sign in through an
 	// OpenID Connect provider (docs/sso.md); checked before anything starts.
 	OIDC adminapi.OIDCConfig
@@ -233,10 +229,11 @@ func Run(ctx context.Context, opts Options) error {
 	mux.Handle("/api/v1/", api)
 	feedSrv := newFeedServer(st, log.With("component", "feed"))
 	feedSrv.figures = figures
-	calls := newCallCollector(st, log.With("component", "calls"), opts.CallsPerSecond)
+	calls := newCallCollector(st, log.With("component", "calls"), opts.Telemetry.CallsPerSecond)
 	feedSrv.calls = calls
 	tel := opts.Telemetry
-	tel.AccessLog = append(slices.Clip(tel.AccessLog), calls.sink())
+	sink := calls.sink()
+	tel.Calls = &sink
 	tel.Instance = embedded.id
 	tel.Version = opts.Version
 	mux.Handle(feed.PathPrefix, feedSrv)

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,7 +220,7 @@ func Run(ctx context.Context, o Options) error {
 		return client.SendCalls(sendCtx, o.InstanceID, lines)
 	})
 	calls.BatchEntries = feed.MaxCallLines
-	tel.AccessLog = append(slices.Clip(tel.AccessLog), calls)
+	tel.Calls = &calls
 	err = gateway.Run(ctx, gateway.Options{
 		Telemetry: tel,
 		Addr:      o.GatewayAddr, TLSAddr: o.GatewayTLS, H2C: o.GatewayH2C, StreamAddrs: streams, StatusAddr: o.StatusAddr, Groups: []string{o.Group}, Source: client,

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway/accesslog"
 	"github.com/portico-gw/portico/internal/gateway/engine"
@@ -33,7 +36,16 @@ type Telemetry struct {
 	TraceSampleRatio float64
 	// Group names the group in log lines of requests no route matched.
 	Group string
+	// Calls, when set, receives the calls kept for the control plane's
+	// log search, at most CallsPerSecond a second and as many failed ones
+	// again (engine.CallBudget; DefaultCallsPerSecond when 0).
+	Calls          *accesslog.SinkConfig
+	CallsPerSecond int
 }
+
+// DefaultCallsPerSecond is how many calls a second a gateway keeps for
+// its control plane's log search before it keeps failed calls only.
+const DefaultCallsPerSecond = 1000
 
 // newTelemetry builds the engines' telemetry and registers its series;
 // closeFn flushes what is queued (bounded by ctx) and stops it.
@@ -51,13 +63,29 @@ func newTelemetry(t Telemetry, m *metrics, log *slog.Logger) (tel engine.Telemet
 			}
 		}
 	}
-	if len(t.AccessLog) > 0 {
-		var red *accesslog.Redactor
-		if t.RedactQuery != nil {
-			if red, err = accesslog.NewRedactor(t.RedactQuery); err != nil {
-				return tel, nil, fmt.Errorf("access log: %w", err)
-			}
+	var red *accesslog.Redactor
+	if t.RedactQuery != nil {
+		if red, err = accesslog.NewRedactor(t.RedactQuery); err != nil {
+			return tel, nil, fmt.Errorf("access log: %w", err)
 		}
+	}
+	if t.Calls != nil {
+		if t.CallsPerSecond < 0 {
+			return tel, nil, fmt.Errorf("calls a second %d: must not be negative", t.CallsPerSecond)
+		}
+		calls, err := accesslog.New(accesslog.Config{Sinks: []accesslog.SinkConfig{*t.Calls}, Redact: red, Instance: t.Instance})
+		if err != nil {
+			return tel, nil, fmt.Errorf("call log: %w", err)
+		}
+		budget := &engine.CallBudget{PerSecond: int64(cmp.Or(t.CallsPerSecond, DefaultCallsPerSecond))}
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "portico_call_log_budget_dropped_total",
+			Help: "Calls not sent to the control plane's log search: past the calls a second it keeps (the access log is not limited).",
+		}, func() float64 { return float64(budget.Dropped()) }))
+		tel.Calls, tel.Budget = calls, budget
+		closers = append(closers, calls.Close)
+	}
+	if len(t.AccessLog) > 0 {
 		lg, err := accesslog.New(accesslog.Config{Sinks: t.AccessLog, Redact: red, Instance: t.Instance})
 		if err != nil {
 			return tel, nil, fmt.Errorf("access log: %w", err)

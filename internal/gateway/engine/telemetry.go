@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -18,6 +19,10 @@ import (
 type Telemetry struct {
 	// Log writes the access log; nil: none.
 	Log *accesslog.Logger
+	// Calls writes the calls kept for the control plane's log search,
+	// as many as Budget admits; nil: none.
+	Calls  *accesslog.Logger
+	Budget *CallBudget
 	// Traces exports sampled traces; nil: tracing is off (no trace ids
 	// are made, a client's traceparent goes upstream untouched).
 	Traces *tracing.Exporter
@@ -168,10 +173,16 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 			t.Traces.Export(tr)
 		}
 	}
-	if t.Log == nil {
+	if t.Log == nil && t.Calls == nil {
 		return
 	}
 	if p := f.Route.AccessLog(); p != nil && (p.Disabled || !p.Sampled(rand.Uint64())) {
+		return
+	}
+	// The budget is asked before anything is encoded: past it, a busy
+	// gateway pays nothing for the calls it does not keep.
+	keep := t.Calls != nil && t.Budget.Admit(f.Status, f.Start.Unix())
+	if t.Log == nil && !keep {
 		return
 	}
 	r := &c.rec
@@ -214,8 +225,49 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 			}
 		}
 	}
-	t.Log.Log(r)
+	if t.Log != nil {
+		t.Log.Log(r)
+	}
+	if keep {
+		t.Calls.Log(r)
+	}
 }
+
+// CallBudget bounds the calls a gateway keeps for its control plane's
+// log search: PerSecond a second, and past that failed calls only
+// (status 400 and above: what "why did this call fail?" asks about), up
+// to as many again. Admit costs a few atomic operations and never
+// blocks; at a second's turn a few calls may be counted in the old one.
+type CallBudget struct {
+	PerSecond int64
+	second    atomic.Int64
+	kept      atomic.Int64
+	failed    atomic.Int64
+	dropped   atomic.Uint64
+}
+
+// Admit says whether a call answered with status at unix second now is
+// kept.
+func (b *CallBudget) Admit(status int, now int64) bool {
+	if b == nil {
+		return true
+	}
+	if sec := b.second.Load(); sec != now && b.second.CompareAndSwap(sec, now) {
+		b.kept.Store(0)
+		b.failed.Store(0)
+	}
+	if b.kept.Add(1) <= b.PerSecond {
+		return true
+	}
+	if status >= 400 && b.failed.Add(1) <= b.PerSecond {
+		return true
+	}
+	b.dropped.Add(1)
+	return false
+}
+
+// Dropped is how many calls the budget left out.
+func (b *CallBudget) Dropped() uint64 { return b.dropped.Load() }
 
 // Reset clears the call for the state's next request, keeping buffers.
 func (c *Call) Reset() {
