@@ -63,7 +63,8 @@ var queryParams = map[string]queryParam{
 	"mock":        {schema: obj{"type": "boolean", "default": false}, desc: "true: turn the document's response examples into mock plugins on the imported routes"},
 	"prune":       {schema: obj{"type": "boolean", "default": false}, desc: "true: remove the services and upstreams of the project that the document does not name"},
 	"format":      {schema: obj{"type": "string", "enum": []any{"json", "yaml"}}, desc: "answer format; without it the Accept header decides (declarative configuration: YAML unless json)"},
-	"window":      {schema: obj{"type": "string", "default": "15m", "examples": []any{"1m", "5m", "15m"}}, desc: "a Go duration from 1m to 15m: how far back the figures reach"},
+	"window":      {schema: obj{"type": "string", "default": "15m", "examples": []any{"15m", "1h", "24h", "720h"}}, desc: "a Go duration from 10s to 720h (30 days): how far back the figures reach; it sets the points' span (10s up to 1h, 1m up to 24h, 1h beyond)"},
+	"route":       {schema: obj{"type": "string"}, desc: "a route id or name of the service: its figures instead of the whole service's"},
 	"wait":        {schema: obj{"type": "string", "default": "0s", "examples": []any{"5s"}}, desc: "a Go duration up to 30s: answer once every live gateway instance of the group serves the new revision, or when it ends (convergence says how many do)"},
 	"upstream":    {schema: obj{"type": "array", "items": obj{"type": "string", "pattern": "^[^:]+:[^:]+$"}}, desc: "SOURCE:TARGET, repeatable: the package's upstream SOURCE becomes the project's upstream TARGET (with a raw zip body; a multipart mapping part says the same)", explode: true},
 	"actor":       {schema: obj{"type": "string", "maxLength": maxAuditActor}, desc: "only events of this user name (exactly)"},
@@ -113,6 +114,7 @@ var pathParams = map[string]string{
 func (s *server) endpoints() []endpoint {
 	eps := append(s.coreEndpoints(), s.peopleEndpoints()...)
 	eps = append(eps, s.marketEndpoints()...)
+	eps = append(eps, s.monitoringEndpoints()...)
 	eps = append(eps, s.alertEndpoints()...)
 	eps = append(eps, s.callLogEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
@@ -232,7 +234,6 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "POST", path: S + "/actions/disable", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Disable: take the service off production and test, hide it from the catalog, remember what ran (published → disabled)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionDisable)},
 		{method: "POST", path: S + "/actions/enable", tag: "lifecycle", perm: rbac.ServicePublish, summary: "Enable: restore exactly what ran before disable (disabled → published)", resp: release.ActionResult{}, status: ok, handle: lifecycleAction(release.ActionEnable)},
 		{method: "POST", path: S + "/debug", tag: "observability", perm: rbac.ServiceDebug, summary: "Send one request through a gateway group (default: the project's test group) to the service and answer status, headers, body and latency (what the console's Debug tab shows)", req: debugRequest{}, resp: debugResponse{}, status: ok, handle: (*call).debugService},
-		{method: "GET", path: S + "/stats", tag: "observability", perm: rbac.ServiceRead, summary: "Requests, 5xx errors and latency p50/p99 of the service in a gateway group (default: production group) over window (1m–15m, default 15m), in about 30 points", resp: statsResponse{}, query: []string{"group", "window"}, status: ok, handle: (*call).serviceStats},
 		{method: "GET", path: G + "/history", tag: "gateway groups", perm: rbac.GroupRead, summary: "Release history of a gateway group (newest first)", resp: historyEntry{}, list: true, query: listParams, search: "action, version or service id", status: ok, handle: (*call).groupHistory},
 
 		{method: "GET", path: "/applications", tag: "applications", perm: rbac.ApplicationOwn, summary: "List applications (an admin sees all, filtered by ?project=; a user their own)", resp: spec.Application{}, list: true, query: []string{"page", "page_size", "q", "project"}, status: ok, handle: (*call).listApplications},
