@@ -10,7 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -245,6 +248,19 @@ func TestCallsLoggedTracedAndFound(t *testing.T) {
 		if one.RequestID != id {
 			t.Errorf("GET the record = %+v", one)
 		}
+		// The console's log search finds it, and its record page names
+		// the node and the error.
+		console := consoleClient(t, s)
+		page := consoleGet(t, console, s.Admin+"/p/default/logs?request_id="+id)
+		if !strings.Contains(page, id) {
+			t.Errorf("the console's log search for %s does not show it", id)
+		}
+		page = consoleGet(t, console, fmt.Sprintf("%s/p/default/logs/%d", s.Admin, rec.ID))
+		for _, want := range []string{id, "127.0.0.1:" + deadPort, "upstream_unavailable", "connect"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the console's record page does not show %q", want)
+			}
+		}
 	})
 
 	t.Run("a client's trace goes on through the gateway", func(t *testing.T) {
@@ -311,4 +327,42 @@ func TestCallsLoggedTracedAndFound(t *testing.T) {
 			return bytes.Contains(body, []byte(`portico_access_log_dropped_total{reason="write_error",sink="`+strings.TrimSuffix(refused, "/logs")))
 		})
 	})
+}
+
+// consoleClient signs in to the console as the admin, with a cookie jar.
+func consoleClient(t *testing.T, s *server) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	page := consoleGet(t, c, s.Admin+"/login")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the login page")
+	}
+	resp, err := c.PostForm(s.Admin+"/login", url.Values{"username": {"admin"}, "password": {s.Password}, "csrf": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("console login: %d", resp.StatusCode)
+	}
+	return c
+}
+
+func consoleGet(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+	}
+	return string(b)
 }
