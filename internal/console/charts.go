@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 )
@@ -18,6 +19,10 @@ type chart struct {
 }
 
 func statsCharts(q *req, pts []svcstats.Point) []chart {
+	at := make([]time.Time, len(pts))
+	for i, p := range pts {
+		at[i] = p.At
+	}
 	get := func(f func(svcstats.Point) float64) []float64 {
 		out := make([]float64, len(pts))
 		for i, p := range pts {
@@ -25,41 +30,100 @@ func statsCharts(q *req, pts []svcstats.Point) []chart {
 		}
 		return out
 	}
+	one := func(key, unit string, f func(svcstats.Point) float64) chart {
+		return chart{q.t(key), timeSVG(q.t(key), unit, at, []chartLine{{Vals: get(f)}})}
+	}
 	return []chart{
-		{q.t("stats.requests"), lineSVG(q.t("stats.requests"), "", get(func(p svcstats.Point) float64 { return float64(p.Requests) }))},
-		{q.t("stats.error_rate"), lineSVG(q.t("stats.error_rate"), "%", get(func(p svcstats.Point) float64 { return p.ErrorRate * 100 }))},
-		{q.t("stats.p50"), lineSVG(q.t("stats.p50"), "ms", get(func(p svcstats.Point) float64 { return p.P50Ms }))},
-		{q.t("stats.p99"), lineSVG(q.t("stats.p99"), "ms", get(func(p svcstats.Point) float64 { return p.P99Ms }))},
+		one("stats.requests", "", func(p svcstats.Point) float64 { return float64(p.Requests) }),
+		one("stats.error_rate", "%", func(p svcstats.Point) float64 { return p.ErrorRate * 100 }),
+		one("stats.p50", "ms", func(p svcstats.Point) float64 { return p.P50Ms }),
+		one("stats.p99", "ms", func(p svcstats.Point) float64 { return p.P99Ms }),
 	}
 }
 
-// lineSVG draws values left (oldest) to right. Only numbers and the
-// escaped label enter the markup.
-func lineSVG(label, unit string, vals []float64) template.HTML {
-	const w, h, pad = 600.0, 160.0, 24.0
+// chartLine is one line of a chart; Name labels it in the legend when
+// the chart has several.
+type chartLine struct {
+	Name string
+	Vals []float64
+}
+
+// lineDash tells a chart's lines apart without colour: solid, dashed,
+// dotted.
+var lineDash = []string{"", "6 4", "2 3"}
+
+// timeSVG draws lines of values left (oldest) to right, under a time
+// axis labelled from at (the points' times, as many as the values; nil:
+// no labels): hours and minutes over a day or less, month and day
+// beyond, in the server's time zone as the console's other times. Only
+// numbers and escaped text enter the markup.
+func timeSVG(label, unit string, at []time.Time, lines []chartLine) template.HTML {
+	const w, h, padX, padTop, padBottom = 600.0, 180.0, 24.0, 24.0, 28.0
 	top := 0.0
-	for _, v := range vals {
-		top = max(top, v)
+	n := 0
+	for _, l := range lines {
+		n = max(n, len(l.Vals))
+		for _, v := range l.Vals {
+			top = max(top, v)
+		}
 	}
 	if top == 0 {
 		top = 1
 	}
-	var pts strings.Builder
-	for i, v := range vals {
-		x := pad
-		if len(vals) > 1 {
-			x = pad + float64(i)*(w-2*pad)/float64(len(vals)-1)
+	x := func(i int) float64 {
+		if n <= 1 {
+			return padX
 		}
-		y := h - pad - v/top*(h-2*pad)
-		fmt.Fprintf(&pts, "%.1f,%.1f ", x, y)
+		return padX + float64(i)*(w-2*padX)/float64(n-1)
 	}
-	svg := fmt.Sprintf(`<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none">`+
-		`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="axis"/>`+
-		`<text x="%.0f" y="14" class="tick">%s %s</text>`+
-		`<polyline points="%s" class="line"/></svg>`,
-		w, h, template.HTMLEscapeString(label), pad, h-pad, w-pad, h-pad, pad,
-		template.HTMLEscapeString(trimFloat(top)), template.HTMLEscapeString(unit), strings.TrimSpace(pts.String()))
-	return template.HTML(svg) // built from numbers and escaped text only
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none">`,
+		w, h, template.HTMLEscapeString(label))
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="axis"/>`, padX, h-padBottom, w-padX, h-padBottom)
+	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="tick">%s %s</text>`, padX,
+		template.HTMLEscapeString(trimFloat(top)), template.HTMLEscapeString(unit))
+	if len(at) == n && n > 0 {
+		layout := "15:04"
+		if at[n-1].Sub(at[0]) > 24*time.Hour {
+			layout = "01-02"
+		}
+		ticks := min(n, 5)
+		for k := range ticks {
+			i := 0
+			if ticks > 1 {
+				i = k * (n - 1) / (ticks - 1)
+			}
+			anchor := "middle"
+			switch {
+			case k == 0:
+				anchor = "start"
+			case k == ticks-1:
+				anchor = "end"
+			}
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" class="axis"/>`, x(i), h-padBottom, x(i), h-padBottom+4)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="tick" text-anchor="%s">%s</text>`, x(i), h-8, anchor,
+				template.HTMLEscapeString(at[i].Local().Format(layout)))
+		}
+	}
+	for li, l := range lines {
+		var pts strings.Builder
+		for i, v := range l.Vals {
+			y := h - padBottom - v/top*(h-padTop-padBottom)
+			fmt.Fprintf(&pts, "%.1f,%.1f ", x(i), y)
+		}
+		dash := ""
+		if d := lineDash[li%len(lineDash)]; d != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, d)
+		}
+		fmt.Fprintf(&b, `<polyline points="%s" class="line"%s/>`, strings.TrimSpace(pts.String()), dash)
+		if len(lines) > 1 && l.Name != "" {
+			lx := w - padX - float64(len(lines)-li)*70
+			fmt.Fprintf(&b, `<line x1="%.0f" y1="10" x2="%.0f" y2="10" class="line"%s/><text x="%.0f" y="14" class="tick">%s</text>`,
+				lx, lx+18, dash, lx+22, template.HTMLEscapeString(l.Name))
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built from numbers and escaped text only
 }
 
 func trimFloat(f float64) string {

@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -161,6 +161,7 @@ type navEntry struct {
 
 var navTable = []navEntry{
 	{"dashboard", "nav.dashboard", "GET /{$}"},
+	{"monitoring", "nav.monitoring", "GET /monitoring"},
 	{"projects", "nav.projects", "GET /projects"},
 	{"groups", "nav.groups", "GET /groups"},
 	{"services", "nav.services", "GET /p/{p}/services"},
