@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/portico-gw/portico/internal/spec"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,6 +55,27 @@ func TestStandaloneGateway(t *testing.T) {
 	waitInstances(t, cp, "both serve the revision", func(r instances) bool {
 		return r.Total == 2 && r.Applied == 2 && r.state("e2e-one") == "healthy"
 	})
+
+	// The stand-alone gateway's calls reach the control plane's log
+	// search, under its instance id.
+	_, hdr, _, err := get(t.Context(), g.Gateway+"/sa/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var page struct{ Items []spec.CallRecord }
+		cp.do(t, "GET", "/api/v1/logs?request_id="+hdr.Get("X-Request-Id"), "", 200, &page)
+		if len(page.Items) == 1 {
+			if r := page.Items[0]; r.Instance != "e2e-one" || r.Group != "default" || r.Status != 200 {
+				t.Errorf("the stand-alone gateway's call: %+v", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stand-alone gateway's call is not in the log search")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// The feed refuses a poll without a token, with an unknown one and
 	// with a token of another group.

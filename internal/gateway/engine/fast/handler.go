@@ -125,7 +125,7 @@ func (st *state) resetExchange(id string, rt *routing.Route) {
 // record writes the request's access-log line and trace.
 func (st *state) record(status int, elapsed time.Duration) {
 	tel := &st.s.cfg.Telemetry
-	if tel.Log == nil && tel.Traces == nil {
+	if tel.Log == nil && tel.Calls == nil && tel.Traces == nil {
 		return
 	}
 	ctx := st.ctx

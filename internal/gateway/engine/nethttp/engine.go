@@ -157,7 +157,7 @@ func (st *state) resetExchange(id string, rt *routing.Route) {
 // record writes the request's access-log line and trace.
 func (st *state) record(status int, elapsed time.Duration) {
 	tel := &st.h.telemetry
-	if tel.Log == nil && tel.Traces == nil {
+	if tel.Log == nil && tel.Calls == nil && tel.Traces == nil {
 		return
 	}
 	if st.call.BytesIn == 0 && st.r.ContentLength > 0 {
