@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
 	"github.com/portico-gw/portico/internal/gateway/window"
 	"github.com/portico-gw/portico/internal/store"
@@ -243,3 +244,6 @@ func (f *gatewayFigures) ServiceRoutes(ctx context.Context, tx store.Tx, group, 
 	}
 	return out, nil
 }
+
+// The admin API reads service metrics through Config.Stats.
+var _ adminapi.MonitoringSource = (*gatewayFigures)(nil)

@@ -113,11 +113,13 @@ func Points(series []*Series, w, step time.Duration, now time.Time) []Point {
 
 // Span sums several series of one service or route over the buckets
 // from `from` (inclusive) to `to` (exclusive), both rounded down to
-// whole buckets; false when the rings no longer hold all of the span at
-// now (it began more than MaxWindow before).
+// whole buckets, up to now's (a span still filling counts what it holds
+// so far); false when the rings no longer hold all of the span at now
+// (it began more than MaxWindow before).
 func Span(series []*Series, from, to, now time.Time) (window.Sum, bool) {
-	first, last := window.Epoch(from), window.Epoch(to)-1
-	if first <= window.Epoch(now)-int64(MaxWindow/window.BucketSpan) {
+	current := window.Epoch(now)
+	first, last := window.Epoch(from), min(window.Epoch(to)-1, current)
+	if first <= current-int64(MaxWindow/window.BucketSpan) {
 		return window.Sum{}, false
 	}
 	return window.SumOf(rings(series), first, last), true

@@ -78,3 +78,20 @@ func TestResolution(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanStillFilling: a span that began a few minutes ago and ends in
+// the future counts what its buckets hold so far; one that began before
+// the rings' reach is not answered.
+func TestSpanStillFilling(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 5, 0, 0, time.UTC)
+	s := NewSeries()
+	s.Record(200, time.Millisecond, now.Add(-4*time.Minute))
+	s.Record(500, time.Millisecond, now)
+	sum, ok := Span([]*Series{s}, now.Truncate(time.Hour), now.Truncate(time.Hour).Add(time.Hour), now)
+	if !ok || sum.Requests != 2 || sum.Errors != 1 {
+		t.Errorf("the hour being filled: %d requests, %d errors, held %v; want 2, 1, true", sum.Requests, sum.Errors, ok)
+	}
+	if _, ok := Span([]*Series{s}, now.Add(-time.Hour), now, now); ok {
+		t.Error("a span older than the rings' reach is answered from them")
+	}
+}
