@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/webhook"
 )
 
 // otlpReceiver is an OTLP/HTTP trace receiver: it keeps every span it is
@@ -365,4 +366,73 @@ func consoleGet(t *testing.T, c *http.Client, u string) string {
 		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// TestAlertWebhookFires: a rule on a service's error rate sends the
+// project's webhook alert.firing, signed, once the service's calls fail
+// past its threshold.
+func TestAlertWebhookFires(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir(), "--webhook-private-networks")
+	type delivery struct {
+		event string
+		err   error
+		data  struct {
+			ServiceName      string `json:"service_name"`
+			Metric, State    string
+			Value, Threshold float64
+		}
+	}
+	var mu sync.Mutex
+	var secret []byte
+	got := make(chan delivery, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		d := delivery{event: r.Header.Get(webhook.HeaderEvent), err: webhook.Verify(secret, r.Header, body, time.Now(), 0)}
+		mu.Unlock()
+		var payload struct {
+			Data json.RawMessage
+		}
+		if err := json.Unmarshal(body, &payload); err == nil {
+			_ = json.Unmarshal(payload.Data, &d.data)
+		}
+		got <- d
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	var hook struct{ Secret string }
+	mu.Lock()
+	s.do(t, "PUT", "/api/v1/projects/default/webhook", fmt.Sprintf(`{"url":%q}`, recv.URL+"/alerts"), 200, &hook)
+	secret = []byte(hook.Secret)
+	mu.Unlock()
+
+	deadPort := refusingPort(t)
+	var svc struct{ ID string }
+	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"flaky"}`, 201, &svc)
+	base := "/api/v1/projects/default/services/" + svc.ID
+	s.do(t, "POST", base+"/routes", `{"name":"all","paths":["/flaky"]}`, 201, nil)
+	s.do(t, "POST", base+"/publish", `{"group":"default","version":"1.0.0","upstream":{"nodes":[{"host":"127.0.0.1","port":`+deadPort+`}],"timeout":{"connect":1}}}`, 201, nil)
+	s.do(t, "POST", base+"/alerts", `{"name":"errors","metric":"error_rate","threshold":0.5,"window":"1m","min_requests":5,"group":"default"}`, 201, nil)
+	waitFor(t, s.Gateway+"/flaky", 5*time.Second, func(st int, _ []byte) bool { return st == 502 })
+	for range 20 {
+		if st, _, _, err := get(context.Background(), s.Gateway+"/flaky"); err != nil || st != 502 {
+			t.Fatalf("GET /flaky = %d %v", st, err)
+		}
+	}
+	select {
+	case d := <-got:
+		if d.err != nil || d.event != "alert.firing" || d.data.Metric != "error_rate" || d.data.Value <= 0.5 || d.data.ServiceName != "flaky" {
+			t.Errorf("delivery %+v: want a signed alert.firing of flaky's error rate", d)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("no alert webhook within 45s")
+	}
+	var rules struct {
+		Items []struct{ Name, State string }
+	}
+	s.do(t, "GET", "/api/v1/projects/default/alerts", "", 200, &rules)
+	if len(rules.Items) != 1 || rules.Items[0].State != "firing" {
+		t.Errorf("alerts %+v: want the rule firing", rules.Items)
+	}
 }
