@@ -35,6 +35,8 @@ type env struct {
 	// nginxVersion is what `nginx -v` says: the TLS rows' http2 syntax
 	// depends on it.
 	nginxVersion string
+	// otlp is the tracing row's OTLP/HTTP receiver, once started.
+	otlp string
 }
 
 // instance is one started target, fresh for one measured run.
@@ -84,6 +86,8 @@ var allTargets = []target{
 	{"portico-fast-chash", true, porticoTarget("fast", chashBench), loadPlain, "nginx"},
 	{"portico-fast-ewma", true, porticoTarget("fast", ewmaBench), loadPlain, "nginx"},
 	{"portico-fast-checked", true, porticoTarget("fast", checkedBench), loadPlain, "nginx"},
+	{"portico-fast-accesslog", true, porticoWithArgs(accessLogArgs), loadPlain, "nginx"},
+	{"portico-fast-tracing", true, porticoWithArgs(tracingArgs), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
@@ -96,7 +100,7 @@ var allTargets = []target{
 // defaultTargets is -targets' default: every row the goals ask for
 // (portico-nethttp-plugins is there on request).
 const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
-	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma,portico-fast-checked," +
+	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma,portico-fast-checked,portico-fast-accesslog,portico-fast-tracing," +
 	"nginx-https,portico-fast-https,nginx-handshake,portico-fast-handshake,nginx-h2,portico-h2"
 
 // targetAliases are other names -targets accepts.

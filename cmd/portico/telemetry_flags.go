@@ -28,7 +28,7 @@ func telemetryFlags(f *pflag.FlagSet, t *gateway.Telemetry) func() error {
 	f.StringSliceVar(&t.RedactQuery, "access-log-redact", accesslog.DefaultRedacted, "query parameters whose values the access log writes as *** (globs with *, case-insensitive; repeatable, or comma-separated)")
 	f.StringVar(&otlp, "otlp-endpoint", "", "trace requests and export sampled traces over OTLP/HTTP to this collector (http://127.0.0.1:4318; /v1/traces is added to a URL without a path); empty: tracing off, a client's traceparent goes upstream untouched")
 	f.StringArrayVar(&otlpHeaders, "otlp-header", nil, "a header sent with every trace export, Name=Value (a tracing backend's API key; repeatable)")
-	f.IntVar(&t.CallsPerSecond, "call-log-rate", gateway.DefaultCallsPerSecond, "calls a second the gateway keeps for the control plane's log search (past it, only failed calls, 4xx and 5xx, up to as many again); the access log is not limited")
+	f.IntVar(&t.CallsPerSecond, "call-log-rate", gateway.DefaultCallsPerSecond, "calls a second the gateway keeps for the control plane's log search (past it, only failed calls, 4xx and 5xx, up to as many again; 0 keeps none); the access log is not limited")
 	f.Float64Var(&t.TraceSampleRatio, "trace-sample-ratio", DefaultTraceSampleRatio, "share of new traces sampled, 0 to 1, on groups without their own trace_sample_ratio (a request continuing a client's trace follows the client's decision)")
 	return func() error {
 		t.AccessLog = nil

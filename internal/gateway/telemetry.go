@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +37,7 @@ type Telemetry struct {
 	Group string
 	// Calls, when set, receives the calls kept for the control plane's
 	// log search, at most CallsPerSecond a second and as many failed ones
-	// again (engine.CallBudget; DefaultCallsPerSecond when 0).
+	// again (engine.CallBudget); CallsPerSecond 0 keeps none.
 	Calls          *accesslog.SinkConfig
 	CallsPerSecond int
 }
@@ -69,15 +68,15 @@ func newTelemetry(t Telemetry, m *metrics, log *slog.Logger) (tel engine.Telemet
 			return tel, nil, fmt.Errorf("access log: %w", err)
 		}
 	}
-	if t.Calls != nil {
-		if t.CallsPerSecond < 0 {
-			return tel, nil, fmt.Errorf("calls a second %d: must not be negative", t.CallsPerSecond)
-		}
+	if t.CallsPerSecond < 0 {
+		return tel, nil, fmt.Errorf("calls a second %d: must not be negative", t.CallsPerSecond)
+	}
+	if t.Calls != nil && t.CallsPerSecond > 0 {
 		calls, err := accesslog.New(accesslog.Config{Sinks: []accesslog.SinkConfig{*t.Calls}, Redact: red, Instance: t.Instance})
 		if err != nil {
 			return tel, nil, fmt.Errorf("call log: %w", err)
 		}
-		budget := &engine.CallBudget{PerSecond: int64(cmp.Or(t.CallsPerSecond, DefaultCallsPerSecond))}
+		budget := &engine.CallBudget{PerSecond: int64(t.CallsPerSecond)}
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "portico_call_log_budget_dropped_total",
 			Help: "Calls not sent to the control plane's log search: past the calls a second it keeps (the access log is not limited).",
