@@ -184,7 +184,7 @@ func (m *metrics) newSeries(rt *routing.Route) *routeSeries {
 	}
 	g, s, r := rt.Info.Group, rt.Info.ServiceName, rt.Info.RouteName
 	return &routeSeries{m: m, group: g, service: s, route: r, latency: m.latency.WithLabelValues(g, s, r),
-		svc: m.services.Get(g, rt.Info.ServiceID)}
+		svc: m.services.GetRoute(g, rt.Info.ServiceID, rt.Info.RouteID)}
 }
 
 // series returns the series of rt. The cache holds the routes of the
@@ -264,12 +264,12 @@ func (m *metrics) totals() (requests, errors uint64) {
 }
 
 // Observe counts one answered request.
-func (m *metrics) Observe(rt *routing.Route, status int, elapsed time.Duration) {
+func (m *metrics) Observe(rt *routing.Route, status int, elapsed, upstream time.Duration) {
 	rs := m.series(rt)
 	rs.counter(status).Inc()
 	rs.latency.Observe(elapsed.Seconds())
 	if rs.svc != nil {
-		rs.svc.Record(status, elapsed, time.Now())
+		rs.svc.RecordCall(status, elapsed, upstream, time.Now())
 	}
 }
 

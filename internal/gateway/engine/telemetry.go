@@ -127,6 +127,15 @@ func (c *Call) UpstreamEnd(status int, kind string) {
 	c.Trace.UpstreamEnd(status, kind)
 }
 
+// UpstreamLatency is from the first upstream attempt to the backend's
+// header (or the last attempt's failure); 0 without an upstream call.
+func (c *Call) UpstreamLatency() time.Duration {
+	if c.upStart == 0 || c.upEnd < c.upStart {
+		return 0
+	}
+	return time.Duration(c.upEnd - c.upStart)
+}
+
 // Failed notes what went wrong upstream without a call (no node).
 func (c *Call) Failed(kind string) { c.ErrorDetail = kind }
 
@@ -207,8 +216,8 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 	}
 	c.addrBuf = f.Exchange.ClientAddr().AppendTo(c.addrBuf[:0])
 	r.Client = b2s(c.addrBuf)
-	if c.upStart != 0 && c.upEnd >= c.upStart {
-		r.UpstreamLatencyMs = ms(time.Duration(c.upEnd - c.upStart))
+	if up := c.UpstreamLatency(); up > 0 {
+		r.UpstreamLatencyMs = ms(up)
 	}
 	if b := c.Bodies; b != nil {
 		c.bodyBuf = c.bodyBuf[:0]

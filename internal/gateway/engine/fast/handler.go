@@ -159,7 +159,7 @@ func (st *state) finish() {
 		status = 499
 	}
 	elapsed := time.Since(st.start)
-	st.s.cfg.Observer.Observe(st.route, status, elapsed)
+	st.s.cfg.Observer.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
@@ -189,7 +189,7 @@ func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.SetBody(body)
 	ctx.SetConnectionClose()
-	s.cfg.Observer.Observe(nil, status, 0)
+	s.cfg.Observer.Observe(nil, status, 0, 0)
 }
 
 // expect decides an `Expect: 100-continue` request before its body is
@@ -232,7 +232,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 func (st *state) finishExpect() {
 	if st.status != 0 {
 		elapsed := time.Since(st.start)
-		st.s.cfg.Observer.Observe(st.route, st.status, elapsed)
+		st.s.cfg.Observer.Observe(st.route, st.status, elapsed, 0)
 		st.record(st.status, elapsed)
 	}
 	st.reset()

@@ -195,7 +195,7 @@ func (h *Handler) finish(st *state, start time.Time) {
 		status = 499 // the client went away before any answer (nginx's code)
 	}
 	elapsed := time.Since(start)
-	h.obs.Observe(st.route, status, elapsed)
+	h.obs.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
