@@ -64,7 +64,9 @@ func testAlerts(t *testing.T, s store.Store) {
 	}
 	t.Run("transition", func(t *testing.T) {
 		at := time.Unix(1767225600, 0)
-		tx(func(ctx context.Context, tx store.Tx) error { return tx.TransitionAlert(ctx, a.ID, spec.AlertOK, spec.AlertFiring, 0.5, at) })
+		tx(func(ctx context.Context, tx store.Tx) error {
+			return tx.TransitionAlert(ctx, a.ID, spec.AlertOK, spec.AlertFiring, 0.5, at)
+		})
 		// The same crossing seen twice (another evaluator) is refused.
 		wantErr(t, "a second ok → firing", try(func(tx store.Tx) error {
 			return tx.TransitionAlert(ctx, a.ID, spec.AlertOK, spec.AlertFiring, 0.5, at)

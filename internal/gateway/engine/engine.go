@@ -105,4 +105,4 @@ func orDefault(d, def time.Duration) time.Duration {
 type nopObserver struct{}
 
 func (nopObserver) Observe(*routing.Route, int, time.Duration, time.Duration) {}
-func (nopObserver) UpstreamError(*routing.Route, string)       {}
+func (nopObserver) UpstreamError(*routing.Route, string)                      {}
