@@ -264,6 +264,37 @@ func TestCallsLoggedTracedAndFound(t *testing.T) {
 		}
 	})
 
+	t.Run("bodies kept where the route says, masked", func(t *testing.T) {
+		var bs struct{ ID string }
+		s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"bodies","plugins":{"access-log":{"bodies":{"request":true,"response":true,"max_bytes":256,"mask":["password"]}}}}`, 201, &bs)
+		bbase := "/api/v1/projects/default/services/" + bs.ID
+		s.do(t, "POST", bbase+"/routes", `{"name":"login","paths":["/bodies/login"],"methods":["POST"]}`, 201, nil)
+		s.do(t, "POST", bbase+"/publish", `{"group":"default","version":"1.0.0","upstream":`+nodes(port)+`}`, 201, nil)
+		waitFor(t, s.Gateway+"/bodies/login", 5*time.Second, func(st int, _ []byte) bool { return st == 405 })
+		resp, err := http.Post(s.Gateway+"/bodies/login", "application/json", strings.NewReader(`{"user":"ann","password":"hunter2"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-Id")
+		var rec spec.CallRecord
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			var page struct{ Items []spec.CallRecord }
+			s.do(t, "GET", "/api/v1/projects/default/logs?request_id="+id, "", 200, &page)
+			if len(page.Items) == 1 {
+				rec = page.Items[0]
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("call %s not in the log search", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if rec.RequestBody != `{"user":"ann","password":"***"}` || rec.ResponseBody != `{"ok":true}` {
+			t.Errorf("bodies kept: request %q, response %q", rec.RequestBody, rec.ResponseBody)
+		}
+	})
+
 	t.Run("a client's trace goes on through the gateway", func(t *testing.T) {
 		tid, parent := "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 		req, _ := http.NewRequest("GET", s.Gateway+"/traced/ok", nil)

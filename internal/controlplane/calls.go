@@ -38,6 +38,7 @@ type callCollector struct {
 	kept    int
 	failed  int
 	dropped uint64
+	pending []spec.CallRecord // waiting for the next flush
 }
 
 func newCallCollector(st store.Store, log *slog.Logger, perSecond int) *callCollector {
@@ -47,15 +48,15 @@ func newCallCollector(st store.Store, log *slog.Logger, perSecond int) *callColl
 	return &callCollector{st: st, log: log, perSecond: perSecond}
 }
 
-// sink is the embedded gateway's access-log sink into the store. It
-// flushes every half second, so a call is searchable within a second.
+// sink is the embedded gateway's access-log sink into the collector's
+// queue. Both flush every half second, so a call is searchable within a
+// second.
 func (c *callCollector) sink() accesslog.SinkConfig {
 	s := accesslog.FuncSink("control-plane", func(lines [][]byte) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return c.keep(ctx, "", "", lines)
+		c.keep("", "", lines)
+		return nil
 	})
-	s.FlushInterval = 500 * time.Millisecond
+	s.FlushInterval = callFlushEvery
 	return s
 }
 
@@ -82,12 +83,13 @@ func (c *callCollector) admit(line []byte, now int64) bool {
 	return false
 }
 
-// keep stores lines in one transaction. A non-empty group (or instance)
-// replaces what the lines say: a stand-alone gateway writes into its own
-// group only.
-func (c *callCollector) keep(ctx context.Context, group, instance string, lines [][]byte) error {
-	recs := make([]spec.CallRecord, 0, len(lines))
+// keep queues lines for the next flush, without waiting for the store. A
+// non-empty group (or instance) replaces what the lines say: a
+// stand-alone gateway writes into its own group only. The queue holds at
+// most maxPendingCalls; past it, calls are dropped and counted.
+func (c *callCollector) keep(group, instance string, lines [][]byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	now := time.Now().Unix()
 	for _, line := range lines {
 		if !c.admit(line, now) {
@@ -104,13 +106,58 @@ func (c *callCollector) keep(ctx context.Context, group, instance string, lines 
 		if instance != "" {
 			r.Instance = instance
 		}
-		recs = append(recs, r)
+		if len(c.pending) >= maxPendingCalls {
+			c.dropped++
+			continue
+		}
+		c.pending = append(c.pending, r)
 	}
+}
+
+// Bounds of the collector's queue: how many calls wait for the store at
+// most, and how often they are written (one transaction for every
+// gateway's calls, so the store's writer sees two a second however many
+// gateways send).
+const (
+	maxPendingCalls = 20_000
+	callFlushEvery  = 500 * time.Millisecond
+)
+
+// run writes the queued calls every callFlushEvery until ctx ends, and
+// once more then.
+func (c *callCollector) run(ctx context.Context) {
+	tick := time.NewTicker(callFlushEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			c.flush(flushCtx)
+			cancel()
+			return
+		case <-tick.C:
+			c.flush(ctx)
+		}
+	}
+}
+
+// flush writes what is queued in one transaction; calls that cannot be
+// written are dropped (the store is down: a log search can do without
+// them), counted and logged.
+func (c *callCollector) flush(ctx context.Context) {
+	c.mu.Lock()
+	recs := c.pending
+	c.pending = nil
 	c.mu.Unlock()
 	if len(recs) == 0 {
-		return nil
+		return
 	}
-	return c.st.Tx(ctx, func(tx store.Tx) error { return tx.InsertCallRecords(ctx, recs) })
+	if err := c.st.Tx(ctx, func(tx store.Tx) error { return tx.InsertCallRecords(ctx, recs) }); err != nil {
+		c.mu.Lock()
+		c.dropped += uint64(len(recs))
+		c.mu.Unlock()
+		c.log.Warn("could not keep calls for the log search", "calls", len(recs), "err", err)
+	}
 }
 
 // droppedCalls is how many calls the budget left out since start.
@@ -150,10 +197,6 @@ func (f *feedServer) postCalls(w http.ResponseWriter, r *http.Request, group str
 		feedError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a post of calls holds at most %d lines", feed.MaxCallLines))
 		return
 	}
-	if err := f.calls.keep(r.Context(), group, instance, lines); err != nil {
-		f.log.Warn("could not keep calls", "group", group, "err", err)
-		feedError(w, http.StatusServiceUnavailable, "unavailable", "the calls could not be kept")
-		return
-	}
+	f.calls.keep(group, instance, lines)
 	w.WriteHeader(http.StatusNoContent)
 }

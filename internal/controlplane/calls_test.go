@@ -111,6 +111,7 @@ func TestFeedCalls(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
 		}
 	}
+	fs.calls.flush(ctx)
 	var recs []spec.CallRecord
 	err = st.View(ctx, func(tx store.Tx) error {
 		recs, _, err = tx.SearchCallRecords(ctx, store.CallLogFilter{AllProjects: true})

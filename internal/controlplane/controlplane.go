@@ -286,6 +286,8 @@ func Run(ctx context.Context, opts Options) error {
 	guard := &release.Guard{Store: st, Figures: figures, Logger: log.With("component", "canary-guard")}
 	hooks := &webhook.Deliverer{Store: st, Keys: keys, Logger: log.With("component", "webhooks"),
 		PrivateNetworks: opts.WebhookPrivateNetworks}
+	// Every control plane writes the calls it receives.
+	wg.Go(func() { calls.run(ctx) })
 	// Periodic jobs run on one control plane of a shared database at a
 	// time (store.Lead); on SQLite, here.
 	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })

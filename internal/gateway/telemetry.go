@@ -44,7 +44,7 @@ type Telemetry struct {
 
 // DefaultCallsPerSecond is how many calls a second a gateway keeps for
 // its control plane's log search before it keeps failed calls only.
-const DefaultCallsPerSecond = 1000
+const DefaultCallsPerSecond = 100
 
 // newTelemetry builds the engines' telemetry and registers its series;
 // closeFn flushes what is queued (bounded by ctx) and stops it.

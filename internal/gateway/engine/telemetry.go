@@ -68,7 +68,7 @@ type Call struct {
 // Reset; engines give it to the Exchange (SetTraceID).
 func (c *Call) Begin(t *Telemetry, incoming string, rt *routing.Route, start time.Time) string {
 	if rt != nil {
-		if p := rt.AccessLog(); p != nil && p.Bodies != nil && t.Log != nil {
+		if p := rt.AccessLog(); p != nil && p.Bodies != nil && (t.Log != nil || t.Calls != nil) {
 			c.Bodies = p.Bodies
 		}
 	}
@@ -142,7 +142,7 @@ func (c *Call) Failed(kind string) { c.ErrorDetail = kind }
 // Capture keeps up to the body policy's cap of a body the engine passes
 // on: request or response side.
 func (c *Call) Capture(response bool, p []byte) {
-	if c.Bodies == nil || len(p) == 0 {
+	if c.Bodies == nil || len(p) == 0 || (response && !c.Bodies.Response) || (!response && !c.Bodies.Request) {
 		return
 	}
 	dst := &c.ReqBody

@@ -129,7 +129,7 @@ func (st *state) record(status int, elapsed time.Duration) {
 		return
 	}
 	ctx := st.ctx
-	if !st.up.answered && !ctx.Response.IsBodyStream() {
+	if !ctx.Response.IsBodyStream() { // a streamed body is counted as it goes
 		st.call.BytesOut = int64(len(ctx.Response.Body()))
 	}
 	if st.call.Bodies != nil && !ctx.Response.IsBodyStream() {

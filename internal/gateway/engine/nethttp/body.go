@@ -53,6 +53,11 @@ type reqBody struct {
 	// malformed: the client's body broke its own framing (a bad chunk);
 	// the client is answered 400, not 502.
 	malformed atomic.Bool
+	// kept is the start of the body, up to keepMax bytes (and one over,
+	// to tell a cut body), for an access log that keeps bodies; the
+	// transport may read on its own goroutine, so it is under mu.
+	keepMax int
+	kept    []byte
 }
 
 func newReqBody(rc io.ReadCloser, w http.ResponseWriter, timeout time.Duration) *reqBody {
@@ -97,6 +102,13 @@ func (b *reqBody) Read(p []byte) (int, error) {
 	b.mu.Unlock()
 
 	n, err := b.rc.Read(p)
+	if b.keepMax > 0 && n > 0 {
+		b.mu.Lock()
+		if room := b.keepMax + 1 - len(b.kept); room > 0 {
+			b.kept = append(b.kept, p[:min(room, n)]...)
+		}
+		b.mu.Unlock()
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -146,6 +158,9 @@ func (b *reqBody) end() {
 func (st *state) wrapBody() *reqBody {
 	if st.body == nil && st.r.Body != nil && st.r.Body != http.NoBody {
 		st.body = newReqBody(st.r.Body, st.w, st.h.bodyTimeout)
+		if b := st.call.Bodies; b != nil && b.Request {
+			st.body.keepMax = b.MaxBytes
+		}
 	}
 	return st.body
 }

@@ -163,6 +163,11 @@ func (st *state) record(status int, elapsed time.Duration) {
 	if st.call.BytesIn == 0 && st.r.ContentLength > 0 {
 		st.call.BytesIn = st.r.ContentLength
 	}
+	if b := st.body; b != nil && b.keepMax > 0 {
+		b.mu.Lock()
+		st.call.Capture(false, b.kept)
+		b.mu.Unlock()
+	}
 	var respType string
 	if v := st.w.Header()["Content-Type"]; len(v) > 0 {
 		respType = v[0]
