@@ -88,6 +88,7 @@ var allTargets = []target{
 	{"portico-fast-checked", true, porticoTarget("fast", checkedBench), loadPlain, "nginx"},
 	{"portico-fast-accesslog", true, porticoWithArgs(accessLogArgs), loadPlain, "nginx"},
 	{"portico-fast-tracing", true, porticoWithArgs(tracingArgs), loadPlain, "nginx"},
+	{"portico-fast-traceids", true, porticoWithArgs(traceIDArgs), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},

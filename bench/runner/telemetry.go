@@ -51,3 +51,14 @@ func tracingArgs(e *env) ([]string, error) {
 	}
 	return []string{"--otlp-endpoint", e.otlp, "--trace-sample-ratio", "0.01"}, nil
 }
+
+// traceIDArgs are tracingArgs with nothing sampled: what every request
+// pays for its trace id and the traceparent it sends upstream, apart from
+// exporting.
+func traceIDArgs(e *env) ([]string, error) {
+	args, err := tracingArgs(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(args[:len(args)-1], "0"), nil
+}
