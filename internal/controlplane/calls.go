@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/feed"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gateway/accesslog"
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -29,15 +30,12 @@ import (
 // collector holds what it stores to the same budget, whatever a gateway
 // sends. What it leaves out is counted, not stored.
 type callCollector struct {
-	st        store.Store
-	log       *slog.Logger
-	perSecond int
+	st     store.Store
+	log    *slog.Logger
+	budget engine.CallBudget
 
 	mu      sync.Mutex
-	second  int64 // the Unix second the counts are of
-	kept    int
-	failed  int
-	dropped uint64
+	dropped uint64            // queue full, or the store refused them
 	pending []spec.CallRecord // waiting for the next flush
 }
 
@@ -45,7 +43,7 @@ func newCallCollector(st store.Store, log *slog.Logger, perSecond int) *callColl
 	if perSecond <= 0 {
 		perSecond = gateway.DefaultCallsPerSecond
 	}
-	return &callCollector{st: st, log: log, perSecond: perSecond}
+	return &callCollector{st: st, log: log, budget: engine.CallBudget{PerSecond: int64(perSecond)}}
 }
 
 // sink is the embedded gateway's access-log sink into the collector's
@@ -66,21 +64,14 @@ func (c *callCollector) sink() accesslog.SinkConfig {
 var failedMarkers = [][]byte{[]byte(`,"status":4`), []byte(`,"status":5`)}
 
 // admit decides whether a line is stored under the budget of the current
-// second.
+// second, the gateways' own (engine.CallBudget), told only whether the
+// call failed: the line is not decoded before it is admitted.
 func (c *callCollector) admit(line []byte, now int64) bool {
-	if now != c.second {
-		c.second, c.kept, c.failed = now, 0, 0
+	status := http.StatusOK
+	if bytes.Contains(line, failedMarkers[0]) || bytes.Contains(line, failedMarkers[1]) {
+		status = http.StatusInternalServerError
 	}
-	if c.kept < c.perSecond {
-		c.kept++
-		return true
-	}
-	if c.failed < c.perSecond && (bytes.Contains(line, failedMarkers[0]) || bytes.Contains(line, failedMarkers[1])) {
-		c.failed++
-		return true
-	}
-	c.dropped++
-	return false
+	return c.budget.Admit(status, now)
 }
 
 // keep queues lines for the next flush, without waiting for the store. A
@@ -160,11 +151,12 @@ func (c *callCollector) flush(ctx context.Context) {
 	}
 }
 
-// droppedCalls is how many calls the budget left out since start.
+// droppedCalls is how many calls were left out since start: past the
+// budget, with the queue full, or refused by the store.
 func (c *callCollector) droppedCalls() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dropped
+	return c.dropped + c.budget.Dropped()
 }
 
 // postCalls takes a stand-alone gateway's access-log lines (feed.Client
