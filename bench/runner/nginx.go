@@ -11,7 +11,8 @@ import (
 
 // nginxConf is the reference nginx of docs/benchmark.md: one worker, upstream
 // keep-alive (without it nginx opens a connection per request and the
-// comparison is meaningless), no access log, everything under dir.
+// comparison is meaningless), no access log unless asked for, everything
+// under dir.
 var nginxConf = template.Must(template.New("nginx").Parse(`# written by bench/runner
 worker_processes 1;
 daemon off;
@@ -25,7 +26,21 @@ events {
 }
 
 http {
+{{- if .AccessLog}}
+    # The fields of Portico's access-log line, the same JSON escaping, a
+    # buffered file (what --access-log file: does): the reference for what
+    # an access log costs a proxy.
+    log_format portico escape=json '{"time":"$time_iso8601","request_id":"$request_id",'
+        '"instance":"nginx","group":"default","project":"default","service":"bench",'
+        '"service_id":"01a245dc-9e34-7719-92e4-2a54154361fd","version":"1.0.0","route":"bench",'
+        '"client":"$remote_addr","method":"$request_method","host":"$host","path":"$uri",'
+        '"status":$status,"upstream":"$upstream_addr","upstream_status":$upstream_status,'
+        '"bytes_in":$request_length,"bytes_out":$bytes_sent,"latency_ms":$request_time,'
+        '"upstream_latency_ms":$upstream_response_time}';
+    access_log {{.AccessLog}} portico buffer=256k flush=200ms;
+{{- else}}
     access_log off;
+{{- end}}
     keepalive_requests 1000000;
     keepalive_timeout 75s;
     client_body_temp_path {{.Dir}}/client_body;
@@ -82,14 +97,15 @@ type nginxTLS struct {
 }
 
 // writeNginxConf writes dir/nginx.conf proxying listen to origin (over TLS
-// when tls is set) and returns its path.
-func writeNginxConf(dir, listen, origin string, tls *nginxTLS) (string, error) {
+// when tls is set, with an access log to the file accessLog when it is not
+// empty) and returns its path.
+func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	err := nginxConf.Execute(&b, map[string]any{
-		"Dir": dir, "Listen": listen, "Origin": origin, "TLS": tls,
+		"Dir": dir, "Listen": listen, "Origin": origin, "TLS": tls, "AccessLog": accessLog,
 		// As root nginx would switch its worker to nobody, who cannot
 		// write the temp dirs; as anyone else the directive is an error.
 		"Root": os.Geteuid() == 0,

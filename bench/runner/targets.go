@@ -73,6 +73,7 @@ const (
 var allTargets = []target{
 	{"direct", false, startDirect, loadPlain, "nginx"},
 	{"nginx", false, nginxTarget(nginxPlain), loadPlain, "nginx"},
+	{"nginx-accesslog", false, nginxTarget(nginxAccessLog), loadPlain, "nginx"},
 	{"haproxy", false, startHaproxy, loadPlain, "nginx"},
 	{"refproxy", false, startRefproxy, loadPlain, "nginx"},
 	{"portico-nethttp", true, porticoTarget("nethttp", nil), loadPlain, "nginx"},
@@ -100,7 +101,7 @@ var allTargets = []target{
 
 // defaultTargets is -targets' default: every row the goals ask for
 // (portico-nethttp-plugins is there on request).
-const defaultTargets = "direct,nginx,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
+const defaultTargets = "direct,nginx,nginx-accesslog,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
 	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma,portico-fast-checked,portico-fast-accesslog,portico-fast-tracing," +
 	"nginx-https,portico-fast-https,nginx-handshake,portico-fast-handshake,nginx-h2,portico-h2"
 
@@ -188,7 +189,7 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	}
 	var tls *nginxTLS
 	scheme := "http"
-	if mode != nginxPlain {
+	if mode != nginxPlain && mode != nginxAccessLog {
 		if e.cert == nil {
 			return nil, fmt.Errorf("no bench certificate")
 		}
@@ -201,7 +202,11 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	if err != nil {
 		return nil, err
 	}
-	conf, err := writeNginxConf(dir, listen, e.originAddr, tls)
+	accessLog := ""
+	if mode == nginxAccessLog {
+		accessLog = filepath.Join(dir, "access.log")
+	}
+	conf, err := writeNginxConf(dir, listen, e.originAddr, tls, accessLog)
 	if err != nil {
 		return nil, err
 	}

@@ -100,9 +100,10 @@ func addBenchCert(ctx context.Context, c *adminclient.Client, cert *benchCert) e
 type nginxMode int
 
 const (
-	nginxPlain nginxMode = iota // HTTP/1.1, no TLS: the nginx row
-	nginxHTTPS                  // TLS, HTTP/1.1 only (http2 off)
-	nginxH2                     // TLS with ALPN h2
+	nginxPlain     nginxMode = iota // HTTP/1.1, no TLS: the nginx row
+	nginxHTTPS                      // TLS, HTTP/1.1 only (http2 off)
+	nginxH2                         // TLS with ALPN h2
+	nginxAccessLog                  // nginxPlain writing a JSON access log to a file
 )
 
 // nginxTarget is the start function of a nginx row in mode; the upstream

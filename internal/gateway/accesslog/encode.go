@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -15,14 +16,22 @@ import (
 // output decodes with encoding/json into an equal spec.CallRecord (invalid
 // UTF-8 in strings becomes U+FFFD, as encoding/json writes it).
 func AppendJSON(dst []byte, r *spec.CallRecord) []byte {
-	return appendRecord(dst, r, "", nil, nil)
+	var st encodeState
+	return st.appendRecord(dst, r, "", nil)
+}
+
+// encodeState is what encoding keeps from one line to the next, so that
+// a line allocates nothing once its buffers have grown: the redacted query
+// is built in query before it is escaped, and time keeps the text of the
+// last second written.
+type encodeState struct {
+	query []byte
+	time  timeText
 }
 
 // appendRecord is AppendJSON with what Log adds: instance names the gateway
-// when r.Instance is empty, and red, when not nil, redacts r.Query. The
-// redacted query is built in *scratch (reused from line to line, so it
-// allocates nothing once grown) and then escaped into dst.
-func appendRecord(dst []byte, r *spec.CallRecord, instance string, red *Redactor, scratch *[]byte) []byte {
+// when r.Instance is empty, and red, when not nil, redacts r.Query.
+func (st *encodeState) appendRecord(dst []byte, r *spec.CallRecord, instance string, red *Redactor) []byte {
 	dst = append(dst, '{')
 	if r.ID != 0 {
 		dst = append(dst, `"id":`...)
@@ -30,7 +39,7 @@ func appendRecord(dst []byte, r *spec.CallRecord, instance string, red *Redactor
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"time":"`...)
-	dst = r.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = st.time.append(dst, r.Time)
 	dst = append(dst, `","request_id":`...)
 	dst = appendString(dst, r.RequestID)
 	dst = appendOptString(dst, `,"trace_id":`, r.TraceID)
@@ -59,8 +68,8 @@ func appendRecord(dst []byte, r *spec.CallRecord, instance string, red *Redactor
 		if red == nil {
 			dst = appendString(dst, r.Query)
 		} else {
-			*scratch = red.Append((*scratch)[:0], r.Query)
-			dst = appendString(dst, *scratch)
+			st.query = red.Append(st.query[:0], r.Query)
+			dst = appendString(dst, unsafe.String(unsafe.SliceData(st.query), len(st.query)))
 		}
 	}
 	dst = append(dst, `,"status":`...)
@@ -100,8 +109,26 @@ func appendOptString(dst []byte, prefix, s string) []byte {
 // appendFloat writes f as a JSON number that decodes to the same float64:
 // plain decimals in the usual range, exponent form for very small or large
 // values (as encoding/json does), 0 for NaN and infinities, which JSON
-// cannot express.
+// cannot express. Latencies are whole microseconds written in
+// milliseconds, so most values take the fast path of at most three
+// decimals, which is also their shortest form: below 1e9 a double's
+// spacing is far under 0.001, so no shorter decimal maps to the same value.
 func appendFloat(dst []byte, f float64) []byte {
+	if f >= 0 && f < 1e9 {
+		if u := uint64(math.Round(f * 1000)); float64(u)/1000 == f {
+			dst = strconv.AppendUint(dst, u/1000, 10)
+			frac := u % 1000
+			if frac == 0 {
+				return dst
+			}
+			digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+			n := len(digits)
+			for digits[n-1] == '0' {
+				n--
+			}
+			return append(dst, digits[:n]...)
+		}
+	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, '0')
 	}
@@ -111,23 +138,90 @@ func appendFloat(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
+// timeText formats times as time.RFC3339Nano in UTC (what encoding/json
+// writes for a UTC time), keeping the text of the last second it wrote:
+// the lines of a busy gateway share their second, so most lines pay only
+// for the fraction.
+type timeText struct {
+	sec    int64
+	n      int      // length of prefix's text; 0 until first use
+	prefix [32]byte // "2006-01-02T15:04:05" of sec
+}
+
+func (c *timeText) append(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); sec != c.sec || c.n == 0 {
+		c.sec = sec
+		c.n = len(t.AppendFormat(c.prefix[:0], "2006-01-02T15:04:05"))
+		if c.n > len(c.prefix) { // a year of more than 14 digits: no cache
+			c.n = 0
+			return t.AppendFormat(dst, time.RFC3339Nano)
+		}
+	}
+	dst = append(dst, c.prefix[:c.n]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
+}
+
 const hexDigits = "0123456789abcdef"
+
+// plainByte tells the bytes a JSON string holds as they are: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// plainPrefix is the length of s's leading run of plain bytes. It tests
+// eight bytes at a time (a word holds a byte below 0x20, a quote, a
+// backslash or a byte of 0x80 or more when the classic "has a zero byte"
+// tests say so; their rare false alarms only send the word to the byte
+// loop), since log fields are mostly plain ASCII.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		if ((w-ones*0x20)|(quote-ones)&^quote|(backslash-ones)&^backslash|w)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plainByte[s[i]] {
+		i++
+	}
+	return i
+}
 
 // appendString writes s as a quoted JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by \ufffd, and U+2028
 // and U+2029 escaped so a line stays safe inside JavaScript. '<', '>' and
 // '&' stay as they are: a log line is not HTML.
-func appendString[T string | []byte](dst []byte, s T) []byte {
+func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
+	for {
+		n := plainPrefix(s)
+		dst = append(dst, s[:n]...)
+		s = s[n:]
+		if s == "" {
+			return append(dst, '"')
+		}
+		if b := s[0]; b < utf8.RuneSelf {
 			switch b {
 			case '"', '\\':
 				dst = append(dst, '\\', b)
@@ -144,31 +238,18 @@ func appendString[T string | []byte](dst []byte, s T) []byte {
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
 			}
-			i++
-			start = i
+			s = s[1:]
 			continue
 		}
-		// copy accepts a string or a byte slice as its source, so one
-		// generic body decodes both without converting (and allocating).
-		var rb [utf8.UTFMax]byte
-		n := copy(rb[:], s[i:])
-		r, size := utf8.DecodeRune(rb[:n])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
+		r, size := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && size == 1:
 			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
+		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
+		default:
+			dst = append(dst, s[:size]...)
 		}
-		i += size
+		s = s[size:]
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

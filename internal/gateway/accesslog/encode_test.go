@@ -143,9 +143,6 @@ func TestAppendString(t *testing.T) {
 		if got := string(appendString(nil, tc.in)); got != tc.want {
 			t.Errorf("appendString(%q) = %s, want %s", tc.in, got, tc.want)
 		}
-		if got := string(appendString(nil, []byte(tc.in))); got != tc.want {
-			t.Errorf("appendString([]byte(%q)) = %s, want %s", tc.in, got, tc.want)
-		}
 	}
 }
 

@@ -52,9 +52,9 @@ type Logger struct {
 // line is one encoded record shared by every sink's queue; the last sink
 // to finish with it returns it to the pool.
 type line struct {
-	b       []byte
-	scratch []byte // the redacted query before escaping
-	refs    atomic.Int32
+	b    []byte
+	enc  encodeState
+	refs atomic.Int32
 }
 
 var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024)} }}
@@ -67,7 +67,7 @@ func (l *line) release() {
 	if l.refs.Add(-1) != 0 {
 		return
 	}
-	if cap(l.b) <= maxPooledLine && cap(l.scratch) <= maxPooledLine {
+	if cap(l.b) <= maxPooledLine && cap(l.enc.query) <= maxPooledLine {
 		linePool.Put(l)
 	}
 }
@@ -152,12 +152,10 @@ func (l *Logger) Log(r *spec.CallRecord) {
 		return
 	}
 	ln := linePool.Get().(*line)
-	ln.b = appendRecord(ln.b[:0], r, l.instance, l.redact, &ln.scratch)
+	ln.b = ln.enc.appendRecord(ln.b[:0], r, l.instance, l.redact)
 	ln.refs.Store(int32(len(l.sinks)))
 	for _, w := range l.sinks {
-		select {
-		case w.queue <- ln:
-		default:
+		if !w.enqueue(ln) {
 			w.droppedFull.Inc()
 			ln.release()
 		}
@@ -193,15 +191,28 @@ func (l *Logger) Collectors() []prometheus.Collector {
 }
 
 // sinkWorker is one sink's queue and the goroutine that empties it.
+//
+// The queue is a slice under a mutex that the goroutine takes in batches,
+// not a channel: a channel would wake the goroutine for nearly every line,
+// which on a busy gateway costs more than encoding the line. Here a
+// request wakes it only for the first line into an empty queue (to start
+// the batch's clock) and for the line that fills a batch.
 type sinkWorker struct {
 	name          string
 	sink          Sink
-	queue         chan *line
+	limit         int // lines queued and being written at most
 	batchEntries  int
 	flushInterval time.Duration
 	written       prometheus.Counter
 	droppedFull   prometheus.Counter
 	droppedWrite  prometheus.Counter
+
+	mu      sync.Mutex
+	pending []*line // guarded by mu
+	held    int     // lines taken and not yet written; guarded by mu
+	spare   []*line // the other array, touched only by the worker
+	kick    chan struct{}
+
 	// lastErrorLogged is touched only by the worker's goroutine.
 	lastErrorLogged time.Time
 }
@@ -210,12 +221,13 @@ func newSinkWorker(sc SinkConfig, s Sink, queue int, lines, dropped *prometheus.
 	w := &sinkWorker{
 		name:          sc.Name,
 		sink:          s,
-		queue:         make(chan *line, queue),
+		limit:         queue,
 		batchEntries:  sc.BatchEntries,
 		flushInterval: sc.FlushInterval,
 		written:       lines.WithLabelValues(sc.Name),
 		droppedFull:   dropped.WithLabelValues(sc.Name, DropQueueFull),
 		droppedWrite:  dropped.WithLabelValues(sc.Name, DropWriteError),
+		kick:          make(chan struct{}, 1),
 	}
 	if w.batchEntries == 0 {
 		w.batchEntries = DefaultBatchEntries
@@ -228,40 +240,71 @@ func newSinkWorker(sc SinkConfig, s Sink, queue int, lines, dropped *prometheus.
 			w.flushInterval = DefaultFlushInterval
 		}
 	}
+	// Both arrays the queue alternates between are made full size (up to
+	// the default), so that queueing a line never allocates.
+	w.pending = make([]*line, 0, min(queue, DefaultQueueEntries))
+	w.spare = make([]*line, 0, cap(w.pending))
 	return w
 }
 
-// run collects lines into batches and writes each when it is full or its
-// first line has waited flushInterval. On stop it writes what is queued
-// and closes the sink.
+// enqueue adds ln to the queue, or reports false when the sink already
+// holds its limit of lines.
+func (w *sinkWorker) enqueue(ln *line) bool {
+	w.mu.Lock()
+	n := len(w.pending)
+	if n+w.held >= w.limit {
+		w.mu.Unlock()
+		return false
+	}
+	w.pending = append(w.pending, ln)
+	w.mu.Unlock()
+	if n == 0 || n+1 == w.batchEntries {
+		select {
+		case w.kick <- struct{}{}:
+		default: // already kicked
+		}
+	}
+	return true
+}
+
+// take removes the queue's full batches, or every line when all is set,
+// and returns them; what stays behind moves to spare's backing array.
+func (w *sinkWorker) take(spare []*line, all bool) []*line {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(w.pending)
+	if !all {
+		n -= n % w.batchEntries
+	}
+	got := w.pending[:n]
+	w.pending = append(spare[:0], w.pending[n:]...)
+	w.held = n
+	return got
+}
+
+func (w *sinkWorker) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
+// run writes the queued lines in batches: a batch as soon as it is full,
+// and everything queued once the first line of it has waited
+// flushInterval. On stop it writes what is queued and closes the sink.
 func (w *sinkWorker) run(ctx context.Context, stop <-chan struct{}) {
-	batch := make([]*line, 0, w.batchEntries)
 	bytes := make([][]byte, 0, w.batchEntries)
-	flush := func() {
-		if len(batch) == 0 {
-			return
+	write := func(all bool) {
+		lines := w.take(w.spare, all)
+		for batch := lines; len(batch) > 0; {
+			n := min(len(batch), w.batchEntries)
+			w.writeBatch(ctx, batch[:n], bytes)
+			batch = batch[n:]
 		}
-		bytes = bytes[:0]
-		for _, ln := range batch {
-			bytes = append(bytes, ln.b)
-		}
-		if err := w.sink.WriteBatch(ctx, bytes); err != nil {
-			w.droppedWrite.Add(float64(len(batch)))
-			// The counter tells how much; the log says why, at most once
-			// a minute so a dead collector does not flood it.
-			if now := time.Now(); now.Sub(w.lastErrorLogged) >= time.Minute {
-				w.lastErrorLogged = now
-				slog.Warn("access log: sink write failed, lines dropped", "sink", w.name, "lines", len(batch), "err", err)
-			}
-		} else {
-			w.written.Add(float64(len(batch)))
-		}
-		for i, ln := range batch {
-			ln.release()
-			batch[i] = nil
-			bytes[i] = nil
-		}
-		batch = batch[:0]
+		clear(lines)
+		w.spare = lines[:0]
+		w.mu.Lock()
+		w.held = 0
+		w.mu.Unlock()
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -271,31 +314,54 @@ func (w *sinkWorker) run(ctx context.Context, stop <-chan struct{}) {
 	}()
 	for {
 		select {
-		case ln := <-w.queue:
-			batch = append(batch, ln)
-			if len(batch) == 1 {
-				timer.Reset(w.flushInterval)
-			}
-			if len(batch) >= w.batchEntries {
-				timer.Stop()
-				flush()
-			}
-		case <-timer.C:
-			flush()
+		case <-w.kick: // the queue's first line: its clock starts
 		case <-stop:
-			timer.Stop()
-			for {
-				select {
-				case ln := <-w.queue:
-					batch = append(batch, ln)
-					if len(batch) >= w.batchEntries {
-						flush()
-					}
-				default:
-					flush()
-					return
-				}
+			write(true)
+			return
+		}
+		timer.Reset(w.flushInterval)
+	cycle:
+		for {
+			if n := w.queued(); n >= w.batchEntries {
+				write(false)
+				continue
+			} else if n == 0 {
+				timer.Stop()
+				break cycle
+			}
+			select {
+			case <-timer.C:
+				write(true)
+				break cycle
+			case <-w.kick: // a batch filled up, or a first line after one
+			case <-stop:
+				timer.Stop()
+				write(true)
+				return
 			}
 		}
+	}
+}
+
+// writeBatch writes one batch to the sink and returns its lines.
+func (w *sinkWorker) writeBatch(ctx context.Context, batch []*line, bytes [][]byte) {
+	bytes = bytes[:0]
+	for _, ln := range batch {
+		bytes = append(bytes, ln.b)
+	}
+	if err := w.sink.WriteBatch(ctx, bytes); err != nil {
+		w.droppedWrite.Add(float64(len(batch)))
+		// The counter tells how much; the log says why, at most once a
+		// minute so a dead collector does not flood it.
+		if now := time.Now(); now.Sub(w.lastErrorLogged) >= time.Minute {
+			w.lastErrorLogged = now
+			slog.Warn("access log: sink write failed, lines dropped", "sink", w.name, "lines", len(batch), "err", err)
+		}
+	} else {
+		w.written.Add(float64(len(batch)))
+	}
+	clear(bytes)
+	for _, ln := range batch {
+		ln.release()
 	}
 }

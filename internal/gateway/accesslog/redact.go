@@ -21,13 +21,14 @@ const Redacted = "***"
 // be a glob where '*' matches any run of characters ("*token*"). A
 // Redactor is immutable and safe for concurrent use.
 type Redactor struct {
-	patterns []string // lower-case
+	exact map[string]bool // lower-case names without '*'
+	globs []string        // lower-case names with '*'
 }
 
 // NewRedactor returns a Redactor for names (globs allowed). An empty list
 // redacts nothing.
 func NewRedactor(names []string) (*Redactor, error) {
-	r := &Redactor{patterns: make([]string, 0, len(names))}
+	r := &Redactor{exact: make(map[string]bool, len(names))}
 	for i, n := range names {
 		if strings.TrimSpace(n) == "" {
 			return nil, fmt.Errorf("redacted query parameter %d: empty name", i)
@@ -35,7 +36,11 @@ func NewRedactor(names []string) (*Redactor, error) {
 		if strings.ContainsAny(n, "&=") {
 			return nil, fmt.Errorf("redacted query parameter %q: a name cannot contain '&' or '='", n)
 		}
-		r.patterns = append(r.patterns, lowerASCII(n))
+		if n = lowerASCII(n); strings.Contains(n, "*") {
+			r.globs = append(r.globs, n)
+		} else {
+			r.exact[n] = true
+		}
 	}
 	return r, nil
 }
@@ -80,14 +85,17 @@ func (r *Redactor) Append(dst []byte, rawQuery string) []byte {
 // a pattern. The decoded, lower-cased name is written past len(*dst) and
 // the length restored, so the buffer's spare capacity is the scratch.
 func (r *Redactor) matches(dst *[]byte, rawName string) bool {
-	if r == nil || len(r.patterns) == 0 {
+	if r == nil || len(r.exact) == 0 && len(r.globs) == 0 {
 		return false
 	}
 	n := len(*dst)
 	buf := appendDecodedLower(*dst, rawName)
 	*dst = buf[:n]
 	name := buf[n:]
-	for _, p := range r.patterns {
+	if r.exact[string(name)] {
+		return true
+	}
+	for _, p := range r.globs {
 		if globMatch(p, name) {
 			return true
 		}

@@ -77,9 +77,28 @@ func TestFileSinkRotates(t *testing.T) {
 	l := mustNew(t, Config{Sinks: []SinkConfig{sc}})
 	r := leanRecord()
 	r.ResponseBody = strings.Repeat("x", 1000)
-	const n = 2500 // about 2.6 MB: at least two rotations at 1 MB
-	for range n {
-		l.Log(&r)
+	// Four waves of about 0.95 MB each: at least three rotations at 1 MB,
+	// at most one per wave. The rotated files are named by the
+	// millisecond, so each wave is written out and the clock moved on to
+	// the next millisecond before the next wave starts: two rotations in
+	// one millisecond would share a name (a gigabyte a second, which a
+	// test reaches and a gateway does not).
+	const wave, waves = 800, 4
+	const n = wave * waves
+	for i := range waves {
+		for range wave {
+			l.Log(&r)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for written(l, sc.Name) < float64((i+1)*wave) {
+			if time.Now().After(deadline) {
+				t.Fatalf("wave %d: %v lines written after 10 s", i, written(l, sc.Name))
+			}
+			runtime.Gosched()
+		}
+		for ms := time.Now().UnixMilli(); time.Now().UnixMilli() == ms; {
+			runtime.Gosched()
+		}
 	}
 	closeLogger(t, l)
 	if d := dropped(l, sc.Name, DropQueueFull) + dropped(l, sc.Name, DropWriteError); d != 0 {
