@@ -19,11 +19,13 @@
 //     carry a context.Context through it. With our own ids the upstream span
 //     id exists from Begin on, whatever happens later.
 //
-// At the end of a sampled request the engine calls [Exporter.Export], which
-// builds the finished spans (server span, one span per plugin phase, the
-// upstream client span) as sdktrace.ReadOnlySpan values with explicit ids,
-// parents and times, and hands them to the SDK's batch span processor. The
-// SDK does the rest: a bounded queue, batching, and the OTLP/HTTP wire
-// format. See spans.go for why this is done with tracetest.SpanStub
-// rather than with a custom IDGenerator.
+// At the end of a sampled request the engine calls [Exporter.Export],
+// which copies the request's trace state into a bounded queue. One
+// goroutine, woken per batch rather than per span, builds the finished
+// spans (server span, one span per plugin phase, the upstream client span)
+// directly as OTLP protobuf messages with their explicit ids, parents and
+// times, and sends them with the OpenTelemetry OTLP/HTTP client, which
+// does the wire format, the POSTs and their retries. The SDK's span
+// objects and batch processor are not used: for spans the gateway has
+// already described they only added cost (see spans.go).
 package tracing

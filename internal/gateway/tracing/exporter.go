@@ -7,14 +7,16 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -24,9 +26,8 @@ const (
 	DefaultQueueSize   = 2048
 	DefaultBatchSize   = 512
 	DefaultTimeout     = 10 * time.Second
-	// batchDelay is how long a span waits for its batch to fill: the
-	// SDK's default, set explicitly so OTEL_BSP_* variables do not change
-	// the gateway behind its configuration's back.
+	// batchDelay is how long a span waits for its batch to fill (the
+	// OpenTelemetry SDK's default).
 	batchDelay = 5 * time.Second
 )
 
@@ -91,27 +92,43 @@ func redact(u *url.URL) string {
 }
 
 // Exporter sends the spans of sampled requests to an OTLP/HTTP collector.
-// Export never blocks: spans wait in a bounded queue, and a request whose
-// spans do not fit is dropped and counted.
+// Export never blocks: requests wait in a bounded queue, and a request
+// whose spans do not fit is dropped and counted.
+//
+// The queue is a slice under a mutex, emptied by one goroutine that is
+// woken only when the queue's first request arrives (to start the batch's
+// clock) and when a batch is full: under load the export costs a wake-up
+// per batch, not per span.
 type Exporter struct {
-	bsp      sdktrace.SpanProcessor
-	resource *resource.Resource
-	instance string
+	client    otlptrace.Client
+	resource  *resourcepb.Resource
+	instance  string
+	batchSize int
+	timeout   time.Duration
 
-	// inFlight counts spans handed to the batch processor and not yet
-	// returned by an export. Keeping it at most QueueSize keeps the
-	// processor's queue from ever being full, so every drop happens here,
-	// where it is counted: the processor drops silently.
+	// inFlight counts spans queued or being exported; Export keeps it at
+	// most queueSize.
 	inFlight  atomic.Int64
 	queueSize int64
-	stopped   atomic.Bool
+
+	mu           sync.Mutex
+	pending      []Request // detached copies; guarded by mu
+	pendingSpans int       // guarded by mu
+	stopped      bool      // guarded by mu
+	spare        []Request // the other array, touched only by the worker
+
+	kick   chan struct{}
+	stop   chan struct{} // closed by Shutdown
+	done   chan struct{} // closed when the worker has exported what was queued
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	exported prometheus.Counter
 	dropped  *prometheus.CounterVec
 
-	// lastErrorLog is when a failed export was last logged (Unix nanos);
-	// failures in between are only counted.
-	lastErrorLog atomic.Int64
+	// lastErrorLog is when a failed export was last logged; failures in
+	// between are only counted. Touched only by the worker.
+	lastErrorLog time.Time
 }
 
 // errorLogInterval spaces the log lines of failed exports: a collector
@@ -174,23 +191,29 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 	if len(cfg.Headers) > 0 {
 		opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
 	}
-	// New only builds the client; it does not connect.
-	otlp, err := otlptracehttp.New(context.Background(), opts...)
-	if err != nil {
+	client := otlptracehttp.NewClient(opts...)
+	// Start only builds the HTTP client; it does not connect.
+	if err := client.Start(context.Background()); err != nil {
 		return nil, fmt.Errorf("otlp exporter: %w", err)
 	}
 
-	attrs := []attribute.KeyValue{attribute.String("service.name", cfg.ServiceName)}
-	if cfg.Instance != "" {
-		attrs = append(attrs, attribute.String("service.instance.id", cfg.Instance))
-	}
-	if cfg.Version != "" {
-		attrs = append(attrs, attribute.String("service.version", cfg.Version))
-	}
+	res := []*commonpb.KeyValue{}
+	res = appendString(res, "service.name", cfg.ServiceName)
+	res = appendString(res, "service.instance.id", cfg.Instance)
+	res = appendString(res, "service.version", cfg.Version)
+	ctx, cancel := context.WithCancel(context.Background())
 	e := &Exporter{
-		resource:  resource.NewSchemaless(attrs...),
+		client:    client,
+		resource:  &resourcepb.Resource{Attributes: res},
 		instance:  cfg.Instance,
+		batchSize: cfg.BatchSize,
+		timeout:   cfg.Timeout,
 		queueSize: int64(cfg.QueueSize),
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
 		exported: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "portico_trace_spans_exported_total",
 			Help: "Spans the OTLP collector accepted.",
@@ -203,51 +226,71 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 	for _, reason := range []string{dropQueueFull, dropExportFailed, dropStopped} {
 		e.dropped.WithLabelValues(reason) // present at 0 from the start
 	}
-	e.bsp = sdktrace.NewBatchSpanProcessor(countingExporter{SpanExporter: otlp, e: e},
-		// One slot more than QueueSize: inFlight never exceeds QueueSize,
-		// and a ForceFlush marker, should the SDK ever queue one, must not
-		// push a span out.
-		sdktrace.WithMaxQueueSize(cfg.QueueSize+1),
-		sdktrace.WithMaxExportBatchSize(cfg.BatchSize),
-		sdktrace.WithBatchTimeout(batchDelay),
-		sdktrace.WithExportTimeout(cfg.Timeout),
-	)
+	go e.run()
 	return e, nil
 }
 
 // Export hands the spans of a finished, sampled request to the export
 // queue; it does nothing for an unsampled one, or on a nil Exporter (no
-// collector configured). It copies what it needs, so
-// the engine may Reset r as soon as it returns. It never blocks: when the
-// queue cannot take all of the request's spans, none are queued (a partial
-// trace misleads more than a missing one) and they are counted as dropped.
+// collector configured). It copies what it needs, so the engine may Reset
+// r as soon as it returns. It never blocks: when the queue cannot take all
+// of the request's spans, none are queued (a partial trace misleads more
+// than a missing one) and they are counted as dropped.
 func (e *Exporter) Export(r *Request) {
 	if e == nil || r == nil || !r.sampled {
 		return
 	}
-	n := int64(spanCount(r))
-	if e.stopped.Load() {
+	n := spanCount(r)
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
 		e.dropped.WithLabelValues(dropStopped).Add(float64(n))
 		return
 	}
-	if e.inFlight.Add(n) > e.queueSize {
-		e.inFlight.Add(-n)
+	if e.inFlight.Add(int64(n)) > e.queueSize {
+		e.inFlight.Add(-int64(n))
+		e.mu.Unlock()
 		e.dropped.WithLabelValues(dropQueueFull).Add(float64(n))
 		return
 	}
-	for _, s := range buildSpans(r, e.resource, e.instance) {
-		e.bsp.OnEnd(s)
+	e.pending = append(e.pending, *r)
+	detach(&e.pending[len(e.pending)-1])
+	first := len(e.pending) == 1
+	before := e.pendingSpans
+	e.pendingSpans += n
+	full := before < e.batchSize && e.pendingSpans >= e.batchSize
+	e.mu.Unlock()
+	if first || full {
+		select {
+		case e.kick <- struct{}{}:
+		default: // already kicked
+		}
 	}
 }
 
 // Shutdown exports what is queued, within ctx, and stops the exporter;
 // Export is a no-op afterwards.
 func (e *Exporter) Shutdown(ctx context.Context) error {
-	e.stopped.Store(true)
-	if err := e.bsp.Shutdown(ctx); err != nil {
-		return fmt.Errorf("otlp exporter shutdown: %w", err)
+	e.mu.Lock()
+	already := e.stopped
+	e.stopped = true
+	e.mu.Unlock()
+	if !already {
+		close(e.stop)
 	}
-	return nil
+	var err error
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		e.cancel() // the export in progress gives up
+		<-e.done
+		err = fmt.Errorf("otlp exporter shutdown: %w", ctx.Err())
+	}
+	e.cancel()
+	if stopErr := e.client.Stop(ctx); stopErr != nil && err == nil {
+		err = fmt.Errorf("otlp exporter shutdown: %w", stopErr)
+	}
+	return err
 }
 
 // Collectors are the exporter's metrics, for the gateway's registry.
@@ -255,31 +298,86 @@ func (e *Exporter) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{e.exported, e.dropped}
 }
 
-// countingExporter counts what the OTLP exporter sent and what it failed
-// to send, and releases the spans' places in the queue.
-type countingExporter struct {
-	sdktrace.SpanExporter
-	e *Exporter
+// run exports the queued requests: as soon as a batch is full, and
+// everything queued once the first request of it has waited batchDelay.
+// On stop it exports what is queued and closes done.
+func (e *Exporter) run() {
+	defer close(e.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-e.kick: // the queue's first request: its clock starts
+		case <-e.stop:
+			e.exportQueued()
+			return
+		}
+		timer.Reset(batchDelay)
+	cycle:
+		for {
+			e.mu.Lock()
+			queued, spans := len(e.pending), e.pendingSpans
+			e.mu.Unlock()
+			switch {
+			case spans >= e.batchSize:
+				e.exportQueued()
+				continue
+			case queued == 0:
+				timer.Stop()
+				break cycle
+			}
+			select {
+			case <-timer.C:
+				e.exportQueued()
+				break cycle
+			case <-e.kick: // a batch filled up, or a first request after one
+			case <-e.stop:
+				e.exportQueued()
+				return
+			}
+		}
+	}
 }
 
-// ExportSpans returns nil even when the export failed: the batch
-// processor's only use of the error is OpenTelemetry's global error
-// handler, which logs every failed batch; the failure is counted and
-// logged here at most once per errorLogInterval instead.
-func (c countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	err := c.SpanExporter.ExportSpans(ctx, spans)
+// exportQueued takes the queue and sends it in batches of about batchSize
+// spans (a request's spans stay in one batch).
+func (e *Exporter) exportQueued() {
+	e.mu.Lock()
+	reqs := e.pending
+	e.pending, e.pendingSpans = e.spare[:0], 0
+	e.mu.Unlock()
+	var spans []*tracepb.Span
+	for i := range reqs {
+		spans = appendSpans(spans, &reqs[i], e.instance)
+		if len(spans) >= e.batchSize || i == len(reqs)-1 {
+			e.upload(spans)
+			spans = spans[:0]
+		}
+	}
+	clear(reqs) // drop the strings for the collector
+	e.spare = reqs[:0]
+}
+
+// upload sends one batch and counts it as exported or dropped.
+func (e *Exporter) upload(spans []*tracepb.Span) {
 	n := len(spans)
-	c.e.inFlight.Add(-int64(n))
+	ctx, cancel := context.WithTimeout(e.ctx, e.timeout)
+	err := e.client.UploadTraces(ctx, []*tracepb.ResourceSpans{{
+		Resource:   e.resource,
+		ScopeSpans: []*tracepb.ScopeSpans{{Scope: &commonpb.InstrumentationScope{Name: scopeName}, Spans: spans}},
+	}})
+	cancel()
+	e.inFlight.Add(-int64(n))
 	if err == nil {
-		c.e.exported.Add(float64(n))
-		return nil
+		e.exported.Add(float64(n))
+		return
 	}
 	// A partial success (the collector rejected some spans) also comes as
 	// an error; the whole batch is then counted as failed.
-	c.e.dropped.WithLabelValues(dropExportFailed).Add(float64(n))
-	now := time.Now().UnixNano()
-	if last := c.e.lastErrorLog.Load(); now-last >= int64(errorLogInterval) && c.e.lastErrorLog.CompareAndSwap(last, now) {
+	e.dropped.WithLabelValues(dropExportFailed).Add(float64(n))
+	if now := time.Now(); now.Sub(e.lastErrorLog) >= errorLogInterval {
+		e.lastErrorLog = now
 		slog.Warn("trace export failed; spans are dropped (portico_trace_spans_dropped_total counts them)", "spans", n, "err", err)
 	}
-	return nil
 }
