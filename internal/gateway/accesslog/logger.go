@@ -49,12 +49,12 @@ type Logger struct {
 	dropped  *prometheus.CounterVec
 }
 
-// line is one encoded record shared by every sink's queue; the last sink
-// to finish with it returns it to the pool.
+// line is the buffer a record is encoded in before it is copied into
+// each sink's queue. The pool hands a goroutine back the line it used
+// last, so encoding writes to memory that is still in the cache.
 type line struct {
-	b    []byte
-	enc  encodeState
-	refs atomic.Int32
+	b   []byte
+	enc encodeState
 }
 
 var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024)} }}
@@ -64,9 +64,6 @@ var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024)
 const maxPooledLine = 256 << 10
 
 func (l *line) release() {
-	if l.refs.Add(-1) != 0 {
-		return
-	}
 	if cap(l.b) <= maxPooledLine && cap(l.enc.query) <= maxPooledLine {
 		linePool.Put(l)
 	}
@@ -153,13 +150,12 @@ func (l *Logger) Log(r *spec.CallRecord) {
 	}
 	ln := linePool.Get().(*line)
 	ln.b = ln.enc.appendRecord(ln.b[:0], r, l.instance, l.redact)
-	ln.refs.Store(int32(len(l.sinks)))
 	for _, w := range l.sinks {
-		if !w.enqueue(ln) {
+		if !w.enqueue(ln.b) {
 			w.droppedFull.Inc()
-			ln.release()
 		}
 	}
+	ln.release()
 }
 
 // Close stops accepting lines, writes what the queues hold, closes the
@@ -192,11 +188,14 @@ func (l *Logger) Collectors() []prometheus.Collector {
 
 // sinkWorker is one sink's queue and the goroutine that empties it.
 //
-// The queue is a slice under a mutex that the goroutine takes in batches,
-// not a channel: a channel would wake the goroutine for nearly every line,
-// which on a busy gateway costs more than encoding the line. Here a
-// request wakes it only for the first line into an empty queue (to start
-// the batch's clock) and for the line that fills a batch.
+// The queue is one buffer of lines under a mutex, which the goroutine
+// takes in batches, not a channel of lines: a channel would wake the
+// goroutine for nearly every line, which on a busy gateway costs more than
+// encoding the line, and lines in a buffer of their own each would be
+// copied once more to be written. Here a request wakes the goroutine only
+// for the first line into an empty queue (to start the batch's clock) and
+// for the line that fills a batch, and a file sink writes the queue's
+// buffer as it is.
 type sinkWorker struct {
 	name          string
 	sink          Sink
@@ -208,14 +207,22 @@ type sinkWorker struct {
 	droppedWrite  prometheus.Counter
 
 	mu      sync.Mutex
-	pending []*line // guarded by mu
-	held    int     // lines taken and not yet written; guarded by mu
-	spare   []*line // the other array, touched only by the worker
+	pending Batch // guarded by mu
+	held    int   // lines taken and not yet written; guarded by mu
+	spare   Batch // the other buffer, touched only by the worker
 	kick    chan struct{}
 
 	// lastErrorLogged is touched only by the worker's goroutine.
 	lastErrorLogged time.Time
 }
+
+// Byte bounds of a sink's queue: a batch is also full at batchBytes (so
+// lines carrying bodies make HTTP posts of bounded size), and lines past
+// maxQueueBytes are dropped like lines past the queue's entries.
+const (
+	batchBytes    = 1 << 20
+	maxQueueBytes = 16 << 20
+)
 
 func newSinkWorker(sc SinkConfig, s Sink, queue int, lines, dropped *prometheus.CounterVec) *sinkWorker {
 	w := &sinkWorker{
@@ -240,25 +247,27 @@ func newSinkWorker(sc SinkConfig, s Sink, queue int, lines, dropped *prometheus.
 			w.flushInterval = DefaultFlushInterval
 		}
 	}
-	// Both arrays the queue alternates between are made full size (up to
-	// the default), so that queueing a line never allocates.
-	w.pending = make([]*line, 0, min(queue, DefaultQueueEntries))
-	w.spare = make([]*line, 0, cap(w.pending))
+	// Both buffers the queue alternates between are made for a batch of
+	// lines of 512 bytes, so that queueing a line rarely allocates.
+	for _, b := range []*Batch{&w.pending, &w.spare} {
+		b.buf = make([]byte, 0, min(w.batchEntries*512, batchBytes))
+		b.ends = make([]int, 0, min(queue, DefaultQueueEntries))
+	}
 	return w
 }
 
-// enqueue adds ln to the queue, or reports false when the sink already
-// holds its limit of lines.
-func (w *sinkWorker) enqueue(ln *line) bool {
+// enqueue copies p into the queue as a line, or reports false when the
+// sink already holds its limit of lines or bytes.
+func (w *sinkWorker) enqueue(p []byte) bool {
 	w.mu.Lock()
-	n := len(w.pending)
-	if n+w.held >= w.limit {
+	n, size := w.pending.Len(), len(w.pending.buf)
+	if n+w.held >= w.limit || size+len(p) >= maxQueueBytes {
 		w.mu.Unlock()
 		return false
 	}
-	w.pending = append(w.pending, ln)
+	w.pending.add(p)
 	w.mu.Unlock()
-	if n == 0 || n+1 == w.batchEntries {
+	if n == 0 || n+1 == w.batchEntries || size < batchBytes && size+len(p)+1 >= batchBytes {
 		select {
 		case w.kick <- struct{}{}:
 		default: // already kicked
@@ -267,44 +276,49 @@ func (w *sinkWorker) enqueue(ln *line) bool {
 	return true
 }
 
-// take removes the queue's full batches, or every line when all is set,
-// and returns them; what stays behind moves to spare's backing array.
-func (w *sinkWorker) take(spare []*line, all bool) []*line {
+// full reports whether a batch is ready, and whether anything is queued.
+func (w *sinkWorker) full() (full, any bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := len(w.pending)
-	if !all {
-		n -= n % w.batchEntries
-	}
-	got := w.pending[:n]
-	w.pending = append(spare[:0], w.pending[n:]...)
-	w.held = n
-	return got
+	n := w.pending.Len()
+	return n >= w.batchEntries || len(w.pending.buf) >= batchBytes, n > 0
 }
 
-func (w *sinkWorker) queued() int {
+// take removes the queue's full batches (everything when a batch is full
+// by its bytes, or when all is set) and returns them; the rest stays
+// queued, moved into the spare buffer.
+func (w *sinkWorker) take(all bool) Batch {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.pending)
+	n := w.pending.Len()
+	if !all && len(w.pending.buf) < batchBytes {
+		n -= n % w.batchEntries
+	}
+	got := w.pending
+	w.pending = w.spare
+	got.split(n, &w.pending)
+	w.held = n
+	return got
 }
 
 // run writes the queued lines in batches: a batch as soon as it is full,
 // and everything queued once the first line of it has waited
 // flushInterval. On stop it writes what is queued and closes the sink.
 func (w *sinkWorker) run(ctx context.Context, stop <-chan struct{}) {
-	bytes := make([][]byte, 0, w.batchEntries)
 	write := func(all bool) {
-		lines := w.take(w.spare, all)
-		for batch := lines; len(batch) > 0; {
-			n := min(len(batch), w.batchEntries)
-			w.writeBatch(ctx, batch[:n], bytes)
-			batch = batch[n:]
-		}
-		clear(lines)
-		w.spare = lines[:0]
+		got := w.take(all)
+		_ = got.chunks(w.batchEntries, batchBytes, func(b *Batch) error {
+			w.writeBatch(ctx, b)
+			return nil
+		})
 		w.mu.Lock()
 		w.held = 0
 		w.mu.Unlock()
+		got.reset()
+		if cap(got.buf) > 4*batchBytes { // a burst of large lines: let it go
+			got = Batch{}
+		}
+		w.spare = got
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -322,10 +336,10 @@ func (w *sinkWorker) run(ctx context.Context, stop <-chan struct{}) {
 		timer.Reset(w.flushInterval)
 	cycle:
 		for {
-			if n := w.queued(); n >= w.batchEntries {
+			if full, any := w.full(); full {
 				write(false)
 				continue
-			} else if n == 0 {
+			} else if !any {
 				timer.Stop()
 				break cycle
 			}
@@ -343,25 +357,17 @@ func (w *sinkWorker) run(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// writeBatch writes one batch to the sink and returns its lines.
-func (w *sinkWorker) writeBatch(ctx context.Context, batch []*line, bytes [][]byte) {
-	bytes = bytes[:0]
-	for _, ln := range batch {
-		bytes = append(bytes, ln.b)
-	}
-	if err := w.sink.WriteBatch(ctx, bytes); err != nil {
-		w.droppedWrite.Add(float64(len(batch)))
+// writeBatch writes one batch to the sink and counts it.
+func (w *sinkWorker) writeBatch(ctx context.Context, b *Batch) {
+	if err := w.sink.WriteBatch(ctx, b); err != nil {
+		w.droppedWrite.Add(float64(b.Len()))
 		// The counter tells how much; the log says why, at most once a
 		// minute so a dead collector does not flood it.
 		if now := time.Now(); now.Sub(w.lastErrorLogged) >= time.Minute {
 			w.lastErrorLogged = now
-			slog.Warn("access log: sink write failed, lines dropped", "sink", w.name, "lines", len(batch), "err", err)
+			slog.Warn("access log: sink write failed, lines dropped", "sink", w.name, "lines", b.Len(), "err", err)
 		}
-	} else {
-		w.written.Add(float64(len(batch)))
+		return
 	}
-	clear(bytes)
-	for _, ln := range batch {
-		ln.release()
-	}
+	w.written.Add(float64(b.Len()))
 }

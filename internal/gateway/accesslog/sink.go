@@ -16,10 +16,10 @@ import (
 // by its own goroutine, so WriteBatch is never called concurrently and may
 // block (that only fills the sink's own queue).
 type Sink interface {
-	// WriteBatch writes lines, each one JSON object without its newline.
-	// The lines are valid only during the call. ctx is cancelled when
-	// Close gives up waiting.
-	WriteBatch(ctx context.Context, lines [][]byte) error
+	// WriteBatch writes a batch of lines, each one JSON object. The batch
+	// is valid only during the call. ctx is cancelled when Close gives up
+	// waiting.
+	WriteBatch(ctx context.Context, b *Batch) error
 	// Close releases the sink's resources after its last batch.
 	Close() error
 }

@@ -99,7 +99,7 @@ func validHeaderName(name string) bool {
 type httpSink struct {
 	opts   HTTPOptions
 	client *http.Client
-	body   []byte // reused; only the sink's goroutine touches it
+	body   []byte // a JSON array's buffer, reused; only the sink's goroutine touches it
 }
 
 func openHTTPSink(o HTTPOptions) (Sink, error) {
@@ -137,9 +137,13 @@ func openHTTPSink(o HTTPOptions) (Sink, error) {
 	}}, nil
 }
 
-func (s *httpSink) WriteBatch(ctx context.Context, lines [][]byte) error {
-	s.body = s.encode(s.body[:0], lines)
-	err := s.post(ctx)
+func (s *httpSink) WriteBatch(ctx context.Context, b *Batch) error {
+	body := b.Bytes() // NDJSON: the batch as it is
+	if s.opts.Format == FormatJSON {
+		s.body = appendJSONArray(s.body[:0], b)
+		body = s.body
+	}
+	err := s.post(ctx, body)
 	if err == nil || !retryable(err) || ctx.Err() != nil {
 		return err
 	}
@@ -150,25 +154,19 @@ func (s *httpSink) WriteBatch(ctx context.Context, lines [][]byte) error {
 	case <-ctx.Done():
 		return err
 	}
-	return s.post(ctx)
+	return s.post(ctx, body)
 }
 
-func (s *httpSink) encode(b []byte, lines [][]byte) []byte {
-	if s.opts.Format == FormatJSON {
-		b = append(b, '[')
-		for i, l := range lines {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, l...)
+// appendJSONArray appends b's lines as one JSON array.
+func appendJSONArray(dst []byte, b *Batch) []byte {
+	dst = append(dst, '[')
+	for i := range b.Len() {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		return append(b, ']')
+		dst = append(dst, b.Line(i)...)
 	}
-	for _, l := range lines {
-		b = append(b, l...)
-		b = append(b, '\n')
-	}
-	return b
+	return append(dst, ']')
 }
 
 // statusError is an answer outside 2xx.
@@ -186,8 +184,8 @@ func retryable(err error) bool {
 	return true
 }
 
-func (s *httpSink) post(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.URL, bytes.NewReader(s.body))
+func (s *httpSink) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("access-log POST: %w", err)
 	}

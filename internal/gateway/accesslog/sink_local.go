@@ -21,7 +21,7 @@ func (c SinkConfig) open() (Sink, error) {
 		if c.fn == nil {
 			return nil, errors.New("no function (use FuncSink)")
 		}
-		return funcSink(c.fn), nil
+		return &funcSink{fn: c.fn}, nil
 	case KindFile:
 		return openFileSink(c.File)
 	case KindHTTP:
@@ -44,27 +44,13 @@ type writerSink struct {
 	w      io.Writer
 	closer io.Closer // nil: w is not ours to close
 	chunk  int
-	buf    []byte // reused; only the sink's goroutine touches it
 }
 
-func (s *writerSink) WriteBatch(_ context.Context, lines [][]byte) error {
-	buf := s.buf[:0]
-	for _, l := range lines {
-		if len(buf) > 0 && len(buf)+len(l)+1 > s.chunk {
-			if _, err := s.w.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
-		buf = append(buf, l...)
-		buf = append(buf, '\n')
-	}
-	s.buf = buf
-	if len(buf) == 0 {
-		return nil
-	}
-	_, err := s.w.Write(buf)
-	return err
+func (s *writerSink) WriteBatch(_ context.Context, b *Batch) error {
+	return b.chunks(b.Len(), s.chunk, func(part *Batch) error {
+		_, err := s.w.Write(part.Bytes())
+		return err
+	})
 }
 
 func (s *writerSink) Close() error {
@@ -93,7 +79,19 @@ func openFileSink(o FileOptions) (Sink, error) {
 }
 
 // funcSink hands batches to a function in the process.
-type funcSink func([][]byte) error
+type funcSink struct {
+	fn    func([][]byte) error
+	lines [][]byte // reused; only the sink's goroutine touches it
+}
 
-func (f funcSink) WriteBatch(_ context.Context, lines [][]byte) error { return f(lines) }
-func (f funcSink) Close() error                                       { return nil }
+func (f *funcSink) WriteBatch(_ context.Context, b *Batch) error {
+	f.lines = f.lines[:0]
+	for i := range b.Len() {
+		f.lines = append(f.lines, b.Line(i))
+	}
+	err := f.fn(f.lines)
+	clear(f.lines)
+	return err
+}
+
+func (f *funcSink) Close() error { return nil }

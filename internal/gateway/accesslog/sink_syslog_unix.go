@@ -44,7 +44,7 @@ func (s *syslogSink) dial() (*syslog.Writer, error) {
 	return w, err
 }
 
-func (s *syslogSink) WriteBatch(_ context.Context, lines [][]byte) error {
+func (s *syslogSink) WriteBatch(_ context.Context, b *Batch) error {
 	if s.w == nil {
 		w, err := s.dial()
 		if err != nil {
@@ -52,9 +52,9 @@ func (s *syslogSink) WriteBatch(_ context.Context, lines [][]byte) error {
 		}
 		s.w = w
 	}
-	for i, l := range lines {
-		if err := s.w.Info(string(l)); err != nil {
-			return fmt.Errorf("syslog %s %s: %w (%d of %d lines written)", s.opts.Network, s.opts.Address, err, i, len(lines))
+	for i := range b.Len() {
+		if err := s.w.Info(string(b.Line(i))); err != nil {
+			return fmt.Errorf("syslog %s %s: %w (%d of %d lines written)", s.opts.Network, s.opts.Address, err, i, b.Len())
 		}
 	}
 	return nil
