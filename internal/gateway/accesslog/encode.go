@@ -22,11 +22,15 @@ func AppendJSON(dst []byte, r *spec.CallRecord) []byte {
 
 // encodeState is what encoding keeps from one line to the next, so that
 // a line allocates nothing once its buffers have grown: the redacted query
-// is built in query before it is escaped, and time keeps the text of the
-// last second written.
+// is built in query before it is escaped, time keeps the text of the last
+// second written, and where the fields that name the route.
 type encodeState struct {
 	query []byte
 	time  timeText
+	// cacheWhere keeps the naming fields' text in where: only for records
+	// whose naming fields are immutable strings (see Logger.Log).
+	cacheWhere bool
+	where      whereText
 }
 
 // appendRecord is AppendJSON with what Log adds: instance names the gateway
@@ -46,14 +50,12 @@ func (st *encodeState) appendRecord(dst []byte, r *spec.CallRecord, instance str
 	if r.Instance != "" {
 		instance = r.Instance
 	}
-	dst = appendOptString(dst, `,"instance":`, instance)
-	dst = append(dst, `,"group":`...)
-	dst = appendString(dst, r.Group)
-	dst = appendOptString(dst, `,"project":`, r.Project)
-	dst = appendOptString(dst, `,"service":`, r.Service)
-	dst = appendOptString(dst, `,"service_id":`, r.ServiceID)
-	dst = appendOptString(dst, `,"version":`, r.Version)
-	dst = appendOptString(dst, `,"route":`, r.Route)
+	where := [whereFields]string{instance, r.Group, r.Project, r.Service, r.ServiceID, r.Version, r.Route}
+	if st.cacheWhere {
+		dst = st.where.append(dst, where)
+	} else {
+		dst = appendWhere(dst, &where)
+	}
 	dst = appendOptString(dst, `,"consumer":`, r.Consumer)
 	dst = appendOptString(dst, `,"application":`, r.Application)
 	dst = append(dst, `,"client":`...)
@@ -173,6 +175,51 @@ func (c *timeText) append(dst []byte, t time.Time) []byte {
 		dst = append(dst, frac[:n]...)
 	}
 	return append(dst, 'Z')
+}
+
+// whereFields is how many fields name where a call was served: the
+// instance, group, project, service, service id, version and route.
+const whereFields = 7
+
+// whereText keeps the JSON of the last route's naming fields. They are the
+// same for every call of a route and come from the compiled route's own
+// strings, so the same backing memory means the same text: checking that
+// costs seven comparisons of pointers, where escaping the fields again
+// costs a sixth of a line.
+type whereText struct {
+	keys [whereFields]string
+	text []byte
+}
+
+func (c *whereText) append(dst []byte, f [whereFields]string) []byte {
+	if c.text == nil || !samePointers(&c.keys, &f) {
+		c.keys = f
+		c.text = appendWhere(c.text[:0], &f)
+	}
+	return append(dst, c.text...)
+}
+
+func appendWhere(dst []byte, f *[whereFields]string) []byte {
+	dst = appendOptString(dst, `,"instance":`, f[0])
+	dst = append(dst, `,"group":`...)
+	dst = appendString(dst, f[1])
+	dst = appendOptString(dst, `,"project":`, f[2])
+	dst = appendOptString(dst, `,"service":`, f[3])
+	dst = appendOptString(dst, `,"service_id":`, f[4])
+	dst = appendOptString(dst, `,"version":`, f[5])
+	return appendOptString(dst, `,"route":`, f[6])
+}
+
+// samePointers reports whether a and b's strings are the same memory (and
+// so the same text). Keeping a (when it differs, a is replaced) keeps the
+// memory it points to alive, so a reused address cannot hold other text.
+func samePointers(a, b *[whereFields]string) bool {
+	for i := range a {
+		if len(a[i]) != len(b[i]) || unsafe.StringData(a[i]) != unsafe.StringData(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 const hexDigits = "0123456789abcdef"

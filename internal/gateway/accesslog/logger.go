@@ -57,7 +57,7 @@ type line struct {
 	enc encodeState
 }
 
-var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024)} }}
+var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024), enc: encodeState{cacheWhere: true}} }}
 
 // maxPooledLine keeps a line that once carried large bodies from pinning
 // its memory in the pool forever.
@@ -141,8 +141,11 @@ func closeAll(sinks []Sink) {
 
 // Log encodes r and queues the line for every sink. It never blocks: a
 // sink whose queue is full loses the line (counted as queue_full). r is
-// read only during the call (its strings may point into buffers the
-// caller reuses); r.Query is written redacted. Lines logged after (or
+// read only during the call, and its strings may point into buffers the
+// caller reuses, except those naming where the call was served (Instance,
+// Group, Project, Service, ServiceID, Version, Route), which must be
+// immutable: their text is kept by the address of their memory. r.Query is
+// written redacted. Lines logged after (or
 // concurrently with) Close may be lost.
 func (l *Logger) Log(r *spec.CallRecord) {
 	if len(l.sinks) == 0 || l.closed.Load() {

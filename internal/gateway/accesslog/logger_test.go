@@ -1,12 +1,14 @@
 package accesslog
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -315,5 +317,39 @@ func BenchmarkLog(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		l.Log(&r)
+	}
+}
+
+// TestLogNamesEachCallsRoute: the text of the fields naming the route is
+// kept between lines; a call of another route (or the same names in other
+// memory) must still be written with its own.
+func TestLogNamesEachCallsRoute(t *testing.T) {
+	c := newCollector()
+	l := mustNew(t, Config{Sinks: []SinkConfig{c.sink("c")}, Instance: "gw-1"})
+	a, b := leanRecord(), leanRecord()
+	a.Group, a.Service, a.Route = "prod", "orders", "list"
+	b.Group, b.Service, b.Route = "prod", "orders", "get"
+	copied := a
+	copied.Route = strings.Clone(a.Route)
+	other := a
+	other.Instance = "gw-2"
+	want := []spec.CallRecord{a, b, a, copied, other, b}
+	for i := range want {
+		l.Log(&want[i])
+	}
+	closeLogger(t, l)
+	lines := c.lines()
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(lines), len(want))
+	}
+	for i, line := range lines {
+		var got spec.CallRecord
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatal(err)
+		}
+		wantInstance := cmp.Or(want[i].Instance, "gw-1")
+		if got.Route != want[i].Route || got.Service != want[i].Service || got.Instance != wantInstance {
+			t.Errorf("line %d names route %q service %q instance %q, want %q %q %q", i, got.Route, got.Service, got.Instance, want[i].Route, want[i].Service, wantInstance)
+		}
 	}
 }
