@@ -128,12 +128,20 @@ func TestSIGTERMDrains(t *testing.T) {
 
 	armed.Store(true)
 	done := make(chan answer, 1)
+	// The request id is the client's, so the call can be looked up after
+	// the restart.
+	const slowID = "sigterm-drained-call"
 	go func() {
-		st, _, b, err := get(context.Background(), s.Gateway+"/slow")
+		req, _ := http.NewRequest("GET", s.Gateway+"/slow", nil)
+		req.Header.Set("X-Request-Id", slowID)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			b = []byte(err.Error())
+			done <- answer{0, err.Error()}
+			return
 		}
-		done <- answer{st, string(b)}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, string(b)}
 	}()
 	select {
 	case <-arrived:
@@ -168,6 +176,19 @@ func TestSIGTERMDrains(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not exit after draining")
+	}
+	// The call that ended during the drain was written to the call log
+	// before exit: its line reaches the log's writer only when the
+	// gateway closes its access log, after the drain.
+	s = startServer(t, s.DataDir)
+	var page struct {
+		Items []struct {
+			RequestID string `json:"request_id"`
+		}
+	}
+	s.do(t, "GET", "/api/v1/projects/default/logs?request_id="+slowID, "", 200, &page)
+	if len(page.Items) != 1 {
+		t.Errorf("the call served during the drain is not in the call log after a restart: %+v", page.Items)
 	}
 }
 

@@ -114,27 +114,36 @@ const (
 	callFlushEvery  = 500 * time.Millisecond
 )
 
-// run writes the queued calls every callFlushEvery until ctx ends, and
-// once more then.
-func (c *callCollector) run(ctx context.Context) {
+// run writes the queued calls every callFlushEvery until ctx ends, then
+// goes on until gatewayStopped is closed: the embedded gateway hands over
+// its last calls when it closes its access log, after its drain. Then it
+// writes what is left and returns.
+func (c *callCollector) run(ctx context.Context, gatewayStopped <-chan struct{}) {
 	tick := time.NewTicker(callFlushEvery)
 	defer tick.Stop()
+	final := func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c.flush(flushCtx)
+		cancel()
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			c.flush(flushCtx)
-			cancel()
-			return
+			for {
+				select {
+				case <-gatewayStopped:
+					final()
+					return
+				case <-tick.C:
+					final()
+				}
+			}
 		case <-tick.C:
 			c.flush(ctx)
 		}
 	}
 }
 
-// flush writes what is queued in one transaction; calls that cannot be
-// written are dropped (the store is down: a log search can do without
-// them), counted and logged.
 func (c *callCollector) flush(ctx context.Context) {
 	c.mu.Lock()
 	recs := c.pending

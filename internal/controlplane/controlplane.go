@@ -252,7 +252,9 @@ func Run(ctx context.Context, opts Options) error {
 			fail(fmt.Errorf("admin server: %w", err))
 		}
 	})
+	gatewayStopped := make(chan struct{})
 	wg.Go(func() {
+		defer close(gatewayStopped)
 		err := gateway.Run(ctx, gateway.Options{
 			Addr:         opts.GatewayAddr,
 			TLSAddr:      opts.GatewayTLS,
@@ -287,7 +289,7 @@ func Run(ctx context.Context, opts Options) error {
 	hooks := &webhook.Deliverer{Store: st, Keys: keys, Logger: log.With("component", "webhooks"),
 		PrivateNetworks: opts.WebhookPrivateNetworks}
 	// Every control plane writes the calls it receives.
-	wg.Go(func() { calls.run(ctx) })
+	wg.Go(func() { calls.run(ctx, gatewayStopped) })
 	// Periodic jobs run on one control plane of a shared database at a
 	// time (store.Lead); on SQLite, here.
 	wg.Go(func() { st.Lead(ctx, "canary-guard", func(ctx context.Context) { _ = guard.Run(ctx) }) })
