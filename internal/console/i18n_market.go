@@ -79,7 +79,12 @@ var marketMessages = webpage.Catalogue{
 	"set.no_deliveries": {"en": "No deliveries yet.", "zh-CN": "暂无投递记录。"},
 
 	"grp.time_zone": {"en": "Time zone", "zh-CN": "时区"}, "grp.public_url": {"en": "Public URL", "zh-CN": "公网地址"},
-	"grp.edit_market": {"en": "Change time zone and public URL", "zh-CN": "修改时区和公网地址"},
+	"grp.edit_market":         {"en": "Change time zone and public URL", "zh-CN": "修改时区和公网地址"},
+	"grp.trace_ratio":         {"en": "Trace sampling", "zh-CN": "链路追踪采样率"},
+	"grp.trace_ratio_default": {"en": "each gateway's --trace-sample-ratio", "zh-CN": "各网关的 --trace-sample-ratio"},
+	"grp.edit_tracing":        {"en": "Change trace sampling", "zh-CN": "修改追踪采样率"},
+	"grp.tracing_help": {"en": "The share of new traces (requests without a sampled traceparent) the group's gateways export, 0 to 1, e.g. 0.01 for one in a hundred; empty: each gateway's --trace-sample-ratio. Takes effect with the group's next revision, made at once.",
+		"zh-CN": "本组网关导出的新链路（未携带已采样 traceparent 的请求）比例，0 到 1，如 0.01 表示百分之一；留空则使用各网关的 --trace-sample-ratio。保存后立即生成本组的新版本并生效。"},
 	"grp.market_help": {"en": "Daily and monthly quotas count in the time zone (IANA, e.g. Asia/Shanghai; empty: UTC); the catalog shows clients URLs on the public URL.", "zh-CN": "按天和按月的配额以该时区计算（IANA 名称，如 Asia/Shanghai；留空为 UTC）；API 市场向调用方展示基于公网地址的 URL。"},
 
 	"flash.approval_approve": {"en": "Approved.", "zh-CN": "已通过。"}, "flash.approval_reject": {"en": "Rejected.", "zh-CN": "已驳回。"},

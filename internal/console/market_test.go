@@ -302,6 +302,23 @@ func TestMarketSettings(t *testing.T) {
 		http.StatusBadRequest, `class="ferr"`, `value="Mars/Olympus"`)
 	wantPage(t, "Chinese group", w.admin.getIn("/groups", "zh-CN"), 200, "时区", "公网地址")
 	wantPage(t, "a project admin's group change", w.padm.send("POST", "/groups/default/market", url.Values{"time_zone": {"UTC"}}, true), http.StatusForbidden, `<code id="denied-perm">group:manage</code>`)
+
+	// A gateway group's trace sampling: set, refused out of range (the
+	// form kept), unset again.
+	lacks(t, "no ratio yet", wantPage(t, "groups", w.admin.send("GET", "/groups", nil, false), 200, "each gateway&#39;s --trace-sample-ratio"), `id="trace-ratio-default"`)
+	if rec := w.admin.send("POST", "/groups/default/tracing", url.Values{"trace_sample_ratio": {"0.25"}}, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("group tracing: %d %.1000s", rec.Code, rec.Body)
+	}
+	wantPage(t, "ratio set", w.padm.send("GET", "/groups", nil, false), 200, `<code id="trace-ratio-default">0.25</code>`)
+	wantPage(t, "ratio out of range", w.admin.send("POST", "/groups/default/tracing", url.Values{"trace_sample_ratio": {"1.5"}}, true),
+		http.StatusBadRequest, `class="ferr"`, `value="1.5"`, "between 0 and 1")
+	wantPage(t, "ratio not a number", w.admin.send("POST", "/groups/default/tracing", url.Values{"trace_sample_ratio": {"lots"}}, true),
+		http.StatusBadRequest, `value="lots"`, "trace_sample_ratio")
+	if rec := w.admin.send("POST", "/groups/default/tracing", url.Values{"trace_sample_ratio": {""}}, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("group tracing unset: %d %.1000s", rec.Code, rec.Body)
+	}
+	lacks(t, "ratio unset", wantPage(t, "groups", w.admin.send("GET", "/groups", nil, false), 200, "--trace-sample-ratio"), `id="trace-ratio-default"`)
+	wantPage(t, "a project admin's tracing change", w.padm.send("POST", "/groups/default/tracing", url.Values{"trace_sample_ratio": {"1"}}, true), http.StatusForbidden, `<code id="denied-perm">group:manage</code>`)
 }
 
 // TestMarketPagesRefuseWithoutPermission: each market page names its

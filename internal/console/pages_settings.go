@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ func settingsRoutes() []pageRoute {
 		{pattern: "POST " + P + "/webhook", perm: rbac.ProjectUpdate, scope: scopeProject, handle: (*req).putWebhook},
 		{pattern: "POST " + P + "/webhook/delete", perm: rbac.ProjectUpdate, scope: scopeProject, handle: (*req).deleteWebhook},
 		{pattern: "POST /groups/{g}/market", perm: rbac.GroupManage, handle: (*req).patchGroupMarket},
+		{pattern: "POST /groups/{g}/tracing", perm: rbac.GroupManage, handle: (*req).patchGroupTracing},
 	}
 }
 
@@ -126,6 +128,26 @@ func (q *req) deleteWebhook() error {
 		return q.reshow(err, "webhook", settingsView, q.t("nav.settings"), "projects")
 	}
 	q.redirect(q.settingsPage(), "deleted")
+	return nil
+}
+
+// patchGroupTracing sets the share of new traces a group's gateways
+// sample, or (left empty) gives the decision back to each gateway's
+// --trace-sample-ratio. What is not a number goes to the admin API as
+// written, which refuses it naming the field.
+func (q *req) patchGroupTracing() error {
+	var ratio any // nil: JSON null, unset
+	if v := strings.TrimSpace(q.r.PostForm.Get("trace_sample_ratio")); v != "" {
+		ratio = v
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			ratio = f
+		}
+	}
+	body := map[string]any{"trace_sample_ratio": ratio}
+	if err := q.call("PATCH", "/gateway-groups/"+url.PathEscape(q.r.PathValue("g")), body, nil); err != nil {
+		return q.reshow(err, "tracing-"+q.r.PathValue("g"), groupsView, q.t("nav.groups"), "groups")
+	}
+	q.redirect("/groups", "saved")
 	return nil
 }
 
