@@ -128,13 +128,19 @@ func TestImportOpenAPIDryRunAndReimport(t *testing.T) {
 
 func TestImportOpenAPIInvalid(t *testing.T) {
 	a := newTestAPI(t)
-	r := a.do("POST", "/projects/default/services/import", `{"openapi": "3.0.0", "info": {"title": "x"}, "paths": {"/b": {"post": {"responses": {"200": {}}}}}}`)
+	// Not valid OpenAPI and nothing to route: refused, every finding named.
+	r := a.do("POST", "/projects/default/services/import", `{"openapi": "3.0.0", "info": {"title": "x"}, "paths": {"/a/{b": {"get": {"responses": {"200": {}}}}}}`)
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	fields := r.fields(t)
-	if strings.Join(fields, " ") != "/info /paths/~1b/post" {
+	if strings.Join(fields, " ") != "/info /paths/~1a~1{b/get" {
 		t.Errorf("fields %v", fields)
+	}
+	// Not valid but routable: imported, the findings answered as warnings.
+	r = a.do("POST", "/projects/default/services/import?dry_run=true", `{"openapi": "3.0.0", "info": {"title": "x"}, "paths": {"/b": {"post": {"responses": {"200": {}}}}}}`)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"field": "/paths/~1b/post"`) || !strings.Contains(string(r.body), "not valid OpenAPI, imported anyway") {
+		t.Errorf("a routable document with flaws: %d %s", r.status, r.body)
 	}
 	if r := a.do("POST", "/projects/default/services/import?dry_run=maybe", ordersV1); r.status != http.StatusBadRequest {
 		t.Errorf("bad dry_run: %d", r.status)

@@ -213,7 +213,7 @@ func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, o
 			}
 			addPathParams(op, params, refs)
 			if _, ok := op["responses"]; !ok {
-				op["responses"] = map[string]any{"default": map[string]any{"description": "the backend's answer"}}
+				op["responses"] = map[string]any{"default": map[string]any{"description": defaultResponseDescription}}
 			}
 			if portico && !exact {
 				op[extPath] = rp

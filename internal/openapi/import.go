@@ -71,8 +71,10 @@ type Result struct {
 var AuthPlugins = []string{"key-auth", "basic-auth", "jwt-auth", "oauth2"}
 
 // Import reads an OpenAPI 3.0 / 3.1 or Swagger 2.0 document, JSON or YAML,
-// into one service. An invalid document is spec.FieldErrors with JSON
-// pointers; nothing panics on any input.
+// into one service. What breaks OpenAPI's rules without stopping routing
+// is reported in Result.Warnings; a document that cannot be read, or that
+// is not valid and yields no operation, is spec.FieldErrors with JSON
+// pointers. Nothing panics on any input.
 func Import(data []byte, opts Options) (res *Result, err error) {
 	defer func() {
 		// kin-openapi is well kept but large; a bug in it on a hostile
@@ -81,11 +83,26 @@ func Import(data []byte, opts Options) (res *Result, err error) {
 			res, err = nil, docError("", "the document could not be read (%v)", v)
 		}
 	}()
-	doc, source, err := load(data)
+	doc, source, warnings, err := load(data)
 	if err != nil {
 		return nil, err
 	}
-	return convert(doc, source, opts)
+	res, err = convert(doc, source, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(warnings) > 0 {
+		if len(res.Service.Routes) == 0 {
+			// Nothing to route, and the document is not valid: say why.
+			fe := make(spec.FieldErrors, 0, len(warnings))
+			for _, w := range warnings {
+				fe = append(fe, spec.FieldError{Field: w.Field, Message: w.Message})
+			}
+			return nil, fe
+		}
+		res.Warnings = append(warnings, res.Warnings...)
+	}
+	return res, nil
 }
 
 type importer struct {
@@ -119,6 +136,10 @@ func convert(doc *openapi3.T, source string, opts Options) (*Result, error) {
 	if err := im.servers(); err != nil {
 		return nil, err
 	}
+	if doc.Security != nil {
+		doc.Security = im.mendSecurity("/security", doc.Security)
+	}
+	mendComponents(doc)
 	im.security()
 	frag, err := documentFragment(doc)
 	if err != nil {
@@ -290,6 +311,7 @@ func (im *importer) paths() error {
 	}
 	keys := im.doc.Paths.Keys()
 	slices.Sort(keys)
+	shared := im.sharedTemplates(keys)
 	names := map[string]bool{}
 	for _, path := range keys {
 		item := im.doc.Paths.Value(path)
@@ -301,13 +323,24 @@ func (im *importer) paths() error {
 			im.warn(pptr, "cannot be a route path (%s); its operations are not imported", msg)
 			continue
 		}
+		tmpl := renamedTemplate{path: path}
+		if s, ok := shared[path]; ok {
+			tmpl = s
+		}
 		ops := item.Operations()
 		for _, method := range methodOrder {
 			op := ops[method]
 			if op == nil {
 				continue
 			}
-			r, err := im.route(path, method, item, op, names)
+			if op.Security != nil {
+				if mended := im.mendSecurity(pptr+"/"+strings.ToLower(method)+"/security", *op.Security); mended != nil {
+					op.Security = &mended
+				} else {
+					op.Security = nil
+				}
+			}
+			r, err := im.route(path, tmpl, method, item, op, names)
 			if err != nil {
 				return err
 			}
@@ -339,7 +372,9 @@ func routePath(p string) string {
 	return ""
 }
 
-func (im *importer) route(path, method string, item *openapi3.PathItem, op *openapi3.Operation, names map[string]bool) (spec.Route, error) {
+// route makes the route of one operation; tmpl is the route pattern its
+// path takes (the path itself, or an earlier template of the same shape).
+func (im *importer) route(path string, tmpl renamedTemplate, method string, item *openapi3.PathItem, op *openapi3.Operation, names map[string]bool) (spec.Route, error) {
 	ptr := "/paths/" + escapePointer(path) + "/" + strings.ToLower(method)
 	name := RouteName(op.OperationID, method, path)
 	for i := 2; names[name]; i++ {
@@ -347,8 +382,9 @@ func (im *importer) route(path, method string, item *openapi3.PathItem, op *open
 	}
 	names[name] = true
 	merged := *op
-	merged.Parameters = mergeParameters(item.Parameters, op.Parameters)
-	routePath, offline := path, false
+	merged.Parameters = im.mendParameters(ptr, tmpl.path, mergeParameters(item.Parameters, op.Parameters), tmpl.rename)
+	mendResponses(&merged)
+	routePath, offline := tmpl.path, false
 	if len(op.Extensions) > 0 {
 		// A Portico export writes what OpenAPI cannot say (a wildcard path,
 		// an offline route) as extensions; they are not part of the fragment.

@@ -37,53 +37,57 @@ const maxDepth = 200
 
 // load parses data (JSON or YAML; OpenAPI 3.x or Swagger 2.0), resolves
 // its internal references, validates it and upgrades it to 3.1. It answers
-// the source version too. An invalid document is spec.FieldErrors whose
-// fields are JSON pointers into the document.
-func load(data []byte) (*openapi3.T, string, error) {
+// the source version and what validation found: real documents often break
+// rules that do not matter to routing (a missing responses object, an
+// undefined security scheme, an array schema without items), so those are
+// warnings, with the JSON pointer of each, and the document is imported
+// anyway. A document that cannot be parsed or resolved is spec.FieldErrors
+// whose fields are JSON pointers into the document.
+func load(data []byte) (*openapi3.T, string, []Warning, error) {
 	js, err := toJSON(data)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	var head struct {
 		Swagger any `json:"swagger"`
 		OpenAPI any `json:"openapi"`
 	}
 	if err := json.Unmarshal(js, &head); err != nil {
-		return nil, "", docError("", "the document must be a JSON or YAML object")
+		return nil, "", nil, docError("", "the document must be a JSON or YAML object")
 	}
 	var doc *openapi3.T
 	var source string
 	switch {
 	case head.Swagger != nil:
 		if s, _ := head.Swagger.(string); s != "2.0" {
-			return nil, "", docError("/swagger", "must be \"2.0\" (Swagger 2.0)")
+			return nil, "", nil, docError("/swagger", "must be \"2.0\" (Swagger 2.0)")
 		}
 		source = "2.0"
 		var doc2 openapi2.T
 		if err := json.Unmarshal(js, &doc2); err != nil {
-			return nil, "", decodeError(err)
+			return nil, "", nil, decodeError(err)
 		}
 		if doc, err = openapi2conv.ToV3(&doc2); err != nil {
-			return nil, "", docError("", "cannot convert this Swagger 2.0 document: %v", err)
+			return nil, "", nil, docError("", "cannot convert this Swagger 2.0 document: %v", err)
 		}
 	case head.OpenAPI != nil:
 		s, _ := head.OpenAPI.(string)
 		if !strings.HasPrefix(s, "3.0") && !strings.HasPrefix(s, "3.1") {
-			return nil, "", docError("/openapi", "must be a 3.0.x or 3.1.x version (or give swagger: \"2.0\")")
+			return nil, "", nil, docError("/openapi", "must be a 3.0.x or 3.1.x version (or give swagger: \"2.0\")")
 		}
 		source = s
 		doc = &openapi3.T{}
 		if err := json.Unmarshal(js, doc); err != nil {
-			return nil, "", decodeError(err)
+			return nil, "", nil, decodeError(err)
 		}
 	default:
-		return nil, "", docError("/openapi", "is required: the document is neither OpenAPI 3.x (openapi) nor Swagger 2.0 (swagger)")
+		return nil, "", nil, docError("/openapi", "is required: the document is neither OpenAPI 3.x (openapi) nor Swagger 2.0 (swagger)")
 	}
 	loader := openapi3.NewLoader()
 	// Never read files or URLs named by a document sent to the server.
 	loader.IsExternalRefsAllowed = false
 	if err := loader.ResolveRefsIn(doc, nil); err != nil {
-		return nil, "", docError("", "unresolvable reference: %v", err)
+		return nil, "", nil, docError("", "unresolvable reference: %v", err)
 	}
 	ctx := openapi3.WithValidationOptions(context.Background(),
 		openapi3.EnableMultiError(),
@@ -91,12 +95,15 @@ func load(data []byte) (*openapi3.T, string, error) {
 		// their schemas; that should not stop an import.
 		openapi3.DisableExamplesValidation(),
 		openapi3.DisableSchemaDefaultsValidation())
+	var warnings []Warning
 	if err := doc.Validate(ctx); err != nil {
-		return nil, "", validationErrors(err)
+		for _, fe := range validationErrors(err) {
+			warnings = append(warnings, Warning{Field: fe.Field, Message: "not valid OpenAPI, imported anyway: " + fe.Message})
+		}
 	}
 	openapi3conv.Upgrade(doc)
 	doc.OpenAPI = Version
-	return doc, source, nil
+	return doc, source, warnings, nil
 }
 
 // toJSON turns a JSON or YAML document into JSON, refusing what is too deep.
@@ -174,7 +181,7 @@ func decodeError(err error) error {
 // validationErrors flattens kin-openapi's validation errors into one
 // field error per problem, its field the JSON pointer built from the
 // context wrappers (section, path, method, component) around the leaf.
-func validationErrors(err error) error {
+func validationErrors(err error) spec.FieldErrors {
 	var leaves []error
 	var me openapi3.MultiError
 	if errors.As(err, &me) {
