@@ -319,13 +319,13 @@ func (im *importer) paths() error {
 			continue
 		}
 		pptr := "/paths/" + escapePointer(path)
-		if msg := routePath(path); msg != "" {
-			im.warn(pptr, "cannot be a route path (%s); its operations are not imported", msg)
-			continue
-		}
 		tmpl := renamedTemplate{path: path}
 		if s, ok := shared[path]; ok {
 			tmpl = s
+		}
+		if msg := routePath(tmpl.path); msg != "" {
+			im.warn(pptr, "cannot be a route path (%s); its operations are not imported", msg)
+			continue
 		}
 		ops := item.Operations()
 		for _, method := range methodOrder {

@@ -18,6 +18,8 @@ import (
 //     /orgs/{org}/attestations/{subject_digest} for GET and
 //     …/{attestation_id} for DELETE): one route pattern, the first
 //     template's, with the other operations' path parameters renamed;
+//   - parameter names a route pattern cannot hold ({enterprise-team}):
+//     renamed ({enterprise_team}), in the pattern and the operations;
 //   - path parameters the template has and the operation does not declare
 //     (declared as required strings), and the other way round (dropped);
 //   - operations without responses (given the default response an export
@@ -42,20 +44,28 @@ func templateNames(path string) []string {
 	return names
 }
 
-// sharedTemplates maps each path of the document whose template has the
-// shape of an earlier one (in sorted order) to that earlier template, with
-// the renaming of its parameters.
+// sharedTemplates maps each path of the document to the route pattern its
+// operations take, when that is not the path itself: parameter names a
+// Portico pattern cannot hold ({enterprise-team}) are made valid
+// ({enterprise_team}), and a template of the same shape as an earlier one
+// (in sorted order) takes that one's pattern. The renaming of the path's
+// parameters goes with it.
 func (im *importer) sharedTemplates(paths []string) map[string]renamedTemplate {
 	first := map[string]string{}
 	out := map[string]renamedTemplate{}
 	for _, p := range paths {
+		target := validNames(p)
 		shape := templateShape(p)
-		f, ok := first[shape]
-		if !ok {
-			first[shape] = p
+		f, shared := first[shape]
+		if shared {
+			target = f
+		} else {
+			first[shape] = target
+		}
+		if target == p {
 			continue
 		}
-		from, to := templateNames(p), templateNames(f)
+		from, to := templateNames(p), templateNames(target)
 		rename := map[string]string{}
 		var said []string
 		for i := range from {
@@ -64,11 +74,33 @@ func (im *importer) sharedTemplates(paths []string) map[string]renamedTemplate {
 				said = append(said, fmt.Sprintf("{%s} → {%s}", from[i], to[i]))
 			}
 		}
-		out[p] = renamedTemplate{path: f, rename: rename}
-		im.warn("/paths/"+escapePointer(p), "differs from %s only in parameter names: its operations share that route pattern, with %s",
-			f, strings.Join(said, ", "))
+		out[p] = renamedTemplate{path: target, rename: rename}
+		if shared {
+			im.warn("/paths/"+escapePointer(p), "differs from %s only in parameter names: its operations share that route pattern, with %s",
+				f, strings.Join(said, ", "))
+		} else {
+			im.warn("/paths/"+escapePointer(p), "parameter names a route pattern cannot hold are renamed: %s", strings.Join(said, ", "))
+		}
 	}
 	return out
+}
+
+var nameInvalid = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// validNames is path with each parameter that is a whole segment named
+// with letters, digits and '_' only (other characters become '_').
+func validNames(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' && !strings.ContainsAny(seg[1:len(seg)-1], "{}") {
+			name := nameInvalid.ReplaceAllString(seg[1:len(seg)-1], "_")
+			if name[0] >= '0' && name[0] <= '9' {
+				name = "_" + name
+			}
+			segs[i] = "{" + name + "}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // renamedTemplate is the route pattern a path's operations take and the

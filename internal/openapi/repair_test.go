@@ -11,7 +11,8 @@ import (
 // description among them) refused whole: two path templates that differ
 // only in parameter names, an operation without responses, a response
 // without a description, a path parameter not declared, a security
-// requirement naming an undefined scheme, an array schema without items.
+// requirement naming an undefined scheme, an array schema without items,
+// a parameter name a route pattern cannot hold.
 const flawedDocument = `{
   "openapi": "3.0.3",
   "info": {"title": "flawed", "version": "1"},
@@ -36,6 +37,11 @@ const flawedDocument = `{
     },
     "/items/{id}": {
       "get": {"operationId": "get-item", "security": [{"undefined_scheme": []}]}
+    },
+    "/teams/{enterprise-team}/members": {
+      "get": {"operationId": "team-members",
+        "parameters": [{"name": "enterprise-team", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "ok"}}}
     }
   }
 }`
@@ -53,6 +59,7 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 		"list-attestations":  {"/orgs/{org}/attestations/{attestation_id}"},
 		"delete-attestation": {"/orgs/{org}/attestations/{attestation_id}"},
 		"get-item":           {"/items/{id}"},
+		"team-members":       {"/teams/{enterprise_team}/members"},
 	}
 	if len(routes) != len(want) {
 		t.Fatalf("routes %v, want %v", routes, want)
@@ -67,6 +74,7 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 		{"/paths/~1orgs~1{org}~1attestations~1{subject_digest}", "{subject_digest} → {attestation_id}"},
 		{"/paths/~1items~1{id}/get/security/0/undefined_scheme", "not defined"},
 		{"/paths/~1items~1{id}/get/parameters", `"id"`},
+		{"/paths/~1teams~1{enterprise-team}~1members", "{enterprise-team} → {enterprise_team}"},
 	} {
 		if !slices.ContainsFunc(res.Warnings, func(x Warning) bool { return x.Field == w.field && strings.Contains(x.Message, w.says) }) {
 			t.Errorf("no warning at %s saying %q in %+v", w.field, w.says, res.Warnings)
