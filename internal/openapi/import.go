@@ -140,6 +140,7 @@ func convert(doc *openapi3.T, source string, opts Options) (*Result, error) {
 		doc.Security = im.mendSecurity("/security", doc.Security)
 	}
 	mendComponents(doc)
+	im.mendExamples(doc)
 	im.security()
 	frag, err := documentFragment(doc)
 	if err != nil {

@@ -26,7 +26,8 @@ import (
 //     gives them) and responses without a description (given an empty
 //     one);
 //   - security requirements naming a scheme the document does not define
-//     (the scheme is left out: nothing could enforce it).
+//     (the scheme is left out: nothing could enforce it);
+//   - examples with neither a value nor an external value (left out).
 
 var templateParams = regexp.MustCompile(`\{([^{}/]*)\}`)
 
@@ -213,4 +214,103 @@ func (im *importer) mendSecurity(ptr string, reqs openapi3.SecurityRequirements)
 		return nil
 	}
 	return out
+}
+
+// mendExamples leaves out examples that hold neither a value nor an
+// external value (GitHub's description has them, written `"value": null`):
+// they show nothing, and the exported description would not be valid with
+// them. ptr names where each walk starts.
+func (im *importer) mendExamples(doc *openapi3.T) {
+	if c := doc.Components; c != nil {
+		im.dropEmptyExamples("/components/examples", c.Examples)
+		for n, r := range c.Responses {
+			if r != nil {
+				im.mendResponseExamples("/components/responses/"+escapePointer(n), r.Value)
+			}
+		}
+		for n, b := range c.RequestBodies {
+			if b != nil && b.Value != nil {
+				im.mendContent("/components/requestBodies/"+escapePointer(n)+"/content", b.Value.Content)
+			}
+		}
+		for n, p := range c.Parameters {
+			if p != nil {
+				im.mendParameter("/components/parameters/"+escapePointer(n), p.Value)
+			}
+		}
+		for n, h := range c.Headers {
+			if h != nil && h.Value != nil {
+				im.mendParameter("/components/headers/"+escapePointer(n), &h.Value.Parameter)
+			}
+		}
+	}
+	if doc.Paths == nil {
+		return
+	}
+	for path, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		pptr := "/paths/" + escapePointer(path)
+		for i, p := range item.Parameters {
+			if p != nil && p.Ref == "" {
+				im.mendParameter(fmt.Sprintf("%s/parameters/%d", pptr, i), p.Value)
+			}
+		}
+		for method, op := range item.Operations() {
+			optr := pptr + "/" + strings.ToLower(method)
+			for i, p := range op.Parameters {
+				if p != nil && p.Ref == "" {
+					im.mendParameter(fmt.Sprintf("%s/parameters/%d", optr, i), p.Value)
+				}
+			}
+			if b := op.RequestBody; b != nil && b.Ref == "" && b.Value != nil {
+				im.mendContent(optr+"/requestBody/content", b.Value.Content)
+			}
+			if op.Responses != nil {
+				for code, r := range op.Responses.Map() {
+					if r != nil && r.Ref == "" {
+						im.mendResponseExamples(optr+"/responses/"+escapePointer(code), r.Value)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (im *importer) mendResponseExamples(ptr string, r *openapi3.Response) {
+	if r == nil {
+		return
+	}
+	im.mendContent(ptr+"/content", r.Content)
+	for n, h := range r.Headers {
+		if h != nil && h.Ref == "" && h.Value != nil {
+			im.mendParameter(ptr+"/headers/"+escapePointer(n), &h.Value.Parameter)
+		}
+	}
+}
+
+func (im *importer) mendParameter(ptr string, p *openapi3.Parameter) {
+	if p == nil {
+		return
+	}
+	im.dropEmptyExamples(ptr+"/examples", p.Examples)
+	im.mendContent(ptr+"/content", p.Content)
+}
+
+func (im *importer) mendContent(ptr string, c openapi3.Content) {
+	for mt, m := range c {
+		if m != nil {
+			im.dropEmptyExamples(ptr+"/"+escapePointer(mt)+"/examples", m.Examples)
+		}
+	}
+}
+
+func (im *importer) dropEmptyExamples(ptr string, examples openapi3.Examples) {
+	for n, e := range examples {
+		if e != nil && e.Ref == "" && e.Value != nil && e.Value.Value == nil && e.Value.ExternalValue == "" {
+			delete(examples, n)
+			im.warn(ptr+"/"+escapePointer(n), "an example with neither a value nor an external value; left out")
+		}
+	}
 }

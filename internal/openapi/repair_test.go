@@ -12,14 +12,15 @@ import (
 // only in parameter names, an operation without responses, a response
 // without a description, a path parameter not declared, a security
 // requirement naming an undefined scheme, an array schema without items,
-// a parameter name a route pattern cannot hold.
+// a parameter name a route pattern cannot hold, an example without a value.
 const flawedDocument = `{
   "openapi": "3.0.3",
   "info": {"title": "flawed", "version": "1"},
   "servers": [{"url": "https://api.example.com"}],
   "components": {
     "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}},
-    "responses": {"gone": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+    "responses": {"gone": {"content": {"application/json": {"schema": {"type": "object"},
+      "examples": {"default": {"value": null}, "real": {"value": {"gone": true}}}}}}}
   },
   "security": [{"key": []}],
   "paths": {
@@ -75,6 +76,7 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 		{"/paths/~1items~1{id}/get/security/0/undefined_scheme", "not defined"},
 		{"/paths/~1items~1{id}/get/parameters", `"id"`},
 		{"/paths/~1teams~1{enterprise-team}~1members", "{enterprise-team} → {enterprise_team}"},
+		{"/components/responses/gone/content/application~1json/examples/default", "neither a value nor an external value"},
 	} {
 		if !slices.ContainsFunc(res.Warnings, func(x Warning) bool { return x.Field == w.field && strings.Contains(x.Message, w.says) }) {
 			t.Errorf("no warning at %s saying %q in %+v", w.field, w.says, res.Warnings)
