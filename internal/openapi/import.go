@@ -281,15 +281,17 @@ func (im *importer) servers() error {
 }
 
 // documentFragment is the document without paths, servers and Portico's
-// extensions: what the service keeps for export.
+// extensions: what the service keeps for export. kin-openapi's JSON form
+// is a map (MarshalYAML) that json.Marshal then writes: the keys are
+// dropped from that map, so the document is encoded once.
 func documentFragment(doc *openapi3.T) (json.RawMessage, error) {
-	b, err := json.Marshal(doc)
+	v, err := doc.MarshalYAML()
 	if err != nil {
 		return nil, fmt.Errorf("openapi: marshal document: %w", err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("openapi: reread document: %w", err)
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("openapi: marshal document: %T, not an object", v)
 	}
 	for _, k := range []string{"paths", "servers", extServicePath, extUpstream} {
 		delete(m, k)

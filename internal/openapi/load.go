@@ -52,8 +52,8 @@ func load(data []byte) (*openapi3.T, string, []Warning, error) {
 		Swagger any `json:"swagger"`
 		OpenAPI any `json:"openapi"`
 	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		return nil, "", nil, docError("", "the document must be a JSON or YAML object")
+	if err := json.Unmarshal(js, &head); err != nil { // a syntax error
+		return nil, "", nil, decodeError(err)
 	}
 	var doc *openapi3.T
 	var source string
@@ -128,10 +128,9 @@ func toJSON(data []byte) ([]byte, error) {
 	if js[0] != '{' {
 		return nil, docError("", "the document must be a JSON or YAML object")
 	}
-	if !json.Valid(js) {
-		var v any
-		return nil, decodeError(json.Unmarshal(js, &v))
-	}
+	// Not checked with json.Valid here: the first json.Unmarshal of the
+	// document checks it and reports a syntax error (a scan of the whole
+	// document less, on one of 13 MB a tenth of a second).
 	return js, nil
 }
 
