@@ -66,15 +66,7 @@ func (im *importer) sharedTemplates(paths []string) map[string]renamedTemplate {
 		if target == p {
 			continue
 		}
-		from, to := templateNames(p), templateNames(target)
-		rename := map[string]string{}
-		var said []string
-		for i := range from {
-			if from[i] != to[i] {
-				rename[from[i]] = to[i]
-				said = append(said, fmt.Sprintf("{%s} → {%s}", from[i], to[i]))
-			}
-		}
+		rename, said := renaming(p, target)
 		out[p] = renamedTemplate{path: target, rename: rename}
 		if shared {
 			im.warn("/paths/"+escapePointer(p), "differs from %s only in parameter names: its operations share that route pattern, with %s",
@@ -86,20 +78,47 @@ func (im *importer) sharedTemplates(paths []string) map[string]renamedTemplate {
 	return out
 }
 
+// renaming maps the parameter names of path to those of target, segment
+// by segment; parameters a segment of target merged (several in one
+// segment) have no name there and are left out of the map (the operation
+// loses them, with a warning, and declares target's).
+func renaming(path, target string) (map[string]string, []string) {
+	rename := map[string]string{}
+	var said []string
+	from, to := strings.Split(path, "/"), strings.Split(target, "/")
+	for i := range min(len(from), len(to)) {
+		f, t := templateNames(from[i]), templateNames(to[i])
+		if len(f) == 1 && len(t) == 1 && f[0] != t[0] {
+			rename[f[0]] = t[0]
+		}
+		if len(t) == 1 && (len(f) != 1 || f[0] != t[0]) {
+			said = append(said, fmt.Sprintf("%s → %s", from[i], to[i]))
+		}
+	}
+	return rename, said
+}
+
 var nameInvalid = regexp.MustCompile(`[^A-Za-z0-9_]`)
 
-// validNames is path with each parameter that is a whole segment named
-// with letters, digits and '_' only (other characters become '_').
+// validNames is path with each parameter segment made one parameter named
+// with letters, digits and '_' only: other characters become '_', and a
+// segment of several parameters (GitHub's {base}...{head}) becomes one
+// parameter named after them ({base_head}), which matches those requests
+// and others of one segment. One parameter with text ({name}.json) stays
+// as it is: made a parameter it would match far more than it says.
 func validNames(path string) string {
 	segs := strings.Split(path, "/")
 	for i, seg := range segs {
-		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' && !strings.ContainsAny(seg[1:len(seg)-1], "{}") {
-			name := nameInvalid.ReplaceAllString(seg[1:len(seg)-1], "_")
-			if name[0] >= '0' && name[0] <= '9' {
-				name = "_" + name
-			}
-			segs[i] = "{" + name + "}"
+		names := templateNames(seg)
+		whole := len(names) == 1 && seg == "{"+names[0]+"}"
+		if !whole && len(names) < 2 {
+			continue // literal, or one parameter with text ({name}.json): not a pattern segment
 		}
+		name := strings.Join(names, "_")
+		if name = nameInvalid.ReplaceAllString(name, "_"); name == "" || name[0] >= '0' && name[0] <= '9' {
+			name = "_" + name
+		}
+		segs[i] = "{" + name + "}"
 	}
 	return strings.Join(segs, "/")
 }

@@ -12,7 +12,8 @@ import (
 // only in parameter names, an operation without responses, a response
 // without a description, a path parameter not declared, a security
 // requirement naming an undefined scheme, an array schema without items,
-// a parameter name a route pattern cannot hold, an example without a value.
+// a parameter name a route pattern cannot hold, two parameters in one
+// segment, an example without a value.
 const flawedDocument = `{
   "openapi": "3.0.3",
   "info": {"title": "flawed", "version": "1"},
@@ -39,6 +40,12 @@ const flawedDocument = `{
     "/items/{id}": {
       "get": {"operationId": "get-item", "security": [{"undefined_scheme": []}]}
     },
+    "/compare/{base}...{head}": {
+      "get": {"operationId": "compare",
+        "parameters": [{"name": "base", "in": "path", "required": true, "schema": {"type": "string"}},
+                       {"name": "head", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "ok"}}}
+    },
     "/teams/{enterprise-team}/members": {
       "get": {"operationId": "team-members",
         "parameters": [{"name": "enterprise-team", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -61,6 +68,7 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 		"delete-attestation": {"/orgs/{org}/attestations/{attestation_id}"},
 		"get-item":           {"/items/{id}"},
 		"team-members":       {"/teams/{enterprise_team}/members"},
+		"compare":            {"/compare/{base_head}"},
 	}
 	if len(routes) != len(want) {
 		t.Fatalf("routes %v, want %v", routes, want)
@@ -77,6 +85,8 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 		{"/paths/~1items~1{id}/get/parameters", `"id"`},
 		{"/paths/~1teams~1{enterprise-team}~1members", "{enterprise-team} → {enterprise_team}"},
 		{"/components/responses/gone/content/application~1json/examples/default", "neither a value nor an external value"},
+		{"/paths/~1compare~1{base}...{head}", "{base}...{head} → {base_head}"},
+		{"/paths/~1compare~1{base}...{head}/get/parameters", `"base_head"`},
 	} {
 		if !slices.ContainsFunc(res.Warnings, func(x Warning) bool { return x.Field == w.field && strings.Contains(x.Message, w.says) }) {
 			t.Errorf("no warning at %s saying %q in %+v", w.field, w.says, res.Warnings)
