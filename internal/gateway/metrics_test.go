@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,11 @@ func newMetricsFixture(t *testing.T) *metricsFixture {
 	t.Helper()
 	f := &metricsFixture{m: newMetrics(), health: upstream.NewHealth()}
 	t.Cleanup(f.health.Close)
+	// The health of nodes is kept by weak pointers from the compiled
+	// table's pools: a test that reads /metrics after its last use of f
+	// must not let a garbage collection take the table (and the node
+	// series with it) in between.
+	t.Cleanup(func() { runtime.KeepAlive(f) })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	f.deps = routing.Deps{Logger: slog.New(slog.DiscardHandler), Health: f.health}
