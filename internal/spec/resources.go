@@ -150,6 +150,8 @@ type Backend struct {
 	// whose method is not idempotent (POST, PATCH): for an operation the
 	// backend makes safe to repeat (an idempotency key).
 	RetryNonIdempotent bool `json:"retry_non_idempotent,omitempty"`
+	// Parameters are constants the backend always gets (routeparams.go).
+	Parameters []ConstParameter `json:"parameters,omitempty"`
 	// SQLBackend holds a "sql" backend's definition (datasource.go); its
 	// fields sit beside type, as the admin API shows them.
 	*SQLBackend
@@ -167,6 +169,12 @@ type Route struct {
 	Plugins     Plugins  `json:"plugins,omitempty"`
 	Backend     *Backend `json:"backend,omitempty"`
 	Online      *bool    `json:"online,omitempty"` // nil means online
+	// Parameters, Responses and Errors are the route's design: its
+	// request parameters (and where the backend gets them), example
+	// answers and error-code table (routeparams.go).
+	Parameters []Parameter       `json:"parameters,omitempty"`
+	Responses  []ResponseExample `json:"responses,omitempty"`
+	Errors     []ErrorCode       `json:"errors,omitempty"`
 	// OpenAPI is the route's OpenAPI 3.1 Operation object (parameters,
 	// request body, responses, security) as imported, so that the
 	// service's description file round-trips; internal/openapi owns it.
@@ -209,7 +217,10 @@ type Service struct {
 	// AllowedActions is what the lifecycle state allows;
 	// filled by the admin API when it answers, never stored.
 	AllowedActions []string `json:"allowed_actions,omitempty"`
-	Routes         []Route  `json:"routes,omitempty"`
+	// Running says where the service runs and which version, with any
+	// canary (placement.go); filled by the admin API, never stored.
+	Running []Placement `json:"running,omitempty"`
+	Routes  []Route     `json:"routes,omitempty"`
 	// OpenAPI is the document-level part of an imported OpenAPI 3.1
 	// description (info, tags, components, security; no paths, no
 	// servers); internal/openapi owns it.

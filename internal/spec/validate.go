@@ -416,6 +416,7 @@ func (r *Route) Validate() error {
 			}
 		}
 	}
+	r.validateDesign(&fe)
 	return fe.Err()
 }
 
