@@ -10,15 +10,15 @@ import (
 )
 
 const routeCols = `id, service_id, name, description, paths, methods, hosts, plugins, backend, online,
-	openapi, created_at, updated_at`
+	openapi, parameters, responses, error_codes, created_at, updated_at`
 
 func scanRoute(s scanner) (spec.Route, error) {
 	var r spec.Route
-	var paths, methods, hosts, plugins, backend, openapi string
+	var paths, methods, hosts, plugins, backend, openapi, params, responses, errs string
 	var online sql.NullBool
 	var created, updated int64
 	if err := s.Scan(&r.ID, &r.ServiceID, &r.Name, &r.Description, &paths, &methods, &hosts, &plugins,
-		&backend, &online, &openapi, &created, &updated); err != nil {
+		&backend, &online, &openapi, &params, &responses, &errs, &created, &updated); err != nil {
 		return spec.Route{}, err
 	}
 	var c jsonCodec
@@ -27,6 +27,9 @@ func scanRoute(s scanner) (spec.Route, error) {
 	c.decode("hosts", hosts, &r.Hosts)
 	c.decode("plugins", plugins, &r.Plugins)
 	c.decode("backend", backend, &r.Backend)
+	c.decodeOptional("parameters", params, &r.Parameters)
+	c.decodeOptional("responses", responses, &r.Responses)
+	c.decodeOptional("error_codes", errs, &r.Errors)
 	if c.err != nil {
 		return spec.Route{}, c.err
 	}
@@ -53,7 +56,8 @@ func routeArgs(r *spec.Route) ([]any, error) {
 	var c jsonCodec
 	args := []any{r.Name, r.Description, c.encode("paths", r.Paths), c.encode("methods", r.Methods),
 		c.encode("hosts", r.Hosts), c.encode("plugins", r.Plugins), c.encode("backend", r.Backend), online,
-		string(r.OpenAPI)}
+		string(r.OpenAPI), encodeList(&c, "parameters", r.Parameters), encodeList(&c, "responses", r.Responses),
+		encodeList(&c, "error_codes", r.Errors)}
 	return args, c.err
 }
 
@@ -116,7 +120,8 @@ func (t *txn) UpdateRoute(ctx context.Context, r *spec.Route) error {
 	args := append(append([]any{r.ID, r.ServiceID}, cols...), toNanos(ts))
 	var created int64
 	err = t.queryRow(ctx, `UPDATE routes SET name = $3, description = $4, paths = $5, methods = $6,
-			hosts = $7, plugins = $8, backend = $9, online = $10, openapi = $11, updated_at = $12
+			hosts = $7, plugins = $8, backend = $9, online = $10, openapi = $11, parameters = $12,
+			responses = $13, error_codes = $14, updated_at = $15
 		WHERE id = $1 AND service_id = $2 RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
 		if t.kind(err) == errUnique {
@@ -139,4 +144,13 @@ func rawOrNil(s string) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(s)
+}
+
+// encodeList stores a list column; none is the empty text, as rows from before the
+// column have it.
+func encodeList[T any](c *jsonCodec, field string, list []T) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return c.encode(field, list)
 }

@@ -244,8 +244,13 @@ func testRoutes(t *testing.T, s store.Store) {
 		ServiceID: svc.ID, Name: "get-order", Description: "one order",
 		Paths: []string{"/orders/{id}"}, Methods: []string{"GET", "HEAD"}, Hosts: []string{"a.example.com"},
 		Plugins: spec.Plugins{"limit-count": raw(`{"count":10,"time_window":60}`)},
-		Backend: &spec.Backend{Type: "upstream", Path: "/v1/orders/{id}", Timeout: &spec.Timeout{Read: 2}},
-		Online:  ptr(false),
+		Backend: &spec.Backend{Type: "upstream", Path: "/v1/orders/{id}", Timeout: &spec.Timeout{Read: 2},
+			Parameters: []spec.ConstParameter{{In: "header", Name: "X-Key", Value: raw(`"k"`)}}},
+		Online: ptr(false),
+		Parameters: []spec.Parameter{{Name: "id", In: "path", Required: true},
+			{Name: "uid", In: "query", Type: "integer", Default: raw(`7`), Backend: &spec.ParameterTarget{In: "header", Name: "X-User-Id"}}},
+		Responses: []spec.ResponseExample{{Status: 200, Example: raw(`{"id":1}`)}},
+		Errors:    []spec.ErrorCode{{Code: "E1", Status: 404, Message: "no such order"}},
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRoute(ctx, &full) })
 	ctx := testCtx(t)
