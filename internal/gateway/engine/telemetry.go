@@ -201,6 +201,9 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 		Upstream: c.Node, UpstreamStatus: c.UpstreamStatus, BytesIn: c.BytesIn, BytesOut: c.BytesOut,
 		LatencyMs: ms(f.Elapsed), Error: f.Exchange.RejectCode(), ErrorDetail: c.ErrorDetail,
 	}
+	if r.ErrorDetail == "" {
+		r.ErrorDetail = f.Exchange.Note()
+	}
 	if rt := f.Route; rt != nil && rt.Info.ServiceInfo != nil {
 		r.Group, r.Project, r.Service, r.ServiceID = rt.Info.Group, rt.Info.ProjectID, rt.Info.ServiceName, rt.Info.ServiceID
 		r.Version, r.Route = rt.Info.Version, rt.Info.RouteName

@@ -30,6 +30,7 @@ type Exchange struct {
 	rejectCode   string
 	answered     bool // Respond or Reject wrote the answer
 	errBuf       []byte
+	note         string // SetNote's
 }
 
 // Reset prepares the Exchange for a new request. Engines call it.
@@ -200,6 +201,15 @@ func (ex *Exchange) Respond(status int, body []byte) {
 	ex.answered = true
 	ex.b.WriteResponse(status, body)
 }
+
+// SetNote records what a filter found wrong without changing the answer
+// (request-validation's response check); the access log's record of the
+// call carries it as its error detail when nothing else went wrong. The
+// string must stay valid until the request ends (a constant).
+func (ex *Exchange) SetNote(s string) { ex.note = s }
+
+// Note is what SetNote recorded, or "".
+func (ex *Exchange) Note() string { return ex.note }
 
 // Answered reports whether Respond or Reject wrote the answer.
 func (ex *Exchange) Answered() bool { return ex.answered }

@@ -69,6 +69,10 @@ type Deps struct {
 	// registries are the group's registry connections by name
 	// (discovery.go).
 	registries map[string]*spec.Registry
+	// Route is the route whose plugins are being compiled, for plugins
+	// built from what it declares (routespec.go); zero when a
+	// configuration is checked on its own (CheckPlugins).
+	Route RouteSpec
 }
 
 // Validate compiles snap without any I/O and returns the problems a gateway
@@ -218,6 +222,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			rt.more = &more
 		}
 		pf.route = field
+		deps.Route = RouteSpec{Service: svc, Route: r}
 		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
 			continue
 		}

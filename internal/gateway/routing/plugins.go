@@ -22,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/proxyrewrite"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requesttransformer"
+	"github.com/portico-gw/portico/internal/gateway/plugin/requestvalidation"
 	"github.com/portico-gw/portico/internal/gateway/plugin/responsetransformer"
 )
 
@@ -42,6 +43,7 @@ type factory struct {
 var plugins = map[string]factory{
 	"ip-restriction":       {plugin.PhaseIPRestriction, simple(iprestriction.New), reflect.TypeFor[iprestriction.Config]()},
 	"request-size-limit":   {plugin.PhaseSizeLimit, simple(requestsizelimit.New), reflect.TypeFor[requestsizelimit.Config]()},
+	"request-validation":   {plugin.PhaseValidation, requestValidation, reflect.TypeFor[requestvalidation.Config]()},
 	"limit-count":          {plugin.PhaseRateLimit, limitCount, reflect.TypeFor[limitcount.Config]()},
 	"limit-req":            {plugin.PhaseRateLimit, limitReq, reflect.TypeFor[limitreq.Config]()},
 	"cors":                 {plugin.PhaseCORS, simple(cors.New), reflect.TypeFor[cors.Config]()},
