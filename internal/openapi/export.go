@@ -168,6 +168,7 @@ func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, o
 			}
 		}
 	}
+	exportDesign(base, r, portico)
 	opID, _ := base["operationId"].(string)
 	// An operation without operationId keeps none when its method and
 	// path give the route's name anyway: a re-import then sees the same.

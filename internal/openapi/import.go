@@ -419,6 +419,9 @@ func (im *importer) route(path string, tmpl renamedTemplate, method string, item
 	if r.Description == "" {
 		r.Description = op.Description
 	}
+	if err := im.design(&r, ptr); err != nil {
+		return spec.Route{}, err
+	}
 	if im.opts.Mock {
 		im.mock(&r, ptr, op)
 	}

@@ -234,7 +234,60 @@ func mergeRoute(in, old *spec.Route, managed []string) (spec.Route, []string) {
 	r.Plugins = plugins
 	set("openapi", !sameJSON(r.OpenAPI, in.OpenAPI))
 	r.OpenAPI = in.OpenAPI
+	params := in.Parameters
+	if !mapsBackend(in) {
+		params = keepMappings(params, old.Parameters)
+	}
+	set("parameters", !sameJSON(mustJSON(r.Parameters), mustJSON(params)))
+	r.Parameters = params
+	set("responses", !sameJSON(mustJSON(r.Responses), mustJSON(in.Responses)))
+	r.Responses = in.Responses
+	set("errors", !sameJSON(mustJSON(r.Errors), mustJSON(in.Errors)))
+	r.Errors = in.Errors
+	if in.Backend != nil {
+		// The document's x-portico-backend: its part of the backend
+		// replaces the stored one's; type and retries stay.
+		be := spec.Backend{}
+		if r.Backend != nil {
+			be = *r.Backend
+		}
+		be.Path, be.Method, be.Timeout, be.Parameters = in.Backend.Path, in.Backend.Method, in.Backend.Timeout, in.Backend.Parameters
+		set("backend", !sameJSON(mustJSON(r.Backend), mustJSON(&be)))
+		r.Backend = &be
+	}
 	return r, fields
+}
+
+// mapsBackend reports whether an imported route says anything of its
+// backend (a Portico export does; another document does not).
+func mapsBackend(r *spec.Route) bool {
+	if r.Backend != nil {
+		return true
+	}
+	for _, p := range r.Parameters {
+		if p.Backend != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// keepMappings gives the parameters of a document that says nothing of
+// the backend the mappings the stored route has for them (same name and
+// in): re-importing a provider's document keeps what was designed on top.
+func keepMappings(in, old []spec.Parameter) []spec.Parameter {
+	if len(in) == 0 || len(old) == 0 {
+		return in
+	}
+	out := slices.Clone(in)
+	for i := range out {
+		for _, o := range old {
+			if o.Backend != nil && o.Name == out[i].Name && o.In == out[i].In && o.BodyPointer() == out[i].BodyPointer() {
+				out[i].Backend = o.Backend
+			}
+		}
+	}
+	return out
 }
 
 // mergePlugins keeps the plugins the document does not decide on and takes

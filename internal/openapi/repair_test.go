@@ -107,6 +107,9 @@ func TestImportTakesFlawedDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
+		for _, p := range r.Parameters {
+			names = append(names, p.Name)
+		}
 		for _, p := range op.Parameters {
 			names = append(names, p.Name)
 		}

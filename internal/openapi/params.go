@@ -1,0 +1,718 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/spec"
+)
+
+// A route's design (spec.Parameter, ResponseExample, ErrorCode and the
+// backend's constant parameters) and its stored operation (Route.OpenAPI)
+// never say the same thing twice: the design is the one source of truth
+// for what it can express, the stored operation keeps only the rest.
+//   - Export writes the design into the operation: a declared parameter
+//     replaces a stored one of the same name and in, declared body fields
+//     make the request body (a JSON object schema), examples go into the
+//     responses (the stored response of that status is kept, the example
+//     added), error codes are x-portico-errors plus a response for each
+//     status without one. Mappings and constants are Portico extensions
+//     (x-portico-backend on a parameter, a body field's schema, or the
+//     operation), written only with ExportOptions.Portico: they name the
+//     backend's side.
+//   - Import takes back exactly what an export of a design would have
+//     written: a parameter, request body or example moves into the design
+//     only when the design written again gives the same JSON, so import →
+//     export → import is a fixpoint and nothing of a document is lost.
+//     What the design cannot say ($ref parameters, styles, schemas with
+//     more than a type) stays in the stored operation.
+const (
+	extBackend = "x-portico-backend" // on a parameter or body field: its mapping; on an operation: {"parameters": constants}
+	extErrors  = "x-portico-errors"  // on an operation: the error-code table
+)
+
+const jsonMedia = "application/json"
+
+// exportDesign merges the route's design into its operation. op is the
+// route's own decoded operation: maps inside it that are changed are
+// copied first (Derive may share them).
+func exportDesign(op map[string]any, r *spec.Route, portico bool) {
+	var body []*spec.Parameter
+	var params []any
+	declared := map[string]bool{}
+	for i := range r.Parameters {
+		p := &r.Parameters[i]
+		if p.In == "body" {
+			body = append(body, p)
+			continue
+		}
+		params = append(params, parameterObject(p, portico))
+		declared[p.In+"\x00"+p.Name] = true
+	}
+	if len(params) > 0 {
+		stored, _ := op["parameters"].([]any)
+		for _, s := range stored {
+			m, _ := s.(map[string]any)
+			in, _ := m["in"].(string)
+			name, _ := m["name"].(string)
+			if m != nil && declared[in+"\x00"+name] {
+				continue // the declared one wins
+			}
+			params = append(params, s)
+		}
+		op["parameters"] = params
+	}
+	if len(body) > 0 {
+		// Declared body fields are the JSON body: the stored request body
+		// is replaced, not merged (two schemas of one body would disagree).
+		op["requestBody"] = requestBodyObject(body, portico)
+	}
+	if portico && r.Backend != nil {
+		if be := backendObject(r.Backend); be != nil {
+			op[extBackend] = be
+		}
+	}
+	if len(r.Responses) == 0 && len(r.Errors) == 0 {
+		return
+	}
+	stored, _ := op["responses"].(map[string]any)
+	responses := make(map[string]any, len(stored)+len(r.Responses)+len(r.Errors))
+	for k, v := range stored {
+		responses[k] = v
+	}
+	for _, s := range exampleStatuses(r.Responses) {
+		key := strconv.Itoa(s)
+		resp := cloneAny(responses[key])
+		desc := ""
+		for _, x := range r.Responses {
+			if x.Status == s && x.Description != "" && desc == "" {
+				desc = x.Description
+			}
+		}
+		if resp == nil {
+			resp = map[string]any{"description": defaultDescription(s, r.Errors)}
+		}
+		if desc != "" {
+			resp["description"] = desc
+		}
+		content := cloneAny(resp["content"])
+		if content == nil {
+			content = map[string]any{}
+		}
+		for _, x := range r.Responses {
+			if x.Status != s {
+				continue
+			}
+			ct := orJSON(x.ContentType)
+			media := cloneAny(content[ct])
+			if media == nil {
+				media = map[string]any{}
+			}
+			media["example"] = rawValue(x.Example)
+			content[ct] = media
+		}
+		resp["content"] = content
+		responses[key] = resp
+	}
+	if len(r.Errors) > 0 {
+		table := make([]any, len(r.Errors))
+		for i, e := range r.Errors {
+			table[i] = errorObject(e)
+		}
+		op[extErrors] = table
+		for _, s := range errorStatuses(r.Errors) {
+			if _, ok := responses[strconv.Itoa(s)]; !ok {
+				responses[strconv.Itoa(s)] = map[string]any{"description": errorsDescription(s, r.Errors)}
+			}
+		}
+	}
+	op["responses"] = responses
+}
+
+// parameterObject is a declared parameter as an OpenAPI Parameter object.
+func parameterObject(p *spec.Parameter, portico bool) map[string]any {
+	m := map[string]any{"name": p.Name, "in": p.In, "schema": schemaOf(p)}
+	if p.Required || p.In == "path" { // OpenAPI: a path parameter is required
+		m["required"] = true
+	}
+	if p.Description != "" {
+		m["description"] = p.Description
+	}
+	if portico && p.Backend != nil {
+		m[extBackend] = targetObject(p.Backend)
+	}
+	return m
+}
+
+// schemaOf is a parameter's schema: its type and what limits its values.
+func schemaOf(p *spec.Parameter) map[string]any {
+	s := map[string]any{"type": p.TypeOf()}
+	if p.TypeOf() == "array" {
+		s["items"] = map[string]any{}
+	}
+	if p.Format != "" {
+		s["format"] = p.Format
+	}
+	if len(p.Default) > 0 {
+		s["default"] = rawValue(p.Default)
+	}
+	if len(p.Enum) > 0 {
+		enum := make([]any, len(p.Enum))
+		for i, v := range p.Enum {
+			enum[i] = rawValue(v)
+		}
+		s["enum"] = enum
+	}
+	return s
+}
+
+func targetObject(t *spec.ParameterTarget) map[string]any {
+	m := map[string]any{"in": t.In}
+	if t.Name != "" {
+		m["name"] = t.Name
+	}
+	if t.Pointer != "" {
+		m["pointer"] = t.Pointer
+	}
+	if t.Keep {
+		m["keep"] = true
+	}
+	return m
+}
+
+// backendExt is the backend step of a route's design as an operation's
+// x-portico-backend says it: where the backend request goes, and the
+// constants it always gets. The other backend fields (type, retries)
+// are not the document's to say.
+type backendExt struct {
+	Path       string                `json:"path,omitempty"`
+	Method     string                `json:"method,omitempty"`
+	Timeout    *spec.Timeout         `json:"timeout,omitempty"`
+	Parameters []spec.ConstParameter `json:"parameters,omitempty"`
+}
+
+// backendObject is be's x-portico-backend; nil when it has none of it.
+func backendObject(be *spec.Backend) map[string]any {
+	x := backendExt{Path: be.Path, Method: be.Method, Timeout: be.Timeout, Parameters: be.Parameters}
+	if x.Path == "" && x.Method == "" && x.Timeout == nil && len(x.Parameters) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func constObject(c spec.ConstParameter) map[string]any {
+	m := map[string]any{"in": c.In, "value": rawValue(c.Value)}
+	if c.Name != "" {
+		m["name"] = c.Name
+	}
+	if c.Pointer != "" {
+		m["pointer"] = c.Pointer
+	}
+	return m
+}
+
+func errorObject(e spec.ErrorCode) map[string]any {
+	m := map[string]any{"code": e.Code, "status": e.Status, "message": e.Message}
+	if e.Description != "" {
+		m["description"] = e.Description
+	}
+	return m
+}
+
+// requestBodyObject is the JSON request body the declared body fields
+// make: an object schema, each pointer a path of properties.
+func requestBodyObject(body []*spec.Parameter, portico bool) map[string]any {
+	root := map[string]any{"type": "object", "properties": map[string]any{}}
+	required := false
+	for _, p := range body {
+		toks, err := spec.ParsePointer(p.BodyPointer())
+		if err != nil {
+			continue // validation refuses it before anything is exported
+		}
+		node := root
+		for _, tok := range toks[:len(toks)-1] {
+			props := node["properties"].(map[string]any)
+			child, _ := props[tok].(map[string]any)
+			if child == nil || child["properties"] == nil {
+				child = map[string]any{"type": "object", "properties": map[string]any{}}
+				props[tok] = child
+			}
+			if p.Required {
+				addRequired(node, tok)
+			}
+			node = child
+		}
+		leaf := schemaOf(p)
+		if p.Description != "" {
+			leaf["description"] = p.Description
+		}
+		if portico && p.Backend != nil {
+			leaf[extBackend] = targetObject(p.Backend)
+		}
+		last := toks[len(toks)-1]
+		node["properties"].(map[string]any)[last] = leaf
+		if p.Required {
+			addRequired(node, last)
+			required = true
+		}
+	}
+	rb := map[string]any{"content": map[string]any{jsonMedia: map[string]any{"schema": root}}}
+	if required {
+		rb["required"] = true
+	}
+	return rb
+}
+
+// addRequired adds name to an object schema's required list, kept sorted
+// so that the list does not depend on the fields' order.
+func addRequired(node map[string]any, name string) {
+	list, _ := node["required"].([]any)
+	for _, x := range list {
+		if x == name {
+			return
+		}
+	}
+	list = append(list, name)
+	sort.Slice(list, func(i, j int) bool { return list[i].(string) < list[j].(string) })
+	node["required"] = list
+}
+
+func exampleStatuses(rs []spec.ResponseExample) []int {
+	var out []int
+	for _, x := range rs {
+		if !slices.Contains(out, x.Status) {
+			out = append(out, x.Status)
+		}
+	}
+	return out
+}
+
+func errorStatuses(es []spec.ErrorCode) []int {
+	var out []int
+	for _, e := range es {
+		if !slices.Contains(out, e.Status) {
+			out = append(out, e.Status)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// errorsDescription describes a status by the error codes it carries.
+func errorsDescription(status int, es []spec.ErrorCode) string {
+	var parts []string
+	for _, e := range es {
+		if e.Status == status {
+			parts = append(parts, e.Code+": "+e.Message)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// defaultDescription is the description an example's new response gets.
+func defaultDescription(status int, es []spec.ErrorCode) string {
+	if d := errorsDescription(status, es); d != "" {
+		return d
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Status " + strconv.Itoa(status)
+}
+
+func orJSON(ct string) string {
+	if ct == "" {
+		return jsonMedia
+	}
+	return ct
+}
+
+// rawValue is a JSON value for a document that is marshalled again.
+func rawValue(v json.RawMessage) any {
+	var out any
+	if json.Unmarshal(v, &out) != nil {
+		return nil
+	}
+	return out
+}
+
+// cloneAny copies a JSON object one level deep; nil when v is not one.
+func cloneAny(v any) map[string]any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	return cloneMap(m)
+}
+
+// sameValue compares two JSON-shaped values as JSON.
+func sameValue(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	var u, v any
+	if json.Unmarshal(x, &u) != nil || json.Unmarshal(y, &v) != nil {
+		return false
+	}
+	return reflect.DeepEqual(u, v)
+}
+
+// design takes the route's design out of its stored operation (see the
+// comment at the top of this file) and keeps the rest as the operation.
+func (im *importer) design(r *spec.Route, ptr string) error {
+	var op map[string]any
+	if err := json.Unmarshal(r.OpenAPI, &op); err != nil {
+		return fmt.Errorf("openapi: operation %s: %w", ptr, err)
+	}
+	changed := false
+	if ext, ok := op[extBackend]; ok {
+		var x backendExt
+		b, _ := json.Marshal(ext)
+		err := strictJSON(b, &x)
+		be := &spec.Backend{Path: x.Path, Method: x.Method, Timeout: x.Timeout, Parameters: x.Parameters}
+		if err == nil {
+			// Paths must hold the backend path's parameters: checked with
+			// the route's own.
+			err = (&spec.Route{Name: "probe", Paths: r.Paths, Backend: be}).Validate()
+		}
+		if err != nil || backendObject(be) == nil {
+			im.warn(ptr+"/"+extBackend, "is not a valid backend (path, method, timeout, parameters); ignored")
+		} else {
+			r.Backend = be
+		}
+		delete(op, extBackend)
+		changed = true
+	}
+	if im.takeParameters(r, op) {
+		changed = true
+	}
+	if im.takeBody(r, op) {
+		changed = true
+	}
+	if ext, ok := op[extErrors]; ok {
+		var es []spec.ErrorCode
+		b, _ := json.Marshal(ext)
+		probe := spec.Route{Name: "probe"}
+		if err := strictJSON(b, &es); err == nil {
+			probe.Errors = es
+		}
+		if err := probe.Validate(); err != nil || len(es) == 0 {
+			im.warn(ptr+"/"+extErrors, "is not a valid error-code table; ignored (%v)", err)
+		} else {
+			r.Errors = es
+		}
+		delete(op, extErrors)
+		changed = true
+	}
+	if takeExamples(r, op) {
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	frag, err := json.Marshal(op)
+	if err != nil {
+		return fmt.Errorf("openapi: operation %s: %w", ptr, err)
+	}
+	r.OpenAPI = frag
+	return nil
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// takeParameters moves the operation's parameters a declared parameter
+// describes exactly into the route's design.
+func (im *importer) takeParameters(r *spec.Route, op map[string]any) bool {
+	list, _ := op["parameters"].([]any)
+	if len(list) == 0 {
+		return false
+	}
+	var keep []any
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		p, ok := declaredParameter(m, r)
+		if !ok || len(r.Parameters) >= spec.MaxRouteParameters {
+			keep = append(keep, x)
+			continue
+		}
+		r.Parameters = append(r.Parameters, p)
+	}
+	if len(keep) == len(list) {
+		return false
+	}
+	if len(keep) == 0 {
+		delete(op, "parameters")
+	} else {
+		op["parameters"] = keep
+	}
+	return true
+}
+
+// declaredParameter reads a Parameter object as a declared parameter; ok
+// only when writing it again gives the same object and the route takes it.
+func declaredParameter(m map[string]any, r *spec.Route) (spec.Parameter, bool) {
+	if m == nil {
+		return spec.Parameter{}, false
+	}
+	var p spec.Parameter
+	p.Name, _ = m["name"].(string)
+	p.In, _ = m["in"].(string)
+	if p.In == "body" || p.In == "" {
+		return p, false
+	}
+	p.Required, _ = m["required"].(bool)
+	p.Description, _ = m["description"].(string)
+	schema, _ := m["schema"].(map[string]any)
+	if !readSchema(&p, schema) {
+		return p, false
+	}
+	if t, ok := m[extBackend]; ok && !readTarget(&p, t) {
+		return p, false
+	}
+	if !sameValue(parameterObject(&p, true), m) {
+		return p, false
+	}
+	return p, acceptable(r, p)
+}
+
+// acceptable reports whether the route, with p added, is still valid in
+// what p touches (a parameter the design cannot hold stays in the stored
+// operation instead of failing the import).
+func acceptable(r *spec.Route, p spec.Parameter) bool {
+	probe := spec.Route{Name: "probe", Paths: r.Paths, Backend: r.Backend, Parameters: append(slices.Clip(r.Parameters), p)}
+	return probe.Validate() == nil
+}
+
+// readSchema reads type, format, default and enum from a parameter's
+// schema (anything else fails the exact comparison afterwards).
+func readSchema(p *spec.Parameter, s map[string]any) bool {
+	if s == nil {
+		return false
+	}
+	typ, _ := s["type"].(string)
+	if !slices.Contains(spec.ParameterTypes, typ) {
+		return false
+	}
+	if typ != "string" {
+		p.Type = typ
+	}
+	p.Format, _ = s["format"].(string)
+	if d, ok := s["default"]; ok {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return false
+		}
+		p.Default = b
+	}
+	if e, ok := s["enum"].([]any); ok {
+		for _, v := range e {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return false
+			}
+			p.Enum = append(p.Enum, b)
+		}
+	}
+	if d, ok := s["description"].(string); ok && p.In == "body" {
+		p.Description = d
+	}
+	return true
+}
+
+func readTarget(p *spec.Parameter, v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var t spec.ParameterTarget
+	if strictJSON(b, &t) != nil {
+		return false
+	}
+	p.Backend = &t
+	return true
+}
+
+// takeBody moves a JSON request body that declared body fields describe
+// exactly into the route's design.
+func (im *importer) takeBody(r *spec.Route, op map[string]any) bool {
+	rb, _ := op["requestBody"].(map[string]any)
+	content, _ := rb["content"].(map[string]any)
+	media, _ := content[jsonMedia].(map[string]any)
+	root, _ := media["schema"].(map[string]any)
+	if root == nil || root["type"] != "object" {
+		return false
+	}
+	var fields []spec.Parameter
+	if !bodyFields(root, "", &fields) || len(fields) == 0 || len(r.Parameters)+len(fields) > spec.MaxRouteParameters {
+		return false
+	}
+	ptrs := make([]*spec.Parameter, len(fields))
+	for i := range fields {
+		ptrs[i] = &fields[i]
+	}
+	if !sameValue(requestBodyObject(ptrs, true), rb) {
+		return false
+	}
+	probe := spec.Route{Name: "probe", Paths: r.Paths, Backend: r.Backend, Parameters: append(slices.Clip(r.Parameters), fields...)}
+	if probe.Validate() != nil {
+		return false
+	}
+	r.Parameters = append(r.Parameters, fields...)
+	delete(op, "requestBody")
+	return true
+}
+
+// bodyFields walks an object schema's properties in name order: an object
+// with properties is walked into, anything else is a field. required
+// says whether the field is in its parent's required list; the exact
+// comparison afterwards refuses what this reading cannot say.
+func bodyFields(node map[string]any, prefix string, out *[]spec.Parameter) bool {
+	props, ok := node["properties"].(map[string]any)
+	if !ok || len(*out) > spec.MaxRouteParameters {
+		return false
+	}
+	req, _ := node["required"].([]any)
+	names := make([]string, 0, len(props))
+	for k := range props {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		child, _ := props[name].(map[string]any)
+		if child == nil {
+			return false
+		}
+		ptr := prefix + "/" + spec.EscapePointerToken(name)
+		if _, nested := child["properties"]; nested {
+			if !bodyFields(child, ptr, out) {
+				return false
+			}
+			continue
+		}
+		p := spec.Parameter{Name: name, In: "body", Required: slices.Contains(req, any(name))}
+		if ptr != "/"+spec.EscapePointerToken(name) {
+			p.Pointer = ptr
+		}
+		if !readSchema(&p, child) {
+			return false
+		}
+		if t, ok := child[extBackend]; ok && !readTarget(&p, t) {
+			return false
+		}
+		*out = append(*out, p)
+	}
+	return true
+}
+
+// takeExamples moves the responses' examples into the route's design,
+// and drops the responses an export makes from the design alone.
+func takeExamples(r *spec.Route, op map[string]any) bool {
+	responses, _ := op["responses"].(map[string]any)
+	if len(responses) == 0 {
+		return false
+	}
+	changed := false
+	keys := make([]string, 0, len(responses))
+	for k := range responses {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		status, err := strconv.Atoi(k)
+		if err != nil || status < 100 || status > 599 || len(r.Responses) >= spec.MaxResponseExamples {
+			continue
+		}
+		resp, _ := responses[k].(map[string]any)
+		content, _ := resp["content"].(map[string]any)
+		first := len(r.Responses)
+		var taken []string
+		cts := make([]string, 0, len(content))
+		for ct := range content {
+			cts = append(cts, ct)
+		}
+		sort.Strings(cts)
+		for _, ct := range cts {
+			media, _ := content[ct].(map[string]any)
+			ex, ok := media["example"]
+			if !ok || ex == nil {
+				continue
+			}
+			b, err := json.Marshal(ex)
+			if err != nil || len(b) > 64<<10 {
+				continue
+			}
+			x := spec.ResponseExample{Status: status, Example: b}
+			if ct != jsonMedia {
+				x.ContentType = ct
+			}
+			probe := spec.Route{Name: "probe", Responses: append(slices.Clip(r.Responses), x)}
+			if probe.Validate() != nil {
+				continue
+			}
+			r.Responses = append(r.Responses, x)
+			taken = append(taken, ct)
+		}
+		if len(taken) == 0 {
+			continue
+		}
+		changed = true
+		resp = cloneMap(resp)
+		content = cloneMap(content)
+		for _, ct := range taken {
+			media := cloneMap(content[ct].(map[string]any))
+			delete(media, "example")
+			if len(media) == 0 {
+				delete(content, ct)
+			} else {
+				content[ct] = media
+			}
+		}
+		if len(content) == 0 {
+			delete(resp, "content")
+		} else {
+			resp["content"] = content
+		}
+		desc, _ := resp["description"].(string)
+		if _, only := resp["description"]; only && len(resp) == 1 {
+			// Nothing but the description: the export makes it again.
+			delete(responses, k)
+			if desc != defaultDescription(status, r.Errors) {
+				r.Responses[first].Description = desc
+			}
+			continue
+		}
+		responses[k] = resp
+	}
+	for _, s := range errorStatuses(r.Errors) {
+		k := strconv.Itoa(s)
+		if sameValue(responses[k], map[string]any{"description": errorsDescription(s, r.Errors)}) {
+			delete(responses, k)
+			changed = true
+		}
+	}
+	if changed && len(responses) == 0 {
+		delete(op, "responses")
+	}
+	return changed
+}
