@@ -278,6 +278,9 @@ func (st *state) buildOut() (*http.Request, error) {
 		out.ContentLength = in.ContentLength
 		out.TransferEncoding = in.TransferEncoding
 	}
+	if st.newBody != nil {
+		st.upstreamBody(out)
+	}
 	switch pool.PassHost {
 	case "node":
 		out.Host = "" // the node's, set by the balancer

@@ -61,6 +61,7 @@ type state struct {
 	clientSet  bool
 	query      url.Values
 	body       *reqBody // the body the proxy sends, when wrapped (body.go)
+	newBody    []byte   // the body a filter sends instead (bodyreplace.go)
 	rawBuf     []byte   // the request target's bytes, for the path policy
 	pathBuf    []byte   // the normalised path
 }
