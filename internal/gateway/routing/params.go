@@ -83,10 +83,10 @@ type paramFilter struct {
 	consts []constant
 	// rewrite is the backend path template when a parameter goes into it;
 	// nil: the engine's own rewrite applies.
-	rewrite  *pathTemplate
-	body     bool // some parameter or constant is read from or written to the body
-	query    bool // the upstream query changes
-	cookies  []string
+	rewrite *pathTemplate
+	body    bool // some parameter or constant is read from or written to the body
+	query   bool // the upstream query changes
+	cookies []string
 }
 
 // compileParams compiles the route's mapping; nil when it has none.
