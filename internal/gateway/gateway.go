@@ -227,6 +227,9 @@ func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.P
 	}
 	deps.SQL = sqlbackend.NewRegistry(0) // pools of sql backends' data sources
 	defer deps.SQL.Close()
+	cache, closeCache := newCacheRegistry(opts, log) // proxy-cache's stores
+	defer closeCache()
+	deps.Cache = cache
 	m.registry.MustRegister(deps.SQL)
 	// Upstream nodes' health and discovered nodes, kept across reloads.
 	ups := &upstreamState{health: upstream.NewHealth(), disc: newDiscoverer(ctx, log)}

@@ -47,6 +47,9 @@ type DeployedService struct {
 	Upstream  Upstream `json:"upstream"`
 	// Canary, when set, sends part of the traffic to another upstream.
 	Canary *CanaryRoute `json:"canary,omitempty"`
+	// Cache, when set, are the purges of the service's proxy-cache in
+	// the group (cache.go).
+	Cache *CachePurges `json:"cache,omitempty"`
 }
 
 // SnapshotDelta is what changed in some groups from revision Base to

@@ -16,6 +16,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitcount"
 	"github.com/portico-gw/portico/internal/gateway/plugin/limitreq"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
+	"github.com/portico-gw/portico/internal/gateway/plugin/proxycache"
 	"github.com/portico-gw/portico/internal/gateway/plugin/quota"
 	"github.com/portico-gw/portico/internal/gateway/splitstats"
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
@@ -33,6 +34,11 @@ type Deps struct {
 	Counters *limitcount.Registry
 	// Buckets keeps limit-req's buckets across reloads; nil: fresh.
 	Buckets *limitreq.Registry
+	// Cache keeps proxy-cache's stores across reloads; nil: fresh.
+	Cache *proxycache.Registry
+	// cachePurges are the purges of the service being compiled
+	// (cache.go).
+	cachePurges proxycache.Purges
 	// Quotas keeps the counts of subscriptions' plan quotas across
 	// reloads; nil: fresh counts per build (validation).
 	Quotas *quota.Registry
@@ -153,6 +159,7 @@ func compileService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g
 // what it added, so a later change of the service can take it out again.
 func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) *servicePart {
 	svc := &ds.Service
+	deps.cachePurges = cachePurges(ds.Cache)
 	var added []string // the paths its routes were added at
 	sp := &servicePart{oauth2: usesOAuth2(svc)}
 	if ds.Canary != nil {
@@ -207,10 +214,9 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Upstream: pool,
 		}
 		more := base
-		if !compileBackend(fe, field, deps, owner, rt, &more, r.Backend, &ds.Upstream, paths, pathTargets(r)) {
+		if !compileBackend(fe, field, deps, owner, rt, &more, r.Backend, &ds.Upstream, paths) {
 			continue
 		}
-		params := compileParams(fe, field, r) // nil: the route maps nothing (params.go)
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
 			c := &canary{canaryRules: canaryRules, pool: target, split: split}
 			if be := r.Backend; be != nil && be.Timeout != nil {
@@ -224,7 +230,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		}
 		pf.route = field
 		deps.Route = RouteSpec{Service: svc, Route: r}
-		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins, params) {
+		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
 			continue
 		}
 		if !addSQLBackend(fe, field, deps, rt, r.Backend) {
@@ -268,7 +274,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	return sp
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths, mapped []string) bool {
+func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
 	if be == nil {
 		return true
 	}
@@ -280,7 +286,7 @@ func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstrea
 	if be.Path != "" {
 		t, err := compilePathTemplate(be.Path)
 		if err == nil {
-			err = t.check(paths, mapped)
+			err = t.check(paths)
 		}
 		if err != nil {
 			fe.Add(field+".backend.path", "%v", err)
@@ -331,14 +337,9 @@ type pluginFields struct {
 }
 
 // compilePlugins merges the service's plugins with the route's (the
-// route's configuration of a plugin wins) and orders the filters by phase;
-// params, the route's parameter mapping (nil: none), runs first of the
-// transform phase.
-func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins, params *paramFilter) bool {
+// route's configuration of a plugin wins) and orders the filters by phase.
+func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
 	if len(svcPlugins) == 0 && len(routePlugins) == 0 {
-		if params != nil {
-			rt.addRequestFilter(paramsName, params)
-		}
 		return true // most routes of a large table: nothing to merge or sort
 	}
 	merged := maps.Clone(svcPlugins)
@@ -362,9 +363,6 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 		filter plugin.Filters
 	}
 	var list []compiled
-	if params != nil { // first, so the stable sort keeps it ahead of its phase
-		list = append(list, compiled{paramsName, plugin.PhaseTransform, plugin.Filters{Request: params}})
-	}
 	ok := true
 	for _, name := range slices.Sorted(maps.Keys(merged)) {
 		f, known := plugins[name]

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/plugin/mock"
 	"github.com/portico-gw/portico/internal/gateway/plugin/mtlsauth"
 	"github.com/portico-gw/portico/internal/gateway/plugin/oauth2"
+	"github.com/portico-gw/portico/internal/gateway/plugin/proxycache"
 	"github.com/portico-gw/portico/internal/gateway/plugin/proxyrewrite"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requestsizelimit"
 	"github.com/portico-gw/portico/internal/gateway/plugin/requesttransformer"
@@ -51,6 +52,7 @@ var plugins = map[string]factory{
 	"request-transformer":  {plugin.PhaseTransform, simple(requesttransformer.New), reflect.TypeFor[requesttransformer.Config]()},
 	"response-transformer": {plugin.PhaseResponse, simple(responsetransformer.New), reflect.TypeFor[responsetransformer.Config]()},
 	"mock":                 {plugin.PhaseBackend, simple(mock.New), reflect.TypeFor[mock.Config]()},
+	"proxy-cache":          {plugin.PhaseBackend, proxyCache, reflect.TypeFor[proxycache.Config]()},
 	"key-auth":             {plugin.PhaseAuthentication, authn(keyauth.New), reflect.TypeFor[keyauth.Config]()},
 	"basic-auth":           {plugin.PhaseAuthentication, authn(basicauth.New), reflect.TypeFor[basicauth.Config]()},
 	"hmac-auth":            {plugin.PhaseAuthentication, authn(hmacauth.New), reflect.TypeFor[hmacauth.Config]()},

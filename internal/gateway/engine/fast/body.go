@@ -97,8 +97,10 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	b.st.endWait()
 	b.st.call.BytesOut += int64(n)
 	b.st.call.Capture(true, p[:n])
+	b.st.tee.Write(p[:n])
 	if err == io.EOF {
 		b.done = true
+		b.st.tee.End()
 		b.copyTrailers()
 	} else if err != nil {
 		b.st.s.cfg.Observer.UpstreamError(b.st.route, "broken")

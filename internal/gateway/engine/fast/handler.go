@@ -158,6 +158,9 @@ func (st *state) finish() {
 	if status == 0 {
 		status = 499
 	}
+	if st.tee.On() {
+		st.deliverCapture(status)
+	}
 	elapsed := time.Since(st.start)
 	st.s.cfg.Observer.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)

@@ -38,6 +38,7 @@ type state struct {
 	params match.Params
 	ex     plugin.Exchange
 	call   engine.Call // access log and trace of the request
+	tee    engine.Tee  // the answer a filter asked for (capture.go)
 	status int         // what the client was answered; 0 before
 
 	path    string // normalised request path, for routing and plugins
@@ -133,6 +134,7 @@ func (f *freeList) snapshot() []*state {
 func (st *state) reset() {
 	st.ex.Release()
 	st.call.Reset()
+	st.tee.Reset()
 	st.params.Reset()
 	st.ctx, st.route, st.status = nil, nil, 0
 	st.pool, st.canary, st.node = nil, false, nil

@@ -199,6 +199,9 @@ func (h *Handler) finish(st *state, start time.Time) {
 	if status == 0 {
 		status = 499 // the client went away before any answer (nginx's code)
 	}
+	if st.tee.On() {
+		st.deliverCapture(status)
+	}
 	elapsed := time.Since(start)
 	h.obs.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)

@@ -138,6 +138,7 @@ func (st *state) copyBody(res *http.Response) error {
 		if nr > 0 {
 			st.call.BytesOut += int64(nr)
 			st.call.Capture(true, buf[:nr])
+			st.tee.Write(buf[:nr])
 			nw, werr := st.w.Write(buf[:nr])
 			if werr != nil {
 				return werr
@@ -151,6 +152,7 @@ func (st *state) copyBody(res *http.Response) error {
 		}
 		if rerr != nil {
 			if rerr == io.EOF {
+				st.tee.End()
 				return nil
 			}
 			return rerr

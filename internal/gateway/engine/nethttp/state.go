@@ -52,6 +52,7 @@ type state struct {
 	params       match.Params
 	ex           plugin.Exchange
 	call         engine.Call    // access log and trace of the request
+	tee          engine.Tee     // the answer a filter asked for (capture.go)
 	resp         *http.Response // the backend's response once it arrived
 	status       int            // what the client was answered; 0 before
 
@@ -78,7 +79,8 @@ func (st *state) end() {
 	st.params.Reset()
 	clear(st.outHeader)
 	st.call.Reset()
-	*st = state{h: st.h, bal: st.bal, ex: st.ex, call: st.call, params: st.params, outHeader: st.outHeader,
+	st.tee.Reset()
+	*st = state{h: st.h, bal: st.bal, ex: st.ex, call: st.call, tee: st.tee, params: st.params, outHeader: st.outHeader,
 		rawBuf: st.rawBuf[:0], pathBuf: st.pathBuf[:0]}
 }
 
