@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
+	"github.com/portico-gw/portico/internal/gateway/plugin"
 	"github.com/portico-gw/portico/internal/gateway/plugin/plugintest"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -72,3 +73,41 @@ func TestRequestValidationConfigChecked(t *testing.T) {
 		}
 	}
 }
+
+// The parameters a route declares (spec.Route.Parameters) reach the
+// validator through the export of the route: a declared query parameter
+// and body field are checked without any stored operation.
+func TestRequestValidationOfDeclaredParameters(t *testing.T) {
+	r := withMethods(withPlugins(route("create", "/users"), map[string]string{"request-validation": `{}`}), "POST")
+	r.Parameters = []spec.Parameter{
+		{Name: "limit", In: "query", Type: "integer", Required: true},
+		{Name: "name", In: "body", Pointer: "/user/name", Type: "string", Required: true},
+	}
+	tbl := mustBuild(t, snapshot(group("g", "", deployed("p", "shop", "", r))))
+	var ps match.Params
+	rt, _, ok := tbl.Lookup("", "POST", "/users", &ps)
+	if !ok || len(rt.RequestFilters()) != 1 {
+		t.Fatalf("route found %v, filters %d", ok, len(rt.RequestFilters()))
+	}
+	b := &validatedBody{Backing: plugintest.New("192.0.2.1"), body: []byte(`{"user": {}}`)}
+	b.ReqMethod, b.ReqPath, b.ReqRawQuery, b.Length = "POST", "/users", "limit=x", 12
+	b.ReqHeader.Set("Content-Type", "application/json")
+	ex := &plugin.Exchange{}
+	ex.Reset(b, "req-1", &rt.Info, &ps)
+	if !rt.RequestFilters()[0].OnRequest(ex) || b.ErrorStatus != 400 {
+		t.Fatalf("status %d %s", b.ErrorStatus, b.ErrorBody)
+	}
+	for _, field := range []string{`"field":"query.limit"`, `"field":"body.user.name"`} {
+		if !strings.Contains(string(b.ErrorBody), field) {
+			t.Errorf("the answer does not name %s: %s", field, b.ErrorBody)
+		}
+	}
+}
+
+// validatedBody gives filters the body, as both engines do.
+type validatedBody struct {
+	*plugintest.Backing
+	body []byte
+}
+
+func (b *validatedBody) BufferBody(int64) ([]byte, error) { return b.body, nil }
