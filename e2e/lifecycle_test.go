@@ -15,8 +15,8 @@ import (
 // allowed is the publishing lifecycle's state table as the admin API shows it.
 var allowed = map[string][]string{
 	"draft":     {"edit", "submit", "delete"},
-	"submitted": {"edit", "withdraw", "publish"},
-	"published": {"edit", "submit", "republish", "disable"},
+	"submitted": {"edit", "withdraw", "publish", "unpublish"},
+	"published": {"edit", "submit", "republish", "disable", "unpublish"},
 	"disabled":  {"enable", "delete"},
 }
 

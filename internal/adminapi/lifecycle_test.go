@@ -81,7 +81,7 @@ func TestLifecycleActions(t *testing.T) {
 	}
 	var got spec.Service
 	a.mustJSON("GET", "/projects/shop/services/user", nil, http.StatusOK, &got)
-	if got.State != spec.StateSubmitted || !slices.Equal(got.AllowedActions, []string{"edit", "withdraw", "publish"}) {
+	if got.State != spec.StateSubmitted || !slices.Equal(got.AllowedActions, []string{"edit", "withdraw", "publish", "unpublish"}) {
 		t.Errorf("service after submit: state %q allowed %v", got.State, got.AllowedActions)
 	}
 	wantState(t, a.do("DELETE", "/projects/shop/services/user", nil), spec.StateSubmitted)

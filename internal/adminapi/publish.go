@@ -14,6 +14,11 @@ type publishResponse struct {
 	spec.Deployment
 	Revision    int64       `json:"revision"`
 	Convergence convergence `json:"convergence"`
+	// State is the service's lifecycle state after the change, and
+	// Running where it runs now: a publish straight to production makes
+	// a published service, not a draft serving traffic.
+	State   string           `json:"state"`
+	Running []spec.Placement `json:"running"`
 }
 
 // versionInfo is a version plus the gateway groups it runs in now.
@@ -73,7 +78,12 @@ func (c *call) release(action string, act func(tx store.Tx, project, service str
 			return fmt.Errorf("%s: read group %q: %w", action, d.Group, err)
 		}
 		resp = publishResponse{Deployment: d, Revision: g.Revision}
-		return nil
+		if s, err = tx.GetService(c.ctx(), p, s.ID); err != nil {
+			return fmt.Errorf("%s: read service back: %w", action, err)
+		}
+		resp.State = release.State(&s)
+		resp.Running, err = release.Placements(c.ctx(), tx, &s)
+		return err
 	})
 	if err != nil {
 		return nil, err

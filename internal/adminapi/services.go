@@ -84,7 +84,16 @@ func prefixed(err error, prefix string) error {
 
 func (c *call) listServices() (any, error) {
 	return listInProject(c, "services", func(tx store.Tx, p string, q store.ListQuery) ([]spec.Service, int, error) {
-		return tx.ListServices(c.ctx(), p, q)
+		items, total, err := tx.ListServices(c.ctx(), p, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i := range items {
+			if err := c.withRunning(tx, &items[i]); err != nil {
+				return nil, 0, err
+			}
+		}
+		return items, total, nil
 	}, withActions)
 }
 
@@ -96,6 +105,9 @@ func (c *call) getService() (any, error) {
 			return err
 		}
 		withActions(&s)
+		if err := c.withRunning(tx, &s); err != nil {
+			return err
+		}
 		return c.fillRoutes(tx, &s)
 	})
 	return s, err
@@ -123,7 +135,7 @@ func (c *call) createService() (any, error) {
 	p := c.path("p")
 	routes := s.Routes
 	s.Routes = nil
-	s.ID, s.ProjectID, s.State = newID(), p, spec.StateDraft
+	s.ID, s.ProjectID, s.State, s.Running = newID(), p, spec.StateDraft, nil
 	err := c.tx(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
@@ -216,6 +228,7 @@ func (c *call) updateService(patch bool) (any, error) {
 			return fieldError("routes", "routes are changed under %s/routes", serviceResource(p, old.ID))
 		}
 		s.ID, s.ProjectID, s.State, s.CreatedAt, s.UpdatedAt = old.ID, old.ProjectID, old.State, old.CreatedAt, c.s.now()
+		s.Running = nil
 		if err := c.checkService(tx, &s); err != nil {
 			return err
 		}

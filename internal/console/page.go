@@ -88,13 +88,14 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
-	"pct":     func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
-	"ms":      func(f float64) string { return fmt.Sprintf("%.1f ms", f) },
-	"has":     func(list []string, s string) bool { return slices.Contains(list, s) },
-	"add":     func(a, b int) int { return a + b },
-	"query":   url.QueryEscape,
-	"windows": func() []string { return []string{"1m0s", "5m0s", "15m0s"} },
-	"methods": func() []string { return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} },
+	"pct":       func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
+	"ms":        func(f float64) string { return fmt.Sprintf("%.1f ms", f) },
+	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"placement": placementText,
+	"add":       func(a, b int) int { return a + b },
+	"query":     url.QueryEscape,
+	"windows":   func() []string { return []string{"1m0s", "5m0s", "15m0s"} },
+	"methods":   func() []string { return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} },
 	// dict2 hands the route form its page, route (nil: a new one) and action.
 	"dict2": func(p *page, r any, action string) routeForm {
 		rf := routeForm{P: p, Action: action, Form: "new-route"}

@@ -27,6 +27,7 @@ func serviceRoutes() []pageRoute {
 		{pattern: "POST " + S + "/publish", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).publish},
 		{pattern: "POST " + S + "/sync", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).syncService},
 		{pattern: "POST " + S + "/rollback", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).rollback},
+		{pattern: "POST " + S + "/unpublish", perm: rbac.ServicePublish, scope: scopeProject, handle: (*req).unpublish},
 	}
 }
 

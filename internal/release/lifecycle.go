@@ -27,16 +27,20 @@ const (
 	ActionDisable   = "disable"
 	ActionEnable    = "enable"
 	ActionDelete    = "delete"
+	// ActionUnpublish takes the service off one gateway group
+	// (unpublish.go); it is not an action of the actions endpoint, as it
+	// names a group.
+	ActionUnpublish = "unpublish"
 )
 
 // Actions lists every lifecycle action in the order allowed_actions uses.
-var Actions = []string{ActionEdit, ActionSubmit, ActionWithdraw, ActionPublish, ActionRepublish, ActionDisable, ActionEnable, ActionDelete}
+var Actions = []string{ActionEdit, ActionSubmit, ActionWithdraw, ActionPublish, ActionRepublish, ActionDisable, ActionEnable, ActionDelete, ActionUnpublish}
 
 // stateTable is the publishing lifecycle's table: what each state allows.
 var stateTable = map[string][]string{
 	spec.StateDraft:     {ActionEdit, ActionSubmit, ActionDelete},
-	spec.StateSubmitted: {ActionEdit, ActionWithdraw, ActionPublish},
-	spec.StatePublished: {ActionEdit, ActionSubmit, ActionRepublish, ActionDisable},
+	spec.StateSubmitted: {ActionEdit, ActionWithdraw, ActionPublish, ActionUnpublish},
+	spec.StatePublished: {ActionEdit, ActionSubmit, ActionRepublish, ActionDisable, ActionUnpublish},
 	spec.StateDisabled:  {ActionEnable, ActionDelete},
 }
 
@@ -136,7 +140,7 @@ func Act(ctx context.Context, tx store.Tx, actor, project, service, action strin
 	if err != nil {
 		return ActionResult{}, fmt.Errorf("service %q in project %q: %w", service, project, err)
 	}
-	if action == ActionEdit || action == ActionDelete || !slices.Contains(Actions, action) {
+	if action == ActionEdit || action == ActionDelete || action == ActionUnpublish || !slices.Contains(Actions, action) {
 		return ActionResult{}, fmt.Errorf("%q is not a lifecycle action of the actions endpoint: %w", action, store.ErrNotFound)
 	}
 	if err := CheckAction(&svc, action); err != nil {

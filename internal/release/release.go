@@ -38,8 +38,13 @@ type RollbackRequest struct {
 // it in req.Group with req.Upstream (or the template's upstream). A version
 // string the service already has is store.ErrConflict. Invalid input is
 // spec.FieldErrors. Runs inside tx; the caller commits.
+// The service's lifecycle state then says where it runs (Settle).
 func Publish(ctx context.Context, tx store.Tx, actor, project, service string, req PublishRequest) (spec.Deployment, error) {
-	return publish(ctx, tx, actor, project, service, req, spec.HistoryEvent{Action: "publish"})
+	d, err := publish(ctx, tx, actor, project, service, req, spec.HistoryEvent{Action: "publish"})
+	if err != nil {
+		return d, err
+	}
+	return d, settleService(ctx, tx, project, d.ServiceID)
 }
 
 // publish is Publish recorded as the action and with the detail of ev (a

@@ -109,6 +109,9 @@ func Sync(ctx context.Context, tx store.Tx, actor, project, service string, req 
 	if _, err := Commit(ctx, tx, ev); err != nil {
 		return spec.Deployment{}, fmt.Errorf("sync %s@%s from %s to %s: %w", svc.Name, src.Version, req.FromGroup, req.ToGroup, err)
 	}
+	if _, err := Settle(ctx, tx, &svc); err != nil {
+		return spec.Deployment{}, err
+	}
 	return tx.GetDeployment(ctx, req.ToGroup, svc.ID)
 }
 
