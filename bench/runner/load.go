@@ -50,6 +50,7 @@ type wrkLoader struct {
 	path    string
 	taskset string
 	cpu     int
+	script  string // a Lua script of the request (withBody); "": GET
 }
 
 func (w wrkLoader) name() string { return "wrk -t1" }
@@ -59,6 +60,9 @@ func (w wrkLoader) run(ctx context.Context, url string, headers []string, conns 
 	argv := []string{w.path, "-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
+	}
+	if w.script != "" {
+		argv = append(argv, "-s", w.script)
 	}
 	argv = append(argv, url)
 	out, used, err := runTool(ctx, benchproc.Pin(w.taskset, w.cpu, argv), time.Duration(secs)*time.Second, nil)

@@ -359,6 +359,9 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 	if err := quickCheck(ctx, inst.url, inst.headers, t.load == loadH2); err != nil {
 		return sample{}, err
 	}
+	if ld, err = withBody(ld, inst.body, e.tmp); err != nil {
+		return sample{}, err
+	}
 	if cfg.warmup > 0 {
 		if _, err := ld.run(ctx, inst.url, inst.headers, conns, cfg.warmup); err != nil {
 			return sample{}, fmt.Errorf("warm-up: %w", err)

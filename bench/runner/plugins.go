@@ -32,6 +32,11 @@ type routePlugin struct {
 	afterPublish func(ctx context.Context, c *adminclient.Client, serviceBase string, upstream map[string]any) error
 	// upstream are fields the published upstream takes (a balancer).
 	upstream map[string]any
+	// route are fields of the bench route it sets (its OpenAPI
+	// operation, methods).
+	route map[string]any
+	// body is what every load request posts (as JSON); nil: the load GETs.
+	body []byte
 }
 
 // The balancer rows' upstreams: least_conn, and chash keyed by a header

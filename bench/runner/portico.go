@@ -107,6 +107,9 @@ func publishBench(ctx context.Context, adminAddr, originAddr string, plugins []r
 		route["plugins"] = routePl
 		route["methods"] = []string{"GET", "POST"}
 	}
+	for _, p := range plugins {
+		maps.Copy(route, p.route)
+	}
 	if err := c.Post(ctx, base+"/routes", route, nil); err != nil {
 		return fmt.Errorf("create route: %w", err)
 	}

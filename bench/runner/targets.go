@@ -43,6 +43,7 @@ type env struct {
 type instance struct {
 	url      string
 	headers  []string              // "Name: value" lines every load request carries (key-auth's key)
+	body     []byte                // JSON every load request posts; nil: the load GETs
 	measured []*benchproc.Proc     // processes whose CPU (with children) is the target's cost
 	allocs   func() (uint64, bool) // heap objects allocated so far, when the target is ours
 	stop     func()
@@ -90,6 +91,9 @@ var allTargets = []target{
 	{"portico-fast-accesslog", true, porticoWithArgs(accessLogArgs), loadPlain, "nginx"},
 	{"portico-fast-tracing", true, porticoWithArgs(tracingArgs), loadPlain, "nginx"},
 	{"portico-fast-traceids", true, porticoWithArgs(traceIDArgs), loadPlain, "nginx"},
+	// A 1 KiB JSON body posted (validation.go): proxied, and validated.
+	{"portico-fast-post", true, porticoTarget("fast", postBench), loadPlain, "nginx"},
+	{"portico-fast-validation", true, porticoTarget("fast", validationBench), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
@@ -103,6 +107,7 @@ var allTargets = []target{
 // (portico-nethttp-plugins is there on request).
 const defaultTargets = "direct,nginx,nginx-accesslog,haproxy,refproxy,portico-nethttp,portico-fast,portico-fast-plugins,portico-fast-canary,portico-fast-policies,portico-fast-sql," +
 	"portico-fast-leastconn,portico-fast-chash,portico-fast-ewma,portico-fast-checked,portico-fast-accesslog,portico-fast-tracing," +
+	"portico-fast-post,portico-fast-validation," +
 	"nginx-https,portico-fast-https,nginx-handshake,portico-fast-handshake,nginx-h2,portico-h2"
 
 // targetAliases are other names -targets accepts.
@@ -326,6 +331,7 @@ func startPortico(ctx context.Context, e *env, engine string, plugins []routePlu
 	inst := &instance{
 		url:      url,
 		headers:  pluginHeaders(plugins),
+		body:     pluginBody(plugins),
 		measured: []*benchproc.Proc{p},
 		allocs:   func() (uint64, bool) { return porticoAllocs(a.Status) },
 		stop:     func() { e.ps.Stop(p, 5*time.Second) },

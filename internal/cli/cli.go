@@ -102,6 +102,7 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
 		a.usersCmd(), a.tokensCmd(), a.membersCmd())
 	cmd.AddCommand(a.marketCmds()...)
+	cmd.AddCommand(a.diffVersionCmd(), a.restoreVersionCmd())
 	return cmd
 }
 

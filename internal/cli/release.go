@@ -104,10 +104,11 @@ func (a *app) publishCmd() *cobra.Command {
 
 func (a *app) syncVersionCmd() *cobra.Command {
 	var from, to string
+	var dryRun bool
 	var up upstreamFlags
 	cmd := &cobra.Command{
-		Use:   "sync-version SERVICE --from G --to G2 [--node host:port]…",
-		Short: "Run the version running in one group in another too (same version string, the target's nodes)",
+		Use:   "sync-version SERVICE --from G --to G2 [--node host:port]… [--dry-run]",
+		Short: "Run the version running in one group in another too (same version string, the target's nodes); --dry-run shows what would change in the target, field by field",
 		Args:  nArgs("SERVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := up.upstream()
@@ -118,11 +119,15 @@ func (a *app) syncVersionCmd() *cobra.Command {
 			if u != nil {
 				body["upstream"] = u
 			}
-			return a.post(cmd, args[0], "/sync", body)
+			if !dryRun {
+				return a.post(cmd, args[0], "/sync", body)
+			}
+			return a.previewSync(cmd, args[0], body)
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "group the version runs in")
 	cmd.Flags().StringVar(&to, "to", "", "group to run it in")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "change nothing: show what the sync would change in the target group")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	up.add(cmd, "target")

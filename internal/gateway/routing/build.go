@@ -214,9 +214,10 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			Upstream: pool,
 		}
 		more := base
-		if !compileBackend(fe, field, deps, owner, rt, &more, r.Backend, &ds.Upstream, paths) {
+		if !compileBackend(fe, field, deps, owner, rt, &more, r.Backend, &ds.Upstream, paths, pathTargets(r)) {
 			continue
 		}
+		params := compileParams(fe, field, r) // nil: the route maps nothing (params.go)
 		if canaryRules != nil && ds.Canary.AppliesTo(r.Name) {
 			c := &canary{canaryRules: canaryRules, pool: target, split: split}
 			if be := r.Backend; be != nil && be.Timeout != nil {
@@ -230,7 +231,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		}
 		pf.route = field
 		deps.Route = RouteSpec{Service: svc, Route: r}
-		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins) {
+		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins, params) {
 			continue
 		}
 		if !addSQLBackend(fe, field, deps, rt, r.Backend) {
@@ -274,7 +275,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	return sp
 }
 
-func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths []string) bool {
+func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstream.Owner, rt *Route, more *routeMore, be *spec.Backend, up *spec.Upstream, paths, mapped []string) bool {
 	if be == nil {
 		return true
 	}
@@ -286,7 +287,7 @@ func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstrea
 	if be.Path != "" {
 		t, err := compilePathTemplate(be.Path)
 		if err == nil {
-			err = t.check(paths)
+			err = t.check(paths, mapped)
 		}
 		if err != nil {
 			fe.Add(field+".backend.path", "%v", err)
@@ -337,9 +338,14 @@ type pluginFields struct {
 }
 
 // compilePlugins merges the service's plugins with the route's (the
-// route's configuration of a plugin wins) and orders the filters by phase.
-func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins) bool {
+// route's configuration of a plugin wins) and orders the filters by phase;
+// params, the route's parameter mapping (nil: none), runs first of the
+// transform phase.
+func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route, svcPlugins, routePlugins spec.Plugins, params *paramFilter) bool {
 	if len(svcPlugins) == 0 && len(routePlugins) == 0 {
+		if params != nil {
+			rt.addRequestFilter(paramsName, params)
+		}
 		return true // most routes of a large table: nothing to merge or sort
 	}
 	merged := maps.Clone(svcPlugins)
@@ -363,6 +369,9 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 		filter plugin.Filters
 	}
 	var list []compiled
+	if params != nil { // first, so the stable sort keeps it ahead of its phase
+		list = append(list, compiled{paramsName, plugin.PhaseTransform, plugin.Filters{Request: params}})
+	}
 	ok := true
 	for _, name := range slices.Sorted(maps.Keys(merged)) {
 		f, known := plugins[name]

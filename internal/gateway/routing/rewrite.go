@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -39,10 +40,14 @@ func compilePathTemplate(p string) (*pathTemplate, error) {
 }
 
 // check reports a placeholder that some path of the route does not
-// capture: it would silently expand to an empty segment.
-func (t *pathTemplate) check(paths []string) error {
+// capture: it would silently expand to an empty segment. Placeholders a
+// parameter is mapped to (mapped) are filled by the mapping instead.
+func (t *pathTemplate) check(paths, mapped []string) error {
 	for i := 1; i < len(t.parts); i += 2 {
 		name := t.parts[i]
+		if slices.Contains(mapped, name) {
+			continue
+		}
 		for _, p := range paths {
 			if !captures(p, name) {
 				return fmt.Errorf("{%s} is not captured by the route path %s", name, p)
