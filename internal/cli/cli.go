@@ -98,7 +98,7 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 	pf.StringVarP(&a.project, "project", "p", envOr("PORTICO_PROJECT", "default"), "project (env PORTICO_PROJECT)")
 	pf.StringVarP(&a.output, "output", "o", "", "output: table, json or yaml (default: table for lists, yaml for one object)")
 	pf.StringVar(&a.configPath, "config", os.Getenv("PORTICO_CONFIG"), "where login keeps the token (env PORTICO_CONFIG; default: the user config dir)")
-	cmd.AddCommand(a.loginCmd(), a.listCmd(), a.getCmd(), a.publishCmd(), a.syncVersionCmd(), a.rollbackCmd(),
+	cmd.AddCommand(a.loginCmd(), a.listCmd(), a.getCmd(), a.publishCmd(), a.unpublishCmd(), a.syncVersionCmd(), a.rollbackCmd(),
 		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
 		a.usersCmd(), a.tokensCmd(), a.membersCmd())
 	cmd.AddCommand(a.marketCmds()...)

@@ -94,8 +94,29 @@ func cell(v any) string {
 			parts[i] = cell(e)
 		}
 		return strings.Join(parts, ",")
+	case map[string]any:
+		if s, ok := placementCell(x); ok {
+			return s
+		}
+		b, _ := json.Marshal(x)
+		return string(b)
 	default:
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// placementCell shows where a service runs (a spec.Placement) as
+// "group@version", with "+canary N%" while a canary runs there.
+func placementCell(m map[string]any) (string, bool) {
+	g, ok1 := m["group"].(string)
+	v, ok2 := m["version"].(string)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	s := g + "@" + v
+	if c, ok := m["canary"].(map[string]any); ok {
+		s += "+canary" + cell(c["weight"]) + "%"
+	}
+	return s, true
 }

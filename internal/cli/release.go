@@ -134,6 +134,21 @@ func (a *app) syncVersionCmd() *cobra.Command {
 	return cmd
 }
 
+func (a *app) unpublishCmd() *cobra.Command {
+	var group string
+	cmd := &cobra.Command{
+		Use:   "unpublish SERVICE --group G",
+		Short: "Take the service off a gateway group (下线), whatever put it there; the service's state then says where it still runs",
+		Args:  nArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.post(cmd, args[0], "/unpublish", map[string]any{"group": group})
+		},
+	}
+	cmd.Flags().StringVarP(&group, "group", "g", "", "gateway group to take the service off")
+	_ = cmd.MarkFlagRequired("group")
+	return cmd
+}
+
 func (a *app) rollbackCmd() *cobra.Command {
 	var group, version string
 	cmd := &cobra.Command{

@@ -28,7 +28,7 @@ var resources = map[string]resource{
 	"projects":     {path: "/projects", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"TEST GROUP", "test_group"}, {"PRODUCTION GROUP", "production_group"}}},
 	"groups":       {path: "/gateway-groups", cols: []column{{"NAME", "name"}, {"PATH PREFIX", "path_prefix"}, {"REVISION", "revision"}}},
 	"upstreams":    {path: "/projects/{p}/upstreams", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"SCHEME", "scheme"}, {"NODES", "nodes"}, {"URL", "url"}}},
-	"services":     {path: "/projects/{p}/services", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"STATE", "state"}, {"PATH", "path"}}},
+	"services":     {path: "/projects/{p}/services", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"STATE", "state"}, {"RUNNING", "running"}, {"PATH", "path"}}},
 	"folders":      {path: "/projects/{p}/folders", cols: []column{{"ID", "id"}, {"NAME", "name"}, {"PATH", "path"}, {"PARENT", "parent_id"}}},
 	"routes":       {path: "/projects/{p}/services/{s}/routes", needsService: true, cols: []column{{"NAME", "name"}, {"PATHS", "paths"}, {"METHODS", "methods"}}},
 	"versions":     {path: "/projects/{p}/services/{s}/versions", needsService: true, cols: []column{{"VERSION", "version"}, {"GROUPS", "groups"}, {"CREATED", "created_at"}}},
