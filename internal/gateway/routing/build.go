@@ -195,7 +195,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	case svc.HTTPSOnly():
 		base.listener = onlyHTTPS
 	}
-	var shared *routeMore // for the routes with nothing of their own
+	var derived serviceShared // what plugins derive once for all the service's routes
+	var shared *routeMore     // for the routes with nothing of their own
 	if base != (routeMore{}) {
 		shared = &base
 	}
@@ -230,7 +231,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			rt.more = &more
 		}
 		pf.route = field
-		deps.Route = RouteSpec{Service: svc, Route: r}
+		deps.Route = RouteSpec{Service: svc, Route: r, shared: &derived}
 		if !compilePlugins(fe, pf, deps, rt, svc.Plugins, r.Plugins, params) {
 			continue
 		}

@@ -6,7 +6,8 @@
 // is called.
 //
 // The route's operation is compiled once per revision from the service's
-// export with that route alone (internal/openapi.ExportRoute); schemas are
+// export (internal/openapi.ExportService, loaded once per service, and
+// ServiceDocument.Route for the route's own operations); schemas are
 // checked with kin-openapi's validator (openapi3.Schema.VisitJSON) on
 // values read straight from the Exchange. openapi3filter.ValidateRequest
 // is not used: it wants an *http.Request per request and, on an OpenAPI
@@ -70,10 +71,30 @@ type Filter struct {
 // route gets a response filter only when response is on.
 type responseFilter struct{ r *responses }
 
-// New compiles cfg for the route whose description doc is (the service's
-// export with the route alone, as JSON). A nil doc checks cfg alone (a
+// Document is a service's OpenAPI description without its paths (what
+// internal/openapi.ExportService writes), loaded once for all the
+// service's routes: their operations' $refs resolve against it.
+type Document struct {
+	loader *openapi3.Loader
+	t      *openapi3.T
+}
+
+// LoadDocument loads a service's description (JSON). External
+// references are refused, not followed.
+func LoadDocument(doc []byte) (*Document, error) {
+	loader := openapi3.NewLoader()
+	t, err := loader.LoadFromData(doc)
+	if err != nil {
+		return nil, fmt.Errorf("the service's OpenAPI description does not load: %w", err)
+	}
+	return &Document{loader: loader, t: t}, nil
+}
+
+// New compiles cfg for a route: paths is the route's paths object as the
+// service's export writes it (internal/openapi.ServiceDocument.Route,
+// JSON), d its service's document. A nil d checks cfg alone (a
 // configuration saved before it is published).
-func New(cfg Config, doc []byte) (plugin.Filters, error) {
+func New(cfg Config, d *Document, paths []byte) (plugin.Filters, error) {
 	checkBody, checkParams := on(cfg.Body), on(cfg.Parameters)
 	switch {
 	case !checkBody && !checkParams && !cfg.Response:
@@ -88,8 +109,8 @@ func New(cfg Config, doc []byte) (plugin.Filters, error) {
 	if f.maxBody == 0 {
 		f.maxBody = DefaultMaxBodyBytes
 	}
-	if doc != nil {
-		op, err := operation(doc)
+	if d != nil {
+		op, err := d.operation(paths)
 		if err != nil {
 			return plugin.Filters{}, err
 		}
@@ -108,7 +129,7 @@ func New(cfg Config, doc []byte) (plugin.Filters, error) {
 		}
 	}
 	var fs plugin.Filters
-	if len(f.params) > 0 || f.body != nil || doc == nil {
+	if len(f.params) > 0 || f.body != nil || d == nil {
 		fs.Request = f // a route that declares nothing costs its requests nothing
 	}
 	if f.response != nil {
@@ -119,21 +140,25 @@ func New(cfg Config, doc []byte) (plugin.Filters, error) {
 
 func on(b *bool) bool { return b == nil || *b }
 
-// operation loads the route's description and finds its operation: the
-// first path's, for the first method the export wrote (a route's
-// operations differ only in their path parameters and operationId). nil
-// when the route has none (offline).
-func operation(doc []byte) (*openapi3.Operation, error) {
-	loader := openapi3.NewLoader() // external references are not followed
-	t, err := loader.LoadFromData(doc)
-	if err != nil {
-		return nil, fmt.Errorf("the route's OpenAPI description does not load: %w", err)
+// operation resolves the route's operations against the service's
+// document and answers the first path's, for the first method the
+// export wrote (a route's operations differ only in their path parameters
+// and operationId); nil when the route has none (offline).
+func (d *Document) operation(paths []byte) (*openapi3.Operation, error) {
+	var p openapi3.Paths
+	if err := p.UnmarshalJSON(paths); err != nil {
+		return nil, fmt.Errorf("the route's OpenAPI operation does not decode: %w", err)
 	}
-	if t.Paths == nil {
-		return nil, nil
+	// The route's own document: the service's parts shared, its paths
+	// alone. Components were resolved when the service's document
+	// loaded; only the operation's references are new.
+	t := *d.t
+	t.Paths = &p
+	if err := d.loader.ResolveRefsIn(&t, nil); err != nil {
+		return nil, fmt.Errorf("the route's OpenAPI operation does not load: %w", err)
 	}
-	for _, path := range t.Paths.InMatchingOrder() {
-		item := t.Paths.Value(path)
+	for _, path := range p.InMatchingOrder() {
+		item := p.Value(path)
 		if item == nil {
 			continue
 		}

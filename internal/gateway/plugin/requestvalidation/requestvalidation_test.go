@@ -48,32 +48,49 @@ const (
 	validBody = `{"note": null, "user": {"name": "Ada", "age": 36}, "items": [{"sku": "x-1", "qty": 2}]}`
 )
 
-// testDoc is the route's description as the gateway compiles it: the
-// service's export with the route alone.
-func testDoc(t testing.TB, op, components string) []byte {
+// compiled is a route's description as the gateway compiles it: its
+// service's document and the route's paths, as the export writes them.
+type compiled struct {
+	doc   *Document
+	paths []byte
+}
+
+func testDoc(t testing.TB, op, components string) compiled {
 	t.Helper()
 	svc := &spec.Service{Name: "shop", OpenAPI: json.RawMessage(components)}
 	r := &spec.Route{Name: "create-order", Paths: []string{"/orders/:id"}, Methods: []string{"POST"}, OpenAPI: json.RawMessage(op)}
-	doc, err := openapi.ExportRoute(svc, r)
+	sd, err := openapi.ExportService(svc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(doc)
+	b, err := json.Marshal(sd.Doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	d, err := LoadDocument(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := sd.Route(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := json.Marshal(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compiled{d, pb}
 }
 
-func build(t testing.TB, cfg string, doc []byte) plugin.Filters {
+func build(t testing.TB, cfg string, c compiled) plugin.Filters {
 	t.Helper()
-	var c Config
+	var conf Config
 	dec := json.NewDecoder(strings.NewReader(cfg))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&conf); err != nil {
 		t.Fatal(err)
 	}
-	fs, err := New(c, doc)
+	fs, err := New(conf, c.doc, c.paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,15 +306,18 @@ func TestConfig(t *testing.T) {
 		{Config{MaxBodyBytes: maxBodyLimit + 1}, "max_body_bytes must be between"},
 		{Config{MaxBodyBytes: 10, Body: ptr(false)}, "max_body_bytes needs body on"},
 	} {
-		for _, d := range [][]byte{nil, doc} {
-			_, err := New(tc.cfg, d)
+		for _, d := range []compiled{{}, doc} {
+			_, err := New(tc.cfg, d.doc, d.paths)
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Errorf("%+v (doc %v): %v, want %q", tc.cfg, d != nil, err, tc.want)
+				t.Errorf("%+v (doc %v): %v, want %q", tc.cfg, d.doc != nil, err, tc.want)
 			}
 		}
 	}
-	if _, err := New(Config{}, []byte(`{"openapi": "3.1.0", "paths": {"/x": {"get": {"parameters": [{"$ref": "https://example.com/p.json"}]}}}}`)); err == nil {
-		t.Error("an external reference was followed or ignored, want the description refused")
+	if _, err := New(Config{}, doc.doc, []byte(`{"/x": {"get": {"parameters": [{"$ref": "https://example.com/p.json"}]}}}`)); err == nil {
+		t.Error("an external reference was followed or ignored, want the operation refused")
+	}
+	if _, err := LoadDocument([]byte(`{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "components": {"schemas": {"A": {"$ref": "https://example.com/a.json"}}}}`)); err == nil {
+		t.Error("an external reference in the service's document was followed or ignored, want it refused")
 	}
 }
 
