@@ -167,7 +167,8 @@ func addAudit(ctx context.Context, tx store.Tx, n AuditNote) error {
 // what the service runs there.
 func refuseUnderCanary(ctx context.Context, tx store.Tx, group string, evs []spec.HistoryEvent) error {
 	for _, ev := range evs {
-		if ev.Group != group || ev.ServiceID == "" || strings.HasPrefix(ev.Action, "canary.") {
+		// A cache purge changes nothing the canary compares.
+		if ev.Group != group || ev.ServiceID == "" || strings.HasPrefix(ev.Action, "canary.") || ev.Action == ActionCachePurge {
 			continue
 		}
 		c, err := tx.RunningCanary(ctx, group, ev.ServiceID)

@@ -30,6 +30,7 @@ var backupTables = []struct{ name, order string }{
 	{"listings", "service_id"}, {"plans", "id"}, {"approvals", "id"}, {"approval_events", "approval_id, seq"},
 	{"webhook_deliveries", "id"},
 	{"alert_rules", "id"}, {"alert_events", "rule_id, seq"},
+	{"cache_purges", "group_name, service_id"},
 	{"monitoring_points", "resolution, group_name, service_id, route_id, start_at"},
 }
 

@@ -177,6 +177,9 @@ func (t *txn) deployedServices(ctx context.Context, group string, f serviceFilte
 	if err := t.attachCanaries(ctx, group, out, f); err != nil {
 		return nil, err
 	}
+	if err := t.attachCachePurges(ctx, group, out, f); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -231,6 +231,10 @@ type Tx interface {
 	ListCanaries(ctx context.Context, service, group string) ([]spec.Canary, error) // newest first; group "" = all
 	RunningCanary(ctx context.Context, group, service string) (spec.Canary, error)
 	ListRunningCanaries(ctx context.Context) ([]spec.Canary, error)
+	// Proxy-cache purges of a service in a group (cache_purges.go); the
+	// snapshot carries them with the deployment. None: the zero value.
+	GetCachePurges(ctx context.Context, group, service string) (spec.CachePurges, error)
+	PutCachePurges(ctx context.Context, group, service string, p *spec.CachePurges) error
 
 	// Applications, credentials and subscriptions (applications.go,
 	// credentials.go, subscriptions.go). Credentials come back redacted:

@@ -59,6 +59,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Market", testMarket},
 		{"Alerts", testAlerts},
 		{"CallLogs", testCallLogs},
+		{"CachePurges", testCachePurges},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
