@@ -223,7 +223,7 @@ func (f *paramFilter) OnRequest(ex *plugin.Exchange) bool {
 			v = value{text: m.defText, isJSON: true, set: true}
 			_ = json.Unmarshal(m.def, &v.json)
 			if m.to == 0 { // a default where the client would have sent it
-				if !f.put(ex, m.from, m.name, m.ptr, m.typ, v, qb, doc, &pathVals) {
+				if !f.put(ex, m.name, m.from, m.name, m.ptr, m.typ, v, qb, doc, &pathVals) {
 					return true
 				}
 				dirty = dirty || m.from == inBody
@@ -244,7 +244,7 @@ func (f *paramFilter) OnRequest(ex *plugin.Exchange) bool {
 			}
 			continue
 		}
-		if !f.put(ex, m.to, m.toName, m.toPtr, m.typ, v, qb, doc, &pathVals) {
+		if !f.put(ex, m.name, m.to, m.toName, m.toPtr, m.typ, v, qb, doc, &pathVals) {
 			return true
 		}
 		dirty = dirty || m.to == inBody
@@ -351,13 +351,13 @@ func (f *paramFilter) remove(ex *plugin.Exchange, m *move, qb *queryEdit, doc ma
 	// asks for one); a cookie with the Cookie header rewritten once.
 }
 
-// put writes v at a place; false when it answered (a value that cannot
-// go there).
-func (f *paramFilter) put(ex *plugin.Exchange, to uint8, name string, ptr []string, typ string, v value, qb *queryEdit, doc map[string]any, pathVals *map[string]string) bool {
+// put writes parameter param's value v at a place (to, name or ptr);
+// false when it answered (a value that cannot go there).
+func (f *paramFilter) put(ex *plugin.Exchange, param string, to uint8, name string, ptr []string, typ string, v value, qb *queryEdit, doc map[string]any, pathVals *map[string]string) bool {
 	if to == inBody {
 		j, ok := v.asJSON(typ)
 		if !ok {
-			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+name+" must be "+article(typ))
+			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+param+" must be "+article(typ))
 			return false
 		}
 		setPointer(doc, ptr, j)
@@ -369,13 +369,13 @@ func (f *paramFilter) put(ex *plugin.Exchange, to uint8, name string, ptr []stri
 		qb.set(name, s)
 	case inHeader:
 		if !plugin.ValidHeaderValue(s) {
-			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+name+" cannot be sent as a header")
+			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+param+" cannot be sent as a header")
 			return false
 		}
 		ex.SetUpstreamHeader(name, s)
 	case inPath:
 		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/?#") {
-			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+name+" cannot be a path segment")
+			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+param+" cannot be a path segment")
 			return false
 		}
 		if *pathVals == nil {
@@ -384,7 +384,7 @@ func (f *paramFilter) put(ex *plugin.Exchange, to uint8, name string, ptr []stri
 		(*pathVals)[name] = s
 	case inCookie:
 		if !plugin.ValidHeaderValue(s) || strings.ContainsAny(s, ";,") {
-			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+name+" cannot be sent as a cookie")
+			ex.Reject(http.StatusBadRequest, "bad_parameter", "parameter "+param+" cannot be sent as a cookie")
 			return false
 		}
 		c := ex.Header("Cookie")
