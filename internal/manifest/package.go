@@ -25,13 +25,24 @@ const (
 	maxPackage    = 64 << 20 // bytes, unpacked
 )
 
-// PackageMeta describes a package.
+// PackageMeta describes a package. Name and Description are what the
+// target project lists it by (packages before them had neither: the
+// target names them DefaultPackageName).
 type PackageMeta struct {
-	Format     string    `json:"format"`
-	Project    string    `json:"project"`
-	ExportedAt time.Time `json:"exported_at"`
-	Services   []string  `json:"services"`
-	Upstreams  []string  `json:"upstreams"`
+	Format      string    `json:"format"`
+	Name        string    `json:"name,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Project     string    `json:"project"`
+	ExportedAt  time.Time `json:"exported_at"`
+	Services    []string  `json:"services"`
+	Upstreams   []string  `json:"upstreams"`
+}
+
+// DefaultPackageName names a package exported from project at a moment
+// that was given no name: the project and the day, such as
+// default-2025-05-01.
+func DefaultPackageName(project string, at time.Time) string {
+	return project + "-" + at.UTC().Format(time.DateOnly)
 }
 
 // PackagedService is a service with the path of its folder (folders are
@@ -142,6 +153,16 @@ func ReadPackage(b []byte, decode Decoder) (Package, error) {
 		fe.Add(packageMeta, "is missing: not a Portico package")
 	} else if p.Meta.Format != packageFormat {
 		fe.Add(packageMeta+".format", "is %q, want %q", p.Meta.Format, packageFormat)
+	} else {
+		// What the target lists the package by: checked like an export's.
+		name := p.Meta.Name
+		if name == "" {
+			name = "unnamed" // a package from before names: DefaultPackageName
+		}
+		spec.ValidatePackageInfo(&fe, packageMeta+".", name, p.Meta.Description)
+		if p.Meta.Project != "" && !spec.ValidSlug(p.Meta.Project) {
+			fe.Add(packageMeta+".project", "must be a project id")
+		}
 	}
 	sort.Slice(p.Services, func(i, j int) bool { return p.Services[i].Name < p.Services[j].Name })
 	sort.Slice(p.Upstreams, func(i, j int) bool { return p.Upstreams[i].Name < p.Upstreams[j].Name })

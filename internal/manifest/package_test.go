@@ -73,3 +73,38 @@ func FuzzReadPackage(f *testing.F) {
 		}
 	})
 }
+
+// TestPackageNameAndDescription: a package's name and description travel
+// in its meta and are checked when read, as at export.
+func TestPackageNameAndDescription(t *testing.T) {
+	at := time.Date(2026, 11, 23, 15, 4, 5, 0, time.UTC)
+	if got := DefaultPackageName("default", at); got != "default-2026-11-23" || !spec.ValidPackageName(got) {
+		t.Errorf("DefaultPackageName = %q", got)
+	}
+	b, err := WritePackage(&Package{Meta: PackageMeta{Name: "users.v2", Description: "Users API\nfor the portal", Project: "default", ExportedAt: at}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadPackage(b, testDecode)
+	if err != nil || got.Meta.Name != "users.v2" || got.Meta.Description != "Users API\nfor the portal" {
+		t.Fatalf("read back %+v, %v", got.Meta, err)
+	}
+	for _, tc := range []struct{ meta, field string }{
+		{`{"format":"portico-package/1","name":"a b"}`, "package.json.name"},
+		{`{"format":"portico-package/1","name":"` + strings.Repeat("n", 101) + `"}`, "package.json.name"},
+		{`{"format":"portico-package/1","description":"` + strings.Repeat("d", 2001) + `"}`, "package.json.description"},
+		{`{"format":"portico-package/1","description":"bell\u0007"}`, "package.json.description"},
+		{`{"format":"portico-package/1","project":"../x"}`, "package.json.project"},
+	} {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create("package.json")
+		w.Write([]byte(tc.meta))
+		zw.Close()
+		_, err := ReadPackage(buf.Bytes(), testDecode)
+		fe, _ := err.(spec.FieldErrors)
+		if len(fe) != 1 || fe[0].Field != tc.field {
+			t.Errorf("meta %.60s: %v, want an error naming %s", tc.meta, err, tc.field)
+		}
+	}
+}

@@ -29,7 +29,7 @@ var backupTables = []struct{ name, order string }{
 	{"registries", "id"}, {"roles", "name"}, {"members", "project_id, user_id"},
 	{"listings", "service_id"}, {"plans", "id"}, {"approvals", "id"}, {"approval_events", "approval_id, seq"},
 	{"webhook_deliveries", "id"},
-	{"alert_rules", "id"}, {"alert_events", "rule_id, seq"},
+	{"alert_rules", "id"}, {"alert_events", "rule_id, seq"}, {"packages", "id"},
 	{"cache_purges", "group_name, service_id"},
 	{"monitoring_points", "resolution, group_name, service_id, route_id, start_at"},
 }

@@ -376,6 +376,16 @@ type Tx interface {
 	// Snapshot assembles the running config of the named groups: each group
 	// with its deployments, the service taken from the deployed version.
 	// Revision is the highest revision among the groups. Unknown groups
+	// Packages imported into a project (packages.go), newest first, read
+	// without their zip (PackageContent); UpdatePackage records an
+	// attempt, and drops the zip of a published one.
+	CreatePackage(ctx context.Context, p *spec.Package, content []byte) error
+	GetPackage(ctx context.Context, project, id string) (spec.Package, error)
+	PackageContent(ctx context.Context, project, id string) ([]byte, error)
+	ListPackages(ctx context.Context, project, state string, q ListQuery) ([]spec.Package, int, error)
+	UpdatePackage(ctx context.Context, p *spec.Package) error
+	DeletePackage(ctx context.Context, project, id string) error
+
 	// are skipped.
 	Snapshot(ctx context.Context, groups []string) (spec.Snapshot, error)
 	// SnapshotServices assembles, for one group, exactly what Snapshot

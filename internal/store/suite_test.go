@@ -60,6 +60,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"CallLogs", testCallLogs},
 		{"CachePurges", testCachePurges},
+		{"Packages", testPackages},
 	}
 	for _, sc := range suites {
 		t.Run(sc.name, func(t *testing.T) {
