@@ -202,6 +202,46 @@ type groupService struct {
 	Upstream    spec.Upstream `json:"upstream"`
 	UpdatedAt   time.Time     `json:"updated_at"`
 	URLs        []string      `json:"urls"` // public paths of every route, group prefix included
+	// VersionRouting, when set, runs other versions beside Version (the
+	// default); Versions says how each is reached.
+	VersionRouting *spec.VersionRouting `json:"version_routing,omitempty"`
+	Versions       []groupVersion       `json:"versions,omitempty"`
+}
+
+// groupVersion is a version routed beside the default one, as the running
+// list shows it: "header X-API-Version: v2", "query version=v2", "path
+// segment v2"; the default's own entry says "default".
+type groupVersion struct {
+	Version  string `json:"version"`
+	Selector string `json:"selector"`
+}
+
+// routedVersions lists how each version of a deployment is reached.
+func routedVersions(d spec.Deployment) []groupVersion {
+	vr := d.VersionRouting
+	if vr == nil {
+		return nil
+	}
+	how := func(m string) string {
+		switch vr.By {
+		case spec.VersionByHeader:
+			return "header " + vr.Name + ": " + m
+		case spec.VersionByQuery:
+			return "query " + vr.Name + "=" + m
+		}
+		return "path segment " + m
+	}
+	def := "default"
+	if vr.By != spec.VersionByPath {
+		def += ", " + how(vr.DefaultMatchOf(d.Version))
+	}
+	out := []groupVersion{{Version: d.Version, Selector: def}}
+	for _, v := range vr.Versions {
+		if v.Version != d.Version {
+			out = append(out, groupVersion{Version: v.Version, Selector: how(v.MatchOf())})
+		}
+	}
+	return out
 }
 
 func (c *call) groupServices() (any, error) {
@@ -231,7 +271,8 @@ func (c *call) groupServices() (any, error) {
 				urls = append(urls, spec.RoutePaths(g.PathPrefix, d.ProjectID, &v.Service, &v.Service.Routes[i])...)
 			}
 			all = append(all, groupService{ProjectID: d.ProjectID, ServiceID: d.ServiceID, ServiceName: v.Service.Name,
-				Version: d.Version, Upstream: d.Upstream, UpdatedAt: d.UpdatedAt, URLs: urls})
+				Version: d.Version, Upstream: d.Upstream, UpdatedAt: d.UpdatedAt, URLs: urls,
+				VersionRouting: d.VersionRouting, Versions: routedVersions(d)})
 		}
 		sort.Slice(all, func(i, j int) bool {
 			if all[i].ProjectID != all[j].ProjectID {

@@ -127,18 +127,36 @@ func snapshotConflicts(snap *spec.Snapshot, focus string) error {
 // group, one per route and path shape, with the methods and hosts each
 // answers.
 func serviceKeys(g spec.GatewayGroup, ds *spec.DeployedService) []routeKey {
+	out := versionKeys(ds, &ds.Service, func(r *spec.Route) []string {
+		return spec.RoutePaths(g.PathPrefix, ds.ProjectID, &ds.Service, r)
+	})
+	// The versions routed beside the default one answer at their own
+	// paths (a path segment, or hidden paths of the header or query
+	// value), which other services' routes may collide with too.
+	for vi := range ds.Versions {
+		dv := &ds.Versions[vi]
+		out = append(out, versionKeys(ds, &dv.Service, func(r *spec.Route) []string {
+			return ds.VersionRouting.VersionPaths(g.PathPrefix, ds.ProjectID, &dv.Service, r, dv.Match)
+		})...)
+	}
+	return append(out, streamKeys(ds)...)
+}
+
+// versionKeys are the online routes of svc (ds's service as one of its
+// versions) at the paths paths gives.
+func versionKeys(ds *spec.DeployedService, svc *spec.Service, paths func(*spec.Route) []string) []routeKey {
 	var out []routeKey
-	for ri := range ds.Service.Routes {
-		r := &ds.Service.Routes[ri]
+	for ri := range svc.Routes {
+		r := &svc.Routes[ri]
 		if !r.IsOnline() {
 			continue
 		}
 		hosts := r.Hosts
 		if len(hosts) == 0 {
-			hosts = ds.Service.Hosts
+			hosts = svc.Hosts
 		}
 		seen := map[string]bool{}
-		for _, p := range spec.RoutePaths(g.PathPrefix, ds.ProjectID, &ds.Service, r) {
+		for _, p := range paths(r) {
 			shape := pathShape(p)
 			if seen[shape] {
 				continue
@@ -147,7 +165,7 @@ func serviceKeys(g spec.GatewayGroup, ds *spec.DeployedService) []routeKey {
 			out = append(out, routeKey{svc: ds, route: r, path: p, methods: r.Methods, hosts: hosts})
 		}
 	}
-	return append(out, streamKeys(ds)...)
+	return out
 }
 
 // A stream route is compared as a route of path "stream:LISTENER" and

@@ -249,6 +249,9 @@ type Deployment struct {
 	Version   string    `json:"version"`
 	Upstream  Upstream  `json:"upstream"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// VersionRouting runs other versions beside Version, the default one
+	// (versionrouting.go); set apart from publishing, kept across it.
+	VersionRouting *VersionRouting `json:"version_routing,omitempty"`
 }
 
 // HistoryEvent is one entry of a group's release history.

@@ -50,6 +50,10 @@ type DeployedService struct {
 	// Cache, when set, are the purges of the service's proxy-cache in
 	// the group (cache.go).
 	Cache *CachePurges `json:"cache,omitempty"`
+	// VersionRouting, when set, says how a request names one of Versions,
+	// the other versions running beside this one (versionrouting.go).
+	VersionRouting *VersionRouting   `json:"version_routing,omitempty"`
+	Versions       []DeployedVersion `json:"versions,omitempty"`
 }
 
 // SnapshotDelta is what changed in some groups from revision Base to

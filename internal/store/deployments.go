@@ -8,17 +8,22 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-const deploymentCols = "d.group_name, d.project_id, d.service_id, d.version, d.upstream, d.updated_at"
+const deploymentCols = "d.group_name, d.project_id, d.service_id, d.version, d.upstream, d.updated_at, d.version_routing"
 
 func scanDeployment(s scanner) (spec.Deployment, error) {
 	var d spec.Deployment
 	var upstream string
+	var routing sql.NullString
 	var updated int64
-	if err := s.Scan(&d.Group, &d.ProjectID, &d.ServiceID, &d.Version, &upstream, &updated); err != nil {
+	if err := s.Scan(&d.Group, &d.ProjectID, &d.ServiceID, &d.Version, &upstream, &updated, &routing); err != nil {
 		return spec.Deployment{}, err
 	}
 	var c jsonCodec
 	c.decode("upstream", upstream, &d.Upstream)
+	if routing.Valid {
+		d.VersionRouting = &spec.VersionRouting{}
+		c.decode("version routing", routing.String, d.VersionRouting)
+	}
 	if c.err != nil {
 		return spec.Deployment{}, c.err
 	}
@@ -48,6 +53,21 @@ func (t *txn) PutDeployment(ctx context.Context, d *spec.Deployment) error {
 		return fmt.Errorf("deploy service %s version %q to %q: %w", d.ServiceID, d.Version, d.Group, err)
 	}
 	return nil
+}
+
+// SetVersionRouting sets (nil: deletes) the versions the deployment of
+// service in group runs beside its own. Publishing a version keeps them.
+func (t *txn) SetVersionRouting(ctx context.Context, group, service string, vr *spec.VersionRouting) error {
+	var routing any
+	if vr != nil {
+		var c jsonCodec
+		routing = c.encode("version routing", vr)
+		if c.err != nil {
+			return fmt.Errorf("version routing of service %s in %q: %w", service, group, c.err)
+		}
+	}
+	return t.execOne(ctx, fmt.Sprintf("set the version routing of service %s in %q", service, group),
+		"UPDATE deployments SET version_routing = $3 WHERE group_name = $1 AND service_id = $2", group, service, routing)
 }
 
 func (t *txn) GetDeployment(ctx context.Context, group, service string) (spec.Deployment, error) {

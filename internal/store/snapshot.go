@@ -112,7 +112,7 @@ func (t *txn) groupSnapshot(ctx context.Context, g spec.GatewayGroup, f serviceF
 // run; snapshotOrder is the order of a group's services in its snapshot
 // (and in ListDeploymentsByGroup).
 const (
-	deployedQuery = `SELECT d.project_id, d.version, d.upstream, v.service, s.name, d.service_id
+	deployedQuery = `SELECT d.project_id, d.version, d.upstream, v.service, s.name, d.service_id, d.version_routing
 		FROM deployments d
 		JOIN services s ON s.id = d.service_id
 		JOIN versions v ON v.service_id = d.service_id AND v.version = d.version
@@ -134,12 +134,17 @@ func (t *txn) deployedServices(ctx context.Context, group string, f serviceFilte
 	scan := func(rows *sql.Rows) error {
 		var r row
 		var upstream, service string
-		if err := rows.Scan(&r.ds.ProjectID, &r.ds.Version, &upstream, &service, &r.name, &r.id); err != nil {
+		var routing sql.NullString
+		if err := rows.Scan(&r.ds.ProjectID, &r.ds.Version, &upstream, &service, &r.name, &r.id, &routing); err != nil {
 			return err
 		}
 		var c jsonCodec
 		c.decode("upstream", upstream, &r.ds.Upstream)
 		c.decode("service", service, &r.ds.Service)
+		if routing.Valid {
+			r.ds.VersionRouting = &spec.VersionRouting{}
+			c.decode("version routing", routing.String, r.ds.VersionRouting)
+		}
 		if c.err != nil {
 			return c.err
 		}
@@ -171,6 +176,9 @@ func (t *txn) deployedServices(ctx context.Context, group string, f serviceFilte
 	for i := range found {
 		out[i] = found[i].ds
 		if err := t.fillFolderPath(ctx, &out[i].Service, cache); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if err := t.attachVersions(ctx, &out[i], found[i].id, cache); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -227,4 +235,37 @@ func stringArgs(first any, ids []string) []any {
 		args = append(args, id)
 	}
 	return args
+}
+
+// attachVersions gives a deployed service whose deployment routes other
+// versions those versions, frozen as published, each with its upstream
+// (its own, else the deployment's). A routed version that is the one the
+// deployment runs now (a publish made it the default) is left out: the
+// default answers for it.
+func (t *txn) attachVersions(ctx context.Context, ds *spec.DeployedService, serviceID string, folders map[string]string) error {
+	vr := ds.VersionRouting
+	if vr == nil {
+		return nil
+	}
+	for _, rv := range vr.Versions {
+		if rv.Version == ds.Version {
+			continue
+		}
+		v, err := t.GetVersion(ctx, serviceID, rv.Version)
+		if err != nil {
+			return fmt.Errorf("version %s routed beside %s: %w", rv.Version, ds.Version, err)
+		}
+		dv := spec.DeployedVersion{Version: rv.Version, Match: rv.MatchOf(), Service: v.Service, Upstream: ds.Upstream}
+		if rv.Upstream != nil {
+			dv.Upstream = *rv.Upstream
+		}
+		if err := t.fillFolderPath(ctx, &dv.Service, folders); err != nil {
+			return err
+		}
+		ds.Versions = append(ds.Versions, dv)
+	}
+	if len(ds.Versions) == 0 {
+		ds.VersionRouting = nil
+	}
+	return nil
 }

@@ -203,6 +203,9 @@ type Tx interface {
 	PutDeployment(ctx context.Context, d *spec.Deployment) error // insert or replace
 	GetDeployment(ctx context.Context, group, service string) (spec.Deployment, error)
 	DeleteDeployment(ctx context.Context, group, service string) error
+	// SetVersionRouting sets (nil: deletes) the versions a deployment
+	// runs beside its own; PutDeployment keeps them.
+	SetVersionRouting(ctx context.Context, group, service string, vr *spec.VersionRouting) error
 	ListDeploymentsByGroup(ctx context.Context, group string) ([]spec.Deployment, error)
 	ListDeploymentsByService(ctx context.Context, service string) ([]spec.Deployment, error)
 

@@ -142,6 +142,7 @@ func Build(snap *spec.Snapshot, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	t.matcher = b.Build()
+	t.selectors = tableSelectors(t.groups)
 	t.streams = buildStreamIndex(t.streamServices)
 	return t, nil
 }
@@ -155,10 +156,13 @@ func compileService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g
 	return addService(b, fe, deps, g, ds), nil
 }
 
-// addService adds the online routes of one deployed service and returns
-// what it added, so a later change of the service can take it out again.
-func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService) *servicePart {
+// addVersion adds the online routes of one version of a deployed service
+// (vc: how it is placed beside other versions; nil when it runs alone) and
+// returns what it added, so a later change of the service can take it out
+// again. addService (versions.go) calls it once per version.
+func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spec.GatewayGroup, ds *spec.DeployedService, vc *versionCompile) *servicePart {
 	svc := &ds.Service
+	label := vc.label(svc.Name, ds.Version)
 	deps.cachePurges = cachePurges(ds.Cache)
 	var added []string // the paths its routes were added at
 	sp := &servicePart{oauth2: usesOAuth2(svc)}
@@ -166,12 +170,12 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		sp.canaryID = ds.Canary.ID
 	}
 	if ds.Upstream.IsStream() {
-		fe.Add(fmt.Sprintf("services[%s].upstream.scheme", svc.Name), `tcp and tls serve services of type "stream"; an HTTP service takes http, https, grpc or grpcs`)
+		fe.Add(fmt.Sprintf("services[%s].upstream.scheme", label), `tcp and tls serve services of type "stream"; an HTTP service takes http, https, grpc or grpcs`)
 	}
 	owner := upstream.Owner{Group: g.Name, Service: svc.Name}
-	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", svc.Name), deps, owner, &ds.Upstream)
+	pool := upstreamPool(fe, fmt.Sprintf("services[%s].upstream", label), deps, owner, &ds.Upstream)
 	strip := spec.GroupPrefix(g.PathPrefix, ds.ProjectID)
-	pf := pluginFields{service: fmt.Sprintf("services[%s]", svc.Name), group: g.Name, serviceID: svc.ID,
+	pf := pluginFields{service: fmt.Sprintf("services[%s]", label), group: g.Name, serviceID: svc.ID,
 		quota: quota.New(deps.Quotas, g.Name, deps.zone, deps.Consumers.Plans(svc.ID))}
 	if len(svc.Plugins) > 0 { // only the service's own plugins are reported once
 		pf.reported = map[string]bool{}
@@ -188,7 +192,7 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	service := &plugin.ServiceInfo{Group: g.Name, ProjectID: ds.ProjectID, ServiceID: svc.ID, ServiceName: svc.Name, Version: ds.Version,
 		TraceSampling: g.TraceSampling()}
 	sp.service = service
-	base := routeMore{stripPrefix: strip, redirect: svc.HTTPSRedirectStatusCode}
+	base := routeMore{stripPrefix: strip, redirect: svc.HTTPSRedirectStatusCode, selector: vc.defaultSelector()}
 	switch {
 	case svc.HTTPOnly():
 		base.listener = onlyHTTP
@@ -205,8 +209,8 @@ func addService(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		if !r.IsOnline() {
 			continue
 		}
-		field := fmt.Sprintf("services[%s].routes[%s]", svc.Name, r.Name)
-		paths := spec.RoutePaths(g.PathPrefix, ds.ProjectID, svc, r)
+		field := fmt.Sprintf("services[%s].routes[%s]", label, r.Name)
+		paths := vc.paths(g.PathPrefix, ds.ProjectID, svc, r)
 		// The route's id and name are copied out of the decoded service:
 		// they sit together then, rather than each keeping a span of the
 		// decoding's garbage in use (1–2 MiB at 100 000 routes).

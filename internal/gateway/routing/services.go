@@ -16,6 +16,9 @@ type serviceParts struct {
 	// canaries are the ids of the canaries of the services running one,
 	// by service id: few, and asked for on every update.
 	canaries map[string]string
+	// selectors are the selectors of the services routing versions by
+	// header or query, by service id: few, and read on every update.
+	selectors map[string]*versionSelector
 }
 
 const serviceShards = 64
@@ -35,9 +38,10 @@ func (s *serviceParts) get(id string) *servicePart {
 // serviceEdit changes a copy of serviceParts, copying each shard it
 // changes once.
 type serviceEdit struct {
-	s              *serviceParts
-	copied         uint64 // shards (bit i) this edit made, which it may change
-	copiedCanaries bool
+	s               *serviceParts
+	copied          uint64 // shards (bit i) this edit made, which it may change
+	copiedCanaries  bool
+	copiedSelectors bool
 }
 
 // editServices starts a copy of from (nil: none) to change.
@@ -68,6 +72,13 @@ func (e *serviceEdit) set(id string, sp *servicePart) {
 		e.s.n++
 	}
 	m[id] = sp
+	if (had && old.selector != nil) || sp.selector != nil {
+		if c := e.selectors(); sp.selector == nil {
+			delete(c, id)
+		} else {
+			c[id] = sp.selector
+		}
+	}
 	if (had && old.canaryID != "") || sp.canaryID != "" {
 		if c := e.canaries(); sp.canaryID == "" {
 			delete(c, id)
@@ -85,6 +96,9 @@ func (e *serviceEdit) remove(id string) {
 		if old.canaryID != "" {
 			delete(e.canaries(), id)
 		}
+		if old.selector != nil {
+			delete(e.selectors(), id)
+		}
 	}
 }
 
@@ -97,4 +111,15 @@ func (e *serviceEdit) canaries() map[string]string {
 		e.copiedCanaries = true
 	}
 	return e.s.canaries
+}
+
+func (e *serviceEdit) selectors() map[string]*versionSelector {
+	if !e.copiedSelectors {
+		e.s.selectors = maps.Clone(e.s.selectors)
+		if e.s.selectors == nil {
+			e.s.selectors = map[string]*versionSelector{}
+		}
+		e.copiedSelectors = true
+	}
+	return e.s.selectors
 }

@@ -34,6 +34,9 @@ type Table struct {
 	streamServices map[string][]*StreamRoute
 	streams        streamIndex
 	quotas         *quota.Registry // the counts of plan quotas (quotas.go)
+	// selectors are how requests name the versions routed by header or
+	// query beside services' own (versions.go); nil: none is.
+	selectors []*versionSelector
 }
 
 // Route is one compiled route: everything a request needs, built once. A
@@ -79,6 +82,10 @@ type routeMore struct {
 	// retryNonIdempotent lets retries resend a request whatever its
 	// method (the backend's retry_non_idempotent).
 	retryNonIdempotent bool
+	// selector, on the default version's routes of a service that runs
+	// other versions named by a header or query parameter, says where a
+	// request naming another version is looked up (versions.go).
+	selector *versionSelector
 }
 
 const (

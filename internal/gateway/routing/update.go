@@ -39,9 +39,14 @@ type servicePart struct {
 	// (match.Builder.RemoveValue of the entries of its routes at each
 	// path). One string rather than a slice: a large table keeps one per
 	// service, for its whole life.
-	paths    string
-	added    int
-	service  *plugin.ServiceInfo // of its routes, and of no other route
+	paths   string
+	added   int
+	service *plugin.ServiceInfo // of its routes, and of no other route
+	// versions are the ServiceInfos of the versions routed beside its
+	// own, selector how requests name them by header or query (nil: by
+	// path, or none) (versions.go).
+	versions []*plugin.ServiceInfo
+	selector *versionSelector
 	canaryID string
 	// oauth2 services register with the table's token endpoint, which
 	// every oauth2 route of the table shares: changing one rebuilds all.
@@ -55,7 +60,7 @@ const pathSep = "\x00"
 // removeFrom takes the service's routes out of b.
 func (sp *servicePart) removeFrom(b *match.Builder[*Route]) {
 	for p := range strings.SplitSeq(sp.paths, pathSep) {
-		b.RemoveValue(p, func(v *Route) bool { return v.Info.ServiceInfo == sp.service })
+		b.RemoveValue(p, func(v *Route) bool { return sp.owns(v.Info.ServiceInfo) })
 	}
 }
 
@@ -181,6 +186,7 @@ func (t *Table) Update(d *spec.SnapshotDelta, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	nt.matcher = b.Build()
+	nt.selectors = tableSelectors(nt.groups)
 	if streamsChanged {
 		nt.streams = buildStreamIndex(nt.streamServices)
 	}

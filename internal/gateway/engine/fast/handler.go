@@ -56,7 +56,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	method := b2s(ctx.Method())
-	rt, allow, ok := t.Lookup(st.Host(), method, st.path, &st.params)
+	rt, allow, ok := t.LookupRequest(st, st.Host(), method, st.path, &st.params)
 	if !ok {
 		st.resetExchange(id, nil)
 		if allow != "" {
@@ -215,7 +215,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 	case s.cfg.MaxBodyBytes > 0 && int64(ctx.Request.Header.ContentLength()) > s.cfg.MaxBodyBytes:
 		st.ex.Reject(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than this gateway allows")
 	default:
-		rt, allow, ok := t.Lookup(st.Host(), b2s(ctx.Method()), st.path, &st.params)
+		rt, allow, ok := t.LookupRequest(st, st.Host(), b2s(ctx.Method()), st.path, &st.params)
 		switch {
 		case ok:
 			st.route = rt

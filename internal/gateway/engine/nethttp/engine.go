@@ -93,7 +93,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.ex.Reject(http.StatusServiceUnavailable, "not_ready", "the gateway has not received its configuration yet")
 		return
 	}
-	rt, allow, ok := t.Lookup(st.Host(), r.Method, r.URL.Path, &st.params)
+	rt, allow, ok := t.LookupRequest(st, st.Host(), r.Method, r.URL.Path, &st.params)
 	if !ok {
 		st.resetExchange(id, nil)
 		if allow != "" {
