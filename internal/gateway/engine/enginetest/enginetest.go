@@ -61,7 +61,7 @@ func tests() []conformanceTest {
 		proxyTests, errorTests, retryTests, streamTests, upgradeTests, disconnectTests,
 		smugglingTests, hopByHopTests, limitTests, slowClientTests, pipelineTests,
 		registeredTests, upstreamTLSTests, balanceTests, healthTests, canaryTests, policyTests, authTests, backendStreamTests, pathPolicyTests,
-		paramTests,
+		paramTests, cacheTests,
 	} {
 		all = append(all, group...)
 	}

@@ -234,7 +234,9 @@ func (p *pending) ResponseCaptured(status int, header []plugin.HeaderField, body
 		if perExchange(h.Name) {
 			continue
 		}
-		name := http.CanonicalHeaderKey(h.Name)
+		// Cloned: CanonicalHeaderKey answers its argument, the engine's
+		// bytes, when it is canonical already.
+		name := strings.Clone(http.CanonicalHeaderKey(h.Name))
 		if i := indexHeader(hdr, name); i >= 0 {
 			hdr[i].Value += ", " + h.Value
 			continue
