@@ -48,6 +48,12 @@ type groupService struct {
 	Version     string        `json:"version"`
 	Upstream    spec.Upstream `json:"upstream"`
 	URLs        []string      `json:"urls"`
+	// Versions are the versions running side by side (version routing),
+	// each with how a request names it; empty: one version.
+	Versions []struct {
+		Version  string `json:"version"`
+		Selector string `json:"selector"`
+	} `json:"versions"`
 }
 
 func (q *req) groups(withRunning bool) ([]groupRow, error) {

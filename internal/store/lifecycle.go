@@ -41,7 +41,7 @@ func (t *txn) ListParkedDeployments(ctx context.Context, service string) ([]spec
 		d, err := scanDeployment(rows)
 		out = append(out, d)
 		return err
-	}, `SELECT group_name, project_id, service_id, version, upstream, parked_at
+	}, `SELECT group_name, project_id, service_id, version, upstream, parked_at, CAST(NULL AS TEXT)
 		FROM parked_deployments WHERE service_id = $1 ORDER BY group_name`, service)
 	if err != nil {
 		return nil, err
