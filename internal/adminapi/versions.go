@@ -133,7 +133,7 @@ func (c *call) restoreVersion() (any, error) {
 		now := c.s.now()
 		s := v.Service
 		routes := s.Routes
-		s.Routes, s.AllowedActions, s.FolderPath = nil, nil, ""
+		s.Routes, s.AllowedActions, s.Running, s.FolderPath = nil, nil, nil, ""
 		s.ID, s.ProjectID, s.State, s.FolderID, s.CreatedAt, s.UpdatedAt = cur.ID, cur.ProjectID, cur.State, cur.FolderID, cur.CreatedAt, now
 		if err := c.restoreChecks(tx, v.Version, &s, routes); err != nil {
 			return err
@@ -186,7 +186,7 @@ func (c *call) restoreVersion() (any, error) {
 			return err
 		}
 		withActions(&out)
-		return nil
+		return c.withRunning(tx, &out)
 	})
 	return out, err
 }

@@ -60,7 +60,8 @@ func TestRestoreVersion(t *testing.T) {
 
 	var restored spec.Service
 	a.mustJSON("POST", petstore+"/versions/1.0.0/restore", nil, http.StatusOK, &restored)
-	if restored.ID != tmpl.ID || restored.State != tmpl.State || restored.Description != "" || len(restored.Routes) != 2 {
+	if restored.ID != tmpl.ID || restored.State != tmpl.State || restored.Description != "" || len(restored.Routes) != 2 ||
+		len(restored.Running) != 1 || restored.Running[0].Version != "1.0.0" {
 		t.Fatalf("restored = %+v", restored)
 	}
 	a.mustJSON("GET", petstore+"/diff?from=1.0.0&to=template", nil, http.StatusOK, &d)
