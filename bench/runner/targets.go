@@ -94,6 +94,8 @@ var allTargets = []target{
 	// A 1 KiB JSON body posted (validation.go): proxied, and validated.
 	{"portico-fast-post", true, porticoTarget("fast", postBench), loadPlain, "nginx"},
 	{"portico-fast-validation", true, porticoTarget("fast", validationBench), loadPlain, "nginx"},
+	// Answered from proxy-cache's memory (cache.go), beside portico-fast.
+	{"portico-fast-cache", true, porticoTarget("fast", cacheBench), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
