@@ -30,6 +30,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Routes", testRoutes},
 		{"Versions", testVersions},
 		{"Deployments", testDeployments},
+		{"VersionRouting", testVersionRouting},
 		{"HistoryAndAudit", testHistoryAndAudit},
 		{"AuditFilter", testAuditFilter},
 		{"Lifecycle", testLifecycle},
