@@ -45,6 +45,9 @@ type problem struct {
 
 	// Route collisions and moved URLs of a 409 (sync.go).
 	problemExtensions
+	// PackageID is the recorded package an import or a retry refused
+	// (package_records.go): failed, to retry.
+	PackageID string `json:"package_id,omitempty"`
 }
 
 // errUnauthorized is returned when no valid bearer token was presented.
@@ -177,6 +180,7 @@ func fieldList(fe spec.FieldErrors) string {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := toProblem(err)
 	p.extend(err)
+	p.PackageID = packageIDOf(err)
 	if internal {
 		s.log.Error("admin api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

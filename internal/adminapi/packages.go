@@ -22,21 +22,57 @@ type packageMapping struct {
 	DataSources map[string]string `json:"data_sources"`
 }
 
-// packageResult answers an import: what changed, and what the target
-// could not take as it was.
+// packageResult answers an import: what changed, what the target could
+// not take as it was, and the package's record in the target project
+// (none for a dry run).
 type packageResult struct {
 	manifest.Plan
-	Diff     string   `json:"diff"`
-	Warnings []string `json:"warnings,omitempty"`
+	Diff      string   `json:"diff"`
+	Warnings  []string `json:"warnings,omitempty"`
+	PackageID string   `json:"package_id,omitempty"`
+}
+
+// exportRequest names the package an export makes (also as ?name= and
+// ?description=; the body's win).
+type exportRequest struct {
+	Name        string `json:"name,omitempty"`        // letters, digits, _ - . (default: the project and the day)
+	Description string `json:"description,omitempty"` // at most 2000 bytes
+}
+
+// exportInfo reads the package's name and description from the body or
+// the query; a name left out is the project and the day.
+func (c *call) exportInfo(p string) (exportRequest, error) {
+	q := c.r.URL.Query()
+	req := exportRequest{Name: q.Get("name"), Description: q.Get("description")}
+	var body exportRequest
+	if err := c.decodeOptional(&body); err != nil {
+		return req, err
+	}
+	if body.Name != "" {
+		req.Name = body.Name
+	}
+	if body.Description != "" {
+		req.Description = body.Description
+	}
+	if req.Name == "" {
+		req.Name = manifest.DefaultPackageName(p, c.s.now())
+	}
+	var fe spec.FieldErrors
+	spec.ValidatePackageInfo(&fe, "", req.Name, req.Description)
+	return req, fe.Err()
 }
 
 // exportPackage answers the project's services and upstreams as a package
 // (a zip of JSON; no secrets, no applications).
 func (c *call) exportPackage() (any, error) {
 	p := c.path("p")
+	info, err := c.exportInfo(p)
+	if err != nil {
+		return nil, err
+	}
 	var pkg manifest.Package
 	// A write transaction, not the read view: an export is audited.
-	err := c.tx(func(tx store.Tx) error {
+	err = c.tx(func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
@@ -48,7 +84,7 @@ func (c *call) exportPackage() (any, error) {
 		if err != nil {
 			return err
 		}
-		pkg.Meta = manifest.PackageMeta{Project: p, ExportedAt: c.s.now()}
+		pkg.Meta = manifest.PackageMeta{Name: info.Name, Description: info.Description, Project: p, ExportedAt: c.s.now()}
 		pkg.Upstreams = doc.Upstreams
 		for _, s := range doc.Services {
 			if err := c.dataSourcesByName(tx, p, &s); err != nil {
@@ -60,7 +96,7 @@ func (c *call) exportPackage() (any, error) {
 			}
 			pkg.Services = append(pkg.Services, ps)
 		}
-		return c.audit(tx, "project.export", projectResource(p), map[string]any{"services": len(pkg.Services)})
+		return c.audit(tx, "project.export", projectResource(p), map[string]any{"name": info.Name, "services": len(pkg.Services)})
 	})
 	if err != nil {
 		return nil, err
@@ -69,7 +105,7 @@ func (c *call) exportPackage() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.portico.zip"`, p))
+	c.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.portico.zip"`, info.Name))
 	return rawAnswer{contentType: "application/zip", body: b}, nil
 }
 
@@ -139,9 +175,12 @@ func (c *call) readPackageRequest() ([]byte, packageMapping, error) {
 // transaction: new services arrive as drafts, existing ones have their
 // template and routes replaced; every upstream and data source the
 // services use must be mapped to one of the project's, or nothing happens
-// and every unmapped one is listed. ?dry_run=true runs the very same
-// import and rolls it back, so its answer (plan or refusal) is the real
-// import's.
+// and every unmapped one is listed. The package is recorded in the
+// project first (package_records.go): published with what it changed, or
+// failed with the refusal, which answers as before with the package's id
+// added, so it can be retried. ?dry_run=true runs the very same import
+// and rolls it back, so its answer (plan or refusal) is the real
+// import's; it records nothing.
 func (c *call) importPackage() (any, error) {
 	dryRun, err := boolParam(c.r.URL.Query().Get("dry_run"), "dry_run")
 	if err != nil {
@@ -156,74 +195,95 @@ func (c *call) importPackage() (any, error) {
 		return nil, prefixed(err, "package.")
 	}
 	p := c.path("p")
+	if !dryRun {
+		rec, err := c.recordPackage(p, &pkg, b, mapping)
+		if err != nil {
+			return nil, err
+		}
+		res, _, err := c.attemptPackage(&rec, &pkg, mapping)
+		return res, err
+	}
 	var res packageResult
-	err = c.txOrDryRun(dryRun, func(tx store.Tx) error {
+	err = c.txOrDryRun(true, func(tx store.Tx) error {
 		if _, err := c.loadProject(tx, p); err != nil {
 			return err
 		}
-		var fe spec.FieldErrors
-		for _, name := range pkg.Unmapped(mapping.Upstreams) {
-			fe.Add("mapping.upstreams."+name, "upstream %q of the package is not mapped to an upstream of project %q", name, p)
-		}
-		srcs := make([]string, 0, len(mapping.Upstreams))
-		for src := range mapping.Upstreams {
-			srcs = append(srcs, src)
-		}
-		sort.Strings(srcs)
-		for _, src := range srcs {
-			if _, err := tx.GetUpstream(c.ctx(), p, mapping.Upstreams[src]); err != nil {
-				fe.Add("mapping.upstreams."+src, "project %q has no upstream %q", p, mapping.Upstreams[src])
-			}
-		}
-		for _, name := range pkg.DataSources() {
-			to, ok := mapping.DataSources[name]
-			if !ok {
-				fe.Add("mapping.data_sources."+name, "data source %q of the package is not mapped to a data source of project %q", name, p)
-			} else if _, err := tx.GetDataSource(c.ctx(), p, to); err != nil {
-				fe.Add("mapping.data_sources."+name, "project %q has no data source %q", p, to)
-			}
-		}
-		folders, warnings, err := c.packageFolders(tx, p, pkg.Services, &fe)
-		if err != nil {
-			return err
-		}
-		if err := fe.Err(); err != nil {
-			return err
-		}
-		pkg.MapDataSources(mapping.DataSources)
-		cur, err := c.currentConfig(tx, p)
-		if err != nil {
-			return err
-		}
-		want := cur
-		want.Services = nil
-		incoming := map[string]bool{}
-		for _, ps := range pkg.Services {
-			s := ps.Service
-			if s.UpstreamID != "" {
-				s.UpstreamID = mapping.Upstreams[s.UpstreamID]
-			}
-			incoming[s.Name] = true
-			want.Services = append(want.Services, s)
-		}
-		for _, s := range cur.Services {
-			if !incoming[s.Name] {
-				want.Services = append(want.Services, s)
-			}
-		}
-		manifest.Normalize(&want, nil)
-		res.Plan = manifest.Diff(&cur, &want, false)
-		res.Diff = res.Plan.String()
-		if err := c.applyConfig(tx, p, &want, res.Plan, folders); err != nil {
-			return err
-		}
-		if err := c.placeInFolders(tx, p, folders); err != nil {
-			return err
-		}
-		res.Warnings = warnings
-		return c.audit(tx, "project.import", projectResource(p), map[string]any{"from": pkg.Meta.Project, "changes": res.Changes})
+		res, err = c.applyPackage(tx, p, &pkg, mapping, "")
+		return err
 	})
 	return res, err
+}
+
+// applyPackage imports pkg into project p in tx with mapping (see
+// importPackage); id is the package's record, "" for a dry run. It maps
+// pkg's data sources in place.
+func (c *call) applyPackage(tx store.Tx, p string, pkg *manifest.Package, mapping packageMapping, id string) (packageResult, error) {
+	var res packageResult
+	var fe spec.FieldErrors
+	for _, name := range pkg.Unmapped(mapping.Upstreams) {
+		fe.Add("mapping.upstreams."+name, "upstream %q of the package is not mapped to an upstream of project %q", name, p)
+	}
+	srcs := make([]string, 0, len(mapping.Upstreams))
+	for src := range mapping.Upstreams {
+		srcs = append(srcs, src)
+	}
+	sort.Strings(srcs)
+	for _, src := range srcs {
+		if _, err := tx.GetUpstream(c.ctx(), p, mapping.Upstreams[src]); err != nil {
+			fe.Add("mapping.upstreams."+src, "project %q has no upstream %q", p, mapping.Upstreams[src])
+		}
+	}
+	for _, name := range pkg.DataSources() {
+		to, ok := mapping.DataSources[name]
+		if !ok {
+			fe.Add("mapping.data_sources."+name, "data source %q of the package is not mapped to a data source of project %q", name, p)
+		} else if _, err := tx.GetDataSource(c.ctx(), p, to); err != nil {
+			fe.Add("mapping.data_sources."+name, "project %q has no data source %q", p, to)
+		}
+	}
+	folders, warnings, err := c.packageFolders(tx, p, pkg.Services, &fe)
+	if err != nil {
+		return res, err
+	}
+	if err := fe.Err(); err != nil {
+		return res, err
+	}
+	pkg.MapDataSources(mapping.DataSources)
+	cur, err := c.currentConfig(tx, p)
+	if err != nil {
+		return res, err
+	}
+	want := cur
+	want.Services = nil
+	incoming := map[string]bool{}
+	for _, ps := range pkg.Services {
+		s := ps.Service
+		if s.UpstreamID != "" {
+			s.UpstreamID = mapping.Upstreams[s.UpstreamID]
+		}
+		incoming[s.Name] = true
+		want.Services = append(want.Services, s)
+	}
+	for _, s := range cur.Services {
+		if !incoming[s.Name] {
+			want.Services = append(want.Services, s)
+		}
+	}
+	manifest.Normalize(&want, nil)
+	res.Plan = manifest.Diff(&cur, &want, false)
+	res.Diff = res.Plan.String()
+	if err := c.applyConfig(tx, p, &want, res.Plan, folders); err != nil {
+		return res, err
+	}
+	if err := c.placeInFolders(tx, p, folders); err != nil {
+		return res, err
+	}
+	res.Warnings = warnings
+	detail := map[string]any{"from": pkg.Meta.Project, "changes": res.Changes}
+	if id != "" {
+		detail["package"], detail["name"] = id, pkg.Meta.Name
+	}
+	return res, c.audit(tx, "project.import", projectResource(p), detail)
 }
 
 // packageFolders finds the target's folder for each packaged service by

@@ -50,7 +50,7 @@ var queryParams = map[string]queryParam{
 	"page_size":   {schema: obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 20}, desc: "items per page"},
 	"q":           {schema: obj{"type": "string"}, desc: "only items whose %s contains this text (case-insensitive)"},
 	"group":       {schema: obj{"type": "string"}, desc: "only this gateway group"},
-	"state":       {schema: obj{"type": "string"}, desc: "only items in this state: a canary task's (running, cancelled, completed), a request's (pending, approved, rejected, cancelled) or a subscription's (pending, approved, rejected, cancelled)"},
+	"state":       {schema: obj{"type": "string"}, desc: "only items in this state: a canary task's (running, cancelled, completed), a request's (pending, approved, rejected, cancelled), a subscription's (pending, approved, rejected, cancelled) or an imported package's (pending, published, failed)"},
 	"box":         {schema: obj{"type": "string", "enum": []any{"mine", "todo"}, "default": "mine"}, desc: "mine: the requests the caller submitted; todo: those the caller may decide (pending unless ?state= says otherwise)"},
 	"kind":        {schema: obj{"type": "string", "enum": []any{spec.ApprovalListing, spec.ApprovalDelisting, spec.ApprovalSubscription}}, desc: "only requests of this kind"},
 	"tag":         {schema: obj{"type": "string", "examples": []any{"team", "team=payments"}}, desc: "only services with this label (key, or key=value)"},
@@ -58,6 +58,8 @@ var queryParams = map[string]queryParam{
 	"confirm":     {schema: obj{"type": "boolean", "default": false}, desc: "true: do it even though it moves the URLs of running services (otherwise 409 with the list)"},
 	"project":     {schema: obj{"type": "string"}, desc: "only this project (for the catalog: the project, when several list a service of that name)"},
 	"application": {schema: obj{"type": "string"}, desc: "only subscriptions of this application id"},
+	"name":        {schema: obj{"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,100}$"}, desc: "the package's name (the body's wins)"},
+	"description": {schema: obj{"type": "string", "maxLength": 2000}, desc: "the package's description (the body's wins)"},
 	"service":     {schema: obj{"type": "string"}, desc: "a service id or name: for subscriptions and requests, only those about this service (id); for an OpenAPI import, the service to update in place (default: the one named like the document's title)"},
 	"dry_run":     {schema: obj{"type": "boolean", "default": false}, desc: "true: run everything in a transaction that is rolled back and answer what would happen (the same refusals as the real run)"},
 	"mock":        {schema: obj{"type": "boolean", "default": false}, desc: "true: turn the document's response examples into mock plugins on the imported routes"},
@@ -111,6 +113,7 @@ var pathParams = map[string]string{
 	"members":        "user name of a member",
 	"roles":          "role name",
 	"alerts":         "alert rule id",
+	"packages":       "imported package id",
 }
 
 func (s *server) endpoints() []endpoint {
@@ -260,8 +263,12 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "GET", path: P + "/config", tag: "declarative", perm: rbac.ConfigRead, summary: "The project's declarative configuration (upstreams, services, routes, plugins) as YAML; ?format=json for JSON", query: []string{"format"}, status: ok, handle: (*call).getConfig},
 		{method: "PUT", path: P + "/config", tag: "declarative", perm: rbac.ConfigWrite, summary: "Make the project what a YAML document says, in one transaction; ?dry_run=true answers the plan only; ?prune=true removes what the document does not name", req: manifest.Document{}, resp: configResult{}, query: []string{"dry_run", "prune"}, status: ok, handle: (*call).putConfig},
 
-		{method: "POST", path: P + "/export", tag: "packages", perm: rbac.PackageExport, summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install", status: ok, handle: (*call).exportPackage},
-		{method: "POST", path: P + "/import", tag: "packages", perm: rbac.PackageImport, summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
+		{method: "POST", path: P + "/export", tag: "packages", perm: rbac.PackageExport, summary: "The project's services and upstreams as a package (zip of JSON; no secrets, no applications) for another install, named by the body or ?name= (letters, digits, _ - .; default: the project and the day) with a description", req: exportRequest{}, query: []string{"name", "description"}, status: ok, handle: (*call).exportPackage},
+		{method: "POST", path: P + "/import", tag: "packages", perm: rbac.PackageImport, summary: "Import a package (multipart: package + mapping, or a raw zip with ?upstream=SOURCE:TARGET); every upstream used must be mapped, else nothing happens and each unmapped one is listed; new services arrive as drafts. The package is recorded in the project (package_id): published, or failed with the refusal, to retry", resp: packageResult{}, rawBody: true, query: packageQuery, status: ok, handle: (*call).importPackage},
+		{method: "GET", path: P + "/packages", tag: "packages", perm: rbac.PackageImport, summary: "The packages imported into the project, newest first, with their state (pending, published, failed), why a failed one was refused, where each came from and who imported it", resp: spec.Package{}, list: true, query: packageListQuery, search: "name, description or source project", status: ok, handle: (*call).listPackages},
+		{method: "GET", path: P + "/packages/{pkg}", tag: "packages", perm: rbac.PackageImport, summary: "An imported package with its state, reason, mapping and (published) what it changed", resp: spec.Package{}, status: ok, handle: (*call).getPackage},
+		{method: "POST", path: P + "/packages/{pkg}/retry", tag: "packages", perm: rbac.PackageImport, summary: "Apply a pending or failed package again with the body's mapping ({upstreams, data_sources}; none: the last attempt's): published, or failed again with the new reason (answered as the refusal, with package_id)", req: packageMapping{}, resp: spec.Package{}, status: ok, handle: (*call).retryPackage},
+		{method: "DELETE", path: P + "/packages/{pkg}", tag: "packages", perm: rbac.PackageImport, summary: "Delete a package's record and its stored zip (what a published one changed stays)", status: nc, handle: (*call).deletePackage},
 
 		{method: "GET", path: "/audit-events", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "Audit log (newest first): a super_admin sees every event, those of no project too (users, groups, logins); anyone else the events of the projects where they hold audit:read (?project= of another selects nothing). A change carries detail {before, after, changed} with secrets masked (\"***\")", resp: spec.AuditEvent{}, list: true, query: auditQuery, search: "actor, action or resource", status: ok, handle: (*call).auditEvents},
 		{method: "GET", path: "/audit-events/export", tag: "audit", perm: rbac.AuditRead, anyProject: true, summary: "The audit log as JSON lines (application/x-ndjson), one event per line, oldest first, with the list's filters and visibility, at most limit events (at most and by default 100000); when more remain, the last line is {next_after_id, next} instead of an event: GET next to go on", query: auditExportQuery, search: "actor, action or resource", status: ok, handle: (*call).exportAuditEvents},
