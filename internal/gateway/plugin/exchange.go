@@ -152,6 +152,17 @@ func (ex *Exchange) SetUpstreamQuery(raw string) { ex.upstreamQuery, ex.queryEdi
 // UpstreamQuery is the query a plugin set; ok is false when none did.
 func (ex *Exchange) UpstreamQuery() (raw string, ok bool) { return ex.upstreamQuery, ex.queryEdited }
 
+// QueryForUpstream is the query the backend gets so far, without '?': an
+// earlier filter's edit, else the client's. A filter that edits the query
+// starts from it, so it keeps what earlier filters (a route's parameter
+// mapping) did.
+func (ex *Exchange) QueryForUpstream() string {
+	if ex.queryEdited {
+		return ex.upstreamQuery
+	}
+	return ex.b.RawQuery()
+}
+
 // SetConsumer records who an authentication plugin recognised.
 func (ex *Exchange) SetConsumer(c Consumer) { ex.consumer, ex.hasConsumer = c, true }
 

@@ -88,7 +88,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 		return true
 	}
 	if fromQuery {
-		ex.SetUpstreamQuery(withoutParam(ex.RawQuery(), f.query))
+		ex.SetUpstreamQuery(withoutParam(ex.QueryForUpstream(), f.query))
 	} else {
 		ex.DelUpstreamHeader(f.header)
 	}

@@ -66,7 +66,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	}
 	ex.DelUpstreamHeader(f.header)
 	// Only a request with the parameter pays for rewriting the query.
-	if raw := ex.RawQuery(); strings.Contains(raw, f.query) {
+	if raw := ex.QueryForUpstream(); strings.Contains(raw, f.query) {
 		if q, changed := WithoutParam(raw, f.query); changed {
 			ex.SetUpstreamQuery(q)
 		}

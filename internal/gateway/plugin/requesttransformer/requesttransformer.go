@@ -93,7 +93,7 @@ func pairs(field string, m map[string]string) ([]kv, error) {
 func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	f.headers.ApplyUpstream(ex)
 	if f.query {
-		if q, changed := f.rewriteQuery(ex.RawQuery()); changed {
+		if q, changed := f.rewriteQuery(ex.QueryForUpstream()); changed {
 			ex.SetUpstreamQuery(q)
 		}
 	}

@@ -101,3 +101,21 @@ func BenchmarkRename(b *testing.B) {
 		f.OnRequest(ex)
 	}
 }
+
+// TestQueryKeepsEarlierEdits: the transformer starts from the query an
+// earlier filter (a route's parameter mapping) already edited, not from
+// the client's.
+func TestQueryKeepsEarlierEdits(t *testing.T) {
+	f, err := New(Config{Query: QueryOps{Set: map[string]string{"lang": "en"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := plugintest.New("192.0.2.1")
+	b.ReqRawQuery = "uid=7"
+	ex := b.Exchange()
+	ex.SetUpstreamQuery("item=42") // what the mapping made of it
+	f.OnRequest(ex)
+	if got, _ := ex.UpstreamQuery(); got != "item=42&lang=en" {
+		t.Errorf("query = %q, want the mapping's edit with lang added", got)
+	}
+}
