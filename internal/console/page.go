@@ -92,6 +92,8 @@ var funcs = template.FuncMap{
 	"ms":        func(f float64) string { return fmt.Sprintf("%.1f ms", f) },
 	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
 	"placement": placementText,
+	"parameter": parameterText,
+	"constant":  constantText,
 	"add":       func(a, b int) int { return a + b },
 	"query":     url.QueryEscape,
 	"windows":   func() []string { return []string{"1m0s", "5m0s", "15m0s"} },

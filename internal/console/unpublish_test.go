@@ -43,3 +43,29 @@ func TestUnpublishPage(t *testing.T) {
 		t.Errorf("a second unpublish: %d, want 409 with the detail", rec.Code)
 	}
 }
+
+// TestRouteDesignShown: a route's declared parameters, where the backend
+// gets them, and its backend constants (never their values) show in the
+// routes table.
+func TestRouteDesignShown(t *testing.T) {
+	if len(designOverridden) > 0 {
+		t.Errorf("route_design.go redefines keys: %v", designOverridden)
+	}
+	f := newFixture(t)
+	f.apiCall(t, "POST", "/projects/default/services", map[string]any{"name": "users", "protocols": []string{"http"},
+		"routes": []map[string]any{{"name": "get", "paths": []string{"/users/{id}"},
+			"parameters": []map[string]any{
+				{"name": "uid", "in": "query", "type": "integer", "required": true, "backend": map[string]any{"in": "header", "name": "X-User-Id"}},
+				{"name": "id", "in": "path", "backend": map[string]any{"in": "query", "name": "item"}}},
+			"backend": map[string]any{"path": "/v1/users", "parameters": []map[string]any{{"in": "header", "name": "X-Key", "value": "s3cret"}}}}}},
+		http.StatusCreated, nil)
+	page := f.send("GET", "/p/default/services/users", nil, false).Body.String()
+	for _, want := range []string{"uid (query, integer, required) → header X-User-Id", "id (path) → query item", "header X-Key = (constant)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the routes table lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "s3cret") {
+		t.Error("the page shows a backend constant's value")
+	}
+}
