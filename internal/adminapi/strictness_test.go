@@ -87,7 +87,14 @@ func TestBodilessEndpointsRefuseABody(t *testing.T) {
 				return // an empty body would end the test's session
 			}
 			for _, ok := range []any{nil, "{}"} {
-				if r := a.do(ep.method, path, ok); r.status == http.StatusBadRequest {
+				r := a.do(ep.method, path, ok)
+				if r.status != http.StatusBadRequest {
+					continue
+				}
+				// A required query parameter left out is the only 400
+				// an empty body may get.
+				fields := r.fields(t)
+				if len(fields) == 0 || slices.ContainsFunc(fields, func(f string) bool { return !slices.Contains(ep.query, f) }) {
 					t.Errorf("body %v: 400 %s", ok, r.body)
 				}
 			}
