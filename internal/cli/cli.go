@@ -100,7 +100,7 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 	pf.StringVar(&a.configPath, "config", os.Getenv("PORTICO_CONFIG"), "where login keeps the token (env PORTICO_CONFIG; default: the user config dir)")
 	cmd.AddCommand(a.loginCmd(), a.listCmd(), a.getCmd(), a.publishCmd(), a.unpublishCmd(), a.syncVersionCmd(), a.rollbackCmd(),
 		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
-		a.usersCmd(), a.tokensCmd(), a.membersCmd())
+		a.usersCmd(), a.tokensCmd(), a.membersCmd(), a.packagesCmd())
 	cmd.AddCommand(a.marketCmds()...)
 	cmd.AddCommand(a.diffVersionCmd(), a.restoreVersionCmd())
 	return cmd

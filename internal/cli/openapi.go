@@ -84,9 +84,9 @@ func (a *app) exportCmd() *cobra.Command {
 }
 
 func (a *app) exportPackageCmd() *cobra.Command {
-	var file string
+	var file, name, description string
 	cmd := &cobra.Command{
-		Use:   "package -f FILE",
+		Use:   "package -f FILE [--name NAME] [--description TEXT]",
 		Short: "Save the project's services and upstreams as a package (zip) for another install",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,6 +96,9 @@ func (a *app) exportPackageCmd() *cobra.Command {
 			}
 			var raw []byte
 			req := adminclient.Request{Method: http.MethodPost, Path: "/projects/" + url.PathEscape(a.project) + "/export", RawOut: &raw}
+			if name != "" || description != "" {
+				req.Body = map[string]string{"name": name, "description": description}
+			}
 			if err := c.Do(cmd.Context(), req); err != nil {
 				return err
 			}
@@ -107,6 +110,8 @@ func (a *app) exportPackageCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "where to write the zip")
+	cmd.Flags().StringVar(&name, "name", "", "the package's name: letters, digits, _ - . (default: the project and the day)")
+	cmd.Flags().StringVar(&description, "description", "", "what the package is, shown where it is imported")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -129,13 +134,14 @@ func (a *app) importPackageCmd() *cobra.Command {
 			}
 			q := url.Values{"upstream": mappings, "data_source": dsMappings, "dry_run": {fmt.Sprint(dryRun)}}
 			var res struct {
-				Diff     string   `json:"diff"`
-				Warnings []string `json:"warnings"`
+				Diff      string   `json:"diff"`
+				Warnings  []string `json:"warnings"`
+				PackageID string   `json:"package_id"`
 			}
 			req := adminclient.Request{Method: http.MethodPost, Path: "/projects/" + url.PathEscape(a.project) + "/import",
 				Query: q, RawBody: zip, ContentType: "application/zip", Out: &res}
 			if err := c.Do(cmd.Context(), req); err != nil {
-				return err
+				return withPackageHint(err)
 			}
 			if res.Diff == "" {
 				res.Diff = "no changes\n"
@@ -143,6 +149,9 @@ func (a *app) importPackageCmd() *cobra.Command {
 			fmt.Fprint(a.out, res.Diff)
 			for _, w := range res.Warnings {
 				fmt.Fprintln(a.out, "warning:", w)
+			}
+			if res.PackageID != "" {
+				fmt.Fprintf(a.out, "package %s published\n", res.PackageID)
 			}
 			return nil
 		},
