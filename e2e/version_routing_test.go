@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,6 +78,20 @@ func TestVersionRouting(t *testing.T) {
 		if status != c.status || backend != c.backend {
 			t.Errorf("X-API-Version %q %s: %d from %q, want %d from %q", c.value, c.path, status, backend, c.status, c.backend)
 		}
+	}
+
+	// The hidden paths of header-routed versions cannot be asked for.
+	if status, _ := getWith(t, s.Gateway+"/%01h:x-api-version=2/orders/export", "", ""); status != 400 {
+		t.Errorf("GET the escaped hidden path: %d, want 400", status)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.Gateway, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /\x01h:x-api-version=2/orders/export HTTP/1.1\r\nHost: x\r\n\r\n")
+	if line, _ := bufio.NewReader(conn).ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Errorf("GET the raw hidden path: %q, want 400", line)
 	}
 
 	var running struct {
