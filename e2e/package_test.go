@@ -114,3 +114,73 @@ func TestPackageDataSources(t *testing.T) {
 		return st == 200 && strings.Contains(string(b), `"bob"`)
 	})
 }
+
+// TestPackageRecordedAndRetried publishes a named package from one project
+// to another: an import whose mapping leaves an upstream out is refused,
+// and the target project lists the package failed with the reason; a
+// retry with the whole mapping publishes it, and its service runs in the
+// target project.
+func TestPackageRecordedAndRetried(t *testing.T) {
+	t.Parallel() // its own server: it waits beside the other parallel tests
+	s := startServer(t, t.TempDir())
+	_, portA := backend(t, "dev-env")
+	_, portB := backend(t, "shop-env")
+	cfg := filepath.Join(t.TempDir(), "ctl.json")
+	s.mustCtl(t, cfg, "login")
+
+	s.do(t, "POST", "/api/v1/projects/default/upstreams", fmt.Sprintf(`{"name":"users_db_api","nodes":[{"host":"127.0.0.1","port":%d}]}`, portA), 201, nil)
+	s.do(t, "POST", "/api/v1/projects/default/upstreams", fmt.Sprintf(`{"name":"orders_api","nodes":[{"host":"127.0.0.1","port":%d}]}`, portA), 201, nil)
+	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"user_info","path":"/users","upstream_id":"users_db_api",
+		"routes":[{"name":"get_user","paths":["/info"],"methods":["GET"]}]}`, 201, nil)
+	s.do(t, "POST", "/api/v1/projects/default/services", `{"name":"orders","path":"/orders","upstream_id":"orders_api","routes":[{"name":"list_orders","paths":["/list"]}]}`, 201, nil)
+	pkg := filepath.Join(t.TempDir(), "users.zip")
+	s.mustCtl(t, cfg, "export", "package", "-f", pkg, "--name", "users-api", "--description", "Users and orders, for the shop")
+
+	s.do(t, "POST", "/api/v1/projects", `{"id":"shop","name":"Shop"}`, 201, nil)
+	s.do(t, "POST", "/api/v1/projects/shop/upstreams", fmt.Sprintf(`{"name":"prod_users","nodes":[{"host":"127.0.0.1","port":%d}]}`, portB), 201, nil)
+	_, errOut, code := s.ctl(t, cfg, "-p", "shop", "import", "package", pkg, "--upstream", "users_db_api:prod_users")
+	if code != 1 || !strings.Contains(errOut, "mapping.upstreams.orders_api") || !strings.Contains(errOut, "ctl packages retry") {
+		t.Fatalf("incomplete mapping: exit %d %q", code, errOut)
+	}
+	var list struct {
+		Items []struct {
+			ID, Name, Description, State, Reason string
+			Source                               string   `json:"source_project"`
+			Unmapped                             struct{ Upstreams []string }
+			Services                             []string `json:"services"`
+		}
+		Total int
+	}
+	s.do(t, "GET", "/api/v1/projects/shop/packages", "", 200, &list)
+	if list.Total != 1 {
+		t.Fatalf("packages of shop: %+v", list)
+	}
+	p := list.Items[0]
+	if p.Name != "users-api" || p.Description != "Users and orders, for the shop" || p.State != "failed" || p.Source != "default" ||
+		!strings.Contains(p.Reason, "orders_api") || len(p.Unmapped.Upstreams) != 1 || p.Unmapped.Upstreams[0] != "orders_api" {
+		t.Errorf("the refused package: %+v", p)
+	}
+	if out := s.mustCtl(t, cfg, "-p", "shop", "packages", "list"); !strings.Contains(out, p.ID) || !strings.Contains(out, "failed") || !strings.Contains(out, "mapping.upstreams.orders_api") {
+		t.Errorf("packages list:\n%s", out)
+	}
+	var none struct{ Total int }
+	s.do(t, "GET", "/api/v1/projects/shop/services", "", 200, &none)
+	if none.Total != 0 {
+		t.Fatalf("a refused import left %d services", none.Total)
+	}
+
+	out := s.mustCtl(t, cfg, "-p", "shop", "packages", "retry", p.ID, "--upstream", "users_db_api:prod_users", "--upstream", "orders_api:prod_users")
+	if !strings.Contains(out, "is published") || !strings.Contains(out, "+ service user_info") {
+		t.Errorf("retry said:\n%s", out)
+	}
+	if out := s.mustCtl(t, cfg, "-p", "shop", "packages", "list", "--state", "published"); !strings.Contains(out, p.ID) {
+		t.Errorf("published packages:\n%s", out)
+	}
+	var svc struct{ State string }
+	s.do(t, "GET", "/api/v1/projects/shop/services/user_info", "", 200, &svc)
+	if svc.State != "draft" {
+		t.Errorf("imported service in state %q, want draft", svc.State)
+	}
+	s.do(t, "POST", "/api/v1/projects/shop/services/user_info/actions/submit", "", 200, nil)
+	answersFrom(t, s.Gateway+"/users/info", "shop-env", "/users/info")
+}
