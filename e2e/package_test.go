@@ -145,7 +145,7 @@ func TestPackageRecordedAndRetried(t *testing.T) {
 	var list struct {
 		Items []struct {
 			ID, Name, Description, State, Reason string
-			Source                               string   `json:"source_project"`
+			Source                               string `json:"source_project"`
 			Unmapped                             struct{ Upstreams []string }
 			Services                             []string `json:"services"`
 		}
