@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -169,6 +169,7 @@ var navTable = []navEntry{
 	{"alerts", "nav.alerts", "GET /p/{p}/alerts"},
 	{"logs", "nav.logs", "GET /p/{p}/logs"},
 	{"import", "nav.import", "GET /p/{p}/import"},
+	{"packages", "nav.packages", "GET /p/{p}/packages"},
 	{"apps", "nav.apps", "GET /applications"},
 	{"approvals", "nav.approvals", "GET /approvals"},
 	{"members", "nav.members", "GET /p/{p}/members"},
