@@ -376,9 +376,6 @@ type Tx interface {
 	PutDataSourceMap(ctx context.Context, group, service string, m map[string]string) error
 	GetDataSourceMap(ctx context.Context, group, service string) (map[string]string, error)
 
-	// Snapshot assembles the running config of the named groups: each group
-	// with its deployments, the service taken from the deployed version.
-	// Revision is the highest revision among the groups. Unknown groups
 	// Packages imported into a project (packages.go), newest first, read
 	// without their zip (PackageContent); UpdatePackage records an
 	// attempt, and drops the zip of a published one.
@@ -389,6 +386,9 @@ type Tx interface {
 	UpdatePackage(ctx context.Context, p *spec.Package) error
 	DeletePackage(ctx context.Context, project, id string) error
 
+	// Snapshot assembles the running config of the named groups: each group
+	// with its deployments, the service taken from the deployed version.
+	// Revision is the highest revision among the groups. Unknown groups
 	// are skipped.
 	Snapshot(ctx context.Context, groups []string) (spec.Snapshot, error)
 	// SnapshotServices assembles, for one group, exactly what Snapshot
