@@ -20,7 +20,7 @@ import (
 // from @octokit/openapi). They are not kept in the repository (GitHub's is
 // 13 MB). Without it the test skips, unless PORTICO_REQUIRE_OPENAPI_CORPUS
 // is set (CI), which makes that a failure.
-func corpusDir(t *testing.T) string {
+func corpusDir(t testing.TB) string {
 	dir := os.Getenv("PORTICO_OPENAPI_CORPUS")
 	if dir == "" {
 		if os.Getenv("PORTICO_REQUIRE_OPENAPI_CORPUS") != "" {

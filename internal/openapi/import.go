@@ -296,7 +296,7 @@ func documentFragment(doc *openapi3.T) (json.RawMessage, error) {
 	for _, k := range []string{"paths", "servers", extServicePath, extUpstream} {
 		delete(m, k)
 	}
-	out, err := json.Marshal(m)
+	out, err := encodeDocument(m)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: marshal document fragment: %w", err)
 	}
@@ -407,7 +407,7 @@ func (im *importer) route(path string, tmpl renamedTemplate, method string, item
 			}
 		}
 	}
-	frag, err := json.Marshal(&merged)
+	frag, err := encodeJSON(&merged)
 	if err != nil {
 		return spec.Route{}, fmt.Errorf("openapi: marshal operation %s %s: %w", method, path, err)
 	}

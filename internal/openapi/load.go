@@ -76,9 +76,8 @@ func load(data []byte) (*openapi3.T, string, []Warning, error) {
 			return nil, "", nil, docError("/openapi", "must be a 3.0.x or 3.1.x version (or give swagger: \"2.0\")")
 		}
 		source = s
-		doc = &openapi3.T{}
-		if err := json.Unmarshal(js, doc); err != nil {
-			return nil, "", nil, decodeError(err)
+		if doc, err = decodeDocument(js); err != nil {
+			return nil, "", nil, err
 		}
 	default:
 		return nil, "", nil, docError("/openapi", "is required: the document is neither OpenAPI 3.x (openapi) nor Swagger 2.0 (swagger)")
