@@ -23,9 +23,10 @@ import (
 // Whatever this split cannot give exactly as json.Unmarshal would (a
 // member name differing from a field's only in case, a section that is
 // not an object, a member that does not decode) is decoded the plain way,
-// so an error names what it always named.
-func decodeDocument(js []byte) (*openapi3.T, error) {
-	if doc, ok := decodeSplit(js); ok {
+// so an error names what it always named. top is js split by
+// objectMembers, when the caller has it, or nil.
+func decodeDocument(js []byte, top map[string]json.RawMessage) (*openapi3.T, error) {
+	if doc, ok := decodeSplit(js, top); ok {
 		return doc, nil
 	}
 	doc := &openapi3.T{}
@@ -43,10 +44,13 @@ var (
 )
 
 // decodeSplit is decodeDocument's fast way; false: decode the plain way.
-func decodeSplit(js []byte) (*openapi3.T, bool) {
-	top, ok := objectMembers(js)
-	if !ok {
-		return nil, false
+// top is js split by objectMembers, or nil.
+func decodeSplit(js []byte, top map[string]json.RawMessage) (*openapi3.T, bool) {
+	if top == nil {
+		var ok bool
+		if top, ok = objectMembers(js); !ok {
+			return nil, false
+		}
 	}
 	var jobs decodeJobs
 	rest, ext, ok := splitObject(top, documentFields, []string{"components", "paths"}, &jobs)

@@ -47,11 +47,11 @@ func TestDecodeDocumentAsUnmarshal(t *testing.T) {
 			if err := json.Unmarshal([]byte(js), want); err != nil {
 				t.Fatal(err)
 			}
-			got, err := decodeDocument([]byte(js))
+			got, err := decodeDocument([]byte(js), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, split := decodeSplit([]byte(js)); split != !plain[name] {
+			if _, split := decodeSplit([]byte(js), nil); split != !plain[name] {
 				t.Errorf("split decoding used: %v, want %v", split, !plain[name])
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -74,7 +74,7 @@ func TestDecodeDocumentErrors(t *testing.T) {
 		`{"openapi":"3.0.3","components":{"schemas":[]}}`,
 	} {
 		want := json.Unmarshal([]byte(js), &openapi3.T{})
-		_, err := decodeDocument([]byte(js))
+		_, err := decodeDocument([]byte(js), nil)
 		if want == nil || err == nil || err.Error() != decodeError(want).Error() {
 			t.Errorf("%s: error %v, want %v", js, err, want)
 		}
@@ -147,6 +147,43 @@ func topMembers(b []byte) int {
 				n++
 			}
 			key = !key
+		}
+	}
+}
+
+// TestDocumentHead: the head is read as json.Unmarshal into its two
+// fields reads it, and a document with a syntax error is refused for that
+// first, whatever its head says.
+func TestDocumentHead(t *testing.T) {
+	for _, js := range []string{
+		`{"openapi":"3.0.3","paths":{}}`,
+		`{"OpenAPI":"3.0.3"}`,
+		`{"openapi":"3.0.3","openapi":"3.1.0"}`,
+		`{"openapi":"3.0.3","Openapi":"3.1.0"}`,
+		`{"swagger":null,"openapi":"3.1.0"}`,
+		`{"swagger":"2.0","openapi":7}`,
+		`{"x":1}`,
+		`{"openapi":tru}`,
+		`{"swagger":"1.2","x":[}`,
+		`{"openapi":"2.0","x":{"a":}}`,
+		`{"x":{"a" 1}}`,
+		`{"openapi":"3.0.3","paths":{"/":{"get":{]}}}}`,
+	} {
+		var head struct {
+			Swagger any `json:"swagger"`
+			OpenAPI any `json:"openapi"`
+		}
+		werr := json.Unmarshal([]byte(js), &head)
+		sw, oa, _, err := documentHead([]byte(js))
+		if werr != nil {
+			// The head need not see it (the members' decoders do), load must.
+			if _, _, _, lerr := load([]byte(js)); lerr == nil || lerr.Error() != decodeError(werr).Error() {
+				t.Errorf("%s: load error %v, want %v", js, lerr, decodeError(werr))
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(sw, head.Swagger) || !reflect.DeepEqual(oa, head.OpenAPI) {
+			t.Errorf("%s: head %v %v (%v), want %v %v", js, sw, oa, err, head.Swagger, head.OpenAPI)
 		}
 	}
 }

@@ -316,6 +316,11 @@ func (im *importer) paths() error {
 	slices.Sort(keys)
 	shared := im.sharedTemplates(keys)
 	names := map[string]bool{}
+	var todo []*pendingRoute
+	// What is warned of until the operations are encoded is said in its
+	// turn below, with the route it came before (so after the routes
+	// before it).
+	mark := len(im.res.Warnings)
 	for _, path := range keys {
 		item := im.doc.Paths.Value(path)
 		if item == nil {
@@ -343,18 +348,44 @@ func (im *importer) paths() error {
 					op.Security = nil
 				}
 			}
-			r, err := im.route(path, tmpl, method, item, op, names)
-			if err != nil {
-				return err
-			}
-			im.res.Service.Routes = append(im.res.Service.Routes, r)
-			sec := im.global
-			if op.Security != nil {
-				sec = im.requirement("/paths/"+escapePointer(path)+"/"+strings.ToLower(method)+"/security", *op.Security)
-			}
-			im.effective = append(im.effective, sec)
+			p := im.prepareRoute(path, tmpl, method, item, op, names)
+			p.warnings = slices.Clone(im.res.Warnings[mark:])
+			im.res.Warnings = im.res.Warnings[:mark]
+			todo = append(todo, p)
 		}
 	}
+	last := slices.Clone(im.res.Warnings[mark:])
+	im.res.Warnings = im.res.Warnings[:mark]
+	// Encoding each operation (and decoding it for its design) is most of
+	// the work, and independent: in parallel.
+	errs := make([]error, len(todo))
+	_ = parallel(len(todo), func(i int) error {
+		errs[i] = todo[i].encode()
+		return nil
+	})
+	say := func(ws []Warning) {
+		for _, w := range ws {
+			if !slices.Contains(im.res.Warnings, w) {
+				im.res.Warnings = append(im.res.Warnings, w)
+			}
+		}
+	}
+	for i, p := range todo {
+		say(p.warnings)
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := im.finishRoute(p); err != nil {
+			return err
+		}
+		im.res.Service.Routes = append(im.res.Service.Routes, p.r)
+		sec := im.global
+		if p.op.Security != nil {
+			sec = im.requirement(p.ptr+"/security", *p.op.Security)
+		}
+		im.effective = append(im.effective, sec)
+	}
+	say(last)
 	return nil
 }
 
@@ -375,9 +406,23 @@ func routePath(p string) string {
 	return ""
 }
 
-// route makes the route of one operation; tmpl is the route pattern its
-// path takes (the path itself, or an earlier template of the same shape).
-func (im *importer) route(path string, tmpl renamedTemplate, method string, item *openapi3.PathItem, op *openapi3.Operation, names map[string]bool) (spec.Route, error) {
+// pendingRoute is the route of one operation, made but for what its
+// operation's JSON decides.
+type pendingRoute struct {
+	r        spec.Route
+	ptr      string // the operation's JSON pointer
+	method   string
+	path     string
+	op       *openapi3.Operation
+	merged   openapi3.Operation // what the route keeps: path-level parameters in, Portico's extensions out
+	warnings []Warning          // what was warned of since the route before was made, in order
+	decoded  map[string]any     // r.OpenAPI decoded, for design
+}
+
+// prepareRoute makes the route of one operation but for its encoding;
+// tmpl is the route pattern its path takes (the path itself, or an
+// earlier template of the same shape).
+func (im *importer) prepareRoute(path string, tmpl renamedTemplate, method string, item *openapi3.PathItem, op *openapi3.Operation, names map[string]bool) *pendingRoute {
 	ptr := "/paths/" + escapePointer(path) + "/" + strings.ToLower(method)
 	name := RouteName(op.OperationID, method, path)
 	for i := 2; names[name]; i++ {
@@ -407,11 +452,7 @@ func (im *importer) route(path string, tmpl renamedTemplate, method string, item
 			}
 		}
 	}
-	frag, err := encodeJSON(&merged)
-	if err != nil {
-		return spec.Route{}, fmt.Errorf("openapi: marshal operation %s %s: %w", method, path, err)
-	}
-	r := spec.Route{Name: name, Paths: []string{routePath}, Methods: []string{method}, OpenAPI: frag}
+	r := spec.Route{Name: name, Paths: []string{routePath}, Methods: []string{method}}
 	if offline {
 		r.Online = new(false)
 	}
@@ -419,13 +460,35 @@ func (im *importer) route(path string, tmpl renamedTemplate, method string, item
 	if r.Description == "" {
 		r.Description = op.Description
 	}
-	if err := im.design(&r, ptr); err != nil {
-		return spec.Route{}, err
+	return &pendingRoute{r: r, ptr: ptr, method: method, path: path, op: op, merged: merged}
+}
+
+// encode encodes the route's operation, and decodes that for its design.
+// It touches nothing shared but to read it: routes are encoded in
+// parallel.
+func (p *pendingRoute) encode() error {
+	frag, err := encodeJSON(&p.merged)
+	if err != nil {
+		return fmt.Errorf("openapi: marshal operation %s %s: %w", p.method, p.path, err)
 	}
+	p.r.OpenAPI = frag
+	if err := json.Unmarshal(frag, &p.decoded); err != nil {
+		return fmt.Errorf("openapi: operation %s: %w", p.ptr, err)
+	}
+	return nil
+}
+
+// finishRoute takes the route's design out of its operation and maps a
+// mock.
+func (im *importer) finishRoute(p *pendingRoute) error {
+	if err := im.design(&p.r, p.ptr, p.decoded); err != nil {
+		return err
+	}
+	p.decoded = nil
 	if im.opts.Mock {
-		im.mock(&r, ptr, op)
+		im.mock(&p.r, p.ptr, p.op)
 	}
-	return r, nil
+	return nil
 }
 
 // mergeParameters puts the path item's parameters the operation does not

@@ -48,19 +48,16 @@ func load(data []byte) (*openapi3.T, string, []Warning, error) {
 	if err != nil {
 		return nil, "", nil, err
 	}
-	var head struct {
-		Swagger any `json:"swagger"`
-		OpenAPI any `json:"openapi"`
-	}
-	if err := json.Unmarshal(js, &head); err != nil { // a syntax error
-		return nil, "", nil, decodeError(err)
+	swagger, openAPI, top, err := documentHead(js)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	var doc *openapi3.T
 	var source string
 	switch {
-	case head.Swagger != nil:
-		if s, _ := head.Swagger.(string); s != "2.0" {
-			return nil, "", nil, docError("/swagger", "must be \"2.0\" (Swagger 2.0)")
+	case swagger != nil:
+		if s, _ := swagger.(string); s != "2.0" {
+			return nil, "", nil, headError(js, top, docError("/swagger", "must be \"2.0\" (Swagger 2.0)"))
 		}
 		source = "2.0"
 		var doc2 openapi2.T
@@ -70,17 +67,17 @@ func load(data []byte) (*openapi3.T, string, []Warning, error) {
 		if doc, err = openapi2conv.ToV3(&doc2); err != nil {
 			return nil, "", nil, docError("", "cannot convert this Swagger 2.0 document: %v", err)
 		}
-	case head.OpenAPI != nil:
-		s, _ := head.OpenAPI.(string)
+	case openAPI != nil:
+		s, _ := openAPI.(string)
 		if !strings.HasPrefix(s, "3.0") && !strings.HasPrefix(s, "3.1") {
-			return nil, "", nil, docError("/openapi", "must be a 3.0.x or 3.1.x version (or give swagger: \"2.0\")")
+			return nil, "", nil, headError(js, top, docError("/openapi", "must be a 3.0.x or 3.1.x version (or give swagger: \"2.0\")"))
 		}
 		source = s
-		if doc, err = decodeDocument(js); err != nil {
+		if doc, err = decodeDocument(js, top); err != nil {
 			return nil, "", nil, err
 		}
 	default:
-		return nil, "", nil, docError("/openapi", "is required: the document is neither OpenAPI 3.x (openapi) nor Swagger 2.0 (swagger)")
+		return nil, "", nil, headError(js, top, docError("/openapi", "is required: the document is neither OpenAPI 3.x (openapi) nor Swagger 2.0 (swagger)"))
 	}
 	loader := openapi3.NewLoader()
 	// Never read files or URLs named by a document sent to the server.
@@ -103,6 +100,52 @@ func load(data []byte) (*openapi3.T, string, []Warning, error) {
 	openapi3conv.Upgrade(doc)
 	doc.OpenAPI = Version
 	return doc, source, warnings, nil
+}
+
+// documentHead answers the document's swagger and openapi members, as
+// json.Unmarshal into a struct of those two fields would, and its members
+// split (objectMembers) for decodeDocument: a scan of the document less.
+// top is nil when the members cannot be split; the head is then decoded
+// the plain way, which also checks the whole document's syntax. Only
+// then: otherwise the members' decoders check it.
+func documentHead(js []byte) (swagger, openAPI any, top map[string]json.RawMessage, err error) {
+	if top, ok := objectMembers(js); ok && !namedButForCase(top, "swagger") && !namedButForCase(top, "openapi") {
+		sw, hasSw := top["swagger"]
+		oa, hasOA := top["openapi"]
+		if (!hasSw || json.Unmarshal(sw, &swagger) == nil) && (!hasOA || json.Unmarshal(oa, &openAPI) == nil) {
+			return swagger, openAPI, top, nil
+		}
+	}
+	var head struct {
+		Swagger any `json:"swagger"`
+		OpenAPI any `json:"openapi"`
+	}
+	if err := json.Unmarshal(js, &head); err != nil { // a syntax error
+		return nil, nil, nil, decodeError(err)
+	}
+	return head.Swagger, head.OpenAPI, nil, nil
+}
+
+// namedButForCase: a member of obj has name but for case (json.Unmarshal
+// would take it for that field).
+func namedButForCase(obj map[string]json.RawMessage, name string) bool {
+	for k := range obj {
+		if k != name && strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// headError is err about the head of a document whose members were split
+// unchecked (top), or the syntax error of the document when it has one,
+// which is what the head decoded the plain way says first.
+func headError(js []byte, top map[string]json.RawMessage, err error) error {
+	if top != nil && !json.Valid(js) {
+		var v any
+		return decodeError(json.Unmarshal(js, &v))
+	}
+	return err
 }
 
 // toJSON turns a JSON or YAML document into JSON, refusing what is too deep.

@@ -376,11 +376,8 @@ func sameValue(a, b any) bool {
 
 // design takes the route's design out of its stored operation (see the
 // comment at the top of this file) and keeps the rest as the operation.
-func (im *importer) design(r *spec.Route, ptr string) error {
-	var op map[string]any
-	if err := json.Unmarshal(r.OpenAPI, &op); err != nil {
-		return fmt.Errorf("openapi: operation %s: %w", ptr, err)
-	}
+// op is r.OpenAPI decoded; design may change it.
+func (im *importer) design(r *spec.Route, ptr string, op map[string]any) error {
 	changed := false
 	if ext, ok := op[extBackend]; ok {
 		var x backendExt
