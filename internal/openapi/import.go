@@ -467,7 +467,7 @@ func (im *importer) prepareRoute(path string, tmpl renamedTemplate, method strin
 // It touches nothing shared but to read it: routes are encoded in
 // parallel.
 func (p *pendingRoute) encode() error {
-	frag, err := encodeJSON(&p.merged)
+	frag, err := json.Marshal(&p.merged)
 	if err != nil {
 		return fmt.Errorf("openapi: marshal operation %s %s: %w", p.method, p.path, err)
 	}
