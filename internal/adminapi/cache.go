@@ -22,31 +22,11 @@ func (c *call) purgeCache() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	wait, err := c.waitParam()
+	res, conv, err := changeInGroup(c, req.Group, func(tx store.Tx, project, service string) (release.PurgeCacheResult, error) {
+		return release.PurgeCache(c.ctx(), tx, c.user.Username, project, service, req)
+	}, func(r release.PurgeCacheResult) int64 { return r.Revision })
 	if err != nil {
 		return nil, err
 	}
-	p := c.path("p")
-	var resp purgeCacheResponse
-	err = c.tx(func(tx store.Tx) error {
-		s, err := c.loadService(tx, p, c.path("s"))
-		if err != nil {
-			return err
-		}
-		if req.Group != "" {
-			if err := c.requirePublishIn(tx, req.Group); err != nil {
-				return err
-			}
-		}
-		resp.PurgeCacheResult, err = release.PurgeCache(c.ctx(), tx, c.user.Username, p, s.ID, req)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if resp.Convergence, err = c.converge(resp.Group, resp.Revision, wait); err != nil {
-		c.s.log.Warn("could not count a change's convergence", "group", resp.Group, "revision", resp.Revision, "err", err)
-		resp.Convergence = convergence{Revision: resp.Revision, Summary: "unknown: the instances could not be read"}
-	}
-	return resp, nil
+	return purgeCacheResponse{PurgeCacheResult: res, Convergence: conv}, nil
 }

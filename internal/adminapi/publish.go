@@ -88,12 +88,7 @@ func (c *call) release(action string, act func(tx store.Tx, project, service str
 	if err != nil {
 		return nil, err
 	}
-	// The change is committed: a failure to count its convergence is
-	// logged, not answered as a failed change a client would repeat.
-	if resp.Convergence, err = c.converge(resp.Group, resp.Revision, wait); err != nil {
-		c.s.log.Warn("could not count a change's convergence", "group", resp.Group, "revision", resp.Revision, "err", err)
-		resp.Convergence = convergence{Revision: resp.Revision, Summary: "unknown: the instances could not be read"}
-	}
+	resp.Convergence = c.committedConvergence(resp.Group, resp.Revision, wait)
 	return resp, nil
 }
 

@@ -24,33 +24,13 @@ func (c *call) unpublish() (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	wait, err := c.waitParam()
+	res, conv, err := changeInGroup(c, req.Group, func(tx store.Tx, project, service string) (release.UnpublishResult, error) {
+		return release.Unpublish(c.ctx(), tx, c.user.Username, project, service, req)
+	}, func(r release.UnpublishResult) int64 { return r.Revision })
 	if err != nil {
 		return nil, err
 	}
-	p := c.path("p")
-	var resp unpublishResponse
-	err = c.tx(func(tx store.Tx) error {
-		s, err := c.loadService(tx, p, c.path("s"))
-		if err != nil {
-			return err
-		}
-		// Checked before anything changes, on the group named; the
-		// release package checks that the group exists.
-		if err := c.requirePublishIn(tx, req.Group); err != nil {
-			return err
-		}
-		resp.UnpublishResult, err = release.Unpublish(c.ctx(), tx, c.user.Username, p, s.ID, req)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if resp.Convergence, err = c.converge(resp.Group, resp.Revision, wait); err != nil {
-		c.s.log.Warn("could not count a change's convergence", "group", resp.Group, "revision", resp.Revision, "err", err)
-		resp.Convergence = convergence{Revision: resp.Revision, Summary: "unknown: the instances could not be read"}
-	}
-	return resp, nil
+	return unpublishResponse{UnpublishResult: res, Convergence: conv}, nil
 }
 
 // withRunning fills where the service runs (spec.Placement), as every
