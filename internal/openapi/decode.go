@@ -178,23 +178,23 @@ func splitComponents(raw json.RawMessage, jobs *decodeJobs) *openapi3.Components
 		var f func() bool
 		switch s {
 		case "schemas":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.SchemaRef) { c.Schemas = m })
+			f = splitMap(obj[s], jobs, true, func(m map[string]*openapi3.SchemaRef) { c.Schemas = m })
 		case "parameters":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.ParameterRef) { c.Parameters = m })
+			f = splitMap(obj[s], jobs, true, func(m map[string]*openapi3.ParameterRef) { c.Parameters = m })
 		case "headers":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.HeaderRef) { c.Headers = m })
+			f = splitMap(obj[s], jobs, true, func(m map[string]*openapi3.HeaderRef) { c.Headers = m })
 		case "requestBodies":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.RequestBodyRef) { c.RequestBodies = m })
+			f = splitMap(obj[s], jobs, true, func(m map[string]*openapi3.RequestBodyRef) { c.RequestBodies = m })
 		case "responses":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.ResponseRef) { c.Responses = m })
+			f = splitMap(obj[s], jobs, true, func(m map[string]*openapi3.ResponseRef) { c.Responses = m })
 		case "securitySchemes":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.SecuritySchemeRef) { c.SecuritySchemes = m })
+			f = splitMap(obj[s], jobs, false, func(m map[string]*openapi3.SecuritySchemeRef) { c.SecuritySchemes = m })
 		case "examples":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.ExampleRef) { c.Examples = m })
+			f = splitMap(obj[s], jobs, false, func(m map[string]*openapi3.ExampleRef) { c.Examples = m })
 		case "links":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.LinkRef) { c.Links = m })
+			f = splitMap(obj[s], jobs, false, func(m map[string]*openapi3.LinkRef) { c.Links = m })
 		case "callbacks":
-			f = splitMap(obj[s], jobs, func(m map[string]*openapi3.CallbackRef) { c.Callbacks = m })
+			f = splitMap(obj[s], jobs, false, func(m map[string]*openapi3.CallbackRef) { c.Callbacks = m })
 		}
 		if f == nil {
 			return nil
@@ -224,7 +224,7 @@ func splitComponents(raw json.RawMessage, jobs *decodeJobs) *openapi3.Components
 func splitMap[V any, PV interface {
 	*V
 	json.Unmarshaler
-}](raw json.RawMessage, jobs *decodeJobs, set func(map[string]*V)) func() bool {
+}](raw json.RawMessage, jobs *decodeJobs, hoist bool, set func(map[string]*V)) func() bool {
 	obj, ok := objectMembers(raw)
 	if !ok {
 		return nil
@@ -238,6 +238,10 @@ func splitMap[V any, PV interface {
 		}
 		jobs.add(func() error {
 			// What json.Unmarshal calls, without its own scan of member.
+			*v = new(V)
+			if hoist && decodeHoisted(PV(*v), member) == nil {
+				return nil
+			}
 			*v = new(V)
 			return PV(*v).UnmarshalJSON(member)
 		})
@@ -275,7 +279,13 @@ func splitPaths(raw json.RawMessage, jobs *decodeJobs) (*openapi3.Paths, func())
 		}
 		item := &openapi3.PathItem{}
 		items[k] = item
-		jobs.add(func() error { return item.UnmarshalJSON(member) })
+		jobs.add(func() error {
+			if decodeHoisted(item, member) == nil {
+				return nil
+			}
+			*item = openapi3.PathItem{}
+			return item.UnmarshalJSON(member)
+		})
 	}
 	return paths, func() {
 		for k, item := range items {

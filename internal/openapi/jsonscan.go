@@ -13,49 +13,95 @@ import (
 // replace, and check the value replaced: the caller decodes such an
 // object the plain way).
 func objectMembers(b []byte) (map[string]json.RawMessage, bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	out := map[string]json.RawMessage{}
+	dup := false
+	ok := eachMember(b, func(key string, _, val []byte) bool {
+		if _, dup = out[key]; dup {
+			return false
+		}
+		out[key] = json.RawMessage(val)
+		return true
+	})
+	if !ok || dup {
 		return nil, false
 	}
-	out := map[string]json.RawMessage{}
+	return out, true
+}
+
+// eachMember calls f with each member of the JSON object b, in order: its
+// name, the name as written (quoted) and its raw value, until f answers
+// false. false: b is not one well-formed object at this level (the
+// values' insides are not checked), or f stopped.
+func eachMember(b []byte, f func(key string, rawKey, val []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return out, skipSpace(b, i+1) == len(b)
+		return skipSpace(b, i+1) == len(b)
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return nil, false
+			return false
 		}
 		end, ok := stringEnd(b, i)
 		if !ok {
-			return nil, false
+			return false
 		}
-		key, ok := memberName(b[i:end])
+		rawKey := b[i:end]
+		key, ok := memberName(rawKey)
 		if !ok {
-			return nil, false
+			return false
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false
+			return false
 		}
 		i = skipSpace(b, i+1)
 		vend, ok := valueEnd(b, i)
-		if !ok {
-			return nil, false
+		if !ok || !f(key, rawKey, b[i:vend]) {
+			return false
 		}
-		if _, dup := out[key]; dup {
-			return nil, false
-		}
-		out[key] = json.RawMessage(b[i:vend])
 		i = skipSpace(b, vend)
 		if i >= len(b) {
-			return nil, false
+			return false
 		}
 		if b[i] == '}' {
-			return out, skipSpace(b, i+1) == len(b)
+			return skipSpace(b, i+1) == len(b)
 		}
 		if b[i] != ',' {
-			return nil, false
+			return false
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+// eachElement calls f with each element of the JSON array b, in order,
+// until f answers false; false as eachMember.
+func eachElement(b []byte, f func(val []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return skipSpace(b, i+1) == len(b)
+	}
+	for {
+		vend, ok := valueEnd(b, i)
+		if !ok || !f(b[i:vend]) {
+			return false
+		}
+		i = skipSpace(b, vend)
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == ']' {
+			return skipSpace(b, i+1) == len(b)
+		}
+		if b[i] != ',' {
+			return false
 		}
 		i = skipSpace(b, i+1)
 	}
