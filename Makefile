@@ -35,10 +35,13 @@ test-short:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/gateway/match/ ./internal/gateway/routing/ ./internal/gateway/engine/...
 
-# Goal: importing a 1 000-operation OpenAPI document takes
-# under 2 s; the benchmark fails when its slowest run is over.
+# Goal: importing a 1 000-operation OpenAPI document, and GitHub's REST
+# description (1 223 operations, 13 MB, fetched as .ci/run fetches it;
+# skipped when it is not there), takes under 2 s; the benchmarks fail when
+# slower.
 bench-import:
-	$(GO) test -run '^$$' -bench Import1000 -benchmem -benchtime 5x -count 1 ./internal/openapi/
+	PORTICO_OPENAPI_CORPUS="$${PORTICO_OPENAPI_CORPUS:-$$HOME/.cache/portico/openapi-corpus}" \
+		$(GO) test -run '^$$' -bench 'Import1000|ImportGitHub' -benchmem -benchtime 5x -count 1 ./internal/openapi/
 
 # Goal: console pages render in under 100 ms server time
 # with 1 000 services in the project; the benchmark fails when slower.

@@ -1,6 +1,8 @@
 package openapi
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -9,13 +11,16 @@ import (
 )
 
 // BenchmarkImportGitHub imports GitHub's REST description (13 MB, 1 223
-// operations; from the corpus of TestImportRealDocuments, skipped without
-// it) and plans its re-import, as POST …/services/import does. The goal is
-// under 2 s; the benchmark fails when its slowest run is over and so is
-// the CPU time of each. cpu-s is the process's CPU time per import (user
-// and system, every thread, the garbage collector's too).
+// operations; from the corpus of TestImportRealDocuments, skipped when it
+// is not there) and plans its re-import, as POST …/services/import does.
+// The goal is under 2 s; the benchmark fails when its slowest run is over
+// and so is the CPU time of each. cpu-s is the process's CPU time per
+// import (user and system, every thread, the garbage collector's too).
 func BenchmarkImportGitHub(b *testing.B) {
 	doc, err := os.ReadFile(filepath.Join(corpusDir(b), "github", "api.github.com.json"))
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("PORTICO_REQUIRE_OPENAPI_CORPUS") == "" {
+		b.Skipf("%v: no corpus fetched (.ci/run fetches it)", err)
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

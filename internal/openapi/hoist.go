@@ -40,8 +40,9 @@ import (
 const inlinePrefix = "#/portico-inline/"
 
 type hoister struct {
-	kept   [][]byte // the objects replaced, by placeholder number
-	filled int
+	kept    [][]byte // the objects replaced, by placeholder number
+	filled  int
+	scratch []byte // what kin-openapi decodes: it keeps none of it
 }
 
 // errHoist: a placeholder was not filled exactly once.
@@ -69,7 +70,10 @@ func decodeHoisted(v json.Unmarshaler, raw []byte) error {
 func (h *hoister) decode(ptr reflect.Value, raw []byte) error {
 	b := raw
 	if isObject(raw) {
-		b = h.object(make([]byte, 0, len(raw)), raw)
+		// The object's own part; reused once decoded (the placeholders'
+		// objects are decoded after it).
+		h.scratch = h.object(h.scratch[:0], raw)
+		b = h.scratch
 	}
 	if err := ptr.Interface().(json.Unmarshaler).UnmarshalJSON(b); err != nil {
 		return err
