@@ -32,7 +32,7 @@ type Config struct {
 	TokenTTL     time.Duration // lifetime of login tokens; default 24h
 	MaxBodyBytes int64         // request body limit; default 10 MiB
 	// MaxImportBytes limits an OpenAPI document sent to …/services/import;
-	// default 10 MiB.
+	// default 32 MiB (GitHub's published REST description is 13 MB).
 	MaxImportBytes int64
 	// Secrets seals the HMAC and JWT secrets of credentials; nil: a random
 	// key that dies with the process (tests), with a warning.
@@ -152,7 +152,7 @@ func New(cfg Config) http.Handler {
 		s.maxBody = 10 << 20
 	}
 	if s.maxImport <= 0 {
-		s.maxImport = 10 << 20
+		s.maxImport = 32 << 20
 	}
 	if h, err := HashPassword("portico-timing-equaliser"); err == nil {
 		s.dummyHash = h

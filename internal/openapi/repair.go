@@ -240,6 +240,12 @@ func (im *importer) mendSecurity(ptr string, reqs openapi3.SecurityRequirements)
 // they show nothing, and the exported description would not be valid with
 // them. ptr names where each walk starts.
 func (im *importer) mendExamples(doc *openapi3.T) {
+	// The walk goes through maps; its warnings are put in pointer order so
+	// an import answers the same every time.
+	mark := len(im.res.Warnings)
+	defer func() {
+		slices.SortStableFunc(im.res.Warnings[mark:], func(a, b Warning) int { return strings.Compare(a.Field, b.Field) })
+	}()
 	if c := doc.Components; c != nil {
 		im.dropEmptyExamples("/components/examples", c.Examples)
 		for n, r := range c.Responses {
