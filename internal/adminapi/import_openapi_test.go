@@ -148,9 +148,9 @@ func TestImportOpenAPIInvalid(t *testing.T) {
 	if r := a.do("POST", "/projects/nope/services/import", ordersV1); r.status != http.StatusNotFound {
 		t.Errorf("unknown project: %d", r.status)
 	}
-	big := "openapi: 3.0.0\n#" + strings.Repeat("x", 10<<20)
+	big := "openapi: 3.0.0\n#" + strings.Repeat("x", 32<<20)
 	if r := a.do("POST", "/projects/default/services/import", big); r.status != http.StatusRequestEntityTooLarge {
-		t.Errorf("11 MiB document: %d", r.status)
+		t.Errorf("33 MiB document: %d", r.status)
 	}
 }
 
