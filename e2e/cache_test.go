@@ -152,7 +152,9 @@ func proxyCache(t *testing.T, engine string) {
 	cp.do(t, "POST", base+"/cache/purge", `{"group":"default"}`, 200, nil)
 	untilMiss(gw, "/cached/items/b")
 	untilMiss(sa.Gateway, "/cached/items/a")
-	var hist struct{ Items []struct{ Action, Detail string } }
+	var hist struct {
+		Items []struct{ Action, Detail string }
+	}
 	cp.do(t, "GET", base+"/history", "", 200, &hist)
 	if len(hist.Items) < 2 || hist.Items[0].Action != "cache.purge" || !strings.Contains(hist.Items[0].Detail, "whole") {
 		t.Errorf("history: %+v", hist.Items)
