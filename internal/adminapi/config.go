@@ -387,15 +387,17 @@ func (c *call) deleteConfigService(tx store.Tx, p, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := release.CheckAction(&s, release.ActionDelete); err != nil {
-		return err
-	}
+	// Where it runs first: a running service is never a draft, and the
+	// document's author needs to know it runs, not its state.
 	deps, err := tx.ListDeploymentsByService(c.ctx(), s.ID)
 	if err != nil {
 		return err
 	}
 	if len(deps) > 0 {
-		return withDetail(store.ErrConflict, "service %q still runs in gateway group %q; take it off before pruning it", s.Name, deps[0].Group)
+		return withDetail(store.ErrConflict, "service %q still runs in gateway group %q; take it off (unpublish) before pruning it", s.Name, deps[0].Group)
+	}
+	if err := release.CheckAction(&s, release.ActionDelete); err != nil {
+		return err
 	}
 	return tx.DeleteService(c.ctx(), p, s.ID)
 }
