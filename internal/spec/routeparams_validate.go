@@ -206,67 +206,11 @@ func (p *Parameter) validate(fe *FieldErrors, f string, paths []string) {
 }
 
 func (t *ParameterTarget) validate(fe *FieldErrors, f string) {
-	switch t.In {
-	case "query":
-		if !routeParamNameRe.MatchString(t.Name) {
-			fe.Add(f+"name", "must be 1–100 letters, digits, '_', '-', '.', '[' or ']'")
-		}
-	case "header":
-		switch {
-		case !validHeaderName(t.Name):
-			fe.Add(f+"name", "must be a header name (an RFC 9110 token)")
-		case reservedHeader(t.Name):
-			fe.Add(f+"name", "%s frames or routes the request: it cannot be set", t.Name)
-		}
-	case "path":
-		if !pathNameRe.MatchString(t.Name) {
-			fe.Add(f+"name", "must be a {name} of backend.path (letters, digits and '_')")
-		}
-	case "body":
-		if t.Name != "" {
-			fe.Add(f+"name", "a body target is named by pointer")
-		}
-		if _, err := ParsePointer(t.Pointer); err != nil {
-			fe.Add(f+"pointer", "%v", err)
-		}
-	case "":
-		fe.Add(f+"in", "is required")
-	default:
-		fe.Add(f+"in", "must be query, path, header or body")
-	}
-	if t.In != "body" && t.Pointer != "" {
-		fe.Add(f+"pointer", "applies to a body target only")
-	}
+	validatePlace(fe, f, t.In, t.Name, t.Pointer, "target", true)
 }
 
 func (c *ConstParameter) validate(fe *FieldErrors, f string) {
-	switch c.In {
-	case "query":
-		if !routeParamNameRe.MatchString(c.Name) {
-			fe.Add(f+".name", "must be 1–100 letters, digits, '_', '-', '.', '[' or ']'")
-		}
-	case "header":
-		switch {
-		case !validHeaderName(c.Name):
-			fe.Add(f+".name", "must be a header name (an RFC 9110 token)")
-		case reservedHeader(c.Name):
-			fe.Add(f+".name", "%s frames or routes the request: it cannot be set", c.Name)
-		}
-	case "body":
-		if c.Name != "" {
-			fe.Add(f+".name", "a body constant is named by pointer")
-		}
-		if _, err := ParsePointer(c.Pointer); err != nil {
-			fe.Add(f+".pointer", "%v", err)
-		}
-	case "":
-		fe.Add(f+".in", "is required")
-	default:
-		fe.Add(f+".in", "must be query, header or body")
-	}
-	if c.In != "body" && c.Pointer != "" {
-		fe.Add(f+".pointer", "applies to a body constant only")
-	}
+	validatePlace(fe, f+".", c.In, c.Name, c.Pointer, "constant", false)
 	v := bytes.TrimSpace(c.Value)
 	switch {
 	case len(v) == 0:
@@ -281,6 +225,45 @@ func (c *ConstParameter) validate(fe *FieldErrors, f string) {
 		if s, _ := ScalarText(v); strings.ContainsAny(s, "\r\n\x00") {
 			fe.Add(f+".value", "must not hold CR, LF or NUL")
 		}
+	}
+}
+
+// validatePlace checks a place of the backend request a mapping target or
+// a constant (what) names; prefix ends with the dot before its members.
+// path is a target's only: a constant has no client value to fill it.
+func validatePlace(fe *FieldErrors, prefix, in, name, pointer, what string, path bool) {
+	switch {
+	case in == "query":
+		if !routeParamNameRe.MatchString(name) {
+			fe.Add(prefix+"name", "must be 1–100 letters, digits, '_', '-', '.', '[' or ']'")
+		}
+	case in == "header":
+		switch {
+		case !validHeaderName(name):
+			fe.Add(prefix+"name", "must be a header name (an RFC 9110 token)")
+		case reservedHeader(name):
+			fe.Add(prefix+"name", "%s frames or routes the request: it cannot be set", name)
+		}
+	case in == "path" && path:
+		if !pathNameRe.MatchString(name) {
+			fe.Add(prefix+"name", "must be a {name} of backend.path (letters, digits and '_')")
+		}
+	case in == "body":
+		if name != "" {
+			fe.Add(prefix+"name", "a body %s is named by pointer", what)
+		}
+		if _, err := ParsePointer(pointer); err != nil {
+			fe.Add(prefix+"pointer", "%v", err)
+		}
+	case in == "":
+		fe.Add(prefix+"in", "is required")
+	case path:
+		fe.Add(prefix+"in", "must be query, path, header or body")
+	default:
+		fe.Add(prefix+"in", "must be query, header or body")
+	}
+	if in != "body" && pointer != "" {
+		fe.Add(prefix+"pointer", "applies to a body %s only", what)
 	}
 }
 
