@@ -59,6 +59,26 @@ type CallRecord struct {
 	// access-log policy turns bodies on: capped, named fields masked.
 	RequestBody  string `json:"request_body,omitempty"`
 	ResponseBody string `json:"response_body,omitempty"`
+	// Steps are the calls a composite backend made for the request, one
+	// line each.
+	Steps []CallStep `json:"steps,omitempty"`
+}
+
+// CallStep is one call of a composite backend in a CallRecord.
+type CallStep struct {
+	Name string `json:"name"`
+	// Target is "service/route" for an API of the group, "upstream" for
+	// the service's own upstream.
+	Target string `json:"target"`
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Status int    `json:"status,omitempty"`
+	// Outcome is ok, failed, fallback, skipped, timeout or cancelled.
+	Outcome   string  `json:"outcome"`
+	Error     string  `json:"error,omitempty"`
+	Attempts  int     `json:"attempts,omitempty"`
+	StartMs   float64 `json:"start_ms"` // from the request's arrival
+	LatencyMs float64 `json:"latency_ms"`
 }
 
 // Canary sides of a CallRecord.

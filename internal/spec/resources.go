@@ -140,7 +140,8 @@ type Upstream struct {
 type Plugins map[string]json.RawMessage
 
 // Backend says what answers a route. Type "upstream" (the default) proxies
-// to the service's upstream; later types (mock, sql, composite) extend it.
+// to the service's upstream; sql answers from a data source (datasource.go),
+// composite from calls to other APIs (composite.go).
 type Backend struct {
 	Type    string   `json:"type,omitempty"`
 	Path    string   `json:"path,omitempty"`   // rewrite of the upstream path; may use {param}
@@ -155,6 +156,8 @@ type Backend struct {
 	// SQLBackend holds a "sql" backend's definition (datasource.go); its
 	// fields sit beside type, as the admin API shows them.
 	*SQLBackend
+	// Composite is a "composite" backend's flow (composite.go).
+	Composite *CompositeBackend `json:"composite,omitempty"`
 }
 
 // Route is one operation of a service.

@@ -385,10 +385,22 @@ func (r *Route) Validate() error {
 				b.SQLBackend = &SQLBackend{}
 			}
 			b.SQLBackend.validate(&fe)
+		case b.Type == BackendComposite:
+			if b.Composite == nil {
+				fe.Add("backend.composite", "is required with type composite: the steps and the response")
+			} else {
+				b.Composite.validate(&fe, "backend.composite")
+			}
+			if b.SQLBackend != nil {
+				fe.Add("backend.type", "must be sql when data_source, table or sql is given")
+			}
 		case b.Type != "" && b.Type != "upstream":
-			fe.Add("backend.type", "must be upstream or sql")
+			fe.Add("backend.type", "must be upstream, sql or composite")
 		case b.SQLBackend != nil:
 			fe.Add("backend.type", "must be sql when data_source, table or sql is given")
+		}
+		if b.Composite != nil && b.Type != BackendComposite {
+			fe.Add("backend.composite", "applies only to a backend of type composite")
 		}
 		if b.Path != "" {
 			if msg := ValidatePath(strings.TrimSuffix(b.Path, "*")); msg != "" {
@@ -401,9 +413,9 @@ func (r *Route) Validate() error {
 		if b.Timeout != nil {
 			validateTimeout(&fe, "backend.timeout.", b.Timeout)
 		}
-		if b.Type == "sql" {
-			// A sql backend answers the request itself: nothing of the
-			// upstream call applies.
+		if b.Type == "sql" || b.Type == BackendComposite {
+			// A sql or composite backend answers the request itself:
+			// nothing of the upstream call applies.
 			for _, f := range []struct {
 				name string
 				set  bool
@@ -411,7 +423,7 @@ func (r *Route) Validate() error {
 				{"timeout.connect", b.Timeout != nil && b.Timeout.Connect != 0},
 				{"timeout.send", b.Timeout != nil && b.Timeout.Send != 0}} {
 				if f.set {
-					fe.Add("backend."+f.name, "does not apply to a sql backend (only timeout.read does)")
+					fe.Add("backend."+f.name, "does not apply to a %s backend (only timeout.read does)", b.Type)
 				}
 			}
 		}

@@ -31,6 +31,7 @@ type Exchange struct {
 	answered     bool // Respond or Reject wrote the answer
 	errBuf       []byte
 	note         string // SetNote's
+	steps        []Step // SetSteps': a composite backend's calls
 }
 
 // Reset prepares the Exchange for a new request. Engines call it.
