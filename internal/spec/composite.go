@@ -205,6 +205,8 @@ func (s *CompositeStep) validate(fe *FieldErrors, f string) {
 		}
 		if msg := ValidatePath(s.Path); msg != "" {
 			fe.Add(f+".path", "%s", msg)
+		} else if hasDotSegment(s.Path) {
+			fe.Add(f+".path", "must not hold a '.' or '..' segment")
 		}
 	default:
 		fe.Add(f+".service", "is required: the service and route called, or give path to call the service's upstream")
@@ -271,6 +273,19 @@ func reservedCompositeHeader(name string) bool {
 	switch strings.ToLower(name) {
 	case "host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-connection":
 		return true
+	}
+	return false
+}
+
+// hasDotSegment reports whether a path holds a "." or ".." segment, also
+// percent-encoded: a backend would resolve it and the call would walk out
+// of the path the flow names.
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		seg = strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+		if seg == "." || seg == ".." {
+			return true
+		}
 	}
 	return false
 }
