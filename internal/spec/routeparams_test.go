@@ -79,6 +79,10 @@ func TestRouteParametersValidate(t *testing.T) {
 			{Name: "id", In: "path", Backend: &ParameterTarget{In: "query", Name: "item", Keep: true}}}, nil), ""},
 		{"mapping on a sql backend", base([]Parameter{{Name: "a", In: "query", Default: raw(`"x"`)}},
 			&Backend{Type: "sql", SQLBackend: &SQLBackend{DataSource: "db", Table: "t"}}), "backend.type"},
+		{"mapping on a composite backend", base([]Parameter{{Name: "a", In: "query", Default: raw(`"x"`)}},
+			&Backend{Type: BackendComposite, Composite: &CompositeBackend{
+				Steps:    []CompositeStep{{Name: "a", Path: "/a"}},
+				Response: CompositeResponse{Body: "steps.a.body"}}}), "backend.type"},
 		{"responses and errors", Route{Name: "r",
 			Responses: []ResponseExample{{Status: 200, Example: raw(`{"id":1}`)}, {Status: 200, ContentType: "text/plain", Example: raw(`"ok"`)}},
 			Errors:    []ErrorCode{{Code: "E1001", Status: 404, Message: "no such item"}}}, ""},

@@ -111,8 +111,11 @@ func (r *Route) validateDesign(fe *FieldErrors) {
 				claim(f+".name", placeKey(c.In, c.Name))
 			}
 		}
-		if be.Type == "sql" && r.HasMapping() {
+		switch {
+		case be.Type == BackendSQL && r.HasMapping():
 			fe.Add("backend.type", "a sql backend reads the request itself: parameters cannot be mapped or given defaults or constants")
+		case be.Type == BackendComposite && r.HasMapping():
+			fe.Add("backend.type", "a composite backend builds its calls from the request itself: parameters cannot be mapped or given defaults or constants")
 		}
 	}
 	validateResponses(fe, r.Responses)
