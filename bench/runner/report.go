@@ -228,6 +228,7 @@ var perfGoals = []goal{
 	{"portico-fast-accesslog", "portico-fast", 1.05, 0, "access log to a file ≤ 1.05× fast plain", false},
 	{"portico-fast-accesslog", "nginx-accesslog", 1.25, 0, "access log to a file ≤ 1.25× nginx writing the same JSON lines", false},
 	{"portico-fast-tracing", "portico-fast", 1.03, 0, "tracing, 1 % of requests sampled and exported over OTLP/HTTP, ≤ 1.03× fast plain", false},
+	{"portico-fast-composite", "portico-fast", 2.0, 0, "a composite of two parallel in-process calls ≤ two sequential proxied requests (2× fast plain)", false},
 	{"portico-fast-https", "nginx-https", 1.3, 0, "HTTPS keep-alive: fast ≤ 1.3× nginx's CPU µs/req", false},
 	{"portico-fast-handshake", "nginx-handshake", 0.8, 0, "new full TLS handshakes/s ≥ 0.8× nginx's", true},
 }

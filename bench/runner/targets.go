@@ -96,6 +96,9 @@ var allTargets = []target{
 	{"portico-fast-validation", true, porticoTarget("fast", validationBench), loadPlain, "nginx"},
 	// Answered from proxy-cache's memory (cache.go), beside portico-fast.
 	{"portico-fast-cache", true, porticoTarget("fast", cacheBench), loadPlain, "nginx"},
+	// A composite API of two parallel in-process calls (composite.go),
+	// beside twice portico-fast.
+	{"portico-fast-composite", true, porticoTarget("fast", compositeBench), loadPlain, "nginx"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
