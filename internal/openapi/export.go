@@ -214,7 +214,11 @@ func exportRoute(paths map[string]any, usedIDs map[string]bool, r *spec.Route, o
 			}
 			addPathParams(op, params, refs)
 			if _, ok := op["responses"]; !ok {
-				op["responses"] = map[string]any{"default": map[string]any{"description": defaultResponseDescription}}
+				if r.IsComposite() {
+					op["responses"] = compositeResponses()
+				} else {
+					op["responses"] = map[string]any{"default": map[string]any{"description": defaultResponseDescription}}
+				}
 			}
 			if portico && !exact {
 				op[extPath] = rp

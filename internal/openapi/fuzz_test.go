@@ -16,6 +16,8 @@ func FuzzImport(f *testing.F) {
 	f.Add([]byte(planV1))
 	f.Add([]byte(`{"openapi":"3.1.0","info":{"title":"x","version":"1"},"paths":{"/a/{b}":{"get":{"parameters":[{"name":"b","in":"path","required":true}]}}}}`))
 	f.Add([]byte(`swagger: "2.0"` + "\ninfo: {title: t, version: v}\npaths: {}"))
+	f.Add(compositeDoc(`{"steps":[{"name":"a","service":"s","route":"r","fallback":{"x":1}}],"response":{"body":"steps.a.body"}}`))
+	f.Add(compositeDoc(`{"steps":[{"name":"a","path":"/x/{id}","params":{"id":"1"},"after":["a"]}],"response":{"status":99}}`))
 	f.Add([]byte(strings.Repeat("[", 300)))
 	f.Add([]byte("a: &a [*a, *a]\nb: [*a, *a, *a]"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -76,6 +76,11 @@ func exportDesign(op map[string]any, r *spec.Route, portico bool) {
 		if be := backendObject(r.Backend); be != nil {
 			op[extBackend] = be
 		}
+		if r.IsComposite() {
+			if c := compositeObject(r.Backend.Composite); c != nil {
+				op[extComposite] = c
+			}
+		}
 	}
 	if len(r.Responses) == 0 && len(r.Errors) == 0 {
 		return

@@ -37,6 +37,16 @@ func (im *importer) design(r *spec.Route, ptr string, op map[string]any) error {
 		delete(op, extBackend)
 		changed = true
 	}
+	if ext, ok := op[extComposite]; ok {
+		if err := takeComposite(r, ptr, ext); err != nil {
+			return err
+		}
+		if sameValue(op["responses"], compositeResponses()) {
+			delete(op, "responses") // what the export writes for a composite route
+		}
+		delete(op, extComposite)
+		changed = true
+	}
 	if im.takeParameters(r, op) {
 		changed = true
 	}

@@ -252,6 +252,15 @@ func mergeRoute(in, old *spec.Route, managed []string) (spec.Route, []string) {
 			be = *r.Backend
 		}
 		be.Path, be.Method, be.Timeout, be.Parameters = in.Backend.Path, in.Backend.Method, in.Backend.Timeout, in.Backend.Parameters
+		switch {
+		case in.Backend.Type == spec.BackendComposite:
+			// x-portico-composite: the document's flow is the backend.
+			be.Type, be.Composite, be.SQLBackend = spec.BackendComposite, in.Backend.Composite, nil
+		case be.Type == spec.BackendComposite:
+			// A provider's export of a route that is not composite (it
+			// would have written its flow): the route calls its upstream.
+			be.Type, be.Composite = "", nil
+		}
 		set("backend", !sameJSON(mustJSON(r.Backend), mustJSON(&be)))
 		r.Backend = &be
 	}
