@@ -118,6 +118,21 @@ func (ex *Exchange) PathParam(name string) string {
 	return ex.params.Get(name)
 }
 
+// EachPathParam calls fn with each path parameter of the matched route,
+// then with "*" and what the route's trailing wildcard covered, when it
+// has one. The strings are the engine's: valid until the filter returns.
+func (ex *Exchange) EachPathParam(fn func(name, value string)) {
+	if ex.params == nil {
+		return
+	}
+	for i := 0; i < ex.params.Len(); i++ {
+		fn(ex.params.Name(i), ex.params.Value(i))
+	}
+	if w, ok := ex.params.Wildcard(); ok {
+		fn("*", w)
+	}
+}
+
 // SetUpstreamHeader sets a header on the request sent to the backend.
 func (ex *Exchange) SetUpstreamHeader(name, value string) { ex.b.SetUpstreamHeader(name, value) }
 
