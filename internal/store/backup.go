@@ -31,6 +31,7 @@ var backupTables = []struct{ name, order string }{
 	{"webhook_deliveries", "id"},
 	{"alert_rules", "id"}, {"alert_events", "rule_id, seq"}, {"packages", "id"},
 	{"cache_purges", "group_name, service_id"},
+	{"composite_uses", "group_name, service_id, version, route_name, uses_service, uses_route"},
 	{"monitoring_points", "resolution, group_name, service_id, route_id, start_at"},
 }
 

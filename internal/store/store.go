@@ -159,6 +159,24 @@ type Tx interface {
 	ResetRouteShapes(ctx context.Context, group string, shapes []RouteShape) error
 	RouteShapesComplete(ctx context.Context, group string) (bool, error)
 	FindRouteShapes(ctx context.Context, group string, shapes []string, except string) ([]RouteShape, error)
+	// ServicesRunningAs answers the services of project running in group
+	// under a name with an online route, from the same index.
+	ServicesRunningAs(ctx context.Context, group, project, name string) ([]string, error)
+
+	// The dependency graph of composite APIs (composite_uses.go): what
+	// each online composite route running in a group calls, kept by the
+	// release package with every change of what the group runs. Edges go
+	// with the composite's deployment. PutCompositeUses replaces one
+	// composite service's edges in a group, ResetCompositeUses a group's;
+	// CompositeUsesOf answers the edges calling a service (in a group, or
+	// "" for all), CompositeUsesBy those of a composite service.
+	// ListCompositeRoutes answers the composite routes of a project's
+	// templates.
+	PutCompositeUses(ctx context.Context, group, service string, uses []CompositeUse) error
+	ResetCompositeUses(ctx context.Context, group string, uses []CompositeUse) error
+	CompositeUsesOf(ctx context.Context, group, service string) ([]CompositeUse, error)
+	CompositeUsesBy(ctx context.Context, service string) ([]CompositeUse, error)
+	ListCompositeRoutes(ctx context.Context, project string) ([]TemplateRoute, error)
 
 	// Upstreams of a project. Get accepts the id or the name.
 	CreateUpstream(ctx context.Context, u *spec.Upstream) error

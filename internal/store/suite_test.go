@@ -61,6 +61,7 @@ func runSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"CallLogs", testCallLogs},
 		{"CachePurges", testCachePurges},
+		{"CompositeUses", testCompositeUses},
 		{"Packages", testPackages},
 	}
 	for _, sc := range suites {
