@@ -42,7 +42,10 @@ func Commit(ctx context.Context, tx store.Tx, ev spec.HistoryEvent) (int64, erro
 
 // Apply is the one function every change that gateways see ends in: it
 // refuses a change to a service a running canary holds, refuses routes
-// that collide with another service's (a *ConflictError, 409), compiles
+// that collide with another service's (a *ConflictError, 409), refuses a
+// change that leaves a running composite API without an API it calls (a
+// *DependencyError, 409; graph.go) and keeps the graph of those calls,
+// compiles
 // what changed with the gateway's own compiler, bumps the groups' revision
 // (logging which services changed, so gateways are sent only those) and
 // records the release history and the audit. A change confined to one
@@ -140,6 +143,10 @@ func check(ctx context.Context, tx store.Tx, c *Change) ([]store.RevisionChange,
 		}
 		if !complete || len(c.Events) > 0 {
 			if err := resetShapes(ctx, tx, &spec.Snapshot{Groups: snap.Groups[gi : gi+1]}); err != nil {
+				return nil, err
+			}
+			// What the composite APIs call may have changed too.
+			if err := guardGroup(ctx, tx, &snap.Groups[gi], c.changedServices(name)); err != nil {
 				return nil, err
 			}
 		}

@@ -34,7 +34,8 @@ func (c *Change) scopedService() string {
 }
 
 // checkService checks and compiles what service runs in group after the
-// change, and records its route shapes. It answers false, having done
+// change, holds the composite APIs' dependencies (graph.go), and records
+// its route shapes and composite calls. It answers false, having done
 // nothing, when the group's index of route shapes is not complete yet (a
 // group from before it existed): the whole group is checked instead.
 func checkService(ctx context.Context, tx store.Tx, group, service string) (bool, error) {
@@ -58,6 +59,11 @@ func checkService(ctx context.Context, tx store.Tx, group, service string) (bool
 	}
 	if err := tx.PutRouteShapes(ctx, group, service, shapes); err != nil {
 		return false, fmt.Errorf("record the routes of service %s in %s: %w", service, group, err)
+	}
+	// After its shapes: the composites' calls find services by the names
+	// the index holds (graph.go).
+	if err := guardService(ctx, tx, &part, service); err != nil {
+		return false, err
 	}
 	return true, nil
 }
