@@ -102,7 +102,7 @@ Exit codes: 0 done, 1 error, 2 usage, 3 diff found a difference.`,
 		a.lifecycleCmd(), a.canaryCmd(), a.importCmd(), a.exportCmd(), a.dumpCmd(), a.diffCmd(), a.syncCmd(),
 		a.usersCmd(), a.tokensCmd(), a.membersCmd(), a.packagesCmd())
 	cmd.AddCommand(a.marketCmds()...)
-	cmd.AddCommand(a.diffVersionCmd(), a.restoreVersionCmd())
+	cmd.AddCommand(a.diffVersionCmd(), a.restoreVersionCmd(), a.dependenciesCmd())
 	return cmd
 }
 
