@@ -254,3 +254,66 @@ func TestNewTraceHasNoParent(t *testing.T) {
 		t.Errorf("a 404 marked the span as an error")
 	}
 }
+
+// A composite backend's steps are client spans, children of the server
+// span, with the ids the calls' traceparents named; the engine's list is
+// copied by Export.
+func TestExportStepSpans(t *testing.T) {
+	rc := newReceiver(t, false)
+	e, err := NewExporter(ExporterConfig{Endpoint: rc.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixNano()
+	var r Request
+	r.Begin("", NewSampler(1), now)
+	r.Method, r.Route = "GET", "profile"
+	userID := NewSpanID()
+	steps := &Steps{List: []Step{
+		{Name: "user", Target: "users/get-user", Method: "GET", Path: "/users/7", Status: 200, Outcome: "ok", Attempts: 1,
+			Start: now + 10, End: now + 20, SpanID: userID},
+		{Name: "orders", Target: "upstream", Method: "GET", Path: "/orders", Status: 503, Outcome: "failed",
+			Error: "answered 503", Attempts: 2, Start: now + 10, End: now + 30},
+	}}
+	r.SetSteps(steps)
+	r.End(502, now+40)
+	e.Export(&r)
+	steps.List[0].Name = "overwritten" // the engine reuses its list
+	r.Reset()
+	shutdown(t, e)
+	spans, _, _ := rc.received()
+	if len(spans) != 3 {
+		t.Fatalf("collector got %d spans, want 3 (server, 2 steps)", len(spans))
+	}
+	byName := map[string]*tracepb.Span{}
+	for _, s := range spans {
+		byName[s.Name] = s
+	}
+	server, user, orders := byName["GET profile"], byName["step user"], byName["step orders"]
+	if server == nil || user == nil || orders == nil {
+		t.Fatalf("span names %v", byName)
+	}
+	for _, s := range []*tracepb.Span{user, orders} {
+		if !slicesEqual(s.ParentSpanId, server.SpanId) || s.Kind != tracepb.Span_SPAN_KIND_CLIENT {
+			t.Errorf("step span %q: parent %x kind %v, want the server span %x, client", s.Name, s.ParentSpanId, s.Kind, server.SpanId)
+		}
+	}
+	if SpanID(user.SpanId) != userID || user.StartTimeUnixNano != uint64(now+10) || user.EndTimeUnixNano != uint64(now+20) {
+		t.Errorf("user span id %x times %d..%d", user.SpanId, user.StartTimeUnixNano, user.EndTimeUnixNano)
+	}
+	if user.Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR {
+		t.Errorf("an ok step marked as an error")
+	}
+	oa := attrs(orders.Attributes)
+	for k, want := range map[string]any{
+		"portico.step.target": "upstream", "portico.step.outcome": "failed", "portico.step.attempts": int64(2),
+		"http.response.status_code": int64(503), "url.path": "/orders",
+	} {
+		if oa[k] != want {
+			t.Errorf("orders span %s = %v, want %v", k, oa[k], want)
+		}
+	}
+	if orders.Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR || orders.Status.GetMessage() != "answered 503" {
+		t.Errorf("failed step's status %v", orders.Status)
+	}
+}

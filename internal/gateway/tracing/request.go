@@ -38,6 +38,29 @@ type Request struct {
 	phaseCount int
 	phases     [MaxPhases]phaseSpan
 	upstream   upstreamSpan
+	// steps are a composite backend's calls (SetSteps); nil for any
+	// other request, so Request stays comparable and small.
+	steps *Steps
+}
+
+// Steps are the calls a composite backend made for a request, one span
+// each, children of the server span. The engine keeps one per reused
+// request state and hands it to SetSteps; Export copies it.
+type Steps struct {
+	List []Step
+}
+
+// Step is one call of a composite backend.
+type Step struct {
+	Name, Target, Method, Path string
+	// Status is what the call's last attempt answered (0: none),
+	// Outcome ok, failed, fallback, skipped, timeout or cancelled, Error
+	// why it failed.
+	Status         int
+	Outcome, Error string
+	Attempts       int
+	Start, End     int64 // Unix nanoseconds
+	SpanID         SpanID
 }
 
 // phaseSpan is one plugin phase: name points to the plugin's static name.
@@ -71,6 +94,7 @@ func (r *Request) Begin(incoming string, sampler Sampler, now int64) {
 	r.end, r.status = 0, 0
 	r.phaseCount = 0
 	r.upstream = upstreamSpan{}
+	r.steps = nil
 	r.parentID = SpanID{}
 	if tid, parent, sampled, ok := ParseTraceparent(incoming); ok {
 		r.traceID, r.parentID, r.sampled, r.remote = tid, parent, sampled, true
@@ -155,6 +179,14 @@ func (r *Request) UpstreamEnd(status int, err string) {
 		return
 	}
 	r.upstream.status, r.upstream.err, r.upstream.end = status, err, nowNanos()
+}
+
+// SetSteps records the calls of a composite backend as spans (when the
+// request is sampled); s must stay unchanged until Export or Reset.
+func (r *Request) SetSteps(s *Steps) {
+	if r.sampled && s != nil && len(s.List) > 0 {
+		r.steps = s
+	}
 }
 
 // End records the status answered to the client and when the answer ended

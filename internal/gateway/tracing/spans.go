@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,9 @@ func spanCount(r *Request) int {
 	if r.upstream.attempts > 0 {
 		n++
 	}
+	if r.steps != nil {
+		n += len(r.steps.List)
+	}
 	return n
 }
 
@@ -55,6 +59,10 @@ func detach(r *Request) {
 		l := len(*f)
 		*f = all[off : off+l]
 		off += l
+	}
+	if r.steps != nil {
+		// The engine reuses its list; the steps' strings are its own.
+		r.steps = &Steps{List: slices.Clone(r.steps.List)}
 	}
 }
 
@@ -121,7 +129,54 @@ func appendSpans(spans []*tracepb.Span, r *Request, instance string) []*tracepb.
 	if u := &r.upstream; u.attempts > 0 {
 		spans = append(spans, upstreamSpanOf(r, u, end, flags))
 	}
+	if r.steps != nil {
+		for i := range r.steps.List {
+			spans = append(spans, stepSpanOf(r, &r.steps.List[i], end, flags))
+		}
+	}
 	return spans
+}
+
+// stepSpanOf is the client span of a composite backend's step: the
+// calls it made (an API's in-process server span, an upstream call) are
+// its children, through the traceparent they carried.
+func stepSpanOf(r *Request, s *Step, end int64, flags uint32) *tracepb.Span {
+	sEnd := s.End
+	if sEnd == 0 || sEnd < s.Start {
+		sEnd = end
+	}
+	id := s.SpanID
+	if id == (SpanID{}) {
+		id = NewSpanID()
+	}
+	a := make([]*commonpb.KeyValue, 0, 7)
+	a = appendString(a, "portico.step.target", s.Target)
+	a = appendString(a, "http.request.method", s.Method)
+	a = appendString(a, "url.path", s.Path)
+	if s.Status != 0 {
+		a = appendInt(a, "http.response.status_code", int64(s.Status))
+	}
+	a = appendString(a, "portico.step.outcome", s.Outcome)
+	if s.Attempts > 0 {
+		a = appendInt(a, "portico.step.attempts", int64(s.Attempts))
+	}
+	var status *tracepb.Status
+	if s.Outcome == "failed" || s.Outcome == "timeout" {
+		a = appendString(a, "error.type", s.Outcome)
+		status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR, Message: s.Error}
+	}
+	return &tracepb.Span{
+		TraceId:           r.traceID[:],
+		SpanId:            id[:],
+		ParentSpanId:      r.spanID[:],
+		Name:              "step " + s.Name,
+		Kind:              tracepb.Span_SPAN_KIND_CLIENT,
+		StartTimeUnixNano: uint64(s.Start),
+		EndTimeUnixNano:   uint64(sEnd),
+		Flags:             flags,
+		Attributes:        a,
+		Status:            status,
+	}
 }
 
 // upstreamSpanOf is the client span of the call to the backend, named and
