@@ -95,6 +95,7 @@ type serviceData struct {
 	Versions []versionInfo
 	History  []spec.HistoryEvent
 	Running  map[string]string // group → version
+	Deps     *dependencies     // what the service's composite routes call, and who calls it; nil: nothing
 	Extra    any
 }
 
@@ -137,6 +138,7 @@ func serviceView(q *req, p *page, status int) error {
 		return err
 	}
 	d.History = hl.Items
+	d.Deps = q.loadDependencies()
 	p.Data = d
 	q.render(status, "service", p)
 	return nil
@@ -161,16 +163,17 @@ func (q *req) saveRoute() error {
 	for _, m := range f["methods"] {
 		rt.Methods = append(rt.Methods, strings.ToUpper(m))
 	}
-	if f.Get("backend_path") != "" {
-		rt.Backend = &spec.Backend{Path: strings.TrimSpace(f.Get("backend_path"))}
-	}
 	online := f.Get("online") != "off"
 	rt.Online = &online
 	method, path, form := "POST", q.svcPath()+"/routes", "new-route"
 	if id := q.r.PathValue("r"); id != "" {
 		method, path, form = "PUT", path+"/"+url.PathEscape(id), "route-"+id
 	}
-	if err := q.call(method, path, rt, nil); err != nil {
+	backend, err := q.backendFromForm(f)
+	if err != nil {
+		return q.reshow(err, form, serviceView, q.t("nav.services"), "services")
+	}
+	if err := q.call(method, path, routeBody{Route: rt, Backend: backend}, nil); err != nil {
 		return q.reshow(err, form, serviceView, q.t("nav.services"), "services")
 	}
 	q.redirect(q.svcPage(), "saved")

@@ -128,6 +128,8 @@ type debugData struct {
 		Body      string            `json:"body"`
 		LatencyMs float64           `json:"latency_ms"`
 	}
+	// Steps are the composite steps of the call, from its record.
+	Steps *callSteps
 }
 
 func (q *req) debugPost(v view) error {
@@ -148,6 +150,9 @@ func (q *req) debugPost(v view) error {
 	d, err := q.loadService(p, "debug")
 	if err != nil {
 		return err
+	}
+	if dd.Result != nil {
+		dd.Steps = q.debugSteps(&d.Svc, requestIDOf(dd.Result.Headers))
 	}
 	d.Extra = dd
 	p.Data = d
