@@ -96,6 +96,43 @@ func (st *encodeState) appendRecord(dst []byte, r *spec.CallRecord, instance str
 	dst = appendOptString(dst, `,"error_detail":`, r.ErrorDetail)
 	dst = appendOptString(dst, `,"request_body":`, r.RequestBody)
 	dst = appendOptString(dst, `,"response_body":`, r.ResponseBody)
+	if len(r.Steps) > 0 {
+		dst = append(dst, `,"steps":[`...)
+		for i := range r.Steps {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendStep(dst, &r.Steps[i])
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// appendStep writes one step of a composite backend as encoding/json
+// writes a spec.CallStep.
+func appendStep(dst []byte, s *spec.CallStep) []byte {
+	dst = append(dst, `{"name":`...)
+	dst = appendString(dst, s.Name)
+	dst = append(dst, `,"target":`...)
+	dst = appendString(dst, s.Target)
+	dst = appendOptString(dst, `,"method":`, s.Method)
+	dst = appendOptString(dst, `,"path":`, s.Path)
+	if s.Status != 0 {
+		dst = append(dst, `,"status":`...)
+		dst = strconv.AppendInt(dst, int64(s.Status), 10)
+	}
+	dst = append(dst, `,"outcome":`...)
+	dst = appendString(dst, s.Outcome)
+	dst = appendOptString(dst, `,"error":`, s.Error)
+	if s.Attempts != 0 {
+		dst = append(dst, `,"attempts":`...)
+		dst = strconv.AppendInt(dst, int64(s.Attempts), 10)
+	}
+	dst = append(dst, `,"start_ms":`...)
+	dst = appendFloat(dst, s.StartMs)
+	dst = append(dst, `,"latency_ms":`...)
+	dst = appendFloat(dst, s.LatencyMs)
 	return append(dst, '}')
 }
 

@@ -49,6 +49,11 @@ func fullRecord() spec.CallRecord {
 		ErrorDetail:       "connect",
 		RequestBody:       `{"a":"<b>&\"quoted\"\n"}`,
 		ResponseBody:      "ok\tdone \u2028 é 日本",
+		Steps: []spec.CallStep{
+			{Name: "user", Target: "users/get-user", Method: "GET", Path: "/users/7", Status: 200, Outcome: "ok",
+				Attempts: 1, StartMs: 0.125, LatencyMs: 3.5},
+			{Name: "orders", Target: "upstream", Outcome: "fallback", Error: "answered \"503\"\n", StartMs: 4, LatencyMs: 0},
+		},
 	}
 }
 
