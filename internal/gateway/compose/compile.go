@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/portico-gw/portico/internal/spec"
@@ -403,86 +402,6 @@ func compileExpr(src string, a *analyzer) (p *vm.Program, err error) {
 		}
 	}()
 	return expr.Compile(src, exprOptions(a)...)
-}
-
-// analyzer walks an expression's tree (before the meter's patches) and
-// finds what it reads: the steps it names, and the request headers.
-type analyzer struct {
-	stepRefs     []string
-	stepsIdents  []*ast.IdentifierNode
-	stepsNamed   map[*ast.IdentifierNode]bool
-	stepsWhole   bool
-	usesEnv      bool
-	headerNames  []string
-	headerNodes  []*ast.MemberNode
-	headersNamed map[*ast.MemberNode]bool
-}
-
-// Visit sees children before their parent (ast.Walk), so an identifier
-// is listed before the member access that names a step on it.
-func (a *analyzer) Visit(node *ast.Node) {
-	switch n := (*node).(type) {
-	case *ast.IdentifierNode:
-		switch n.Value {
-		case varSteps:
-			a.stepsIdents = append(a.stepsIdents, n)
-		case envIdent:
-			a.usesEnv = true
-		}
-	case *ast.MemberNode:
-		if id, ok := n.Node.(*ast.IdentifierNode); ok {
-			if prop, ok := n.Property.(*ast.StringNode); ok {
-				switch id.Value {
-				case varSteps:
-					if a.stepsNamed == nil {
-						a.stepsNamed = map[*ast.IdentifierNode]bool{}
-					}
-					a.stepsNamed[id] = true
-					if !slices.Contains(a.stepRefs, prop.Value) {
-						a.stepRefs = append(a.stepRefs, prop.Value)
-					}
-				case varRequest:
-					if prop.Value == "headers" {
-						a.headerNodes = append(a.headerNodes, n)
-					}
-				}
-			}
-		}
-		if inner, ok := n.Node.(*ast.MemberNode); ok && a.isRequestHeaders(inner) {
-			if prop, ok := n.Property.(*ast.StringNode); ok {
-				if a.headersNamed == nil {
-					a.headersNamed = map[*ast.MemberNode]bool{}
-				}
-				a.headersNamed[inner] = true
-				if !slices.Contains(a.headerNames, prop.Value) {
-					a.headerNames = append(a.headerNames, prop.Value)
-				}
-			}
-		}
-	}
-}
-
-// isRequestHeaders: m is request.headers (or request["headers"]).
-func (a *analyzer) isRequestHeaders(m *ast.MemberNode) bool {
-	return slices.Contains(a.headerNodes, m)
-}
-
-func (a *analyzer) headersWhole() bool {
-	for _, m := range a.headerNodes {
-		if !a.headersNamed[m] {
-			return true
-		}
-	}
-	return false
-}
-
-// finish is called by compile once the tree was walked.
-func (a *analyzer) finish() {
-	for _, id := range a.stepsIdents {
-		if !a.stepsNamed[id] {
-			a.stepsWhole = true
-		}
-	}
 }
 
 // order links each step to those waiting for it and refuses a cycle,

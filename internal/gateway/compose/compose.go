@@ -2,9 +2,9 @@
 // answers by calling other APIs of its gateway group, or its service's
 // upstream, in sequence or in parallel, and assembling one JSON answer
 // from their results. A flow is compiled once per routing build (its
-// expressions with expr-lang, its steps into waves of a dependency
-// graph); the gateway gives each compiled route a Caller that sends the
-// calls.
+// expressions with expr-lang, its steps into a dependency graph: each
+// step starts as soon as the steps it waits for have finished); the
+// gateway gives each compiled route a Caller that sends the calls.
 package compose
 
 import (
@@ -50,6 +50,12 @@ type Answer struct {
 
 // Caller sends one step's call. The routing compiler builds one per
 // composite route, bound to its group, project and upstream.
+//
+// A call is retried with the same *Call: a Caller must not modify it,
+// except Method, which it may set to the method it used when the step
+// left it "" (the step's record then shows it). It is called from several
+// goroutines at once, and must return when ctx is done: a run waits for
+// every call it made.
 type Caller interface {
 	Call(ctx context.Context, c *Call) (*Answer, error)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -239,7 +240,9 @@ func (r *run) answer(res *Result) {
 			res.Header = append(res.Header, HeaderField{Name: h.name, Value: s})
 		}
 	}
-	res.Header = append(res.Header, HeaderField{Name: headerContentType, Value: contentTypeJSON})
+	if !slices.ContainsFunc(res.Header, func(h HeaderField) bool { return strings.EqualFold(h.Name, headerContentType) }) {
+		res.Header = append(res.Header, HeaderField{Name: headerContentType, Value: contentTypeJSON})
+	}
 	res.Status, res.Body = r.flow.status, body
 }
 
