@@ -150,29 +150,11 @@ func flowSteps(r spec.Route) []flowStep {
 	return out
 }
 
-// dependencies is the admin API's answer to GET …/services/{s}/dependencies:
-// the APIs the service's composite routes call, and the composite routes
-// of other services that call this one.
-type dependencies struct {
-	Uses []struct {
-		Service   string   `json:"service"`
-		Route     string   `json:"route"`
-		Groups    []string `json:"groups"`
-		MissingIn []string `json:"missing_in"`
-	} `json:"uses"`
-	UsedBy []struct {
-		Service   string `json:"service"`
-		ServiceID string `json:"service_id"`
-		Route     string `json:"route"`
-		Group     string `json:"group"`
-	} `json:"used_by"`
-}
-
 // loadDependencies asks the admin API what the service uses and is used
 // by. The page shows without them when they cannot be had (an older
 // control plane, a refusal): they are context, not the page's subject.
-func (q *req) loadDependencies() *dependencies {
-	var d dependencies
+func (q *req) loadDependencies() *spec.ServiceDependencies {
+	var d spec.ServiceDependencies
 	if err := q.call("GET", q.svcPath()+"/dependencies", nil, &d); err != nil {
 		var ae *webpage.Refusal
 		if !errors.As(err, &ae) {

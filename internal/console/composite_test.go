@@ -79,6 +79,16 @@ func TestCompositeRouteForm(t *testing.T) {
 		}
 	}
 
+	// The admin API's dependency graph: profile uses users' get_user,
+	// which the users service's page shows as used by profile's template.
+	wantPage(t, "profile's dependencies", f.send("GET", page, nil, false), http.StatusOK,
+		`id="uses"`, `<a href="/p/default/services/users">users</a> / <code>get_user</code>`, "called by profile")
+	var users spec.Service
+	f.apiJSON(t, "GET", "/projects/default/services/users", nil, &users)
+	wantPage(t, "users' dependencies", f.send("GET", "/p/default/services/"+users.ID, nil, false), http.StatusOK,
+		`id="used-by"`, fmt.Sprintf(`<a href="/p/default/services/%s">profile</a> / <code>profile</code> → <code>get_user</code>`, sid),
+		"service template (not running)")
+
 	var svc spec.Service
 	f.apiJSON(t, "GET", "/projects/default/services/"+sid, nil, &svc)
 	if len(svc.Routes) != 1 || !svc.Routes[0].IsComposite() || len(svc.Routes[0].Backend.Composite.Steps) != 3 {
@@ -149,9 +159,10 @@ func withDependencies(api http.Handler, deps string) http.Handler {
 func TestServiceDependencies(t *testing.T) {
 	st := webpagetest.NewStore(t, firstStart)
 	api := withDependencies(adminapi.New(adminapi.Config{Store: st, Version: "test"}),
-		`{"uses": [{"service": "users", "route": "get_user", "groups": ["default"], "missing_in": ["prod"]},
-		           {"service": "orders", "route": "list_orders", "groups": ["default", "prod"]}],
-		  "used_by": [{"service": "portal", "service_id": "svc-portal-1", "route": "home", "group": "default"}]}`)
+		`{"uses": [{"service": "users", "route": "get_user", "by": ["profile"], "groups": ["default"], "missing_in": ["prod"]},
+		           {"service": "orders", "route": "list_orders", "by": ["profile", "summary"], "groups": ["default", "prod"]}],
+		  "used_by": [{"service": "portal", "service_id": "svc-portal-1", "route": "home", "uses_route": "get_profile", "group": "default", "version": "1.2.0"},
+		              {"service": "drafts", "service_id": "svc-drafts-1", "route": "try", "uses_route": "get_profile", "template": true}]}`)
 	f := (&fixture{api: api, h: New(Config{API: api})}).loginAs(t, "admin", "pw")
 	sid := mkService(t, f, "profile", nil)
 	page := "/p/default/services/" + sid
@@ -159,9 +170,11 @@ func TestServiceDependencies(t *testing.T) {
 		`id="deps"`, `id="uses"`, `<a href="/p/default/services/users">users</a> / <code>get_user</code>`,
 		`<span class="chip">default</span>`, `not running in prod`,
 		`<a href="/p/default/services/orders">orders</a> / <code>list_orders</code>`,
-		`id="used-by"`, `<a href="/p/default/services/svc-portal-1">portal</a> / <code>home</code>`)
+		`called by profile, summary`,
+		`id="used-by"`, `<a href="/p/default/services/svc-portal-1">portal</a> / <code>home</code> → <code>get_profile</code>`,
+		`<span class="chip">default 1.2.0</span>`, `<a href="/p/default/services/svc-drafts-1">drafts</a>`, "service template (not running)")
 	zh := zhGet(t, f, page)
-	for _, want := range []string{"组合 API", "调用的 API", "被以下 API 调用", "未运行于 prod", "网关组"} {
+	for _, want := range []string{"组合 API", "调用的 API", "被以下 API 调用", "未运行于 prod", "网关组", "调用方路由", "服务模板（未运行）"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("the service page in Chinese lacks %q", want)
 		}

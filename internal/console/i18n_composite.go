@@ -47,6 +47,8 @@ var compositeMessages = webpage.Catalogue{
 	"cmp.runs_in":    {"en": "runs in", "zh-CN": "运行于"},
 	"cmp.missing_in": {"en": "not running in", "zh-CN": "未运行于"},
 	"cmp.in_group":   {"en": "in group", "zh-CN": "网关组"},
+	"cmp.called_by":  {"en": "called by", "zh-CN": "调用方路由"},
+	"cmp.template":   {"en": "service template (not running)", "zh-CN": "服务模板（未运行）"},
 }
 
 // compositeOverridden are the keys compositeMessages redefined (none, or

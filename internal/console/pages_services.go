@@ -94,8 +94,8 @@ type serviceData struct {
 	Groups   []groupRow
 	Versions []versionInfo
 	History  []spec.HistoryEvent
-	Running  map[string]string // group → version
-	Deps     *dependencies     // what the service's composite routes call, and who calls it; nil: nothing
+	Running  map[string]string         // group → version
+	Deps     *spec.ServiceDependencies // what the service's composite routes call, and who calls it; nil: nothing
 	Extra    any
 }
 
