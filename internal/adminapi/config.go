@@ -248,6 +248,7 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 		apps[want.Applications[i].Name] = &want.Applications[i]
 	}
 	consumersChanged := false
+	var deleted []spec.Service
 	for _, ch := range plan.Changes {
 		var err error
 		switch ch.Kind + " " + ch.Action {
@@ -266,7 +267,7 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 			err = c.putConfigApplication(tx, p, a, ch.Action)
 			consumersChanged = true
 		case "service delete":
-			err = c.deleteConfigService(tx, p, ch.Name)
+			err = c.deleteConfigService(tx, p, ch.Name, &deleted)
 		case "upstream delete":
 			var u spec.Upstream
 			if u, err = tx.GetUpstream(c.ctx(), p, ch.Name); err == nil {
@@ -275,6 +276,11 @@ func (c *call) applyConfig(tx store.Tx, p string, want *manifest.Document, plan 
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err)
+		}
+	}
+	for i := range deleted {
+		if err := release.CheckDelete(c.ctx(), tx, &deleted[i]); err != nil {
+			return fmt.Errorf("delete service %s: %w", deleted[i].Name, err)
 		}
 	}
 	if consumersChanged {
@@ -382,7 +388,10 @@ func (c *call) putConfigRoute(tx store.Tx, p string, want *spec.Service, name, a
 
 // deleteConfigService removes a service prune no longer finds, with the
 // refusals of DELETE …/services/{s}.
-func (c *call) deleteConfigService(tx store.Tx, p, name string) error {
+// It adds the service to deleted: what composite APIs call is checked
+// once the whole plan ran (applyConfig), so that a plan deleting a
+// composite and what it calls is not refused for its order.
+func (c *call) deleteConfigService(tx store.Tx, p, name string, deleted *[]spec.Service) error {
 	s, err := tx.GetService(c.ctx(), p, name)
 	if err != nil {
 		return err
@@ -399,6 +408,7 @@ func (c *call) deleteConfigService(tx store.Tx, p, name string) error {
 	if err := release.CheckAction(&s, release.ActionDelete); err != nil {
 		return err
 	}
+	*deleted = append(*deleted, s)
 	return tx.DeleteService(c.ctx(), p, s.ID)
 }
 

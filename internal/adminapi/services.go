@@ -274,6 +274,9 @@ func (c *call) deleteService() (any, error) {
 			}
 			return withDetail(store.ErrConflict, "service %q still runs in gateway group(s) %q; take it off first", s.Name, groups)
 		}
+		if err := release.CheckDelete(c.ctx(), tx, &s); err != nil {
+			return err
+		}
 		// The routes go with it: the audit keeps them.
 		if err := c.fillRoutes(tx, &s); err != nil {
 			return err

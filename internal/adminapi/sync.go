@@ -117,6 +117,9 @@ func (c *call) confirmed() (bool, error) {
 type problemExtensions struct {
 	Conflicts []release.Conflict  `json:"conflicts,omitempty"`
 	Changes   []release.URLChange `json:"changes,omitempty"`
+	// Dependencies are the composite APIs' calls a 409 would break
+	// (release.DependencyError; dependencies.go).
+	Dependencies []release.Dependency `json:"dependencies,omitempty"`
 }
 
 // extend fills the extension members an error carries.
@@ -126,6 +129,9 @@ func (p *problem) extend(err error) {
 	}
 	if me, ok := errors.AsType[*release.MoveError](err); ok {
 		p.Changes = me.Changes
+	}
+	if de, ok := errors.AsType[*release.DependencyError](err); ok {
+		p.Dependencies = de.Dependencies
 	}
 }
 

@@ -122,6 +122,7 @@ func (s *server) endpoints() []endpoint {
 	eps = append(eps, s.monitoringEndpoints()...)
 	eps = append(eps, s.alertEndpoints()...)
 	eps = append(eps, s.callLogEndpoints()...)
+	eps = append(eps, s.dependencyEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
 }
 
@@ -205,7 +206,7 @@ func (s *server) coreEndpoints() []endpoint {
 		{method: "GET", path: S, tag: "services", perm: rbac.ServiceRead, summary: "Get a service with its routes", resp: spec.Service{}, status: ok, handle: (*call).getService},
 		{method: "PATCH", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Change a service template (JSON merge patch; routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).patchService},
 		{method: "PUT", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Replace a service template (routes are changed under /routes)", req: spec.Service{}, resp: spec.Service{}, status: ok, handle: (*call).putService},
-		{method: "DELETE", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Delete a service that runs nowhere", status: nc, handle: (*call).deleteService},
+		{method: "DELETE", path: S, tag: "services", perm: rbac.ServiceWrite, summary: "Delete a service that runs nowhere and that no composite route calls, in a template or running (409 naming them: see …/dependencies)", status: nc, handle: (*call).deleteService},
 
 		{method: "POST", path: P + "/services/import", tag: "openapi", perm: rbac.ServiceWrite, summary: "Import an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML body) as a service with its routes, or update the service of the same name (or ?service=) in place; ?dry_run=true answers the report only; ?mock=true turns response examples into mock plugins", resp: importResult{}, rawBody: true, query: []string{"dry_run", "mock", "service"}, status: ok, handle: (*call).importOpenAPI},
 		{method: "GET", path: S + "/openapi", tag: "openapi", perm: rbac.ServiceRead, summary: "The service's OpenAPI 3.1 description (JSON; YAML with Accept: application/yaml or ?format=yaml)", query: []string{"format"}, status: ok, handle: (*call).exportOpenAPI},
