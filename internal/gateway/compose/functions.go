@@ -19,7 +19,7 @@ import (
 // iterations of predicates (map, filter, reduce, …).
 const (
 	maxRunBytes = 64 << 20
-	maxRunTicks = 4_000_000
+	maxRunTicks = 1_000_000
 	// maxDepth bounds the nesting of a value encoded as JSON or
 	// flattened: deeper values are refused rather than recursed into.
 	maxDepth = 512
