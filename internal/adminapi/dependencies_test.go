@@ -91,3 +91,30 @@ func TestCompositeDependenciesEndpoint(t *testing.T) {
 	a.mustJSON("DELETE", P+profile.ID, nil, http.StatusNoContent, nil)
 	a.mustJSON("DELETE", P+users.ID, nil, http.StatusNoContent, nil)
 }
+
+// TestPruneKeepsWhatCompositesCall: a prune that deletes a service a
+// remaining template's composite calls is refused; deleting both in one
+// document is not, whatever the order of the plan.
+func TestPruneKeepsWhatCompositesCall(t *testing.T) {
+	a := newTestAPI(t)
+	const P = "/projects/default/services/"
+	a.createService("users")
+	a.mustJSON("POST", P+"users/routes", map[string]any{"name": "get-user", "paths": []string{"/users/{id}"}}, http.StatusCreated, nil)
+	a.createService("profile")
+	a.mustJSON("POST", P+"profile/routes", compositeRouteBody("get-profile", "/profile/{id}", "users", "get-user"), http.StatusCreated, nil)
+	onlyProfile := "services:\n- name: profile\n  routes:\n  - name: get-profile\n    paths: ['/profile/{id}']\n    methods: [GET]\n" +
+		"    backend: {type: composite, composite: {steps: [{name: call, service: users, route: get-user}], response: {body: steps.call.body}}}\n"
+	r := a.do("PUT", "/projects/default/config?prune=true", onlyProfile)
+	if r.status != http.StatusConflict {
+		t.Fatalf("prune of a called service: %d %s", r.status, r.body)
+	}
+	if p := r.problem(t); len(p.Dependencies) != 1 || p.Dependencies[0].Service != "profile" || p.Dependencies[0].UsesService != "users" {
+		t.Errorf("problem = %+v", p)
+	}
+	a.mustJSON("GET", P+"users", nil, http.StatusOK, nil)
+	// Both gone in one document.
+	a.mustJSON("PUT", "/projects/default/config?prune=true", "services: []\n", http.StatusOK, nil)
+	if r := a.do("GET", P+"users", nil); r.status != http.StatusNotFound {
+		t.Errorf("users after the prune of both: %d", r.status)
+	}
+}
