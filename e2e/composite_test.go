@@ -97,7 +97,7 @@ const profileFlow = `{"name":"get-profile","paths":["/profile/{id}"],"methods":[
       {"name":"orders","service":"accounts","route":"list-orders","query":{"user":"request.params.id","pair":"'1'"}},
       {"name":"team","service":"accounts","route":"get-team","params":{"team":"steps.user.body.team"}},
       {"name":"extra","service":"accounts","route":"fail","optional":true,"fallback":{"note":"none"}}],
-    "response":{"body":"merge(steps.user.body, {'orders': map(steps.orders.body.items, {'id': .id, 'amount': .amount}), 'lead': steps.team.body.lead, 'extra': steps.extra.body})",
+    "response":{"body":"merge(steps.user.body, {'orders': map(steps.orders.body.items, {{'id': .id, 'amount': .amount}}), 'lead': steps.team.body.lead, 'extra': steps.extra.body})",
       "headers":{"X-Team":"steps.team.body.team"}}}}}`
 
 // TestCompositeAPI builds a composite API through the admin API and calls

@@ -90,7 +90,8 @@ type CompositeResponse struct {
 	// Status of the answer; default 200.
 	Status int `json:"status,omitempty"`
 	// Body is an expression whose value is the JSON answer, e.g.
-	// {"user": steps.user.body, "orders": map(steps.orders.body.items, {"id": .id})}.
+	// {"user": steps.user.body, "orders": map(steps.orders.body.items, {{"id": .id}})}
+	// (a predicate is braced, so a map built per element is {{…}})..
 	Body string `json:"body"`
 	// Headers of the answer: name → expression (a string value).
 	Headers map[string]string `json:"headers,omitempty"`
