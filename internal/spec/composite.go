@@ -91,7 +91,7 @@ type CompositeResponse struct {
 	Status int `json:"status,omitempty"`
 	// Body is an expression whose value is the JSON answer, e.g.
 	// {"user": steps.user.body, "orders": map(steps.orders.body.items, {{"id": .id}})}
-	// (a predicate is braced, so a map built per element is {{…}})..
+	// (a predicate is braced, so a map built per element is {{…}}).
 	Body string `json:"body"`
 	// Headers of the answer: name → expression (a string value).
 	Headers map[string]string `json:"headers,omitempty"`
