@@ -321,3 +321,39 @@ func TestServiceDependencies(t *testing.T) {
 		t.Errorf("dependencies of the API called (-want +got):\n%s", diff)
 	}
 }
+
+// TestRoutedVersionsCallToo: a version routed beside the default one
+// calls what it calls; its edges are kept with its version, and they
+// hold the APIs they call as the default version's do.
+func TestRoutedVersionsCallToo(t *testing.T) {
+	e, users, profile := graphEnv(t)
+	e.mustPublish("users", release.PublishRequest{Group: "default", Version: "1.0.0"})
+	e.mustPublish("profile", release.PublishRequest{Group: "default", Version: "1.0.0"})
+	e.setRoutes(profile, compositeRoute("get-profile", "/profile/{id}", "users/list-users"))
+	e.mustPublish("profile", release.PublishRequest{Group: "default", Version: "2.0.0"})
+	ctx := t.Context()
+	err := e.st.Tx(ctx, func(tx store.Tx) error {
+		_, err := release.SetVersionRouting(ctx, tx, actor, spec.DefaultProject, "profile", release.VersionRoutingRequest{Group: "default",
+			VersionRouting: spec.VersionRouting{By: spec.VersionByHeader, Name: "X-Version", Versions: []spec.RoutedVersion{{Version: "1.0.0"}}}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range e.edges(profile.ID) {
+		got = append(got, u.Version+" "+u.UsesService+"/"+u.UsesRoute)
+	}
+	if diff := cmp.Diff([]string{"1.0.0 users/get-user", "2.0.0 users/list-users"}, got); diff != "" {
+		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	// users without get-user breaks the routed version.
+	e.setRoutes(users, usersRoutes()[1])
+	_, err = e.publish("users", release.PublishRequest{Group: "default", Version: "2.0.0"})
+	off := usedGetUser
+	off.Reason = release.ReasonRouteOff
+	de := dependencyErr(t, err, off)
+	if de.Dependencies[0].Version != "1.0.0" {
+		t.Errorf("dependency's version = %q, want the routed 1.0.0", de.Dependencies[0].Version)
+	}
+}
