@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
 
 var disconnectTests = []conformanceTest{
 	{name: "ClientDisconnectCancelsUpstream", fn: testClientDisconnectCancelsUpstream},
 	{name: "ClientDisconnectBeforeAnswer", fn: testClientDisconnectBeforeAnswer},
+	{name: "ClientDisconnectCancelsContext", fn: testClientDisconnectCancelsContext},
 }
 
 func testClientDisconnectCancelsUpstream(t *testing.T, s *suite) {
@@ -89,5 +92,58 @@ func testClientDisconnectBeforeAnswer(t *testing.T, s *suite) {
 	}
 	if ob := g.Obs.Next(t); ob.Status != 499 {
 		t.Errorf("observer saw %+v, want 499", ob)
+	}
+}
+
+// contextWaiter is a backend run in-process (a composite's): it holds the
+// request until the request's context ends, as a flow's calls would.
+type contextWaiter struct {
+	started, cancelled chan struct{}
+}
+
+func (f contextWaiter) OnRequest(ex *plugin.Exchange) bool {
+	ctx := ex.Context()
+	close(f.started)
+	select {
+	case <-ctx.Done():
+		close(f.cancelled)
+		ex.Reject(http.StatusGatewayTimeout, "cancelled", "the client went away")
+	case <-time.After(WaitLimit):
+		ex.Respond(http.StatusOK, []byte("never cancelled"))
+	}
+	return true
+}
+
+// testClientDisconnectCancelsContext: a filter answering in-process (no
+// upstream call the engine could abort) sees the request's context
+// cancelled when the client leaves.
+func testClientDisconnectCancelsContext(t *testing.T, s *suite) {
+	tbl := Table(t, "", UpstreamOf(t, Backend(t, EchoHandler)), Route("held", "/held"))
+	f := contextWaiter{started: make(chan struct{}), cancelled: make(chan struct{})}
+	RouteOf(t, tbl, http.MethodGet, "/held").AddRequestFilter(f)
+	g := s.gateway(t, tbl)
+	ctx, cancel := context.WithTimeout(context.Background(), WaitLimit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/held", nil)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	waitFor(t, f.started, "the filter to start")
+	cancel()
+	if err := waitFor(t, errc, "the client to give up"); !errors.Is(err, context.Canceled) {
+		t.Errorf("client error %v, want context.Canceled", err)
+	}
+	select {
+	case <-f.cancelled:
+	case <-time.After(WaitLimit):
+		t.Fatal("the request's context was not cancelled when the client left")
+	}
+	if ob := g.Obs.Next(t); ob.Status != 499 && ob.Status != http.StatusGatewayTimeout {
+		t.Errorf("observer saw %+v, want 499 (or the filter's 504)", ob)
 	}
 }

@@ -1,6 +1,7 @@
 package fast
 
 import (
+	"context"
 	"crypto/x509"
 	"net"
 	"net/netip"
@@ -84,6 +85,12 @@ type state struct {
 	waitingSince atomic.Int64
 	clientGone   atomic.Bool
 	upConn       net.Conn // the upstream connection in use, for the watcher
+	// reqCtx is the request's context once a filter asked for it
+	// (Context); the watcher cancels it when the client leaves, reset
+	// when the request ends. Nil for every request that never asks.
+	reqCtx    context.Context
+	cancelCtx context.CancelFunc
+	ctxMade   atomic.Bool // reqCtx is set: endContext has work
 }
 
 // freeList keeps every state ever made, so the watcher can scan them and
@@ -132,6 +139,7 @@ func (f *freeList) snapshot() []*state {
 }
 
 func (st *state) reset() {
+	st.endContext()
 	st.ex.Release()
 	st.call.Reset()
 	st.tee.Reset()

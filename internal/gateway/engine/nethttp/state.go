@@ -1,6 +1,7 @@
 package nethttp
 
 import (
+	"context"
 	"crypto/x509"
 	"net"
 	"net/http"
@@ -83,6 +84,10 @@ func (st *state) end() {
 	*st = state{h: st.h, bal: st.bal, ex: st.ex, call: st.call, tee: st.tee, params: st.params, outHeader: st.outHeader,
 		rawBuf: st.rawBuf[:0], pathBuf: st.pathBuf[:0]}
 }
+
+// Context is the request's context (plugin.ContextSource): net/http
+// cancels it when the client goes away or the handler returns.
+func (st *state) Context() context.Context { return st.r.Context() }
 
 func (st *state) Method() string { return st.r.Method }
 func (st *state) Path() string   { return st.r.URL.Path }
