@@ -60,6 +60,10 @@ type Call struct {
 	Bodies            *accesslog.BodyPolicy
 	ReqBody, RespBody []byte
 	bodyBuf           []byte
+	// steps and traceSteps are a composite backend's calls as the record
+	// and the trace take them, reused request after request.
+	steps      []spec.CallStep
+	traceSteps tracing.Steps
 }
 
 // Begin starts the request's trace when tracing is on: incoming is the
@@ -177,6 +181,9 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 			tr.Group, tr.Project, tr.Service, tr.Route = rt.Info.Group, rt.Info.ProjectID, rt.Info.ServiceName, rt.Info.RouteName
 		}
 		tr.RequestID, tr.Method, tr.Path = f.Exchange.RequestID(), f.Method, f.Path
+		if steps := f.Exchange.Steps(); len(steps) > 0 && tr.Sampled() {
+			tr.SetSteps(c.stepSpans(steps))
+		}
 		tr.End(f.Status, f.Start.Add(f.Elapsed).UnixNano())
 		if tr.Sampled() {
 			t.Traces.Export(tr)
@@ -237,12 +244,40 @@ func (c *Call) Finish(t *Telemetry, f *Finished) {
 			}
 		}
 	}
+	if steps := f.Exchange.Steps(); len(steps) > 0 {
+		r.Steps = c.callSteps(steps, f.Start)
+	}
 	if t.Log != nil {
 		t.Log.Log(r)
 	}
 	if keep {
 		t.Calls.Log(r)
 	}
+}
+
+// callSteps are a composite backend's steps as the record writes them,
+// their starts from the request's arrival.
+func (c *Call) callSteps(steps []plugin.Step, arrival time.Time) []spec.CallStep {
+	c.steps = c.steps[:0]
+	for i := range steps {
+		s := &steps[i]
+		c.steps = append(c.steps, spec.CallStep{Name: s.Name, Target: s.Target, Method: s.Method, Path: s.Path, Status: s.Status,
+			Outcome: s.Outcome, Error: s.Error, Attempts: s.Attempts, StartMs: ms(max(s.Start.Sub(arrival), 0)), LatencyMs: ms(s.Duration)})
+	}
+	return c.steps
+}
+
+// stepSpans are a composite backend's steps as the trace takes them.
+func (c *Call) stepSpans(steps []plugin.Step) *tracing.Steps {
+	l := c.traceSteps.List[:0]
+	for i := range steps {
+		s := &steps[i]
+		start := s.Start.UnixNano()
+		l = append(l, tracing.Step{Name: s.Name, Target: s.Target, Method: s.Method, Path: s.Path, Status: s.Status,
+			Outcome: s.Outcome, Error: s.Error, Attempts: s.Attempts, Start: start, End: start + int64(s.Duration), SpanID: s.SpanID})
+	}
+	c.traceSteps.List = l
+	return &c.traceSteps
 }
 
 // CallBudget bounds the calls a gateway keeps for its control plane's
@@ -290,6 +325,11 @@ func (c *Call) Reset() {
 	c.BytesIn, c.BytesOut = 0, 0
 	c.Bodies = nil
 	c.ReqBody, c.RespBody = c.ReqBody[:0], c.RespBody[:0]
+	if len(c.steps) > 0 || len(c.traceSteps.List) > 0 { // drop what they point to
+		clear(c.steps)
+		clear(c.traceSteps.List)
+		c.steps, c.traceSteps.List = c.steps[:0], c.traceSteps.List[:0]
+	}
 }
 
 // ms is d in milliseconds to the microsecond: finer digits say nothing
