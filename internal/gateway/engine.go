@@ -7,6 +7,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/engine/fast"
 	"github.com/portico-gw/portico/internal/gateway/engine/nethttp"
+	"github.com/portico-gw/portico/internal/gateway/routing"
 )
 
 // frontEnd is an engine serving the gateway address.
@@ -41,4 +42,13 @@ func newTLSServer(gw frontEnd, cfg engine.Config) tlsServer {
 		return tlsServer{h1: n.ServeTLS, h2: n}
 	}
 	return tlsServer{h1: gw.Serve, h2: nethttp.NewServer(cfg)}
+}
+
+// newCalls is what composite backends call through: the group's APIs
+// in-process, by a net/http handler over the same table, observer and
+// telemetry as the front ends (whichever engine serves clients), so a
+// call sees what a client would and is counted, logged and traced as
+// one; and their services' upstreams.
+func newCalls(cfg engine.Config) *routing.Calls {
+	return routing.NewCalls(cfg.Table, nethttp.NewHandler(cfg))
 }

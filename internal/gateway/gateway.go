@@ -111,6 +111,8 @@ func Run(ctx context.Context, opts Options) error {
 		cfg.TLSPort = tlsLn.Addr().(*net.TCPAddr).Port
 	}
 	cfg.H2C = opts.H2C
+	calls := newCalls(cfg)
+	defer calls.Close()
 	gwSrv := newFrontEnd(opts, cfg)
 	tlsSrv := newTLSServer(gwSrv, cfg)
 	statusSrv := &http.Server{
@@ -161,7 +163,7 @@ func Run(ctx context.Context, opts Options) error {
 		opts.OnListen(bound)
 	}
 	log.Info("gateway listening", "addr", bound.Gateway, "tls", bound.TLS, "streams", bound.Streams, "status", bound.Status, "groups", opts.Groups, "engine", opts.Engine)
-	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters, quotas) })
+	wg.Go(func() { follow(runCtx, opts, log, &table, m, counters, quotas, calls) })
 	// Quota counts go to Redis until the last request drained.
 	flushCtx, endFlush := context.WithCancel(context.Background())
 	defer endFlush()
@@ -216,12 +218,13 @@ const firstDiscoveryWait = 3 * time.Second
 // serving; a delta that does not start from the table served (one was
 // refused, or the gateway restarted its source) is answered by asking for
 // the whole snapshot.
-func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry, quotas *quota.Registry) {
+func follow(ctx context.Context, opts Options, log *slog.Logger, table *atomic.Pointer[routing.Table], m *metrics, counters *limitcount.Registry, quotas *quota.Registry,
+	calls *routing.Calls) {
 	var after int64
 	var unserved string // stream listeners named and missing, as last warned
 	// Plugin state that must survive reloads (plugin state is kept across reloads).
 	deps := routing.Deps{Logger: log, Counters: counters, Quotas: quotas, Buckets: limitreq.NewRegistry(), Splits: opts.Splits,
-		Tokens: oauth2.NewStore(opts.TokenKey), StreamConns: &routing.StreamConns{}}
+		Tokens: oauth2.NewStore(opts.TokenKey), StreamConns: &routing.StreamConns{}, Calls: calls}
 	if deps.Splits == nil {
 		deps.Splits = splitstats.NewRegistry()
 	}

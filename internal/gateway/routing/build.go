@@ -75,6 +75,9 @@ type Deps struct {
 	// registries are the group's registry connections by name
 	// (discovery.go).
 	registries map[string]*spec.Registry
+	// Calls are what composite backends send their steps through
+	// (composite.go); nil: their calls fail (validation).
+	Calls *Calls
 	// Route is the route whose plugins are being compiled, for plugins
 	// built from what it declares (routespec.go); zero when a
 	// configuration is checked on its own (CheckPlugins).
@@ -199,6 +202,7 @@ func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 	case svc.HTTPSOnly():
 		base.listener = onlyHTTPS
 	}
+	var calls strings.Builder // the routes' call targets, of the default version only
 	var derived serviceShared // what plugins derive once for all the service's routes
 	var shared *routeMore     // for the routes with nothing of their own
 	if base != (routeMore{}) {
@@ -242,6 +246,9 @@ func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		if !addSQLBackend(fe, field, deps, rt, r.Backend) {
 			continue
 		}
+		if !addCompositeBackend(fe, field, deps, rt, r.Backend) {
+			continue
+		}
 		// First, so response plugins see the answer as the caller will.
 		if pool.Registered {
 			rt.prependResponseFilter(newHideBackend(pool, strip))
@@ -252,10 +259,8 @@ func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 		if f := rt.filters; f != nil { // kept for the table's life: no spare capacity
 			f.request, f.response = slices.Clip(f.request), slices.Clip(f.response)
 		}
-		hosts := r.Hosts
-		if len(hosts) == 0 {
-			hosts = svc.Hosts
-		}
+		hosts := routeTargetHosts(svc, r)
+		before := len(added)
 		for _, p := range paths {
 			if strings.Contains(p, pathSep) {
 				fe.Add(field+".paths", "%q holds a NUL byte", p)
@@ -275,8 +280,12 @@ func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 				added = append(added, p)
 			}
 		}
+		if len(added) > before && vc.isDefault() {
+			appendTarget(&calls, r.Name, r.Methods, hosts, paths)
+		}
 	}
 	sp.paths, sp.added = strings.Join(added, pathSep), len(added)
+	sp.calls = calls.String()
 	return sp
 }
 
@@ -285,7 +294,7 @@ func compileBackend(fe *spec.FieldErrors, field string, deps Deps, owner upstrea
 		return true
 	}
 	ok := true
-	if be.Type != "" && be.Type != "upstream" && be.Type != "sql" {
+	if be.Type != "" && be.Type != spec.BackendUpstream && be.Type != spec.BackendSQL && be.Type != spec.BackendComposite {
 		fe.Add(field+".backend.type", "backend type %q is not supported by this gateway", be.Type)
 		ok = false
 	}

@@ -19,6 +19,10 @@ type serviceParts struct {
 	// selectors are the selectors of the services routing versions by
 	// header or query, by service id: few, and read on every update.
 	selectors map[string]*versionSelector
+	// names are the ids of the services by project and name (nameKey),
+	// sharded by that key: what composite backends call them by
+	// (calltargets.go).
+	names [serviceShards]map[string]string
 }
 
 const serviceShards = 64
@@ -40,6 +44,7 @@ func (s *serviceParts) get(id string) *servicePart {
 type serviceEdit struct {
 	s               *serviceParts
 	copied          uint64 // shards (bit i) this edit made, which it may change
+	copiedNames     uint64 // the same of names' shards
 	copiedCanaries  bool
 	copiedSelectors bool
 }
@@ -72,6 +77,7 @@ func (e *serviceEdit) set(id string, sp *servicePart) {
 		e.s.n++
 	}
 	m[id] = sp
+	e.renamed(id, old, sp)
 	if (had && old.selector != nil) || sp.selector != nil {
 		if c := e.selectors(); sp.selector == nil {
 			delete(c, id)
@@ -93,6 +99,7 @@ func (e *serviceEdit) remove(id string) {
 	if old, had := m[id]; had {
 		e.s.n--
 		delete(m, id)
+		e.renamed(id, old, nil)
 		if old.canaryID != "" {
 			delete(e.canaries(), id)
 		}

@@ -51,6 +51,9 @@ type servicePart struct {
 	// oauth2 services register with the table's token endpoint, which
 	// every oauth2 route of the table shares: changing one rebuilds all.
 	oauth2 bool
+	// calls are the targets of its default version's online routes, for
+	// composite backends calling them by name (calltargets.go).
+	calls string
 }
 
 // pathSep separates the paths of a servicePart; a route path holding it

@@ -26,14 +26,23 @@ type Server struct {
 	maxHead int
 }
 
-// NewServer returns a server for cfg; Serve starts it.
-func NewServer(cfg Config) *Server {
+// NewHandler is the handler a Server for cfg serves with: its telemetry,
+// body limits and redirects. The gateway also serves in-process requests
+// with one (a composite backend's calls), logged and traced as any.
+func NewHandler(cfg Config) *Handler {
 	cfg = cfg.WithDefaults()
 	h := New(cfg.Table, cfg.Observer, cfg.Logger)
 	h.telemetry = cfg.Telemetry
 	h.maxBody = cfg.MaxBodyBytes
 	h.bodyTimeout = cfg.BodyTimeout
 	h.tlsPort = cfg.TLSPort
+	return h
+}
+
+// NewServer returns a server for cfg; Serve starts it.
+func NewServer(cfg Config) *Server {
+	cfg = cfg.WithDefaults()
+	h := NewHandler(cfg)
 	s := &Server{
 		h:    h,
 		send: cfg.SendTimeout,
