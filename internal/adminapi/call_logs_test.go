@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestCallLogsFilters(t *testing.T) {
 	a.decode(a.doToken(a.token, "GET", fmt.Sprintf("/projects/default/logs/%d", page.Items[0].ID), nil), &one)
 	want := recs["d-fail"]
 	want.ID = page.Items[0].ID
-	if one != want {
+	if !reflect.DeepEqual(one, want) {
 		t.Errorf("the record:\n got %+v\nwant %+v", one, want)
 	}
 }
