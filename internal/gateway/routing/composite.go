@@ -87,6 +87,22 @@ func addCompositeBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Rout
 	return true
 }
 
+// CheckComposite compiles a route's composite backend, if it has one, as
+// the gateway will, and returns what it would refuse, named under
+// "backend.composite": the admin API's check when a route is saved, so a
+// bad flow is refused then rather than at its first publish.
+func CheckComposite(r *spec.Route) error {
+	if !r.IsComposite() {
+		return nil
+	}
+	if _, err := compose.Compile(r.Backend.Composite); err != nil {
+		var fe spec.FieldErrors
+		addFlowErrors(&fe, "backend.composite", err)
+		return fe.Err()
+	}
+	return nil
+}
+
 // addFlowErrors reports the compiler's errors, each under field plus its
 // own field (relative to the composite object).
 func addFlowErrors(fe *spec.FieldErrors, field string, err error) {
@@ -130,10 +146,6 @@ func (cc *compositeCaller) Call(ctx context.Context, c *compose.Call) (*compose.
 
 // callAPI sends an API step's request through the gateway's own handler.
 func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compose.Answer, error) {
-	depth := callDepth(ctx)
-	if depth >= MaxCallDepth {
-		return nil, fmt.Errorf("composite calls nest more than %d deep (does a composite call itself?)", MaxCallDepth)
-	}
 	t := cc.calls.Table.Load()
 	if t == nil || cc.calls.Handler == nil {
 		return nil, fmt.Errorf("service %s: %w", c.Service, compose.ErrNotRunning)
@@ -144,6 +156,10 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 	}
 	if c.Method == "" {
 		c.Method = target.Method // the step's record shows the method used
+	}
+	depth := callDepth(ctx)
+	if depth >= MaxCallDepth {
+		return nil, fmt.Errorf("composite calls nest more than %d deep (does a composite call itself?)", MaxCallDepth)
 	}
 	// The path must reach the route named, not another one of a more
 	// exact path (a parameter's value equal to a sibling's literal).
