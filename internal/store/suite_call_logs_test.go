@@ -46,6 +46,9 @@ func testCallLogs(t *testing.T, s store.Store) {
 		}
 		if i == 5 {
 			r.RequestBody, r.ResponseBody, r.Side, r.ErrorDetail = `{"a":1}`, `{"b":2}`, spec.SideCanary, "timeout"
+			// A composite's steps are kept with the record.
+			r.Steps = []spec.CallStep{{Name: "user", Target: "users/get-user", Method: "GET", Path: "/users/7", Status: 200,
+				Outcome: "ok", Attempts: 1, StartMs: 0.5, LatencyMs: 2.25}}
 		}
 		recs[i] = r
 	}
