@@ -281,11 +281,14 @@ func addVersion(b *match.Builder[*Route], fe *spec.FieldErrors, deps Deps, g spe
 			}
 		}
 		if len(added) > before && vc.isDefault() {
-			appendTarget(&calls, r.Name, r.Methods, hosts, paths)
+			if calls.Len() == 0 { // the paths' common start, once
+				calls.WriteString(spec.GroupPrefix(g.PathPrefix, ds.ProjectID) + strings.TrimRight(svc.EffectivePath(), "/"))
+			}
+			appendTarget(&calls, r, hosts)
 		}
 	}
 	sp.paths, sp.added = strings.Join(added, pathSep), len(added)
-	sp.calls = calls.String()
+	sp.calls = strings.Clone(calls.String()) // kept for the table's life: no spare capacity
 	return sp
 }
 

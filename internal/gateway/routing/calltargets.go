@@ -19,10 +19,12 @@ import (
 // shards, the way they index them by id: an update copies the shards of
 // the services it changes, never the whole group.
 
-// Separators of a servicePart's calls: a route is "\x00name\x01methods
-// \x01hosts\x01paths", its lists joined by "\x02". Routing refuses NUL in
-// paths; a route whose fields hold any of these bytes is left out
-// (targetField).
+// A servicePart's calls are the start its routes' paths share (group
+// prefix and service path, as spec.RoutePaths joins them), then each
+// route as "\x00name\x01methods\x01hosts\x01paths", its lists joined by
+// "\x02" and its paths without that start: a few bytes a route. Routing
+// refuses NUL in paths; a route whose fields hold any of these bytes is
+// left out (appendTarget).
 const (
 	targetRoute = "\x00"
 	targetField = "\x01"
@@ -30,8 +32,12 @@ const (
 )
 
 // appendTarget adds a route's target to a service's calls.
-func appendTarget(b *strings.Builder, name string, methods, hosts, paths []string) {
-	for _, f := range [][]string{{name}, methods, hosts, paths} {
+func appendTarget(b *strings.Builder, r *spec.Route, hosts []string) {
+	paths := r.Paths
+	if len(paths) == 0 {
+		paths = []string{"/" + r.Name} // as spec.RoutePaths
+	}
+	for _, f := range [][]string{{r.Name}, r.Methods, hosts, paths} {
 		for _, s := range f {
 			if strings.ContainsAny(s, targetRoute+targetField+targetList) {
 				return
@@ -39,17 +45,19 @@ func appendTarget(b *strings.Builder, name string, methods, hosts, paths []strin
 		}
 	}
 	b.WriteString(targetRoute)
-	b.WriteString(name)
+	b.WriteString(r.Name)
 	b.WriteString(targetField)
-	b.WriteString(strings.Join(methods, targetList))
+	b.WriteString(strings.Join(r.Methods, targetList))
 	b.WriteString(targetField)
 	b.WriteString(strings.Join(hosts, targetList))
 	b.WriteString(targetField)
 	b.WriteString(strings.Join(paths, targetList))
 }
 
-// findTarget finds route name in calls: its methods, hosts and paths.
+// findTarget finds route name in calls: its methods, hosts and public
+// paths.
 func findTarget(calls, name string) (methods, hosts, paths []string, ok bool) {
+	prefix, _, _ := strings.Cut(calls, targetRoute)
 	key := targetRoute + name + targetField
 	i := strings.Index(calls, key)
 	if i < 0 {
@@ -69,7 +77,11 @@ func findTarget(calls, name string) (methods, hosts, paths []string, ok bool) {
 		}
 		return strings.Split(s, targetList)
 	}
-	return split(f[0]), split(f[1]), split(f[2]), true
+	paths = split(f[2])
+	for i, p := range paths {
+		paths[i] = prefix + p
+	}
+	return split(f[0]), split(f[1]), paths, true
 }
 
 // nameKey is a service's key in the name index.
