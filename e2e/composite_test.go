@@ -158,9 +158,10 @@ func compositeAPI(t *testing.T, engine string) {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
 		var got struct {
-			ID, Name, Team, Lead, SeenUser string `json:"seen_user"`
-			Orders                         []map[string]float64
-			Extra                          map[string]string
+			ID, Name, Team, Lead string
+			SeenUser             string `json:"seen_user"`
+			Orders               []map[string]float64
+			Extra                map[string]string
 		}
 		if err := json.Unmarshal(body, &got); err != nil {
 			t.Fatalf("%s: %v", body, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -56,7 +57,8 @@ func (c *call) getRoute() (any, error) {
 // that saves one (POST, PUT and PATCH …/routes, the inline routes of
 // POST …/services, PUT …/config, package and OpenAPI import): the route
 // on its own, its plugin configurations as the gateway compiles them
-// (member names spelt exactly), openapi a JSON object, and a sql backend
+// (member names spelt exactly), openapi a JSON object, a composite
+// backend's flow compiled, and a sql backend
 // against its data source, which fills result_columns (and filter types)
 // whatever the client sent.
 func (c *call) checkRoute(tx store.Tx, project string, r *spec.Route) error {
@@ -67,6 +69,9 @@ func (c *call) checkRoute(tx store.Tx, project string, r *spec.Route) error {
 		return err
 	}
 	if err := checkPlugins("plugins", r.Plugins); err != nil {
+		return err
+	}
+	if err := routing.CheckComposite(r); err != nil {
 		return err
 	}
 	return c.checkSQLRoute(tx, project, r)

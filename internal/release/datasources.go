@@ -51,15 +51,16 @@ func mapDataSources(ctx context.Context, tx store.Tx, project, group, service st
 	return tx.PutDataSourceMap(ctx, group, service, out)
 }
 
-// sqlOnly reports whether every route of a service answers from a data
-// source: such a service needs no upstream.
-func sqlOnly(ctx context.Context, tx store.Tx, svc *spec.Service) bool {
+// answersItself reports whether every route of a service answers without
+// the upstream (from a data source, or composite calls of other APIs):
+// such a service needs no upstream.
+func answersItself(ctx context.Context, tx store.Tx, svc *spec.Service) bool {
 	routes := svc.Routes
 	if len(routes) == 0 && svc.ID != "" {
 		routes, _ = tx.ListRoutes(ctx, svc.ID)
 	}
-	for _, r := range routes {
-		if r.Backend == nil || r.Backend.Type != "sql" {
+	for i := range routes {
+		if !routes[i].AnswersItself() {
 			return false
 		}
 	}

@@ -201,8 +201,8 @@ func resolveUpstream(ctx context.Context, tx store.Tx, svc *spec.Service, given 
 	case running:
 		up = prev.Upstream
 	}
-	if noUpstream(up) && sqlOnly(ctx, tx, svc) {
-		return spec.Upstream{}, nil // every route answers from a data source
+	if noUpstream(up) && answersItself(ctx, tx, svc) {
+		return spec.Upstream{}, nil // every route answers without one
 	}
 	if err := up.RequireNodes(field).Err(); err != nil {
 		return up, err

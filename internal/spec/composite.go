@@ -115,6 +115,28 @@ func (r *Route) IsComposite() bool {
 	return r.Backend != nil && r.Backend.Type == BackendComposite && r.Backend.Composite != nil
 }
 
+// AnswersItself reports whether the route's backend answers without the
+// service's upstream: a sql backend, or a composite one none of whose
+// steps calls the upstream. A service whose routes all do publishes
+// without one.
+func (r *Route) AnswersItself() bool {
+	b := r.Backend
+	switch {
+	case b == nil:
+		return false
+	case b.Type == BackendSQL:
+		return true
+	case b.Type == BackendComposite && b.Composite != nil:
+		for i := range b.Composite.Steps {
+			if b.Composite.Steps[i].Service == "" {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // Backend types.
 const (
 	BackendUpstream  = "upstream"
