@@ -17,8 +17,8 @@ import (
 //     project's application holding "project-key";
 //   - profile (upstream profileBE): /profile/agg/{id}, a composite of the
 //     user (an API step, the client's apikey passed on) and /extra/{id}
-//     of profile's own upstream; /profile/loop, a composite calling
-//     itself.
+//     of profile's own upstream; /profile/loop and /profile/loop-back,
+//     composites calling each other.
 func compositeSnapshot(t *testing.T, rev int64, usersBE, profileBE string) *spec.Snapshot {
 	t.Helper()
 	flow := func(s string) *spec.Backend {
@@ -34,8 +34,12 @@ func compositeSnapshot(t *testing.T, rev int64, usersBE, profileBE string) *spec
 		{"name":"user","service":"users","route":"get-user","params":{"id":"request.params.id"},"headers":{"apikey":"request.headers.apikey"}},
 		{"name":"extra","path":"/extra/{id}","params":{"id":"request.params.id"}}],
 		"response":{"body":"{\"user\": steps.user.body, \"extra\": steps.extra.body}"}}`)}
+	// A route calling itself is refused when compiled; two calling each
+	// other are stopped by the nesting bound when called.
 	loop := spec.Route{ID: "loop", Name: "loop", Paths: []string{"/loop"}, Backend: flow(`{"steps":[
-		{"name":"self","service":"profile","route":"loop"}],"response":{"body":"steps.self.body"}}`)}
+		{"name":"self","service":"profile","route":"loop-back"}],"response":{"body":"steps.self.body"}}`)}
+	loopBack := spec.Route{ID: "loop-back", Name: "loop-back", Paths: []string{"/loop-back"}, Backend: flow(`{"steps":[
+		{"name":"back","service":"profile","route":"loop","retries":5}],"response":{"body":"steps.back.body"}}`)}
 	up := func(url string) spec.Upstream { return spec.Upstream{URL: url} }
 	return &spec.Snapshot{Revision: rev, Groups: []spec.GroupSnapshot{{
 		Group: spec.GatewayGroup{Name: "default"},
@@ -43,7 +47,7 @@ func compositeSnapshot(t *testing.T, rev int64, usersBE, profileBE string) *spec
 			{ProjectID: "default", Version: "1.0.0", Upstream: up(usersBE),
 				Service: spec.Service{ID: "users-id", Name: "users", Path: "/users", Routes: []spec.Route{getUser}}},
 			{ProjectID: "default", Version: "1.0.0", Upstream: up(profileBE),
-				Service: spec.Service{ID: "profile-id", Name: "profile", Path: "/profile", Routes: []spec.Route{agg, loop}}},
+				Service: spec.Service{ID: "profile-id", Name: "profile", Path: "/profile", Routes: []spec.Route{agg, loop, loopBack}}},
 		},
 		Consumers: []spec.Consumer{{ID: "project-app", Name: "project-app", ProjectID: "default",
 			Credentials: []spec.ConsumerCredential{{ID: "c1", Type: spec.CredKeyAuth, Key: keySum("project-key")}}}},
@@ -170,16 +174,21 @@ func testComposite(t *testing.T, engine string) {
 		t.Errorf("composite without the key: %d %s, want 502 naming step user and 401", code, body)
 	}
 
-	// A composite calling itself ends, refused past the nesting bound.
+	// Composites calling each other end, refused past the nesting bound,
+	// and their retries do not multiply the calls (a composite's failure
+	// is final).
 	code, body = call("/profile/loop", "", "req-loop")
 	if code != http.StatusBadGateway || !strings.Contains(body, "self") {
 		t.Errorf("a composite calling itself: %d %s, want 502 naming step self", code, body)
 	}
-	loops := lines.records(t, "req-loop", 5) // the client's, and 4 nested calls
+	loops := lines.records(t, "req-loop", 5) // the client's, and 4 nested calls, each once
 	deepest := false
 	for _, r := range loops {
 		if len(r.Steps) == 1 && strings.Contains(r.Steps[0].Error, "nest") {
 			deepest = true
+		}
+		if len(r.Steps) == 1 && r.Steps[0].Attempts != 1 {
+			t.Errorf("step %s of %s made %d attempts, want 1: a composite's failure is not retried", r.Steps[0].Name, r.RequestID, r.Steps[0].Attempts)
 		}
 	}
 	if !deepest {

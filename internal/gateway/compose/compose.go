@@ -44,6 +44,11 @@ type Answer struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Final says a retry would not change the answer: the API called is
+	// itself a composite, whose failures are its own steps' after their
+	// own retries (retrying them would multiply the calls of nested
+	// composites).
+	Final bool
 	// Path is the path the call was sent to, for the step's record.
 	Path string
 }
@@ -63,6 +68,11 @@ type Caller interface {
 // ErrNotRunning is what a Caller returns for an API that does not run
 // in the group (or has no such route): the step fails with 502.
 var ErrNotRunning = errors.New("the API called does not run in this gateway group")
+
+// ErrRefused wraps a Caller's refusal that no retry changes (calls
+// nested too deeply, a path that reaches another route): the step fails
+// at once.
+var ErrRefused = errors.New("the call is refused")
 
 // MaxAnswer bounds the body of one call's answer a flow reads.
 const MaxAnswer = 8 << 20

@@ -328,9 +328,11 @@ func (r *run) attempt(s *step, st *stepState, call *Call) {
 		switch {
 		case err == nil:
 			reason = fmt.Sprintf("status %d", ans.Status)
-			retry = ans.Status == http.StatusBadGateway || ans.Status == http.StatusServiceUnavailable || ans.Status == http.StatusGatewayTimeout
+			retry = !ans.Final && (ans.Status == http.StatusBadGateway || ans.Status == http.StatusServiceUnavailable || ans.Status == http.StatusGatewayTimeout)
 		case errors.Is(err, ErrNotRunning):
 			reason = fmt.Sprintf("the API %s does not run in this group", s.target)
+		case errors.Is(err, ErrRefused):
+			reason = err.Error()
 		case timedOut:
 			outcome, reason, retry = plugin.StepTimeout, fmt.Sprintf("timed out after %s", s.timeout), true
 		default:

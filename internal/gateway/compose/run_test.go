@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net/http"
 	"net/netip"
@@ -325,6 +326,28 @@ func TestRunRetries(t *testing.T) {
 	jsonEqual(t, bodyOf(t, res), `{"ok":1}`)
 	if r := stepRecord(t, res, "a"); r.Attempts != 2 || r.Outcome != plugin.StepOK {
 		t.Errorf("record %+v", r)
+	}
+}
+
+// TestRunFinalFailuresNotRetried: a composite's failure (Answer.Final)
+// and a refused call (ErrRefused) are not tried again, so nested
+// composites do not multiply their calls.
+func TestRunFinalFailuresNotRetried(t *testing.T) {
+	f := mustCompile(t, `{"steps":[{"name":"a","service":"s","route":"r","retries":3,"optional":true},
+		{"name":"b","service":"s","route":"r","retries":3,"optional":true}],"response":{"body":"[steps.a.body, steps.b.body]"}}`)
+	fc := &fakeCaller{handle: func(_ context.Context, c *Call) (*Answer, error) {
+		if c.Step == "a" {
+			a := jsonAnswer(502, `{}`)
+			a.Final = true
+			return a, nil
+		}
+		return nil, fmt.Errorf("nested too deeply: %w", ErrRefused)
+	}}
+	res := f.Run(context.Background(), &Input{}, fc)
+	for _, name := range []string{"a", "b"} {
+		if r := stepRecord(t, res, name); r.Attempts != 1 || r.Outcome != plugin.StepFallback {
+			t.Errorf("step %s: %+v, want one attempt and its fallback", name, r)
+		}
 	}
 }
 

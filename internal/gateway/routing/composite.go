@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sync/atomic"
 
 	"github.com/portico-gw/portico/internal/gateway/compose"
@@ -81,6 +82,12 @@ func addCompositeBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Rout
 	if err != nil {
 		addFlowErrors(fe, field, err)
 		return false
+	}
+	for i, s := range be.Composite.Steps {
+		if s.Service != "" && s.Service == rt.Info.ServiceName && s.Route == rt.Info.RouteName {
+			fe.Add(fmt.Sprintf("%s.steps[%d].route", field, i), "calls the composite route itself")
+			return false
+		}
 	}
 	c := &compositeCaller{group: rt.Info.Group, project: rt.Info.ProjectID, calls: deps.Calls, pool: rt.Upstream}
 	rt.addRequestFilter(compositeName, compose.NewFilter(flow, c))
@@ -159,17 +166,19 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 	}
 	depth := callDepth(ctx)
 	if depth >= MaxCallDepth {
-		return nil, fmt.Errorf("composite calls nest more than %d deep (does a composite call itself?)", MaxCallDepth)
+		return nil, fmt.Errorf("composite calls nest more than %d deep (does a composite call itself?): %w", MaxCallDepth, compose.ErrRefused)
 	}
 	// The path must reach the route named, not another one of a more
 	// exact path (a parameter's value equal to a sibling's literal).
 	var ps match.Params
 	var tlsState *tls.ConnectionState
+	final := false // the route called is a composite: its failures are final
 	if rt, _, ok := t.Lookup(target.Host, target.Method, target.Path, &ps); ok {
 		if rt.Info.ServiceInfo == nil || rt.Info.ServiceID != target.ServiceID || rt.Info.RouteName != target.Route {
-			return nil, fmt.Errorf("route %s of service %s: its path %s reaches route %s of service %s instead",
-				c.Route, c.Service, target.Path, rt.Info.RouteName, rt.Info.ServiceName)
+			return nil, fmt.Errorf("route %s of service %s: its path %s reaches route %s of service %s instead: %w",
+				c.Route, c.Service, target.Path, rt.Info.RouteName, rt.Info.ServiceName, compose.ErrRefused)
 		}
+		final = rt.filters != nil && slices.Contains(rt.filters.names, compositeName)
 		if served, _ := rt.Over(false); !served {
 			// An HTTPS-only service: the call is made inside the
 			// gateway, and goes as over its TLS listener.
@@ -199,7 +208,7 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 		}
 		return nil, fmt.Errorf("route %s of service %s gave no answer", c.Route, c.Service)
 	}
-	return &compose.Answer{Status: w.status, Header: w.header, Body: w.body, Path: target.Path}, nil
+	return &compose.Answer{Status: w.status, Header: w.header, Body: w.body, Path: target.Path, Final: final}, nil
 }
 
 // detachedContext is ctx's cancellation and deadline without its values:

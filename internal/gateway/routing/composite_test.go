@@ -60,6 +60,8 @@ func TestCompositeFlowErrorsNameTheField(t *testing.T) {
 			[]string{"services[profile].routes[agg].backend.composite.response.body"}},
 		{"unknown step read", `{"steps":[{"name":"a","path":"/a","body":"steps.nope.body"}],"response":{"body":"steps.a.body"}}`,
 			[]string{"services[profile].routes[agg].backend.composite.steps[0].body"}},
+		{"the route calling itself", `{"steps":[{"name":"a","path":"/a"},{"name":"b","service":"profile","route":"agg"}],"response":{"body":"steps.a.body"}}`,
+			[]string{"services[profile].routes[agg].backend.composite.steps[1].route"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
