@@ -2,8 +2,8 @@ package compose
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
