@@ -58,18 +58,22 @@ func (c *callCollector) sink() accesslog.SinkConfig {
 	return s
 }
 
-// failedMarker is how a line of a failed call starts its status: the
-// access-log encoder writes `,"status":` before the status (a test pins
-// it), and upstream_status is spelt differently.
-var failedMarkers = [][]byte{[]byte(`,"status":4`), []byte(`,"status":5`)}
+// statusMarker is how a line writes the call's status: the access-log
+// encoder writes `,"status":` before it (a test pins it), upstream_status
+// is spelt differently, and a string value cannot hold the marker (its
+// quote would be escaped). The first one is the call's: a composite
+// backend's steps, which hold statuses too, come after it.
+var statusMarker = []byte(`,"status":`)
 
 // admit decides whether a line is stored under the budget of the current
 // second, the gateways' own (engine.CallBudget), told only whether the
 // call failed: the line is not decoded before it is admitted.
 func (c *callCollector) admit(line []byte, now int64) bool {
 	status := http.StatusOK
-	if bytes.Contains(line, failedMarkers[0]) || bytes.Contains(line, failedMarkers[1]) {
-		status = http.StatusInternalServerError
+	if i := bytes.Index(line, statusMarker); i >= 0 && i+len(statusMarker) < len(line) {
+		if d := line[i+len(statusMarker)]; d == '4' || d == '5' {
+			status = http.StatusInternalServerError
+		}
 	}
 	return c.budget.Admit(status, now)
 }

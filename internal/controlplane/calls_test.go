@@ -36,6 +36,7 @@ func TestCallBudgetKeepsFailedCalls(t *testing.T) {
 		{line(200, 200), true}, // the budget of the second is used up
 		{line(200, 200), false},
 		{line(200, 500), false},
+		{withFailedStep(), false}, // a composite's step failed, the call did not
 		{line(502, 0), true},
 		{line(404, 0), true},
 		{line(503, 0), false}, // as many failed again, no more
@@ -44,12 +45,19 @@ func TestCallBudgetKeepsFailedCalls(t *testing.T) {
 			t.Errorf("line %d %s: admitted %v, want %v", i, tc.line, got, tc.want)
 		}
 	}
-	if c.droppedCalls() != 3 {
-		t.Errorf("dropped %d, want 3", c.droppedCalls())
+	if c.droppedCalls() != 4 {
+		t.Errorf("dropped %d, want 4", c.droppedCalls())
 	}
 	if !c.admit(line(200, 200), now+1) {
 		t.Errorf("a new second has a new budget")
 	}
+}
+
+// withFailedStep is the line of a composite call answered 200 whose
+// optional step failed with 500.
+func withFailedStep() []byte {
+	return accesslog.AppendJSON(nil, &spec.CallRecord{Time: time.Now(), RequestID: "r", Group: "g", Method: "GET", Path: "/", Status: 200,
+		Steps: []spec.CallStep{{Name: "a", Target: "s/r", Status: 500, Outcome: "fallback"}}})
 }
 
 // TestFeedCalls: a stand-alone gateway's calls land in its token's group
