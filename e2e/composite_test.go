@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/internal/spec"
 )
 
 // accountsBackend is the backend of the APIs a composite calls: a user, a
@@ -175,6 +177,42 @@ func compositeAPI(t *testing.T, engine string) {
 		}
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("Content-Type %q", ct)
+		}
+	})
+	t.Run("the call's record holds its steps, the export its flow", func(t *testing.T) {
+		resp, body := send(t, "GET", s.Gateway+"/profile/9", nil)
+		id := resp.Header.Get("X-Request-Id")
+		if resp.StatusCode != 200 || id == "" {
+			t.Fatalf("%d %s (request id %q)", resp.StatusCode, body, id)
+		}
+		var rec spec.CallRecord
+		start := time.Now()
+		for {
+			var page struct{ Items []spec.CallRecord }
+			s.do(t, "GET", "/api/v1/projects/default/logs?request_id="+id, "", 200, &page)
+			if len(page.Items) == 1 {
+				rec = page.Items[0]
+				break
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Fatalf("call %s not in the log search within 3s", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		outcomes := map[string]spec.CallStep{}
+		for _, st := range rec.Steps {
+			outcomes[st.Name] = st
+		}
+		if len(rec.Steps) != 4 || outcomes["user"].Outcome != "ok" || outcomes["user"].Target != "accounts/get-user" ||
+			outcomes["user"].Path != "/users/9" || outcomes["extra"].Outcome != "fallback" || outcomes["extra"].Status != 500 {
+			t.Errorf("the record's steps %+v", rec.Steps)
+		}
+		if u, tm := outcomes["user"], outcomes["team"]; tm.StartMs < u.StartMs+u.LatencyMs-0.5 {
+			t.Errorf("team started at %.2f ms, before user ended (%.2f + %.2f)", tm.StartMs, u.StartMs, u.LatencyMs)
+		}
+		doc := s.do(t, "GET", svcs+"/"+profile.ID+"/openapi", "", 200, nil)
+		if !strings.Contains(string(doc), "x-portico-composite") || !strings.Contains(string(doc), "list-orders") {
+			t.Errorf("the provider's export has no flow: %.400s", doc)
 		}
 	})
 	t.Run("a required step fails", func(t *testing.T) {
