@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+
 	"context"
 	"net"
 
@@ -50,5 +52,8 @@ func newTLSServer(gw frontEnd, cfg engine.Config) tlsServer {
 // call sees what a client would and is counted, logged and traced as
 // one; and their services' upstreams.
 func newCalls(cfg engine.Config) *routing.Calls {
-	return routing.NewCalls(cfg.Table, nethttp.NewHandler(cfg))
+	h := nethttp.NewHandler(cfg)
+	return routing.NewCalls(cfg.Table, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(nethttp.InProcess(r.Context())))
+	}))
 }

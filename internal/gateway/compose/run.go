@@ -82,6 +82,9 @@ type run struct {
 	parent  context.Context // the client's
 	flowCtx context.Context // parent + the flow's deadline
 	ctx     context.Context // flowCtx, cancelled when a step ends the flow
+	// abort cancels ctx: called by the step that ends the flow, at once,
+	// so the others stop even while Run itself runs a step.
+	abort   context.CancelCauseFunc
 	request map[string]any
 	meter   *meter
 	done    chan int
@@ -116,21 +119,21 @@ func (f *Flow) Run(ctx context.Context, in *Input, c Caller) *Result {
 	stepsCtx, abort := context.WithCancelCause(flowCtx)
 	defer abort(nil)
 	r := &run{
-		flow: f, in: in, caller: c, parent: ctx, flowCtx: flowCtx, ctx: stepsCtx,
+		flow: f, in: in, caller: c, parent: ctx, flowCtx: flowCtx, ctx: stepsCtx, abort: abort,
 		request: in.requestValue(),
 		meter:   &meter{},
 		done:    make(chan int, len(f.steps)),
 		states:  make([]stepState, len(f.steps)),
 	}
 	pending := make([]int, len(f.steps))
-	running := 0
+	ready := make([]int, 0, len(f.steps))
 	for i, s := range f.steps {
 		pending[i] = len(s.deps)
 		if pending[i] == 0 {
-			r.start(i)
-			running++
+			ready = append(ready, i)
 		}
 	}
+	running := r.startAll(ready)
 	failed := -1
 	for running > 0 {
 		i := <-r.done
@@ -142,13 +145,14 @@ func (f *Flow) Run(ctx context.Context, in *Input, c Caller) *Result {
 		if failed >= 0 {
 			continue
 		}
+		ready = ready[:0]
 		for _, d := range f.steps[i].dependents {
 			pending[d]--
 			if pending[d] == 0 {
-				r.start(d)
-				running++
+				ready = append(ready, d)
 			}
 		}
+		running += r.startAll(ready)
 	}
 	res := &Result{Steps: r.records()}
 	switch {
@@ -171,9 +175,23 @@ func (f *Flow) Run(ctx context.Context, in *Input, c Caller) *Result {
 	return res
 }
 
-func (r *run) start(i int) {
-	r.states[i].began = true
-	go r.runStep(i)
+// startAll starts the steps that became ready together and answers how
+// many: each but the last on a goroutine of its own, the last on Run's,
+// which would only wait for them otherwise (a flow of one call, or of
+// calls one after the other, starts no goroutine; each saves one and the
+// growth of its stack). Every step reports on done when it ends, whoever
+// ran it, and one that ends the flow cancels the others itself.
+func (r *run) startAll(ready []int) int {
+	for n, i := range ready {
+		r.states[i].began = true
+		if n < len(ready)-1 {
+			go r.runStep(i)
+		}
+	}
+	if len(ready) > 0 {
+		r.runStep(ready[len(ready)-1])
+	}
+	return len(ready)
 }
 
 // records are the steps that began, in the order they are defined.
@@ -379,6 +397,9 @@ func (r *run) failStep(s *step, st *stepState, outcome, reason string) {
 		st.view = map[string]any{"status": st.rec.Status, "ok": false, "skipped": false, "headers": map[string]any{}, "body": s.fallback}
 	default:
 		st.rec.Outcome, st.fatal = outcome, true
+	}
+	if st.fatal {
+		r.abort(errAborted)
 	}
 }
 

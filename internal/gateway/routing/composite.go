@@ -192,9 +192,7 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 		Header: callHeader(c), TLS: tlsState, RemoteAddr: remoteAddr(c.Client),
 	}
 	setBody(r, c.Body)
-	callCtx, cancel := detachedContext(ctx)
-	defer cancel()
-	r = r.WithContext(context.WithValue(callCtx, callDepthKey{}, depth+1))
+	r = r.WithContext(context.WithValue(ctx, callDepthKey{}, depth+1))
 	w := newAnswerRecorder()
 	if err := serveInProcess(cc.calls.Handler, w, r); err != nil {
 		return nil, fmt.Errorf("route %s of service %s: %w", c.Route, c.Service, err)
@@ -209,26 +207,6 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 		return nil, fmt.Errorf("route %s of service %s gave no answer", c.Route, c.Service)
 	}
 	return &compose.Answer{Status: w.status, Header: w.header, Body: w.body, Path: target.Path, Final: final}, nil
-}
-
-// detachedContext is ctx's cancellation and deadline without its values:
-// the values of the composite's own request (its client connection, on
-// the net/http engine) must not be taken as the in-process call's, whose
-// upstream wait would then follow the composite's client instead of the
-// step's deadline. Only the call depth is carried over, by the caller.
-func detachedContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	var out context.Context = context.Background()
-	var cancelDeadline context.CancelFunc = func() {}
-	if d, ok := ctx.Deadline(); ok {
-		out, cancelDeadline = context.WithDeadline(out, d)
-	}
-	out, cancel := context.WithCancelCause(out)
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	return out, func() {
-		stop()
-		cancel(context.Canceled)
-		cancelDeadline()
-	}
 }
 
 // remoteAddr is the in-process request's RemoteAddr: the composite's

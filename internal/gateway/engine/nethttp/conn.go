@@ -126,6 +126,16 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	return ctx
 }
 
+// InProcess makes ctx, the context of a request served in-process (a
+// composite backend's call, handed to the Handler inside another
+// request), hide the client connection of the request it was derived
+// from: the call has no connection of its own, and must not take that
+// one's (its upstream wait would follow that client, not its own
+// context).
+func InProcess(ctx context.Context) context.Context {
+	return context.WithValue(ctx, clientConnKey{}, nil)
+}
+
 // clientConn is the request's client connection when NewServer serves it.
 func (st *state) clientConn() *clientConn {
 	if !st.ccSet {
