@@ -89,7 +89,8 @@ func addCompositeBackend(fe *spec.FieldErrors, field string, deps Deps, rt *Rout
 			return false
 		}
 	}
-	c := &compositeCaller{group: rt.Info.Group, project: rt.Info.ProjectID, calls: deps.Calls, pool: rt.Upstream}
+	plain, _ := rt.Over(false)
+	c := &compositeCaller{group: rt.Info.Group, project: rt.Info.ProjectID, calls: deps.Calls, pool: rt.Upstream, plain: plain}
 	rt.addRequestFilter(compositeName, compose.NewFilter(flow, c))
 	return true
 }
@@ -139,6 +140,9 @@ type compositeCaller struct {
 	group, project string
 	calls          *Calls
 	pool           *upstream.Pool
+	// plain: the composite answers on the plain listener, so it may not
+	// call an HTTPS-only API (whose answers would leave over plain HTTP).
+	plain bool
 }
 
 func (cc *compositeCaller) Call(ctx context.Context, c *compose.Call) (*compose.Answer, error) {
@@ -180,8 +184,12 @@ func (cc *compositeCaller) callAPI(ctx context.Context, c *compose.Call) (*compo
 		}
 		final = rt.filters != nil && slices.Contains(rt.filters.names, compositeName)
 		if served, _ := rt.Over(false); !served {
-			// An HTTPS-only service: the call is made inside the
-			// gateway, and goes as over its TLS listener.
+			if cc.plain {
+				return nil, fmt.Errorf("service %s answers over HTTPS only, and this composite API answers over plain HTTP too: %w", c.Service, compose.ErrRefused)
+			}
+			// An HTTPS-only service called by an HTTPS-only composite:
+			// the call is made inside the gateway, and goes as over its
+			// TLS listener.
 			tlsState = &tls.ConnectionState{HandshakeComplete: true, ServerName: target.Host, Version: tls.VersionTLS13}
 		}
 	}

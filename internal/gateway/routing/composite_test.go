@@ -268,6 +268,44 @@ func TestCompositeCallerAPI(t *testing.T) {
 	}
 }
 
+// TestCompositeCallerHTTPSOnly: an HTTPS-only API is called by an
+// HTTPS-only composite only (its answers would leave over plain HTTP
+// otherwise), and then as over the TLS listener.
+func TestCompositeCallerHTTPSOnly(t *testing.T) {
+	secure := deployed("p", "vault", "/vault", withMethods(route("get", "/{id}"), "GET"))
+	secure.Service.Protocols = []string{"https"}
+	httpsOnly := deployed("p", "agg-https", "/agg-https", composite(t, "agg", "/{id}",
+		`{"steps":[{"name":"v","service":"vault","route":"get","params":{"id":"request.params.id"}}],"response":{"body":"steps.v.body"}}`))
+	httpsOnly.Service.Protocols = []string{"https"}
+	plain := deployed("p", "agg-plain", "/agg-plain", composite(t, "agg", "/{id}",
+		`{"steps":[{"name":"v","service":"vault","route":"get","params":{"id":"request.params.id"}}],"response":{"body":"steps.v.body"}}`))
+	tbl := mustBuild(t, snapshot(group("g", "", secure, httpsOnly, plain)))
+	var seen *http.Request
+	calls := servedCalls(tbl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r
+		w.WriteHeader(http.StatusOK)
+	}))
+	for _, tc := range []struct {
+		path    string
+		refused bool
+	}{{"/agg-plain/1", true}, {"/agg-https/1", false}} {
+		rt, _, _ := lookup(tbl, "x", "GET", tc.path)
+		if rt == nil {
+			t.Fatalf("%s is not served", tc.path)
+		}
+		plainToo, _ := rt.Over(false)
+		cc := &compositeCaller{group: "g", project: "p", calls: calls, plain: plainToo}
+		seen = nil
+		_, err := cc.Call(context.Background(), &compose.Call{Service: "vault", Route: "get", Params: map[string]string{"id": "1"}})
+		switch {
+		case tc.refused && (!errors.Is(err, compose.ErrRefused) || seen != nil):
+			t.Errorf("%s: %v (dispatched: %v), want refused", tc.path, err, seen != nil)
+		case !tc.refused && (err != nil || seen == nil || seen.TLS == nil):
+			t.Errorf("%s: %v, want the call made as over TLS", tc.path, err)
+		}
+	}
+}
+
 func TestCompositeCallerAnswerBounds(t *testing.T) {
 	tbl := mustBuild(t, snapshot(group("g", "", deployed("p", "users", "/users", route("big", "/big"), route("abort", "/abort"), route("silent", "/silent")))))
 	calls := servedCalls(tbl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
