@@ -336,6 +336,10 @@ func (r *run) attempt(s *step, st *stepState, call *Call) {
 			}
 			if len(ans.Body) > MaxAnswer {
 				err = fmt.Errorf("the answer is larger than %d MiB", MaxAnswer>>20)
+			} else if r.meter.grow(len(ans.Body)) != nil {
+				// The answers a run holds count against its memory
+				// budget too: 32 steps of 8 MiB each would not fit.
+				err = fmt.Errorf("the flow's answers exceed its memory budget of %d MiB: %w", maxRunBytes>>20, ErrRefused)
 			} else if ans.Status >= 100 && ans.Status < 400 {
 				st.rec.Outcome = plugin.StepOK
 				st.view = answerView(ans)

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -348,6 +349,24 @@ func TestRunFinalFailuresNotRetried(t *testing.T) {
 		if r := stepRecord(t, res, name); r.Attempts != 1 || r.Outcome != plugin.StepFallback {
 			t.Errorf("step %s: %+v, want one attempt and its fallback", name, r)
 		}
+	}
+}
+
+// TestRunAnswersBudget: the answers a run holds count against its memory
+// budget, so many large answers end the flow instead of piling up.
+func TestRunAnswersBudget(t *testing.T) {
+	var steps []string
+	for i := range 10 {
+		steps = append(steps, fmt.Sprintf(`{"name":"s%d","service":"s","route":"r"}`, i))
+	}
+	f := mustCompile(t, `{"steps":[`+strings.Join(steps, ",")+`],"response":{"body":"1"}}`)
+	big := append([]byte{'"'}, append(bytes.Repeat([]byte("x"), MaxAnswer-2), '"')...)
+	fc := &fakeCaller{handle: func(context.Context, *Call) (*Answer, error) {
+		return &Answer{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: big}, nil
+	}}
+	res := f.Run(context.Background(), &Input{}, fc)
+	if res.Code != CodeStepFailed || !strings.Contains(res.Message, "memory budget") {
+		t.Errorf("ten answers of 8 MiB: %d %s %s, want a step failed on the memory budget", res.Status, res.Code, res.Message)
 	}
 }
 
