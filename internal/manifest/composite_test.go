@@ -14,7 +14,7 @@ import (
 func compositeRoute() spec.Route {
 	r := route("profile", "/profiles/{id}")
 	r.Parameters = []spec.Parameter{{Name: "id", In: "path", Required: true}}
-	r.Backend = &spec.Backend{Type: spec.BackendComposite, Timeout: &spec.Timeout{Read: 4}, Composite: &spec.CompositeBackend{
+	r.Backend = &spec.Backend{Type: spec.BackendComposite, Composite: &spec.CompositeBackend{
 		Timeout: 5,
 		Steps: []spec.CompositeStep{
 			{Name: "user", Service: "users", Route: "get_user", Params: map[string]string{"id": "request.params.id"}, Retries: 2},

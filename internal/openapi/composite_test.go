@@ -31,7 +31,7 @@ func composed() *spec.Service {
 		{ID: "r-0", ServiceID: "svc-1", Name: "profile", Description: "A user and their orders",
 			Paths: []string{"/profiles/{id}"}, Methods: []string{"GET"},
 			Parameters: []spec.Parameter{{Name: "id", In: "path", Required: true}},
-			Backend:    &spec.Backend{Type: spec.BackendComposite, Composite: flow, Timeout: &spec.Timeout{Read: 4}}},
+			Backend:    &spec.Backend{Type: spec.BackendComposite, Composite: flow}},
 		{ID: "r-1", ServiceID: "svc-1", Name: "ping", Paths: []string{"/ping"}, Methods: []string{"GET"}},
 	}}
 }

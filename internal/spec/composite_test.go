@@ -49,6 +49,7 @@ func TestCompositeBackendValidate(t *testing.T) {
 		{"long expression", route(flow(CompositeStep{Name: "a", Service: "s", Route: "r", Body: strings.Repeat("1+", CompositeMaxExpression)})), "steps[0].body"},
 		{"no response body", route(&CompositeBackend{Steps: []CompositeStep{step("a")}}), "backend.composite.response.body"},
 		{"response status", route(&CompositeBackend{Steps: []CompositeStep{step("a")}, Response: CompositeResponse{Status: 100, Body: "1"}}), "response.status"},
+		{"a read timeout beside it", Route{Name: "r", Backend: &Backend{Type: BackendComposite, Composite: flow(step("a")), Timeout: &Timeout{Read: 3}}}, "backend.timeout.read"},
 		{"upstream fields beside it", Route{Name: "r", Backend: &Backend{Type: BackendComposite, Composite: flow(step("a")), Path: "/x"}}, "backend.path"},
 	}
 	for _, tt := range tests {

@@ -427,6 +427,11 @@ func (r *Route) Validate() error {
 				}
 			}
 		}
+		if b.Type == BackendComposite && b.Timeout != nil && b.Timeout.Read != 0 {
+			// Its calls' times are the flow's: its timeout and its
+			// steps'.
+			fe.Add("backend.timeout.read", "does not apply to a composite backend: give composite.timeout, or a step's timeout")
+		}
 	}
 	r.validateDesign(&fe)
 	return fe.Err()
