@@ -69,22 +69,7 @@ func testClientDisconnectBeforeAnswer(t *testing.T, s *suite) {
 		}
 	})
 	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("hang", "/hang")))
-	ctx, cancel := context.WithTimeout(context.Background(), WaitLimit)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/hang", nil)
-	errc := make(chan error, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		errc <- err
-	}()
-	waitFor(t, started, "the backend to start")
-	cancel()
-	if err := waitFor(t, errc, "the client to give up"); !errors.Is(err, context.Canceled) {
-		t.Errorf("client error %v, want context.Canceled", err)
-	}
+	leaveWhen(t, g.URL+"/hang", started, "the backend to start")
 	select {
 	case <-cancelled:
 	case <-time.After(WaitLimit):
@@ -122,9 +107,24 @@ func testClientDisconnectCancelsContext(t *testing.T, s *suite) {
 	f := contextWaiter{started: make(chan struct{}), cancelled: make(chan struct{})}
 	RouteOf(t, tbl, http.MethodGet, "/held").AddRequestFilter(f)
 	g := s.gateway(t, tbl)
+	leaveWhen(t, g.URL+"/held", f.started, "the filter to start")
+	select {
+	case <-f.cancelled:
+	case <-time.After(WaitLimit):
+		t.Fatal("the request's context was not cancelled when the client left")
+	}
+	if ob := g.Obs.Next(t); ob.Status != 499 && ob.Status != http.StatusGatewayTimeout {
+		t.Errorf("observer saw %+v, want 499 (or the filter's 504)", ob)
+	}
+}
+
+// leaveWhen sends a GET to url and goes away (cancels it) once started is
+// closed, checking the client saw its own cancellation.
+func leaveWhen(t *testing.T, url string, started chan struct{}, what string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), WaitLimit)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/held", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	errc := make(chan error, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -133,17 +133,9 @@ func testClientDisconnectCancelsContext(t *testing.T, s *suite) {
 		}
 		errc <- err
 	}()
-	waitFor(t, f.started, "the filter to start")
+	waitFor(t, started, what)
 	cancel()
 	if err := waitFor(t, errc, "the client to give up"); !errors.Is(err, context.Canceled) {
 		t.Errorf("client error %v, want context.Canceled", err)
-	}
-	select {
-	case <-f.cancelled:
-	case <-time.After(WaitLimit):
-		t.Fatal("the request's context was not cancelled when the client left")
-	}
-	if ob := g.Obs.Next(t); ob.Status != 499 && ob.Status != http.StatusGatewayTimeout {
-		t.Errorf("observer saw %+v, want 499 (or the filter's 504)", ob)
 	}
 }
