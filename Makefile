@@ -4,7 +4,7 @@ BIN     ?= bin/portico
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PORTICO_ADMIN_PASSWORD ?=
 
-.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream vet fmt clean
+.PHONY: build run demo test test-short bench bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream bench-conns vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/portico
@@ -72,6 +72,12 @@ bench-tls:
 # redis-server and Debian's libnginx-mod-stream; docs/benchmark.md).
 bench-stream:
 	$(GO) run ./bench/stream -rounds 3 -requests 200000 -connections 50,200 $(BENCH_STREAM_FLAGS)
+
+# Memory per idle keep-alive client connection, 10 000 and 50 000 of them,
+# Portico's fast engine beside nginx (needs root for the open-file limit;
+# docs/benchmark.md).
+bench-conns:
+	$(GO) run ./bench/runner -idle-conns 10000,50000 -targets nginx,portico-fast $(BENCH_CONNS_FLAGS)
 
 bench: bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)

@@ -52,6 +52,9 @@ type config struct {
 	porticoArgs []string
 	keep        bool
 	h2Streams   int // h2load -m
+	// idleConns: measure holding this many idle keep-alive connections
+	// (idleconns.go) instead of load.
+	idleConns []int
 }
 
 func main() {
@@ -75,6 +78,7 @@ func run() int {
 	porticoArgs := fs.String("portico-args", "", "extra arguments for `portico server`, space-separated (e.g. --log-level warn)")
 	keep := fs.Bool("keep", false, "keep the temp dir (logs, configs) and print its path")
 	h2Streams := fs.Int("h2-streams", 10, "concurrent streams per connection of the HTTP/2 rows (h2load -m)")
+	idleConns := fs.String("idle-conns", "", "comma-separated idle keep-alive connection counts (e.g. 10000,50000): measure the memory each costs the targets instead of load")
 	lg := registerLoadgenFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -94,7 +98,7 @@ func run() int {
 	cfg := config{rounds: *rounds, duration: *duration, warmup: *warmup, timeout: *timeout,
 		proxyCPU: *proxyCPU, loadCPU: *loadCPU, loader: *loader, originMode: *originMode,
 		porticoArgs: strings.Fields(*porticoArgs), keep: *keep, h2Streams: *h2Streams}
-	if err := cfg.check(*conns, *targets); err != nil {
+	if err := cfg.check(*conns, *targets, *idleConns); err != nil {
 		fmt.Fprintln(os.Stderr, "runner:", err)
 		return 2
 	}
@@ -109,7 +113,7 @@ func run() int {
 	return 0
 }
 
-func (c *config) check(conns, targets string) error {
+func (c *config) check(conns, targets, idleConns string) error {
 	if c.rounds < 1 || c.rounds > 50 {
 		return fmt.Errorf("-rounds %d: want 1 to 50", c.rounds)
 	}
@@ -125,6 +129,16 @@ func (c *config) check(conns, targets string) error {
 			return fmt.Errorf("-connections %q: want numbers from 1 to 10000", conns)
 		}
 		c.connections = append(c.connections, n)
+	}
+	for s := range strings.SplitSeq(idleConns, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 200000 {
+			return fmt.Errorf("-idle-conns %q: want numbers from 1 to 200000", idleConns)
+		}
+		c.idleConns = append(c.idleConns, n)
 	}
 	seen := map[string]bool{}
 	for s := range strings.SplitSeq(targets, ",") {
@@ -217,6 +231,9 @@ func bench(ctx context.Context, cfg config) error {
 	}
 	if err := startOrigin(ctx, e, cfg.loadCPU, cfg.originMode); err != nil {
 		return err
+	}
+	if len(cfg.idleConns) > 0 {
+		return idleConnsBench(ctx, e, cfg)
 	}
 	ld, err := chooseLoader(cfg, ps.Taskset)
 	if err != nil {

@@ -21,8 +21,11 @@ pid {{.Dir}}/nginx.pid;
 error_log {{.Dir}}/error.log warn;
 {{if .Root}}user root;
 {{end}}
+{{- if gt .WorkerConnections 4096}}
+worker_rlimit_nofile {{.WorkerConnections}};
+{{- end}}
 events {
-    worker_connections 4096;
+    worker_connections {{.WorkerConnections}};
 }
 
 http {
@@ -98,14 +101,15 @@ type nginxTLS struct {
 
 // writeNginxConf writes dir/nginx.conf proxying listen to origin (over TLS
 // when tls is set, with an access log to the file accessLog when it is not
-// empty) and returns its path.
-func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string) (string, error) {
+// empty; room for at least workerConns connections) and returns its path.
+func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string, workerConns int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	err := nginxConf.Execute(&b, map[string]any{
 		"Dir": dir, "Listen": listen, "Origin": origin, "TLS": tls, "AccessLog": accessLog,
+		"WorkerConnections": max(workerConns, 4096),
 		// As root nginx would switch its worker to nobody, who cannot
 		// write the temp dirs; as anyone else the directive is an error.
 		"Root": os.Geteuid() == 0,

@@ -202,7 +202,7 @@ func TestPrintTableGoals(t *testing.T) {
 func TestTargets(t *testing.T) {
 	valid := config{rounds: 1, duration: time.Second, loader: "auto", originMode: "raw", h2Streams: 10}
 	c := valid
-	if err := c.check("50", defaultTargets); err != nil {
+	if err := c.check("50", defaultTargets, ""); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -213,14 +213,14 @@ func TestTargets(t *testing.T) {
 		t.Errorf("default targets = %v, want %v", names, want)
 	}
 	c = valid
-	if err := c.check("50", "portico,portico-fast,nginx"); err != nil {
+	if err := c.check("50", "portico,portico-fast,nginx", ""); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.targets) != 2 || c.targets[0].name != "portico-fast" || !c.targets[0].portico {
 		t.Errorf("portico alias: %+v", c.targets)
 	}
 	bad := valid
-	if err := bad.check("50", "portico-slow"); err == nil || !strings.Contains(err.Error(), "portico-fast-plugins") {
+	if err := bad.check("50", "portico-slow", ""); err == nil || !strings.Contains(err.Error(), "portico-fast-plugins") {
 		t.Errorf("unknown target: %v", err)
 	}
 	for _, tg := range allTargets {

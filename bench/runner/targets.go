@@ -37,6 +37,9 @@ type env struct {
 	nginxVersion string
 	// otlp is the tracing row's OTLP/HTTP receiver, once started.
 	otlp string
+	// nginxWorkerConns is the nginx rows' worker_connections when more
+	// than the default 4096 are needed (the idle-connection rows).
+	nginxWorkerConns int
 }
 
 // instance is one started target, fresh for one measured run.
@@ -216,7 +219,7 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	if mode == nginxAccessLog {
 		accessLog = filepath.Join(dir, "access.log")
 	}
-	conf, err := writeNginxConf(dir, listen, e.originAddr, tls, accessLog)
+	conf, err := writeNginxConf(dir, listen, e.originAddr, tls, accessLog, e.nginxWorkerConns)
 	if err != nil {
 		return nil, err
 	}

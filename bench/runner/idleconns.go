@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/portico-gw/portico/bench/internal/benchproc"
+)
+
+// The idle-connection rows (`make bench-conns`): what holding a keep-alive
+// client connection costs a proxy. Each connection makes one request
+// through the proxy to the origin and then stays open, silent, the way a
+// mobile client's connection sits between requests; the proxy's resident
+// memory (VmRSS, children included) is read before, while the connections
+// are held, and after they are closed.
+
+// idleConnGoal is the most resident memory an idle keep-alive connection
+// may cost Portico's fast engine.
+const idleConnGoal = 4 << 10
+
+// perSourceIP is how many connections are opened from one loopback source
+// address: below the 28 000 ephemeral ports a source address has, so
+// 50 000 connections need no sysctl.
+const perSourceIP = 20000
+
+// idleSample is one target holding n idle connections.
+type idleSample struct {
+	target   string
+	conns    int
+	base     int64 // RSS before, bytes
+	held     int64 // RSS with the connections open
+	released int64 // RSS after they were closed and the process had time to give memory back
+	opened   time.Duration
+}
+
+func (s idleSample) perConn() float64 { return float64(s.held-s.base) / float64(s.conns) }
+
+// idleConnsBench measures every plain-HTTP target of cfg at each of
+// cfg.idleConns and prints the table.
+func idleConnsBench(ctx context.Context, e *env, cfg config) error {
+	most := 0
+	for _, n := range cfg.idleConns {
+		most = max(most, n)
+	}
+	// The runner holds the client ends, the proxy the server ends (and
+	// their children inherit this limit).
+	limit, err := raiseFileLimit(uint64(most) + slackFiles)
+	if err != nil {
+		return fmt.Errorf("open-file limit: %w", err)
+	}
+	e.nginxWorkerConns = most + 4096
+	var samples []idleSample
+	block := 0
+	for _, n := range cfg.idleConns {
+		for _, t := range cfg.targets {
+			if t.load != loadPlain || t.name == "direct" {
+				continue
+			}
+			block++
+			s, err := idleSample{}, error(nil)
+			if uint64(n)+slackFiles > limit {
+				err = errSkip(fmt.Sprintf("the open-file limit is %d and raising it needs CAP_SYS_RESOURCE (ulimit -Hn)", limit))
+			} else {
+				s, err = measureIdle(ctx, e, t, n, block)
+			}
+			if err != nil {
+				var skip skipError
+				if errors.As(err, &skip) {
+					logf("idle %s c=%d: skipped: %v", t.name, n, err)
+					continue
+				}
+				return fmt.Errorf("idle connections, %s c=%d: %w", t.name, n, err)
+			}
+			logf("idle %-14s c=%-6d %7.1f KB per connection (RSS %s → %s, %s after close; opened in %v)",
+				t.name, n, s.perConn()/1024, mib(s.base), mib(s.held), mib(s.released), s.opened.Round(time.Millisecond))
+			samples = append(samples, s)
+		}
+	}
+	printIdleTable(os.Stdout, samples)
+	return nil
+}
+
+// measureIdle starts t fresh, opens n keep-alive connections to it (from
+// the source addresses of block) that each make one request, reads its
+// memory, closes them and reads it again.
+func measureIdle(ctx context.Context, e *env, t target, n, block int) (idleSample, error) {
+	inst, err := t.start(ctx, e)
+	if err != nil {
+		return idleSample{}, err
+	}
+	defer inst.stop()
+	if err := quickCheck(ctx, inst.url, inst.headers, false); err != nil {
+		return idleSample{}, err
+	}
+	u, err := url.Parse(inst.url)
+	if err != nil {
+		return idleSample{}, err
+	}
+	s := idleSample{target: t.name, conns: n}
+	s.base = settledRSS(ctx, inst)
+	started := time.Now()
+	conns, err := openIdle(ctx, u.Host, u.RequestURI(), inst.headers, n, block)
+	defer closeAll(conns)
+	if err != nil {
+		return idleSample{}, err
+	}
+	s.opened = time.Since(started)
+	s.held = settledRSS(ctx, inst)
+	closeAll(conns)
+	conns = nil
+	// A Go process hands freed memory back to the kernel in the
+	// background over some seconds; nginx frees at once.
+	pause(ctx, 10*time.Second)
+	s.released = benchproc.TreeRSS(inst.measured...)
+	return s, nil
+}
+
+// settledRSS reads the target's RSS once it has stopped moving (two reads
+// half a second apart within 1 %), or after 5 s.
+func settledRSS(ctx context.Context, inst *instance) int64 {
+	last := benchproc.TreeRSS(inst.measured...)
+	for range 10 {
+		pause(ctx, 500*time.Millisecond)
+		now := benchproc.TreeRSS(inst.measured...)
+		if d := now - last; d < now/100 && -d < now/100 {
+			return now
+		}
+		last = now
+	}
+	return last
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// openIdle opens n connections to addr, each sending one GET of uri and
+// reading the whole answer, eight at a time; the i-th comes from
+// 127.<block>.<i/perSourceIP>.1.
+func openIdle(ctx context.Context, addr, uri string, headers []string, n, block int) ([]net.Conn, error) {
+	req := "GET " + uri + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	for _, h := range headers {
+		req += h + "\r\n"
+	}
+	req += "\r\n"
+	conns := make([]net.Conn, n)
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				c, err := oneIdleConn(ctx, addr, req, net.IPv4(127, byte(block), byte(i/perSourceIP), 1))
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("connection %d: %w", i, err)
+				}
+				conns[i] = c
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return conns, first
+}
+
+// oneIdleConn dials addr from src, makes the request and reads the answer
+// (bounded by 10 s), and leaves the connection open and quiet.
+func oneIdleConn(ctx context.Context, addr, req string, src net.IP) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 10 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (net.Conn, error) {
+		_ = c.Close()
+		return nil, err
+	}
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return fail(err)
+	}
+	if _, err := io.WriteString(c, req); err != nil {
+		return fail(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), nil)
+	if err != nil {
+		return fail(err)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return fail(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fail(fmt.Errorf("status %d", resp.StatusCode))
+	}
+	if resp.Close {
+		return fail(errors.New("the proxy closed the connection after one request"))
+	}
+	if err := c.SetDeadline(time.Time{}); err != nil {
+		return fail(err)
+	}
+	return c, nil
+}
+
+// closeAll closes the connections with a reset (SO_LINGER 0), so the next
+// row's connections do not wait for ports held in TIME_WAIT.
+func closeAll(conns []net.Conn) {
+	for _, c := range conns {
+		if c == nil {
+			continue
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = c.Close()
+	}
+}
+
+// slackFiles is what a process needs open beside the measured
+// connections.
+const slackFiles = 1000
+
+// raiseFileLimit raises the open-file limit to n, or as far as this
+// process may (the hard limit, without CAP_SYS_RESOURCE), and returns it.
+func raiseFileLimit(n uint64) (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, err
+	}
+	if l.Cur >= n {
+		return l.Cur, nil
+	}
+	want := syscall.Rlimit{Cur: n, Max: max(l.Max, n)}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
+		return n, nil
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, err
+	}
+	return l.Cur, nil
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func printIdleTable(w io.Writer, samples []idleSample) {
+	fmt.Fprintln(w, "\nIdle keep-alive connections (each made one request through the proxy, then stays open and silent):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tconnections\tRSS before\tRSS held\tper connection\t10 s after close\topened in\t")
+	for _, s := range samples {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%.1f KB\t%s\t%v\t\n", s.target, s.conns, mib(s.base), mib(s.held),
+			s.perConn()/1024, mib(s.released), s.opened.Round(time.Millisecond))
+	}
+	_ = tw.Flush()
+	for _, s := range samples {
+		if s.target != "portico-fast" {
+			continue
+		}
+		verdict := "met"
+		if s.perConn() > idleConnGoal {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "goal: portico-fast holds an idle keep-alive connection in ≤ %d KB of RSS (c=%d: %.1f KB): %s\n",
+			idleConnGoal>>10, s.conns, s.perConn()/1024, verdict)
+	}
+}
