@@ -375,7 +375,7 @@ func (st *state) clientFailed() {
 // dropConnection closes the client connection without an answer.
 func (st *state) dropConnection() {
 	st.ctx.HijackSetNoResponse(true)
-	st.ctx.Hijack(func(net.Conn) {}) // fasthttp closes it when this returns
+	hijack(st.ctx, func(net.Conn) {}) // fasthttp closes it when this returns
 }
 
 // lingerTime is how long a connection refused mid-body keeps reading (and
@@ -415,7 +415,7 @@ func (st *state) lingerClose() {
 	st.ctx.Response.Header.SetConnectionClose()
 	answer := []byte(st.ctx.Response.String())
 	st.ctx.HijackSetNoResponse(true)
-	st.ctx.Hijack(func(c net.Conn) {
+	hijack(st.ctx, func(c net.Conn) {
 		if _, err := c.Write(answer); err != nil {
 			return
 		}

@@ -49,9 +49,14 @@ type Server struct {
 	watch   watcher
 	tunnels tunnels
 	conns   openConns
-	closing atomic.Bool
-	stopped chan struct{}
-	once    sync.Once
+	release memoryRelease
+	parked  parkedSet
+	// parkAfter is how long fasthttp waits for a keep-alive connection's
+	// next request before the connection is parked (park.go).
+	parkAfter time.Duration
+	closing   atomic.Bool
+	stopped   chan struct{}
+	once      sync.Once
 
 	// listeners given to Serve, closed by Shutdown too: fasthttp closes
 	// only those its Serve has registered, so a Shutdown that comes first
@@ -63,9 +68,10 @@ type Server struct {
 // NewServer returns a server for cfg.
 func NewServer(cfg Config) *Server {
 	cfg = cfg.WithDefaults()
-	s := &Server{cfg: cfg, stopped: make(chan struct{})}
+	s := &Server{cfg: cfg, stopped: make(chan struct{}), parkAfter: defaultParkAfter}
 	s.states.s = s
 	s.watch.s = s
+	s.parked.s = s
 	s.srv = &fasthttp.Server{
 		Handler:       s.serve,
 		ErrorHandler:  s.parseError,
@@ -74,12 +80,17 @@ func NewServer(cfg Config) *Server {
 		// fasthttp bounds the request header by its read buffer.
 		ReadBufferSize:  cfg.MaxHeaderBytes,
 		WriteBufferSize: 16 << 10,
+		// Idle serving goroutines end soon, so their stacks can be
+		// released after a wave of parked connections (park.go).
+		MaxIdleWorkerDuration: idleWorkerLife,
 		// Applies from a request's first byte through its header (and the
 		// prefetched body); a streamed body moves the deadline itself.
 		ReadTimeout: cfg.ReadHeaderTimeout,
 		// Set before the answer is written; a streamed body moves it.
-		WriteTimeout:                 cfg.SendTimeout,
-		IdleTimeout:                  cfg.IdleTimeout,
+		WriteTimeout: cfg.SendTimeout,
+		// fasthttp's idle wait ends after parkAfter, when the connection
+		// is parked for the rest of cfg.IdleTimeout (park.go).
+		IdleTimeout:                  fasthttpIdleTimeout(cfg.IdleTimeout, s.parkAfter),
 		MaxRequestBodySize:           prefetchBody,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
@@ -103,8 +114,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.lnMu.Unlock()
-	s.once.Do(func() { go s.watch.run(s.stopped) })
-	err := s.srv.Serve(ln)
+	s.once.Do(func() {
+		go s.watch.run(s.stopped)
+		go s.release.run(s.stopped)
+	})
+	err := s.srv.Serve(parkingListener{Listener: ln, s: s})
 	if s.closing.Load() {
 		return nil
 	}
@@ -122,6 +136,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.lnMu.Unlock()
 	err := s.srv.ShutdownWithContext(ctx)
 	s.closeListeners()
+	s.conns.closeParked()
 	s.stop()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("fast engine shutdown: %w", err)
@@ -163,37 +178,18 @@ func (s *Server) stop() {
 	s.clients.closeIdle()
 }
 
+// fasthttpIdleTimeout is how long fasthttp itself waits for a keep-alive
+// connection's next request: parkAfter, when the connection can then be
+// parked for the rest of idle.
+func fasthttpIdleTimeout(idle, parkAfter time.Duration) time.Duration {
+	if canPark && idle > parkAfter {
+		return parkAfter
+	}
+	return idle
+}
+
 // noDeadline clears a deadline.
 var noDeadline time.Time
-
-// openConns tracks client connections so Close can end active ones
-// (fasthttp's shutdown only waits for them).
-type openConns struct {
-	mu sync.Mutex
-	m  map[net.Conn]struct{}
-}
-
-func (o *openConns) track(c net.Conn, state fasthttp.ConnState) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	switch state {
-	case fasthttp.StateNew:
-		if o.m == nil {
-			o.m = map[net.Conn]struct{}{}
-		}
-		o.m[c] = struct{}{}
-	case fasthttp.StateClosed, fasthttp.StateHijacked:
-		delete(o.m, c)
-	}
-}
-
-func (o *openConns) closeAll() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for c := range o.m {
-		_ = c.Close()
-	}
-}
 
 // fasthttpLogger sends fasthttp's own messages (broken client
 // connections, mostly) to debug: metrics count what matters.

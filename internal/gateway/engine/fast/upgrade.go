@@ -90,7 +90,7 @@ func (st *state) upgrade(node *upstream.Node) {
 	st.ctx.HijackSetNoResponse(true)
 	s := st.s
 	clientRaw := st.ctx.Conn() // fasthttp's hijacked conn does not close
-	st.ctx.Hijack(func(client net.Conn) {
+	hijack(st.ctx, func(client net.Conn) {
 		s.tunnels.add(clientRaw, raw)
 		defer s.tunnels.remove(clientRaw)
 		_ = clientRaw.SetDeadline(noDeadline)

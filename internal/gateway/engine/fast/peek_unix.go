@@ -52,3 +52,20 @@ func idleUsable(c net.Conn) bool {
 	_, checked, err := peek(c)
 	return !checked || errors.Is(err, syscall.EAGAIN)
 }
+
+// canPark: idle connections can be parked here (park.go).
+const canPark = true
+
+// waitReadable blocks until c has a byte, its peer's FIN or an error
+// waiting, or c's read deadline passes, without consuming anything.
+func waitReadable(c *net.TCPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var buf [1]byte
+	return rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return !errors.Is(err, syscall.EAGAIN) // anything else is for fasthttp to read
+	})
+}
