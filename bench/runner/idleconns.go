@@ -126,9 +126,12 @@ func measureIdle(ctx context.Context, e *env, t target, n, block int) (idleSampl
 	return s, nil
 }
 
-// settledRSS reads the target's RSS once it has stopped moving (two reads
-// half a second apart within 1 %), or after 5 s.
+// settledRSS reads the target's RSS after 10 s (what a proxy does with an
+// idle connection can take that long: Portico parks one after a second,
+// and gives back what a wave of them left after a few more), once it has
+// stopped moving (two reads half a second apart within 1 %), or after 15 s.
 func settledRSS(ctx context.Context, inst *instance) int64 {
+	pause(ctx, 10*time.Second)
 	last := benchproc.TreeRSS(inst.measured...)
 	for range 10 {
 		pause(ctx, 500*time.Millisecond)

@@ -195,7 +195,9 @@ func bench(ctx context.Context, cfg config) error {
 	} else {
 		cfg.proxyCPU, cfg.loadCPU = -1, -1
 	}
-	e := &env{ps: ps, tmp: tmp, root: root, proxyCPU: cfg.proxyCPU, porticoArgs: cfg.porticoArgs}
+	e := &env{ps: ps, tmp: tmp, root: root, proxyCPU: cfg.proxyCPU, porticoArgs: cfg.porticoArgs,
+		// A client and an upstream connection per request in flight.
+		nginxWorkerConns: 2*slices.Max(cfg.connections) + 1024}
 	if p, err := exec.LookPath("nginx"); err == nil {
 		e.nginx, e.nginxVersion = p, nginxVersion(p)
 	}
@@ -363,6 +365,9 @@ type sample struct {
 	others       float64 // cores used by everything else on the machine during the run
 	errors       int64
 	note         string // what a TLS load negotiated
+	upConnsMost  int    // connections open to the origin, the most sampled during the run
+	upConnsAfter int    // … and right after it
+	rss          int64  // the proxy's resident memory at the end of the run, bytes
 }
 
 // measure starts t fresh, warms it up, then drives it for cfg.duration
@@ -392,8 +397,10 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 		allocs0, haveAllocs = inst.allocs()
 	}
 	wall0 := time.Now()
+	up := watchUpstream(e.originAddr)
 	res, err := ld.run(ctx, inst.url, inst.headers, conns, cfg.duration)
 	wall := time.Since(wall0)
+	upMost := up.end()
 	if err != nil {
 		return sample{}, err
 	}
@@ -413,6 +420,9 @@ func measure(ctx context.Context, e *env, ld loader, t target, conns int, cfg co
 		cpuPerReq:    math.NaN(),
 		allocsPerReq: math.NaN(),
 		originPerReq: float64((origin1 - origin0).Microseconds()) / n,
+		upConnsMost:  upMost,
+		upConnsAfter: originConns(e.originAddr),
+		rss:          benchproc.TreeRSS(inst.measured...),
 	}
 	if len(inst.measured) > 0 {
 		s.cpuPerReq = float64((proxy1 - proxy0).Microseconds()) / n

@@ -81,6 +81,7 @@ func printTable(w io.Writer, cfg config, samples []sample, failures map[string]e
 	for _, c := range cfg.connections {
 		if len(plain) > 0 {
 			printPlainTable(w, cfg.rounds, c, plain, samples, failures)
+			printConnsTable(w, c, plain, samples)
 		}
 		if len(tlsRows) > 0 {
 			printTLSTable(w, cfg.rounds, c, tlsRows, samples, failures)

@@ -38,7 +38,8 @@ type env struct {
 	// otlp is the tracing row's OTLP/HTTP receiver, once started.
 	otlp string
 	// nginxWorkerConns is the nginx rows' worker_connections when more
-	// than the default 4096 are needed (the idle-connection rows).
+	// than the default 4096 are needed (many clients, the idle-connection
+	// rows).
 	nginxWorkerConns int
 }
 

@@ -188,3 +188,27 @@ func parseCPUBusy(stat string, cpu int) time.Duration {
 	}
 	return 0
 }
+
+// EstablishedTo counts the established IPv4 TCP connections whose local
+// port is port, from /proc/net/tcp: on a server's port, the connections
+// its clients hold to it (an origin's: what a proxy keeps open to it).
+func EstablishedTo(port int) int {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return -1
+	}
+	return countEstablished(string(b), port)
+}
+
+func countEstablished(table string, port int) int {
+	const established = "01"
+	want := fmt.Sprintf(":%04X", port)
+	n := 0
+	for line := range strings.SplitSeq(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == established {
+			n++
+		}
+	}
+	return n
+}

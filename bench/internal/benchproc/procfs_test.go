@@ -60,3 +60,18 @@ func TestCPUReading(t *testing.T) {
 		t.Error("CPUBusy(-1) is 0")
 	}
 }
+
+func TestCountEstablished(t *testing.T) {
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D2C4 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:D2C4 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:1F90 0100007F:D2C6 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000
+   4: 0100007F:1F90 0100007F:D2C8 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0000000000000000 20 4 30 10 -1
+`
+	// Port 8080 (1F90): two established server-side sockets; the listener,
+	// the TIME_WAIT one and the client side do not count.
+	if n := countEstablished(table, 8080); n != 2 {
+		t.Errorf("countEstablished = %d, want 2", n)
+	}
+}
