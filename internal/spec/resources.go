@@ -131,8 +131,11 @@ type Upstream struct {
 	// RetryPolicy says which failed attempts go again to another node,
 	// and the time all of them may take (retry.go).
 	RetryPolicy *RetryPolicy `json:"retry_policy,omitempty"`
-	CreatedAt   time.Time    `json:"created_at,omitzero"`
-	UpdatedAt   time.Time    `json:"updated_at,omitzero"`
+	// Connections bound the requests in flight to, and the idle
+	// connections kept with, each node (upstream_connections.go).
+	Connections *UpstreamConnections `json:"connections,omitempty"`
+	CreatedAt   time.Time            `json:"created_at,omitzero"`
+	UpdatedAt   time.Time            `json:"updated_at,omitzero"`
 }
 
 // Plugins maps a plugin name to its raw configuration; the gateway's

@@ -176,7 +176,7 @@ func validateStreamUpstream(fe *FieldErrors, prefix string, u *Upstream) {
 	}{
 		{"url", u.URL != ""}, {"discovery", u.Discovery != nil}, {"pass_host", u.PassHost != ""},
 		{"upstream_host", u.UpstreamHost != ""}, {"timeout.send", u.Timeout != nil && u.Timeout.Send != 0},
-		{"retry_policy", u.RetryPolicy != nil},
+		{"retry_policy", u.RetryPolicy != nil}, {"connections", u.Connections != nil},
 	} {
 		if f.set {
 			fe.Add(prefix+f.name, `does not apply to the upstream of a service of type "stream"`)

@@ -286,6 +286,9 @@ func (u *Upstream) Validate(prefix string) FieldErrors {
 	if u.RetryPolicy != nil {
 		u.RetryPolicy.validate(&fe, prefix+"retry_policy.")
 	}
+	if u.Connections != nil {
+		u.Connections.validate(&fe, prefix+"connections.")
+	}
 	return fe
 }
 

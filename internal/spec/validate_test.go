@@ -98,6 +98,9 @@ func TestUpstreamValidate(t *testing.T) {
 		{"bad retry policy", Upstream{RetryPolicy: &RetryPolicy{On: []string{"connect", "connect", "5xx"}, PerTryTimeout: 5, Timeout: 2}},
 			"upstream.retry_policy.on[1],upstream.retry_policy.on[2],upstream.retry_policy.per_try_timeout"},
 		{"statuses without status", Upstream{RetryPolicy: &RetryPolicy{Statuses: []int{503}}}, "upstream.retry_policy.statuses"},
+		{"connections", Upstream{Connections: &UpstreamConnections{MaxRequests: 64, IdleTimeout: 30}}, ""},
+		{"bad connections", Upstream{Connections: &UpstreamConnections{MaxRequests: -1, IdleTimeout: 7200}},
+			"upstream.connections.idle_timeout,upstream.connections.max_requests"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -123,16 +124,33 @@ func (p *Pool) PickExcept(req Request, failed []*Node) *Node {
 	return p.NextExcept(failed...)
 }
 
-// counts reports whether the balancer counts requests in flight.
-func (p *Pool) counts() bool { return p.Balancer == LeastConn || p.Balancer == EWMA }
-
-// Begin counts a request in flight on node, for least_conn and ewma;
-// Done or Failed counts it out. Other balancers keep no count.
-func (p *Pool) Begin(n *Node) {
-	if n != nil && p.counts() {
-		n.active.Add(1)
-	}
+// counts reports whether requests in flight are counted: for a node's
+// limit, for least_conn and ewma.
+func (p *Pool) counts() bool {
+	return p.maxRequests > 0 || p.Balancer == LeastConn || p.Balancer == EWMA
 }
+
+// Begin counts a request in flight on node; Done or Failed counts it out.
+// It reports false, counting nothing, when the node already has its most
+// requests in flight: the request is to be refused (ErrOverloaded).
+func (p *Pool) Begin(n *Node) bool {
+	if n == nil || !p.counts() {
+		return true
+	}
+	if a := n.active.Add(1); p.maxRequests > 0 && a > p.maxRequests {
+		n.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+// ErrOverloaded is a request refused because its node already had the
+// upstream's connections.max_requests in flight: the engines answer 503
+// upstream_overloaded at once.
+var ErrOverloaded = errors.New("the upstream node has its most requests in flight")
+
+// OverloadedMessage is what the 503 upstream_overloaded answer says.
+const OverloadedMessage = "the upstream has as many requests in flight as it takes; try again shortly"
 
 // Done counts out a request Begin counted in, which took elapsed (ewma
 // learns it; 0: nothing to learn).

@@ -135,11 +135,42 @@ func TestLeastConn(t *testing.T) {
 			t.Errorf("%s: %d in flight after every Done", n.Host, got)
 		}
 	}
-	// Round robin counts nothing.
-	rr := poolOf("", "", "x")
-	rr.Begin(rr.Nodes()[0])
-	if rr.Nodes()[0].active.Load() != 0 {
-		t.Error("round robin counted a request in flight")
+}
+
+// A node takes at most connections.max_requests requests at once (1024
+// by default): Begin refuses one more, counting nothing, until one is done.
+func TestMaxRequestsPerNode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		conn *spec.UpstreamConnections
+		want int
+	}{
+		{"default", nil, spec.DefaultMaxRequestsPerNode},
+		{"two", &spec.UpstreamConnections{MaxRequests: 2}, 2},
+		{"zero is the default", &spec.UpstreamConnections{IdleTimeout: 5}, spec.DefaultMaxRequestsPerNode},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := New(&spec.Upstream{Nodes: []spec.Node{{Host: "x", Port: 80, Weight: 1}}, Connections: tc.conn})
+			n := p.Nodes()[0]
+			for i := range tc.want {
+				if !p.Begin(n) {
+					t.Fatalf("request %d refused, want %d taken", i+1, tc.want)
+				}
+			}
+			if p.Begin(n) {
+				t.Fatalf("request %d taken, want it refused", tc.want+1)
+			}
+			p.Done(n, 0)
+			if !p.Begin(n) {
+				t.Fatal("refused after one was done")
+			}
+			for range tc.want {
+				p.Done(n, 0)
+			}
+			if got := n.active.Load(); got != 0 {
+				t.Errorf("%d in flight after every Done", got)
+			}
+		})
 	}
 }
 

@@ -31,8 +31,9 @@ const maxSchedule = 4096
 
 // Timeouts of one upstream call. Send and Read apply between two successive
 // writes or reads, so a long stream that keeps moving never times out.
+// Idle closes a kept-alive connection unused for that long.
 type Timeouts struct {
-	Connect, Send, Read time.Duration
+	Connect, Send, Read, Idle time.Duration
 }
 
 // Node is one backend address. Clients are slots an engine fills with its
@@ -94,6 +95,9 @@ type Pool struct {
 	// failures (retry.go).
 	retries int
 	Retry   RetryPolicy
+	// maxRequests is how many requests may be in flight to one node
+	// (Begin refuses one more).
+	maxRequests int64
 	// set is the nodes and the orders they are visited in; a discovered
 	// upstream swaps it when its registry reports a change (discovery.go).
 	set    atomic.Pointer[nodeSet]
@@ -171,11 +175,19 @@ func Compile(u *spec.Upstream, o Options) *Pool {
 	if p.PassHost == "" {
 		p.PassHost = "pass"
 	}
-	p.Timeouts = Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout}
+	p.Timeouts = Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout,
+		Idle: spec.DefaultUpstreamIdleTimeout * time.Second}
 	if t := u.Timeout; t != nil {
 		p.Timeouts.Connect = seconds(t.Connect, p.Timeouts.Connect)
 		p.Timeouts.Send = seconds(t.Send, p.Timeouts.Send)
 		p.Timeouts.Read = seconds(t.Read, p.Timeouts.Read)
+	}
+	p.maxRequests = spec.DefaultMaxRequestsPerNode
+	if c := u.Connections; c != nil {
+		p.Timeouts.Idle = seconds(c.IdleTimeout, p.Timeouts.Idle)
+		if c.MaxRequests > 0 {
+			p.maxRequests = int64(c.MaxRequests)
+		}
 	}
 	p.retries = 1
 	if u.Retries != nil {
@@ -260,7 +272,7 @@ func (p *Pool) RetryBudget() int {
 }
 
 func (t Timeouts) key() string {
-	return t.Connect.String() + "/" + t.Send.String() + "/" + t.Read.String()
+	return t.Connect.String() + "/" + t.Send.String() + "/" + t.Read.String() + "/" + t.Idle.String()
 }
 
 func seconds(s float64, def time.Duration) time.Duration {

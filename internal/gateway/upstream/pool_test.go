@@ -249,23 +249,27 @@ func TestRetries(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
-	def := Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout}
+	idle := spec.DefaultUpstreamIdleTimeout * time.Second
+	def := Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout, Idle: idle}
 	tests := []struct {
 		name string
 		in   *spec.Timeout
+		conn *spec.UpstreamConnections
 		want Timeouts
 	}{
 		{name: "defaults", in: nil, want: def},
 		{name: "zero means default", in: &spec.Timeout{}, want: def},
 		{name: "seconds", in: &spec.Timeout{Connect: 1, Send: 2, Read: 3},
-			want: Timeouts{Connect: time.Second, Send: 2 * time.Second, Read: 3 * time.Second}},
+			want: Timeouts{Connect: time.Second, Send: 2 * time.Second, Read: 3 * time.Second, Idle: idle}},
 		{name: "fractions", in: &spec.Timeout{Connect: 0.25, Read: 1.5},
-			want: Timeouts{Connect: 250 * time.Millisecond, Send: DefaultSendTimeout, Read: 1500 * time.Millisecond}},
+			want: Timeouts{Connect: 250 * time.Millisecond, Send: DefaultSendTimeout, Read: 1500 * time.Millisecond, Idle: idle}},
 		{name: "negative means default", in: &spec.Timeout{Read: -1}, want: def},
+		{name: "idle", conn: &spec.UpstreamConnections{IdleTimeout: 2.5},
+			want: Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Read: DefaultReadTimeout, Idle: 2500 * time.Millisecond}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := New(&spec.Upstream{Nodes: nodes(1), Timeout: tc.in})
+			p := New(&spec.Upstream{Nodes: nodes(1), Timeout: tc.in, Connections: tc.conn})
 			if diff := cmp.Diff(tc.want, p.Timeouts); diff != "" {
 				t.Errorf("Timeouts (-want +got):\n%s", diff)
 			}

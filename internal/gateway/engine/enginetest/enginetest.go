@@ -60,7 +60,7 @@ func tests() []conformanceTest {
 	for _, group := range [][]conformanceTest{
 		proxyTests, errorTests, retryTests, streamTests, upgradeTests, disconnectTests,
 		smugglingTests, hopByHopTests, limitTests, slowClientTests, pipelineTests,
-		registeredTests, upstreamTLSTests, balanceTests, healthTests, canaryTests, policyTests, authTests, backendStreamTests, pathPolicyTests,
+		registeredTests, upstreamTLSTests, balanceTests, overloadTests, healthTests, canaryTests, policyTests, authTests, backendStreamTests, pathPolicyTests,
 		paramTests, cacheTests,
 	} {
 		all = append(all, group...)

@@ -45,12 +45,15 @@ func (st *state) proxy(h head) (streaming bool) {
 		return false
 	}
 	node := pool.Pick(&st.ex)
-	pool.Begin(node)
-	st.node = node
 	if node == nil {
 		st.noNode(pool)
 		return false
 	}
+	if !pool.Begin(node) {
+		st.overloaded()
+		return false
+	}
+	st.node = node
 	st.shapeRequest(h)
 	if h.upgrade {
 		st.upgrade(node)
@@ -147,7 +150,10 @@ func (st *state) nextNode(pool *upstream.Pool, tried []*upstream.Node, node *ups
 	next := pool.PickExcept(&st.ex, tried)
 	if next != nil {
 		pool.Failed(node)
-		pool.Begin(next)
+		st.node = nil
+		if !pool.Begin(next) {
+			return nil, tried // the failure of node stands
+		}
 		st.node = next
 	}
 	return next, tried
@@ -168,6 +174,14 @@ func (st *state) noNode(pool *upstream.Pool) {
 	st.obs().UpstreamError(st.route, "no_node")
 	st.call.Failed("no_node")
 	st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+}
+
+// overloaded answers a request whose node already has the upstream's most
+// requests in flight: 503 at once.
+func (st *state) overloaded() {
+	st.obs().UpstreamError(st.route, "overloaded")
+	st.call.Failed("overloaded")
+	st.ex.Reject(http.StatusServiceUnavailable, "upstream_overloaded", upstream.OverloadedMessage)
 }
 
 // outcomeOf is how a failed attempt counts for the node's passive check.

@@ -89,7 +89,7 @@ func newNodeClient(n *upstream.Node, pool *upstream.Pool) *nodeClient {
 			return &upConn{Conn: c, send: t.Send, read: t.Read}, nil
 		},
 		MaxConns:                      1 << 20,
-		MaxIdleConnDuration:           90 * time.Second,
+		MaxIdleConnDuration:           t.Idle,
 		ReadBufferSize:                16 << 10,
 		WriteBufferSize:               16 << 10,
 		NoDefaultUserAgentHeader:      true,

@@ -37,7 +37,10 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		return nil, errNoNode
 	}
 	pool.Done(st.node, 0) // a round trip before this one (none: nil, nothing counted)
-	pool.Begin(node)
+	st.node = nil
+	if !pool.Begin(node) {
+		return nil, upstream.ErrOverloaded
+	}
 	st.node = node
 	direct := out.Body == nil && pool.Scheme == "http" && out.Header["Upgrade"] == nil
 	var req *http.Request
@@ -118,7 +121,10 @@ func (b *balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			b.obs.UpstreamError(st.route, retryReason(outcomeOf(err)))
 		}
 		pool.Failed(node)
-		pool.Begin(next)
+		st.node = nil
+		if !pool.Begin(next) {
+			return nil, upstream.ErrOverloaded
+		}
 		node, st.node = next, next
 	}
 }
@@ -292,10 +298,9 @@ func (c *clients) closeIdle() {
 	})
 }
 
-const (
-	maxIdlePerNode  = 1024
-	idleConnTimeout = 90 * time.Second
-)
+// maxIdlePerNode bounds the idle connections kept per node; how long they
+// are kept is the upstream's connections.idle_timeout.
+const maxIdlePerNode = 1024
 
 // newNodeClient is tuned for a gateway: many idle keep-alive connections
 // per node, no proxy, no compression (bodies pass as they are), HTTP/1.1 to
@@ -311,12 +316,12 @@ func newNodeClient(pool *upstream.Pool, n *upstream.Node) *nodeClient {
 		return &deadlineConn{Conn: c, send: t.Send, read: t.Read}, nil
 	}
 	nc := &nodeClient{
-		h1: &h1Pool{dial: dial, maxIdle: maxIdlePerNode, idleTimeout: idleConnTimeout},
+		h1: &h1Pool{dial: dial, maxIdle: maxIdlePerNode, idleTimeout: t.Idle},
 		tr: &http.Transport{
 			Proxy:                 nil,
 			DialContext:           dial,
 			MaxIdleConnsPerHost:   maxIdlePerNode,
-			IdleConnTimeout:       idleConnTimeout,
+			IdleConnTimeout:       t.Idle,
 			TLSHandshakeTimeout:   t.Connect,
 			ExpectContinueTimeout: time.Second,
 			DisableCompression:    true,

@@ -525,6 +525,10 @@ func (st *state) proxyError(err error) {
 		h.obs.UpstreamError(st.route, "no_node")
 		st.call.Failed("no_node")
 		st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+	case errors.Is(err, upstream.ErrOverloaded):
+		h.obs.UpstreamError(st.route, "overloaded")
+		st.call.Failed("overloaded")
+		st.ex.Reject(http.StatusServiceUnavailable, "upstream_overloaded", upstream.OverloadedMessage)
 	case errors.Is(err, errNoHealthyNode):
 		h.obs.UpstreamError(st.route, "no_healthy_node")
 		st.call.Failed("no_healthy_node")
