@@ -61,6 +61,7 @@ func idleConnsBench(ctx context.Context, e *env, cfg config) error {
 	}
 	e.nginxWorkerConns = most + 4096
 	var samples []idleSample
+	var skipped []string
 	block := 0
 	for _, n := range cfg.idleConns {
 		for _, t := range cfg.targets {
@@ -78,6 +79,7 @@ func idleConnsBench(ctx context.Context, e *env, cfg config) error {
 				var skip skipError
 				if errors.As(err, &skip) {
 					logf("idle %s c=%d: skipped: %v", t.name, n, err)
+					skipped = append(skipped, fmt.Sprintf("%s c=%d: skipped: %v", t.name, n, err))
 					continue
 				}
 				return fmt.Errorf("idle connections, %s c=%d: %w", t.name, n, err)
@@ -88,6 +90,9 @@ func idleConnsBench(ctx context.Context, e *env, cfg config) error {
 		}
 	}
 	printIdleTable(os.Stdout, samples)
+	for _, s := range skipped {
+		fmt.Println(s)
+	}
 	return nil
 }
 

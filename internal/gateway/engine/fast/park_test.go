@@ -60,10 +60,16 @@ func (s *Server) parkedConns() int {
 // waitParked waits until want connections are parked.
 func waitParked(t *testing.T, s *Server, want int) {
 	t.Helper()
+	waitCount(t, "parked", s.parkedConns, want)
+}
+
+// waitCount polls count until it is want.
+func waitCount(t *testing.T, what string, count func() int, want int) {
+	t.Helper()
 	deadline := time.Now().Add(enginetest.WaitLimit)
-	for s.parkedConns() != want {
+	for count() != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections parked, want %d", s.parkedConns(), want)
+			t.Fatalf("%d connections %s, want %d", count(), what, want)
 		}
 		time.Sleep(5 * time.Millisecond) // polling, not ordering
 	}
@@ -119,6 +125,30 @@ func TestParkedConnectionServesAgain(t *testing.T) {
 			readAnswer(t, br, "abc")
 			readAnswer(t, br, "GET ok")
 		}
+	}
+	// A request followed by the client's FIN is still answered.
+	waitParked(t, srv, 1)
+	send(t, c, "GET /r HTTP/1.1\r\nHost: gw\r\n\r\n")
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	readAnswer(t, br, "GET ok")
+}
+
+// TestParkedConnectionClientLeaves: a parked connection whose client goes
+// away is closed and forgotten.
+func TestParkedConnectionClientLeaves(t *testing.T) {
+	srv, addr := startParking(t, time.Minute)
+	for _, reset := range []bool{false, true} {
+		c, br := dialGateway(t, addr)
+		send(t, c, "GET /r HTTP/1.1\r\nHost: gw\r\n\r\n")
+		readAnswer(t, br, "GET ok")
+		waitParked(t, srv, 1)
+		if reset {
+			_ = c.(*net.TCPConn).SetLinger(0)
+		}
+		_ = c.Close()
+		waitCount(t, "tracked", func() int { return len(srv.conns.list()) }, 0)
 	}
 }
 

@@ -127,7 +127,11 @@ func (p *parkedSet) run() {
 			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 			if c, ok := p.byID[id]; ok {
 				p.removeLocked(c)
-				ready = append(ready, c)
+				if gone(c, ev.Events) {
+					expired = append(expired, c)
+				} else {
+					ready = append(ready, c)
+				}
 			}
 		}
 		for p.head != nil && !p.head.park.until.After(now) {
@@ -145,6 +149,21 @@ func (p *parkedSet) run() {
 		clear(ready[:cap(ready)])
 		clear(expired[:cap(expired)])
 	}
+}
+
+// gone reports whether a parked connection's event is its client leaving
+// with nothing left to read (a reset, or a FIN with no request before
+// it): it is closed here rather than handed back to fasthttp to find out,
+// so thousands of clients leaving at once cost no goroutine each.
+func gone(c *parkingConn, events uint32) bool {
+	if events&(syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+		return true
+	}
+	if events&syscall.EPOLLRDHUP == 0 {
+		return false
+	}
+	n, checked, err := peek(c.TCPConn)
+	return checked && n == 0 && err == nil
 }
 
 func (p *parkedSet) pushLocked(c *parkingConn) {
