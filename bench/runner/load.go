@@ -51,13 +51,14 @@ type wrkLoader struct {
 	taskset string
 	cpu     int
 	script  string // a Lua script of the request (withBody); "": GET
+	threads int    // wrk -t (0: one)
 }
 
-func (w wrkLoader) name() string { return "wrk -t1" }
+func (w wrkLoader) name() string { return "wrk -t" + strconv.Itoa(max(w.threads, 1)) }
 
 func (w wrkLoader) run(ctx context.Context, url string, headers []string, conns int, d time.Duration) (loadResult, error) {
 	secs := wholeSeconds(d)
-	argv := []string{w.path, "-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
+	argv := []string{w.path, "-t" + strconv.Itoa(max(w.threads, 1)), "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}

@@ -334,8 +334,10 @@ func kindLoaders(cfg config, plain loader, taskset string) (map[loadKind]loader,
 	skip := map[loadKind]error{}
 	if p, err := exec.LookPath("wrk"); err == nil {
 		lds[loadHTTPS] = wrkLoader{path: p, taskset: taskset, cpu: cfg.loadCPU}
+		lds[loadTwoCores] = wrkLoader{path: p, cpu: -1, threads: 2}
 	} else {
 		skip[loadHTTPS] = errSkip("wrk is not installed (apt-get install wrk): the HTTPS keep-alive rows need it")
+		skip[loadTwoCores] = errSkip("wrk is not installed (apt-get install wrk): the two-core rows need it")
 	}
 	if self, err := os.Executable(); err == nil {
 		lds[loadHandshake] = goLoader{self: self, taskset: taskset, cpu: cfg.loadCPU, mode: "handshake"}

@@ -14,7 +14,7 @@ import (
 // comparison is meaningless), no access log unless asked for, everything
 // under dir.
 var nginxConf = template.Must(template.New("nginx").Parse(`# written by bench/runner
-worker_processes 1;
+worker_processes {{.Workers}};
 daemon off;
 master_process on;
 pid {{.Dir}}/nginx.pid;
@@ -101,8 +101,9 @@ type nginxTLS struct {
 
 // writeNginxConf writes dir/nginx.conf proxying listen to origin (over TLS
 // when tls is set, with an access log to the file accessLog when it is not
-// empty; room for at least workerConns connections) and returns its path.
-func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string, workerConns int) (string, error) {
+// empty; room for at least workerConns connections; workers worker
+// processes, at least one) and returns its path.
+func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string, workerConns, workers int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -110,6 +111,7 @@ func writeNginxConf(dir, listen, origin string, tls *nginxTLS, accessLog string,
 	err := nginxConf.Execute(&b, map[string]any{
 		"Dir": dir, "Listen": listen, "Origin": origin, "TLS": tls, "AccessLog": accessLog,
 		"WorkerConnections": max(workerConns, 4096),
+		"Workers":           max(workers, 1),
 		// As root nginx would switch its worker to nobody, who cannot
 		// write the temp dirs; as anyone else the directive is an error.
 		"Root": os.Geteuid() == 0,

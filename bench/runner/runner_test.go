@@ -94,7 +94,7 @@ func TestRotate(t *testing.T) {
 
 func TestNginxConf(t *testing.T) {
 	dir := t.TempDir()
-	conf, err := writeNginxConf(dir, "127.0.0.1:1", "127.0.0.1:2", nil, "", 0)
+	conf, err := writeNginxConf(dir, "127.0.0.1:1", "127.0.0.1:2", nil, "", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,8 @@ type env struct {
 	// than the default 4096 are needed (many clients, the idle-connection
 	// rows).
 	nginxWorkerConns int
+	// nginxWorkers is the nginx rows' worker processes (0: one).
+	nginxWorkers int
 }
 
 // instance is one started target, fresh for one measured run.
@@ -72,6 +74,7 @@ const (
 	loadHTTPS                     // wrk over TLS: keep-alive HTTP/1.1 requests
 	loadHandshake                 // the built-in handshake driver: connections, each a full TLS handshake and one request
 	loadH2                        // h2load over TLS: HTTP/2 requests
+	loadTwoCores                  // wrk -t2, unpinned: keep-alive HTTP/1.1 requests to a proxy on both cores
 )
 
 // allTargets are the rows the runner knows, in the default order.
@@ -103,6 +106,10 @@ var allTargets = []target{
 	// A composite API of two parallel in-process calls (composite.go),
 	// beside twice portico-fast.
 	{"portico-fast-composite", true, porticoTarget("fast", compositeBench), loadPlain, "nginx"},
+	// Both cores (twocores.go): nginx with two workers, Portico with
+	// GOMAXPROCS 2, the load generator and the origin on the same cores.
+	{"nginx-2cores", false, twoCores(nginxTarget(nginxPlain)), loadTwoCores, "nginx-2cores"},
+	{"portico-fast-2cores", true, twoCores(porticoTarget("fast", nil)), loadTwoCores, "nginx-2cores"},
 	// TLS rows (tls.go): the same ECDSA P-256 certificate on both sides.
 	{"nginx-https", false, nginxTarget(nginxHTTPS), loadHTTPS, "nginx-https"},
 	{"portico-fast-https", true, porticoTLSTarget("fast", false), loadHTTPS, "nginx-https"},
@@ -220,7 +227,7 @@ func startNginxMode(ctx context.Context, e *env, mode nginxMode) (*instance, err
 	if mode == nginxAccessLog {
 		accessLog = filepath.Join(dir, "access.log")
 	}
-	conf, err := writeNginxConf(dir, listen, e.originAddr, tls, accessLog, e.nginxWorkerConns)
+	conf, err := writeNginxConf(dir, listen, e.originAddr, tls, accessLog, e.nginxWorkerConns, e.nginxWorkers)
 	if err != nil {
 		return nil, err
 	}

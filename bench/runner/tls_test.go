@@ -140,7 +140,7 @@ func TestNginxTLSConf(t *testing.T) {
 			tl := tc.tls
 			tl.Cert, tl.Key = cert.certFile, cert.keyFile
 			sub := t.TempDir()
-			conf, err := writeNginxConf(sub, "127.0.0.1:1", "127.0.0.1:2", &tl, "", 0)
+			conf, err := writeNginxConf(sub, "127.0.0.1:1", "127.0.0.1:2", &tl, "", 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
