@@ -175,6 +175,7 @@ func (s *Server) resume(c *parkingConn) {
 type memoryRelease struct {
 	ends    atomic.Int64 // connections parked or closed since the last tick
 	pending int64
+	last    time.Time // of the last release
 }
 
 const (
@@ -182,6 +183,10 @@ const (
 	// releaseTick is how often parks and closes are counted; a tick
 	// without any after a wave releases.
 	releaseTick = 2 * time.Second
+	// releaseEvery bounds how often memory is released: each release
+	// collects twice and returns every free page, so waves of
+	// connections in quick succession share one.
+	releaseEvery = 10 * time.Second
 	// idleWorkerLife is how long fasthttp keeps an idle serving goroutine
 	// (with the stack it grew) for the next connection; shorter than
 	// releaseTick, so a wave's goroutines are gone by its release.
@@ -195,23 +200,28 @@ func (r *memoryRelease) run(stop <-chan struct{}) {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
-			r.tick()
+		case now := <-t.C:
+			r.tick(now)
 		}
 	}
 }
 
-func (r *memoryRelease) tick() {
+func (r *memoryRelease) tick(now time.Time) {
 	n := r.ends.Swap(0)
 	if n > 0 {
 		r.pending += n
 		return
 	}
-	if r.pending >= releaseAfter {
-		runtime.GC()
-		debug.FreeOSMemory()
+	if r.pending < releaseAfter {
+		r.pending = 0
+		return
 	}
-	r.pending = 0
+	if now.Sub(r.last) < releaseEvery {
+		return // kept pending for a later quiet tick
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	r.pending, r.last = 0, now
 }
 
 // parkingListener wraps the TCP connections it accepts so they can be

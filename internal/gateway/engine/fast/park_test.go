@@ -259,3 +259,36 @@ func TestUpgradedConnectionIsNeverParked(t *testing.T) {
 		t.Fatalf("through the tunnel: %q %v", line, err)
 	}
 }
+
+// TestMemoryReleaseAfterAWave: a release follows a wave of parks or closes
+// only once it is over, and releases are at least releaseEvery apart.
+func TestMemoryReleaseAfterAWave(t *testing.T) {
+	var r memoryRelease
+	start := time.Now()
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	r.ends.Add(releaseAfter)
+	r.tick(at(releaseEvery)) // the wave is still going
+	if r.pending != releaseAfter || !r.last.IsZero() {
+		t.Fatalf("released during the wave: pending %d, last %v", r.pending, r.last)
+	}
+	r.tick(at(releaseEvery + releaseTick)) // quiet: release
+	if r.pending != 0 || !r.last.Equal(at(releaseEvery+releaseTick)) {
+		t.Fatalf("no release after the wave: pending %d", r.pending)
+	}
+	r.ends.Add(releaseAfter)
+	r.tick(at(releaseEvery + 2*releaseTick))
+	r.tick(at(releaseEvery + 3*releaseTick)) // quiet, but too soon
+	if r.pending != releaseAfter {
+		t.Fatalf("released %v after the last one", 2*releaseTick)
+	}
+	r.tick(at(2*releaseEvery + 3*releaseTick))
+	if r.pending != 0 {
+		t.Fatal("the deferred release never came")
+	}
+	r.ends.Add(releaseAfter - 1)
+	r.tick(at(3 * releaseEvery))
+	r.tick(at(4 * releaseEvery))
+	if r.pending != 0 || !r.last.Equal(at(2*releaseEvery+3*releaseTick)) {
+		t.Fatal("a small wave released memory")
+	}
+}
