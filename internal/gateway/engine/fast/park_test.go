@@ -292,3 +292,32 @@ func TestMemoryReleaseAfterAWave(t *testing.T) {
 		t.Fatal("a small wave released memory")
 	}
 }
+
+// TestCloseRacesTheFirstPark: connections closing while the first one
+// parks (and so starts the parked set) touch the set safely (run with
+// -race).
+func TestCloseRacesTheFirstPark(t *testing.T) {
+	srv, addr := startParking(t, time.Minute)
+	var conns []net.Conn
+	for range 4 {
+		c, br := dialGateway(t, addr)
+		send(t, c, "GET /r HTTP/1.1\r\nHost: gw\r\n\r\n")
+		readAnswer(t, br, "GET ok")
+		conns = append(conns, c)
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for range 20 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "GET /r HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
+			_, _ = io.Copy(io.Discard, c)
+			_ = c.Close()
+		}
+	}()
+	waitParked(t, srv, len(conns))
+	<-closed
+}

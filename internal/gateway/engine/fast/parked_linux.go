@@ -98,7 +98,11 @@ func (p *parkedSet) start() {
 		p.err = fmt.Errorf("epoll_create1: %w", p.err)
 		return
 	}
+	// Under the lock: remove, for any connection closing, reads it
+	// without going through once.
+	p.mu.Lock()
 	p.byID = map[uint64]*parkingConn{}
+	p.mu.Unlock()
 	go p.run()
 }
 
