@@ -227,8 +227,11 @@ var perfGoals = []goal{
 	{"portico-fast-plugins", "nginx", 1.1, 0, "fast + plugins ≤ 1.1× nginx plain", false, false},
 	{"portico-nethttp", "refproxy", 0.9, 0, "nethttp ≤ 0.9× httputil reference", false, false},
 	{"portico-fast-2cores", "nginx-2cores", 1.0, 0, "fast on both cores ≤ 1.0× nginx with two workers", false, false},
-	{"portico-fast-2cores", "portico-fast", 0, 0, "fast: rps on both cores over one (wrk and the origin share the cores)", true, true},
-	{"nginx-2cores", "nginx", 0, 0, "nginx: rps with two workers over one (the same)", true, true},
+	// The rate on two cores says little on a 2-core machine, where wrk and
+	// the origin share them: the CPU per request staying flat is what
+	// scaling with the cores needs.
+	{"portico-fast-2cores", "portico-fast", 0, 0, "fast: CPU per request on both cores over one core (1.0: it scales with the cores)", false, true},
+	{"nginx-2cores", "nginx", 0, 0, "nginx: CPU per request, two workers over one", false, true},
 	{"portico-fast-canary", "portico-fast", 1.05, 0, "fast + 50 % canary ≤ 1.05× fast plain", false, false},
 	{"portico-fast-policies", "portico-fast", 1.11, 0, "fast + key-auth + limit-count + ip-restriction ≤ 1.11× fast plain CPU, i.e. ≥ 0.9× its rps", false, false},
 	{"portico-fast-leastconn", "portico-fast", 1.05, 0, "least_conn ≤ 1.05× fast plain (round robin)", false, false},
