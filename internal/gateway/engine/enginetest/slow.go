@@ -20,6 +20,32 @@ var slowClientTests = []conformanceTest{
 	{name: "SendTimeout", fn: testSendTimeout},
 	{name: "SlowButSteadyStreams", fn: testSlowButSteadyStreams},
 	{name: "KeepAliveOutlivesTimeouts", fn: testKeepAliveOutlivesTimeouts},
+	{name: "SlowUpstreamOutlivesHeaderTimeout", fn: testSlowUpstreamOutlivesHeaderTimeout},
+}
+
+// A request whose upstream answers after the client's header timeout has
+// passed is still answered: that timeout bounds the client sending its
+// header, not the wait for the answer, and the engine's checks that the
+// client is still there must not take a passed deadline for its leaving.
+func testSlowUpstreamOutlivesHeaderTimeout(t *testing.T, s *suite) {
+	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // answers after the gateway's header timeout (shortLimit)
+		case <-time.After(3 * shortLimit):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, "late")
+	})
+	g := s.gatewayWith(t, Table(t, "", UpstreamOf(t, be), Route("r", "/r")), Limits{ReadHeaderTimeout: shortLimit})
+	resp, err := http.Get(g.URL + "/r")
+	if err != nil {
+		t.Fatalf("the client was cut off: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(b) != "late" {
+		t.Errorf("answer %d %q, want 200 \"late\"", resp.StatusCode, b)
+	}
 }
 
 // Short limits for these tests: each only asserts that the engine gave up

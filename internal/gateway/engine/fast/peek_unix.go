@@ -21,11 +21,16 @@ func peek(c net.Conn) (n int, checked bool, err error) {
 	if e != nil {
 		return 0, false, nil
 	}
+	// Control, not Read: Read fails at once, without looking, once the
+	// connection's read deadline has passed (a parked connection's, a
+	// request's waiting on a slow upstream), and that would read as the
+	// peer's FIN.
 	var buf [1]byte
-	_ = rc.Read(func(fd uintptr) bool {
+	if cerr := rc.Control(func(fd uintptr) {
 		n, _, err = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return true // never wait for readiness
-	})
+	}); cerr != nil {
+		return 0, true, cerr
+	}
 	return n, true, err
 }
 
