@@ -12,6 +12,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway/reqpolicy"
 	"github.com/portico-gw/portico/internal/gateway/requestid"
 	"github.com/portico-gw/portico/internal/gateway/routing"
+	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
 // serve is fasthttp's handler: one request from its header to the moment
@@ -240,4 +241,27 @@ func (st *state) finishExpect() {
 	}
 	st.reset()
 	st.s.states.put(st)
+}
+
+// noNode answers a request whose upstream has no node to send it to: 503
+// at once, telling apart an upstream with no node from one whose nodes
+// are all down.
+func (st *state) noNode(pool *upstream.Pool) {
+	if len(pool.Nodes()) > 0 {
+		st.obs().UpstreamError(st.route, "no_healthy_node")
+		st.call.Failed("no_healthy_node")
+		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
+		return
+	}
+	st.obs().UpstreamError(st.route, "no_node")
+	st.call.Failed("no_node")
+	st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
+}
+
+// overloaded answers a request whose node already has the upstream's most
+// requests in flight: 503 at once.
+func (st *state) overloaded() {
+	st.obs().UpstreamError(st.route, "overloaded")
+	st.call.Failed("overloaded")
+	st.ex.Reject(http.StatusServiceUnavailable, "upstream_overloaded", upstream.OverloadedMessage)
 }

@@ -193,19 +193,6 @@ const (
 	idleWorkerLife = time.Second
 )
 
-func (r *memoryRelease) run(stop <-chan struct{}) {
-	t := time.NewTicker(releaseTick)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case now := <-t.C:
-			r.tick(now)
-		}
-	}
-}
-
 func (r *memoryRelease) tick(now time.Time) {
 	n := r.ends.Swap(0)
 	if n > 0 {

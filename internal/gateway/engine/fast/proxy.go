@@ -161,29 +161,6 @@ func (st *state) nextNode(pool *upstream.Pool, tried []*upstream.Node, node *ups
 
 func (st *state) obs() engine.Observer { return st.s.cfg.Observer }
 
-// noNode answers a request whose upstream has no node to send it to: 503
-// at once, telling apart an upstream with no node from one whose nodes
-// are all down.
-func (st *state) noNode(pool *upstream.Pool) {
-	if len(pool.Nodes()) > 0 {
-		st.obs().UpstreamError(st.route, "no_healthy_node")
-		st.call.Failed("no_healthy_node")
-		st.ex.Reject(http.StatusServiceUnavailable, "no_healthy_upstream", "no node of the upstream is healthy")
-		return
-	}
-	st.obs().UpstreamError(st.route, "no_node")
-	st.call.Failed("no_node")
-	st.ex.Reject(http.StatusServiceUnavailable, "no_upstream", "the upstream has no available node")
-}
-
-// overloaded answers a request whose node already has the upstream's most
-// requests in flight: 503 at once.
-func (st *state) overloaded() {
-	st.obs().UpstreamError(st.route, "overloaded")
-	st.call.Failed("overloaded")
-	st.ex.Reject(http.StatusServiceUnavailable, "upstream_overloaded", upstream.OverloadedMessage)
-}
-
 // outcomeOf is how a failed attempt counts for the node's passive check.
 func outcomeOf(err error) int {
 	switch {

@@ -115,8 +115,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.listeners = append(s.listeners, ln)
 	s.lnMu.Unlock()
 	s.once.Do(func() {
-		go s.watch.run(s.stopped)
-		go s.release.run(s.stopped)
+		go every(s.stopped, watchTick, func(now time.Time) { s.watch.scan(now.UnixNano()) })
+		go every(s.stopped, releaseTick, s.release.tick)
 	})
 	err := s.srv.Serve(parkingListener{Listener: ln, s: s})
 	if s.closing.Load() {
@@ -176,6 +176,20 @@ func (s *Server) stop() {
 		close(s.stopped)
 	}
 	s.clients.closeIdle()
+}
+
+// every calls fn with the time every d until stop is closed.
+func every(stop <-chan struct{}, d time.Duration, fn func(time.Time)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			fn(now)
+		}
+	}
 }
 
 // fasthttpIdleTimeout is how long fasthttp itself waits for a keep-alive

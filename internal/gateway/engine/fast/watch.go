@@ -17,19 +17,6 @@ const watchTick = 50 * time.Millisecond
 // two uncontended lock pairs and no goroutine.
 type watcher struct{ s *Server }
 
-func (w watcher) run(stop <-chan struct{}) {
-	t := time.NewTicker(watchTick)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case now := <-t.C:
-			w.scan(now.UnixNano())
-		}
-	}
-}
-
 func (w watcher) scan(now int64) {
 	for _, st := range w.s.states.snapshot() {
 		since := st.waitingSince.Load()
