@@ -3,15 +3,51 @@ package enginetest
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/spec"
 )
 
 var overloadTests = []conformanceTest{
 	{name: "NodeMaxRequestsShedsTheExcess", fn: testNodeMaxRequests},
+	{name: "UpstreamIdleTimeoutClosesKeptConnections", fn: testUpstreamIdleTimeout},
+}
+
+// A kept-alive connection to a node is closed once it has been unused for
+// the upstream's connections.idle_timeout.
+func testUpstreamIdleTimeout(t *testing.T, s *suite) {
+	closed := make(chan struct{}, 16)
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	be.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	be.Start()
+	t.Cleanup(be.Close)
+	up := UpstreamOf(t, be)
+	up.Connections = &spec.UpstreamConnections{IdleTimeout: 0.2}
+	g := s.gateway(t, Table(t, "", up, Route("r", "/r")))
+	resp, err := http.Get(g.URL + "/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", resp.StatusCode)
+	}
+	select { // the default (60 s) would keep it past WaitLimit
+	case <-closed:
+	case <-time.After(WaitLimit):
+		t.Fatal("the gateway kept its idle connection to the node past connections.idle_timeout")
+	}
 }
 
 // A node takes at most the upstream's connections.max_requests requests
