@@ -51,18 +51,6 @@ func UpstreamAt(t testing.TB, addr string) spec.Upstream {
 	return spec.Upstream{Nodes: []spec.Node{NodeOf(t, addr)}}
 }
 
-// ClosedAddr is a 127.0.0.1 port nothing listens on.
-func ClosedAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // Table compiles one service of project "shop" in group "g" with the
 // given path prefix.
 func Table(t testing.TB, prefix string, up spec.Upstream, routes ...spec.Route) *routing.Table {
