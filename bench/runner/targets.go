@@ -84,6 +84,11 @@ var allTargets = []target{
 	{"nginx-accesslog", false, nginxTarget(nginxAccessLog), loadPlain, "nginx"},
 	{"haproxy", false, startHaproxy, loadPlain, "nginx"},
 	{"refproxy", false, startRefproxy, loadPlain, "nginx"},
+	// What Go itself costs a proxy (relayfloor.go): relays with no HTTP
+	// work, one per way of driving the sockets.
+	{"relay-goroutines", false, relayFloor("goroutines"), loadPlain, "nginx"},
+	{"relay-lockstep", false, relayFloor("lockstep"), loadPlain, "nginx"},
+	{"relay-eventloop", false, relayFloor("eventloop"), loadPlain, "nginx"},
 	{"portico-nethttp", true, porticoTarget("nethttp", nil), loadPlain, "nginx"},
 	{"portico-fast", true, porticoTarget("fast", nil), loadPlain, "nginx"},
 	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins), loadPlain, "nginx"},
@@ -156,13 +161,13 @@ func targetNames() string {
 // and the reference are required; a Portico that does not build is
 // reported and its target skipped.
 func buildAll(ctx context.Context, e *env, needPortico bool) error {
-	pkgs := map[string]string{"origin": "./bench/origin", "refproxy": "./bench/refproxy"}
+	pkgs := map[string]string{"origin": "./bench/origin", "refproxy": "./bench/refproxy", "relayfloor": "./bench/relayfloor"}
 	if needPortico {
 		pkgs["portico"] = "./cmd/portico"
 	}
 	e.bins, e.buildErrs = map[string]string{}, map[string]error{}
 	binDir := filepath.Join(e.tmp, "bin")
-	for _, name := range []string{"origin", "refproxy", "portico"} {
+	for _, name := range []string{"origin", "refproxy", "relayfloor", "portico"} {
 		pkg, ok := pkgs[name]
 		if !ok {
 			continue
