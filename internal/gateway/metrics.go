@@ -264,12 +264,12 @@ func (m *metrics) totals() (requests, errors uint64) {
 }
 
 // Observe counts one answered request.
-func (m *metrics) Observe(rt *routing.Route, status int, elapsed, upstream time.Duration) {
+func (m *metrics) Observe(rt *routing.Route, status int, end time.Time, elapsed, upstream time.Duration) {
 	rs := m.series(rt)
 	rs.counter(status).Inc()
 	rs.latency.Observe(elapsed.Seconds())
 	if rs.svc != nil {
-		rs.svc.RecordCall(status, elapsed, upstream, time.Now())
+		rs.svc.RecordCall(status, elapsed, upstream, end)
 	}
 }
 

@@ -103,7 +103,7 @@ func (f *metricsFixture) serve(t *testing.T, status int, paths ...string) {
 		if !ok {
 			t.Fatalf("no route at %s", p)
 		}
-		f.m.Observe(rt, status, 3*time.Millisecond, 0)
+		f.m.Observe(rt, status, time.Now(), 3*time.Millisecond, 0)
 		f.m.UpstreamError(rt, "connect")
 		f.m.quotaRejection(rt.Info.Group, rt.Info.ServiceName)
 	}
@@ -135,7 +135,7 @@ func TestMetricNamingRules(t *testing.T) {
 	f := newMetricsFixture(t)
 	f.apply(t, metricsSnapshot(1, metricsService("svc", "a", "b")))
 	f.serve(t, 200, "/svc/a", "/svc/b")
-	f.m.Observe(nil, 404, time.Millisecond, 0)
+	f.m.Observe(nil, 404, time.Now(), time.Millisecond, 0)
 	f.m.fallbackCounter()("unreachable")
 	f.m.streams.Refused("redis", nil, "no_route")
 	g := gather(t, f.m)
@@ -228,7 +228,7 @@ func TestRemovedRoutesSeriesDeleted(t *testing.T) {
 			f.apply(t, metricsSnapshot(1, metricsService("svc", "a", "b"), other))
 			f.serve(t, 200, "/svc/a", "/svc/b", "/other/x")
 			f.serve(t, 502, "/svc/b")
-			f.m.Observe(nil, 404, time.Millisecond, 0)
+			f.m.Observe(nil, 404, time.Now(), time.Millisecond, 0)
 			f.apply(t, tc.next)
 			g := gather(t, f.m)
 			for _, family := range []string{"portico_http_requests_total", "portico_http_request_duration_seconds", "portico_upstream_errors_total"} {
@@ -395,10 +395,10 @@ func TestObserveAllocatesNothing(t *testing.T) {
 	f.apply(t, metricsSnapshot(1, metricsService("svc", "a")))
 	var ps match.Params
 	rt, _, _ := f.table.Lookup("example.com", "GET", "/svc/a", &ps)
-	f.m.Observe(rt, 200, time.Millisecond, 0)
+	f.m.Observe(rt, 200, time.Now(), time.Millisecond, 0)
 	f.m.UpstreamError(rt, "timeout")
 	if n := testing.AllocsPerRun(100, func() {
-		f.m.Observe(rt, 200, time.Millisecond, 0)
+		f.m.Observe(rt, 200, time.Now(), time.Millisecond, 0)
 		f.m.UpstreamError(rt, "timeout")
 	}); n != 0 {
 		t.Errorf("Observe and UpstreamError allocate %v times", n)

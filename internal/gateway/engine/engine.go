@@ -18,10 +18,11 @@ import (
 // Observer receives what metrics need. route is nil for requests no route
 // matched.
 type Observer interface {
-	// Observe counts an answer: elapsed from arrival to the end of the
-	// answer, upstream from the first upstream attempt to the backend's
-	// header (0: no upstream call).
-	Observe(route *routing.Route, status int, elapsed, upstream time.Duration)
+	// Observe counts an answer: end is when it ended (the engine has the
+	// arrival and elapsed, so it costs no clock read), elapsed from
+	// arrival to the end of the answer, upstream from the first upstream
+	// attempt to the backend's header (0: no upstream call).
+	Observe(route *routing.Route, status int, end time.Time, elapsed, upstream time.Duration)
 	UpstreamError(route *routing.Route, kind string)
 }
 
@@ -104,5 +105,5 @@ func orDefault(d, def time.Duration) time.Duration {
 
 type nopObserver struct{}
 
-func (nopObserver) Observe(*routing.Route, int, time.Duration, time.Duration) {}
+func (nopObserver) Observe(*routing.Route, int, time.Time, time.Duration, time.Duration) {}
 func (nopObserver) UpstreamError(*routing.Route, string)                      {}

@@ -50,7 +50,7 @@ type Call struct {
 	// What the engine learns as the request goes; Reset clears it.
 	Node           string // the upstream node (host:port) last called
 	UpstreamStatus int    // what it answered; 0: no answer
-	upStart        int64  // Unix nanoseconds: the first upstream attempt
+	upStart        int64  // Monotonic: the first upstream attempt
 	upEnd          int64  // the backend's header arrived
 	ErrorDetail    string // what went wrong upstream (connect, timeout, …)
 	BytesIn        int64
@@ -114,7 +114,7 @@ func (c *Call) PhaseEnd(i int) {
 // the first one.
 func (c *Call) UpstreamStart(node string) {
 	if c.upStart == 0 {
-		c.upStart = time.Now().UnixNano()
+		c.upStart = Monotonic()
 	}
 	c.Node = node
 	c.Trace.UpstreamStart(node)
@@ -123,7 +123,7 @@ func (c *Call) UpstreamStart(node string) {
 // UpstreamEnd notes the backend's answer (status) or the failure of the
 // call (status 0, kind what went wrong).
 func (c *Call) UpstreamEnd(status int, kind string) {
-	c.upEnd = time.Now().UnixNano()
+	c.upEnd = Monotonic()
 	c.UpstreamStatus = status
 	if kind != "" {
 		c.ErrorDetail = kind

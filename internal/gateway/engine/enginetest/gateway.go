@@ -50,7 +50,7 @@ type Recorder struct {
 func NewRecorder() *Recorder { return &Recorder{observed: make(chan Observed, 4096)} }
 
 // Observe records a finished request.
-func (o *Recorder) Observe(rt *routing.Route, status int, _, _ time.Duration) {
+func (o *Recorder) Observe(rt *routing.Route, status int, _ time.Time, _, _ time.Duration) {
 	ob := Observed{Status: status}
 	if rt != nil {
 		ob.Route = rt.Info.RouteName
@@ -101,7 +101,7 @@ func (o *Recorder) Next(t testing.TB) Observed {
 type Discard struct{}
 
 // Observe does nothing.
-func (Discard) Observe(*routing.Route, int, time.Duration, time.Duration) {}
+func (Discard) Observe(*routing.Route, int, time.Time, time.Duration, time.Duration) {}
 
 // UpstreamError does nothing.
 func (Discard) UpstreamError(*routing.Route, string) {}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
 
@@ -39,10 +40,10 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	if b.limited && int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
 	}
-	now := time.Now().UnixNano()
+	now := engine.Monotonic()
 	if timeout := b.st.s.cfg.BodyTimeout; now-b.readSet > int64(timeout)/8 {
 		b.readSet = now
-		_ = b.st.ctx.Conn().SetReadDeadline(time.Unix(0, now).Add(timeout))
+		_ = b.st.ctx.Conn().SetReadDeadline(time.Now().Add(timeout))
 	}
 	n, err := b.src.Read(p)
 	if n > 0 {
@@ -78,7 +79,7 @@ type responseBody struct {
 
 func (b *responseBody) begin(up *upstreamCall, closeConn bool) {
 	b.up, b.closeConn, b.done = *up, closeConn, false
-	b.writeSet = time.Now().UnixNano()
+	b.writeSet = engine.Monotonic()
 	hdr := &b.st.ctx.Response.Header
 	b.src.Header.SetContentLength(hdr.ContentLength())
 	b.src.StreamBody = true
@@ -106,10 +107,10 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		b.st.s.cfg.Observer.UpstreamError(b.st.route, "broken")
 		b.st.call.Failed("broken")
 	}
-	now := time.Now().UnixNano()
+	now := engine.Monotonic()
 	if timeout := b.st.s.cfg.SendTimeout; now-b.writeSet > int64(timeout)/8 {
 		b.writeSet = now
-		_ = b.st.ctx.Conn().SetWriteDeadline(time.Unix(0, now).Add(timeout))
+		_ = b.st.ctx.Conn().SetWriteDeadline(time.Now().Add(timeout))
 	}
 	return n, err
 }

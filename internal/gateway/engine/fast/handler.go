@@ -163,7 +163,7 @@ func (st *state) finish() {
 		st.deliverCapture(status)
 	}
 	elapsed := time.Since(st.start)
-	st.s.cfg.Observer.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
+	st.s.cfg.Observer.Observe(st.route, status, st.start.Add(elapsed), elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
@@ -193,7 +193,7 @@ func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.SetBody(body)
 	ctx.SetConnectionClose()
-	s.cfg.Observer.Observe(nil, status, 0, 0)
+	s.cfg.Observer.Observe(nil, status, time.Now(), 0, 0)
 }
 
 // expect decides an `Expect: 100-continue` request before its body is
@@ -236,7 +236,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 func (st *state) finishExpect() {
 	if st.status != 0 {
 		elapsed := time.Since(st.start)
-		st.s.cfg.Observer.Observe(st.route, st.status, elapsed, 0)
+		st.s.cfg.Observer.Observe(st.route, st.status, st.start.Add(elapsed), elapsed, 0)
 		st.record(st.status, elapsed)
 	}
 	st.reset()

@@ -563,7 +563,7 @@ func (st *state) stripResponseHops() {
 func (st *state) beginWait(conn net.Conn) {
 	st.mu.Lock()
 	st.upConn = conn
-	st.waitingSince.Store(time.Now().UnixNano())
+	st.waitingSince.Store(engine.Monotonic())
 	st.mu.Unlock()
 }
 

@@ -97,8 +97,11 @@ func NewServer(cfg Config) *Server {
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
 		NoDefaultDate:                true,
-		CloseOnShutdown:              true,
-		Logger:                       fasthttpLogger{cfg.Logger},
+		// Nothing reads the request's fasthttp time (st.start is ours):
+		// a clock read saved per request.
+		LazyRequestTime: true,
+		CloseOnShutdown: true,
+		Logger:          fasthttpLogger{cfg.Logger},
 	}
 	return s
 }
@@ -115,7 +118,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.listeners = append(s.listeners, ln)
 	s.lnMu.Unlock()
 	s.once.Do(func() {
-		go every(s.stopped, watchTick, func(now time.Time) { s.watch.scan(now.UnixNano()) })
+		go every(s.stopped, watchTick, func(time.Time) { s.watch.scan(engine.Monotonic()) })
 		go every(s.stopped, releaseTick, s.release.tick)
 	})
 	err := s.srv.Serve(parkingListener{Listener: ln, s: s})

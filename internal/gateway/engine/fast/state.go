@@ -78,7 +78,7 @@ type state struct {
 	reqBody requestBody
 	resp    responseBody
 
-	// waitingSince is when the upstream wait began (unix nanos), 0 when
+	// waitingSince is when the upstream wait began (engine.Monotonic), 0 when
 	// not waiting; the watcher reads it. mu orders the watcher's check of
 	// the client against the end of the wait.
 	mu           sync.Mutex

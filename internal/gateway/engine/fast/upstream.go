@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/portico-gw/portico/internal/gateway/engine"
 	"github.com/portico-gw/portico/internal/gateway/upstream"
 )
 
@@ -120,7 +121,7 @@ func (e *dialError) Unwrap() error { return e.err }
 type upConn struct {
 	net.Conn
 	send, read time.Duration
-	readSet    atomic.Int64 // unix nanos when the read deadline was last moved
+	readSet    atomic.Int64 // engine.Monotonic when the read deadline was last moved
 	writeSet   int64
 	used       bool  // a round trip completed on it: it came from the pool
 	lastUsed   int64 // unix nanos of the start of the last request on it
@@ -142,15 +143,15 @@ func (c *upConn) releaseRead() {
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
-	c.moveRead(time.Now().UnixNano())
+	c.moveRead(engine.Monotonic())
 	return c.Conn.Read(p)
 }
 
 func (c *upConn) Write(p []byte) (int, error) {
-	now := time.Now().UnixNano()
+	now := engine.Monotonic()
 	if now-c.writeSet > int64(c.send)/8 {
 		c.writeSet = now
-		_ = c.Conn.SetWriteDeadline(time.Unix(0, now).Add(c.send))
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.send))
 	}
 	c.moveRead(now)
 	return c.Conn.Write(p)
@@ -159,7 +160,7 @@ func (c *upConn) Write(p []byte) (int, error) {
 func (c *upConn) moveRead(now int64) {
 	if now-c.readSet.Load() > int64(c.read)/8 && !c.held.Load() {
 		c.readSet.Store(now)
-		_ = c.Conn.SetReadDeadline(time.Unix(0, now).Add(c.read))
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.read))
 	}
 }
 

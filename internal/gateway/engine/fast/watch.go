@@ -3,6 +3,8 @@ package fast
 import (
 	"context"
 	"time"
+
+	"github.com/portico-gw/portico/internal/gateway/engine"
 )
 
 // watchTick is how often the watcher looks at requests waiting for their
@@ -50,7 +52,7 @@ func (st *state) Context() context.Context {
 		st.reqCtx, st.cancelCtx = context.WithCancel(context.Background())
 		st.ctxMade.Store(true)
 		if st.waitingSince.Load() == 0 {
-			st.waitingSince.Store(time.Now().UnixNano())
+			st.waitingSince.Store(engine.Monotonic())
 		}
 	}
 	return st.reqCtx

@@ -203,7 +203,7 @@ func (h *Handler) finish(st *state, start time.Time) {
 		st.deliverCapture(status)
 	}
 	elapsed := time.Since(start)
-	h.obs.Observe(st.route, status, elapsed, st.call.UpstreamLatency())
+	h.obs.Observe(st.route, status, start.Add(elapsed), elapsed, st.call.UpstreamLatency())
 	st.record(status, elapsed)
 	if st.pool != nil {
 		st.route.Answered(st.canary, status, int64(elapsed))
