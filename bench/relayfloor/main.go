@@ -40,29 +40,28 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8084", "listen address")
 	upstream := flag.String("upstream", "127.0.0.1:8081", "origin host:port")
 	flag.Parse()
-	switch *mode {
-	case "goroutines":
-		serveGoroutines(*addr, *upstream, copyBothWays)
-	case "lockstep":
-		serveGoroutines(*addr, *upstream, lockstep)
-	case "eventloop":
-		serveEventLoop(*addr, *upstream)
-	default:
+	relays := map[string]func(client, up net.Conn){"goroutines": copyBothWays, "lockstep": lockstep}
+	if relay, ok := relays[*mode]; ok {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			log.Fatalf("relayfloor: %v", err)
+		}
+		log.Fatalf("relayfloor: accept: %v", serveGoroutines(ln, *upstream, relay))
+	}
+	if *mode != "eventloop" {
 		log.Fatalf("relayfloor: -mode %q: want goroutines, lockstep or eventloop", *mode)
 	}
+	serveEventLoop(*addr, *upstream)
 }
 
 // serveGoroutines accepts with Go's net package and gives each client
-// connection, with its own upstream connection, to relay.
-func serveGoroutines(addr, upstream string, relay func(client, up net.Conn)) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		log.Fatalf("relayfloor: %v", err)
-	}
+// connection, with its own upstream connection, to relay, until Accept
+// fails.
+func serveGoroutines(ln net.Listener, upstream string, relay func(client, up net.Conn)) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			log.Fatalf("relayfloor: accept: %v", err)
+			return err
 		}
 		go func() {
 			defer c.Close()

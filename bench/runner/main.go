@@ -1,5 +1,6 @@
 // Command runner is Portico's side-by-side benchmark (`make bench`): it
-// builds Portico, a minimal origin and the httputil reference proxy, then
+// builds Portico, a minimal origin, the httputil reference proxy and the
+// relay floor (bench/relayfloor: relays with no HTTP work), then
 // measures the origin alone, nginx and HAProxy (when installed), the
 // reference and Portico's engines (net/http, fast, fast with the gateway
 // policies on the route) with wrk (or a built-in load generator), the
@@ -210,7 +211,7 @@ func bench(ctx context.Context, cfg config) error {
 		e.haproxy = p
 	}
 	needPortico := slices.ContainsFunc(cfg.targets, func(t target) bool { return t.portico })
-	logf("building origin, refproxy%s in %s", map[bool]string{true: ", portico", false: ""}[needPortico], tmp)
+	logf("building origin, refproxy, relayfloor%s in %s", map[bool]string{true: ", portico", false: ""}[needPortico], tmp)
 	if err := buildAll(ctx, e, needPortico); err != nil {
 		return err
 	}
