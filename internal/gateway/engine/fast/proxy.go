@@ -470,7 +470,7 @@ func (st *state) answer(h head) (streaming bool) {
 	closeUp := resp.Header.ConnectionClose()
 	resp.Header.ResetConnectionClose()
 	st.stripResponseHops()
-	resp.Header.SetBytesV("X-Request-Id", st.idBuf)
+	resp.Header.SetCanonical(keyRequestID, st.idBuf)
 	st.applyPreAnswer()
 	for _, f := range st.route.ResponseFilters() {
 		f.OnResponse(&st.ex)

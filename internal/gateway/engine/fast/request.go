@@ -228,23 +228,36 @@ func (st *state) shapeRequest(h head) {
 	}
 	xff = st.ClientAddr().AppendTo(xff)
 	st.xffBuf = xff
-	hdr.SetBytesV("X-Forwarded-For", xff)
-	hdr.SetBytesV("X-Forwarded-Host", hdr.Host())
+	hdr.SetCanonical(keyForwardedFor, xff)
+	hdr.SetCanonical(keyForwardedHost, hdr.Host())
 	if st.ctx.IsTLS() {
-		hdr.Set("X-Forwarded-Proto", "https")
+		hdr.SetCanonical(keyForwardedProto, valueHTTPS)
 	} else {
-		hdr.Set("X-Forwarded-Proto", "http")
+		hdr.SetCanonical(keyForwardedProto, valueHTTP)
 	}
 	// One id upstream, the one the client is answered with.
 	if h.reqID {
 		hdr.Del("X-Request-Id")
 	}
-	hdr.SetBytesV("X-Request-Id", st.idBuf)
+	hdr.SetCanonical(keyRequestID, st.idBuf)
 	// The trace goes on upstream with the upstream call as its parent.
 	if tp := st.call.Traceparent(&st.s.cfg.Telemetry); tp != nil {
-		hdr.SetBytesV("Traceparent", tp)
+		hdr.SetCanonical(keyTraceparent, tp)
 	}
 }
+
+// The headers every proxied request gets, in fasthttp's canonical form:
+// SetCanonical skips the copy and case-normalising of the key that Set
+// does on every call.
+var (
+	keyForwardedFor   = []byte("X-Forwarded-For")
+	keyForwardedHost  = []byte("X-Forwarded-Host")
+	keyForwardedProto = []byte("X-Forwarded-Proto")
+	keyRequestID      = []byte("X-Request-Id")
+	keyTraceparent    = []byte("Traceparent")
+	valueHTTP         = []byte("http")
+	valueHTTPS        = []byte("https")
+)
 
 // setURI sets the upstream request target: the upstream's base path (a
 // registered API's), path and query.
