@@ -106,4 +106,4 @@ func orDefault(d, def time.Duration) time.Duration {
 type nopObserver struct{}
 
 func (nopObserver) Observe(*routing.Route, int, time.Time, time.Duration, time.Duration) {}
-func (nopObserver) UpstreamError(*routing.Route, string)                      {}
+func (nopObserver) UpstreamError(*routing.Route, string)                                 {}
