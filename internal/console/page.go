@@ -98,7 +98,6 @@ var funcs = template.FuncMap{
 	"stepsOf":   stepsOf,
 	"routeCell": func(p *page, r spec.Route) routeCell { return routeCell{P: p, R: r} },
 	"add":       func(a, b int) int { return a + b },
-	"query":     url.QueryEscape,
 	"windows":   func() []string { return []string{"1m0s", "5m0s", "15m0s"} },
 	"methods":   func() []string { return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} },
 	// dict2 hands the route form its page, route (nil: a new one) and action.

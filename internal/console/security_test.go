@@ -2,9 +2,11 @@ package console
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,5 +151,21 @@ func TestLoginThrottledMessage(t *testing.T) {
 	}
 	if !strings.Contains(rec.Body.String(), fmt.Sprintf("Too many failed attempts. Try again in %d seconds.", after)) {
 		t.Errorf("the page does not say the login is throttled:\n%.2000s", rec.Body)
+	}
+}
+
+// TestLanguageSwitchReturnsToThePage: the header's language link, as
+// rendered, brings the browser back to the page it was on, query and all.
+func TestLanguageSwitchReturnsToThePage(t *testing.T) {
+	f := newFixture(t)
+	page := f.send("GET", "/p/default/services?page=2", nil, true)
+	m := regexp.MustCompile(`id="lang-zh" href="([^"]+)"`).FindStringSubmatch(page.Body.String())
+	if m == nil {
+		t.Fatalf("no language link on the page:\n%s", page.Body.String())
+	}
+	href := html.UnescapeString(m[1])
+	rec := f.send("GET", href, nil, false)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/p/default/services?page=2" {
+		t.Fatalf("GET %s: %d Location %q, want 303 back to /p/default/services?page=2", href, rec.Code, rec.Header().Get("Location"))
 	}
 }
