@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +83,48 @@ func TestPostgresOutage(t *testing.T) {
 		// reconnection does; bump again, bounded.
 		if time.Now().After(deadline) {
 			t.Fatal("commits through another store never woke this one after the outage")
+		}
+	}
+}
+
+// TestPostgresWriteAfterDroppedConnections: when the database drops the
+// store's connections (a restart), each pooled connection fails at its
+// next statement. A read or a write meets that failure before its
+// transaction has done anything, so it goes on to the next connection:
+// the first call after the database is back succeeds instead of
+// answering 503 once per dropped connection.
+func TestPostgresWriteAfterDroppedConnections(t *testing.T) {
+	dsn := postgresDSN(t)
+	p := storetest.StartProxy(t, "127.0.0.1:5432")
+	s := openPostgres(t, strings.Replace(dsn, "127.0.0.1:5432", p.Addr, 1))
+	t.Cleanup(func() { _ = s.Close() })
+	seed(t, s)
+	// Writes at once: each holds a connection while it waits for the
+	// write lock, so the pool fills up.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { bump(t, s, "default") })
+	}
+	wg.Wait()
+	read := func() error {
+		return s.View(t.Context(), func(tx store.Tx) error { _, err := tx.GetGroup(t.Context(), "default"); return err })
+	}
+	if err := read(); err != nil {
+		t.Fatal(err)
+	}
+
+	p.Cut() // every connection through the proxy is closed
+	p.Restore()
+	if err := read(); err != nil {
+		t.Fatalf("read after the connections were dropped: %v", err)
+	}
+	for i := range 3 {
+		err := s.Tx(t.Context(), func(tx store.Tx) error {
+			_, err := tx.BumpRevision(t.Context(), store.RevisionChange{Group: "default"})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("write %d after the connections were dropped: %v", i+1, err)
 		}
 	}
 }

@@ -62,9 +62,9 @@ func migrate(ctx context.Context, db *sql.DB, d dialect, logger *slog.Logger, op
 // panics again.
 func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 	defer func() { err = s.unavailable(err) }()
-	sqlTx, err := s.write.BeginTx(ctx, nil)
+	sqlTx, err := s.begin(ctx, s.write, nil, s.dialect.writeLock)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
 	tx := &txn{tx: sqlTx, d: &s.dialect}
 	committed := false
@@ -72,15 +72,8 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 		if committed {
 			return
 		}
-		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			s.logger.Warn("store rollback failed", "err", rbErr)
-		}
+		s.rollback(sqlTx)
 	}()
-	if s.dialect.writeLock != "" {
-		if _, err := sqlTx.ExecContext(ctx, s.dialect.writeLock); err != nil {
-			return fmt.Errorf("take the write lock: %w", err)
-		}
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -102,6 +95,40 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 	return nil
 }
 
+// begin begins a transaction on db, then runs lock in it when there is
+// one (the write lock). A pooled connection the database dropped (a
+// restart, a failover) fails at its first statement, before the
+// transaction has done anything; the next connection is tried then, as
+// many times as the pool holds connections, so the first call after an
+// outage does not fail once per dropped connection. A database still away
+// fails every try at once.
+func (s *SQL) begin(ctx context.Context, db *sql.DB, opts *sql.TxOptions, lock string) (*sql.Tx, error) {
+	for try := 0; ; try++ {
+		sqlTx, err := db.BeginTx(ctx, opts)
+		if err != nil {
+			err = fmt.Errorf("begin transaction: %w", err)
+		} else if lock != "" {
+			if _, lockErr := sqlTx.ExecContext(ctx, lock); lockErr != nil {
+				s.rollback(sqlTx)
+				sqlTx, err = nil, fmt.Errorf("take the write lock: %w", lockErr)
+			}
+		}
+		if err == nil {
+			return sqlTx, nil
+		}
+		if s.dialect.unreachable == nil || !s.dialect.unreachable(err) || ctx.Err() != nil ||
+			try >= db.Stats().MaxOpenConnections {
+			return nil, err
+		}
+	}
+}
+
+func (s *SQL) rollback(sqlTx *sql.Tx) {
+	if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		s.logger.Warn("store rollback failed", "err", err)
+	}
+}
+
 // View runs fn in a read-only transaction on the read pool. It begins
 // deferred (ReadOnly makes the SQLite driver ignore _txlock, and PostgreSQL
 // begins READ ONLY), so it takes no write lock and a reader waits for no
@@ -112,9 +139,9 @@ func (s *SQL) Tx(ctx context.Context, fn func(Tx) error) (err error) {
 // again.
 func (s *SQL) View(ctx context.Context, fn func(Tx) error) (err error) {
 	defer func() { err = s.unavailable(err) }()
-	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	sqlTx, err := s.begin(ctx, s.read, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}, "")
 	if err != nil {
-		return fmt.Errorf("begin read transaction: %w", err)
+		return err
 	}
 	// Nothing to keep: rolling back ends the read snapshot either way, and
 	// a commit could only fail where a rollback cannot.
