@@ -101,6 +101,7 @@ var messages = webpage.Catalogue{
 	"spec.download":  {"en": "download", "zh-CN": "下载"},
 	"stats.requests": {"en": "Requests", "zh-CN": "请求数"}, "stats.error_rate": {"en": "Error rate", "zh-CN": "错误率"},
 	"stats.p50": {"en": "Latency p50", "zh-CN": "延迟 p50"}, "stats.p99": {"en": "Latency p99", "zh-CN": "延迟 p99"},
+	"span.s": {"en": "%d s", "zh-CN": "%d 秒"}, "span.min": {"en": "%d min", "zh-CN": "%d 分钟"}, "span.h": {"en": "%d h", "zh-CN": "%d 小时"},
 	"stats.window": {"en": "Window", "zh-CN": "时间窗口"}, "stats.none": {"en": "No traffic seen in this group yet.", "zh-CN": "该网关组尚无流量。"},
 
 	"imp.help": {"en": "Upload or paste an OpenAPI 3.x or Swagger 2.0 document (YAML or JSON). You see what would change before anything does.", "zh-CN": "上传或粘贴 OpenAPI 3.x 或 Swagger 2.0 文件（YAML 或 JSON）。应用前先预览变更。"},

@@ -33,6 +33,26 @@ type page struct {
 // T translates a message key into the page's language.
 func (p *page) T(key string) string { return messages.Text(p.Lang, key) }
 
+// Span writes a window such as "1m0s" (Go's form, as the admin API gives
+// it) in the page's language: "1 min", "1 分钟". Anything else is shown as
+// it came.
+func (p *page) Span(window string) string {
+	d, err := time.ParseDuration(window)
+	if err != nil || d <= 0 {
+		return window
+	}
+	unit, n := "span.s", d/time.Second
+	switch {
+	case d%time.Hour == 0:
+		unit, n = "span.h", d/time.Hour
+	case d%time.Minute == 0:
+		unit, n = "span.min", d/time.Minute
+	case d%time.Second != 0:
+		return window
+	}
+	return fmt.Sprintf(p.T(unit), n)
+}
+
 // V is the value a refused form had for name.
 func (p *page) V(name string) string { return p.Form.Get(name) }
 
