@@ -43,7 +43,7 @@ var messages = webpage.Catalogue{
 	"f.updated":          {"en": "Updated", "zh-CN": "更新时间"}, "f.created": {"en": "Created", "zh-CN": "创建时间"}, "f.protocols": {"en": "Protocols", "zh-CN": "协议"},
 	"f.methods": {"en": "Methods", "zh-CN": "HTTP 方法"}, "f.backend_path": {"en": "Backend path (rewrite)", "zh-CN": "后端路径（重写）"},
 	"f.online": {"en": "Online", "zh-CN": "API 上线"}, "f.group": {"en": "Gateway group", "zh-CN": "网关组"}, "f.time": {"en": "Time", "zh-CN": "时间"},
-	"f.action": {"en": "Action", "zh-CN": "操作"}, "f.actor": {"en": "By", "zh-CN": "操作人"}, "f.method": {"en": "Method", "zh-CN": "方法"},
+	"f.action": {"en": "Action", "zh-CN": "操作"}, "f.actions": {"en": "Actions", "zh-CN": "操作"}, "f.actor": {"en": "By", "zh-CN": "操作人"}, "f.method": {"en": "Method", "zh-CN": "方法"},
 	"f.type": {"en": "Type", "zh-CN": "类型"},
 	"yes":    {"en": "Yes", "zh-CN": "是"}, "no": {"en": "No", "zh-CN": "否"},
 

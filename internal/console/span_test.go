@@ -1,6 +1,10 @@
 package console
 
-import "testing"
+import (
+	"io/fs"
+	"strings"
+	"testing"
+)
 
 func TestSpan(t *testing.T) {
 	for _, tc := range []struct{ lang, in, want string }{
@@ -20,6 +24,24 @@ func TestSpan(t *testing.T) {
 		p := &page{Lang: tc.lang}
 		if got := p.Span(tc.in); got != tc.want {
 			t.Errorf("%s Span(%q) = %q, want %q", tc.lang, tc.in, got, tc.want)
+		}
+	}
+}
+
+// Every column has a header a screen reader can announce, the actions
+// column included.
+func TestNoEmptyColumnHeaders(t *testing.T) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("templates: %v", err)
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "<th></th>") {
+			t.Errorf("%s has an empty column header", f)
 		}
 	}
 }
