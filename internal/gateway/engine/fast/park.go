@@ -61,9 +61,19 @@ type parkingConn struct {
 	s     *Server
 	state atomic.Int32
 	park  parkedLinks
+	// readDeadline is a read deadline asked for and not yet given to the
+	// socket, when pendingRead is set (see SetReadDeadline).
+	readDeadline time.Time
+	pendingRead  atomic.Bool
 }
 
 func (c *parkingConn) Read(p []byte) (int, error) {
+	if c.pendingRead.Load() {
+		c.pendingRead.Store(false)
+		if err := c.TCPConn.SetReadDeadline(c.readDeadline); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.TCPConn.Read(p)
 	switch st := c.state.Load(); st {
 	case connArmed:
@@ -91,11 +101,30 @@ func (c *parkingConn) wrote() {
 	}
 }
 
+// SetReadDeadline keeps the deadline for the next Read:
+// fasthttp moves the read deadline twice a request, to the idle timeout
+// before it waits for a request and to the header timeout once one
+// starts, and the second is never waited on when the request came whole.
+// Moving a socket's deadline costs a runtime timer update; this way a
+// request pays for one. A hijacked connection's deadline applies at once:
+// it may be meant to end a Read waiting in another goroutine.
 func (c *parkingConn) SetReadDeadline(t time.Time) error {
-	if st := c.state.Load(); st == connActive || st == connIdleExpired {
+	switch st := c.state.Load(); st {
+	case connActive, connIdleExpired:
 		c.state.CompareAndSwap(st, connArmed)
+	case connHijacked, connClosed:
+		c.pendingRead.Store(false)
+		return c.TCPConn.SetReadDeadline(t)
 	}
-	return c.TCPConn.SetReadDeadline(t)
+	c.readDeadline = t
+	c.pendingRead.Store(true)
+	return nil
+}
+
+// SetDeadline sets both deadlines at once, replacing a pending read one.
+func (c *parkingConn) SetDeadline(t time.Time) error {
+	c.pendingRead.Store(false)
+	return c.TCPConn.SetDeadline(t)
 }
 
 // Close parks the connection when fasthttp closes it at the end of its
@@ -155,6 +184,7 @@ func (s *Server) resume(c *parkingConn) {
 		_ = c.closeNow() // closed meanwhile
 		return
 	}
+	c.pendingRead.Store(false) // the parked wait set the socket's own
 	if s.srv.ReadTimeout <= 0 {
 		// fasthttp sets no deadline of its own for a first request then.
 		_ = c.TCPConn.SetReadDeadline(noDeadline)
