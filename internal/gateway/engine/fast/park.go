@@ -65,6 +65,8 @@ type parkingConn struct {
 	// socket, when pendingRead is set (see SetReadDeadline).
 	readDeadline time.Time
 	pendingRead  atomic.Bool
+	// writeDeadline is the socket's write deadline (see SetWriteDeadline).
+	writeDeadline time.Time
 }
 
 func (c *parkingConn) Read(p []byte) (int, error) {
@@ -121,9 +123,29 @@ func (c *parkingConn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// SetWriteDeadline leaves the socket's deadline where it is when the new
+// one is later by less than an eighth of the send timeout: fasthttp moves
+// it before every answer, and each write still gets at least 7/8 of the
+// timeout, as on upstream connections. A hijacked connection's applies
+// as asked.
+func (c *parkingConn) SetWriteDeadline(t time.Time) error {
+	if st := c.state.Load(); st == connHijacked || st == connClosed {
+		return c.TCPConn.SetWriteDeadline(t)
+	}
+	if slack := c.s.cfg.SendTimeout / 8; slack > 0 && !t.IsZero() && !c.writeDeadline.IsZero() &&
+		!t.Before(c.writeDeadline) && t.Sub(c.writeDeadline) < slack {
+		return nil
+	}
+	c.writeDeadline = t
+	return c.TCPConn.SetWriteDeadline(t)
+}
+
 // SetDeadline sets both deadlines at once, replacing a pending read one.
 func (c *parkingConn) SetDeadline(t time.Time) error {
 	c.pendingRead.Store(false)
+	if st := c.state.Load(); st != connHijacked && st != connClosed {
+		c.writeDeadline = t
+	}
 	return c.TCPConn.SetDeadline(t)
 }
 

@@ -94,3 +94,37 @@ func TestParkingConnReadDeadline(t *testing.T) {
 		}
 	})
 }
+
+// A write deadline moved later by less than an eighth of the send timeout
+// stays where it is; a larger move, an earlier one or a clearing applies.
+func TestParkingConnWriteDeadline(t *testing.T) {
+	pc, _ := connPair(t)
+	pc.s.cfg.SendTimeout = 80 * time.Second // slack 10 s
+	base := time.Now().Add(80 * time.Second)
+	for _, step := range []struct {
+		name string
+		set  time.Time
+		want time.Time
+	}{
+		{"first", base, base},
+		{"later by 5 s: kept", base.Add(5 * time.Second), base},
+		{"later by 11 s: moved", base.Add(11 * time.Second), base.Add(11 * time.Second)},
+		{"earlier: moved", base, base},
+		{"cleared", time.Time{}, time.Time{}},
+		{"set again", base, base},
+	} {
+		if err := pc.SetWriteDeadline(step.set); err != nil {
+			t.Fatal(err)
+		}
+		if !pc.writeDeadline.Equal(step.want) {
+			t.Fatalf("%s: the socket's write deadline is %v, want %v", step.name, pc.writeDeadline, step.want)
+		}
+	}
+	markHijacked(pc)
+	if err := pc.SetWriteDeadline(base.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !pc.writeDeadline.Equal(base) {
+		t.Fatal("a hijacked connection's deadline went through the kept state")
+	}
+}
