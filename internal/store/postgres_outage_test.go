@@ -12,16 +12,24 @@ import (
 	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
-// TestPostgresOutage: while PostgreSQL is away, a write or a read fails
-// at once with ErrUnavailable (the admin API's 503) instead of hanging;
-// once it is back, the same store writes again and its gateways' waits
-// wake on commits made elsewhere, without being reopened.
-func TestPostgresOutage(t *testing.T) {
+// storeThroughProxy is a seeded PostgreSQL store that reaches the database
+// through a proxy the test can cut, and the database's own DSN.
+func storeThroughProxy(t *testing.T) (string, *storetest.Proxy, *store.SQL) {
+	t.Helper()
 	dsn := postgresDSN(t)
 	p := storetest.StartProxy(t, "127.0.0.1:5432")
 	s := openPostgres(t, strings.Replace(dsn, "127.0.0.1:5432", p.Addr, 1))
 	t.Cleanup(func() { _ = s.Close() })
 	seed(t, s)
+	return dsn, p, s
+}
+
+// TestPostgresOutage: while PostgreSQL is away, a write or a read fails
+// at once with ErrUnavailable (the admin API's 503) instead of hanging;
+// once it is back, the same store writes again and its gateways' waits
+// wake on commits made elsewhere, without being reopened.
+func TestPostgresOutage(t *testing.T) {
+	dsn, p, s := storeThroughProxy(t)
 	bump(t, s, "default")
 
 	p.Cut()
@@ -95,11 +103,7 @@ func TestPostgresOutage(t *testing.T) {
 // the first call after the database is back succeeds instead of
 // answering 503 once per dropped connection.
 func TestPostgresWriteAfterDroppedConnections(t *testing.T) {
-	dsn := postgresDSN(t)
-	p := storetest.StartProxy(t, "127.0.0.1:5432")
-	s := openPostgres(t, strings.Replace(dsn, "127.0.0.1:5432", p.Addr, 1))
-	t.Cleanup(func() { _ = s.Close() })
-	seed(t, s)
+	_, p, s := storeThroughProxy(t)
 	// Writes at once: each holds a connection while it waits for the
 	// write lock, so the pool fills up.
 	var wg sync.WaitGroup
