@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,11 @@ var upgradeTests = []conformanceTest{
 	{name: "WebSocketHandedOver", fn: testWebSocketHandedOver},
 }
 
-func testUpgradePassesThrough(t *testing.T, s *suite) {
-	be := Backend(t, func(w http.ResponseWriter, r *http.Request) {
+// UpgradeEchoBackend switches a request with Upgrade: portico-test to that
+// protocol, then echoes lines upper-cased until the client says bye.
+func UpgradeEchoBackend(t testing.TB) *httptest.Server {
+	t.Helper()
+	return Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "portico-test" {
 			http.Error(w, "no upgrade", 400)
 			return
@@ -31,7 +35,6 @@ func testUpgradePassesThrough(t *testing.T, s *suite) {
 		defer conn.Close()
 		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: portico-test\r\n\r\n")
 		_ = brw.Flush()
-		// Echo lines upper-cased until the client says bye.
 		for {
 			line, err := brw.ReadString('\n')
 			if err != nil {
@@ -44,6 +47,10 @@ func testUpgradePassesThrough(t *testing.T, s *suite) {
 			}
 		}
 	})
+}
+
+func testUpgradePassesThrough(t *testing.T, s *suite) {
+	be := UpgradeEchoBackend(t)
 	g := s.gateway(t, Table(t, "", UpstreamOf(t, be), Route("ws", "/ws")))
 
 	conn, err := net.Dial("tcp", g.Addr)

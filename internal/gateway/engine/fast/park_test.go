@@ -232,18 +232,7 @@ func TestUpgradedConnectionIsNeverParked(t *testing.T) {
 	if !canPark {
 		t.Skip("connections are not parked on this platform")
 	}
-	be := enginetest.Backend(t, func(w http.ResponseWriter, r *http.Request) {
-		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: portico-test\r\n\r\n")
-		_ = brw.Flush()
-		line, _ := brw.ReadString('\n')
-		_, _ = brw.WriteString(strings.ToUpper(line))
-		_ = brw.Flush()
-	})
+	be := enginetest.UpgradeEchoBackend(t)
 	var tp atomic.Pointer[routing.Table]
 	tp.Store(enginetest.Table(t, "", enginetest.UpstreamOf(t, be), enginetest.Route("ws", "/ws")))
 	srv := NewServer(Config{Table: &tp, Observer: enginetest.Discard{}, Logger: slog.New(slog.DiscardHandler)})
