@@ -123,6 +123,7 @@ func (s *server) endpoints() []endpoint {
 	eps = append(eps, s.alertEndpoints()...)
 	eps = append(eps, s.callLogEndpoints()...)
 	eps = append(eps, s.dependencyEndpoints()...)
+	eps = append(eps, s.pluginEndpoints()...)
 	return append(eps, s.oidcEndpoints()...)
 }
 

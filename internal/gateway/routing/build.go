@@ -365,11 +365,7 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 		}
 		return true // most routes of a large table: nothing to merge or sort
 	}
-	merged := maps.Clone(svcPlugins)
-	if merged == nil {
-		merged = spec.Plugins{}
-	}
-	maps.Copy(merged, routePlugins)
+	merged := mergePlugins(svcPlugins, routePlugins)
 	fail := func(name, format string, args ...any) {
 		if _, own := routePlugins[name]; own {
 			fe.Add(pf.route+".plugins."+name, format, args...)
@@ -417,7 +413,7 @@ func compilePlugins(fe *spec.FieldErrors, pf pluginFields, deps Deps, rt *Route,
 	if pf.quota != nil && slices.ContainsFunc(list, func(c compiled) bool { return c.phase == plugin.PhaseAuthentication }) {
 		list = append(list, compiled{"plan quotas", plugin.PhaseSubscription, plugin.Filters{Request: pf.quota}})
 	}
-	slices.SortStableFunc(list, func(a, b compiled) int { return int(a.phase) - int(b.phase) })
+	slices.SortStableFunc(list, func(a, b compiled) int { return comparePhase(a.phase, b.phase) })
 	for _, c := range list {
 		if c.name == accessLogName {
 			if rt.filters == nil {
