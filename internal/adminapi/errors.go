@@ -32,7 +32,9 @@ const (
 
 // problem is an RFC 9457 problem details object.
 type problem struct {
-	Type   string            `json:"type"`
+	Type string `json:"type"`
+	// Code is the type as a stable word (problem_codes.go).
+	Code   string            `json:"code"`
 	Title  string            `json:"title"`
 	Status int               `json:"status"`
 	Detail string            `json:"detail"`
@@ -198,6 +200,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, p problem) {
+	p.withCodes()
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p) // the status is sent; nothing more to do on failure

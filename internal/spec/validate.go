@@ -20,6 +20,9 @@ import (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Code is the reason as a stable word (required, too_long, …) that
+	// a client can translate; the admin API fills it when it answers.
+	Code string `json:"code,omitempty"`
 }
 
 // FieldErrors is a validation failure; it is data the admin API returns as is.
