@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes(), dataRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -170,6 +170,8 @@ var navTable = []navEntry{
 	{"logs", "nav.logs", "GET /p/{p}/logs"},
 	{"import", "nav.import", "GET /p/{p}/import"},
 	{"packages", "nav.packages", "GET /p/{p}/packages"},
+	{"data-sources", "nav.data_sources", "GET /p/{p}/data-sources"},
+	{"folders", "nav.folders", "GET /p/{p}/folders"},
 	{"apps", "nav.apps", "GET /applications"},
 	{"approvals", "nav.approvals", "GET /approvals"},
 	{"members", "nav.members", "GET /p/{p}/members"},
