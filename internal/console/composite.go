@@ -100,6 +100,7 @@ func (rf routeForm) BackendErrors() []string {
 	if rf.P.Open != rf.Form {
 		return nil
 	}
+	rf.P.E("backend") // shown here: not to be listed again under the banner
 	var out []string
 	for k, msg := range rf.P.Errors {
 		if k == "backend" || !strings.HasPrefix(k, "backend.") {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,9 @@ type req struct {
 	user  spec.User
 	me    meAnswer        // GET /me
 	who   *rbac.Principal // what the user may do, from me
+	// refused are the admin API's refusals of this request, in the user's
+	// words: render shows the API detail of the one the banner shows.
+	refused []*webpage.Refusal
 }
 
 // handle wraps a page of the table: the session cookie, the CSRF token
@@ -174,6 +178,9 @@ func (q *req) t(key string) string { return messages.Text(q.lang, key) }
 // user's token (webpage.API.Call).
 func (q *req) call(method, path string, body, out any) error {
 	_, err := q.c.api.Call(q.r, q.token, method, path, body, out)
+	if ae := localizeRefusal(q.lang, err); ae != nil {
+		q.refused = append(q.refused, ae)
+	}
 	return err
 }
 
@@ -189,6 +196,20 @@ func (q *req) redirect(path, flash string) {
 func safeRedirect(target string) string { return webpage.LocalRedirect(target, "/", "/") }
 
 func (q *req) render(status int, name string, p *page) {
+	if len(p.Errors) > 0 {
+		// A first rendering, thrown away, notes which fields the page
+		// shows messages beside (page.E), so that the layout lists the
+		// others under the banner (page.Unplaced).
+		p.asked = map[string]bool{}
+		_ = q.c.pages.Render(discard{}, name, status, p)
+	}
+	// The first refusal with the banner's words: a refused form's, before
+	// those of the reads that show the page again.
+	if i := slices.IndexFunc(q.refused, func(ae *webpage.Refusal) bool { return ae.Detail == p.Error }); i >= 0 && p.Error != "" {
+		if ae := q.refused[i]; ae.Code != "invalid_field" {
+			p.ErrorDetail = ae.APIDetail
+		}
+	}
 	if err := q.c.pages.Render(q.w, name, status, p); err != nil {
 		q.c.log.Error("console render", "page", name, "err", err)
 	}

@@ -87,6 +87,7 @@ func invitePost(q *req) error {
 	}
 	var u spec.User
 	ans, err := q.c.api.Call(q.r, "", "POST", "/auth/accept", map[string]string{"token": tok, "password": f.Get("password")}, &u)
+	localizeRefusal(q.lang, err)
 	var ae *webpage.Refusal
 	switch {
 	case err == nil:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,12 +23,14 @@ type page struct {
 	Lang, User, CSRF, Path string
 	Title, Nav, Project    string
 	Flash, Error           string
+	ErrorDetail            string // the admin API's own words for Error, in English
 	Errors                 map[string]string
 	Form                   url.Values // values of a refused form, shown again
 	Open                   string     // the dialog (form) to show open
 	Data                   any
 	Navs                   []navLink // the navigation entries the user may open
 	who                    *rbac.Principal
+	asked                  map[string]bool // the fields E was asked for (console.go's render)
 }
 
 // T translates a message key into the page's language.
@@ -57,7 +60,52 @@ func (p *page) Span(window string) string {
 func (p *page) V(name string) string { return p.Form.Get(name) }
 
 // E is the admin API's message for field name, if any.
-func (p *page) E(name string) string { return p.Errors[name] }
+func (p *page) E(name string) string {
+	if p.asked != nil {
+		p.asked[name] = true
+	}
+	return p.Errors[name]
+}
+
+// Unplaced are the refusal's field messages the page has no field to show
+// beside (E was not asked for the field nor for its base name): the layout
+// lists them under the banner, each with its field's path. A base name
+// ("upstream") that only stands for longer paths is not listed itself.
+func (p *page) Unplaced() []webpage.FieldProblem {
+	if p.asked == nil {
+		return nil
+	}
+	var out []webpage.FieldProblem
+	for _, field := range slices.Sorted(maps.Keys(p.Errors)) {
+		base := field
+		if i := strings.IndexAny(base, ".["); i > 0 {
+			base = base[:i]
+		}
+		if p.asked[field] || p.asked[base] || (base == field && p.hasLonger(field)) {
+			continue
+		}
+		out = append(out, webpage.FieldProblem{Field: field, Message: p.Errors[field]})
+	}
+	return out
+}
+
+// hasLonger reports whether a field error names a member of base.
+func (p *page) hasLonger(base string) bool {
+	for field := range p.Errors {
+		if len(field) > len(base) && strings.HasPrefix(field, base) && strings.ContainsRune(".[", rune(field[len(base)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// discard is a ResponseWriter that keeps nothing: the first of render's
+// two renderings.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
 
 // Is reports whether the dialog named form should be open.
 func (p *page) Is(form string) bool { return p.Open == form }

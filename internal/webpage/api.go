@@ -127,6 +127,38 @@ type Refusal struct {
 	// Fields maps a field, and its base name ("upstream" of
 	// "upstream.nodes[0].host"), to its first message.
 	Fields map[string]string
+	// Code is the problem's stable code ("conflict", "invalid_field"),
+	// empty for a refusal a page made itself: a page translates by it.
+	Code string
+	// Problems are the field errors in the order the admin API gave
+	// them, each with its reason code ("required", "too_long").
+	Problems []FieldProblem
+	// APIDetail is the admin API's own detail once a page has put Detail
+	// in the user's words: the specifics (which name is taken) are there.
+	APIDetail string
+}
+
+// FieldProblem is one field error of a refusal.
+type FieldProblem struct {
+	Field, Message, Code string
+}
+
+// SetFields replaces the field errors (a page's translation of them) and
+// rebuilds Fields from them.
+func (e *Refusal) SetFields(problems []FieldProblem) {
+	e.Problems, e.Fields = problems, map[string]string{}
+	for _, fe := range problems {
+		if _, ok := e.Fields[fe.Field]; !ok {
+			e.Fields[fe.Field] = fe.Message
+		}
+		base := fe.Field
+		if i := strings.IndexAny(base, ".["); i > 0 {
+			base = base[:i]
+		}
+		if _, ok := e.Fields[base]; !ok {
+			e.Fields[base] = fe.Message
+		}
+	}
 }
 
 func (e *Refusal) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Title, e.Detail) }
@@ -139,9 +171,11 @@ func refusalOf(ans *Answer) *Refusal {
 	var p struct {
 		Title  string `json:"title"`
 		Detail string `json:"detail"`
+		Code   string `json:"code"`
 		Errors []struct {
 			Field   string `json:"field"`
 			Message string `json:"message"`
+			Code    string `json:"code"`
 		} `json:"errors"`
 	}
 	e := &Refusal{Status: ans.Status, Fields: map[string]string{}}
@@ -152,19 +186,12 @@ func refusalOf(ans *Answer) *Refusal {
 		}
 		return e
 	}
-	e.Title, e.Detail = p.Title, p.Detail
-	for _, fe := range p.Errors {
-		if _, ok := e.Fields[fe.Field]; !ok {
-			e.Fields[fe.Field] = fe.Message
-		}
-		base := fe.Field
-		if i := strings.IndexAny(base, ".["); i > 0 {
-			base = base[:i]
-		}
-		if _, ok := e.Fields[base]; !ok {
-			e.Fields[base] = fe.Message
-		}
+	e.Title, e.Detail, e.Code = p.Title, p.Detail, p.Code
+	problems := make([]FieldProblem, len(p.Errors))
+	for i, fe := range p.Errors {
+		problems[i] = FieldProblem{Field: fe.Field, Message: fe.Message, Code: fe.Code}
 	}
+	e.SetFields(problems)
 	if e.Detail == "" && len(p.Errors) > 0 {
 		e.Detail = p.Errors[0].Field + ": " + p.Errors[0].Message
 	}
