@@ -83,7 +83,6 @@ var peopleMessages = webpage.Catalogue{
 	"users.set_password":      {"en": "Set password", "zh-CN": "设置密码"},
 	"users.disable":           {"en": "Disable", "zh-CN": "禁用"}, "users.enable": {"en": "Enable", "zh-CN": "启用"},
 	"users.confirm_disable": {"en": "Disable this user? Their sessions end at once and their tokens are refused.", "zh-CN": "禁用该用户？其会话将立即结束，令牌将被拒绝。"},
-	"users.confirm_delete":  {"en": "Delete this user with their tokens and memberships? This cannot be undone.", "zh-CN": "删除该用户及其令牌和项目成员身份？此操作不可撤销。"},
 	"users.lockouts":        {"en": "Locked out by failed logins", "zh-CN": "因登录失败被锁定"},
 	"users.locked":          {"en": "Locked out by failed logins until", "zh-CN": "因登录失败被锁定，解锁时间"},
 	"users.failures":        {"en": "Failures", "zh-CN": "失败次数"}, "users.last_failure": {"en": "Last failure", "zh-CN": "最近失败"},
@@ -102,7 +101,6 @@ var peopleMessages = webpage.Catalogue{
 	"roles.is_builtin": {"en": "built-in", "zh-CN": "内置"}, "roles.is_custom": {"en": "custom", "zh-CN": "自定义"},
 	"roles.permissions_count": {"en": "permissions", "zh-CN": "项权限"},
 	"roles.new":               {"en": "New custom role", "zh-CN": "新建自定义角色"},
-	"roles.confirm_delete":    {"en": "Delete this role? Only a role no member holds can be deleted.", "zh-CN": "删除该角色？只有无成员使用的角色才能删除。"},
 
 	"account.projects":         {"en": "My projects", "zh-CN": "我的项目"},
 	"account.no_projects":      {"en": "You are not a member of any project yet.", "zh-CN": "您还不是任何项目的成员。"},
