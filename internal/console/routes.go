@@ -171,6 +171,7 @@ var navTable = []navEntry{
 	{"import", "nav.import", "GET /p/{p}/import"},
 	{"packages", "nav.packages", "GET /p/{p}/packages"},
 	{"data-sources", "nav.data_sources", "GET /p/{p}/data-sources"},
+	{"data-apis", "nav.data_apis", "GET /p/{p}/data-apis"},
 	{"folders", "nav.folders", "GET /p/{p}/folders"},
 	{"apps", "nav.apps", "GET /applications"},
 	{"approvals", "nav.approvals", "GET /approvals"},
