@@ -145,12 +145,15 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		"/p/default/services/nope/debug", "/p/default/import", "/applications", "/applications/A/credentials",
 		"/applications/A/credentials/nope/delete", "/applications/nope/credentials", "/p/default/services/S/delete",
 	}
+	dataPosts, dataGets := dataOddPaths(t, f, sid)
+	posts = append(posts, dataPosts...)
 	odd := []string{"", " ", "x", "-1", "0", "99999999999999999999", "1.5", "<script>alert(1)</script>", "../../etc/passwd",
 		"//evil.example/", "%00", "\x00", strings.Repeat("a", 5000), "{\"a\":", "名字", "null", "true"}
 	fields := []string{"id", "name", "description", "path", "paths", "methods", "protocols", "group", "version", "from_group",
 		"to_group", "scheme", "node_host", "node_port", "node_weight", "weight", "target", "rule_header", "rule_value", "method",
 		"headers", "body", "document", "apply", "type", "username", "key", "project", "path_prefix", "confirm", "test_group",
 		"production_group", "online", "backend_path", "access_key", "client_id"}
+	fields = append(fields, dataOddFields...)
 	for _, p := range posts {
 		p = strings.ReplaceAll(strings.ReplaceAll(p, "/S/", "/"+sid+"/"), "/A/", "/"+aid+"/")
 		if rec := f.send("POST", p, url.Values{"name": {"x"}}, false); rec.Code != http.StatusForbidden {
@@ -169,11 +172,11 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		}
 	}
 	// The pages, with odd queries.
-	for _, g := range []string{"/", "/projects", "/groups", "/p/default/services?page=-3&q=%00", "/p/default/services?page=zz",
+	for _, g := range append([]string{"/", "/projects", "/groups", "/p/default/services?page=-3&q=%00", "/p/default/services?page=zz",
 		"/p/default/services/" + sid, "/p/default/services/" + sid + "/canary", "/p/default/services/" + sid + "/debug",
 		"/p/default/services/" + sid + "/spec", "/p/default/services/" + sid + "/stats?window=zz&group=nope",
 		"/p/default/services/nope", "/p/nope/services", "/p/default/import", "/applications", "/applications/nope",
-		"/lang/xx?back=//evil", "/login?next=//evil"} {
+		"/lang/xx?back=//evil", "/login?next=//evil"}, dataGets...) {
 		if rec := f.send("GET", g, nil, false); rec.Code >= 500 {
 			t.Errorf("GET %s: %d %.300s", g, rec.Code, rec.Body)
 		}

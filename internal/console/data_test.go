@@ -189,3 +189,30 @@ func TestFolderPages(t *testing.T) {
 		t.Errorf("the path did not change:\n%s", body)
 	}
 }
+
+// dataOddFields are the fields of the data pages' forms, for
+// TestFormsNeverAnswer500's odd values.
+var dataOddFields = []string{"data_source", "table", "columns", "columns_text", "filter_param", "filter_column", "filter_op",
+	"filter_in", "order", "page_size", "max_page_size", "sql", "param_name", "param_in", "param_type", "param_required",
+	"allow_write", "mode", "host", "port", "database", "user", "password", "params", "pool_max_open", "parent_id", "route"}
+
+// dataOddPaths makes a data source (on a port nothing listens on), a
+// folder and a sql route for TestFormsNeverAnswer500, and answers the
+// data pages' forms and pages to try odd values on.
+func dataOddPaths(t *testing.T, f *fixture, sid string) (posts, gets []string) {
+	t.Helper()
+	var ds spec.DataSource
+	f.apiCall(t, "POST", "/projects/default/data-sources", map[string]any{"name": "odd", "type": "postgres", "host": "127.0.0.1",
+		"port": 1, "database": "x", "user": "x", "password": dsPassword}, http.StatusCreated, &ds)
+	var fo spec.Folder
+	f.apiCall(t, "POST", "/projects/default/folders", map[string]any{"name": "odd", "path": "/odd"}, http.StatusCreated, &fo)
+	d, fl := "/p/default/data-sources/"+ds.ID, "/p/default/folders/"+fo.ID
+	api := "/p/default/services/" + sid + "/data-api"
+	posts = []string{"/p/default/data-sources", d, d + "/test", d + "/delete", "/p/default/data-sources/nope", "/p/default/data-sources/nope/test",
+		"/p/default/folders", fl, fl + "/delete", "/p/default/folders/nope", "/p/default/folders/nope/delete",
+		api, api + "/nope", api + "/nope/preview", "/p/default/services/nope/data-api", "/p/nope/folders", "/p/nope/data-sources"}
+	gets = []string{"/p/default/data-sources", d, "/p/default/data-sources/nope", "/p/default/folders", "/p/default/data-apis",
+		"/p/default/data-apis?service=nope", "/p/default/data-apis?service=" + sid, api, api + "?mode=script&data_source=odd",
+		api + "?mode=wizard&data_source=odd&table=%00", api + "?route=nope", api + "/nope", "/p/default/services/nope/data-api"}
+	return posts, gets
+}
