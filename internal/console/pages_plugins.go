@@ -59,13 +59,13 @@ type setPlugin struct {
 
 // pluginEditor is the form of one plugin's configuration.
 type pluginEditor struct {
-	P                *page
-	Scope, Name      string
-	FormID, Action   string
-	Label            string // the scope's, for the removal's confirmation
-	Known            bool   // in the catalogue: Fields; else Raw, the whole JSON
-	Fields           []configField
-	Raw, Err, Adding string // Adding: "1" when the plugin is not set yet
+	P              *page
+	Scope, Name    string
+	FormID, Action string
+	Label          string // the scope's, for the removal's confirmation
+	Known          bool   // in the catalogue: Fields; else Raw, the whole JSON
+	Fields         []configField
+	Raw, Adding    string // Adding: "1" when the plugin is not set yet
 }
 
 // chainRow is one plugin of a route's effective chain.
@@ -165,7 +165,6 @@ func (q *req) editor(p *page, e catalogueEntry, known bool, scope, name, label s
 	var posted url.Values
 	if p.Open == ed.FormID {
 		posted = p.Form
-		ed.Err = p.Errors["plugins."+name]
 	}
 	if !ed.Known {
 		ed.Raw = prettyConfig(current)
@@ -324,7 +323,6 @@ type upstreamEdit struct {
 	U    spec.Upstream
 	Form string
 	Rows []nodeRow
-	Err  string
 }
 
 // upstreamEditOf fills the form with the stored nodes and an empty row,
@@ -343,7 +341,6 @@ func upstreamEditOf(p *page, u spec.Upstream) upstreamEdit {
 			}
 			e.Rows = append(e.Rows, r)
 		}
-		e.Err = fieldError(p.Errors, "nodes")
 		return e
 	}
 	for _, n := range u.Nodes {

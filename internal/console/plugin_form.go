@@ -45,6 +45,7 @@ type configField struct {
 	Required bool
 	Desc     string
 	Err      string // the admin API's message for this member
+	ErrKey   string // the field it names, which the template asks page.E for (so the banner does not list it again)
 }
 
 // schemaType is the JSON type a schema names, the first that is not
@@ -154,7 +155,7 @@ func formFields(schema map[string]any, current map[string]any, posted url.Values
 		in, options := inputOf(s)
 		f := configField{Name: name, Input: in, Options: options, Required: required[name]}
 		f.Desc, _ = s["description"].(string)
-		f.Err = fieldError(errs, prefix+"."+name)
+		f.ErrKey, f.Err = fieldError(errs, prefix+"."+name)
 		v, set := current[name]
 		if !set {
 			v, set = s["default"]
@@ -173,17 +174,17 @@ func formFields(schema map[string]any, current map[string]any, posted url.Values
 }
 
 // fieldError is the message for field or for anything under it
-// (plugins.cors.allow_origins[2]); "" when none.
-func fieldError(errs map[string]string, field string) string {
+// (plugins.cors.allow_origins[2]), with the field it names; "" when none.
+func fieldError(errs map[string]string, field string) (key, message string) {
 	if m, ok := errs[field]; ok {
-		return m
+		return field, m
 	}
 	for _, k := range slices.Sorted(maps.Keys(errs)) {
 		if strings.HasPrefix(k, field+".") || strings.HasPrefix(k, field+"[") {
-			return errs[k]
+			return k, errs[k]
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // shown is a stored value as its input shows it.

@@ -158,6 +158,9 @@ func TestPluginInvalidValueShownInline(t *testing.T) {
 	if i := strings.Index(count, `class="ferr"`); i < 0 || strings.Contains(count[:i], `name="cfg.`+"time_window") {
 		t.Errorf("no message beside count: %s", html.UnescapeString(count))
 	}
+	if strings.Contains(body, `id="field-errors"`) {
+		t.Error("the message beside count is listed again under the banner")
+	}
 	if _, on := pf.service(t).Routes[0].Plugins["limit-count"]; on {
 		t.Error("a refused plugin was saved")
 	}
@@ -265,4 +268,18 @@ func compact(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return b.String()
+}
+
+// pluginOddPaths, pluginOddFields and pluginOddGets bring the policy
+// editor's forms and pages to TestFormsNeverAnswer500 (S: its service).
+var (
+	pluginOddPaths = []string{"/p/default/services/S/plugins", "/p/default/services/S/plugins/remove", "/p/default/services/S/settings",
+		"/p/default/services/nope/plugins", "/p/default/upstreams/nope", "/p/nope/upstreams/nope"}
+	pluginOddFields = []string{"scope", "plugin", "cfg_raw", "upstream_id", "cfg.header", "cfg.query", "cfg.count", "cfg.time_window",
+		"cfg.allow_origins", "cfg.bodies", "cfg.disable"}
+)
+
+func pluginOddGets(sid string) []string {
+	page := "/p/default/services/" + sid + "/plugins"
+	return []string{page, page + "?scope=&add=key-auth", page + "?scope=%00&add=%00", page + "?scope=&add=nope", "/p/default/services/nope/plugins"}
 }
