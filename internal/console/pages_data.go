@@ -28,6 +28,12 @@ func dataSourceRoutes() []pageRoute {
 		}},
 		{pattern: "POST " + D + "/{d}", perm: rbac.DataSourceWrite, scope: scopeProject, handle: (*req).updateDataSource},
 		{pattern: "POST " + D + "/{d}/test", perm: rbac.DataSourceWrite, scope: scopeProject, handle: (*req).testDataSource},
+		// The test's result page has the post's address: a reload or the
+		// language switch comes back with GET to the data source's page.
+		{pattern: "GET " + D + "/{d}/test", perm: rbac.DataSourceRead, scope: scopeProject, handle: func(q *req) error {
+			q.redirect(q.dataSourcesPage()+"/"+url.PathEscape(q.r.PathValue("d")), "")
+			return nil
+		}},
 		{pattern: "POST " + D + "/{d}/delete", perm: rbac.DataSourceWrite, scope: scopeProject, handle: (*req).deleteDataSource},
 	}
 }

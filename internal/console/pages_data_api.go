@@ -29,6 +29,13 @@ func dataAPIRoutes() []pageRoute {
 		}},
 		{pattern: "POST " + S + "/{r}", perm: rbac.ServiceWrite, scope: scopeProject, handle: (*req).saveDataAPI},
 		{pattern: "POST " + S + "/{r}/preview", perm: rbac.ServiceDebug, scope: scopeProject, handle: (*req).previewDataAPI},
+		// A page answered to a post has the post's address: the language
+		// switch and a reload come back to it with GET, which shows the
+		// route again.
+		{pattern: "GET " + S + "/{r}/preview", perm: rbac.ServiceRead, scope: scopeProject, handle: func(q *req) error {
+			q.redirect(q.svcPage()+"/data-api/"+url.PathEscape(q.r.PathValue("r")), "")
+			return nil
+		}},
 	}
 }
 
