@@ -216,3 +216,32 @@ func dataOddPaths(t *testing.T, f *fixture, sid string) (posts, gets []string) {
 		api + "?mode=wizard&data_source=odd&table=%00", api + "?route=nope", api + "/nope", "/p/default/services/nope/data-api"}
 	return posts, gets
 }
+
+// TestDataPagesFollowPermissions: a developer (folder:read and
+// service:read, no datasource:read) sees Folders and Data APIs in the
+// navigation, not Data sources, gets 403 naming the permission on the
+// data sources page, and no form to change folders.
+func TestDataPagesFollowPermissions(t *testing.T) {
+	admin := newFixture(t)
+	admin.mkUser(t, "dev", "user")
+	admin.member(t, "default", "dev", "developer")
+	dev := admin.as(t, "dev")
+	body := dev.send("GET", "/p/default/folders", nil, false).Body.String()
+	if !strings.Contains(body, `id="nav-folders"`) || !strings.Contains(body, `id="nav-data-apis"`) || strings.Contains(body, `id="nav-data-sources"`) {
+		t.Errorf("developer's navigation:\n%s", body)
+	}
+	if strings.Contains(body, `id="new-folder"`) {
+		t.Error("a developer is offered the new folder form")
+	}
+	rec := dev.send("GET", "/p/default/data-sources", nil, false)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "datasource:read") {
+		t.Errorf("data sources as a developer: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := dev.send("POST", "/p/default/folders", url.Values{"name": {"x"}}, true); rec.Code != http.StatusForbidden {
+		t.Errorf("creating a folder as a developer: %d", rec.Code)
+	}
+	body = admin.send("GET", "/p/default/folders", nil, false).Body.String()
+	if !strings.Contains(body, `id="nav-data-sources"`) || !strings.Contains(body, `id="new-folder"`) {
+		t.Errorf("admin's folders page lacks the data sources entry or the form:\n%s", body)
+	}
+}
