@@ -207,6 +207,13 @@ func (g *schemas) fields(t reflect.Type, patch bool, props obj, required *[]stri
 	for _, f := range structFields(t) {
 		ro, opt, note := slices.Contains(readOnly[f.owner], f.name), slices.Contains(optional[f.owner], f.name), fieldNotes[f.owner][f.name]
 		s := g.of(f.typ, patch)
+		if len(f.enum) > 0 && s["type"] == "string" {
+			enum := make([]any, len(f.enum))
+			for i, v := range f.enum {
+				enum[i] = v
+			}
+			s["enum"] = enum
+		}
 		if ro || note != "" {
 			// $ref siblings are allowed in 3.1, but wrapping keeps older tools happy.
 			if _, isRef := s["$ref"]; isRef {

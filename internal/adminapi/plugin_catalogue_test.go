@@ -48,6 +48,12 @@ func TestPluginCatalogue(t *testing.T) {
 	if key.Phase != "authentication" || props == nil {
 		t.Fatalf("key-auth: %+v", key)
 	}
+	// An enum tag of a configuration becomes the member's enum.
+	lc := got.Items[slices.IndexFunc(got.Items, func(p pluginEntry) bool { return p.Name == "limit-count" })]
+	policy, _ := lc.Schema["properties"].(map[string]any)["policy"].(map[string]any)
+	if enum, _ := policy["enum"].([]any); len(enum) != 2 || enum[0] != "local" || enum[1] != "redis" {
+		t.Errorf("limit-count policy: %v, want enum [local redis]", policy)
+	}
 	if r := a.do("GET", "/plugins?page=1", nil); r.status != 400 {
 		t.Errorf("unknown query parameter: %d", r.status)
 	}

@@ -283,6 +283,11 @@ type jsonField struct {
 	typ   reflect.Type
 	owner reflect.Type // the struct declaring the field: an embedded one for promoted members
 	omit  bool         // omitempty or omitzero: left out when zero
+	// enum lists the values a string member takes, from its enum:"a,b"
+	// tag (plugin configurations): the schema offers them, the plugin's
+	// constructor refuses others (routing's catalogue test holds the two
+	// together).
+	enum []string
 }
 
 // internalFields are members a type carries in JSON elsewhere that are not
@@ -344,7 +349,11 @@ func structFields(t reflect.Type) []jsonField {
 				continue
 			}
 			omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
-			all = append(all, candidate{jsonField{name, f.Type, t, omit}, depth, tagged})
+			var enum []string
+			if e := f.Tag.Get("enum"); e != "" {
+				enum = strings.Split(e, ",")
+			}
+			all = append(all, candidate{jsonField{name, f.Type, t, omit, enum}, depth, tagged})
 		}
 	}
 	walk(t, 0, map[reflect.Type]bool{t: true})

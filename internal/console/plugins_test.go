@@ -151,6 +151,9 @@ func TestPluginInvalidValueShownInline(t *testing.T) {
 	body := rec.Body.String()
 	form := body[strings.Index(body, `id="`+pluginFormID(pf.rid, "limit-count")+`"`):]
 	form = form[:strings.Index(form, "</form>")]
+	if !strings.Contains(form, `>redis</option>`) {
+		t.Error("limit-count's policy is not a select of its values")
+	}
 	if !strings.Contains(form, `value="lots"`) || !strings.Contains(form, `value="60"`) {
 		t.Errorf("the form lost the input: %s", form)
 	}

@@ -31,7 +31,7 @@ type Config struct {
 	// Policy is local (counters in this gateway) or redis (one counter per
 	// key shared by every gateway through the gateway's --redis; while
 	// Redis is unreachable each gateway counts locally).
-	Policy string `json:"policy,omitempty"`
+	Policy string `json:"policy,omitempty" enum:"local,redis"`
 }
 
 // key kinds
