@@ -42,8 +42,21 @@ var pluginMessages = webpage.Catalogue{
 	"plg.path_help":      {"en": "/x or /x/y, or default: the path of the service's catalog folder.", "zh-CN": "/x 或 /x/y，或 default：使用服务所在目录的路径。"},
 	"plg.no_route":       {"en": "This route is not in the service any more.", "zh-CN": "该路由已不在此服务中。"},
 	"plg.edit_nodes":     {"en": "Edit nodes", "zh-CN": "编辑节点"},
-	"flash.plugin_saved": {"en": "Plugin saved.", "zh-CN": "插件已保存。"},
-	"flash.plugin_gone":  {"en": "Plugin removed.", "zh-CN": "插件已移除。"},
+	"plg.stream":         {"en": "A stream service has no HTTP plugins; its stream routes' ip-restriction and limit-conn are set through the admin API.", "zh-CN": "四层（stream）服务没有 HTTP 插件；其 stream 路由的 ip-restriction 与 limit-conn 通过管理 API 设置。"},
+	// The phases of a route's chain (plugin.Phase's names).
+	"plg.phase.ip-restriction": {"en": "IP restriction", "zh-CN": "IP 限制"},
+	"plg.phase.cors":           {"en": "CORS", "zh-CN": "跨域（CORS）"},
+	"plg.phase.authentication": {"en": "authentication", "zh-CN": "认证"},
+	"plg.phase.subscription":   {"en": "subscription", "zh-CN": "订阅"},
+	"plg.phase.rate-limit":     {"en": "rate limit", "zh-CN": "限流"},
+	"plg.phase.validation":     {"en": "validation", "zh-CN": "校验"},
+	"plg.phase.size-limit":     {"en": "size limit", "zh-CN": "大小限制"},
+	"plg.phase.transform":      {"en": "transform", "zh-CN": "转换"},
+	"plg.phase.canary":         {"en": "canary", "zh-CN": "灰度"},
+	"plg.phase.backend":        {"en": "backend", "zh-CN": "后端"},
+	"plg.phase.response":       {"en": "response", "zh-CN": "响应"},
+	"flash.plugin_saved":       {"en": "Plugin saved.", "zh-CN": "插件已保存。"},
+	"flash.plugin_gone":        {"en": "Plugin removed.", "zh-CN": "插件已移除。"},
 }
 
 // pluginsOverridden are the keys pluginMessages redefined (none, or a

@@ -107,8 +107,14 @@ func pluginsView(q *req, p *page, status int) error {
 		return err
 	}
 	var ul webpage.List[spec.Upstream]
-	if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/upstreams?page_size=500", nil, &ul); err != nil {
-		return err
+	switch {
+	case q.who.Has(rbac.UpstreamRead, p.Project):
+		if err := q.call("GET", "/projects/"+url.PathEscape(p.Project)+"/upstreams?page_size=500", nil, &ul); err != nil {
+			return err
+		}
+	case d.Svc.UpstreamID != "":
+		// Someone who may not list upstreams still sees the one referenced.
+		ul.Items = []spec.Upstream{{ID: d.Svc.UpstreamID, Name: d.Svc.UpstreamID}}
 	}
 	p.Title = d.Svc.Name + " · " + q.t("plg.title")
 	pd := &pluginsData{serviceData: d, Upstreams: ul.Items, Settings: "service-settings"}
@@ -350,8 +356,18 @@ func upstreamEditOf(p *page, u spec.Upstream) upstreamEdit {
 	return e
 }
 
+// phaseText names a phase of the chain in the page's language; a phase
+// the catalogue has no words for is shown as the gateway names it.
+func phaseText(p *page, phase string) string {
+	if !messages.Has("plg.phase." + phase) {
+		return phase
+	}
+	return p.T("plg.phase." + phase)
+}
+
 func init() {
 	funcs["upstreamEdit"] = upstreamEditOf
+	funcs["phaseText"] = phaseText
 }
 
 func init() {

@@ -75,6 +75,9 @@ func TestPluginEditorRendersEveryPlugin(t *testing.T) {
 			}
 			continue // stream routes' plugins are not edited here
 		}
+		if e.Phase != "" && !messages.Has("plg.phase."+e.Phase) {
+			t.Errorf("%s: phase %q has no words", e.Name, e.Phase)
+		}
 		names, _, _ := properties(e.Schema)
 		for _, scope := range []string{"", pf.rid} {
 			rec := pf.send("GET", pf.page()+"?"+url.Values{"scope": {scope}, "add": {e.Name}}.Encode(), nil, false)
@@ -285,4 +288,28 @@ var (
 func pluginOddGets(sid string) []string {
 	page := "/p/default/services/" + sid + "/plugins"
 	return []string{page, page + "?scope=&add=key-auth", page + "?scope=%00&add=%00", page + "?scope=&add=nope", "/p/default/services/nope/plugins"}
+}
+
+// TestPluginEditorReadOnly: a viewer sees the plugins, the chain and the
+// settings but no form that changes them, and the forms refuse them.
+func TestPluginEditorReadOnly(t *testing.T) {
+	pf := newPluginFixture(t)
+	if rec := pf.send("POST", pf.page(), url.Values{"scope": {""}, "plugin": {"key-auth"}}, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d", rec.Code)
+	}
+	pf.member(t, "default", pf.mkUser(t, "watcher", "user"), "viewer")
+	v := pf.as(t, "watcher")
+	rec := v.send("GET", pf.page(), nil, false)
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "<code>key-auth</code>") || !strings.Contains(body, `id="chain-users"`) {
+		t.Fatalf("viewer: %d, plugins or chain missing", rec.Code)
+	}
+	for _, form := range []string{`id="settings-save"`, `class="add-plugin-go"`, `-confirm-remove"`, `class="primary plugin-save"`} {
+		if strings.Contains(body, form) {
+			t.Errorf("a viewer is offered %s", form)
+		}
+	}
+	if rec := v.send("POST", pf.page(), url.Values{"scope": {""}, "plugin": {"cors"}}, true); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer saving a plugin: %d, want 403", rec.Code)
+	}
 }
