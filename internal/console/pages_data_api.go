@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -233,7 +234,9 @@ func dataAPIFormView(q *req, p *page, status int) error {
 			d.DataSources = append(d.DataSources, ds.Name)
 		}
 	}
-	if ds := d.Vals.Get("data_source"); ds != "" && slices.Contains(d.DataSources, ds) && p.Can("GET /p/{p}/data-sources") {
+	// Listing tables dials the database, which takes datasource:write
+	// (as the connection test): without it the table is typed.
+	if ds := d.Vals.Get("data_source"); ds != "" && slices.Contains(d.DataSources, ds) && p.Can("POST /p/{p}/data-sources/{d}/test") {
 		d.listTables(q, ds)
 	}
 	d.Filters, d.Params = filterRows(d.Vals), paramRows(d.Vals)
@@ -251,7 +254,8 @@ func (d *dataAPIFormData) listTables(q *req, ds string) {
 		Error  string      `json:"error"`
 	}
 	if err := q.call("GET", q.projPath()+"/data-sources/"+url.PathEscape(ds)+"/tables", nil, &res); err != nil {
-		if ae, ok := err.(*webpage.Refusal); ok {
+		var ae *webpage.Refusal
+		if errors.As(err, &ae) {
 			d.TablesError = ae.Detail
 		}
 		return
