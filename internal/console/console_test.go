@@ -148,6 +148,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 	dataPosts, dataGets := dataOddPaths(t, f, sid)
 	posts = append(posts, dataPosts...)
 	posts = append(posts, pluginOddPaths...)
+	posts = append(posts, groupOddPaths...)
 	odd := []string{"", " ", "x", "-1", "0", "99999999999999999999", "1.5", "<script>alert(1)</script>", "../../etc/passwd",
 		"//evil.example/", "%00", "\x00", strings.Repeat("a", 5000), "{\"a\":", "名字", "null", "true"}
 	fields := []string{"id", "name", "description", "path", "paths", "methods", "protocols", "group", "version", "from_group",
@@ -156,6 +157,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		"production_group", "online", "backend_path", "access_key", "client_id"}
 	fields = append(fields, dataOddFields...)
 	fields = append(fields, pluginOddFields...)
+	fields = append(fields, groupOddFields...)
 	for _, p := range posts {
 		p = strings.ReplaceAll(strings.ReplaceAll(p, "/S/", "/"+sid+"/"), "/A/", "/"+aid+"/")
 		if rec := f.send("POST", p, url.Values{"name": {"x"}}, false); rec.Code != http.StatusForbidden {
@@ -178,7 +180,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		"/p/default/services/" + sid, "/p/default/services/" + sid + "/canary", "/p/default/services/" + sid + "/debug",
 		"/p/default/services/" + sid + "/spec", "/p/default/services/" + sid + "/stats?window=zz&group=nope",
 		"/p/default/services/nope", "/p/nope/services", "/p/default/import", "/applications", "/applications/nope",
-		"/lang/xx?back=//evil", "/login?next=//evil"}, append(dataGets, pluginOddGets(sid)...)...) {
+		"/lang/xx?back=//evil", "/login?next=//evil"}, append(append(dataGets, pluginOddGets(sid)...), groupOddGets...)...) {
 		if rec := f.send("GET", g, nil, false); rec.Code >= 500 {
 			t.Errorf("GET %s: %d %.300s", g, rec.Code, rec.Body)
 		}

@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes(), dataRoutes(), pluginRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes(), dataRoutes(), pluginRoutes(), groupRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than

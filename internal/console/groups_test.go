@@ -1,0 +1,213 @@
+package console
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/internal/certtest"
+)
+
+func TestGroupMessagesOverrideNothing(t *testing.T) {
+	if len(groupsOverridden) > 0 {
+		t.Errorf("i18n_groups.go redefines keys: %v", groupsOverridden)
+	}
+}
+
+func TestCertExpiry(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		after time.Time
+		state string
+		days  int
+	}{
+		{now.Add(400 * 24 * time.Hour), "ok", 400},
+		{now.Add(30*24*time.Hour + time.Minute), "ok", 30},
+		{now.Add(29*24*time.Hour + 23*time.Hour), "expiring", 29},
+		{now.Add(time.Hour), "expiring", 0},
+		{now, "expired", 0},
+		{now.Add(-3*24*time.Hour - time.Hour), "expired", 3},
+		{time.Time{}, "ok", 0},
+	} {
+		state, days := certExpiry(tc.after, now)
+		if state != tc.state || days != tc.days {
+			t.Errorf("certExpiry(%v) = %s %d, want %s %d", tc.after, state, days, tc.state, tc.days)
+		}
+	}
+}
+
+// keyBody is the base64 of a PEM key without its armour lines: what
+// would show if any part of the key were written into a page.
+func keyBody(pemKey string) []string {
+	var out []string
+	for _, l := range strings.Split(pemKey, "\n") {
+		if l != "" && !strings.HasPrefix(l, "-----") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestGroupPageCertificates: an uploaded certificate that expires in 10
+// days is listed with its names and a warning; a refused upload shows
+// the form again without its key; no page ever holds a private key.
+func TestGroupPageCertificates(t *testing.T) {
+	f := newFixture(t)
+	ca := certtest.NewCA(t)
+	now := time.Now()
+	soon := ca.IssueValid(t, now.Add(-time.Hour), now.Add(10*24*time.Hour), "soon.example.com")
+	later := ca.IssueValid(t, now.Add(-time.Hour), now.Add(400*24*time.Hour), "later.example.com")
+	other := ca.Issue(t, "other.example.com")
+	var keys []string
+	for _, p := range []certtest.Pair{soon, later, other} {
+		keys = append(keys, keyBody(p.Key)...)
+	}
+	noKey := func(what, body string) {
+		t.Helper()
+		for _, k := range keys {
+			if strings.Contains(body, k) {
+				t.Fatalf("%s shows a private key", what)
+			}
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		p    certtest.Pair
+	}{{"soon", soon}, {"later", later}} {
+		rec := f.send("POST", "/groups/default/certificates", url.Values{"name": {c.name}, "certificate": {c.p.Chain}, "private_key": {c.p.Key}}, true)
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/groups/default") {
+			t.Fatalf("upload %s: %d %s", c.name, rec.Code, rec.Body)
+		}
+		noKey("the upload's answer", rec.Body.String())
+	}
+	// A chain with another certificate's key: refused, shown again with
+	// the chain as typed and an empty key field.
+	rec := f.send("POST", "/groups/default/certificates", url.Values{"name": {"mismatch"}, "certificate": {other.Chain}, "private_key": {soon.Key}}, true)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("mismatched key: %d, want 400", rec.Code)
+	}
+	body := rec.Body.String()
+	noKey("the refused upload", body)
+	if !strings.Contains(body, keyBody(other.Chain)[0]) || !regexp.MustCompile(`<textarea name="private_key"[^>]*></textarea>`).MatchString(body) {
+		t.Errorf("the refused form should keep the chain and leave the key empty:\n%.3000s", body)
+	}
+
+	page := f.send("GET", "/groups/default", nil, false)
+	if page.Code != 200 {
+		t.Fatalf("group page: %d %.2000s", page.Code, page.Body)
+	}
+	body = page.Body.String()
+	noKey("the group page", body)
+	row := regexp.MustCompile(`(?s)<tr id="cert-soon">.*?</tr>`).FindString(body)
+	if !strings.Contains(row, "soon.example.com") || !strings.Contains(row, "cert-expiring") || !strings.Contains(row, "expires soon") || !strings.Contains(row, "s-submitted") {
+		t.Errorf("the certificate expiring in 10 days lacks its warning: %s", row)
+	}
+	row = regexp.MustCompile(`(?s)<tr id="cert-later">.*?</tr>`).FindString(body)
+	if !strings.Contains(row, "cert-ok") || strings.Contains(row, "cert-expiring") {
+		t.Errorf("a certificate valid for 400 days is flagged: %s", row)
+	}
+	for _, path := range []string{"/groups", "/", "/audit", "/groups/default?q=x"} {
+		noKey(path, f.send("GET", path, nil, false).Body.String())
+	}
+
+	// Set default, then delete with the confirmation naming it.
+	id := regexp.MustCompile(`/groups/default/certificates/([^/"]+)/default`).FindStringSubmatch(row)
+	if id == nil {
+		t.Fatalf("no set-default form in %s", row)
+	}
+	if rec := f.send("POST", "/groups/default/certificates/"+id[1]+"/default", nil, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("set default: %d %.500s", rec.Code, rec.Body)
+	}
+	body = f.send("GET", "/groups/default", nil, false).Body.String()
+	row = regexp.MustCompile(`(?s)<tr id="cert-later">.*?</tr>`).FindString(body)
+	if !strings.Contains(row, ">default<") || !strings.Contains(row, "Delete certificate later?") {
+		t.Errorf("the default certificate's row: %s", row)
+	}
+	if rec := f.send("POST", "/groups/default/certificates/"+id[1]+"/delete", nil, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("delete: %d %.500s", rec.Code, rec.Body)
+	}
+	if strings.Contains(f.send("GET", "/groups/default", nil, false).Body.String(), `id="cert-later"`) {
+		t.Error("the deleted certificate is still listed")
+	}
+}
+
+// TestJoinTokenShownOnce: the creation's answer shows the token, with a
+// copy button; the page afterwards lists it by its hint only; revoking
+// asks first, naming it.
+func TestJoinTokenShownOnce(t *testing.T) {
+	f := newFixture(t)
+	rec := f.send("POST", "/groups/default/tokens", url.Values{"name": {"eu-west"}, "expires_in_days": {"30"}}, true)
+	if rec.Code != 200 {
+		t.Fatalf("create token: %d %.1000s", rec.Code, rec.Body)
+	}
+	tok := regexp.MustCompile(`<code id="token-value">(ptg_[^<]+)</code>`).FindStringSubmatch(rec.Body.String())
+	if tok == nil || !strings.Contains(rec.Body.String(), `data-copy="token-value"`) {
+		t.Fatalf("the creation's answer lacks the token and its copy button:\n%.3000s", rec.Body)
+	}
+	page := f.send("GET", "/groups/default", nil, false).Body.String()
+	if strings.Contains(page, tok[1]) || strings.Contains(page, `id="token-value"`) {
+		t.Fatal("the group page shows the token again")
+	}
+	hint := tok[1][len(tok[1])-4:]
+	if !strings.Contains(page, "..."+hint) || !strings.Contains(page, "Revoke join token eu-west?") {
+		t.Errorf("the token is not listed by its hint with a confirmation naming it")
+	}
+	id := regexp.MustCompile(`/groups/default/tokens/([^/"]+)/delete`).FindStringSubmatch(page)
+	if id == nil {
+		t.Fatal("no revoke form")
+	}
+	if rec := f.send("POST", "/groups/default/tokens/"+id[1]+"/delete", nil, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", rec.Code)
+	}
+	if strings.Contains(f.send("GET", "/groups/default", nil, false).Body.String(), "..."+hint) {
+		t.Error("the revoked token is still listed")
+	}
+	for _, days := range []string{"0", "-1", "x", "3651", "99999999999999999999"} {
+		rec := f.send("POST", "/groups/default/tokens", url.Values{"name": {"bad"}, "expires_in_days": {days}}, true)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "must be a whole number of days") {
+			t.Errorf("expires_in_days %q: %d", days, rec.Code)
+		}
+	}
+}
+
+// TestGroupPageSections: the page has its sections in both languages,
+// and a missing group is a 404.
+func TestGroupPageSections(t *testing.T) {
+	f := newFixture(t)
+	for _, lang := range []struct{ accept, want string }{{"en", "Join tokens"}, {"zh-CN", "接入令牌"}} {
+		body := f.sendLang("GET", "/groups/default", lang.accept).Body.String()
+		for _, id := range []string{`id="instances"`, `id="certificates"`, `id="tokens"`, `id="registries"`, `id="health"`, `id="history"`, lang.want} {
+			if !strings.Contains(body, id) {
+				t.Errorf("%s: the group page lacks %s", lang.accept, id)
+			}
+		}
+	}
+	if rec := f.send("GET", "/groups/nope", nil, false); rec.Code != http.StatusNotFound {
+		t.Errorf("a missing group: %d, want 404", rec.Code)
+	}
+}
+
+// sendLang is a GET in the language of accept.
+func (f *fixture) sendLang(method, path, accept string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, nil)
+	r.AddCookie(f.cookie)
+	r.Header.Set("Accept-Language", accept)
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, r)
+	return rec
+}
+
+// groupOddPaths, groupOddFields and groupOddGets bring the group page's
+// forms and pages to TestFormsNeverAnswer500.
+var (
+	groupOddPaths = []string{"/groups/default/certificates", "/groups/nope/certificates", "/groups/default/certificates/nope/default",
+		"/groups/default/certificates/nope/delete", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete"}
+	groupOddFields = []string{"certificate", "private_key", "default", "expires_in_days"}
+	groupOddGets   = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
+		"/groups/default?page=99999999999999999999", "/groups/%00"}
+)
