@@ -209,5 +209,5 @@ var (
 		"/groups/default/certificates/nope/delete", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete"}
 	groupOddFields = []string{"certificate", "private_key", "default", "expires_in_days"}
 	groupOddGets   = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
-		"/groups/default?page=99999999999999999999", "/groups/%00"}
+		"/groups/default?page=99999999999999999999", "/groups/%00", "/p/default/switch?to=%00", "/p/nope/switch?back=//evil"}
 )

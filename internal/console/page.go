@@ -29,6 +29,7 @@ type page struct {
 	Open                   string     // the dialog (form) to show open
 	Data                   any
 	Navs                   []navLink // the navigation entries the user may open
+	Projects               []string  // the header's project switcher (switcher.go)
 	who                    *rbac.Principal
 	asked                  map[string]bool // the fields E was asked for (console.go's render)
 }
@@ -118,6 +119,7 @@ func (q *req) page(title, nav string) *page {
 	}
 	if q.who != nil {
 		p.Navs = navFor(q.who, p.Project)
+		p.Projects = q.switchProjects()
 		q.pendingBadge(p.Navs)
 		q.firingBadge(p.Navs, p.Project)
 	}

@@ -48,7 +48,7 @@ type pageRoute struct {
 
 // pageTable lists every page of the console.
 func pageTable() []pageRoute {
-	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes(), dataRoutes(), pluginRoutes(), groupRoutes())
+	return slices.Concat(coreRoutes(), serviceRoutes(), versionRoutes(), toolRoutes(), peopleRoutes(), marketRoutes(), alertRoutes(), logRoutes(), monitoringRoutes(), packageRoutes(), dataRoutes(), pluginRoutes(), groupRoutes(), switcherRoutes())
 }
 
 // routeIndex is the table by pattern. It is filled in init rather than
@@ -139,10 +139,14 @@ func (q *req) forbidden(rt pageRoute) {
 }
 
 // homeProject is the project the navigation's project pages open when the
-// path names none: default when the user may see it, else their first.
+// path names none: the one picked in the header's switcher, else default
+// when the user may see it, else their first.
 func (q *req) homeProject() string {
 	if q.who == nil {
 		return spec.DefaultProject
+	}
+	if p := q.chosenProject(); p != "" {
+		return p
 	}
 	if q.who.Visible(spec.DefaultProject) {
 		return spec.DefaultProject
