@@ -214,6 +214,13 @@ func (g *schemas) fields(t reflect.Type, patch bool, props obj, required *[]stri
 			}
 			s["enum"] = enum
 		}
+		if f.def != "" {
+			if s["type"] == "string" {
+				s["default"] = f.def
+			} else if json.Valid([]byte(f.def)) {
+				s["default"] = json.RawMessage(f.def)
+			}
+		}
 		if ro || note != "" {
 			// $ref siblings are allowed in 3.1, but wrapping keeps older tools happy.
 			if _, isRef := s["$ref"]; isRef {

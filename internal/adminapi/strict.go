@@ -288,6 +288,10 @@ type jsonField struct {
 	// constructor refuses others (routing's catalogue test holds the two
 	// together).
 	enum []string
+	// def is the value the plugin takes when the member is left out, from
+	// its default:"…" tag (plugin configurations), as JSON for anything
+	// but a string: what an editor shows a new configuration with.
+	def string
 }
 
 // internalFields are members a type carries in JSON elsewhere that are not
@@ -353,7 +357,7 @@ func structFields(t reflect.Type) []jsonField {
 			if e := f.Tag.Get("enum"); e != "" {
 				enum = strings.Split(e, ",")
 			}
-			all = append(all, candidate{jsonField{name, f.Type, t, omit, enum}, depth, tagged})
+			all = append(all, candidate{jsonField{name, f.Type, t, omit, enum, f.Tag.Get("default")}, depth, tagged})
 		}
 	}
 	walk(t, 0, map[reflect.Type]bool{t: true})

@@ -225,7 +225,8 @@ func shown(v any, in string) (string, bool) {
 // JSON) is sent as the string typed, so the admin API refuses it naming
 // the member and the form shows its message beside it. old is the stored
 // configuration: a checkbox cleared there is sent as false, one never set
-// is left out.
+// is left out unless the plugin's default is true (a box left clear must
+// then say false).
 func configFromForm(schema map[string]any, f url.Values, old map[string]any) map[string]any {
 	names, props, _ := properties(schema)
 	out := map[string]any{}
@@ -236,7 +237,7 @@ func configFromForm(schema map[string]any, f url.Values, old map[string]any) map
 		case inBool:
 			if v == "on" {
 				out[name] = true
-			} else if _, had := old[name]; had {
+			} else if _, had := old[name]; had || props[name]["default"] == true {
 				out[name] = false
 			}
 		case inText, inSelect:

@@ -313,3 +313,22 @@ func TestPluginEditorReadOnly(t *testing.T) {
 		t.Errorf("viewer saving a plugin: %d, want 403", rec.Code)
 	}
 }
+
+// TestPluginDefaults: a new plugin's form starts from the defaults the
+// catalogue gives, and a box whose default is true, cleared, is saved as
+// false rather than left to the default.
+func TestPluginDefaults(t *testing.T) {
+	pf := newPluginFixture(t)
+	body := pf.send("GET", pf.page()+"?scope=&add=jwt-auth", nil, false).Body.String()
+	form := body[strings.Index(body, `id="plugin-service-jwt-auth"`):]
+	form = form[:strings.Index(form, "</form>")]
+	if !strings.Contains(form, `id="plugin-service-jwt-auth-require_exp" checked`) || !strings.Contains(form, `value="Authorization"`) {
+		t.Errorf("jwt-auth's form does not start from its defaults: %s", form)
+	}
+	if rec := pf.send("POST", pf.page(), url.Values{"scope": {""}, "plugin": {"jwt-auth"}, "cfg.header": {"Authorization"}}, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", rec.Code, rec.Body)
+	}
+	if got := compact(pf.service(t).Plugins["jwt-auth"]); got != `{"header":"Authorization","require_exp":false}` {
+		t.Errorf("jwt-auth stored as %s", got)
+	}
+}

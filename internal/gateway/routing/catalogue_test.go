@@ -106,3 +106,46 @@ func TestEnumTagsAgreeWithBuild(t *testing.T) {
 		t.Error("no enum tag found")
 	}
 }
+
+// TestDefaultTagsAccepted: a configuration's default tag (what editors
+// fill a new configuration with) is a value of the member's type that
+// the plugin accepts.
+func TestDefaultTagsAccepted(t *testing.T) {
+	base := map[string]map[string]any{"limit-count": {"count": 1, "time_window": 60}, "limit-req": {"rate": 1, "burst": 1}}
+	found := 0
+	for name, f := range plugins {
+		if f.config == nil {
+			continue
+		}
+		for i := range f.config.NumField() {
+			field := f.config.Field(i)
+			def, ok := field.Tag.Lookup("default")
+			if !ok {
+				continue
+			}
+			found++
+			member, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+			cfg := map[string]any{member: def}
+			if field.Type.Kind() != reflect.String {
+				cfg[member] = json.RawMessage(def)
+			}
+			for k, b := range base[name] {
+				cfg[k] = b
+			}
+			raw, err := json.Marshal(cfg)
+			if err != nil {
+				t.Errorf("%s.%s: default %q is not JSON: %v", name, member, def, err)
+				continue
+			}
+			if err := CheckPlugins("plugins", spec.Plugins{name: raw}); err != nil {
+				t.Errorf("%s.%s = %s (its default) refused: %v", name, member, def, err)
+			}
+			if err := json.Unmarshal(raw, reflect.New(f.config).Interface()); err != nil {
+				t.Errorf("%s.%s: default %s does not decode into the member: %v", name, member, def, err)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no default tag found")
+	}
+}

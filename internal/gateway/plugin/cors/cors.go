@@ -29,7 +29,7 @@ type Config struct {
 	ExposeHeaders []string `json:"expose_headers,omitempty"`
 	// MaxAge is how long a browser may cache a preflight, in seconds
 	// (default 5; -1: not at all).
-	MaxAge *int `json:"max_age,omitempty"`
+	MaxAge *int `json:"max_age,omitempty" default:"5"`
 	// AllowCredentials lets requests carry cookies; needs listed origins.
 	AllowCredentials bool `json:"allow_credentials,omitempty"`
 }

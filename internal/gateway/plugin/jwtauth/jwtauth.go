@@ -25,10 +25,10 @@ import (
 // whether a token without exp is refused (default true; only an explicit
 // false admits tokens that never expire).
 type Config struct {
-	Header     string `json:"header,omitempty"`
-	Query      string `json:"query,omitempty"`
+	Header     string `json:"header,omitempty" default:"Authorization"`
+	Query      string `json:"query,omitempty" default:"jwt"`
 	ClockSkew  int    `json:"clock_skew,omitempty"`
-	RequireExp *bool  `json:"require_exp,omitempty"`
+	RequireExp *bool  `json:"require_exp,omitempty" default:"true"`
 }
 
 // Filter is a compiled jwt-auth.

@@ -16,8 +16,8 @@ import (
 // Config says where the key is read: the header first, then the query
 // parameter. Both default to "apikey".
 type Config struct {
-	Header string `json:"header,omitempty"`
-	Query  string `json:"query,omitempty"`
+	Header string `json:"header,omitempty" default:"apikey"`
+	Query  string `json:"query,omitempty" default:"apikey"`
 }
 
 // Filter is a compiled key-auth.

@@ -27,11 +27,11 @@ type Config struct {
 	TimeWindow float64 `json:"time_window"` // seconds
 	// Key is consumer, remote_addr, route or header:NAME; consumer falls
 	// back to the client address when no credential identified one.
-	Key string `json:"key,omitempty"`
+	Key string `json:"key,omitempty" default:"consumer"`
 	// Policy is local (counters in this gateway) or redis (one counter per
 	// key shared by every gateway through the gateway's --redis; while
 	// Redis is unreachable each gateway counts locally).
-	Policy string `json:"policy,omitempty" enum:"local,redis"`
+	Policy string `json:"policy,omitempty" enum:"local,redis" default:"local"`
 }
 
 // key kinds

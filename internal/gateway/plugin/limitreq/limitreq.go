@@ -25,7 +25,7 @@ type Config struct {
 	Burst float64 `json:"burst"` // requests over the rate absorbed
 	// Key is consumer (default; the client address without one),
 	// remote_addr, route or header:NAME.
-	Key string `json:"key,omitempty"`
+	Key string `json:"key,omitempty" default:"consumer"`
 	// NoDelay lets burst requests through at once instead of holding
 	// each until the rate allows it.
 	NoDelay bool `json:"nodelay,omitempty"`

@@ -17,7 +17,7 @@ import (
 // Config is the plugin configuration.
 type Config struct {
 	// Status of the answer (default 200).
-	Status int `json:"status,omitempty"`
+	Status int `json:"status,omitempty" default:"200"`
 	// Headers of the answer. Content-Type defaults to application/json
 	// when Body is JSON, text/plain otherwise.
 	Headers map[string]string `json:"headers,omitempty"`

@@ -16,7 +16,7 @@ type Config struct {
 	// Strategy is memory (entries in this gateway's memory, the default)
 	// or redis (entries in the gateway's --redis, shared by every gateway
 	// of the group; without --redis the gateway keeps them in memory).
-	Strategy string `json:"strategy,omitempty" enum:"memory,redis"`
+	Strategy string `json:"strategy,omitempty" enum:"memory,redis" default:"memory"`
 	// CacheMethod are the methods answered from the cache (default GET
 	// and HEAD). HEAD is answered from GET's entries, so it needs GET.
 	CacheMethod []string `json:"cache_method,omitempty"`
