@@ -199,7 +199,7 @@ func TestConsoleBrowser(t *testing.T) {
 		u.fill("#new-weight", "10")
 		u.click("#canary-start")
 		u.waitText("#canary-weight", "10 %")
-		u.fill("#weight-slider", "20")
+		u.fill("#weight-num", "20")
 		u.click("#weight-save")
 		u.waitText("#canary-weight", "20 %")
 		u.click("#canary-promote")

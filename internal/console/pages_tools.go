@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
@@ -54,70 +53,6 @@ func toolRoutes() []pageRoute {
 		{pattern: "POST /applications/{a}/credentials", perm: rbac.ApplicationOwn, handle: (*req).createCredential},
 		{pattern: "POST /applications/{a}/credentials/{c}/delete", perm: rbac.ApplicationOwn, handle: (*req).deleteCredential},
 	}
-}
-
-type canaryData struct {
-	Running   *spec.Canary
-	Past      []spec.Canary
-	Upstreams []spec.Upstream
-}
-
-func fillCanary(q *req, d *serviceData) error {
-	var cl webpage.List[spec.Canary]
-	if err := q.call("GET", q.svcPath()+"/canary?page_size=20", nil, &cl); err != nil {
-		return err
-	}
-	var ul webpage.List[spec.Upstream]
-	if err := q.call("GET", "/projects/"+url.PathEscape(d.P.Project)+"/upstreams?page_size=500", nil, &ul); err != nil {
-		return err
-	}
-	cd := canaryData{Upstreams: ul.Items}
-	for i := range cl.Items {
-		if cl.Items[i].State == spec.CanaryRunning && cd.Running == nil {
-			cd.Running = &cl.Items[i]
-			continue
-		}
-		cd.Past = append(cd.Past, cl.Items[i])
-	}
-	d.Extra = cd
-	return nil
-}
-
-func (q *req) canaryPost(v view) error {
-	f := q.r.PostForm
-	weight := func() int {
-		n, err := strconv.Atoi(strings.TrimSpace(f.Get("weight")))
-		if err != nil {
-			return -1 // refused beside the field by the admin API
-		}
-		return n
-	}
-	var err error
-	base := q.svcPath() + "/canary"
-	switch op, id := q.r.PathValue("op"), url.PathEscape(q.r.PathValue("c")); {
-	case id == "":
-		body := map[string]any{"group": f.Get("group"), "name": f.Get("name"), "weight": weight(),
-			"target": map[string]any{"upstream_id": f.Get("target")}}
-		if h := strings.TrimSpace(f.Get("rule_header")); h != "" {
-			body["rules"] = []map[string]string{{"kind": "header", "name": h, "value": f.Get("rule_value")}}
-		}
-		err = q.call("POST", base, body, nil)
-	case op == "weight":
-		err = q.call("PATCH", base+"/"+id, map[string]any{"weight": weight()}, nil)
-	case op == "cancel" || op == "promote":
-		err = q.call("POST", base+"/"+id+"/"+op, map[string]any{}, nil)
-	default:
-		return &webpage.Refusal{Status: 404, Detail: q.t("err.no_action")}
-	}
-	if err != nil {
-		return q.reshow(err, "canary", v, "", "services")
-	}
-	flash := "canary_" + q.r.PathValue("op")
-	if q.r.PathValue("c") == "" {
-		flash = "canary_started"
-	}
-	q.redirect(q.svcPage()+"/canary", flash)
-	return nil
 }
 
 type debugData struct {

@@ -5,7 +5,8 @@
     var t = e.target;
     if (t.dataset && t.dataset.out) {
       var o = document.getElementById(t.dataset.out);
-      if (o) { o.textContent = t.value; }
+      // A paired input (a weight's range and number) takes the value; an output its text.
+      if (o && o.tagName === "INPUT") { o.value = t.value; } else if (o) { o.textContent = t.value; }
     }
   });
   document.addEventListener("click", function (e) {
