@@ -62,10 +62,9 @@ type pluginEditor struct {
 	P              *page
 	Scope, Name    string
 	FormID, Action string
-	Label          string // the scope's, for the removal's confirmation
-	Known          bool   // in the catalogue: Fields; else Raw, the whole JSON
+	Known          bool // in the catalogue: Fields; else Raw, the whole JSON
 	Fields         []configField
-	Raw, Adding    string // Adding: "1" when the plugin is not set yet
+	Raw            string
 }
 
 // chainRow is one plugin of a route's effective chain.
@@ -140,7 +139,7 @@ func (q *req) scope(p *page, cat []catalogueEntry, key, label string, rt *spec.R
 	sc := pluginScope{P: p, Key: key, Label: label, Route: rt, Action: action}
 	for _, name := range slices.Sorted(maps.Keys(set)) {
 		e, known := findPlugin(cat, name)
-		ed := q.editor(p, e, known, key, name, label, set[name], action)
+		ed := q.editor(p, e, known, key, name, set[name], action)
 		sp := setPlugin{Name: name, Phase: e.Phase, Summary: summary(set[name]), Editor: ed}
 		sc.Set = append(sc.Set, sp)
 	}
@@ -155,8 +154,7 @@ func (q *req) scope(p *page, cat []catalogueEntry, key, label string, rt *spec.R
 	}
 	for _, e := range sc.Addable {
 		if e.Name == add || p.Open == pluginFormID(key, e.Name) {
-			ed := q.editor(p, e, true, key, e.Name, label, nil, action)
-			ed.Adding = "1"
+			ed := q.editor(p, e, true, key, e.Name, nil, action)
 			sc.Adding = &ed
 			break
 		}
@@ -166,8 +164,8 @@ func (q *req) scope(p *page, cat []catalogueEntry, key, label string, rt *spec.R
 
 // editor builds a plugin's form: from its schema when the catalogue has
 // it, filled with what was sent when this form comes back refused.
-func (q *req) editor(p *page, e catalogueEntry, known bool, scope, name, label string, current json.RawMessage, action string) pluginEditor {
-	ed := pluginEditor{P: p, Scope: scope, Name: name, FormID: pluginFormID(scope, name), Action: action, Label: label, Known: known && e.Schema != nil}
+func (q *req) editor(p *page, e catalogueEntry, known bool, scope, name string, current json.RawMessage, action string) pluginEditor {
+	ed := pluginEditor{P: p, Scope: scope, Name: name, FormID: pluginFormID(scope, name), Action: action, Known: known && e.Schema != nil}
 	var posted url.Values
 	if p.Open == ed.FormID {
 		posted = p.Form
