@@ -94,6 +94,12 @@ var canaryMessages = webpage.Catalogue{
 		"en":    "must be a whole number of requests, e.g. 20",
 		"zh-CN": "须为请求数（整数），例如 20",
 	},
+
+	"unp.marker": {"en": "Unpublished changes (%d) — see the diff", "zh-CN": "有未发布的修改（%d 处）—— 查看差异"},
+	"unp.title": {
+		"en":    "The service's template differs from version %[2]s, which gateway group %[1]s runs: publish to run the changes there.",
+		"zh-CN": "服务模板与网关组 %[1]s 运行的版本 %[2]s 不同：发布后这些修改才会生效。",
+	},
 }
 
 // canaryOverridden are the keys canaryMessages redefined (none, or a test

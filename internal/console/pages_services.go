@@ -96,7 +96,10 @@ type serviceData struct {
 	History  []spec.HistoryEvent
 	Running  map[string]string         // group → version
 	Deps     *spec.ServiceDependencies // what the service's composite routes call, and who calls it; nil: nothing
-	Extra    any
+	// Unpublished are the groups whose running version the template
+	// differs from (the overview only).
+	Unpublished map[string]unpublishedMark
+	Extra       any
 }
 
 // loadService fills what every tab of a service shows in its header.
@@ -139,6 +142,7 @@ func serviceView(q *req, p *page, status int) error {
 	}
 	d.History = hl.Items
 	d.Deps = q.loadDependencies()
+	d.Unpublished = q.unpublishedChanges(d)
 	p.Data = d
 	q.render(status, "service", p)
 	return nil
