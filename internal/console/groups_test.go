@@ -1,6 +1,8 @@
 package console
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/adminapi"
 	"github.com/portico-gw/portico/internal/certtest"
+	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/webpage/webpagetest"
 )
 
 func TestGroupMessagesOverrideNothing(t *testing.T) {
@@ -111,7 +117,7 @@ func TestGroupPageCertificates(t *testing.T) {
 	if !strings.Contains(row, "cert-ok") || strings.Contains(row, "cert-expiring") {
 		t.Errorf("a certificate valid for 400 days is flagged: %s", row)
 	}
-	for _, path := range []string{"/groups", "/", "/audit", "/groups/default?q=x"} {
+	for _, path := range []string{"/groups", "/", "/audit", "/groups/default?q=x", "/groups/default?history_page=2"} {
 		noKey(path, f.send("GET", path, nil, false).Body.String())
 	}
 
@@ -187,6 +193,17 @@ func TestGroupPageSections(t *testing.T) {
 			}
 		}
 	}
+	// A publish is a line of the group's history, with how many of its
+	// instances serve its revision (none report in this test).
+	f.apiCall(t, "POST", "/projects/default/services", map[string]any{"name": "orders", "protocols": []string{"http"},
+		"upstream": map[string]any{"scheme": "http", "nodes": []map[string]any{{"host": "127.0.0.1", "port": 8080, "weight": 1}}},
+		"routes":   []map[string]any{{"name": "list", "paths": []string{"/orders"}}}}, http.StatusCreated, nil)
+	f.apiCall(t, "POST", "/projects/default/services/orders/publish", map[string]any{"group": "default", "version": "1.0.0"}, http.StatusCreated, nil)
+	body := f.send("GET", "/groups/default", nil, false).Body.String()
+	hist := regexp.MustCompile(`(?s)<table id="group-history">.*?</table>`).FindString(body)
+	if !strings.Contains(hist, "publish") || !strings.Contains(hist, "1.0.0") || !strings.Contains(hist, "0 of 0 instances") {
+		t.Errorf("the history lacks the publish with its convergence: %s", hist)
+	}
 	if rec := f.send("GET", "/groups/nope", nil, false); rec.Code != http.StatusNotFound {
 		t.Errorf("a missing group: %d, want 404", rec.Code)
 	}
@@ -211,3 +228,68 @@ var (
 	groupOddGets   = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
 		"/groups/default?page=99999999999999999999", "/groups/%00", "/p/default/switch?to=%00", "/p/nope/switch?back=//evil"}
 )
+
+// newStoreFixture is newFixture keeping the store, for what only
+// gateways report (their heartbeats).
+func newStoreFixture(t *testing.T) (*fixture, store.Store) {
+	t.Helper()
+	st := webpagetest.NewStore(t, firstStart)
+	api := adminapi.New(adminapi.Config{Store: st, Version: "test"})
+	f := &fixture{api: api, h: New(Config{API: api})}
+	g := f.loginAs(t, "admin", "pw")
+	f.cookie, f.csrf = g.cookie, g.csrf
+	return f, st
+}
+
+// TestGroupPageInstancesHealthRegistries: the instances as gateways
+// report them — states, the revision each serves against the group's,
+// how many serve it — and what they report of upstream nodes (an
+// ejected one, with its error) and of the group's registries.
+func TestGroupPageInstancesHealthRegistries(t *testing.T) {
+	f, st := newStoreFixture(t)
+	f.apiCall(t, "POST", "/gateway-groups/default/registries", map[string]any{"name": "dns1", "type": "dns"}, http.StatusCreated, nil)
+	var g spec.GatewayGroup
+	f.apiCall(t, "GET", "/gateway-groups/default", nil, http.StatusOK, &g)
+	now := time.Now()
+	ins := []spec.GatewayInstance{
+		{ID: "gw-current", Group: "default", Hostname: "host-a", Revision: g.Revision, StartedAt: now.Add(-time.Hour), LastSeen: now.Add(-3 * time.Second), Interval: 10 * time.Second,
+			UpstreamHealth: []spec.NodeHealth{{Group: "default", Service: "orders", Node: "10.0.0.7:8080", Scheme: "http", State: "ejected", Passive: true,
+				Since: now.Add(-2 * time.Minute), LastError: "connection refused", Ejections: 2}},
+			Registries: []spec.RegistryStatus{{Registry: "dns1", Healthy: false, Error: "no such host"}}},
+		{ID: "gw-behind", Group: "default", Hostname: "host-b", Revision: g.Revision - 1, StartedAt: now.Add(-time.Hour), LastSeen: now.Add(-time.Second), Interval: 10 * time.Second},
+	}
+	err := st.Tx(context.Background(), func(tx store.Tx) error {
+		for i := range ins {
+			if err := tx.PutGatewayInstance(context.Background(), &ins[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		accept string
+		want   []string
+	}{
+		{"en", []string{fmt.Sprintf("Revision %d: 1 of 2 live instances serve it", g.Revision), "some instances still serve an older revision",
+			fmt.Sprintf("behind (current %d)", g.Revision), "ejected (circuit open)", "connection refused", "10.0.0.7:8080", "circuit breaker",
+			"2 min ago", "no such host", "failing"}},
+		{"zh-CN", []string{fmt.Sprintf("配置版本 %d：1 / 2 个在线实例已生效", g.Revision), "已摘除（熔断）", "2 分钟前", "连接失败"}},
+	} {
+		rec := f.sendLang("GET", "/groups/default", tc.accept)
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d", tc.accept, rec.Code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(rec.Body.String(), w) {
+				t.Errorf("%s: the group page lacks %q", tc.accept, w)
+			}
+		}
+	}
+	body := regexp.MustCompile(`(?s)<table id="group-instances">.*?</table>`).FindString(f.send("GET", "/groups/default?q=host-b", nil, false).Body.String())
+	if strings.Contains(body, "gw-current") || !strings.Contains(body, "gw-behind") {
+		t.Error("the instances' search does not narrow the list")
+	}
+}

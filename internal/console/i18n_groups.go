@@ -75,7 +75,6 @@ var groupsMessages = webpage.Catalogue{
 
 	"grp.history": {"en": "Recent history", "zh-CN": "最近变更"}, "grp.no_history": {"en": "Nothing changed in this group yet.", "zh-CN": "该网关组尚无变更。"},
 	"grp.convergence": {"en": "Reached", "zh-CN": "生效情况"}, "grp.reached": {"en": "%d of %d instances", "zh-CN": "%d / %d 个实例"},
-	"grp.history_more": {"en": "Older entries: GET /api/v1/gateway-groups/%s/history", "zh-CN": "更早的记录：GET /api/v1/gateway-groups/%s/history"},
 
 	"switch.label": {"en": "Project", "zh-CN": "项目"}, "switch.menu": {"en": "Switch project", "zh-CN": "切换项目"},
 }

@@ -31,6 +31,10 @@ func groupRoutes() []pageRoute {
 // page lists.
 const instancesPageSize = 50
 
+// historyPageSize is how many history entries one page lists: the
+// recent changes, with a link to older ones.
+const historyPageSize = 20
+
 // instancesAnswer is GET /gateway-groups/{g}/instances.
 type instancesAnswer struct {
 	Items    []spec.GatewayInstance `json:"items"`
@@ -94,20 +98,22 @@ type registryRow struct {
 
 // groupData is the group page.
 type groupData struct {
-	Group       spec.GatewayGroup
-	Instances   instancesAnswer
-	Q           string // the instances' search
-	Page, Last  int    // the instances' page
-	Query       string // the instances' search as a query string, for the pager
-	Certs       []certRow
-	Tokens      []spec.GatewayToken
-	CanTokens   bool
-	NewToken    *spec.GatewayToken // the one just made: its token, once
-	Registries  []registryRow
-	Health      []nodeHealthRow
-	History     []groupHistoryEntry
-	HistoryMore bool
-	Now         time.Time
+	Group      spec.GatewayGroup
+	Instances  instancesAnswer
+	Q          string // the instances' search
+	Page, Last int    // the instances' page
+	Query      string // the instances' search as a query string, for the pager
+	Certs      []certRow
+	Tokens     []spec.GatewayToken
+	CanTokens  bool
+	NewToken   *spec.GatewayToken // the one just made: its token, once
+	Registries []registryRow
+	Health     []nodeHealthRow
+	History    []groupHistoryEntry
+	HPage      int // the history's page
+	HLast      int
+	HTotal     int
+	Now        time.Time
 }
 
 func (q *req) groupPage() *page {
@@ -173,11 +179,16 @@ func groupView(q *req, p *page, status int) error {
 		r.Password, r.Token = "", ""
 		d.Registries = append(d.Registries, registryRow{Registry: r})
 	}
+	d.HPage = 1
+	if n, err := strconv.Atoi(q.r.URL.Query().Get("history_page")); err == nil && n > 1 && n < 1_000_000 {
+		d.HPage = n
+	}
 	var hl webpage.List[groupHistoryEntry]
-	if err := q.call("GET", gp+"/history?page_size=20", nil, &hl); err != nil {
+	hq := url.Values{"page": {strconv.Itoa(d.HPage)}, "page_size": {strconv.Itoa(historyPageSize)}}
+	if err := q.call("GET", gp+"/history?"+hq.Encode(), nil, &hl); err != nil {
 		return err
 	}
-	d.History, d.HistoryMore = hl.Items, hl.Total > len(hl.Items)
+	d.History, d.HTotal, d.HLast = hl.Items, hl.Total, max(1, (hl.Total+historyPageSize-1)/historyPageSize)
 	p.Data = d
 	q.render(status, "group", p)
 	return nil

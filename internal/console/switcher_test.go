@@ -81,3 +81,29 @@ func getWith(f *fixture, path string, extra *http.Cookie) *httptest.ResponseReco
 	f.h.ServeHTTP(rec, r)
 	return rec
 }
+
+// TestGroupPageAndSwitcherForAMember: a project member sees the group
+// page without the join tokens and the certificate forms (403 if posted
+// all the same), and switches only among their own projects.
+func TestGroupPageAndSwitcherForAMember(t *testing.T) {
+	f := newFixture(t)
+	f.mkProject(t, "shop")
+	f.mkProject(t, "other")
+	f.member(t, "default", f.mkUser(t, "dev", "user"), "developer")
+	f.member(t, "shop", "dev", "developer")
+	dev := f.as(t, "dev")
+	rec := dev.send("GET", "/groups/default", nil, false)
+	body := rec.Body.String()
+	if rec.Code != 200 || strings.Contains(body, `id="tokens"`) || strings.Contains(body, `id="cert-new"`) || !strings.Contains(body, `id="certificates"`) {
+		t.Fatalf("the member's group page: %d, tokens or upload shown, or certificates missing", rec.Code)
+	}
+	if rec := dev.send("POST", "/groups/default/certificates", url.Values{"name": {"x"}}, true); rec.Code != http.StatusForbidden {
+		t.Errorf("a member's upload: %d, want 403", rec.Code)
+	}
+	if !strings.Contains(body, `id="switch-shop"`) || strings.Contains(body, `id="switch-other"`) {
+		t.Error("the member's switcher should list default and shop only")
+	}
+	if rec := dev.send("GET", "/p/other/switch?to=services", nil, false); rec.Code != http.StatusForbidden || len(rec.Result().Cookies()) > 0 {
+		t.Errorf("switching into a project of others: %d, cookies %v", rec.Code, rec.Result().Cookies())
+	}
+}
