@@ -31,7 +31,7 @@ func statsCharts(q *req, pts []svcstats.Point) []chart {
 		return out
 	}
 	one := func(key, unit string, f func(svcstats.Point) float64) chart {
-		return chart{q.t(key), timeSVG(q.t(key), unit, at, []chartLine{{Vals: get(f)}})}
+		return chart{q.t(key), timeSVG(q.lang, q.t(key), unit, at, []chartLine{{Vals: get(f)}})}
 	}
 	return []chart{
 		one("stats.requests", "", func(p svcstats.Point) float64 { return float64(p.Requests) }),
@@ -52,12 +52,15 @@ type chartLine struct {
 // dotted.
 var lineDash = []string{"", "6 4", "2 3"}
 
-// timeSVG draws lines of values left (oldest) to right, under a time
-// axis labelled from at (the points' times, as many as the values; nil:
-// no labels): hours and minutes over a day or less, month and day
-// beyond, in the server's time zone as the console's other times. Only
-// numbers and escaped text enter the markup.
-func timeSVG(label, unit string, at []time.Time, lines []chartLine) template.HTML {
+// timeSVG draws lines of values left (oldest) to right, over a time axis
+// labelled from at (the points' times, as many as the values; nil: no
+// labels). The newest tick says its time in UTC and the others how long
+// before it ("-5 min"), so the axis reads the same whatever the time
+// zones of the server and the reader. The same figures are said in words
+// (lowest, highest, latest of each line, and the span) as the chart's
+// accessible name, for a screen reader and for anyone who cannot see the
+// lines. Only numbers and escaped text enter the markup.
+func timeSVG(lang, label, unit string, at []time.Time, lines []chartLine) template.HTML {
 	const w, h, padX, padTop, padBottom = 600.0, 180.0, 24.0, 24.0, 28.0
 	top := 0.0
 	n := 0
@@ -76,17 +79,14 @@ func timeSVG(label, unit string, at []time.Time, lines []chartLine) template.HTM
 		}
 		return padX + float64(i)*(w-2*padX)/float64(n-1)
 	}
+	alt := chartAlt(lang, label, unit, at, lines)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none">`,
-		w, h, template.HTMLEscapeString(label))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none"><title>%s</title>`,
+		w, h, template.HTMLEscapeString(alt), template.HTMLEscapeString(alt))
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="axis"/>`, padX, h-padBottom, w-padX, h-padBottom)
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="tick">%s %s</text>`, padX,
 		template.HTMLEscapeString(trimFloat(top)), template.HTMLEscapeString(unit))
 	if len(at) == n && n > 0 {
-		layout := "15:04"
-		if at[n-1].Sub(at[0]) > 24*time.Hour {
-			layout = "01-02"
-		}
 		ticks := min(n, 5)
 		for k := range ticks {
 			i := 0
@@ -95,14 +95,14 @@ func timeSVG(label, unit string, at []time.Time, lines []chartLine) template.HTM
 			}
 			anchor := "middle"
 			switch {
-			case k == 0:
+			case k == 0 && ticks > 1:
 				anchor = "start"
 			case k == ticks-1:
 				anchor = "end"
 			}
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" class="axis"/>`, x(i), h-padBottom, x(i), h-padBottom+4)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="tick" text-anchor="%s">%s</text>`, x(i), h-8, anchor,
-				template.HTMLEscapeString(at[i].Local().Format(layout)))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="tick axis-label" text-anchor="%s">%s</text>`, x(i), h-8, anchor,
+				template.HTMLEscapeString(tickText(lang, at[i], at[n-1], at[0])))
 		}
 	}
 	for li, l := range lines {
@@ -124,6 +124,65 @@ func timeSVG(label, unit string, at []time.Time, lines []chartLine) template.HTM
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from numbers and escaped text only
+}
+
+// utcClock is a point's time in UTC: the clock within a day's span, the
+// date too beyond it.
+func utcClock(t, newest, oldest time.Time) string {
+	layout := "15:04 UTC"
+	if newest.Sub(oldest) > 24*time.Hour {
+		layout = "01-02 15:04 UTC"
+	}
+	return t.UTC().Format(layout)
+}
+
+// tickText labels a tick: the newest point in UTC, any other by how long
+// before it, rounded to what the span reads in (seconds under two minutes,
+// minutes under two hours, hours under two days, days beyond).
+func tickText(lang string, t, newest, oldest time.Time) string {
+	d := newest.Sub(t)
+	if d <= 0 {
+		return utcClock(t, newest, oldest)
+	}
+	unit, n := "span.s", d.Round(time.Second)/time.Second
+	switch {
+	case d >= 48*time.Hour:
+		unit, n = "chart.span_d", d.Round(time.Hour)/(24*time.Hour)
+	case d >= 2*time.Hour:
+		unit, n = "span.h", d.Round(time.Minute)/time.Hour
+	case d >= 2*time.Minute:
+		unit, n = "span.min", d.Round(time.Second)/time.Minute
+	}
+	return "-" + fmt.Sprintf(messages.Text(lang, unit), n)
+}
+
+// chartAlt says a chart in words: what it shows, over which span (UTC),
+// and each line's lowest, highest and latest value.
+func chartAlt(lang, label, unit string, at []time.Time, lines []chartLine) string {
+	var parts []string
+	for _, l := range lines {
+		if len(l.Vals) == 0 {
+			continue
+		}
+		lo, hi := l.Vals[0], l.Vals[0]
+		for _, v := range l.Vals {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		num := func(v float64) string { return strings.TrimSpace(trimFloat(v) + " " + unit) }
+		one := fmt.Sprintf(messages.Text(lang, "chart.series"), num(lo), num(hi), num(l.Vals[len(l.Vals)-1]))
+		if l.Name != "" {
+			one = l.Name + ": " + one
+		}
+		parts = append(parts, one)
+	}
+	if len(parts) == 0 {
+		return label + ": " + messages.Text(lang, "chart.no_data")
+	}
+	if len(at) == 0 {
+		return label + ": " + strings.Join(parts, "; ")
+	}
+	oldest, newest := at[0], at[len(at)-1]
+	return fmt.Sprintf(messages.Text(lang, "chart.alt"), label, utcClock(oldest, newest, oldest), utcClock(newest, newest, oldest), strings.Join(parts, "; "))
 }
 
 func trimFloat(f float64) string {

@@ -100,6 +100,11 @@ var canaryMessages = webpage.Catalogue{
 		"en":    "The service's template differs from version %[2]s, which gateway group %[1]s runs: publish to run the changes there.",
 		"zh-CN": "服务模板与网关组 %[1]s 运行的版本 %[2]s 不同：发布后这些修改才会生效。",
 	},
+
+	"chart.span_d":  {"en": "%d d", "zh-CN": "%d 天"},
+	"chart.series":  {"en": "lowest %s, highest %s, latest %s", "zh-CN": "最低 %s，最高 %s，最新 %s"},
+	"chart.alt":     {"en": "%[1]s from %[2]s to %[3]s: %[4]s", "zh-CN": "%[1]s，%[2]s 至 %[3]s：%[4]s"},
+	"chart.no_data": {"en": "no data yet", "zh-CN": "暂无数据"},
 }
 
 // canaryOverridden are the keys canaryMessages redefined (none, or a test

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestMonitoringDashboard(t *testing.T) {
 }
 
 // TestServiceMetricsPage: a service's metrics page draws its charts with
-// a time axis (dates over 30 days), offers the windows and routes, and
+// a time axis (in days before the newest point over 30 days), offers the windows and routes, and
 // breaks the window down by route, naming deleted ones; a bad window is
 // a 400 page, not a 5xx.
 func TestServiceMetricsPage(t *testing.T) {
@@ -120,16 +121,18 @@ func TestServiceMetricsPage(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("metrics page: %d %s", rec.Code, body)
 	}
-	for _, want := range []string{"<svg", `class="tick" text-anchor="start">11-20</text>`, `text-anchor="end">11-22</text>`,
+	// The axis: the newest point in UTC, the others how long before it.
+	newest := time.Date(2026, 11, 22, 9, 0, 0, 0, time.Local).UTC().Format("01-02 15:04 UTC")
+	for _, want := range []string{"<svg", `text-anchor="start">-2 d</text>`, `text-anchor="end">` + newest + `</text>`,
 		`stroke-dasharray`, `>p95</text>`, `id="metrics-requests">42<`, `value="720h" selected`, `>list-orders</option>`,
 		`id="metrics-routes"`, "(deleted route)", "route=" + rl.Items[0].ID, "Upstream latency", `id="tab-metrics" href="/p/default/services/` + svc.ID + `/metrics" aria-current="page"`} {
 		if !strings.Contains(body, want) {
-			t.Errorf("the metrics page lacks %s", want)
+			t.Errorf("the metrics page lacks %s; its ticks: %q", want, regexp.MustCompile(`anchor="[a-z]+">[^<]*`).FindAllString(body, -1))
 		}
 	}
 	rec = f.send("GET", "/p/default/services/"+svc.ID+"/metrics?window=1h", nil, false)
-	if !strings.Contains(rec.Body.String(), `text-anchor="start">09:00</text>`) {
-		t.Error("a chart of a day or less does not label hours and minutes")
+	if !strings.Contains(rec.Body.String(), `text-anchor="start">-60 min</text>`) {
+		t.Error("a chart of an hour does not label its ticks in minutes before the newest")
 	}
 	if rec := f.send("GET", "/p/default/services/"+svc.ID+"/metrics?window=zz", nil, false); rec.Code != http.StatusBadRequest {
 		t.Errorf("a bad window: %d, want 400", rec.Code)

@@ -167,12 +167,12 @@ func metricsCharts(q *req, pts []svcstats.Point) []chart {
 		return []chartLine{{Name: "p50", Vals: get(p50)}, {Name: "p95", Vals: get(p95)}, {Name: "p99", Vals: get(p99)}}
 	}
 	return []chart{
-		{q.t("stats.requests"), timeSVG(q.t("stats.requests"), "", at, []chartLine{{Vals: get(func(p svcstats.Point) float64 { return float64(p.Requests) })}})},
-		{q.t("stats.error_rate"), timeSVG(q.t("stats.error_rate"), "%", at, []chartLine{{Vals: get(func(p svcstats.Point) float64 { return p.ErrorRate * 100 })}})},
-		{q.t("mon.latency"), timeSVG(q.t("mon.latency"), "ms", at, percentiles(
+		{q.t("stats.requests"), timeSVG(q.lang, q.t("stats.requests"), "", at, []chartLine{{Vals: get(func(p svcstats.Point) float64 { return float64(p.Requests) })}})},
+		{q.t("stats.error_rate"), timeSVG(q.lang, q.t("stats.error_rate"), "%", at, []chartLine{{Vals: get(func(p svcstats.Point) float64 { return p.ErrorRate * 100 })}})},
+		{q.t("mon.latency"), timeSVG(q.lang, q.t("mon.latency"), "ms", at, percentiles(
 			func(p svcstats.Point) float64 { return p.P50Ms }, func(p svcstats.Point) float64 { return p.P95Ms },
 			func(p svcstats.Point) float64 { return p.P99Ms }))},
-		{q.t("mon.upstream_latency"), timeSVG(q.t("mon.upstream_latency"), "ms", at, percentiles(
+		{q.t("mon.upstream_latency"), timeSVG(q.lang, q.t("mon.upstream_latency"), "ms", at, percentiles(
 			func(p svcstats.Point) float64 { return p.UpstreamP50Ms }, func(p svcstats.Point) float64 { return p.UpstreamP95Ms },
 			func(p svcstats.Point) float64 { return p.UpstreamP99Ms }))},
 	}
