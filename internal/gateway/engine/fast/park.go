@@ -1,6 +1,7 @@
 package fast
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -38,6 +39,14 @@ import (
 // answers every other read error (a header or a body cut short) before it
 // closes, which rules them out; connections handed to a hijack handler
 // (upgrades, tunnels, lingering closes) are marked and never parked.
+//
+// TLS connections park the same way: fasthttp reads and writes them
+// through their TLS face (parkingTLSConn), and a parked one keeps its
+// session (the *tls.Conn: keys, sequence numbers, and at most a record
+// cut short) while the parked set watches the socket under it. A read
+// that ends on its deadline leaves a TLS session usable (a timeout is
+// not a fatal error there), and a session has no whole record waiting
+// when that read found nothing, so no bytes are lost either.
 
 // defaultParkAfter is how long a keep-alive connection waits for its next
 // request on its serving goroutine before it is parked.
@@ -57,7 +66,13 @@ const (
 
 // parkingConn is a client TCP connection that can be parked.
 type parkingConn struct {
-	*net.TCPConn
+	*net.TCPConn // the socket: what is parked, and its deadlines
+	// stream is what requests are read from and answers written to: the
+	// socket itself, or the TLS session over it.
+	stream net.Conn
+	// face is what fasthttp is handed: the connection itself, or its TLS
+	// face, which fasthttp recognises as TLS.
+	face  net.Conn
 	s     *Server
 	state atomic.Int32
 	park  parkedLinks
@@ -76,7 +91,7 @@ func (c *parkingConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := c.TCPConn.Read(p)
+	n, err := c.stream.Read(p)
 	switch st := c.state.Load(); st {
 	case connArmed:
 		if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -92,7 +107,7 @@ func (c *parkingConn) Read(p []byte) (int, error) {
 
 func (c *parkingConn) Write(p []byte) (int, error) {
 	c.wrote()
-	return c.TCPConn.Write(p)
+	return c.stream.Write(p)
 }
 
 // wrote clears an armed or expired state: an answer means the connection
@@ -170,15 +185,65 @@ func (c *parkingConn) closeNow() error {
 	}
 	c.s.parked.remove(c)
 	c.s.conns.remove(c)
-	return c.TCPConn.Close()
+	return c.stream.Close()
 }
 
 // markHijacked keeps a connection a hijack handler is about to own from
 // ever being parked.
 func markHijacked(c net.Conn) {
-	if pc, ok := c.(*parkingConn); ok {
+	if pc := parkingOf(c); pc != nil {
 		pc.state.Store(connHijacked)
 	}
+}
+
+// parkingOf is the parkingConn behind what fasthttp was handed, nil for a
+// connection that cannot park.
+func parkingOf(c net.Conn) *parkingConn {
+	switch c := c.(type) {
+	case *parkingConn:
+		return c
+	case *parkingTLSConn:
+		return c.pc
+	}
+	return nil
+}
+
+// parkingTLSConn is the face fasthttp sees of a TLS connection that can
+// park: the *tls.Conn's methods (ConnectionState tells fasthttp it is
+// TLS), with reads, writes, deadlines and Close going through the
+// parkingConn, which reads and writes the session.
+type parkingTLSConn struct {
+	*tls.Conn
+	pc *parkingConn
+}
+
+func (t *parkingTLSConn) Read(p []byte) (int, error)         { return t.pc.Read(p) }
+func (t *parkingTLSConn) Write(p []byte) (int, error)        { return t.pc.Write(p) }
+func (t *parkingTLSConn) SetReadDeadline(d time.Time) error  { return t.pc.SetReadDeadline(d) }
+func (t *parkingTLSConn) SetWriteDeadline(d time.Time) error { return t.pc.SetWriteDeadline(d) }
+func (t *parkingTLSConn) SetDeadline(d time.Time) error      { return t.pc.SetDeadline(d) }
+func (t *parkingTLSConn) Close() error                       { return t.pc.Close() }
+
+// newParkingConn wraps an accepted connection so it can park: a TCP
+// connection, or a TLS session over one whose handshake is done (the TLS
+// front completes it before handing the connection on). Anything else
+// cannot (nil).
+func newParkingConn(c net.Conn, s *Server) *parkingConn {
+	switch c := c.(type) {
+	case *net.TCPConn:
+		pc := &parkingConn{TCPConn: c, stream: c, s: s}
+		pc.face = pc
+		return pc
+	case *tls.Conn:
+		raw, ok := c.NetConn().(*net.TCPConn)
+		if !ok {
+			return nil
+		}
+		pc := &parkingConn{TCPConn: raw, stream: c, s: s}
+		pc.face = &parkingTLSConn{Conn: c, pc: pc}
+		return pc
+	}
+	return nil
 }
 
 // hijack hands the client connection to h once the handler returns (see
@@ -212,7 +277,7 @@ func (s *Server) resume(c *parkingConn) {
 		_ = c.TCPConn.SetReadDeadline(noDeadline)
 	}
 	// ServeConn closes c, which parks it again after the next idle wait.
-	_ = s.srv.ServeConn(c)
+	_ = s.srv.ServeConn(c.face)
 }
 
 // memoryRelease gives back what a wave of parked or closed connections
@@ -263,8 +328,9 @@ func (r *memoryRelease) tick(now time.Time) {
 	r.pending, r.last = 0, now
 }
 
-// parkingListener wraps the TCP connections it accepts so they can be
-// parked (when this platform can wait for readability), and tracks them.
+// parkingListener wraps the connections it accepts, TCP or TLS over TCP,
+// so they can be parked (when this platform can wait for readability),
+// and tracks them.
 type parkingListener struct {
 	net.Listener
 	s *Server
@@ -275,10 +341,12 @@ func (l parkingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := c.(*net.TCPConn); ok && canPark {
-		pc := &parkingConn{TCPConn: tc, s: l.s}
+	if !canPark {
+		return c, nil
+	}
+	if pc := newParkingConn(c, l.s); pc != nil {
 		l.s.conns.add(pc)
-		return pc, nil
+		return pc.face, nil
 	}
 	return c, nil // tracked through fasthttp's ConnState
 }
@@ -309,7 +377,8 @@ func (o *openConns) remove(c net.Conn) {
 // parked connection is closed as far as fasthttp knows); every hijacked
 // connection leaves, the tunnels track those.
 func (o *openConns) track(c net.Conn, state fasthttp.ConnState) {
-	pc, parkable := c.(*parkingConn)
+	pc := parkingOf(c)
+	parkable := pc != nil
 	switch state {
 	case fasthttp.StateNew:
 		if !parkable {
@@ -322,6 +391,8 @@ func (o *openConns) track(c net.Conn, state fasthttp.ConnState) {
 	case fasthttp.StateHijacked:
 		if parkable {
 			pc.state.Store(connHijacked)
+			o.remove(pc) // tracked as itself, not as its TLS face
+			return
 		}
 		o.remove(c)
 	}

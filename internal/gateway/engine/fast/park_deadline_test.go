@@ -25,7 +25,7 @@ func connPair(t *testing.T) (*parkingConn, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := &parkingConn{TCPConn: sc.(*net.TCPConn), s: &Server{}}
+	pc := newParkingConn(sc, &Server{})
 	t.Cleanup(func() { _ = client.Close(); _ = pc.TCPConn.Close() })
 	return pc, client
 }
