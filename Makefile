@@ -77,7 +77,7 @@ bench-stream:
 # Portico's fast engine beside nginx (needs root for the open-file limit;
 # docs/benchmark.md).
 bench-conns:
-	$(GO) run ./bench/runner -idle-conns 10000,50000 -targets nginx,portico-fast $(BENCH_CONNS_FLAGS)
+	$(GO) run ./bench/runner -idle-conns 10000,50000 -targets nginx,portico-fast,nginx-https,portico-fast-https $(BENCH_CONNS_FLAGS)
 
 bench: bench-go bench-import bench-console bench-publish bench-postgres bench-tls bench-stream
 	$(GO) run ./bench/runner -duration 10s -warmup 2s -connections 50,200 $(BENCH_FLAGS)

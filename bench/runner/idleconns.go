@@ -310,14 +310,27 @@ func printIdleTable(w io.Writer, samples []idleSample) {
 	}
 	_ = tw.Flush()
 	for _, s := range samples {
-		if s.target != "portico-fast" && s.target != "portico-fast-https" {
-			continue
+		switch s.target {
+		case "portico-fast":
+			fmt.Fprintf(w, "goal: portico-fast holds an idle keep-alive connection in ≤ %d KB of RSS (c=%d: %.1f KB): %s\n",
+				idleConnGoal>>10, s.conns, s.perConn()/1024, verdict(s.perConn() <= idleConnGoal))
+		case "portico-fast-https":
+			// A TLS session's keys and record buffers are the floor here
+			// (crypto/tls keeps them in the *tls.Conn), so the goal is
+			// nginx's own cost of an idle TLS connection.
+			for _, ref := range samples {
+				if ref.target == "nginx-https" && ref.conns == s.conns {
+					fmt.Fprintf(w, "goal: portico-fast-https holds an idle TLS keep-alive connection in no more RSS than nginx-https (c=%d: %.1f KB, nginx %.1f KB): %s\n",
+						s.conns, s.perConn()/1024, ref.perConn()/1024, verdict(s.perConn() <= ref.perConn()))
+				}
+			}
 		}
-		verdict := "met"
-		if s.perConn() > idleConnGoal {
-			verdict = "MISSED"
-		}
-		fmt.Fprintf(w, "goal: %s holds an idle keep-alive connection in ≤ %d KB of RSS (c=%d: %.1f KB): %s\n",
-			s.target, idleConnGoal>>10, s.conns, s.perConn()/1024, verdict)
 	}
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }
