@@ -76,6 +76,9 @@ var groupsMessages = webpage.Catalogue{
 	"grp.history": {"en": "Recent history", "zh-CN": "最近变更"}, "grp.no_history": {"en": "Nothing changed in this group yet.", "zh-CN": "该网关组尚无变更。"},
 	"grp.convergence": {"en": "Reached", "zh-CN": "生效情况"}, "grp.reached": {"en": "%d of %d instances", "zh-CN": "%d / %d 个实例"},
 
+	"ups.health_hint": {"en": "How each gateway finds these nodes — active probes, circuit breakers — and the service registries that fill discovered upstreams are on each gateway group's page:",
+		"zh-CN": "各网关检查这些节点的结果（主动探测、熔断）以及为服务发现上游提供节点的注册中心，见各网关组页面："},
+
 	"switch.label": {"en": "Project", "zh-CN": "项目"}, "switch.menu": {"en": "Switch project", "zh-CN": "切换项目"},
 }
 
