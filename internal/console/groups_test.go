@@ -223,7 +223,7 @@ func (f *fixture) sendLang(method, path, accept string) *httptest.ResponseRecord
 // forms and pages to TestFormsNeverAnswer500.
 var (
 	groupOddPaths = []string{"/groups/default/certificates", "/groups/nope/certificates", "/groups/default/certificates/nope/default",
-		"/groups/default/certificates/nope/delete", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete"}
+		"/groups/default/certificates/nope/delete", "/groups/default/certificates/nope/renew", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete"}
 	groupOddFields = []string{"certificate", "private_key", "default", "expires_in_days"}
 	groupOddGets   = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
 		"/groups/default?page=99999999999999999999", "/groups/%00", "/p/default/switch?to=%00", "/p/nope/switch?back=//evil"}
@@ -291,5 +291,35 @@ func TestGroupPageInstancesHealthRegistries(t *testing.T) {
 	body := regexp.MustCompile(`(?s)<table id="group-instances">.*?</table>`).FindString(f.send("GET", "/groups/default?q=host-b", nil, false).Body.String())
 	if strings.Contains(body, "gw-current") || !strings.Contains(body, "gw-behind") {
 		t.Error("the instances' search does not narrow the list")
+	}
+}
+
+// TestRenewCertificate: a renewed chain with its new key replaces the
+// certificate; a chain alone keeps the stored key, and one that does not
+// match it is refused on its own row's form, the key never shown back.
+func TestRenewCertificate(t *testing.T) {
+	f := newFixture(t)
+	ca := certtest.NewCA(t)
+	old := ca.IssueValid(t, time.Now().Add(-time.Hour), time.Now().Add(5*24*time.Hour), "shop.example.com")
+	if rec := f.send("POST", "/groups/default/certificates", url.Values{"name": {"shop"}, "certificate": {old.Chain}, "private_key": {old.Key}}, true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("upload: %d %.500s", rec.Code, rec.Body)
+	}
+	body := f.send("GET", "/groups/default", nil, false).Body.String()
+	id := regexp.MustCompile(`/groups/default/certificates/([^/"]+)/renew`).FindStringSubmatch(body)
+	if id == nil {
+		t.Fatal("no renew form")
+	}
+	renewed := ca.IssueValid(t, time.Now().Add(-time.Hour), time.Now().Add(90*24*time.Hour), "shop.example.com")
+	rec := f.send("POST", "/groups/default/certificates/"+id[1]+"/renew", url.Values{"certificate": {renewed.Chain}}, true)
+	if rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), keyBody(old.Key)[0]) || !strings.Contains(rec.Body.String(), `<details open><summary id="renew-shop">`) {
+		t.Fatalf("a chain that does not match the stored key: %d, want 400 on the row's open form", rec.Code)
+	}
+	rec = f.send("POST", "/groups/default/certificates/"+id[1]+"/renew", url.Values{"certificate": {renewed.Chain}, "private_key": {renewed.Key}}, true)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("renew: %d %.1000s", rec.Code, rec.Body)
+	}
+	row := regexp.MustCompile(`(?s)<tr id="cert-shop">.*?</tr>`).FindString(f.send("GET", "/groups/default", nil, false).Body.String())
+	if !strings.Contains(row, "cert-ok") || strings.Contains(row, keyBody(renewed.Key)[0]) {
+		t.Errorf("the renewed certificate's row: %s", row)
 	}
 }

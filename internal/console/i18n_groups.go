@@ -37,6 +37,8 @@ var groupsMessages = webpage.Catalogue{
 	"grp.days_left": {"en": "%d days left", "zh-CN": "剩余 %d 天"}, "grp.days_ago": {"en": "expired %d days ago", "zh-CN": "已过期 %d 天"},
 	"grp.default": {"en": "default", "zh-CN": "默认"}, "grp.set_default": {"en": "Make default", "zh-CN": "设为默认"},
 	"grp.default_help":        {"en": "the certificate of clients that send no name, or one no certificate has", "zh-CN": "客户端未发送域名或域名无匹配证书时使用"},
+	"grp.renew":               {"en": "Renew", "zh-CN": "更新证书"},
+	"grp.key_kept":            {"en": "empty: the stored key is kept", "zh-CN": "留空则保留已保存的私钥"},
 	"grp.upload_cert":         {"en": "Upload certificate", "zh-CN": "上传证书"},
 	"grp.chain":               {"en": "Certificate chain (PEM, leaf first)", "zh-CN": "证书链（PEM，叶证书在前）"},
 	"grp.private_key":         {"en": "Private key (PEM)", "zh-CN": "私钥（PEM）"},

@@ -21,6 +21,7 @@ func groupRoutes() []pageRoute {
 		{pattern: "GET /groups/{g}", perm: rbac.GroupRead, handle: func(q *req) error { return groupView(q, q.groupPage(), 200) }},
 		{pattern: "POST /groups/{g}/certificates", perm: rbac.GroupManage, handle: (*req).createCertificate},
 		{pattern: "POST /groups/{g}/certificates/{cert}/default", perm: rbac.GroupManage, handle: (*req).defaultCertificate},
+		{pattern: "POST /groups/{g}/certificates/{cert}/renew", perm: rbac.GroupManage, handle: (*req).renewCertificate},
 		{pattern: "POST /groups/{g}/certificates/{cert}/delete", perm: rbac.GroupManage, handle: (*req).deleteCertificate},
 		{pattern: "POST /groups/{g}/tokens", perm: rbac.GatewayManage, handle: (*req).createJoinToken},
 		{pattern: "POST /groups/{g}/tokens/{t}/delete", perm: rbac.GatewayManage, handle: (*req).revokeJoinToken},
@@ -208,6 +209,23 @@ func (q *req) createCertificate() error {
 		return q.reshow(err, "new-cert", groupView, q.r.PathValue("g"), "groups")
 	}
 	q.redirect(q.groupBack(), "created")
+	return nil
+}
+
+// renewCertificate replaces a certificate's chain (a renewed one) and,
+// when one is given, its key; an empty key field keeps the stored key.
+func (q *req) renewCertificate() error {
+	f := q.r.PostForm
+	body := map[string]string{"certificate": strings.TrimSpace(f.Get("certificate"))}
+	if k := strings.TrimSpace(f.Get("private_key")); k != "" {
+		body["private_key"] = k
+	}
+	delete(q.r.PostForm, "private_key") // never shown back, as on upload
+	path := q.groupPath() + "/certificates/" + url.PathEscape(q.r.PathValue("cert"))
+	if err := q.call("PATCH", path, body, nil); err != nil {
+		return q.reshow(err, "renew-"+q.r.PathValue("cert"), groupView, q.r.PathValue("g"), "groups")
+	}
+	q.redirect(q.groupBack(), "saved")
 	return nil
 }
 
