@@ -148,6 +148,24 @@ func TestCanaryFormRefusals(t *testing.T) {
 // ferrs finds the messages a page shows beside fields and under its banner.
 var ferrs = regexp.MustCompile(`class="ferr"[^>]*>[^<]*|<li><code>[^<]*</code>[^<]*`)
 
+// TestCanaryRuleMessageBesideItsRow: a rule's refusal shows beside the
+// form row it was typed in, though empty rows before it are not sent.
+func TestCanaryRuleMessageBesideItsRow(t *testing.T) {
+	f := newFixture(t)
+	sid := twoVersions(t, f)
+	form := startForm()
+	form["rule_name"] = []string{"", "", "X-Beta"}
+	form["rule_value"] = []string{"", "", "("}
+	form["rule_op"] = []string{"equals", "equals", "matches"}
+	rec := f.send("POST", "/p/default/services/"+sid+"/canary", form, true)
+	body := rec.Body.String()
+	row := body[strings.LastIndex(body, `<div class="rule-row">`):]
+	row = row[:strings.Index(row, "</div>")]
+	if rec.Code != http.StatusBadRequest || !strings.Contains(row, `value="X-Beta"`) || !strings.Contains(row, `class="ferr"`) {
+		t.Fatalf("the third row's message is not beside it: %d\n%s", rec.Code, row)
+	}
+}
+
 // hotTarget reports a target that fails every request it answers.
 type hotTarget struct{}
 

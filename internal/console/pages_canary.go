@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -127,13 +128,14 @@ func (q *req) formWeight(f url.Values) (int, error) {
 
 // canaryBody turns the start form into POST …/canary's body. Only what
 // the form was given is sent, so the admin API's defaults apply to the
-// rest.
-func (q *req) canaryBody(f url.Values) (map[string]any, error) {
+// rest. rows are the form's rule rows the sent rules came from (empty
+// rows are left out), to put the API's messages beside the right row.
+func (q *req) canaryBody(f url.Values) (body map[string]any, rows []int, err error) {
 	weight, err := q.formWeight(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	body := map[string]any{"group": f.Get("group"), "weight": weight}
+	body = map[string]any{"group": f.Get("group"), "weight": weight}
 	if n := strings.TrimSpace(f.Get("name")); n != "" {
 		body["name"] = n
 	}
@@ -143,7 +145,7 @@ func (q *req) canaryBody(f url.Values) (map[string]any, error) {
 	case strings.HasPrefix(t, targetUpstream):
 		body["target"] = spec.CanaryTarget{UpstreamID: strings.TrimPrefix(t, targetUpstream)}
 	default:
-		return nil, fieldRefusal("target", q.t("cy.err_target"))
+		return nil, nil, fieldRefusal("target", q.t("cy.err_target"))
 	}
 	var rules []spec.CanaryRule
 	kinds, names, ops, values := f["rule_kind"], f["rule_name"], f["rule_op"], f["rule_value"]
@@ -153,6 +155,7 @@ func (q *req) canaryBody(f url.Values) (map[string]any, error) {
 			continue // an empty row is no rule
 		}
 		rules = append(rules, r)
+		rows = append(rows, i)
 	}
 	if len(rules) > 0 {
 		body["rules"] = rules
@@ -165,12 +168,32 @@ func (q *req) canaryBody(f url.Values) (map[string]any, error) {
 	}
 	g, err := q.formGuard(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if g != nil {
 		body["guard"] = g
 	}
-	return body, nil
+	return body, rows, nil
+}
+
+// ruleRowsOf renames the admin API's rules[k] fields of a refusal to the
+// form rows the rules came from.
+func ruleRowsOf(err error, rows []int) error {
+	var ae *webpage.Refusal
+	if !errors.As(err, &ae) || len(ae.Problems) == 0 {
+		return err
+	}
+	problems := slices.Clone(ae.Problems)
+	for i, p := range problems {
+		var k int
+		var rest string
+		if n, _ := fmt.Sscanf(p.Field, "rules[%d]", &k); n == 1 && k >= 0 && k < len(rows) {
+			_, rest, _ = strings.Cut(p.Field, "]")
+			problems[i].Field = fmt.Sprintf("rules[%d]%s", rows[k], rest)
+		}
+	}
+	ae.SetFields(problems)
+	return err
 }
 
 // nth is list[i], or "" past its end (a form may send fewer of one field).
@@ -214,11 +237,11 @@ func (q *req) canaryPost(v view) error {
 		switch {
 		case id == "":
 			flash, form = "canary_started", "canary"
-			body, err := q.canaryBody(f)
+			body, rows, err := q.canaryBody(f)
 			if err != nil {
 				return err
 			}
-			return q.call("POST", base, body, nil)
+			return ruleRowsOf(q.call("POST", base, body, nil), rows)
 		case op == "weight":
 			w, err := q.formWeight(f)
 			if err != nil {
