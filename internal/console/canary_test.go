@@ -118,6 +118,29 @@ func TestCanaryStartedThroughForm(t *testing.T) {
 	}
 }
 
+// TestCanaryViewerSeesNoForms: a viewer of the project reads the running
+// canary but is offered neither its weight control nor promote and
+// cancel, nor the start form when none runs.
+func TestCanaryViewerSeesNoForms(t *testing.T) {
+	f := newFixture(t)
+	sid := twoVersions(t, f)
+	f.mkUser(t, "watcher", "user")
+	f.member(t, "default", "watcher", "viewer")
+	v := f.as(t, "watcher")
+	page := "/p/default/services/" + sid + "/canary"
+	if body := v.send("GET", page, nil, false).Body.String(); strings.Contains(body, `id="canary-form"`) || !strings.Contains(body, `id="canary-heading"`) {
+		t.Errorf("a viewer is offered the start form, or no tab")
+	}
+	if rec := f.send("POST", page, startForm(), true); rec.Code != http.StatusSeeOther {
+		t.Fatalf("start: %d", rec.Code)
+	}
+	body := v.send("GET", page, nil, false).Body.String()
+	if !strings.Contains(body, `id="canary-running"`) || !strings.Contains(body, "version 1.1.0") ||
+		strings.Contains(body, `id="weight-form"`) || strings.Contains(body, `id="canary-promote"`) || strings.Contains(body, `id="canary-cancel"`) {
+		t.Errorf("a viewer's running canary: forms shown or canary hidden")
+	}
+}
+
 // TestCanaryFormRefusals: values the form cannot send are refused beside
 // their field; values the admin API refuses come back beside theirs.
 func TestCanaryFormRefusals(t *testing.T) {
