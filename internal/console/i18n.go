@@ -60,7 +60,6 @@ var messages = webpage.Catalogue{
 	"confirm.disable":   {"en": "Take the service off production and hide it from the catalog?", "zh-CN": "将服务从生产环境下线并在 API 市场隐藏？"},
 	"confirm.enable":    {"en": "Restore exactly what ran before it was disabled?", "zh-CN": "恢复下线前运行的版本？"},
 	"confirm.republish": {"en": "Replace production's version with the one in the test group?", "zh-CN": "用测试网关组中的版本覆盖生产版本？"},
-	"confirm.delete":    {"en": "Delete this service and its routes? This cannot be undone.", "zh-CN": "删除该服务及其全部 API？此操作不可撤销。"},
 	"confirm.promote":   {"en": "Send all traffic to the target and make it the current backend?", "zh-CN": "将全部流量切到目标上游并设为当前后端？"},
 	"confirm.cancel":    {"en": "Send all traffic back to the current backend?", "zh-CN": "将全部流量切回当前后端？"},
 

@@ -12,6 +12,9 @@ var confirmMessages = webpage.Catalogue{
 	"confirm.revoke_token":      {"en": "Revoke personal access token %s? Scripts that use it stop working.", "zh-CN": "吊销个人访问令牌 %s？使用它的脚本将无法再访问。"},
 	"confirm.delete_package":    {"en": "Delete the record of package %s and its file? The services it made stay.", "zh-CN": "删除包 %s 的记录及其文件？它创建的服务会保留。"},
 	"confirm.remove_member":     {"en": "Remove %s from project %s? They lose their role in it.", "zh-CN": "将 %s 移出项目 %s？其在该项目中的角色将被移除。"},
+	"confirm.delete_service":    {"en": "Delete service %s and its routes? This cannot be undone.", "zh-CN": "删除服务 %s 及其全部 API？此操作不可撤销。"},
+	"confirm.delete_route":      {"en": "Delete route %[1]s of service %[2]s? Gateways stop serving it at the next publish.", "zh-CN": "删除服务 %[2]s 的 API %[1]s？下次发布后网关不再提供它。"},
+	"confirm.delete_upstream":   {"en": "Delete upstream %s? The admin API refuses while a service still uses it.", "zh-CN": "删除上游 %s？仍被服务使用的上游无法删除。"},
 }
 
 var confirmOverridden []string
