@@ -12,57 +12,14 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
-
-// ownPostgresDatabase creates a database of the test's own on the
-// machine's PostgreSQL (trust, database test), runs ddl in it and drops it
-// after the test; it skips when PostgreSQL is not running.
-func ownPostgresDatabase(t *testing.T, ddl ...string) string {
-	t.Helper()
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second); err != nil {
-		if os.Getenv("PORTICO_REQUIRE_DATABASES") != "" {
-			t.Fatal("PostgreSQL is not running on 127.0.0.1:5432")
-		}
-		t.Skip("PostgreSQL is not running on 127.0.0.1:5432")
-	} else {
-		_ = c.Close()
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "portico_t_" + hex.EncodeToString(b)
-	admin, err := sqlbackend.Open(&spec.DataSource{Name: "admin", Type: spec.DataSourcePostgres, Host: "127.0.0.1", Database: "test", User: "postgres"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	db, err := sqlbackend.Open(&spec.DataSource{Name: "t", Type: spec.DataSourcePostgres, Host: "127.0.0.1", Database: name, User: "postgres"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range ddl {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	return name
-}
 
 // TestDataSourceTables: the listing names the tables of the saved data
 // source with their columns in order (schema.table outside public), and
 // counts against the connection tests' rate limit.
 func TestDataSourceTables(t *testing.T) {
-	name := ownPostgresDatabase(t, "create table users (id int primary key, name text not null, age int)",
+	name := storetest.PostgresDatabase(t, "create table users (id int primary key, name text not null, age int)",
 		"create schema crm", "create table crm.orders (id bigint, total numeric(10,2))")
 	a := newTestAPI(t)
 	var d spec.DataSource

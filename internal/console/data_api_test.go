@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
 
 // TestDataAPIWizard: a data source's tables and columns are offered, a
@@ -14,7 +15,7 @@ import (
 // database described, and a test run without a reachable gateway is a
 // message on the page.
 func TestDataAPIWizard(t *testing.T) {
-	db := ownDatabase(t, "create table users (id int primary key, name text not null, age int)",
+	db := storetest.PostgresDatabase(t, "create table users (id int primary key, name text not null, age int)",
 		"insert into users values (1, 'alice', 30), (2, 'bob', 17)")
 	f := newFixture(t)
 	f.newDataSource(t, "crm", db)
@@ -70,7 +71,7 @@ func TestDataAPIWizard(t *testing.T) {
 // its message; a good one saved shows the columns it returns, and editing
 // it keeps the route's other fields.
 func TestDataAPIScript(t *testing.T) {
-	db := ownDatabase(t, "create table users (id int primary key, name text not null, age int)")
+	db := storetest.PostgresDatabase(t, "create table users (id int primary key, name text not null, age int)")
 	f := newFixture(t)
 	f.newDataSource(t, "crm", db)
 	var svc spec.Service

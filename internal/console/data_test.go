@@ -1,64 +1,14 @@
 package console
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/portico-gw/portico/internal/gateway/sqlbackend"
 	"github.com/portico-gw/portico/internal/spec"
+	"github.com/portico-gw/portico/internal/store/storetest"
 )
-
-// ownDatabase creates a PostgreSQL database of the test's own (the
-// machine's, trust, database test), runs ddl in it and drops it after the
-// test; it skips when PostgreSQL is not running.
-func ownDatabase(t *testing.T, ddl ...string) string {
-	t.Helper()
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second); err != nil {
-		if os.Getenv("PORTICO_REQUIRE_DATABASES") != "" {
-			t.Fatal("PostgreSQL is not running on 127.0.0.1:5432")
-		}
-		t.Skip("PostgreSQL is not running on 127.0.0.1:5432")
-	} else {
-		_ = c.Close()
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "portico_c_" + hex.EncodeToString(b)
-	admin, err := sqlbackend.Open(&spec.DataSource{Name: "admin", Type: spec.DataSourcePostgres, Host: "127.0.0.1", Database: "test", User: "postgres"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	db, err := sqlbackend.Open(&spec.DataSource{Name: "t", Type: spec.DataSourcePostgres, Host: "127.0.0.1", Database: name, User: "postgres"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range ddl {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	return name
-}
 
 // TestDataMessagesOverrideNothing: i18n_data.go adds keys only.
 func TestDataMessagesOverrideNothing(t *testing.T) {
@@ -89,7 +39,7 @@ func (f *fixture) newDataSource(t *testing.T, name, db string) string {
 // TestDataSourcePages: create, edit keeping the password, test the
 // connection, delete; no page ever carries the password.
 func TestDataSourcePages(t *testing.T) {
-	db := ownDatabase(t, "create table users (id int primary key, name text not null, age int)")
+	db := storetest.PostgresDatabase(t, "create table users (id int primary key, name text not null, age int)")
 	f := newFixture(t)
 	page := f.newDataSource(t, "crm", db)
 	check := func(path string) string {

@@ -21,6 +21,32 @@ import (
 // PORTICO_REQUIRE_DATABASES is set (as .ci/run does).
 func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
+	dsn, _ := postgresDatabase(tb)
+	return dsn
+}
+
+// PostgresDatabase is PostgresDSN's database by name, with ddl run in it
+// first: the tables a test of a data source reads.
+func PostgresDatabase(tb testing.TB, ddl ...string) string {
+	tb.Helper()
+	dsn, name := postgresDatabase(tb)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, q := range ddl {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	return name
+}
+
+func postgresDatabase(tb testing.TB) (dsn, name string) {
+	tb.Helper()
 	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
 	if err != nil {
 		if os.Getenv("PORTICO_REQUIRE_DATABASES") != "" {
@@ -33,15 +59,15 @@ func PostgresDSN(tb testing.TB) string {
 	if user == "" {
 		user = "postgres"
 	}
-	dsn := func(db string) string { return "postgres://" + user + "@127.0.0.1:5432/" + db + "?sslmode=disable" }
-	admin, err := sql.Open("pgx", dsn("test"))
+	dsnOf := func(db string) string { return "postgres://" + user + "@127.0.0.1:5432/" + db + "?sslmode=disable" }
+	admin, err := sql.Open("pgx", dsnOf("test"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = admin.Close() })
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "portico_store_" + hex.EncodeToString(b)
+	name = "portico_store_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
@@ -54,5 +80,5 @@ func PostgresDSN(tb testing.TB) string {
 			tb.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	return dsn(name)
+	return dsnOf(name), name
 }
