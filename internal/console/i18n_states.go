@@ -4,10 +4,10 @@ import "github.com/portico-gw/portico/internal/webpage"
 
 // stateMessages say the admin API's enumerated values — a service's
 // lifecycle state, a canary's, a gateway instance's, a release history
-// action, an import's plan for a service — in the page's language. The
-// key is the prefix and the value exactly as the API sends it, so a value
-// is looked up, never mapped by hand in a template; one missing here is
-// shown as it came (page.StateText). The approval and subscription states
+// action, an import's plan for a service, a built-in role, an account's
+// source — in the page's language. The key is the prefix and the value
+// exactly as the API sends it, so a value is looked up, never mapped by
+// hand in a template; one missing here is shown as it came (page.Enum). The approval and subscription states
 // (state.pending…) live with the market's messages, in the same
 // namespace.
 var stateMessages = webpage.Catalogue{
@@ -41,6 +41,14 @@ var stateMessages = webpage.Catalogue{
 	// What an OpenAPI import does to the service.
 	"action.create": {"en": "create", "zh-CN": "新建"}, "action.update": {"en": "update", "zh-CN": "修改"},
 	"action.unchanged": {"en": "unchanged", "zh-CN": "未变化"},
+
+	// The built-in roles; in English the identifier itself, which the
+	// admin API and the CLI take.
+	"role_name.super_admin": {"en": "super_admin", "zh-CN": "超级管理员"}, "role_name.user": {"en": "user", "zh-CN": "普通用户"},
+	"role_name.project_admin": {"en": "project_admin", "zh-CN": "项目管理员"}, "role_name.api_provider": {"en": "api_provider", "zh-CN": "API 提供者"},
+	"role_name.developer": {"en": "developer", "zh-CN": "开发者"}, "role_name.viewer": {"en": "viewer", "zh-CN": "只读成员"},
+	// Where a user account comes from.
+	"source.local": {"en": "local", "zh-CN": "本地"}, "source.oidc": {"en": "single sign-on", "zh-CN": "单点登录"},
 }
 
 var statesOverridden []string

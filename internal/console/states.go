@@ -25,6 +25,16 @@ func (p *page) Badge(state string) stateBadge {
 	return stateBadge{State: state, Text: p.StateText(state)}
 }
 
+// roleName is a role as the layout's "role" template draws it.
+type roleName struct {
+	ID, Text string
+}
+
+// RoleName is a role in the page's language: a built-in role's name
+// (its English one is the identifier, which the CLI and the admin API
+// take); a custom role's name as it was given.
+func (p *page) RoleName(id string) roleName { return roleName{ID: id, Text: p.Enum("role_name", id)} }
+
 func init() {
 	// badgeOf lets "badge" take a page's Badge or, from a template not
 	// moved to it yet, a bare state, drawn as it came.

@@ -18,7 +18,7 @@ import (
 
 // enumPrefixes are the catalogue's namespaces of the admin API's
 // enumerated values, each followed by the value as the API sends it.
-var enumPrefixes = []string{"state.", "action.", "pkg.state_"}
+var enumPrefixes = []string{"state.", "action.", "pkg.state_", "role_name.", "source."}
 
 func TestStateMessagesOverrideNothing(t *testing.T) {
 	if len(statesOverridden) > 0 {
@@ -142,8 +142,9 @@ func rawEnums(page string) []string {
 // the services list, a published service's overview with its release
 // history (publish, rollback, the lifecycle's submit and publish), its
 // versions, the approvals inbox and a request, a failed package, users,
-// members and the audit log — and finds no state or action left in
-// English as text (classes keep the raw value).
+// members, the account and the audit log — and finds no state, action,
+// built-in role or account source left in English as text (classes and
+// titles keep the raw value).
 func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	w := newMarketWorld(t)
 	f := w.admin
@@ -165,7 +166,7 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	pkg := failedPackage(t, f)
 
 	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", "/approvals", "/approvals?box=mine",
-		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/audit", "/monitoring", "/p/shop/upstreams"}
+		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/audit", "/monitoring", "/p/shop/upstreams"}
 	for _, path := range pages {
 		rec := f.sendLang("GET", path, "zh-CN")
 		if rec.Code != http.StatusOK {
@@ -185,6 +186,9 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	}
 	if body := f.sendLang("GET", "/p/shop/services", "zh-CN").Body.String(); !strings.Contains(body, `<span class="badge s-draft">草稿</span>`) {
 		t.Error("the Chinese services list lacks the draft badge")
+	}
+	if body := f.sendLang("GET", "/users", "zh-CN").Body.String(); !strings.Contains(body, `<span class="role" title="super_admin">超级管理员</span>`) || !strings.Contains(body, `<option value="user" `) {
+		t.Error("the Chinese users page lacks the role in Chinese or its option's value")
 	}
 	if body := f.sendLang("GET", "/p/shop/packages", "zh-CN").Body.String(); !strings.Contains(body, "失败") || !strings.Contains(body, pkg) {
 		t.Error("the Chinese packages page lacks the failed package")
