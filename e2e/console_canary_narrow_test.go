@@ -24,11 +24,7 @@ func TestConsoleCanaryNarrowScreen(t *testing.T) {
 		`{"name":"new_shop","nodes":[{"host":"127.0.0.1","port":`+strconv.Itoa(port2)+`}]}`, 201, nil)
 	u := &ui{t: t, ctx: ctx, s: s}
 	u.do("narrow viewport", chromedp.EmulateViewport(390, 844))
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 	measure := func(js string) float64 {
 		t.Helper()
 		v, err := chromedp.Run(u.ctx, chromedp.Evaluate[float64](js))

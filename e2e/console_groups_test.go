@@ -26,11 +26,7 @@ func TestGroupPageBrowser(t *testing.T) {
 	s.do(t, "POST", "/api/v1/gateway-groups/default/certificates", string(cert), 201, nil)
 
 	u := &ui{t: t, ctx: ctx, s: s}
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 	u.open("/groups")
 	u.click("#group-link-default")
 	u.waitText("#group-name", "default")

@@ -16,11 +16,7 @@ func TestConsoleNarrowScreen(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	u := &ui{t: t, ctx: ctx, s: s}
 	u.do("narrow viewport", chromedp.EmulateViewport(390, 844))
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 	measure := func(js string) float64 {
 		t.Helper()
 		v, err := chromedp.Run(u.ctx, chromedp.Evaluate[float64](js))

@@ -35,11 +35,7 @@ func TestConsoleBrowserPeople(t *testing.T) {
 	ctx := browser(t)
 	s := startServer(t, t.TempDir())
 	u := &ui{t: t, ctx: ctx, s: s}
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 
 	u.open("/users")
 	u.click("#user-new")

@@ -18,11 +18,7 @@ func TestConsolePluginEditor(t *testing.T) {
 	s.do(t, "POST", "/api/v1/projects/default/services",
 		`{"name":"shop","upstream":{"nodes":[{"host":"127.0.0.1","port":9}]},"routes":[{"name":"items","paths":["/items"]}]}`, 201, &svc)
 	u := &ui{t: t, ctx: ctx, s: s}
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 	u.open("/p/default/services/" + svc.ID)
 	u.click("#open-plugins")
 	u.waitText("#plugins-service h2", "Service plugins")

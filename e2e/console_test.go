@@ -50,6 +50,16 @@ type ui struct {
 	s   *server
 }
 
+// adminLogin signs the console in as the server's admin, in English.
+func (u *ui) adminLogin() {
+	u.t.Helper()
+	u.open("/lang/en?back=/login")
+	u.fill("#username", "admin")
+	u.fill("#password", u.s.Password)
+	u.click("#login")
+	u.waitText("h1", "Dashboard")
+}
+
 func (u *ui) fail(format string, args ...any) {
 	u.t.Helper()
 	dir := os.Getenv("PORTICO_ARTIFACTS")

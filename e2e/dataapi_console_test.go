@@ -17,11 +17,7 @@ func TestDataAPIConsoleBrowser(t *testing.T) {
 	ctx := browser(t)
 	s := startServer(t, t.TempDir())
 	u := &ui{t: t, ctx: ctx, s: s}
-	u.open("/lang/en?back=/login")
-	u.fill("#username", "admin")
-	u.fill("#password", s.Password)
-	u.click("#login")
-	u.waitText("h1", "Dashboard")
+	u.adminLogin()
 
 	u.open("/p/default/data-sources")
 	u.click("#new-data-source")
