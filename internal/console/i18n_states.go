@@ -47,6 +47,11 @@ var stateMessages = webpage.Catalogue{
 	"role_name.super_admin": {"en": "super_admin", "zh-CN": "超级管理员"}, "role_name.user": {"en": "user", "zh-CN": "普通用户"},
 	"role_name.project_admin": {"en": "project_admin", "zh-CN": "项目管理员"}, "role_name.api_provider": {"en": "api_provider", "zh-CN": "API 提供者"},
 	"role_name.developer": {"en": "developer", "zh-CN": "开发者"}, "role_name.viewer": {"en": "viewer", "zh-CN": "只读成员"},
+	// An application's credential: the plugin that checks it, whose name
+	// stays (plugin names are never translated), said in words in Chinese.
+	"cred.key-auth": {"en": "key-auth", "zh-CN": "密钥认证（key-auth）"}, "cred.basic-auth": {"en": "basic-auth", "zh-CN": "用户名密码认证（basic-auth）"},
+	"cred.hmac-auth": {"en": "hmac-auth", "zh-CN": "HMAC 签名认证（hmac-auth）"}, "cred.jwt-auth": {"en": "jwt-auth", "zh-CN": "JWT 认证（jwt-auth）"},
+	"cred.mtls-auth": {"en": "mtls-auth", "zh-CN": "双向 TLS 认证（mtls-auth）"}, "cred.oauth2": {"en": "oauth2", "zh-CN": "OAuth 2.0 客户端（oauth2）"},
 	// Where a user account comes from.
 	"source.local": {"en": "local", "zh-CN": "本地"}, "source.oidc": {"en": "single sign-on", "zh-CN": "单点登录"},
 }

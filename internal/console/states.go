@@ -1,5 +1,7 @@
 package console
 
+import "github.com/portico-gw/portico/internal/spec"
+
 // stateBadge is what the layout's "badge" template draws: the class keeps
 // the raw value (the stylesheet colours s-published, s-draft…), the text
 // is the value in the page's language.
@@ -36,6 +38,11 @@ type roleName struct {
 func (p *page) RoleName(id string) roleName { return roleName{ID: id, Text: p.Enum("role_name", id)} }
 
 func init() {
+	// credTypes are the credentials an application's form offers, in
+	// the order of the admin API's documentation.
+	funcs["credTypes"] = func() []string {
+		return []string{spec.CredKeyAuth, spec.CredBasicAuth, spec.CredHMACAuth, spec.CredJWTAuth, spec.CredOAuth2}
+	}
 	// badgeOf lets "badge" take a page's Badge or, from a template not
 	// moved to it yet, a bare state, drawn as it came.
 	funcs["badgeOf"] = func(v any) stateBadge {

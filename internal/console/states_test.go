@@ -18,7 +18,7 @@ import (
 
 // enumPrefixes are the catalogue's namespaces of the admin API's
 // enumerated values, each followed by the value as the API sends it.
-var enumPrefixes = []string{"state.", "action.", "pkg.state_", "role_name.", "source."}
+var enumPrefixes = []string{"state.", "action.", "pkg.state_", "role_name.", "source.", "cred."}
 
 func TestStateMessagesOverrideNothing(t *testing.T) {
 	if len(statesOverridden) > 0 {
@@ -142,8 +142,8 @@ func rawEnums(page string) []string {
 // the services list, a published service's overview with its release
 // history (publish, rollback, the lifecycle's submit and publish), its
 // versions, the approvals inbox and a request, a failed package, users,
-// members, the account and the audit log — and finds no state, action,
-// built-in role or account source left in English as text (classes and
+// members, the account, an application and the audit log — and finds no state, action,
+// built-in role, account source or credential kind left in English as text (classes and
 // titles keep the raw value).
 func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	w := newMarketWorld(t)
@@ -164,9 +164,13 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	// A draft beside the published service.
 	f.apiCall(t, "POST", "/projects/shop/services", map[string]any{"name": "drafts", "protocols": []string{"http"}}, http.StatusCreated, nil)
 	pkg := failedPackage(t, f)
+	app := strings.SplitN(f.send("POST", "/applications", url.Values{"name": {"shop_app"}}, true).Header().Get("Location"), "?", 2)[0]
+	if rec := f.send("POST", app+"/credentials", url.Values{"type": {"key-auth"}}, true); rec.Code != http.StatusSeeOther && rec.Code != http.StatusOK {
+		t.Fatalf("new credential: %d %.500s", rec.Code, rec.Body)
+	}
 
 	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", "/approvals", "/approvals?box=mine",
-		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/audit", "/monitoring", "/p/shop/upstreams"}
+		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/audit", "/monitoring", "/p/shop/upstreams", app}
 	for _, path := range pages {
 		rec := f.sendLang("GET", path, "zh-CN")
 		if rec.Code != http.StatusOK {
@@ -189,6 +193,9 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	}
 	if body := f.sendLang("GET", "/users", "zh-CN").Body.String(); !strings.Contains(body, `<span class="role" title="super_admin">超级管理员</span>`) || !strings.Contains(body, `<option value="user" `) {
 		t.Error("the Chinese users page lacks the role in Chinese or its option's value")
+	}
+	if body := f.sendLang("GET", app, "zh-CN").Body.String(); !strings.Contains(body, "<td>密钥认证（key-auth）</td>") || !strings.Contains(body, `<option value="oauth2">`) {
+		t.Error("the Chinese application page lacks its credential's kind in Chinese")
 	}
 	if body := f.sendLang("GET", "/p/shop/packages", "zh-CN").Body.String(); !strings.Contains(body, "失败") || !strings.Contains(body, pkg) {
 		t.Error("the Chinese packages page lacks the failed package")
