@@ -142,7 +142,7 @@ func rawEnums(page string) []string {
 // the services list, a published service's overview with its release
 // history (publish, rollback, the lifecycle's submit and publish), its
 // versions, the approvals inbox and a request, a failed package, users,
-// members, the account, an application and the audit log — and finds no state, action,
+// members, the roles, the account, an application and the audit log — and finds no state, action,
 // built-in role, account source or credential kind left in English as text (classes and
 // titles keep the raw value).
 func TestChinesePagesSayStatesInChinese(t *testing.T) {
@@ -170,7 +170,7 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	}
 
 	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", "/approvals", "/approvals?box=mine",
-		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/audit", "/monitoring", "/p/shop/upstreams", app}
+		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/roles", "/roles/viewer", "/audit", "/monitoring", "/p/shop/upstreams", app}
 	for _, path := range pages {
 		rec := f.sendLang("GET", path, "zh-CN")
 		if rec.Code != http.StatusOK {
