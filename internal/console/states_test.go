@@ -169,7 +169,7 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 		t.Fatalf("new credential: %d %.500s", rec.Code, rec.Body)
 	}
 
-	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", "/approvals", "/approvals?box=mine",
+	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", w.svcPage + "/canary", "/groups/default", "/approvals", "/approvals?box=mine",
 		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/roles", "/roles/viewer", "/audit", "/monitoring", "/p/shop/upstreams", app}
 	for _, path := range pages {
 		rec := f.sendLang("GET", path, "zh-CN")
