@@ -145,7 +145,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		"/p/default/services/S/canary", "/p/default/services/S/canary/nope/weight", "/p/default/services/S/canary/nope/cancel",
 		"/p/default/services/S/canary/nope/promote", "/p/default/services/S/canary/nope/bogus", "/p/default/services/S/debug",
 		"/p/default/services/nope/debug", "/p/default/import", "/applications", "/applications/A/credentials",
-		"/applications/A/credentials/nope/delete", "/applications/nope/credentials", "/p/default/services/S/delete",
+		"/applications/A/credentials/nope/delete", "/applications/A/credentials/nope/rotate", "/applications/nope/credentials", "/p/default/services/S/delete",
 	}
 	dataPosts, dataGets := dataOddPaths(t, f, sid)
 	posts = append(posts, dataPosts...)
@@ -156,7 +156,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 	fields := []string{"id", "name", "description", "path", "paths", "methods", "protocols", "group", "version", "from_group",
 		"to_group", "scheme", "node_host", "node_port", "node_weight", "weight", "target", "rule_header", "rule_value", "method",
 		"headers", "body", "document", "apply", "type", "username", "key", "project", "path_prefix", "confirm", "test_group",
-		"production_group", "online", "backend_path", "access_key", "client_id"}
+		"production_group", "online", "backend_path", "access_key", "client_id", "overlap"}
 	fields = append(fields, dataOddFields...)
 	fields = append(fields, pluginOddFields...)
 	fields = append(fields, canaryOddFields...)

@@ -130,5 +130,8 @@ var messages = webpage.Catalogue{
 	"flash.action_enable": {"en": "Enabled.", "zh-CN": "启用成功。"}, "flash.action_republish": {"en": "Republished.", "zh-CN": "二次发布成功。"},
 	"flash.canary_started": {"en": "Canary started.", "zh-CN": "灰度发布已开始。"}, "flash.canary_weight": {"en": "Weight changed.", "zh-CN": "权重已调整。"},
 	"flash.canary_cancel": {"en": "Canary cancelled.", "zh-CN": "灰度已取消。"}, "flash.canary_promote": {"en": "Full release done.", "zh-CN": "全量发布完成。"},
-	"flash.secret_once": {"en": "Credential created.", "zh-CN": "凭证已创建。"},
+	"flash.secret_once": {"en": "Credential created.", "zh-CN": "凭证已创建。"}, "flash.cred_rotated": {"en": "Credential rotated: its new secret is below, shown this once.", "zh-CN": "凭证已轮换：新密钥如下，仅显示这一次。"},
+	"act.rotate": {"en": "Rotate", "zh-CN": "轮换"}, "cred.overlap": {"en": "The old secret keeps working for", "zh-CN": "旧密钥继续有效"},
+	"cred.overlap_0": {"en": "no time (revoke it now)", "zh-CN": "立即失效"}, "cred.overlap_1h": {"en": "1 hour", "zh-CN": "1 小时"}, "cred.overlap_1d": {"en": "1 day", "zh-CN": "1 天"},
+	"cred.bad_overlap": {"en": "The overlap must be a whole number of seconds, 0 or more.", "zh-CN": "重叠时间必须是不小于 0 的整数秒。"},
 }

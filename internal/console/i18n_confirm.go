@@ -9,6 +9,7 @@ var confirmMessages = webpage.Catalogue{
 	"confirm.delete_user":       {"en": "Delete user %s with their tokens and memberships? This cannot be undone.", "zh-CN": "删除用户 %s 及其令牌和项目成员身份？此操作不可撤销。"},
 	"confirm.delete_role":       {"en": "Delete role %s? Only a role no member holds can be deleted.", "zh-CN": "删除角色 %s？只有无成员使用的角色才能删除。"},
 	"confirm.revoke_credential": {"en": "Revoke the %[1]s credential %[2]s of application %[3]s? Calls that present it are refused from then on.", "zh-CN": "吊销应用 %[3]s 的 %[1]s 凭证 %[2]s？此后使用它的调用将被拒绝。"},
+	"confirm.rotate_credential": {"en": "Rotate the %[1]s credential %[2]s of application %[3]s? Its new secret is shown once; the old one keeps working for the overlap chosen.", "zh-CN": "轮换应用 %[3]s 的 %[1]s 凭证 %[2]s？新密钥只显示一次；旧密钥在所选的重叠时间内继续有效。"},
 	"confirm.revoke_token":      {"en": "Revoke personal access token %s? Scripts that use it stop working.", "zh-CN": "吊销个人访问令牌 %s？使用它的脚本将无法再访问。"},
 	"confirm.delete_package":    {"en": "Delete the record of package %s and its file? The services it made stay.", "zh-CN": "删除包 %s 的记录及其文件？它创建的服务会保留。"},
 	"confirm.remove_member":     {"en": "Remove %s from project %s? They lose their role in it.", "zh-CN": "将 %s 移出项目 %s？其在该项目中的角色将被移除。"},

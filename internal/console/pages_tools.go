@@ -3,7 +3,9 @@ package console
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/gateway/svcstats"
@@ -52,6 +54,7 @@ func toolRoutes() []pageRoute {
 		{pattern: "GET /applications/{a}", perm: rbac.ApplicationOwn, handle: func(q *req) error { return appView(q, q.page(q.t("nav.apps"), "apps"), 200) }},
 		{pattern: "POST /applications/{a}/credentials", perm: rbac.ApplicationOwn, handle: (*req).createCredential},
 		{pattern: "POST /applications/{a}/credentials/{c}/delete", perm: rbac.ApplicationOwn, handle: (*req).deleteCredential},
+		{pattern: "POST /applications/{a}/credentials/{c}/rotate", perm: rbac.ApplicationOwn, handle: (*req).rotateCredential},
 	}
 }
 
@@ -265,6 +268,30 @@ func (q *req) createCredential() error {
 	// No redirect: this answer is the only one that may show the secret.
 	p := q.page(q.t("nav.apps"), "apps")
 	p.Flash = q.t("flash.secret_once")
+	p.Data = &out
+	return appView(q, p, 200)
+}
+
+// rotateCredential gives the credential a new secret; the old one keeps
+// working for the overlap the form picked (seconds; 0 revokes it now), so
+// callers can move over without an outage.
+func (q *req) rotateCredential() error {
+	body := map[string]int64{}
+	if s := q.r.PostFormValue("overlap"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return q.reshow(&webpage.Refusal{Status: http.StatusBadRequest, Detail: q.t("cred.bad_overlap")}, "", appView, q.t("nav.apps"), "apps")
+		}
+		body["overlap"] = n
+	}
+	a := url.PathEscape(q.r.PathValue("a"))
+	var out spec.Credential
+	if err := q.call("POST", "/applications/"+a+"/credentials/"+url.PathEscape(q.r.PathValue("c"))+"/rotate", body, &out); err != nil {
+		return q.reshow(err, "", appView, q.t("nav.apps"), "apps")
+	}
+	// No redirect: this answer is the only one that may show the secret.
+	p := q.page(q.t("nav.apps"), "apps")
+	p.Flash = q.t("flash.cred_rotated")
 	p.Data = &out
 	return appView(q, p, 200)
 }
