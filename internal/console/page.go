@@ -60,6 +60,43 @@ func (p *page) Span(window string) string {
 // V is the value a refused form had for name.
 func (p *page) V(name string) string { return p.Form.Get(name) }
 
+// nodeRow is one row of a nodes fieldset (host, port, weight as typed).
+type nodeRow struct{ Host, Port, Weight string }
+
+// nodeRows is what the "node-rows" template draws: the rows, then the
+// add-a-row button's page.
+type nodeRows struct {
+	P    *page
+	Rows []nodeRow
+}
+
+// postedNodeRows are the node rows a form posted, every one of them (the
+// nodes fieldset adds rows in the browser), then an empty row to add
+// another: a refusal about the second node must not lose it.
+func postedNodeRows(form url.Values) []nodeRow {
+	hosts, ports, weights := form["node_host"], form["node_port"], form["node_weight"]
+	at := func(vs []string, i int) string {
+		if i < len(vs) {
+			return vs[i]
+		}
+		return ""
+	}
+	var rows []nodeRow
+	for i := range min(max(len(hosts), len(ports), len(weights)), maxNodeRows) {
+		if r := (nodeRow{at(hosts, i), at(ports, i), at(weights, i)}); r != (nodeRow{}) {
+			rows = append(rows, r)
+		}
+	}
+	return append(rows, nodeRow{})
+}
+
+// maxNodeRows bounds the rows a posted form can make a page draw.
+const maxNodeRows = 200
+
+// NodeRows are the rows of the page's new-upstream nodes fieldset: what
+// a refused form posted, or one empty row.
+func (p *page) NodeRows() nodeRows { return nodeRows{P: p, Rows: postedNodeRows(p.Form)} }
+
 // E is the admin API's message for field name, if any.
 func (p *page) E(name string) string {
 	if p.asked != nil {

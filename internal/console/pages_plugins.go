@@ -318,9 +318,6 @@ func (q *req) saveUpstreamNodes() error {
 	return nil
 }
 
-// nodeRow is one row of an upstream's nodes form.
-type nodeRow struct{ Host, Port, Weight string }
-
 // upstreamEdit is the nodes form of one upstream on the upstreams page.
 type upstreamEdit struct {
 	P    *page
@@ -334,17 +331,7 @@ type upstreamEdit struct {
 func upstreamEditOf(p *page, u spec.Upstream) upstreamEdit {
 	e := upstreamEdit{P: p, U: u, Form: "upstream-" + u.ID}
 	if p.Open == e.Form {
-		hosts, ports, weights := p.Form["node_host"], p.Form["node_port"], p.Form["node_weight"]
-		for i, h := range hosts {
-			r := nodeRow{Host: h}
-			if i < len(ports) {
-				r.Port = ports[i]
-			}
-			if i < len(weights) {
-				r.Weight = weights[i]
-			}
-			e.Rows = append(e.Rows, r)
-		}
+		e.Rows = postedNodeRows(p.Form)
 		return e
 	}
 	for _, n := range u.Nodes {
@@ -353,6 +340,9 @@ func upstreamEditOf(p *page, u spec.Upstream) upstreamEdit {
 	e.Rows = append(e.Rows, nodeRow{}) // room for one more node
 	return e
 }
+
+// NodeRows are the form's rows for the "node-rows" template.
+func (e upstreamEdit) NodeRows() nodeRows { return nodeRows{P: e.P, Rows: e.Rows} }
 
 // phaseText names a phase of the chain in the page's language; a phase
 // the catalogue has no words for is shown as the gateway names it.
