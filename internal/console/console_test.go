@@ -125,6 +125,7 @@ func TestLanguage(t *testing.T) {
 // TestFormsNeverAnswer500 posts odd values to every form: each answer is
 // a page or a redirect, never a 5xx; without the CSRF token, a 403.
 func TestFormsNeverAnswer500(t *testing.T) {
+	skipUnderRace(t)
 	f := newFixture(t)
 	rec := f.send("POST", "/p/default/services", url.Values{"name": {"svc_a"}, "protocols": {"http"}, "node_host": {"127.0.0.1"}, "node_port": {"9"}}, true)
 	if rec.Code != http.StatusSeeOther {

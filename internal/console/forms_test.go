@@ -7,6 +7,17 @@ import (
 	"testing"
 )
 
+// skipUnderRace skips the tests that post odd values to every form: they
+// send thousands of requests, one at a time, so the race detector finds
+// nothing in them and makes them cost minutes; make test runs them in its
+// pass without it.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("run without the race detector (make test's second pass)")
+	}
+}
+
 // TestRefusedNodesKeepEveryRow: an upstream refused for its second node
 // comes back with both nodes as typed (the form adds rows in the
 // browser; only the first was kept before), plus an empty row.

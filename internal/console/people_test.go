@@ -424,6 +424,7 @@ func TestRolesMembersAudit(t *testing.T) {
 
 // TestPeopleFormsNeverAnswer500 posts odd values to every people form.
 func TestPeopleFormsNeverAnswer500(t *testing.T) {
+	skipUnderRace(t)
 	f := newFixture(t)
 	f.mkUser(t, "dev", "user")
 	posts := []string{"/users", "/users/dev", "/users/dev/disable", "/users/dev/enable", "/users/dev/invite", "/users/dev/reset",
