@@ -24,9 +24,10 @@ vet:
 # Every test, with the race detector, as CI runs them; then the tests
 # that count allocations, which the race detector would skew, and the
 # console's odd-values tests, thousands of requests in a row in which it
-# finds nothing but which it slows by minutes.
+# finds nothing but which it slows by minutes. GORACE: a race binary
+# otherwise sleeps a second before it exits, once per test binary.
 test: vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run 'AllocatesNothing' ./internal/gateway/...
 	$(GO) test -count=1 -run 'NeverAnswer500' ./internal/console/
 
