@@ -22,9 +22,10 @@ import (
 // rawBackend records the exact request target and the headers of every
 // request it gets, and answers 200.
 type rawBackend struct {
-	mu   sync.Mutex
-	seen []seenByBackend
-	port int
+	mu    sync.Mutex
+	seen  []seenByBackend
+	conns map[net.Conn]bool // open, closed by the test's cleanup
+	port  int
 }
 
 type seenByBackend struct {
@@ -38,7 +39,7 @@ func startRawBackend(t *testing.T) *rawBackend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &rawBackend{port: ln.Addr().(*net.TCPAddr).Port}
+	b := &rawBackend{port: ln.Addr().(*net.TCPAddr).Port, conns: map[net.Conn]bool{}}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -46,15 +47,33 @@ func startRawBackend(t *testing.T) *rawBackend {
 			if err != nil {
 				return
 			}
+			b.mu.Lock()
+			b.conns[c] = true
+			b.mu.Unlock()
 			wg.Go(func() { b.serve(c) })
 		}
 	})
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	// The gateway keeps its upstream connections open: close them, or the
+	// cleanup waits for each one's read deadline.
+	t.Cleanup(func() {
+		ln.Close()
+		b.mu.Lock()
+		for c := range b.conns {
+			c.Close()
+		}
+		b.mu.Unlock()
+		wg.Wait()
+	})
 	return b
 }
 
 func (b *rawBackend) serve(c net.Conn) {
-	defer c.Close()
+	defer func() {
+		b.mu.Lock()
+		delete(b.conns, c)
+		b.mu.Unlock()
+		c.Close()
+	}()
 	br := bufio.NewReader(c)
 	for {
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
