@@ -8,36 +8,21 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/portico-gw/portico/internal/credential"
 	"github.com/portico-gw/portico/internal/rbac"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// passwordCost is bcrypt's cost for the passwords of users: DefaultCost,
-// and MinCost in test binaries, which make hundreds of users and where one
-// cost-10 hash under the race detector takes most of a second. Checking a
-// password reads the cost from its hash, so nothing else differs; the
-// real binary uses DefaultCost (the end-to-end tests' build: auth_e2e.go).
-var passwordCost = func() int {
-	if testing.Testing() {
-		return bcrypt.MinCost
-	}
-	return bcrypt.DefaultCost
-}()
-
-// HashPassword returns the bcrypt hash of pw.
+// HashPassword returns the bcrypt hash of a user's password, at the
+// cost of the credentials' (credential.HashPassword).
 func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return string(h), nil
+	return credential.HashPassword(pw)
 }
 
 // CheckPassword reports whether pw matches the bcrypt hash.

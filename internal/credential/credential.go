@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -29,10 +30,22 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// bcryptCost is bcrypt's default: about 50 ms per check here. The gateway
-// caches successful checks, so the cost is paid once per password and
+// bcryptCost is bcrypt's default, about 50 ms per check here, for the
+// passwords of basic-auth credentials and of users. The gateway caches
+// successful checks, so the cost is paid once per password and
 // configuration revision, not per request.
-const bcryptCost = bcrypt.DefaultCost
+//
+// Test binaries, and the end-to-end tests' build of the binary
+// (cost_e2e.go), use MinCost: they hash hundreds of passwords, and one
+// cost-10 hash under the race detector takes most of a second. Checking
+// reads the cost from the hash, so nothing else differs; a release build
+// uses DefaultCost.
+var bcryptCost = func() int {
+	if testing.Testing() {
+		return bcrypt.MinCost
+	}
+	return bcrypt.DefaultCost
+}()
 
 // ErrPasswordTooLong is returned for passwords bcrypt cannot hash whole.
 var ErrPasswordTooLong = errors.New("password longer than 72 bytes")
