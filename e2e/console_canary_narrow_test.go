@@ -34,24 +34,7 @@ func TestConsoleCanaryNarrowScreen(t *testing.T) {
 		return v
 	}
 
-	u.open("/p/default/services")
-	u.click("#add-service")
-	u.fill("#svc-name", "shop")
-	u.click("#svc-create")
-	u.waitText("#flash", "Created")
-	svc := u.serviceID()
-	u.click("#add-route")
-	u.fill("details[open] .rt-name", "anything")
-	u.fill("details[open] .rt-paths", "/anything/*")
-	u.click("details[open] .m-GET")
-	u.click("details[open] .rt-save")
-	u.waitText("#routes", "anything")
-	u.click("#publish-new")
-	u.fill("#pub-version", "1.0.0")
-	u.fill("details[open] input[name=node_host]", "127.0.0.1")
-	u.fill("details[open] input[name=node_port]", strconv.Itoa(port))
-	u.click("#pub-submit")
-	u.waitText("#flash", "Published")
+	svc := u.publishNewService("shop", "anything", port)
 	waitFor(t, s.Gateway+"/anything/x", 10*time.Second, func(st int, b []byte) bool {
 		return st == 200 && strings.Contains(string(b), "shop_server")
 	})

@@ -122,6 +122,32 @@ func (u *ui) waitText(css, want string) string {
 	return ""
 }
 
+// publishNewService creates service name in the default project with a
+// GET route named route on /anything/*, publishes version 1.0.0 of it to
+// the node 127.0.0.1:port, all by clicks, and returns the service's id.
+func (u *ui) publishNewService(name, route string, port int) string {
+	u.t.Helper()
+	u.open("/p/default/services")
+	u.click("#add-service")
+	u.fill("#svc-name", name)
+	u.click("#svc-create")
+	u.waitText("#flash", "Created")
+	svc := u.serviceID()
+	u.click("#add-route")
+	u.fill("details[open] .rt-name", route)
+	u.fill("details[open] .rt-paths", "/anything/*")
+	u.click("details[open] .m-GET")
+	u.click("details[open] .rt-save")
+	u.waitText("#routes", route)
+	u.click("#publish-new")
+	u.fill("#pub-version", "1.0.0")
+	u.fill("details[open] input[name=node_host]", "127.0.0.1")
+	u.fill("details[open] input[name=node_port]", strconv.Itoa(port))
+	u.click("#pub-submit")
+	u.waitText("#flash", "Published")
+	return svc
+}
+
 func (u *ui) serviceID() string {
 	u.t.Helper()
 	loc, err := chromedp.Run(u.ctx, chromedp.Location())
@@ -157,24 +183,7 @@ func TestConsoleBrowser(t *testing.T) {
 	var svc string
 	t.Run("service_route_publish", func(t *testing.T) {
 		u := &ui{t: t, ctx: ctx, s: s}
-		u.open("/p/default/services")
-		u.click("#add-service")
-		u.fill("#svc-name", "httpbin")
-		u.click("#svc-create")
-		u.waitText("#flash", "Created")
-		svc = u.serviceID()
-		u.click("#add-route")
-		u.fill("details[open] .rt-name", "getting-started-anything")
-		u.fill("details[open] .rt-paths", "/anything/*")
-		u.click("details[open] .m-GET")
-		u.click("details[open] .rt-save")
-		u.waitText("#routes", "getting-started-anything")
-		u.click("#publish-new")
-		u.fill("#pub-version", "1.0.0")
-		u.fill("details[open] input[name=node_host]", "127.0.0.1")
-		u.fill("details[open] input[name=node_port]", strconv.Itoa(port))
-		u.click("#pub-submit")
-		u.waitText("#flash", "Published")
+		svc = u.publishNewService("httpbin", "getting-started-anything", port)
 		u.waitText("#history", "1.0.0")
 		waitFor(t, s.Gateway+"/anything/publish", 10*time.Second, func(st int, b []byte) bool {
 			return st == 200 && strings.Contains(string(b), "shop_server")
