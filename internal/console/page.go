@@ -253,3 +253,34 @@ func (rf routeForm) V(name string) string {
 	}
 	return rf.P.V(name)
 }
+
+// editForm is the values of a form editing a stored T: the refused form's
+// when it is the one shown again (Form names it), else the stored
+// object's, which field reads. Secret, when set, is a field V never gives
+// a value for, typed or stored (a password), so no page can render one.
+type editForm[T any] struct {
+	P      *page
+	Form   string
+	Stored T
+	field  func(T, string) string
+	secret string
+}
+
+// V is the value of field name.
+func (f editForm[T]) V(name string) string {
+	switch {
+	case name == f.secret && name != "":
+		return ""
+	case f.P.Open == f.Form && f.P.Form != nil:
+		return f.P.V(name)
+	}
+	return f.field(f.Stored, name)
+}
+
+// E is the admin API's message for field name on this form.
+func (f editForm[T]) E(name string) string {
+	if f.P.Open != f.Form {
+		return ""
+	}
+	return f.P.E(name)
+}

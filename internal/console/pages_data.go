@@ -245,24 +245,9 @@ func (q *req) deleteDataSource() error {
 	return nil
 }
 
-// dsForm is a data source's form: the refused form's values when it is
-// the one shown again, else the stored data source's. It has no value for
-// the password, so no page can render one.
-type dsForm struct {
-	P    *page
-	DS   spec.DataSource
-	Form string
-}
-
-// V is the value of field name.
-func (f dsForm) V(name string) string {
-	if name == "password" {
-		return ""
-	}
-	if f.P.Open == f.Form && f.P.Form != nil {
-		return f.P.V(name)
-	}
-	d := f.DS
+// dataSourceField is the stored value of a data source form's field; the
+// form (editForm) never gives one for the password.
+func dataSourceField(d spec.DataSource, name string) string {
 	switch name {
 	case "name":
 		return d.Name
@@ -292,20 +277,12 @@ func (f dsForm) V(name string) string {
 	return ""
 }
 
-// E is the admin API's message for field name on this form.
-func (f dsForm) E(name string) string {
-	if f.P.Open != f.Form {
-		return ""
-	}
-	return f.P.E(name)
-}
-
 func init() {
 	// dsForm's d is the stored data source, nil for the form of a new one.
-	funcs["dsForm"] = func(p *page, d any, form string) dsForm {
-		f := dsForm{P: p, Form: form}
+	funcs["dsForm"] = func(p *page, d any, form string) editForm[spec.DataSource] {
+		f := editForm[spec.DataSource]{P: p, Form: form, field: dataSourceField, secret: "password"}
 		if ds, ok := d.(spec.DataSource); ok {
-			f.DS = ds
+			f.Stored = ds
 		}
 		return f
 	}

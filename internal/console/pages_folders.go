@@ -171,37 +171,22 @@ func (q *req) deleteFolder() error {
 	return nil
 }
 
-// folderForm is a folder's edit form: the refused form's values when it
-// is the one shown again, else the folder's.
-type folderForm struct {
-	P    *page
-	F    spec.Folder
-	Form string
-}
-
-func (f folderForm) V(name string) string {
-	if f.P.Open == f.Form && f.P.Form != nil {
-		return f.P.V(name)
-	}
+// folderField is the stored value of a folder form's field.
+func folderField(f spec.Folder, name string) string {
 	switch name {
 	case "name":
-		return f.F.Name
+		return f.Name
 	case "path":
-		return f.F.Path
+		return f.Path
 	case "parent_id":
-		return f.F.ParentID
+		return f.ParentID
 	case "description":
-		return f.F.Description
+		return f.Description
 	}
 	return ""
 }
 
-func (f folderForm) E(name string) string {
-	if f.P.Open != f.Form {
-		return ""
-	}
-	return f.P.E(name)
-}
+type folderForm = editForm[spec.Folder]
 
 type folderFields struct {
 	P    *page
@@ -210,8 +195,10 @@ type folderFields struct {
 }
 
 func init() {
-	funcs["folderForm"] = func(p *page, f spec.Folder) folderForm { return folderForm{P: p, F: f, Form: "folder-" + f.ID} }
-	funcs["newFolderForm"] = func(p *page) folderForm { return folderForm{P: p, Form: "new-folder"} }
+	funcs["folderForm"] = func(p *page, f spec.Folder) folderForm {
+		return folderForm{P: p, Stored: f, Form: "folder-" + f.ID, field: folderField}
+	}
+	funcs["newFolderForm"] = func(p *page) folderForm { return folderForm{P: p, Form: "new-folder", field: folderField} }
 	// folderFields hands the fields of a folder form their page, form and
 	// the tree its parent is picked from.
 	funcs["folderFields"] = func(p *page, f folderForm, rows []folderRow) folderFields {
