@@ -42,7 +42,9 @@ var pluginMessages = webpage.Catalogue{
 	"plg.path_help":      {"en": "/x or /x/y, or default: the path of the service's catalog folder.", "zh-CN": "/x 或 /x/y，或 default：使用服务所在目录的路径。"},
 	"plg.no_route":       {"en": "This route is not in the service any more.", "zh-CN": "该路由已不在此服务中。"},
 	"plg.edit_nodes":     {"en": "Edit nodes", "zh-CN": "编辑节点"},
-	"plg.stream":         {"en": "A stream service has no HTTP plugins; its stream routes' ip-restriction and limit-conn are set through the admin API.", "zh-CN": "四层（stream）服务没有 HTTP 插件；其 stream 路由的 ip-restriction 与 limit-conn 通过管理 API 设置。"},
+	"plg.stream":         {"en": "A stream service has no HTTP plugins: each stream route takes its own, ip-restriction and limit-conn.", "zh-CN": "四层（stream）服务没有 HTTP 插件：每个 stream 路由各自设置 ip-restriction 与 limit-conn。"},
+	"plg.stream_route":   {"en": "Stream route %s", "zh-CN": "Stream 路由 %s"},
+	"plg.the_stream":     {"en": "the stream route %s", "zh-CN": "stream 路由 %s"},
 	// The phases of a route's chain (plugin.Phase's names).
 	"plg.phase.ip-restriction": {"en": "IP restriction", "zh-CN": "IP 限制"},
 	"plg.phase.cors":           {"en": "CORS", "zh-CN": "跨域（CORS）"},

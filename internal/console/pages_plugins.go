@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -31,19 +32,22 @@ func pluginRoutes() []pageRoute {
 // pluginsData is the policy editor's page.
 type pluginsData struct {
 	*serviceData
-	Service   pluginScope
-	Routes    []pluginScope
-	Upstreams []spec.Upstream
-	Settings  string // the settings form's id
+	Service      pluginScope
+	Routes       []pluginScope
+	StreamRoutes []pluginScope // a stream service's: each stream route's plugins
+	Upstreams    []spec.Upstream
+	Settings     string // the settings form's id
 }
 
-// pluginScope is where plugins are set: the service (Key "") or one of
-// its routes (Key its id).
+// pluginScope is where plugins are set: the service (Key ""), one of its
+// routes (Key its id) or one of a stream service's stream routes (Key
+// streamScope and its name).
 type pluginScope struct {
 	P       *page
 	Key     string
 	Label   string // "the service", "the route x", in the page's language
 	Route   *spec.Route
+	Stream  string // the stream route's name
 	Set     []setPlugin
 	Addable []catalogueEntry // the catalogue's plugins not set here
 	Adding  *pluginEditor    // the add form, opened by ?add= or refused
@@ -69,6 +73,15 @@ type pluginEditor struct {
 
 // chainRow is one plugin of a route's effective chain.
 type chainRow struct{ Name, Phase, From string }
+
+// streamScope starts the scope key of a stream route, followed by its
+// name; a route's key is its id, a UUID, so the two never meet.
+const streamScope = "stream-"
+
+// streamRouteOf is the stream route a scope key names.
+func streamRouteOf(key string) (name string, ok bool) {
+	return strings.CutPrefix(key, streamScope)
+}
 
 // pluginFormID names a plugin's form on the page: its scope ("service"
 // or the route's id) and the plugin.
@@ -119,6 +132,11 @@ func pluginsView(q *req, p *page, status int) error {
 	pd := &pluginsData{serviceData: d, Upstreams: ul.Items, Settings: "service-settings"}
 	action := q.svcPage() + "/plugins"
 	pd.Service = q.scope(p, cat, "", q.t("plg.the_service"), nil, d.Svc.Plugins, action)
+	for _, sr := range d.Svc.StreamRoutes {
+		sc := q.scope(p, cat, streamScope+sr.Name, fmt.Sprintf(q.t("plg.the_stream"), sr.Name), nil, sr.Plugins, action)
+		sc.Stream = sr.Name
+		pd.StreamRoutes = append(pd.StreamRoutes, sc)
+	}
 	for i := range d.Svc.Routes {
 		rt := &d.Svc.Routes[i]
 		sc := q.scope(p, cat, rt.ID, fmt.Sprintf(q.t("plg.the_route"), rt.Name), rt, rt.Plugins, action)
@@ -143,8 +161,9 @@ func (q *req) scope(p *page, cat []catalogueEntry, key, label string, rt *spec.R
 		sp := setPlugin{Name: name, Phase: e.Phase, Summary: summary(set[name]), Editor: ed}
 		sc.Set = append(sc.Set, sp)
 	}
+	_, stream := streamRouteOf(key)
 	for _, e := range cat {
-		if _, on := set[e.Name]; !on && (e.Services && key == "" || e.Routes && key != "") {
+		if _, on := set[e.Name]; !on && (e.Services && key == "" || e.Routes && key != "" && !stream || e.Stream && stream) {
 			sc.Addable = append(sc.Addable, e)
 		}
 	}
@@ -211,29 +230,95 @@ func prettyConfig(raw json.RawMessage) string {
 	return string(b)
 }
 
-// pluginTarget is the admin API path of the scope a form names (the
-// service, or its route of that id) and the plugins set there now.
-func (q *req) pluginTarget(scope string) (string, spec.Plugins, error) {
+// pluginPatch is the admin API body that sets plugin name to cfg (nil:
+// removes it) on a scope.
+type pluginPatch func(name string, cfg any) (map[string]any, error)
+
+// pluginTarget is where a form's scope is changed: the service, its route
+// of that id, or its stream route of that name.
+type pluginTarget struct {
+	path  string       // the admin API's
+	set   spec.Plugins // the plugins set there now
+	patch pluginPatch
+	// fields starts the admin API's field errors about the scope's plugins
+	// before "plugins." (a stream route's "stream_routes[1]."): cut, so
+	// they show beside the form's fields.
+	fields string
+}
+
+func (q *req) pluginTarget(scope string) (pluginTarget, error) {
 	var svc spec.Service
 	if err := q.call("GET", q.svcPath(), nil, &svc); err != nil {
-		return "", nil, err
+		return pluginTarget{}, err
+	}
+	merge := func(name string, cfg any) (map[string]any, error) {
+		return map[string]any{"plugins": map[string]any{name: cfg}}, nil
 	}
 	if scope == "" {
-		return q.svcPath(), svc.Plugins, nil
+		return pluginTarget{path: q.svcPath(), set: svc.Plugins, patch: merge}, nil
+	}
+	if name, ok := streamRouteOf(scope); ok {
+		for i, sr := range svc.StreamRoutes {
+			if sr.Name == name {
+				return pluginTarget{path: q.svcPath(), set: sr.Plugins, patch: streamPluginPatch(svc.StreamRoutes, i),
+					fields: fmt.Sprintf("stream_routes[%d].", i)}, nil
+			}
+		}
 	}
 	for _, rt := range svc.Routes {
 		if rt.ID == scope {
-			return q.svcPath() + "/routes/" + url.PathEscape(rt.ID), rt.Plugins, nil
+			return pluginTarget{path: q.svcPath() + "/routes/" + url.PathEscape(rt.ID), set: rt.Plugins, patch: merge}, nil
 		}
 	}
-	return "", nil, &webpage.Refusal{Status: 404, Detail: q.t("plg.no_route")}
+	return pluginTarget{}, &webpage.Refusal{Status: 404, Detail: q.t("plg.no_route")}
+}
+
+// change sets plugin name to cfg (nil: removes it) through the admin API.
+func (t pluginTarget) change(q *req, name string, cfg any) error {
+	body, err := t.patch(name, cfg)
+	if err == nil {
+		err = q.call("PATCH", t.path, body, nil)
+	}
+	var ae *webpage.Refusal
+	if t.fields != "" && errors.As(err, &ae) {
+		problems := slices.Clone(ae.Problems)
+		for i := range problems {
+			problems[i].Field = strings.TrimPrefix(problems[i].Field, t.fields)
+		}
+		ae.SetFields(problems)
+	}
+	return err
+}
+
+// streamPluginPatch changes a plugin of stream route i. Stream routes are
+// a member of the service, and a merge patch replaces an array whole, so
+// the body carries every stream route as read, route i's plugins changed.
+func streamPluginPatch(routes []spec.StreamRoute, i int) pluginPatch {
+	return func(name string, cfg any) (map[string]any, error) {
+		routes = slices.Clone(routes)
+		set := maps.Clone(routes[i].Plugins)
+		if set == nil {
+			set = spec.Plugins{}
+		}
+		if cfg == nil {
+			delete(set, name)
+		} else {
+			raw, err := json.Marshal(cfg)
+			if err != nil {
+				return nil, fmt.Errorf("encode plugin %s: %w", name, err)
+			}
+			set[name] = raw
+		}
+		routes[i].Plugins = set
+		return map[string]any{"stream_routes": routes}, nil
+	}
 }
 
 func (q *req) savePlugin() error {
 	f := q.r.PostForm
 	scope, name := f.Get("scope"), strings.TrimSpace(f.Get("plugin"))
 	form := pluginFormID(scope, name)
-	target, set, err := q.pluginTarget(scope)
+	target, err := q.pluginTarget(scope)
 	if err != nil {
 		return q.reshow(err, form, pluginsView, q.t("plg.title"), "services")
 	}
@@ -241,7 +326,7 @@ func (q *req) savePlugin() error {
 	if err != nil {
 		return err
 	}
-	old := decodeConfig(set[name])
+	old := decodeConfig(target.set[name])
 	var cfg any
 	if e, ok := findPlugin(cat, name); ok && e.Schema != nil {
 		cfg = replacement(old, configFromForm(e.Schema, f, old))
@@ -255,7 +340,7 @@ func (q *req) savePlugin() error {
 			cfg = replacement(old, obj)
 		}
 	}
-	if err := q.call("PATCH", target, map[string]any{"plugins": map[string]any{name: cfg}}, nil); err != nil {
+	if err := target.change(q, name, cfg); err != nil {
 		return q.reshow(err, form, pluginsView, q.t("plg.title"), "services")
 	}
 	q.redirect(q.svcPage()+"/plugins", "plugin_saved")
@@ -265,9 +350,9 @@ func (q *req) savePlugin() error {
 func (q *req) removePlugin() error {
 	f := q.r.PostForm
 	scope, name := f.Get("scope"), f.Get("plugin")
-	target, _, err := q.pluginTarget(scope)
+	target, err := q.pluginTarget(scope)
 	if err == nil {
-		err = q.call("PATCH", target, map[string]any{"plugins": map[string]any{name: nil}}, nil)
+		err = target.change(q, name, nil)
 	}
 	if err != nil {
 		return q.reshow(err, "remove-"+pluginFormID(scope, name), pluginsView, q.t("plg.title"), "services")

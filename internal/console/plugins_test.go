@@ -73,7 +73,7 @@ func TestPluginEditorRendersEveryPlugin(t *testing.T) {
 			if !e.Stream {
 				t.Errorf("%s: may be set nowhere", e.Name)
 			}
-			continue // stream routes' plugins are not edited here
+			continue // a stream route's only: TestStreamRoutePlugins
 		}
 		if e.Phase != "" && !messages.Has("plg.phase."+e.Phase) {
 			t.Errorf("%s: phase %q has no words", e.Name, e.Phase)
