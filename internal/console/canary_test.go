@@ -119,8 +119,8 @@ func TestCanaryStartedThroughForm(t *testing.T) {
 }
 
 // TestCanaryViewerSeesNoForms: a viewer of the project reads the running
-// canary but is offered neither its weight control nor promote and
-// cancel, nor the start form when none runs.
+// canary but is offered neither its weight control, its edit form nor
+// promote and cancel, nor the start form when none runs.
 func TestCanaryViewerSeesNoForms(t *testing.T) {
 	f := newFixture(t)
 	sid := twoVersions(t, f)
@@ -136,7 +136,7 @@ func TestCanaryViewerSeesNoForms(t *testing.T) {
 	}
 	body := v.send("GET", page, nil, false).Body.String()
 	if !strings.Contains(body, `id="canary-running"`) || !strings.Contains(body, "version 1.1.0") ||
-		strings.Contains(body, `id="weight-form"`) || strings.Contains(body, `id="canary-promote"`) || strings.Contains(body, `id="canary-cancel"`) {
+		strings.Contains(body, `id="weight-form"`) || strings.Contains(body, `id="canary-edit-form"`) || strings.Contains(body, `id="canary-promote"`) || strings.Contains(body, `id="canary-cancel"`) {
 		t.Errorf("a viewer's running canary: forms shown or canary hidden")
 	}
 }

@@ -143,7 +143,7 @@ func TestFormsNeverAnswer500(t *testing.T) {
 		"/p/default/services/S/actions/submit", "/p/default/services/S/actions/publish", "/p/default/services/S/actions/disable",
 		"/p/default/services/S/actions/enable", "/p/default/services/S/actions/withdraw", "/p/default/services/S/actions/bogus",
 		"/p/default/services/S/publish", "/p/default/services/S/sync", "/p/default/services/S/rollback", "/p/default/services/S/unpublish",
-		"/p/default/services/S/canary", "/p/default/services/S/canary/nope/weight", "/p/default/services/S/canary/nope/cancel",
+		"/p/default/services/S/canary", "/p/default/services/S/canary/nope/weight", "/p/default/services/S/canary/nope/edit", "/p/default/services/S/canary/nope/cancel",
 		"/p/default/services/S/canary/nope/promote", "/p/default/services/S/canary/nope/bogus", "/p/default/services/S/debug",
 		"/p/default/services/nope/debug", "/p/default/import", "/applications", "/applications/A/credentials",
 		"/applications/A/credentials/nope/delete", "/applications/A/credentials/nope/rotate", "/applications/nope/credentials", "/p/default/services/S/delete",

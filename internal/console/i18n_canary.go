@@ -73,6 +73,17 @@ var canaryMessages = webpage.Catalogue{
 		"en":    "Gateway group %s will run %s for all of its traffic of this service, and the canary ends.",
 		"zh-CN": "网关组 %s 中本服务的全部流量将由 %s 处理，灰度结束。",
 	},
+	"cy.edit": {"en": "Edit rules, routes and guard", "zh-CN": "编辑规则、API 范围与保护"},
+	"cy.edit_help": {
+		"en":    "Changes what the running canary sends to its target, from the next request on. The target stays; the weight has its own control above.",
+		"zh-CN": "修改运行中的灰度转发到目标的请求，从下一个请求起生效。灰度目标不变；权重请用上方的控件调整。",
+	},
+	"cy.edit_guard_help": {
+		"en":    "Empty all three fields to remove the guard.",
+		"zh-CN": "清空这三项即可移除自动熔断保护。",
+	},
+	"cy.edit_save":          {"en": "Save changes", "zh-CN": "保存修改"},
+	"flash.canary_edit":     {"en": "Canary changed.", "zh-CN": "灰度已修改。"},
 	"cy.promote_version":    {"en": "Version to record (optional)", "zh-CN": "记录的版本号（可选）"},
 	"cy.promote_version_ph": {"en": "the next patch version", "zh-CN": "默认为下一个修订版本"},
 	"cy.confirm_cancel": {

@@ -1,27 +1,24 @@
 package console
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/release"
 	"github.com/portico-gw/portico/internal/spec"
 	"github.com/portico-gw/portico/internal/webpage"
 )
 
 // The canary tab of a service: the running canary release with its
-// target, rules, route scope, guard and live figures, the form that
-// starts one, and the earlier ones with why they ended.
-
-// canaryRuleRows is how many rule rows the start form offers; a row left
-// empty is no rule.
-const canaryRuleRows = 3
+// target, rules, route scope, guard and live figures, the forms that
+// change its weight and its rules, routes and guard, the form that
+// starts one, and the earlier ones with why they ended. The start and
+// edit forms share their rules, routes and guard fields (canary_split.go).
 
 // Target choices of the start form's one select: a version of the
 // service or a project upstream, told apart by a prefix.
@@ -34,7 +31,6 @@ type canaryData struct {
 	Running   *canaryView
 	Past      []canaryView
 	Upstreams []spec.Upstream
-	RuleRows  []int // the start form's rule rows, by index
 }
 
 // canaryView is one canary as the tab shows it: the task and its target
@@ -95,9 +91,6 @@ func fillCanary(q *req, d *serviceData) error {
 		names[u.ID] = u.Name
 	}
 	cd := canaryData{Upstreams: ul.Items}
-	for i := range canaryRuleRows {
-		cd.RuleRows = append(cd.RuleRows, i)
-	}
 	for _, c := range cl.Items {
 		v := newCanaryView(c, names)
 		if c.State == spec.CanaryRunning && cd.Running == nil {
@@ -147,88 +140,46 @@ func (q *req) canaryBody(f url.Values) (body map[string]any, rows []int, err err
 	default:
 		return nil, nil, fieldRefusal("target", q.t("cy.err_target"))
 	}
-	var rules []spec.CanaryRule
-	kinds, names, ops, values := f["rule_kind"], f["rule_name"], f["rule_op"], f["rule_value"]
-	for i := range names {
-		r := spec.CanaryRule{Name: strings.TrimSpace(names[i]), Kind: nth(kinds, i), Op: nth(ops, i), Value: nth(values, i)}
-		if r.Name == "" && r.Value == "" {
-			continue // an empty row is no rule
-		}
-		rules = append(rules, r)
-		rows = append(rows, i)
-	}
-	if len(rules) > 0 {
-		body["rules"] = rules
-	}
-	if h := strings.TrimSpace(f.Get("hash_on")); h != "" {
-		body["hash_on"] = h
-	}
-	if rs := f["routes"]; len(rs) > 0 {
-		body["routes"] = rs
-	}
-	g, err := q.formGuard(f)
+	sp, err := q.formSplit(f)
 	if err != nil {
 		return nil, nil, err
 	}
-	if g != nil {
-		body["guard"] = g
+	if len(sp.Rules) > 0 {
+		body["rules"] = sp.Rules
 	}
-	return body, rows, nil
+	if sp.HashOn != "" {
+		body["hash_on"] = sp.HashOn
+	}
+	if len(sp.Routes) > 0 {
+		body["routes"] = sp.Routes
+	}
+	if sp.Guard != nil {
+		body["guard"] = sp.Guard
+	}
+	return body, sp.Rows, nil
 }
 
-// ruleRowsOf renames the admin API's rules[k] fields of a refusal to the
-// form rows the rules came from.
-func ruleRowsOf(err error, rows []int) error {
-	var ae *webpage.Refusal
-	if !errors.As(err, &ae) || len(ae.Problems) == 0 {
-		return err
-	}
-	problems := slices.Clone(ae.Problems)
-	for i, p := range problems {
-		var k int
-		var rest string
-		if n, _ := fmt.Sscanf(p.Field, "rules[%d]", &k); n == 1 && k >= 0 && k < len(rows) {
-			_, rest, _ = strings.Cut(p.Field, "]")
-			problems[i].Field = fmt.Sprintf("rules[%d]%s", rows[k], rest)
-		}
-	}
-	ae.SetFields(problems)
-	return err
-}
-
-// nth is list[i], or "" past its end (a form may send fewer of one field).
-func nth(list []string, i int) string {
-	if i < len(list) {
-		return list[i]
-	}
-	return ""
-}
-
-// formGuard reads the guard fields: none filled is no guard; the error
-// rate is typed in percent and sent as the fraction the API takes.
-func (q *req) formGuard(f url.Values) (*spec.CanaryGuard, error) {
-	rate := strings.TrimSuffix(strings.TrimSpace(f.Get("guard_max_error_rate")), "%")
-	minReq := strings.TrimSpace(f.Get("guard_min_requests"))
-	window := strings.TrimSpace(f.Get("guard_window"))
-	if rate == "" && minReq == "" && window == "" {
-		return nil, nil
-	}
-	pct, err := strconv.ParseFloat(strings.TrimSpace(rate), 64)
-	if err != nil || math.IsNaN(pct) || math.IsInf(pct, 0) { // JSON has no NaN or infinity
-		return nil, fieldRefusal("guard.max_error_rate", q.t("cy.err_guard_rate"))
-	}
-	n, err := strconv.Atoi(minReq)
+// canaryEditBody turns a running canary's edit form into PATCH
+// …/canary/{id}'s body. The API keeps a member the body leaves out, so
+// every member the form shows is sent, empty ones as empty lists and
+// strings: a rule row emptied, a route unticked or hash_on cleared is
+// then gone from the canary. Guard fields all emptied send remove_guard,
+// the API's way to turn the guard off. rows are as canaryBody's.
+func (q *req) canaryEditBody(f url.Values) (release.CanaryPatch, []int, error) {
+	sp, err := q.formSplit(f)
 	if err != nil {
-		return nil, fieldRefusal("guard.min_requests", q.t("cy.err_guard_min"))
+		return release.CanaryPatch{}, nil, err
 	}
-	return &spec.CanaryGuard{MaxErrorRate: pct / 100, MinRequests: n, Window: window}, nil
+	rules := append([]spec.CanaryRule{}, sp.Rules...) // not nil, which the API would read as unchanged
+	routes := append([]string{}, sp.Routes...)
+	return release.CanaryPatch{Rules: &rules, HashOn: &sp.HashOn, Routes: &routes, Guard: sp.Guard, RemoveGuard: sp.Guard == nil}, sp.Rows, nil
 }
 
 func (q *req) canaryPost(v view) error {
 	f := q.r.PostForm
 	base := q.svcPath() + "/canary"
 	op, id := q.r.PathValue("op"), url.PathEscape(q.r.PathValue("c"))
-	if id != "" && op != "weight" && op != "cancel" && op != "promote" {
+	if id != "" && op != "weight" && op != "edit" && op != "cancel" && op != "promote" {
 		return &webpage.Refusal{Status: http.StatusNotFound, Detail: q.t("err.no_action")}
 	}
 	flash := "canary_" + op
@@ -248,6 +199,12 @@ func (q *req) canaryPost(v view) error {
 				return err
 			}
 			return q.call("PATCH", base+"/"+id, map[string]any{"weight": w}, nil)
+		case op == "edit":
+			body, rows, err := q.canaryEditBody(f)
+			if err != nil {
+				return err
+			}
+			return ruleRowsOf(q.call("PATCH", base+"/"+id, body, nil), rows)
 		case op == "cancel":
 			return q.call("POST", base+"/"+id+"/cancel", map[string]any{}, nil)
 		default: // promote
@@ -275,8 +232,6 @@ func init() {
 	funcs["canarySpec"] = func(p *page, c canaryView) canarySpecView { return canarySpecView{P: p, C: c} }
 	funcs["canaryTargetText"] = canaryTargetText
 	funcs["canaryPick"] = canaryPick
-	funcs["formAt"] = func(f url.Values, name string, i int) string { return nth(f[name], i) }
-	funcs["ruleKinds"] = func() []string { return []string{spec.RuleHeader, spec.RuleCookie, spec.RuleQuery} }
 }
 
 // canaryTargetText names a canary's target in the page's language:
