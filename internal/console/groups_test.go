@@ -223,9 +223,11 @@ func (f *fixture) sendLang(method, path, accept string) *httptest.ResponseRecord
 // forms and pages to TestFormsNeverAnswer500.
 var (
 	groupOddPaths = []string{"/groups/default/certificates", "/groups/nope/certificates", "/groups/default/certificates/nope/default",
-		"/groups/default/certificates/nope/delete", "/groups/default/certificates/nope/renew", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete"}
-	groupOddFields = []string{"certificate", "private_key", "default", "expires_in_days"}
-	groupOddGets   = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
+		"/groups/default/certificates/nope/delete", "/groups/default/certificates/nope/renew", "/groups/default/tokens", "/groups/nope/tokens", "/groups/default/tokens/nope/delete",
+		"/groups/default/registries", "/groups/nope/registries", "/groups/default/registries/nope", "/groups/default/registries/nope/delete"}
+	groupOddFields = []string{"certificate", "private_key", "default", "expires_in_days",
+		"address", "namespace", "poll_interval", "service_group", "password", "token", "ca", "remove_password", "remove_token"}
+	groupOddGets = []string{"/groups/default", "/groups/nope", "/groups/default?q=%00&page=-1", "/groups/default?page=zz&q=" + strings.Repeat("a", 3000),
 		"/groups/default?page=99999999999999999999", "/groups/%00", "/p/default/switch?to=%00", "/p/nope/switch?back=//evil"}
 )
 

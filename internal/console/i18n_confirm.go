@@ -16,6 +16,7 @@ var confirmMessages = webpage.Catalogue{
 	"confirm.delete_service":    {"en": "Delete service %s and its routes? This cannot be undone.", "zh-CN": "删除服务 %s 及其全部 API？此操作不可撤销。"},
 	"confirm.delete_route":      {"en": "Delete route %[1]s of service %[2]s? Gateways stop serving it at the next publish.", "zh-CN": "删除服务 %[2]s 的 API %[1]s？下次发布后网关不再提供它。"},
 	"confirm.delete_upstream":   {"en": "Delete upstream %s? The admin API refuses while a service still uses it.", "zh-CN": "删除上游 %s？仍被服务使用的上游无法删除。"},
+	"confirm.delete_registry":   {"en": "Delete service registry %[1]s of gateway group %[2]s? Upstreams discovering through it get no more nodes from it; the admin API refuses while a running service uses it.", "zh-CN": "删除网关组 %[2]s 的服务注册中心 %[1]s？通过它发现的上游将不再获得节点；仍有运行中的服务使用它时无法删除。"},
 }
 
 var confirmOverridden []string

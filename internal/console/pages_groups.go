@@ -14,10 +14,11 @@ import (
 
 // groupRoutes are a gateway group's own page: its gateway instances and
 // how far its last change reached them, its TLS certificates, the join
-// tokens of its stand-alone gateways, its service registries, the health
-// of its upstream nodes as each gateway checks them, and its history.
+// tokens of its stand-alone gateways, its service registries
+// (pages_registries.go), the health of its upstream nodes as each gateway
+// checks them, and its history.
 func groupRoutes() []pageRoute {
-	return []pageRoute{
+	return append([]pageRoute{
 		{pattern: "GET /groups/{g}", perm: rbac.GroupRead, handle: func(q *req) error { return groupView(q, q.groupPage(), 200) }},
 		{pattern: "POST /groups/{g}/certificates", perm: rbac.GroupManage, handle: (*req).createCertificate},
 		{pattern: "POST /groups/{g}/certificates/{cert}/default", perm: rbac.GroupManage, handle: (*req).defaultCertificate},
@@ -25,7 +26,7 @@ func groupRoutes() []pageRoute {
 		{pattern: "POST /groups/{g}/certificates/{cert}/delete", perm: rbac.GroupManage, handle: (*req).deleteCertificate},
 		{pattern: "POST /groups/{g}/tokens", perm: rbac.GatewayManage, handle: (*req).createJoinToken},
 		{pattern: "POST /groups/{g}/tokens/{t}/delete", perm: rbac.GatewayManage, handle: (*req).revokeJoinToken},
-	}
+	}, registryRoutes()...)
 }
 
 // instancesPageSize is how many gateway instances one page of the group
