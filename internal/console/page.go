@@ -256,20 +256,20 @@ func (rf routeForm) V(name string) string {
 
 // editForm is the values of a form editing a stored T: the refused form's
 // when it is the one shown again (Form names it), else the stored
-// object's, which field reads. Secret, when set, is a field V never gives
-// a value for, typed or stored (a password), so no page can render one.
+// object's, which field reads. Secrets are fields V never gives a value
+// for, typed or stored (a password, a token), so no page can render one.
 type editForm[T any] struct {
-	P      *page
-	Form   string
-	Stored T
-	field  func(T, string) string
-	secret string
+	P       *page
+	Form    string
+	Stored  T
+	field   func(T, string) string
+	secrets []string
 }
 
 // V is the value of field name.
 func (f editForm[T]) V(name string) string {
 	switch {
-	case name == f.secret && name != "":
+	case slices.Contains(f.secrets, name):
 		return ""
 	case f.P.Open == f.Form && f.P.Form != nil:
 		return f.P.V(name)

@@ -280,7 +280,7 @@ func dataSourceField(d spec.DataSource, name string) string {
 func init() {
 	// dsForm's d is the stored data source, nil for the form of a new one.
 	funcs["dsForm"] = func(p *page, d any, form string) editForm[spec.DataSource] {
-		f := editForm[spec.DataSource]{P: p, Form: form, field: dataSourceField, secret: "password"}
+		f := editForm[spec.DataSource]{P: p, Form: form, field: dataSourceField, secrets: []string{"password"}}
 		if ds, ok := d.(spec.DataSource); ok {
 			f.Stored = ds
 		}

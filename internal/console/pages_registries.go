@@ -155,8 +155,7 @@ func registryField(r spec.Registry, name string) string {
 }
 
 // registryForm is a registry form's values (editForm: the refused form's,
-// else the stored registry's). editForm withholds one secret field; a
-// registry has two, so V withholds the token here and the password there.
+// else the stored registry's, never a password or token).
 type registryForm struct {
 	editForm[spec.Registry]
 	// New is the form of a registry to add (no stored credentials, no
@@ -164,18 +163,10 @@ type registryForm struct {
 	New bool
 }
 
-// V is the value of field name, never a password or token.
-func (f registryForm) V(name string) string {
-	if name == "token" || name == "password" {
-		return ""
-	}
-	return f.editForm.V(name)
-}
-
 func init() {
 	// regForm's r is the stored registry, nil for the form of a new one.
 	funcs["regForm"] = func(p *page, r any) registryForm {
-		f := registryForm{editForm: editForm[spec.Registry]{P: p, Form: "new-registry", field: registryField, secret: "password"}, New: true}
+		f := registryForm{editForm: editForm[spec.Registry]{P: p, Form: "new-registry", field: registryField, secrets: []string{"password", "token"}}, New: true}
 		if reg, ok := r.(registryRow); ok {
 			reg.Password, reg.Token = "", ""
 			f.Stored, f.Form, f.New = reg.Registry, "registry-"+reg.ID, false
