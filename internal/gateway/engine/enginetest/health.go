@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -188,15 +189,21 @@ func testActiveCheckTakesNodeOut(t *testing.T, s *suite) {
 		sickHits.Add(1)
 	})
 	well := Backend(t, EchoHandler)
+	// A probe's timeout is at most its interval: 0.2 s, and two misses in
+	// a row to take a node out, so a busy machine (the race detector, CI)
+	// does not take the well node out with one slow probe.
 	up := spec.Upstream{
 		Nodes: []spec.Node{NodeOf(t, sickNode.Listener.Addr().String()), NodeOf(t, well.Listener.Addr().String())},
-		Checks: &spec.HealthChecks{Active: &spec.ActiveCheck{Path: "/healthz", Interval: 0.05,
-			HealthyThreshold: 1, UnhealthyThreshold: 1}},
+		Checks: &spec.HealthChecks{Active: &spec.ActiveCheck{Path: "/healthz", Interval: 0.2,
+			HealthyThreshold: 1, UnhealthyThreshold: 2}},
 	}
 	tbl, h := healthTable(t, up, Route("r", "/r"))
 	g := s.gateway(t, tbl)
+	sickAddr := sickNode.Listener.Addr().String()
 	waitNodes(t, h, func(ns []spec.NodeHealth) bool {
-		return len(ns) == 2 && (ns[0].State == spec.NodeUnhealthy) != (ns[1].State == spec.NodeUnhealthy)
+		return len(ns) == 2 && !slices.ContainsFunc(ns, func(n spec.NodeHealth) bool {
+			return (n.Node == sickAddr) != (n.State == spec.NodeUnhealthy)
+		})
 	})
 	for i := range 10 {
 		if resp, body := Get(t, g.URL+"/r"); resp.StatusCode != 200 {
