@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -193,19 +192,6 @@ func normalSplit(c spec.Canary) canarySplit {
 		s.Routes = nil
 	}
 	return s
-}
-
-// postIn posts form with f's session and CSRF token in lang.
-func (f *fixture) postIn(path string, form url.Values, lang string) *httptest.ResponseRecorder {
-	form = cloneValues(form)
-	form.Set("csrf", f.csrf)
-	r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Accept-Language", lang)
-	r.AddCookie(f.cookie)
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, r)
-	return rec
 }
 
 // TestCanaryEditRefusalKeepsInput: an edit the console or the admin API

@@ -31,7 +31,7 @@ func TestDeleteConfirmationsNameTheObject(t *testing.T) {
 		{"en", "/p/default/upstreams", `id="ups-delete-what-billing">Delete upstream billing?`},
 		{"zh-CN", "/p/default/upstreams", `id="ups-delete-what-billing">删除上游 billing？`},
 	} {
-		rec := f.sendLang("GET", c.page, c.lang)
+		rec := f.getIn(c.page, c.lang)
 		if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, c.want) {
 			t.Errorf("%s %s: %d, lacks %s", c.lang, c.page, rec.Code, c.want)
 		}

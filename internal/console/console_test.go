@@ -51,6 +51,21 @@ func newFixture(tb testing.TB) *fixture {
 }
 
 func (f *fixture) send(method, path string, form url.Values, withCSRF bool) *httptest.ResponseRecorder {
+	return f.sendIn(method, path, form, withCSRF, "")
+}
+
+// getIn sends a GET as f's user in lang (Accept-Language).
+func (f *fixture) getIn(path, lang string) *httptest.ResponseRecorder {
+	return f.sendIn("GET", path, nil, false, lang)
+}
+
+// postIn posts form with f's session and CSRF token in lang.
+func (f *fixture) postIn(path string, form url.Values, lang string) *httptest.ResponseRecorder {
+	return f.sendIn("POST", path, form, true, lang)
+}
+
+// sendIn is send in lang (Accept-Language; "": none).
+func (f *fixture) sendIn(method, path string, form url.Values, withCSRF bool, lang string) *httptest.ResponseRecorder {
 	if withCSRF {
 		form = cloneValues(form)
 		form.Set("csrf", f.csrf)
@@ -64,6 +79,9 @@ func (f *fixture) send(method, path string, form url.Values, withCSRF bool) *htt
 	}
 	if f.cookie != nil {
 		r.AddCookie(f.cookie)
+	}
+	if lang != "" {
+		r.Header.Set("Accept-Language", lang)
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, r)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -186,7 +185,7 @@ func TestJoinTokenShownOnce(t *testing.T) {
 func TestGroupPageSections(t *testing.T) {
 	f := newFixture(t)
 	for _, lang := range []struct{ accept, want string }{{"en", "Join tokens"}, {"zh-CN", "接入令牌"}} {
-		body := f.sendLang("GET", "/groups/default", lang.accept).Body.String()
+		body := f.getIn("/groups/default", lang.accept).Body.String()
 		for _, id := range []string{`id="instances"`, `id="certificates"`, `id="tokens"`, `id="registries"`, `id="health"`, `id="history"`, lang.want} {
 			if !strings.Contains(body, id) {
 				t.Errorf("%s: the group page lacks %s", lang.accept, id)
@@ -207,16 +206,6 @@ func TestGroupPageSections(t *testing.T) {
 	if rec := f.send("GET", "/groups/nope", nil, false); rec.Code != http.StatusNotFound {
 		t.Errorf("a missing group: %d, want 404", rec.Code)
 	}
-}
-
-// sendLang is a GET in the language of accept.
-func (f *fixture) sendLang(method, path, accept string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, path, nil)
-	r.AddCookie(f.cookie)
-	r.Header.Set("Accept-Language", accept)
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, r)
-	return rec
 }
 
 // groupOddPaths, groupOddFields and groupOddGets bring the group page's
@@ -280,7 +269,7 @@ func TestGroupPageInstancesHealthRegistries(t *testing.T) {
 			"2 min ago", "no such host", "failing"}},
 		{"zh-CN", []string{fmt.Sprintf("配置版本 %d：1 / 2 个在线实例已生效", g.Revision), "已摘除（熔断）", "2 分钟前", "连接失败"}},
 	} {
-		rec := f.sendLang("GET", "/groups/default", tc.accept)
+		rec := f.getIn("/groups/default", tc.accept)
 		if rec.Code != 200 {
 			t.Fatalf("%s: %d", tc.accept, rec.Code)
 		}

@@ -19,16 +19,6 @@ import (
 	"github.com/portico-gw/portico/internal/webpage/webpagetest"
 )
 
-// getIn sends a GET as f's user in lang (Accept-Language).
-func (f *fixture) getIn(path, lang string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", path, nil)
-	r.AddCookie(f.cookie)
-	r.Header.Set("Accept-Language", lang)
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, r)
-	return rec
-}
-
 // wantPage fails unless rec has status code and every one of wants.
 func wantPage(t *testing.T, what string, rec *httptest.ResponseRecorder, code int, wants ...string) string {
 	t.Helper()

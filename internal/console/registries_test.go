@@ -11,19 +11,6 @@ import (
 	"github.com/portico-gw/portico/internal/spec"
 )
 
-// postLang is a form POST with the CSRF token in the language of accept.
-func (f *fixture) postLang(path string, form url.Values, accept string) *httptest.ResponseRecorder {
-	form = cloneValues(form)
-	form.Set("csrf", f.csrf)
-	r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Accept-Language", accept)
-	r.AddCookie(f.cookie)
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, r)
-	return rec
-}
-
 // registryFormValues are a registry form as a browser posts it: every
 // field, the ones left empty as "".
 func registryFormValues(set map[string]string) url.Values {
@@ -65,10 +52,10 @@ func TestRegistryAddEditRemoveTokenDelete(t *testing.T) {
 		t.Run(lang.accept, func(t *testing.T) {
 			f := newFixture(t)
 			const token = "acl-token-7f3c9e1d"
-			if body := f.sendLang("GET", "/groups/default", lang.accept).Body.String(); !strings.Contains(body, `id="registry-new">`+lang.add+`<`) {
+			if body := f.getIn("/groups/default", lang.accept).Body.String(); !strings.Contains(body, `id="registry-new">`+lang.add+`<`) {
 				t.Fatalf("no add-registry form for an admin")
 			}
-			rec := f.postLang("/groups/default/registries", registryFormValues(map[string]string{
+			rec := f.postIn("/groups/default/registries", registryFormValues(map[string]string{
 				"name": "consul1", "type": "consul", "address": "http://127.0.0.1:8500", "token": token, "poll_interval": "10"}), lang.accept)
 			if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/groups/default") {
 				t.Fatalf("add: %d %.2000s", rec.Code, rec.Body)
@@ -79,13 +66,13 @@ func TestRegistryAddEditRemoveTokenDelete(t *testing.T) {
 			}
 
 			// Edit: a namespace, the token field empty.
-			body := f.sendLang("GET", "/groups/default", lang.accept).Body.String()
+			body := f.getIn("/groups/default", lang.accept).Body.String()
 			row := registryRowOf(body, "consul1")
 			if strings.Contains(body, token) || !strings.Contains(row, lang.kept) || !strings.Contains(row, lang.remove) ||
 				!strings.Contains(row, `action="/groups/default/registries/`+r.ID+`"`) || !strings.Contains(row, `value="http://127.0.0.1:8500"`) {
 				t.Fatalf("the registry's edit form: %s", row)
 			}
-			rec = f.postLang("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
+			rec = f.postIn("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
 				"name": "consul1", "type": "consul", "address": "http://127.0.0.1:8500", "namespace": "team", "poll_interval": "10"}), lang.accept)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("edit: %d %.2000s", rec.Code, rec.Body)
@@ -94,13 +81,13 @@ func TestRegistryAddEditRemoveTokenDelete(t *testing.T) {
 				t.Fatalf("an edit with the token field empty must keep the token: %+v", r)
 			}
 			for _, path := range []string{"/groups/default", "/audit", "/groups/default?history_page=2"} {
-				if strings.Contains(f.sendLang("GET", path, lang.accept).Body.String(), token) {
+				if strings.Contains(f.getIn(path, lang.accept).Body.String(), token) {
 					t.Fatalf("%s shows the token", path)
 				}
 			}
 
 			// Remove the token with the checkbox.
-			rec = f.postLang("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
+			rec = f.postIn("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
 				"name": "consul1", "type": "consul", "address": "http://127.0.0.1:8500", "namespace": "team", "remove_token": "on"}), lang.accept)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("remove the token: %d %.2000s", rec.Code, rec.Body)
@@ -108,23 +95,23 @@ func TestRegistryAddEditRemoveTokenDelete(t *testing.T) {
 			if r = f.registry(t, "consul1"); r.HasToken {
 				t.Fatalf("the remove box left the token: %+v", r)
 			}
-			if row := registryRowOf(f.sendLang("GET", "/groups/default", lang.accept).Body.String(), "consul1"); strings.Contains(row, `name="remove_token"`) {
+			if row := registryRowOf(f.getIn("/groups/default", lang.accept).Body.String(), "consul1"); strings.Contains(row, `name="remove_token"`) {
 				t.Errorf("a registry without a token offers to remove one: %s", row)
 			}
 
 			// Delete: the question names it, and comes before its button.
-			body = f.sendLang("GET", "/groups/default", lang.accept).Body.String()
+			body = f.getIn("/groups/default", lang.accept).Body.String()
 			summary := strings.Index(body, `id="reg-delete-consul1"`)
 			question := strings.Index(body, `id="reg-delete-what-consul1">`+lang.question)
 			button := strings.Index(body, `id="reg-delete-confirm-consul1"`)
 			if summary < 0 || !(summary < question && question < button) || strings.Contains(body[summary:question], "<form") {
 				t.Fatalf("the delete does not ask first naming the registry (summary %d, question %d, button %d)", summary, question, button)
 			}
-			if rec := f.postLang("/groups/default/registries/"+r.ID+"/delete", nil, lang.accept); rec.Code != http.StatusSeeOther {
+			if rec := f.postIn("/groups/default/registries/"+r.ID+"/delete", nil, lang.accept); rec.Code != http.StatusSeeOther {
 				t.Fatalf("delete: %d %.2000s", rec.Code, rec.Body)
 			}
 			f.apiCall(t, "GET", "/gateway-groups/default/registries/consul1", nil, http.StatusNotFound, nil)
-			if strings.Contains(f.sendLang("GET", "/groups/default", lang.accept).Body.String(), `id="registry-consul1"`) {
+			if strings.Contains(f.getIn("/groups/default", lang.accept).Body.String(), `id="registry-consul1"`) {
 				t.Error("the deleted registry is still listed")
 			}
 		})
@@ -146,7 +133,7 @@ func TestRegistryFormRefused(t *testing.T) {
 		t.Run(lang.accept, func(t *testing.T) {
 			f := newFixture(t)
 			const password = "pw-4b1d8c2a"
-			rec := f.postLang("/groups/default/registries", registryFormValues(map[string]string{
+			rec := f.postIn("/groups/default/registries", registryFormValues(map[string]string{
 				"name": "eu", "type": "eureka", "address": "ftp://eureka.internal/eureka", "username": "svc", "password": password}), lang.accept)
 			if rec.Code != http.StatusBadRequest {
 				t.Fatalf("a bad address: %d, want 400", rec.Code)
@@ -167,7 +154,7 @@ func TestRegistryFormRefused(t *testing.T) {
 			f.apiCall(t, "GET", "/gateway-groups/default/registries/eu", nil, http.StatusNotFound, nil)
 
 			// The console's own checks, on the form of a new registry.
-			rec = f.postLang("/groups/default/registries", registryFormValues(map[string]string{"name": "d", "type": "dns", "poll_interval": "often"}), lang.accept)
+			rec = f.postIn("/groups/default/registries", registryFormValues(map[string]string{"name": "d", "type": "dns", "poll_interval": "often"}), lang.accept)
 			if rec.Code != http.StatusBadRequest || !regexp.MustCompile(`name="poll_interval" value="often"[^>]*></label><span class="ferr"`).MatchString(rec.Body.String()) {
 				t.Errorf("a poll interval that is no number: %d", rec.Code)
 			}
@@ -176,7 +163,7 @@ func TestRegistryFormRefused(t *testing.T) {
 			f.apiCall(t, "POST", "/gateway-groups/default/registries", map[string]any{"name": "k8s", "type": "kubernetes",
 				"address": "https://127.0.0.1:6443", "token": "sa-token-91aa"}, http.StatusCreated, nil)
 			r := f.registry(t, "k8s")
-			rec = f.postLang("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
+			rec = f.postIn("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
 				"name": "k8s bad", "type": "kubernetes", "address": "https://127.0.0.1:6443", "token": "new-token-55"}), lang.accept)
 			body = rec.Body.String()
 			row := registryRowOf(body, "k8s")
@@ -184,7 +171,7 @@ func TestRegistryFormRefused(t *testing.T) {
 				!regexp.MustCompile(`name="name" value="k8s bad"[^>]*></label><span class="ferr"`).MatchString(row) || strings.Contains(body, "new-token-55") {
 				t.Errorf("a refused edit: %d\n%s", rec.Code, row)
 			}
-			rec = f.postLang("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
+			rec = f.postIn("/groups/default/registries/"+r.ID, registryFormValues(map[string]string{
 				"name": "k8s", "type": "kubernetes", "address": "https://127.0.0.1:6443", "token": "new-token-55", "remove_token": "on"}), lang.accept)
 			row = registryRowOf(rec.Body.String(), "k8s")
 			if rec.Code != http.StatusBadRequest || !regexp.MustCompile(`name="token" value=""[^>]*></label><span class="ferr"`).MatchString(row) ||
@@ -200,7 +187,7 @@ func TestRegistryFormRefused(t *testing.T) {
 				"routes": []map[string]any{{"name": "list", "paths": []string{"/orders"}}}}, http.StatusCreated, nil)
 			f.apiCall(t, "POST", "/projects/default/services/orders/publish", map[string]any{"group": "default", "version": "1.0.0",
 				"upstream": map[string]any{"discovery": map[string]any{"registry": "k8s", "service_name": "orders"}}}, http.StatusCreated, nil)
-			rec = f.postLang("/groups/default/registries/"+r.ID+"/delete", nil, lang.accept)
+			rec = f.postIn("/groups/default/registries/"+r.ID+"/delete", nil, lang.accept)
 			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "services[orders].upstream.discovery.registry") {
 				t.Errorf("deleting a registry in use: %d, want 400 naming the service's field\n%.3000s", rec.Code, rec.Body)
 			}

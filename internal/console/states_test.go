@@ -172,7 +172,7 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 	pages := []string{"/p/shop/services", w.svcPage, w.svcPage + "/versions", w.svcPage + "/market", w.svcPage + "/canary", "/groups/default", "/approvals", "/approvals?box=mine",
 		approval, "/p/shop/packages", "/users", "/users/prov", "/p/shop/members", "/account", "/roles", "/roles/viewer", "/audit", "/monitoring", "/p/shop/upstreams", app}
 	for _, path := range pages {
-		rec := f.sendLang("GET", path, "zh-CN")
+		rec := f.getIn(path, "zh-CN")
 		if rec.Code != http.StatusOK {
 			t.Errorf("GET %s: %d", path, rec.Code)
 			continue
@@ -182,22 +182,22 @@ func TestChinesePagesSayStatesInChinese(t *testing.T) {
 		}
 	}
 	// The pages do hold the values, in Chinese, with the raw class.
-	body := f.sendLang("GET", w.svcPage, "zh-CN").Body.String()
+	body := f.getIn(w.svcPage, "zh-CN").Body.String()
 	for _, want := range []string{`<span class="badge s-published">已上线</span>`, `data-action="rollback">回滚<`, `data-action="publish">发布<`, `data-action="submit">提交<`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the Chinese overview lacks %s", want)
 		}
 	}
-	if body := f.sendLang("GET", "/p/shop/services", "zh-CN").Body.String(); !strings.Contains(body, `<span class="badge s-draft">草稿</span>`) {
+	if body := f.getIn("/p/shop/services", "zh-CN").Body.String(); !strings.Contains(body, `<span class="badge s-draft">草稿</span>`) {
 		t.Error("the Chinese services list lacks the draft badge")
 	}
-	if body := f.sendLang("GET", "/users", "zh-CN").Body.String(); !strings.Contains(body, `<span class="role" title="super_admin">超级管理员</span>`) || !strings.Contains(body, `<option value="user" `) {
+	if body := f.getIn("/users", "zh-CN").Body.String(); !strings.Contains(body, `<span class="role" title="super_admin">超级管理员</span>`) || !strings.Contains(body, `<option value="user" `) {
 		t.Error("the Chinese users page lacks the role in Chinese or its option's value")
 	}
-	if body := f.sendLang("GET", app, "zh-CN").Body.String(); !strings.Contains(body, "<td>密钥认证（key-auth）</td>") || !strings.Contains(body, `<option value="oauth2">`) {
+	if body := f.getIn(app, "zh-CN").Body.String(); !strings.Contains(body, "<td>密钥认证（key-auth）</td>") || !strings.Contains(body, `<option value="oauth2">`) {
 		t.Error("the Chinese application page lacks its credential's kind in Chinese")
 	}
-	if body := f.sendLang("GET", "/p/shop/packages", "zh-CN").Body.String(); !strings.Contains(body, "失败") || !strings.Contains(body, pkg) {
+	if body := f.getIn("/p/shop/packages", "zh-CN").Body.String(); !strings.Contains(body, "失败") || !strings.Contains(body, pkg) {
 		t.Error("the Chinese packages page lacks the failed package")
 	}
 	// English stays as the API says it.
