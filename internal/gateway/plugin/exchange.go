@@ -195,6 +195,11 @@ func (ex *Exchange) ResponseHeader(name string) string { return ex.b.ResponseHea
 // a Reject, e.g. Retry-After).
 func (ex *Exchange) SetResponseHeader(name, value string) { ex.b.SetResponseHeader(name, value) }
 
+// SetResponseHeaderInt is SetResponseHeader with a decimal integer (a
+// count, seconds): the fast engine writes it without allocating, where
+// strconv's string would allocate on every request.
+func (ex *Exchange) SetResponseHeaderInt(name string, v int64) { ex.b.SetResponseHeaderInt(name, v) }
+
 // DelResponseHeader removes a header of the answer to the client.
 func (ex *Exchange) DelResponseHeader(name string) { ex.b.DelResponseHeader(name) }
 

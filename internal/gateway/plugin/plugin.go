@@ -137,6 +137,9 @@ type Backing interface {
 	ResponseStatus() int
 	ResponseHeader(name string) string
 	SetResponseHeader(name, value string)
+	// SetResponseHeaderInt sets a header to v in decimal; an engine that
+	// copies header values writes the digits without allocating.
+	SetResponseHeaderInt(name string, v int64)
 	DelResponseHeader(name string)
 
 	// WriteError sends a complete gateway error answer; the body is JSON.

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,7 @@ type state struct {
 	uriBuf    []byte
 	xffBuf    []byte
 	valsBuf   []string // HeaderValues' answer, reused
+	numBuf    []byte   // SetResponseHeaderInt's digits
 
 	client    netip.Addr
 	clientSet bool
@@ -264,20 +266,30 @@ func (st *state) ResponseHeader(name string) string {
 func (st *state) SetResponseHeader(name, value string) {
 	st.ctx.Response.Header.Set(name, value)
 	if !st.up.answered {
-		st.preAnswer = append(st.preAnswer, headerEdit{name, value, false})
+		st.preAnswer = append(st.preAnswer, headerEdit{name: name, value: value})
+	}
+}
+
+func (st *state) SetResponseHeaderInt(name string, v int64) {
+	st.numBuf = strconv.AppendInt(st.numBuf[:0], v, 10)
+	st.ctx.Response.Header.SetBytesV(name, st.numBuf)
+	if !st.up.answered {
+		st.preAnswer = append(st.preAnswer, headerEdit{name: name, num: v, isNum: true})
 	}
 }
 
 func (st *state) DelResponseHeader(name string) {
 	st.ctx.Response.Header.Del(name)
 	if !st.up.answered {
-		st.preAnswer = append(st.preAnswer, headerEdit{name, "", true})
+		st.preAnswer = append(st.preAnswer, headerEdit{name: name, del: true})
 	}
 }
 
 // headerEdit is a change to the answer's headers.
 type headerEdit struct {
 	name, value string
+	num         int64 // the value, when isNum (SetResponseHeaderInt)
+	isNum       bool
 	del         bool
 }
 
@@ -286,9 +298,13 @@ type headerEdit struct {
 func (st *state) applyPreAnswer() {
 	h := &st.ctx.Response.Header
 	for _, e := range st.preAnswer {
-		if e.del {
+		switch {
+		case e.del:
 			h.Del(e.name)
-		} else {
+		case e.isNum:
+			st.numBuf = strconv.AppendInt(st.numBuf[:0], e.num, 10)
+			h.SetBytesV(e.name, st.numBuf)
+		default:
 			h.Set(e.name, e.value)
 		}
 	}

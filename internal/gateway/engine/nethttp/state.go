@@ -168,6 +168,9 @@ func (st *state) ResponseHeader(name string) string { return st.responseHeader()
 func (st *state) SetResponseHeader(name, value string) {
 	st.responseHeader().Set(name, value)
 }
+func (st *state) SetResponseHeaderInt(name string, v int64) {
+	st.responseHeader().Set(name, strconv.FormatInt(v, 10))
+}
 func (st *state) DelResponseHeader(name string) { st.responseHeader().Del(name) }
 
 // WriteError sends a gateway error. Headers a plugin set before (Allow,

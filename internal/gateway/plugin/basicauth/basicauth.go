@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +69,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	}
 	addr := ex.ClientAddr()
 	if blocked, retry := f.g.blocked(now, addr, user); blocked {
-		ex.SetResponseHeader("Retry-After", strconv.FormatInt(retry, 10))
+		ex.SetResponseHeaderInt("Retry-After", retry)
 		ex.Reject(http.StatusTooManyRequests, "too_many_failures", "too many failed logins; retry after the time in Retry-After")
 		return true
 	}

@@ -167,10 +167,10 @@ func (f *Filter) answer(ex *plugin.Exchange, now time.Time, used int64, resetAt 
 	remaining := max(f.count-used, 0)
 	reset := int64(math.Ceil(resetAt.Sub(now).Seconds()))
 	ex.SetResponseHeader("X-RateLimit-Limit", f.limit)
-	ex.SetResponseHeader("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
-	ex.SetResponseHeader("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	ex.SetResponseHeaderInt("X-RateLimit-Remaining", remaining)
+	ex.SetResponseHeaderInt("X-RateLimit-Reset", reset)
 	if used > f.count {
-		ex.SetResponseHeader("Retry-After", strconv.FormatInt(max(reset, 1), 10))
+		ex.SetResponseHeaderInt("Retry-After", max(reset, 1))
 		ex.Reject(http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the time in Retry-After")
 		return true
 	}

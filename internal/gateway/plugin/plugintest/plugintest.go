@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/netip"
+	"strconv"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
@@ -69,6 +70,9 @@ func (b *Backing) ResponseStatus() int                   { return b.Status }
 func (b *Backing) ResponseHeader(name string) string     { return b.RespHeader.Get(name) }
 func (b *Backing) SetResponseHeader(name, value string)  { b.RespHeader.Set(name, value) }
 func (b *Backing) DelResponseHeader(name string)         { b.RespHeader.Del(name) }
+func (b *Backing) SetResponseHeaderInt(name string, v int64) {
+	b.RespHeader.Set(name, strconv.FormatInt(v, 10))
+}
 
 // WriteError records the gateway error.
 func (b *Backing) WriteError(status int, body []byte) {

@@ -140,7 +140,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 		for _, h := range e.header {
 			ex.SetResponseHeader(h.Name, h.Value)
 		}
-		ex.SetResponseHeader("Age", strconv.FormatInt(int64(max(now.Sub(e.stored), 0)/time.Second), 10))
+		ex.SetResponseHeaderInt("Age", int64(max(now.Sub(e.stored), 0)/time.Second))
 		ex.SetResponseHeader(HeaderStatus, StatusHit)
 		ex.Respond(e.status, e.body)
 		return true

@@ -227,12 +227,12 @@ func (f *Filter) answer(ex *plugin.Exchange, p *compiledPlan, at *periods, now t
 	q := &p.quotas[best]
 	reset := int64(math.Ceil(time.Unix(at.end[q.p], 0).Sub(now).Seconds()))
 	ex.SetResponseHeader("X-RateLimit-Limit", q.text)
-	ex.SetResponseHeader("X-RateLimit-Remaining", strconv.FormatInt(bestLeft, 10))
-	ex.SetResponseHeader("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	ex.SetResponseHeaderInt("X-RateLimit-Remaining", bestLeft)
+	ex.SetResponseHeaderInt("X-RateLimit-Reset", reset)
 	if admitted {
 		return false
 	}
-	ex.SetResponseHeader("Retry-After", strconv.FormatInt(max(reset, 1), 10))
+	ex.SetResponseHeaderInt("Retry-After", max(reset, 1))
 	ex.Reject(http.StatusTooManyRequests, "quota_exceeded", q.message)
 	if on := f.reg.opts.OnReject; on != nil {
 		if ri := ex.Route(); ri != nil {
