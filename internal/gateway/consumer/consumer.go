@@ -230,8 +230,21 @@ func (ix *Index) Key(key string) *Credential {
 	if ix == nil {
 		return nil
 	}
-	return ix.keys[sha256.Sum256([]byte(key))]
+	// The key is copied to the stack to be hashed: a conversion of a
+	// string longer than 32 bytes would allocate on every request.
+	var buf [keyOnStack]byte
+	b := buf[:0]
+	if len(key) <= keyOnStack {
+		b = append(b, key...)
+	} else {
+		b = []byte(key)
+	}
+	return ix.keys[sha256.Sum256(b)]
 }
+
+// keyOnStack is the longest key Key hashes without allocating: a
+// generated key has 26 characters, a key its owner chose often 32 to 64.
+const keyOnStack = 256
 
 // Find returns the credentials of a type with an identifier (username,
 // access key, jwt key, client id); more than one during a rotation.
