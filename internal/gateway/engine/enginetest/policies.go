@@ -19,6 +19,7 @@ var policyTests = []conformanceTest{
 	{name: "PluginTransformers", fn: testPluginTransformers},
 	{name: "PluginCORS", fn: testPluginCORS},
 	{name: "PluginRateLimits", fn: testPluginRateLimits},
+	{name: "PluginHeadersOnEveryAnswer", fn: testPluginHeadersOnEveryAnswer},
 	{name: "PluginIPRestrictionTrustedProxy", fn: testPluginTrustedProxy},
 }
 
@@ -209,6 +210,35 @@ func testPluginRateLimits(t *testing.T, s *suite) {
 				}
 			}
 		})
+	}
+}
+
+// testPluginHeadersOnEveryAnswer: the headers a plugin set before the
+// backend answered are on the answer, whoever makes it — the backend, or
+// the gateway when the backend cannot be reached — and a count of several
+// digits is written whole each time.
+func testPluginHeadersOnEveryAnswer(t *testing.T, s *suite) {
+	limit := map[string]string{"limit-count": `{"count": 100000, "time_window": 3600, "key": "route"}`}
+	up := s.gateway(t, Table(t, "", UpstreamOf(t, Backend(t, EchoHandler)), withPlugins(Route("up", "/up"), limit)))
+	down := s.gateway(t, Table(t, "", UpstreamAt(t, ClosedAddr(t)), withPlugins(Route("down", "/down"), limit)))
+	for i, want := range []string{"99999", "99998"} {
+		resp, body := Get(t, up.URL+"/up")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i+1, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("X-RateLimit-Remaining"); got != want {
+			t.Errorf("request %d: X-RateLimit-Remaining %q, want %q", i+1, got, want)
+		}
+		if got := resp.Header.Get("X-RateLimit-Limit"); got != "100000" {
+			t.Errorf("request %d: X-RateLimit-Limit %q", i+1, got)
+		}
+	}
+	resp, body := Get(t, down.URL+"/down")
+	if code := WantError(t, resp, body, http.StatusBadGateway); code != "upstream_unavailable" {
+		t.Errorf("code %q", code)
+	}
+	if got := resp.Header.Get("X-RateLimit-Remaining"); got != "99999" {
+		t.Errorf("502: X-RateLimit-Remaining %q, want 99999", got)
 	}
 }
 

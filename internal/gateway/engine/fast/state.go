@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,7 +61,7 @@ type state struct {
 	uriBuf    []byte
 	xffBuf    []byte
 	valsBuf   []string // HeaderValues' answer, reused
-	numBuf    []byte   // SetResponseHeaderInt's digits
+	numBuf    []byte   // SetResponseHeaderInt's digits, for preAnswer
 
 	client    netip.Addr
 	clientSet bool
@@ -71,9 +72,9 @@ type state struct {
 	hopTokens [8][]byte
 	hops      int
 
-	// preAnswer are the answer's headers plugins set before the backend
-	// answered; reading the backend's header resets ctx.Response, so they
-	// are applied again after it.
+	// preAnswer are the header edits plugins made before the backend
+	// answered, made on the answer when it is written (applyPreAnswer):
+	// reading the backend's header would reset them.
 	preAnswer []headerEdit
 
 	up      upstreamCall
@@ -163,6 +164,7 @@ func (st *state) reset() {
 	st.hops = 0
 	clear(st.preAnswer)
 	st.preAnswer = st.preAnswer[:0]
+	st.numBuf = st.numBuf[:0]
 	st.up = upstreamCall{}
 	st.reqBody.reset()
 	st.resp.reset()
@@ -259,52 +261,62 @@ func (st *state) ResponseStatus() int {
 	return st.status
 }
 
+// ResponseHeader reads the backend's answer once it arrived; before, the
+// edits plugins made (kept until the answer is written) and then what the
+// engine set.
 func (st *state) ResponseHeader(name string) string {
+	if !st.up.answered {
+		for i := len(st.preAnswer) - 1; i >= 0; i-- {
+			if e := &st.preAnswer[i]; strings.EqualFold(e.name, name) {
+				return e.value // "" for a removal
+			}
+		}
+	}
 	return b2s(st.ctx.Response.Header.Peek(name))
 }
 
 func (st *state) SetResponseHeader(name, value string) {
-	st.ctx.Response.Header.Set(name, value)
-	if !st.up.answered {
-		st.preAnswer = append(st.preAnswer, headerEdit{name: name, value: value})
+	if st.up.answered {
+		st.ctx.Response.Header.Set(name, value)
+		return
 	}
+	st.preAnswer = append(st.preAnswer, headerEdit{name: name, value: value})
 }
 
+// SetResponseHeaderInt appends the digits to numBuf, which only grows
+// during a request: a value kept in preAnswer stays as written (a
+// reallocation leaves the old array to the values that point into it).
 func (st *state) SetResponseHeaderInt(name string, v int64) {
-	st.numBuf = strconv.AppendInt(st.numBuf[:0], v, 10)
-	st.ctx.Response.Header.SetBytesV(name, st.numBuf)
-	if !st.up.answered {
-		st.preAnswer = append(st.preAnswer, headerEdit{name: name, num: v, isNum: true})
-	}
+	start := len(st.numBuf)
+	st.numBuf = strconv.AppendInt(st.numBuf, v, 10)
+	st.SetResponseHeader(name, b2s(st.numBuf[start:]))
 }
 
 func (st *state) DelResponseHeader(name string) {
-	st.ctx.Response.Header.Del(name)
-	if !st.up.answered {
-		st.preAnswer = append(st.preAnswer, headerEdit{name: name, del: true})
+	if st.up.answered {
+		st.ctx.Response.Header.Del(name)
+		return
 	}
+	st.preAnswer = append(st.preAnswer, headerEdit{name: name, del: true})
 }
 
 // headerEdit is a change to the answer's headers.
 type headerEdit struct {
 	name, value string
-	num         int64 // the value, when isNum (SetResponseHeaderInt)
-	isNum       bool
 	del         bool
 }
 
-// applyPreAnswer repeats, on the backend's answer, the header edits made
-// before it arrived (X-RateLimit-*, CORS, …).
+// applyPreAnswer makes, on the answer about to be written, the header
+// edits plugins made before it existed (X-RateLimit-*, CORS, …): the
+// backend's, which replaced the headers when it was read, or the
+// gateway's own. They are kept until then, not set at once, so each is
+// set once a request.
 func (st *state) applyPreAnswer() {
 	h := &st.ctx.Response.Header
 	for _, e := range st.preAnswer {
-		switch {
-		case e.del:
+		if e.del {
 			h.Del(e.name)
-		case e.isNum:
-			st.numBuf = strconv.AppendInt(st.numBuf[:0], e.num, 10)
-			h.SetBytesV(e.name, st.numBuf)
-		default:
+		} else {
 			h.Set(e.name, e.value)
 		}
 	}
@@ -314,6 +326,9 @@ func (st *state) applyPreAnswer() {
 // Retry-After) stay.
 func (st *state) WriteError(status int, body []byte) {
 	r := &st.ctx.Response
+	if !st.up.answered {
+		st.applyPreAnswer()
+	}
 	r.SetStatusCode(status)
 	r.Header.SetContentType("application/json")
 	r.Header.Set("Cache-Control", "no-store")
@@ -326,6 +341,9 @@ func (st *state) WriteError(status int, body []byte) {
 // headers it set.
 func (st *state) WriteResponse(status int, body []byte) {
 	r := &st.ctx.Response
+	if !st.up.answered {
+		st.applyPreAnswer()
+	}
 	r.SetStatusCode(status)
 	r.Header.SetNoDefaultContentType(true) // the plugin's, or none (a 204)
 	r.Header.SetBytesV("X-Request-Id", st.idBuf)

@@ -27,6 +27,9 @@ func (st *state) RequestBody() io.Reader {
 // is recycled when the handler returns.
 func (st *state) WriteStream(status int, body io.ReadCloser) {
 	r := &st.ctx.Response
+	if !st.up.answered {
+		st.applyPreAnswer()
+	}
 	r.SetStatusCode(status)
 	r.Header.SetNoDefaultContentType(true)
 	r.Header.SetBytesV("X-Request-Id", st.idBuf)
