@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -82,6 +83,10 @@ type parkingConn struct {
 	pendingRead  atomic.Bool
 	// writeDeadline is the socket's write deadline (see SetWriteDeadline).
 	writeDeadline time.Time
+	// client is the peer's address, read once at accept: every request
+	// needs it, and reading it from the socket's address each time touches
+	// memory that many connections no longer keep in the caches.
+	client netip.Addr
 }
 
 func (c *parkingConn) Read(p []byte) (int, error) {
@@ -231,7 +236,7 @@ func (t *parkingTLSConn) Close() error                       { return t.pc.Close
 func newParkingConn(c net.Conn, s *Server) *parkingConn {
 	switch c := c.(type) {
 	case *net.TCPConn:
-		pc := &parkingConn{TCPConn: c, stream: c, s: s}
+		pc := &parkingConn{TCPConn: c, stream: c, s: s, client: peerAddr(c)}
 		pc.face = pc
 		return pc
 	case *tls.Conn:
@@ -239,7 +244,7 @@ func newParkingConn(c net.Conn, s *Server) *parkingConn {
 		if !ok {
 			return nil
 		}
-		pc := &parkingConn{TCPConn: raw, stream: c, s: s}
+		pc := &parkingConn{TCPConn: raw, stream: c, s: s, client: peerAddr(raw)}
 		pc.face = &parkingTLSConn{Conn: c, pc: pc}
 		return pc
 	}

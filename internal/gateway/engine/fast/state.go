@@ -222,13 +222,26 @@ func (st *state) PeerCertificates() []*x509.Certificate {
 func (st *state) ClientAddr() netip.Addr {
 	if !st.clientSet {
 		st.clientSet = true
-		if ta, ok := st.ctx.RemoteAddr().(*net.TCPAddr); ok {
-			st.client = ta.AddrPort().Addr().Unmap()
-		} else if ap, err := netip.ParseAddrPort(st.ctx.RemoteAddr().String()); err == nil {
-			st.client = ap.Addr().Unmap()
+		if pc := parkingOf(st.ctx.Conn()); pc != nil {
+			st.client = pc.client
+		} else {
+			st.client = peerAddrOf(st.ctx.RemoteAddr())
 		}
 	}
 	return st.client
+}
+
+// peerAddr is the address of c's peer, IPv4 unmapped.
+func peerAddr(c net.Conn) netip.Addr { return peerAddrOf(c.RemoteAddr()) }
+
+func peerAddrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // ContentLength is -1 for a chunked body and 0 for none.
