@@ -3,15 +3,12 @@ package fast
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"net"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/portico-gw/portico/internal/gateway/engine/enginetest"
 	"github.com/portico-gw/portico/internal/gateway/routing"
 	"github.com/portico-gw/portico/internal/spec"
 )
@@ -25,38 +22,7 @@ const benchKey = "bench-key-0123456789abcdef0123456789abcdef"
 // published API typically carries: key-auth, ip-restriction, a local
 // limit-count, request-size-limit and a running 50 % canary.
 func BenchmarkProxyPlugins(b *testing.B) {
-	origin := fastOrigin(b)
-	tbl := benchPluginsTable(b, origin)
-	var tp atomic.Pointer[routing.Table]
-	tp.Store(tbl)
-	srv := NewServer(Config{Table: &tp, Observer: enginetest.Discard{}, Logger: slog.New(slog.DiscardHandler)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close() })
-
-	client := &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 64}
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	req.SetRequestURI("http://" + ln.Addr().String() + "/shop/items/42")
-	req.Header.Set("apikey", benchKey)
-	get := func() {
-		if err := client.Do(req, resp); err != nil {
-			b.Fatal(err)
-		}
-		if resp.StatusCode() != 200 || len(resp.Body()) != len(benchBody) {
-			b.Fatalf("status %d, body %q", resp.StatusCode(), resp.Body())
-		}
-	}
-	for range 100 {
-		get()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		get()
-	}
+	benchProxy(b, benchPluginsTable(b, fastOrigin(b)), func(h *fasthttp.RequestHeader) { h.Set("apikey", benchKey) })
 }
 
 func benchPluginsTable(b *testing.B, origin string) *routing.Table {

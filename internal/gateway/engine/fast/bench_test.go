@@ -18,8 +18,12 @@ import (
 // Origin and client are fasthttp too, which allocate nothing per request,
 // so allocs/op is the engine's own: the target is 0.
 func BenchmarkProxy(b *testing.B) {
-	origin := fastOrigin(b)
-	tbl := benchTable(b, origin)
+	benchProxy(b, benchTable(b, fastOrigin(b)), nil)
+}
+
+// benchProxy serves tbl with the fast engine and measures GETs of
+// /shop/items/42 through it; header, when given, readies the request.
+func benchProxy(b *testing.B, tbl *routing.Table, header func(*fasthttp.RequestHeader)) {
 	var tp atomic.Pointer[routing.Table]
 	tp.Store(tbl)
 	srv := NewServer(Config{Table: &tp, Observer: enginetest.Discard{}, Logger: slog.New(slog.DiscardHandler)})
@@ -33,6 +37,9 @@ func BenchmarkProxy(b *testing.B) {
 	client := &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 64}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	req.SetRequestURI("http://" + ln.Addr().String() + "/shop/items/42")
+	if header != nil {
+		header(&req.Header)
+	}
 	get := func() {
 		if err := client.Do(req, resp); err != nil {
 			b.Fatal(err)
