@@ -1,11 +1,12 @@
 // Command relayfloor is the benchmark's measure of what Go itself costs a
 // proxy: three relays that do no HTTP work at all, each driving the
-// sockets one way. A proxy built on a network layer cannot cost less per
-// request than the relay of the same layer, so the "relay floor" rows of
+// sockets one way, and one that adds the HTTP parsing every proxy does. A
+// proxy built on a network layer cannot cost less per request than the
+// relay of the same layer, so the "relay floor" rows of
 // docs/benchmark.md say how close to nginx each way of driving sockets
 // can get before any proxy code runs.
 //
-//	relayfloor -mode goroutines|lockstep|eventloop -addr 127.0.0.1:8084 -upstream 127.0.0.1:8081
+//	relayfloor -mode goroutines|lockstep|eventloop|eventloop-http -addr 127.0.0.1:8084 -upstream 127.0.0.1:8081
 //
 // Modes:
 //   - goroutines: Go's net package, two goroutines per client copying each
@@ -17,6 +18,10 @@
 //   - eventloop: lesismal/nbio, one epoll loop on one goroutine for every
 //     connection, each read handed to a callback that writes it to the
 //     other side (how an event-loop engine would drive the sockets).
+//   - eventloop-http: eventloop, with each request's and answer's head
+//     parsed and written again by fasthttp, as the fast engine does: the
+//     floor of an event-loop engine built on that parser
+//     (eventloop_http.go).
 //
 // Each client connection gets its own upstream connection, dialled when
 // the client connects (eventloop: at its first request); the upstream
@@ -36,7 +41,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "goroutines", "goroutines, lockstep or eventloop")
+	mode := flag.String("mode", "goroutines", "goroutines, lockstep, eventloop or eventloop-http")
 	addr := flag.String("addr", "127.0.0.1:8084", "listen address")
 	upstream := flag.String("upstream", "127.0.0.1:8081", "origin host:port")
 	flag.Parse()
@@ -48,10 +53,17 @@ func main() {
 		}
 		log.Fatalf("relayfloor: accept: %v", serveGoroutines(ln, *upstream, relay))
 	}
-	if *mode != "eventloop" {
-		log.Fatalf("relayfloor: -mode %q: want goroutines, lockstep or eventloop", *mode)
+	switch *mode {
+	case "eventloop":
+		serveEventLoop(*addr, *upstream)
+	case "eventloop-http":
+		if _, err := startEventLoopHTTP(*addr, *upstream); err != nil {
+			log.Fatalf("relayfloor: %v", err)
+		}
+		select {}
+	default:
+		log.Fatalf("relayfloor: -mode %q: want goroutines, lockstep, eventloop or eventloop-http", *mode)
 	}
-	serveEventLoop(*addr, *upstream)
 }
 
 // serveGoroutines accepts with Go's net package and gives each client

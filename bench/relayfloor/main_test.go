@@ -85,3 +85,50 @@ func TestGoroutineRelays(t *testing.T) {
 		})
 	}
 }
+
+// The eventloop-http relay parses and writes again each head, and carries
+// keep-alive requests, one read's bytes at a time too, to the origin and
+// back, with the relay's Via header.
+func TestEventLoopHTTP(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "from "+r.URL.Path+" via "+r.Header.Get("Via"))
+	}))
+	defer origin.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	engine, err := startEventLoopHTTP(addr, origin.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Stop()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i, path := range []string{"/a", "/b", "/c"} {
+		req := "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+		if i == 1 { // the head in pieces: it is gathered before parsing
+			for j := range len(req) {
+				if _, err := io.WriteString(c, req[j:j+1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if want := "from " + path + " via 1.1 relayfloor"; string(body) != want {
+			t.Fatalf("GET %s: %q, want %q", path, body, want)
+		}
+	}
+}

@@ -89,6 +89,7 @@ var allTargets = []target{
 	{"relay-goroutines", false, relayFloor("goroutines"), loadPlain, "nginx"},
 	{"relay-lockstep", false, relayFloor("lockstep"), loadPlain, "nginx"},
 	{"relay-eventloop", false, relayFloor("eventloop"), loadPlain, "nginx"},
+	{"relay-eventloop-http", false, relayFloor("eventloop-http"), loadPlain, "nginx"},
 	{"portico-nethttp", true, porticoTarget("nethttp", nil), loadPlain, "nginx"},
 	{"portico-fast", true, porticoTarget("fast", nil), loadPlain, "nginx"},
 	{"portico-fast-plugins", true, porticoTarget("fast", benchPlugins), loadPlain, "nginx"},
