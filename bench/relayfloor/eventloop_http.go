@@ -95,61 +95,57 @@ func newHTTPSession(engine *nbio.Engine, client *nbio.Conn, upstream string) (*h
 	return s, nil
 }
 
+// head is what both messages' heads are: fasthttp's RequestHeader and
+// ResponseHeader.
+type head interface {
+	Read(*bufio.Reader) error
+	ContentLength() int
+	AppendBytes(dst []byte) []byte
+}
+
 // forwardRequest sends the gathered request upstream once its head and
 // body are whole; false: the connection is to be closed.
-func (s *httpSession) forwardRequest() bool {
-	end := bytes.Index(s.in, headEnd)
-	if end < 0 {
-		return len(s.in) <= 8<<10
-	}
-	head := end + len(headEnd)
-	s.src.Reset(s.in[:head])
-	s.br.Reset(&s.src)
-	if err := s.req.Read(s.br); err != nil {
-		return false
-	}
-	cl := s.req.ContentLength()
-	if cl == -2 { // neither a length nor chunked: no body
-		cl = 0
-	}
-	if cl < 0 || len(s.in) > head+cl {
-		return false // chunked, or pipelined
-	}
-	if len(s.in) < head+cl {
-		return true
-	}
-	// A header edit, as every proxy makes one (X-Forwarded-For, Via); not
-	// the client's address, which nbio's accept goroutine writes without
-	// an order the race detector sees.
-	s.req.SetBytesV("Via", via)
-	s.out = append(s.req.AppendBytes(s.out[:0]), s.in[head:]...)
-	s.in = s.in[:0]
-	_, err := s.up.Write(s.out)
-	return err == nil
-}
+func (s *httpSession) forwardRequest() bool { return s.forward(&s.in, &s.req, true, s.up) }
 
 // forwardAnswer sends the gathered answer to the client once its head
 // and its Content-Length of body are whole.
-func (s *httpSession) forwardAnswer() bool {
-	end := bytes.Index(s.upIn, headEnd)
+func (s *httpSession) forwardAnswer() bool { return s.forward(&s.upIn, &s.resp, false, s.client) }
+
+// forward writes the message gathered in *in to dst once its head and
+// its Content-Length of body are whole, the head written again from h,
+// parsed; a request's gets a Via. False: the connection is to be closed
+// (a head past 8 KiB or unreadable, a chunked or unbounded body, a
+// pipelined message).
+func (s *httpSession) forward(in *[]byte, h head, request bool, dst *nbio.Conn) bool {
+	buf := *in
+	end := bytes.Index(buf, headEnd)
 	if end < 0 {
-		return len(s.upIn) <= 8<<10
+		return len(buf) <= 8<<10
 	}
-	head := end + len(headEnd)
-	s.src.Reset(s.upIn[:head])
+	n := end + len(headEnd)
+	s.src.Reset(buf[:n])
 	s.br.Reset(&s.src)
-	if err := s.resp.Read(s.br); err != nil {
+	if err := h.Read(s.br); err != nil {
 		return false
 	}
-	cl := s.resp.ContentLength()
-	if cl < 0 || len(s.upIn) > head+cl {
+	cl := h.ContentLength()
+	if request && cl == -2 { // neither a length nor chunked: no body
+		cl = 0
+	}
+	if cl < 0 || len(buf) > n+cl {
 		return false
 	}
-	if len(s.upIn) < head+cl {
+	if len(buf) < n+cl {
 		return true
 	}
-	s.out = append(s.resp.AppendBytes(s.out[:0]), s.upIn[head:]...)
-	s.upIn = s.upIn[:0]
-	_, err := s.client.Write(s.out)
+	if request {
+		// A header edit, as every proxy makes one (X-Forwarded-For,
+		// Via); not the client's address, which nbio's accept goroutine
+		// writes without an order the race detector sees.
+		s.req.SetBytesV("Via", via)
+	}
+	s.out = append(h.AppendBytes(s.out[:0]), buf[n:]...)
+	*in = buf[:0]
+	_, err := dst.Write(s.out)
 	return err == nil
 }
