@@ -76,9 +76,11 @@ type testClock struct {
 func (c *testClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-// callQuota sends one call of application app through f; its status.
-func callQuota(f *quota.Filter, app string) int {
+// callQuota sends one call of application app, arriving at now, through
+// f; its status.
+func callQuota(f *quota.Filter, app string, now time.Time) int {
 	b := plugintest.New("192.0.2.1")
+	b.At = now
 	ex := b.Exchange()
 	ex.SetConsumer(plugin.Consumer{ApplicationID: app})
 	if f.OnRequest(ex) {
@@ -108,7 +110,7 @@ func TestQuotaSharedByGatewaysInRedis(t *testing.T) {
 		n := 0
 		for i := range 12 {
 			wg.Go(func() {
-				if callQuota(gateways[i%2], "app") == 200 {
+				if callQuota(gateways[i%2], "app", clock.now()) == 200 {
 					mu.Lock()
 					n++
 					mu.Unlock()

@@ -3,6 +3,7 @@ package plugin
 import (
 	"crypto/x509"
 	"net/netip"
+	"time"
 	"unicode/utf8"
 
 	"github.com/portico-gw/portico/internal/gateway/match"
@@ -83,6 +84,9 @@ func (ex *Exchange) RawQuery() string { return ex.b.RawQuery() }
 
 // ClientAddr is the address of the connection's peer.
 func (ex *Exchange) ClientAddr() netip.Addr { return ex.b.ClientAddr() }
+
+// Arrived is when the gateway began the request: the time to count it at.
+func (ex *Exchange) Arrived() time.Time { return ex.b.Arrived() }
 
 // PeerCertificates are the client's certificate chain, verified by the
 // TLS listener against the CA of the host's certificate (leaf first); nil

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/netip"
+	"time"
 )
 
 // RequestFilter runs before the backend. It returns stop=true when it has
@@ -120,6 +121,10 @@ type Backing interface {
 	// the group prefix stripped, the route's backend.path applied.
 	BackendPath() string
 	ClientAddr() netip.Addr
+	// Arrived is when the gateway began the request (its head read): the
+	// instant rate limits and quotas count it at, so they read no clock
+	// of their own on the request's path.
+	Arrived() time.Time
 	// PeerCertificates are the client certificate chain the TLS listener
 	// verified (leaf first); nil on the plain listener or without one.
 	PeerCertificates() []*x509.Certificate

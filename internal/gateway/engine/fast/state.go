@@ -219,6 +219,8 @@ func (st *state) PeerCertificates() []*x509.Certificate {
 	return nil
 }
 
+func (st *state) Arrived() time.Time { return st.start }
+
 func (st *state) ClientAddr() netip.Addr {
 	if !st.clientSet {
 		st.clientSet = true

@@ -43,7 +43,6 @@ type Filter struct {
 	key      plugin.LimitKey
 	limit    string // Count formatted once
 	counters *window
-	now      func() time.Time
 
 	// Policy redis: remote is the registry's Redis; scoped says the config
 	// sits on the route (not inherited from the service); base is the key
@@ -71,7 +70,7 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 		return nil, fmt.Errorf("policy %q is not local or redis", cfg.Policy)
 	}
 	f := &Filter{count: cfg.Count, window: time.Duration(cfg.TimeWindow * float64(time.Second)),
-		limit: strconv.FormatInt(cfg.Count, 10), now: time.Now}
+		limit: strconv.FormatInt(cfg.Count, 10)}
 	key, err := plugin.ParseLimitKey(cfg.Key)
 	if err != nil {
 		return nil, err
@@ -117,7 +116,7 @@ func (f *Filter) keyBase(ex *plugin.Exchange) string {
 
 // OnRequest counts the request against its key's quota.
 func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
-	now := f.now()
+	now := ex.Arrived()
 	if f.remote != nil {
 		if used, resetAt, ok := f.countRemote(ex, now); ok {
 			return f.answer(ex, now, used, resetAt)
@@ -195,6 +194,10 @@ func (w *window) hit(now time.Time, length time.Duration, k plugin.RequestKey) (
 	n := now.UnixNano()
 	start := n - n%int64(length)
 	w.mu.Lock()
+	// A request counted late (it arrived before one that already opened
+	// the next window) counts in the current window: going back would
+	// clear the current counts.
+	start = max(start, w.start)
 	if start != w.start || w.counts == nil {
 		w.start = start
 		clear(w.counts)

@@ -40,20 +40,31 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newFilter(t *testing.T, cfg Config, reg *Registry, c *clock) *Filter {
+// timed is a filter under test and the clock its requests arrive by.
+type timed struct {
+	*Filter
+	c *clock
+}
+
+func newFilter(t *testing.T, cfg Config, reg *Registry, c *clock) timed {
 	t.Helper()
-	f, err := New(cfg, reg, "g|route:r")
+	return newFilterScope(t, cfg, reg, c, "g|route:r")
+}
+
+func newFilterScope(t *testing.T, cfg Config, reg *Registry, c *clock, scope string) timed {
+	t.Helper()
+	f, err := New(cfg, reg, scope)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.now = c.now
-	return f
+	return timed{f, c}
 }
 
-// send runs one request from addr through f and returns whether it was
-// refused and the backing, for headers.
-func send(f *Filter, addr string, edit func(*plugintest.Backing, *plugin.Exchange)) (bool, *plugintest.Backing) {
+// send runs one request from addr, arriving at f's clock, through f and
+// returns whether it was refused and the backing, for headers.
+func send(f timed, addr string, edit func(*plugintest.Backing, *plugin.Exchange)) (bool, *plugintest.Backing) {
 	b := plugintest.New(addr)
+	b.At = f.c.now()
 	ex := b.Exchange()
 	if edit != nil {
 		edit(b, ex)
@@ -117,6 +128,26 @@ func TestWindowResets(t *testing.T) {
 	c.t = c.t.Add(time.Second)
 	if stop, _ := send(f, "192.0.2.1", nil); stop {
 		t.Fatal("the next window still refused")
+	}
+}
+
+// A request the filter sees after one that opened the next window, though
+// it arrived before that one, counts in the current window: going back to
+// its own would clear the current window's counts (and the next request
+// would clear them again), letting twice the limit through.
+func TestLateRequestKeepsTheWindow(t *testing.T) {
+	c := &clock{t: time.Unix(1_000_010, 0)} // a 10 s window's first instant
+	f := newFilter(t, Config{Count: 2, TimeWindow: 10, Key: "remote_addr"}, NewRegistry(), c)
+	if stop, _ := send(f, "192.0.2.1", nil); stop {
+		t.Fatal("first request refused")
+	}
+	c.t = c.t.Add(-time.Millisecond) // arrived in the window before
+	if stop, b := send(f, "192.0.2.1", nil); stop || b.RespHeader.Get("X-RateLimit-Remaining") != "0" {
+		t.Fatalf("late request: stop %v headers %v, want admitted with 0 remaining", stop, b.RespHeader)
+	}
+	c.t = c.t.Add(time.Millisecond)
+	if stop, _ := send(f, "192.0.2.1", nil); !stop {
+		t.Fatal("a third request in a window of 2 was admitted: the late one cleared the counts")
 	}
 }
 

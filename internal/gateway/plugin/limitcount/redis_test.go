@@ -48,7 +48,7 @@ func gatewayOn(t *testing.T, addr, prefix string, fb *fallbacks) *Registry {
 }
 
 // sendRoute runs one request of route r (group g, project p, service s).
-func sendRoute(f *Filter, addr string) (bool, *plugintest.Backing) {
+func sendRoute(f timed, addr string) (bool, *plugintest.Backing) {
 	return send(f, addr, func(b *plugintest.Backing, ex *plugin.Exchange) {
 		ex.Reset(b, "req", &plugin.RouteInfo{ServiceInfo: &plugin.ServiceInfo{Group: "g", ProjectID: "p", ServiceName: "s"}, RouteName: "r", RouteID: "id-differs"}, nil)
 	})
@@ -161,14 +161,4 @@ func TestRedisBadURL(t *testing.T) {
 	if _, err := NewRedis("http://127.0.0.1:6379", ""); err == nil {
 		t.Error("NewRedis accepted an http URL")
 	}
-}
-
-func newFilterScope(t *testing.T, cfg Config, reg *Registry, c *clock, scope string) *Filter {
-	t.Helper()
-	f, err := New(cfg, reg, scope)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.now = c.now
-	return f
 }

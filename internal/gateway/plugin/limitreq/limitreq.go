@@ -43,7 +43,6 @@ type Filter struct {
 	limit     string
 	nodelay   bool
 	buckets   *buckets
-	now       func() time.Time
 	sleep     func(time.Duration)
 }
 
@@ -60,7 +59,7 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 	f := &Filter{
 		interval: max(interval, 1), tolerance: int64(cfg.Burst * float64(interval)),
 		limit: strconv.FormatFloat(cfg.Rate, 'f', -1, 64), nodelay: cfg.NoDelay,
-		now: time.Now, sleep: time.Sleep,
+		sleep: time.Sleep,
 	}
 	if !cfg.NoDelay && time.Duration(f.tolerance) > maxDelay {
 		return nil, fmt.Errorf("burst / rate holds a request up to %v; at most %v (or set nodelay)", time.Duration(f.tolerance), maxDelay)
@@ -80,7 +79,7 @@ func New(cfg Config, reg *Registry, scope string) (*Filter, error) {
 // OnRequest admits, holds or refuses the request.
 func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	k := f.key.Of(ex)
-	now := f.now().UnixNano()
+	now := ex.Arrived().UnixNano()
 	wait, ok := f.buckets.take(now, k, f.interval, f.tolerance)
 	if !ok {
 		retry := max(int64(math.Ceil(float64(wait)/float64(time.Second))), 1)

@@ -46,18 +46,25 @@ func (c *clock) sleep(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func filter(t *testing.T, cfg Config, reg *Registry, c *clock) *Filter {
+// timed is a filter under test and the clock its requests arrive by.
+type timed struct {
+	*Filter
+	c *clock
+}
+
+func filter(t *testing.T, cfg Config, reg *Registry, c *clock) timed {
 	t.Helper()
 	f, err := New(cfg, reg, "g|route:r")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.now, f.sleep = c.now, c.sleep
-	return f
+	f.sleep = c.sleep
+	return timed{f, c}
 }
 
-func send(f *Filter, addr string, edit func(*plugintest.Backing, *plugin.Exchange)) (bool, *plugintest.Backing) {
+func send(f timed, addr string, edit func(*plugintest.Backing, *plugin.Exchange)) (bool, *plugintest.Backing) {
 	b := plugintest.New(addr)
+	b.At = f.c.now()
 	ex := b.Exchange()
 	if edit != nil {
 		edit(b, ex)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/portico-gw/portico/internal/gateway/plugin"
 )
@@ -23,6 +24,8 @@ type Backing struct {
 	Client  netip.Addr
 	Length  int64
 	Peer    []*x509.Certificate // PeerCertificates
+	// At is what Arrived answers: a test's clock; zero means now.
+	At time.Time
 
 	BodyLimit      int64 // set by LimitBody; 0 when not called
 	UpstreamHeader http.Header
@@ -53,14 +56,20 @@ func (b *Backing) Exchange() *plugin.Exchange {
 	return ex
 }
 
-func (b *Backing) Method() string                        { return b.ReqMethod }
-func (b *Backing) Path() string                          { return b.ReqPath }
-func (b *Backing) Host() string                          { return b.ReqHost }
-func (b *Backing) Header(name string) string             { return b.ReqHeader.Get(name) }
-func (b *Backing) HeaderValues(name string) []string     { return b.ReqHeader.Values(name) }
-func (b *Backing) Query(name string) string              { return b.ReqQuery[name] }
-func (b *Backing) RawQuery() string                      { return b.ReqRawQuery }
-func (b *Backing) ClientAddr() netip.Addr                { return b.Client }
+func (b *Backing) Method() string                    { return b.ReqMethod }
+func (b *Backing) Path() string                      { return b.ReqPath }
+func (b *Backing) Host() string                      { return b.ReqHost }
+func (b *Backing) Header(name string) string         { return b.ReqHeader.Get(name) }
+func (b *Backing) HeaderValues(name string) []string { return b.ReqHeader.Values(name) }
+func (b *Backing) Query(name string) string          { return b.ReqQuery[name] }
+func (b *Backing) RawQuery() string                  { return b.ReqRawQuery }
+func (b *Backing) ClientAddr() netip.Addr            { return b.Client }
+func (b *Backing) Arrived() time.Time {
+	if b.At.IsZero() {
+		return time.Now()
+	}
+	return b.At
+}
 func (b *Backing) PeerCertificates() []*x509.Certificate { return b.Peer }
 func (b *Backing) ContentLength() int64                  { return b.Length }
 func (b *Backing) LimitBody(max int64)                   { b.BodyLimit = max }

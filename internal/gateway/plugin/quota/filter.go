@@ -111,7 +111,7 @@ func (f *Filter) OnRequest(ex *plugin.Exchange) bool {
 	if p == nil {
 		return false
 	}
-	return f.take(ex, p, f.reg.now())
+	return f.take(ex, p, ex.Arrived())
 }
 
 // periods are the bounds of the counted periods at one instant.

@@ -41,6 +41,7 @@ func q(n int64, period string) spec.Quota { return spec.Quota{Count: n, Period: 
 // call sends one request of app (none: "") through f.
 func call(f *Filter, app string) (stop bool, b *plugintest.Backing) {
 	b = plugintest.New("192.0.2.1")
+	b.At = f.reg.now() // the request arrives by the test's clock
 	ex := b.Exchange()
 	if app != "" {
 		ex.SetConsumer(plugin.Consumer{ApplicationID: app, Name: app})
@@ -460,5 +461,30 @@ func BenchmarkFilter(b *testing.B) {
 				f.OnRequest(ex)
 			}
 		})
+	}
+}
+
+// A call counted after one that opened the next period, though it arrived
+// before it, counts in its own period and leaves the new period's count
+// alone: opening the old period again would push the new one's count out.
+func TestLateCallKeepsThePeriod(t *testing.T) {
+	at := func(sec, nsec int) time.Time { return time.Date(2024, 5, 1, 10, 0, sec, nsec, time.UTC) }
+	c := &clock{t: at(59, 0)}
+	f := New(registry(c), "prod", time.UTC, plan("app", "p", q(2, spec.QuotaMinute)))
+	steps := []struct {
+		at   time.Time
+		stop bool
+	}{
+		{at(59, 0), false},           // 10:00, 1 of 2
+		{at(60, 0), false},           // 10:01, 1 of 2
+		{at(59, 999_999_999), false}, // late: 10:00, 2 of 2
+		{at(60, 500_000_000), false}, // 10:01, 2 of 2
+		{at(61, 0), true},            // 10:01, 3 of 2
+	}
+	for i, s := range steps {
+		c.set(s.at)
+		if stop, b := call(f, "app"); stop != s.stop {
+			t.Fatalf("call %d at %v: refused %v (status %d), want %v", i, s.at.Format("15:04:05.000"), stop, b.ErrorStatus, s.stop)
+		}
 	}
 }

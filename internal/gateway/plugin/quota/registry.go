@@ -204,6 +204,16 @@ func (c *counters) current(p int, start, end int64) *slot {
 	if s.start == start {
 		return s
 	}
+	if start < s.start {
+		// A request counted after one that opened the next period, though
+		// it arrived before it: the previous slot when it holds that
+		// period, else the current one. Opening its period again would
+		// push the current counts out of both slots.
+		if prev := &c.slots[p][1]; prev.start == start {
+			return prev
+		}
+		return s
+	}
 	if s.n > 0 {
 		c.slots[p][1] = *s
 	}
